@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { MappingProfileSchema } from './mapping-profile.js';
+
+/**
+ * The dealer configuration shared by the CDK app (at synth), the Lambdas (at cold start) and the
+ * local run. Unknown keys are errors so that a typo never silently turns a setting off.
+ */
+
+export const DEALER_ID_PATTERN = /^[a-z0-9-]{2,40}$/;
+
+/** Kinds of event delivered to a dealer's DMS. */
+export const DMS_EVENT_KINDS = [
+  'vehicle.purchased',
+  'vehicle.updated',
+  'process.step',
+  'order.created',
+  'lead.created',
+  'message.created',
+  'wayke.event',
+] as const;
+export type DmsEventKind = (typeof DMS_EVENT_KINDS)[number];
+
+export const REMOVAL_STATUSES = ['Unpublished', 'Sold', 'Deleted'] as const;
+
+const FeedSettingsSchema = z
+  .object({
+    /** Path to a mapping profile JSON, relative to the working directory or the config file. */
+    mapping: z.string().min(1).optional(),
+    /** Status a vehicle gets in Wayke when it leaves the feed. */
+    removalStatus: z.enum(REMOVAL_STATUSES).default('Unpublished'),
+    /** Share of live ads one run may remove before the safety valve blocks removals. */
+    maxRemovalShare: z.number().min(0).max(1).default(0.25),
+    /** Removals always allowed per run, whatever the share. */
+    minRemovalLimit: z.number().int().min(0).default(3),
+  })
+  .strict();
+
+const SftpSettingsSchema = z
+  .object({
+    publicKeys: z
+      .array(z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, 'must be an OpenSSH public key line'))
+      .default([]),
+  })
+  .strict();
+
+const DmsApiSettingsSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    /** Dotted path to the array of vehicles in each page (absent: the body is the array). */
+    listPath: z.string().min(1).optional(),
+    /** Dotted path to the next page's URL (link pagination). */
+    nextPath: z.string().min(1).optional(),
+    /** Query parameter for page-number pagination, used when `nextPath` is absent. */
+    pageParam: z.string().min(1).optional(),
+    /** Upper bound on pages fetched in one run. */
+    maxPages: z.number().int().positive().default(1000),
+  })
+  .strict();
+
+const DmsTargetSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('webhook'),
+      url: z.url({ protocol: /^https?$/ }),
+      events: z.array(z.enum(DMS_EVENT_KINDS)).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('outbox'),
+      events: z.array(z.enum(DMS_EVENT_KINDS)).optional(),
+    })
+    .strict(),
+]);
+
+export const DealerSchema = z
+  .object({
+    id: z.string().regex(DEALER_ID_PATTERN, 'must be 2–40 of a-z, 0-9 and -'),
+    name: z.string().min(1),
+    branchId: z.uuid(),
+    feed: FeedSettingsSchema.default({ removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 }),
+    sftp: SftpSettingsSchema.optional(),
+    dmsApi: DmsApiSettingsSchema.optional(),
+    dms: DmsTargetSchema.optional(),
+  })
+  .strict();
+
+export const DealerConfigSchema = z
+  .object({ dealers: z.array(DealerSchema).min(1, 'must list at least one dealer') })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.dealers.forEach((dealer, index) => {
+      if (seen.has(dealer.id)) ctx.addIssue({ code: 'custom', path: ['dealers', index, 'id'], message: `duplicate dealer id "${dealer.id}"` });
+      seen.add(dealer.id);
+    });
+  });
+
+export type DealerConfig = z.output<typeof DealerConfigSchema>;
+export type Dealer = z.output<typeof DealerSchema>;
+
+/** A dealer with its mapping profile loaded: what the Lambdas and the local run work with. */
+export const ResolvedDealerSchema = DealerSchema.extend({ mappingProfile: MappingProfileSchema.optional() });
+export const ResolvedDealerConfigSchema = z.object({ dealers: z.array(ResolvedDealerSchema) }).strict();
+export type ResolvedDealer = z.output<typeof ResolvedDealerSchema>;
+export type ResolvedDealerConfig = z.output<typeof ResolvedDealerConfigSchema>;
+
+/** Kinds delivered to this dealer's DMS (none without a `dms` target). */
+export function deliveredKinds(dealer: Dealer): ReadonlySet<DmsEventKind> {
+  if (!dealer.dms) return new Set();
+  return new Set(dealer.dms.events ?? DMS_EVENT_KINDS);
+}
+
+/**
+ * Formats zod issues on a dealer config as lines that name the dealer and the field, e.g.
+ * `dealer "bilhallen" (dealers[0]): feed.maxRemovalShare: Too big: expected number to be <=1`.
+ */
+export function describeConfigIssues(input: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const path = [...issue.path];
+    if (path[0] === 'dealers' && typeof path[1] === 'number') {
+      const index = path[1];
+      const raw = (input as { dealers?: Array<{ id?: unknown }> } | null)?.dealers?.[index];
+      const id = typeof raw?.id === 'string' ? `dealer "${raw.id}"` : 'dealer';
+      const field = path.slice(2).map(String).join('.') || '(the dealer entry)';
+      return `${id} (dealers[${index}]): ${field}: ${issue.message}`;
+    }
+    return `${path.map(String).join('.') || '(top level)'}: ${issue.message}`;
+  });
+}

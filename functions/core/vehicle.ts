@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * The canonical vehicle ad: what a dealer's feed row becomes after reading and validation, and
+ * what the Wayke mapping turns into API bodies (and back). Mileage is always km inside the project.
+ *
+ * Each field has its own schema so the feed reader can validate field by field: a mandatory field
+ * that fails rejects the row, an optional one that fails is dropped with a warning.
+ */
+
+/** Upper case, spaces and hyphens removed: `abc 123`, `ABC-123` → `ABC123`. */
+export function normaliseRegistrationNumber(raw: string): string {
+  return raw.replace(/[\s\-\u00a0]+/g, '').toUpperCase();
+}
+
+/** Removes C0/C1 control characters except line breaks and tabs, then trims. */
+export function cleanText(raw: string): string {
+  return raw.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '').trim();
+}
+
+const positiveSek = z.number().int('must be whole kronor').positive('must be greater than 0');
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+export const CONTACT_OPTIONS = ['email', 'callMe', 'phone'] as const;
+
+/** Highest model year accepted: next year, as new models are sold the year before. */
+export const maxModelYear = (now: Date): number => now.getUTCFullYear() + 1;
+
+export const VehicleFieldSchemas = {
+  registrationNumber: z
+    .string()
+    .transform(normaliseRegistrationNumber)
+    .pipe(z.string().regex(/^[A-Z0-9ÅÄÖ]{2,7}$/, 'must be 2–7 letters or digits')),
+  price: positiveSek,
+  mileage: z.number().int('must be whole kilometres').nonnegative('must be 0 or more'),
+  campaignPrice: positiveSek,
+  oldPrice: positiveSek,
+  leasingPrice: positiveSek,
+  modelYear: z.number().int().min(1900, 'must be 1900 or later'),
+  shortDescription: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
+  description: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
+  images: z.array(httpUrl),
+  documents: z.array(z.object({ url: httpUrl, name: z.string().transform(cleanText).optional() }).strict()),
+  equipment: z.array(z.string().transform(cleanText).pipe(z.string().min(1))),
+  manufacturerPackages: z.array(z.string().transform(cleanText).pipe(z.string().min(1))),
+  deductibleVat: z.boolean(),
+  exchangeRight: z.boolean(),
+  servicePlanFollowed: z.boolean(),
+  carWarranty: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
+  contactOptions: z.array(z.enum(CONTACT_OPTIONS)),
+  vin: z
+    .string()
+    .transform((v) => v.replace(/\s+/g, '').toUpperCase())
+    .pipe(z.string().regex(/^[A-HJ-NPR-Z0-9]{17}$/, 'must be 17 characters without I, O or Q')),
+  externalId: z.string().transform(cleanText).pipe(z.string().min(1)),
+} as const;
+
+export type VehicleField = keyof typeof VehicleFieldSchemas;
+
+export const MANDATORY_FIELDS = ['registrationNumber', 'price', 'mileage'] as const satisfies readonly VehicleField[];
+
+export const VehicleSchema = z
+  .object({
+    registrationNumber: VehicleFieldSchemas.registrationNumber,
+    price: VehicleFieldSchemas.price,
+    mileage: VehicleFieldSchemas.mileage,
+    campaignPrice: VehicleFieldSchemas.campaignPrice.optional(),
+    oldPrice: VehicleFieldSchemas.oldPrice.optional(),
+    leasingPrice: VehicleFieldSchemas.leasingPrice.optional(),
+    modelYear: VehicleFieldSchemas.modelYear.optional(),
+    shortDescription: VehicleFieldSchemas.shortDescription.optional(),
+    description: VehicleFieldSchemas.description.optional(),
+    images: VehicleFieldSchemas.images.optional(),
+    documents: VehicleFieldSchemas.documents.optional(),
+    equipment: VehicleFieldSchemas.equipment.optional(),
+    manufacturerPackages: VehicleFieldSchemas.manufacturerPackages.optional(),
+    deductibleVat: VehicleFieldSchemas.deductibleVat.optional(),
+    exchangeRight: VehicleFieldSchemas.exchangeRight.optional(),
+    servicePlanFollowed: VehicleFieldSchemas.servicePlanFollowed.optional(),
+    carWarranty: VehicleFieldSchemas.carWarranty.optional(),
+    contactOptions: VehicleFieldSchemas.contactOptions.optional(),
+    vin: VehicleFieldSchemas.vin.optional(),
+    externalId: VehicleFieldSchemas.externalId.optional(),
+  })
+  .strict();
+
+/** A validated canonical vehicle ad. */
+export type Vehicle = z.output<typeof VehicleSchema>;
