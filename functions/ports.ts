@@ -92,7 +92,116 @@ export interface FeedFile {
   readonly lastModified: Date;
 }
 
-// SnapshotStore, FeedSource, ReportSink and the lease live here too (import issue).
+/**
+ * A feed waiting to be imported. The bytes load lazily so a source can report the size first and
+ * an oversized file is rejected without downloading it.
+ */
+export interface PendingFeed {
+  /** Where it came from (object key, path or URL), for reports and error context. */
+  readonly name: string;
+  /** Size in bytes as the store reports it (S3 `ContentLength`), before any download. */
+  readonly size: number;
+  readonly lastModified: Date;
+  /** Downloads the content; rejects with a `FeedTooLargeError`-style permanent error past `maxBytes`. */
+  load(maxBytes: number): Promise<Uint8Array>;
+}
+
+/** Where one dealer's feeds come from (S3 inbound folder, DMS API pull, a local file). */
+export interface FeedSource {
+  /** The newest complete feed waiting for the dealer, or `null` when none is waiting. */
+  next(dealerId: string): Promise<PendingFeed | null>;
+  /**
+   * The feed a previous run archived (`archiveKey` from {@link ImportRunState}), for the hourly
+   * retry of failed vehicles; `null` when it is gone (expired) or the source keeps no archive.
+   */
+  archived(dealerId: string, archiveKey: string): Promise<PendingFeed | null>;
+  /**
+   * Marks a consumed feed done: moves it to `archive/` (`outcome: 'archived'`) or `rejected/`
+   * and moves older waiting feeds it superseded to `archive/` too. Returns the new key, if any.
+   */
+  settle(dealerId: string, feed: PendingFeed, outcome: 'archived' | 'rejected', at: Date): Promise<string | null>;
+}
+
+/** What Wayke holds for one plate of one dealer, as the last successful apply left it. */
+export interface SnapshotEntry {
+  readonly registrationNumber: string;
+  readonly adId: string;
+  /** Hash of the whole canonical vehicle. */
+  readonly hash: string;
+  /** Hash per field group: everything but images; the ordered image list; the status. */
+  readonly groups: { readonly data: string; readonly images: string; readonly status: string };
+  /** Short hash per present vehicle field (images excluded), so an update names what changed. */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Source image URL → the Wayke media URL it was uploaded as. */
+  readonly media: Readonly<Record<string, string>>;
+  readonly status: AdStatus;
+  /** ISO time of the run that last saw the plate in the feed (or removed it). */
+  readonly lastSeen: string;
+}
+
+/** The outcome of a dealer's last run, kept beside the snapshot for the hourly retry. */
+export interface ImportRunState {
+  readonly runId: string;
+  readonly at: string;
+  /** Archived key of the feed the run used (absent for a DMS API pull or a rejected feed). */
+  readonly archiveKey?: string;
+  /** Plates whose apply failed; the hourly run retries them from `archiveKey`. */
+  readonly failed: readonly string[];
+  /** Removals the safety valve held back, as `{ wouldRemove, limit }`. */
+  readonly blocked?: { readonly wouldRemove: number; readonly limit: number } | null;
+}
+
+/** A per-dealer run lock held in the snapshot table: one import at a time per dealer. */
+export interface LeaseHolder {
+  readonly owner: string;
+  /** Host and pid of the holder, so the CLI can take over from a process that died. */
+  readonly host?: string;
+  readonly pid?: number;
+  readonly expiresAt: Date;
+}
+
+export type LeaseResult = { readonly acquired: true } | { readonly acquired: false; readonly holder: LeaseHolder | null };
+
+/** The snapshot table: entries per dealer and plate, the last run's state, the lease, approvals. */
+export interface SnapshotStore {
+  /** Every entry of the dealer (one paged Query). */
+  load(dealerId: string): Promise<Map<string, SnapshotEntry>>;
+  /** Writes entries (batched, retried until every item is stored). */
+  put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void>;
+  getRunState(dealerId: string): Promise<ImportRunState | null>;
+  putRunState(dealerId: string, state: ImportRunState): Promise<void>;
+  /**
+   * Takes the dealer's lease for `ttlMs` if it is free, expired or already `owner`'s — or, with
+   * `takeOverFrom`, if its current owner is exactly that one (a holder known to be dead).
+   */
+  acquireLease(dealerId: string, holder: { owner: string; host?: string; pid?: number }, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult>;
+  /** Extends a held lease; false when it was lost (expired and taken by another run). */
+  renewLease(dealerId: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLease(dealerId: string, owner: string): Promise<void>;
+  /** Records a one-shot approval for the dealer's next mass removal (valid for `ttlMs`). */
+  approveMassRemoval(dealerId: string, approvedBy: string, ttlMs: number): Promise<void>;
+  /** Consumes the approval if one is pending and unexpired; true when one was consumed. */
+  consumeMassRemovalApproval(dealerId: string): Promise<boolean>;
+}
+
+/** Where run reports go: `feeds/<dealerId>/reports/` in S3, or a local folder. */
+export interface ReportSink {
+  /** Writes `<timestamp>.json`, `latest.json` and the human `latest.txt`. */
+  write(dealerId: string, report: { readonly at: Date; readonly json: unknown; readonly text: string }): Promise<void>;
+}
+
+/** One message on the import work queue (see TEAM.md: one dealer per message). */
+export interface WorkMessage {
+  readonly dealerId: string;
+  readonly trigger: 'schedule' | 'upload' | 'manual';
+  readonly key?: string;
+  readonly allowMassRemoval?: boolean;
+}
+
+/** The import fan-out queue (SQS in AWS). */
+export interface WorkQueue {
+  send(messages: readonly WorkMessage[]): Promise<void>;
+}
 
 // ───────────────────────────── Webhooks → DMS ─────────────────────────────
 
