@@ -205,7 +205,42 @@ export interface WorkQueue {
 
 // ───────────────────────────── Webhooks → DMS ─────────────────────────────
 
-// Queue, DedupeStore and DmsSink live here (webhook issue).
+/** A message for a FIFO queue: ordered per `groupId`, deduplicated by `deduplicationId` for 5 minutes. */
+export interface EventQueueMessage {
+  readonly body: string;
+  readonly groupId: string;
+  readonly deduplicationId: string;
+  /** String attributes carried beside the body (e.g. the reason an event was dead-lettered). */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** A FIFO queue (the events queue, its DLQ). `send` resolves once the queue holds the message. */
+export interface EventQueue {
+  send(message: EventQueueMessage): Promise<void>;
+}
+
+/**
+ * Remembers which events the DMS accepted, beyond the FIFO queue's 5-minute window (a TTL of days).
+ * Written only after the DMS accepted an event, so a failed delivery is never marked done.
+ */
+export interface DedupeStore {
+  /** True when the event was delivered and accepted before. */
+  wasDelivered(eventId: string): Promise<boolean>;
+  /** Records an accepted delivery (conditional write); false when it was recorded already. */
+  markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string }): Promise<boolean>;
+}
+
+/**
+ * Delivers one DMS event (`core/events/envelope`) to a dealer's DMS. Resolves when the DMS
+ * accepted it; throws a `PermanentError` when the DMS refused it for good (retrying cannot help)
+ * and a `RetryableError` otherwise.
+ */
+export interface DmsSink {
+  deliver(input: {
+    readonly dealer: import('./core/dealer-config.js').ResolvedDealer;
+    readonly envelope: import('./core/events/envelope.js').DmsEnvelope;
+  }): Promise<void>;
+}
 
 // ───────────────────────────── Logging ─────────────────────────────
 
