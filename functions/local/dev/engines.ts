@@ -1,0 +1,256 @@
+/**
+ * The embedded AWS stand-ins of the local run: S3 (`s3rver`), DynamoDB (`dynalite`) and SQS
+ * (`local-aws-sqs`), each in this process on 127.0.0.1, plus the idempotent creation of the
+ * bucket, tables and queues the handlers expect. Handlers reach them only through the standard
+ * `AWS_ENDPOINT_URL_*` variables, exactly as they reach AWS.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { DynamoDBClient, CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { createSqsServer } from 'local-aws-sqs';
+
+const require = createRequire(import.meta.url);
+
+/** Region and dummy credentials every local SDK client (and handler) uses (s3rver accepts only these). */
+export const LOCAL_REGION = 'eu-north-1';
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface RunningServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
+
+/** An S3 "Object Created" notification as s3rver emits it (one record per event). */
+export interface S3ObjectEvent {
+  readonly eventName: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly size?: number;
+  readonly eTag?: string;
+}
+
+export interface LocalS3 extends RunningServer {
+  /** Emits `object` with an {@link S3ObjectEvent} for every object written (put, post, copy, multipart). */
+  readonly events: EventEmitter;
+}
+
+/** Starts s3rver on 127.0.0.1 storing objects under `directory` (kept across restarts). */
+export async function startLocalS3(options: { directory: string; port?: number }): Promise<LocalS3> {
+  mkdirSync(options.directory, { recursive: true });
+  const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
+    run(): Promise<AddressInfo>;
+    close(): Promise<void>;
+    on(event: string, listener: (payload: unknown) => void): void;
+    httpServer?: Server;
+  };
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory: options.directory,
+    vhostBuckets: false,
+    // Local credentials are dummies; the SDK signs with them and s3rver must not care.
+    allowMismatchedSignatures: true,
+  });
+  const events = new EventEmitter();
+  server.on('event', (payload) => {
+    const records = (payload as { Records?: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }> }).Records ?? [];
+    for (const record of records) {
+      if (!record.eventName.startsWith('ObjectCreated:')) continue;
+      events.emit('object', {
+        eventName: record.eventName,
+        bucket: record.s3.bucket.name,
+        key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
+        size: record.s3.object.size,
+        eTag: record.s3.object.eTag,
+      } satisfies S3ObjectEvent);
+    }
+  });
+  const address = await server.run();
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    events,
+    async stop() {
+      server.httpServer?.closeAllConnections?.();
+      await server.close();
+    },
+  };
+}
+
+/** Starts dynalite on 127.0.0.1; with `directory` the tables persist in LevelDB there. */
+export async function startLocalDynamo(options: { directory?: string; port?: number } = {}): Promise<RunningServer> {
+  if (options.directory) mkdirSync(options.directory, { recursive: true });
+  const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+  const server = dynalite({
+    ...(options.directory ? { path: options.directory } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  return { url: urlOf(server), stop: () => closeServer(server) };
+}
+
+/** Starts local-aws-sqs (SQS JSON protocol, FIFO, redrive) on 127.0.0.1; queues live in memory. */
+export async function startLocalSqs(options: { port?: number } = {}): Promise<RunningServer> {
+  const server = await createSqsServer({
+    port: options.port ?? 0,
+    hostname: '127.0.0.1',
+    region: LOCAL_REGION,
+    emulateQueueCreationLifecycle: false,
+  });
+  return { url: urlOf(server), stop: () => closeServer(server) };
+}
+
+/** Names of everything the local stack creates. */
+export interface LocalResourceNames {
+  readonly bucket: string;
+  readonly snapshotTable: string;
+  readonly dedupeTable: string;
+  readonly workQueue: string;
+  readonly workDlq: string;
+  readonly eventsQueue: string;
+  readonly eventsDlq: string;
+}
+
+export const DEFAULT_RESOURCE_NAMES: LocalResourceNames = {
+  bucket: 'wayke-dms-feeds',
+  snapshotTable: 'wayke-dms-snapshots',
+  dedupeTable: 'wayke-dms-dedupe',
+  workQueue: 'wayke-dms-import-work',
+  workDlq: 'wayke-dms-import-work-dlq',
+  eventsQueue: 'wayke-dms-events.fifo',
+  eventsDlq: 'wayke-dms-events-dlq.fifo',
+};
+
+/** Queue settings that mirror the CDK stack: visibility ≥ 6× the consumer's timeout, redrive after 5. */
+export const QUEUE_SETTINGS = {
+  workVisibilitySeconds: 900,
+  eventsVisibilitySeconds: 180,
+  maxReceiveCount: 5,
+} as const;
+
+export interface LocalResources {
+  readonly bucket: string;
+  readonly snapshotTable: string;
+  readonly dedupeTable: string;
+  readonly workQueueUrl: string;
+  readonly workDlqUrl: string;
+  readonly eventsQueueUrl: string;
+  readonly eventsDlqUrl: string;
+}
+
+/** S3 client settings every local (and Lambda) S3 client uses. */
+export function localS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+async function ensureTable(client: DynamoDBClient, input: { name: string; sortKey: boolean }): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: input.name }));
+    return;
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: input.name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          ...(input.sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : []),
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          ...(input.sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : []),
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  // dynalite accepts the call (TTL is not enforced locally; readers check `expiresAt` themselves).
+  await client
+    .send(new UpdateTimeToLiveCommand({ TableName: input.name, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }))
+    .catch(() => undefined);
+}
+
+/** Creates the bucket, the two tables and the four queues if they do not exist yet. */
+export async function ensureLocalResources(
+  endpoints: { s3: string; dynamodb: string; sqs: string },
+  names: LocalResourceNames = DEFAULT_RESOURCE_NAMES,
+): Promise<LocalResources> {
+  const s3 = localS3Client(endpoints.s3);
+  const dynamo = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const sqs = new SQSClient({ endpoint: endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  try {
+    const bucketReady = s3.send(new HeadBucketCommand({ Bucket: names.bucket })).then(
+      () => undefined,
+      () => s3.send(new CreateBucketCommand({ Bucket: names.bucket })).then(() => undefined),
+    );
+    const tablesReady = Promise.all([
+      ensureTable(dynamo, { name: names.snapshotTable, sortKey: true }),
+      ensureTable(dynamo, { name: names.dedupeTable, sortKey: false }),
+    ]);
+    const queueArn = async (url: string) =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+    const createQueue = async (name: string, attributes: Record<string, string>) =>
+      (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
+    const workDlqUrl = await createQueue(names.workDlq, { MessageRetentionPeriod: '1209600' });
+    const eventsDlqUrl = await createQueue(names.eventsDlq, { FifoQueue: 'true', MessageRetentionPeriod: '1209600' });
+    const redrive = async (dlqUrl: string) =>
+      JSON.stringify({ deadLetterTargetArn: await queueArn(dlqUrl), maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount });
+    const workQueueUrl = await createQueue(names.workQueue, {
+      VisibilityTimeout: String(QUEUE_SETTINGS.workVisibilitySeconds),
+      RedrivePolicy: await redrive(workDlqUrl),
+    });
+    const eventsQueueUrl = await createQueue(names.eventsQueue, {
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'false',
+      VisibilityTimeout: String(QUEUE_SETTINGS.eventsVisibilitySeconds),
+      RedrivePolicy: await redrive(eventsDlqUrl),
+    });
+    await Promise.all([bucketReady, tablesReady]);
+    return {
+      bucket: names.bucket,
+      snapshotTable: names.snapshotTable,
+      dedupeTable: names.dedupeTable,
+      workQueueUrl,
+      workDlqUrl,
+      eventsQueueUrl,
+      eventsDlqUrl,
+    };
+  } finally {
+    s3.destroy();
+    dynamo.destroy();
+    sqs.destroy();
+  }
+}

@@ -1,0 +1,466 @@
+/**
+ * The local stand-in for AWS Transfer Family: an SFTP server (`ssh2`) on 127.0.0.1 whose users
+ * are the dealers. Each user is chrooted to `feeds/<dealerId>/` of the feed bucket, as the
+ * Transfer Family user's logical home directory is; files live in S3 (s3rver), so an upload is an
+ * S3 PutObject and raises the same "Object Created" event as in AWS.
+ *
+ * Auth: the dealer's `sftpPassword` from `secrets.json`, or any key of the dealer's
+ * `sftp.publicKeys`. Writes are accepted only under `inbound/` (the only folder an upload means
+ * anything in), so a file put in the wrong place fails at once with a message instead of silently
+ * never being imported.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, posix } from 'node:path';
+import ssh2 from 'ssh2';
+import type { Attributes, Connection, ParsedKey, SFTPWrapper } from 'ssh2';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Log } from '../../ports.js';
+import type { RunningServer } from './engines.js';
+
+const { Server, utils } = ssh2;
+const STATUS = utils.sftp.STATUS_CODE;
+const OPEN_MODE = utils.sftp.OPEN_MODE;
+
+/** Folders every dealer home shows, even before anything was written to them. */
+export const DEALER_FOLDERS = ['inbound', 'archive', 'rejected', 'reports', 'outbox'] as const;
+/** Largest file accepted over SFTP (the feed reader's limit). */
+export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+
+export interface SftpUser {
+  readonly dealerId: string;
+  /** Plain password (local only); absent: password auth refused. */
+  readonly password?: string;
+  /** OpenSSH public key lines. */
+  readonly publicKeys: readonly string[];
+}
+
+export interface LocalSftpServerOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** Looked up on every login, so users follow config changes. */
+  readonly users: () => readonly SftpUser[];
+  /** Where the host key is kept (generated once). */
+  readonly hostKeyPath: string;
+  readonly port?: number;
+  readonly log?: Log;
+  /** Called after a file upload is stored (dealer, key, size). */
+  readonly onUpload?: (upload: { dealerId: string; key: string; size: number }) => void;
+}
+
+export interface LocalSftpServer extends RunningServer {
+  readonly port: number;
+  /** SHA256 fingerprint of the host key, as `ssh` prints it. */
+  readonly hostKeyFingerprint: string;
+}
+
+/** Reads the host key at `path`, generating an ed25519 key there the first time. */
+export function loadOrCreateHostKey(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  mkdirSync(dirname(path), { recursive: true });
+  const pair = utils.generateKeyPairSync('ed25519', { comment: 'wayke-dms local sftp' });
+  writeFileSync(path, pair.private, { mode: 0o600 });
+  writeFileSync(`${path}.pub`, `${pair.public}\n`);
+  return pair.private;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right) && a.length === b.length;
+}
+
+class SftpFailure extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+const DIR_MODE = 0o040755;
+const FILE_MODE = 0o100644;
+
+function attrs(kind: 'dir' | 'file', size = 0, mtime = new Date()): Attributes {
+  const seconds = Math.floor(mtime.getTime() / 1000);
+  return { mode: kind === 'dir' ? DIR_MODE : FILE_MODE, uid: 1000, gid: 1000, size, atime: seconds, mtime: seconds };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+function longname(name: string, a: Attributes): string {
+  const date = new Date(a.mtime * 1000);
+  const perms = a.mode === DIR_MODE ? 'drwxr-xr-x' : '-rw-r--r--';
+  const when = `${MONTHS[date.getUTCMonth()]} ${String(date.getUTCDate()).padStart(2, ' ')} ${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')}`;
+  return `${perms} 1 dealer dealer ${String(a.size).padStart(10, ' ')} ${when} ${name}`;
+}
+
+type Handle =
+  | { kind: 'read'; key: string; data: Buffer; mtime: Date }
+  | { kind: 'write'; key: string; relative: string; chunks: Array<{ offset: number; data: Buffer }>; size: number; failed?: string }
+  | { kind: 'dir'; entries: Array<{ filename: string; longname: string; attrs: Attributes }>; sent: boolean };
+
+/** One dealer's view of the bucket: paths are `/`-rooted inside `feeds/<dealerId>/`. */
+class DealerFileSystem {
+  private readonly root: string;
+
+  constructor(private readonly s3: S3Client, private readonly bucket: string, dealerId: string) {
+    this.root = `feeds/${dealerId}/`;
+  }
+
+  /** Normalises a client path to `/a/b` form; `..` never leaves the home. */
+  static normalize(path: string, cwd = '/'): string {
+    const joined = posix.resolve('/', cwd, path || '.');
+    return posix.normalize(joined);
+  }
+
+  /** The relative path inside the home (no leading slash; '' for the home itself). */
+  relative(path: string): string {
+    return DealerFileSystem.normalize(path).replace(/^\/+/, '');
+  }
+
+  keyOf(relative: string): string {
+    return `${this.root}${relative}`;
+  }
+
+  async stat(path: string): Promise<Attributes> {
+    const relative = this.relative(path);
+    if (relative === '' || (DEALER_FOLDERS as readonly string[]).includes(relative)) return attrs('dir');
+    const head = await this.head(this.keyOf(relative));
+    if (head) return attrs('file', head.size, head.mtime);
+    if (await this.isDirectory(relative)) return attrs('dir');
+    throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
+  }
+
+  async head(key: string): Promise<{ size: number; mtime: Date } | null> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { size: out.ContentLength ?? 0, mtime: out.LastModified ?? new Date() };
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (error as Error).name === 'NotFound' || (error as Error).name === 'NoSuchKey') return null;
+      throw error;
+    }
+  }
+
+  async isDirectory(relative: string): Promise<boolean> {
+    if (relative === '' || (DEALER_FOLDERS as readonly string[]).includes(relative)) return true;
+    const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.keyOf(relative)}/`, MaxKeys: 1 }));
+    return (out.KeyCount ?? out.Contents?.length ?? 0) > 0;
+  }
+
+  async list(path: string): Promise<Array<{ filename: string; longname: string; attrs: Attributes }>> {
+    const relative = this.relative(path);
+    if (!(await this.isDirectory(relative))) {
+      const head = await this.head(this.keyOf(relative));
+      throw new SftpFailure(head ? STATUS.FAILURE : STATUS.NO_SUCH_FILE, head ? 'Not a directory' : 'No such directory');
+    }
+    const prefix = relative === '' ? this.root : `${this.keyOf(relative)}/`;
+    const dirs = new Set<string>(relative === '' ? DEALER_FOLDERS : []);
+    const files = new Map<string, Attributes>();
+    let token: string | undefined;
+    do {
+      const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+      for (const common of out.CommonPrefixes ?? []) {
+        const name = (common.Prefix ?? '').slice(prefix.length).replace(/\/$/, '');
+        if (name) dirs.add(name);
+      }
+      for (const object of out.Contents ?? []) {
+        const name = (object.Key ?? '').slice(prefix.length);
+        if (!name || name.endsWith('/')) continue; // the folder marker itself
+        files.set(name, attrs('file', object.Size ?? 0, object.LastModified ?? new Date()));
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    const entries = [
+      { filename: '.', attrs: attrs('dir') },
+      { filename: '..', attrs: attrs('dir') },
+      ...[...dirs].sort().map((filename) => ({ filename, attrs: attrs('dir') })),
+      ...[...files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([filename, a]) => ({ filename, attrs: a })),
+    ];
+    return entries.map((entry) => ({ ...entry, longname: longname(entry.filename, entry.attrs) }));
+  }
+
+  async read(path: string): Promise<{ key: string; data: Buffer; mtime: Date }> {
+    const relative = this.relative(path);
+    const key = this.keyOf(relative);
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const data = Buffer.from(await out.Body!.transformToByteArray());
+      return { key, data, mtime: out.LastModified ?? new Date() };
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+        if (await this.isDirectory(relative)) throw new SftpFailure(STATUS.FAILURE, 'Is a directory');
+        throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
+      }
+      throw error;
+    }
+  }
+
+  /** Only `inbound/<name>` (and sub-folders of inbound) may be written. */
+  assertWritable(relative: string): void {
+    if (!relative.startsWith('inbound/') || relative.endsWith('/') || relative === 'inbound/') {
+      throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Upload feeds into inbound/ (cd inbound); other folders are read-only');
+    }
+  }
+
+  async write(relative: string, data: Buffer): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(relative), Body: data }));
+  }
+
+  async remove(path: string): Promise<void> {
+    const relative = this.relative(path);
+    if (!relative.startsWith('inbound/') && !relative.startsWith('outbox/')) {
+      throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Only files in inbound/ and outbox/ can be removed');
+    }
+    if (!(await this.head(this.keyOf(relative)))) throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(relative) }));
+  }
+
+  async mkdir(path: string): Promise<void> {
+    const relative = this.relative(path);
+    if (await this.isDirectory(relative)) throw new SftpFailure(STATUS.FAILURE, 'Directory exists');
+    if (!relative.startsWith('inbound/')) throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Folders can only be created under inbound/');
+    // As Transfer Family does: a zero-byte "folder/" object.
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.keyOf(relative)}/`, Body: new Uint8Array() }));
+  }
+
+  async rmdir(path: string): Promise<void> {
+    const relative = this.relative(path);
+    if (!relative.startsWith('inbound/')) throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Only folders under inbound/ can be removed');
+    const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.keyOf(relative)}/`, MaxKeys: 2 }));
+    const keys = (out.Contents ?? []).map((object) => object.Key);
+    if (keys.length === 0) throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such directory');
+    if (keys.some((key) => key !== `${this.keyOf(relative)}/`)) throw new SftpFailure(STATUS.FAILURE, 'Directory not empty');
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${this.keyOf(relative)}/` }));
+  }
+
+  /** Copy + delete, as S3 has no rename; clients that upload as `x.filepart` and rename rely on it. */
+  async rename(from: string, to: string): Promise<void> {
+    const source = this.relative(from);
+    const target = this.relative(to);
+    this.assertWritable(target);
+    if (!source.startsWith('inbound/')) throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Only files in inbound/ can be renamed');
+    if (!(await this.head(this.keyOf(source)))) throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
+    if (await this.head(this.keyOf(target))) throw new SftpFailure(STATUS.FAILURE, 'Target exists');
+    await this.s3.send(
+      new CopyObjectCommand({ Bucket: this.bucket, Key: this.keyOf(target), CopySource: `${this.bucket}/${encodeURIComponent(this.keyOf(source)).replace(/%2F/g, '/')}` }),
+    );
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(source) }));
+  }
+}
+
+function assemble(chunks: Array<{ offset: number; data: Buffer }>, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (const chunk of chunks) chunk.data.copy(out, chunk.offset);
+  return out;
+}
+
+function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, options: LocalSftpServerOptions): void {
+  const handles = new Map<number, Handle>();
+  let nextHandle = 1;
+  const open = (handle: Handle): Buffer => {
+    const id = nextHandle++;
+    handles.set(id, handle);
+    const buffer = Buffer.alloc(4);
+    buffer.writeUInt32BE(id);
+    return buffer;
+  };
+  const lookup = (buffer: Buffer): [number, Handle] | null => {
+    if (buffer.length !== 4) return null;
+    const id = buffer.readUInt32BE(0);
+    const handle = handles.get(id);
+    return handle ? [id, handle] : null;
+  };
+  const fail = (reqId: number, error: unknown) => {
+    if (error instanceof SftpFailure) {
+      sftp.status(reqId, error.code, error.message);
+      return;
+    }
+    options.log?.warn('SFTP operation failed', { dealerId, error: (error as Error).message });
+    sftp.status(reqId, STATUS.FAILURE, 'Storage error');
+  };
+  const run = (reqId: number, work: () => Promise<void>) => {
+    work().catch((error: unknown) => fail(reqId, error));
+  };
+
+  sftp.on('REALPATH', (reqId, path) => {
+    const normalized = DealerFileSystem.normalize(path);
+    sftp.name(reqId, [{ filename: normalized, longname: normalized, attrs: attrs('dir') }]);
+  });
+  const statHandler = (reqId: number, path: string) => run(reqId, async () => sftp.attrs(reqId, await fs.stat(path)));
+  sftp.on('STAT', statHandler);
+  sftp.on('LSTAT', statHandler);
+  sftp.on('FSTAT', (reqId, buffer) => {
+    const found = lookup(buffer);
+    if (!found) return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
+    const [, handle] = found;
+    if (handle.kind === 'read') return sftp.attrs(reqId, attrs('file', handle.data.length, handle.mtime));
+    if (handle.kind === 'write') return sftp.attrs(reqId, attrs('file', handle.size));
+    return sftp.attrs(reqId, attrs('dir'));
+  });
+  // Timestamps and modes have no meaning in S3; accepting them keeps `put -p` and WinSCP happy.
+  sftp.on('SETSTAT', (reqId) => sftp.status(reqId, STATUS.OK));
+  sftp.on('FSETSTAT', (reqId) => sftp.status(reqId, STATUS.OK));
+  sftp.on('OPENDIR', (reqId, path) =>
+    run(reqId, async () => {
+      const entries = await fs.list(path);
+      sftp.handle(reqId, open({ kind: 'dir', entries, sent: false }));
+    }),
+  );
+  sftp.on('READDIR', (reqId, buffer) => {
+    const found = lookup(buffer);
+    if (!found || found[1].kind !== 'dir') return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
+    const handle = found[1];
+    if (handle.sent || handle.entries.length === 0) return sftp.status(reqId, STATUS.EOF);
+    handle.sent = true;
+    sftp.name(reqId, handle.entries);
+  });
+  sftp.on('OPEN', (reqId, filename, flags) =>
+    run(reqId, async () => {
+      if (flags & OPEN_MODE.WRITE || flags & OPEN_MODE.CREAT) {
+        const relative = fs.relative(filename);
+        fs.assertWritable(relative);
+        if (flags & OPEN_MODE.EXCL && (await fs.head(fs.keyOf(relative)))) throw new SftpFailure(STATUS.FAILURE, 'File exists');
+        let chunks: Array<{ offset: number; data: Buffer }> = [];
+        let size = 0;
+        if (!(flags & OPEN_MODE.TRUNC) && (await fs.head(fs.keyOf(relative)))) {
+          // Append or resume: start from the current content.
+          const current = await fs.read(filename);
+          chunks = [{ offset: 0, data: current.data }];
+          size = current.data.length;
+        }
+        sftp.handle(reqId, open({ kind: 'write', key: fs.keyOf(relative), relative, chunks, size }));
+        return;
+      }
+      const file = await fs.read(filename);
+      sftp.handle(reqId, open({ kind: 'read', ...file }));
+    }),
+  );
+  sftp.on('READ', (reqId, buffer, offset, length) => {
+    const found = lookup(buffer);
+    if (!found || found[1].kind !== 'read') return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
+    const { data } = found[1];
+    if (offset >= data.length) return sftp.status(reqId, STATUS.EOF);
+    sftp.data(reqId, data.subarray(offset, Math.min(data.length, offset + length)));
+  });
+  sftp.on('WRITE', (reqId, buffer, offset, data) => {
+    const found = lookup(buffer);
+    if (!found || found[1].kind !== 'write') return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
+    const handle = found[1];
+    const end = offset + data.length;
+    if (end > MAX_UPLOAD_BYTES) {
+      handle.failed = `File larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`;
+      return sftp.status(reqId, STATUS.FAILURE, handle.failed);
+    }
+    // ssh2 reuses its buffers: keep a copy.
+    handle.chunks.push({ offset, data: Buffer.from(data) });
+    handle.size = Math.max(handle.size, end);
+    sftp.status(reqId, STATUS.OK);
+  });
+  sftp.on('CLOSE', (reqId, buffer) => {
+    const found = lookup(buffer);
+    if (!found) return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
+    const [id, handle] = found;
+    handles.delete(id);
+    if (handle.kind !== 'write') return sftp.status(reqId, STATUS.OK);
+    if (handle.failed) return sftp.status(reqId, STATUS.FAILURE, handle.failed);
+    run(reqId, async () => {
+      await fs.write(handle.relative, assemble(handle.chunks, handle.size));
+      options.log?.info('SFTP upload stored', { dealerId, key: handle.key, size: handle.size });
+      options.onUpload?.({ dealerId, key: handle.key, size: handle.size });
+      sftp.status(reqId, STATUS.OK);
+    });
+  });
+  sftp.on('REMOVE', (reqId, path) => run(reqId, async () => { await fs.remove(path); sftp.status(reqId, STATUS.OK); }));
+  sftp.on('MKDIR', (reqId, path) => run(reqId, async () => { await fs.mkdir(path); sftp.status(reqId, STATUS.OK); }));
+  sftp.on('RMDIR', (reqId, path) => run(reqId, async () => { await fs.rmdir(path); sftp.status(reqId, STATUS.OK); }));
+  sftp.on('RENAME', (reqId, from, to) => run(reqId, async () => { await fs.rename(from, to); sftp.status(reqId, STATUS.OK); }));
+  sftp.on('READLINK', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED, 'No links here'));
+  sftp.on('SYMLINK', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED, 'No links here'));
+  sftp.on('EXTENDED', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED));
+}
+
+function keyMatches(allowed: readonly string[], algo: string, data: Buffer): ParsedKey | null {
+  for (const line of allowed) {
+    const parsed = utils.parseKey(line);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key instanceof Error) continue;
+    const publicSsh = key.getPublicSSH();
+    if (key.type === algo && publicSsh.length === data.length && timingSafeEqual(publicSsh, data)) return key;
+  }
+  return null;
+}
+
+/** Starts the SFTP server on 127.0.0.1 (port 2222 in `npm start`, 0 in tests). */
+export async function startLocalSftpServer(options: LocalSftpServerOptions): Promise<LocalSftpServer> {
+  const hostKey = loadOrCreateHostKey(options.hostKeyPath);
+  const parsedHostKey = utils.parseKey(hostKey);
+  const hostPublic = (Array.isArray(parsedHostKey) ? parsedHostKey[0] : parsedHostKey) as ParsedKey;
+  const fingerprint = `SHA256:${createHash('sha256').update(hostPublic.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
+  const connections = new Set<Connection>();
+
+  const server = new Server({ hostKeys: [hostKey], ident: 'wayke-dms-local-sftp' }, (client) => {
+    connections.add(client);
+    let user: SftpUser | null = null;
+    client.on('authentication', (ctx) => {
+      const candidate = options.users().find((entry) => entry.dealerId === ctx.username);
+      if (!candidate) return ctx.reject(['password', 'publickey']);
+      if (ctx.method === 'password') {
+        if (candidate.password && safeEqual(ctx.password, candidate.password)) {
+          user = candidate;
+          return ctx.accept();
+        }
+        return ctx.reject(['password', 'publickey']);
+      }
+      if (ctx.method === 'publickey') {
+        const key = keyMatches(candidate.publicKeys, ctx.key.algo, ctx.key.data);
+        if (!key) return ctx.reject(['password', 'publickey']);
+        // Without a signature the client only asks whether the key would do.
+        if (!ctx.signature || !ctx.blob) return ctx.accept();
+        if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['password', 'publickey']);
+        user = candidate;
+        return ctx.accept();
+      }
+      return ctx.reject(['password', 'publickey']);
+    });
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('sftp', (acceptSftp) => {
+          const sftp = acceptSftp();
+          if (!user) return;
+          serveSftp(sftp, new DealerFileSystem(options.s3, options.bucket, user.dealerId), user.dealerId, options);
+        });
+        // No shell, no exec: SFTP only, as on Transfer Family.
+        session.on('shell', (_accept, reject) => reject());
+        session.on('exec', (_accept, reject) => reject());
+        session.on('pty', (_accept, reject) => reject?.());
+      });
+    });
+    client.on('error', (error: Error) => options.log?.debug('SFTP connection error', { error: error.message }));
+    client.on('close', () => connections.delete(client));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `sftp://127.0.0.1:${port}`,
+    port,
+    hostKeyFingerprint: fingerprint,
+    stop: () =>
+      new Promise((resolve) => {
+        for (const connection of connections) connection.end();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ssh2 from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ensureLocalResources, localS3Client, startLocalDynamo, startLocalS3, startLocalSqs, type LocalS3, type RunningServer, type S3ObjectEvent } from '../../functions/local/dev/engines.js';
+import { startLocalSftpServer, type LocalSftpServer } from '../../functions/local/dev/sftp-server.js';
+
+const { Client, utils } = ssh2;
+const clientKey = utils.generateKeyPairSync('ed25519');
+const otherKey = utils.generateKeyPairSync('ed25519');
+
+let dir: string;
+let s3: LocalS3;
+let dynamo: RunningServer;
+let sqs: RunningServer;
+let sftpServer: LocalSftpServer;
+let bucket: string;
+const events: S3ObjectEvent[] = [];
+const uploads: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dev-sftp-'));
+  [s3, dynamo, sqs] = await Promise.all([startLocalS3({ directory: join(dir, 's3') }), startLocalDynamo(), startLocalSqs()]);
+  s3.events.on('object', (event: S3ObjectEvent) => events.push(event));
+  ({ bucket } = await ensureLocalResources({ s3: s3.url, dynamodb: dynamo.url, sqs: sqs.url }));
+  sftpServer = await startLocalSftpServer({
+    s3: localS3Client(s3.url),
+    bucket,
+    hostKeyPath: join(dir, 'ssh_host_ed25519_key'),
+    users: () => [
+      { dealerId: 'bilhallen', password: 'correct-horse-battery', publicKeys: [] },
+      { dealerId: 'motorcentrum', publicKeys: [clientKey.public] },
+    ],
+    onUpload: (upload) => uploads.push(upload.key),
+  });
+});
+
+afterAll(async () => {
+  await sftpServer?.stop();
+  await Promise.all([s3?.stop(), dynamo?.stop(), sqs?.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function connect(auth: { username: string; password?: string; privateKey?: string }): Promise<{ sftp: SFTPWrapper; end: () => void }> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client
+      .on('ready', () => {
+        client.sftp((error, sftp) => (error ? reject(error) : resolve({ sftp, end: () => client.end() })));
+      })
+      .on('error', reject)
+      .connect({ host: '127.0.0.1', port: sftpServer.port, ...auth, tryKeyboard: false });
+  });
+}
+
+const call = <T>(fn: (cb: (error: Error | null | undefined, value: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value))));
+
+describe('local SFTP server', () => {
+  it('refuses a wrong password, an unknown user and a key that is not configured', async () => {
+    await expect(connect({ username: 'bilhallen', password: 'wrong-password' })).rejects.toThrow(/authentication/i);
+    await expect(connect({ username: 'nobody', password: 'correct-horse-battery' })).rejects.toThrow(/authentication/i);
+    await expect(connect({ username: 'motorcentrum', privateKey: otherKey.private })).rejects.toThrow(/authentication/i);
+    // bilhallen has no keys configured, motorcentrum no password
+    await expect(connect({ username: 'motorcentrum', password: 'correct-horse-battery' })).rejects.toThrow(/authentication/i);
+  });
+
+  it('uploads into inbound/ with password auth, stored in the dealer prefix, raising an S3 event', async () => {
+    const { sftp, end } = await connect({ username: 'bilhallen', password: 'correct-horse-battery' });
+    try {
+      expect(await call<string>((cb) => sftp.realpath('.', cb))).toBe('/');
+      const root = await call<Array<{ filename: string; longname: string }>>((cb) => sftp.readdir('/', cb));
+      expect(root.map((entry) => entry.filename)).toEqual(expect.arrayContaining(['inbound', 'reports', 'outbox', 'archive', 'rejected']));
+      const content = Buffer.from('Regnr;Pris\nABC123;100 000\n'.repeat(4000), 'latin1');
+      await new Promise<void>((resolve, reject) => {
+        const stream = sftp.createWriteStream('/inbound/feed.csv');
+        stream.on('close', () => resolve()).on('error', reject);
+        stream.end(content);
+      });
+      const stored = await localS3Client(s3.url).send(new GetObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/feed.csv' }));
+      expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(content)).toBe(true);
+      expect(events.some((event) => event.key === 'feeds/bilhallen/inbound/feed.csv' && event.eventName.startsWith('ObjectCreated:'))).toBe(true);
+      expect(uploads).toContain('feeds/bilhallen/inbound/feed.csv');
+      const stat = await call<{ size: number; isFile(): boolean }>((cb) => sftp.stat('/inbound/feed.csv', cb));
+      expect(stat.size).toBe(content.length);
+      expect(stat.isFile()).toBe(true);
+      const inbound = await call<Array<{ filename: string }>>((cb) => sftp.readdir('inbound', cb));
+      expect(inbound.map((entry) => entry.filename)).toContain('feed.csv');
+    } finally {
+      end();
+    }
+  });
+
+  it('keeps each dealer inside its own prefix, even with ../', async () => {
+    await localS3Client(s3.url).send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/reports/latest.txt', Body: 'bilhallen report' }));
+    const { sftp, end } = await connect({ username: 'motorcentrum', privateKey: clientKey.private });
+    try {
+      expect(await call<string>((cb) => sftp.realpath('../../..', cb))).toBe('/');
+      await expect(call((cb) => sftp.stat('../bilhallen/reports/latest.txt', cb))).rejects.toThrow(/No such file/);
+      const listing = await call<Array<{ filename: string }>>((cb) => sftp.readdir('/inbound', cb));
+      expect(listing.map((entry) => entry.filename)).not.toContain('feed.csv');
+    } finally {
+      end();
+    }
+  });
+
+  it('downloads reports, refuses writes outside inbound/, supports mkdir, rename, setstat and remove', async () => {
+    await localS3Client(s3.url).send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/reports/latest.json', Body: '{"created":3}' }));
+    const { sftp, end } = await connect({ username: 'bilhallen', password: 'correct-horse-battery' });
+    try {
+      const report = await new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        sftp.createReadStream('/reports/latest.json').on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(Buffer.concat(chunks).toString())).on('error', reject);
+      });
+      expect(JSON.parse(report)).toEqual({ created: 3 });
+      await expect(call((cb) => sftp.open('/reports/evil.json', 'w', cb))).rejects.toThrow(/inbound/);
+      await expect(call((cb) => sftp.open('/top.csv', 'w', cb))).rejects.toThrow(/inbound/);
+      await expect(call((cb) => sftp.open('/inbound/missing.csv', 'r', cb))).rejects.toThrow(/No such file/);
+
+      await call((cb) => sftp.mkdir('/inbound/2026', (error) => cb(error, undefined)));
+      expect((await call<{ isDirectory(): boolean }>((cb) => sftp.stat('/inbound/2026', cb))).isDirectory()).toBe(true);
+
+      // WinSCP style: upload as .filepart, set times, rename to the final name
+      const handle = await call<Buffer>((cb) => sftp.open('/inbound/upload.csv.filepart', 'w', cb));
+      const part = Buffer.from('Regnr;Pris\nXYZ999;5\n');
+      await call((cb) => sftp.write(handle, part, 0, part.length, 0, (error) => cb(error, undefined)));
+      await call((cb) => sftp.close(handle, (error) => cb(error, undefined)));
+      await call((cb) => sftp.setstat('/inbound/upload.csv.filepart', { mtime: 1_700_000_000, atime: 1_700_000_000 }, (error) => cb(error, undefined)));
+      await call((cb) => sftp.rename('/inbound/upload.csv.filepart', '/inbound/upload.csv', (error) => cb(error, undefined)));
+      const keys = (await localS3Client(s3.url).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'feeds/bilhallen/inbound/' }))).Contents?.map((object) => object.Key);
+      expect(keys).toContain('feeds/bilhallen/inbound/upload.csv');
+      expect(keys).not.toContain('feeds/bilhallen/inbound/upload.csv.filepart');
+
+      await call((cb) => sftp.unlink('/inbound/upload.csv', (error) => cb(error, undefined)));
+      await expect(call((cb) => sftp.stat('/inbound/upload.csv', cb))).rejects.toThrow(/No such file/);
+      await expect(call((cb) => sftp.unlink('/reports/latest.json', (error) => cb(error, undefined)))).rejects.toThrow(/inbound/);
+      await call((cb) => sftp.rmdir('/inbound/2026', (error) => cb(error, undefined)));
+    } finally {
+      end();
+    }
+  });
+
+  it('keeps the same host key across restarts', async () => {
+    const again = await startLocalSftpServer({ s3: localS3Client(s3.url), bucket, hostKeyPath: join(dir, 'ssh_host_ed25519_key'), users: () => [] });
+    try {
+      expect(again.hostKeyFingerprint).toBe(sftpServer.hostKeyFingerprint);
+    } finally {
+      await again.stop();
+    }
+  });
+});
