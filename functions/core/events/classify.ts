@@ -1,0 +1,178 @@
+import type { z } from 'zod';
+import { normaliseRegistrationNumber } from '../vehicle.js';
+import {
+  GenericEventSchema,
+  INCOMING_VEHICLE_EVENT_TYPE,
+  IncomingVehicleEventSchema,
+  LeadEventSchema,
+  MessageEventSchema,
+  OrderEventSchema,
+  ProcessEventSchema,
+  VehicleUpdatedEventSchema,
+  type GenericEvent,
+  type IncomingVehicleEvent,
+  type LeadEvent,
+  type MessageEvent,
+  type OrderEvent,
+  type ProcessEvent,
+  type VehicleUpdatedEvent,
+} from './schemas.js';
+
+/** A Wayke webhook body recognised as one kind, parsed by that kind's schema. */
+export type WaykeEvent =
+  | { readonly source: 'vehicleUpdated'; readonly payload: VehicleUpdatedEvent }
+  | { readonly source: 'process'; readonly payload: ProcessEvent }
+  | { readonly source: 'message'; readonly payload: MessageEvent }
+  | { readonly source: 'order'; readonly payload: OrderEvent }
+  | { readonly source: 'lead'; readonly payload: LeadEvent }
+  | { readonly source: 'incomingVehicle'; readonly payload: IncomingVehicleEvent }
+  | { readonly source: 'generic'; readonly payload: GenericEvent };
+
+export type WaykeEventSource = WaykeEvent['source'];
+
+export type ClassifyResult = { readonly ok: true; readonly event: WaykeEvent } | { readonly ok: false; readonly reason: string };
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A short reason naming fields, never values (the body may hold personal data). */
+function reasonFrom(kind: string, error: z.ZodError): string {
+  const issues = error.issues.slice(0, 3).map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+  return `${kind} event: ${issues.join('; ')}`;
+}
+
+function parseAs<S extends z.ZodType, K extends WaykeEventSource>(source: K, label: string, schema: S, body: unknown): ClassifyResult {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) return { ok: false, reason: reasonFrom(label, parsed.error) };
+  return { ok: true, event: { source, payload: parsed.data } as WaykeEvent };
+}
+
+/**
+ * Recognises the kind of a parsed webhook body by the marks `docs/wayke-api.md` documents and
+ * validates it with that kind's schema. A body with an `eventType` nobody knows yet is accepted
+ * as a generic event (Wayke would otherwise retry it forever); a body that matches no kind, or
+ * breaks its kind's schema, is refused with a short reason.
+ */
+export function classifyWaykeEvent(body: unknown): ClassifyResult {
+  if (!isObject(body)) return { ok: false, reason: 'body must be a JSON object' };
+  if ('eventType' in body) {
+    const eventType = body.eventType;
+    if (typeof eventType !== 'string' || eventType.length === 0) return { ok: false, reason: 'eventType must be a non-empty string' };
+    if (eventType === 'Process') return parseAs('process', 'process', ProcessEventSchema, body);
+    if (INCOMING_VEHICLE_EVENT_TYPE.test(eventType)) {
+      const incoming = parseAs('incomingVehicle', 'incoming vehicle', IncomingVehicleEventSchema, body);
+      if (incoming.ok) return incoming;
+    }
+    return parseAs('generic', 'generic', GenericEventSchema, body);
+  }
+  if ('message' in body) return parseAs('message', 'message', MessageEventSchema, body);
+  if ('lead' in body) return parseAs('lead', 'lead', LeadEventSchema, body);
+  if ('orderNumber' in body) return parseAs('order', 'order', OrderEventSchema, body);
+  if ('status' in body) return parseAs('vehicleUpdated', 'vehicle updated', VehicleUpdatedEventSchema, body);
+  const incoming = IncomingVehicleEventSchema.safeParse(body);
+  if (incoming.success) return { ok: true, event: { source: 'incomingVehicle', payload: incoming.data } };
+  return { ok: false, reason: 'body matches no known Wayke event kind' };
+}
+
+/** What an event says about its vehicle: Wayke's ad (or item) id and the plate, when given. */
+export interface VehicleRef {
+  readonly adId?: string;
+  readonly registrationNumber?: string;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined);
+const plate = (value: unknown): string | undefined => {
+  const raw = str(value);
+  return raw ? normaliseRegistrationNumber(raw) : undefined;
+};
+const compact = (ref: { adId?: string | undefined; registrationNumber?: string | undefined }): VehicleRef => ({
+  ...(ref.adId ? { adId: ref.adId } : {}),
+  ...(ref.registrationNumber ? { registrationNumber: ref.registrationNumber } : {}),
+});
+
+/**
+ * The dealer's vehicle an event is about. Plates come only from the ad fields (`subject`,
+ * `vehicle`, top level) — never from a valuation lead's metadata, which names the customer's car.
+ */
+export function vehicleRef(event: WaykeEvent): VehicleRef {
+  switch (event.source) {
+    case 'vehicleUpdated':
+      return compact({ adId: str(event.payload.id), registrationNumber: plate(event.payload.registrationNumber) });
+    case 'process':
+      return compact({ adId: str(event.payload.itemId), registrationNumber: plate(event.payload.registrationNumber) });
+    case 'message':
+      return compact({ adId: str(event.payload.subject?.id), registrationNumber: plate(event.payload.subject?.registrationNumber) });
+    case 'order':
+      return compact({ adId: str(event.payload.waykeId), registrationNumber: plate(event.payload.vehicle?.registrationNumber) });
+    case 'lead':
+      return compact({
+        adId: str(event.payload.subject?.id),
+        registrationNumber: plate(event.payload.subject?.registrationNumber ?? event.payload.vehicle?.registrationNumber),
+      });
+    case 'incomingVehicle':
+      return compact({
+        adId: str(event.payload.itemId) ?? str(event.payload.vehicle?.id) ?? str(event.payload.id),
+        registrationNumber: plate(event.payload.registrationNumber ?? event.payload.vehicle?.registrationNumber),
+      });
+    case 'generic': {
+      const payload = event.payload as Record<string, unknown>;
+      return compact({ adId: str(payload.itemId) ?? str(payload.adId), registrationNumber: plate(payload.registrationNumber) });
+    }
+  }
+}
+
+/** The id of the thing an event is about when it names no vehicle: stable for that thing. */
+export function entityId(event: WaykeEvent): string | undefined {
+  switch (event.source) {
+    case 'vehicleUpdated':
+      return str(event.payload.id);
+    case 'process':
+      return str(event.payload.processId);
+    case 'message':
+      return str(event.payload.message.conversation?.id) ?? str(event.payload.message.id);
+    case 'order':
+      return str(event.payload.id);
+    case 'lead':
+      return str(event.payload.lead.id);
+    case 'incomingVehicle':
+      return str(event.payload.id);
+    case 'generic':
+      return str((event.payload as Record<string, unknown>).id) ?? event.payload.eventType;
+  }
+}
+
+/**
+ * When the event happened, as Wayke says it, else when we received it (vehicle updates carry
+ * no timestamp). Always an ISO-8601 UTC string.
+ */
+export function occurredAt(event: WaykeEvent, receivedAt: string): string {
+  const candidates: unknown[] = [];
+  switch (event.source) {
+    case 'process':
+      candidates.push(event.payload.eventTime);
+      break;
+    case 'message':
+      candidates.push(event.payload.message.createdAt);
+      break;
+    case 'order':
+      candidates.push(event.payload.createdAt);
+      break;
+    case 'lead':
+      candidates.push(event.payload.lead.createdAt);
+      break;
+    case 'generic':
+    case 'incomingVehicle': {
+      const payload = event.payload as Record<string, unknown>;
+      candidates.push(payload.eventTime, payload.createdAt);
+      break;
+    }
+    case 'vehicleUpdated':
+      break;
+  }
+  for (const candidate of candidates) {
+    if (typeof candidate !== 'string') continue;
+    const time = Date.parse(candidate);
+    if (!Number.isNaN(time)) return new Date(time).toISOString();
+  }
+  return receivedAt;
+}

@@ -1,0 +1,118 @@
+import type { ResolvedDealer } from '../dealer-config.js';
+import type { Clock, EventQueue, Log, SecretStore } from '../../ports.js';
+import { classifyWaykeEvent, vehicleRef, type WaykeEventSource } from './classify.js';
+import { credentialsMatch, type Headers } from './credentials.js';
+import { eventId, messageGroupId } from './identity.js';
+import { eventMessageBody } from './message.js';
+import { routeForDealer } from './routing.js';
+import type { DmsEventKind } from '../dealer-config.js';
+
+/** Largest webhook body accepted (256 KiB). */
+export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
+
+/** One webhook call as the edge received it. */
+export interface WebhookRequest {
+  readonly dealerId: string;
+  /** Header names in lower case. */
+  readonly headers: Headers;
+  /** The raw body bytes (API Gateway's base64 already decoded). */
+  readonly body: Uint8Array;
+}
+
+/** What became of a webhook call; the edge maps it to an HTTP status. */
+export type IngestOutcome =
+  | { readonly outcome: 'queued'; readonly id: string; readonly kind: DmsEventKind; readonly source: WaykeEventSource }
+  /** Valid, but the dealer has no DMS target or switched this kind off: acknowledged, not queued. */
+  | { readonly outcome: 'ignored'; readonly id: string; readonly kind: DmsEventKind; readonly source: WaykeEventSource }
+  | { readonly outcome: 'unknownDealer' }
+  | { readonly outcome: 'unauthorized' }
+  | { readonly outcome: 'unsupportedMediaType' }
+  | { readonly outcome: 'tooLarge' }
+  | { readonly outcome: 'invalid'; readonly reason: string };
+
+export interface IngestWebhookDeps {
+  readonly dealers: ReadonlyMap<string, ResolvedDealer>;
+  readonly secrets: SecretStore;
+  readonly queue: EventQueue;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly maxBodyBytes?: number;
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
+
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  return JSON_MEDIA_TYPE.test(contentType.split(';', 1)[0]!.trim());
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The webhook ingest: authenticates the caller with the dealer's webhook secret (current or
+ * previous), checks media type, size and schema, and puts the event on the FIFO queue with its
+ * group and deduplication ids. Never calls Wayke or the DMS, so it answers in milliseconds; it
+ * reports `queued` only after the queue accepted the message. Queue and secret-store failures
+ * propagate (the edge answers 5xx and Wayke retries).
+ */
+export function makeIngestWebhook(deps: IngestWebhookDeps): (request: WebhookRequest) => Promise<IngestOutcome> {
+  const maxBodyBytes = deps.maxBodyBytes ?? MAX_WEBHOOK_BODY_BYTES;
+  return async (request) => {
+    const dealer = deps.dealers.get(request.dealerId);
+    if (!dealer) {
+      deps.log.warn('webhook rejected: unknown dealer', { reason: 'unknownDealer' });
+      return { outcome: 'unknownDealer' };
+    }
+    const log = (message: string, attributes: Record<string, unknown>) => deps.log.info(message, { dealerId: dealer.id, ...attributes });
+
+    const secrets = await deps.secrets.getDealerSecrets(dealer.id);
+    if (!credentialsMatch(request.headers, [secrets.webhookSecret, secrets.previousWebhookSecret])) {
+      deps.log.warn('webhook rejected: bad credentials', { dealerId: dealer.id, reason: 'unauthorized' });
+      return { outcome: 'unauthorized' };
+    }
+    if (!isJson(request.headers['content-type'])) {
+      log('webhook rejected: not JSON', { reason: 'unsupportedMediaType' });
+      return { outcome: 'unsupportedMediaType' };
+    }
+    if (request.body.byteLength > maxBodyBytes) {
+      log('webhook rejected: body too large', { reason: 'tooLarge', bytes: request.body.byteLength });
+      return { outcome: 'tooLarge' };
+    }
+
+    let raw: string;
+    let parsed: unknown;
+    try {
+      raw = decoder.decode(request.body);
+      parsed = JSON.parse(raw.replace(/^\uFEFF/, ''));
+    } catch {
+      log('webhook rejected: malformed JSON', { reason: 'invalid' });
+      return { outcome: 'invalid', reason: 'body is not valid UTF-8 JSON' };
+    }
+    const classified = classifyWaykeEvent(parsed);
+    if (!classified.ok) {
+      log('webhook rejected: schema', { reason: 'invalid', detail: classified.reason });
+      return { outcome: 'invalid', reason: classified.reason };
+    }
+
+    const event = classified.event;
+    const id = eventId(dealer.id, request.body);
+    const route = routeForDealer(event, dealer);
+    const plate = vehicleRef(event).registrationNumber;
+    if (!route.delivered) {
+      log('webhook ignored: kind not delivered to this dealer', { eventId: id, kind: route.kind, source: event.source, plate });
+      return { outcome: 'ignored', id, kind: route.kind, source: event.source };
+    }
+    await deps.queue.send({
+      body: eventMessageBody({ v: 1, id, dealerId: dealer.id, receivedAt: deps.clock.now().toISOString(), payload: parsed }),
+      groupId: messageGroupId(dealer.id, event),
+      deduplicationId: id,
+    });
+    log('webhook queued', { eventId: id, kind: route.kind, source: event.source, plate });
+    return { outcome: 'queued', id, kind: route.kind, source: event.source };
+  };
+}
+
+/** Dealers by id, for the ingest and delivery use cases. */
+export function dealerIndex(dealers: readonly ResolvedDealer[]): ReadonlyMap<string, ResolvedDealer> {
+  return new Map(dealers.map((dealer) => [dealer.id, dealer]));
+}
