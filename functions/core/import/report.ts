@@ -1,0 +1,109 @@
+import type { Blocked } from './plan.js';
+
+/**
+ * The run report: what the CLI prints with `--json`, what lands in the dealer's `reports/` folder
+ * (with the run's identity added), and its short human text in Swedish and English.
+ */
+
+export interface FailedVehicle {
+  readonly registrationNumber: string;
+  readonly action: 'create' | 'update' | 'remove' | 'republish';
+  readonly error: string;
+}
+
+export interface RejectedRow {
+  readonly row: number;
+  readonly registrationNumber?: string;
+  readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string }>;
+}
+
+export interface FeedSummary {
+  readonly format: 'csv' | 'xml' | 'json' | null;
+  readonly encoding: string | null;
+  readonly vehicles: number;
+  readonly rejected: number;
+  /** Set when the feed was rejected as a whole: nothing from it was used. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** The outcome of one import, exactly the shape of `wayke-dms import --json`. */
+export interface ImportSummary {
+  readonly dealer: string;
+  readonly feed: FeedSummary;
+  readonly created: number;
+  readonly updated: number;
+  readonly removed: number;
+  readonly republished: number;
+  readonly unchanged: number;
+  readonly failed: readonly FailedVehicle[];
+  readonly rejected: readonly RejectedRow[];
+  readonly blocked: Blocked | null;
+}
+
+/** What the report files hold: the summary plus where and when. */
+export interface ImportReport extends ImportSummary {
+  readonly runId: string;
+  readonly at: string;
+  readonly trigger: string;
+  /** The feed's name (object key, URL or path). */
+  readonly source: string | null;
+  /** Where the feed went after the run (`archive/…`, `rejected/…`), if it moved. */
+  readonly movedTo: string | null;
+  /** The run retried only the vehicles that failed last time, from the archived feed. */
+  readonly retry: boolean;
+}
+
+/** Exit status of `import`/`plan`: 2 feed rejected, 3 removals blocked, 1 rows rejected or vehicles failed, else 0. */
+export function exitStatus(summary: Pick<ImportSummary, 'feed' | 'failed' | 'rejected' | 'blocked'>): 0 | 1 | 2 | 3 {
+  if (summary.feed.error) return 2;
+  if (summary.blocked) return 3;
+  if (summary.failed.length > 0 || summary.rejected.length > 0) return 1;
+  return 0;
+}
+
+const MAX_LISTED = 20;
+
+function list<T>(items: readonly T[], line: (item: T) => string, more: (n: number) => string): string[] {
+  const lines = items.slice(0, MAX_LISTED).map((item) => `  - ${line(item)}`);
+  if (items.length > MAX_LISTED) lines.push(`  ${more(items.length - MAX_LISTED)}`);
+  return lines;
+}
+
+/** The short human report (`latest.txt`): Swedish first, then English. Plates and fields only. */
+export function reportText(report: ImportReport): string {
+  const when = report.at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+  const source = report.source ?? '—';
+  const feed = report.feed;
+  const sv: string[] = [`Wayke-import för ${report.dealer}, ${when}`, `Fil: ${source}`];
+  const en: string[] = [`Wayke import for ${report.dealer}, ${when}`, `File: ${source}`];
+  if (feed.error) {
+    sv.push(`Filen avvisades i sin helhet (${feed.error.code}): ${feed.error.message}`, 'Ingenting ändrades hos Wayke.');
+    en.push(`The file was rejected as a whole (${feed.error.code}): ${feed.error.message}`, 'Nothing was changed in Wayke.');
+  } else {
+    const fmt = `${feed.format ?? '?'}${feed.encoding ? `, ${feed.encoding}` : ''}`;
+    sv.push(`Läst: ${feed.vehicles} fordon (${fmt}), ${feed.rejected} rader avvisade`);
+    en.push(`Read: ${feed.vehicles} vehicles (${fmt}), ${feed.rejected} rows rejected`);
+    sv.push(`Nya ${report.created} · uppdaterade ${report.updated} · borttagna ${report.removed} · återpublicerade ${report.republished} · oförändrade ${report.unchanged} · misslyckade ${report.failed.length}`);
+    en.push(`Created ${report.created} · updated ${report.updated} · removed ${report.removed} · republished ${report.republished} · unchanged ${report.unchanged} · failed ${report.failed.length}`);
+  }
+  if (report.blocked) {
+    sv.push(
+      `STOPPAT: filen skulle ta bort ${report.blocked.wouldRemove} annonser, gränsen är ${report.blocked.limit}. Inga annonser togs bort.`,
+      'Stämmer det? Kontakta oss för ett godkännande, annars skicka en komplett fil.',
+    );
+    en.push(
+      `BLOCKED: the file would remove ${report.blocked.wouldRemove} ads, the limit is ${report.blocked.limit}. No ads were removed.`,
+      'If that is intended, ask for an approval; otherwise send a complete file.',
+    );
+  }
+  if (report.failed.length > 0) {
+    sv.push('Misslyckades (försöks igen nästa körning):', ...list(report.failed, (f) => `${f.registrationNumber} (${f.action}): ${f.error}`, (n) => `… och ${n} till`));
+    en.push('Failed (retried on the next run):', ...list(report.failed, (f) => `${f.registrationNumber} (${f.action}): ${f.error}`, (n) => `… and ${n} more`));
+  }
+  if (report.rejected.length > 0) {
+    const row = (r: RejectedRow, word: string) => `${word} ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
+    sv.push('Avvisade rader:', ...list(report.rejected, (r) => row(r, 'rad'), (n) => `… och ${n} till`));
+    en.push('Rejected rows:', ...list(report.rejected, (r) => row(r, 'row'), (n) => `… and ${n} more`));
+  }
+  return `${sv.join('\n')}\n\n${en.join('\n')}\n`;
+}
