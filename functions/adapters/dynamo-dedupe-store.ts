@@ -1,0 +1,67 @@
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RetryableError } from '../core/errors.js';
+import type { Clock, DedupeStore } from '../ports.js';
+
+export interface DynamoDedupeStoreOptions {
+  readonly client: DynamoDBClient;
+  /** Table with string partition key `pk` and TTL attribute `expiresAt` (epoch seconds). */
+  readonly tableName: string;
+  /** How long an accepted event is remembered; default 14 days. */
+  readonly ttlDays?: number;
+  readonly clock: Clock;
+}
+
+const key = (eventId: string) => ({ pk: { S: `event#${eventId}` } });
+
+/**
+ * The {@link DedupeStore} over DynamoDB: one item per accepted event, `pk = event#<id>`, expiring
+ * after `ttlDays`. Reads are strongly consistent and ignore items past `expiresAt` (DynamoDB's TTL
+ * deletes lazily); the write is conditional so two racing deliveries record once.
+ */
+export class DynamoDedupeStore implements DedupeStore {
+  private readonly ttlSeconds: number;
+
+  constructor(private readonly options: DynamoDedupeStoreOptions) {
+    this.ttlSeconds = Math.round((options.ttlDays ?? 14) * 86_400);
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.options.clock.now().getTime() / 1000);
+  }
+
+  async wasDelivered(eventId: string): Promise<boolean> {
+    try {
+      const result = await this.options.client.send(
+        new GetItemCommand({ TableName: this.options.tableName, Key: key(eventId), ConsistentRead: true, ProjectionExpression: 'expiresAt' }),
+      );
+      const expiresAt = Number(result.Item?.expiresAt?.N ?? Number.NaN);
+      return result.Item !== undefined && !(expiresAt <= this.nowSeconds());
+    } catch (error) {
+      throw new RetryableError(`dedupe read failed: ${(error as Error).name}`, { operation: 'GetItem', eventId }, { cause: error });
+    }
+  }
+
+  async markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string }): Promise<boolean> {
+    const now = this.nowSeconds();
+    try {
+      await this.options.client.send(
+        new PutItemCommand({
+          TableName: this.options.tableName,
+          Item: {
+            ...key(eventId),
+            dealerId: { S: info.dealerId },
+            type: { S: info.type },
+            deliveredAt: { S: new Date(now * 1000).toISOString() },
+            expiresAt: { N: String(now + this.ttlSeconds) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': { N: String(now) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw new RetryableError(`dedupe write failed: ${(error as Error).name}`, { operation: 'PutItem', eventId }, { cause: error });
+    }
+  }
+}

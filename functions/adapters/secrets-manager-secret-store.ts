@@ -1,0 +1,82 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { PermanentError, RetryableError } from '../core/errors.js';
+import type { Clock, DealerSecrets, SecretStore } from '../ports.js';
+
+/** The JSON object stored as a dealer's secret (`${SECRET_PREFIX}${dealerId}`). */
+export const DealerSecretsSchema = z.object({
+  waykeClientId: z.string().min(1),
+  waykeClientSecret: z.string().min(1),
+  webhookSecret: z.string().min(1),
+  previousWebhookSecret: z.string().min(1).optional(),
+  dmsSigningSecret: z.string().min(1),
+  dmsApiToken: z.string().min(1).optional(),
+}) satisfies z.ZodType<DealerSecrets>;
+
+/** The dealer's secret is missing or malformed: fixing it needs a person. */
+export class DealerSecretsError extends PermanentError {}
+
+export interface SecretsManagerSecretStoreOptions {
+  readonly client: SecretsManagerClient;
+  /** Prefix of the secret names: a dealer's secret is `${prefix}${dealerId}`. */
+  readonly prefix: string;
+  /** How long a read secret is used before it is read again; default 60 s, so rotations take effect. */
+  readonly maxAgeMs?: number;
+  readonly clock: Clock;
+}
+
+/**
+ * The {@link SecretStore} over Secrets Manager. Each dealer's secret is cached for `maxAgeMs`
+ * (concurrent callers share one read), validated with {@link DealerSecretsSchema}, and never
+ * quoted in an error: messages name the dealer and the fields, not the values.
+ */
+export class SecretsManagerSecretStore implements SecretStore {
+  private readonly cache = new Map<string, { readonly at: number; readonly value: Promise<DealerSecrets> }>();
+  private readonly maxAgeMs: number;
+
+  constructor(private readonly options: SecretsManagerSecretStoreOptions) {
+    this.maxAgeMs = options.maxAgeMs ?? 60_000;
+  }
+
+  getDealerSecrets(dealerId: string): Promise<DealerSecrets> {
+    const now = this.options.clock.now().getTime();
+    const cached = this.cache.get(dealerId);
+    if (cached && now - cached.at < this.maxAgeMs) return cached.value;
+    const value = this.read(dealerId);
+    this.cache.set(dealerId, { at: now, value });
+    // A failed read is not remembered: the next call tries again.
+    value.catch(() => {
+      if (this.cache.get(dealerId)?.value === value) this.cache.delete(dealerId);
+    });
+    return value;
+  }
+
+  private async read(dealerId: string): Promise<DealerSecrets> {
+    const secretId = `${this.options.prefix}${dealerId}`;
+    const context = { dealerId, operation: 'GetSecretValue', secret: secretId };
+    let text: string | undefined;
+    try {
+      const result = await this.options.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      text = result.SecretString ?? (result.SecretBinary ? Buffer.from(result.SecretBinary).toString('utf8') : undefined);
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'ResourceNotFoundException') throw new DealerSecretsError(`dealer secret ${secretId} does not exist`, context, { cause: error });
+      if (name === 'AccessDeniedException' || name === 'DecryptionFailure') throw new DealerSecretsError(`dealer secret ${secretId} cannot be read: ${name}`, context, { cause: error });
+      throw new RetryableError(`reading dealer secret ${secretId} failed: ${name}`, context, { cause: error });
+    }
+    if (text === undefined) throw new DealerSecretsError(`dealer secret ${secretId} has no value`, context);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      // No cause and no parser message: both could quote the secret.
+      throw new DealerSecretsError(`dealer secret ${secretId} is not a JSON object`, context);
+    }
+    const parsed = DealerSecretsSchema.safeParse(raw);
+    if (!parsed.success) {
+      const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join('.') || '(value)'))];
+      throw new DealerSecretsError(`dealer secret ${secretId} is invalid at: ${fields.join(', ')}`, context);
+    }
+    return parsed.data;
+  }
+}
