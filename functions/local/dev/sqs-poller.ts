@@ -1,0 +1,188 @@
+/**
+ * The local SQS → Lambda event source mapping: long-polls a queue, hands batches to a handler as
+ * `SQSEvent`s and, like Lambda with `ReportBatchItemFailures`, deletes only the records not listed
+ * in `batchItemFailures` (a thrown error fails the whole batch). Failed records stay in flight
+ * until the queue's visibility timeout ends, then come back; after `maxReceiveCount` receives the
+ * queue's redrive policy moves them to the DLQ. On a FIFO queue the engine never hands out a
+ * message group that has a message in flight, so each group is processed strictly in order.
+ */
+import type { SQSEvent, SQSRecord, SQSBatchResponse } from 'aws-lambda';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Log } from '../../ports.js';
+import { LOCAL_REGION } from './engines.js';
+
+export interface SqsPollerOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  /** Handler invoked with each batch (`SQSEvent`); may return a partial batch response. */
+  readonly handler: (event: SQSEvent) => Promise<SQSBatchResponse | void | undefined | null>;
+  readonly batchSize?: number;
+  /** Batches in flight at once (Lambda's concurrency for this mapping). */
+  readonly concurrency?: number;
+  /** Long-poll wait per receive, seconds (short in tests so stop() is quick). */
+  readonly waitSeconds?: number;
+  readonly log?: Log;
+  /** Called after each batch with what happened to it. */
+  readonly onBatch?: (outcome: BatchOutcome) => void;
+}
+
+export interface BatchOutcome {
+  readonly records: readonly SQSRecord[];
+  readonly failed: readonly string[];
+  readonly error?: Error;
+}
+
+export interface SqsPoller {
+  /** Resolves once the queue holds no visible or in-flight message and no batch is running. */
+  drained(options?: { timeoutMs?: number; pollMs?: number }): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+function arnOfQueueUrl(queueUrl: string): string {
+  const [account = '123456789012', name = ''] = new URL(queueUrl).pathname.split('/').filter(Boolean);
+  return `arn:aws:sqs:${LOCAL_REGION}:${account}:${name}`;
+}
+
+/** Converts a received message to the record Lambda hands the function. */
+export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = (message.Attributes ?? {}) as Record<string, string>;
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
+      ...(attributes.MessageDeduplicationId ? { MessageDeduplicationId: attributes.MessageDeduplicationId } : {}),
+      ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType ?? 'String',
+          ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+          ...(value.BinaryValue !== undefined ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') } : {}),
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: LOCAL_REGION,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts polling; call `stop()` to finish the running batches and end. */
+export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
+  const queueArn = arnOfQueueUrl(options.queueUrl);
+  const batchSize = options.batchSize ?? 10;
+  const waitSeconds = options.waitSeconds ?? 1;
+  let running = true;
+  let busy = 0;
+  const abort = new AbortController();
+
+  const processBatch = async (messages: Message[]): Promise<void> => {
+    const records = messages.map((message) => toSqsRecord(message, queueArn));
+    let failed: string[] = [];
+    let error: Error | undefined;
+    try {
+      const response = await options.handler({ Records: records });
+      const known = new Set(records.map((record) => record.messageId));
+      failed = (response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier);
+      // Lambda treats an unknown or empty identifier as a failure of the whole batch.
+      if (failed.some((id) => !id || !known.has(id))) failed = [...known];
+    } catch (caught) {
+      error = caught as Error;
+      failed = records.map((record) => record.messageId);
+      options.log?.error('Handler failed the whole batch', { queue: queueArn, error: error.message, records: records.length });
+    }
+    const done = records.filter((record) => !failed.includes(record.messageId));
+    for (let i = 0; i < done.length; i += 10) {
+      const slice = done.slice(i, i + 10);
+      await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: slice.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+        }),
+      );
+    }
+    options.onBatch?.({ records, failed, ...(error ? { error } : {}) });
+  };
+
+  const loop = async (): Promise<void> => {
+    while (running) {
+      let messages: Message[] = [];
+      try {
+        const out = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: batchSize,
+            WaitTimeSeconds: waitSeconds,
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: abort.signal },
+        );
+        messages = out.Messages ?? [];
+      } catch (error) {
+        if (!running) return;
+        options.log?.warn('Receive failed; retrying', { queue: queueArn, error: (error as Error).message });
+        await sleep(500);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      busy += 1;
+      try {
+        await processBatch(messages);
+      } catch (error) {
+        options.log?.error('Deleting processed messages failed', { queue: queueArn, error: (error as Error).message });
+      } finally {
+        busy -= 1;
+      }
+    }
+  };
+
+  const loops = Array.from({ length: options.concurrency ?? 1 }, () => loop());
+
+  return {
+    async drained({ timeoutMs = 60_000, pollMs = 100 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const out = await options.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: options.queueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          }),
+        );
+        const attributes = out.Attributes ?? {};
+        const pending =
+          Number(attributes.ApproximateNumberOfMessages ?? 0) +
+          Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+          Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+        if (pending === 0 && busy === 0) return true;
+        await sleep(pollMs);
+      }
+      return false;
+    },
+    async stop() {
+      running = false;
+      abort.abort();
+      await Promise.allSettled(loops);
+    },
+  };
+}

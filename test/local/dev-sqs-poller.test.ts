@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalSqs, type RunningServer } from '../../functions/local/dev/engines.js';
+import { startSqsPoller } from '../../functions/local/dev/sqs-poller.js';
+
+let server: RunningServer;
+let sqs: SQSClient;
+let counter = 0;
+
+beforeAll(async () => {
+  server = await startLocalSqs();
+  sqs = new SQSClient({ endpoint: server.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+});
+afterAll(async () => {
+  sqs?.destroy();
+  await server?.stop();
+});
+
+async function queuePair(fifo: boolean, visibility = 1, maxReceiveCount = 2) {
+  const suffix = `${++counter}${fifo ? '.fifo' : ''}`;
+  const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
+  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `dlq-${suffix}`, Attributes: fifoAttributes }))).QueueUrl!;
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const queueUrl = (
+    await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `q-${suffix}`,
+        Attributes: { ...fifoAttributes, VisibilityTimeout: String(visibility), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) },
+      }),
+    )
+  ).QueueUrl!;
+  return { queueUrl, dlqUrl };
+}
+
+const waitFor = async (predicate: () => boolean, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
+
+describe('SQS poller (local event source mapping)', () => {
+  it('hands Lambda-shaped records, deletes the successes, retries the reported failures after the visibility timeout', async () => {
+    const { queueUrl } = await queuePair(false, 1, 5);
+    const seen: Array<{ body: string; receiveCount: string }> = [];
+    const failedOnce = new Set<string>();
+    const poller = startSqsPoller({
+      sqs,
+      queueUrl,
+      waitSeconds: 0,
+      handler: async (event: SQSEvent) => {
+        for (const record of event.Records) {
+          expect(record.eventSource).toBe('aws:sqs');
+          expect(record.eventSourceARN).toMatch(/^arn:aws:sqs:.*:q-/);
+          expect(record.receiptHandle).toBeTruthy();
+          seen.push({ body: record.body, receiveCount: record.attributes.ApproximateReceiveCount });
+        }
+        const failures = event.Records.filter((record) => record.body === 'b' && !failedOnce.has(record.body));
+        failures.forEach((record) => failedOnce.add(record.body));
+        return { batchItemFailures: failures.map((record) => ({ itemIdentifier: record.messageId })) };
+      },
+    });
+    try {
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: ['a', 'b', 'c'].map((body, index) => ({ Id: String(index), MessageBody: body })) }));
+      await waitFor(() => seen.filter((entry) => entry.body === 'b').length === 2);
+      expect(await poller.drained({ timeoutMs: 10_000 })).toBe(true);
+      expect(seen.filter((entry) => entry.body === 'a')).toHaveLength(1);
+      expect(seen.filter((entry) => entry.body === 'c')).toHaveLength(1);
+      expect(seen.filter((entry) => entry.body === 'b').map((entry) => entry.receiveCount)).toEqual(['1', '2']);
+    } finally {
+      await poller.stop();
+    }
+  });
+
+  it('moves a message that keeps failing (or throws) to the DLQ after maxReceiveCount', async () => {
+    const { queueUrl, dlqUrl } = await queuePair(false, 1, 2);
+    let calls = 0;
+    const poller = startSqsPoller({
+      sqs,
+      queueUrl,
+      waitSeconds: 0,
+      handler: async () => {
+        calls += 1;
+        throw new Error('DMS down');
+      },
+    });
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'poison' }));
+      let inDlq: string[] = [];
+      await waitFor(() => calls >= 2);
+      const deadline = Date.now() + 10_000;
+      while (inDlq.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes;
+        if (Number(attributes?.ApproximateNumberOfMessages) > 0) {
+          inDlq = ((await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl }))).Messages ?? []).map((message) => message.Body ?? '');
+        }
+      }
+      expect(inDlq).toEqual(['poison']);
+      expect(calls).toBe(2);
+    } finally {
+      await poller.stop();
+    }
+  });
+
+  it('keeps each FIFO group in order when a record fails and the rest of its group is returned', async () => {
+    const { queueUrl } = await queuePair(true, 1, 5);
+    const processed: string[] = [];
+    let failedOnce = false;
+    const poller = startSqsPoller({
+      sqs,
+      queueUrl,
+      waitSeconds: 0,
+      concurrency: 2,
+      handler: async (event: SQSEvent) => {
+        // A FIFO consumer as the DMS writer is: stop a group at its first failure.
+        const failures: string[] = [];
+        const stopped = new Set<string>();
+        for (const record of event.Records) {
+          const group = record.attributes.MessageGroupId!;
+          if (stopped.has(group)) {
+            failures.push(record.messageId);
+            continue;
+          }
+          if (record.body === 'g1-2' && !failedOnce) {
+            failedOnce = true;
+            stopped.add(group);
+            failures.push(record.messageId);
+            continue;
+          }
+          processed.push(record.body);
+        }
+        return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+      },
+    });
+    try {
+      const entries = [1, 2, 3, 4].flatMap((n) => ['g1', 'g2'].map((group) => ({ Id: `${group}-${n}`, MessageBody: `${group}-${n}`, MessageGroupId: group, MessageDeduplicationId: `${group}-${n}` })));
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      await waitFor(() => processed.length === 8);
+      expect(await poller.drained({ timeoutMs: 10_000 })).toBe(true);
+      expect(processed.filter((body) => body.startsWith('g1'))).toEqual(['g1-1', 'g1-2', 'g1-3', 'g1-4']);
+      expect(processed.filter((body) => body.startsWith('g2'))).toEqual(['g2-1', 'g2-2', 'g2-3', 'g2-4']);
+    } finally {
+      await poller.stop();
+    }
+  });
+});
