@@ -1,0 +1,147 @@
+import { parse } from 'csv-parse/sync';
+import { FeedError } from './errors.js';
+import { normaliseFieldName, type FieldResolver, type FieldTarget } from './fields.js';
+import type { ParsedFeed, UnreadableRecord } from './parsed.js';
+import { assign, type RawRecord } from './record.js';
+
+const CANDIDATES = [';', ',', '\t'] as const;
+const NAMES: Record<string, string> = { ';': 'semicolon', ',': 'comma', '\t': 'tab', '|': 'pipe' };
+
+/** Counts each candidate delimiter on the header line, outside quotes. */
+export function detectDelimiter(text: string): string | null {
+  const counts = new Map<string, number>(CANDIDATES.map((c) => [c, 0]));
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === '\n' || char === '\r')) break;
+    else if (!quoted && counts.has(char)) counts.set(char, counts.get(char)! + 1);
+  }
+  let best: string | null = null;
+  let bestCount = 0;
+  for (const [candidate, count] of counts) {
+    if (count > bestCount) {
+      best = candidate;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/**
+ * The line of the quote that is never closed: replays the CSV quoting rules (a quote opens only
+ * at the start of a field, `""` is an escaped quote) up to the end of the text.
+ */
+function unclosedQuoteLine(text: string, delimiter: string): number {
+  let line = 1;
+  let fieldStart = true;
+  let quoted = false;
+  let openedAt = 1;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === '\n') line++;
+    if (quoted) {
+      if (char === '"') {
+        if (text[i + 1] === '"') i++;
+        else quoted = false;
+      }
+      continue;
+    }
+    if (char === '"' && fieldStart) {
+      quoted = true;
+      openedAt = line;
+      fieldStart = false;
+    } else if (char === delimiter || char === '\n' || char === '\r') fieldStart = true;
+    else fieldStart = false;
+  }
+  return openedAt;
+}
+
+/**
+ * Reads delimited text: the first non-empty line is the header. Every record is kept as an array,
+ * whatever its length, so a ragged row is rejected on its own instead of failing the file.
+ */
+export function readCsv(text: string, resolver: FieldResolver, forcedDelimiter?: string): ParsedFeed & { delimiter: string } {
+  let body = text;
+  let delimiter = forcedDelimiter;
+  // Excel's `sep=;` hint line.
+  const hint = /^sep=(.)\r?\n/i.exec(body);
+  if (hint) {
+    delimiter ??= hint[1]!;
+    body = body.slice(hint[0].length);
+  }
+  delimiter ??= detectDelimiter(body) ?? undefined;
+  if (!delimiter) {
+    throw new FeedError(
+      'UNKNOWN_FORMAT',
+      'The file is not XML or JSON, and its first line has no semicolon, comma or tab, so it is not a CSV header either. Export the feed as CSV with a header row, XML or JSON.',
+    );
+  }
+
+  let rows: string[][];
+  try {
+    rows = parse(body, {
+      delimiter,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+    }) as string[][];
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'CSV_QUOTE_NOT_CLOSED') {
+      const line = unclosedQuoteLine(body, delimiter) + (hint ? 1 : 0);
+      throw new FeedError(
+        'MALFORMED_FEED',
+        `A quote (") opened on line ${line} is never closed, so the rest of the file cannot be read. Close the quote, or double quotes inside a quoted field ("").`,
+        { line },
+        { cause: error },
+      );
+    }
+    const line = (error as { lines?: number }).lines;
+    throw new FeedError('MALFORMED_FEED', `The CSV cannot be read${line ? ` (line ${line})` : ''}: ${(error as Error).message}`, line ? { line } : {}, { cause: error });
+  }
+
+  const header = rows[0] ?? [];
+  const width = header.length;
+  const targets: Array<FieldTarget | null> = header.map((name) => resolver.resolve(name));
+  const seenFields = new Set(targets.filter((t): t is FieldTarget => t !== null).map((t) => t.field));
+  const unusedNames = header.filter((name, i) => targets[i] === null && name.trim() !== '');
+  const presentNames = new Set(header.map(normaliseFieldName));
+  const plateColumn = targets.findIndex((t) => t?.field === 'registrationNumber');
+  const separator = NAMES[delimiter] ?? `"${delimiter}"`;
+
+  const records: Array<RawRecord | UnreadableRecord> = [];
+  for (let r = 1; r < rows.length; r++) {
+    const cells = rows[r]!;
+    let blank = true;
+    for (const cell of cells) {
+      if (cell.trim() !== '') {
+        blank = false;
+        break;
+      }
+    }
+    if (blank) continue;
+    if (cells.length !== width) {
+      const hintText =
+        cells.length > width
+          ? `a field with a ${separator} in it must be quoted ("…")`
+          : `a separator may be missing, or a line break sits in an unquoted field`;
+      const unreadable = [{ field: 'row', message: `row has ${cells.length} fields but the header has ${width} — ${hintText}` }];
+      // Columns left of the stray separator are still in place; the plate usually is one of them.
+      const plate = plateColumn >= 0 ? cells[plateColumn] : undefined;
+      records.push(plate ? { unreadable, registrationNumber: plate } : { unreadable });
+      continue;
+    }
+    const record: RawRecord = {};
+    for (let c = 0; c < width; c++) {
+      const target = targets[c];
+      if (!target) continue;
+      const cell = cells[c]!;
+      if (cell === '' || cell.trim() === '') continue;
+      assign(record, target, cell);
+    }
+    records.push(record);
+  }
+  return { records, seenFields, unusedNames, presentNames, delimiter };
+}

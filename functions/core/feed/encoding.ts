@@ -1,0 +1,151 @@
+import { FeedError } from './errors.js';
+
+/** The encodings the reader can decode, by the name it reports. */
+export type FeedEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+/**
+ * Windows-1252 code points for bytes 0x80–0x9F (the rest of the byte range equals Latin-1).
+ * Written out because Node 20's `TextDecoder('windows-1252')` (small ICU builds) decodes these
+ * bytes as C1 control characters, turning `€`, `–`, `”` into invisible garbage. The five bytes
+ * Windows-1252 leaves undefined map to the C1 code point of the same value, as WHATWG does.
+ */
+const CP1252_HIGH = [
+  0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+  0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+];
+const CP1252_HIGH_CHARS = CP1252_HIGH.map((code) => String.fromCharCode(code));
+
+/**
+ * Decodes Windows-1252 bytes (also used for ISO-8859-1, as browsers do: real Latin-1 files never
+ * use 0x80–0x9F, and files labelled Latin-1 that do mean Windows-1252).
+ */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return latin1.replace(/[\u0080-\u009f]/g, (char) => CP1252_HIGH_CHARS[char.charCodeAt(0) - 0x80]!);
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+const utf16le = new TextDecoder('utf-16le', { ignoreBOM: true });
+
+function decodeUtf16be(bytes: Uint8Array): string {
+  const swapped = Buffer.from(bytes.subarray(0, bytes.length - (bytes.length % 2)));
+  swapped.swap16();
+  return utf16le.decode(swapped);
+}
+
+/** Maps an encoding label (mapping profile, XML declaration) to what the reader decodes with. */
+export function encodingFromLabel(label: string): FeedEncoding | null {
+  const name = label.trim().toLowerCase().replace(/_/g, '-');
+  if (name === 'utf-8' || name === 'utf8' || name === 'unicode-1-1-utf-8') return 'utf-8';
+  if (name === 'utf-16le' || name === 'utf-16') return 'utf-16le';
+  if (name === 'utf-16be') return 'utf-16be';
+  if (
+    ['windows-1252', 'cp1252', 'x-cp1252', 'iso-8859-1', 'iso8859-1', 'latin1', 'latin-1', 'l1', 'iso-ir-100', 'us-ascii', 'ascii', 'ansi', 'iso-8859-15', 'latin9', 'latin-9'].includes(name)
+  ) {
+    // ISO-8859-15 differs from 1252 in eight rarely used code points (€ at 0xA4 among them) — close
+    // enough to read a car ad; ASCII is a subset of all of them.
+    return 'windows-1252';
+  }
+  return null;
+}
+
+function decodeAs(bytes: Uint8Array, encoding: FeedEncoding, strictUtf8: boolean): string {
+  switch (encoding) {
+    case 'utf-8':
+      return (strictUtf8 ? utf8Strict : utf8Lenient).decode(bytes);
+    case 'utf-16le':
+      return utf16le.decode(bytes);
+    case 'utf-16be':
+      return decodeUtf16be(bytes);
+    case 'windows-1252':
+      return decodeWindows1252(bytes);
+  }
+}
+
+export interface DecodedFeed {
+  readonly text: string;
+  readonly encoding: FeedEncoding;
+  /** Set when the bytes did not match the encoding they claimed (decoded with replacement characters). */
+  readonly warning?: string;
+}
+
+/** The encoding named by `<?xml … encoding="…"?>` at the very start of ASCII-compatible bytes. */
+function xmlDeclaredEncoding(bytes: Uint8Array): string | null {
+  let start = 0;
+  while (start < bytes.length && start < 64 && (bytes[start] === 0x20 || bytes[start] === 0x09 || bytes[start] === 0x0a || bytes[start] === 0x0d)) start++;
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.min(bytes.length - start, 256)).toString('latin1');
+  if (!head.startsWith('<?xml')) return null;
+  const end = head.indexOf('?>');
+  const declaration = end === -1 ? head : head.slice(0, end);
+  const match = /\bencoding\s*=\s*["']([^"']+)["']/i.exec(declaration);
+  return match ? match[1]! : null;
+}
+
+/** Guesses UTF-16 without a BOM from the NUL bytes ASCII characters leave in every other byte. */
+function utf16WithoutBom(bytes: Uint8Array): FeedEncoding | null {
+  const sample = Math.min(bytes.length - (bytes.length % 2), 512);
+  if (sample < 4) return null;
+  let evenZero = 0;
+  let oddZero = 0;
+  for (let i = 0; i < sample; i += 2) {
+    if (bytes[i] === 0) evenZero++;
+    if (bytes[i + 1] === 0) oddZero++;
+  }
+  const pairs = sample / 2;
+  if (oddZero > pairs * 0.6 && evenZero === 0) return 'utf-16le';
+  if (evenZero > pairs * 0.6 && oddZero === 0) return 'utf-16be';
+  return null;
+}
+
+/**
+ * Decodes a feed's bytes, in this order of evidence: a byte order mark; the encoding the mapping
+ * profile forces; the encoding an XML declaration names; UTF-16 recognised by its NUL bytes;
+ * valid UTF-8; otherwise Windows-1252 (what Swedish DMSs export when they say "ANSI" or Latin-1).
+ */
+export function decodeFeed(bytes: Uint8Array, forced?: string): DecodedFeed {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return withWarning(bytes.subarray(3), 'utf-8', 'byte order mark');
+  }
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: utf16le.decode(bytes.subarray(2)), encoding: 'utf-16le' };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: decodeUtf16be(bytes.subarray(2)), encoding: 'utf-16be' };
+
+  if (forced) {
+    const encoding = encodingFromLabel(forced);
+    if (!encoding) throw new FeedError('MALFORMED_FEED', `The mapping profile names the encoding "${forced}", which the reader does not support (use utf-8, utf-16le, utf-16be, windows-1252 or iso-8859-1).`);
+    return withWarning(bytes, encoding, 'mapping profile');
+  }
+
+  const declared = xmlDeclaredEncoding(bytes);
+  if (declared) {
+    const encoding = encodingFromLabel(declared);
+    if (!encoding) {
+      throw new FeedError('MALFORMED_FEED', `The XML declaration names the encoding "${declared}", which the reader does not support; export the file as UTF-8 or Windows-1252 (ISO-8859-1).`);
+    }
+    // A declaration of UTF-16 on bytes that start with `<?xml` in ASCII is a mislabel; the bytes win.
+    if (encoding === 'utf-8' || encoding === 'windows-1252') return withWarning(bytes, encoding, 'XML declaration');
+  }
+
+  const utf16 = utf16WithoutBom(bytes);
+  if (utf16) return { text: decodeAs(bytes, utf16, false), encoding: utf16 };
+
+  try {
+    return { text: utf8Strict.decode(bytes), encoding: 'utf-8' };
+  } catch {
+    return { text: decodeWindows1252(bytes), encoding: 'windows-1252' };
+  }
+}
+
+/** Decodes with a named encoding; UTF-8 that is not valid is still read, with a warning. */
+function withWarning(bytes: Uint8Array, encoding: FeedEncoding, source: string): DecodedFeed {
+  if (encoding !== 'utf-8') return { text: decodeAs(bytes, encoding, false), encoding };
+  try {
+    return { text: utf8Strict.decode(bytes), encoding };
+  } catch {
+    return {
+      text: utf8Lenient.decode(bytes),
+      encoding,
+      warning: `The ${source} says UTF-8 but some bytes are not valid UTF-8; those characters show as "\uFFFD". Export the file as UTF-8, or name its real encoding.`,
+    };
+  }
+}

@@ -1,0 +1,41 @@
+import { PermanentError, type ErrorContext } from '../errors.js';
+
+/**
+ * Why a whole feed file was refused (nothing from it is used):
+ * - `EMPTY_FEED`: no bytes, or a header and no vehicles;
+ * - `UNSAFE_XML`: a `<!DOCTYPE` or `<!ENTITY` (DTDs and entity expansion are never processed);
+ * - `MALFORMED_FEED`: XML or JSON that does not parse, an unclosed CSV quote (with its line);
+ * - `UNKNOWN_FORMAT`: not CSV, XML or JSON (a spreadsheet, a PDF, a ZIP …);
+ * - `MISSING_COLUMNS`: no column/element for a mandatory field;
+ * - `FEED_TOO_LARGE`: over the size limit.
+ */
+export type FeedErrorCode =
+  | 'EMPTY_FEED'
+  | 'UNSAFE_XML'
+  | 'MALFORMED_FEED'
+  | 'UNKNOWN_FORMAT'
+  | 'MISSING_COLUMNS'
+  | 'FEED_TOO_LARGE';
+
+export const FEED_ERROR_CODES: readonly FeedErrorCode[] = [
+  'EMPTY_FEED',
+  'UNSAFE_XML',
+  'MALFORMED_FEED',
+  'UNKNOWN_FORMAT',
+  'MISSING_COLUMNS',
+  'FEED_TOO_LARGE',
+];
+
+/**
+ * A feed refused as a whole. `readFeed` never throws it (it reports `error` in its result); it is
+ * thrown inside the reader and is available to callers that prefer an exception, e.g.
+ * `throw FeedError.from(result)` in a use case.
+ */
+export class FeedError extends PermanentError {
+  readonly code: FeedErrorCode;
+
+  constructor(code: FeedErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, context, options);
+    this.code = code;
+  }
+}

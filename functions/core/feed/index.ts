@@ -1,0 +1,214 @@
+/**
+ * The feed reader: a dealer's file (bytes) in, validated vehicles and a row-level account of
+ * everything that could not be used out. Pure: no I/O, no clock (the caller passes `now`).
+ *
+ * A broken row never hides a good one; a broken or hostile file is refused as a whole with a code
+ * and a message the dealer can act on (see {@link FeedErrorCode}).
+ */
+import type { MappingProfile } from '../mapping-profile.js';
+import { MANDATORY_FIELDS, VehicleFieldSchemas, type Vehicle, type VehicleField } from '../vehicle.js';
+import { readCsv } from './csv.js';
+import { decodeFeed, type FeedEncoding } from './encoding.js';
+import { FeedError, type FeedErrorCode } from './errors.js';
+import { FieldResolver, describeField, normaliseFieldName } from './fields.js';
+import { readJson } from './json.js';
+import { isUnreadable, type ParsedFeed } from './parsed.js';
+import { buildVehicle, type FieldProblem } from './record.js';
+import { readXml } from './xml.js';
+
+export { FeedError, FEED_ERROR_CODES, type FeedErrorCode } from './errors.js';
+export { decodeWindows1252, decodeFeed, type FeedEncoding } from './encoding.js';
+export { normaliseFieldName, FIELD_ALIASES } from './fields.js';
+export { parseSwedishNumber } from './values.js';
+
+/** Files above this size are refused before they are read (`FEED_TOO_LARGE`). */
+export const DEFAULT_MAX_FEED_BYTES = 50 * 1024 * 1024;
+
+export type FeedFormat = 'csv' | 'xml' | 'json';
+
+export interface ReadFeedOptions {
+  /** The file name, for messages and as a hint; the format is detected from the content. */
+  readonly name?: string;
+  /** The dealer's mapping profile: column names, forced format, delimiter, encoding, mileage unit. */
+  readonly mapping?: MappingProfile;
+  /** Today, for the model-year limit (next year at most). */
+  readonly now: Date;
+  /** Size limit in bytes; default {@link DEFAULT_MAX_FEED_BYTES}. */
+  readonly maxBytes?: number;
+}
+
+export interface RejectedRow {
+  /** 1-based position of the vehicle record in the feed (a CSV header does not count). */
+  readonly row: number;
+  readonly registrationNumber?: string;
+  readonly errors: Array<{ field: string; message: string }>;
+}
+
+/**
+ * A row-level warning: an optional field left out, or list items dropped. `row: 0` is a warning
+ * about the file as a whole (unused columns, profile names not found, encoding doubts).
+ */
+export interface FeedWarning {
+  readonly row: number;
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface FeedReadResult {
+  readonly format: FeedFormat | null;
+  readonly encoding: string | null;
+  readonly vehicles: Array<{ row: number; vehicle: Vehicle }>;
+  readonly rejected: RejectedRow[];
+  readonly warnings: FeedWarning[];
+  /** Set when the file is refused as a whole; then `vehicles`, `rejected` and `warnings` are empty. */
+  readonly error: { code: FeedErrorCode; message: string } | null;
+}
+
+const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MB`;
+
+/**
+ * The `FEED_TOO_LARGE` error for a file of `size` bytes, or null if it is within the limit. For
+ * callers that know the size before reading (an S3 object's ContentLength, a file's stat).
+ */
+export function feedSizeError(size: number, maxBytes: number = DEFAULT_MAX_FEED_BYTES): { code: 'FEED_TOO_LARGE'; message: string } | null {
+  if (size <= maxBytes) return null;
+  return {
+    code: 'FEED_TOO_LARGE',
+    message: `The file is ${megabytes(size)}; feeds may be at most ${megabytes(maxBytes)}. Split the stock into several files or leave out embedded data such as base64 images.`,
+  };
+}
+
+/** Magic numbers of files dealers upload by mistake. */
+function binaryKind(bytes: Uint8Array): string | null {
+  const b = bytes;
+  if (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) return 'a ZIP archive or an Excel workbook (.xlsx)';
+  if (b[0] === 0xd0 && b[1] === 0xcf && b[2] === 0x11 && b[3] === 0xe0) return 'an Excel 97–2003 workbook (.xls)';
+  if (b[0] === 0x25 && b[1] === 0x50 && b[2] === 0x44 && b[3] === 0x46) return 'a PDF document';
+  if (b[0] === 0x1f && b[1] === 0x8b) return 'a gzip archive';
+  return null;
+}
+
+function detectFormat(text: string): FeedFormat | null {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0xfeff) continue;
+    const char = text[i];
+    if (char === '<') return 'xml';
+    if (char === '{' || char === '[') return 'json';
+    return 'csv';
+  }
+  return null;
+}
+
+function fail(code: FeedErrorCode, message: string): never {
+  throw new FeedError(code, message);
+}
+
+/**
+ * Reads one feed file. Never throws for anything in the file: a refused file comes back with
+ * `error` set. Rows are validated one by one; duplicates of a registration number are all
+ * rejected, each naming the others.
+ */
+export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadResult {
+  let format: FeedFormat | null = null;
+  let encoding: FeedEncoding | null = null;
+  try {
+    const sizeError = feedSizeError(bytes.byteLength, options.maxBytes ?? DEFAULT_MAX_FEED_BYTES);
+    if (sizeError) fail(sizeError.code, sizeError.message);
+    if (bytes.byteLength === 0) fail('EMPTY_FEED', 'The file is empty (0 bytes). Check the export in the DMS; an empty upload never removes ads.');
+    const binary = binaryKind(bytes);
+    if (binary) fail('UNKNOWN_FORMAT', `The file looks like ${binary}, not a feed. Export the stock list as CSV, XML or JSON.`);
+
+    const mapping = options.mapping;
+    const decoded = decodeFeed(bytes, mapping?.encoding);
+    encoding = decoded.encoding;
+    const text = decoded.text;
+    if (text.includes('\u0000')) fail('UNKNOWN_FORMAT', 'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.');
+
+    const detected = detectFormat(text);
+    if (detected === null) fail('EMPTY_FEED', 'The file holds only blank space and no vehicles.');
+    format = mapping?.format ?? detected;
+
+    const resolver = new FieldResolver(mapping);
+    const parsed: ParsedFeed =
+      format === 'xml' ? readXml(text, resolver) : format === 'json' ? readJson(text, resolver) : readCsv(text, resolver, mapping?.delimiter);
+
+    if (parsed.records.length === 0) {
+      fail('EMPTY_FEED', format === 'csv' ? 'The file has a header row but no vehicles.' : `The ${format.toUpperCase()} holds no vehicles.`);
+    }
+    const missing = MANDATORY_FIELDS.filter((field) => !parsed.seenFields.has(field));
+    if (missing.length > 0) {
+      const noun = format === 'csv' ? 'column' : format === 'xml' ? 'element' : 'property';
+      fail(
+        'MISSING_COLUMNS',
+        `The feed has no ${noun} for ${missing.map((field) => describeField(field, mapping)).join('; ')}. Add the ${noun}${missing.length > 1 ? 's' : ''} or name ${missing.length > 1 ? 'them' : 'it'} in the mapping profile.`,
+      );
+    }
+
+    const warnings: FeedWarning[] = [];
+    if (decoded.warning) warnings.push({ row: 0, field: 'encoding', message: decoded.warning });
+    for (const [field, names] of resolver.profileNames) {
+      const found = names.some((name) => parsed.presentNames.has(normaliseFieldName(name)));
+      if (!found) warnings.push({ row: 0, field, message: `the mapping profile names ${names.map((n) => `"${n}"`).join(' or ')} but the file has no such column or element` });
+    }
+    if (parsed.unusedNames.length > 0) {
+      const names = parsed.unusedNames.slice(0, 20).map((name) => `"${name}"`).join(', ');
+      const more = parsed.unusedNames.length > 20 ? ` and ${parsed.unusedNames.length - 20} more` : '';
+      warnings.push({ row: 0, field: '*', message: `not used (no matching field): ${names}${more}` });
+    }
+
+    return { format, encoding, ...validateRecords(parsed, options.now, warnings), error: null };
+  } catch (error) {
+    if (!(error instanceof FeedError)) throw error;
+    return { format, encoding, vehicles: [], rejected: [], warnings: [], error: { code: error.code, message: error.message } };
+  }
+}
+
+function validateRecords(parsed: ParsedFeed, now: Date, warnings: FeedWarning[]): Pick<FeedReadResult, 'vehicles' | 'rejected' | 'warnings'> {
+  type Outcome = { row: number; plate?: string; vehicle?: Vehicle; errors?: FieldProblem[]; warnings?: FieldProblem[] };
+  const outcomes: Outcome[] = [];
+  const rowsByPlate = new Map<string, number[]>();
+
+  parsed.records.forEach((record, index) => {
+    const row = index + 1;
+    let outcome: Outcome;
+    if (isUnreadable(record)) {
+      const plate = record.registrationNumber === undefined ? undefined : VehicleFieldSchemas.registrationNumber.safeParse(record.registrationNumber);
+      outcome = { row, errors: [...record.unreadable], ...(plate?.success ? { plate: plate.data } : {}) };
+    } else {
+      const built = buildVehicle(record, now);
+      outcome = built.ok
+        ? { row, plate: built.vehicle.registrationNumber, vehicle: built.vehicle, warnings: built.warnings }
+        : { row, errors: built.errors, ...(built.registrationNumber ? { plate: built.registrationNumber } : {}) };
+    }
+    if (outcome.plate) {
+      const rows = rowsByPlate.get(outcome.plate);
+      if (rows) rows.push(row);
+      else rowsByPlate.set(outcome.plate, [row]);
+    }
+    outcomes.push(outcome);
+  });
+
+  const vehicles: FeedReadResult['vehicles'] = [];
+  const rejected: RejectedRow[] = [];
+  for (const outcome of outcomes) {
+    const sameRows = outcome.plate ? rowsByPlate.get(outcome.plate)! : [];
+    const errors = outcome.errors ? [...outcome.errors] : [];
+    if (sameRows.length > 1) {
+      const others = sameRows.filter((row) => row !== outcome.row);
+      errors.push({
+        field: 'registrationNumber',
+        message: `${outcome.plate} also appears in row${others.length > 1 ? 's' : ''} ${others.join(', ')}; every row with a duplicated registration number is left out until only one remains`,
+      });
+    }
+    if (errors.length > 0) {
+      rejected.push({ row: outcome.row, ...(outcome.plate ? { registrationNumber: outcome.plate } : {}), errors });
+      continue;
+    }
+    vehicles.push({ row: outcome.row, vehicle: outcome.vehicle! });
+    for (const warning of outcome.warnings ?? []) warnings.push({ row: outcome.row, field: warning.field, message: warning.message });
+  }
+  return { vehicles, rejected, warnings };
+}
+
+export type { VehicleField };

@@ -1,0 +1,173 @@
+import type { z } from 'zod';
+import { MANDATORY_FIELDS, VehicleFieldSchemas, maxModelYear, type Vehicle, type VehicleField } from '../vehicle.js';
+import type { FieldTarget, MileageUnit } from './fields.js';
+import {
+  contactItemsOf,
+  contactOptionOf,
+  documentsOf,
+  imageUrlsOf,
+  itemsOf,
+  scalarOf,
+  show,
+  toBoolean,
+  toInteger,
+  toKilometres,
+  toKronor,
+  toText,
+  type Coerced,
+} from './values.js';
+
+/** A problem with one field of one record. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** What one record contributed, field by field, before coercion. */
+export interface RawSlot {
+  value: unknown;
+  rank: number;
+  unit: MileageUnit | undefined;
+}
+export type RawRecord = Partial<Record<VehicleField, RawSlot>>;
+
+/** Puts a non-blank value into its field unless a better-ranked column already filled it. */
+export function assign(record: RawRecord, target: FieldTarget, value: unknown): void {
+  const current = record[target.field];
+  if (current && current.rank <= target.rank) return;
+  record[target.field] = { value, rank: target.rank, unit: target.unit };
+}
+
+export type RecordOutcome =
+  | { readonly ok: true; readonly vehicle: Vehicle; readonly warnings: FieldProblem[] }
+  | { readonly ok: false; readonly registrationNumber?: string; readonly errors: FieldProblem[] };
+
+const OPTIONAL_PRICES = new Set<VehicleField>(['campaignPrice', 'oldPrice', 'leasingPrice']);
+const MANDATORY = new Set<VehicleField>(MANDATORY_FIELDS);
+type ListField = 'images' | 'equipment' | 'manufacturerPackages' | 'contactOptions' | 'documents';
+const LIST_FIELDS = new Set<VehicleField>(['images', 'equipment', 'manufacturerPackages', 'contactOptions', 'documents']);
+
+/** zod's message for the first issue, without its path noise. */
+function firstIssue(error: z.ZodError): string {
+  return error.issues[0]?.message ?? 'is not valid';
+}
+
+/** Coerces a scalar field's raw value to the type its schema expects. */
+function coerceScalar(field: VehicleField, slot: RawSlot): Coerced<unknown> {
+  switch (field) {
+    case 'price':
+    case 'campaignPrice':
+    case 'oldPrice':
+    case 'leasingPrice':
+      return toKronor(slot.value);
+    case 'mileage':
+      return toKilometres(slot.value, slot.unit ?? 'km');
+    case 'modelYear':
+      return toInteger(slot.value);
+    case 'deductibleVat':
+    case 'exchangeRight':
+    case 'servicePlanFollowed':
+      return toBoolean(slot.value);
+    default:
+      return toText(slot.value);
+  }
+}
+
+/** Validates one scalar field; returns the value or the message for the dealer. */
+function scalarField(field: VehicleField, slot: RawSlot, now: Date): Coerced<unknown> {
+  const coerced = coerceScalar(field, slot);
+  if (!coerced.ok) return coerced;
+  const parsed = VehicleFieldSchemas[field].safeParse(coerced.value);
+  if (!parsed.success) return { ok: false, message: `"${show(slot.value)}" ${firstIssue(parsed.error)}` };
+  if (field === 'modelYear' && (parsed.data as number) > maxModelYear(now)) {
+    return { ok: false, message: `"${show(slot.value)}" must be ${maxModelYear(now)} or earlier` };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/**
+ * Validates a list field item by item: bad items are dropped (and named in a warning), good ones
+ * kept in order — one broken image URL must not cost the ad its other nine pictures.
+ */
+function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): unknown[] | undefined {
+  const element = (VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>).element;
+  const kept: unknown[] = [];
+  const dropped: string[] = [];
+  const candidates: unknown[] =
+    field === 'images'
+      ? imageUrlsOf(slot.value)
+      : field === 'documents'
+        ? documentsOf(slot.value)
+        : field === 'contactOptions'
+          ? contactItemsOf(slot.value)
+          : itemsOf(slot.value).map((item) => scalarOf(item));
+  for (const candidate of candidates) {
+    if (candidate === undefined) continue;
+    let value: unknown = candidate;
+    if (field === 'contactOptions') {
+      value = contactOptionOf(candidate);
+      if (value === undefined) {
+        dropped.push(`"${show(candidate)}" (use email, callMe or phone)`);
+        continue;
+      }
+    } else if (field === 'documents' && typeof candidate === 'object' && candidate !== null && 'invalid' in candidate) {
+      dropped.push(`"${(candidate as { invalid: string }).invalid}" (no URL)`);
+      continue;
+    } else if (field !== 'documents') {
+      value = String(candidate);
+    }
+    const parsed = element.safeParse(value);
+    if (parsed.success) kept.push(parsed.data);
+    else dropped.push(`"${show(field === 'documents' ? (value as { url: string }).url : value)}" (${firstIssue(parsed.error)})`);
+  }
+  if (dropped.length > 0) {
+    const shown = dropped.slice(0, 5).join(', ');
+    const more = dropped.length > 5 ? ` and ${dropped.length - 5} more` : '';
+    warnings.push({ field, message: `left out ${dropped.length === 1 ? 'an item' : `${dropped.length} items`}: ${shown}${more}` });
+  }
+  if (field === 'contactOptions') return kept.length > 0 ? [...new Set(kept)] : undefined;
+  return kept.length > 0 ? kept : undefined;
+}
+
+/**
+ * Turns one record's raw fields into a vehicle. A missing or invalid mandatory field rejects the
+ * record (every mandatory problem is listed); an invalid optional field is dropped with a warning.
+ */
+export function buildVehicle(record: RawRecord, now: Date): RecordOutcome {
+  const errors: FieldProblem[] = [];
+  const warnings: FieldProblem[] = [];
+  const vehicle: Record<string, unknown> = {};
+  let registrationNumber: string | undefined;
+
+  for (const field of MANDATORY_FIELDS) {
+    const slot = record[field];
+    if (!slot) {
+      errors.push({ field, message: 'is missing' });
+      continue;
+    }
+    const result = scalarField(field, slot, now);
+    if (result.ok) {
+      vehicle[field] = result.value;
+      if (field === 'registrationNumber') registrationNumber = result.value as string;
+    } else errors.push({ field, message: result.message });
+  }
+
+  for (const field in record) {
+    const key = field as VehicleField;
+    if (MANDATORY.has(key)) continue;
+    const slot = record[key]!;
+    if (LIST_FIELDS.has(key)) {
+      const items = listField(key as ListField, slot, warnings);
+      if (items) vehicle[key] = items;
+      continue;
+    }
+    const result = scalarField(key, slot, now);
+    if (result.ok) vehicle[key] = result.value;
+    // DMSs write 0 in an optional price column to mean "none": absent, not worth a warning.
+    else if (OPTIONAL_PRICES.has(key) && coerceScalar(key, slot).ok && (coerceScalar(key, slot) as { value: number }).value === 0) continue;
+    else warnings.push({ field: key, message: `${result.message}; left out` });
+  }
+
+  if (errors.length > 0) return registrationNumber ? { ok: false, registrationNumber, errors } : { ok: false, errors };
+  return { ok: true, vehicle: vehicle as Vehicle, warnings };
+}
