@@ -1,0 +1,268 @@
+import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { RetryableError } from '../core/errors.js';
+import type { AdStatus, ImportRunState, LeaseResult, SnapshotEntry, SnapshotStore } from '../ports.js';
+
+/**
+ * The snapshot table in DynamoDB (and, unchanged, in the embedded engine the CLI runs).
+ * One partition per dealer; no transactions (the embedded engine has none):
+ *
+ * | sk                       | what                                                          |
+ * | ------------------------ | ------------------------------------------------------------- |
+ * | `vehicle#<plate>`        | a {@link SnapshotEntry}: adId, hash, dataHash, imagesHash, statusHash, fields, media, status, lastSeen |
+ * | `run#last`               | the last run's state: runId, at, archiveKey?, failed[], blocked |
+ * | `lease`                  | owner, host?, pid?, leaseUntil (epoch ms), expiresAt (TTL, s)  |
+ * | `approval#mass-removal`  | a one-shot approval: approvedBy, approvedAt, expiresAt (TTL, s) |
+ *
+ * `pk` is `dealer#<dealerId>`. Loading a dealer is one paged Query; entries go in BatchWrites;
+ * the lease is a conditional Put.
+ */
+
+const VEHICLE = 'vehicle#';
+const RUN = 'run#last';
+const LEASE = 'lease';
+const APPROVAL = 'approval#mass-removal';
+
+const pk = (dealerId: string) => `dealer#${dealerId}`;
+
+interface EntryItem {
+  pk: string;
+  sk: string;
+  adId: string;
+  hash: string;
+  dataHash: string;
+  imagesHash: string;
+  statusHash: string;
+  fields: Record<string, string>;
+  media: Record<string, string>;
+  status: AdStatus;
+  lastSeen: string;
+}
+
+function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
+  return {
+    pk: pk(dealerId),
+    sk: `${VEHICLE}${entry.registrationNumber}`,
+    adId: entry.adId,
+    hash: entry.hash,
+    dataHash: entry.groups.data,
+    imagesHash: entry.groups.images,
+    statusHash: entry.groups.status,
+    fields: { ...entry.fields },
+    media: { ...entry.media },
+    status: entry.status,
+    lastSeen: entry.lastSeen,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): SnapshotEntry {
+  const i = item as unknown as EntryItem;
+  return {
+    registrationNumber: i.sk.slice(VEHICLE.length),
+    adId: i.adId,
+    hash: i.hash,
+    groups: { data: i.dataHash, images: i.imagesHash, status: i.statusHash },
+    fields: i.fields ?? {},
+    media: i.media ?? {},
+    status: i.status,
+    lastSeen: i.lastSeen,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface DynamoSnapshotStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Clock for lease expiry (tests move it). */
+  readonly now?: () => Date;
+  /** Attempts at unprocessed batch items before giving up (default 8, with backoff). */
+  readonly maxBatchAttempts?: number;
+}
+
+/** The {@link SnapshotStore} on a DynamoDB table with string keys `pk`/`sk` and TTL `expiresAt`. */
+export class DynamoSnapshotStore implements SnapshotStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly now: () => Date;
+  private readonly maxBatchAttempts: number;
+
+  constructor(options: DynamoSnapshotStoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.table = options.tableName;
+    this.now = options.now ?? (() => new Date());
+    this.maxBatchAttempts = options.maxBatchAttempts ?? 8;
+  }
+
+  async load(dealerId: string): Promise<Map<string, SnapshotEntry>> {
+    const entries = new Map<string, SnapshotEntry>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk(dealerId), ':prefix': VEHICLE },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const entry = fromItem(item);
+        entries.set(entry.registrationNumber, entry);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return entries;
+  }
+
+  async put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void> {
+    for (let offset = 0; offset < entries.length; offset += 25) {
+      let requests = entries.slice(offset, offset + 25).map((entry) => ({ PutRequest: { Item: toItem(dealerId, entry) } }));
+      for (let attempt = 1; requests.length > 0; attempt++) {
+        if (attempt > this.maxBatchAttempts) {
+          throw new RetryableError(`DynamoDB left ${requests.length} snapshot writes unprocessed`, { dealerId, operation: 'BatchWriteItem' });
+        }
+        if (attempt > 1) await sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt));
+        const answer = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+        requests = (answer.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+      }
+    }
+  }
+
+  async getRunState(dealerId: string): Promise<ImportRunState | null> {
+    const answer = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: RUN }, ConsistentRead: true }));
+    if (!answer.Item) return null;
+    const { runId, at, archiveKey, failed, blocked } = answer.Item as Record<string, unknown>;
+    return {
+      runId: String(runId),
+      at: String(at),
+      ...(typeof archiveKey === 'string' ? { archiveKey } : {}),
+      failed: Array.isArray(failed) ? (failed as string[]) : [],
+      blocked: (blocked as ImportRunState['blocked']) ?? null,
+    };
+  }
+
+  async putRunState(dealerId: string, state: ImportRunState): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: pk(dealerId), sk: RUN, ...state, failed: [...state.failed], blocked: state.blocked ?? null } }));
+  }
+
+  async acquireLease(dealerId: string, holder: { owner: string; host?: string; pid?: number }, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult> {
+    const nowMs = this.now().getTime();
+    const leaseUntil = nowMs + ttlMs;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: pk(dealerId), sk: LEASE, ...holder, leaseUntil, acquiredAt: new Date(nowMs).toISOString(), expiresAt: Math.ceil(leaseUntil / 1000) + 3600 },
+          ConditionExpression: takeOverFrom
+            ? 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner OR #owner = :previous'
+            : 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': nowMs, ':owner': holder.owner, ...(takeOverFrom ? { ':previous': takeOverFrom } : {}) },
+        }),
+      );
+      return { acquired: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: LEASE }, ConsistentRead: true }));
+      const item = current.Item as { owner?: string; host?: string; pid?: number; leaseUntil?: number } | undefined;
+      return {
+        acquired: false,
+        holder: item?.owner
+          ? { owner: item.owner, ...(item.host ? { host: item.host } : {}), ...(typeof item.pid === 'number' ? { pid: item.pid } : {}), expiresAt: new Date(item.leaseUntil ?? 0) }
+          : null,
+      };
+    }
+  }
+
+  async renewLease(dealerId: string, owner: string, ttlMs: number): Promise<boolean> {
+    const leaseUntil = this.now().getTime() + ttlMs;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: pk(dealerId), sk: LEASE },
+          UpdateExpression: 'SET leaseUntil = :until, expiresAt = :ttl',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':until': leaseUntil, ':ttl': Math.ceil(leaseUntil / 1000) + 3600, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(dealerId: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: pk(dealerId), sk: LEASE },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error; // someone else's now: leave it
+    }
+  }
+
+  async approveMassRemoval(dealerId: string, approvedBy: string, ttlMs: number): Promise<void> {
+    const nowMs = this.now().getTime();
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: pk(dealerId), sk: APPROVAL, approvedBy, approvedAt: new Date(nowMs).toISOString(), expiresAt: Math.floor((nowMs + ttlMs) / 1000) },
+      }),
+    );
+  }
+
+  async consumeMassRemovalApproval(dealerId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: pk(dealerId), sk: APPROVAL },
+          // TTL deletion lags by hours: an expired approval must not count.
+          ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
+          ExpressionAttributeValues: { ':now': Math.floor(this.now().getTime() / 1000) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Creates the snapshot table if it does not exist (the embedded engine of the CLI and the tests;
+ * in AWS the CDK stack owns it).
+ */
+export async function ensureSnapshotTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
+import { fingerprint } from '../../functions/core/import/index.js';
+import type { SnapshotEntry } from '../../functions/ports.js';
+import { startDynamo, TestClock, type Dynamo } from '../import/support.js';
+
+let dynamo: Dynamo;
+beforeAll(async () => {
+  dynamo = await startDynamo();
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+const entry = (plate: string, i = 0): SnapshotEntry => {
+  const print = fingerprint({ registrationNumber: plate, price: 1000 + i, mileage: i, description: 'x'.repeat(400) });
+  return {
+    registrationNumber: plate,
+    adId: `ad-${plate}`,
+    hash: print.hash,
+    groups: print.groups,
+    fields: print.fields,
+    media: Object.fromEntries(Array.from({ length: 10 }, (_, n) => [`https://img.test/${plate}/${n}.jpg`, `https://media.test/${plate}/${n}`])),
+    status: 'Published',
+    lastSeen: '2026-11-29T01:00:00.000Z',
+  };
+};
+
+describe('DynamoSnapshotStore (dynalite)', () => {
+  it('writes in batches and loads a dealer with a paged Query, isolated from other dealers', async () => {
+    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table() });
+    const many = Array.from({ length: 1100 }, (_, i) => entry(`P${String(i).padStart(5, '0')}`, i));
+    await store.put('big', many);
+    await store.put('other', [entry('OTH001')]);
+    const loaded = await store.load('big');
+    expect(loaded.size).toBe(1100); // > 1 MB of items: more than one page
+    expect(loaded.get('P00042')).toEqual(many[42]);
+    expect([...(await store.load('other')).keys()]).toEqual(['OTH001']);
+    expect((await store.load('nobody')).size).toBe(0);
+  });
+
+  it('keeps the run state beside the snapshot without mixing it into the entries', async () => {
+    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table() });
+    expect(await store.getRunState('d1')).toBeNull();
+    await store.putRunState('d1', { runId: 'r1', at: '2026-11-29T01:00:00.000Z', archiveKey: 'feeds/d1/archive/x.csv', failed: ['ABC123'], blocked: { wouldRemove: 9, limit: 3 } });
+    await store.put('d1', [entry('ABC123')]);
+    expect(await store.getRunState('d1')).toEqual({ runId: 'r1', at: '2026-11-29T01:00:00.000Z', archiveKey: 'feeds/d1/archive/x.csv', failed: ['ABC123'], blocked: { wouldRemove: 9, limit: 3 } });
+    expect([...(await store.load('d1')).keys()]).toEqual(['ABC123']);
+  });
+
+  it('lease: one holder at a time, renewable, released, taken after expiry or by takeover', async () => {
+    const clock = new TestClock();
+    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table(), now: () => clock.now() });
+    expect(await store.acquireLease('d', { owner: 'a', host: 'h1', pid: 11 }, 60_000)).toEqual({ acquired: true });
+    const lost = await store.acquireLease('d', { owner: 'b' }, 60_000);
+    expect(lost).toMatchObject({ acquired: false, holder: { owner: 'a', host: 'h1', pid: 11 } });
+    expect(await store.acquireLease('other-dealer', { owner: 'b' }, 60_000)).toEqual({ acquired: true });
+
+    clock.advance(50_000);
+    expect(await store.renewLease('d', 'a', 60_000)).toBe(true);
+    clock.advance(50_000); // 100 s after start: alive only thanks to the renewal
+    expect((await store.acquireLease('d', { owner: 'b' }, 60_000)).acquired).toBe(false);
+    expect(await store.renewLease('d', 'b', 60_000)).toBe(false);
+
+    clock.advance(61_000); // expired
+    expect((await store.acquireLease('d', { owner: 'b' }, 60_000)).acquired).toBe(true);
+    expect(await store.renewLease('d', 'a', 60_000)).toBe(false);
+    await store.releaseLease('d', 'a'); // not a's any more: no effect
+    expect((await store.acquireLease('d', { owner: 'c' }, 60_000)).acquired).toBe(false);
+
+    // Takeover names the exact holder it replaces; a wrong name changes nothing.
+    expect((await store.acquireLease('d', { owner: 'c' }, 60_000, 'a')).acquired).toBe(false);
+    expect((await store.acquireLease('d', { owner: 'c' }, 60_000, 'b')).acquired).toBe(true);
+    await store.releaseLease('d', 'c');
+    expect((await store.acquireLease('d', { owner: 'e' }, 60_000)).acquired).toBe(true);
+  });
+
+  it('mass-removal approval is one-shot and expires', async () => {
+    const clock = new TestClock();
+    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table(), now: () => clock.now() });
+    expect(await store.consumeMassRemovalApproval('d')).toBe(false);
+    await store.approveMassRemoval('d', 'ops@example', 3_600_000);
+    expect(await store.consumeMassRemovalApproval('other')).toBe(false);
+    expect(await store.consumeMassRemovalApproval('d')).toBe(true);
+    expect(await store.consumeMassRemovalApproval('d')).toBe(false);
+    await store.approveMassRemoval('d', 'ops@example', 3_600_000);
+    clock.advance(3_601_000);
+    expect(await store.consumeMassRemovalApproval('d')).toBe(false);
+  });
+});
