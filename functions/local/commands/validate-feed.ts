@@ -1,0 +1,140 @@
+/**
+ * `wayke-dms validate-feed <file> [--mapping <profile.json>] [--json]`: checks a feed the way the
+ * importer reads it, so a dealer or DMS vendor can fix a file before sending it.
+ * Exit status: 0 every row valid, 1 some rows rejected, 2 the file refused as a whole (or the
+ * command could not run: bad arguments, unreadable file or mapping profile).
+ */
+import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MappingProfileSchema, type MappingProfile } from '../../core/mapping-profile.js';
+import { DEFAULT_MAX_FEED_BYTES, feedSizeError, readFeed, type FeedReadResult } from '../../core/feed/index.js';
+
+export const summary = 'Check a feed file (CSV, XML or JSON) and list every row that cannot be imported';
+
+export const help = `Usage: wayke-dms validate-feed <file> [--mapping <profile.json>] [--json]
+
+Reads a dealer feed exactly as the importer does and reports what it would use.
+
+Options:
+  --mapping <file>   the dealer's mapping profile (JSON): column names, format, delimiter,
+                     encoding, mileage unit
+  --json             print one JSON object: format, encoding, vehicles (count), rejected rows,
+                     warnings, error
+  --max-mb <n>       size limit in MB (default ${DEFAULT_MAX_FEED_BYTES / 1024 / 1024})
+  -h, --help         show this help
+
+Exit status: 0 every row valid, 1 some rows rejected, 2 the file rejected as a whole.`;
+
+class UsageError extends Error {}
+
+function loadMapping(path: string): MappingProfile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new UsageError(`mapping profile ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const parsed = MappingProfileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
+    throw new UsageError(`mapping profile ${path} is invalid:\n  ${issues.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads the file unless its size alone refuses it (checked before reading it all). */
+function readFile(path: string, maxBytes: number): { bytes: Uint8Array } | { tooLarge: NonNullable<ReturnType<typeof feedSizeError>> } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new UsageError(`${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    const { size } = fstatSync(fd);
+    const tooLarge = feedSizeError(size, maxBytes);
+    if (tooLarge) return { tooLarge };
+    const bytes = Buffer.allocUnsafe(size);
+    let offset = 0;
+    while (offset < size) {
+      const read = readSync(fd, bytes, offset, size - offset, offset);
+      if (read === 0) break;
+      offset += read;
+    }
+    return { bytes: bytes.subarray(0, offset) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** The human-readable report: counts, then each rejected row with its reasons, then warnings. */
+export function formatReport(file: string, result: FeedReadResult): string {
+  const lines: string[] = [];
+  const what = [result.format?.toUpperCase(), result.encoding].filter(Boolean).join(', ');
+  lines.push(`${file}${what ? ` (${what})` : ''}`);
+  if (result.error) {
+    lines.push('', `REJECTED as a whole [${result.error.code}]: ${result.error.message}`, '', 'Nothing from this file would be imported.');
+    return lines.join('\n');
+  }
+  const total = result.vehicles.length + result.rejected.length;
+  lines.push(
+    `  ${plural(total, 'vehicle row')}: ${result.vehicles.length} valid, ${result.rejected.length} rejected, ${plural(result.warnings.length, 'warning')}`,
+  );
+  if (result.rejected.length > 0) {
+    lines.push('', 'Rejected rows (not imported):');
+    for (const row of result.rejected) {
+      lines.push(`  row ${row.row}${row.registrationNumber ? ` (${row.registrationNumber})` : ''}:`);
+      for (const error of row.errors) lines.push(`    ${error.field}: ${error.message}`);
+    }
+  }
+  if (result.warnings.length > 0) {
+    lines.push('', 'Warnings (rows imported without the field):');
+    for (const warning of result.warnings) {
+      lines.push(`  ${warning.row === 0 ? 'file' : `row ${warning.row}`} ${warning.field}: ${warning.message}`);
+    }
+  }
+  if (result.rejected.length === 0 && result.warnings.length === 0) lines.push('', 'Every row is valid.');
+  return lines.join('\n');
+}
+
+export async function run(args: string[]): Promise<number> {
+  let json = false;
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { mapping: { type: 'string' }, json: { type: 'boolean', default: false }, 'max-mb': { type: 'string' } },
+    });
+    json = values.json === true;
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <file>' : `one file at a time (got ${positionals.length})`);
+    const file = positionals[0]!;
+    let maxBytes = DEFAULT_MAX_FEED_BYTES;
+    if (values['max-mb'] !== undefined) {
+      const mb = Number(values['max-mb']);
+      if (!Number.isFinite(mb) || mb <= 0) throw new UsageError(`--max-mb must be a positive number (got "${values['max-mb']}")`);
+      maxBytes = Math.floor(mb * 1024 * 1024);
+    }
+    const mapping = values.mapping ? loadMapping(values.mapping) : undefined;
+    const read = readFile(file, maxBytes);
+    const result: FeedReadResult =
+      'tooLarge' in read
+        ? { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], error: read.tooLarge }
+        : readFeed(read.bytes, { name: basename(file), now: new Date(), maxBytes, ...(mapping ? { mapping } : {}) });
+
+    if (json) {
+      const { vehicles, ...rest } = result;
+      process.stdout.write(`${JSON.stringify({ format: rest.format, encoding: rest.encoding, vehicles: vehicles.length, rejected: rest.rejected, warnings: rest.warnings, error: rest.error })}\n`);
+    } else {
+      process.stdout.write(`${formatReport(file, result)}\n`);
+    }
+    return result.error ? 2 : result.rejected.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof UsageError) && !(error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) throw error;
+    // The file was not checked, so there is no report for stdout, with or without --json.
+    process.stderr.write(`wayke-dms validate-feed: ${(error as Error).message}\n${json ? '' : `\n${help}\n`}`);
+    return 2;
+  }
+}
