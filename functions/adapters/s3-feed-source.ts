@@ -1,0 +1,163 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NotFound,
+  NoSuchKey,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { PermanentError } from '../core/errors.js';
+import type { FeedSource, Log, PendingFeed, ReportSink } from '../ports.js';
+
+/**
+ * Feeds from the feed bucket: dealers upload by SFTP into `feeds/<dealerId>/inbound/`; the newest
+ * complete file is the truth. After a run the file moves to `archive/<timestamp>-<name>` (or
+ * `rejected/…`), tagged `wayke-dms:archived=true` so the lifecycle rule expires it; older files it
+ * superseded go to `archive/` too, so they never get imported after a newer one.
+ */
+
+/** Tag every archived or rejected object carries (the lifecycle rule filters on it). */
+export const ARCHIVED_TAG = { Key: 'wayke-dms:archived', Value: 'true' } as const;
+
+/** `YYYYMMDDTHHMMSSmmmZ`, the timestamp in every key this project writes. */
+export function keyTimestamp(at: Date): string {
+  return at.toISOString().replace(/[-:.]/g, '');
+}
+
+export const inboundPrefix = (dealerId: string) => `feeds/${dealerId}/inbound/`;
+
+/** Names an SFTP client uses while a transfer is still running, and folder markers. */
+const INCOMPLETE = /(^\.|\.(tmp|temp|part|partial|filepart|crdownload|uploading|lock)$|~$)/i;
+
+/** Whether a key under `inbound/` is a finished upload worth importing. */
+export function isCompleteFeedKey(dealerId: string, key: string): boolean {
+  const prefix = inboundPrefix(dealerId);
+  if (!key.startsWith(prefix)) return false;
+  const name = key.slice(prefix.length);
+  return name.length > 0 && !name.includes('/') && !INCOMPLETE.test(name);
+}
+
+/** The feed was bigger than the limit (checked on HEAD, and again while streaming). */
+export class FeedTooLargeError extends PermanentError {}
+
+interface S3PendingFeed extends PendingFeed {
+  readonly key: string;
+  /** Older complete files in `inbound/` when this one was chosen. */
+  readonly superseded: readonly string[];
+}
+
+export interface S3FeedSourceOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly log?: Log;
+}
+
+export class S3FeedSource implements FeedSource {
+  constructor(private readonly options: S3FeedSourceOptions) {}
+
+  async next(dealerId: string): Promise<PendingFeed | null> {
+    const { client, bucket } = this.options;
+    const objects: Array<{ key: string; lastModified: Date }> = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: inboundPrefix(dealerId), ...(token ? { ContinuationToken: token } : {}) }));
+      for (const object of page.Contents ?? []) {
+        if (object.Key && isCompleteFeedKey(dealerId, object.Key)) objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    if (objects.length === 0) return null;
+    objects.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    const [newest, ...older] = objects as [(typeof objects)[number], ...typeof objects];
+    const feed = await this.pending(newest.key, older.map((o) => o.key));
+    if (!feed) return null; // deleted between list and head: nothing to do now
+    return feed;
+  }
+
+  async archived(_dealerId: string, archiveKey: string): Promise<PendingFeed | null> {
+    return this.pending(archiveKey, []);
+  }
+
+  async settle(dealerId: string, feed: PendingFeed, outcome: 'archived' | 'rejected', at: Date): Promise<string | null> {
+    const s3Feed = feed as S3PendingFeed;
+    if (!s3Feed.key) return null;
+    const folder = outcome === 'archived' ? 'archive' : 'rejected';
+    const target = await this.move(s3Feed.key, `feeds/${dealerId}/${folder}/${keyTimestamp(at)}-${baseName(s3Feed.key)}`);
+    for (const older of s3Feed.superseded) {
+      await this.move(older, `feeds/${dealerId}/archive/${keyTimestamp(at)}-superseded-${baseName(older)}`).catch((error: unknown) => {
+        if (!isMissing(error)) throw error;
+      });
+    }
+    return target;
+  }
+
+  private async pending(key: string, superseded: readonly string[]): Promise<S3PendingFeed | null> {
+    const { client, bucket } = this.options;
+    let head;
+    try {
+      head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+    const size = head.ContentLength ?? 0;
+    return {
+      name: key,
+      key,
+      size,
+      superseded,
+      lastModified: head.LastModified ?? new Date(0),
+      load: async (maxBytes: number) => {
+        if (size > maxBytes) throw new FeedTooLargeError(`The file is ${size} bytes; the limit is ${maxBytes} bytes`, { file: key });
+        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const chunks: Uint8Array[] = [];
+        let total = 0;
+        for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) {
+          total += chunk.byteLength;
+          if (total > maxBytes) {
+            (answer.Body as { destroy?: () => void }).destroy?.();
+            throw new FeedTooLargeError(`The file is over the limit of ${maxBytes} bytes`, { file: key });
+          }
+          chunks.push(chunk);
+        }
+        return Buffer.concat(chunks, total);
+      },
+    };
+  }
+
+  /** Copy, tag, delete: S3 has no rename. A crash in between leaves the file in both places; the rerun converges. */
+  private async move(from: string, to: string): Promise<string> {
+    const { client, bucket } = this.options;
+    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}` }));
+    await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: to, Tagging: { TagSet: [ARCHIVED_TAG] } }));
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: from }));
+    this.options.log?.debug('Feed moved', { from, to });
+    return to;
+  }
+}
+
+function baseName(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof NotFound || error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound' || (error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+}
+
+/** Run reports in the dealer's own folder: `reports/<timestamp>.json`, `latest.json`, `latest.txt`. */
+export class S3ReportSink implements ReportSink {
+  constructor(private readonly options: { client: S3Client; bucket: string }) {}
+
+  async write(dealerId: string, report: { at: Date; json: unknown; text: string }): Promise<void> {
+    const { client, bucket } = this.options;
+    const prefix = `feeds/${dealerId}/reports/`;
+    const json = `${JSON.stringify(report.json, null, 2)}\n`;
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${keyTimestamp(report.at)}.json`, Body: json, ContentType: 'application/json' }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}latest.json`, Body: json, ContentType: 'application/json' }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}latest.txt`, Body: report.text, ContentType: 'text/plain; charset=utf-8' }));
+  }
+}
