@@ -1,0 +1,199 @@
+/**
+ * The ONE place that knows how Wayke names things. The canonical {@link Vehicle} goes out as a
+ * create/patch body ({@link toWaykeBody}) and comes back from a read ad ({@link fromWaykeAd});
+ * every Wayke field name the contract (`docs/wayke-api.md`) marks *assumed* lives in the tables
+ * below and nowhere else, so it can be corrected in one place once Wayke's OpenAPI is at hand.
+ *
+ * Units: mileage is km inside the project and Scandinavian mil (10 km) at Wayke — rounded to the
+ * nearest whole mil on the way out, ×10 on the way back. Prices are whole SEK incl. VAT both sides.
+ */
+import { z } from 'zod';
+import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../core/vehicle.js';
+import type { AdStatus, WaykeAd } from '../ports.js';
+
+/** Statuses Wayke accepts for an ad. */
+export const AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const satisfies readonly AdStatus[];
+
+/** Market code sent on create **(assumed: every dealer of this project sells in Sweden)**. */
+export const WAYKE_MARKET_CODE = 'SE';
+
+/**
+ * Canonical fields that are not part of the ad body: `images` are source URLs that become Wayke
+ * media through the media API (`mediaUrls`), `externalId` is the dealer's own stock id, kept by
+ * the project. {@link fromWaykeAd} never returns them.
+ */
+export const FIELDS_NOT_SENT_TO_WAYKE = ['images', 'externalId'] as const satisfies readonly VehicleField[];
+type SentField = Exclude<VehicleField, (typeof FIELDS_NOT_SENT_TO_WAYKE)[number]>;
+
+type Section = 'vehicle' | 'ad';
+
+/**
+ * Canonical field → where it goes in Wayke's body: `[section, name]`. `vehicle.registrationNumber`,
+ * `vehicle.mileage`, `ad.price`, `ad.shortDescription`, `ad.description` and `ad.media` are
+ * documented; the rest is **assumed** (from the read-side names and the documented body example).
+ */
+export const WAYKE_FIELD_PATHS: { readonly [K in SentField]: readonly [Section, string] } = {
+  registrationNumber: ['vehicle', 'registrationNumber'],
+  vin: ['vehicle', 'vin'],
+  mileage: ['vehicle', 'mileage'],
+  modelYear: ['vehicle', 'modelYear'],
+  equipment: ['vehicle', 'equipment'],
+  price: ['ad', 'price'],
+  campaignPrice: ['ad', 'campaignPrice'],
+  oldPrice: ['ad', 'oldPrice'],
+  leasingPrice: ['ad', 'leasingPrice'],
+  shortDescription: ['ad', 'shortDescription'],
+  description: ['ad', 'description'],
+  manufacturerPackages: ['ad', 'manufacturerPackages'],
+  deductibleVat: ['ad', 'deductibleVat'],
+  contactOptions: ['ad', 'contactOptions'],
+  exchangeRight: ['ad', 'exchangeRight'],
+  carWarranty: ['ad', 'carWarranty'],
+  servicePlanFollowed: ['ad', 'servicePlanFollowed'],
+  documents: ['ad', 'documents'],
+};
+
+const SENT_FIELDS = Object.keys(WAYKE_FIELD_PATHS) as SentField[];
+
+/** Wayke's name of the ad's media list under `ad`, and of the urls in each entry. */
+const MEDIA_KEY = 'media';
+const FILE_URLS_KEY = 'fileUrls';
+
+/** Canonical km → Wayke mil (whole mil, rounded half up). */
+export const kmToMil = (km: number): number => Math.round(km / 10);
+/** Wayke mil → canonical km. */
+export const milToKm = (mil: number): number => mil * 10;
+
+/** The body of `POST /vehicle` and `PATCH /vehicle/{id}`. */
+export interface WaykeAdBody {
+  branch: string;
+  marketCode?: string;
+  status?: AdStatus;
+  vehicle?: Record<string, unknown>;
+  ad?: Record<string, unknown>;
+}
+
+/** The body of `PUT /vehicle/{id}/media` (and the value of `ad.media`). */
+export type WaykeMediaList = Array<{ fileUrls: string[] }>;
+
+/** Canonical fields to send; `null` clears an optional field (patch). */
+export type VehicleFields = { readonly [K in keyof Vehicle]?: Vehicle[K] | null };
+
+/** Wayke's media list for the given urls, in order (an empty list clears the ad's media). */
+export function toWaykeMedia(mediaUrls: readonly string[]): WaykeMediaList {
+  return mediaUrls.length === 0 ? [] : [{ [FILE_URLS_KEY]: [...mediaUrls] } as { fileUrls: string[] }];
+}
+
+/** The status body of `PUT /vehicle/{id}/ad/status`. */
+export const toWaykeStatusBody = (status: AdStatus): { status: AdStatus } => ({ status });
+
+/**
+ * Builds a create or patch body. For create pass the whole vehicle and `create: true` (adds the
+ * market code); for patch pass only what changes — absent fields are left alone, `null` clears.
+ * `images` and `externalId` are ignored (see {@link FIELDS_NOT_SENT_TO_WAYKE}).
+ */
+export function toWaykeBody(input: {
+  branchId: string;
+  fields: VehicleFields;
+  status?: AdStatus;
+  mediaUrls?: readonly string[];
+  create?: boolean;
+}): WaykeAdBody {
+  const sections: Record<Section, Record<string, unknown>> = { vehicle: {}, ad: {} };
+  for (const field of SENT_FIELDS) {
+    const value = input.fields[field];
+    if (value === undefined) continue;
+    const [section, name] = WAYKE_FIELD_PATHS[field];
+    sections[section][name] = field === 'mileage' && typeof value === 'number' ? kmToMil(value) : cloneValue(value);
+  }
+  if (input.mediaUrls !== undefined) sections.ad[MEDIA_KEY] = toWaykeMedia(input.mediaUrls);
+
+  const body: WaykeAdBody = { branch: input.branchId };
+  if (input.create) body.marketCode = WAYKE_MARKET_CODE;
+  if (input.status !== undefined) body.status = input.status;
+  if (Object.keys(sections.vehicle).length > 0) body.vehicle = sections.vehicle;
+  if (Object.keys(sections.ad).length > 0) body.ad = sections.ad;
+  return body;
+}
+
+function cloneValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => (item && typeof item === 'object' ? { ...item } : item));
+  return value;
+}
+
+/**
+ * A read ad (`GET /vehicle/{id}/ad`, find by plate) **(assumed: the create body's shape plus
+ * `id`)**. Lenient on purpose: unknown fields pass, so Wayke adding one never breaks a run.
+ */
+export const WaykeAdResponseSchema = z
+  .object({
+    id: z.string().min(1),
+    branch: z.string().optional(),
+    branchId: z.string().optional(),
+    status: z.enum(AD_STATUSES),
+    vehicle: z.record(z.string(), z.unknown()).default({}),
+    ad: z.record(z.string(), z.unknown()).default({}),
+  })
+  .loose();
+
+/** The answer of `POST /vehicle`. */
+export const WaykeCreateResponseSchema = z.object({ id: z.string().min(1) }).loose();
+
+/** The answer of both image uploads. */
+export const WaykeImageResponseSchema = z.object({ mediaId: z.string().min(1), fileId: z.string().optional(), url: z.string().url() }).loose();
+
+/** An answer that does not look like the contract says. */
+export class WaykeResponseShapeError extends Error {
+  override readonly name = 'WaykeResponseShapeError';
+}
+
+/**
+ * Maps a read ad back to the canonical vehicle (mil → km). A mandatory field that is missing or
+ * malformed throws {@link WaykeResponseShapeError}; a malformed optional field is dropped, so one
+ * odd value in Wayke never blocks an import.
+ */
+export function fromWaykeAd(raw: unknown): WaykeAd {
+  const parsed = WaykeAdResponseSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new WaykeResponseShapeError(`Unexpected ad from Wayke: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+  }
+  const ad = parsed.data;
+  const sections: Record<Section, Record<string, unknown>> = { vehicle: ad.vehicle, ad: ad.ad };
+  const vehicle: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const field of SENT_FIELDS) {
+    const [section, name] = WAYKE_FIELD_PATHS[field];
+    let value = sections[section][name];
+    if (value === undefined || value === null) continue;
+    if (field === 'mileage' && typeof value === 'number') value = milToKm(value);
+    const checked = VehicleFieldSchemas[field].safeParse(value);
+    if (checked.success) vehicle[field] = checked.data;
+    else if (field === 'registrationNumber' || field === 'price' || field === 'mileage') problems.push(`${section}.${name} is malformed`);
+  }
+  for (const field of ['registrationNumber', 'price', 'mileage'] as const) {
+    if (vehicle[field] === undefined && !problems.some((p) => p.startsWith(WAYKE_FIELD_PATHS[field].join('.')))) {
+      problems.push(`${WAYKE_FIELD_PATHS[field].join('.')} is missing`);
+    }
+  }
+  if (problems.length > 0) throw new WaykeResponseShapeError(`Unexpected ad ${ad.id} from Wayke: ${problems.join('; ')}`);
+
+  const branchId = ad.branch ?? ad.branchId;
+  return {
+    id: ad.id,
+    ...(branchId !== undefined ? { branchId } : {}),
+    status: ad.status,
+    vehicle: vehicle as Vehicle,
+    mediaUrls: mediaUrlsOf(ad.ad[MEDIA_KEY]),
+  };
+}
+
+/** Flattens Wayke's media list (`[{ fileUrls: [...] }, …]`) to urls in order; tolerant of junk. */
+export function mediaUrlsOf(media: unknown): string[] {
+  if (!Array.isArray(media)) return [];
+  const urls: string[] = [];
+  for (const entry of media) {
+    const fileUrls = entry && typeof entry === 'object' ? (entry as Record<string, unknown>)[FILE_URLS_KEY] : undefined;
+    if (Array.isArray(fileUrls)) for (const url of fileUrls) if (typeof url === 'string') urls.push(url);
+  }
+  return urls;
+}

@@ -1,0 +1,125 @@
+/**
+ * The simulator's reading of the Wayke contract (`docs/wayke-api.md`), written independently of
+ * the client's mapping module on purpose: if both encoded the same names from one table, a wrong
+ * name would pass every test. Bodies are strict — an unknown field is a 400 naming it — so a
+ * mapping typo shows up here rather than as silently ignored data in production.
+ */
+import { z } from 'zod';
+
+export const SIM_AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const;
+export type SimAdStatus = (typeof SIM_AD_STATUSES)[number];
+
+const int = z.number().int('must be an integer');
+const positiveInt = int.positive('must be greater than 0');
+const text = z.string().min(1, 'must not be empty');
+const textList = z.array(z.string().min(1, 'must not be empty'));
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL');
+
+const vehicleSection = {
+  registrationNumber: z.string().regex(/^[A-Za-z0-9ÅÄÖåäö]{2,7}$/, 'must be 2–7 letters or digits'),
+  vin: z.string().regex(/^[A-HJ-NPR-Z0-9]{17}$/, 'must be 17 characters without I, O or Q'),
+  mileage: int.nonnegative('must be 0 or more'),
+  modelYear: int.min(1900, 'must be 1900 or later'),
+  equipment: textList,
+};
+
+const MediaListSchema = z.array(z.object({ fileUrls: z.array(z.string()) }).strict());
+
+const adSection = {
+  price: positiveInt,
+  campaignPrice: positiveInt,
+  oldPrice: positiveInt,
+  leasingPrice: positiveInt,
+  shortDescription: text,
+  description: text,
+  manufacturerPackages: textList,
+  deductibleVat: z.boolean(),
+  contactOptions: z.array(z.enum(['email', 'callMe', 'phone'])),
+  exchangeRight: z.boolean(),
+  carWarranty: text,
+  servicePlanFollowed: z.boolean(),
+  documents: z.array(z.object({ url: httpUrl, name: z.string().optional() }).strict()),
+  media: MediaListSchema,
+};
+
+/** Mandatory on create; may not be cleared (`null`) by a patch. */
+export const MANDATORY_PATHS = ['branch', 'vehicle.registrationNumber', 'vehicle.mileage', 'ad.price'] as const;
+
+type Shape = Record<string, z.ZodType>;
+const optionalAll = (shape: Shape): Shape => Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, s.optional()]));
+const nullableAll = (shape: Shape, keep: readonly string[]): Shape =>
+  Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, keep.includes(k) ? s.optional() : s.nullable().optional()]));
+
+export const CreateBodySchema = z
+  .object({
+    branch: text,
+    marketCode: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter market code').optional(),
+    status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted').optional(),
+    vehicle: z.object(optionalAll(vehicleSection)).strict(),
+    ad: z.object(optionalAll(adSection)).strict(),
+  })
+  .strict();
+
+export const PatchBodySchema = z
+  .object({
+    branch: text.optional(),
+    marketCode: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter market code').optional(),
+    status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted').optional(),
+    vehicle: z.object(nullableAll(vehicleSection, ['registrationNumber', 'mileage'])).strict().optional(),
+    ad: z.object(nullableAll(adSection, ['price'])).strict().optional(),
+  })
+  .strict();
+
+export type CreateBody = z.infer<typeof CreateBodySchema>;
+export type PatchBody = z.infer<typeof PatchBodySchema>;
+
+export const StatusBodySchema = z.object({ status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted') }).strict();
+export const MediaBodySchema = z.object({ media: MediaListSchema }).strict();
+export const ImageUrlBodySchema = z
+  .object({
+    url: httpUrl,
+    branchId: text,
+    purpose: z.literal('Vehicle', 'must be "Vehicle"').optional(),
+    sortOrder: int.nonnegative('must be 0 or more').optional(),
+  })
+  .strict();
+
+/** One problem with a request body: a dotted field path (`ad.media[0].fileUrls[1]`) and why. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out ? `.${String(segment)}` : String(segment);
+  }
+  return out || '(body)';
+}
+
+/** Validates a body: mandatory presence first (so the message says "is required"), then types. */
+export function check<S extends z.ZodType>(schema: S, body: unknown, mandatory: readonly string[] = []): { ok: true; value: z.output<S> } | { ok: false; problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, problems: [{ field: '(body)', message: 'must be a JSON object' }] };
+  for (const path of mandatory) {
+    let value: unknown = body;
+    for (const key of path.split('.')) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    if (value === undefined || value === null) problems.push({ field: path, message: 'is required' });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ field: fieldPath([...issue.path, key]), message: 'is not a known field' });
+    } else {
+      problems.push({ field: fieldPath(issue.path), message: issue.message });
+    }
+  }
+  return { ok: false, problems };
+}
+
+/** `ABC 123`, `abc-123` → `ABC123`: how the simulator indexes plates. */
+export const normalisePlate = (raw: string): string => raw.replace(/[\s\-\u00a0]+/g, '').toUpperCase();
