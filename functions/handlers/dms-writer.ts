@@ -1,0 +1,107 @@
+/**
+ * The DMS writer (SQS FIFO consumer of the events queue, `ReportBatchItemFailures`): delivers each
+ * event to the dealer's DMS — enriched with the ad read from Wayke for purchased/updated vehicles —
+ * once, in order per vehicle. Failed records and the rest of their group are reported as batch
+ * item failures; a permanent DMS refusal goes to the DLQ (`EVENTS_DLQ_URL`) at once.
+ */
+import { createHash } from 'node:crypto';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
+import { DynamoDedupeStore } from '../adapters/dynamo-dedupe-store.js';
+import { readEnv } from '../adapters/env.js';
+import { createLogger } from '../adapters/logger.js';
+import { S3OutboxDmsSink } from '../adapters/s3-outbox-dms-sink.js';
+import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
+import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
+import { createWaykeClientFactory } from '../adapters/wayke-http-client.js';
+import { WebhookDmsSink } from '../adapters/webhook-dms-sink.js';
+import { makeDeliverEvents } from '../core/events/deliver-events.js';
+import { dealerIndex } from '../core/events/ingest-webhook.js';
+import type { WaykeApi } from '../ports.js';
+
+const env = readEnv(
+  z.object({
+    DEDUPE_TABLE: z.string().min(1),
+    FEED_BUCKET: z.string().min(1),
+    /** The events queue's DLQ: permanently refused events are sent here at once. */
+    EVENTS_DLQ_URL: z.url(),
+    DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
+    SECRET_PREFIX: z.string().default(''),
+    SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    WAYKE_AUTH_URL: z.url(),
+    WAYKE_DEALER_API_URL: z.url(),
+    WAYKE_MEDIA_API_URL: z.url(),
+    /** Per-request timeout of a DMS webhook delivery. */
+    DMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** Days an accepted event is remembered beyond the FIFO queue's 5-minute window. */
+    DEDUPE_TTL_DAYS: z.coerce.number().positive().default(14),
+  }),
+);
+
+export const logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'wayke-dms-dms-writer' });
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'WaykeDms' });
+const clock = { now: () => new Date() };
+const sqs = new SQSClient({});
+const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock });
+
+/** Clients share one token cache and per-branch limits; one client per credentials (a rotated secret gets a new one). */
+const waykeFactory = createWaykeClientFactory({
+  authUrl: env.WAYKE_AUTH_URL,
+  dealerApiUrl: env.WAYKE_DEALER_API_URL,
+  mediaApiUrl: env.WAYKE_MEDIA_API_URL,
+  log: logger,
+});
+const waykeClients = new Map<string, WaykeApi>();
+async function waykeFor(dealer: { id: string }): Promise<WaykeApi> {
+  const { waykeClientId, waykeClientSecret } = await secrets.getDealerSecrets(dealer.id);
+  const key = `${waykeClientId}\n${createHash('sha256').update(waykeClientSecret).digest('hex')}`;
+  let client = waykeClients.get(key);
+  if (!client) {
+    client = waykeFactory({ clientId: waykeClientId, clientSecret: waykeClientSecret });
+    waykeClients.set(key, client);
+  }
+  return client;
+}
+
+const deliver = makeDeliverEvents({
+  dealers: dealerIndex(readResolvedDealerConfig(env.DEALERS_FILE).dealers),
+  dedupe: new DynamoDedupeStore({ client: new DynamoDBClient({}), tableName: env.DEDUPE_TABLE, ttlDays: env.DEDUPE_TTL_DAYS, clock }),
+  sinks: {
+    webhook: new WebhookDmsSink({ secrets, clock, timeoutMs: env.DMS_TIMEOUT_MS }),
+    outbox: new S3OutboxDmsSink({
+      client: new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+      bucket: env.FEED_BUCKET,
+    }),
+  },
+  wayke: waykeFor,
+  deadLetters: new SqsEventQueue({ client: sqs, queueUrl: env.EVENTS_DLQ_URL }),
+  clock,
+  log: logger,
+});
+
+async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
+  const report = await deliver(
+    event.Records.map((record) => ({
+      messageId: record.messageId,
+      body: record.body,
+      ...(record.attributes.MessageGroupId ? { groupId: record.attributes.MessageGroupId } : {}),
+      ...(record.attributes.MessageDeduplicationId ? { deduplicationId: record.attributes.MessageDeduplicationId } : {}),
+    })),
+  );
+  const count = (outcome: string) => report.outcomes.filter((entry) => entry.outcome === outcome).length;
+  const failed = count('failed') + count('deadLettered');
+  if (failed > 0) metrics.addMetric('DmsDeliveryFailed', MetricUnit.Count, failed);
+  if (count('delivered') > 0) metrics.addMetric('DmsEventsDelivered', MetricUnit.Count, count('delivered'));
+  return { batchItemFailures: report.batchItemFailures };
+}
+
+export const handler = middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
