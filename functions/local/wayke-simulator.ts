@@ -125,6 +125,8 @@ export interface SimulatedRequest {
   respondedAt?: number;
   /** The fault injected, if any. */
   fault?: 'throttle' | 'serverError' | 'commitThenFail';
+  /** The `Retry-After` sent with a 429. */
+  retryAfter?: string;
 }
 
 export interface WebhookDelivery {
@@ -739,6 +741,7 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
         const retryAfter = faults.retryAfterAsDate
           ? new Date(Date.now() + faults.retryAfterSeconds * 1000).toUTCString()
           : String(faults.retryAfterSeconds);
+        record.retryAfter = retryAfter;
         await drain(req);
         finish(new HttpAnswer(429, { title: 'Too Many Requests', status: 429, message: 'rate limit exceeded' }, { 'retry-after': retryAfter }));
         return;

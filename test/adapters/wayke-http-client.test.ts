@@ -1,0 +1,430 @@
+/**
+ * The Wayke client against the Wayke simulator over real HTTP on 127.0.0.1 — no fetch mocking.
+ * Faults are set per test through the simulator's deterministic counters (`throttleNext`, …) or
+ * rates restricted to one route, so each test is repeatable.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryLog } from '../../functions/adapters/logger.js';
+import { createWaykeClient, createWaykeClientFactory, type WaykeClientOptions } from '../../functions/adapters/wayke-http-client.js';
+import { WaykeAuthError, WaykeNotFoundError, WaykeRetryableError, WaykeValidationError } from '../../functions/adapters/wayke-errors.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import type { Vehicle } from '../../functions/core/vehicle.js';
+import type { WaykeApi } from '../../functions/ports.js';
+
+const CLIENT_ID = 'dealer-client-7f3a9c';
+const CLIENT_SECRET = 'S3cr&t=with+special/chars%xyz';
+const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
+const OTHER_BRANCH = '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c';
+const NO_FAULTS = { serverErrorRate: 0, throttleRate: 0, latencyMs: 0, commitThenFailRate: 0, throttleNext: 0, serverErrorNext: 0, commitThenFailNext: 0, routes: [], retryAfterAsDate: false, retryAfterSeconds: 1 };
+
+const ROUTE = {
+  token: 'POST /connect/token',
+  create: 'POST /vehicle',
+  patch: 'PATCH /vehicle/{id}',
+  get: 'GET /vehicle/{id}/ad',
+  find: 'GET /vehicle/{branchId}/vehicle/by-registration-number/{registrationNumber}',
+  status: 'PUT /vehicle/{id}/ad/status',
+  media: 'PUT /vehicle/{id}/media',
+  imageUrl: 'POST /media/v2/image-url',
+  image: 'POST /media/v2/image',
+};
+
+let sim: WaykeSimulator;
+let log: MemoryLog;
+let plateNo = 100;
+
+const nextPlate = (): string => `WDM${plateNo++}`;
+const vehicle = (overrides: Partial<Vehicle> = {}): Vehicle => ({
+  registrationNumber: nextPlate(),
+  price: 249_900,
+  mileage: 41_150,
+  modelYear: 2021,
+  vin: 'YV1UZBFVDN1906224',
+  shortDescription: 'Volvo V60 T6 AWD Recharge',
+  equipment: ['Dragkrok', 'Navigation'],
+  contactOptions: ['email', 'phone'],
+  deductibleVat: true,
+  documents: [{ url: 'https://dealer.example/servicebok.pdf', name: 'Servicebok' }],
+  ...overrides,
+});
+
+const calls = (route: string): number => sim.state().calls[route] ?? 0;
+
+function client(overrides: Partial<WaykeClientOptions> = {}): WaykeApi {
+  return createWaykeClient({
+    authUrl: sim.authUrl,
+    dealerApiUrl: sim.dealerApiUrl,
+    mediaApiUrl: sim.mediaApiUrl,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    log,
+    backoffBaseMs: 5,
+    backoffMaxMs: 20,
+    ...overrides,
+  });
+}
+
+beforeAll(async () => {
+  sim = await startWaykeSimulator({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] });
+});
+afterAll(async () => {
+  await sim.stop();
+});
+beforeEach(() => {
+  sim.setFaults(NO_FAULTS);
+  log = new MemoryLog();
+});
+
+describe('every call', () => {
+  it('uploads images, creates, reads, finds, patches, sets status and media', async () => {
+    const wayke = client();
+    const byUrl = await wayke.uploadImageByUrl({ branchId: BRANCH, url: 'https://dealer.example/img/1.jpg', sortOrder: 0 });
+    const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    const byBytes = await wayke.uploadImageBytes({ branchId: BRANCH, bytes, fileName: 'front.jpg', contentType: 'image/jpeg', sortOrder: 1 });
+    expect(byUrl.url.startsWith(sim.mediaApiUrl)).toBe(true);
+    expect(byBytes.url.startsWith(sim.mediaApiUrl)).toBe(true);
+    const media = sim.state().media;
+    expect(media[byUrl.mediaId]).toMatchObject({ sourceUrl: 'https://dealer.example/img/1.jpg', branchId: BRANCH, sortOrder: 0 });
+    expect(media[byBytes.mediaId]).toMatchObject({ fileName: 'front.jpg', contentType: 'image/jpeg', size: bytes.length, sortOrder: 1 });
+    // The stored bytes are served back.
+    expect(new Uint8Array(await (await fetch(byBytes.url)).arrayBuffer())).toEqual(bytes);
+
+    const car = vehicle();
+    const { id } = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published', mediaUrls: [byUrl.url] });
+    const stored = sim.state().ads[id]!;
+    expect(stored.branch).toBe(BRANCH);
+    expect(stored.vehicle.mileage).toBe(4115); // km → mil on the wire
+
+    const read = await wayke.getAd(id);
+    expect(read).toEqual({ id, branchId: BRANCH, status: 'Published', vehicle: car, mediaUrls: [byUrl.url] });
+
+    await wayke.patchAd({ adId: id, branchId: BRANCH, registrationNumber: car.registrationNumber, fields: { price: 239_900, equipment: null }, mediaUrls: [byBytes.url, byUrl.url] });
+    const patched = await wayke.findAdByRegistrationNumber(BRANCH, car.registrationNumber);
+    expect(patched?.vehicle.price).toBe(239_900);
+    expect(patched?.vehicle.equipment).toBeUndefined();
+    expect(patched?.mediaUrls).toEqual([byBytes.url, byUrl.url]);
+
+    await wayke.setStatus(id, 'Sold', car.registrationNumber);
+    await wayke.setMedia(id, [byUrl.url], car.registrationNumber);
+    const final = await wayke.getAd(id);
+    expect(final.status).toBe('Sold');
+    expect(final.mediaUrls).toEqual([byUrl.url]);
+
+    expect(await wayke.findAdByRegistrationNumber(OTHER_BRANCH, car.registrationNumber)).toBeNull();
+  });
+
+  it('sends nothing for a patch with nothing in it', async () => {
+    const wayke = client();
+    const before = calls(ROUTE.patch);
+    await wayke.patchAd({ adId: 'any', branchId: BRANCH, registrationNumber: 'ABC123', fields: {} });
+    expect(calls(ROUTE.patch)).toBe(before);
+  });
+
+  it('logs each call at debug level with method, path, status and duration', async () => {
+    const wayke = client();
+    const car = vehicle();
+    await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' });
+    const line = log.lines.find((l) => l.level === 'DEBUG' && l.attributes?.operation === 'createAd');
+    expect(line?.message).toBe('Wayke call');
+    expect(line?.attributes).toMatchObject({ method: 'POST', path: '/vehicle', status: 201, registrationNumber: car.registrationNumber });
+    expect(typeof line?.attributes?.durationMs).toBe('number');
+  });
+});
+
+describe('tokens', () => {
+  it('fetches one token and reuses it; clients of one factory share it', async () => {
+    const before = calls(ROUTE.token);
+    const wayke = client();
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE01');
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE02');
+    expect(calls(ROUTE.token)).toBe(before + 1);
+
+    const factory = createWaykeClientFactory({ authUrl: sim.authUrl, dealerApiUrl: sim.dealerApiUrl, mediaApiUrl: sim.mediaApiUrl, log });
+    const a = factory({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    const b = factory({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    await a.findAdByRegistrationNumber(BRANCH, 'NONE03');
+    await b.findAdByRegistrationNumber(BRANCH, 'NONE04');
+    expect(calls(ROUTE.token)).toBe(before + 2);
+  });
+
+  it('sends the secret URL-encoded (a secret with & = + / % works)', async () => {
+    // CLIENT_SECRET holds every character that breaks an unencoded form body.
+    await expect(client().findAdByRegistrationNumber(BRANCH, 'NONE05')).resolves.toBeNull();
+  });
+
+  it('refreshes 60 s before expiry, and 50 concurrent calls at expiry share ONE token request', async () => {
+    let now = Date.parse('2026-11-29T00:00:00Z');
+    const wayke = client({ clock: { now: () => new Date(now) } });
+    const before = calls(ROUTE.token);
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE06');
+    expect(calls(ROUTE.token)).toBe(before + 1);
+
+    now += 3600_000 - 61_000; // just outside the refresh margin: still cached
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE07');
+    expect(calls(ROUTE.token)).toBe(before + 1);
+
+    now += 2_000; // inside the margin: refresh, once, for all 50
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => wayke.findAdByRegistrationNumber(BRANCH, `NX${i}`)));
+    expect(results.every((r) => r === null)).toBe(true);
+    expect(calls(ROUTE.token)).toBe(before + 2);
+  });
+
+  it('on 401 refreshes once and retries; 50 concurrent 401s make one token request', async () => {
+    const wayke = client();
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE08');
+    const tokensBefore = calls(ROUTE.token);
+    const findsBefore = calls(ROUTE.find);
+    sim.revokeTokens();
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => wayke.findAdByRegistrationNumber(BRANCH, `NY${i}`)));
+    expect(results.every((r) => r === null)).toBe(true);
+    expect(calls(ROUTE.token)).toBe(tokensBefore + 1);
+    expect(calls(ROUTE.find)).toBe(findsBefore + 100); // each: the refused call and its one retry
+  });
+
+  it('a 401 that survives the refresh is an auth error, never a loop', async () => {
+    let tokenRequests = 0;
+    let apiRequests = 0;
+    const server = await listen((req, res) => {
+      req.resume();
+      if (req.url === '/auth/connect/token') {
+        tokenRequests += 1;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `tok-${tokenRequests}-abcdefghijklmnop`, expires_in: 3600 }));
+      } else {
+        apiRequests += 1;
+        res.writeHead(401).end();
+      }
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const wayke = client({ authUrl: `${base}/auth`, dealerApiUrl: `${base}/dealer`, mediaApiUrl: `${base}/media` });
+    const error = await wayke.getAd('ad-1').catch((e: unknown) => e);
+    server.close();
+    expect(error).toBeInstanceOf(WaykeAuthError);
+    expect((error as WaykeAuthError).context).toMatchObject({ operation: 'getAd', status: 401, adId: 'ad-1' });
+    expect(tokenRequests).toBe(2);
+    expect(apiRequests).toBe(2);
+  });
+
+  it('wrong credentials: an auth error after one token request, no secret in it', async () => {
+    const before = calls(ROUTE.token);
+    const wayke = client({ clientSecret: 'wrong-secret-value' });
+    const error = await wayke.findAdByRegistrationNumber(BRANCH, 'NONE09').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaykeAuthError);
+    expect((error as WaykeAuthError).context).toMatchObject({ operation: 'token', status: 400 });
+    expect(calls(ROUTE.token)).toBe(before + 1);
+    const text = `${(error as Error).message} ${JSON.stringify((error as WaykeAuthError).context)}`;
+    expect(text).not.toContain('wrong-secret-value');
+    expect(text).not.toContain(CLIENT_ID);
+  });
+});
+
+describe('retries', () => {
+  it('honours a 429 Retry-After in seconds: no request before the instant', async () => {
+    const wayke = client();
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE10'); // token first
+    sim.setFaults({ throttleNext: 1, retryAfterSeconds: 1, routes: [ROUTE.find] });
+    const from = sim.state().requests.length;
+    await expect(wayke.findAdByRegistrationNumber(BRANCH, 'NONE11')).resolves.toBeNull();
+    const finds = sim.state().requests.slice(from).filter((r) => r.route === ROUTE.find);
+    expect(finds.map((r) => r.status)).toEqual([429, 404]);
+    expect(finds[0]!.retryAfter).toBe('1');
+    expect(finds[1]!.at).toBeGreaterThanOrEqual(finds[0]!.respondedAt! + 1000);
+  });
+
+  it('honours a 429 Retry-After as an HTTP date, for every call to that host', async () => {
+    const wayke = client();
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE12');
+    sim.setFaults({ throttleNext: 1, retryAfterSeconds: 2, retryAfterAsDate: true, routes: [ROUTE.find] });
+    const from = sim.state().requests.length;
+    const first = wayke.findAdByRegistrationNumber(BRANCH, 'NONE13');
+    // A second call starts once the first has been throttled: it must wait at the same gate.
+    await until(() => sim.state().requests.slice(from).some((r) => r.status === 429));
+    const second = wayke.getAd('missing-ad').catch((e: unknown) => e);
+    await first;
+    expect(await second).toBeInstanceOf(WaykeNotFoundError);
+    const seen = sim.state().requests.slice(from);
+    const throttled = seen.find((r) => r.status === 429)!;
+    const instant = Date.parse(throttled.retryAfter!);
+    expect(throttled.retryAfter).toMatch(/GMT$/);
+    for (const request of seen.filter((r) => r !== throttled)) expect(request.at).toBeGreaterThanOrEqual(instant);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('fails as retryable at once when Retry-After is beyond the cap', async () => {
+    const wayke = client({ retryAfterCapMs: 5_000 });
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE14');
+    sim.setFaults({ throttleNext: 1, retryAfterSeconds: 120, routes: [ROUTE.find] });
+    const before = calls(ROUTE.find);
+    const error = await wayke.findAdByRegistrationNumber(BRANCH, 'NONE15').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaykeRetryableError);
+    expect((error as WaykeRetryableError).retryAfterMs).toBe(120_000);
+    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'findAdByRegistrationNumber', status: 429, registrationNumber: 'NONE15' });
+    expect(calls(ROUTE.find)).toBe(before + 1);
+  });
+
+  it('retries 5xx with backoff and succeeds when the server recovers', async () => {
+    const wayke = client();
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE16');
+    sim.setFaults({ serverErrorNext: 2, routes: [ROUTE.find] });
+    const before = calls(ROUTE.find);
+    await expect(wayke.findAdByRegistrationNumber(BRANCH, 'NONE17')).resolves.toBeNull();
+    expect(calls(ROUTE.find)).toBe(before + 3);
+    expect(log.lines.filter((l) => l.message === 'Wayke call failed; retrying')).toHaveLength(2);
+  });
+
+  it('gives up after 5 attempts of 5xx with a retryable error carrying context and cause', async () => {
+    const wayke = client();
+    const car = vehicle();
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE18');
+    sim.setFaults({ serverErrorRate: 1, routes: [ROUTE.status] });
+    const before = calls(ROUTE.status);
+    const error = await wayke.setStatus('some-ad', 'Sold', car.registrationNumber).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaykeRetryableError);
+    const retryable = error as WaykeRetryableError;
+    expect(retryable.retryable).toBe(true);
+    expect(retryable.context).toMatchObject({ operation: 'setStatus', status: 500, attempts: 5, registrationNumber: car.registrationNumber, adId: 'some-ad' });
+    expect(retryable.cause).toBeInstanceOf(Error);
+    expect(calls(ROUTE.status)).toBe(before + 5);
+  });
+
+  it('never retries 400, and names the field Wayke named', async () => {
+    const wayke = client();
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE19');
+    const before = calls(ROUTE.media);
+    const error = await wayke.setMedia('x', ['https://elsewhere.example/a.jpg'], 'ABC123').catch((e: unknown) => e);
+    // Unknown ad first: 404, not retried either.
+    expect(error).toBeInstanceOf(WaykeNotFoundError);
+    expect(calls(ROUTE.media)).toBe(before + 1);
+
+    const car = vehicle();
+    const { id } = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' });
+    const invalid = await wayke.setMedia(id, ['https://elsewhere.example/a.jpg'], car.registrationNumber).catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(WaykeValidationError);
+    const validation = invalid as WaykeValidationError;
+    expect(validation.field).toBe('media[0].fileUrls[0]');
+    expect(validation.waykeMessage).toContain('not a Wayke media URL');
+    expect(validation.context).toMatchObject({ operation: 'setMedia', status: 400, registrationNumber: car.registrationNumber, attempts: 1 });
+    expect(calls(ROUTE.media)).toBe(before + 2);
+  });
+
+  it('never retries 409 or 422', async () => {
+    for (const status of [409, 422]) {
+      let hits = 0;
+      const server = await listen((req, res) => {
+        req.resume();
+        if (req.url === '/auth/connect/token') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-abcdefghijklmnop', expires_in: 3600 }));
+          return;
+        }
+        hits += 1;
+        res.writeHead(status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'Conflict', errors: { 'vehicle.vin': ['already in use'] } }));
+      });
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const wayke = client({ authUrl: `${base}/auth`, dealerApiUrl: `${base}/dealer`, mediaApiUrl: `${base}/media` });
+      const error = await wayke.createAd({ branchId: BRANCH, vehicle: vehicle(), status: 'Published' }).catch((e: unknown) => e);
+      server.close();
+      expect(error).toBeInstanceOf(WaykeValidationError);
+      expect((error as WaykeValidationError).field).toBe('vehicle.vin');
+      expect((error as WaykeValidationError).context.status).toBe(status);
+      expect(hits).toBe(1);
+    }
+  });
+
+  it('times out a slow call via AbortSignal, retries, then gives up as retryable', async () => {
+    const wayke = client({ timeoutMs: 100, maxAttempts: 2 });
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE20');
+    sim.setFaults({ latencyMs: 400, routes: [ROUTE.get] });
+    const before = calls(ROUTE.get);
+    const error = await wayke.getAd('slow-ad').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaykeRetryableError);
+    expect((error as Error).message).toMatch(/timed out after 100 ms/);
+    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'getAd', attempts: 2, adId: 'slow-ad' });
+    expect(calls(ROUTE.get)).toBe(before + 2);
+  });
+
+  it('retries a refused connection, then gives up as retryable', async () => {
+    const server = await listen(() => undefined);
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const wayke = client({ authUrl: `http://127.0.0.1:${port}`, maxAttempts: 3 });
+    const error = await wayke.getAd('a').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaykeRetryableError);
+    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'token', attempts: 3 });
+    expect((error as Error).message).toMatch(/connection failed/);
+  });
+
+  it('a create whose answer was lost (commit then 500) finds the ad instead of creating a duplicate', async () => {
+    const wayke = client();
+    const car = vehicle();
+    sim.setFaults({ commitThenFailNext: 1, routes: [ROUTE.create] });
+    const { id } = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' });
+    expect(sim.state().adsByPlate[car.registrationNumber]).toEqual([id]);
+    expect(log.lines.some((l) => l.message.includes('answer was lost'))).toBe(true);
+  });
+});
+
+describe('limits and hygiene', () => {
+  it('keeps at most maxConcurrency calls in flight per branch; other branches are not held up', async () => {
+    const wayke = client({ maxConcurrency: 3 });
+    await wayke.findAdByRegistrationNumber(BRANCH, 'NONE21');
+    sim.setFaults({ latencyMs: 40, routes: [ROUTE.find] });
+    const from = sim.state().requests.length;
+    await Promise.all([
+      ...Array.from({ length: 9 }, (_, i) => wayke.findAdByRegistrationNumber(BRANCH, `LA${i}`)),
+      ...Array.from({ length: 9 }, (_, i) => wayke.findAdByRegistrationNumber(OTHER_BRANCH, `LB${i}`)),
+    ]);
+    const seen = sim.state().requests.slice(from);
+    const perBranch = (branch: string) => seen.filter((r) => r.path.includes(`/vehicle/${branch}/`));
+    expect(maxOverlap(perBranch(BRANCH))).toBeLessThanOrEqual(3);
+    expect(maxOverlap(perBranch(OTHER_BRANCH))).toBeLessThanOrEqual(3);
+    expect(maxOverlap(seen)).toBeGreaterThan(3);
+  });
+
+  it('never logs or reports the client id, the secret or a token', async () => {
+    const wayke = client();
+    const car = vehicle();
+    sim.setFaults({ serverErrorNext: 1, routes: [ROUTE.create] });
+    const { id } = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' });
+    sim.revokeTokens();
+    await wayke.getAd(id);
+    const errors: unknown[] = [];
+    errors.push(await wayke.setStatus('nope', 'Sold').catch((e: unknown) => e));
+    errors.push(await client({ clientSecret: `${CLIENT_SECRET}-wrong` }).getAd(id).catch((e: unknown) => e));
+    errors.push(await wayke.patchAd({ adId: id, branchId: BRANCH, registrationNumber: car.registrationNumber, fields: { mileage: null as never } }).catch((e: unknown) => e));
+    expect(errors.every((e) => e instanceof Error)).toBe(true);
+
+    // Raw lines, not the redacted text(): nothing may rely on the redaction net.
+    const raw = JSON.stringify(log.lines) + errors.map((e) => `${(e as Error).message} ${JSON.stringify((e as { context?: unknown }).context)} ${String((e as Error).cause)}`).join('\n');
+    expect(log.lines.length).toBeGreaterThan(5);
+    for (const secret of [CLIENT_ID, CLIENT_SECRET, encodeURIComponent(CLIENT_SECRET), 'Bearer']) expect(raw).not.toContain(secret);
+    // Simulator tokens are 43-character base64url strings.
+    expect(raw).not.toMatch(/[A-Za-z0-9_-]{43}/);
+  });
+});
+
+// ───────────────────────────── helpers ─────────────────────────────
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+async function until(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!predicate()) throw new Error('condition not reached');
+}
+
+/** Most requests in flight at once, from arrival/answer instants. */
+function maxOverlap(requests: ReadonlyArray<{ at: number; respondedAt?: number }>): number {
+  const events = requests.flatMap((r) => [
+    [r.at, 1],
+    [r.respondedAt ?? r.at, -1],
+  ] as const);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let current = 0;
+  let max = 0;
+  for (const [, delta] of events) max = Math.max(max, (current += delta));
+  return max;
+}
