@@ -1,0 +1,121 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DealerSecrets } from './dealer-secrets.js';
+import { deadLetterQueue, secureQueue } from './queues.js';
+import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+
+/** The route Wayke calls; `{dealerId}` is the dealer's config id. */
+export const WEBHOOK_ROUTE_PATH = '/webhooks/wayke/{dealerId}';
+
+/** Stage throttling: Wayke's webhook traffic is far below this; it caps abuse and runaway retries. */
+export const WEBHOOK_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+export interface WebhookIngestProps {
+  /** Stack-wide Lambda defaults. */
+  readonly defaults: ServiceFunctionDefaults;
+  /** Dealer secrets (the webhook verifies each dealer's shared secret). */
+  readonly secrets: DealerSecrets;
+  /**
+   * Timeout of the events queue's consumer: the queue's visibility timeout is six times this.
+   */
+  readonly consumerTimeout: Duration;
+  /** Retention of the API access log group. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * Webhook ingest: an HTTP API `POST /webhooks/wayke/{dealerId}` whose Lambda verifies, classifies
+ * and enqueues each Wayke event on a FIFO queue (the Lambda sets group and deduplication ids; the
+ * payloads carry none), answering 200 promptly as Wayke expects.
+ */
+export class WebhookIngest extends Construct {
+  /** The HTTP API. */
+  readonly api: apigw.HttpApi;
+  /** Its `$default` stage, throttled and access-logged. */
+  readonly stage: apigw.HttpStage;
+  /** The webhook Lambda. */
+  readonly handler: NodejsFunction;
+  /** FIFO queue of accepted events, consumed by the DMS writer. */
+  readonly eventsQueue: sqs.Queue;
+  /** FIFO dead-letter queue of the events queue. */
+  readonly eventsDeadLetterQueue: sqs.Queue;
+  /** `https://…/webhooks/wayke/` — append the dealer id. */
+  readonly webhookBaseUrl: string;
+
+  constructor(scope: Construct, id: string, props: WebhookIngestProps) {
+    super(scope, id);
+
+    this.eventsDeadLetterQueue = deadLetterQueue(this, 'EventsDlq', { fifo: true });
+    this.eventsQueue = secureQueue(this, 'EventsQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    const handler = new ServiceFunction(this, 'Handler', {
+      handler: 'webhook',
+      description: 'Receives Wayke webhooks and queues them for the dealer DMS',
+      defaults: props.defaults,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      invocation: { type: 'api' },
+      environment: { EVENTS_QUEUE_URL: this.eventsQueue.queueUrl },
+    }).function;
+    this.eventsQueue.grantSendMessages(handler);
+    props.secrets.grantRead(handler);
+    this.handler = handler;
+
+    this.api = new apigw.HttpApi(this, 'Api', {
+      description: 'Wayke webhooks',
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: WEBHOOK_THROTTLE,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        // No bodies, no headers: payloads may hold personal data and the shared secret.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            sourceIp: '$context.identity.sourceIp',
+            integrationStatus: '$context.integrationStatus',
+            integrationError: '$context.integrationErrorMessage',
+            latency: '$context.responseLatency',
+          }),
+        ),
+      },
+    });
+    const route = this.api.addRoutes({
+      path: WEBHOOK_ROUTE_PATH,
+      methods: [apigw.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('Webhook', handler),
+    });
+    for (const r of route) {
+      Validations.of(r).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Wayke calls the webhook with a shared secret, not with IAM, JWT or a Lambda authorizer it could sign for; the webhook Lambda verifies the per-dealer secret (constant-time) before anything is queued.',
+      });
+    }
+    this.webhookBaseUrl = `${this.api.apiEndpoint}/webhooks/wayke/`;
+  }
+}
+

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { ConfigError } from '../functions/core/errors.js';
+
+/** Wayke hosts per environment, as listed in docs/wayke-api.md. */
+export const WAYKE_ENDPOINTS = {
+  production: {
+    authUrl: 'https://auth.wayke.se',
+    dealerApiUrl: 'https://dealer-api.wayke.se',
+    mediaApiUrl: 'https://api.wayke.se',
+  },
+  test: {
+    authUrl: 'https://auth.wayketech.se',
+    dealerApiUrl: 'https://dealer-api.wayketech.se',
+    mediaApiUrl: 'https://api.wayketech.se',
+  },
+} as const;
+
+export type WaykeEnvironment = keyof typeof WAYKE_ENDPOINTS;
+export interface WaykeEndpoints {
+  readonly authUrl: string;
+  readonly dealerApiUrl: string;
+  readonly mediaApiUrl: string;
+}
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** `-c key=value` arrives as a string; cdk.json values keep their JSON type. */
+const intFromContext = (min: number, max: number) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value), z.number().int().min(min).max(max));
+
+/**
+ * The CDK context keys the app reads (`cdk synth -c key=value` or `cdk.json` → `context`).
+ * Unknown keys are ignored here because CDK itself keeps feature flags in the same map.
+ */
+export const AppContextSchema = z.object({
+  /** Dealer config file, relative to the working directory. */
+  config: z.string().min(1).default('config/dealers.example.json'),
+  /** Name of the CloudFormation stack. */
+  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must start with a letter and hold only letters, digits and -').default('WaykeDms'),
+  /** Which Wayke the Lambdas talk to; `test` unless production is asked for explicitly. */
+  waykeEnvironment: z.enum(['production', 'test']).default('test'),
+  /** E-mail subscribed to the alarm topic (optional; subscribe anything else to the topic output). */
+  alarmEmail: z.email().optional(),
+  /** Days an archived feed (tagged `wayke-dms:archived=true`) is kept. */
+  archiveRetentionDays: intFromContext(1, 3650).default(90),
+  /** Days a replaced or deleted object version is kept (bucket versioning). */
+  noncurrentVersionRetentionDays: intFromContext(1, 3650).default(30),
+  /** Retention of every Lambda, API and SFTP log group. */
+  logRetentionDays: intFromContext(1, 3653)
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
+    .default(30),
+  /** Name prefix of the per-dealer Secrets Manager secrets. */
+  secretPrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,200}$/, 'must hold only characters Secrets Manager allows in names').default('wayke-dms/dealer/'),
+  /** Powertools log level of every Lambda. */
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Dealers imported at the same time (import-worker maxConcurrency). */
+  importConcurrency: intFromContext(2, 1000).default(50),
+});
+
+export type AppContext = z.output<typeof AppContextSchema>;
+
+export const CONTEXT_KEYS = Object.keys(AppContextSchema.shape) as Array<keyof AppContext>;
+
+/**
+ * Validates the app's context values. `lookup` is `(key) => app.node.tryGetContext(key)`.
+ * Throws {@link ConfigError} naming the key, so `cdk synth` stops with a readable message.
+ */
+export function readAppContext(lookup: (key: string) => unknown): AppContext {
+  const raw = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, lookup(key)]).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = AppContextSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `context "${issue.path.map(String).join('.')}": ${issue.message}`);
+    throw new ConfigError(`Invalid CDK context:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}

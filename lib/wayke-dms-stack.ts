@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { ResolvedDealerConfig } from '../functions/core/dealer-config.js';
+import { OperationalAlarms } from './constructs/alarms.js';
+import { DealerSecrets } from './constructs/dealer-secrets.js';
+import { DMS_WRITER_TIMEOUT, DmsDelivery } from './constructs/dms-delivery.js';
+import { FeedStorage } from './constructs/feed-storage.js';
+import { ImportPipeline } from './constructs/import-pipeline.js';
+import type { ServiceFunctionDefaults } from './constructs/service-function.js';
+import { WebhookIngest } from './constructs/webhook-ingest.js';
+import { WAYKE_ENDPOINTS, type AppContext } from './settings.js';
+
+export interface WaykeDmsStackProps extends StackProps {
+  /** The validated dealer config with mapping profiles inlined (`loadDealerConfig`). */
+  readonly dealers: ResolvedDealerConfig;
+  /** Validated CDK context (`readAppContext`). */
+  readonly settings: AppContext;
+}
+
+/**
+ * The whole integration: feed storage and SFTP, the import pipeline, webhook ingest, DMS delivery,
+ * dealer secrets and alarms, each its own construct under `lib/constructs/`.
+ */
+export class WaykeDmsStack extends Stack {
+  readonly storage: FeedStorage;
+  readonly secrets: DealerSecrets;
+  readonly imports: ImportPipeline;
+  readonly webhooks: WebhookIngest;
+  readonly delivery: DmsDelivery;
+  readonly alarms: OperationalAlarms;
+
+  constructor(scope: Construct, id: string, props: WaykeDmsStackProps) {
+    super(scope, id, {
+      description: 'wayke-dms: dealer feeds into Wayke, Wayke events into dealer DMS',
+      ...props,
+    });
+    const { settings, dealers } = props;
+    const logRetention = settings.logRetentionDays as logs.RetentionDays;
+
+    const defaults: ServiceFunctionDefaults = {
+      dealersFile: writeResolvedConfig(dealers),
+      secretPrefix: settings.secretPrefix,
+      wayke: WAYKE_ENDPOINTS[settings.waykeEnvironment],
+      logLevel: settings.logLevel,
+      logRetention,
+    };
+
+    this.storage = new FeedStorage(this, 'FeedStorage', {
+      dealers: dealers.dealers,
+      archiveRetentionDays: settings.archiveRetentionDays,
+      noncurrentVersionRetentionDays: settings.noncurrentVersionRetentionDays,
+      logRetention,
+    });
+    this.secrets = new DealerSecrets(this, 'DealerSecrets', { dealers: dealers.dealers, prefix: settings.secretPrefix });
+    this.imports = new ImportPipeline(this, 'ImportPipeline', {
+      defaults,
+      storage: this.storage,
+      secrets: this.secrets,
+      concurrency: settings.importConcurrency,
+    });
+    this.webhooks = new WebhookIngest(this, 'WebhookIngest', {
+      defaults,
+      secrets: this.secrets,
+      consumerTimeout: DMS_WRITER_TIMEOUT,
+      logRetention,
+    });
+    this.delivery = new DmsDelivery(this, 'DmsDelivery', {
+      defaults,
+      eventsQueue: this.webhooks.eventsQueue,
+      storage: this.storage,
+      secrets: this.secrets,
+    });
+    this.alarms = new OperationalAlarms(this, 'Alarms', {
+      deadLetterQueues: {
+        Work: this.imports.workDeadLetterQueue,
+        Trigger: this.imports.triggerDeadLetterQueue,
+        Events: this.webhooks.eventsDeadLetterQueue,
+      },
+      functions: {
+        ImportScheduler: this.imports.scheduler,
+        ImportWorker: this.imports.worker,
+        Webhook: this.webhooks.handler,
+        DmsWriter: this.delivery.writer,
+      },
+      workQueue: this.imports.workQueue,
+      email: settings.alarmEmail,
+    });
+
+    const outputs: Record<string, { value: string; description: string }> = {
+      WebhookUrl: {
+        value: `${this.webhooks.webhookBaseUrl}{dealerId}`,
+        description: "Callback URL to register in Wayke's Integration menu (replace {dealerId})",
+      },
+      SftpEndpoint: { value: this.storage.sftpEndpoint, description: 'SFTP host; user name = dealer id, upload into /inbound/' },
+      SftpServerId: { value: this.storage.server.attrServerId, description: 'Transfer Family server id' },
+      FeedBucketName: { value: this.storage.bucket.bucketName, description: 'Feed bucket (feeds/<dealerId>/…)' },
+      WorkQueueUrl: { value: this.imports.workQueue.queueUrl, description: 'Import work queue (one message per dealer)' },
+      WorkDeadLetterQueueUrl: { value: this.imports.workDeadLetterQueue.queueUrl, description: 'Failed imports' },
+      EventsQueueUrl: { value: this.webhooks.eventsQueue.queueUrl, description: 'Wayke events for the DMS writer (FIFO)' },
+      EventsDeadLetterQueueUrl: { value: this.webhooks.eventsDeadLetterQueue.queueUrl, description: 'Undeliverable DMS events (FIFO)' },
+      TriggerDeadLetterQueueUrl: { value: this.imports.triggerDeadLetterQueue.queueUrl, description: 'Schedule/upload triggers that never reached the scheduler' },
+      SnapshotTableName: { value: this.imports.snapshotTable.tableName, description: 'Import snapshots and leases' },
+      DedupeTableName: { value: this.delivery.dedupeTable.tableName, description: 'Delivered DMS event ids' },
+      AlarmTopicArn: { value: this.alarms.topic.topicArn, description: 'Subscribe to receive alarms' },
+      DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer secret names: <prefix><dealerId>' },
+    };
+    for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, output);
+  }
+}
+
+/**
+ * Writes the resolved dealer config where the bundling hook copies it from. Named by content hash,
+ * so parallel synths of different configs never clash and an unchanged config is written once.
+ */
+function writeResolvedConfig(config: ResolvedDealerConfig): string {
+  const json = `${JSON.stringify(config, null, 2)}\n`;
+  const dir = join(tmpdir(), 'wayke-dms-synth');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `dealers-${createHash('sha256').update(json).digest('hex').slice(0, 16)}.json`);
+  writeFileSync(file, json);
+  return file;
+}
