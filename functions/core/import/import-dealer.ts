@@ -15,6 +15,7 @@ import type {
   SnapshotStore,
   WaykeApi,
 } from '../../ports.js';
+import { feedSizeError, readFeed as defaultReadFeed, DEFAULT_MAX_FEED_BYTES } from '../feed/index.js';
 import { applyPlan, type ApplyResult } from './apply.js';
 import { planImport, type ImportPlan } from './plan.js';
 import { reportText, type FeedSummary, type ImportReport, type ImportSummary, type RejectedRow } from './report.js';
@@ -36,21 +37,23 @@ export interface FeedReadResult {
 }
 export type FeedReader = (bytes: Uint8Array, options: { name?: string; mapping?: MappingProfile; now: Date; maxBytes?: number }) => FeedReadResult;
 
-export const DEFAULT_MAX_FEED_BYTES = 50 * 1024 * 1024;
-
 /** What the use case needs of a dealer (a resolved dealer config entry fits). */
 export type ImportDealerConfig = Pick<Dealer, 'id' | 'branchId' | 'feed'> & { readonly mappingProfile?: MappingProfile };
 
 export interface ImportDealerDeps {
-  /** Where feeds come from; a function picks per dealer (S3 inbound, or a DMS API pull). */
-  readonly feeds: FeedSource | ((dealer: ImportDealerConfig) => FeedSource);
+  /**
+   * Where feeds come from; a function picks per dealer (S3 inbound, or a DMS API pull). Optional
+   * for callers that always pass the feed (the CLI).
+   */
+  readonly feeds?: FeedSource | ((dealer: ImportDealerConfig) => FeedSource);
   readonly snapshots: SnapshotStore;
   /** The Wayke client, or a function building one from the dealer's own credentials. */
   readonly wayke: WaykeApi | ((dealer: ImportDealerConfig) => WaykeApi | Promise<WaykeApi>);
   readonly reports?: ReportSink;
   readonly clock: Clock;
   readonly log: Log;
-  readonly readFeed: FeedReader;
+  /** The feed reader (default: `readFeed` of `core/feed`). */
+  readonly readFeed?: FeedReader;
   /** Vehicles applied at once (default 4, Wayke's per-branch limit). */
   readonly concurrency?: number;
   readonly maxFeedBytes?: number;
@@ -98,18 +101,26 @@ export type ImportOutcome =
 
 class FeedTooLargeError extends PermanentError {}
 
+/** For callers that always pass the feed: there is nothing waiting and nothing to move. */
+const NO_SOURCE: FeedSource = {
+  next: async () => null,
+  archived: async () => null,
+  settle: async () => null,
+};
+
 /** Builds the use case. */
 export function makeImportDealer(deps: ImportDealerDeps) {
   const concurrency = deps.concurrency ?? 4;
   const maxBytes = deps.maxFeedBytes ?? DEFAULT_MAX_FEED_BYTES;
   const ttlMs = deps.lease?.ttlMs ?? 60_000;
   const batchSize = deps.snapshotBatchSize ?? 25;
+  const readFeedWith: FeedReader = deps.readFeed ?? defaultReadFeed;
 
   return async function importDealer(request: ImportRequest): Promise<ImportOutcome> {
     const { dealer } = request;
     const runId = `${deps.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
     const log = deps.log;
-    const source = typeof deps.feeds === 'function' ? deps.feeds(dealer) : deps.feeds;
+    const source = typeof deps.feeds === 'function' ? deps.feeds(dealer) : deps.feeds ?? NO_SOURCE;
 
     let leaseLost = false;
     let renewTimer: NodeJS.Timeout | undefined;
@@ -176,13 +187,15 @@ export function makeImportDealer(deps: ImportDealerDeps) {
 
     // 2. Read and validate. A whole-file error, or a file with no usable vehicle, changes nothing.
     let read: FeedReadResult;
+    const tooLarge = feedSizeError(feed.size, maxBytes);
     try {
-      if (feed.size > maxBytes) throw new FeedTooLargeError(`The file is ${feed.size} bytes; the limit is ${maxBytes} bytes`);
+      if (tooLarge) throw new FeedTooLargeError(tooLarge.message);
       const bytes = await feed.load(maxBytes);
-      read = deps.readFeed(bytes, { name: feed.name, ...(dealer.mappingProfile ? { mapping: dealer.mappingProfile } : {}), now, maxBytes });
+      read = readFeedWith(bytes, { name: feed.name, ...(dealer.mappingProfile ? { mapping: dealer.mappingProfile } : {}), now, maxBytes });
     } catch (error) {
-      if (!(error instanceof FeedTooLargeError) && !(error instanceof PermanentError && error.name.includes('TooLarge'))) throw error;
-      read = { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], error: { code: 'FEED_TOO_LARGE', message: (error as Error).message } };
+      // The size on the listing can lie (a file replaced mid-read): the source checks while streaming too.
+      if (!(error instanceof PermanentError && error.name.includes('TooLarge'))) throw error;
+      read = { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], error: { code: 'FEED_TOO_LARGE', message: tooLarge?.message ?? (error as Error).message } };
     }
     const feedError = read.error ?? (read.vehicles.length === 0
       ? { code: 'NO_VALID_VEHICLES', message: `Every one of the ${read.rejected.length} rows was rejected; nothing from the file was used` }
