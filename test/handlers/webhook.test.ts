@@ -1,0 +1,219 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventId } from '../../functions/core/events/identity.js';
+import { EventMessageSchema } from '../../functions/core/events/message.js';
+import { lambdaContext } from '../../functions/local/dev/lambda.js';
+import { FIXTURES, createFifoPair, drainQueue, sqsClient, startLocalSqs, LOCAL_CREDENTIALS, LOCAL_REGION } from '../webhooks/support.js';
+
+const DEALER = 'bilhallen';
+const SECRET = 'current-webhook-secret';
+const OLD_SECRET = 'previous-webhook-secret';
+const AD = '5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01';
+const CALL_AD = '9b3e4f10-2c7a-4d8e-b1f6-7a0c5e2d9f44';
+
+const secretsMock = mockClient(SecretsManagerClient);
+const setSecrets = (extra: Record<string, string> = {}) =>
+  secretsMock.on(GetSecretValueCommand, { SecretId: `wayke-dms/${DEALER}` }).resolves({
+    SecretString: JSON.stringify({ waykeClientId: 'c', waykeClientSecret: 's', webhookSecret: SECRET, dmsSigningSecret: 'whsec_AAAAAAAAAAAAAAAAAAAAAA==', ...extra }),
+  });
+
+let sqsServer: { url: string; stop(): Promise<void> };
+let sqs: SQSClient;
+let queueUrl: string;
+let handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+const context = lambdaContext('webhook', 10_000);
+
+beforeAll(async () => {
+  sqsServer = await startLocalSqs();
+  sqs = sqsClient(sqsServer.url);
+  ({ queueUrl } = await createFifoPair(sqs, 'webhook-test-events'));
+  const dir = mkdtempSync(join(tmpdir(), 'webhook-handler-'));
+  const dealers = join(dir, 'dealers.json');
+  const branchId = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
+  writeFileSync(
+    dealers,
+    JSON.stringify({
+      dealers: [
+        { id: DEALER, name: 'Bilhallen', branchId, dms: { type: 'webhook', url: 'https://dms.example.test/events' } },
+        { id: 'quiet', name: 'No DMS', branchId },
+      ],
+    }),
+  );
+  Object.assign(process.env, {
+    EVENTS_QUEUE_URL: queueUrl,
+    DEALERS_FILE: dealers,
+    SECRET_PREFIX: 'wayke-dms/',
+    SECRET_MAX_AGE_SECONDS: '0',
+    AWS_ENDPOINT_URL_SQS: sqsServer.url,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    LOG_LEVEL: 'ERROR',
+  });
+  ({ handler } = (await import('../../functions/handlers/webhook.js')) as unknown as { handler: typeof handler });
+});
+
+afterAll(async () => {
+  secretsMock.restore();
+  sqs.destroy();
+  await sqsServer.stop();
+});
+
+beforeEach(async () => {
+  secretsMock.reset();
+  setSecrets({ previousWebhookSecret: OLD_SECRET });
+  await drainQueue(sqs, queueUrl);
+});
+
+function request(body: string | Buffer, headers: Record<string, string> = {}, dealerId = DEALER, base64 = false): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: 'POST /webhooks/wayke/{dealerId}',
+    rawPath: `/webhooks/wayke/${dealerId}`,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${SECRET}`, ...headers },
+    pathParameters: { dealerId },
+    isBase64Encoded: base64,
+    body: base64 ? Buffer.from(body).toString('base64') : body.toString(),
+    requestContext: {
+      accountId: '123456789012', apiId: 'api', domainName: 'x', domainPrefix: 'x', requestId: 'r', routeKey: 'POST /webhooks/wayke/{dealerId}', stage: '$default', time: '', timeEpoch: 0,
+      http: { method: 'POST', path: `/webhooks/wayke/${dealerId}`, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'wayke' },
+    },
+  } as APIGatewayProxyEventV2;
+}
+const call = (event: APIGatewayProxyEventV2) => handler(event, context);
+
+describe('every documented payload is queued with its group and dedupe ids', () => {
+  const groups: Record<string, string> = {
+    'vehicle-updated': `${DEALER}:${AD}`,
+    'purchase-contract-completed': `${DEALER}:${AD}`,
+    'process-step': `${DEALER}:${CALL_AD}`,
+    'new-message': `${DEALER}:${AD}`,
+    'new-order': `${DEALER}:${AD}`,
+    'lead-cta': `${DEALER}:${AD}`,
+    'lead-call': `${DEALER}:${CALL_AD}`,
+    'lead-valuation': `${DEALER}:lead:b7c8d9e0-f1a2-4b3c-8d4e-5f6a7b8c9d0e`,
+  };
+  for (const [name, group] of Object.entries(groups)) {
+    it(name, async () => {
+      const raw = FIXTURES[name]!;
+      const response = await call(request(raw));
+      expect(response.statusCode).toBe(200);
+      const id = eventId(DEALER, raw);
+      expect(JSON.parse(response.body!)).toMatchObject({ id, queued: true });
+      const messages = await drainQueue(sqs, queueUrl);
+      expect(messages).toHaveLength(1);
+      const message = messages[0]!;
+      expect(message.Attributes?.MessageGroupId).toBe(group);
+      expect(message.Attributes?.MessageDeduplicationId).toBe(id);
+      const body = EventMessageSchema.parse(JSON.parse(message.Body!));
+      expect(body).toMatchObject({ v: 1, id, dealerId: DEALER });
+      expect(body.payload).toEqual(JSON.parse(raw));
+    });
+  }
+
+  it('the same call repeated is one message (FIFO deduplication by event id)', async () => {
+    for (let i = 0; i < 5; i++) expect((await call(request(FIXTURES['new-order']!))).statusCode).toBe(200);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
+  });
+
+  it('accepts a base64-encoded body and an unknown eventType (as a generic event)', async () => {
+    const raw = JSON.stringify({ eventType: 'SomethingNew', itemId: 'abc' });
+    const response = await call(request(raw, {}, DEALER, true));
+    expect(response.statusCode).toBe(200);
+    const [message] = await drainQueue(sqs, queueUrl);
+    expect(message?.Attributes?.MessageGroupId).toBe(`${DEALER}:abc`);
+  });
+
+  it('a dealer without a DMS target gets 200 and nothing queued', async () => {
+    secretsMock.on(GetSecretValueCommand, { SecretId: 'wayke-dms/quiet' }).resolves({
+      SecretString: JSON.stringify({ waykeClientId: 'c', waykeClientSecret: 's', webhookSecret: SECRET, dmsSigningSecret: 'whsec_x' }),
+    });
+    const response = await call(request(FIXTURES['vehicle-updated']!, {}, 'quiet'));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body!)).toMatchObject({ queued: false });
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+});
+
+describe('authentication', () => {
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  it.each([
+    ['Bearer', { authorization: `Bearer ${SECRET}` }],
+    ['x-api-key', { authorization: '', 'x-api-key': SECRET }],
+    ['Basic password', { authorization: basic('wayke', SECRET) }],
+    ['the previous secret during a rotation', { authorization: `Bearer ${OLD_SECRET}` }],
+  ])('accepts %s', async (_name, headers) => {
+    expect((await call(request(FIXTURES['vehicle-updated']!, headers))).statusCode).toBe(200);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
+  });
+
+  it.each([
+    ['missing', { authorization: '' }],
+    ['wrong Bearer', { authorization: 'Bearer not-the-secret' }],
+    ['wrong x-api-key', { authorization: '', 'x-api-key': 'not-the-secret' }],
+    ['Basic with the secret as user and a wrong password', { authorization: basic(SECRET, 'wrong') }],
+    ['Basic with a wrong password', { authorization: basic('wayke', 'wrong') }],
+    ['the secret without a scheme', { authorization: SECRET }],
+  ])('%s → 401, nothing queued', async (_name, headers) => {
+    const response = await call(request(FIXTURES['vehicle-updated']!, headers));
+    expect(response.statusCode).toBe(401);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+
+  it('the previous secret after the rotation window → 401, nothing queued', async () => {
+    secretsMock.reset();
+    setSecrets();
+    expect((await call(request(FIXTURES['vehicle-updated']!, { authorization: `Bearer ${OLD_SECRET}` }))).statusCode).toBe(401);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+
+  it('unknown dealer → 404, nothing queued', async () => {
+    expect((await call(request(FIXTURES['vehicle-updated']!, {}, 'nobody'))).statusCode).toBe(404);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+
+  it('an unreadable secret → 5xx (Wayke retries), nothing queued, no secret in the answer', async () => {
+    secretsMock.reset();
+    secretsMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    const response = await call(request(FIXTURES['vehicle-updated']!));
+    expect(response.statusCode).toBe(503);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+});
+
+describe('body checks', () => {
+  it('not JSON (content type) → 415', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', '']) {
+      expect((await call(request(FIXTURES['vehicle-updated']!, { 'content-type': type }))).statusCode).toBe(415);
+    }
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+  it('over 256 KB → 413', async () => {
+    const big = JSON.stringify({ eventType: 'Big', itemId: 'x', pad: 'x'.repeat(256 * 1024) });
+    expect((await call(request(big))).statusCode).toBe(413);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+  it.each([
+    ['malformed JSON', '{"id": '],
+    ['a JSON array', '[1,2]'],
+    ['an object of no kind', '{"hello":"world"}'],
+    ['a process event missing fields', '{"eventType":"Process","processName":"Inköpsavtal"}'],
+    ['an order without id', '{"orderNumber":"1","customer":{"email":"erik@example.test"}}'],
+  ])('%s → 400 with a short reason, nothing queued', async (_name, body) => {
+    const response = await call(request(body));
+    expect(response.statusCode).toBe(400);
+    const { message } = JSON.parse(response.body!) as { message: string };
+    expect(message.length).toBeGreaterThan(0);
+    expect(message.length).toBeLessThan(300);
+    expect(message).not.toContain('erik@example.test');
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+});
