@@ -1,0 +1,130 @@
+/** The canonical vehicle ⇄ Wayke JSON mapping: pure, no mocks. */
+import { describe, expect, it } from 'vitest';
+import {
+  FIELDS_NOT_SENT_TO_WAYKE,
+  fromWaykeAd,
+  kmToMil,
+  mediaUrlsOf,
+  milToKm,
+  toWaykeBody,
+  toWaykeMedia,
+  WAYKE_FIELD_PATHS,
+  WaykeResponseShapeError,
+} from '../../functions/adapters/wayke-mapping.js';
+import { VehicleFieldSchemas, VehicleSchema, type Vehicle } from '../../functions/core/vehicle.js';
+
+const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
+
+const full: Vehicle = VehicleSchema.parse({
+  registrationNumber: 'ABC123',
+  vin: 'YV1UZBFVDN1906224',
+  mileage: 41150,
+  modelYear: 2021,
+  equipment: ['Dragkrok', 'Navigation'],
+  price: 249900,
+  campaignPrice: 239900,
+  oldPrice: 259900,
+  leasingPrice: 3495,
+  shortDescription: 'Volvo V60 T6 AWD Recharge',
+  description: 'Välvårdad bil.\nEn ägare.',
+  manufacturerPackages: ['Plus', 'Vinterpaket'],
+  deductibleVat: true,
+  contactOptions: ['email', 'callMe', 'phone'],
+  exchangeRight: true,
+  carWarranty: '12 månader eller 2000 mil',
+  servicePlanFollowed: true,
+  documents: [{ url: 'https://dealer.example/servicebok.pdf', name: 'Servicebok' }],
+  images: ['https://dealer.example/1.jpg'],
+  externalId: 'STOCK-77',
+});
+
+describe('toWaykeBody', () => {
+  it('builds the documented create body (mileage in mil, market code, media)', () => {
+    const body = toWaykeBody({ branchId: BRANCH, fields: full, status: 'Published', mediaUrls: ['https://media.example/a.jpg'], create: true });
+    expect(body).toEqual({
+      branch: BRANCH,
+      marketCode: 'SE',
+      status: 'Published',
+      vehicle: { registrationNumber: 'ABC123', vin: 'YV1UZBFVDN1906224', mileage: 4115, modelYear: 2021, equipment: ['Dragkrok', 'Navigation'] },
+      ad: {
+        price: 249900,
+        campaignPrice: 239900,
+        oldPrice: 259900,
+        leasingPrice: 3495,
+        shortDescription: 'Volvo V60 T6 AWD Recharge',
+        description: 'Välvårdad bil.\nEn ägare.',
+        manufacturerPackages: ['Plus', 'Vinterpaket'],
+        deductibleVat: true,
+        contactOptions: ['email', 'callMe', 'phone'],
+        exchangeRight: true,
+        carWarranty: '12 månader eller 2000 mil',
+        servicePlanFollowed: true,
+        documents: [{ url: 'https://dealer.example/servicebok.pdf', name: 'Servicebok' }],
+        media: [{ fileUrls: ['https://media.example/a.jpg'] }],
+      },
+    });
+  });
+
+  it('a patch holds only what changes; null clears; images and externalId never go out', () => {
+    const body = toWaykeBody({ branchId: BRANCH, fields: { price: 199900, campaignPrice: null, images: ['https://x.example/1.jpg'], externalId: 'S-1' } });
+    expect(body).toEqual({ branch: BRANCH, ad: { price: 199900, campaignPrice: null } });
+    expect(toWaykeBody({ branchId: BRANCH, fields: {}, mediaUrls: [] })).toEqual({ branch: BRANCH, ad: { media: [] } });
+    expect(toWaykeBody({ branchId: BRANCH, fields: { mileage: 12345 } }).vehicle).toEqual({ mileage: 1235 });
+  });
+
+  it('rounds km to the nearest whole mil', () => {
+    expect([0, 4, 5, 14, 15, 41150, 99999].map(kmToMil)).toEqual([0, 0, 1, 1, 2, 4115, 10000]);
+    expect(milToKm(4115)).toBe(41150);
+  });
+
+  it('does not share arrays with the caller', () => {
+    const equipment = ['Dragkrok'];
+    const body = toWaykeBody({ branchId: BRANCH, fields: { equipment } });
+    equipment.push('later');
+    expect(body.vehicle?.equipment).toEqual(['Dragkrok']);
+  });
+
+  it('maps every canonical field except the ones kept out', () => {
+    const mapped = Object.keys(WAYKE_FIELD_PATHS).sort();
+    const all = Object.keys(VehicleFieldSchemas).filter((f) => !(FIELDS_NOT_SENT_TO_WAYKE as readonly string[]).includes(f)).sort();
+    expect(mapped).toEqual(all);
+  });
+});
+
+describe('fromWaykeAd', () => {
+  it('is the inverse of toWaykeBody for every field Wayke carries (mileage in whole mil)', () => {
+    const body = toWaykeBody({ branchId: BRANCH, fields: full, status: 'Sold', mediaUrls: ['https://m.example/1.jpg', 'https://m.example/2.jpg'], create: true });
+    const ad = fromWaykeAd({ id: 'ad-1', ...body });
+    const { images: _images, externalId: _externalId, ...carried } = full;
+    expect(ad).toEqual({ id: 'ad-1', branchId: BRANCH, status: 'Sold', vehicle: carried, mediaUrls: ['https://m.example/1.jpg', 'https://m.example/2.jpg'] });
+    // And back again: the same body.
+    expect(toWaykeBody({ branchId: ad.branchId!, fields: ad.vehicle, status: ad.status, mediaUrls: ad.mediaUrls, create: true })).toEqual(body);
+  });
+
+  it('holds for minimal vehicles and many mileages (km multiple of 10)', () => {
+    for (const mileage of [0, 10, 990, 123450, 4_000_000]) {
+      const vehicle: Vehicle = { registrationNumber: 'XYZ99A', price: 1, mileage };
+      const ad = fromWaykeAd({ id: 'a', ...toWaykeBody({ branchId: BRANCH, fields: vehicle, status: 'Published', create: true }) });
+      expect(ad.vehicle).toEqual(vehicle);
+      expect(ad.mediaUrls).toEqual([]);
+    }
+  });
+
+  it('drops a malformed optional field and keeps the rest', () => {
+    const ad = fromWaykeAd({ id: 'a', branch: BRANCH, status: 'Published', vehicle: { registrationNumber: 'abc 123', mileage: 10, vin: 'bad' }, ad: { price: 5, deductibleVat: 'yes', extra: 1 } });
+    expect(ad.vehicle).toEqual({ registrationNumber: 'ABC123', mileage: 100, price: 5 });
+  });
+
+  it('refuses an ad without a mandatory field or with an unknown status', () => {
+    expect(() => fromWaykeAd({ id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123' }, ad: { price: 5 } })).toThrow(/vehicle\.mileage is missing/);
+    expect(() => fromWaykeAd({ id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123', mileage: -1 }, ad: { price: 5 } })).toThrow(WaykeResponseShapeError);
+    expect(() => fromWaykeAd({ id: 'a', status: 'Archived', vehicle: {}, ad: {} })).toThrow(/status/);
+    expect(() => fromWaykeAd('nope')).toThrow(WaykeResponseShapeError);
+  });
+
+  it('flattens media lists and ignores junk', () => {
+    expect(mediaUrlsOf([{ fileUrls: ['a', 'b'] }, { fileUrls: ['c', 3] }, null, { other: 1 }])).toEqual(['a', 'b', 'c']);
+    expect(mediaUrlsOf(undefined)).toEqual([]);
+    expect(mediaUrlsOf(toWaykeMedia(['x', 'y']))).toEqual(['x', 'y']);
+  });
+});
