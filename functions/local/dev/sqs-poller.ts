@@ -162,7 +162,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   return {
     async drained({ timeoutMs = 60_000, pollMs = 100 } = {}) {
       const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
+      for (;;) {
         const out = await options.sqs.send(
           new GetQueueAttributesCommand({
             QueueUrl: options.queueUrl,
@@ -175,9 +175,9 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
           Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
           Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0);
         if (pending === 0 && busy === 0) return true;
+        if (Date.now() + pollMs > deadline) return false;
         await sleep(pollMs);
       }
-      return false;
     },
     async stop() {
       running = false;

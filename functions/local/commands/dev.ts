@@ -1,0 +1,207 @@
+/**
+ * `wayke-dms dev` (= `npm start`): the whole system on this machine — the same Lambda handlers
+ * and adapters as in AWS, on embedded engines that speak the same protocols. See
+ * `functions/local/dev/stack.ts` for what runs.
+ */
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../adapters/logger.js';
+import { ConfigError } from '../../core/errors.js';
+import { consoleListener, createStdoutWriter, reportLines, startupLines, useColor } from '../dev/console.js';
+import { startDevStack, type DevStack } from '../dev/stack.js';
+
+export const summary = 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS';
+
+export const help = `Usage: wayke-dms dev [options]        (npm start)
+
+Runs the whole system on this machine without an AWS account or Wayke credentials: S3, DynamoDB,
+SQS and Secrets Manager stand-ins in this process, an SFTP server, the hourly and on-upload
+imports, the webhook endpoint, the Wayke simulator and a demo DMS. The Lambda handlers run
+unchanged; they reach the engines through AWS_ENDPOINT_URL_* like any AWS SDK client.
+
+Options:
+  --config <file>     Dealer config (default config/dealers.example.json)
+  --port <n>          Webhook endpoint and /health port (default 3000; 0 = any free port)
+  --sftp-port <n>     SFTP port (default 2222; 0 = any free port)
+  --no-sftp           Do not start the SFTP server
+  --wayke-port <n>    Wayke simulator port (default 4010; 0 = any free port)
+  --dms-port <n>      Demo DMS port (default 4020; 0 = any free port)
+  --data <dir>        All local state (default ./.wayke-dms); kept across restarts
+  --once              Start, import every dealer once, print the reports, stop (exit 0 when
+                      every dealer got a report, 1 otherwise) — for scripts and CI
+  --timeout <s>       With --once: give up waiting for reports after this long (default 120)
+  --no-demo           Do not simulate a purchase after the first import
+  --verbose           Handler and runtime logs at INFO (default WARN), on stderr/stdout as JSON
+  -h, --help          This text
+
+Environment:
+  WAYKE_AUTH_URL, WAYKE_DEALER_API_URL, WAYKE_MEDIA_API_URL
+                      Use this Wayke (test or production) instead of the simulator, with each
+                      dealer's waykeClientId/waykeClientSecret from <data>/secrets.json. Sample
+                      feeds are then not imported automatically.
+
+For scripts: GET http://127.0.0.1:<port>/health answers 503 while starting and 200 with every
+service's address once all are up (also written to <data>/endpoints.json).`;
+
+function parsePort(value: string, flag: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${flag} must be a port number (0–65535), got "${value}"`);
+  return port;
+}
+
+function realWayke(): { authUrl: string; dealerApiUrl: string; mediaApiUrl: string } | undefined {
+  const authUrl = process.env.WAYKE_AUTH_URL;
+  const dealerApiUrl = process.env.WAYKE_DEALER_API_URL;
+  const mediaApiUrl = process.env.WAYKE_MEDIA_API_URL;
+  const set = [authUrl, dealerApiUrl, mediaApiUrl].filter(Boolean).length;
+  if (set === 0) return undefined;
+  if (set < 3) throw new ConfigError('Set all three of WAYKE_AUTH_URL, WAYKE_DEALER_API_URL and WAYKE_MEDIA_API_URL to use a real Wayke, or none to use the simulator');
+  return { authUrl: authUrl!, dealerApiUrl: dealerApiUrl!, mediaApiUrl: mediaApiUrl! };
+}
+
+async function demoPurchase(stack: DevStack, write: (text: string) => void): Promise<void> {
+  const simulator = stack.simulator;
+  if (!simulator) return;
+  const ads = Object.values(simulator.state().ads);
+  const dealer =
+    stack.dealers.find((entry) => entry.delivery.kind === 'demo' && ads.some((ad) => ad.branch === entry.branchId && ad.status === 'Published')) ??
+    stack.dealers.find((entry) => ads.some((ad) => ad.branch === entry.branchId));
+  if (!dealer) return;
+  const ad = ads.find((entry) => entry.branch === dealer.branchId && entry.status === 'Published') ?? ads.find((entry) => entry.branch === dealer.branchId)!;
+  const plate = String(ad.vehicle.registrationNumber ?? '');
+  write('');
+  write(`Simulating a purchase in Wayke: ${dealer.id} signs the purchase contract (Inköpsavtal) for ${plate}`);
+  write('  webhook → SQS FIFO → DMS writer (ad fetched from Wayke) → signed delivery to the DMS');
+  write(`  again: curl -X POST ${simulator.url}/_admin/ads/${ad.id}/process -H 'content-type: application/json' -d '{"processName":"Inköpsavtal","stepName":"Inköpsavtal","state":"completed"}'`);
+  await simulator.triggerProcessEvent(ad.id, { processName: 'Inköpsavtal', stepName: 'Inköpsavtal', state: 'completed', executedBy: 'Kontrakt' });
+}
+
+export async function run(args: string[]): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      allowNegative: true,
+      options: {
+        config: { type: 'string', default: 'config/dealers.example.json' },
+        port: { type: 'string', default: '3000' },
+        'sftp-port': { type: 'string', default: '2222' },
+        sftp: { type: 'boolean', default: true },
+        'wayke-port': { type: 'string', default: '4010' },
+        'dms-port': { type: 'string', default: '4020' },
+        data: { type: 'string', default: '.wayke-dms' },
+        once: { type: 'boolean', default: false },
+        timeout: { type: 'string', default: '120' },
+        demo: { type: 'boolean', default: true },
+        verbose: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`wayke-dms dev: ${(error as Error).message}\n\n${help}\n`);
+    return 2;
+  }
+
+  const t0 = performance.now();
+  const writer = createStdoutWriter();
+  const color = useColor(process.stdout);
+  const log = createLogger({ serviceName: 'wayke-dms-dev', toStderr: true, level: values.verbose ? 'INFO' : 'WARN' });
+  const listener = consoleListener(writer, color);
+  let stack: DevStack;
+  try {
+    const timeoutSeconds = Number(values.timeout);
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new ConfigError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+    writer.line(`Starting wayke-dms dev (state in ${values.data}/) …`);
+    stack = await startDevStack({
+      configPath: values.config,
+      dataDir: values.data,
+      cwd: process.cwd(),
+      port: parsePort(values.port, '--port'),
+      sftpPort: values.sftp ? parsePort(values['sftp-port'], '--sftp-port') : null,
+      simulatorPort: parsePort(values['wayke-port'], '--wayke-port'),
+      dmsPort: parsePort(values['dms-port'], '--dms-port'),
+      wayke: realWayke(),
+      seedExamples: true,
+      schedule: !values.once,
+      handlerLogLevel: values.verbose ? 'INFO' : undefined,
+      log,
+      // --once prints the reports together at the end.
+      events: values.once ? { ...listener, report: () => undefined, importStarted: () => undefined } : listener,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      const port = (error as { port?: number }).port;
+      process.stderr.write(`wayke-dms dev: port ${port ?? ''} is already in use — is another \`npm start\` running? Choose other ports with --port, --sftp-port, --wayke-port, --dms-port (0 = any free port).\n`);
+      return 1;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`wayke-dms dev: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`wayke-dms dev: could not start: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+
+  for (const line of startupLines(stack, { cwd: process.cwd(), elapsedMs: performance.now() - t0, color })) writer.line(line);
+  writer.line('');
+  if (stack.seeded.length) writer.line(`Importing the sample feeds of ${stack.seeded.join(', ')} …`);
+  else writer.line('Running the start-up import …');
+
+  const since = new Date();
+  const firstRun = stack.runSchedule().catch((error: Error) => log.error('start-up import could not be scheduled', { error: error.message }));
+
+  if (values.once) {
+    await firstRun;
+    const reports = await stack.waitForReports(since, Number(values.timeout) * 1000);
+    listener.flush();
+    writer.line('');
+    for (const dealer of stack.dealers) {
+      const report = reports.get(dealer.id);
+      if (report) for (const line of reportLines(report, color)) writer.line(line);
+      else writer.line(`✗ ${dealer.id}: no report (the import did not finish; see the log above)`);
+    }
+    await stack.stop();
+    const missing = stack.dealers.filter((dealer) => !reports.has(dealer.id)).length;
+    writer.line('');
+    writer.line(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${missing ? ` — ${missing} dealer(s) without a report` : ''}.`);
+    return missing ? 1 : 0;
+  }
+
+  let stopping: Promise<number> | null = null;
+  const done = new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      if (stopping) {
+        process.stderr.write('Stopping anyway.\n');
+        process.exit(130);
+      }
+      writer.line('');
+      writer.line(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (state kept in ${stack.dataDir}) …`);
+      listener.flush();
+      stopping = stack.stop().then(
+        () => {
+          writer.line('Stopped.');
+          return 0;
+        },
+        (error: Error) => {
+          process.stderr.write(`wayke-dms dev: stop failed: ${error.message}\n`);
+          return 1;
+        },
+      );
+      void stopping.then(resolve);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+
+  void (async () => {
+    await firstRun;
+    await stack.waitForReports(since, 120_000);
+    if (stopping) return;
+    if (values.demo) await demoPurchase(stack, (text) => writer.line(text)).catch((error: Error) => log.warn('demo purchase failed', { error: error.message }));
+    if (stopping) return;
+    writer.line('');
+    writer.line(`Ready. Upload a feed, fire a webhook, or watch the hourly import. Ctrl-C stops.`);
+  })();
+
+  return done;
+}

@@ -1,0 +1,170 @@
+/**
+ * What a new user reads on the terminal: the start-up table (services, dealers, how to upload a
+ * feed and fire a webhook), one progress line per import and its report, and each event the demo
+ * DMS received. Secrets are printed only where the user needs them to act (the SFTP password and
+ * the webhook secret of the sample commands); never in logs.
+ */
+import { relative } from 'node:path';
+import type { ImportReport } from '../../core/import/report.js';
+import type { DemoDmsDelivery } from './demo-dms.js';
+import type { DevStack, DevStackListener } from './stack.js';
+
+export interface ConsoleWriter {
+  line(text?: string): void;
+}
+
+const useColor = (stream: NodeJS.WriteStream) => stream.isTTY && !process.env.NO_COLOR;
+
+export function createStdoutWriter(): ConsoleWriter {
+  return { line: (text = '') => void process.stdout.write(`${text}\n`) };
+}
+
+function styles(enabled: boolean) {
+  const wrap = (code: string) => (text: string) => (enabled ? `\u001b[${code}m${text}\u001b[0m` : text);
+  return { bold: wrap('1'), dim: wrap('2'), green: wrap('32'), yellow: wrap('33'), red: wrap('31'), cyan: wrap('36') };
+}
+
+function table(rows: string[][], indent = '  '): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows.map((row) => `${indent}${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 2))).join('')}`.trimEnd());
+}
+
+const shortPath = (cwd: string, path: string) => {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') ? rel : path;
+};
+
+/** The start-up banner and table. */
+export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: number; color?: boolean }): string[] {
+  const s = styles(input.color ?? false);
+  const { urls } = stack;
+  const lines: string[] = [];
+  lines.push(s.bold(`wayke-dms dev — the whole system on this machine, ready in ${(input.elapsedMs / 1000).toFixed(1)} s`));
+  lines.push('');
+  const services: string[][] = [
+    [s.dim('Service'), s.dim('Address'), s.dim('Stands in for')],
+    ['Webhook endpoint', `${urls.api}/webhooks/wayke/{dealerId}`, 'API Gateway HTTP API + webhook Lambda'],
+    ['Health', urls.health, ''],
+    ['SFTP', urls.sftp ? `sftp://127.0.0.1:${stack.sftpPort}` : 'off (--no-sftp)', 'AWS Transfer Family'],
+    ['S3 feed bucket', `${urls.s3}/${stack.resources.bucket}`, 'S3 (+ EventBridge notifications)'],
+    ['DynamoDB', urls.dynamodb, 'DynamoDB (snapshots, dedupe)'],
+    ['SQS', urls.sqs, 'SQS work queue, events FIFO queue, DLQs'],
+    ['Secrets Manager', urls.secretsManager, `Secrets Manager (from ${shortPath(input.cwd, stack.secrets.path)})`],
+    ['Wayke', urls.waykeSimulated ? `${urls.wayke} (simulator)` : `${urls.wayke} (WAYKE_* set)`, 'Wayke dealer + media API'],
+    ['Demo DMS', urls.demoDms, "the dealers' DMS"],
+  ];
+  lines.push(...table(services));
+  lines.push('');
+  const dealers: string[][] = [[s.dim('Dealer'), s.dim('Name'), s.dim('Sample feed'), s.dim('Events go to')]];
+  for (const dealer of stack.dealers) {
+    const delivery =
+      dealer.delivery.kind === 'demo'
+        ? `demo DMS ${dealer.delivery.url}`
+        : dealer.delivery.kind === 'webhook'
+          ? `DMS webhook ${dealer.delivery.url}`
+          : dealer.delivery.kind === 'outbox'
+            ? 'outbox/ in its SFTP folder'
+            : '—';
+    dealers.push([dealer.id, dealer.name, dealer.exampleFeed ? shortPath(input.cwd, dealer.exampleFeed) : '—', delivery]);
+  }
+  lines.push(...table(dealers));
+  lines.push('');
+  const first = stack.dealers[0];
+  if (first) {
+    const secret = stack.secrets.secrets[first.id]!;
+    if (stack.sftpPort !== null) {
+      lines.push(s.bold('Upload a feed') + s.dim(' (imported within seconds; the report lands in reports/)'));
+      lines.push(`  sftp -P ${stack.sftpPort} ${first.id}@127.0.0.1        password: ${secret.sftpPassword ?? '(key only)'}`);
+      lines.push(`  sftp> put ${first.exampleFeed ? shortPath(input.cwd, first.exampleFeed) : 'my-feed.csv'} inbound/`);
+      lines.push(s.dim(`  host key ${stack.sftpFingerprint}; every dealer's password is in ${shortPath(input.cwd, stack.secrets.path)}`));
+      lines.push('');
+    }
+    lines.push(s.bold('Fire a webhook') + s.dim(' (as Wayke does; answered 200 once queued)'));
+    lines.push(
+      `  curl -i -X POST ${urls.api}/webhooks/wayke/${first.id} -H 'authorization: Bearer ${secret.webhookSecret}' -H 'content-type: application/json' --data @test/fixtures/wayke-events/vehicle-updated.json`,
+    );
+    lines.push('');
+  }
+  lines.push(s.dim(`State: ${shortPath(input.cwd, stack.dataDir)}/ (kept across restarts) · secrets: ${shortPath(input.cwd, stack.secrets.path)}${stack.secrets.created ? ' (created now)' : ''} · Ctrl-C stops`));
+  if (stack.snapshotReset) lines.push(s.dim('The Wayke simulator starts empty: the local Wayke snapshot was reset and each dealer\'s last feed is imported again.'));
+  return lines;
+}
+
+/** One line per dealer report (plus the rows it rejected). */
+export function reportLines(report: ImportReport, color = false): string[] {
+  const s = styles(color);
+  const feed = report.feed;
+  const lines: string[] = [];
+  const source = report.source ? report.source.replace(/^feeds\/[^/]+\//, '') : 'no new file';
+  if (feed.error) {
+    lines.push(`${s.red('✗')} ${report.dealer}: ${source} rejected as a whole (${feed.error.code}): ${feed.error.message} — nothing changed in Wayke`);
+    return lines;
+  }
+  const format = feed.format ? `${feed.format}${feed.encoding ? `/${feed.encoding}` : ''}` : '';
+  const counts = `${report.created} created, ${report.updated} updated, ${report.removed} removed, ${report.republished} republished, ${report.unchanged} unchanged`;
+  const problems = [
+    report.failed.length ? `${report.failed.length} failed (retried next run)` : '',
+    report.rejected.length ? `${report.rejected.length} rows rejected` : '',
+  ].filter(Boolean);
+  const mark = report.blocked ? s.yellow('!') : problems.length ? s.yellow('✓') : s.green('✓');
+  lines.push(`${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`);
+  if (report.blocked) lines.push(`    removals blocked: the feed would remove ${report.blocked.wouldRemove} ads, the limit is ${report.blocked.limit}`);
+  for (const row of report.rejected.slice(0, 5)) {
+    lines.push(s.dim(`    row ${row.row}${row.registrationNumber ? ` (${row.registrationNumber})` : ''}: ${row.errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`));
+  }
+  if (report.rejected.length > 5) lines.push(s.dim(`    … ${report.rejected.length - 5} more in reports/latest.txt`));
+  for (const failure of report.failed.slice(0, 5)) lines.push(s.dim(`    ${failure.registrationNumber} (${failure.action}): ${failure.error}`));
+  return lines;
+}
+
+/** Wires the stack's events to console lines; vehicle.updated deliveries are summed per dealer. */
+export function consoleListener(writer: ConsoleWriter, color = false): DevStackListener & { flush(): void } {
+  const s = styles(color);
+  const pendingUpdates = new Map<string, { count: number; last?: string; rejected: number }>();
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    for (const [dealerId, entry] of pendingUpdates) {
+      writer.line(`${s.cyan('→')} demo DMS ← ${dealerId}: ${entry.count} vehicle.updated event${entry.count === 1 ? '' : 's'}, signature verified${entry.last ? ` (last ${entry.last})` : ''}${entry.rejected ? s.red(` · ${entry.rejected} with a bad signature`) : ''}`);
+    }
+    pendingUpdates.clear();
+  };
+  return {
+    flush,
+    importStarted({ dealerId, trigger, key }) {
+      writer.line(s.dim(`… importing ${dealerId} (${trigger}${key ? `: ${key.replace(/^feeds\/[^/]+\//, '')}` : ''})`));
+    },
+    report(report: ImportReport) {
+      for (const line of reportLines(report, color)) writer.line(line);
+    },
+    importFailed({ dealerId, error }) {
+      writer.line(`${s.red('✗')} ${dealerId}: import failed, it will be retried: ${error}`);
+    },
+    upload({ dealerId, key, size }) {
+      writer.line(`${s.cyan('↑')} SFTP upload by ${dealerId}: ${key.replace(/^feeds\/[^/]+\//, '')} (${size} bytes)`);
+    },
+    outbox({ dealerId, key }) {
+      writer.line(`${s.cyan('→')} outbox ← ${dealerId}: ${key.replace(/^feeds\/[^/]+\//, '')}`);
+    },
+    delivery(delivery: DemoDmsDelivery) {
+      if (delivery.type === 'vehicle.updated') {
+        const entry = pendingUpdates.get(delivery.dealerId) ?? { count: 0, rejected: 0 };
+        if (delivery.verified) entry.count += 1;
+        else entry.rejected += 1;
+        if (delivery.registrationNumber) entry.last = delivery.registrationNumber;
+        pendingUpdates.set(delivery.dealerId, entry);
+        if (!timer) timer = setTimeout(flush, 1500);
+        return;
+      }
+      const what = `${delivery.type ?? 'event'}${delivery.registrationNumber ? ` ${delivery.registrationNumber}` : ''}`;
+      if (!delivery.verified) {
+        writer.line(`${s.red('✗')} demo DMS refused ${what} for ${delivery.dealerId}: ${delivery.problem}`);
+        return;
+      }
+      writer.line(`${s.green('✓')} demo DMS ← ${delivery.dealerId}: ${what} (id ${delivery.webhookId}), signature verified${delivery.duplicate ? ' — a redelivery of an event already accepted' : ''}`);
+    },
+  };
+}
+
+export { useColor };

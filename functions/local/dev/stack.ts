@@ -1,0 +1,503 @@
+/**
+ * The whole system on one machine: the embedded engines, the Lambda handlers imported as modules
+ * and invoked as Lambda invokes them, the SFTP server, the scheduler, the pollers, the HTTP API,
+ * the Wayke simulator (or the real Wayke) and the demo DMS. `startDevStack` returns once every
+ * service is up and `/health` answers 200; `stop()` ends everything in order.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { readFileSync } from 'node:fs';
+import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
+import type { ResolvedDealer, ResolvedDealerConfig } from '../../core/dealer-config.js';
+import type { ImportReport } from '../../core/import/report.js';
+import type { Log } from '../../ports.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../wayke-simulator.js';
+import { startLocalHttpApi, type LocalHttpApi } from './api-gateway.js';
+import { startDemoDms, type DemoDms, type DemoDmsDelivery } from './demo-dms.js';
+import {
+  DEFAULT_RESOURCE_NAMES,
+  ensureLocalResources,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localS3Client,
+  startLocalDynamo,
+  startLocalS3,
+  startLocalSqs,
+  type LocalResources,
+  type LocalS3,
+  type RunningServer,
+  type S3ObjectEvent,
+} from './engines.js';
+import { inboundDealerOf, objectCreatedEvent, scheduledEvent } from './events.js';
+import { lambdaFunction, loadHandler, type LambdaFunction } from './lambda.js';
+import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } from './secrets.js';
+import { startLocalSftpServer, type LocalSftpServer } from './sftp-server.js';
+import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+const HANDLERS_DIR = join(REPO_ROOT, 'functions', 'handlers');
+/** Where `npm start` takes the sample feeds from: `<dealerId>.<ext>`. */
+export const EXAMPLE_FEEDS_DIR = join(REPO_ROOT, 'examples', 'feeds');
+export const SECRET_PREFIX = 'wayke-dms/dealers/';
+export const HOURLY_MS = 60 * 60 * 1000;
+
+/** Lambda timeouts of the stack (the context counts down from these). */
+const TIMEOUTS = { scheduler: 60_000, worker: 900_000, webhook: 10_000, writer: 30_000 } as const;
+
+export interface DevStackOptions {
+  /** Dealer config (default `config/dealers.example.json`). */
+  readonly configPath: string;
+  /** All local state (default `./.wayke-dms`). */
+  readonly dataDir: string;
+  /** Webhook endpoint / health port (3000; 0 = any free port). */
+  readonly port: number;
+  /** SFTP port (2222), or null for `--no-sftp`. */
+  readonly sftpPort: number | null;
+  /** Wayke simulator port (4010); ignored when `wayke` is given. */
+  readonly simulatorPort: number;
+  /** Demo DMS port (4020). */
+  readonly dmsPort: number;
+  /** The real Wayke (from `WAYKE_*`), else the simulator runs. */
+  readonly wayke?: { authUrl: string; dealerApiUrl: string; mediaApiUrl: string };
+  /** Seed `examples/feeds/<dealerId>.*` into empty dealers (simulator only). */
+  readonly seedExamples: boolean;
+  /** Run the hourly schedule (off for `--once`). */
+  readonly schedule: boolean;
+  readonly cwd: string;
+  /** Handler log level (`LOG_LEVEL`), default WARN so the console stays readable. */
+  readonly handlerLogLevel?: string;
+  /** Where the stack's own diagnostics go (stderr JSON logger). */
+  readonly log: Log;
+  /** Console events for the user-facing output. */
+  readonly events?: DevStackListener;
+}
+
+/** What the console shows as it happens. */
+export interface DevStackListener {
+  importStarted?(input: { dealerId: string; trigger: string; key?: string }): void;
+  report?(report: ImportReport): void;
+  importFailed?(input: { dealerId: string; error: string }): void;
+  upload?(input: { dealerId: string; key: string; size: number }): void;
+  delivery?(delivery: DemoDmsDelivery): void;
+  outbox?(input: { dealerId: string; key: string }): void;
+  webhookDeadLettered?(count: number): void;
+}
+
+export interface DevStackDealer {
+  readonly id: string;
+  readonly name: string;
+  readonly branchId: string;
+  /** The example feed seeded for it, if any. */
+  readonly exampleFeed: string | null;
+  /** `demo DMS <url>`, `webhook <url>` or `outbox`. */
+  readonly delivery: { kind: 'demo'; url: string } | { kind: 'webhook'; url: string } | { kind: 'outbox' } | { kind: 'none' };
+}
+
+export interface DevStack {
+  readonly dataDir: string;
+  readonly configPath: string;
+  readonly secrets: LoadedSecrets;
+  readonly dealers: readonly DevStackDealer[];
+  readonly resources: LocalResources;
+  readonly urls: {
+    readonly api: string;
+    readonly health: string;
+    readonly s3: string;
+    readonly dynamodb: string;
+    readonly sqs: string;
+    readonly secretsManager: string;
+    readonly sftp: string | null;
+    readonly wayke: string;
+    readonly waykeSimulated: boolean;
+    readonly demoDms: string;
+  };
+  readonly sftpPort: number | null;
+  readonly sftpFingerprint: string | null;
+  /** Dealers whose example feed was put in `inbound/` at this start. */
+  readonly seeded: readonly string[];
+  /** True when the simulator's empty state made the stack reset the snapshot table. */
+  readonly snapshotReset: boolean;
+  readonly simulator: WaykeSimulator | null;
+  readonly demoDms: DemoDms;
+  readonly startedAt: Date;
+  /** Invokes the import scheduler with a scheduled event (what the hourly rule does). */
+  runSchedule(): Promise<void>;
+  /** Resolves with the reports written since `since`, once every dealer has one or `timeoutMs` passed. */
+  waitForReports(since: Date, timeoutMs: number): Promise<Map<string, ImportReport>>;
+  /** Resolves once work and events queues are empty and idle. */
+  drained(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+async function readJsonObject<T>(s3: S3Client, bucket: string, key: string): Promise<T | null> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse(await out.Body!.transformToString('utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<Array<{ key: string; lastModified: Date }>> {
+  const keys: Array<{ key: string; lastModified: Date }> = [];
+  let token: string | undefined;
+  do {
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of out.Contents ?? []) if (object.Key) keys.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+function exampleFeedFor(dealerId: string): string | null {
+  if (!existsSync(EXAMPLE_FEEDS_DIR)) return null;
+  const file = readdirSync(EXAMPLE_FEEDS_DIR).find((name) => basename(name, extname(name)) === dealerId);
+  return file ? join(EXAMPLE_FEEDS_DIR, file) : null;
+}
+
+/** The config the handlers get: dealers without a `dms` target deliver to the demo DMS. */
+export function resolveForLocalRun(config: ResolvedDealerConfig, demoDmsUrl: (dealerId: string) => string): ResolvedDealerConfig {
+  return {
+    dealers: config.dealers.map((dealer): ResolvedDealer => (dealer.dms ? dealer : { ...dealer, dms: { type: 'webhook', url: demoDmsUrl(dealer.id) } })),
+  };
+}
+
+/** Starts everything; throws (after stopping what started) when a part cannot start. */
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const startedAt = new Date();
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const dataDir = resolve(options.cwd, options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const listener = options.events ?? {};
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+  };
+
+  try {
+    // The API first, so /health answers 503 while the rest starts.
+    const routes: Array<{ method: string; path: string; handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2> }> = [];
+    const api: LocalHttpApi = await startLocalHttpApi({ routes, port: options.port, log: options.log });
+    started.push(api);
+
+    const config = loadDealerConfig(options.configPath, options.cwd);
+    const secrets = loadOrCreateSecrets(join(dataDir, 'secrets.json'), config.dealers.map((dealer) => dealer.id));
+    const secretOf = (dealerId: string) => secrets.secrets[dealerId];
+
+    const hadState = existsSync(join(dataDir, 'dynamodb'));
+    const [s3Engine, dynamoEngine, sqsEngine, secretsEndpoint, demoDms] = await Promise.all([
+      startLocalS3({ directory: join(dataDir, 's3') }),
+      startLocalDynamo({ directory: join(dataDir, 'dynamodb') }),
+      startLocalSqs(),
+      startLocalSecretsManager({ prefix: SECRET_PREFIX, region: LOCAL_REGION, getSecrets: () => secrets.secrets }),
+      startDemoDms({ signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret, directory: join(dataDir, 'demo-dms'), port: options.dmsPort }),
+    ] as const);
+    started.push(s3Engine as LocalS3, dynamoEngine as RunningServer, sqsEngine as RunningServer, secretsEndpoint as RunningServer, demoDms as DemoDms);
+
+    let simulator: WaykeSimulator | null = null;
+    const resolved = resolveForLocalRun(config, (dealerId) => demoDms.urlFor(dealerId));
+    if (!options.wayke) {
+      simulator = await startWaykeSimulator({
+        port: options.simulatorPort,
+        clients: config.dealers.map((dealer) => ({
+          clientId: secretOf(dealer.id)!.waykeClientId,
+          clientSecret: secretOf(dealer.id)!.waykeClientSecret,
+          branchIds: [dealer.branchId],
+        })),
+        webhook: config.dealers.map((dealer) => ({
+          branchId: dealer.branchId,
+          url: `${api.url}/webhooks/wayke/${dealer.id}`,
+          headers: { authorization: `Bearer ${secretOf(dealer.id)!.webhookSecret}` },
+        })),
+      });
+      started.push(simulator);
+    }
+    const wayke = options.wayke ?? { authUrl: simulator!.authUrl, dealerApiUrl: simulator!.dealerApiUrl, mediaApiUrl: simulator!.mediaApiUrl };
+
+    const resources = await ensureLocalResources({ s3: s3Engine.url, dynamodb: dynamoEngine.url, sqs: sqsEngine.url }, DEFAULT_RESOURCE_NAMES);
+    const s3 = localS3Client(s3Engine.url);
+    const sqs = new SQSClient({ endpoint: sqsEngine.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    started.push({ stop: async () => { s3.destroy(); sqs.destroy(); } });
+
+    // The simulator keeps Wayke in memory: a snapshot from an earlier run would point at ads that
+    // no longer exist, so start it afresh and import each dealer's last feed again below.
+    let snapshotReset = false;
+    if (simulator && hadState) {
+      const dynamo = new DynamoDBClient({ endpoint: dynamoEngine.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+      try {
+        await dynamo.send(new DeleteTableCommand({ TableName: resources.snapshotTable }));
+        snapshotReset = true;
+      } catch (error) {
+        if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+      } finally {
+        dynamo.destroy();
+      }
+      await ensureLocalResources({ s3: s3Engine.url, dynamodb: dynamoEngine.url, sqs: sqsEngine.url }, DEFAULT_RESOURCE_NAMES);
+    }
+
+    const dealersFile = join(dataDir, 'dealers.json');
+    writeFileSync(dealersFile, `${JSON.stringify(resolved, null, 2)}\n`);
+
+    // The Lambda environment, set before the handler modules are imported (they read it once).
+    const env: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: s3Engine.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEngine.url,
+      AWS_ENDPOINT_URL_SQS: sqsEngine.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint.url,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      DEALERS_FILE: dealersFile,
+      SECRET_PREFIX,
+      SECRET_MAX_AGE_SECONDS: '5',
+      FEED_BUCKET: resources.bucket,
+      SNAPSHOT_TABLE: resources.snapshotTable,
+      DEDUPE_TABLE: resources.dedupeTable,
+      WORK_QUEUE_URL: resources.workQueueUrl,
+      WORK_DLQ_URL: resources.workDlqUrl,
+      EVENTS_QUEUE_URL: resources.eventsQueueUrl,
+      EVENTS_DLQ_URL: resources.eventsDlqUrl,
+      WAYKE_AUTH_URL: wayke.authUrl,
+      WAYKE_DEALER_API_URL: wayke.dealerApiUrl,
+      WAYKE_MEDIA_API_URL: wayke.mediaApiUrl,
+      POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
+      // EMF lines on stdout mean nothing without CloudWatch; the logic runs the same either way.
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      LOG_LEVEL: options.handlerLogLevel ?? process.env.LOG_LEVEL ?? 'WARN',
+    };
+    Object.assign(process.env, env);
+
+    const load = async <E, R>(name: string, file: string, timeoutMs: number): Promise<LambdaFunction<E, R>> =>
+      lambdaFunction(name, await loadHandler<E, R>(pathToFileURL(join(HANDLERS_DIR, file)).href), timeoutMs);
+    const [scheduler, worker, webhook, writer] = await Promise.all([
+      load<unknown, unknown>('wayke-dms-import-scheduler', 'import-scheduler.ts', TIMEOUTS.scheduler),
+      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-import-worker', 'import-worker.ts', TIMEOUTS.worker),
+      load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('wayke-dms-webhook', 'webhook.ts', TIMEOUTS.webhook),
+      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-dms-writer', 'dms-writer.ts', TIMEOUTS.writer),
+    ]);
+    routes.push({ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => webhook.invoke(event) });
+
+    // Seed the example feeds before S3 events are forwarded: the start-up schedule imports them.
+    const seeded: string[] = [];
+    const examples = new Map(config.dealers.map((dealer) => [dealer.id, exampleFeedFor(dealer.id)]));
+    if (simulator && options.seedExamples) {
+      for (const dealer of config.dealers) {
+        const prefix = `feeds/${dealer.id}/`;
+        const existing = await listKeys(s3, resources.bucket, prefix);
+        if (existing.some((object) => object.key.startsWith(`${prefix}inbound/`) && !object.key.endsWith('/'))) continue;
+        const archived = existing.filter((object) => object.key.startsWith(`${prefix}archive/`)).sort((a, b) => a.key.localeCompare(b.key));
+        const latest = archived[archived.length - 1];
+        if (latest && snapshotReset) {
+          const name = latest.key.slice(`${prefix}archive/`.length).replace(/^\d{8}T\d{9}Z-/, '');
+          await s3.send(new CopyObjectCommand({ Bucket: resources.bucket, Key: `${prefix}inbound/${name}`, CopySource: `${resources.bucket}/${latest.key}` }));
+          seeded.push(dealer.id);
+          continue;
+        }
+        const example = examples.get(dealer.id);
+        if (example && existing.length === 0) {
+          await s3.send(new PutObjectCommand({ Bucket: resources.bucket, Key: `${prefix}inbound/${basename(example)}`, Body: readFileSync(example) }));
+          seeded.push(dealer.id);
+        }
+      }
+    }
+
+    // EventBridge: bucket notifications for inbound/ → the scheduler; reports and outbox to the console.
+    let invocations = Promise.resolve();
+    const invokeScheduler = (event: unknown): Promise<void> => {
+      const run = invocations.then(async () => {
+        await scheduler.invoke(event);
+      });
+      invocations = run.catch(() => undefined);
+      return run;
+    };
+    const reportWaiters: Array<() => void> = [];
+    const reports = new Map<string, ImportReport>();
+    (s3Engine as LocalS3).events.on('object', (event: S3ObjectEvent) => {
+      if (event.bucket !== resources.bucket) return;
+      const inboundDealer = inboundDealerOf(event.key);
+      if (inboundDealer) {
+        invokeScheduler(objectCreatedEvent(event)).catch((error: Error) =>
+          options.log.error('import-scheduler failed on an upload', { dealerId: inboundDealer, error: error.message }),
+        );
+        return;
+      }
+      const report = /^feeds\/([a-z0-9-]+)\/reports\/latest\.json$/.exec(event.key);
+      if (report) {
+        void readJsonObject<ImportReport>(s3, resources.bucket, event.key).then((value) => {
+          if (!value) return;
+          reports.set(report[1]!, value);
+          listener.report?.(value);
+          for (const wake of reportWaiters.splice(0)) wake();
+        });
+        return;
+      }
+      const outbox = /^feeds\/([a-z0-9-]+)\/outbox\/(.+)$/.exec(event.key);
+      if (outbox) listener.outbox?.({ dealerId: outbox[1]!, key: event.key });
+    });
+
+    // Event source mappings.
+    const pollers: SqsPoller[] = [
+      startSqsPoller({
+        sqs,
+        queueUrl: resources.workQueueUrl,
+        batchSize: 1,
+        concurrency: 2,
+        log: options.log,
+        handler: async (event) => {
+          for (const record of event.Records) {
+            try {
+              const body = JSON.parse(record.body) as { dealerId?: string; trigger?: string; key?: string };
+              if (body.dealerId) listener.importStarted?.({ dealerId: body.dealerId, trigger: body.trigger ?? 'schedule', ...(body.key ? { key: body.key } : {}) });
+            } catch {
+              // the worker reports a bad message itself
+            }
+          }
+          return (await worker.invoke(event)) ?? undefined;
+        },
+        onBatch: (outcome) => {
+          for (const record of outcome.records.filter((entry) => outcome.failed.includes(entry.messageId))) {
+            let dealerId = '?';
+            try {
+              dealerId = (JSON.parse(record.body) as { dealerId?: string }).dealerId ?? '?';
+            } catch {
+              // not JSON
+            }
+            listener.importFailed?.({ dealerId, error: outcome.error?.message ?? 'reported as a batch item failure; retried after the visibility timeout' });
+          }
+        },
+      }),
+      startSqsPoller({
+        sqs,
+        queueUrl: resources.eventsQueueUrl,
+        batchSize: 10,
+        concurrency: 2,
+        log: options.log,
+        handler: async (event) => (await writer.invoke(event)) ?? undefined,
+      }),
+    ];
+    started.push({ stop: async () => { await Promise.all(pollers.map((poller) => poller.stop())); } });
+    demoDms.onDelivery((delivery) => listener.delivery?.(delivery));
+
+    let sftp: LocalSftpServer | null = null;
+    if (options.sftpPort !== null) {
+      sftp = await startLocalSftpServer({
+        s3,
+        bucket: resources.bucket,
+        hostKeyPath: join(dataDir, 'ssh_host_ed25519_key'),
+        port: options.sftpPort,
+        log: options.log,
+        users: () =>
+          config.dealers.map((dealer) => ({
+            dealerId: dealer.id,
+            ...(secretOf(dealer.id)?.sftpPassword ? { password: secretOf(dealer.id)!.sftpPassword! } : {}),
+            publicKeys: dealer.sftp?.publicKeys ?? [],
+          })),
+        onUpload: (upload) => listener.upload?.(upload),
+      });
+      started.push(sftp);
+    }
+
+    // The hourly rule.
+    const runSchedule = () => invokeScheduler(scheduledEvent());
+    let timer: NodeJS.Timeout | null = null;
+    if (options.schedule) {
+      timer = setInterval(() => {
+        runSchedule().catch((error: Error) => options.log.error('scheduled import failed', { error: error.message }));
+      }, HOURLY_MS);
+      timer.unref();
+      started.push({ stop: async () => { if (timer) clearInterval(timer); } });
+    }
+    // Let in-flight scheduler invocations finish before the engines go.
+    started.push({ stop: () => invocations });
+
+    const dealers: DevStackDealer[] = resolved.dealers.map((dealer) => {
+      const original = config.dealers.find((entry) => entry.id === dealer.id)!;
+      const delivery: DevStackDealer['delivery'] = !original.dms
+        ? { kind: 'demo', url: demoDms.urlFor(dealer.id) }
+        : original.dms.type === 'outbox'
+          ? { kind: 'outbox' }
+          : { kind: 'webhook', url: original.dms.url };
+      return { id: dealer.id, name: dealer.name, branchId: dealer.branchId, exampleFeed: examples.get(dealer.id) ?? null, delivery };
+    });
+
+    const urls = {
+      api: api.url,
+      health: `${api.url}/health`,
+      s3: s3Engine.url,
+      dynamodb: dynamoEngine.url,
+      sqs: sqsEngine.url,
+      secretsManager: secretsEndpoint.url,
+      sftp: sftp ? sftp.url : null,
+      wayke: simulator ? simulator.url : wayke.dealerApiUrl,
+      waykeSimulated: simulator !== null,
+      demoDms: demoDms.url,
+    };
+    const healthDetails = {
+      services: urls,
+      ports: { api: api.port, sftp: sftp?.port ?? null, wayke: simulator?.port ?? null, demoDms: demoDms.port },
+      dataDir,
+      bucket: resources.bucket,
+      queues: { work: resources.workQueueUrl, workDlq: resources.workDlqUrl, events: resources.eventsQueueUrl, eventsDlq: resources.eventsDlqUrl },
+      dealers: dealers.map((dealer) => dealer.id),
+    };
+    writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(healthDetails, null, 2)}\n`);
+    api.setHealthy(healthDetails);
+
+    const stack: DevStack = {
+      dataDir,
+      configPath: options.configPath,
+      secrets,
+      dealers,
+      resources,
+      urls,
+      sftpPort: sftp?.port ?? null,
+      sftpFingerprint: sftp?.hostKeyFingerprint ?? null,
+      seeded,
+      snapshotReset,
+      simulator,
+      demoDms,
+      startedAt,
+      runSchedule,
+      async waitForReports(since, timeoutMs) {
+        const deadline = Date.now() + timeoutMs;
+        const fresh = () => new Map([...reports].filter(([, report]) => new Date(report.at) >= since));
+        while (Date.now() < deadline) {
+          const current = fresh();
+          if (config.dealers.every((dealer) => current.has(dealer.id))) return current;
+          // Nothing left to do and nothing running: the dealers without a report will not get one.
+          if (await stack.drained(1)) {
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            if (await stack.drained(1)) return fresh();
+          }
+          await new Promise<void>((resolve) => {
+            const timeout = setTimeout(resolve, 250);
+            reportWaiters.push(() => {
+              clearTimeout(timeout);
+              resolve();
+            });
+          });
+        }
+        return fresh();
+      },
+      async drained(timeoutMs) {
+        await invocations;
+        const results = await Promise.all(pollers.map((poller) => poller.drained({ timeoutMs, pollMs: 100 })));
+        return results.every(Boolean);
+      },
+      async stop() {
+        api.setUnhealthy('stopping');
+        await stopAll();
+      },
+    };
+    return stack;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
