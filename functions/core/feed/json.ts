@@ -21,27 +21,32 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line, column: offset - lineStart + 1 };
 }
 
+const VEHICLE_LIST_NAMES = new Set(['vehicles', 'vehicle', 'fordon', 'bilar', 'annonser', 'ads', 'cars', 'items', 'stock', 'lager']);
+
 /**
- * The array of vehicles: the document itself, or the one array property of an object (looked
- * for one level down too: `{"data": {"vehicles": [...]}}`).
+ * The array of vehicles: the document itself, or the one array (of objects) among its
+ * properties, looked for up to three levels down (`{"data": {"fordon": [...]}}`). With several
+ * candidates, one named like a vehicle list (`vehicles`, `fordon`, `annonser` …) wins.
  */
 function vehicleArray(document: unknown): unknown[] {
   if (Array.isArray(document)) return document;
-  let node = document;
-  for (let depth = 0; depth < 3 && isNode(node); depth++) {
-    const arrays = Object.entries(node).filter(([, value]) => Array.isArray(value)) as Array<[string, unknown[]]>;
-    const ofObjects = arrays.filter(([, value]) => value.length === 0 || value.some(isNode));
-    const candidates = ofObjects.length > 0 ? ofObjects : arrays;
-    if (candidates.length === 1) return candidates[0]![1];
-    if (candidates.length > 1) {
-      throw new FeedError(
-        'MALFORMED_FEED',
-        `The JSON object has several arrays (${candidates.map(([key]) => `"${key}"`).join(', ')}); the feed must be an array of vehicles or an object with one array of vehicles.`,
-      );
+  const found: Array<{ path: string; key: string; items: unknown[] }> = [];
+  const visit = (node: Node, path: string, depth: number): void => {
+    for (const [key, value] of Object.entries(node)) {
+      if (Array.isArray(value)) {
+        if (value.length === 0 || value.some(isNode)) found.push({ path: `${path}${key}`, key, items: value });
+      } else if (isNode(value) && depth < 3) visit(value, `${path}${key}.`, depth + 1);
     }
-    const objects = Object.values(node).filter(isNode);
-    if (objects.length !== 1) break;
-    node = objects[0];
+  };
+  if (isNode(document)) visit(document, '', 1);
+  if (found.length === 1) return found[0]!.items;
+  const named = found.filter(({ key }) => VEHICLE_LIST_NAMES.has(normaliseFieldName(key)));
+  if (named.length === 1) return named[0]!.items;
+  if (found.length > 1) {
+    throw new FeedError(
+      'MALFORMED_FEED',
+      `The JSON has several arrays (${found.map(({ path }) => `"${path}"`).join(', ')}) and none is clearly the vehicles; the feed must be an array of vehicles or an object with one array property holding them, such as {"vehicles": [...]}.`,
+    );
   }
   throw new FeedError('MALFORMED_FEED', 'The JSON holds no array of vehicles; the feed must be an array of vehicles or an object with one array property holding them, such as {"vehicles": [...]}.');
 }

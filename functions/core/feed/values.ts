@@ -212,7 +212,7 @@ export function imageUrlsOf(value: unknown): string[] {
   return urls;
 }
 
-const DOCUMENT_URL_KEYS = ['url', 'href', 'src', 'link', 'lank', 'fil', 'file'];
+const DOCUMENT_URL_KEYS = ['url', 'href', 'src', 'link', 'lank'];
 const DOCUMENT_NAME_KEYS = ['name', 'namn', 'title', 'titel', 'rubrik', 'beskrivning', 'description'];
 
 function pick(node: Node, keys: readonly string[]): string | undefined {

@@ -93,6 +93,17 @@ export function readXml(text: string, resolver: FieldResolver): ParsedFeed {
   const validation = XMLValidator.validate(text);
   if (validation !== true) {
     const { line, msg } = validation.err;
+    // The validator reports elements still open at the end as `Invalid '["a","b"]' found.` on line 1.
+    const open = /^Invalid '\[(.*)\]' found\.?$/s.exec(msg);
+    if (open) {
+      const names = open[1]!.split(',').map((name) => `<${name.trim().replace(/^"|"$/g, '')}>`);
+      const lastLine = text.trimEnd().split('\n').length;
+      throw new FeedError(
+        'MALFORMED_FEED',
+        `The XML ends on line ${lastLine} before ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} closed; the file looks cut off. Upload the complete export.`,
+        { line: lastLine },
+      );
+    }
     throw new FeedError('MALFORMED_FEED', `The XML is not well-formed at line ${line}: ${msg}`, { line });
   }
   let document: Node;

@@ -1,0 +1,131 @@
+/**
+ * Feed reader benchmark: a realistic 10,000-vehicle feed (descriptions of a few hundred
+ * characters with Swedish letters, commas and line breaks, 10 image URLs, 20 equipment items,
+ * Swedish number formats) as CSV and as XML. For each: median time of `readFeed` (decode, parse,
+ * map, coerce, validate), the median of a bare csv-parse / fast-xml-parser parse of the same
+ * bytes, their ratio, and peak RSS. Targets on the 2-core dev machine: ≤ 1 s per 10,000
+ * vehicles, peak RSS < 300 MB, ratio ≤ 2.5.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { XMLParser } from 'fast-xml-parser';
+import { performance } from 'node:perf_hooks';
+import { readFeed } from '../functions/core/feed/index.js';
+
+const VEHICLES = Number(process.env.BENCH_VEHICLES ?? 10_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const now = new Date('2026-06-01T00:00:00Z');
+
+const MAKES = ['Volvo XC60 B4 AWD', 'Škoda Kodiaq 2.0 TDI', 'Kia Sportage PHEV', 'Volkswagen Passat GTE', 'Polestar 2 Long Range', 'Toyota RAV4 Hybrid', 'BMW 320d Touring', 'Saab 9-5 2.3T'];
+const EQUIPMENT = ['Dragkrok', 'Navigation', 'Backkamera', 'Rattvärme', 'Stolsvärme', 'Webasto', 'Adaptiv farthållare', 'Glastak', 'Harman Kardon', 'Keyless', 'Elbaklucka', 'LED-strålkastare', 'Apple CarPlay', 'Android Auto', 'Parkeringssensorer fram', 'Parkeringssensorer bak', 'Vinterhjul', 'Sommarhjul', 'Head-up display', 'Tonade rutor', '360-kamera', 'Dödavinkelvarnare'];
+
+function plate(i: number): string {
+  const letters = 'ABCDEFGHJKLMNPRSTUWXYZ';
+  const a = letters[i % 22]! + letters[Math.floor(i / 22) % 22]! + letters[Math.floor(i / 484) % 22]!;
+  return `${a}${String(i % 1000).padStart(3, '0')}`;
+}
+
+interface Row {
+  regnr: string; pris: string; kampanjpris: string; miltal: string; arsmodell: string; rubrik: string;
+  beskrivning: string; bilder: string[]; utrustning: string[]; momsbil: string; lagernummer: string; chassinummer: string;
+}
+
+function row(i: number): Row {
+  const make = MAKES[i % MAKES.length]!;
+  const price = 49_900 + ((i * 7919) % 450) * 1000;
+  const description =
+    `${make} i mycket fint skick, ${i % 3 === 0 ? 'en ägare' : 'två ägare'} och servad enligt schema. ` +
+    'Bilen har nyligen genomgått besiktning utan anmärkning, och vinterhjul på fälg ingår i priset. ' +
+    `Finansiering via oss från ${Math.round(price / 60)} kr/mån.\nVälkommen in för provkörning – vi har öppet även på lördagar. ` +
+    'Inbyte tas gärna emot; kontakta oss för en värdering.';
+  return {
+    regnr: plate(i),
+    pris: price.toLocaleString('sv-SE').replace(/\u00a0/g, ' '),
+    kampanjpris: i % 4 === 0 ? `${(price - 10_000).toLocaleString('sv-SE')} kr` : '',
+    miltal: `${(i * 37) % 25_000}`,
+    arsmodell: `${2008 + (i % 18)}`,
+    rubrik: make,
+    beskrivning: description,
+    bilder: Array.from({ length: 10 }, (_, n) => `https://images.example.test/${plate(i).toLowerCase()}/${n + 1}.jpg`),
+    utrustning: Array.from({ length: 20 }, (_, n) => EQUIPMENT[(i + n) % EQUIPMENT.length]!),
+    momsbil: i % 5 === 0 ? 'Ja' : 'Nej',
+    lagernummer: `S-${10_000 + i}`,
+    chassinummer: `YV1ZWA8UDL${String(1_000_000 + i).slice(-7)}`,
+  };
+}
+
+const quote = (value: string): string => (/[;"\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+
+function csvFeed(): Buffer {
+  const header = 'Regnr;Pris;Kampanjpris;Miltal;Årsmodell;Rubrik;Beskrivning;Bilder;Utrustning;Momsbil;Lagernummer;Chassinummer';
+  const lines = [header];
+  for (let i = 0; i < VEHICLES; i++) {
+    const r = row(i);
+    lines.push([r.regnr, r.pris, r.kampanjpris, r.miltal, r.arsmodell, r.rubrik, r.beskrivning, r.bilder.join('|'), r.utrustning.join('|'), r.momsbil, r.lagernummer, r.chassinummer].map(quote).join(';'));
+  }
+  return Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8');
+}
+
+const esc = (value: string): string => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function xmlFeed(): Buffer {
+  const parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<annonser>\n'];
+  for (let i = 0; i < VEHICLES; i++) {
+    const r = row(i);
+    parts.push(
+      `  <annons>\n    <regnr>${r.regnr}</regnr>\n    <pris>${r.pris}</pris>\n    <kampanjpris>${esc(r.kampanjpris)}</kampanjpris>\n` +
+        `    <miltal>${r.miltal}</miltal>\n    <arsmodell>${r.arsmodell}</arsmodell>\n    <rubrik>${esc(r.rubrik)}</rubrik>\n` +
+        `    <beskrivning>${esc(r.beskrivning)}</beskrivning>\n` +
+        `    <bilder>${r.bilder.map((url) => `<bild>${url}</bild>`).join('')}</bilder>\n` +
+        `    <utrustning>${r.utrustning.map((item) => `<post>${esc(item)}</post>`).join('')}</utrustning>\n` +
+        `    <momsbil>${r.momsbil}</momsbil>\n    <lagernummer>${r.lagernummer}</lagernummer>\n    <chassinummer>${r.chassinummer}</chassinummer>\n  </annons>\n`,
+    );
+  }
+  parts.push('</annonser>\n');
+  return Buffer.from(parts.join(''), 'utf8');
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function time(fn: () => unknown): number[] {
+  const times: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const start = performance.now();
+    fn();
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+
+function bench(name: string, bytes: Buffer, bare: () => unknown): { ok: boolean } {
+  const check = readFeed(bytes, { now });
+  if (check.error || check.vehicles.length !== VEHICLES || check.rejected.length > 0) {
+    process.stdout.write(`${name}: the generated feed did not read cleanly: ${JSON.stringify({ error: check.error, vehicles: check.vehicles.length, rejected: check.rejected.slice(0, 3), warnings: check.warnings.slice(0, 3) })}\n`);
+    return { ok: false };
+  }
+  const ours = median(time(() => readFeed(bytes, { now })));
+  const baseline = median(time(bare));
+  const ratio = ours / baseline;
+  const rss = peakRssMb();
+  const verdict = (ok: boolean): string => (ok ? 'ok' : 'OVER TARGET');
+  process.stdout.write(
+    `${name.padEnd(4)} ${(bytes.length / 1024 / 1024).toFixed(1)} MB, ${VEHICLES} vehicles\n` +
+      `  readFeed median   ${ours.toFixed(0).padStart(6)} ms  (target ≤ ${((VEHICLES / 10_000) * 1000).toFixed(0)} ms: ${verdict(ours <= (VEHICLES / 10_000) * 1000)})\n` +
+      `  bare parse median ${baseline.toFixed(0).padStart(6)} ms\n` +
+      `  ratio             ${ratio.toFixed(2).padStart(6)}     (target ≤ 2.5: ${verdict(ratio <= 2.5)})\n` +
+      `  peak RSS so far   ${rss.toFixed(0).padStart(6)} MB  (target < 300 MB: ${verdict(rss < 300)})\n`,
+  );
+  return { ok: ours <= (VEHICLES / 10_000) * 1000 && ratio <= 2.5 && rss < 300 };
+}
+
+const csv = csvFeed();
+const csvResult = bench('csv', csv, () => parseCsv(csv, { delimiter: ';' }));
+const xml = xmlFeed();
+const xmlParser = new XMLParser();
+const xmlResult = bench('xml', xml, () => xmlParser.parse(xml.toString('utf8')));
+process.exit(csvResult.ok && xmlResult.ok ? 0 : 1);
