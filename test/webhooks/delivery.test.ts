@@ -1,0 +1,269 @@
+/**
+ * The delivery path end to end over real protocols: ingest → local-aws-sqs FIFO → the DMS writer
+ * use case with the DynamoDB dedupe store (dynalite), the Wayke client against the Wayke
+ * simulator, the signed webhook sink against a DMS on 127.0.0.1 that verifies signatures, and the
+ * FIFO DLQ. The clock is injected so "minutes apart" is real for the dedupe table.
+ */
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
+import { MemoryLog } from '../../functions/adapters/logger.js';
+import { SqsEventQueue } from '../../functions/adapters/sqs-event-queue.js';
+import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
+import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
+import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js';
+import { DealerSchema } from '../../functions/core/dealer-config.js';
+import { makeDeliverEvents, type DeliveryReport, type EventRecord } from '../../functions/core/events/deliver-events.js';
+import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
+import { eventId } from '../../functions/core/events/identity.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import type { DealerSecrets, WaykeApi } from '../../functions/ports.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  FIXTURES,
+  TEST_SIGNING_SECRET,
+  createDedupeTable,
+  createFifoPair,
+  drainQueue,
+  dynamoClient,
+  findPersonalData,
+  personalDataInFixtures,
+  sqsClient,
+  startDmsReceiver,
+  startLocalDynamo,
+  startLocalSqs,
+  type DmsReceiver,
+} from './support.js';
+
+const DEALER = 'bilhallen';
+const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
+const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
+
+let sqsServer: { url: string; stop(): Promise<void> };
+let dynamoServer: { url: string; stop(): Promise<void> };
+let sqs: SQSClient;
+let dynamo: DynamoDBClient;
+let queueUrl: string;
+let dlqUrl: string;
+let simulator: WaykeSimulator;
+let wayke: WaykeApi;
+let receiver: DmsReceiver;
+let now = new Date('2026-10-03T14:05:00.000Z');
+const clock = { now: () => now };
+const log = new MemoryLog();
+let ingest: ReturnType<typeof makeIngestWebhook>;
+let deliver: ReturnType<typeof makeDeliverEvents>;
+let adA: string;
+let adB: string;
+
+const secrets: DealerSecrets = { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: WEBHOOK_SECRET, dmsSigningSecret: TEST_SIGNING_SECRET };
+
+beforeAll(async () => {
+  [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([startLocalSqs(), startLocalDynamo(), startWaykeSimulator(), startDmsReceiver()]);
+  sqs = sqsClient(sqsServer.url);
+  dynamo = dynamoClient(dynamoServer.url);
+  ({ queueUrl, dlqUrl } = await createFifoPair(sqs, 'delivery-events', { visibilitySeconds: 30, maxReceiveCount: 5 }));
+  await createDedupeTable(dynamo, 'dedupe');
+  wayke = createWaykeClient({ authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret', backoffBaseMs: 5 });
+  adA = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022, vin: 'YV1ZWA8UDL2123456', shortDescription: 'Volvo V90 CC B5 AWD Pro' } })).id;
+  adB = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'NRT55C', price: 519000, mileage: 15200 } })).id;
+
+  const dealer = DealerSchema.parse({ id: DEALER, name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } });
+  const dealers = dealerIndex([dealer]);
+  const secretStore = { getDealerSecrets: async () => secrets };
+  ingest = makeIngestWebhook({ dealers, secrets: secretStore, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log });
+  deliver = makeDeliverEvents({
+    dealers,
+    dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'dedupe', ttlDays: 7, clock }),
+    sinks: {
+      webhook: new WebhookDmsSink({ secrets: secretStore, clock, timeoutMs: 5_000 }),
+      outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
+    },
+    wayke: async () => wayke,
+    deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
+    clock,
+    log,
+  });
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  dynamo?.destroy();
+  await Promise.all([sqsServer?.stop(), dynamoServer?.stop(), simulator?.stop(), receiver?.stop()]);
+});
+
+beforeEach(async () => {
+  receiver.deliveries.length = 0;
+  receiver.respond = () => 200;
+  now = new Date(now.getTime() + 3_600_000);
+  await drainQueue(sqs, queueUrl);
+  await drainQueue(sqs, dlqUrl);
+});
+
+const post = (body: string) =>
+  ingest({ dealerId: DEALER, headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body: Buffer.from(body) });
+
+const toRecord = (message: Message): EventRecord => ({
+  messageId: message.MessageId!,
+  body: message.Body!,
+  groupId: message.Attributes!.MessageGroupId!,
+  deduplicationId: message.Attributes!.MessageDeduplicationId!,
+});
+
+/**
+ * One Lambda invocation, as the event source mapping does it: a batch from the queue, delete what
+ * succeeded, make the batch item failures visible again at once (instead of after the timeout).
+ */
+async function pump(): Promise<DeliveryReport | null> {
+  const messages = await drainQueue(sqs, queueUrl, { keep: true });
+  if (messages.length === 0) return null;
+  const report = await deliver(messages.map(toRecord));
+  const failed = new Set(report.batchItemFailures.map((f) => f.itemIdentifier));
+  for (const message of messages) {
+    if (failed.has(message.MessageId!)) await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
+    else await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+  }
+  return report;
+}
+
+const purchaseOf = (adId: string) => FIXTURES['purchase-contract-completed']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adId);
+
+describe('delivery to a DMS that verifies the signature', () => {
+  it('purchase contract completed → one signed delivery carrying the vehicle read from Wayke', async () => {
+    const raw = purchaseOf(adA);
+    expect(await post(raw)).toMatchObject({ outcome: 'queued', kind: 'vehicle.purchased' });
+    const report = await pump();
+    expect(report?.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
+    expect(receiver.deliveries).toHaveLength(1);
+    const [delivery] = receiver.deliveries;
+    expect(delivery!.verified).toBe(true);
+    expect(delivery!.id).toBe(eventId(DEALER, raw));
+    expect(delivery!.envelope).toMatchObject({
+      id: eventId(DEALER, raw),
+      type: 'vehicle.purchased',
+      dealer: DEALER,
+      occurredAt: '2026-10-03T14:02:39.142Z',
+      vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022, vin: 'YV1ZWA8UDL2123456' },
+      wayke: JSON.parse(raw),
+    });
+    expect(simulator.state().calls['GET /vehicle/{id}/ad']).toBeGreaterThanOrEqual(1);
+    expect(await pump()).toBeNull();
+  });
+
+  it('the same event 5 times at once, and 5 more times minutes apart → one accepted delivery', async () => {
+    const raw = FIXTURES['vehicle-updated']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adB).replace('KLM482', 'NRT55C');
+    for (let i = 0; i < 5; i++) expect((await post(raw)).outcome).toBe('queued');
+    await pump();
+    expect(await pump()).toBeNull();
+    expect(receiver.accepted()).toHaveLength(1);
+    expect(receiver.accepted()[0]!.envelope).toMatchObject({ type: 'vehicle.updated', vehicle: { registrationNumber: 'NRT55C' } });
+
+    // Beyond the FIFO queue's 5-minute window the queue takes the same event again; only the
+    // dedupe table stands between it and a second delivery.
+    const [first] = receiver.accepted();
+    for (let i = 1; i <= 5; i++) {
+      now = new Date(now.getTime() + 7 * 60_000);
+      const report = await deliver([{ messageId: `later-${i}`, body: JSON.stringify({ v: 1, id: first!.id, dealerId: DEALER, receivedAt: now.toISOString(), payload: JSON.parse(raw) }), groupId: `${DEALER}:${adB}` }]);
+      expect(report.outcomes).toEqual([{ messageId: `later-${i}`, outcome: 'duplicate' }]);
+    }
+    expect(receiver.accepted()).toHaveLength(1);
+    expect(receiver.deliveries).toHaveLength(1);
+  });
+
+  it('DMS failing twice then succeeding → delivered, accepted once', async () => {
+    let calls = 0;
+    receiver.respond = () => (calls++ < 2 ? 503 : 200);
+    const raw = FIXTURES['new-order']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adA).replace('20461187', '20461188');
+    await post(raw);
+    expect((await pump())?.outcomes.map((o) => o.outcome)).toEqual(['failed']);
+    expect((await pump())?.outcomes.map((o) => o.outcome)).toEqual(['failed']);
+    expect((await pump())?.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
+    expect(await pump()).toBeNull();
+    expect(receiver.deliveries.map((d) => d.status)).toEqual([503, 503, 200]);
+    expect(receiver.deliveries.every((d) => d.verified && d.id === eventId(DEALER, raw))).toBe(true);
+    expect(receiver.accepted()).toHaveLength(1);
+    expect(await drainQueue(sqs, dlqUrl)).toHaveLength(0);
+  });
+
+  it('a permanent 400 → the DLQ at once, with group and dedupe ids kept and a reason free of personal data', async () => {
+    receiver.respond = () => 400;
+    const raw = FIXTURES['new-order']!;
+    await post(raw);
+    expect((await pump())?.outcomes.map((o) => o.outcome)).toEqual(['deadLettered']);
+    expect(await pump()).toBeNull();
+    expect(receiver.deliveries).toHaveLength(1);
+    const dead = await drainQueue(sqs, dlqUrl);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.Attributes?.MessageGroupId).toBe(`${DEALER}:5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01`);
+    expect(dead[0]!.Attributes?.MessageDeduplicationId).toBe(eventId(DEALER, raw));
+    const reason = dead[0]!.MessageAttributes?.reason?.StringValue ?? '';
+    expect(reason).toContain('HTTP 400');
+    expect(findPersonalData(reason, personalDataInFixtures())).toEqual([]);
+    expect(log.lines.some((line) => line.level === 'ERROR' && line.attributes?.status === 400)).toBe(true);
+  });
+
+  it('order within a group holds under a mixed batch with failures', async () => {
+    const step = (state: string, stepName: string) =>
+      JSON.stringify({ ...JSON.parse(FIXTURES['process-step']!), itemId: adA, stepName, state, stepId: `${stepName}-${state}` });
+    const a = [step('started', 'Förkalkyl'), step('completed', 'Förkalkyl'), step('started', 'Besiktning')];
+    const b = [
+      JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Published' }),
+      JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Sold' }),
+    ];
+    for (let i = 0; i < 3; i++) {
+      await post(a[i]!);
+      if (b[i]) await post(b[i]!);
+    }
+    const ids = (list: string[]) => list.map((raw) => eventId(DEALER, raw));
+    // The second event of group A fails once.
+    let failedOnce = false;
+    receiver.respond = (envelope) => {
+      if (envelope?.id === ids(a)[1] && !failedOnce) {
+        failedOnce = true;
+        return 500;
+      }
+      return 200;
+    };
+    const first = await pump();
+    const byId = new Map(first!.outcomes.map((o) => [o.messageId, o.outcome]));
+    expect([...byId.values()].sort()).toEqual(['delivered', 'delivered', 'delivered', 'failed', 'notAttempted']);
+    expect(first!.batchItemFailures).toHaveLength(2);
+    while (await pump());
+    const accepted = receiver.accepted().map((d) => d.id);
+    const order = (list: string[]) => accepted.filter((id) => list.includes(id));
+    expect(order(ids(a))).toEqual(ids(a));
+    expect(order(ids(b))).toEqual(ids(b));
+    expect(accepted).toHaveLength(5);
+    // The failed event was attempted exactly twice, and nothing after it ran before it succeeded.
+    const attemptsOfA = receiver.deliveries.filter((d) => ids(a).includes(d.id)).map((d) => [d.id, d.status]);
+    expect(attemptsOfA).toEqual([[ids(a)[0], 200], [ids(a)[1], 500], [ids(a)[1], 200], [ids(a)[2], 200]]);
+  });
+
+  it('every documented payload is delivered with its kind (personal data only to the DMS)', async () => {
+    const kinds: Record<string, string> = {
+      'vehicle-updated': 'vehicle.updated', 'purchase-contract-completed': 'vehicle.purchased', 'process-step': 'process.step',
+      'new-message': 'message.created', 'new-order': 'order.created', 'lead-cta': 'lead.created', 'lead-call': 'lead.created', 'lead-valuation': 'lead.created',
+    };
+    for (const [name] of Object.entries(kinds)) await post(FIXTURES[name]!.replace(/"KLM482"/g, '"KLM483"'));
+    while (await pump());
+    const delivered = new Map(receiver.accepted().map((d) => [d.envelope!.type + ':' + JSON.stringify(d.envelope!.wayke).length, d]));
+    expect(receiver.accepted()).toHaveLength(8);
+    expect(receiver.accepted().every((d) => d.verified)).toBe(true);
+    expect([...new Set(receiver.accepted().map((d) => d.envelope!.type))].sort()).toEqual([...new Set(Object.values(kinds))].sort());
+    // The order went to the DMS whole, personal number included.
+    expect(receiver.accepted().find((d) => d.envelope!.type === 'order.created')!.body).toContain('198112189876');
+    expect(delivered.size).toBe(8);
+  });
+
+  it('log capture: no personal identity number (any format), e-mail or phone number from the fixtures in any log line', () => {
+    const known = personalDataInFixtures();
+    expect(known).toEqual(expect.arrayContaining(['198112189876', 'erik@example.test', '+46709876543', '0731112233']));
+    // The detector finds each kind of personal data in every format, so an empty result means something.
+    for (const sample of ['811218-9876', '8112189876', '19811218-9876', 'mail erik@example.test', 'tel 0709876543', 'tel +46709876543']) {
+      expect(findPersonalData(sample, known)).not.toEqual([]);
+    }
+    expect(log.lines.length).toBeGreaterThan(20);
+    expect(findPersonalData(log.text(), known)).toEqual([]);
+  });
+});
