@@ -34,6 +34,8 @@ export interface ServiceFunctionDefaults {
 export interface ServiceFunctionProps {
   /** Handler entry name: `functions/handlers/<handler>.ts`, exporting `handler`. Also the Powertools service name. */
   readonly handler: string;
+  /** Entry file. @default `functions/handlers/<handler>.ts` */
+  readonly entry?: string;
   /** Shown in the console. */
   readonly description: string;
   /** Stack-wide defaults. */
@@ -67,7 +69,7 @@ export class ServiceFunction extends Construct {
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
     const { defaults } = props;
-    const entry = join(PROJECT_ROOT, 'functions', 'handlers', `${props.handler}.ts`);
+    const entry = props.entry ?? join(PROJECT_ROOT, 'functions', 'handlers', `${props.handler}.ts`);
     if (!existsSync(entry)) throw new Error(`Lambda entry ${entry} does not exist`);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: defaults.logRetention });
