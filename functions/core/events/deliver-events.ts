@@ -81,7 +81,7 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     }
   }
 
-  async function deliverOne(record: EventRecord): Promise<DeliveryOutcome> {
+  async function deliverOne(record: EventRecord, known: Record<string, unknown>): Promise<DeliveryOutcome> {
     let message: EventMessage;
     let dealer: ResolvedDealer;
     let event: WaykeEvent;
@@ -103,6 +103,7 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     }
 
     const ids = { eventId: message.id, dealerId: dealer.id };
+    Object.assign(known, ids);
     if (await deps.dedupe.wasDelivered(message.id)) {
       deps.log.info('event already delivered: acknowledged', ids);
       return 'duplicate';
@@ -110,6 +111,7 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     const route = routeForDealer(event, dealer);
     const plate = vehicleRef(event).registrationNumber;
     const context = { ...ids, kind: route.kind, plate };
+    Object.assign(known, { kind: route.kind, plate });
     if (!route.delivered || !dealer.dms) {
       deps.log.info('event skipped: kind not delivered to this dealer', context);
       return 'skipped';
@@ -166,14 +168,17 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
             outcomes.set(record.messageId, 'notAttempted');
             continue;
           }
+          // Filled in by deliverOne as it learns them, for the failure log line.
+          const known: Record<string, unknown> = {};
           try {
-            outcomes.set(record.messageId, await deliverOne(record));
+            outcomes.set(record.messageId, await deliverOne(record, known));
           } catch (error) {
             failed = true;
             outcomes.set(record.messageId, 'failed');
             const status = error instanceof WaykeDmsError ? error.context.status : undefined;
             deps.log.warn('event delivery failed: left on the queue', {
               messageId: record.messageId,
+              ...known,
               error: error instanceof Error ? error.name : 'unknown',
               retryable: error instanceof RetryableError || !(error instanceof PermanentError),
               ...(status !== undefined ? { status } : {}),
