@@ -1,0 +1,152 @@
+import { PermanentError, RetryableError } from '../core/errors.js';
+import type { Dealer } from '../core/dealer-config.js';
+import type { FeedSource, Log, PendingFeed } from '../ports.js';
+
+/**
+ * A dealer's DMS API as a feed: each run pulls the JSON vehicle list (all pages) and hands it to
+ * the feed reader as one JSON array, so the same validation, plan and safety valve apply as to an
+ * uploaded file. Pagination by a next-page link in the body (`nextPath`) or by a page-number
+ * query parameter (`pageParam`); auth by `Authorization: Bearer <dmsApiToken>` from the dealer's
+ * secret. Nothing is archived: the next pull is the next truth.
+ */
+
+export type DmsApiSettings = NonNullable<Dealer['dmsApi']>;
+
+export interface DmsApiFeedSourceOptions {
+  readonly settings: DmsApiSettings;
+  /** The dealer's `dmsApiToken`, read per pull so a rotation takes effect (undefined: no auth). */
+  readonly token: () => Promise<string | undefined>;
+  /** Per-page timeout (default 15 s). */
+  readonly timeoutMs?: number;
+  /** Attempts per page for 5xx, 429, timeouts and connection failures (default 3). */
+  readonly maxAttempts?: number;
+  /** Bytes pulled before the feed counts as too large (default 50 MB, the file limit). */
+  readonly maxBytes?: number;
+  readonly log?: Log;
+  readonly now?: () => Date;
+}
+
+/** The DMS API refused us or answered something that is not a vehicle list: fix config or secret. */
+export class DmsApiError extends PermanentError {}
+/** The DMS API was unreachable or failing: the next hourly pull tries again. */
+export class DmsApiUnavailableError extends RetryableError {}
+
+/** Reads `a.b.c` from a parsed JSON body. */
+export function jsonPath(body: unknown, path: string | undefined): unknown {
+  if (!path) return body;
+  let value: unknown = body;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = Array.isArray(value) && /^\d+$/.test(part) ? value[Number(part)] : (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** `origin + path` of a URL: what messages and logs may show (no query string, no credentials). */
+const safeUrl = (url: URL) => `${url.origin}${url.pathname}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class DmsApiFeedSource implements FeedSource {
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly maxBytes: number;
+
+  constructor(private readonly options: DmsApiFeedSourceOptions) {
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.maxBytes = options.maxBytes ?? 50 * 1024 * 1024;
+  }
+
+  async next(dealerId: string): Promise<PendingFeed | null> {
+    const { settings } = this.options;
+    const token = await this.options.token();
+    const items: unknown[] = [];
+    let bytes = 0;
+    let url: URL | null = new URL(settings.url);
+    let previousPage: string | null = null;
+    for (let page = 1; url && page <= settings.maxPages; page++) {
+      const pageUrl: URL = new URL(url);
+      if (!settings.nextPath && settings.pageParam) pageUrl.searchParams.set(settings.pageParam, String(page));
+      const { text, body } = await this.fetchPage(dealerId, pageUrl, token);
+      bytes += text.length;
+      if (bytes > this.maxBytes) return this.tooLarge(settings.url, bytes);
+      const list = jsonPath(body, settings.listPath);
+      if (!Array.isArray(list)) {
+        throw new DmsApiError(`The DMS API answer at ${safeUrl(pageUrl)} has no vehicle list${settings.listPath ? ` at "${settings.listPath}"` : ''}`, { dealerId, operation: 'dmsApi.pull' });
+      }
+      if (settings.nextPath) {
+        items.push(...list);
+        const next = jsonPath(body, settings.nextPath);
+        url = typeof next === 'string' && next.length > 0 ? new URL(next, pageUrl) : null;
+      } else if (settings.pageParam) {
+        const signature = JSON.stringify(list);
+        // An empty page ends the list; so does an API that ignores the page parameter.
+        if (list.length === 0 || signature === previousPage) break;
+        previousPage = signature;
+        items.push(...list);
+      } else {
+        items.push(...list);
+        url = null;
+      }
+    }
+    const content = Buffer.from(JSON.stringify(items));
+    this.options.log?.info('Pulled the DMS API feed', { dealerId, vehicles: items.length, bytes: content.length });
+    return {
+      name: safeUrl(new URL(settings.url)),
+      size: content.length,
+      lastModified: this.options.now?.() ?? new Date(),
+      load: async () => content,
+    };
+  }
+
+  async archived(): Promise<PendingFeed | null> {
+    return null;
+  }
+
+  async settle(): Promise<string | null> {
+    return null;
+  }
+
+  private tooLarge(url: string, size: number): PendingFeed {
+    return {
+      name: safeUrl(new URL(url)),
+      size,
+      lastModified: this.options.now?.() ?? new Date(),
+      load: async () => {
+        throw new DmsApiError(`The DMS API list is over ${this.maxBytes} bytes`, { operation: 'dmsApi.pull' });
+      },
+    };
+  }
+
+  private async fetchPage(dealerId: string, url: URL, token: string | undefined): Promise<{ text: string; body: unknown }> {
+    const context = { dealerId, operation: 'dmsApi.pull', url: safeUrl(url) };
+    for (let attempt = 1; ; attempt++) {
+      let failure: Error;
+      try {
+        const response = await fetch(url, {
+          headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        const text = await response.text();
+        if (response.ok) {
+          try {
+            return { text, body: JSON.parse(text.replace(/^\uFEFF/, '')) as unknown };
+          } catch (error) {
+            throw new DmsApiError(`The DMS API at ${safeUrl(url)} did not answer JSON`, { ...context, status: response.status }, { cause: error });
+          }
+        }
+        if (response.status !== 429 && response.status < 500) {
+          throw new DmsApiError(`The DMS API at ${safeUrl(url)} answered ${response.status}${response.status === 401 || response.status === 403 ? ' (check the dealer\'s dmsApiToken)' : ''}`, { ...context, status: response.status });
+        }
+        failure = new DmsApiUnavailableError(`The DMS API at ${safeUrl(url)} answered ${response.status}`, { ...context, status: response.status, attempts: attempt });
+      } catch (error) {
+        if (error instanceof DmsApiError) throw error;
+        const timedOut = (error as Error).name === 'TimeoutError';
+        failure = new DmsApiUnavailableError(`The DMS API at ${safeUrl(url)} ${timedOut ? `did not answer within ${this.timeoutMs} ms` : 'could not be reached'}`, { ...context, attempts: attempt }, { cause: error });
+      }
+      if (attempt >= this.maxAttempts) throw failure;
+      this.options.log?.warn('DMS API page failed; retrying', { dealerId, url: safeUrl(url), attempt, error: failure.message });
+      await sleep(Math.random() * 200 * 2 ** attempt);
+    }
+  }
+}
