@@ -88,6 +88,14 @@ function binaryKind(bytes: Uint8Array): string | null {
   return null;
 }
 
+/** Text with many NUL bytes near its start is binary (a stray NUL in a description is not). */
+function looksBinary(text: string): boolean {
+  const sample = Math.min(text.length, 4096);
+  let nul = 0;
+  for (let i = 0; i < sample; i++) if (text.charCodeAt(i) === 0) nul++;
+  return nul >= 3 && nul >= sample / 100;
+}
+
 function detectFormat(text: string): FeedFormat | null {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -123,7 +131,7 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
     const decoded = decodeFeed(bytes, mapping?.encoding);
     encoding = decoded.encoding;
     const text = decoded.text;
-    if (text.includes('\u0000')) fail('UNKNOWN_FORMAT', 'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.');
+    if (looksBinary(text)) fail('UNKNOWN_FORMAT', 'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.');
 
     const detected = detectFormat(text);
     if (detected === null) fail('EMPTY_FEED', 'The file holds only blank space and no vehicles.');

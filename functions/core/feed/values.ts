@@ -155,7 +155,7 @@ const URL_START = /https?:\/\//gi;
  * (each an XML child element or a JSON item, not split again); an XML element with child
  * elements gives the children in document order per name, whatever their name.
  */
-export function itemsOf(value: unknown): unknown[] {
+export function itemsOf(value: unknown, keepObjects = false): unknown[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return value.split(LIST_SEPARATOR).filter((item) => item !== '');
   if (typeof value === 'number' || typeof value === 'boolean') return [String(value)];
@@ -163,7 +163,8 @@ export function itemsOf(value: unknown): unknown[] {
     const items: unknown[] = [];
     for (const item of value) {
       if (isBlank(item)) continue;
-      if (isNode(item) && !('#text' in item) && !('@' in item)) items.push(...itemsOf(item));
+      // A wrapper element in a list of wrappers is opened; a document object is an item itself.
+      if (!keepObjects && isNode(item) && !('#text' in item) && !('@' in item)) items.push(...itemsOf(item));
       else items.push(item);
     }
     return items;
@@ -247,7 +248,7 @@ function documentOf(item: unknown): { url: string; name?: string } | { invalid: 
 /** Documents as `{ url, name? }`; an element holding url/name children directly is one document. */
 export function documentsOf(value: unknown): Array<{ url: string; name?: string } | { invalid: string }> {
   if (isNode(value) && pick(value, DOCUMENT_URL_KEYS) !== undefined) return [documentOf(value)];
-  return itemsOf(value).map(documentOf);
+  return itemsOf(value, true).map(documentOf);
 }
 
 const CONTACT_WORDS: Record<string, 'email' | 'callMe' | 'phone'> = {

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { decodeFeed, decodeWindows1252 } from '../../../functions/core/feed/encoding.js';
+
+const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+describe('decodeWindows1252', () => {
+  it('decodes every byte 0x80–0x9F to its Windows-1252 character, not to a C1 control', () => {
+    const all = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
+    expect(decodeWindows1252(all)).toBe(
+      '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ',
+    );
+  });
+
+  it('decodes the Latin-1 range like ISO-8859-1 (å ä ö Å Ä Ö é)', () => {
+    expect(decodeWindows1252(bytes(0xe5, 0xe4, 0xf6, 0xc5, 0xc4, 0xd6, 0xe9, 0x41))).toBe('åäöÅÄÖéA');
+  });
+
+  it('respects a view into a larger buffer', () => {
+    const buffer = bytes(0x41, 0x80, 0x42, 0x43);
+    expect(decodeWindows1252(buffer.subarray(1, 3))).toBe('€B');
+  });
+});
+
+describe('decodeFeed', () => {
+  it('reads UTF-8 with and without a BOM', () => {
+    expect(decodeFeed(Buffer.from('\uFEFFÅr;Pris', 'utf8'))).toEqual({ text: 'År;Pris', encoding: 'utf-8' });
+    expect(decodeFeed(Buffer.from('År;Pris', 'utf8'))).toEqual({ text: 'År;Pris', encoding: 'utf-8' });
+  });
+
+  it('reads UTF-16 LE and BE with a BOM', () => {
+    const le = Buffer.concat([bytes(0xff, 0xfe), Buffer.from('Årsmodell', 'utf16le')]);
+    expect(decodeFeed(le)).toEqual({ text: 'Årsmodell', encoding: 'utf-16le' });
+    const be = Buffer.from('Årsmodell', 'utf16le').swap16();
+    expect(decodeFeed(Buffer.concat([bytes(0xfe, 0xff), be]))).toEqual({ text: 'Årsmodell', encoding: 'utf-16be' });
+  });
+
+  it('recognises UTF-16 LE without a BOM by its NUL bytes', () => {
+    expect(decodeFeed(Buffer.from('regnr;pris;miltal', 'utf16le')).encoding).toBe('utf-16le');
+  });
+
+  it('falls back to Windows-1252 when the bytes are not valid UTF-8', () => {
+    const latin = bytes(0xc5, 0x72, 0x73, 0x6d, 0x6f, 0x64, 0x65, 0x6c, 0x6c, 0x3b, 0x80); // "Årsmodell;€"
+    expect(decodeFeed(latin)).toEqual({ text: 'Årsmodell;€', encoding: 'windows-1252' });
+  });
+
+  it('honours the encoding an XML declaration names, even if the bytes would pass as UTF-8', () => {
+    // "Ã¥" as Latin-1 bytes is also valid UTF-8 for "å"; the declaration decides.
+    const xml = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a>\u00c3\u00a5</a>', 'latin1');
+    expect(decodeFeed(xml)).toEqual({ text: '<?xml version="1.0" encoding="ISO-8859-1"?><a>Ã¥</a>', encoding: 'windows-1252' });
+  });
+
+  it('reads a declared UTF-8 XML with broken bytes with replacement characters and a warning', () => {
+    const xml = Buffer.concat([Buffer.from('<?xml version="1.0" encoding="utf-8"?><a>'), bytes(0xe5), Buffer.from('</a>')]);
+    const decoded = decodeFeed(xml);
+    expect(decoded.encoding).toBe('utf-8');
+    expect(decoded.text).toContain('<a>\uFFFD</a>');
+    expect(decoded.warning).toMatch(/not valid UTF-8/);
+  });
+
+  it('uses the encoding a mapping profile forces', () => {
+    expect(decodeFeed(Buffer.from('Ã¥', 'latin1'), 'iso-8859-1')).toEqual({ text: 'Ã¥', encoding: 'windows-1252' });
+  });
+
+  it('refuses an XML encoding it cannot decode', () => {
+    expect(() => decodeFeed(Buffer.from('<?xml version="1.0" encoding="EBCDIC-cp-us"?><a/>'))).toThrow(/EBCDIC-cp-us/);
+  });
+});
