@@ -4,3 +4,4 @@ export * from './plan.js';
 export * from './apply.js';
 export * from './report.js';
 export * from './import-dealer.js';
+export * from './work-message.js';
