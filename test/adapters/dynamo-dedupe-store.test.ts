@@ -1,0 +1,55 @@
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
+import { RetryableError } from '../../functions/core/errors.js';
+import { createDedupeTable, dynamoClient, startLocalDynamo } from '../webhooks/support.js';
+
+let server: { url: string; stop(): Promise<void> };
+let client: DynamoDBClient;
+let now = new Date('2026-10-01T00:00:00Z');
+const clock = { now: () => now };
+const id = (n: number) => n.toString(16).padStart(64, '0');
+
+beforeAll(async () => {
+  server = await startLocalDynamo();
+  client = dynamoClient(server.url);
+  await createDedupeTable(client, 'dedupe');
+});
+afterAll(async () => {
+  client.destroy();
+  await server.stop();
+});
+
+describe('DynamoDedupeStore (dynalite)', () => {
+  it('records an accepted event once, with a TTL in days', async () => {
+    const store = new DynamoDedupeStore({ client, tableName: 'dedupe', ttlDays: 3, clock });
+    expect(await store.wasDelivered(id(1))).toBe(false);
+    expect(await store.markDelivered(id(1), { dealerId: 'd1', type: 'vehicle.purchased' })).toBe(true);
+    expect(await store.wasDelivered(id(1))).toBe(true);
+    expect(await store.markDelivered(id(1), { dealerId: 'd1', type: 'vehicle.purchased' })).toBe(false);
+    const item = await client.send(new GetItemCommand({ TableName: 'dedupe', Key: { pk: { S: `event#${id(1)}` } } }));
+    expect(Number(item.Item?.expiresAt?.N)).toBe(now.getTime() / 1000 + 3 * 86_400);
+    expect(item.Item?.dealerId?.S).toBe('d1');
+  });
+
+  it('racing writers: exactly one wins the conditional write', async () => {
+    const store = new DynamoDedupeStore({ client, tableName: 'dedupe', clock });
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.markDelivered(id(2), { dealerId: 'd1', type: 'x' })));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a record past its expiry no longer counts (TTL deletes lazily) and can be written again', async () => {
+    const store = new DynamoDedupeStore({ client, tableName: 'dedupe', ttlDays: 1, clock });
+    await store.markDelivered(id(3), { dealerId: 'd1', type: 'x' });
+    now = new Date(now.getTime() + 86_400_000 + 1000);
+    expect(await store.wasDelivered(id(3))).toBe(false);
+    expect(await store.markDelivered(id(3), { dealerId: 'd1', type: 'x' })).toBe(true);
+    expect(await store.wasDelivered(id(3))).toBe(true);
+  });
+
+  it('engine failures are retryable', async () => {
+    const store = new DynamoDedupeStore({ client, tableName: 'no-such-table', clock });
+    await expect(store.wasDelivered(id(4))).rejects.toBeInstanceOf(RetryableError);
+    await expect(store.markDelivered(id(4), { dealerId: 'd1', type: 'x' })).rejects.toBeInstanceOf(RetryableError);
+  });
+});
