@@ -75,8 +75,22 @@ async function demoPurchase(stack: DevStack, write: (text: string) => void): Pro
   await simulator.triggerProcessEvent(ad.id, { processName: 'Inköpsavtal', stepName: 'Inköpsavtal', state: 'completed', executedBy: 'Kontrakt' });
 }
 
+/**
+ * Powertools Metrics warns on stderr after every invocation that added no metric (most webhook
+ * calls). Locally, with metrics off, that line says nothing and drowns the console; drop it only.
+ */
+function muteEmptyMetricsWarning(): void {
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    if (text.startsWith('No application metrics to publish.')) return true;
+    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
+}
+
 export async function run(args: string[]): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  muteEmptyMetricsWarning();
   let values;
   try {
     ({ values } = parseArgs({

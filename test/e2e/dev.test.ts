@@ -1,0 +1,183 @@
+/**
+ * `npm start` end to end: the real CLI in a child process, on free ports and a temporary data
+ * directory, so it never collides with a running `npm start`. Proves the `--once` smoke run, the
+ * SFTP upload path (upload → S3 event → scheduler → work queue → worker → report over SFTP), the
+ * webhook round trip (purchase in the Wayke simulator → webhook → FIFO queue → DMS writer →
+ * signed delivery verified by the demo DMS), a clean Ctrl-C, and a restart on the kept state.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ssh2 from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FREE_PORTS = ['--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', '0'];
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function startCli(args: string[]): Run {
+  const child = spawn(process.execPath, ['bin/wayke-dms.js', 'dev', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', WAYKE_AUTH_URL: '', WAYKE_DEALER_API_URL: '', WAYKE_MEDIA_API_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, run: Run, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- stdout\n${run.stdout()}\n--- stderr\n${run.stderr().slice(-4000)}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+}
+
+const dirs: string[] = [];
+const runs: Run[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wayke-dms-e2e-'));
+  dirs.push(dir);
+  return dir;
+};
+
+afterAll(async () => {
+  for (const run of runs) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('wayke-dms dev --once', () => {
+  it('starts, imports every sample dealer once, prints the reports and exits 0', async () => {
+    const data = tempDir();
+    const run = startCli(['--once', '--data', data, ...FREE_PORTS]);
+    runs.push(run);
+    const code = await run.exited;
+    const out = run.stdout();
+    expect(code, `${out}\n${run.stderr()}`).toBe(0);
+    expect(out).toMatch(/ready in \d+\.\d s/);
+    expect(out).toMatch(/✓ bilhallen: inbound\/bilhallen\.csv \(csv\/windows-1252\) — 46 vehicles: 46 created, 0 updated/);
+    expect(out).toMatch(/✓ motorcentrum: inbound\/motorcentrum\.xml \(xml\/utf-8\) — 32 vehicles: 32 created/);
+    // autohuset's feed has one row without a price: imported, and the row named
+    expect(out).toMatch(/autohuset: inbound\/autohuset\.csv \(csv\/windows-1252\) — 25 vehicles: 25 created.*1 rows rejected/);
+    expect(out).toMatch(/row 18 \(UZB18P\): price:/);
+    const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as Record<string, { dmsSigningSecret: string }>;
+    expect(Object.keys(secrets).sort()).toEqual(['autohuset', 'bilhallen', 'motorcentrum']);
+    expect(secrets.bilhallen!.dmsSigningSecret).toMatch(/^whsec_/);
+    expect(existsSync(join(data, 'dealers.json'))).toBe(true);
+  });
+});
+
+describe('wayke-dms dev (running)', () => {
+  let run: Run;
+  let data: string;
+  let health: { services: Record<string, string>; ports: { api: number; sftp: number; wayke: number; demoDms: number } };
+  let secrets: Record<string, { sftpPassword: string; webhookSecret: string; dmsSigningSecret: string }>;
+
+  beforeAll(async () => {
+    data = tempDir();
+    run = startCli(['--data', data, ...FREE_PORTS]);
+    runs.push(run);
+    const endpoints = join(data, 'endpoints.json');
+    const api = await waitFor('endpoints.json', () => existsSync(endpoints) && (JSON.parse(readFileSync(endpoints, 'utf8')) as typeof health).services.api, run);
+    const response = await waitFor('GET /health 200', async () => {
+      const answer = await fetch(`${api}/health`).catch(() => null);
+      return answer?.status === 200 ? answer : null;
+    }, run);
+    health = (await response.json()) as typeof health;
+    secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as typeof secrets;
+  });
+
+  it('imports the samples at start, then a simulated purchase reaches the demo DMS signed and verified', async () => {
+    await waitFor('the three start-up reports', () => ['bilhallen', 'motorcentrum', 'autohuset'].every((id) => new RegExp(`${id}: inbound/`).test(run.stdout())), run);
+    const line = await waitFor('the purchase delivered to the demo DMS', () => /✓ demo DMS ← bilhallen: vehicle\.purchased (\w+) \(id [0-9a-f]{64}\), signature verified/.exec(run.stdout()), run);
+    const deliveries = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ verified: boolean; type?: string; body: { type: string; dealer: string; vehicle?: { registrationNumber: string; price: number }; wayke: { processName: string } } }>;
+    const purchase = deliveries.find((delivery) => delivery.type === 'vehicle.purchased');
+    expect(purchase?.verified).toBe(true);
+    expect(purchase?.body.dealer).toBe('bilhallen');
+    expect(purchase?.body.wayke.processName).toBe('Inköpsavtal');
+    // enriched by the DMS writer with the ad read back from Wayke
+    expect(purchase?.body.vehicle?.registrationNumber).toBe(line[1]);
+    expect(purchase?.body.vehicle?.price).toBeGreaterThan(0);
+  });
+
+  it('a webhook with a wrong secret is refused and nothing reaches the DMS', async () => {
+    const before = ((await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as unknown[]).length;
+    const answer = await fetch(`${health.services.api}/webhooks/wayke/bilhallen`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-the-secret', 'content-type': 'application/json' },
+      body: readFileSync(join(ROOT, 'test/fixtures/wayke-events/purchase-contract-completed.json')),
+    });
+    expect(answer.status).toBe(401);
+    const unknown = await fetch(`${health.services.api}/webhooks/wayke/nobody`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(unknown.status).toBe(404);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+    expect(((await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as unknown[]).length).toBe(before);
+  });
+
+  it('an SFTP upload into inbound/ is imported within seconds and its report is readable over SFTP', async () => {
+    const original = readFileSync(join(ROOT, 'examples/feeds/bilhallen.csv'));
+    const text = original.toString('latin1');
+    const [header, first, ...rest] = text.split('\r\n');
+    const plate = first!.split(';')[0]!;
+    const changed = Buffer.from([header, first!.replace(/^([^;]*;[^;]*;)[^;]*;/, '$1123 456;'), ...rest].join('\r\n'), 'latin1');
+
+    const { Client } = ssh2;
+    const client = new Client();
+    const sftp = await new Promise<SFTPWrapper>((resolveSftp, reject) => {
+      client
+        .on('ready', () => client.sftp((error, session) => (error ? reject(error) : resolveSftp(session))))
+        .on('error', reject)
+        .connect({ host: '127.0.0.1', port: health.ports.sftp, username: 'bilhallen', password: secrets.bilhallen!.sftpPassword });
+    });
+    try {
+      const reportsBefore = run.stdout().split('\n').filter((entry) => entry.startsWith('✓ bilhallen: inbound/price-update.csv')).length;
+      await new Promise<void>((resolveUpload, reject) => {
+        const stream = sftp.createWriteStream('inbound/price-update.csv');
+        stream.on('close', () => resolveUpload()).on('error', reject);
+        stream.end(changed);
+      });
+      const report = await waitFor('the upload report', () => run.stdout().split('\n').filter((entry) => entry.startsWith('✓ bilhallen: inbound/price-update.csv')).length > reportsBefore && run.stdout(), run);
+      expect(report).toMatch(/SFTP upload by bilhallen: inbound\/price-update\.csv/);
+      expect(report).toMatch(/✓ bilhallen: inbound\/price-update\.csv \(csv\/windows-1252\) — 46 vehicles: 0 created, 1 updated, 0 removed, 0 republished, 45 unchanged/);
+      const latest = await new Promise<string>((resolveRead, reject) => {
+        const chunks: Buffer[] = [];
+        sftp.createReadStream('reports/latest.json').on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolveRead(Buffer.concat(chunks).toString())).on('error', reject);
+      });
+      expect(JSON.parse(latest)).toMatchObject({ dealer: 'bilhallen', trigger: 'upload', updated: 1, created: 0 });
+      const ads = (await (await fetch(`${health.services.wayke}/_admin/state`)).json()) as { ads: Record<string, { vehicle: { registrationNumber: string }; ad: Record<string, unknown> }> };
+      const ad = Object.values(ads.ads).find((entry) => entry.vehicle.registrationNumber === plate);
+      expect(JSON.stringify(ad)).toContain('123456');
+    } finally {
+      client.end();
+    }
+  });
+
+  it('Ctrl-C stops everything cleanly; the next start keeps the secrets and the dealer folders', async () => {
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toMatch(/Stopped\./);
+    const secretsBefore = readFileSync(join(data, 'secrets.json'), 'utf8');
+
+    const again = startCli(['--once', '--data', data, ...FREE_PORTS]);
+    runs.push(again);
+    expect(await again.exited, again.stdout() + again.stderr()).toBe(0);
+    expect(readFileSync(join(data, 'secrets.json'), 'utf8')).toBe(secretsBefore);
+    expect(again.stdout()).not.toMatch(/created now/);
+    // The simulator starts empty, so the last archived feed of each dealer is imported again.
+    expect(again.stdout()).toMatch(/✓ bilhallen: inbound\/price-update\.csv \(csv\/windows-1252\) — 46 vehicles: 46 created/);
+  });
+});
