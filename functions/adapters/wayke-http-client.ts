@@ -238,7 +238,10 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     if (status === 429) {
       return new AttemptFailure('throttled (429)', 'throttled', status, parseRetryAfterMs(headers.get('retry-after'), Date.now()));
     }
-    if (status >= 500 || status === 408) return new AttemptFailure(`HTTP ${status}`, 'server', status);
+    if (status >= 500 || status === 408) {
+      // A 503 may carry Retry-After too; honour it like a 429's.
+      return new AttemptFailure(`HTTP ${status}`, 'server', status, parseRetryAfterMs(headers.get('retry-after'), Date.now()));
+    }
     const { message, field } = waykeMessage(body);
     const said = message ? `: ${scrub(message)}` : '';
     if (spec.host === 'auth' && (status === 400 || status === 401)) {
@@ -250,6 +253,16 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
       ...(message ? { waykeMessage: scrub(message) } : {}),
       ...(field ? { field } : {}),
     });
+  };
+
+  /** A token failure seen by a call: the same kind of error, with the call's operation and plate. */
+  const inCallContext = (error: unknown, spec: CallSpec): unknown => {
+    if (!(error instanceof WaykeAuthError || error instanceof WaykeRetryableError)) return error;
+    const context: WaykeErrorContext = { ...error.context, ...spec.context, operation: spec.operation, phase: 'token' };
+    const message = `${describe(spec.operation, spec.context)}: no token: ${error.message}`;
+    return error instanceof WaykeAuthError
+      ? new WaykeAuthError(message, context, { cause: error })
+      : new WaykeRetryableError(message, context, { cause: error, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) });
   };
 
   /** Runs a call with auth, the per-host gate, the branch limit and the retry policy. */
@@ -265,7 +278,9 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
         if (recovered !== undefined) return { status: 200, body: undefined, recovered };
       }
       attempts += 1;
-      const token = spec.host === 'auth' ? undefined : await tokens.get(tokenKey, fetchToken);
+      const token = spec.host === 'auth' ? undefined : await tokens.get(tokenKey, fetchToken).catch((error: unknown) => {
+        throw inCallContext(error, spec);
+      });
       let outcome: { status: number; body: unknown; headers: Headers };
       try {
         outcome = await (spec.branchKey === undefined
@@ -293,7 +308,7 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
       const failure = classify(spec, status, body, headers, attempts);
       if (!(failure instanceof AttemptFailure)) throw failure;
       lastFailure = failure;
-      if (failure.kind === 'throttled' && failure.retryAfterMs !== undefined) {
+      if (failure.retryAfterMs !== undefined) {
         if (failure.retryAfterMs > retryAfterCapMs) {
           throw new WaykeRetryableError(
             `${describe(spec.operation, spec.context)}: Wayke asked to wait ${Math.ceil(failure.retryAfterMs / 1000)} s (more than ${Math.round(retryAfterCapMs / 1000)} s)`,
@@ -317,7 +332,7 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
   async function pauseBeforeRetry(spec: CallSpec, failure: AttemptFailure, attempts: number): Promise<void> {
     if (attempts >= maxAttempts) return;
     // A Retry-After is waited out at the host gate; otherwise back off with full jitter.
-    const delayMs = failure.kind === 'throttled' && failure.retryAfterMs !== undefined ? 0 : fullJitterDelayMs(attempts, backoff, random);
+    const delayMs = failure.retryAfterMs !== undefined ? 0 : fullJitterDelayMs(attempts, backoff, random);
     log?.warn('Wayke call failed; retrying', {
       operation: spec.operation,
       path: spec.path,

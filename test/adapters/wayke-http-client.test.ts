@@ -211,7 +211,8 @@ describe('tokens', () => {
     const wayke = client({ clientSecret: 'wrong-secret-value' });
     const error = await wayke.findAdByRegistrationNumber(BRANCH, 'NONE09').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaykeAuthError);
-    expect((error as WaykeAuthError).context).toMatchObject({ operation: 'token', status: 400 });
+    expect((error as WaykeAuthError).context).toMatchObject({ operation: 'findAdByRegistrationNumber', phase: 'token', status: 400, registrationNumber: 'NONE09' });
+    expect((error as WaykeAuthError).cause).toBeInstanceOf(WaykeAuthError);
     expect(calls(ROUTE.token)).toBe(before + 1);
     const text = `${(error as Error).message} ${JSON.stringify((error as WaykeAuthError).context)}`;
     expect(text).not.toContain('wrong-secret-value');
@@ -238,8 +239,8 @@ describe('retries', () => {
     sim.setFaults({ throttleNext: 1, retryAfterSeconds: 2, retryAfterAsDate: true, routes: [ROUTE.find] });
     const from = sim.state().requests.length;
     const first = wayke.findAdByRegistrationNumber(BRANCH, 'NONE13');
-    // A second call starts once the first has been throttled: it must wait at the same gate.
-    await until(() => sim.state().requests.slice(from).some((r) => r.status === 429));
+    // A second call starts once the client has seen the 429: it must wait at the same gate.
+    await until(() => log.lines.some((l) => l.message === 'Wayke call failed; retrying'));
     const second = wayke.getAd('missing-ad').catch((e: unknown) => e);
     await first;
     expect(await second).toBeInstanceOf(WaykeNotFoundError);
@@ -308,6 +309,31 @@ describe('retries', () => {
     expect(calls(ROUTE.media)).toBe(before + 2);
   });
 
+  it('honours Retry-After on a 503 too', async () => {
+    const arrivals: number[] = [];
+    let answeredAt = 0;
+    const server = await listen((req, res) => {
+      req.resume();
+      if (req.url === '/auth/connect/token') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-abcdefghijklmnop', expires_in: 3600 }));
+        return;
+      }
+      arrivals.push(Date.now());
+      if (arrivals.length === 1) {
+        answeredAt = Date.now();
+        res.writeHead(503, { 'retry-after': '1' }).end();
+      } else {
+        res.writeHead(204).end();
+      }
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const wayke = client({ authUrl: `${base}/auth`, dealerApiUrl: `${base}/dealer`, mediaApiUrl: `${base}/media` });
+    await wayke.setStatus('ad-1', 'Sold');
+    server.close();
+    expect(arrivals).toHaveLength(2);
+    expect(arrivals[1]!).toBeGreaterThanOrEqual(answeredAt + 1000);
+  });
+
   it('never retries 409 or 422', async () => {
     for (const status of [409, 422]) {
       let hits = 0;
@@ -350,7 +376,7 @@ describe('retries', () => {
     const wayke = client({ authUrl: `http://127.0.0.1:${port}`, maxAttempts: 3 });
     const error = await wayke.getAd('a').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaykeRetryableError);
-    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'token', attempts: 3 });
+    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'getAd', phase: 'token', attempts: 3, adId: 'a' });
     expect((error as Error).message).toMatch(/connection failed/);
   });
 
