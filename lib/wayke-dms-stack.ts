@@ -1,7 +1,3 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -11,7 +7,7 @@ import { DealerSecrets } from './constructs/dealer-secrets.js';
 import { DMS_WRITER_TIMEOUT, DmsDelivery } from './constructs/dms-delivery.js';
 import { FeedStorage } from './constructs/feed-storage.js';
 import { ImportPipeline } from './constructs/import-pipeline.js';
-import type { ServiceFunctionDefaults } from './constructs/service-function.js';
+import { writeDealersFile, type ServiceFunctionDefaults } from './constructs/service-function.js';
 import { WebhookIngest } from './constructs/webhook-ingest.js';
 import { WAYKE_ENDPOINTS, type AppContext } from './settings.js';
 
@@ -43,7 +39,7 @@ export class WaykeDmsStack extends Stack {
     const logRetention = settings.logRetentionDays as logs.RetentionDays;
 
     const defaults: ServiceFunctionDefaults = {
-      dealersFile: writeResolvedConfig(dealers),
+      dealersFile: writeDealersFile(dealers),
       secretPrefix: settings.secretPrefix,
       wayke: WAYKE_ENDPOINTS[settings.waykeEnvironment],
       logLevel: settings.logLevel,
@@ -111,17 +107,4 @@ export class WaykeDmsStack extends Stack {
     };
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, output);
   }
-}
-
-/**
- * Writes the resolved dealer config where the bundling hook copies it from. Named by content hash,
- * so parallel synths of different configs never clash and an unchanged config is written once.
- */
-function writeResolvedConfig(config: ResolvedDealerConfig): string {
-  const json = `${JSON.stringify(config, null, 2)}\n`;
-  const dir = join(tmpdir(), 'wayke-dms-synth');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `dealers-${createHash('sha256').update(json).digest('hex').slice(0, 16)}.json`);
-  writeFileSync(file, json);
-  return file;
 }

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
@@ -9,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
+import type { ResolvedDealerConfig } from '../../functions/core/dealer-config.js';
 import type { WaykeEndpoints } from '../settings.js';
 
 /** Repository root (this file lives in `lib/constructs/`). */
@@ -146,4 +149,18 @@ export class ServiceFunction extends Construct {
       );
     }
   }
+}
+
+/**
+ * Writes the resolved dealer config (mapping profiles inlined) where the bundling hook copies it
+ * from, and returns its path. Named by content hash, so parallel synths of different configs never
+ * clash; the bundle's asset hash covers it, so a config change redeploys the functions.
+ */
+export function writeDealersFile(config: ResolvedDealerConfig): string {
+  const json = `${JSON.stringify(config, null, 2)}\n`;
+  const dir = join(tmpdir(), 'wayke-dms-synth');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `dealers-${createHash('sha256').update(json).digest('hex').slice(0, 16)}.json`);
+  writeFileSync(file, json);
+  return file;
 }

@@ -49,18 +49,24 @@ export function synth(options: SynthOptions = {}): Synthesised {
   const dealers = loadDealerConfig(settings.config, PROJECT_ROOT);
   if (options.nag) addNagPacks(app);
   const stack = new WaykeDmsStack(app, settings.stackName, { settings, dealers });
-  const previous = process.env.CDK_VALIDATION;
-  if (!options.cfnValidation) process.env.CDK_VALIDATION = 'false';
-  try {
-    return { app, stack, template: Template.fromStack(stack), settings, dealers };
-  } finally {
-    if (previous === undefined) delete process.env.CDK_VALIDATION;
-    else process.env.CDK_VALIDATION = previous;
-  }
+  const template = options.cfnValidation ? Template.fromStack(stack) : withoutCfnValidation(() => Template.fromStack(stack));
+  return { app, stack, template, settings, dealers };
 }
 
 /** Logical id of a construct's CloudFormation resource. */
 export function logicalId(stack: WaykeDmsStack, construct: { node: { defaultChild?: unknown } } | import('aws-cdk-lib').CfnElement): string {
   const element = ('logicalId' in construct ? construct : construct.node.defaultChild) as import('aws-cdk-lib').CfnElement;
   return stack.resolve(element.logicalId) as string;
+}
+
+/** Runs `fn` (a synthesis) without CDK's built-in CloudFormation schema validation, for speed. */
+export function withoutCfnValidation<T>(fn: () => T): T {
+  const previous = process.env.CDK_VALIDATION;
+  process.env.CDK_VALIDATION = 'false';
+  try {
+    return fn();
+  } finally {
+    if (previous === undefined) delete process.env.CDK_VALIDATION;
+    else process.env.CDK_VALIDATION = previous;
+  }
 }
