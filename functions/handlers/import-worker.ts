@@ -1,0 +1,139 @@
+/**
+ * The import worker (SQS consumer of the work queue, `ReportBatchItemFailures`): imports one
+ * dealer per message with the same use case as the CLI. A run that throws is a batch-item failure
+ * (retried, then the DLQ) and an `ImportFailed` metric; blocked removals emit `RemovalBlocked`,
+ * failed vehicles `VehiclesFailed` (they are retried by the next hourly run).
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
+import { DmsApiFeedSource } from '../adapters/dms-api-feed-source.js';
+import { DynamoSnapshotStore } from '../adapters/dynamo-snapshot-store.js';
+import { readEnv } from '../adapters/env.js';
+import { createLogger } from '../adapters/logger.js';
+import { S3FeedSource, S3ReportSink } from '../adapters/s3-feed-source.js';
+import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
+import { createWaykeClientFactory } from '../adapters/wayke-http-client.js';
+import { makeImportDealer, type ImportDealerConfig } from '../core/import/import-dealer.js';
+import { WorkMessageSchema } from '../core/import/work-message.js';
+import type { FeedSource, WaykeApi } from '../ports.js';
+
+const env = readEnv(
+  z.object({
+    FEED_BUCKET: z.string().min(1),
+    SNAPSHOT_TABLE: z.string().min(1),
+    DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
+    SECRET_PREFIX: z.string().default(''),
+    SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    WAYKE_AUTH_URL: z.url(),
+    WAYKE_DEALER_API_URL: z.url(),
+    WAYKE_MEDIA_API_URL: z.url(),
+    /** Vehicles applied at once per dealer. */
+    IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  }),
+);
+
+export const logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'wayke-dms-import-worker' });
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'WaykeDms' });
+const clock = { now: () => new Date() };
+const dealers = new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => [dealer.id, dealer]));
+const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock });
+const s3Feeds = new S3FeedSource({ client: s3, bucket: env.FEED_BUCKET, log: logger });
+
+const waykeFactory = createWaykeClientFactory({
+  authUrl: env.WAYKE_AUTH_URL,
+  dealerApiUrl: env.WAYKE_DEALER_API_URL,
+  mediaApiUrl: env.WAYKE_MEDIA_API_URL,
+  log: logger,
+});
+const waykeClients = new Map<string, WaykeApi>();
+async function waykeFor(dealer: ImportDealerConfig): Promise<WaykeApi> {
+  const { waykeClientId, waykeClientSecret } = await secrets.getDealerSecrets(dealer.id);
+  const key = `${waykeClientId}\n${createHash('sha256').update(waykeClientSecret).digest('hex')}`;
+  let client = waykeClients.get(key);
+  if (!client) {
+    client = waykeFactory({ clientId: waykeClientId, clientSecret: waykeClientSecret });
+    waykeClients.set(key, client);
+  }
+  return client;
+}
+
+const baseDeps = {
+  snapshots: new DynamoSnapshotStore({ client: new DynamoDBClient({}), tableName: env.SNAPSHOT_TABLE }),
+  wayke: waykeFor,
+  reports: new S3ReportSink({ client: s3, bucket: env.FEED_BUCKET }),
+  clock,
+  log: logger,
+  concurrency: env.IMPORT_CONCURRENCY,
+  lease: { host: hostname(), pid: process.pid },
+};
+/** Uploads always come from S3; a dealer with a DMS API is pulled on the schedule and on manual runs. */
+const importFromS3 = makeImportDealer({ ...baseDeps, feeds: s3Feeds });
+const importFromDealerSource = makeImportDealer({
+  ...baseDeps,
+  feeds: (dealer): FeedSource => {
+    const dmsApi = dealers.get(dealer.id)?.dmsApi;
+    if (!dmsApi) return s3Feeds;
+    return new DmsApiFeedSource({ settings: dmsApi, token: async () => (await secrets.getDealerSecrets(dealer.id)).dmsApiToken, log: logger, now: clock.now });
+  },
+});
+
+async function handleRecord(messageId: string, body: string): Promise<boolean> {
+  let parsed;
+  try {
+    parsed = WorkMessageSchema.safeParse(JSON.parse(body));
+  } catch {
+    parsed = null;
+  }
+  if (!parsed?.success) {
+    logger.error('Work message is not valid; leaving it to the DLQ', { messageId });
+    metrics.addMetric('ImportFailed', MetricUnit.Count, 1);
+    return false;
+  }
+  const message = parsed.data;
+  const dealer = dealers.get(message.dealerId);
+  if (!dealer) {
+    logger.error('Work message names an unknown dealer; leaving it to the DLQ', { messageId, dealerId: message.dealerId });
+    metrics.addMetric('ImportFailed', MetricUnit.Count, 1);
+    return false;
+  }
+  logger.appendKeys({ dealerId: dealer.id, trigger: message.trigger });
+  try {
+    const run = message.trigger === 'upload' ? importFromS3 : importFromDealerSource;
+    const outcome = await run({ dealer, trigger: message.trigger, allowMassRemoval: message.trigger === 'manual' && message.allowMassRemoval === true });
+    if (outcome.status === 'skipped') {
+      logger.info('Import skipped', { reason: outcome.reason, detail: outcome.message });
+      return true;
+    }
+    const { summary } = outcome;
+    if (summary.blocked) metrics.addMetric('RemovalBlocked', MetricUnit.Count, 1);
+    if (summary.failed.length > 0) metrics.addMetric('VehiclesFailed', MetricUnit.Count, summary.failed.length);
+    return true;
+  } catch (error) {
+    logger.error('Import failed', { error: error as Error });
+    metrics.addMetric('ImportFailed', MetricUnit.Count, 1);
+    return false;
+  } finally {
+    logger.removeKeys(['dealerId', 'trigger']);
+  }
+}
+
+async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    if (!(await handleRecord(record.messageId, record.body))) batchItemFailures.push({ itemIdentifier: record.messageId });
+  }
+  return { batchItemFailures };
+}
+
+export const handler = middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));

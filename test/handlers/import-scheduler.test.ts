@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { createSqsServer } from 'local-aws-sqs';
+import { CREDENTIALS, REGION } from '../import/support.js';
+
+let server: Server;
+let sqs: SQSClient;
+let queueUrl: string;
+let handler: (event: unknown, context: Context) => Promise<{ sent: number }>;
+
+beforeAll(async () => {
+  server = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: REGION, emulateQueueCreationLifecycle: false });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sqs = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
+  const dir = mkdtempSync(join(tmpdir(), 'scheduler-'));
+  const branch = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
+  const dealers = Array.from({ length: 25 }, (_, i) => ({ id: `dealer-${i}`, name: `Dealer ${i}`, branchId: branch }));
+  writeFileSync(join(dir, 'dealers.json'), JSON.stringify({ dealers }));
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'y',
+    AWS_ENDPOINT_URL_SQS: endpoint,
+    WORK_QUEUE_URL: queueUrl,
+    DEALERS_FILE: join(dir, 'dealers.json'),
+    LOG_LEVEL: 'SILENT',
+  });
+  ({ handler } = (await import('../../functions/handlers/import-scheduler.js')) as unknown as { handler: typeof handler });
+});
+afterAll(async () => {
+  sqs?.destroy();
+  server?.closeAllConnections?.();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const context = { functionName: 'import-scheduler', awsRequestId: 'r', invokedFunctionArn: 'arn:aws:lambda:eu-north-1:1:function:s', memoryLimitInMB: '256', functionVersion: '1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+async function drain(): Promise<unknown[]> {
+  const bodies: unknown[] = [];
+  for (;;) {
+    const answer = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (!answer.Messages?.length) return bodies;
+    for (const message of answer.Messages) {
+      bodies.push(JSON.parse(message.Body!));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+    }
+  }
+}
+
+const uploadEvent = (key: string) => ({
+  version: '0', id: 'e', 'detail-type': 'Object Created', source: 'aws.s3', account: '1', time: '2026-11-29T01:00:00Z', region: REGION, resources: [],
+  detail: { bucket: { name: 'feeds' }, object: { key, size: 10 } },
+});
+
+describe('import-scheduler handler (local-aws-sqs)', () => {
+  it('the hourly event queues one schedule message per dealer', async () => {
+    const result = await handler({ version: '0', id: 'e', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '1', time: '2026-11-29T01:00:00Z', region: REGION, resources: [], detail: {} }, context);
+    expect(result.sent).toBe(25);
+    const bodies = await drain();
+    expect(bodies).toHaveLength(25);
+    expect(bodies).toContainEqual({ dealerId: 'dealer-24', trigger: 'schedule' });
+  });
+
+  it('an upload queues that dealer at once; unknown dealers, partial uploads and other folders queue nothing', async () => {
+    expect((await handler(uploadEvent('feeds/dealer-3/inbound/lager+2026.csv'), context)).sent).toBe(1);
+    expect(await drain()).toEqual([{ dealerId: 'dealer-3', trigger: 'upload', key: 'feeds/dealer-3/inbound/lager 2026.csv' }]);
+    for (const key of ['feeds/nobody/inbound/a.csv', 'feeds/dealer-3/inbound/a.csv.filepart', 'feeds/dealer-3/archive/a.csv', 'feeds/dealer-3/reports/latest.json']) {
+      expect((await handler(uploadEvent(key), context)).sent).toBe(0);
+    }
+    expect(await drain()).toEqual([]);
+  });
+});

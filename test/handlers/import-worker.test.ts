@@ -1,0 +1,173 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { BRANCH, csv, vehicle } from '../import/harness.js';
+import { startDynamo, startS3, type Dynamo, type S3 } from '../import/support.js';
+
+// Secrets Manager has no local engine here: the one AWS client mocked.
+const secretsMock = mockClient(SecretsManagerClient);
+
+let dynamo: Dynamo;
+let s3: S3;
+let sim: WaykeSimulator;
+let bucket: string;
+let table: string;
+let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+const emitted: Array<Record<string, unknown>> = [];
+
+beforeAll(async () => {
+  [dynamo, s3, sim] = await Promise.all([startDynamo(), startS3(), startWaykeSimulator()]);
+  bucket = await s3.bucket();
+  table = await dynamo.table();
+  const dir = mkdtempSync(join(tmpdir(), 'worker-'));
+  const dealersFile = join(dir, 'dealers.json');
+  writeFileSync(dealersFile, JSON.stringify({ dealers: [{ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 } }] }));
+  secretsMock.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: 'w', dmsSigningSecret: 'whsec_AAAA' }),
+  });
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-north-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    FEED_BUCKET: bucket,
+    SNAPSHOT_TABLE: table,
+    DEALERS_FILE: dealersFile,
+    SECRET_PREFIX: 'wayke-dms/',
+    SECRET_MAX_AGE_SECONDS: '0',
+    WAYKE_AUTH_URL: sim.authUrl,
+    WAYKE_DEALER_API_URL: sim.dealerApiUrl,
+    WAYKE_MEDIA_API_URL: sim.mediaApiUrl,
+    POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
+    POWERTOOLS_SERVICE_NAME: 'import-worker',
+    LOG_LEVEL: 'SILENT',
+  });
+  // Metrics leave as EMF lines on stdout: keep the ones this test needs.
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (text.includes('"_aws"')) {
+      for (const line of text.split('\n').filter(Boolean)) emitted.push(JSON.parse(line) as Record<string, unknown>);
+      return true;
+    }
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  ({ handler } = (await import('../../functions/handlers/import-worker.js')) as unknown as { handler: typeof handler });
+});
+afterAll(async () => {
+  await Promise.all([dynamo?.stop(), s3?.stop(), sim?.stop()]);
+});
+
+const context = { functionName: 'import-worker', awsRequestId: 'req-1', invokedFunctionArn: 'arn:aws:lambda:eu-north-1:123456789012:function:import-worker', memoryLimitInMB: '1024', functionVersion: '$LATEST', getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+let messageNo = 0;
+const sqsEvent = (...bodies: unknown[]): SQSEvent => ({
+  Records: bodies.map((body) => ({
+    messageId: `m-${++messageNo}`,
+    receiptHandle: 'r',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-north-1:123456789012:work',
+    awsRegion: 'eu-north-1',
+  })),
+});
+const metric = (name: string) => emitted.filter((m) => name in m).flatMap((m) => [m[name]].flat()).reduce((sum: number, v) => sum + Number(v), 0);
+const keys = async (prefix: string) => ((await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
+const text = async (key: string) => (await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+
+describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
+  const cars = Array.from({ length: 6 }, (_, i) => vehicle(i + 1, {}, 2));
+
+  it('imports an upload, archives the file, writes the reports; failed vehicles are retried hourly from the archive', async () => {
+    // Every create fails this time: Wayke throttles creates for longer than the client waits.
+    sim.setFaults({ throttleRate: 1, retryAfterSeconds: 3600, routes: ['POST /vehicle'] });
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/lager.csv', Body: csv(cars) }));
+    const first = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/lager.csv' }), context);
+    expect(first.batchItemFailures).toEqual([]);
+    expect(metric('VehiclesFailed')).toBe(6);
+    const archive = await keys('feeds/bilhallen/archive/');
+    expect(archive).toHaveLength(1);
+    expect(await keys('feeds/bilhallen/inbound/')).toEqual([]);
+    const report = JSON.parse(await text('feeds/bilhallen/reports/latest.json')) as { failed: unknown[]; movedTo: string };
+    expect(report.failed).toHaveLength(6);
+    expect(report.movedTo).toBe(archive[0]);
+    expect(await text('feeds/bilhallen/reports/latest.txt')).toContain('Misslyckades (försöks igen nästa körning)');
+
+    // The hourly run finds no new file and retries from the archived one.
+    sim.setFaults({ throttleRate: 0, retryAfterSeconds: 1, routes: [] });
+    const hourly = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'schedule' }), context);
+    expect(hourly.batchItemFailures).toEqual([]);
+    const retried = JSON.parse(await text('feeds/bilhallen/reports/latest.json')) as { created: number; failed: unknown[]; retry: boolean };
+    expect(retried).toMatchObject({ created: 6, failed: [], retry: true });
+    expect(Object.keys(sim.state().adsByPlate).sort()).toEqual(cars.map((c) => c.registrationNumber));
+
+    // Nothing failed any more: the next hourly run has nothing to do.
+    const calls = JSON.stringify(sim.state().calls);
+    await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'schedule' }), context);
+    expect(JSON.stringify(sim.state().calls)).toBe(calls);
+  });
+
+  it('blocks a mass removal with a metric; a manual message with allowMassRemoval lets it through', async () => {
+    const before = metric('RemovalBlocked');
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/cut.csv', Body: csv(cars.slice(0, 1)) }));
+    await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/cut.csv' }), context);
+    expect(metric('RemovalBlocked')).toBe(before + 1);
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 0, blocked: { wouldRemove: 5, limit: 3 } });
+    expect(await text('feeds/bilhallen/reports/latest.txt')).toContain('BLOCKED: the file would remove 5 ads, the limit is 3.');
+
+    // allowMassRemoval on an upload or schedule message is ignored; on a manual one it counts.
+    await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'schedule', allowMassRemoval: true }), context);
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 0, retry: true, blocked: { wouldRemove: 5 } });
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/cut2.csv', Body: csv(cars.slice(0, 1)) }));
+    await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'manual', allowMassRemoval: true }), context);
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 5, blocked: null });
+  });
+
+  it('an approval item in the snapshot table lets the next blocked run remove, once', async () => {
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/all.csv', Body: csv(cars) }));
+    await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ republished: 5 });
+    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: table });
+    await store.approveMassRemoval('bilhallen', 'support ticket 123', 24 * 3600_000);
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/one.csv', Body: csv(cars.slice(0, 1)) }));
+    await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 5, blocked: null });
+    expect(await store.consumeMassRemovalApproval('bilhallen')).toBe(false);
+  });
+
+  it('a rejected file goes to rejected/ and changes nothing', async () => {
+    const calls = JSON.stringify(sim.state().calls);
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/empty.csv', Body: '' }));
+    const result = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect((await keys('feeds/bilhallen/rejected/')).some((k) => k.endsWith('-empty.csv'))).toBe(true);
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ feed: { error: { code: 'EMPTY_FEED' } } });
+    expect(JSON.stringify(sim.state().calls)).toBe(calls);
+  });
+
+  it('reports bad messages and failed runs as batch item failures with ImportFailed', async () => {
+    const before = metric('ImportFailed');
+    const event = sqsEvent('not json', { dealerId: 'nobody', trigger: 'schedule' }, { dealerId: 'bilhallen', trigger: 'schedule' });
+    const result = await handler(event, context);
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([event.Records[0]!.messageId, event.Records[1]!.messageId]);
+    expect(metric('ImportFailed')).toBe(before + 2);
+
+    // The dealer's secret cannot be read: the run throws, the message is retried, the file waits.
+    secretsMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('AccessDenied'), { name: 'AccessDeniedException' }));
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/again.csv', Body: csv(cars.slice(0, 2).map((c) => ({ ...c, price: 1 }))) }));
+    const failed = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
+    expect(failed.batchItemFailures).toHaveLength(1);
+    expect(metric('ImportFailed')).toBe(before + 3);
+    expect(await keys('feeds/bilhallen/inbound/')).toEqual(['feeds/bilhallen/inbound/again.csv']);
+  });
+});
