@@ -244,15 +244,18 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     }
     const { message, field } = waykeMessage(body);
     const said = message ? `: ${scrub(message)}` : '';
+    // The answer itself, as the cause: status, request and Wayke's words (scrubbed, trimmed).
+    const cause = new Error(`HTTP ${status} for ${spec.method} ${spec.path}${said}`);
+    const withCause = { cause };
     if (spec.host === 'auth' && (status === 400 || status === 401)) {
-      return new WaykeAuthError(`Wayke refused the client credentials (HTTP ${status}${message ? `, ${scrub(message)}` : ''})`, context);
+      return new WaykeAuthError(`Wayke refused the client credentials (HTTP ${status}${message ? `, ${scrub(message)}` : ''})`, context, withCause);
     }
-    if (status === 401 || status === 403) return new WaykeAuthError(`${what} was refused: HTTP ${status}${said}`, context);
-    if (status === 404) return new WaykeNotFoundError(`${what}: not found (HTTP 404)${said}`, context);
+    if (status === 401 || status === 403) return new WaykeAuthError(`${what} was refused: HTTP ${status}${said}`, context, withCause);
+    if (status === 404) return new WaykeNotFoundError(`${what}: not found (HTTP 404)${said}`, context, withCause);
     return new WaykeValidationError(`${what} was rejected: HTTP ${status}${said}`, context, {
       ...(message ? { waykeMessage: scrub(message) } : {}),
       ...(field ? { field } : {}),
-    });
+    }, withCause);
   };
 
   /** A token failure seen by a call: the same kind of error, with the call's operation and plate. */

@@ -306,6 +306,7 @@ describe('retries', () => {
     expect(validation.field).toBe('media[0].fileUrls[0]');
     expect(validation.waykeMessage).toContain('not a Wayke media URL');
     expect(validation.context).toMatchObject({ operation: 'setMedia', status: 400, registrationNumber: car.registrationNumber, attempts: 1 });
+    expect(String(validation.cause)).toContain(`HTTP 400 for PUT /vehicle/${id}/media`);
     expect(calls(ROUTE.media)).toBe(before + 2);
   });
 
