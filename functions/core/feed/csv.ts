@@ -78,11 +78,16 @@ export function readCsv(text: string, resolver: FieldResolver, forcedDelimiter?:
     );
   }
 
+  // One line ending for the parser: files mix CRLF and LF (and old Macs wrote CR), and giving
+  // csv-parse several record delimiters makes it markedly slower per character. Line breaks
+  // inside quoted fields become LF, which is what `cleanText` keeps anyway.
+  if (body.includes('\r')) body = body.replace(/\r\n?/g, '\n');
+
   let rows: string[][];
   try {
     rows = parse(body, {
       delimiter,
-      record_delimiter: ['\r\n', '\n', '\r'],
+      record_delimiter: '\n',
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,

@@ -439,6 +439,32 @@ describe('XML', () => {
     expect(read('<annonser>\n<annons><regnr>A</pris></annons>\n</annonser>').error).toEqual({ code: 'MALFORMED_FEED', message: expect.stringContaining('line 2') });
   });
 
+  it.each([
+    ['a mismatched closing tag', '<annonser>\n<annons><regnr>A</regnr></annon>\n</annonser>', /line 2: <\/annon> closes <annons>, opened on line 2/],
+    ['a second root element', '<annonser></annonser>\n<annonser></annonser>', /line 2: a second top-level element <annonser>/],
+    ['text after the root', '<annonser></annonser>\nslut', /line 2: text after the end of the root element/],
+    ['a bare < in text', '<annonser><annons><rubrik>V70 < 2000 mil</rubrik></annons></annonser>', /line 1: "< 2000 mil<\/rubrik><" is not a valid tag/],
+    ['an unclosed comment', '<annonser><!-- <annons></annons></annonser>', /not a valid tag, comment or CDATA/],
+    ['a closing tag never opened', '<annonser></annons></annonser>', /<\/annons> closes <annonser>/],
+  ])('refuses %s with MALFORMED_FEED and its line', (_, input, message) => {
+    expect(read(input).error).toEqual({ code: 'MALFORMED_FEED', message: expect.stringMatching(message) });
+  });
+
+  it('ignores tags inside comments, CDATA and processing instructions', () => {
+    const result = read(feed(`<!-- <annons> --><?pi <x> ?>${car('<rubrik><![CDATA[<b>Fet</b> & </annons>]]></rubrik>')}`));
+    expect(result.error).toBeNull();
+    expect(result.vehicles[0]!.vehicle.shortDescription).toBe('<b>Fet</b> & </annons>');
+  });
+
+  it('reads large feeds in chunks without losing or reordering a vehicle, and ignores other siblings', () => {
+    const cars = Array.from({ length: 1203 }, (_, i) => `<annons><regnr>A${String(i).padStart(5, '0')}</regnr><pris>${i + 1}</pris><km>${i}</km></annons>${i === 600 ? '<meta>x</meta>' : ''}`);
+    const result = read(`<export><info>export</info><annonser>${cars.join('\n')}</annonser></export>`);
+    expect(result.error).toBeNull();
+    expect(result.rejected).toEqual([]);
+    expect(result.vehicles).toHaveLength(1203);
+    expect(result.vehicles.every(({ row, vehicle }) => vehicle.registrationNumber === `A${String(row - 1).padStart(5, '0')}` && vehicle.price === row)).toBe(true);
+  });
+
   it('MISSING_COLUMNS names the mandatory elements no vehicle has', () => {
     expect(read(feed('<annons><regnr>ABC123</regnr><pris>1</pris></annons>')).error).toEqual({ code: 'MISSING_COLUMNS', message: expect.stringMatching(/no element for mileage/) });
   });
