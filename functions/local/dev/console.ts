@@ -121,10 +121,19 @@ export function reportLines(report: ImportReport, color = false): string[] {
 export function consoleListener(writer: ConsoleWriter, color = false): DevStackListener & { flush(): void } {
   const s = styles(color);
   const pendingUpdates = new Map<string, { count: number; last?: string; rejected: number }>();
+  const pendingOutbox = new Map<string, { count: number; kinds: Map<string, number>; last: string }>();
   let timer: NodeJS.Timeout | null = null;
+  const schedule = () => {
+    if (!timer) timer = setTimeout(flush, 1500);
+  };
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
+    for (const [dealerId, entry] of pendingOutbox) {
+      const kinds = [...entry.kinds].map(([kind, count]) => `${count} ${kind}`).join(', ');
+      writer.line(`${s.cyan('→')} outbox ← ${dealerId}: ${kinds} (${entry.count === 1 ? entry.last : `last ${entry.last}`})`);
+    }
+    pendingOutbox.clear();
     for (const [dealerId, entry] of pendingUpdates) {
       writer.line(`${s.cyan('→')} demo DMS ← ${dealerId}: ${entry.count} vehicle.updated event${entry.count === 1 ? '' : 's'}, signature verified${entry.last ? ` (last ${entry.last})` : ''}${entry.rejected ? s.red(` · ${entry.rejected} with a bad signature`) : ''}`);
     }
@@ -145,7 +154,15 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
       writer.line(`${s.cyan('↑')} SFTP upload by ${dealerId}: ${key.replace(/^feeds\/[^/]+\//, '')} (${size} bytes)`);
     },
     outbox({ dealerId, key }) {
-      writer.line(`${s.cyan('→')} outbox ← ${dealerId}: ${key.replace(/^feeds\/[^/]+\//, '')}`);
+      // outbox/<timestamp>-<kind>-<event id>.json; files arrive in bursts (one per ad at import)
+      const name = key.replace(/^feeds\/[^/]+\//, '');
+      const kind = /^outbox\/\d{8}T\d{9}Z-([a-z.]+)-/.exec(name)?.[1] ?? 'event';
+      const entry = pendingOutbox.get(dealerId) ?? { count: 0, kinds: new Map<string, number>(), last: name };
+      entry.count += 1;
+      entry.kinds.set(kind, (entry.kinds.get(kind) ?? 0) + 1);
+      entry.last = name;
+      pendingOutbox.set(dealerId, entry);
+      schedule();
     },
     delivery(delivery: DemoDmsDelivery) {
       if (delivery.type === 'vehicle.updated') {
@@ -154,7 +171,7 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
         else entry.rejected += 1;
         if (delivery.registrationNumber) entry.last = delivery.registrationNumber;
         pendingUpdates.set(delivery.dealerId, entry);
-        if (!timer) timer = setTimeout(flush, 1500);
+        schedule();
         return;
       }
       const what = `${delivery.type ?? 'event'}${delivery.registrationNumber ? ` ${delivery.registrationNumber}` : ''}`;

@@ -347,7 +347,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         sqs,
         queueUrl: resources.workQueueUrl,
         batchSize: 1,
-        concurrency: 2,
+        // Lambda imports dealers in parallel; a few at once keeps 2 cores busy without thrashing.
+        concurrency: 4,
         log: options.log,
         handler: async (event) => {
           for (const record of event.Records) {
