@@ -26,14 +26,18 @@ import { createWaykeClientFactory } from '../adapters/wayke-http-client.js';
 import { WebhookDmsSink } from '../adapters/webhook-dms-sink.js';
 import { makeDeliverEvents } from '../core/events/deliver-events.js';
 import { dealerIndex } from '../core/events/ingest-webhook.js';
-import type { WaykeApi } from '../ports.js';
+import { RetryableError } from '../core/errors.js';
+import type { EventQueue, WaykeApi } from '../ports.js';
 
 const env = readEnv(
   z.object({
     DEDUPE_TABLE: z.string().min(1),
     FEED_BUCKET: z.string().min(1),
-    /** The events queue's DLQ: permanently refused events are sent here at once. */
-    EVENTS_DLQ_URL: z.url(),
+    /**
+     * The events queue's DLQ: permanently refused events are sent here at once. Without it they
+     * are left on the queue and reach the DLQ through the redrive policy after `maxReceiveCount`.
+     */
+    EVENTS_DLQ_URL: z.url().optional(),
     DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
     SECRET_PREFIX: z.string().default(''),
     SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
@@ -72,6 +76,14 @@ async function waykeFor(dealer: { id: string }): Promise<WaykeApi> {
   return client;
 }
 
+/** Without `EVENTS_DLQ_URL`: refuse, so the record stays a batch item failure and SQS redrives it. */
+const viaRedrivePolicy: EventQueue = {
+  send: async () => {
+    throw new RetryableError('EVENTS_DLQ_URL is not set: left for the redrive policy', { operation: 'deadLetter' });
+  },
+};
+if (!env.EVENTS_DLQ_URL) logger.warn('EVENTS_DLQ_URL not set: permanently refused events reach the DLQ only after maxReceiveCount');
+
 const deliver = makeDeliverEvents({
   dealers: dealerIndex(readResolvedDealerConfig(env.DEALERS_FILE).dealers),
   dedupe: new DynamoDedupeStore({ client: new DynamoDBClient({}), tableName: env.DEDUPE_TABLE, ttlDays: env.DEDUPE_TTL_DAYS, clock }),
@@ -83,7 +95,7 @@ const deliver = makeDeliverEvents({
     }),
   },
   wayke: waykeFor,
-  deadLetters: new SqsEventQueue({ client: sqs, queueUrl: env.EVENTS_DLQ_URL }),
+  deadLetters: env.EVENTS_DLQ_URL ? new SqsEventQueue({ client: sqs, queueUrl: env.EVENTS_DLQ_URL }) : viaRedrivePolicy,
   clock,
   log: logger,
 });
