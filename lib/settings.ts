@@ -27,7 +27,10 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 
 /** `-c key=value` arrives as a string; cdk.json values keep their JSON type. */
 const intFromContext = (min: number, max: number) =>
-  z.preprocess((value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value), z.number().int().min(min).max(max));
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+    z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max),
+  );
 
 /**
  * The CDK context keys the app reads (`cdk synth -c key=value` or `cdk.json` → `context`).

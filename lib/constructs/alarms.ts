@@ -39,7 +39,14 @@ export class OperationalAlarms extends Construct {
       reason:
         'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and the notifications carry only alarm names and metric values, no feed or personal data.',
     });
-    if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    if (props.email) {
+      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+      Validations.of(subscription).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'An e-mail that cannot be delivered has nothing worth redriving: the alarm itself stays in ALARM state in CloudWatch, and its state change history keeps the notification.',
+      });
+    }
 
     const alarms = new Map<string, cloudwatch.Alarm>();
     const action = new SnsAction(this.topic);
