@@ -398,6 +398,19 @@ describe('webhooks out', () => {
     await expect(sim.triggerProcessEvent('unknown', { processName: 'a', stepName: 'b', state: 'started' })).rejects.toThrow();
   });
 
+  it('gives up on an unreachable target after its attempts, and the API carries on', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/gone`;
+    await new Promise((resolve) => closed.close(resolve));
+    sim.setWebhook({ url: deadUrl });
+    const { id } = await create();
+    await sim.webhooksIdle();
+    const delivery = sim.state().webhookDeliveries.at(-1)!;
+    expect(delivery).toMatchObject({ adId: id, url: deadUrl, ok: false, attempts: 3 });
+    expect(delivery.status).toBeUndefined();
+  });
+
   it('sets the target through the admin route', async () => {
     expect((await http('POST', `${sim.url}/_admin/webhook`, { url: `${receiverUrl}/admin` }, null)).status).toBe(204);
     await create();
