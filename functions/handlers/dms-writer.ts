@@ -13,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DynamoDedupeStore } from '../adapters/dynamo-dedupe-store.js';
@@ -100,7 +100,7 @@ const deliver = makeDeliverEvents({
   log: logger,
 });
 
-async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const report = await deliver(
     event.Records.map((record) => ({
       messageId: record.messageId,
@@ -108,6 +108,8 @@ async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
       ...(record.attributes.MessageGroupId ? { groupId: record.attributes.MessageGroupId } : {}),
       ...(record.attributes.MessageDeduplicationId ? { deduplicationId: record.attributes.MessageDeduplicationId } : {}),
     })),
+    // Start a delivery only with time for its whole timeout (plus the dedupe write) left.
+    { remainingMs: () => context.getRemainingTimeInMillis(), reserveMs: env.DMS_TIMEOUT_MS + 2_000 },
   );
   const count = (outcome: string) => report.outcomes.filter((entry) => entry.outcome === outcome).length;
   const failed = count('failed') + count('deadLettered');

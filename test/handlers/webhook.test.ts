@@ -196,6 +196,18 @@ describe('body checks', () => {
     }
     expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
   });
+  it('exactly 256 KB is accepted and fits one SQS message; one byte more → 413', async () => {
+    const pad = (bytes: number) => {
+      const head = JSON.stringify({ eventType: 'Big', itemId: 'x', pad: '' });
+      return JSON.stringify({ eventType: 'Big', itemId: 'x', pad: 'x'.repeat(bytes - Buffer.byteLength(head)) });
+    };
+    expect(Buffer.byteLength(pad(256_000))).toBe(256_000);
+    expect((await call(request(pad(256_000)))).statusCode).toBe(200);
+    const [message] = await drainQueue(sqs, queueUrl);
+    expect(Buffer.byteLength(message!.Body!)).toBeLessThanOrEqual(262_144);
+    expect((await call(request(pad(256_001)))).statusCode).toBe(413);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
   it('over 256 KB → 413', async () => {
     const big = JSON.stringify({ eventType: 'Big', itemId: 'x', pad: 'x'.repeat(256 * 1024) });
     expect((await call(request(big))).statusCode).toBe(413);

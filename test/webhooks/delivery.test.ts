@@ -256,6 +256,19 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect(delivered.size).toBe(8);
   });
 
+  it('a record is not started without time left for its delivery; the rest of its group waits too', async () => {
+    const a = JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Unpublished', seq: 1 });
+    const b = JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Published', seq: 2 });
+    await post(a);
+    await post(b);
+    const messages = await drainQueue(sqs, queueUrl, { keep: true });
+    let left = 20_000;
+    const report = await deliver(messages.map(toRecord), { remainingMs: () => (left -= 6_000), reserveMs: 10_000 });
+    expect(report.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'notAttempted']);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: messages[1]!.MessageId }]);
+    expect(receiver.accepted().map((d) => d.id)).toEqual([eventId(DEALER, a)]);
+  });
+
   it('log capture: no personal identity number (any format), e-mail or phone number from the fixtures in any log line', () => {
     const known = personalDataInFixtures();
     expect(known).toEqual(expect.arrayContaining(['198112189876', 'erik@example.test', '+46709876543', '0731112233']));

@@ -63,7 +63,17 @@ const isNotFound = (error: unknown): boolean =>
  * rest of that group is returned unprocessed. A permanent refusal goes to the DLQ at once with a
  * reason free of personal data, and is acknowledged.
  */
-export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly EventRecord[]) => Promise<DeliveryReport> {
+export interface DeliverBatchOptions {
+  /** Time left in this invocation (Lambda's `getRemainingTimeInMillis`). */
+  readonly remainingMs?: () => number;
+  /**
+   * A record is started only while more than this is left (default 0); the rest of its group is
+   * returned unprocessed, so a Lambda timeout never cuts a delivery off half-way.
+   */
+  readonly reserveMs?: number;
+}
+
+export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly EventRecord[], options?: DeliverBatchOptions) => Promise<DeliveryReport> {
   async function enrich(dealer: ResolvedDealer, event: WaykeEvent, kind: DmsEventKind, eventIdValue: string): Promise<Vehicle | undefined> {
     if (!ENRICHED_KINDS.has(kind)) return undefined;
     const adId = vehicleRef(event).adId;
@@ -130,7 +140,12 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
       await deps.sinks[dealer.dms.type].deliver({ dealer, envelope });
     } catch (error) {
       if (error instanceof PermanentError) {
-        deps.log.error('DMS refused the event for good: sent to the DLQ', { ...context, reason: error.message, status: error.context.status });
+        deps.log.error('event cannot be delivered (permanent): sent to the DLQ', {
+          ...context,
+          reason: error.message,
+          error: error.name,
+          ...(error.context.status !== undefined ? { status: error.context.status } : {}),
+        });
         await deadLetter(record, error.message);
         return 'deadLettered';
       }
@@ -151,7 +166,8 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     });
   }
 
-  return async (records) => {
+  return async (records, options = {}) => {
+    const outOfTime = () => options.remainingMs !== undefined && options.remainingMs() <= (options.reserveMs ?? 0);
     const groups = new Map<string, EventRecord[]>();
     for (const record of records) {
       const key = record.groupId ?? `\u0000${record.messageId}`;
@@ -164,7 +180,8 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
       [...groups.values()].map(async (group) => {
         let failed = false;
         for (const record of group) {
-          if (failed) {
+          if (failed || outOfTime()) {
+            failed = true;
             outcomes.set(record.messageId, 'notAttempted');
             continue;
           }

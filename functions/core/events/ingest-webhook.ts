@@ -7,8 +7,12 @@ import { eventMessageBody } from './message.js';
 import { routeForDealer } from './routing.js';
 import type { DmsEventKind } from '../dealer-config.js';
 
-/** Largest webhook body accepted (256 KiB). */
-export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
+/**
+ * Largest webhook body accepted: 256 KB (256,000 bytes). The queue message (the payload
+ * re-serialised compactly, never longer than the raw body, plus a ~200-byte envelope) then stays
+ * within SQS's smallest message size limit of 256 KiB (262,144 bytes).
+ */
+export const MAX_WEBHOOK_BODY_BYTES = 256_000;
 
 /** One webhook call as the edge received it. */
 export interface WebhookRequest {
