@@ -325,6 +325,12 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
       await pauseBeforeRetry(spec, failure, attempts);
     }
     const failure = lastFailure!;
+    if (failure.ambiguous && spec.recover) {
+      // The last attempt may have been applied too: one more look, so the caller is not told
+      // "failed" about an ad that exists. A failing look changes nothing: the call failed.
+      const recovered = await spec.recover().catch(() => undefined);
+      if (recovered !== undefined) return { status: 200, body: undefined, recovered };
+    }
     throw new WaykeRetryableError(
       `${describe(spec.operation, spec.context)} failed after ${attempts} attempts: ${failure.message}`,
       { operation: spec.operation, attempts, request: `${spec.method} ${spec.path}`, ...spec.context, ...(failure.status !== undefined ? { status: failure.status } : {}) },

@@ -389,6 +389,24 @@ describe('retries', () => {
     expect(sim.state().adsByPlate[car.registrationNumber]).toEqual([id]);
     expect(log.lines.some((l) => l.message.includes('answer was lost'))).toBe(true);
   });
+
+  it('looks once more after the last attempt: a create applied every time is still found, once', async () => {
+    const wayke = client({ maxAttempts: 1 });
+    const car = vehicle();
+    sim.setFaults({ commitThenFailRate: 1, routes: [ROUTE.create] });
+    const { id } = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' });
+    expect(sim.state().adsByPlate[car.registrationNumber]).toEqual([id]);
+  });
+
+  it('a create that failed before being applied is not "recovered": retryable error, no ad', async () => {
+    const wayke = client({ maxAttempts: 2 });
+    const car = vehicle();
+    sim.setFaults({ serverErrorRate: 1, routes: [ROUTE.create] });
+    const error = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaykeRetryableError);
+    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'createAd', registrationNumber: car.registrationNumber, status: 500, attempts: 2 });
+    expect(sim.state().adsByPlate[car.registrationNumber]).toBeUndefined();
+  });
 });
 
 describe('limits and hygiene', () => {
