@@ -246,11 +246,24 @@ export class DynamoSnapshotStore implements SnapshotStore {
  */
 export async function ensureSnapshotTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
+    await createSnapshotTable(client, tableName).catch((createError: unknown) => {
+      if ((createError as Error).name !== 'ResourceInUseException') throw createError;
+    });
   }
+  // A new table is CREATING for a moment (even in the embedded engine): writes fail until ACTIVE.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await sleep(20);
+  }
+  throw new RetryableError(`Table ${tableName} did not become ACTIVE`, { operation: 'CreateTable' });
+}
+
+async function createSnapshotTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,

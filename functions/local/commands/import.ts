@@ -1,0 +1,350 @@
+/**
+ * `wayke-dms import <file> --dealer <id>`: the import use case, run from a terminal against
+ * Wayke (or the simulator) with the snapshot kept in an embedded DynamoDB-compatible store on
+ * disk (`--state`, default `./.wayke-dms`), through the same DynamoDB adapter as in AWS.
+ * `plan.ts` shares this module: same reading and planning, nothing written.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
+import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-snapshot-store.js';
+import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
+import { createLogger } from '../../adapters/logger.js';
+import { createWaykeClient } from '../../adapters/wayke-http-client.js';
+import { DEALER_ID_PATTERN, REMOVAL_STATUSES } from '../../core/dealer-config.js';
+import { MappingProfileSchema, type MappingProfile } from '../../core/mapping-profile.js';
+import { exitStatus, makeImportDealer, type ImportDealerConfig, type ImportOutcome, type ImportPlan, type ImportSummary } from '../../core/import/index.js';
+import type { LeaseHolder } from '../../ports.js';
+
+export const summary = 'Import a feed file for one dealer into Wayke (only what changed)';
+
+export const help = `Usage: wayke-dms import <file> --dealer <id> [options]
+
+Reads the feed, compares it with what Wayke holds for the dealer (the snapshot in --state),
+and sends Wayke only the changes: new ads, one PATCH per changed ad with only the changed
+fields, new images only, status changes for ads that left or came back.
+
+Options:
+  --dealer <id>           the dealer (required)
+  --state <dir>           where the snapshot lives (embedded store; default ./.wayke-dms)
+  --mapping <file>        the dealer's mapping profile (JSON)
+  --config <file>         dealer config (dealers.json): branch, removal status and limits,
+                          mapping profile of --dealer
+  --json                  print exactly one JSON object (the run summary)
+  --allow-mass-removal    let removals through the safety valve this once
+  --concurrency <n>       vehicles applied at once (default 4)
+  -h, --help              show this help
+
+Environment: WAYKE_AUTH_URL, WAYKE_DEALER_API_URL, WAYKE_MEDIA_API_URL, WAYKE_CLIENT_ID,
+WAYKE_CLIENT_SECRET, WAYKE_BRANCH_ID (the branch, unless --config names it).
+
+The safety valve: removing more than max(3, 25% of the dealer's live ads) in one run (or the
+dealer's own limits from --config) is held back until --allow-mass-removal.
+
+Exit status: 0 all applied and no row rejected; 1 done, but rows rejected or vehicles failed
+(run again to retry them); 2 the feed rejected as a whole, nothing applied (also: bad
+arguments or environment); 3 removals blocked by the safety valve.`;
+
+export const SNAPSHOT_TABLE = 'wayke-dms-snapshots';
+
+class UsageError extends Error {}
+
+const WaykeEnvSchema = z.object({
+  WAYKE_AUTH_URL: z.url({ protocol: /^https?$/ }),
+  WAYKE_DEALER_API_URL: z.url({ protocol: /^https?$/ }),
+  WAYKE_MEDIA_API_URL: z.url({ protocol: /^https?$/ }),
+  WAYKE_CLIENT_ID: z.string().min(1),
+  WAYKE_CLIENT_SECRET: z.string().min(1),
+  WAYKE_BRANCH_ID: z.uuid().optional(),
+});
+
+export interface EmbeddedDynamo {
+  readonly client: DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts dynalite in this process on 127.0.0.1 (random port), persisted in LevelDB at `path`
+ * (in memory without one), and makes sure the snapshot table exists.
+ */
+export async function startEmbeddedDynamo(path: string | null): Promise<EmbeddedDynamo> {
+  const require = createRequire(import.meta.url);
+  const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+  if (path) mkdirSync(path, { recursive: true });
+  const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolveListen());
+  });
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'eu-north-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 2,
+  });
+  try {
+    await ensureSnapshotTable(client, SNAPSHOT_TABLE);
+  } catch (error) {
+    client.destroy();
+    server.closeAllConnections?.();
+    await new Promise<void>((done) => server.close(() => done()));
+    const message = (error as Error).message ?? '';
+    if (/lock/i.test(message) || /LEVEL_DATABASE_NOT_OPEN|LEVEL_LOCKED/.test(String((error as { code?: string }).code))) {
+      throw new UsageError(`the state directory ${path} is in use by another wayke-dms run`);
+    }
+    throw error;
+  }
+  return {
+    client,
+    async stop() {
+      client.destroy();
+      server.closeAllConnections?.();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+/** Whether a process of this host is gone (so its lease can be taken over). */
+export function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function loadMapping(path: string): MappingProfile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new UsageError(`mapping profile ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const parsed = MappingProfileSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`mapping profile ${path} is invalid:\n  ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n  ')}`);
+  return parsed.data;
+}
+
+interface Options {
+  readonly file: string;
+  readonly dealer: ImportDealerConfig;
+  readonly state: string;
+  readonly json: boolean;
+  readonly allowMassRemoval: boolean;
+  readonly concurrency: number;
+}
+
+function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        dealer: { type: 'string' },
+        state: { type: 'string' },
+        mapping: { type: 'string' },
+        config: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'allow-mass-removal': { type: 'boolean', default: false },
+        concurrency: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one feed file, got ${positionals.length}`);
+  const dealerId = values.dealer;
+  if (!dealerId || !DEALER_ID_PATTERN.test(dealerId)) throw new UsageError('--dealer <id> is required (2–40 of a-z, 0-9 and -)');
+  const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be a whole number from 1 to 64');
+
+  let fromConfig: ImportDealerConfig | undefined;
+  if (values.config) {
+    const config = loadDealerConfig(values.config);
+    fromConfig = config.dealers.find((d) => d.id === dealerId);
+    if (!fromConfig) throw new UsageError(`dealer "${dealerId}" is not in ${values.config}`);
+  }
+  const mapping = values.mapping ? loadMapping(values.mapping) : fromConfig?.mappingProfile;
+  const branchId = fromConfig?.branchId ?? env.WAYKE_BRANCH_ID ?? (mode === 'plan' ? '00000000-0000-0000-0000-000000000000' : undefined);
+  if (!branchId) throw new UsageError('WAYKE_BRANCH_ID is not set (or pass --config with the dealer\'s branchId)');
+  const dealer: ImportDealerConfig = {
+    id: dealerId,
+    branchId,
+    feed: fromConfig?.feed ?? { removalStatus: REMOVAL_STATUSES[0], maxRemovalShare: 0.25, minRemovalLimit: 3 },
+    ...(mapping ? { mappingProfile: mapping } : {}),
+  };
+  return { file: positionals[0] as string, dealer, state: resolve(values.state ?? './.wayke-dms'), json: values.json === true, allowMassRemoval: values['allow-mass-removal'] === true, concurrency };
+}
+
+/** The `plan --json` object. */
+export function planJson(dealer: string, summaryOf: ImportSummary, plan: ImportPlan | undefined) {
+  return {
+    dealer,
+    feed: summaryOf.feed,
+    create: plan?.create.map((s) => s.registrationNumber) ?? [],
+    update: plan?.update.map((s) => ({ registrationNumber: s.registrationNumber, fields: [...s.fields, ...(s.images ? ['images'] : [])] })) ?? [],
+    remove: plan?.remove.map((s) => s.registrationNumber) ?? [],
+    republish: plan?.republish.map((s) => s.registrationNumber) ?? [],
+    unchanged: plan?.unchanged ?? 0,
+    rejected: summaryOf.rejected,
+    blocked: summaryOf.blocked,
+  };
+}
+
+/** The `import --json` object: the run summary, exactly. */
+export function importJson(s: ImportSummary) {
+  return { dealer: s.dealer, feed: s.feed, created: s.created, updated: s.updated, removed: s.removed, republished: s.republished, unchanged: s.unchanged, failed: s.failed, rejected: s.rejected, blocked: s.blocked };
+}
+
+function feedLine(s: ImportSummary): string {
+  if (s.feed.error) return `The feed was rejected as a whole (${s.feed.error.code}): ${s.feed.error.message}\nNothing was changed.`;
+  return `Feed: ${s.feed.vehicles} vehicles (${s.feed.format ?? '?'}${s.feed.encoding ? `, ${s.feed.encoding}` : ''}), ${s.feed.rejected} rows rejected`;
+}
+
+function tail(s: ImportSummary): string[] {
+  const lines: string[] = [];
+  if (s.blocked) lines.push(`BLOCKED: ${s.blocked.reason}. Run again with --allow-mass-removal if that is intended.`);
+  if (s.failed.length) lines.push('Failed (run again to retry):', ...s.failed.map((f) => `  ${f.registrationNumber} (${f.action}): ${f.error}`));
+  if (s.rejected.length) lines.push('Rejected rows:', ...s.rejected.map((r) => `  row ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`));
+  return lines;
+}
+
+function planText(dealer: string, s: ImportSummary, plan: ImportPlan | undefined): string {
+  const lines = [`Plan for ${dealer}`, feedLine(s)];
+  if (plan) {
+    lines.push(`create ${plan.create.length} · update ${plan.update.length} · remove ${plan.remove.length} · republish ${plan.republish.length} · unchanged ${plan.unchanged}`);
+    const list = (label: string, items: string[]) => items.length && lines.push(`${label}: ${items.slice(0, 50).join(', ')}${items.length > 50 ? `, … (${items.length - 50} more)` : ''}`);
+    list('create', plan.create.map((x) => x.registrationNumber));
+    list('update', plan.update.map((x) => `${x.registrationNumber} (${[...x.fields, ...(x.images ? ['images'] : [])].join(', ')})`));
+    list('remove', plan.remove.map((x) => x.registrationNumber));
+    list('republish', plan.republish.map((x) => x.registrationNumber));
+  }
+  return [...lines, ...tail(s)].join('\n');
+}
+
+function importText(s: ImportSummary): string {
+  const lines = [`Import for ${s.dealer}`, feedLine(s)];
+  if (!s.feed.error) lines.push(`created ${s.created} · updated ${s.updated} · removed ${s.removed} · republished ${s.republished} · unchanged ${s.unchanged} · failed ${s.failed.length}`);
+  return [...lines, ...tail(s)].join('\n');
+}
+
+/** Shared by `plan` and `import`: returns the exit status. */
+export async function runImportCommand(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const log = createLogger({ serviceName: `wayke-dms-${mode}`, toStderr: true, level: (env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN' });
+  let options: Options;
+  let waykeEnv: z.infer<typeof WaykeEnvSchema> | undefined;
+  let feed;
+  try {
+    options = parseOptions(mode, args, env);
+    if (mode === 'import') {
+      const parsed = WaykeEnvSchema.safeParse(env);
+      if (!parsed.success) throw new UsageError(`environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      waykeEnv = parsed.data;
+    }
+    feed = await fileFeed(options.file).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`${options.file} cannot be read: ${error.code ?? error.message}`);
+    });
+  } catch (error) {
+    if (!(error instanceof UsageError) && (error as Error).name !== 'ConfigError') throw error;
+    process.stderr.write(`wayke-dms ${mode}: ${(error as Error).message}\n\n${help.split('\n')[0]?.replace('import', mode)}\n`);
+    return 2;
+  }
+
+  // `plan` writes nothing: without a state yet it plans against an empty, in-memory store.
+  const dbPath = join(options.state, 'dynamodb');
+  const persist = mode === 'import' || existsSync(dbPath);
+  let dynamo: EmbeddedDynamo;
+  try {
+    dynamo = await startEmbeddedDynamo(persist ? dbPath : null);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`wayke-dms ${mode}: ${error.message}\n`);
+    return 1;
+  }
+
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nStopping after the vehicles in flight (Ctrl-C again to quit at once)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  const progress = mode === 'import' && process.stderr.isTTY ? makeProgress() : undefined;
+  try {
+    const importDealer = makeImportDealer({
+      snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE }),
+      wayke: waykeEnv
+        ? createWaykeClient({ authUrl: waykeEnv.WAYKE_AUTH_URL, dealerApiUrl: waykeEnv.WAYKE_DEALER_API_URL, mediaApiUrl: waykeEnv.WAYKE_MEDIA_API_URL, clientId: waykeEnv.WAYKE_CLIENT_ID, clientSecret: waykeEnv.WAYKE_CLIENT_SECRET, log, maxConcurrency: options.concurrency })
+        : () => {
+            throw new Error('plan never calls Wayke');
+          },
+      reports: new FileReportSink(join(options.state, 'reports')),
+      clock: { now: () => new Date() },
+      log,
+      concurrency: options.concurrency,
+      lease: {
+        host: hostname(),
+        pid: process.pid,
+        canTakeOver: (holder: LeaseHolder) => holder.host === hostname() && typeof holder.pid === 'number' && holder.pid !== process.pid && processIsGone(holder.pid),
+      },
+    });
+    const outcome: ImportOutcome = await importDealer({
+      dealer: options.dealer,
+      trigger: 'cli',
+      feed,
+      allowMassRemoval: options.allowMassRemoval,
+      dryRun: mode === 'plan',
+      signal: controller.signal,
+      ...(progress ? { onProgress: progress.update } : {}),
+    });
+    progress?.done();
+    if (outcome.status === 'skipped') {
+      process.stderr.write(`wayke-dms ${mode}: ${outcome.message}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify({ dealer: outcome.dealer, skipped: { reason: outcome.reason, message: outcome.message } })}\n`);
+      return 1;
+    }
+    const out = mode === 'plan'
+      ? options.json ? JSON.stringify(planJson(options.dealer.id, outcome.summary, outcome.plan)) : planText(options.dealer.id, outcome.summary, outcome.plan)
+      : options.json ? JSON.stringify(importJson(outcome.summary)) : importText(outcome.summary);
+    process.stdout.write(`${out}\n`);
+    if (controller.signal.aborted) return 130;
+    return exitStatus(outcome.summary);
+  } finally {
+    progress?.done();
+    process.off('SIGINT', onSignal);
+    await dynamo.stop();
+  }
+}
+
+/** A single progress line on a terminal, redrawn at most every 100 ms. */
+function makeProgress() {
+  let last = 0;
+  let shown = false;
+  return {
+    update: (done: number, total: number) => {
+      const now = Date.now();
+      if (done !== total && now - last < 100) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r\x1b[2Kapplying ${done}/${total} (${Math.floor((done / Math.max(1, total)) * 100)}%)`);
+    },
+    done: () => {
+      if (shown) process.stderr.write('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}
+
+export function run(args: string[]): Promise<number> {
+  return runImportCommand('import', args);
+}
