@@ -55,20 +55,28 @@ function parseAs<S extends z.ZodType, K extends WaykeEventSource>(source: K, lab
  */
 export function classifyWaykeEvent(body: unknown): ClassifyResult {
   if (!isObject(body)) return { ok: false, reason: 'body must be a JSON object' };
-  if ('eventType' in body) {
-    const eventType = body.eventType;
-    if (typeof eventType !== 'string' || eventType.length === 0) return { ok: false, reason: 'eventType must be a non-empty string' };
-    if (eventType === 'Process') return parseAs('process', 'process', ProcessEventSchema, body);
+  const hasEventType = 'eventType' in body;
+  const eventType = body.eventType;
+  if (hasEventType && (typeof eventType !== 'string' || eventType.length === 0)) return { ok: false, reason: 'eventType must be a non-empty string' };
+  if (eventType === 'Process') return parseAs('process', 'process', ProcessEventSchema, body);
+
+  // The documented kinds are recognised by their shape, also should Wayke one day add an
+  // `eventType` to them; with an `eventType`, a shape that breaks its schema is still forwarded.
+  const structural: ClassifyResult | null =
+    'message' in body ? parseAs('message', 'message', MessageEventSchema, body)
+    : 'lead' in body ? parseAs('lead', 'lead', LeadEventSchema, body)
+    : 'orderNumber' in body ? parseAs('order', 'order', OrderEventSchema, body)
+    : 'status' in body && !hasEventType ? parseAs('vehicleUpdated', 'vehicle updated', VehicleUpdatedEventSchema, body)
+    : null;
+  if (structural?.ok || (structural && !hasEventType)) return structural;
+
+  if (typeof eventType === 'string') {
     if (INCOMING_VEHICLE_EVENT_TYPE.test(eventType)) {
       const incoming = parseAs('incomingVehicle', 'incoming vehicle', IncomingVehicleEventSchema, body);
       if (incoming.ok) return incoming;
     }
     return parseAs('generic', 'generic', GenericEventSchema, body);
   }
-  if ('message' in body) return parseAs('message', 'message', MessageEventSchema, body);
-  if ('lead' in body) return parseAs('lead', 'lead', LeadEventSchema, body);
-  if ('orderNumber' in body) return parseAs('order', 'order', OrderEventSchema, body);
-  if ('status' in body) return parseAs('vehicleUpdated', 'vehicle updated', VehicleUpdatedEventSchema, body);
   const incoming = IncomingVehicleEventSchema.safeParse(body);
   if (incoming.success) return { ok: true, event: { source: 'incomingVehicle', payload: incoming.data } };
   return { ok: false, reason: 'body matches no known Wayke event kind' };

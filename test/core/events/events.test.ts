@@ -64,6 +64,12 @@ describe('tolerance and refusal', () => {
     expect(routeEvent(event)).toBe('wayke.event');
     expect(messageGroupId('d1', event)).toBe('d1:x1');
   });
+  it('recognises documented kinds by shape even with an eventType Wayke might add; a broken shape with one is generic', () => {
+    const order = { ...(parsed('new-order') as object), eventType: 'Order' };
+    expect(classify(order).source).toBe('order');
+    expect(routeEvent(classify({ ...(parsed('lead-cta') as object), eventType: 'Lead' }))).toBe('lead.created');
+    expect(classify({ eventType: 'Order', orderNumber: 'x' }).source).toBe('generic');
+  });
   it('recognises a "new incoming vehicle for purchase" by eventType or by a plate', () => {
     expect(classify({ eventType: 'NewIncomingVehicle', id: 'abc' }).source).toBe('incomingVehicle');
     const byPlate = classify({ vehicle: { registrationNumber: 'abc 123', mileage: 100 }, branch: { id: 'b' } });
