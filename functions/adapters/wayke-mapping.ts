@@ -166,6 +166,14 @@ export function fromWaykeAd(raw: unknown): WaykeAd {
     let value = sections[section][name];
     if (value === undefined || value === null) continue;
     if (field === 'mileage' && typeof value === 'number') value = milToKm(value);
+    // Wayke may add keys of its own to a document (an id, a type): keep the two we know.
+    if (field === 'documents' && Array.isArray(value)) {
+      value = value.map((doc: unknown) => {
+        if (!doc || typeof doc !== 'object') return doc;
+        const { url, name } = doc as Record<string, unknown>;
+        return name === undefined || name === null ? { url } : { url, name };
+      });
+    }
     const checked = VehicleFieldSchemas[field].safeParse(value);
     if (checked.success) vehicle[field] = checked.data;
     else if (field === 'registrationNumber' || field === 'price' || field === 'mileage') problems.push(`${section}.${name} is malformed`);

@@ -11,6 +11,20 @@
  *
  * Image upload by URL never fetches anything: it records the source URL and answers with a media
  * URL on the simulator, which serves a tiny generated PNG.
+ *
+ * Admin routes (no token; for tests, the local run and curl):
+ *   GET  /_admin/state                 the state view (as `state()`)
+ *   POST /_admin/faults                merge faults, e.g. `{"serverErrorRate":0.2,"seed":7}`
+ *   POST /_admin/webhook               `{ branchId?, url, headers? }` (body `null` clears the default)
+ *   POST /_admin/ads/{id}/process      `{ processName, stepName, state }` → process event webhook
+ *   POST /_admin/tokens/revoke         every issued token becomes invalid (next calls get 401)
+ *   POST /_admin/clients               `{ clientId, clientSecret, branchIds? }`
+ *
+ * Semantics where the contract is silent (assumed): duplicates are allowed (two creates for one
+ * plate make two ads, as a naive client would cause); find-by-plate answers the newest non-Deleted
+ * ad of that branch, else the newest; a Deleted ad can still be read and re-published; a read ad is
+ * the create body's shape plus `id`, `createdAt`, `updatedAt`, `version`; a branch-scoped client
+ * gets 403 on another branch's create/upload and 404 on its ads.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';

@@ -115,6 +115,14 @@ describe('fromWaykeAd', () => {
     expect(ad.vehicle).toEqual({ registrationNumber: 'ABC123', mileage: 100, price: 5 });
   });
 
+  it('keeps documents when Wayke adds keys of its own to them', () => {
+    const ad = fromWaykeAd({
+      id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123', mileage: 1 },
+      ad: { price: 5, documents: [{ id: 'd1', url: 'https://x.example/a.pdf', name: 'A', type: 'pdf' }, { url: 'https://x.example/b.pdf', name: null }] },
+    });
+    expect(ad.vehicle.documents).toEqual([{ url: 'https://x.example/a.pdf', name: 'A' }, { url: 'https://x.example/b.pdf' }]);
+  });
+
   it('refuses an ad without a mandatory field or with an unknown status', () => {
     expect(() => fromWaykeAd({ id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123' }, ad: { price: 5 } })).toThrow(/vehicle\.mileage is missing/);
     expect(() => fromWaykeAd({ id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123', mileage: -1 }, ad: { price: 5 } })).toThrow(WaykeResponseShapeError);
