@@ -115,11 +115,18 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
 
-  const t0 = performance.now();
   const writer = createStdoutWriter();
   const color = useColor(process.stdout);
   const log = createLogger({ serviceName: 'wayke-dms-dev', toStderr: true, level: values.verbose ? 'INFO' : 'WARN' });
-  const listener = consoleListener(writer, color);
+  const consoleEvents = consoleListener(writer, color);
+  const failedImports = new Set<string>();
+  const listener: typeof consoleEvents = {
+    ...consoleEvents,
+    importFailed(input) {
+      failedImports.add(input.dealerId);
+      consoleEvents.importFailed?.(input);
+    },
+  };
   let stack: DevStack;
   try {
     const timeoutSeconds = Number(values.timeout);
@@ -156,7 +163,7 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
-  for (const line of startupLines(stack, { cwd: process.cwd(), elapsedMs: performance.now() - t0, color })) writer.line(line);
+  for (const line of startupLines(stack, { cwd: process.cwd(), elapsedMs: performance.now() /* since process start: includes loading Node, tsx and the SDK */, color })) writer.line(line);
   writer.line('');
   if (stack.seeded.length) writer.line(`Importing the sample feeds of ${stack.seeded.join(', ')} …`);
   else writer.line('Running the start-up import …');
@@ -167,18 +174,26 @@ export async function run(args: string[]): Promise<number> {
   if (values.once) {
     await firstRun;
     const reports = await stack.waitForReports(since, Number(values.timeout) * 1000);
+    // Let the webhook deliveries the import caused finish too: SQS lives in memory here.
+    const settled = await stack.drained(30_000);
+    await stack.stop();
     listener.flush();
     writer.line('');
+    let failed = 0;
     for (const dealer of stack.dealers) {
       const report = reports.get(dealer.id);
-      if (report) for (const line of reportLines(report, color)) writer.line(line);
-      else writer.line(`✗ ${dealer.id}: no report (the import did not finish; see the log above)`);
+      if (report) {
+        for (const line of reportLines(report, color)) writer.line(line);
+      } else if (failedImports.has(dealer.id) || !settled) {
+        failed += 1;
+        writer.line(`✗ ${dealer.id}: the import ${failedImports.has(dealer.id) ? 'failed' : 'did not finish in time'}; see the log above`);
+      } else {
+        writer.line(`– ${dealer.id}: no new feed, nothing to import (upload one into inbound/ over SFTP)`);
+      }
     }
-    await stack.stop();
-    const missing = stack.dealers.filter((dealer) => !reports.has(dealer.id)).length;
     writer.line('');
-    writer.line(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${missing ? ` — ${missing} dealer(s) without a report` : ''}.`);
-    return missing ? 1 : 0;
+    writer.line(`Done in ${(performance.now() / 1000).toFixed(1)} s${failed ? ` — ${failed} dealer import(s) failed` : ''}.`);
+    return failed ? 1 : 0;
   }
 
   let stopping: Promise<number> | null = null;

@@ -86,6 +86,9 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
     lines.push('');
   }
   lines.push(s.dim(`State: ${shortPath(input.cwd, stack.dataDir)}/ (kept across restarts) · secrets: ${shortPath(input.cwd, stack.secrets.path)}${stack.secrets.created ? ' (created now)' : ''} · Ctrl-C stops`));
+  if (!urls.waykeSimulated) {
+    lines.push(s.yellow(`Using the Wayke at ${urls.wayke} (WAYKE_* set): sample feeds are not imported automatically, and each dealer's waykeClientId/waykeClientSecret in ${shortPath(input.cwd, stack.secrets.path)} must be real.`));
+  }
   if (stack.snapshotReset) lines.push(s.dim('The Wayke simulator starts empty: the local Wayke snapshot was reset and each dealer\'s last feed is imported again.'));
   return lines;
 }
@@ -124,14 +127,14 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
   const pendingOutbox = new Map<string, { count: number; kinds: Map<string, number>; last: string }>();
   let timer: NodeJS.Timeout | null = null;
   const schedule = () => {
-    if (!timer) timer = setTimeout(flush, 1500);
+    if (!timer) timer = setTimeout(flush, 3000);
   };
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
     for (const [dealerId, entry] of pendingOutbox) {
       const kinds = [...entry.kinds].map(([kind, count]) => `${count} ${kind}`).join(', ');
-      writer.line(`${s.cyan('→')} outbox ← ${dealerId}: ${kinds} (${entry.count === 1 ? entry.last : `last ${entry.last}`})`);
+      writer.line(`${s.cyan('→')} outbox ← ${dealerId}: ${kinds} event file${entry.count === 1 ? '' : 's'} written to outbox/ (visible over SFTP)`);
     }
     pendingOutbox.clear();
     for (const [dealerId, entry] of pendingUpdates) {

@@ -377,7 +377,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         sqs,
         queueUrl: resources.eventsQueueUrl,
         batchSize: 10,
-        concurrency: 2,
+        // FIFO: the engine hands each message group to one batch at a time, so more pollers only
+        // add parallelism across vehicles, as Lambda scales with the number of groups.
+        concurrency: 4,
         log: options.log,
         handler: async (event) => (await writer.invoke(event)) ?? undefined,
       }),
