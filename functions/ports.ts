@@ -226,6 +226,8 @@ export interface EventQueue {
 export interface DedupeStore {
   /** True when the event was delivered and accepted before. */
   wasDelivered(eventId: string): Promise<boolean>;
+  /** The ids among these that were delivered and accepted before (one round trip per 100 ids). */
+  deliveredAmong(eventIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** Records an accepted delivery (conditional write); false when it was recorded already. */
   markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string }): Promise<boolean>;
 }

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RetryableError } from '../core/errors.js';
 import type { Clock, DedupeStore } from '../ports.js';
 
@@ -39,6 +39,37 @@ export class DynamoDedupeStore implements DedupeStore {
     } catch (error) {
       throw new RetryableError(`dedupe read failed: ${(error as Error).name}`, { operation: 'GetItem', eventId }, { cause: error });
     }
+  }
+
+  async deliveredAmong(eventIds: readonly string[]): Promise<ReadonlySet<string>> {
+    const unique = [...new Set(eventIds)];
+    const delivered = new Set<string>();
+    const now = this.nowSeconds();
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Array<Record<string, AttributeValue>> = unique.slice(start, start + 100).map(key);
+      // DynamoDB may leave keys unprocessed under load: ask again for those, a few times.
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt === 5) throw new RetryableError('dedupe batch read left keys unprocessed', { operation: 'BatchGetItem' });
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+        let result;
+        try {
+          result = await this.options.client.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, expiresAt' } },
+            }),
+          );
+        } catch (error) {
+          throw new RetryableError(`dedupe batch read failed: ${(error as Error).name}`, { operation: 'BatchGetItem' }, { cause: error });
+        }
+        for (const item of result.Responses?.[this.options.tableName] ?? []) {
+          const expiresAt = Number(item.expiresAt?.N ?? Number.NaN);
+          const pk = item.pk?.S;
+          if (pk?.startsWith('event#') && !(expiresAt <= now)) delivered.add(pk.slice('event#'.length));
+        }
+        keys = (result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? []) as Array<Record<string, AttributeValue>>;
+      }
+    }
+    return delivered;
   }
 
   async markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string }): Promise<boolean> {

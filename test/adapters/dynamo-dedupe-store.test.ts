@@ -47,9 +47,21 @@ describe('DynamoDedupeStore (dynalite)', () => {
     expect(await store.wasDelivered(id(3))).toBe(true);
   });
 
+  it('deliveredAmong: one answer for many ids (more than one page of 100), expired records excluded', async () => {
+    const store = new DynamoDedupeStore({ client, tableName: 'dedupe', ttlDays: 1, clock });
+    const ids = Array.from({ length: 150 }, (_, i) => id(1000 + i));
+    for (const eventId of ids.filter((_, i) => i % 3 === 0)) await store.markDelivered(eventId, { dealerId: 'd1', type: 'x' });
+    const found = await store.deliveredAmong([...ids, ids[0]!]);
+    expect([...found].sort()).toEqual(ids.filter((_, i) => i % 3 === 0).sort());
+    expect(await store.deliveredAmong([])).toEqual(new Set());
+    now = new Date(now.getTime() + 2 * 86_400_000);
+    expect(await store.deliveredAmong(ids)).toEqual(new Set());
+  });
+
   it('engine failures are retryable', async () => {
     const store = new DynamoDedupeStore({ client, tableName: 'no-such-table', clock });
     await expect(store.wasDelivered(id(4))).rejects.toBeInstanceOf(RetryableError);
     await expect(store.markDelivered(id(4), { dealerId: 'd1', type: 'x' })).rejects.toBeInstanceOf(RetryableError);
+    await expect(store.deliveredAmong([id(4)])).rejects.toBeInstanceOf(RetryableError);
   });
 });

@@ -269,6 +269,33 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect(receiver.accepted().map((d) => d.id)).toEqual([eventId(DEALER, a)]);
   });
 
+  it('the same event twice in one batch (redelivered after the FIFO window) is delivered once', async () => {
+    const raw = JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Sold', seq: 'twice' });
+    await post(raw);
+    const [message] = await drainQueue(sqs, queueUrl);
+    const record = toRecord(message!);
+    const report = await deliver([record, { ...record, messageId: 'again' }]);
+    expect(report.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'duplicate']);
+    expect(receiver.deliveries).toHaveLength(1);
+  });
+
+  it('when the dedupe table cannot be read, nothing is delivered and the whole batch waits', async () => {
+    const broken = makeDeliverEvents({
+      dealers: dealerIndex([DealerSchema.parse({ id: DEALER, name: 'B', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } })]),
+      dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'no-such-table', clock }),
+      sinks: { webhook: new WebhookDmsSink({ secrets: { getDealerSecrets: async () => secrets }, clock }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
+      wayke: async () => wayke,
+      deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
+      clock,
+      log,
+    });
+    await post(JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Sold', seq: 'broken' }));
+    const messages = await drainQueue(sqs, queueUrl);
+    const report = await broken(messages.map(toRecord));
+    expect(report.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(messages.map((m) => m.MessageId));
+    expect(receiver.deliveries).toHaveLength(0);
+  });
+
   it('log capture: no personal identity number (any format), e-mail or phone number from the fixtures in any log line', () => {
     const known = personalDataInFixtures();
     expect(known).toEqual(expect.arrayContaining(['198112189876', 'erik@example.test', '+46709876543', '0731112233']));

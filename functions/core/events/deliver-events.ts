@@ -49,6 +49,16 @@ export interface DeliverEventsDeps {
   readonly log: Log;
 }
 
+/** The event id of a queue message, if its body is readable (for the batch dedupe read). */
+function eventIdOf(record: EventRecord): string | undefined {
+  try {
+    const id = (JSON.parse(record.body) as { id?: unknown }).id;
+    return typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A queue message that can never be delivered: bad body or a dealer no longer configured. */
 export class UndeliverableEventError extends PermanentError {}
 
@@ -56,7 +66,8 @@ const isNotFound = (error: unknown): boolean =>
   error instanceof WaykeDmsError && (error.name === 'WaykeNotFoundError' || error.context.status === 404);
 
 /**
- * The DMS writer: for each queued event, checks the dedupe record, routes it for the dealer,
+ * The DMS writer: reads the dedupe records of the whole batch in one call, then for each queued
+ * event not accepted before (nor earlier in this batch) routes it for the dealer,
  * enriches purchased/updated events with the ad read from Wayke at delivery time, delivers the
  * envelope through the dealer's sink and — only after the DMS accepted it — writes the dedupe
  * record. Groups run in parallel, records of a group strictly in order: at the first failure the
@@ -91,7 +102,12 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     }
   }
 
-  async function deliverOne(record: EventRecord, known: Record<string, unknown>): Promise<DeliveryOutcome> {
+  /** Ids accepted before this batch (one batch read) or during it. */
+  interface BatchState {
+    readonly delivered: Set<string>;
+  }
+
+  async function deliverOne(record: EventRecord, known: Record<string, unknown>, batch: BatchState): Promise<DeliveryOutcome> {
     let message: EventMessage;
     let dealer: ResolvedDealer;
     let event: WaykeEvent;
@@ -114,7 +130,7 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
 
     const ids = { eventId: message.id, dealerId: dealer.id };
     Object.assign(known, ids);
-    if (await deps.dedupe.wasDelivered(message.id)) {
+    if (batch.delivered.has(message.id)) {
       deps.log.info('event already delivered: acknowledged', ids);
       return 'duplicate';
     }
@@ -152,6 +168,7 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
       throw error;
     }
     const first = await deps.dedupe.markDelivered(message.id, { dealerId: dealer.id, type: route.kind });
+    batch.delivered.add(message.id);
     deps.log.info('event delivered', { ...context, enriched: vehicle !== undefined, ...(first ? {} : { concurrentDuplicate: true }) });
     return 'delivered';
   }
@@ -176,6 +193,15 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
       else groups.set(key, [record]);
     }
     const outcomes = new Map<string, DeliveryOutcome>();
+    let batch: BatchState;
+    try {
+      batch = { delivered: new Set(await deps.dedupe.deliveredAmong(records.map(eventIdOf).filter((id): id is string => id !== undefined))) };
+    } catch (error) {
+      // Without the dedupe table nothing is delivered: the whole batch waits for the next attempt.
+      deps.log.warn('dedupe read failed: batch left on the queue', { error: error instanceof Error ? error.name : 'unknown', records: records.length });
+      const ordered = records.map((record) => ({ messageId: record.messageId, outcome: 'failed' as const }));
+      return { batchItemFailures: ordered.map((entry) => ({ itemIdentifier: entry.messageId })), outcomes: ordered };
+    }
     await Promise.all(
       [...groups.values()].map(async (group) => {
         let failed = false;
@@ -188,7 +214,7 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
           // Filled in by deliverOne as it learns them, for the failure log line.
           const known: Record<string, unknown> = {};
           try {
-            outcomes.set(record.messageId, await deliverOne(record, known));
+            outcomes.set(record.messageId, await deliverOne(record, known, batch));
           } catch (error) {
             failed = true;
             outcomes.set(record.messageId, 'failed');
