@@ -75,16 +75,23 @@ export async function run(args: string[]): Promise<number> {
   }
   const client: WaykeSimulatorClient = { clientId: values['client-id'] ?? 'sim-client', clientSecret: values['client-secret'] ?? 'sim-secret' };
   const log = createLogger({ serviceName: 'wayke-simulator', toStderr: true });
-  const simulator = await startWaykeSimulator({
-    port,
-    clients: [client],
-    faults,
-    log,
-    ...(tokenLifetimeSeconds !== undefined ? { tokenLifetimeSeconds } : {}),
-    ...(values['webhook-url']
-      ? { webhook: { url: values['webhook-url'], ...(values['webhook-secret'] ? { headers: { authorization: `Bearer ${values['webhook-secret']}` } } : {}) } }
-      : {}),
-  });
+  let simulator;
+  try {
+    simulator = await startWaykeSimulator({
+      port,
+      clients: [client],
+      faults,
+      log,
+      ...(tokenLifetimeSeconds !== undefined ? { tokenLifetimeSeconds } : {}),
+      ...(values['webhook-url']
+        ? { webhook: { url: values['webhook-url'], ...(values['webhook-secret'] ? { headers: { authorization: `Bearer ${values['webhook-secret']}` } } : {}) } }
+        : {}),
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    process.stderr.write(`simulate-wayke: cannot listen on 127.0.0.1:${port}${code === 'EADDRINUSE' ? ' (in use; try --port 0)' : ''}: ${(error as Error).message}\n`);
+    return 1;
+  }
   const urls = { url: simulator.url, authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: client.clientId };
   if (values.json) process.stdout.write(`${JSON.stringify(urls)}\n`);
   else {
