@@ -65,15 +65,6 @@ export class UndeliverableEventError extends PermanentError {}
 const isNotFound = (error: unknown): boolean =>
   error instanceof WaykeDmsError && (error.name === 'WaykeNotFoundError' || error.context.status === 404);
 
-/**
- * The DMS writer: reads the dedupe records of the whole batch in one call, then for each queued
- * event not accepted before (nor earlier in this batch) routes it for the dealer,
- * enriches purchased/updated events with the ad read from Wayke at delivery time, delivers the
- * envelope through the dealer's sink and — only after the DMS accepted it — writes the dedupe
- * record. Groups run in parallel, records of a group strictly in order: at the first failure the
- * rest of that group is returned unprocessed. A permanent refusal goes to the DLQ at once with a
- * reason free of personal data, and is acknowledged.
- */
 export interface DeliverBatchOptions {
   /** Time left in this invocation (Lambda's `getRemainingTimeInMillis`). */
   readonly remainingMs?: () => number;
@@ -84,6 +75,15 @@ export interface DeliverBatchOptions {
   readonly reserveMs?: number;
 }
 
+/**
+ * The DMS writer: reads the dedupe records of the whole batch in one call, then for each queued
+ * event not accepted before (nor earlier in this batch) routes it for the dealer,
+ * enriches purchased/updated events with the ad read from Wayke at delivery time, delivers the
+ * envelope through the dealer's sink and — only after the DMS accepted it — writes the dedupe
+ * record. Groups run in parallel, records of a group strictly in order: at the first failure the
+ * rest of that group is returned unprocessed. A permanent refusal goes to the DLQ at once with a
+ * reason free of personal data, and is acknowledged.
+ */
 export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly EventRecord[], options?: DeliverBatchOptions) => Promise<DeliveryReport> {
   async function enrich(dealer: ResolvedDealer, event: WaykeEvent, kind: DmsEventKind, eventIdValue: string): Promise<Vehicle | undefined> {
     if (!ENRICHED_KINDS.has(kind)) return undefined;
@@ -115,9 +115,9 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
       const parsed = EventMessageSchema.safeParse(JSON.parse(record.body));
       if (!parsed.success) throw new UndeliverableEventError('queue message does not match the event message schema', { messageId: record.messageId });
       message = parsed.data;
-      const known = deps.dealers.get(message.dealerId);
-      if (!known) throw new UndeliverableEventError('dealer is not configured', { dealerId: message.dealerId, eventId: message.id });
-      dealer = known;
+      const configured = deps.dealers.get(message.dealerId);
+      if (!configured) throw new UndeliverableEventError('dealer is not configured', { dealerId: message.dealerId, eventId: message.id });
+      dealer = configured;
       const classified = classifyWaykeEvent(message.payload);
       if (!classified.ok) throw new UndeliverableEventError(`payload matches no Wayke event kind: ${classified.reason}`, { dealerId: dealer.id, eventId: message.id });
       event = classified.event;
