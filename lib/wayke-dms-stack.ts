@@ -4,6 +4,8 @@ import type { Construct } from 'constructs';
 import type { ResolvedDealerConfig } from '../functions/core/dealer-config.js';
 import { OperationalAlarms } from './constructs/alarms.js';
 import { DealerSecrets } from './constructs/dealer-secrets.js';
+import { DealerShard, shardDealers } from './constructs/dealer-shard.js';
+import type { DealerSftpUser } from './constructs/dealer-sftp-user.js';
 import { DMS_WRITER_TIMEOUT, DmsDelivery } from './constructs/dms-delivery.js';
 import { FeedStorage } from './constructs/feed-storage.js';
 import { ImportPipeline } from './constructs/import-pipeline.js';
@@ -25,10 +27,21 @@ export interface WaykeDmsStackProps extends StackProps {
 export class WaykeDmsStack extends Stack {
   readonly storage: FeedStorage;
   readonly secrets: DealerSecrets;
+  /** Nested stacks with the per-dealer secrets and SFTP users, 100 dealers each. */
+  readonly dealerShards: readonly DealerShard[];
   readonly imports: ImportPipeline;
   readonly webhooks: WebhookIngest;
   readonly delivery: DmsDelivery;
   readonly alarms: OperationalAlarms;
+
+  /** A dealer's SFTP user and role, if it has an `sftp` block. */
+  sftpUser(dealerId: string): DealerSftpUser | undefined {
+    for (const shard of this.dealerShards) {
+      const user = shard.sftpUsers.get(dealerId);
+      if (user) return user;
+    }
+    return undefined;
+  }
 
   constructor(scope: Construct, id: string, props: WaykeDmsStackProps) {
     super(scope, id, {
@@ -47,12 +60,14 @@ export class WaykeDmsStack extends Stack {
     };
 
     this.storage = new FeedStorage(this, 'FeedStorage', {
-      dealers: dealers.dealers,
       archiveRetentionDays: settings.archiveRetentionDays,
       noncurrentVersionRetentionDays: settings.noncurrentVersionRetentionDays,
       logRetention,
     });
-    this.secrets = new DealerSecrets(this, 'DealerSecrets', { dealers: dealers.dealers, prefix: settings.secretPrefix });
+    this.secrets = new DealerSecrets(this, 'DealerSecrets', { prefix: settings.secretPrefix });
+    this.dealerShards = shardDealers(dealers.dealers).map(
+      (slice, index) => new DealerShard(this, `Dealers${index + 1}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
+    );
     this.imports = new ImportPipeline(this, 'ImportPipeline', {
       defaults,
       storage: this.storage,

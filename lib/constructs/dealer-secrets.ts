@@ -9,52 +9,56 @@ import type { Dealer } from '../../functions/core/dealer-config.js';
 export const SECRET_PLACEHOLDER = 'REPLACE_ME';
 
 export interface DealerSecretsProps {
-  /** Dealers from the validated config; each gets one secret. */
-  readonly dealers: readonly Dealer[];
   /** Secret name prefix: a dealer's secret is named `${prefix}${dealerId}` (the Lambdas' `SECRET_PREFIX`). */
   readonly prefix: string;
 }
 
 /**
  * One Secrets Manager secret per dealer holding the keys of `DealerSecrets` (functions/ports.ts).
- * The template never holds a real value: the stack creates each secret with `REPLACE_ME`
- * placeholders and a generated `webhookSecret` (a usable random value the operator may keep and
- * give to Wayke); the operator writes the Wayke and DMS credentials after deploy.
+ * The template never holds a real value: each secret starts with `REPLACE_ME` placeholders and a
+ * generated `webhookSecret` (a usable random value the operator may keep and give to Wayke); the
+ * operator writes the Wayke and DMS credentials after deploy. The secrets themselves are created
+ * in the dealer shards ({@link DealerSecrets.addDealer}); access is granted on the name prefix.
  */
 export class DealerSecrets extends Construct {
-  /** Secrets by dealer id. */
-  readonly secrets: ReadonlyMap<string, secretsmanager.Secret>;
   /** Secret name prefix. */
   readonly prefix: string;
+  private readonly byDealer = new Map<string, secretsmanager.Secret>();
 
   constructor(scope: Construct, id: string, props: DealerSecretsProps) {
     super(scope, id);
     this.prefix = props.prefix;
-    const secrets = new Map<string, secretsmanager.Secret>();
-    for (const dealer of props.dealers) {
-      const secret = new secretsmanager.Secret(this, `Secret-${dealer.id}`, {
-        secretName: `${props.prefix}${dealer.id}`,
-        description: `Wayke and DMS credentials of dealer ${dealer.id} (${dealer.name}); set by the operator after deploy`,
-        removalPolicy: RemovalPolicy.RETAIN,
-        generateSecretString: {
-          secretStringTemplate: JSON.stringify({
-            waykeClientId: SECRET_PLACEHOLDER,
-            waykeClientSecret: SECRET_PLACEHOLDER,
-            dmsSigningSecret: SECRET_PLACEHOLDER,
-          }),
-          generateStringKey: 'webhookSecret',
-          excludePunctuation: true,
-          passwordLength: 48,
-        },
-      });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The values are credentials issued by Wayke and by the dealer\'s DMS; no rotation Lambda can mint new ones. The operator rotates them with put-secret-value (webhookSecret rotates without downtime via previousWebhookSecret).',
-      });
-      secrets.set(dealer.id, secret);
-    }
-    this.secrets = secrets;
+  }
+
+  /** Secrets by dealer id. */
+  get secrets(): ReadonlyMap<string, secretsmanager.Secret> {
+    return this.byDealer;
+  }
+
+  /** Creates `dealer`'s secret in `scope` (its dealer shard). */
+  addDealer(scope: Construct, dealer: Dealer): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(scope, `Secret-${dealer.id}`, {
+      secretName: `${this.prefix}${dealer.id}`,
+      description: `Wayke and DMS credentials of dealer ${dealer.id}; set by the operator after deploy`,
+      removalPolicy: RemovalPolicy.RETAIN,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({
+          waykeClientId: SECRET_PLACEHOLDER,
+          waykeClientSecret: SECRET_PLACEHOLDER,
+          dmsSigningSecret: SECRET_PLACEHOLDER,
+        }),
+        generateStringKey: 'webhookSecret',
+        excludePunctuation: true,
+        passwordLength: 48,
+      },
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "The values are credentials issued by Wayke and by the dealer's DMS; no rotation Lambda can mint new ones. The operator rotates them with put-secret-value (webhookSecret rotates without downtime via previousWebhookSecret).",
+    });
+    this.byDealer.set(dealer.id, secret);
+    return secret;
   }
 
   /**

@@ -4,8 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as transfer from 'aws-cdk-lib/aws-transfer';
 import { Construct } from 'constructs';
-import type { Dealer } from '../../functions/core/dealer-config.js';
-import { acknowledge, acknowledgeOnPrincipal, arnFinding } from '../nag.js';
+import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
 
 /** The tag the import worker puts on archived feeds; the lifecycle rule expires by it. */
 export const ARCHIVED_TAG = { key: 'wayke-dms:archived', value: 'true' } as const;
@@ -14,8 +13,6 @@ export const ARCHIVED_TAG = { key: 'wayke-dms:archived', value: 'true' } as cons
 export const SFTP_SECURITY_POLICY = 'TransferSecurityPolicy-2024-01';
 
 export interface FeedStorageProps {
-  /** Dealers from the validated config; each with an `sftp` block gets an SFTP user. */
-  readonly dealers: readonly Dealer[];
   /** Days archived feeds are kept before the lifecycle rule deletes them. */
   readonly archiveRetentionDays: number;
   /** Days replaced or deleted object versions are kept. */
@@ -27,7 +24,7 @@ export interface FeedStorageProps {
 /**
  * Where dealer feeds land and live: the versioned feed bucket (layout `feeds/<dealerId>/…`, see
  * TEAM conventions) with EventBridge notifications on, its access-log bucket, and the Transfer
- * Family SFTP server with one service-managed user per dealer, locked into `feeds/<dealerId>`.
+ * Family SFTP server. The per-dealer users ({@link DealerSftpUser}) live in the dealer shards.
  */
 export class FeedStorage extends Construct {
   /** The feed bucket. */
@@ -36,10 +33,6 @@ export class FeedStorage extends Construct {
   readonly accessLogBucket: s3.Bucket;
   /** The SFTP server. */
   readonly server: transfer.CfnServer;
-  /** SFTP users by dealer id. */
-  readonly users: ReadonlyMap<string, transfer.CfnUser>;
-  /** SFTP user roles by dealer id. */
-  readonly userRoles: ReadonlyMap<string, iam.Role>;
   /** Host name dealers connect to. */
   readonly sftpEndpoint: string;
 
@@ -104,25 +97,6 @@ export class FeedStorage extends Construct {
       structuredLogDestinations: [serverLogs.logGroupArn],
     });
     this.sftpEndpoint = `${this.server.attrServerId}.server.transfer.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
-
-    const users = new Map<string, transfer.CfnUser>();
-    const roles = new Map<string, iam.Role>();
-    for (const dealer of props.dealers) {
-      if (!dealer.sftp) continue;
-      const role = this.dealerRole(dealer.id);
-      const user = new transfer.CfnUser(this, `SftpUser-${dealer.id}`, {
-        serverId: this.server.attrServerId,
-        userName: dealer.id,
-        role: role.roleArn,
-        homeDirectoryType: 'LOGICAL',
-        homeDirectoryMappings: [{ entry: '/', target: `/${this.bucket.bucketName}/${dealerPrefix(dealer.id)}` }],
-        sshPublicKeys: dealer.sftp.publicKeys.length > 0 ? [...dealer.sftp.publicKeys] : undefined,
-      });
-      users.set(dealer.id, user);
-      roles.set(dealer.id, role);
-    }
-    this.users = users;
-    this.userRoles = roles;
   }
 
   /**
@@ -156,42 +130,6 @@ export class FeedStorage extends Construct {
       [arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/outbox/*')],
       "The DMS writer delivers for every outbox dealer; it may only put objects, and only under a dealer's outbox/.",
     );
-  }
-
-  /**
-   * A dealer's SFTP role: list only its own prefix, read everything under it (archive, rejected,
-   * reports — the dealer may fetch its import reports), write and delete only under `inbound/`.
-   */
-  private dealerRole(dealerId: string): iam.Role {
-    const prefix = dealerPrefix(dealerId);
-    const role = new iam.Role(this, `SftpUserRole-${dealerId}`, {
-      assumedBy: new iam.ServicePrincipal('transfer.amazonaws.com'),
-      description: `SFTP access of dealer ${dealerId} to ${prefix}/ in the feed bucket`,
-    });
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['s3:ListBucket'],
-      resourceArns: [this.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } },
-    });
-    iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:GetBucketLocation'], resourceArns: [this.bucket.bucketArn] });
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resourceArns: [this.bucket.arnForObjects(`${prefix}/*`)],
-    });
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
-      resourceArns: [this.bucket.arnForObjects(`${prefix}/inbound/*`)],
-    });
-    const bucketResource = this.bucket.node.defaultChild as s3.CfnBucket;
-    acknowledge(
-      role,
-      [arnFinding(bucketResource, `/${prefix}/*`), arnFinding(bucketResource, `/${prefix}/inbound/*`)],
-      `The wildcard is the object key below this dealer's own prefix ${prefix}/ (S3 has no finer unit); other dealers' prefixes stay out of reach, and writes are limited to inbound/.`,
-    );
-    return role;
   }
 }
 

@@ -1,10 +1,14 @@
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SECRET_PLACEHOLDER } from '../../lib/constructs/dealer-secrets.js';
 import { logicalId, synth } from './synth.js';
 
 const { template, stack } = synth({ context: { secretPrefix: 'acme/wayke/' } });
-const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
-const secrets = Object.values(resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
+type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
+const resources = template.toJSON().Resources as Resources;
+// The secrets live in the dealer shard (a nested stack); the grants in the main stack.
+const shardResources = Template.fromStack(stack.dealerShards[0]!).toJSON().Resources as Resources;
+const secrets = Object.values(shardResources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
 
 /** The Allow statements of the policies attached to a function's role. */
 function statementsOfFunction(functionId: string): Array<{ Action: string | string[]; Resource: unknown }> {
@@ -20,6 +24,7 @@ describe('dealer secrets', () => {
   it('has one secret per dealer, named <prefix><dealerId>, retained on stack deletion', () => {
     expect(secrets.map((s) => s.Properties.Name).sort()).toEqual(['acme/wayke/alpha-bil', 'acme/wayke/beta', 'acme/wayke/gamma']);
     for (const secret of secrets) expect(secret.DeletionPolicy).toBe('Retain');
+    expect(Object.values(resources).some((r) => r.Type === 'AWS::SecretsManager::Secret')).toBe(false);
   });
 
   it('holds no value in the template: placeholders and a generated webhook secret only', () => {

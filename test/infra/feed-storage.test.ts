@@ -1,17 +1,22 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ARCHIVED_TAG, SFTP_SECURITY_POLICY } from '../../lib/constructs/feed-storage.js';
 import { logicalId, synth } from './synth.js';
 
 const { template, stack } = synth({ context: { archiveRetentionDays: '45', noncurrentVersionRetentionDays: 20 } });
 const feedBucketId = logicalId(stack, stack.storage.bucket);
+// The per-dealer users live in the dealer shard (a nested stack), with bucket and server as parameters.
+const [shard] = stack.dealerShards;
+const shardTemplate = Template.fromStack(shard!);
+const shardStackResource = Object.values(template.findResources('AWS::CloudFormation::Stack'))[0]!;
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 const actions = (statement: Statement) => [statement.Action].flat();
 
-/** The statements of the IAM policies attached to a role. */
+/** The statements of the IAM policies attached to a role (in the shard). */
 function statementsOf(roleId: string): Statement[] {
-  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
+  const policies = shardTemplate.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
   return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
 }
 
@@ -76,31 +81,40 @@ describe('SFTP server', () => {
     });
   });
 
+  it('passes bucket and server to the dealer shard', () => {
+    expect(shardStackResource.Properties.Parameters).toEqual({
+      FeedBucketName: { Ref: feedBucketId },
+      FeedBucketArn: { 'Fn::GetAtt': [feedBucketId, 'Arn'] },
+      SftpServerId: { 'Fn::GetAtt': [logicalId(stack, stack.storage.server), 'ServerId'] },
+    });
+  });
+
   it('has one user per dealer with an sftp block, named by dealer id, with its keys', () => {
-    const users = Object.values(template.findResources('AWS::Transfer::User')).map((user) => user.Properties);
+    template.resourceCountIs('AWS::Transfer::User', 0);
+    const users = Object.values(shardTemplate.findResources('AWS::Transfer::User')).map((user) => user.Properties);
     expect(users.map((user) => user.UserName).sort()).toEqual(['alpha-bil', 'beta']);
     const alpha = users.find((user) => user.UserName === 'alpha-bil');
     expect(alpha.SshPublicKeys).toHaveLength(2);
     expect(alpha.SshPublicKeys[0]).toMatch(/^ssh-ed25519 .* alpha@dms$/);
-    expect(alpha.ServerId).toEqual({ 'Fn::GetAtt': [logicalId(stack, stack.storage.server), 'ServerId'] });
+    expect(alpha.ServerId).toEqual({ Ref: 'SftpServerId' });
   });
 
   it("maps each user's logical home / to /<bucket>/feeds/<dealerId>", () => {
     for (const dealerId of ['alpha-bil', 'beta']) {
-      template.hasResourceProperties('AWS::Transfer::User', {
+      shardTemplate.hasResourceProperties('AWS::Transfer::User', {
         UserName: dealerId,
         HomeDirectoryType: 'LOGICAL',
-        HomeDirectoryMappings: [{ Entry: '/', Target: { 'Fn::Join': ['', ['/', { Ref: feedBucketId }, `/feeds/${dealerId}`]] } }],
+        HomeDirectoryMappings: [{ Entry: '/', Target: { 'Fn::Join': ['', ['/', { Ref: 'FeedBucketName' }, `/feeds/${dealerId}`]] } }],
       });
     }
   });
 
   it("gives each dealer a role that reaches only its own prefix, writing only to inbound/", () => {
     for (const dealerId of ['alpha-bil', 'beta']) {
-      const roleId = logicalId(stack, stack.storage.userRoles.get(dealerId)!);
-      const user = Object.values(template.findResources('AWS::Transfer::User', { Properties: { UserName: dealerId } }))[0]!;
+      const roleId = shard!.resolve((stack.sftpUser(dealerId)!.role.node.defaultChild as CfnElement).logicalId) as string;
+      const user = Object.values(shardTemplate.findResources('AWS::Transfer::User', { Properties: { UserName: dealerId } }))[0]!;
       expect(user.Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
-      template.hasResourceProperties('AWS::IAM::Role', {
+      shardTemplate.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'transfer.amazonaws.com' } })] },
       });
 
@@ -120,7 +134,7 @@ describe('SFTP server', () => {
   });
 
   it('creates no user for a dealer without an sftp block', () => {
-    expect(stack.storage.users.has('gamma')).toBe(false);
-    expect(stack.storage.userRoles.has('gamma')).toBe(false);
+    expect(stack.sftpUser('gamma')).toBeUndefined();
+    shardTemplate.resourcePropertiesCountIs('AWS::Transfer::User', { UserName: 'gamma' }, 0);
   });
 });

@@ -1,8 +1,15 @@
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { synth } from './synth.js';
 
-const { template } = synth();
-const resources = template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+const { template, stack } = synth();
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+// The main stack and every dealer shard (nested stacks with the SFTP roles).
+const resources: Resources = Object.assign(
+  {},
+  template.toJSON().Resources as Resources,
+  ...stack.dealerShards.map((shard) => Template.fromStack(shard).toJSON().Resources as Resources),
+);
 
 interface Statement {
   readonly Effect: 'Allow' | 'Deny';
