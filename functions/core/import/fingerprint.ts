@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AdStatus } from '../../ports.js';
-import type { Vehicle, VehicleField } from '../vehicle.js';
+import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../vehicle.js';
 
 /**
  * Hashes of a canonical vehicle, the unit of change detection. One hash for the whole vehicle is
@@ -23,6 +23,13 @@ export function canonicalJson(value: unknown): string {
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+}
+
+/** JSON of a field value: plain `JSON.stringify` where key order cannot matter (the hot path). */
+function fieldJson(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null)) return JSON.stringify(value);
+  return canonicalJson(value);
 }
 
 /**
@@ -61,11 +68,27 @@ export function dataFields(vehicle: Vehicle): VehicleField[] {
 
 /** Hash of an ordered image list (empty list and absent list are the same: no images). */
 export function imagesHash(images: readonly string[] | undefined): string {
-  return strongHash(canonicalJson(images ?? []));
+  return strongHash(JSON.stringify(images ?? []));
 }
 
 export function statusHash(status: AdStatus): string {
   return shortHash(status);
+}
+
+/** Every field in one fixed order, so the whole-vehicle hash never depends on the feed's column order. */
+const FIELD_ORDER = Object.keys(VehicleFieldSchemas) as VehicleField[];
+
+/**
+ * The hash of the whole vehicle as it should stand in Wayke with `status`: one JSON string and one
+ * sha256 per vehicle, the only work an unchanged vehicle costs.
+ */
+export function vehicleHash(vehicle: Vehicle, status: AdStatus = 'Published'): string {
+  let text = status;
+  for (const field of FIELD_ORDER) {
+    const value = vehicle[field];
+    if (value !== undefined) text += `\n${field}=${fieldJson(value)}`;
+  }
+  return strongHash(text);
 }
 
 /** The fingerprint of a vehicle as it should stand in Wayke with `status`. */
@@ -73,14 +96,13 @@ export function fingerprint(vehicle: Vehicle, status: AdStatus = 'Published'): V
   const fields: Record<string, string> = {};
   const lines: string[] = [];
   for (const field of dataFields(vehicle).sort()) {
-    const hash = shortHash(canonicalJson(vehicle[field]));
+    const hash = shortHash(fieldJson(vehicle[field]));
     fields[field] = hash;
     lines.push(`${field}=${hash}`);
   }
   const data = strongHash(`${vehicle.registrationNumber}\n${lines.join('\n')}`);
   const images = imagesHash(vehicle.images);
-  const statusGroup = statusHash(status);
-  return { hash: strongHash(`${data}|${images}|${statusGroup}`), groups: { data, images, status: statusGroup }, fields };
+  return { hash: vehicleHash(vehicle, status), groups: { data, images, status: statusHash(status) }, fields };
 }
 
 /** Fields whose hash differs between what Wayke holds and what the feed says (removed ones included). */

@@ -1,6 +1,6 @@
 import type { SnapshotEntry } from '../../ports.js';
 import type { Vehicle, VehicleField } from '../vehicle.js';
-import { changedFields, fingerprint, type VehicleFingerprint } from './fingerprint.js';
+import { changedFields, fingerprint, vehicleHash, type VehicleFingerprint } from './fingerprint.js';
 
 /**
  * The plan: what one run must change in Wayke so it holds exactly the feed, derived from the feed
@@ -107,14 +107,15 @@ export function planImport(input: PlanInput): ImportPlan {
   for (const vehicle of input.vehicles) {
     const plate = vehicle.registrationNumber;
     inFeed.add(plate);
-    const print = fingerprint(vehicle, 'Published');
     const entry = input.snapshot.get(plate);
-    if (!entry) {
-      create.push({ action: 'create', registrationNumber: plate, vehicle, fingerprint: print });
+    // The fast path: an unchanged vehicle costs one hash, nothing more.
+    if (entry && entry.status === 'Published' && entry.hash === vehicleHash(vehicle, 'Published')) {
+      unchanged += 1;
       continue;
     }
-    if (entry.hash === print.hash && entry.status === 'Published') {
-      unchanged += 1;
+    const print = fingerprint(vehicle, 'Published');
+    if (!entry) {
+      create.push({ action: 'create', registrationNumber: plate, vehicle, fingerprint: print });
       continue;
     }
     const step: UpdateStep = {
