@@ -5,11 +5,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { eventId } from '../../functions/core/events/identity.js';
 import { EventMessageSchema } from '../../functions/core/events/message.js';
 import { lambdaContext } from '../../functions/local/dev/lambda.js';
-import { FIXTURES, createFifoPair, drainQueue, sqsClient, startLocalSqs, LOCAL_CREDENTIALS, LOCAL_REGION } from '../webhooks/support.js';
+import { FIXTURES, createFifoPair, drainQueue, findPersonalData, personalDataInFixtures, sqsClient, startLocalSqs, LOCAL_CREDENTIALS, LOCAL_REGION } from '../webhooks/support.js';
 
 const DEALER = 'bilhallen';
 const SECRET = 'current-webhook-secret';
@@ -28,6 +28,7 @@ let sqs: SQSClient;
 let queueUrl: string;
 let handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 const context = lambdaContext('webhook', 10_000);
+const printed: string[] = [];
 
 beforeAll(async () => {
   sqsServer = await startLocalSqs();
@@ -55,12 +56,22 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     POWERTOOLS_METRICS_DISABLED: 'true',
-    LOG_LEVEL: 'ERROR',
+    LOG_LEVEL: 'DEBUG',
   });
   ({ handler } = (await import('../../functions/handlers/webhook.js')) as unknown as { handler: typeof handler });
+  // Capture what the handler prints (Powertools JSON lines) for the personal-data check.
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream);
+    vi.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      printed.push(text);
+      return text.startsWith('{"level"') ? true : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write);
+  }
 });
 
 afterAll(async () => {
+  vi.restoreAllMocks();
   secretsMock.restore();
   sqs.destroy();
   await sqsServer.stop();
@@ -227,5 +238,14 @@ describe('body checks', () => {
     expect(message.length).toBeLessThan(300);
     expect(message).not.toContain('erik@example.test');
     expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+});
+
+describe('logs', () => {
+  it('no personal data from the fixtures in anything the handler printed', () => {
+    const text = printed.join('');
+    expect(text).toContain('webhook queued');
+    expect(text).toContain('webhook rejected');
+    expect(findPersonalData(text, personalDataInFixtures())).toEqual([]);
   });
 });
