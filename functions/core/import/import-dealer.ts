@@ -167,13 +167,15 @@ export function makeImportDealer(deps: ImportDealerDeps) {
     const log = deps.log;
     const now = deps.clock.now();
 
-    // 1. The feed: given, newest waiting, or (hourly, nothing new) the last archived one to retry.
+    // 1. The feed: given, newest waiting, or (nothing new) the last archived one to retry.
     let feed: PendingFeed | null = request.feed ?? null;
     const fromSource = !feed;
     if (!feed) feed = await source.next(dealer.id);
     let retry = false;
     let previous: ImportRunState | null = null;
-    if (!feed && request.trigger === 'schedule') {
+    // Hourly (or an operator's manual run, e.g. to approve blocked removals): no new feed, so the
+    // last run's failures and held-back removals are retried from the feed it archived.
+    if (!feed && (request.trigger === 'schedule' || request.trigger === 'manual')) {
       previous = await deps.snapshots.getRunState(dealer.id);
       if (previous?.archiveKey && (previous.failed.length > 0 || previous.blocked)) {
         feed = await source.archived(dealer.id, previous.archiveKey);
