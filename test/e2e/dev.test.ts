@@ -37,7 +37,7 @@ function startCli(args: string[]): Run {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, run: Run, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, run: Run, timeoutMs = 50_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -175,18 +175,42 @@ describe('wayke-dms dev (running)', () => {
     }
   });
 
-  it('Ctrl-C stops everything cleanly; the next start keeps the secrets and the dealer folders', async () => {
+  it('Ctrl-C stops everything cleanly; the next start keeps secrets, host key and reports, and stops cleanly mid-import', async () => {
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     expect(run.stdout()).toMatch(/Stopped\./);
     const secretsBefore = readFileSync(join(data, 'secrets.json'), 'utf8');
+    const fingerprint = /host key (SHA256:\S+);/.exec(run.stdout())![1];
 
-    const again = startCli(['--once', '--data', data, ...FREE_PORTS]);
+    const again = startCli(['--data', data, ...FREE_PORTS]);
     runs.push(again);
-    expect(await again.exited, again.stdout() + again.stderr()).toBe(0);
+    await waitFor('the restart to be ready', () => /Importing the sample feeds of bilhallen, motorcentrum, autohuset/.test(again.stdout()), again);
     expect(readFileSync(join(data, 'secrets.json'), 'utf8')).toBe(secretsBefore);
     expect(again.stdout()).not.toMatch(/created now/);
-    // The simulator starts empty, so the last archived feed of each dealer is imported again.
-    expect(again.stdout()).toMatch(/✓ bilhallen: inbound\/price-update\.csv \(csv\/windows-1252\) — 46 vehicles: 46 created/);
+    expect(again.stdout()).toContain(`host key ${fingerprint};`);
+    // The simulator starts empty, so each dealer's last archived feed goes back to inbound/.
+    expect(again.stdout()).toMatch(/local Wayke snapshot was reset/);
+    const endpoints = JSON.parse(readFileSync(join(data, 'endpoints.json'), 'utf8')) as typeof health;
+    const { Client } = ssh2;
+    const client = new Client();
+    const sftp = await new Promise<SFTPWrapper>((resolveSftp, reject) => {
+      client
+        .on('ready', () => client.sftp((error, session) => (error ? reject(error) : resolveSftp(session))))
+        .on('error', reject)
+        .connect({ host: '127.0.0.1', port: endpoints.ports.sftp, username: 'bilhallen', password: secrets.bilhallen!.sftpPassword });
+    });
+    try {
+      const reports = await new Promise<Array<{ filename: string }>>((resolveList, reject) => sftp.readdir('reports', (error, list) => (error ? reject(error) : resolveList(list))));
+      const runReports = reports.map((entry) => entry.filename).filter((name) => /^\d{8}T\d{9}Z/.test(name));
+      expect(runReports.length).toBeGreaterThanOrEqual(2);
+      const archive = await new Promise<Array<{ filename: string }>>((resolveList, reject) => sftp.readdir('archive', (error, list) => (error ? reject(error) : resolveList(list))));
+      expect(archive.map((entry) => entry.filename).some((name) => name.endsWith('-price-update.csv'))).toBe(true);
+    } finally {
+      client.end();
+    }
+    // Ctrl-C while the re-import runs: it finishes what is in flight and exits 0.
+    again.child.kill('SIGINT');
+    expect(await again.exited, again.stdout() + again.stderr()).toBe(0);
+    expect(again.stdout()).toMatch(/Stopped\./);
   });
 });

@@ -204,7 +204,7 @@ export async function run(args: string[]): Promise<number> {
         process.exit(130);
       }
       writer.line('');
-      writer.line(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (state kept in ${stack.dataDir}) …`);
+      writer.line(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping; running imports and deliveries finish first (Ctrl-C again to force). State is kept in ${stack.dataDir}.`);
       listener.flush();
       stopping = stack.stop().then(
         () => {
