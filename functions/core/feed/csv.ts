@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { FeedError } from './errors.js';
 import { normaliseFieldName, type FieldResolver, type FieldTarget } from './fields.js';
-import type { ParsedFeed, UnreadableRecord } from './parsed.js';
+import type { ParsedFeed, RecordSink } from './parsed.js';
 import { assign, type RawRecord } from './record.js';
 
 const CANDIDATES = [';', ',', '\t'] as const;
@@ -61,7 +61,7 @@ function unclosedQuoteLine(text: string, delimiter: string): number {
  * Reads delimited text: the first non-empty line is the header. Every record is kept as an array,
  * whatever its length, so a ragged row is rejected on its own instead of failing the file.
  */
-export function readCsv(text: string, resolver: FieldResolver, forcedDelimiter?: string): ParsedFeed & { delimiter: string } {
+export function readCsv(text: string, resolver: FieldResolver, sink: RecordSink, forcedDelimiter?: string): ParsedFeed & { delimiter: string } {
   let body = text;
   let delimiter = forcedDelimiter;
   // Excel's `sep=;` hint line.
@@ -83,16 +83,68 @@ export function readCsv(text: string, resolver: FieldResolver, forcedDelimiter?:
   // inside quoted fields become LF, which is what `cleanText` keeps anyway.
   if (body.includes('\r')) body = body.replace(/\r\n?/g, '\n');
 
-  let rows: string[][];
+  let header: string[] | null = null;
+  let width = 0;
+  let targets: Array<FieldTarget | null> = [];
+  let plateColumn = -1;
+  let separator = '';
+
+  const onHeader = (cells: string[]): void => {
+    header = cells;
+    width = cells.length;
+    targets = cells.map((name) => resolver.resolve(name));
+    plateColumn = targets.findIndex((t) => t?.field === 'registrationNumber');
+    separator = NAMES[delimiter!] ?? `"${delimiter}"`;
+  };
+
+  const onRecord = (cells: string[]): void => {
+    let blank = true;
+    for (const cell of cells) {
+      if (cell.trim() !== '') {
+        blank = false;
+        break;
+      }
+    }
+    if (blank) return;
+    if (cells.length !== width) {
+      const hintText =
+        cells.length > width
+          ? `a field with a ${separator} in it must be quoted ("…")`
+          : `a separator may be missing, or a line break sits in an unquoted field`;
+      const unreadable = [{ field: 'row', message: `row has ${cells.length} fields but the header has ${width} — ${hintText}` }];
+      // Columns left of the stray separator are still in place; the plate usually is one of them.
+      const plate = plateColumn >= 0 ? cells[plateColumn] : undefined;
+      sink(plate ? { unreadable, registrationNumber: plate } : { unreadable });
+      return;
+    }
+    const record: RawRecord = {};
+    for (let c = 0; c < width; c++) {
+      const target = targets[c];
+      if (!target) continue;
+      const cell = cells[c]!;
+      if (cell === '' || cell.trim() === '') continue;
+      assign(record, target, cell);
+    }
+    sink(record);
+  };
+
   try {
-    rows = parse(body, {
+    // Records are handled as the parser emits them and dropped (`null`), so the parser never
+    // builds an array of every row.
+    parse(body, {
       delimiter,
       record_delimiter: '\n',
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,
-    }) as string[][];
+      on_record: (cells: string[]) => {
+        if (header === null) onHeader(cells);
+        else onRecord(cells);
+        return null;
+      },
+    });
   } catch (error) {
+    if (error instanceof FeedError) throw error;
     const code = (error as { code?: string }).code;
     if (code === 'CSV_QUOTE_NOT_CLOSED') {
       const line = unclosedQuoteLine(body, delimiter) + (hint ? 1 : 0);
@@ -103,50 +155,14 @@ export function readCsv(text: string, resolver: FieldResolver, forcedDelimiter?:
         { cause: error },
       );
     }
+    if (!code?.startsWith('CSV_')) throw error;
     const line = (error as { lines?: number }).lines;
     throw new FeedError('MALFORMED_FEED', `The CSV cannot be read${line ? ` (line ${line})` : ''}: ${(error as Error).message}`, line ? { line } : {}, { cause: error });
   }
 
-  const header = rows[0] ?? [];
-  const width = header.length;
-  const targets: Array<FieldTarget | null> = header.map((name) => resolver.resolve(name));
+  const names: string[] = header ?? [];
   const seenFields = new Set(targets.filter((t): t is FieldTarget => t !== null).map((t) => t.field));
-  const unusedNames = header.filter((name, i) => targets[i] === null && name.trim() !== '');
-  const presentNames = new Set(header.map(normaliseFieldName));
-  const plateColumn = targets.findIndex((t) => t?.field === 'registrationNumber');
-  const separator = NAMES[delimiter] ?? `"${delimiter}"`;
-
-  const records: Array<RawRecord | UnreadableRecord> = [];
-  for (let r = 1; r < rows.length; r++) {
-    const cells = rows[r]!;
-    let blank = true;
-    for (const cell of cells) {
-      if (cell.trim() !== '') {
-        blank = false;
-        break;
-      }
-    }
-    if (blank) continue;
-    if (cells.length !== width) {
-      const hintText =
-        cells.length > width
-          ? `a field with a ${separator} in it must be quoted ("…")`
-          : `a separator may be missing, or a line break sits in an unquoted field`;
-      const unreadable = [{ field: 'row', message: `row has ${cells.length} fields but the header has ${width} — ${hintText}` }];
-      // Columns left of the stray separator are still in place; the plate usually is one of them.
-      const plate = plateColumn >= 0 ? cells[plateColumn] : undefined;
-      records.push(plate ? { unreadable, registrationNumber: plate } : { unreadable });
-      continue;
-    }
-    const record: RawRecord = {};
-    for (let c = 0; c < width; c++) {
-      const target = targets[c];
-      if (!target) continue;
-      const cell = cells[c]!;
-      if (cell === '' || cell.trim() === '') continue;
-      assign(record, target, cell);
-    }
-    records.push(record);
-  }
-  return { records, seenFields, unusedNames, presentNames, delimiter };
+  const unusedNames = names.filter((name, i) => targets[i] === null && name.trim() !== '');
+  const presentNames = new Set(names.map(normaliseFieldName));
+  return { seenFields, unusedNames, presentNames, delimiter };
 }

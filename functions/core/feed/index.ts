@@ -12,8 +12,8 @@ import { decodeFeed, type FeedEncoding } from './encoding.js';
 import { FeedError, type FeedErrorCode } from './errors.js';
 import { FieldResolver, describeField, normaliseFieldName } from './fields.js';
 import { readJson } from './json.js';
-import { isUnreadable, type ParsedFeed } from './parsed.js';
-import { buildVehicle, type FieldProblem } from './record.js';
+import { isUnreadable, type ParsedFeed, type UnreadableRecord } from './parsed.js';
+import { buildVehicle, type FieldProblem, type RawRecord } from './record.js';
 import { readXml } from './xml.js';
 
 export { FeedError, FEED_ERROR_CODES, type FeedErrorCode } from './errors.js';
@@ -138,10 +138,12 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
     format = mapping?.format ?? detected;
 
     const resolver = new FieldResolver(mapping);
+    const rows = new RowCollector(options.now);
+    const sink = (record: RawRecord | UnreadableRecord): void => rows.add(record);
     const parsed: ParsedFeed =
-      format === 'xml' ? readXml(text, resolver) : format === 'json' ? readJson(text, resolver) : readCsv(text, resolver, mapping?.delimiter);
+      format === 'xml' ? readXml(text, resolver, sink) : format === 'json' ? readJson(text, resolver, sink) : readCsv(text, resolver, sink, mapping?.delimiter);
 
-    if (parsed.records.length === 0) {
+    if (rows.count === 0) {
       fail('EMPTY_FEED', format === 'csv' ? 'The file has a header row but no vehicles.' : `The ${format.toUpperCase()} holds no vehicles.`);
     }
     const missing = MANDATORY_FIELDS.filter((field) => !parsed.seenFields.has(field));
@@ -165,58 +167,71 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
       warnings.push({ row: 0, field: '*', message: `not used (no matching field): ${names}${more}` });
     }
 
-    return { format, encoding, ...validateRecords(parsed, options.now, warnings), error: null };
+    return { format, encoding, ...rows.finish(warnings), error: null };
   } catch (error) {
     if (!(error instanceof FeedError)) throw error;
     return { format, encoding, vehicles: [], rejected: [], warnings: [], error: { code: error.code, message: error.message } };
   }
 }
 
-function validateRecords(parsed: ParsedFeed, now: Date, warnings: FeedWarning[]): Pick<FeedReadResult, 'vehicles' | 'rejected' | 'warnings'> {
-  type Outcome = { row: number; plate?: string; vehicle?: Vehicle; errors?: FieldProblem[]; warnings?: FieldProblem[] };
-  const outcomes: Outcome[] = [];
-  const rowsByPlate = new Map<string, number[]>();
+type Outcome = { row: number; plate?: string; vehicle?: Vehicle; errors?: FieldProblem[]; warnings?: FieldProblem[] };
 
-  parsed.records.forEach((record, index) => {
-    const row = index + 1;
+/**
+ * Validates records as the format reader emits them and, at the end, applies the rule that
+ * needs the whole feed: every row of a duplicated registration number is rejected.
+ */
+class RowCollector {
+  private readonly outcomes: Outcome[] = [];
+  private readonly rowsByPlate = new Map<string, number[]>();
+
+  constructor(private readonly now: Date) {}
+
+  get count(): number {
+    return this.outcomes.length;
+  }
+
+  add(record: RawRecord | UnreadableRecord): void {
+    const row = this.outcomes.length + 1;
     let outcome: Outcome;
     if (isUnreadable(record)) {
       const plate = record.registrationNumber === undefined ? undefined : VehicleFieldSchemas.registrationNumber.safeParse(record.registrationNumber);
       outcome = { row, errors: [...record.unreadable], ...(plate?.success ? { plate: plate.data } : {}) };
     } else {
-      const built = buildVehicle(record, now);
+      const built = buildVehicle(record, this.now);
       outcome = built.ok
-        ? { row, plate: built.vehicle.registrationNumber, vehicle: built.vehicle, warnings: built.warnings }
+        ? { row, plate: built.vehicle.registrationNumber, vehicle: built.vehicle, ...(built.warnings.length > 0 ? { warnings: built.warnings } : {}) }
         : { row, errors: built.errors, ...(built.registrationNumber ? { plate: built.registrationNumber } : {}) };
     }
     if (outcome.plate) {
-      const rows = rowsByPlate.get(outcome.plate);
+      const rows = this.rowsByPlate.get(outcome.plate);
       if (rows) rows.push(row);
-      else rowsByPlate.set(outcome.plate, [row]);
+      else this.rowsByPlate.set(outcome.plate, [row]);
     }
-    outcomes.push(outcome);
-  });
-
-  const vehicles: FeedReadResult['vehicles'] = [];
-  const rejected: RejectedRow[] = [];
-  for (const outcome of outcomes) {
-    const sameRows = outcome.plate ? rowsByPlate.get(outcome.plate)! : [];
-    const errors = outcome.errors ? [...outcome.errors] : [];
-    if (sameRows.length > 1) {
-      const others = sameRows.filter((row) => row !== outcome.row);
-      errors.push({
-        field: 'registrationNumber',
-        message: `${outcome.plate} also appears in row${others.length > 1 ? 's' : ''} ${others.join(', ')}; every row with a duplicated registration number is left out until only one remains`,
-      });
-    }
-    if (errors.length > 0) {
-      rejected.push({ row: outcome.row, ...(outcome.plate ? { registrationNumber: outcome.plate } : {}), errors });
-      continue;
-    }
-    vehicles.push({ row: outcome.row, vehicle: outcome.vehicle! });
-    for (const warning of outcome.warnings ?? []) warnings.push({ row: outcome.row, field: warning.field, message: warning.message });
+    this.outcomes.push(outcome);
   }
-  return { vehicles, rejected, warnings };
+
+  finish(warnings: FeedWarning[]): Pick<FeedReadResult, 'vehicles' | 'rejected' | 'warnings'> {
+    const vehicles: FeedReadResult['vehicles'] = [];
+    const rejected: RejectedRow[] = [];
+    for (const outcome of this.outcomes) {
+      const sameRows = outcome.plate ? this.rowsByPlate.get(outcome.plate)! : [];
+      const errors = outcome.errors ? [...outcome.errors] : [];
+      if (sameRows.length > 1) {
+        const others = sameRows.filter((row) => row !== outcome.row);
+        errors.push({
+          field: 'registrationNumber',
+          message: `${outcome.plate} also appears in row${others.length > 1 ? 's' : ''} ${others.join(', ')}; every row with a duplicated registration number is left out until only one remains`,
+        });
+      }
+      if (errors.length > 0) {
+        rejected.push({ row: outcome.row, ...(outcome.plate ? { registrationNumber: outcome.plate } : {}), errors });
+        continue;
+      }
+      vehicles.push({ row: outcome.row, vehicle: outcome.vehicle! });
+      for (const warning of outcome.warnings ?? []) warnings.push({ row: outcome.row, field: warning.field, message: warning.message });
+    }
+    return { vehicles, rejected, warnings };
+  }
 }
 
 export type { VehicleField };

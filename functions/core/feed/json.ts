@@ -1,7 +1,7 @@
 import type { VehicleField } from '../vehicle.js';
 import { FeedError } from './errors.js';
 import { normaliseFieldName, type FieldResolver } from './fields.js';
-import type { ParsedFeed, UnreadableRecord } from './parsed.js';
+import type { ParsedFeed, RecordSink } from './parsed.js';
 import { assign, type RawRecord } from './record.js';
 import { isBlank } from './values.js';
 
@@ -52,7 +52,7 @@ function vehicleArray(document: unknown): unknown[] {
 }
 
 /** Reads JSON: an array of vehicle objects, or an object with one array property holding them. */
-export function readJson(text: string, resolver: FieldResolver): ParsedFeed {
+export function readJson(text: string, resolver: FieldResolver, sink: RecordSink): ParsedFeed {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -71,10 +71,9 @@ export function readJson(text: string, resolver: FieldResolver): ParsedFeed {
   const seenFields = new Set<VehicleField>();
   const seenNames = new Set<string>();
   const unused = new Set<string>();
-  const records: Array<RawRecord | UnreadableRecord> = [];
   for (const item of vehicleArray(document)) {
     if (!isNode(item)) {
-      records.push({ unreadable: [{ field: 'row', message: `is ${Array.isArray(item) ? 'an array' : JSON.stringify(item)?.slice(0, 40) ?? 'empty'}, not a vehicle object` }] });
+      sink({ unreadable: [{ field: 'row', message: `is ${Array.isArray(item) ? 'an array' : JSON.stringify(item)?.slice(0, 40) ?? 'empty'}, not a vehicle object` }] });
       continue;
     }
     const record: RawRecord = {};
@@ -89,7 +88,7 @@ export function readJson(text: string, resolver: FieldResolver): ParsedFeed {
       const value = item[name];
       if (!isBlank(value)) assign(record, target, value);
     }
-    records.push(record);
+    sink(record);
   }
-  return { records, seenFields, unusedNames: [...unused], presentNames: new Set([...seenNames].map(normaliseFieldName)) };
+  return { seenFields, unusedNames: [...unused], presentNames: new Set([...seenNames].map(normaliseFieldName)) };
 }

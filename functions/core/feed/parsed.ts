@@ -8,9 +8,15 @@ export interface UnreadableRecord {
   readonly registrationNumber?: string;
 }
 
-/** What a format reader hands the validation: records in feed order, and what the header held. */
+/**
+ * Receives each record as soon as the format reader has it, in feed order, so it is validated
+ * while the parser's own objects for it are still young garbage — nothing holds a whole parsed
+ * file in memory at once.
+ */
+export type RecordSink = (record: RawRecord | UnreadableRecord) => void;
+
+/** What a format reader reports once every record went to the sink: what the header held. */
 export interface ParsedFeed {
-  readonly records: Array<RawRecord | UnreadableRecord>;
   /** Fields some column/element maps to (for MISSING_COLUMNS), whether or not a value is filled in. */
   readonly seenFields: ReadonlySet<VehicleField>;
   /** Column/element names that map to no field, in first-seen order. */

@@ -90,9 +90,7 @@ function scalarField(field: VehicleField, slot: RawSlot, now: Date): Coerced<unk
  * kept in order — one broken image URL must not cost the ad its other nine pictures.
  */
 function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): unknown[] | undefined {
-  const element = (VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>).element;
-  const kept: unknown[] = [];
-  const dropped: string[] = [];
+  const schema = VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>;
   const candidates: unknown[] =
     field === 'images'
       ? imageUrlsOf(slot.value)
@@ -101,31 +99,38 @@ function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): u
         : field === 'contactOptions'
           ? contactItemsOf(slot.value)
           : itemsOf(slot.value).map((item) => scalarOf(item));
+  const values: unknown[] = [];
+  const dropped: string[] = [];
   for (const candidate of candidates) {
     if (candidate === undefined) continue;
-    let value: unknown = candidate;
     if (field === 'contactOptions') {
-      value = contactOptionOf(candidate);
-      if (value === undefined) {
-        dropped.push(`"${show(candidate)}" (use email, callMe or phone)`);
-        continue;
-      }
+      const option = contactOptionOf(candidate);
+      if (option === undefined) dropped.push(`"${show(candidate)}" (use email, callMe or phone)`);
+      else if (!values.includes(option)) values.push(option);
     } else if (field === 'documents' && typeof candidate === 'object' && candidate !== null && 'invalid' in candidate) {
       dropped.push(`"${(candidate as { invalid: string }).invalid}" (no URL)`);
-      continue;
-    } else if (field !== 'documents') {
-      value = String(candidate);
+    } else {
+      values.push(field === 'documents' ? candidate : String(candidate));
     }
-    const parsed = element.safeParse(value);
-    if (parsed.success) kept.push(parsed.data);
-    else dropped.push(`"${show(field === 'documents' ? (value as { url: string }).url : value)}" (${firstIssue(parsed.error)})`);
+  }
+  // The whole list in one call first (the common case: every item is fine); item by item only
+  // when something is wrong, to keep the good items and name the bad ones.
+  const whole = schema.safeParse(values);
+  let kept: unknown[];
+  if (whole.success) kept = whole.data as unknown[];
+  else {
+    kept = [];
+    for (const value of values) {
+      const parsed = schema.element.safeParse(value);
+      if (parsed.success) kept.push(parsed.data);
+      else dropped.push(`"${show(field === 'documents' ? (value as { url: string }).url : value)}" (${firstIssue(parsed.error)})`);
+    }
   }
   if (dropped.length > 0) {
     const shown = dropped.slice(0, 5).join(', ');
     const more = dropped.length > 5 ? ` and ${dropped.length - 5} more` : '';
     warnings.push({ field, message: `left out ${dropped.length === 1 ? 'an item' : `${dropped.length} items`}: ${shown}${more}` });
   }
-  if (field === 'contactOptions') return kept.length > 0 ? [...new Set(kept)] : undefined;
   return kept.length > 0 ? kept : undefined;
 }
 
