@@ -22,6 +22,12 @@ export interface SecretsManagerSecretStoreOptions {
   readonly prefix: string;
   /** How long a read secret is used before it is read again; default 60 s, so rotations take effect. */
   readonly maxAgeMs?: number;
+  /**
+   * When a re-read fails for a passing reason (throttling, a network error), the last good value
+   * is used for up to this long after it was read (default 15 min), so a Secrets Manager hiccup
+   * does not turn every webhook away. Permanent failures (secret deleted, access denied) never do.
+   */
+  readonly staleIfErrorMs?: number;
   readonly clock: Clock;
 }
 
@@ -32,17 +38,31 @@ export interface SecretsManagerSecretStoreOptions {
  */
 export class SecretsManagerSecretStore implements SecretStore {
   private readonly cache = new Map<string, { readonly at: number; readonly value: Promise<DealerSecrets> }>();
+  private readonly lastGood = new Map<string, { readonly at: number; readonly value: DealerSecrets }>();
   private readonly maxAgeMs: number;
+  private readonly staleIfErrorMs: number;
 
   constructor(private readonly options: SecretsManagerSecretStoreOptions) {
     this.maxAgeMs = options.maxAgeMs ?? 60_000;
+    this.staleIfErrorMs = options.staleIfErrorMs ?? 15 * 60_000;
   }
 
   getDealerSecrets(dealerId: string): Promise<DealerSecrets> {
     const now = this.options.clock.now().getTime();
     const cached = this.cache.get(dealerId);
     if (cached && now - cached.at < this.maxAgeMs) return cached.value;
-    const value = this.read(dealerId);
+    const value = this.read(dealerId).then(
+      (secrets) => {
+        this.lastGood.set(dealerId, { at: now, value: secrets });
+        return secrets;
+      },
+      (error: unknown) => {
+        const good = this.lastGood.get(dealerId);
+        if (error instanceof RetryableError && good && now - good.at < this.staleIfErrorMs) return good.value;
+        if (!(error instanceof RetryableError)) this.lastGood.delete(dealerId);
+        throw error;
+      },
+    );
     this.cache.set(dealerId, { at: now, value });
     // A failed read is not remembered: the next call tries again.
     value.catch(() => {

@@ -47,6 +47,24 @@ describe('SecretsManagerSecretStore', () => {
     expect((await secrets.getDealerSecrets('d1')).webhookSecret).toBe('ok');
   });
 
+  it('a passing failure serves the last good value for a while; a permanent one never does', async () => {
+    const throttled = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+    mock.on(GetSecretValueCommand).resolvesOnce(value('good')).rejects(throttled);
+    const secrets = store();
+    expect((await secrets.getDealerSecrets('d1')).webhookSecret).toBe('good');
+    now += 61_000;
+    expect((await secrets.getDealerSecrets('d1')).webhookSecret).toBe('good');
+    now += 15 * 60_000;
+    await expect(secrets.getDealerSecrets('d1')).rejects.toBeInstanceOf(RetryableError);
+
+    mock.reset();
+    mock.on(GetSecretValueCommand).resolvesOnce(value('good')).rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    const other = store();
+    await other.getDealerSecrets('d2');
+    now += 61_000;
+    await expect(other.getDealerSecrets('d2')).rejects.toBeInstanceOf(DealerSecretsError);
+  });
+
   it('malformed values fail permanently and never quote the secret', async () => {
     const cases = [
       { SecretString: 'not json, contains hunter2-secret' },
