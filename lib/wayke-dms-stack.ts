@@ -83,6 +83,7 @@ export class WaykeDmsStack extends Stack {
     this.delivery = new DmsDelivery(this, 'DmsDelivery', {
       defaults,
       eventsQueue: this.webhooks.eventsQueue,
+      eventsDeadLetterQueue: this.webhooks.eventsDeadLetterQueue,
       storage: this.storage,
       secrets: this.secrets,
     });

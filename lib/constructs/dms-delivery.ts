@@ -16,6 +16,8 @@ export interface DmsDeliveryProps {
   readonly defaults: ServiceFunctionDefaults;
   /** The FIFO events queue fed by the webhook. */
   readonly eventsQueue: sqs.IQueue;
+  /** Its FIFO dead-letter queue: the writer moves an event the DMS refuses for good there at once. */
+  readonly eventsDeadLetterQueue: sqs.IQueue;
   /** Feed storage (outbox dealers get their events under `feeds/<dealerId>/outbox/`). */
   readonly storage: FeedStorage;
   /** Dealer secrets (the DMS signing secret). */
@@ -51,8 +53,13 @@ export class DmsDelivery extends Construct {
       memorySize: 512,
       timeout: DMS_WRITER_TIMEOUT,
       invocation: { type: 'sqs' },
-      environment: { DEDUPE_TABLE: this.dedupeTable.tableName, FEED_BUCKET: props.storage.bucket.bucketName },
+      environment: {
+        DEDUPE_TABLE: this.dedupeTable.tableName,
+        FEED_BUCKET: props.storage.bucket.bucketName,
+        EVENTS_DLQ_URL: props.eventsDeadLetterQueue.queueUrl,
+      },
     }).function;
+    props.eventsDeadLetterQueue.grantSendMessages(writer);
     this.dedupeTable.grantReadWriteData(writer);
     props.storage.grantOutboxWrite(writer);
     props.secrets.grantRead(writer);

@@ -23,7 +23,16 @@ describe('DMS writer', () => {
     expect(resources[writerId]!.Properties.Environment.Variables).toMatchObject({
       DEDUPE_TABLE: { Ref: dedupeId },
       FEED_BUCKET: { Ref: logicalId(stack, stack.storage.bucket) },
+      EVENTS_DLQ_URL: { Ref: logicalId(stack, stack.webhooks.eventsDeadLetterQueue) },
     });
+  });
+
+  it('may send to the events DLQ (permanent refusals go there at once)', () => {
+    const dlqArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.webhooks.eventsDeadLetterQueue), 'Arn'] });
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('DmsDeliveryWriter'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    expect(statements.some((s) => [s.Action].flat().includes('sqs:SendMessage') && JSON.stringify(s.Resource) === dlqArn)).toBe(true);
   });
 
   it("may write only into dealers' outbox/ of the feed bucket", () => {
