@@ -26,8 +26,8 @@ Options:
   --wayke-port <n>    Wayke simulator port (default 4010; 0 = any free port)
   --dms-port <n>      Demo DMS port (default 4020; 0 = any free port)
   --data <dir>        All local state (default ./.wayke-dms); kept across restarts
-  --once              Start, import every dealer once, print the reports, stop (exit 0 when
-                      every dealer got a report, 1 otherwise) — for scripts and CI
+  --once              Start, import every dealer once, print the reports, stop — for scripts
+                      and CI (exit 0; 1 when a dealer's import failed or did not finish)
   --timeout <s>       With --once: give up waiting for reports after this long (default 120)
   --no-demo           Do not simulate a purchase after the first import
   --verbose           Handler and runtime logs at INFO (default WARN), on stderr/stdout as JSON

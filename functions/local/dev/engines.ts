@@ -143,11 +143,15 @@ export const DEFAULT_RESOURCE_NAMES: LocalResourceNames = {
   eventsDlq: 'wayke-dms-events-dlq.fifo',
 };
 
-/** Queue settings that mirror the CDK stack: visibility ≥ 6× the consumer's timeout, redrive after 5. */
+/**
+ * Queue settings as in the CDK stack (`lib/constructs/import-pipeline.ts`, `webhook-ingest.ts`):
+ * visibility 6× the consumer's timeout (worker 10 min, DMS writer 30 s), redrive after 3 and 5.
+ */
 export const QUEUE_SETTINGS = {
-  workVisibilitySeconds: 900,
+  workVisibilitySeconds: 3600,
+  workMaxReceiveCount: 3,
   eventsVisibilitySeconds: 180,
-  maxReceiveCount: 5,
+  eventsMaxReceiveCount: 5,
 } as const;
 
 export interface LocalResources {
@@ -226,17 +230,17 @@ export async function ensureLocalResources(
       (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
     const workDlqUrl = await createQueue(names.workDlq, { MessageRetentionPeriod: '1209600' });
     const eventsDlqUrl = await createQueue(names.eventsDlq, { FifoQueue: 'true', MessageRetentionPeriod: '1209600' });
-    const redrive = async (dlqUrl: string) =>
-      JSON.stringify({ deadLetterTargetArn: await queueArn(dlqUrl), maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount });
+    const redrive = async (dlqUrl: string, maxReceiveCount: number) =>
+      JSON.stringify({ deadLetterTargetArn: await queueArn(dlqUrl), maxReceiveCount });
     const workQueueUrl = await createQueue(names.workQueue, {
       VisibilityTimeout: String(QUEUE_SETTINGS.workVisibilitySeconds),
-      RedrivePolicy: await redrive(workDlqUrl),
+      RedrivePolicy: await redrive(workDlqUrl, QUEUE_SETTINGS.workMaxReceiveCount),
     });
     const eventsQueueUrl = await createQueue(names.eventsQueue, {
       FifoQueue: 'true',
       ContentBasedDeduplication: 'false',
       VisibilityTimeout: String(QUEUE_SETTINGS.eventsVisibilitySeconds),
-      RedrivePolicy: await redrive(eventsDlqUrl),
+      RedrivePolicy: await redrive(eventsDlqUrl, QUEUE_SETTINGS.eventsMaxReceiveCount),
     });
     await Promise.all([bucketReady, tablesReady]);
     return {

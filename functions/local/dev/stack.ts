@@ -4,14 +4,13 @@
  * the Wayke simulator (or the real Wayke) and the demo DMS. `startDevStack` returns once every
  * service is up and `/health` answers 200; `stop()` ends everything in order.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { readFileSync } from 'node:fs';
 import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
 import type { ResolvedDealer, ResolvedDealerConfig } from '../../core/dealer-config.js';
 import type { ImportReport } from '../../core/import/report.js';
@@ -47,7 +46,7 @@ export const SECRET_PREFIX = 'wayke-dms/dealers/';
 export const HOURLY_MS = 60 * 60 * 1000;
 
 /** Lambda timeouts of the stack (the context counts down from these). */
-const TIMEOUTS = { scheduler: 60_000, worker: 900_000, webhook: 10_000, writer: 30_000 } as const;
+const TIMEOUTS = { scheduler: 60_000, worker: 600_000, webhook: 10_000, writer: 30_000 } as const;
 
 export interface DevStackOptions {
   /** Dealer config (default `config/dealers.example.json`). */
