@@ -78,6 +78,8 @@ export interface DynamoSnapshotStoreOptions {
   readonly now?: () => Date;
   /** Attempts at unprocessed batch items before giving up (default 8, with backoff). */
   readonly maxBatchAttempts?: number;
+  /** Items per Query page (default: none, DynamoDB's 1 MB pages). */
+  readonly pageSize?: number;
 }
 
 /** The {@link SnapshotStore} on a DynamoDB table with string keys `pk`/`sk` and TTL `expiresAt`. */
@@ -86,12 +88,14 @@ export class DynamoSnapshotStore implements SnapshotStore {
   private readonly table: string;
   private readonly now: () => Date;
   private readonly maxBatchAttempts: number;
+  private readonly pageSize: number | undefined;
 
   constructor(options: DynamoSnapshotStoreOptions) {
     this.doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
     this.table = options.tableName;
     this.now = options.now ?? (() => new Date());
     this.maxBatchAttempts = options.maxBatchAttempts ?? 8;
+    this.pageSize = options.pageSize;
   }
 
   async load(dealerId: string): Promise<Map<string, SnapshotEntry>> {
@@ -104,6 +108,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: { ':pk': pk(dealerId), ':prefix': VEHICLE },
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          ...(this.pageSize ? { Limit: this.pageSize } : {}),
         }),
       );
       for (const item of page.Items ?? []) {

@@ -5,8 +5,13 @@ import type { SnapshotEntry } from '../../functions/ports.js';
 import { startDynamo, TestClock, type Dynamo } from '../import/support.js';
 
 let dynamo: Dynamo;
+const commands: string[] = [];
 beforeAll(async () => {
   dynamo = await startDynamo();
+  dynamo.client.middlewareStack.add((next, context) => async (args) => {
+    commands.push(String(context.commandName));
+    return next(args);
+  }, { step: 'initialize', name: 'recordCommands' });
 });
 afterAll(async () => {
   await dynamo?.stop();
@@ -20,7 +25,7 @@ const entry = (plate: string, i = 0): SnapshotEntry => {
     hash: print.hash,
     groups: print.groups,
     fields: print.fields,
-    media: Object.fromEntries(Array.from({ length: 10 }, (_, n) => [`https://img.test/${plate}/${n}.jpg`, `https://media.test/${plate}/${n}`])),
+    media: Object.fromEntries(Array.from({ length: 12 }, (_, n) => [`https://images.example.test/${plate}/photo-${n}.jpg`, `https://media.example.test/files/${plate}-${n}-0123456789abcdef`])),
     status: 'Published',
     lastSeen: '2026-11-29T01:00:00.000Z',
   };
@@ -28,12 +33,17 @@ const entry = (plate: string, i = 0): SnapshotEntry => {
 
 describe('DynamoSnapshotStore (dynalite)', () => {
   it('writes in batches and loads a dealer with a paged Query, isolated from other dealers', async () => {
-    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table() });
-    const many = Array.from({ length: 1100 }, (_, i) => entry(`P${String(i).padStart(5, '0')}`, i));
+    // Small pages: the embedded engine counts only key sizes towards DynamoDB's 1 MB page.
+    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table(), pageSize: 100 });
+    const many = Array.from({ length: 600 }, (_, i) => entry(`P${String(i).padStart(5, '0')}`, i));
+    commands.length = 0;
     await store.put('big', many);
+    expect(commands.filter((c) => c === 'BatchWriteItemCommand')).toHaveLength(24);
     await store.put('other', [entry('OTH001')]);
+    commands.length = 0;
     const loaded = await store.load('big');
-    expect(loaded.size).toBe(1100); // > 1 MB of items: more than one page
+    expect(loaded.size).toBe(600);
+    expect(commands.filter((c) => c === 'QueryCommand')).toHaveLength(7); // 6 full pages and an empty one
     expect(loaded.get('P00042')).toEqual(many[42]);
     expect([...(await store.load('other')).keys()]).toEqual(['OTH001']);
     expect((await store.load('nobody')).size).toBe(0);
