@@ -191,11 +191,13 @@ describe('authentication', () => {
     expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
   });
 
-  it('an unreadable secret → 5xx (Wayke retries), nothing queued, no secret in the answer', async () => {
+  it('an unreadable secret → 5xx (Wayke retries), nothing queued', async () => {
     secretsMock.reset();
-    secretsMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
-    const response = await call(request(FIXTURES['vehicle-updated']!));
-    expect(response.statusCode).toBe(503);
+    secretsMock.on(GetSecretValueCommand).rejectsOnce(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }))
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    expect((await call(request(FIXTURES['vehicle-updated']!))).statusCode).toBe(500);
+    // No last good value survives a deleted secret, so throttling now has nothing stale to serve.
+    expect((await call(request(FIXTURES['vehicle-updated']!))).statusCode).toBe(503);
     expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
   });
 });
