@@ -34,21 +34,8 @@ export class WaykeDmsStack extends Stack {
   readonly delivery: DmsDelivery;
   readonly alarms: OperationalAlarms;
 
-  /** A dealer's SFTP user and role, if it has an `sftp` block. */
-  sftpUser(dealerId: string): DealerSftpUser | undefined {
-    for (const shard of this.dealerShards) {
-      const user = shard.sftpUsers.get(dealerId);
-      if (user) return user;
-    }
-    return undefined;
-  }
-
-  constructor(scope: Construct, id: string, props: WaykeDmsStackProps) {
-    super(scope, id, {
-      description: 'wayke-dms: dealer feeds into Wayke, Wayke events into dealer DMS',
-      ...props,
-    });
-    const { settings, dealers } = props;
+  constructor(scope: Construct, id: string, { settings, dealers, ...stackProps }: WaykeDmsStackProps) {
+    super(scope, id, { description: 'wayke-dms: dealer feeds into Wayke, Wayke events into dealer DMS', ...stackProps });
     const logRetention = settings.logRetentionDays as logs.RetentionDays;
 
     const defaults: ServiceFunctionDefaults = {
@@ -122,5 +109,14 @@ export class WaykeDmsStack extends Stack {
       DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer secret names: <prefix><dealerId>' },
     };
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, output);
+  }
+
+  /** A dealer's SFTP user and role, if it has an `sftp` block. */
+  sftpUser(dealerId: string): DealerSftpUser | undefined {
+    for (const shard of this.dealerShards) {
+      const user = shard.sftpUsers.get(dealerId);
+      if (user) return user;
+    }
+    return undefined;
   }
 }

@@ -27,7 +27,12 @@ async function exec(file: string, args: string[], env: Record<string, string> = 
 }
 
 /** The CDK CLI, as a user runs it (`cdk synth`), which runs the app command of cdk.json. */
-const cdk = (args: string[]) => exec(process.execPath, [join(PROJECT_ROOT, 'node_modules/aws-cdk/bin/cdk'), ...args], { CDK_DISABLE_VERSION_CHECK: '1' });
+const cdk = (args: string[]) =>
+  exec(process.execPath, [join(PROJECT_ROOT, 'node_modules/aws-cdk/bin/cdk'), ...args, '--no-notices'], {
+    // Offline and hermetic: no version check, no telemetry.
+    CDK_DISABLE_VERSION_CHECK: '1',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+  });
 
 /** The app itself, given context the way the CLI passes it (cdk.json's context merged with `-c`). */
 const app = (context: Record<string, unknown>, outdir: string) =>
