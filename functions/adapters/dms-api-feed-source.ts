@@ -1,4 +1,5 @@
 import { PermanentError, RetryableError } from '../core/errors.js';
+import { FeedTooLargeError } from '../core/import/errors.js';
 import type { Dealer } from '../core/dealer-config.js';
 import type { FeedSource, Log, PendingFeed } from '../ports.js';
 
@@ -113,7 +114,7 @@ export class DmsApiFeedSource implements FeedSource {
       size,
       lastModified: this.options.now?.() ?? new Date(),
       load: async () => {
-        throw new DmsApiError(`The DMS API list is over ${this.maxBytes} bytes`, { operation: 'dmsApi.pull' });
+        throw new FeedTooLargeError(`The DMS API list is over ${this.maxBytes} bytes`, { operation: 'dmsApi.pull' });
       },
     };
   }

@@ -1,6 +1,6 @@
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PermanentError } from '../core/errors.js';
+import { FeedTooLargeError } from '../core/import/errors.js';
 import type { PendingFeed, ReportSink } from '../ports.js';
 import { keyTimestamp } from './s3-feed-source.js';
 
@@ -8,8 +8,6 @@ import { keyTimestamp } from './s3-feed-source.js';
  * Local variants for the CLI: a feed from a file on disk (size from `stat`, checked before the
  * file is read) or from bytes in memory, and run reports written to a folder.
  */
-
-export class LocalFeedTooLargeError extends PermanentError {}
 
 /** A file on disk as a {@link PendingFeed}. Throws (ENOENT …) if it cannot be stat'ed. */
 export async function fileFeed(path: string): Promise<PendingFeed> {
@@ -22,7 +20,7 @@ export async function fileFeed(path: string): Promise<PendingFeed> {
       const handle = await open(path, 'r');
       try {
         const size = (await handle.stat()).size;
-        if (size > maxBytes) throw new LocalFeedTooLargeError(`The file is ${size} bytes; the limit is ${maxBytes} bytes`, { file: path });
+        if (size > maxBytes) throw new FeedTooLargeError(`The file is ${size} bytes; the limit is ${maxBytes} bytes`, { file: path });
         const buffer = Buffer.alloc(size);
         let offset = 0;
         while (offset < size) {
@@ -45,7 +43,7 @@ export function bytesFeed(name: string, bytes: Uint8Array, lastModified: Date = 
     size: bytes.byteLength,
     lastModified,
     async load(maxBytes: number) {
-      if (bytes.byteLength > maxBytes) throw new LocalFeedTooLargeError(`The feed is ${bytes.byteLength} bytes; the limit is ${maxBytes} bytes`, { file: name });
+      if (bytes.byteLength > maxBytes) throw new FeedTooLargeError(`The feed is ${bytes.byteLength} bytes; the limit is ${maxBytes} bytes`, { file: name });
       return bytes;
     },
   };

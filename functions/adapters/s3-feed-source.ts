@@ -10,7 +10,7 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { PermanentError } from '../core/errors.js';
+import { FeedTooLargeError } from '../core/import/errors.js';
 import type { FeedSource, Log, PendingFeed, ReportSink } from '../ports.js';
 
 /**
@@ -41,8 +41,7 @@ export function isCompleteFeedKey(dealerId: string, key: string): boolean {
   return name.length > 0 && !name.includes('/') && !INCOMPLETE.test(name);
 }
 
-/** The feed was bigger than the limit (checked on HEAD, and again while streaming). */
-export class FeedTooLargeError extends PermanentError {}
+export { FeedTooLargeError };
 
 interface S3PendingFeed extends PendingFeed {
   readonly key: string;

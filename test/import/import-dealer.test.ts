@@ -167,6 +167,13 @@ describe('safety valve', () => {
     expect(h.writes()).toEqual({});
   });
 
+  it('a feed over the size limit is refused before it is read (exit 2)', async () => {
+    await seed();
+    const outcome = await h.run(fleet(12, 1), { deps: { maxFeedBytes: 100 } });
+    expect(outcome.status === 'rejected' && outcome.summary.feed.error?.code).toBe('FEED_TOO_LARGE');
+    expect(h.writes()).toEqual({});
+  });
+
   it('a feed cut to a third blocks removals but still creates and updates (exit 3), then the override removes', async () => {
     const cars = await seed();
     const third = [{ ...cars[0]!, price: 55_555 }, ...cars.slice(1, 4), vehicle(99, {}, 1)];

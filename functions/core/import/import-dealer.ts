@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PermanentError, RetryableError } from '../errors.js';
+import { RetryableError } from '../errors.js';
 import type { Dealer } from '../dealer-config.js';
 import type { MappingProfile } from '../mapping-profile.js';
 import type { Vehicle } from '../vehicle.js';
@@ -17,6 +17,7 @@ import type {
 } from '../../ports.js';
 import { feedSizeError, readFeed as defaultReadFeed, DEFAULT_MAX_FEED_BYTES } from '../feed/index.js';
 import { applyPlan, type ApplyResult } from './apply.js';
+import { FeedTooLargeError } from './errors.js';
 import { planImport, type ImportPlan } from './plan.js';
 import { reportText, type FeedSummary, type ImportReport, type ImportSummary, type RejectedRow } from './report.js';
 
@@ -98,8 +99,6 @@ export type ImportOutcome =
       /** The run retried from the archived feed (hourly, no new file). */
       readonly retry: boolean;
     };
-
-class FeedTooLargeError extends PermanentError {}
 
 /** For callers that always pass the feed: there is nothing waiting and nothing to move. */
 const NO_SOURCE: FeedSource = {
@@ -196,7 +195,7 @@ export function makeImportDealer(deps: ImportDealerDeps) {
       read = readFeedWith(bytes, { name: feed.name, ...(dealer.mappingProfile ? { mapping: dealer.mappingProfile } : {}), now, maxBytes });
     } catch (error) {
       // The size on the listing can lie (a file replaced mid-read): the source checks while streaming too.
-      if (!(error instanceof PermanentError && error.name.includes('TooLarge'))) throw error;
+      if (!(error instanceof FeedTooLargeError)) throw error;
       read = { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], error: { code: 'FEED_TOO_LARGE', message: tooLarge?.message ?? (error as Error).message } };
     }
     const feedError = read.error ?? (read.vehicles.length === 0

@@ -5,3 +5,4 @@ export * from './apply.js';
 export * from './report.js';
 export * from './import-dealer.js';
 export * from './work-message.js';
+export * from './errors.js';
