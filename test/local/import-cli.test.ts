@@ -107,6 +107,9 @@ describe('wayke-dms plan / import', () => {
     const plan = await cli(['plan', ...args(feedFile('c.csv', csv(changed)))]);
     expect(JSON.parse(plan.stdout)).toMatchObject({ update: [{ registrationNumber: cars[0]!.registrationNumber, fields: ['price'] }], unchanged: 7 });
 
+    const cutPlan = await cli(['plan', ...args(feedFile('d.csv', csv(cars.slice(0, 2))))]);
+    expect(cutPlan.status).toBe(3);
+    expect(JSON.parse(cutPlan.stdout)).toMatchObject({ remove: cars.slice(2).map((c) => c.registrationNumber), blocked: { wouldRemove: 6, limit: 3 } });
     const cut = await cli(['import', ...args(feedFile('d.csv', csv(cars.slice(0, 2))))]);
     expect(cut.status).toBe(3);
     expect(JSON.parse(cut.stdout).blocked).toEqual({ reason: expect.stringContaining('6 of 8'), wouldRemove: 6, limit: 3 });
