@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import type { DecodedFeed } from './encoding.js';
 import { FeedError } from './errors.js';
 import { normaliseFieldName, type FieldResolver, type FieldTarget } from './fields.js';
 import type { ParsedFeed, RecordSink } from './parsed.js';
@@ -57,31 +58,51 @@ function unclosedQuoteLine(text: string, delimiter: string): number {
   return openedAt;
 }
 
+/** The bytes with CRLF and lone CR turned into LF (the same buffer if there is no CR). */
+export function normaliseLineEndings(bytes: Uint8Array): Buffer {
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let cr = input.indexOf(13);
+  if (cr === -1) return input;
+  const output = Buffer.allocUnsafe(input.length);
+  let length = 0;
+  let from = 0;
+  while (cr !== -1) {
+    length += input.copy(output, length, from, cr);
+    output[length++] = 10;
+    from = input[cr + 1] === 10 ? cr + 2 : cr + 1;
+    cr = input.indexOf(13, from);
+  }
+  length += input.copy(output, length, from);
+  return output.subarray(0, length);
+}
+
 /**
  * Reads delimited text: the first non-empty line is the header. Every record is kept as an array,
  * whatever its length, so a ragged row is rejected on its own instead of failing the file.
  */
-export function readCsv(text: string, resolver: FieldResolver, sink: RecordSink, forcedDelimiter?: string): ParsedFeed & { delimiter: string } {
-  let body = text;
+export function readCsv(feed: DecodedFeed, resolver: FieldResolver, sink: RecordSink, forcedDelimiter?: string): ParsedFeed & { delimiter: string } {
+  let head = feed.head(64 * 1024);
+  let skip = 0;
   let delimiter = forcedDelimiter;
   // Excel's `sep=;` hint line.
-  const hint = /^sep=(.)\r?\n/i.exec(body);
+  const hint = /^sep=(.)\r?\n/i.exec(head);
   if (hint) {
     delimiter ??= hint[1]!;
-    body = body.slice(hint[0].length);
+    head = head.slice(hint[0].length);
+    skip = Buffer.byteLength(hint[0]);
   }
-  delimiter ??= detectDelimiter(body) ?? undefined;
+  delimiter ??= detectDelimiter(head) ?? undefined;
   if (!delimiter) {
     throw new FeedError(
       'UNKNOWN_FORMAT',
       'The file is not XML or JSON, and its first line has no semicolon, comma or tab, so it is not a CSV header either. Export the feed as CSV with a header row, XML or JSON.',
     );
   }
-
-  // One line ending for the parser: files mix CRLF and LF (and old Macs wrote CR), and giving
-  // csv-parse several record delimiters makes it markedly slower per character. Line breaks
-  // inside quoted fields become LF, which is what `cleanText` keeps anyway.
-  if (body.includes('\r')) body = body.replace(/\r\n?/g, '\n');
+  // csv-parse reads bytes; a UTF-8 feed goes in as it was uploaded, without a round trip
+  // through a string. One line ending for the parser: files mix CRLF and LF (and old Macs wrote
+  // CR), and several record delimiters make csv-parse markedly slower per character. Line
+  // breaks inside quoted fields become LF, which is what `cleanText` keeps anyway.
+  const body = normaliseLineEndings(feed.utf8().subarray(skip));
 
   let header: string[] | null = null;
   let width = 0;
@@ -147,7 +168,7 @@ export function readCsv(text: string, resolver: FieldResolver, sink: RecordSink,
     if (error instanceof FeedError) throw error;
     const code = (error as { code?: string }).code;
     if (code === 'CSV_QUOTE_NOT_CLOSED') {
-      const line = unclosedQuoteLine(body, delimiter) + (hint ? 1 : 0);
+      const line = unclosedQuoteLine(body.toString('utf8'), delimiter) + (hint ? 1 : 0);
       throw new FeedError(
         'MALFORMED_FEED',
         `A quote (") opened on line ${line} is never closed, so the rest of the file cannot be read. Close the quote, or double quotes inside a quoted field ("").`,

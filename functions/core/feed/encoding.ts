@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { FeedError } from './errors.js';
 
 /** The encodings the reader can decode, by the name it reports. */
@@ -24,7 +25,6 @@ export function decodeWindows1252(bytes: Uint8Array): string {
   return latin1.replace(/[\u0080-\u009f]/g, (char) => CP1252_HIGH_CHARS[char.charCodeAt(0) - 0x80]!);
 }
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const utf16le = new TextDecoder('utf-16le', { ignoreBOM: true });
 
@@ -50,10 +50,10 @@ export function encodingFromLabel(label: string): FeedEncoding | null {
   return null;
 }
 
-function decodeAs(bytes: Uint8Array, encoding: FeedEncoding, strictUtf8: boolean): string {
+function decodeAs(bytes: Uint8Array, encoding: FeedEncoding): string {
   switch (encoding) {
     case 'utf-8':
-      return (strictUtf8 ? utf8Strict : utf8Lenient).decode(bytes);
+      return utf8Lenient.decode(bytes);
     case 'utf-16le':
       return utf16le.decode(bytes);
     case 'utf-16be':
@@ -63,11 +63,42 @@ function decodeAs(bytes: Uint8Array, encoding: FeedEncoding, strictUtf8: boolean
   }
 }
 
-export interface DecodedFeed {
-  readonly text: string;
-  readonly encoding: FeedEncoding;
-  /** Set when the bytes did not match the encoding they claimed (decoded with replacement characters). */
-  readonly warning?: string;
+/**
+ * A feed's bytes with their encoding settled. The text is decoded on first use: a UTF-8 CSV is
+ * handed to the CSV parser as the bytes it already is, never decoded to a string and encoded
+ * back (on a 50 MB feed that is 100+ MB of strings saved).
+ */
+export class DecodedFeed {
+  private decoded: string | undefined;
+
+  constructor(
+    readonly encoding: FeedEncoding,
+    /** The bytes without a BOM; UTF-8 only when `validUtf8` is set. */
+    private readonly bytes: Uint8Array,
+    private readonly validUtf8: boolean,
+    /** Set when the bytes did not match the encoding they claimed (read with replacement characters). */
+    readonly warning?: string,
+    text?: string,
+  ) {
+    this.decoded = text;
+  }
+
+  /** The whole text. */
+  get text(): string {
+    this.decoded ??= this.validUtf8 ? Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8') : decodeAs(this.bytes, this.encoding);
+    return this.decoded;
+  }
+
+  /** The first `chars` characters or so (a multi-byte character cut at the end may show as U+FFFD). */
+  head(chars: number): string {
+    if (this.decoded !== undefined || !this.validUtf8) return this.text.slice(0, chars);
+    return utf8Lenient.decode(this.bytes.subarray(0, chars * 2)).slice(0, chars);
+  }
+
+  /** The text as UTF-8 bytes. */
+  utf8(): Uint8Array {
+    return this.validUtf8 ? this.bytes : Buffer.from(this.text, 'utf8');
+  }
 }
 
 /** The encoding named by `<?xml … encoding="…"?>` at the very start of ASCII-compatible bytes. */
@@ -105,15 +136,15 @@ function utf16WithoutBom(bytes: Uint8Array): FeedEncoding | null {
  */
 export function decodeFeed(bytes: Uint8Array, forced?: string): DecodedFeed {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    return withWarning(bytes.subarray(3), 'utf-8', 'byte order mark');
+    return named(bytes.subarray(3), 'utf-8', 'byte order mark');
   }
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: utf16le.decode(bytes.subarray(2)), encoding: 'utf-16le' };
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: decodeUtf16be(bytes.subarray(2)), encoding: 'utf-16be' };
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new DecodedFeed('utf-16le', bytes.subarray(2), false);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new DecodedFeed('utf-16be', bytes.subarray(2), false);
 
   if (forced) {
     const encoding = encodingFromLabel(forced);
     if (!encoding) throw new FeedError('MALFORMED_FEED', `The mapping profile names the encoding "${forced}", which the reader does not support (use utf-8, utf-16le, utf-16be, windows-1252 or iso-8859-1).`);
-    return withWarning(bytes, encoding, 'mapping profile');
+    return named(bytes, encoding, 'mapping profile');
   }
 
   const declared = xmlDeclaredEncoding(bytes);
@@ -123,29 +154,24 @@ export function decodeFeed(bytes: Uint8Array, forced?: string): DecodedFeed {
       throw new FeedError('MALFORMED_FEED', `The XML declaration names the encoding "${declared}", which the reader does not support; export the file as UTF-8 or Windows-1252 (ISO-8859-1).`);
     }
     // A declaration of UTF-16 on bytes that start with `<?xml` in ASCII is a mislabel; the bytes win.
-    if (encoding === 'utf-8' || encoding === 'windows-1252') return withWarning(bytes, encoding, 'XML declaration');
+    if (encoding === 'utf-8' || encoding === 'windows-1252') return named(bytes, encoding, 'XML declaration');
   }
 
   const utf16 = utf16WithoutBom(bytes);
-  if (utf16) return { text: decodeAs(bytes, utf16, false), encoding: utf16 };
+  if (utf16) return new DecodedFeed(utf16, bytes, false);
 
-  try {
-    return { text: utf8Strict.decode(bytes), encoding: 'utf-8' };
-  } catch {
-    return { text: decodeWindows1252(bytes), encoding: 'windows-1252' };
-  }
+  return isUtf8(bytes) ? new DecodedFeed('utf-8', bytes, true) : new DecodedFeed('windows-1252', bytes, false);
 }
 
-/** Decodes with a named encoding; UTF-8 that is not valid is still read, with a warning. */
-function withWarning(bytes: Uint8Array, encoding: FeedEncoding, source: string): DecodedFeed {
-  if (encoding !== 'utf-8') return { text: decodeAs(bytes, encoding, false), encoding };
-  try {
-    return { text: utf8Strict.decode(bytes), encoding };
-  } catch {
-    return {
-      text: utf8Lenient.decode(bytes),
-      encoding,
-      warning: `The ${source} says UTF-8 but some bytes are not valid UTF-8; those characters show as "\uFFFD". Export the file as UTF-8, or name its real encoding.`,
-    };
-  }
+/** An encoding someone named; UTF-8 that is not valid is still read, with a warning. */
+function named(bytes: Uint8Array, encoding: FeedEncoding, source: string): DecodedFeed {
+  if (encoding !== 'utf-8') return new DecodedFeed(encoding, bytes, false);
+  if (isUtf8(bytes)) return new DecodedFeed(encoding, bytes, true);
+  return new DecodedFeed(
+    encoding,
+    bytes,
+    false,
+    `The ${source} says UTF-8 but some bytes are not valid UTF-8; those characters show as "\uFFFD". Export the file as UTF-8, or name its real encoding.`,
+    utf8Lenient.decode(bytes),
+  );
 }

@@ -130,10 +130,10 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
     const mapping = options.mapping;
     const decoded = decodeFeed(bytes, mapping?.encoding);
     encoding = decoded.encoding;
-    const text = decoded.text;
-    if (looksBinary(text)) fail('UNKNOWN_FORMAT', 'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.');
+    const head = decoded.head(4096);
+    if (looksBinary(head)) fail('UNKNOWN_FORMAT', 'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.');
 
-    const detected = detectFormat(text);
+    const detected = detectFormat(head) ?? (head.length < 4096 ? null : detectFormat(decoded.text));
     if (detected === null) fail('EMPTY_FEED', 'The file holds only blank space and no vehicles.');
     format = mapping?.format ?? detected;
 
@@ -141,7 +141,11 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
     const rows = new RowCollector(options.now);
     const sink = (record: RawRecord | UnreadableRecord): void => rows.add(record);
     const parsed: ParsedFeed =
-      format === 'xml' ? readXml(text, resolver, sink) : format === 'json' ? readJson(text, resolver, sink) : readCsv(text, resolver, sink, mapping?.delimiter);
+      format === 'xml'
+        ? readXml(decoded.text, resolver, sink)
+        : format === 'json'
+          ? readJson(decoded.text, resolver, sink)
+          : readCsv(decoded, resolver, sink, mapping?.delimiter);
 
     if (rows.count === 0) {
       fail('EMPTY_FEED', format === 'csv' ? 'The file has a header row but no vehicles.' : `The ${format.toUpperCase()} holds no vehicles.`);

@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeFeed, decodeWindows1252 } from '../../../functions/core/feed/encoding.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+/** What a decoded feed reads as: its text and the encoding it was read with. */
+const read = (input: Uint8Array, forced?: string): { text: string; encoding: string } => {
+  const decoded = decodeFeed(input, forced);
+  return { text: decoded.text, encoding: decoded.encoding };
+};
 
 describe('decodeWindows1252', () => {
   it('decodes every byte 0x80–0x9F to its Windows-1252 character, not to a C1 control', () => {
@@ -23,30 +28,30 @@ describe('decodeWindows1252', () => {
 
 describe('decodeFeed', () => {
   it('reads UTF-8 with and without a BOM', () => {
-    expect(decodeFeed(Buffer.from('\uFEFFÅr;Pris', 'utf8'))).toEqual({ text: 'År;Pris', encoding: 'utf-8' });
-    expect(decodeFeed(Buffer.from('År;Pris', 'utf8'))).toEqual({ text: 'År;Pris', encoding: 'utf-8' });
+    expect(read(Buffer.from('\uFEFFÅr;Pris', 'utf8'))).toEqual({ text: 'År;Pris', encoding: 'utf-8' });
+    expect(read(Buffer.from('År;Pris', 'utf8'))).toEqual({ text: 'År;Pris', encoding: 'utf-8' });
   });
 
   it('reads UTF-16 LE and BE with a BOM', () => {
     const le = Buffer.concat([bytes(0xff, 0xfe), Buffer.from('Årsmodell', 'utf16le')]);
-    expect(decodeFeed(le)).toEqual({ text: 'Årsmodell', encoding: 'utf-16le' });
+    expect(read(le)).toEqual({ text: 'Årsmodell', encoding: 'utf-16le' });
     const be = Buffer.from('Årsmodell', 'utf16le').swap16();
-    expect(decodeFeed(Buffer.concat([bytes(0xfe, 0xff), be]))).toEqual({ text: 'Årsmodell', encoding: 'utf-16be' });
+    expect(read(Buffer.concat([bytes(0xfe, 0xff), be]))).toEqual({ text: 'Årsmodell', encoding: 'utf-16be' });
   });
 
   it('recognises UTF-16 LE without a BOM by its NUL bytes', () => {
-    expect(decodeFeed(Buffer.from('regnr;pris;miltal', 'utf16le')).encoding).toBe('utf-16le');
+    expect(read(Buffer.from('regnr;pris;miltal', 'utf16le')).encoding).toBe('utf-16le');
   });
 
   it('falls back to Windows-1252 when the bytes are not valid UTF-8', () => {
     const latin = bytes(0xc5, 0x72, 0x73, 0x6d, 0x6f, 0x64, 0x65, 0x6c, 0x6c, 0x3b, 0x80); // "Årsmodell;€"
-    expect(decodeFeed(latin)).toEqual({ text: 'Årsmodell;€', encoding: 'windows-1252' });
+    expect(read(latin)).toEqual({ text: 'Årsmodell;€', encoding: 'windows-1252' });
   });
 
   it('honours the encoding an XML declaration names, even if the bytes would pass as UTF-8', () => {
     // "Ã¥" as Latin-1 bytes is also valid UTF-8 for "å"; the declaration decides.
     const xml = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a>\u00c3\u00a5</a>', 'latin1');
-    expect(decodeFeed(xml)).toEqual({ text: '<?xml version="1.0" encoding="ISO-8859-1"?><a>Ã¥</a>', encoding: 'windows-1252' });
+    expect(read(xml)).toEqual({ text: '<?xml version="1.0" encoding="ISO-8859-1"?><a>Ã¥</a>', encoding: 'windows-1252' });
   });
 
   it('reads a declared UTF-8 XML with broken bytes with replacement characters and a warning', () => {
@@ -57,8 +62,17 @@ describe('decodeFeed', () => {
     expect(decoded.warning).toMatch(/not valid UTF-8/);
   });
 
+  it('reads the head of a large UTF-8 feed without decoding all of it, and hands CSV the bytes as they are', () => {
+    const input = Buffer.from(`Årsmodell;Pris\n${'x'.repeat(100_000)}`, 'utf8');
+    const decoded = decodeFeed(input);
+    expect(decoded.head(9)).toBe('Årsmodell');
+    expect(decoded.utf8()).toBe(input);
+    expect(decodeFeed(Buffer.from('\uFEFFabc', 'utf8')).utf8()).toEqual(Buffer.from('abc'));
+    expect(Buffer.from(decodeFeed(Uint8Array.from([0xe5])).utf8()).toString('utf8')).toBe('å');
+  });
+
   it('uses the encoding a mapping profile forces', () => {
-    expect(decodeFeed(Buffer.from('Ã¥', 'latin1'), 'iso-8859-1')).toEqual({ text: 'Ã¥', encoding: 'windows-1252' });
+    expect(read(Buffer.from('Ã¥', 'latin1'), 'iso-8859-1')).toEqual({ text: 'Ã¥', encoding: 'windows-1252' });
   });
 
   it('refuses an XML encoding it cannot decode', () => {

@@ -224,6 +224,11 @@ describe('format detection', () => {
     }
   });
 
+  it('reads old Mac CR line endings and files that mix CRLF, LF and CR', () => {
+    const result = read('regnr;pris;km\rAAA111;1;1\r\nBBB222;2;2\nCCC333;3;"3"\r');
+    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber, vehicle.mileage])).toEqual([[1, 'AAA111', 1], [2, 'BBB222', 2], [3, 'CCC333', 3]]);
+  });
+
   it('reads quoted fields with doubled quotes and line breaks, CRLF or LF', () => {
     const text = 'regnr,pris,km,beskrivning\r\nABC123,1000,10,"Rad ett, med ""citat""\r\nrad två"\r\nDEF456,2000,20,enkel\n';
     const result = read(text);
