@@ -35,7 +35,8 @@ export class DealerShard extends NestedStack {
   constructor(scope: Construct, id: string, props: DealerShardProps) {
     if (props.dealers.length > DEALERS_PER_SHARD) throw new Error(`A dealer shard holds at most ${DEALERS_PER_SHARD} dealers`);
     super(scope, id, {
-      description: `wayke-dms dealers ${props.dealers[0]?.id ?? ''} … ${props.dealers.at(-1)?.id ?? ''}: secrets and SFTP users`.replace('…', '-'),
+      // ASCII only: CloudFormation rejects some characters in descriptions.
+      description: `wayke-dms dealers ${props.dealers[0]?.id ?? ''} to ${props.dealers.at(-1)?.id ?? ''}: secrets and SFTP users`,
       parameters: {
         FeedBucketName: props.storage.bucket.bucketName,
         FeedBucketArn: props.storage.bucket.bucketArn,
