@@ -27,7 +27,7 @@ export const DEFAULT_MAX_FEED_BYTES = 50 * 1024 * 1024;
 export type FeedFormat = 'csv' | 'xml' | 'json';
 
 export interface ReadFeedOptions {
-  /** The file name, for messages and as a hint; the format is detected from the content. */
+  /** The file name, used in messages; the format is always detected from the content. */
   readonly name?: string;
   /** The dealer's mapping profile: column names, forced format, delimiter, encoding, mileage unit. */
   readonly mapping?: MappingProfile;
@@ -125,7 +125,7 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
     if (sizeError) fail(sizeError.code, sizeError.message);
     if (bytes.byteLength === 0) fail('EMPTY_FEED', 'The file is empty (0 bytes). Check the export in the DMS; an empty upload never removes ads.');
     const binary = binaryKind(bytes);
-    if (binary) fail('UNKNOWN_FORMAT', `The file looks like ${binary}, not a feed. Export the stock list as CSV, XML or JSON.`);
+    if (binary) fail('UNKNOWN_FORMAT', `${options.name ? `"${options.name}"` : 'The file'} looks like ${binary}, not a feed. Export the stock list as CSV, XML or JSON.`);
 
     const mapping = options.mapping;
     const decoded = decodeFeed(bytes, mapping?.encoding);
