@@ -9,13 +9,15 @@ import type { AdStatus, ImportRunState, LeaseResult, SnapshotEntry, SnapshotStor
  *
  * | sk                       | what                                                          |
  * | ------------------------ | ------------------------------------------------------------- |
- * | `vehicle#<plate>`        | a {@link SnapshotEntry}: adId, hash, dataHash, imagesHash, statusHash, fields, media, status, lastSeen |
+ * | `vehicle#<plate>`        | a {@link SnapshotEntry}: adId, hash, dataHash, imagesHash, statusHash, fields (JSON), media (JSON), status, lastSeen |
  * | `run#last`               | the last run's state: runId, at, archiveKey?, failed[], blocked |
  * | `lease`                  | owner, host?, pid?, leaseUntil (epoch ms), expiresAt (TTL, s)  |
  * | `approval#mass-removal`  | a one-shot approval: approvedBy, approvedAt, expiresAt (TTL, s) |
  *
  * `pk` is `dealer#<dealerId>`. Loading a dealer is one paged Query; entries go in BatchWrites;
- * the lease is a conditional Put.
+ * the lease is a conditional Put. `fields` and `media` are JSON strings, not maps: a dealer of
+ * 10,000 vehicles loads several times faster that way (one string per item to decode, not ~20
+ * nested attributes), and nothing ever queries inside them.
  */
 
 const VEHICLE = 'vehicle#';
@@ -33,8 +35,10 @@ interface EntryItem {
   dataHash: string;
   imagesHash: string;
   statusHash: string;
-  fields: Record<string, string>;
-  media: Record<string, string>;
+  /** JSON of {@link SnapshotEntry.fields}. */
+  fields: string;
+  /** JSON of {@link SnapshotEntry.media}. */
+  media: string;
   status: AdStatus;
   lastSeen: string;
 }
@@ -48,8 +52,8 @@ function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
     dataHash: entry.groups.data,
     imagesHash: entry.groups.images,
     statusHash: entry.groups.status,
-    fields: { ...entry.fields },
-    media: { ...entry.media },
+    fields: JSON.stringify(entry.fields),
+    media: JSON.stringify(entry.media),
     status: entry.status,
     lastSeen: entry.lastSeen,
   };
@@ -62,8 +66,8 @@ function fromItem(item: Record<string, unknown>): SnapshotEntry {
     adId: i.adId,
     hash: i.hash,
     groups: { data: i.dataHash, images: i.imagesHash, status: i.statusHash },
-    fields: i.fields ?? {},
-    media: i.media ?? {},
+    fields: i.fields ? (JSON.parse(i.fields) as Record<string, string>) : {},
+    media: i.media ? (JSON.parse(i.media) as Record<string, string>) : {},
     status: i.status,
     lastSeen: i.lastSeen,
   };
