@@ -23,6 +23,8 @@ const parser = new XMLParser({
   htmlEntities: {} as unknown as boolean,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  // `<bf:regnr>` is the field `regnr`, whatever namespace a DMS puts it in.
+  removeNSPrefix: true,
   jPath: false,
 } as ConstructorParameters<typeof XMLParser>[0]);
 
@@ -189,6 +191,9 @@ function scan(text: string, from: number, to: number, document: boolean, depth: 
   return found;
 }
 
+/** `bf:annons` → `annons` (fast-xml-parser drops the prefix too). */
+const localName = (name: string): string => name.slice(name.indexOf(':') + 1);
+
 /** The most numerous element name among siblings, with its elements in document order. */
 function mostNumerous(spans: Span[]): Span[] {
   const counts = new Map<string, number>();
@@ -218,7 +223,7 @@ function vehicleSpans(text: string, rootChildren: Span[], resolver: FieldResolve
     let inner: Span[] = [];
     for (const child of children) {
       const grandchildren = scan(text, child.contentStart, child.contentEnd, false);
-      if (grandchildren.some((grandchild) => resolver.resolve(grandchild.name) !== null)) return [child];
+      if (grandchildren.some((grandchild) => resolver.resolve(localName(grandchild.name)) !== null)) return [child];
       if (grandchildren.length > inner.length) inner = grandchildren;
     }
     if (inner.length === 0) return vehicles;
@@ -239,7 +244,7 @@ export function readXml(text: string, resolver: FieldResolver, sink: RecordSink)
   for (let first = 0; first < spans.length; ) {
     let last = first;
     while (last + 1 < spans.length && spans[last + 1]!.end - spans[first]!.start <= CHUNK_CHARS) last++;
-    const name = spans[first]!.name;
+    const name = localName(spans[first]!.name);
     let chunk: Node;
     try {
       chunk = parser.parse(`<r>${text.slice(spans[first]!.start, spans[last]!.end)}</r>`) as Node;

@@ -423,6 +423,16 @@ describe('XML', () => {
     ]);
   });
 
+  it('reads namespaced elements by their local names', () => {
+    const result = read('<bf:annonser xmlns:bf="urn:x"><bf:annons><bf:regnr>ABC123</bf:regnr><bf:pris>1</bf:pris><bf:km>2</bf:km></bf:annons><bf:annons><bf:regnr>DEF456</bf:regnr><bf:pris>3</bf:pris><bf:km>4</bf:km></bf:annons></bf:annonser>');
+    expect(result.vehicles.map(({ vehicle }) => vehicle)).toEqual([
+      { registrationNumber: 'ABC123', price: 1, mileage: 2 },
+      { registrationNumber: 'DEF456', price: 3, mileage: 4 },
+    ]);
+    const single = read('<bf:export xmlns:bf="urn:x"><bf:annons><bf:regnr>ABC123</bf:regnr><bf:pris>1</bf:pris><bf:km>2</bf:km></bf:annons></bf:export>');
+    expect(single.vehicles.map(({ vehicle }) => vehicle)).toEqual([{ registrationNumber: 'ABC123', price: 1, mileage: 2 }]);
+  });
+
   it('reads a one-vehicle feed, fields as attributes, and keeps leading zeros', () => {
     const result = read(feed('<annons regnr="ABC123" pris="1000"><km>10</km><lagernummer>007</lagernummer></annons>'));
     expect(result.vehicles).toEqual([{ row: 1, vehicle: { registrationNumber: 'ABC123', price: 1000, mileage: 10, externalId: '007' } }]);
