@@ -290,6 +290,16 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
     work().catch((error: unknown) => fail(reqId, error));
   };
 
+  // The client sent EOF (`bye`, or a batch that stopped at an error): report exit status 0 as
+  // sshd does when its sftp-server ends (scp in SFTP mode exits 1 without it), then close our
+  // side, or OpenSSH's sftp waits forever for the channel to close. ssh2 1.17 exposes no public
+  // call for a subsystem's exit status, hence the internal one.
+  sftp.on('end', () => {
+    const channel = sftp as unknown as { outgoing?: { id: number; state: string }; _protocol?: { exitStatus(id: number, status: number): void } };
+    if (channel.outgoing?.state === 'open') channel._protocol?.exitStatus(channel.outgoing.id, 0);
+    sftp.end();
+  });
+
   sftp.on('REALPATH', (reqId, path) => {
     const normalized = DealerFileSystem.normalize(path);
     sftp.name(reqId, [{ filename: normalized, longname: normalized, attrs: attrs('dir') }]);
