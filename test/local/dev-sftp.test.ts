@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +142,26 @@ describe('local SFTP server', () => {
     } finally {
       end();
     }
+  });
+
+  // OpenSSH's own client, when the machine has one: the commands a dealer's script runs.
+  it.skipIf(!existsSync('/usr/bin/sftp'))('works with the OpenSSH sftp client in batch mode (key auth), which exits 0', async () => {
+    const keyFile = join(dir, 'id_ed25519');
+    writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
+    writeFileSync(join(dir, 'feed.csv'), 'Regnr;Pris\nABC123;100 000\n');
+    writeFileSync(join(dir, 'batch'), ['pwd', 'ls -l', 'cd inbound', `put ${join(dir, 'feed.csv')} openssh.csv`, 'ls', 'mkdir tmp', 'rmdir tmp', `get openssh.csv ${join(dir, 'back.csv')}`, 'bye'].join('\n'));
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        '/usr/bin/sftp',
+        ['-b', join(dir, 'batch'), '-P', String(sftpServer.port), '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, 'motorcentrum@127.0.0.1'],
+        { timeout: 20_000 },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
+      );
+    });
+    expect(output).toContain('Remote working directory: /');
+    expect(output).toMatch(/drwxr-xr-x .* inbound/);
+    expect(readFileSync(join(dir, 'back.csv'), 'utf8')).toBe('Regnr;Pris\nABC123;100 000\n');
+    expect(uploads).toContain('feeds/motorcentrum/inbound/openssh.csv');
   });
 
   it('keeps the same host key across restarts', async () => {
