@@ -27,7 +27,7 @@ export interface WaykeDmsStackProps extends StackProps {
 export class WaykeDmsStack extends Stack {
   readonly storage: FeedStorage;
   readonly secrets: DealerSecrets;
-  /** Nested stacks with the per-dealer secrets and SFTP users, 100 dealers each. */
+  /** Nested stacks with the per-dealer secrets and SFTP users (dealers hashed by id into 32 shards). */
   readonly dealerShards: readonly DealerShard[];
   readonly imports: ImportPipeline;
   readonly webhooks: WebhookIngest;
@@ -52,8 +52,8 @@ export class WaykeDmsStack extends Stack {
       logRetention,
     });
     this.secrets = new DealerSecrets(this, 'DealerSecrets', { prefix: settings.secretPrefix });
-    this.dealerShards = shardDealers(dealers.dealers).map(
-      (slice, index) => new DealerShard(this, `Dealers${index + 1}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
+    this.dealerShards = [...shardDealers(dealers.dealers)].map(
+      ([index, slice]) => new DealerShard(this, `Dealers${index}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
     );
     this.imports = new ImportPipeline(this, 'ImportPipeline', {
       defaults,

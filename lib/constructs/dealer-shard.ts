@@ -1,16 +1,26 @@
+import { createHash } from 'node:crypto';
 import { CfnParameter, NestedStack } from 'aws-cdk-lib';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Dealer } from '../../functions/core/dealer-config.js';
+import { ConfigError } from '../../functions/core/errors.js';
 import type { DealerSecrets } from './dealer-secrets.js';
 import { DealerSftpUser } from './dealer-sftp-user.js';
 import type { FeedStorage } from './feed-storage.js';
 
 /**
- * Dealers per shard. A dealer costs up to four resources (secret, SFTP user, role, policy), and a
- * CloudFormation stack holds at most 500: 100 dealers fill a shard to 400.
+ * Dealers per shard at most. A dealer costs up to four resources (secret, SFTP user, role, policy),
+ * and a CloudFormation stack holds at most 500: 100 dealers fill a shard to 400.
  */
 export const DEALERS_PER_SHARD = 100;
+
+/**
+ * Number of shards dealers are hashed into. Fixed for the life of a deployment: a dealer's shard
+ * depends on its id alone, so adding or removing a dealer never moves another one between nested
+ * stacks (a move would recreate its secret and SFTP user, whose names are fixed, and fail).
+ * 32 shards of 100 hold some 2,500 dealers before the fullest shard reaches its limit.
+ */
+export const SHARD_COUNT = 32;
 
 export interface DealerShardProps {
   /** At most {@link DEALERS_PER_SHARD} dealers. */
@@ -22,7 +32,7 @@ export interface DealerShardProps {
 }
 
 /**
- * The per-dealer resources of a slice of dealers — secret, SFTP user and its role — in a nested
+ * The per-dealer resources of one shard of dealers — secret, SFTP user and its role — in a nested
  * stack, so a thousand dealers never meet CloudFormation's 500-resource limit of one stack. The
  * bucket and server come in as parameters with fixed names.
  */
@@ -69,9 +79,30 @@ export class DealerShard extends NestedStack {
   }
 }
 
-/** Splits dealers into shards of at most {@link DEALERS_PER_SHARD}, in config order. */
-export function shardDealers<T>(dealers: readonly T[], size = DEALERS_PER_SHARD): T[][] {
-  const shards: T[][] = [];
-  for (let i = 0; i < dealers.length; i += size) shards.push(dealers.slice(i, i + size));
-  return shards;
+/** The shard of a dealer: a stable hash of its id, modulo {@link SHARD_COUNT}. */
+export function shardOf(dealerId: string, shardCount = SHARD_COUNT): number {
+  return createHash('sha256').update(dealerId).digest().readUInt32BE(0) % shardCount;
+}
+
+/**
+ * Groups dealers by {@link shardOf}, keeping config order inside a shard; only non-empty shards
+ * appear. Throws {@link ConfigError} when a shard would exceed {@link DEALERS_PER_SHARD}.
+ */
+export function shardDealers<T extends { readonly id: string }>(dealers: readonly T[], shardCount = SHARD_COUNT, capacity = DEALERS_PER_SHARD): Map<number, T[]> {
+  const shards = new Map<number, T[]>();
+  for (const dealer of dealers) {
+    const index = shardOf(dealer.id, shardCount);
+    const shard = shards.get(index) ?? [];
+    shard.push(dealer);
+    shards.set(index, shard);
+  }
+  for (const [index, shard] of shards) {
+    if (shard.length > capacity) {
+      throw new ConfigError(
+        `Dealer shard ${index} would hold ${shard.length} dealers, more than the ${capacity} a CloudFormation stack has room for; ` +
+          `with ${dealers.length} dealers the shard count (SHARD_COUNT in lib/constructs/dealer-shard.ts) must grow, which moves dealers between shards: plan that as a migration.`,
+      );
+    }
+  }
+  return new Map([...shards].sort(([a], [b]) => a - b));
 }

@@ -1,13 +1,12 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SECRET_PLACEHOLDER } from '../../lib/constructs/dealer-secrets.js';
-import { logicalId, synth } from './synth.js';
+import { logicalId, shardsTemplate, synth } from './synth.js';
 
 const { template, stack } = synth({ context: { secretPrefix: 'acme/wayke/' } });
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
 const resources = template.toJSON().Resources as Resources;
-// The secrets live in the dealer shard (a nested stack); the grants in the main stack.
-const shardResources = Template.fromStack(stack.dealerShards[0]!).toJSON().Resources as Resources;
+// The secrets live in the dealer shards (nested stacks); the grants in the main stack.
+const shardResources = shardsTemplate(stack).toJSON().Resources as Resources;
 const secrets = Object.values(shardResources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
 
 /** The Allow statements of the policies attached to a function's role. */

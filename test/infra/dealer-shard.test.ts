@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { DEALERS_PER_SHARD, shardDealers } from '../../lib/constructs/dealer-shard.js';
+import { ConfigError } from '../../functions/core/errors.js';
+import { DEALERS_PER_SHARD, SHARD_COUNT, shardDealers, shardOf } from '../../lib/constructs/dealer-shard.js';
 import { synth } from './synth.js';
 
 /** CloudFormation's limit of resources per stack. */
@@ -28,13 +29,36 @@ const shardTemplates = stack.dealerShards.map((shard) => Template.fromStack(shar
 const count = (t: Template) => Object.keys(t.toJSON().Resources).length;
 
 describe('dealer shards', () => {
-  it('split dealers in config order into slices of at most DEALERS_PER_SHARD', () => {
-    expect(shardDealers([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
-    expect(shardDealers([], 2)).toEqual([]);
+  const ids = Array.from({ length: 400 }, (_, i) => ({ id: `d-${i}` }));
+  const where = (shards: Map<number, Array<{ id: string }>>) =>
+    new Map([...shards].flatMap(([index, dealers]) => dealers.map((dealer) => [dealer.id, index] as const)));
+
+  it('place a dealer by its id alone: adding or removing dealers moves no other dealer', () => {
+    const before = where(shardDealers(ids));
+    const after = where(shardDealers([...ids.slice(0, 100), ...ids.slice(101), { id: 'newcomer' }].reverse()));
+    for (const [id, index] of after) if (id !== 'newcomer') expect(before.get(id), id).toBe(index);
+    expect(after.has('d-100')).toBe(false);
+    for (const { id } of ids) expect(shardOf(id)).toBe(before.get(id));
+    expect(Math.max(...before.values())).toBeLessThan(SHARD_COUNT);
+  });
+
+  it('keep config order inside a shard and list only non-empty shards, in shard order', () => {
+    const shards = shardDealers(ids);
+    expect([...shards.keys()]).toEqual([...shards.keys()].sort((a, b) => a - b));
+    for (const dealers of shards.values()) {
+      expect(dealers.length).toBeGreaterThan(0);
+      expect(dealers.map((d) => Number(d.id.slice(2)))).toEqual(dealers.map((d) => Number(d.id.slice(2))).sort((a, b) => a - b));
+    }
+  });
+
+  it('refuse, readably, a shard above its capacity', () => {
+    expect(() => shardDealers(ids, 2, 150)).toThrow(ConfigError);
+    expect(() => shardDealers(ids, 2, 150)).toThrow(/Dealer shard \d would hold \d+ dealers, more than the 150/);
   });
 
   it(`hold ${DEALERS} SFTP dealers in nested stacks, every stack under CloudFormation's resource limit`, () => {
-    expect(stack.dealerShards).toHaveLength(Math.ceil(DEALERS / DEALERS_PER_SHARD));
+    expect(stack.dealerShards.length).toBeLessThanOrEqual(SHARD_COUNT);
+    for (const shard of stack.dealerShards) expect(shard.dealerSecrets.size).toBeLessThanOrEqual(DEALERS_PER_SHARD);
     template.resourceCountIs('AWS::CloudFormation::Stack', stack.dealerShards.length);
     expect(count(template)).toBeLessThan(STACK_RESOURCE_LIMIT);
     for (const shardTemplate of shardTemplates) expect(count(shardTemplate)).toBeLessThanOrEqual(STACK_RESOURCE_LIMIT - 100);

@@ -1,15 +1,14 @@
-import type { CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ARCHIVED_TAG, SFTP_SECURITY_POLICY } from '../../lib/constructs/feed-storage.js';
-import { logicalId, synth } from './synth.js';
+import { logicalId, shardsTemplate, synth } from './synth.js';
 
 const { template, stack } = synth({ context: { archiveRetentionDays: '45', noncurrentVersionRetentionDays: 20 } });
 const feedBucketId = logicalId(stack, stack.storage.bucket);
-// The per-dealer users live in the dealer shard (a nested stack), with bucket and server as parameters.
-const [shard] = stack.dealerShards;
-const shardTemplate = Template.fromStack(shard!);
-const shardStackResource = Object.values(template.findResources('AWS::CloudFormation::Stack'))[0]!;
+// The per-dealer users live in the dealer shards (nested stacks), with bucket and server as parameters.
+const shardTemplate = shardsTemplate(stack);
+const shardStackResources = Object.values(template.findResources('AWS::CloudFormation::Stack'));
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 const actions = (statement: Statement) => [statement.Action].flat();
@@ -81,12 +80,15 @@ describe('SFTP server', () => {
     });
   });
 
-  it('passes bucket and server to the dealer shard', () => {
-    expect(shardStackResource.Properties.Parameters).toEqual({
-      FeedBucketName: { Ref: feedBucketId },
-      FeedBucketArn: { 'Fn::GetAtt': [feedBucketId, 'Arn'] },
-      SftpServerId: { 'Fn::GetAtt': [logicalId(stack, stack.storage.server), 'ServerId'] },
-    });
+  it('passes bucket and server to every dealer shard', () => {
+    expect(shardStackResources).toHaveLength(stack.dealerShards.length);
+    for (const shardStack of shardStackResources) {
+      expect(shardStack.Properties.Parameters).toEqual({
+        FeedBucketName: { Ref: feedBucketId },
+        FeedBucketArn: { 'Fn::GetAtt': [feedBucketId, 'Arn'] },
+        SftpServerId: { 'Fn::GetAtt': [logicalId(stack, stack.storage.server), 'ServerId'] },
+      });
+    }
   });
 
   it('has one user per dealer with an sftp block, named by dealer id, with its keys', () => {
@@ -111,7 +113,8 @@ describe('SFTP server', () => {
 
   it("gives each dealer a role that reaches only its own prefix, writing only to inbound/", () => {
     for (const dealerId of ['alpha-bil', 'beta']) {
-      const roleId = shard!.resolve((stack.sftpUser(dealerId)!.role.node.defaultChild as CfnElement).logicalId) as string;
+      const role = stack.sftpUser(dealerId)!.role;
+      const roleId = Stack.of(role).resolve((role.node.defaultChild as CfnElement).logicalId) as string;
       const user = Object.values(shardTemplate.findResources('AWS::Transfer::User', { Properties: { UserName: dealerId } }))[0]!;
       expect(user.Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
       shardTemplate.hasResourceProperties('AWS::IAM::Role', {
