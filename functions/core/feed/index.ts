@@ -173,6 +173,10 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
 
     return { format, encoding, ...rows.finish(warnings), error: null };
   } catch (error) {
+    // A value nested deeper than the stack (a hostile `[[[[…]]]]`) refuses the file, not the process.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      return { format, encoding, vehicles: [], rejected: [], warnings: [], error: { code: 'MALFORMED_FEED', message: 'The feed nests values too deeply to be a vehicle list.' } };
+    }
     if (!(error instanceof FeedError)) throw error;
     return { format, encoding, vehicles: [], rejected: [], warnings: [], error: { code: error.code, message: error.message } };
   }

@@ -147,8 +147,30 @@ export function toText(value: unknown): Coerced<string> {
   return { ok: true, value: String(scalar) };
 }
 
-const LIST_SEPARATOR = /\s*(?:\||\r\n|\n|\r)\s*/;
+// Every pattern here runs on text from the file: none may backtrack over a run of characters
+// (`\s*x\s*` or `[\s,]+(?=…)` split a 1 MB cell of spaces in quadratic time). Separators are
+// split on plainly and the pieces trimmed.
+const LIST_SEPARATOR = /\||\r\n?|\n/;
 const URL_START = /https?:\/\//gi;
+
+/** Splits on a separator pattern and trims; empty pieces are dropped. */
+function splitTrimmed(text: string, separator: RegExp): string[] {
+  const items: string[] = [];
+  for (const piece of text.split(separator)) {
+    const item = piece.trim();
+    if (item !== '') items.push(item);
+  }
+  return items;
+}
+
+/** `text` without trailing characters from `chars` (a loop: a `[…]+$` pattern can backtrack). */
+function trimEndOf(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text[end - 1]!)) end--;
+  return text.slice(0, end);
+}
+
+const URL_TRAILER = ' \t\r\n\u00a0,;';
 
 /**
  * The items of a list field. A string is split on `|` and line breaks; an array gives its items
@@ -157,7 +179,7 @@ const URL_START = /https?:\/\//gi;
  */
 export function itemsOf(value: unknown, keepObjects = false): unknown[] {
   if (value === undefined || value === null) return [];
-  if (typeof value === 'string') return value.split(LIST_SEPARATOR).filter((item) => item !== '');
+  if (typeof value === 'string') return splitTrimmed(value, LIST_SEPARATOR);
   if (typeof value === 'number' || typeof value === 'boolean') return [String(value)];
   if (Array.isArray(value)) {
     const items: unknown[] = [];
@@ -198,15 +220,18 @@ export function imageUrlsOf(value: unknown): string[] {
     const scalar = scalarOf(item);
     if (scalar === undefined) continue;
     const text = String(scalar).trim();
+    const starts: number[] = [];
     URL_START.lastIndex = 0;
-    let count = 0;
-    while (URL_START.exec(text) && count < 2) count++;
-    if (count < 2) {
+    for (let match = URL_START.exec(text); match; match = URL_START.exec(text)) starts.push(match.index);
+    if (starts.length < 2) {
       if (text) urls.push(text);
       continue;
     }
-    for (const piece of text.split(/[\s,;]+(?=https?:\/\/)/i)) {
-      const url = piece.trim().replace(/[,;]+$/, '');
+    // Anything before the first URL is kept as an item of its own (and reported as no URL).
+    const before = trimEndOf(text.slice(0, starts[0]), URL_TRAILER);
+    if (before) urls.push(before);
+    for (let i = 0; i < starts.length; i++) {
+      const url = trimEndOf(text.slice(starts[i], starts[i + 1] ?? text.length), URL_TRAILER);
       if (url) urls.push(url);
     }
   }
@@ -239,7 +264,7 @@ function documentOf(item: unknown): { url: string; name?: string } | { invalid: 
   const text = String(scalar).trim();
   const at = text.search(/https?:\/\//i);
   if (at > 0) {
-    const name = text.slice(0, at).replace(/[\s:=–-]+$/, '').trim();
+    const name = trimEndOf(text.slice(0, at), ' \t\r\n\u00a0:=–-').trim();
     return name ? { url: text.slice(at).trim(), name } : { url: text.slice(at).trim() };
   }
   return { url: text };
@@ -267,5 +292,5 @@ export function contactOptionOf(item: unknown): 'email' | 'callMe' | 'phone' | u
 
 /** List items for contact options also accept commas (`email, phone`). */
 export function contactItemsOf(value: unknown): unknown[] {
-  return itemsOf(value).flatMap((item) => (typeof item === 'string' ? item.split(/\s*[,;]\s*/).filter(Boolean) : [item]));
+  return itemsOf(value).flatMap((item) => (typeof item === 'string' ? splitTrimmed(item, /[,;]/) : [item]));
 }

@@ -603,3 +603,30 @@ describe('a bad row never hides a good one', () => {
     expect(result.rejected).toHaveLength(9);
   });
 });
+
+describe('hostile input', () => {
+  it('splits list cells with megabyte-long runs of separators in linear time', () => {
+    // Patterns like /\s*\|\s*/ or /[\s,]+(?=http)/ take minutes on these cells; the test
+    // finishing at all (within the test timeout) is the assertion.
+    const spaces = ' '.repeat(300_000);
+    const commas = ',;'.repeat(150_000);
+    const text =
+      'regnr;pris;km;bilder;utrustning;kontaktalternativ;dokument\n' +
+      `ABC123;1;1;"https://i.test/1.jpg${spaces}x https://i.test/2.jpg${commas}";"A${spaces}B";"email${spaces}x";"Servicebok${spaces}-${spaces}x https://d.test/1.pdf"\n`;
+    const result = read(text);
+    expect(result.error).toBeNull();
+    // Compared as lengths: a failing diff of megabyte strings would itself take minutes.
+    const vehicle = result.vehicles[0]!.vehicle;
+    expect(vehicle.images?.map((url) => url.length)).toEqual([`https://i.test/1.jpg${spaces}x`.length, 'https://i.test/2.jpg'.length]);
+    expect(vehicle.equipment?.map((item) => item.length)).toEqual([300_002]);
+    expect(vehicle.contactOptions).toBeUndefined();
+    expect(vehicle.documents?.map((document) => document.url)).toEqual(['https://d.test/1.pdf']);
+  });
+
+  it('refuses JSON nested deeper than the stack as MALFORMED_FEED instead of crashing', () => {
+    const deep = `${'['.repeat(200_000)}1${']'.repeat(200_000)}`;
+    const result = read(`[{"regnr":"ABC123","pris":1,"km":1,"utrustning":${deep}}]`);
+    expect(result.error?.code).toBe('MALFORMED_FEED');
+  });
+});
+
