@@ -70,7 +70,7 @@ beforeAll(() => {
   runs.push(onceRun);
 });
 
-describe('wayke-dms dev --once', () => {
+describe('wayke-dms dev --once', { timeout: 120_000 }, () => {
   it('starts, imports every sample dealer once, prints the reports and exits 0', async () => {
     const run = onceRun;
     const data = onceData;
@@ -90,7 +90,7 @@ describe('wayke-dms dev --once', () => {
   });
 });
 
-describe('wayke-dms dev (running)', () => {
+describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
   let run: Run;
   let data: string;
   let health: { services: Record<string, string>; ports: { api: number; sftp: number; wayke: number; demoDms: number } };
@@ -108,7 +108,7 @@ describe('wayke-dms dev (running)', () => {
     }, run);
     health = (await response.json()) as typeof health;
     secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as typeof secrets;
-  });
+  }, 120_000);
 
   it('imports the samples at start, then a simulated purchase reaches the demo DMS signed and verified', async () => {
     await waitFor('the three start-up reports', () => ['bilhallen', 'motorcentrum', 'autohuset'].every((id) => new RegExp(`${id}: inbound/`).test(run.stdout())), run);
