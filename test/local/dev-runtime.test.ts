@@ -13,6 +13,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, type RunningServer } from '../../funct
 import { objectCreatedEvent, inboundDealerOf, scheduledEvent } from '../../functions/local/dev/events.js';
 import { lambdaContext } from '../../functions/local/dev/lambda.js';
 import { loadOrCreateSecrets, startLocalSecretsManager, type LocalSecretsFile } from '../../functions/local/dev/secrets.js';
+import { resolveForLocalRun } from '../../functions/local/dev/stack.js';
+import { loadDealerConfig, parseResolvedDealerConfig } from '../../functions/adapters/dealer-config-file.js';
 
 let dir: string;
 beforeAll(() => {
@@ -211,5 +213,18 @@ describe('Lambda event and context shapes', () => {
     expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(5_000);
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(4_000);
     expect(context.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('the dealer config the local handlers get', () => {
+  it('sends a dealer without a dms target to the demo DMS and keeps every other target', () => {
+    const config = loadDealerConfig('config/dealers.example.json');
+    const resolved = resolveForLocalRun(config, (dealerId) => `http://127.0.0.1:4020/dealers/${dealerId}/events`);
+    const byId = new Map(resolved.dealers.map((dealer) => [dealer.id, dealer]));
+    expect(byId.get('bilhallen')!.dms).toEqual({ type: 'webhook', url: 'http://127.0.0.1:4020/dealers/bilhallen/events' });
+    expect(byId.get('motorcentrum')!.dms).toEqual(config.dealers.find((dealer) => dealer.id === 'motorcentrum')!.dms);
+    expect(byId.get('autohuset')!.mappingProfile).toBeDefined();
+    // what the handlers validate at cold start
+    expect(() => parseResolvedDealerConfig(JSON.parse(JSON.stringify(resolved)), 'dealers.json')).not.toThrow();
   });
 });
