@@ -34,6 +34,11 @@ const CONCURRENCY = 16;
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
+/** Heap still in use after a full GC (needs --expose-gc, as `npm run bench` runs): what a run retains. */
+const liveHeap = () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+};
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 // ───────────────────────────── engines in child processes ─────────────────────────────
@@ -174,7 +179,7 @@ async function bigDealer(sim: SimUrls, dynamoUrl: string, counts: Map<string, nu
     const writes = writesOf(calls);
     const summary = outcome.status === 'applied' ? outcome.summary : null;
     console.log(`\n${label}: ${BIG.toLocaleString('en')} vehicles, feed ${mb(bytes.length)}`);
-    console.log(`  wall ${seconds(wall)} · peak RSS so far ${mb(peakRss())}`);
+    console.log(`  wall ${seconds(wall)} · peak RSS so far ${mb(peakRss())} · live heap after GC ${mb(liveHeap())}`);
     console.log(`  result: created ${summary?.created} · updated ${summary?.updated} · removed ${summary?.removed} · unchanged ${summary?.unchanged} · failed ${summary?.failed.length}`);
     console.log(`  Wayke calls: ${JSON.stringify(calls)}`);
     console.log(`  Wayke write calls: ${writes}${expectedWrites !== undefined ? ` (expected exactly ${expectedWrites}: ${writes === expectedWrites ? 'OK' : 'MISMATCH'})` : ''}`);
