@@ -153,6 +153,11 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
     importFailed({ dealerId, error }) {
       writer.line(`${s.red('✗')} ${dealerId}: import failed, it will be retried: ${error}`);
     },
+    deadLetters({ queue, count, redrive }) {
+      const what = queue === 'events' ? 'webhook event(s) the DMS writer gave up on' : 'import job(s) that failed every attempt';
+      writer.line(`${s.red('!')} ${count} ${what} in the ${queue} DLQ (the stack's alarm would fire). Once fixed, move them back with:`);
+      writer.line(s.dim(`    ${redrive}`));
+    },
     upload({ dealerId, key, size }) {
       writer.line(`${s.cyan('↑')} SFTP upload by ${dealerId}: ${key.replace(/^feeds\/[^/]+\//, '')} (${size} bytes)`);
     },

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
 import type { ResolvedDealer, ResolvedDealerConfig } from '../../core/dealer-config.js';
 import type { ImportReport } from '../../core/import/report.js';
@@ -84,7 +84,8 @@ export interface DevStackListener {
   upload?(input: { dealerId: string; key: string; size: number }): void;
   delivery?(delivery: DemoDmsDelivery): void;
   outbox?(input: { dealerId: string; key: string }): void;
-  webhookDeadLettered?(count: number): void;
+  /** A dead-letter queue holds more messages than before (checked every few seconds). */
+  deadLetters?(input: { queue: 'work' | 'events'; queueUrl: string; count: number; redrive: string }): void;
 }
 
 export interface DevStackDealer {
@@ -404,6 +405,25 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       });
       started.push(sftp);
     }
+
+    // The DLQ alarms of the stack, as console lines with the command that moves the messages back.
+    const dlqCounts = new Map<string, number>();
+    const redriveEnv = `AWS_ENDPOINT_URL_SQS=${sqsEngine.url} AWS_REGION=${LOCAL_REGION} AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey}`;
+    const watchDlqs = async () => {
+      for (const [queue, queueUrl] of [['work', resources.workDlqUrl], ['events', resources.eventsDlqUrl]] as const) {
+        const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+        const count = Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+        if (count > (dlqCounts.get(queueUrl) ?? 0)) {
+          listener.deadLetters?.({ queue, queueUrl, count, redrive: `${redriveEnv} node bin/wayke-dms.js redrive --queue ${queueUrl}` });
+        }
+        dlqCounts.set(queueUrl, count);
+      }
+    };
+    const dlqTimer = setInterval(() => {
+      watchDlqs().catch(() => undefined);
+    }, 5000);
+    dlqTimer.unref();
+    started.push({ stop: async () => clearInterval(dlqTimer) });
 
     // The hourly rule.
     const runSchedule = () => invokeScheduler(scheduledEvent());
