@@ -45,6 +45,9 @@ export function scalarOf(value: unknown): string | number | boolean | undefined 
       const values = Object.values(attributes);
       if (values.length === 1 && typeof values[0] === 'string') return values[0];
     }
+    // An element wrapping one child (`<paket><namn>Plus</namn></paket>`) holds that child's value.
+    const keys = Object.keys(value).filter((key) => key !== '@');
+    if (keys.length === 1) return scalarOf(value[keys[0]!]);
   }
   return undefined;
 }

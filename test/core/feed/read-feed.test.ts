@@ -433,6 +433,23 @@ describe('XML', () => {
     expect(single.vehicles.map(({ vehicle }) => vehicle)).toEqual([{ registrationNumber: 'ABC123', price: 1, mileage: 2 }]);
   });
 
+  it('reads list elements the same whatever their items hold: entities, CDATA, attributes, nesting, mixed text', () => {
+    const result = read(
+      feed(
+        car('<utrustning><p>Fin &amp; fräsch</p><p>&#228;&#xE5;&lt;</p><p>&nbsp;kvar</p></utrustning><bilder><bild url="https://i.test/1.jpg"/><bild><![CDATA[https://i.test/2.jpg?a=1&b=2]]></bild></bilder>') +
+          '<annons><regnr>DEF456</regnr><pris>1</pris><km>1</km><utrustning>A &amp; B|C</utrustning><bild>https://i.test/3.jpg?x=1&amp;y=2</bild><bild>https://i.test/4.jpg</bild>' +
+          '<tillverkarpaket><paket><namn>Plus</namn></paket><paket><namn>Vinter</namn></paket></tillverkarpaket></annons>' +
+          '<annons><regnr>GHI789</regnr><pris>1</pris><km>1</km><utrustning>Dragkrok<p>Navi</p></utrustning><bilder/></annons>',
+      ),
+    );
+    expect(result.rejected).toEqual([]);
+    expect(result.vehicles.map(({ vehicle }) => [vehicle.equipment, vehicle.images, vehicle.manufacturerPackages])).toEqual([
+      [['Fin & fräsch', 'äå<', '&nbsp;kvar'], ['https://i.test/1.jpg', 'https://i.test/2.jpg?a=1&b=2'], undefined],
+      [['A & B', 'C'], ['https://i.test/3.jpg?x=1&y=2', 'https://i.test/4.jpg'], ['Plus', 'Vinter']],
+      [['Navi'], undefined, undefined],
+    ]);
+  });
+
   it('reads a one-vehicle feed, fields as attributes, and keeps leading zeros', () => {
     const result = read(feed('<annons regnr="ABC123" pris="1000"><km>10</km><lagernummer>007</lagernummer></annons>'));
     expect(result.vehicles).toEqual([{ row: 1, vehicle: { registrationNumber: 'ABC123', price: 1000, mileage: 10, externalId: '007' } }]);
