@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalSqs, type RunningServer } from '../../functions/local/dev/engines.js';
 import { startSqsPoller } from '../../functions/local/dev/sqs-poller.js';
+import { restoreQueues, saveQueues } from '../../functions/local/dev/queue-store.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let server: RunningServer;
 let sqs: SQSClient;
@@ -144,6 +148,45 @@ describe('SQS poller (local event source mapping)', () => {
       expect(processed.filter((body) => body.startsWith('g2'))).toEqual(['g2-1', 'g2-2', 'g2-3', 'g2-4']);
     } finally {
       await poller.stop();
+    }
+  });
+});
+
+describe('queued messages across a restart', () => {
+  it('saves what waits in the queues at stop and sends it back in order, FIFO ids kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dev-queues-'));
+    try {
+      const { queueUrl: fifoUrl } = await queuePair(true, 30, 5);
+      const { queueUrl: plainUrl } = await queuePair(false, 30, 5);
+      const bodies = ['g1-1', 'g2-1', 'g1-2', 'g1-3', 'g2-2'];
+      for (const body of bodies) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: fifoUrl, MessageBody: body, MessageGroupId: body.slice(0, 2), MessageDeduplicationId: `d-${body}` }));
+      }
+      await sqs.send(new SendMessageCommand({ QueueUrl: plainUrl, MessageBody: '{"dealerId":"bilhallen"}' }));
+      const file = join(dir, 'queues.json');
+      expect(await saveQueues(sqs, { events: fifoUrl, work: plainUrl }, file)).toBe(6);
+      expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: fifoUrl }))).Messages ?? []).toHaveLength(0);
+
+      // "next start": fresh queues of the same roles
+      const { queueUrl: newFifo } = await queuePair(true, 30, 5);
+      const { queueUrl: newPlain } = await queuePair(false, 30, 5);
+      expect(await restoreQueues(sqs, { events: newFifo, work: newPlain }, file)).toBe(6);
+      expect(existsSync(file)).toBe(false);
+      const received: Array<{ body: string; group?: string; dedupe?: string }> = [];
+      for (;;) {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: newFifo, MaxNumberOfMessages: 10, AttributeNames: ['All'] }));
+        if (!out.Messages?.length) break;
+        for (const message of out.Messages) {
+          received.push({ body: message.Body!, group: message.Attributes?.MessageGroupId, dedupe: message.Attributes?.MessageDeduplicationId });
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: newFifo, ReceiptHandle: message.ReceiptHandle! }));
+        }
+      }
+      expect(received.filter((entry) => entry.group === 'g1').map((entry) => entry.body)).toEqual(['g1-1', 'g1-2', 'g1-3']);
+      expect(received.filter((entry) => entry.group === 'g2').map((entry) => entry.body)).toEqual(['g2-1', 'g2-2']);
+      expect(received.find((entry) => entry.body === 'g1-2')?.dedupe).toBe('d-g1-2');
+      expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: newPlain }))).Messages?.[0]?.Body).toBe('{"dealerId":"bilhallen"}');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -36,6 +36,7 @@ import { inboundDealerOf, objectCreatedEvent, scheduledEvent } from './events.js
 import { lambdaFunction, loadHandler, type LambdaFunction } from './lambda.js';
 import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } from './secrets.js';
 import { startLocalSftpServer, type LocalSftpServer } from './sftp-server.js';
+import { restoreQueues, saveQueues } from './queue-store.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -120,6 +121,8 @@ export interface DevStack {
   readonly sftpFingerprint: string | null;
   /** Dealers whose example feed was put in `inbound/` at this start. */
   readonly seeded: readonly string[];
+  /** Messages saved in the queues at the last stop and sent again at this start. */
+  readonly restoredMessages: number;
   /** True when the simulator's empty state made the stack reset the snapshot table. */
   readonly snapshotReset: boolean;
   readonly simulator: WaykeSimulator | null;
@@ -341,6 +344,18 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       if (outbox) listener.outbox?.({ dealerId: outbox[1]!, key: event.key });
     });
 
+    // Messages left in the queues at the last stop go back in before the pollers start; at stop,
+    // after the pollers, whatever is still waiting is saved again.
+    const queuesFile = join(dataDir, 'queues.json');
+    const persistedQueues = { work: resources.workQueueUrl, events: resources.eventsQueueUrl, workDlq: resources.workDlqUrl, eventsDlq: resources.eventsDlqUrl };
+    const restoredMessages = await restoreQueues(sqs, persistedQueues, queuesFile);
+    started.push({
+      stop: async () => {
+        const kept = await saveQueues(sqs, persistedQueues, queuesFile);
+        if (kept > 0) options.log.info('queued messages kept for the next start', { count: kept });
+      },
+    });
+
     // Event source mappings.
     const pollers: SqsPoller[] = [
       startSqsPoller({
@@ -481,6 +496,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       sftpPort: sftp?.port ?? null,
       sftpFingerprint: sftp?.hostKeyFingerprint ?? null,
       seeded,
+      restoredMessages,
       snapshotReset,
       simulator,
       demoDms,
@@ -514,6 +530,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       },
       async stop() {
         api.setUnhealthy('stopping');
+        // Let running imports and deliveries finish (bounded); what still waits is saved.
+        await stack.drained(10_000).catch(() => false);
         await stopAll();
       },
     };
