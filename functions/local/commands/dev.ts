@@ -25,7 +25,8 @@ Options:
   --no-sftp           Do not start the SFTP server
   --wayke-port <n>    Wayke simulator port (default 4010; 0 = any free port)
   --dms-port <n>      Demo DMS port (default 4020; 0 = any free port)
-  --data <dir>        All local state (default ./.wayke-dms); kept across restarts
+  --data <dir>        All local state (default ./.wayke-dms): S3 objects, DynamoDB tables,
+                      secrets.json, the SFTP host key, messages still queued at Ctrl-C
   --once              Start, import every dealer once, print the reports, stop — for scripts
                       and CI (exit 0; 1 when a dealer's import failed or did not finish)
   --timeout <s>       With --once: give up waiting for reports after this long (default 120)
