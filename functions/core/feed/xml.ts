@@ -58,6 +58,12 @@ export function decodeXmlText(text: string): string {
 }
 
 /**
+ * A copy of a short string cut from a chunk, so the vehicle keeps a few bytes instead of the
+ * whole 64 KB chunk alive (V8 keeps substrings as views into their parent).
+ */
+const detach = (value: string): string => (value.length < 13 ? value : ` ${value}`.slice(1));
+
+/**
  * Turns the raw content of a list element into what the parser would have made of it: text
  * (`a|b`), or `{ childName: [texts] }` for child elements of any name. Anything beyond plain
  * children with text — attributes, CDATA, deeper nesting, mixed text — goes through the parser.
@@ -72,7 +78,7 @@ function listContent(raw: string): unknown {
     if (!plainTag || content.includes('<') || raw.slice(cursor, child.start).trim() !== '' || child.name.includes(':')) {
       return ((parser.parse(`<r>${raw}</r>`) as Node).r as unknown) ?? '';
     }
-    (children[child.name] ??= []).push(decodeXmlText(content.trim()));
+    (children[child.name] ??= []).push(detach(decodeXmlText(content.trim())));
     cursor = child.end;
   }
   if (raw.slice(cursor).trim() !== '') return ((parser.parse(`<r>${raw}</r>`) as Node).r as unknown) ?? '';
