@@ -3,14 +3,20 @@ import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.js';
 import type { Clock, DealerSecrets, SecretStore } from '../ports.js';
 
+/** The value the stack's generated secrets start with, until the operator sets the real one. */
+export const SECRET_PLACEHOLDER = 'REPLACE_ME';
+
+/** A secret value the operator has set (not empty, not the deploy-time placeholder). */
+const configured = z.string().min(1).refine((value) => value !== SECRET_PLACEHOLDER, `still ${SECRET_PLACEHOLDER}: set it after deploy`);
+
 /** The JSON object stored as a dealer's secret (`${SECRET_PREFIX}${dealerId}`). */
 export const DealerSecretsSchema = z.object({
-  waykeClientId: z.string().min(1),
-  waykeClientSecret: z.string().min(1),
-  webhookSecret: z.string().min(1),
-  previousWebhookSecret: z.string().min(1).optional(),
-  dmsSigningSecret: z.string().min(1),
-  dmsApiToken: z.string().min(1).optional(),
+  waykeClientId: configured,
+  waykeClientSecret: configured,
+  webhookSecret: configured,
+  previousWebhookSecret: configured.optional(),
+  dmsSigningSecret: configured,
+  dmsApiToken: configured.optional(),
 }) satisfies z.ZodType<DealerSecrets>;
 
 /** The dealer's secret is missing or malformed: fixing it needs a person. */
@@ -95,7 +101,9 @@ export class SecretsManagerSecretStore implements SecretStore {
     const parsed = DealerSecretsSchema.safeParse(raw);
     if (!parsed.success) {
       const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join('.') || '(value)'))];
-      throw new DealerSecretsError(`dealer secret ${secretId} is invalid at: ${fields.join(', ')}`, context);
+      const placeholder = parsed.error.issues.some((issue) => issue.message.startsWith(`still ${SECRET_PLACEHOLDER}`));
+      const hint = placeholder ? ` (not configured yet: put the real values with aws secretsmanager put-secret-value)` : '';
+      throw new DealerSecretsError(`dealer secret ${secretId} is invalid at: ${fields.join(', ')}${hint}`, context);
     }
     return parsed.data;
   }

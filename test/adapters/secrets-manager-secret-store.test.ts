@@ -84,4 +84,14 @@ describe('SecretsManagerSecretStore', () => {
     mock.on(GetSecretValueCommand).resolves(cases[1]!);
     await expect(store().getDealerSecrets('d1')).rejects.toThrow(/webhookSecret, dmsSigningSecret/);
   });
+
+  it('a secret still holding the deploy-time placeholder is reported as not configured', async () => {
+    mock.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ waykeClientId: 'REPLACE_ME', waykeClientSecret: 'REPLACE_ME', webhookSecret: 'generated-value', dmsSigningSecret: 'REPLACE_ME' }),
+    });
+    const error = await store().getDealerSecrets('d1').then(() => null, (e: unknown) => e as PermanentError);
+    expect(error).toBeInstanceOf(DealerSecretsError);
+    expect(error!.message).toMatch(/waykeClientId, waykeClientSecret, dmsSigningSecret \(not configured yet/);
+    expect(error!.message).not.toContain('generated-value');
+  });
 });
