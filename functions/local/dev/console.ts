@@ -89,6 +89,7 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
   if (!urls.waykeSimulated) {
     lines.push(s.yellow(`Using the Wayke at ${urls.wayke} (WAYKE_* set): sample feeds are not imported automatically, and each dealer's waykeClientId/waykeClientSecret in ${shortPath(input.cwd, stack.secrets.path)} must be real.`));
   }
+  if (stack.secrets.added.length) lines.push(s.dim(`New random secrets were added to ${shortPath(input.cwd, stack.secrets.path)} for ${stack.secrets.added.join(', ')}.`));
   if (stack.restoredMessages > 0) lines.push(s.dim(`${stack.restoredMessages} queued message(s) kept at the last stop were put back in their queues.`));
   if (stack.snapshotReset) lines.push(s.dim('The Wayke simulator starts empty: the local Wayke snapshot was reset and each dealer\'s last feed is imported again.'));
   return lines;
