@@ -74,12 +74,16 @@ async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   try {
     const result = await ingest({ dealerId: event.pathParameters?.dealerId ?? '', headers, body });
-    if (result.outcome !== 'queued' && result.outcome !== 'ignored') {
+    if (result.outcome === 'queued') metrics.addMetric('WebhookQueued', MetricUnit.Count, 1);
+    else if (result.outcome === 'ignored') metrics.addMetric('WebhookIgnored', MetricUnit.Count, 1);
+    else {
       metrics.addDimension('reason', result.outcome);
       metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
     }
     return toHttpResponse(result);
   } catch (error) {
+    // Every outcome counts one metric, so each invocation publishes (and no empty-metrics warning).
+    metrics.addMetric('WebhookFailed', MetricUnit.Count, 1);
     logger.error('webhook not queued', { error: error instanceof Error ? error.name : 'unknown', retryable: isRetryable(error) });
     return json(isRetryable(error) ? 503 : 500, { message: 'event not accepted, retry later' });
   }
