@@ -116,6 +116,9 @@ async function handleRecord(messageId: string, body: string): Promise<boolean> {
       return true;
     }
     const { summary } = outcome;
+    // Every finished run reports its changes (0 included): a dashboard line per dealer, and no
+    // empty-metrics warning on quiet hours.
+    metrics.addMetric('VehiclesChanged', MetricUnit.Count, summary.created + summary.updated + summary.removed + summary.republished);
     if (summary.blocked) metrics.addMetric('RemovalBlocked', MetricUnit.Count, 1);
     if (summary.failed.length > 0) metrics.addMetric('VehiclesFailed', MetricUnit.Count, summary.failed.length);
     return true;
