@@ -145,5 +145,15 @@ describe('wayke-dms plan / import', () => {
     const held = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd4', '--state', state, '--json']);
     expect(held.status).toBe(1);
     expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'd4', skipped: { reason: 'lease-held' } });
+
+    // A state directory another run has open is refused in words, not with a crash.
+    const open = await startEmbeddedDynamo(join(state, 'dynamodb'));
+    try {
+      const busy = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd3', '--state', state, '--json']);
+      expect(busy.status).toBe(1);
+      expect(busy.stderr).toContain('is in use by another wayke-dms process');
+    } finally {
+      await open.stop();
+    }
   });
 });

@@ -77,7 +77,10 @@ export interface EmbeddedDynamo {
 export async function startEmbeddedDynamo(path: string | null): Promise<EmbeddedDynamo> {
   const require = createRequire(import.meta.url);
   const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
-  if (path) mkdirSync(path, { recursive: true });
+  if (path) {
+    mkdirSync(path, { recursive: true });
+    await assertNotLocked(path);
+  }
   const server = dynalite({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -109,6 +112,27 @@ export async function startEmbeddedDynamo(path: string | null): Promise<Embedded
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
+}
+
+/**
+ * LevelDB allows one process per directory, and dynalite turns a refused open into an uncaught
+ * exception. Open it briefly first, with dynalite's own `level`, to say so in words.
+ */
+async function assertNotLocked(path: string): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const levelRequire = createRequire(require.resolve('dynalite'));
+  const { Level } = levelRequire('level') as { Level: new (location: string) => { open(): Promise<void>; close(): Promise<void> } };
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String((cause as Error | undefined)?.message))) {
+      throw new UsageError(`the state directory ${path} is in use by another wayke-dms process; wait for it or stop it`);
+    }
+    throw error;
+  }
+  await db.close();
 }
 
 /** Whether a process of this host is gone (so its lease can be taken over). */
