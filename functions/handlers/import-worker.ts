@@ -13,7 +13,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DmsApiFeedSource } from '../adapters/dms-api-feed-source.js';
@@ -39,6 +39,12 @@ const env = readEnv(
     WAYKE_MEDIA_API_URL: z.url(),
     /** Vehicles applied at once per dealer. */
     IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+    /**
+     * Time kept back before the Lambda timeout: no vehicle is started after that, so the run
+     * still records what it applied, archives the file and reports; the vehicles it did not reach
+     * are listed as failed and the next hourly run carries on from the archived feed.
+     */
+    IMPORT_STOP_MARGIN_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
   }),
 );
 
@@ -88,7 +94,7 @@ const importFromDealerSource = makeImportDealer({
   },
 });
 
-async function handleRecord(messageId: string, body: string): Promise<boolean> {
+async function handleRecord(messageId: string, body: string, signal: AbortSignal): Promise<boolean> {
   let parsed;
   try {
     parsed = WorkMessageSchema.safeParse(JSON.parse(body));
@@ -110,7 +116,7 @@ async function handleRecord(messageId: string, body: string): Promise<boolean> {
   logger.appendKeys({ dealerId: dealer.id, trigger: message.trigger });
   try {
     const run = message.trigger === 'upload' ? importFromS3 : importFromDealerSource;
-    const outcome = await run({ dealer, trigger: message.trigger, allowMassRemoval: message.trigger === 'manual' && message.allowMassRemoval === true });
+    const outcome = await run({ dealer, trigger: message.trigger, allowMassRemoval: message.trigger === 'manual' && message.allowMassRemoval === true, signal });
     if (outcome.status === 'skipped') {
       logger.info('Import skipped', { reason: outcome.reason, detail: outcome.message });
       return true;
@@ -131,10 +137,17 @@ async function handleRecord(messageId: string, body: string): Promise<boolean> {
   }
 }
 
-async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
+async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records) {
-    if (!(await handleRecord(record.messageId, record.body))) batchItemFailures.push({ itemIdentifier: record.messageId });
+  // A big first import may not fit one invocation: stop starting vehicles before the timeout.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), Math.max(0, context.getRemainingTimeInMillis() - env.IMPORT_STOP_MARGIN_SECONDS * 1000));
+  try {
+    for (const record of event.Records) {
+      if (!(await handleRecord(record.messageId, record.body, deadline.signal))) batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  } finally {
+    clearTimeout(timer);
   }
   return { batchItemFailures };
 }

@@ -28,7 +28,15 @@ beforeAll(async () => {
   table = await dynamo.table();
   const dir = mkdtempSync(join(tmpdir(), 'worker-'));
   const dealersFile = join(dir, 'dealers.json');
-  writeFileSync(dealersFile, JSON.stringify({ dealers: [{ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 } }] }));
+  writeFileSync(
+    dealersFile,
+    JSON.stringify({
+      dealers: [
+        { id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 } },
+        { id: 'storlager', name: 'Storlager', branchId: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b' },
+      ],
+    }),
+  );
   secretsMock.on(GetSecretValueCommand).resolves({
     SecretString: JSON.stringify({ waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: 'w', dmsSigningSecret: 'whsec_AAAA' }),
   });
@@ -169,5 +177,27 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
     expect(failed.batchItemFailures).toHaveLength(1);
     expect(metric('ImportFailed')).toBe(before + 3);
     expect(await keys('feeds/bilhallen/inbound/')).toEqual(['feeds/bilhallen/inbound/again.csv']);
+  });
+
+  it('stops starting vehicles before the Lambda timeout, records what it has, and the hourly run carries on', async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: 'w', dmsSigningSecret: 'whsec_AAAA' }),
+    });
+    const stock = Array.from({ length: 4 }, (_, i) => vehicle(40 + i, {}, 1));
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/lager.csv', Body: csv(stock) }));
+    // Less time left than the stop margin (60 s): nothing may be started.
+    const nearlyOut = { ...context, getRemainingTimeInMillis: () => 30_000 } as Context;
+    const cut = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/lager.csv' }), nearlyOut);
+    expect(cut.batchItemFailures).toEqual([]);
+    const report = JSON.parse(await text('feeds/storlager/reports/latest.json')) as { created: number; failed: Array<{ error: string }> };
+    expect(report.created).toBe(0);
+    expect(report.failed).toHaveLength(4);
+    expect(report.failed.every((f) => /not attempted: the run was interrupted/.test(f.error))).toBe(true);
+    expect(await keys('feeds/storlager/archive/')).toHaveLength(1);
+    for (const car of stock) expect(sim.state().adsByPlate[car.registrationNumber]).toBeUndefined();
+
+    const hourly = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'schedule' }), context);
+    expect(hourly.batchItemFailures).toEqual([]);
+    expect(JSON.parse(await text('feeds/storlager/reports/latest.json'))).toMatchObject({ created: 4, failed: [], retry: true });
   });
 });
