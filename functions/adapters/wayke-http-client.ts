@@ -16,8 +16,9 @@
  *
  * Every Wayke field name lives in `wayke-mapping.ts`; this file only knows paths and status codes.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { AdStatus, Clock, Log, UploadedImage, WaykeAd, WaykeApi, WaykeApiFactory } from '../ports.js';
+import type { AdStatus, Clock, Log, SecretStore, UploadedImage, WaykeAd, WaykeApi, WaykeApiFactory } from '../ports.js';
 import { KeyedConcurrencyLimiter } from './wayke-concurrency.js';
 import { WaykeAuthError, WaykeNotFoundError, WaykeRetryableError, WaykeValidationError, type WaykeErrorContext } from './wayke-errors.js';
 import {
@@ -497,6 +498,25 @@ export function createWaykeClientFactory(settings: WaykeClientSettings): WaykeAp
     hostGates: settings.hostGates ?? new Map(),
   };
   return ({ clientId, clientSecret }) => createWaykeClient({ ...shared, clientId, clientSecret });
+}
+
+/**
+ * Wayke clients per dealer, from each dealer's credentials in the {@link SecretStore}: one client
+ * per credentials (a rotated secret gets a new one), all from one factory so they share its token
+ * cache, limits and gates. Build it once per process.
+ */
+export function createDealerWaykeClients(factory: WaykeApiFactory, secrets: SecretStore): (dealer: { readonly id: string }) => Promise<WaykeApi> {
+  const clients = new Map<string, WaykeApi>();
+  return async (dealer) => {
+    const { waykeClientId, waykeClientSecret } = await secrets.getDealerSecrets(dealer.id);
+    const key = `${waykeClientId}\n${createHash('sha256').update(waykeClientSecret).digest('hex')}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = factory({ clientId: waykeClientId, clientSecret: waykeClientSecret });
+      clients.set(key, client);
+    }
+    return client;
+  };
 }
 
 /** Wayke's message and field from an error body (ProblemDetails, `{ message, field }`, OAuth `error`). */

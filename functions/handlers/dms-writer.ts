@@ -4,7 +4,6 @@
  * once, in order per vehicle. Failed records and the rest of their group are reported as batch
  * item failures; a permanent DMS refusal goes to the DLQ (`EVENTS_DLQ_URL`) at once.
  */
-import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -22,12 +21,12 @@ import { createLogger } from '../adapters/logger.js';
 import { S3OutboxDmsSink } from '../adapters/s3-outbox-dms-sink.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
 import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
-import { createWaykeClientFactory } from '../adapters/wayke-http-client.js';
+import { createDealerWaykeClients, createWaykeClientFactory } from '../adapters/wayke-http-client.js';
 import { WebhookDmsSink } from '../adapters/webhook-dms-sink.js';
 import { makeDeliverEvents } from '../core/events/deliver-events.js';
 import { dealerIndex } from '../core/events/ingest-webhook.js';
 import { RetryableError } from '../core/errors.js';
-import type { EventQueue, WaykeApi } from '../ports.js';
+import type { EventQueue } from '../ports.js';
 
 const env = readEnv(
   z.object({
@@ -64,17 +63,7 @@ const waykeFactory = createWaykeClientFactory({
   mediaApiUrl: env.WAYKE_MEDIA_API_URL,
   log: logger,
 });
-const waykeClients = new Map<string, WaykeApi>();
-async function waykeFor(dealer: { id: string }): Promise<WaykeApi> {
-  const { waykeClientId, waykeClientSecret } = await secrets.getDealerSecrets(dealer.id);
-  const key = `${waykeClientId}\n${createHash('sha256').update(waykeClientSecret).digest('hex')}`;
-  let client = waykeClients.get(key);
-  if (!client) {
-    client = waykeFactory({ clientId: waykeClientId, clientSecret: waykeClientSecret });
-    waykeClients.set(key, client);
-  }
-  return client;
-}
+const waykeFor = createDealerWaykeClients(waykeFactory, secrets);
 
 /** Without `EVENTS_DLQ_URL`: refuse, so the record stays a batch item failure and SQS redrives it. */
 const viaRedrivePolicy: EventQueue = {

@@ -4,7 +4,6 @@
  * (retried, then the DLQ) and an `ImportFailed` metric; blocked removals emit `RemovalBlocked`,
  * failed vehicles `VehiclesFailed` (they are retried by the next hourly run).
  */
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -22,10 +21,10 @@ import { readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
 import { S3FeedSource, S3ReportSink } from '../adapters/s3-feed-source.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
-import { createWaykeClientFactory } from '../adapters/wayke-http-client.js';
-import { makeImportDealer, type ImportDealerConfig } from '../core/import/import-dealer.js';
+import { createDealerWaykeClients, createWaykeClientFactory } from '../adapters/wayke-http-client.js';
+import { makeImportDealer } from '../core/import/import-dealer.js';
 import { WorkMessageSchema } from '../core/import/work-message.js';
-import type { FeedSource, WaykeApi } from '../ports.js';
+import type { FeedSource } from '../ports.js';
 
 const env = readEnv(
   z.object({
@@ -62,17 +61,7 @@ const waykeFactory = createWaykeClientFactory({
   mediaApiUrl: env.WAYKE_MEDIA_API_URL,
   log: logger,
 });
-const waykeClients = new Map<string, WaykeApi>();
-async function waykeFor(dealer: ImportDealerConfig): Promise<WaykeApi> {
-  const { waykeClientId, waykeClientSecret } = await secrets.getDealerSecrets(dealer.id);
-  const key = `${waykeClientId}\n${createHash('sha256').update(waykeClientSecret).digest('hex')}`;
-  let client = waykeClients.get(key);
-  if (!client) {
-    client = waykeFactory({ clientId: waykeClientId, clientSecret: waykeClientSecret });
-    waykeClients.set(key, client);
-  }
-  return client;
-}
+const waykeFor = createDealerWaykeClients(waykeFactory, secrets);
 
 const baseDeps = {
   snapshots: new DynamoSnapshotStore({ client: new DynamoDBClient({}), tableName: env.SNAPSHOT_TABLE }),
