@@ -7,7 +7,7 @@ import {
   describeConfigIssues,
   type ResolvedDealerConfig,
 } from '../core/dealer-config.js';
-import { MappingProfileSchema } from '../core/mapping-profile.js';
+import { MappingProfileSchema, type MappingProfile } from '../core/mapping-profile.js';
 
 function readJson(path: string, what: string): unknown {
   let text: string;
@@ -42,15 +42,24 @@ export function loadDealerConfig(path: string, cwd: string = process.cwd()): Res
     if (!mappingFile) {
       throw new ConfigError(`Dealer config ${path} is invalid:\n  dealer "${dealer.id}" (dealers[${index}]): feed.mapping: file ${dealer.feed.mapping} not found`, { file: path, dealerId: dealer.id });
     }
-    const profileRaw = readJson(mappingFile, `Mapping profile of dealer "${dealer.id}"`);
-    const profile = MappingProfileSchema.safeParse(profileRaw);
-    if (!profile.success) {
-      const lines = profile.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
-      throw new ConfigError(`Mapping profile ${dealer.feed.mapping} of dealer "${dealer.id}" is invalid:\n  ${lines.join('\n  ')}`, { file: dealer.feed.mapping, dealerId: dealer.id });
-    }
-    return { ...dealer, mappingProfile: profile.data };
+    return { ...dealer, mappingProfile: loadMappingProfile(mappingFile, `of dealer "${dealer.id}"`) };
   });
   return { dealers };
+}
+
+/**
+ * Reads and validates a mapping profile file (`--mapping` of the CLI, `feed.mapping` of a dealer).
+ * Throws {@link ConfigError} naming the file and each bad key.
+ */
+export function loadMappingProfile(path: string, owner = ''): MappingProfile {
+  const what = `Mapping profile${owner ? ` ${owner}` : ''}`;
+  const raw = readJson(path, what);
+  const profile = MappingProfileSchema.safeParse(raw);
+  if (!profile.success) {
+    const lines = profile.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
+    throw new ConfigError(`${what} ${path} is invalid:\n  ${lines.join('\n  ')}`, { file: path });
+  }
+  return profile.data;
 }
 
 /**

@@ -4,7 +4,7 @@
  * disk (`--state`, default `./.wayke-dms`), through the same DynamoDB adapter as in AWS.
  * `plan.ts` shares this module: same reading and planning, nothing written.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,13 +13,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
+import { loadDealerConfig, loadMappingProfile } from '../../adapters/dealer-config-file.js';
 import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-snapshot-store.js';
 import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
 import { createLogger } from '../../adapters/logger.js';
 import { createWaykeClient } from '../../adapters/wayke-http-client.js';
 import { DEALER_ID_PATTERN, REMOVAL_STATUSES } from '../../core/dealer-config.js';
-import { MappingProfileSchema, type MappingProfile } from '../../core/mapping-profile.js';
+import { ConfigError } from '../../core/errors.js';
+import type { MappingProfile } from '../../core/mapping-profile.js';
 import { exitStatus, makeImportDealer, type ImportDealerConfig, type ImportOutcome, type ImportPlan, type ImportSummary } from '../../core/import/index.js';
 import type { LeaseHolder } from '../../ports.js';
 
@@ -145,16 +146,14 @@ export function processIsGone(pid: number): boolean {
   }
 }
 
+/** The `--mapping` profile; a bad one is a usage error (exit 2). */
 function loadMapping(path: string): MappingProfile {
-  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
+    return loadMappingProfile(path);
   } catch (error) {
-    throw new UsageError(`mapping profile ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
   }
-  const parsed = MappingProfileSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`mapping profile ${path} is invalid:\n  ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n  ')}`);
-  return parsed.data;
 }
 
 interface Options {

@@ -4,10 +4,12 @@
  * Exit status: 0 every row valid, 1 some rows rejected, 2 the file refused as a whole (or the
  * command could not run: bad arguments, unreadable file or mapping profile).
  */
-import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MappingProfileSchema, type MappingProfile } from '../../core/mapping-profile.js';
+import { loadMappingProfile } from '../../adapters/dealer-config-file.js';
+import { ConfigError } from '../../core/errors.js';
+import type { MappingProfile } from '../../core/mapping-profile.js';
 import { DEFAULT_MAX_FEED_BYTES, feedSizeError, readFeed, type FeedReadResult } from '../../core/feed/index.js';
 
 export const summary = 'Check a feed file (CSV, XML or JSON) and list every row that cannot be imported';
@@ -28,19 +30,14 @@ Exit status: 0 every row valid, 1 some rows rejected, 2 the file rejected as a w
 
 class UsageError extends Error {}
 
+/** The `--mapping` profile; a bad one is a usage error (exit 2). */
 function loadMapping(path: string): MappingProfile {
-  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
+    return loadMappingProfile(path);
   } catch (error) {
-    throw new UsageError(`mapping profile ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
   }
-  const parsed = MappingProfileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
-    throw new UsageError(`mapping profile ${path} is invalid:\n  ${issues.join('\n  ')}`);
-  }
-  return parsed.data;
 }
 
 /** Reads the file unless its size alone refuses it (checked before reading it all). */
