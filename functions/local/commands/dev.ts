@@ -223,6 +223,8 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
 
+  // Runs beside the signal handlers: whatever it meets (Ctrl-C included) is logged, never an
+  // unhandled rejection that would end the process with 1 after a clean stop.
   void (async () => {
     await firstRun;
     await stack.waitForReports(since, 120_000);
@@ -231,7 +233,9 @@ export async function run(args: string[]): Promise<number> {
     if (stopping) return;
     writer.line('');
     writer.line(`Ready. Upload a feed, fire a webhook, or watch the hourly import. Ctrl-C stops.`);
-  })();
+  })().catch((error: Error) => {
+    if (!stopping) log.error('start-up import could not be followed', { error: error.message });
+  });
 
   return done;
 }

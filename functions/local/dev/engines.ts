@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { DynamoDBClient, CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 
@@ -176,31 +176,72 @@ export function localS3Client(endpoint: string): S3Client {
   });
 }
 
-async function ensureTable(client: DynamoDBClient, input: { name: string; sortKey: boolean }): Promise<void> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The table's status, or null when it does not exist (any other error is thrown). */
+async function tableStatus(client: DynamoDBClient, name: string): Promise<string | null> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: input.name }));
-    return;
+    const out = await client.send(new DescribeTableCommand({ TableName: name }));
+    return out.Table?.TableStatus ?? 'ACTIVE';
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return null;
+    throw error;
+  }
+}
+
+/**
+ * Polls until the table is in the wanted state. As on AWS, CreateTable and DeleteTable answer
+ * before they are done: dynalite answers DeleteTable with the table still listed as DELETING and
+ * drops it a moment later (later still on a busy disk), and a new table is CREATING at first.
+ */
+async function waitForTable(client: DynamoDBClient, name: string, want: 'ACTIVE' | 'GONE', timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
+    const status = await tableStatus(client, name);
+    if (want === 'GONE' ? status === null : status === 'ACTIVE') return;
+    if (want === 'ACTIVE' && status === null) throw new Error(`DynamoDB table ${name} vanished while waiting for it to become ACTIVE`);
+    if (Date.now() > deadline) throw new Error(`DynamoDB table ${name} is still ${status ?? 'missing'} after ${timeoutMs} ms (wanted ${want})`);
+    await sleep(delay);
+  }
+}
+
+/** Deletes a table and returns once it is gone, so that a table created next under its name is a new one. */
+export async function deleteTableAndWait(client: DynamoDBClient, name: string): Promise<boolean> {
+  try {
+    await client.send(new DeleteTableCommand({ TableName: name }));
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    return false;
   }
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: input.name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          ...(input.sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : []),
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          ...(input.sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : []),
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
+  await waitForTable(client, name, 'GONE');
+  return true;
+}
+
+async function ensureTable(client: DynamoDBClient, input: { name: string; sortKey: boolean }): Promise<void> {
+  const status = await tableStatus(client, input.name);
+  if (status === 'DELETING') await waitForTable(client, input.name, 'GONE');
+  if (status === null || status === 'DELETING') {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: input.name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            ...(input.sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : []),
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            ...(input.sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : []),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
   }
+  // Items can be written only once the table is ACTIVE (a CREATING table answers ResourceNotFound).
+  await waitForTable(client, input.name, 'ACTIVE');
   // dynalite accepts the call (TTL is not enforced locally; readers check `expiresAt` themselves).
   await client
     .send(new UpdateTimeToLiveCommand({ TableName: input.name, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }))

@@ -57,3 +57,46 @@ export async function loadHandler<E, R>(modulePath: string): Promise<LambdaHandl
   if (typeof module.handler !== 'function') throw new Error(`${modulePath} does not export a handler function`);
   return module.handler as LambdaHandler<E, R>;
 }
+
+/** One JSON line a handler's logger printed (Powertools' structured log attributes). */
+export type LogEntry = Readonly<Record<string, unknown>>;
+
+/**
+ * Calls `onError` with every ERROR line that the handler module's exported Powertools `logger`
+ * prints — what a subscription filter on the function's CloudWatch log group would see. The line
+ * is still printed as before. Resolves false when the module exports no such logger.
+ */
+export async function watchErrorLogs(modulePath: string, onError: (entry: LogEntry) => void): Promise<boolean> {
+  const module = (await import(modulePath)) as { logger?: { console?: { error?: (...args: unknown[]) => void } } };
+  const target = module.logger?.console;
+  if (!target || typeof target.error !== 'function') return false;
+  const print = target.error.bind(target);
+  target.error = (...args: unknown[]) => {
+    print(...args);
+    if (typeof args[0] !== 'string') return;
+    try {
+      const entry = JSON.parse(args[0]) as unknown;
+      if (entry && typeof entry === 'object') onError(entry as LogEntry);
+    } catch {
+      // not a structured line
+    }
+  };
+  return true;
+}
+
+/**
+ * `Name: message` of the error a log entry carries (Powertools logs errors as `{ name, message,
+ * stack, … }`), on one line and bounded; the stack and any other attribute stay in the log.
+ */
+export function errorSummaryOf(entry: LogEntry, maxLength = 300): string | null {
+  const error = entry.error as { name?: unknown; message?: unknown } | string | undefined;
+  const text =
+    typeof error === 'string'
+      ? error
+      : error && typeof error === 'object'
+        ? [typeof error.name === 'string' ? error.name : '', typeof error.message === 'string' ? error.message : ''].filter(Boolean).join(': ')
+        : '';
+  const line = (text || (typeof entry.message === 'string' ? entry.message : '')).replace(/\s+/g, ' ').trim();
+  if (!line) return null;
+  return line.length > maxLength ? `${line.slice(0, maxLength - 1)}…` : line;
+}

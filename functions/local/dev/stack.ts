@@ -4,12 +4,13 @@
  * the Wayke simulator (or the real Wayke) and the demo DMS. `startDevStack` returns once every
  * service is up and `/health` answers 200; `stop()` ends everything in order.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
 import type { ResolvedDealer, ResolvedDealerConfig } from '../../core/dealer-config.js';
@@ -20,6 +21,7 @@ import { startLocalHttpApi, type LocalHttpApi } from './api-gateway.js';
 import { startDemoDms, type DemoDms, type DemoDmsDelivery } from './demo-dms.js';
 import {
   DEFAULT_RESOURCE_NAMES,
+  deleteTableAndWait,
   ensureLocalResources,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -33,7 +35,7 @@ import {
   type S3ObjectEvent,
 } from './engines.js';
 import { inboundDealerOf, objectCreatedEvent, scheduledEvent } from './events.js';
-import { lambdaFunction, loadHandler, type LambdaFunction } from './lambda.js';
+import { errorSummaryOf, lambdaFunction, loadHandler, watchErrorLogs, type LambdaFunction } from './lambda.js';
 import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } from './secrets.js';
 import { startLocalSftpServer, type LocalSftpServer } from './sftp-server.js';
 import { restoreQueues, saveQueues } from './queue-store.js';
@@ -130,7 +132,7 @@ export interface DevStack {
   readonly startedAt: Date;
   /** Invokes the import scheduler with a scheduled event (what the hourly rule does). */
   runSchedule(): Promise<void>;
-  /** Resolves with the reports written since `since`, once every dealer has one or `timeoutMs` passed. */
+  /** Resolves with the reports written since `since`, once every dealer has one, `timeoutMs` passed or the stack stops. */
   waitForReports(since: Date, timeoutMs: number): Promise<Map<string, ImportReport>>;
   /** Resolves once work and events queues are empty and idle. */
   drained(timeoutMs: number): Promise<boolean>;
@@ -232,10 +234,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (simulator && hadState) {
       const dynamo = new DynamoDBClient({ endpoint: dynamoEngine.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
       try {
-        await dynamo.send(new DeleteTableCommand({ TableName: resources.snapshotTable }));
-        snapshotReset = true;
-      } catch (error) {
-        if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+        // Wait until the old table is gone: recreating it while DynamoDB still drops it would
+        // leave no table at all, and every import would fail with ResourceNotFoundException.
+        snapshotReset = await deleteTableAndWait(dynamo, resources.snapshotTable);
       } finally {
         dynamo.destroy();
       }
@@ -285,6 +286,17 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       load<SQSEvent, SQSBatchResponse | void>('wayke-dms-dms-writer', 'dms-writer.ts', TIMEOUTS.writer),
     ]);
     routes.push({ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => webhook.invoke(event) });
+
+    // The worker answers a failed import with a batch item failure only; the reason is in its
+    // ERROR log line ("Import failed", with the error's name and message). Invocations run side by
+    // side in this one process and share the handler's logger (Lambda gives each its own
+    // instance), so each line is tied to its invocation by async context, not by its log keys.
+    const invocationLog = new AsyncLocalStorage<{ errors: string[] }>();
+    const workerErrors = new Map<string, string>();
+    await watchErrorLogs(pathToFileURL(join(HANDLERS_DIR, 'import-worker.ts')).href, (entry) => {
+      const summary = errorSummaryOf(entry);
+      if (summary) invocationLog.getStore()?.errors.push(summary);
+    });
 
     // Seed the example feeds before S3 events are forwarded: the start-up schedule imports them.
     const seeded: string[] = [];
@@ -374,9 +386,18 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
               // the worker reports a bad message itself
             }
           }
-          return (await worker.invoke(event)) ?? undefined;
+          const log = { errors: [] as string[] };
+          try {
+            return (await invocationLog.run(log, () => worker.invoke(event))) ?? undefined;
+          } finally {
+            // batchSize 1: the invocation's last error line is its record's reason
+            const last = log.errors[log.errors.length - 1];
+            if (last) for (const record of event.Records) workerErrors.set(record.messageId, last);
+          }
         },
         onBatch: (outcome) => {
+          const reasons = new Map(outcome.records.map((record) => [record.messageId, workerErrors.get(record.messageId)]));
+          for (const record of outcome.records) workerErrors.delete(record.messageId);
           for (const record of outcome.records.filter((entry) => outcome.failed.includes(entry.messageId))) {
             let dealerId = '?';
             try {
@@ -384,7 +405,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
             } catch {
               // not JSON
             }
-            listener.importFailed?.({ dealerId, error: outcome.error?.message ?? 'reported as a batch item failure; retried after the visibility timeout' });
+            const logged = reasons.get(record.messageId);
+            listener.importFailed?.({
+              dealerId,
+              error: outcome.error?.message ?? (logged ? `${logged} (retried after the visibility timeout)` : 'reported as a batch item failure; retried after the visibility timeout'),
+            });
           }
         },
       }),
@@ -486,6 +511,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(healthDetails, null, 2)}\n`);
     api.setHealthy(healthDetails);
 
+    // Set by stop(): a running waitForReports returns then, as the engines it polls are about to go.
+    let stopping = false;
     const stack: DevStack = {
       dataDir,
       configPath: options.configPath,
@@ -505,13 +532,20 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       async waitForReports(since, timeoutMs) {
         const deadline = Date.now() + timeoutMs;
         const fresh = () => new Map([...reports].filter(([, report]) => new Date(report.at) >= since));
-        while (Date.now() < deadline) {
+        // The engines go away during stop(): a probe that loses that race means "stopping", not an error.
+        const idle = () => stack.drained(1).catch((error: unknown) => {
+          if (stopping) return false;
+          throw error;
+        });
+        while (Date.now() < deadline && !stopping) {
           const current = fresh();
           if (config.dealers.every((dealer) => current.has(dealer.id))) return current;
           // Nothing left to do and nothing running: the dealers without a report will not get one.
-          if (await stack.drained(1)) {
+          // (A failed import stays in flight until its visibility timeout, so this waits on.)
+          if (await idle()) {
             await new Promise((resolve) => setTimeout(resolve, 300));
-            if (await stack.drained(1)) return fresh();
+            if (stopping) break;
+            if (await idle()) return fresh();
           }
           await new Promise<void>((resolve) => {
             const timeout = setTimeout(resolve, 250);
@@ -529,6 +563,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         return results.every(Boolean);
       },
       async stop() {
+        stopping = true;
+        for (const wake of reportWaiters.splice(0)) wake();
         api.setUnhealthy('stopping');
         // Let running imports and deliveries finish (bounded); what still waits is saved.
         await stack.drained(10_000).catch(() => false);
