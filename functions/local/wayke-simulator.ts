@@ -234,8 +234,8 @@ const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 const MAX_REQUEST_LOG = 10_000;
 const MAX_DELIVERY_LOG = 10_000;
 
-/** mulberry32: small, fast, good enough to make fault sequences repeatable. */
-function prng(seed: number): () => number {
+/** mulberry32: small, fast, good enough to make fault sequences (and test choices) repeatable. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotStore, WaykeApi } from '../../functions/ports.js';
 import type { Vehicle } from '../../functions/core/vehicle.js';
+import { prng } from '../../functions/local/wayke-simulator.js';
 import { startHarness, vehicle, type Harness } from './harness.js';
 import { startDynamo, type Dynamo } from './support.js';
 
@@ -11,17 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dynamo?.stop();
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Feed A, then feed B: prices, images and a field changed, two gone (within the limit), two new. */
 function feeds(base = 0, size = 14): { a: Vehicle[]; b: Vehicle[]; goneInB: string[] } {
@@ -120,7 +110,7 @@ describe('crash safety', () => {
   it('stopping a run at random points (24 seeds) and rerunning converges with zero duplicates', async () => {
     const h: Harness = await startHarness(dynamo);
     try {
-      const random = mulberry32(42);
+      const random = prng(42);
       const hits = new Map<string, number>();
       for (let seed = 0; seed < 24; seed++) {
         const dealerId = `crash-${seed}`;
