@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
+import { eventId } from '../../functions/core/events/identity.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FREE_PORTS = ['--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', '0'];
@@ -129,17 +130,20 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
   });
 
   it('a webhook with a wrong secret is refused and nothing reaches the DMS', async () => {
-    const before = ((await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as unknown[]).length;
-    const answer = await fetch(`${health.services.api}/webhooks/wayke/bilhallen`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer not-the-secret', 'content-type': 'application/json' },
-      body: readFileSync(join(ROOT, 'test/fixtures/wayke-events/purchase-contract-completed.json')),
-    });
-    expect(answer.status).toBe(401);
+    // Two events for the same ad (one FIFO group): the refused one first, then an accepted one.
+    // Had the refused one been queued, FIFO order would deliver it before the accepted one.
+    const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/wayke-events/purchase-contract-completed.json'), 'utf8')) as Record<string, unknown>;
+    const refused = JSON.stringify({ ...fixture, stepId: 'e2e-refused' });
+    const accepted = JSON.stringify({ ...fixture, stepId: 'e2e-accepted' });
+    const post = (body: string, authorization: string) =>
+      fetch(`${health.services.api}/webhooks/wayke/bilhallen`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body });
+    expect((await post(refused, 'Bearer not-the-secret')).status).toBe(401);
     const unknown = await fetch(`${health.services.api}/webhooks/wayke/nobody`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(unknown.status).toBe(404);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 300));
-    expect(((await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as unknown[]).length).toBe(before);
+    expect((await post(accepted, `Bearer ${secrets.bilhallen!.webhookSecret}`)).status).toBe(200);
+    const delivered = async () => ((await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ body: { id: string } }>).map((d) => d.body.id);
+    await waitFor('the accepted event at the demo DMS', async () => ((await delivered()).includes(eventId('bilhallen', accepted)) ? true : null), run);
+    expect(await delivered()).not.toContain(eventId('bilhallen', refused));
   });
 
   it('an SFTP upload into inbound/ is imported within seconds and its report is readable over SFTP', async () => {
