@@ -107,6 +107,8 @@ async function handleRecord(messageId: string, body: string, signal: AbortSignal
     const run = message.trigger === 'upload' ? importFromS3 : importFromDealerSource;
     const outcome = await run({ dealer, trigger: message.trigger, allowMassRemoval: message.trigger === 'manual' && message.allowMassRemoval === true, signal });
     if (outcome.status === 'skipped') {
+      // Nothing new, or another run holds the lease: counted, so every run publishes a metric.
+      metrics.addMetric('ImportSkipped', MetricUnit.Count, 1);
       logger.info('Import skipped', { reason: outcome.reason, detail: outcome.message });
       return true;
     }

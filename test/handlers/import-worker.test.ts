@@ -119,10 +119,12 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
     expect(retried).toMatchObject({ created: 6, failed: [], retry: true });
     expect(Object.keys(sim.state().adsByPlate).sort()).toEqual(cars.map((c) => c.registrationNumber));
 
-    // Nothing failed any more: the next hourly run has nothing to do.
+    // Nothing failed any more: the next hourly run has nothing to do, and says so in a metric.
     const calls = JSON.stringify(sim.state().calls);
+    const skipped = metric('ImportSkipped');
     await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'schedule' }), context);
     expect(JSON.stringify(sim.state().calls)).toBe(calls);
+    expect(metric('ImportSkipped')).toBe(skipped + 1);
   });
 
   it('blocks a mass removal with a metric; a manual message with allowMassRemoval lets it through', async () => {
