@@ -135,7 +135,7 @@ describe('wayke-dms plan / import', () => {
   it('takes over the lease of a run on this machine whose process is gone', async () => {
     const state = join(dir, 'state3');
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
-    const dynamo = await startEmbeddedDynamo(join(state, 'dynamodb'));
+    const dynamo = await startEmbeddedDynamo(join(state, 'cli-snapshots'));
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE });
     await store.acquireLease('d3', { owner: 'crashed-run', host: hostname(), pid: dead }, 3_600_000);
     await store.acquireLease('d4', { owner: 'elsewhere', host: 'another-host', pid: dead }, 3_600_000);
@@ -147,7 +147,7 @@ describe('wayke-dms plan / import', () => {
     expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'd4', skipped: { reason: 'lease-held' } });
 
     // A state directory another run has open is refused in words, not with a crash.
-    const open = await startEmbeddedDynamo(join(state, 'dynamodb'));
+    const open = await startEmbeddedDynamo(join(state, 'cli-snapshots'));
     try {
       const busy = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd3', '--state', state, '--json']);
       expect(busy.status).toBe(1);

@@ -284,7 +284,9 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
   }
 
   // `plan` writes nothing: without a state yet it plans against an empty, in-memory store.
-  const dbPath = join(options.state, 'dynamodb');
+  // Its own folder: `npm start` keeps the local stack's DynamoDB (simulator-backed, reset on
+  // start) under `<data>/dynamodb` of the same default directory.
+  const dbPath = join(options.state, 'cli-snapshots');
   const persist = mode === 'import' || existsSync(dbPath);
   let dynamo: EmbeddedDynamo;
   try {
