@@ -101,6 +101,8 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
     { remainingMs: () => context.getRemainingTimeInMillis(), reserveMs: env.DMS_TIMEOUT_MS + 2_000 },
   );
   const count = (outcome: string) => report.outcomes.filter((entry) => entry.outcome === outcome).length;
+  // Counted on every invocation, so none publishes an empty metric set.
+  metrics.addMetric('DmsEventsReceived', MetricUnit.Count, event.Records.length);
   const failed = count('failed') + count('deadLettered');
   if (failed > 0) metrics.addMetric('DmsDeliveryFailed', MetricUnit.Count, failed);
   if (count('delivered') > 0) metrics.addMetric('DmsEventsDelivered', MetricUnit.Count, count('delivered'));
