@@ -1,6 +1,7 @@
 /**
  * A Wayke simulator: a real HTTP server on 127.0.0.1 that implements every call of the contract
- * (`docs/wayke-api.md`) with in-memory state, so tests and `npm start` need no Wayke account.
+ * (`docs/wayke-api.md`) with in-memory state (kept in a JSON file with `stateFile`, as `npm start`
+ * does under `<data>/wayke-simulator.json`), so tests and `npm start` need no Wayke account.
  *
  * One server plays the three hosts under distinct path prefixes — `authUrl` (`…/auth`),
  * `dealerApiUrl` (`…/dealer`), `mediaApiUrl` (`…/media`) — each a base URL a client is configured
@@ -29,6 +30,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Log } from '../ports.js';
 import {
   check,
@@ -98,6 +102,18 @@ export interface WaykeSimulatorOptions {
   readonly webhookRetryDelayMs?: number;
   /** Debug line per request (method, route, status); never bodies or tokens. */
   readonly log?: Log;
+  /**
+   * Keep the state in this JSON file: ads, media (uploaded bytes included), the plate index and
+   * the registered clients are loaded from it at start and saved to it (temp file + rename) 200 ms
+   * after a change and once more in `stop()`. Call counts, request and webhook logs, tokens, faults
+   * and webhook targets are not kept. A file that cannot be read or parsed is moved aside to
+   * `<file>.corrupt-<timestamp>` and the simulator starts empty with a warning (see `restored`).
+   * Media URLs are kept verbatim, so they name the port of the run that uploaded them: a fixed
+   * `port` keeps them fetchable; they stay valid in ad bodies either way.
+   */
+  readonly stateFile?: string;
+  /** Debounce of the state file save after a change (default 200 ms). */
+  readonly saveDelayMs?: number;
 }
 
 /** An ad as the simulator keeps it: Wayke's own JSON shape. */
@@ -202,7 +218,41 @@ export interface WaykeSimulator {
   webhooksIdle(): Promise<void>;
   /** A deep copy of the state. */
   state(): WaykeSimulatorState;
+  /** With `stateFile`: true when the state was loaded from it at start (false: it was absent or unreadable). */
+  readonly restored: boolean;
+  /** With `stateFile`: writes the state now (the debounced save and `stop()` do it too). */
+  saveState(): Promise<void>;
+  /** Stops the server and, with `stateFile`, saves the state a last time. */
   stop(): Promise<void>;
+}
+
+/** The `stateFile` content (version 1). */
+interface PersistedState {
+  readonly version: 1;
+  readonly savedAt: string;
+  readonly ads: readonly MutableAd[];
+  readonly adsByPlate: Readonly<Record<string, readonly string[]>>;
+  readonly media: ReadonlyArray<SimulatedMedia & { bytesBase64?: string }>;
+  readonly clients: readonly WaykeSimulatorClient[];
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The parsed state file, or a reason it cannot be used. */
+function parsePersistedState(text: string): PersistedState | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return `not valid JSON (${(error as Error).message})`;
+  }
+  if (!isRecord(value) || value.version !== 1) return 'not a version 1 simulator state';
+  const { ads, adsByPlate, media, clients } = value;
+  if (!Array.isArray(ads) || !ads.every((ad) => isRecord(ad) && typeof ad.id === 'string' && typeof ad.branch === 'string' && isRecord(ad.vehicle) && isRecord(ad.ad) && typeof ad.version === 'number')) return 'ads are malformed';
+  if (!isRecord(adsByPlate) || !Object.values(adsByPlate).every((ids) => Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) return 'adsByPlate is malformed';
+  if (!Array.isArray(media) || !media.every((m) => isRecord(m) && typeof m.mediaId === 'string' && typeof m.fileId === 'string' && typeof m.url === 'string')) return 'media are malformed';
+  if (!Array.isArray(clients) || !clients.every((c) => isRecord(c) && typeof c.clientId === 'string' && typeof c.clientSecret === 'string')) return 'clients are malformed';
+  return value as unknown as PersistedState;
 }
 
 // ───────────────────────────── Implementation ─────────────────────────────
@@ -351,6 +401,83 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
   let deliveryTail: Promise<unknown> = Promise.resolve();
   let stopped = false;
   let baseUrl = '';
+
+  // ── the state file ──
+
+  const stateFile = options.stateFile;
+  const saveDelayMs = options.saveDelayMs ?? 200;
+  let restored = false;
+  if (stateFile && existsSync(stateFile)) {
+    let loaded: PersistedState | string;
+    try {
+      loaded = parsePersistedState(readFileSync(stateFile, 'utf8'));
+    } catch (error) {
+      loaded = `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    }
+    if (typeof loaded === 'string') {
+      // Kept for a look, and out of the way of the next save.
+      const aside = `${stateFile}.corrupt-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+      let movedTo: string | null = aside;
+      try {
+        renameSync(stateFile, aside);
+      } catch {
+        movedTo = null;
+      }
+      const message = `Wayke simulator state file ${stateFile} is ${loaded}; starting with an empty state`;
+      if (log) log.warn(message, { stateFile, ...(movedTo ? { movedTo } : {}) });
+      else process.emitWarning(`${message}${movedTo ? ` (the file was moved to ${movedTo})` : ''}`);
+    } else {
+      for (const ad of loaded.ads) ads.set(ad.id, clone(ad) as MutableAd);
+      for (const [plate, ids] of Object.entries(loaded.adsByPlate)) {
+        const known = ids.filter((id) => ads.has(id));
+        if (known.length > 0) adsByPlate.set(plate, known);
+      }
+      for (const { bytesBase64, ...record } of loaded.media) {
+        media.set(record.mediaId, { ...record, ...(bytesBase64 !== undefined ? { bytes: Buffer.from(bytesBase64, 'base64') } : {}) });
+        mediaByUrl.set(record.url, record.mediaId);
+      }
+      // The clients given now win over kept ones with the same id (e.g. a changed secret).
+      for (const client of loaded.clients) if (!clients.some((c) => c.clientId === client.clientId)) clients.push({ ...client });
+      restored = true;
+    }
+  }
+
+  const persisted = (): PersistedState => ({
+    version: 1,
+    savedAt: new Date().toISOString(),
+    ads: [...ads.values()],
+    adsByPlate: Object.fromEntries(adsByPlate),
+    media: [...media.values()].map(({ bytes, ...record }) => ({ ...record, ...(bytes ? { bytesBase64: bytes.toString('base64') } : {}) })),
+    clients,
+  });
+  let saveTail: Promise<void> = Promise.resolve();
+  let saveTimer: NodeJS.Timeout | null = null;
+  /** Writes the state (temp file + rename, so a crash never leaves half a file); saves run one at a time. */
+  const saveState = (): Promise<void> => {
+    if (!stateFile) return Promise.resolve();
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = null;
+    const run = saveTail.then(async () => {
+      // Serialised when the save runs, so it holds every change made before it.
+      const text = JSON.stringify(persisted());
+      mkdirSync(dirname(stateFile), { recursive: true });
+      const temp = `${stateFile}.${process.pid}.tmp`;
+      await writeFile(temp, text);
+      await rename(temp, stateFile);
+    });
+    saveTail = run.catch((error: Error) => {
+      log?.warn('Wayke simulator state could not be saved', { stateFile, error: error.message });
+    });
+    return run;
+  };
+  const scheduleSave = (): void => {
+    if (!stateFile || stopped || saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = null;
+      void saveState().catch(() => undefined);
+    }, saveDelayMs);
+    saveTimer.unref();
+  };
 
   // ── state helpers ──
 
@@ -689,6 +816,7 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
       const client = json() as WaykeSimulatorClient;
       if (typeof client?.clientId !== 'string' || typeof client.clientSecret !== 'string') return badRequest([{ field: 'clientId', message: 'clientId and clientSecret are required' }]);
       clients.push({ ...client });
+      scheduleSave();
       return new HttpAnswer(201);
     }
     const processMatch = /^\/_admin\/ads\/([^/]+)\/process$/.exec(path);
@@ -835,6 +963,7 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
         answer = serveFile(params[0]!);
     }
     if (changed) vehicleUpdated(changed);
+    if (route.mutates && answer.status < 300) scheduleSave();
 
     if (commitThenFail && answer.status < 300) {
       if (faults.commitThenFailNext > 0) faults = { ...faults, commitThenFailNext: faults.commitThenFailNext - 1 };
@@ -877,6 +1006,7 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     setFaults,
     addClient: (client) => {
       clients.push({ ...client });
+      scheduleSave();
     },
     revokeTokens,
     setWebhook,
@@ -890,12 +1020,21 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
       } while (tail !== deliveryTail);
     },
     state,
+    get restored() {
+      return restored;
+    },
+    saveState,
     stop: async () => {
       stopped = true;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (stateFile) {
+        if (saveTimer) clearTimeout(saveTimer);
+        saveTimer = null;
+        await saveState();
+      }
     },
   };
 }

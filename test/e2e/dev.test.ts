@@ -3,7 +3,8 @@
  * directory, so it never collides with a running `npm start`. Proves the `--once` smoke run, the
  * SFTP upload path (upload → S3 event → scheduler → work queue → worker → report over SFTP), the
  * webhook round trip (purchase in the Wayke simulator → webhook → FIFO queue → DMS writer →
- * signed delivery verified by the demo DMS), a clean Ctrl-C, and a restart on the kept state.
+ * signed delivery verified by the demo DMS), a clean Ctrl-C, and a restart that continues from the
+ * kept state (the simulator's ads included) without importing anything again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -184,7 +185,10 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     }
   });
 
-  it('Ctrl-C stops everything cleanly; the next start keeps secrets, host key and reports, and stops cleanly mid-import', async () => {
+  it('Ctrl-C stops everything cleanly; the next start keeps secrets, host key, reports and the Wayke ads (nothing imported again), and stops cleanly', async () => {
+    type AdminState = { ads: Record<string, { version: number }>; adsByPlate: Record<string, string[]> };
+    const adsBefore = (await (await fetch(`${health.services.wayke}/_admin/state`)).json()) as AdminState;
+    expect(Object.keys(adsBefore.adsByPlate).length).toBeGreaterThanOrEqual(100);
     run.child.kill('SIGINT');
     expect(await run.exited, output(run)).toBe(0);
     expect(run.stdout(), output(run)).toMatch(/Stopped\./);
@@ -193,13 +197,24 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
 
     const again = startCli(['--data', data, ...FREE_PORTS]);
     runs.push(again);
-    await waitFor('the restart to be ready', () => /Importing the sample feeds of bilhallen, motorcentrum, autohuset/.test(again.stdout()), again);
+    await waitFor('the restart to be ready', () => /Running the start-up import …/.test(again.stdout()), again);
     expect(readFileSync(join(data, 'secrets.json'), 'utf8')).toBe(secretsBefore);
     expect(again.stdout()).not.toMatch(/created now/);
     expect(again.stdout()).toContain(`host key ${fingerprint};`);
-    // The simulator starts empty, so each dealer's last archived feed goes back to inbound/.
-    expect(again.stdout()).toMatch(/local Wayke snapshot was reset/);
+    // The simulator continues from its saved state: no snapshot reset, no archived feed back to inbound/.
+    expect(again.stdout(), output(again)).not.toMatch(/snapshot was reset/);
+    expect(again.stdout(), output(again)).not.toMatch(/Importing the sample feeds/);
+    expect(again.stdout(), output(again)).toMatch(/The Wayke simulator continues from \.?\S*wayke-simulator\.json \(\d+ ads\)/);
     const endpoints = JSON.parse(readFileSync(join(data, 'endpoints.json'), 'utf8')) as typeof health;
+    // The start-up import finds no new feed: once it is done, the same ads (ids per plate, versions) as before.
+    await waitFor('the restart start-up import to finish', () => /Ready\. Upload a feed/.test(again.stdout()), again);
+    const restartOutput = again.stdout().split('Running the start-up import …')[1]!;
+    expect(restartOutput, output(again)).not.toMatch(/^✓ \w+: inbound\//m);
+    const adsAfter = (await (await fetch(`${endpoints.services.wayke}/_admin/state`)).json()) as AdminState;
+    expect(adsAfter.adsByPlate).toEqual(adsBefore.adsByPlate);
+    expect(Object.fromEntries(Object.entries(adsAfter.ads).map(([id, ad]) => [id, ad.version]))).toEqual(
+      Object.fromEntries(Object.entries(adsBefore.ads).map(([id, ad]) => [id, ad.version])),
+    );
     const { Client } = ssh2;
     const client = new Client();
     const sftp = await new Promise<SFTPWrapper>((resolveSftp, reject) => {
@@ -217,12 +232,27 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     } finally {
       client.end();
     }
-    // Ctrl-C while the re-import runs: it finishes what is in flight and exits 0.
     again.child.kill('SIGINT');
     expect(await again.exited, output(again)).toBe(0);
     expect(again.stdout(), output(again)).toMatch(/Stopped\./);
-    // The re-import did not fail before the Ctrl-C (it once did: the snapshot table was recreated
-    // while the old one was still being dropped, and every dealer's import found no table).
+    // The start-up import after the restart did not fail before the Ctrl-C.
     expect(again.stdout().split('Ctrl-C: stopping')[0], output(again)).not.toMatch(/import failed/);
+
+    // A data dir without the simulator's state (as an older version left it): the snapshot is
+    // reset and each dealer's last archived feed is imported again, into an empty simulator.
+    rmSync(join(data, 'wayke-simulator.json'));
+    const legacy = startCli(['--data', data, ...FREE_PORTS]);
+    runs.push(legacy);
+    await waitFor('the legacy restart to be ready', () => /Importing the sample feeds of bilhallen, motorcentrum, autohuset/.test(legacy.stdout()), legacy);
+    expect(legacy.stdout(), output(legacy)).toMatch(/local Wayke snapshot was reset/);
+    expect(legacy.stdout(), output(legacy)).not.toMatch(/continues from/);
+    await waitFor('the three re-imports', () => /✓ bilhallen: inbound\/price-update\.csv .*— 46 vehicles: 46 created/.test(legacy.stdout()) && /✓ motorcentrum: inbound\/\S+ .*— 32 vehicles: 32 created/.test(legacy.stdout()) && /autohuset: inbound\/\S+ .*— 25 vehicles: 25 created/.test(legacy.stdout()), legacy);
+    legacy.child.kill('SIGINT');
+    expect(await legacy.exited, output(legacy)).toBe(0);
+    expect(legacy.stdout(), output(legacy)).toMatch(/Stopped\./);
+    // The re-import did not fail (it once did: the snapshot table was recreated while the old one
+    // was still being dropped, and every dealer's import found no table).
+    expect(legacy.stdout().split('Ctrl-C: stopping')[0], output(legacy)).not.toMatch(/import failed/);
+    expect(existsSync(join(data, 'wayke-simulator.json'))).toBe(true);
   });
 });

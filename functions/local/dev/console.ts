@@ -91,7 +91,11 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
   }
   if (stack.secrets.added.length) lines.push(s.dim(`New random secrets were added to ${shortPath(input.cwd, stack.secrets.path)} for ${stack.secrets.added.join(', ')}.`));
   if (stack.restoredMessages > 0) lines.push(s.dim(`${stack.restoredMessages} queued message(s) kept at the last stop were put back in their queues.`));
-  if (stack.snapshotReset) lines.push(s.dim('The Wayke simulator starts empty: the local Wayke snapshot was reset and each dealer\'s last feed is imported again.'));
+  if (stack.snapshotReset) {
+    lines.push(s.dim('The Wayke simulator had no saved state: the local Wayke snapshot was reset and each dealer\'s last feed is imported again.'));
+  } else if (stack.simulatorState?.restored) {
+    lines.push(s.dim(`The Wayke simulator continues from ${shortPath(input.cwd, stack.simulatorState.file)} (${stack.simulatorState.ads} ads); only new feeds are imported.`));
+  }
   return lines;
 }
 

@@ -125,8 +125,14 @@ export interface DevStack {
   readonly seeded: readonly string[];
   /** Messages saved in the queues at the last stop and sent again at this start. */
   readonly restoredMessages: number;
-  /** True when the simulator's empty state made the stack reset the snapshot table. */
+  /**
+   * True when the stack reset the snapshot table: it existed, but the simulator had no state to
+   * continue from (no or an unreadable `<data>/wayke-simulator.json`, e.g. a data dir from an
+   * older version), so each dealer's last archived feed is imported again.
+   */
   readonly snapshotReset: boolean;
+  /** The simulator's state file, and whether this start continued from it (null with the real Wayke). */
+  readonly simulatorState: { readonly file: string; readonly restored: boolean; readonly ads: number } | null;
   readonly simulator: WaykeSimulator | null;
   readonly demoDms: DemoDms;
   readonly startedAt: Date;
@@ -204,10 +210,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     started.push(s3Engine as LocalS3, dynamoEngine as RunningServer, sqsEngine as RunningServer, secretsEndpoint as RunningServer, demoDms as DemoDms);
 
     let simulator: WaykeSimulator | null = null;
+    const simulatorStateFile = join(dataDir, 'wayke-simulator.json');
     const resolved = resolveForLocalRun(config, (dealerId) => demoDms.urlFor(dealerId));
     if (!options.wayke) {
       simulator = await startWaykeSimulator({
         port: options.simulatorPort,
+        stateFile: simulatorStateFile,
+        log: options.log,
         clients: config.dealers.map((dealer) => ({
           clientId: secretOf(dealer.id)!.waykeClientId,
           clientSecret: secretOf(dealer.id)!.waykeClientSecret,
@@ -228,10 +237,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const sqs = new SQSClient({ endpoint: sqsEngine.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     started.push({ stop: async () => { s3.destroy(); sqs.destroy(); } });
 
-    // The simulator keeps Wayke in memory: a snapshot from an earlier run would point at ads that
-    // no longer exist, so start it afresh and import each dealer's last feed again below.
+    // The simulator keeps its ads in <data>/wayke-simulator.json, so a restart continues where the
+    // last run stopped. Without that file (a data dir from an older version, or an unreadable file)
+    // the simulator starts empty and a snapshot from an earlier run would point at ads that do not
+    // exist: then start the snapshot afresh and import each dealer's last feed again below.
     let snapshotReset = false;
-    if (simulator && hadState) {
+    if (simulator && hadState && !simulator.restored) {
       const dynamo = new DynamoDBClient({ endpoint: dynamoEngine.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
       try {
         // Wait until the old table is gone: recreating it while DynamoDB still drops it would
@@ -525,6 +536,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       seeded,
       restoredMessages,
       snapshotReset,
+      simulatorState: simulator ? { file: simulatorStateFile, restored: simulator.restored, ads: Object.keys(simulator.state().ads).length } : null,
       simulator,
       demoDms,
       startedAt,
