@@ -40,6 +40,11 @@ export const WaykeUrlsEnvSchema = z.object({
   WAYKE_MEDIA_API_URL: z.url({ protocol: /^https?$/ }),
 });
 
+/** The base URLs of a client from validated `WAYKE_*_URL` variables. */
+export function waykeUrlsFromEnv(env: z.output<typeof WaykeUrlsEnvSchema>): Pick<WaykeClientSettings, 'authUrl' | 'dealerApiUrl' | 'mediaApiUrl'> {
+  return { authUrl: env.WAYKE_AUTH_URL, dealerApiUrl: env.WAYKE_DEALER_API_URL, mediaApiUrl: env.WAYKE_MEDIA_API_URL };
+}
+
 /** Settings shared by every client of a factory (everything but the credentials). */
 export interface WaykeClientSettings {
   /** Base URLs, like the real hosts: `https://auth.wayke.se`, `https://dealer-api.wayke.se`, `https://api.wayke.se`. */

@@ -21,7 +21,7 @@ import { createLogger } from '../adapters/logger.js';
 import { S3OutboxDmsSink } from '../adapters/s3-outbox-dms-sink.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
 import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
-import { createDealerWaykeClients, createWaykeClientFactory } from '../adapters/wayke-http-client.js';
+import { createDealerWaykeClients, createWaykeClientFactory, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../adapters/wayke-http-client.js';
 import { WebhookDmsSink } from '../adapters/webhook-dms-sink.js';
 import { makeDeliverEvents } from '../core/events/deliver-events.js';
 import { dealerIndex } from '../core/events/ingest-webhook.js';
@@ -40,9 +40,7 @@ const env = readEnv(
     DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
     SECRET_PREFIX: z.string().default(''),
     SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
-    WAYKE_AUTH_URL: z.url(),
-    WAYKE_DEALER_API_URL: z.url(),
-    WAYKE_MEDIA_API_URL: z.url(),
+    ...WaykeUrlsEnvSchema.shape,
     /** Per-request timeout of a DMS webhook delivery. */
     DMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** Days an accepted event is remembered beyond the FIFO queue's 5-minute window. */
@@ -57,13 +55,7 @@ const sqs = new SQSClient({});
 const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock });
 
 /** Clients share one token cache and per-branch limits; one client per credentials (a rotated secret gets a new one). */
-const waykeFactory = createWaykeClientFactory({
-  authUrl: env.WAYKE_AUTH_URL,
-  dealerApiUrl: env.WAYKE_DEALER_API_URL,
-  mediaApiUrl: env.WAYKE_MEDIA_API_URL,
-  log: logger,
-});
-const waykeFor = createDealerWaykeClients(waykeFactory, secrets);
+const waykeFor = createDealerWaykeClients(createWaykeClientFactory({ ...waykeUrlsFromEnv(env), log: logger }), secrets);
 
 /** Without `EVENTS_DLQ_URL`: refuse, so the record stays a batch item failure and SQS redrives it. */
 const viaRedrivePolicy: EventQueue = {

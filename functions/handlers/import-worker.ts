@@ -21,7 +21,7 @@ import { readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
 import { S3FeedSource, S3ReportSink } from '../adapters/s3-feed-source.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
-import { createDealerWaykeClients, createWaykeClientFactory } from '../adapters/wayke-http-client.js';
+import { createDealerWaykeClients, createWaykeClientFactory, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../adapters/wayke-http-client.js';
 import { makeImportDealer } from '../core/import/import-dealer.js';
 import { WorkMessageSchema } from '../core/import/work-message.js';
 import type { FeedSource } from '../ports.js';
@@ -33,9 +33,7 @@ const env = readEnv(
     DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
     SECRET_PREFIX: z.string().default(''),
     SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
-    WAYKE_AUTH_URL: z.url(),
-    WAYKE_DEALER_API_URL: z.url(),
-    WAYKE_MEDIA_API_URL: z.url(),
+    ...WaykeUrlsEnvSchema.shape,
     /** Vehicles applied at once per dealer. */
     IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
     /**
@@ -55,13 +53,7 @@ const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHE
 const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock });
 const s3Feeds = new S3FeedSource({ client: s3, bucket: env.FEED_BUCKET, log: logger });
 
-const waykeFactory = createWaykeClientFactory({
-  authUrl: env.WAYKE_AUTH_URL,
-  dealerApiUrl: env.WAYKE_DEALER_API_URL,
-  mediaApiUrl: env.WAYKE_MEDIA_API_URL,
-  log: logger,
-});
-const waykeFor = createDealerWaykeClients(waykeFactory, secrets);
+const waykeFor = createDealerWaykeClients(createWaykeClientFactory({ ...waykeUrlsFromEnv(env), log: logger }), secrets);
 
 const baseDeps = {
   snapshots: new DynamoSnapshotStore({ client: new DynamoDBClient({}), tableName: env.SNAPSHOT_TABLE }),

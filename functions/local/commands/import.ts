@@ -17,7 +17,7 @@ import { loadDealerConfig, loadMappingProfile } from '../../adapters/dealer-conf
 import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-snapshot-store.js';
 import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
 import { createLogger } from '../../adapters/logger.js';
-import { createWaykeClient } from '../../adapters/wayke-http-client.js';
+import { createWaykeClient, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../../adapters/wayke-http-client.js';
 import { DEALER_ID_PATTERN, REMOVAL_STATUSES } from '../../core/dealer-config.js';
 import { ConfigError } from '../../core/errors.js';
 import type { MappingProfile } from '../../core/mapping-profile.js';
@@ -57,10 +57,7 @@ export const SNAPSHOT_TABLE = 'wayke-dms-snapshots';
 
 class UsageError extends Error {}
 
-const WaykeEnvSchema = z.object({
-  WAYKE_AUTH_URL: z.url({ protocol: /^https?$/ }),
-  WAYKE_DEALER_API_URL: z.url({ protocol: /^https?$/ }),
-  WAYKE_MEDIA_API_URL: z.url({ protocol: /^https?$/ }),
+const WaykeEnvSchema = WaykeUrlsEnvSchema.extend({
   WAYKE_CLIENT_ID: z.string().min(1),
   WAYKE_CLIENT_SECRET: z.string().min(1),
   WAYKE_BRANCH_ID: z.uuid().optional(),
@@ -309,7 +306,7 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
     const importDealer = makeImportDealer({
       snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE }),
       wayke: waykeEnv
-        ? createWaykeClient({ authUrl: waykeEnv.WAYKE_AUTH_URL, dealerApiUrl: waykeEnv.WAYKE_DEALER_API_URL, mediaApiUrl: waykeEnv.WAYKE_MEDIA_API_URL, clientId: waykeEnv.WAYKE_CLIENT_ID, clientSecret: waykeEnv.WAYKE_CLIENT_SECRET, log, maxConcurrency: options.concurrency })
+        ? createWaykeClient({ ...waykeUrlsFromEnv(waykeEnv), clientId: waykeEnv.WAYKE_CLIENT_ID, clientSecret: waykeEnv.WAYKE_CLIENT_SECRET, log, maxConcurrency: options.concurrency })
         : () => {
             throw new Error('plan never calls Wayke');
           },
