@@ -13,16 +13,15 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { loadDealerConfig, loadMappingProfile } from '../../adapters/dealer-config-file.js';
+import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
 import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-snapshot-store.js';
 import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
 import { createLogger } from '../../adapters/logger.js';
 import { createWaykeClient, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../../adapters/wayke-http-client.js';
 import { DEALER_ID_PATTERN, REMOVAL_STATUSES } from '../../core/dealer-config.js';
-import { ConfigError } from '../../core/errors.js';
-import type { MappingProfile } from '../../core/mapping-profile.js';
 import { exitStatus, makeImportDealer, type ImportDealerConfig, type ImportOutcome, type ImportPlan, type ImportSummary } from '../../core/import/index.js';
 import type { LeaseHolder } from '../../ports.js';
+import { loadMappingOption, UsageError } from '../cli-support.js';
 
 export const summary = 'Import a feed file for one dealer into Wayke (only what changed)';
 
@@ -55,7 +54,6 @@ arguments or environment); 3 removals blocked by the safety valve.`;
 
 export const SNAPSHOT_TABLE = 'wayke-dms-snapshots';
 
-class UsageError extends Error {}
 
 const WaykeEnvSchema = WaykeUrlsEnvSchema.extend({
   WAYKE_CLIENT_ID: z.string().min(1),
@@ -143,16 +141,6 @@ export function processIsGone(pid: number): boolean {
   }
 }
 
-/** The `--mapping` profile; a bad one is a usage error (exit 2). */
-function loadMapping(path: string): MappingProfile {
-  try {
-    return loadMappingProfile(path);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
-    throw error;
-  }
-}
-
 interface Options {
   readonly file: string;
   readonly dealer: ImportDealerConfig;
@@ -194,7 +182,7 @@ function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.Proce
     fromConfig = config.dealers.find((d) => d.id === dealerId);
     if (!fromConfig) throw new UsageError(`dealer "${dealerId}" is not in ${values.config}`);
   }
-  const mapping = values.mapping ? loadMapping(values.mapping) : fromConfig?.mappingProfile;
+  const mapping = values.mapping ? loadMappingOption(values.mapping) : fromConfig?.mappingProfile;
   const branchId = fromConfig?.branchId ?? env.WAYKE_BRANCH_ID ?? (mode === 'plan' ? '00000000-0000-0000-0000-000000000000' : undefined);
   if (!branchId) throw new UsageError('WAYKE_BRANCH_ID is not set (or pass --config with the dealer\'s branchId)');
   const dealer: ImportDealerConfig = {

@@ -17,6 +17,7 @@ import {
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../adapters/logger.js';
+import { UsageError } from '../cli-support.js';
 
 export const summary = 'Move dead-lettered webhook events back to the events queue (keeps FIFO group and dedupe ids)';
 
@@ -39,7 +40,6 @@ Options:
 
 Uses the standard AWS configuration (AWS_REGION, credentials, AWS_ENDPOINT_URL_SQS).`;
 
-class UsageError extends Error {}
 
 /** Attributes the DMS writer adds when it dead-letters an event; not carried back. */
 const DEAD_LETTER_ATTRIBUTES = new Set(['reason', 'deadLetteredAt']);

@@ -7,10 +7,8 @@
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadMappingProfile } from '../../adapters/dealer-config-file.js';
-import { ConfigError } from '../../core/errors.js';
-import type { MappingProfile } from '../../core/mapping-profile.js';
 import { DEFAULT_MAX_FEED_BYTES, feedSizeError, readFeed, type FeedReadResult } from '../../core/feed/index.js';
+import { loadMappingOption, UsageError } from '../cli-support.js';
 
 export const summary = 'Check a feed file (CSV, XML or JSON) and list every row that cannot be imported';
 
@@ -28,17 +26,6 @@ Options:
 
 Exit status: 0 every row valid, 1 some rows rejected, 2 the file rejected as a whole.`;
 
-class UsageError extends Error {}
-
-/** The `--mapping` profile; a bad one is a usage error (exit 2). */
-function loadMapping(path: string): MappingProfile {
-  try {
-    return loadMappingProfile(path);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
-    throw error;
-  }
-}
 
 /** Reads the file unless its size alone refuses it (checked before reading it all). */
 function readFile(path: string, maxBytes: number): { bytes: Uint8Array } | { tooLarge: NonNullable<ReturnType<typeof feedSizeError>> } {
@@ -114,7 +101,7 @@ export async function run(args: string[]): Promise<number> {
       if (!Number.isFinite(mb) || mb <= 0) throw new UsageError(`--max-mb must be a positive number (got "${values['max-mb']}")`);
       maxBytes = Math.floor(mb * 1024 * 1024);
     }
-    const mapping = values.mapping ? loadMapping(values.mapping) : undefined;
+    const mapping = values.mapping ? loadMappingOption(values.mapping) : undefined;
     const read = readFile(file, maxBytes);
     const result: FeedReadResult =
       'tooLarge' in read
