@@ -25,6 +25,21 @@ interface Run {
   exited: Promise<number | null>;
 }
 
+/** A real SFTP session as a dealer would open it. */
+async function connectSftp(port: number, username: string, password: string): Promise<{ client: InstanceType<typeof ssh2.Client>; sftp: SFTPWrapper }> {
+  const client = new ssh2.Client();
+  const sftp = await new Promise<SFTPWrapper>((resolveSftp, reject) => {
+    client
+      .on('ready', () => client.sftp((error, session) => (error ? reject(error) : resolveSftp(session))))
+      .on('error', reject)
+      .connect({ host: '127.0.0.1', port, username, password });
+  });
+  return { client, sftp };
+}
+
+const listDir = (sftp: SFTPWrapper, path: string) =>
+  new Promise<Array<{ filename: string }>>((resolveList, reject) => sftp.readdir(path, (error, list) => (error ? reject(error) : resolveList(list))));
+
 function startCli(args: string[]): Run {
   const child = spawn(process.execPath, ['bin/wayke-dms.js', 'dev', ...args], {
     cwd: ROOT,
@@ -154,14 +169,7 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     const plate = first!.split(';')[0]!;
     const changed = Buffer.from([header, first!.replace(/^([^;]*;[^;]*;)[^;]*;/, '$1123 456;'), ...rest].join('\r\n'), 'latin1');
 
-    const { Client } = ssh2;
-    const client = new Client();
-    const sftp = await new Promise<SFTPWrapper>((resolveSftp, reject) => {
-      client
-        .on('ready', () => client.sftp((error, session) => (error ? reject(error) : resolveSftp(session))))
-        .on('error', reject)
-        .connect({ host: '127.0.0.1', port: health.ports.sftp, username: 'bilhallen', password: secrets.bilhallen!.sftpPassword });
-    });
+    const { client, sftp } = await connectSftp(health.ports.sftp, 'bilhallen', secrets.bilhallen!.sftpPassword);
     try {
       const reportsBefore = run.stdout().split('\n').filter((entry) => entry.startsWith('✓ bilhallen: inbound/price-update.csv')).length;
       await new Promise<void>((resolveUpload, reject) => {
@@ -215,19 +223,12 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     expect(Object.fromEntries(Object.entries(adsAfter.ads).map(([id, ad]) => [id, ad.version]))).toEqual(
       Object.fromEntries(Object.entries(adsBefore.ads).map(([id, ad]) => [id, ad.version])),
     );
-    const { Client } = ssh2;
-    const client = new Client();
-    const sftp = await new Promise<SFTPWrapper>((resolveSftp, reject) => {
-      client
-        .on('ready', () => client.sftp((error, session) => (error ? reject(error) : resolveSftp(session))))
-        .on('error', reject)
-        .connect({ host: '127.0.0.1', port: endpoints.ports.sftp, username: 'bilhallen', password: secrets.bilhallen!.sftpPassword });
-    });
+    const { client, sftp } = await connectSftp(endpoints.ports.sftp, 'bilhallen', secrets.bilhallen!.sftpPassword);
     try {
-      const reports = await new Promise<Array<{ filename: string }>>((resolveList, reject) => sftp.readdir('reports', (error, list) => (error ? reject(error) : resolveList(list))));
+      const reports = await listDir(sftp, 'reports');
       const runReports = reports.map((entry) => entry.filename).filter((name) => /^\d{8}T\d{9}Z/.test(name));
       expect(runReports.length).toBeGreaterThanOrEqual(2);
-      const archive = await new Promise<Array<{ filename: string }>>((resolveList, reject) => sftp.readdir('archive', (error, list) => (error ? reject(error) : resolveList(list))));
+      const archive = await listDir(sftp, 'archive');
       expect(archive.map((entry) => entry.filename).some((name) => name.endsWith('-price-update.csv'))).toBe(true);
     } finally {
       client.end();
