@@ -2,6 +2,7 @@ import { PermanentError, RetryableError } from '../core/errors.js';
 import { FeedTooLargeError } from '../core/import/errors.js';
 import type { Dealer } from '../core/dealer-config.js';
 import type { FeedSource, Log, PendingFeed } from '../ports.js';
+import { fullJitterDelayMs, parseRetryAfterMs } from './wayke-retry.js';
 
 /**
  * A dealer's DMS API as a feed: each run pulls the JSON vehicle list (all pages) and hands it to
@@ -31,6 +32,9 @@ export interface DmsApiFeedSourceOptions {
 export class DmsApiError extends PermanentError {}
 /** The DMS API was unreachable or failing: the next hourly pull tries again. */
 export class DmsApiUnavailableError extends RetryableError {}
+
+const PULL_BACKOFF = { baseMs: 400, maxMs: 5_000 };
+const RETRY_AFTER_CAP_MS = 30_000;
 
 /** Reads `a.b.c` from a parsed JSON body. */
 export function jsonPath(body: unknown, path: string | undefined): unknown {
@@ -123,6 +127,7 @@ export class DmsApiFeedSource implements FeedSource {
     const context = { dealerId, operation: 'dmsApi.pull', url: safeUrl(url) };
     for (let attempt = 1; ; attempt++) {
       let failure: Error;
+      let retryAfterMs: number | undefined;
       try {
         const response = await fetch(url, {
           headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -139,6 +144,7 @@ export class DmsApiFeedSource implements FeedSource {
         if (response.status !== 429 && response.status < 500) {
           throw new DmsApiError(`The DMS API at ${safeUrl(url)} answered ${response.status}${response.status === 401 || response.status === 403 ? ' (check the dealer\'s dmsApiToken)' : ''}`, { ...context, status: response.status });
         }
+        retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
         failure = new DmsApiUnavailableError(`The DMS API at ${safeUrl(url)} answered ${response.status}`, { ...context, status: response.status, attempts: attempt });
       } catch (error) {
         if (error instanceof DmsApiError) throw error;
@@ -147,7 +153,8 @@ export class DmsApiFeedSource implements FeedSource {
       }
       if (attempt >= this.maxAttempts) throw failure;
       this.options.log?.warn('DMS API page failed; retrying', { dealerId, url: safeUrl(url), attempt, error: failure.message });
-      await sleep(Math.random() * 200 * 2 ** attempt);
+      // The DMS's own Retry-After when it gives one (capped: the run has a deadline), else full jitter.
+      await sleep(Math.min(RETRY_AFTER_CAP_MS, retryAfterMs ?? fullJitterDelayMs(attempt, PULL_BACKOFF)));
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Retry arithmetic for the Wayke client: exponential backoff with full jitter, and `Retry-After`
+ * Retry arithmetic for HTTP clients (the Wayke client, the DMS API pull): exponential backoff with full jitter, and `Retry-After`
  * (seconds or an HTTP date) parsing. Pure functions; the client owns the sleeping.
  */
 

@@ -73,6 +73,22 @@ describe('DmsApiFeedSource (node:http)', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('waits as long as a 429 Retry-After asks before asking again', async () => {
+    const arrivals: number[] = [];
+    handler = (_req, res) => {
+      arrivals.push(Date.now());
+      if (arrivals.length === 1) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end('{}');
+      } else json(res, [car(7)]);
+    };
+    const feed = await new DmsApiFeedSource({ settings: settings({}), token: async () => 't', maxAttempts: 3 }).next('d');
+    expect(feed?.size).toBeGreaterThan(0);
+    expect(arrivals).toHaveLength(2);
+    // Not a speed check: the second request must not come before the instant the DMS named.
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(950);
+  });
+
   it('retries 5xx, then gives up as retryable; a 401 is permanent and not retried', async () => {
     seen.length = 0;
     let calls = 0;
