@@ -23,7 +23,7 @@ import { S3FeedSource, S3ReportSink } from '../adapters/s3-feed-source.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
 import { createDealerWaykeClients, createWaykeClientFactory, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../adapters/wayke-http-client.js';
 import { makeImportDealer } from '../core/import/import-dealer.js';
-import { WorkMessageSchema } from '../core/import/work-message.js';
+import { allowsMassRemoval, WorkMessageSchema } from '../core/import/work-message.js';
 import type { FeedSource } from '../ports.js';
 
 const env = readEnv(
@@ -97,7 +97,7 @@ async function handleRecord(messageId: string, body: string, signal: AbortSignal
   logger.appendKeys({ dealerId: dealer.id, trigger: message.trigger });
   try {
     const run = message.trigger === 'upload' ? importFromS3 : importFromDealerSource;
-    const outcome = await run({ dealer, trigger: message.trigger, allowMassRemoval: message.trigger === 'manual' && message.allowMassRemoval === true, signal });
+    const outcome = await run({ dealer, trigger: message.trigger, allowMassRemoval: allowsMassRemoval(message), signal });
     if (outcome.status === 'skipped') {
       // Nothing new, or another run holds the lease: counted, so every run publishes a metric.
       metrics.addMetric('ImportSkipped', MetricUnit.Count, 1);

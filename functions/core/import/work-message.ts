@@ -16,6 +16,11 @@ export const WorkMessageSchema = z
 
 export type WorkMessageBody = z.infer<typeof WorkMessageSchema>;
 
+/** Whether this message lets removals through the safety valve: only an operator's manual one. */
+export function allowsMassRemoval(message: WorkMessageBody): boolean {
+  return message.trigger === 'manual' && message.allowMassRemoval === true;
+}
+
 /** The dealer of an inbound feed key `feeds/<dealerId>/inbound/<name>`, or null. */
 export function dealerOfInboundKey(key: string): string | null {
   const match = /^feeds\/([^/]+)\/inbound\/[^/]+$/.exec(key);
