@@ -10,7 +10,9 @@ import { DMS_WRITER_TIMEOUT, DmsDelivery } from './constructs/dms-delivery.js';
 import { FeedStorage } from './constructs/feed-storage.js';
 import { ImportPipeline } from './constructs/import-pipeline.js';
 import { writeDealersFile, type ServiceFunctionDefaults } from './constructs/service-function.js';
+import { VehicleApi } from './constructs/vehicle-api.js';
 import { WebhookIngest } from './constructs/webhook-ingest.js';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { WAYKE_ENDPOINTS, type AppContext } from './settings.js';
 
 export interface WaykeDmsStackProps extends StackProps {
@@ -32,6 +34,7 @@ export class WaykeDmsStack extends Stack {
   readonly imports: ImportPipeline;
   readonly webhooks: WebhookIngest;
   readonly delivery: DmsDelivery;
+  readonly vehicleApi: VehicleApi;
   readonly alarms: OperationalAlarms;
 
   constructor(scope: Construct, id: string, { settings, dealers, ...stackProps }: WaykeDmsStackProps) {
@@ -74,21 +77,34 @@ export class WaykeDmsStack extends Stack {
       storage: this.storage,
       secrets: this.secrets,
     });
+    this.vehicleApi = new VehicleApi(this, 'VehicleApi', {
+      defaults,
+      httpApi: this.webhooks.api,
+      stage: this.webhooks.stage,
+      secrets: this.secrets,
+      snapshotTable: this.imports.snapshotTable,
+      dedupeTable: this.delivery.dedupeTable,
+      bucket: this.storage.bucket,
+    });
     this.alarms = new OperationalAlarms(this, 'Alarms', {
       deadLetterQueues: {
         Work: this.imports.workDeadLetterQueue,
         Trigger: this.imports.triggerDeadLetterQueue,
         Events: this.webhooks.eventsDeadLetterQueue,
+        VehicleChanges: this.vehicleApi.deadLetterQueue,
       },
       functions: {
         ImportScheduler: this.imports.scheduler,
         ImportWorker: this.imports.worker,
         Webhook: this.webhooks.handler,
         DmsWriter: this.delivery.writer,
+        VehicleApi: this.vehicleApi.handler,
+        VehicleWorker: this.vehicleApi.worker,
       },
       workQueue: this.imports.workQueue,
       email: settings.alarmEmail,
     });
+    this.vehicleApi.addAlarms(this.webhooks.api, new SnsAction(this.alarms.topic));
 
     const outputs: Record<string, { value: string; description: string }> = {
       WebhookUrl: {
@@ -106,6 +122,8 @@ export class WaykeDmsStack extends Stack {
       SnapshotTableName: { value: this.imports.snapshotTable.tableName, description: 'Import snapshots and leases' },
       DedupeTableName: { value: this.delivery.dedupeTable.tableName, description: 'Delivered DMS event ids' },
       AlarmTopicArn: { value: this.alarms.topic.topicArn, description: 'Subscribe to receive alarms' },
+      VehicleApiUrl: { value: this.vehicleApi.url, description: 'Vehicle API base URL for DMS vendors (OpenAPI at /openapi.json)' },
+      VehicleChangesDeadLetterQueueUrl: { value: this.vehicleApi.deadLetterQueue.queueUrl, description: 'Vehicle API changes that could not be applied (FIFO)' },
       DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer secret names: <prefix><dealerId>' },
     };
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, output);

@@ -258,7 +258,7 @@ describe('list, validate, OpenAPI', () => {
     expect(document.openapi).toMatch(/^3\.1\./);
 
     // A client that knows only the document: the server, the operation, its parameters and security.
-    const [path, operation] = Object.entries(document.paths as Record<string, any>).flatMap(([p, item]) => Object.values(item).filter((op: any) => op?.operationId === 'putVehicle').map((op) => [p, op] as const))[0]!;
+    const [path, operation] = Object.entries(document.paths as Record<string, any>).flatMap(([p, item]) => (Object.values(item) as any[]).filter((op) => op?.operationId === 'putVehicle').map((op) => [p, op] as const))[0]!;
     const scheme = document.components.securitySchemes[Object.keys(document.security[0])[0]!];
     expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer' });
     const schema = document.components.schemas[operation.requestBody.content['application/json'].schema.$ref.split('/').pop()];
