@@ -298,8 +298,11 @@ export interface VehicleStatusStore {
   get(dealerId: string, registrationNumber: string): Promise<VehicleStatusRecord | null>;
   /** Records with a plate after `cursor` (a plate), in plate order. */
   list(dealerId: string, page: { readonly limit: number; readonly cursor?: string }): Promise<VehicleStatusPage>;
-  /** Records an accepted change: `state: pending` (or `held`) and the new `changeId`. */
-  accepted(dealerId: string, record: VehicleStatusRecord): Promise<void>;
+  /**
+   * Records an accepted change: `state: pending` (or `held`) and the new `changeId`; keeps the
+   * last outcome's `waykeId` and `lastAppliedAt`. Returns the record as stored.
+   */
+  accepted(dealerId: string, record: VehicleStatusRecord): Promise<VehicleStatusRecord>;
   /**
    * Records a change's outcome. `state` and `lastError` are set only while `changeId` is still the
    * latest accepted one (a newer change is pending); `waykeId`, `lastAppliedAt`, `removedAt` always.

@@ -18,6 +18,8 @@ export interface DynamoRateLimiterOptions {
 
 export class DynamoRateLimiter implements RateLimiter {
   private readonly now: () => number;
+  /** Keys whose bucket was busy at the last request here: their busy-case write is tried first. */
+  private readonly busy = new Set<string>();
 
   constructor(private readonly options: DynamoRateLimiterOptions) {
     this.now = options.now ?? Date.now;
@@ -33,12 +35,17 @@ export class DynamoRateLimiter implements RateLimiter {
       const now = this.now();
       const expiresAt = { N: String(Math.ceil((now + tolerance) / 1000) + 60) };
       // Idle bucket (first request, or the last one long ago): start afresh from now.
-      if (await this.update(itemKey, 'SET tat = :next, expiresAt = :exp', 'attribute_not_exists(tat) OR tat < :now', { ':next': { N: String(now + interval) }, ':now': { N: String(now) }, ':exp': expiresAt })) {
-        return { allowed: true };
-      }
+      const idle = () => this.update(itemKey, 'SET tat = :next, expiresAt = :exp', 'attribute_not_exists(tat) OR tat < :now', { ':next': { N: String(now + interval) }, ':now': { N: String(now) }, ':exp': expiresAt });
       // Busy bucket: push the arrival time on by one interval, while it stays within the burst.
-      if (await this.update(itemKey, 'SET tat = tat + :interval, expiresAt = :exp', 'tat >= :now AND tat <= :latest', { ':interval': { N: String(interval) }, ':now': { N: String(now) }, ':latest': { N: String(now + tolerance - interval) }, ':exp': expiresAt })) {
-        return { allowed: true };
+      const busy = () => this.update(itemKey, 'SET tat = tat + :interval, expiresAt = :exp', 'tat >= :now AND tat <= :latest', { ':interval': { N: String(interval) }, ':now': { N: String(now) }, ':latest': { N: String(now + tolerance - interval) }, ':exp': expiresAt });
+      // Under load the busy case is the likely one: one write instead of a failed one first.
+      const order = this.busy.has(key) ? [busy, idle] : [idle, busy];
+      for (const [index, attempt] of order.entries()) {
+        if (await attempt()) {
+          if (order[index] === busy) this.busy.add(key);
+          else this.busy.delete(key);
+          return { allowed: true };
+        }
       }
       const current = await this.options.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: itemKey, ConsistentRead: true }));
       const tat = Number(current.Item?.tat?.N ?? Number.NaN);

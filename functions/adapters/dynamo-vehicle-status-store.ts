@@ -59,12 +59,23 @@ export class DynamoVehicleStatusStore implements VehicleStatusStore {
     return { items, ...(startKey && last ? { cursor: last.registrationNumber } : {}) };
   }
 
-  async accepted(dealerId: string, record: VehicleStatusRecord): Promise<void> {
-    const previous = await this.get(dealerId, record.registrationNumber);
-    // What the last outcome learnt (the Wayke id, when it was applied) stays; the rest is the new change's.
-    const kept = Object.fromEntries((['waykeId', 'lastAppliedAt'] as const).filter((field) => previous?.[field] !== undefined).map((field) => [field, previous![field]]));
+  async accepted(dealerId: string, record: VehicleStatusRecord): Promise<VehicleStatusRecord> {
+    // One UpdateItem: the new change's fields set, the last outcome's error and removal time
+    // dropped, what it learnt (the Wayke id, when it was applied) kept.
     const { registrationNumber, ...fields } = record;
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...kept, ...fields, pk: snapshotPartitionKey(dealerId), sk: `${PREFIX}${registrationNumber}` } }));
+    const set = Object.entries(fields).filter(([, value]) => value !== undefined);
+    const remove = (['lastError', 'removedAt', 'fingerprint'] as const).filter((field) => fields[field] === undefined);
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: snapshotPartitionKey(dealerId), sk: `${PREFIX}${registrationNumber}` },
+        UpdateExpression: `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ExpressionAttributeNames: Object.fromEntries(set.map(([name]) => [`#${name}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return fromItem(out.Attributes!);
   }
 
   async settled(dealerId: string, changeId: string, outcome: Omit<VehicleStatusRecord, 'changeId' | 'acceptedAt' | 'fingerprint'>): Promise<void> {

@@ -46,11 +46,12 @@ export function makeAcceptChange(deps: AcceptDeps) {
     const plate = vehicle.registrationNumber;
     const { changeId, acceptedAt } = newChange();
     const fingerprint = vehicleHash(vehicle, 'Published');
-    await deps.statuses.accepted(dealer.id, { registrationNumber: plate, state: 'pending', changeId, acceptedAt, fingerprint });
+    const entry = deps.snapshots.entry(dealer.id, plate);
+    entry.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    const record = await deps.statuses.accepted(dealer.id, { registrationNumber: plate, state: 'pending', changeId, acceptedAt, fingerprint });
     // Recorded before queued: a crash in between leaves `pending` (the DMS retries), never a queued change nobody tracks.
     await enqueue({ op: 'put', dealerId: dealer.id, registrationNumber: plate, changeId, acceptedAt, vehicle });
-    const [entry, record] = await Promise.all([deps.snapshots.entry(dealer.id, plate), deps.statuses.get(dealer.id, plate)]);
-    return { outcome: 'accepted', status: statusDocument(plate, entry, record)! };
+    return { outcome: 'accepted', status: statusDocument(plate, await entry, record)! };
   }
 
   async function remove(dealer: ResolvedDealer, plate: string): Promise<AcceptOutcome> {
@@ -63,9 +64,8 @@ export function makeAcceptChange(deps: AcceptDeps) {
     const { changeId, acceptedAt } = newChange();
     const now = deps.clock.now();
     const held = await holdRemoval(dealer, plate, now);
-    await deps.statuses.accepted(dealer.id, { registrationNumber: plate, state: held ? 'held' : 'pending', changeId, acceptedAt, ...(held ? {} : { removedAt: acceptedAt }) });
+    const record = await deps.statuses.accepted(dealer.id, { registrationNumber: plate, state: held ? 'held' : 'pending', changeId, acceptedAt, ...(held ? {} : { removedAt: acceptedAt }) });
     if (!held) await enqueue({ op: 'delete', dealerId: dealer.id, registrationNumber: plate, changeId, acceptedAt });
-    const record = await deps.statuses.get(dealer.id, plate);
     return { outcome: held ? 'held' : 'accepted', status: statusDocument(plate, entry, record)! };
   }
 

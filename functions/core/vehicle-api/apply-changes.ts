@@ -2,7 +2,7 @@ import { isRetryable } from '../errors.js';
 import type { ResolvedDealer } from '../dealer-config.js';
 import { applyPlan } from '../import/apply.js';
 import { planImport, type ImportPlan, type RemoveStep } from '../import/plan.js';
-import type { Clock, Log, SnapshotEntry, SnapshotStore, VehicleStatusStore, WaykeApi } from '../../ports.js';
+import type { Clock, Log, SnapshotEntry, SnapshotReader, SnapshotStore, VehicleStatusStore, WaykeApi } from '../../ports.js';
 import { DealerBusyError } from './errors.js';
 import type { VehicleChangeMessage } from './schemas.js';
 
@@ -14,7 +14,7 @@ import type { VehicleChangeMessage } from './schemas.js';
  */
 
 export interface ApplyChangesDeps {
-  readonly snapshots: SnapshotStore;
+  readonly snapshots: SnapshotStore & SnapshotReader;
   readonly statuses: VehicleStatusStore;
   readonly wayke: (dealer: ResolvedDealer) => WaykeApi | Promise<WaykeApi>;
   readonly clock: Clock;
@@ -24,7 +24,12 @@ export interface ApplyChangesDeps {
   readonly lease?: {
     readonly owner: () => string;
     readonly ttlMs?: number;
-    /** How long to wait for a running import to let go of the lease before the batch is retried. Default 5 s. */
+    /**
+     * How long to wait for the lease (a running import, or another batch of the dealer) before the
+     * batch is retried after the queue's visibility timeout. Default 20 s: batches of one dealer
+     * hold it for well under a second, and one dealer's changes go one batch at a time anyway to
+     * stay within Wayke's per-branch limit.
+     */
     readonly waitMs?: number;
     readonly host?: string;
     readonly pid?: number;
@@ -38,7 +43,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function makeApplyVehicleChanges(deps: ApplyChangesDeps) {
   const ttlMs = deps.lease?.ttlMs ?? 60_000;
-  const waitMs = deps.lease?.waitMs ?? 5_000;
+  const waitMs = deps.lease?.waitMs ?? 20_000;
 
   async function acquire(dealerId: string, owner: string): Promise<void> {
     const holder = { owner, ...(deps.lease?.host ? { host: deps.lease.host } : {}), ...(deps.lease?.pid !== undefined ? { pid: deps.lease.pid } : {}) };
@@ -68,7 +73,12 @@ export function makeApplyVehicleChanges(deps: ApplyChangesDeps) {
   async function applyLocked(dealer: ResolvedDealer, changes: readonly VehicleChangeMessage[]): Promise<ChangeResult[]> {
     const latest = new Map<string, VehicleChangeMessage>();
     for (const change of changes) latest.set(change.registrationNumber, change);
-    const snapshot = await deps.snapshots.load(dealer.id);
+    // Only the batch's plates: a whole-dealer load per batch would cost O(stock) for ten vehicles.
+    const snapshot = new Map<string, SnapshotEntry>();
+    await Promise.all([...latest.keys()].map(async (plate) => {
+      const entry = await deps.snapshots.entry(dealer.id, plate);
+      if (entry) snapshot.set(plate, entry);
+    }));
     const plan = planChanges([...latest.values()], snapshot);
 
     const failures = new Map<string, { message: string; retryable: boolean }>();

@@ -30,7 +30,10 @@ export async function startVehicleApi(input: {
   return { vehicleWorker };
 }
 
-/** The vehicle queue's event source mapping: batches of 10, a few at once (FIFO keeps each plate in one). */
+/**
+ * The vehicle queue's event source mapping: batches of 10, two at once (FIFO keeps each plate in
+ * one batch; batches of one dealer take turns on its lease).
+ */
 export function vehicleChangesPoller(input: {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
