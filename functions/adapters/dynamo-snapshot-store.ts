@@ -137,22 +137,8 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
   }
 
   async entries(dealerId: string, page: { readonly after?: string; readonly limit: number }): Promise<SnapshotEntry[]> {
-    const found: SnapshotEntry[] = [];
-    let startKey: Record<string, unknown> | undefined = page.after ? { pk: pk(dealerId), sk: `${VEHICLE}${page.after}` } : undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk(dealerId), ':prefix': VEHICLE },
-          Limit: page.limit - found.length,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) found.push(fromItem(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && found.length < page.limit);
-    return found;
+    const { items } = await queryPrefixPage(this.doc, { table: this.table, pk: pk(dealerId), prefix: VEHICLE, ...page });
+    return items.map(fromItem);
   }
 
   async put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void> {
@@ -278,6 +264,33 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
       throw error;
     }
   }
+}
+
+/**
+ * Up to `limit` items of one partition whose sort key starts with `prefix`, after `prefix + after`,
+ * in key order. A Query page may come back short (1 MB pages): it reads on until the page is full.
+ * `more` is true when items may follow.
+ */
+export async function queryPrefixPage(
+  doc: DynamoDBDocumentClient,
+  input: { readonly table: string; readonly pk: string; readonly prefix: string; readonly after?: string; readonly limit: number },
+): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined = input.after ? { pk: input.pk, sk: `${input.prefix}${input.after}` } : undefined;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: input.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': input.pk, ':prefix': input.prefix },
+        Limit: input.limit - items.length,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey && items.length < input.limit);
+  return { items, more: startKey !== undefined };
 }
 
 /**

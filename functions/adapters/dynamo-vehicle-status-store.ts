@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { VehicleStatusPage, VehicleStatusRecord, VehicleStatusStore } from '../ports.js';
-import { snapshotPartitionKey } from './dynamo-snapshot-store.js';
+import { queryPrefixPage, snapshotPartitionKey } from './dynamo-snapshot-store.js';
 
 /**
  * The Vehicle API's per-plate status in the snapshot table: `pk = dealer#<id>`, `sk = api#<plate>`
@@ -39,24 +39,10 @@ export class DynamoVehicleStatusStore implements VehicleStatusStore {
   }
 
   async list(dealerId: string, page: { readonly limit: number; readonly cursor?: string }): Promise<VehicleStatusPage> {
-    const items: VehicleStatusRecord[] = [];
-    let startKey: Record<string, unknown> | undefined = page.cursor ? { pk: snapshotPartitionKey(dealerId), sk: `${PREFIX}${page.cursor}` } : undefined;
-    // A Query page may come back short of `limit` (1 MB pages): keep reading until it is full.
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': snapshotPartitionKey(dealerId), ':prefix': PREFIX },
-          Limit: page.limit - items.length,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of out.Items ?? []) items.push(fromItem(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && items.length < page.limit);
-    const last = items[items.length - 1];
-    return { items, ...(startKey && last ? { cursor: last.registrationNumber } : {}) };
+    const { items, more } = await queryPrefixPage(this.doc, { table: this.table, pk: snapshotPartitionKey(dealerId), prefix: PREFIX, limit: page.limit, ...(page.cursor ? { after: page.cursor } : {}) });
+    const records = items.map(fromItem);
+    const last = records[records.length - 1];
+    return { items: records, ...(more && last ? { cursor: last.registrationNumber } : {}) };
   }
 
   async accepted(dealerId: string, record: VehicleStatusRecord): Promise<VehicleStatusRecord> {

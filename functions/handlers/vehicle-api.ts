@@ -17,7 +17,7 @@ import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DynamoRateLimiter } from '../adapters/dynamo-rate-limiter.js';
 import { DynamoSnapshotStore } from '../adapters/dynamo-snapshot-store.js';
 import { DynamoVehicleStatusStore } from '../adapters/dynamo-vehicle-status-store.js';
-import { readEnv } from '../adapters/env.js';
+import { DealerRuntimeEnvSchema, readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
 import { PowertoolsIdempotencyGuard } from '../adapters/powertools-idempotency-guard.js';
 import { S3ReportSink } from '../adapters/s3-feed-source.js';
@@ -34,9 +34,7 @@ const env = readEnv(
     SNAPSHOT_TABLE: z.string().min(1),
     DEDUPE_TABLE: z.string().min(1),
     FEED_BUCKET: z.string().min(1),
-    DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
-    SECRET_PREFIX: z.string().default(''),
-    SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    ...DealerRuntimeEnvSchema.shape,
     /** The API's public base URL, named in the OpenAPI document's `servers` (optional). */
     VEHICLE_API_URL: z.url().optional(),
   }),

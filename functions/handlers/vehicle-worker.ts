@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DynamoSnapshotStore } from '../adapters/dynamo-snapshot-store.js';
 import { DynamoVehicleStatusStore } from '../adapters/dynamo-vehicle-status-store.js';
-import { readEnv } from '../adapters/env.js';
+import { DealerRuntimeEnvSchema, readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
 import { createDealerWaykeClients, createWaykeClientFactory, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../adapters/wayke-http-client.js';
@@ -27,9 +27,7 @@ import { makeVehicleBatchProcessor } from '../core/vehicle-api/batch.js';
 const env = readEnv(
   z.object({
     SNAPSHOT_TABLE: z.string().min(1),
-    DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
-    SECRET_PREFIX: z.string().default(''),
-    SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    ...DealerRuntimeEnvSchema.shape,
     ...WaykeUrlsEnvSchema.shape,
     /** Vehicles applied at once per dealer (Wayke's per-branch limit). */
     IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),

@@ -3,7 +3,7 @@
  * the FIFO queue and its poller, the vehicle worker, DynamoDB (dynalite) and the Wayke simulator.
  */
 import { readFileSync } from 'node:fs';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localS3Client } from '../../functions/local/dev/engines.js';
@@ -216,6 +216,20 @@ describe('one truth with files (source: both)', () => {
     expect(reports.get('api-one')).toMatchObject({ created: 1 });
     expect((await call('GET', '/dealers/api-one/vehicles/KEEP01')).json).toMatchObject({ state: 'applied', source: 'api' });
     expect((await call('GET', '/dealers/api-one/vehicles/FILE01')).json).toMatchObject({ state: 'applied', source: 'feed' });
+  });
+});
+
+describe('source: api', () => {
+  it('leaves a file for a dealer on the API alone unread in inbound/, and Wayke untouched', async () => {
+    const s3 = localS3Client(api.stack.urls.s3);
+    const before = api.writes();
+    await s3.send(new PutObjectCommand({ Bucket: api.stack.resources.bucket, Key: 'feeds/api-two/inbound/stock.json', Body: JSON.stringify([{ registrationNumber: 'TWO001', price: 1000, mileage: 1 }]) }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await api.stack.drained(10_000);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: api.stack.resources.bucket, Prefix: 'feeds/api-two/' }));
+    s3.destroy();
+    expect((listed.Contents ?? []).map((object) => object.Key)).toEqual(['feeds/api-two/inbound/stock.json']);
+    expect(sumWrites(before, api.writes())).toEqual({});
   });
 });
 

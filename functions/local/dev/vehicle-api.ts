@@ -31,8 +31,8 @@ export async function startVehicleApi(input: {
 }
 
 /**
- * The vehicle queue's event source mapping: batches of 10, two at once (FIFO keeps each plate in
- * one batch; batches of one dealer take turns on its lease).
+ * The vehicle queue's event source mapping: batches of 10, one at a time. Batches of one dealer
+ * take turns on its lease anyway; on this one machine a second poller only adds lease waits.
  */
 export function vehicleChangesPoller(input: {
   readonly sqs: SQSClient;
@@ -44,7 +44,7 @@ export function vehicleChangesPoller(input: {
     sqs: input.sqs,
     queueUrl: input.queueUrl,
     batchSize: 10,
-    concurrency: 2,
+    concurrency: 1,
     log: input.log,
     handler: async (event) => (await input.worker.invoke(event)) ?? undefined,
   });
