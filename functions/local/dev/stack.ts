@@ -40,6 +40,7 @@ import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } fro
 import { startLocalSftpServer, type LocalSftpServer } from './sftp-server.js';
 import { restoreQueues, saveQueues } from './queue-store.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
+import { startAll, startPart, type PortedService, type Stoppable } from './start-failure.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const HANDLERS_DIR = join(REPO_ROOT, 'functions', 'handlers');
@@ -47,6 +48,18 @@ const HANDLERS_DIR = join(REPO_ROOT, 'functions', 'handlers');
 export const EXAMPLE_FEEDS_DIR = join(REPO_ROOT, 'examples', 'feeds');
 export const SECRET_PREFIX = 'wayke-dms/dealers/';
 export const HOURLY_MS = 60 * 60 * 1000;
+
+/** Every part that listens, with the `wayke-dms dev` option that moves it (null: a random free port). */
+export const PARTS = {
+  api: { service: 'the webhook endpoint (API Gateway stand-in)', option: '--port' },
+  sftp: { service: 'the SFTP server', option: '--sftp-port' },
+  wayke: { service: 'the Wayke simulator', option: '--wayke-port' },
+  demoDms: { service: 'the demo DMS', option: '--dms-port' },
+  s3: { service: 'the S3 stand-in (s3rver)', option: null },
+  dynamodb: { service: 'the DynamoDB stand-in (dynalite)', option: null },
+  sqs: { service: 'the SQS stand-in (local-aws-sqs)', option: null },
+  secrets: { service: 'the Secrets Manager stand-in', option: null },
+} as const satisfies Record<string, PortedService>;
 
 /** Lambda timeouts of the stack (the context counts down from these). */
 const TIMEOUTS = { scheduler: 60_000, worker: 600_000, webhook: 10_000, writer: 30_000 } as const;
@@ -181,7 +194,7 @@ export function resolveForLocalRun(config: ResolvedDealerConfig, demoDmsUrl: (de
 /** Starts everything; throws (after stopping what started) when a part cannot start. */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const startedAt = new Date();
-  const started: Array<{ stop(): Promise<void> }> = [];
+  const started: Stoppable[] = [];
   const dataDir = resolve(options.cwd, options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const listener = options.events ?? {};
@@ -192,28 +205,28 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   try {
     // The API first, so /health answers 503 while the rest starts.
     const routes: Array<{ method: string; path: string; handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2> }> = [];
-    const api: LocalHttpApi = await startLocalHttpApi({ routes, port: options.port, log: options.log });
-    started.push(api);
+    const api: LocalHttpApi = await startPart(started, PARTS.api, () => startLocalHttpApi({ routes, port: options.port, log: options.log }));
 
     const config = loadDealerConfig(options.configPath, options.cwd);
     const secrets = loadOrCreateSecrets(join(dataDir, 'secrets.json'), config.dealers.map((dealer) => dealer.id));
     const secretOf = (dealerId: string) => secrets.secrets[dealerId];
 
     const hadState = existsSync(join(dataDir, 'dynamodb'));
-    const [s3Engine, dynamoEngine, sqsEngine, secretsEndpoint, demoDms] = await Promise.all([
-      startLocalS3({ directory: join(dataDir, 's3') }),
-      startLocalDynamo({ directory: join(dataDir, 'dynamodb') }),
-      startLocalSqs(),
-      startLocalSecretsManager({ prefix: SECRET_PREFIX, region: LOCAL_REGION, getSecrets: () => secrets.secrets }),
-      startDemoDms({ signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret, directory: join(dataDir, 'demo-dms'), port: options.dmsPort }),
-    ] as const);
-    started.push(s3Engine as LocalS3, dynamoEngine as RunningServer, sqsEngine as RunningServer, secretsEndpoint as RunningServer, demoDms as DemoDms);
+    const [s3Engine, dynamoEngine, sqsEngine, secretsEndpoint, demoDms] = await startAll<[LocalS3, RunningServer, RunningServer, RunningServer, DemoDms]>([
+      startPart(started, PARTS.s3, () => startLocalS3({ directory: join(dataDir, 's3') })),
+      startPart(started, PARTS.dynamodb, () => startLocalDynamo({ directory: join(dataDir, 'dynamodb') })),
+      startPart(started, PARTS.sqs, () => startLocalSqs()),
+      startPart(started, PARTS.secrets, () => startLocalSecretsManager({ prefix: SECRET_PREFIX, region: LOCAL_REGION, getSecrets: () => secrets.secrets })),
+      startPart(started, PARTS.demoDms, () =>
+        startDemoDms({ signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret, directory: join(dataDir, 'demo-dms'), port: options.dmsPort }),
+      ),
+    ]);
 
     let simulator: WaykeSimulator | null = null;
     const simulatorStateFile = join(dataDir, 'wayke-simulator.json');
     const resolved = resolveForLocalRun(config, (dealerId) => demoDms.urlFor(dealerId));
     if (!options.wayke) {
-      simulator = await startWaykeSimulator({
+      simulator = await startPart(started, PARTS.wayke, () => startWaykeSimulator({
         port: options.simulatorPort,
         stateFile: simulatorStateFile,
         log: options.log,
@@ -227,8 +240,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           url: `${api.url}/webhooks/wayke/${dealer.id}`,
           headers: { authorization: `Bearer ${secretOf(dealer.id)!.webhookSecret}` },
         })),
-      });
-      started.push(simulator);
+      }));
     }
     const wayke = options.wayke ?? { authUrl: simulator!.authUrl, dealerApiUrl: simulator!.dealerApiUrl, mediaApiUrl: simulator!.mediaApiUrl };
 
@@ -439,12 +451,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     demoDms.onDelivery((delivery) => listener.delivery?.(delivery));
 
     let sftp: LocalSftpServer | null = null;
-    if (options.sftpPort !== null) {
-      sftp = await startLocalSftpServer({
+    const sftpPort = options.sftpPort;
+    if (sftpPort !== null) {
+      sftp = await startPart(started, PARTS.sftp, () => startLocalSftpServer({
         s3,
         bucket: resources.bucket,
         hostKeyPath: join(dataDir, 'ssh_host_ed25519_key'),
-        port: options.sftpPort,
+        port: sftpPort,
         log: options.log,
         users: () =>
           config.dealers.map((dealer) => ({
@@ -453,8 +466,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
             publicKeys: dealer.sftp?.publicKeys ?? [],
           })),
         onUpload: (upload) => listener.upload?.(upload),
-      });
-      started.push(sftp);
+      }));
     }
 
     // The DLQ alarms of the stack, as console lines with the command that moves the messages back.
