@@ -13,7 +13,7 @@ import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCom
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
-import type { ResolvedDealer, ResolvedDealerConfig } from '../../core/dealer-config.js';
+import { DEFAULT_SECRET_PREFIX, type ResolvedDealer, type ResolvedDealerConfig } from '../../core/dealer-config.js';
 import type { ImportReport } from '../../core/import/report.js';
 import type { Log } from '../../ports.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../wayke-simulator.js';
@@ -46,7 +46,8 @@ const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const HANDLERS_DIR = join(REPO_ROOT, 'functions', 'handlers');
 /** Where `npm start` takes the sample feeds from: `<dealerId>.<ext>`. */
 export const EXAMPLE_FEEDS_DIR = join(REPO_ROOT, 'examples', 'feeds');
-export const SECRET_PREFIX = 'wayke-dms/dealers/';
+/** As in AWS, so the README's `aws secretsmanager` lines work on both. */
+export const SECRET_PREFIX = DEFAULT_SECRET_PREFIX;
 export const HOURLY_MS = 60 * 60 * 1000;
 
 /** Every part that listens, with the `wayke-dms dev` option that moves it (null: a random free port). */
