@@ -14,11 +14,11 @@ import { DynamoDBClient, CreateTableCommand, DeleteTableCommand, DescribeTableCo
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 
-const require = createRequire(import.meta.url);
+import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames } from './local-aws.js';
 
-/** Region and dummy credentials every local SDK client (and handler) uses (s3rver accepts only these). */
-export const LOCAL_REGION = 'eu-north-1';
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames };
+
+const require = createRequire(import.meta.url);
 
 export interface RunningServer {
   readonly url: string;
@@ -121,27 +121,6 @@ export async function startLocalSqs(options: { port?: number } = {}): Promise<Ru
   });
   return { url: urlOf(server), stop: () => closeServer(server) };
 }
-
-/** Names of everything the local stack creates. */
-export interface LocalResourceNames {
-  readonly bucket: string;
-  readonly snapshotTable: string;
-  readonly dedupeTable: string;
-  readonly workQueue: string;
-  readonly workDlq: string;
-  readonly eventsQueue: string;
-  readonly eventsDlq: string;
-}
-
-export const DEFAULT_RESOURCE_NAMES: LocalResourceNames = {
-  bucket: 'wayke-dms-feeds',
-  snapshotTable: 'wayke-dms-snapshots',
-  dedupeTable: 'wayke-dms-dedupe',
-  workQueue: 'wayke-dms-import-work',
-  workDlq: 'wayke-dms-import-work-dlq',
-  eventsQueue: 'wayke-dms-events.fifo',
-  eventsDlq: 'wayke-dms-events-dlq.fifo',
-};
 
 /**
  * Queue settings as in the CDK stack (`lib/constructs/import-pipeline.ts`, `webhook-ingest.ts`):

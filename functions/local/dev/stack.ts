@@ -40,6 +40,7 @@ import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } fro
 import { startLocalSftpServer, type LocalSftpServer } from './sftp-server.js';
 import { restoreQueues, saveQueues } from './queue-store.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
+import { stateLayout } from '../state-dir.js';
 import { startAll, startPart, type PortedService, type Stoppable } from './start-failure.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -196,7 +197,8 @@ export function resolveForLocalRun(config: ResolvedDealerConfig, demoDmsUrl: (de
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const startedAt = new Date();
   const started: Stoppable[] = [];
-  const dataDir = resolve(options.cwd, options.dataDir);
+  const layout = stateLayout(options.dataDir, options.cwd);
+  const dataDir = layout.root;
   mkdirSync(dataDir, { recursive: true });
   const listener = options.events ?? {};
   const stopAll = async () => {
@@ -209,22 +211,22 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const api: LocalHttpApi = await startPart(started, PARTS.api, () => startLocalHttpApi({ routes, port: options.port, log: options.log }));
 
     const config = loadDealerConfig(options.configPath, options.cwd);
-    const secrets = loadOrCreateSecrets(join(dataDir, 'secrets.json'), config.dealers.map((dealer) => dealer.id));
+    const secrets = loadOrCreateSecrets(layout.secrets, config.dealers.map((dealer) => dealer.id));
     const secretOf = (dealerId: string) => secrets.secrets[dealerId];
 
-    const hadState = existsSync(join(dataDir, 'dynamodb'));
+    const hadState = existsSync(layout.dynamodb);
     const [s3Engine, dynamoEngine, sqsEngine, secretsEndpoint, demoDms] = await startAll<[LocalS3, RunningServer, RunningServer, RunningServer, DemoDms]>([
-      startPart(started, PARTS.s3, () => startLocalS3({ directory: join(dataDir, 's3') })),
-      startPart(started, PARTS.dynamodb, () => startLocalDynamo({ directory: join(dataDir, 'dynamodb') })),
+      startPart(started, PARTS.s3, () => startLocalS3({ directory: layout.s3 })),
+      startPart(started, PARTS.dynamodb, () => startLocalDynamo({ directory: layout.dynamodb })),
       startPart(started, PARTS.sqs, () => startLocalSqs()),
       startPart(started, PARTS.secrets, () => startLocalSecretsManager({ prefix: SECRET_PREFIX, region: LOCAL_REGION, getSecrets: () => secrets.secrets })),
       startPart(started, PARTS.demoDms, () =>
-        startDemoDms({ signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret, directory: join(dataDir, 'demo-dms'), port: options.dmsPort }),
+        startDemoDms({ signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret, directory: layout.demoDms, port: options.dmsPort }),
       ),
     ]);
 
     let simulator: WaykeSimulator | null = null;
-    const simulatorStateFile = join(dataDir, 'wayke-simulator.json');
+    const simulatorStateFile = layout.simulator;
     const resolved = resolveForLocalRun(config, (dealerId) => demoDms.urlFor(dealerId));
     if (!options.wayke) {
       simulator = await startPart(started, PARTS.wayke, () => startWaykeSimulator({
@@ -267,7 +269,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       await ensureLocalResources({ s3: s3Engine.url, dynamodb: dynamoEngine.url, sqs: sqsEngine.url }, DEFAULT_RESOURCE_NAMES);
     }
 
-    const dealersFile = join(dataDir, 'dealers.json');
+    const dealersFile = layout.dealers;
     writeFileSync(dealersFile, `${JSON.stringify(resolved, null, 2)}\n`);
 
     // The Lambda environment, set before the handler modules are imported (they read it once).
@@ -382,7 +384,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     // Messages left in the queues at the last stop go back in before the pollers start; at stop,
     // after the pollers, whatever is still waiting is saved again.
-    const queuesFile = join(dataDir, 'queues.json');
+    const queuesFile = layout.queues;
     const persistedQueues = { work: resources.workQueueUrl, events: resources.eventsQueueUrl, workDlq: resources.workDlqUrl, eventsDlq: resources.eventsDlqUrl };
     const restoredMessages = await restoreQueues(sqs, persistedQueues, queuesFile);
     started.push({
@@ -457,7 +459,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       sftp = await startPart(started, PARTS.sftp, () => startLocalSftpServer({
         s3,
         bucket: resources.bucket,
-        hostKeyPath: join(dataDir, 'ssh_host_ed25519_key'),
+        hostKeyPath: layout.hostKey,
         port: sftpPort,
         log: options.log,
         users: () =>
@@ -532,7 +534,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       queues: { work: resources.workQueueUrl, workDlq: resources.workDlqUrl, events: resources.eventsQueueUrl, eventsDlq: resources.eventsDlqUrl },
       dealers: dealers.map((dealer) => dealer.id),
     };
-    writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(healthDetails, null, 2)}\n`);
+    writeFileSync(layout.endpoints, `${JSON.stringify(healthDetails, null, 2)}\n`);
     api.setHealthy(healthDetails);
 
     // Set by stop(): a running waitForReports returns then, as the engines it polls are about to go.
