@@ -25,8 +25,21 @@ async function usage(): Promise<string> {
   return lines.join('\n');
 }
 
+/**
+ * The AWS SDK settings every command runs with, set before any SDK client exists (the SDK reads
+ * them once): a CLI user's credentials come from the environment, a profile, SSO or a credential
+ * process — never from the EC2/ECS metadata service, which on a laptop only means a slow
+ * timeout and a misleading error. The SDK's Node-version notice (below Node 22) is turned off
+ * the way the SDK documents; the Lambdas run Node 24, where it never shows.
+ */
+export function setCliSdkEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_EC2_METADATA_DISABLED = 'true';
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 /** Runs the CLI with the given arguments and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
+  setCliSdkEnvironment();
   const [name, ...args] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${await usage()}\n`);
