@@ -10,8 +10,6 @@ import { consoleListener, createStdoutWriter, reportLines, startupLines, useColo
 import { startDevStack, type DevStack } from '../dev/stack.js';
 import { DevStartError } from '../dev/start-failure.js';
 
-export const summary = 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS';
-
 export const help = `Usage: wayke-dms dev [options]        (npm start)
 
 Runs the whole system on this machine without an AWS account or Wayke credentials: S3, DynamoDB,

@@ -26,8 +26,6 @@ import { DEFAULT_RESOURCE_NAMES, LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/
 import { processIsGone, processStartOf } from '../process-liveness.js';
 import { DEFAULT_STATE_DIR, localRunIsUp, readLocalRunEndpoints, stateLayout, type StateLayout } from '../state-dir.js';
 
-export const summary = 'Import a feed file for one dealer into Wayke (only what changed)';
-
 export const help = `Usage: wayke-dms import <file> --dealer <id> [options]
 
 Reads the feed, compares it with what Wayke holds for the dealer (the snapshot in --state),

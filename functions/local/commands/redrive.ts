@@ -22,8 +22,6 @@ import { UsageError } from '../cli-support.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/local-aws.js';
 import { DEFAULT_STATE_DIR, localRunIsUp, readLocalRunEndpoints, stateLayout } from '../state-dir.js';
 
-export const summary = 'Move dead-lettered webhook events back to the events queue (keeps FIFO group and dedupe ids)';
-
 export const help = `Usage: wayke-dms redrive [--queue <dlq-url>] [--data <dir>] [--to <queue-url>] [--max N] [--fresh-dedupe-ids] [--json]
 
 Moves messages from a dead-letter queue back to the queue they came from, oldest first, keeping

@@ -7,7 +7,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -40,11 +39,10 @@ import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } fro
 import { startLocalSftpServer, type LocalSftpServer } from './sftp-server.js';
 import { restoreQueues, saveQueues } from './queue-store.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
+import { handlerModuleUrl, REPO_ROOT } from '../runtime-paths.js';
 import { stateLayout } from '../state-dir.js';
 import { startAll, startPart, type PortedService, type Stoppable } from './start-failure.js';
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
-const HANDLERS_DIR = join(REPO_ROOT, 'functions', 'handlers');
 /** Where `npm start` takes the sample feeds from: `<dealerId>.<ext>`. */
 export const EXAMPLE_FEEDS_DIR = join(REPO_ROOT, 'examples', 'feeds');
 /** As in AWS, so the README's `aws secretsmanager` lines work on both. */
@@ -304,12 +302,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     Object.assign(process.env, env);
 
     const load = async <E, R>(name: string, file: string, timeoutMs: number): Promise<LambdaFunction<E, R>> =>
-      lambdaFunction(name, await loadHandler<E, R>(pathToFileURL(join(HANDLERS_DIR, file)).href), timeoutMs);
+      lambdaFunction(name, await loadHandler<E, R>(handlerModuleUrl(file)), timeoutMs);
     const [scheduler, worker, webhook, writer] = await Promise.all([
-      load<unknown, unknown>('wayke-dms-import-scheduler', 'import-scheduler.ts', TIMEOUTS.scheduler),
-      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-import-worker', 'import-worker.ts', TIMEOUTS.worker),
-      load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('wayke-dms-webhook', 'webhook.ts', TIMEOUTS.webhook),
-      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-dms-writer', 'dms-writer.ts', TIMEOUTS.writer),
+      load<unknown, unknown>('wayke-dms-import-scheduler', 'import-scheduler', TIMEOUTS.scheduler),
+      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-import-worker', 'import-worker', TIMEOUTS.worker),
+      load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('wayke-dms-webhook', 'webhook', TIMEOUTS.webhook),
+      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-dms-writer', 'dms-writer', TIMEOUTS.writer),
     ]);
     routes.push({ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => webhook.invoke(event) });
 
@@ -319,7 +317,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // instance), so each line is tied to its invocation by async context, not by its log keys.
     const invocationLog = new AsyncLocalStorage<{ errors: string[] }>();
     const workerErrors = new Map<string, string>();
-    await watchErrorLogs(pathToFileURL(join(HANDLERS_DIR, 'import-worker.ts')).href, (entry) => {
+    await watchErrorLogs(handlerModuleUrl('import-worker'), (entry) => {
       const summary = errorSummaryOf(entry);
       if (summary) invocationLog.getStore()?.errors.push(summary);
     });
