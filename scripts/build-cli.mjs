@@ -42,6 +42,8 @@ const result = await esbuild.build({
   external: ['dynalite', 's3rver', 'local-aws-sqs', 'ssh2', 'tsx', 'esbuild'],
   sourcemap: 'linked',
   define: { WAYKE_DMS_BUNDLED: 'true' },
+  // The SDK and others are CommonJS inside: in an ES module bundle they need a real `require`.
+  banner: { js: "import { createRequire as __waykeDmsCreateRequire } from 'node:module'; const require = __waykeDmsCreateRequire(import.meta.url);" },
   metafile: true,
   logLevel: 'warning',
 });

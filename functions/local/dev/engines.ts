@@ -18,7 +18,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalReso
 
 export { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames };
 
-const require = createRequire(import.meta.url);
+const requireCjs = createRequire(import.meta.url);
 
 export interface RunningServer {
   readonly url: string;
@@ -54,7 +54,7 @@ export interface LocalS3 extends RunningServer {
 /** Starts s3rver on 127.0.0.1 storing objects under `directory` (kept across restarts). */
 export async function startLocalS3(options: { directory: string; port?: number }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
-  const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
+  const S3rver = requireCjs('s3rver') as new (options: Record<string, unknown>) => {
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
     on(event: string, listener: (payload: unknown) => void): void;
@@ -97,7 +97,7 @@ export async function startLocalS3(options: { directory: string; port?: number }
 /** Starts dynalite on 127.0.0.1; with `directory` the tables persist in LevelDB there. */
 export async function startLocalDynamo(options: { directory?: string; port?: number } = {}): Promise<RunningServer> {
   if (options.directory) mkdirSync(options.directory, { recursive: true });
-  const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+  const dynalite = requireCjs('dynalite') as (options: Record<string, unknown>) => Server;
   const server = dynalite({
     ...(options.directory ? { path: options.directory } : {}),
     createTableMs: 0,
