@@ -6,7 +6,7 @@
  * machine's own start-up cost. Runs are interleaved, so a load spike hits every variant alike.
  * Needs the prebuilt CLI (`npm run build`; `npm install` does it).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -75,6 +75,24 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// A busy port must end `dev --once` with exit 1 within 10 s (nothing left running keeps it alive).
+const busyPortSeconds: number[] = [];
+for (let run = 0; run < Math.min(RUNS, 3); run++) {
+  const data = mkdtempSync(join(tmpdir(), 'wayke-cli-bench-busy-'));
+  // Held by another process, as another program on the machine would hold it.
+  const holder = spawn(process.execPath, ['-e', 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>console.log(s.address().port));setTimeout(()=>{},60000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise<number>((done) => holder.stdout.once('data', (chunk: Buffer) => done(Number(chunk.toString().trim()))));
+  const start = performance.now();
+  const child = spawnSync(process.execPath, ['bin/wayke-dms.js', 'dev', '--once', '--data', data, '--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', String(port)], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  busyPortSeconds.push((performance.now() - start) / 1000);
+  holder.kill();
+  rmSync(data, { recursive: true, force: true });
+  if (child.status !== 1 || !child.stderr.includes('--dms-port')) {
+    process.stdout.write(`busy --dms-port: exit ${child.status}\n${child.stderr.slice(-1000)}\n`);
+    failed = true;
+  }
+}
+
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const m = (name: string): number => median(timings.get(name)!);
 const verdict = (ok: boolean): string => (ok ? 'ok' : 'OVER TARGET');
@@ -89,6 +107,7 @@ process.stdout.write(
   `  --help                                 ${help.toFixed(3)} s (target ≤ 0.150: ${verdict(help <= 0.15)})\n` +
     `  validate-feed / bare csv-parse, node   ${viaNode.toFixed(2)}× (target ≤ 2.0: ${verdict(viaNode <= 2)}; goal 1.5)\n` +
     `  validate-feed / bare csv-parse, npx    ${viaNpx.toFixed(2)}× (target ≤ 2.0: ${verdict(viaNpx <= 2)}; goal 1.5)\n` +
+    `  dev --once, --dms-port busy → exit 1   ${median(busyPortSeconds).toFixed(3)} s (target ≤ 10: ${verdict(median(busyPortSeconds) <= 10)})\n` +
     `  load average                           ${loadavg().map((n) => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores\n`,
 );
-process.exit(failed || help > 0.15 || viaNode > 2 || viaNpx > 2 ? 1 : 0);
+process.exit(failed || help > 0.15 || viaNode > 2 || viaNpx > 2 || median(busyPortSeconds) > 10 ? 1 : 0);
