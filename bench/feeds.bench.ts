@@ -15,60 +15,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { readFeed } from '../functions/core/feed/index.js';
+import { csvFeed, row } from './generated-feed.js';
 
 const VEHICLES = Number(process.env.BENCH_VEHICLES ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const now = new Date('2026-06-01T00:00:00Z');
-
-const MAKES = ['Volvo XC60 B4 AWD', 'Škoda Kodiaq 2.0 TDI', 'Kia Sportage PHEV', 'Volkswagen Passat GTE', 'Polestar 2 Long Range', 'Toyota RAV4 Hybrid', 'BMW 320d Touring', 'Saab 9-5 2.3T'];
-const EQUIPMENT = ['Dragkrok', 'Navigation', 'Backkamera', 'Rattvärme', 'Stolsvärme', 'Webasto', 'Adaptiv farthållare', 'Glastak', 'Harman Kardon', 'Keyless', 'Elbaklucka', 'LED-strålkastare', 'Apple CarPlay', 'Android Auto', 'Parkeringssensorer fram', 'Parkeringssensorer bak', 'Vinterhjul', 'Sommarhjul', 'Head-up display', 'Tonade rutor', '360-kamera', 'Dödavinkelvarnare'];
-
-function plate(i: number): string {
-  const letters = 'ABCDEFGHJKLMNPRSTUWXYZ';
-  const a = letters[i % 22]! + letters[Math.floor(i / 22) % 22]! + letters[Math.floor(i / 484) % 22]!;
-  return `${a}${String(i % 1000).padStart(3, '0')}`;
-}
-
-interface Row {
-  regnr: string; pris: string; kampanjpris: string; miltal: string; arsmodell: string; rubrik: string;
-  beskrivning: string; bilder: string[]; utrustning: string[]; momsbil: string; lagernummer: string; chassinummer: string;
-}
-
-function row(i: number): Row {
-  const make = MAKES[i % MAKES.length]!;
-  const price = 49_900 + ((i * 7919) % 450) * 1000;
-  const description =
-    `${make} i mycket fint skick, ${i % 3 === 0 ? 'en ägare' : 'två ägare'} och servad enligt schema. ` +
-    'Bilen har nyligen genomgått besiktning utan anmärkning, och vinterhjul på fälg ingår i priset. ' +
-    `Finansiering via oss från ${Math.round(price / 60)} kr/mån.\nVälkommen in för provkörning – vi har öppet även på lördagar. ` +
-    'Inbyte tas gärna emot; kontakta oss för en värdering.';
-  return {
-    regnr: plate(i),
-    pris: price.toLocaleString('sv-SE').replace(/\u00a0/g, ' '),
-    kampanjpris: i % 4 === 0 ? `${(price - 10_000).toLocaleString('sv-SE')} kr` : '',
-    miltal: `${(i * 37) % 25_000}`,
-    arsmodell: `${2008 + (i % 18)}`,
-    rubrik: make,
-    beskrivning: description,
-    bilder: Array.from({ length: 10 }, (_, n) => `https://images.example.test/${plate(i).toLowerCase()}/${n + 1}.jpg`),
-    utrustning: Array.from({ length: 20 }, (_, n) => EQUIPMENT[(i + n) % EQUIPMENT.length]!),
-    momsbil: i % 5 === 0 ? 'Ja' : 'Nej',
-    lagernummer: `S-${10_000 + i}`,
-    chassinummer: `YV1ZWA8UDL${String(1_000_000 + i).slice(-7)}`,
-  };
-}
-
-const quote = (value: string): string => (/[;"\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
-
-function csvFeed(): Buffer {
-  const header = 'Regnr;Pris;Kampanjpris;Miltal;Årsmodell;Rubrik;Beskrivning;Bilder;Utrustning;Momsbil;Lagernummer;Chassinummer';
-  const lines = [header];
-  for (let i = 0; i < VEHICLES; i++) {
-    const r = row(i);
-    lines.push([r.regnr, r.pris, r.kampanjpris, r.miltal, r.arsmodell, r.rubrik, r.beskrivning, r.bilder.join('|'), r.utrustning.join('|'), r.momsbil, r.lagernummer, r.chassinummer].map(quote).join(';'));
-  }
-  return Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8');
-}
 
 const esc = (value: string): string => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -173,7 +124,7 @@ if ((format === 'csv' || format === 'xml') && process.env.BENCH_FILE) {
   try {
     for (const each of ['csv', 'xml'] as const) {
       const file = join(dir, `feed.${each}`);
-      writeFileSync(file, each === 'csv' ? csvFeed() : xmlFeed());
+      writeFileSync(file, each === 'csv' ? csvFeed(VEHICLES) : xmlFeed());
       if (process.env.BENCH_WRITE) writeFileSync(join(process.env.BENCH_WRITE, `feed.${each}`), readFileSync(file));
       const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, BENCH_FORMAT: each, BENCH_FILE: file } });
       ok &&= child.status === 0;

@@ -1,8 +1,41 @@
 #!/usr/bin/env node
-// Launcher for the `wayke-dms` CLI: registers tsx so the TypeScript sources run as they are,
-// with no build step between `npm install` and the first command.
-import { register } from 'tsx/esm/api';
+// Launcher for the `wayke-dms` CLI. It runs the prebuilt bundle in dist/cli/ (built by
+// `npm install`/`npm ci` through `prepare`, or `npm run build`), so a command starts without
+// compiling TypeScript. When the bundle is missing, or older than a source it was built from
+// (a checkout or an edit since), it says so once on stderr and runs the sources through tsx.
+import { readFileSync, statSync } from 'node:fs';
 
-register();
-const { main } = await import('../functions/local/cli.ts');
+const root = new URL('../', import.meta.url);
+
+/** null when dist/cli is usable, else why not. */
+function bundleProblem() {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(new URL('dist/cli/build.json', root), 'utf8'));
+  } catch {
+    return 'the prebuilt CLI (dist/cli) is missing';
+  }
+  const builtAt = Date.parse(manifest.builtAt);
+  for (const input of manifest.inputs) {
+    let modified;
+    try {
+      modified = statSync(new URL(input, root)).mtimeMs;
+    } catch {
+      return `the prebuilt CLI (dist/cli) was built from ${input}, which is gone`;
+    }
+    if (modified > builtAt) return `the prebuilt CLI (dist/cli) is older than ${input}`;
+  }
+  return null;
+}
+
+const problem = process.env.WAYKE_DMS_FROM_SOURCE === '1' ? null : bundleProblem();
+let main;
+if (process.env.WAYKE_DMS_FROM_SOURCE === '1' || problem) {
+  if (problem) process.stderr.write(`wayke-dms: ${problem}; running from the TypeScript sources (slower start). \`npm run build\` rebuilds it.\n`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../functions/local/cli.ts'));
+} else {
+  ({ main } = await import('../dist/cli/local/cli.js'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -166,6 +166,8 @@ export interface LeaseHolder {
   /** Host and pid of the holder, so the CLI can take over from a process that died. */
   readonly host?: string;
   readonly pid?: number;
+  /** When that process started (opaque; Linux: its start time in clock ticks), so a reused pid is not taken for the holder. */
+  readonly processStart?: string;
   readonly expiresAt: Date;
 }
 
@@ -183,7 +185,7 @@ export interface SnapshotStore {
    * Takes the dealer's lease for `ttlMs` if it is free, expired or already `owner`'s — or, with
    * `takeOverFrom`, if its current owner is exactly that one (a holder known to be dead).
    */
-  acquireLease(dealerId: string, holder: { owner: string; host?: string; pid?: number }, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult>;
+  acquireLease(dealerId: string, holder: Omit<LeaseHolder, 'expiresAt'>, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult>;
   /** Extends a held lease; false when it was lost (expired and taken by another run). */
   renewLease(dealerId: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(dealerId: string, owner: string): Promise<void>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SECRET_PREFIX } from '../functions/core/dealer-config.js';
 import { ConfigError } from '../functions/core/errors.js';
 
 /** Wayke hosts per environment, as listed in docs/wayke-api.md. */
@@ -54,7 +55,7 @@ export const AppContextSchema = z.object({
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
     .default(30),
   /** Name prefix of the per-dealer Secrets Manager secrets. */
-  secretPrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,200}$/, 'must hold only characters Secrets Manager allows in names').default('wayke-dms/dealer/'),
+  secretPrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,200}$/, 'must hold only characters Secrets Manager allows in names').default(DEFAULT_SECRET_PREFIX),
   /** Powertools log level of every Lambda. */
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** Dealers imported at the same time (import-worker maxConcurrency). */

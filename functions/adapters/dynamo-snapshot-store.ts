@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RetryableError } from '../core/errors.js';
-import type { AdStatus, ImportRunState, LeaseResult, SnapshotEntry, SnapshotReader, SnapshotStore } from '../ports.js';
+import type { AdStatus, ImportRunState, LeaseHolder, LeaseResult, SnapshotEntry, SnapshotReader, SnapshotStore } from '../ports.js';
 
 /**
  * The snapshot table in DynamoDB (and, unchanged, in the embedded engine the CLI runs).
@@ -11,7 +11,7 @@ import type { AdStatus, ImportRunState, LeaseResult, SnapshotEntry, SnapshotRead
  * | ------------------------ | ------------------------------------------------------------- |
  * | `vehicle#<plate>`        | a {@link SnapshotEntry}: adId, hash, dataHash, imagesHash, statusHash, fields (JSON), media (JSON), status, lastSeen |
  * | `run#last`               | the last run's state: runId, at, archiveKey?, failed[], blocked |
- * | `lease`                  | owner, host?, pid?, leaseUntil (epoch ms), expiresAt (TTL, s)  |
+ * | `lease`                  | owner, host?, pid?, processStart?, leaseUntil (epoch ms), expiresAt (TTL, s)  |
  * | `approval#mass-removal`  | a one-shot approval: approvedBy, approvedAt, expiresAt (TTL, s) |
  * | `api#<plate>`            | the Vehicle API's status of a plate (`dynamo-vehicle-status-store`) |
  *
@@ -172,7 +172,7 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
     await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: pk(dealerId), sk: RUN, ...state, failed: [...state.failed], blocked: state.blocked ?? null } }));
   }
 
-  async acquireLease(dealerId: string, holder: { owner: string; host?: string; pid?: number }, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult> {
+  async acquireLease(dealerId: string, holder: Omit<LeaseHolder, 'expiresAt'>, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult> {
     const nowMs = this.now().getTime();
     const leaseUntil = nowMs + ttlMs;
     try {
@@ -191,11 +191,11 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: LEASE }, ConsistentRead: true }));
-      const item = current.Item as { owner?: string; host?: string; pid?: number; leaseUntil?: number } | undefined;
+      const item = current.Item as { owner?: string; host?: string; pid?: number; processStart?: string; leaseUntil?: number } | undefined;
       return {
         acquired: false,
         holder: item?.owner
-          ? { owner: item.owner, ...(item.host ? { host: item.host } : {}), ...(typeof item.pid === 'number' ? { pid: item.pid } : {}), expiresAt: new Date(item.leaseUntil ?? 0) }
+          ? { owner: item.owner, ...(item.host ? { host: item.host } : {}), ...(typeof item.pid === 'number' ? { pid: item.pid } : {}), ...(typeof item.processStart === 'string' ? { processStart: item.processStart } : {}), expiresAt: new Date(item.leaseUntil ?? 0) }
           : null,
       };
     }

@@ -6,6 +6,12 @@ import { MappingProfileSchema } from './mapping-profile.js';
  * local run. Unknown keys are errors so that a typo never silently turns a setting off.
  */
 
+/**
+ * Name prefix of the per-dealer Secrets Manager secrets (`<prefix><dealerId>`): the stack's default
+ * (`-c secretPrefix=`) and the name the local run serves them under, so one command works on both.
+ */
+export const DEFAULT_SECRET_PREFIX = 'wayke-dms/dealer/';
+
 export const DEALER_ID_PATTERN = /^[a-z0-9-]{2,40}$/;
 
 /** Kinds of event delivered to a dealer's DMS. */

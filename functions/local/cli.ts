@@ -1,43 +1,62 @@
 /**
  * The `wayke-dms` command line: one sub-command per module in `./commands/`. Each module exports
- * `summary` (one line for the command list), `help` (its full usage) and `run(args)` returning the
- * exit status. Modules load lazily so `wayke-dms --help` stays fast.
+ * `help` (its full usage) and `run(args)` returning the exit status; its one-line summary lives
+ * here, so `wayke-dms --help` lists every command without loading any of them, and a command
+ * loads only the modules it uses.
  */
 export interface Command {
-  readonly summary: string;
   readonly help: string;
   run(args: string[]): Promise<number>;
 }
 
-const COMMAND_NAMES = ['validate-feed', 'plan', 'import', 'simulate-wayke', 'redrive', 'dev'] as const;
+interface CommandEntry {
+  /** One line for the command list. */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
 
-const COMMANDS: Record<string, () => Promise<Command>> = Object.fromEntries(
-  COMMAND_NAMES.map((name) => [name, () => import(`./commands/${name}.ts`) as Promise<Command>]),
-);
+const COMMANDS: Record<string, CommandEntry> = {
+  'validate-feed': { summary: 'Check a feed file (CSV, XML or JSON) and list every row that cannot be imported', load: () => import('./commands/validate-feed.ts') },
+  'plan': { summary: 'Show what an import of a feed file would change in Wayke, without changing anything', load: () => import('./commands/plan.ts') },
+  'import': { summary: 'Import a feed file for one dealer into Wayke (only what changed)', load: () => import('./commands/import.ts') },
+  'simulate-wayke': { summary: 'Run a local Wayke simulator (token, dealer and media API, webhooks, faults)', load: () => import('./commands/simulate-wayke.ts') },
+  'redrive': { summary: 'Move dead-lettered webhook events back to the events queue (keeps FIFO group and dedupe ids)', load: () => import('./commands/redrive.ts') },
+  'dev': { summary: 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS', load: () => import('./commands/dev.ts') },
+};
 
-async function usage(): Promise<string> {
+function usage(): string {
   const lines = ['Usage: wayke-dms <command> [options]', '', 'Commands:'];
-  for (const [name, load] of Object.entries(COMMANDS)) {
-    const summary = await load().then((command) => command.summary, () => '(not available in this build)');
-    lines.push(`  ${name.padEnd(16)}${summary}`);
-  }
+  for (const [name, entry] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(16)}${entry.summary}`);
   lines.push('', 'Run `wayke-dms <command> --help` for a command\'s options.');
   return lines.join('\n');
 }
 
+/**
+ * The AWS SDK settings every command runs with, set before any SDK client exists (the SDK reads
+ * them once): a CLI user's credentials come from the environment, a profile, SSO or a credential
+ * process — never from the EC2/ECS metadata service, which on a laptop only means a slow
+ * timeout and a misleading error. The SDK's Node-version notice (below Node 22) is turned off
+ * the way the SDK documents; the Lambdas run Node 24, where it never shows.
+ */
+export function setCliSdkEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_EC2_METADATA_DISABLED = 'true';
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 /** Runs the CLI with the given arguments and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
+  setCliSdkEnvironment();
   const [name, ...args] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${await usage()}\n`);
+    process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`wayke-dms: unknown command "${name}"\n\n${await usage()}\n`);
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
+    process.stderr.write(`wayke-dms: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  const command = await load();
+  const command = await entry.load();
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${command.help}\n`);
     return 0;

@@ -218,6 +218,10 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     await waitFor('the restart start-up import to finish', () => /Ready\. Upload a feed/.test(again.stdout()), again);
     const restartOutput = again.stdout().split('Running the start-up import …')[1]!;
     expect(restartOutput, output(again)).not.toMatch(/^✓ \w+: inbound\//m);
+    // Every import the console announced got its result line, though nothing was new.
+    const announced = [...restartOutput.matchAll(/… importing ([\w-]+) \(/g)].map((match) => match[1]);
+    expect(announced.length, output(again)).toBeGreaterThan(0);
+    for (const dealerId of announced) expect(restartOutput, output(again)).toContain(`– ${dealerId}: nothing to import`);
     const adsAfter = (await (await fetch(`${endpoints.services.wayke}/_admin/state`)).json()) as AdminState;
     expect(adsAfter.adsByPlate).toEqual(adsBefore.adsByPlate);
     expect(Object.fromEntries(Object.entries(adsAfter.ads).map(([id, ad]) => [id, ad.version]))).toEqual(

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { SecretsManagerSecretStore } from '../../functions/adapters/secrets-manager-secret-store.js';
 import { webhookHeaders } from '../../functions/core/events/signature.js';
@@ -61,27 +61,49 @@ describe('local Secrets Manager endpoint', () => {
     bilhallen: { waykeClientId: 'id-1', waykeClientSecret: 'secret-1', webhookSecret: 'hook-1', dmsSigningSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', sftpPassword: 'sftp-password' },
   };
   beforeAll(async () => {
-    server = await startLocalSecretsManager({ prefix: 'wayke-dms/dealers/', region: LOCAL_REGION, getSecrets: () => secrets });
+    server = await startLocalSecretsManager({ prefix: 'wayke-dms/dealer/', region: LOCAL_REGION, getSecrets: () => secrets });
   });
   afterAll(() => server.stop());
 
   const client = () => new SecretsManagerClient({ endpoint: server.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 
   it('answers GetSecretValue to the real SDK client with the Lambda secret (no SFTP password)', async () => {
-    const out = await client().send(new GetSecretValueCommand({ SecretId: 'wayke-dms/dealers/bilhallen' }));
-    expect(out.Name).toBe('wayke-dms/dealers/bilhallen');
+    const out = await client().send(new GetSecretValueCommand({ SecretId: 'wayke-dms/dealer/bilhallen' }));
+    expect(out.Name).toBe('wayke-dms/dealer/bilhallen');
     expect(out.ARN).toMatch(/^arn:aws:secretsmanager:/);
     const value = JSON.parse(out.SecretString!);
     expect(value).toEqual({ waykeClientId: 'id-1', waykeClientSecret: 'secret-1', webhookSecret: 'hook-1', dmsSigningSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
   });
 
   it('answers ResourceNotFoundException for an unknown dealer or prefix', async () => {
-    await expect(client().send(new GetSecretValueCommand({ SecretId: 'wayke-dms/dealers/nobody' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(client().send(new GetSecretValueCommand({ SecretId: 'wayke-dms/dealer/nobody' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     await expect(client().send(new GetSecretValueCommand({ SecretId: 'other/bilhallen' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
+  it('lists the secrets under their AWS names, filtered by name prefix and paged as ListSecrets is', async () => {
+    // Prepare
+    const many: LocalSecretsFile = Object.fromEntries(['carl', 'anna', 'bilhallen'].map((id) => [id, secrets.bilhallen!]));
+    const listing = await startLocalSecretsManager({ prefix: 'wayke-dms/dealer/', region: LOCAL_REGION, getSecrets: () => many });
+    const sm = new SecretsManagerClient({ endpoint: listing.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    try {
+      // Act
+      const first = await sm.send(new ListSecretsCommand({ MaxResults: 2 }));
+      const second = await sm.send(new ListSecretsCommand({ MaxResults: 2, NextToken: first.NextToken }));
+      const filtered = await sm.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['wayke-dms/dealer/b'] }] }));
+      // Assess
+      expect(first.SecretList?.map((entry) => entry.Name)).toEqual(['wayke-dms/dealer/anna', 'wayke-dms/dealer/bilhallen']);
+      expect(second.SecretList?.map((entry) => entry.Name)).toEqual(['wayke-dms/dealer/carl']);
+      expect(second.NextToken).toBeUndefined();
+      expect(filtered.SecretList?.map((entry) => entry.Name)).toEqual(['wayke-dms/dealer/bilhallen']);
+      await expect(sm.send(new ListSecretsCommand({ MaxResults: 101 }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    } finally {
+      sm.destroy();
+      await listing.stop();
+    }
+  });
+
   it("serves the handlers' own Secrets Manager adapter unchanged", async () => {
-    const store = new SecretsManagerSecretStore({ client: client(), prefix: 'wayke-dms/dealers/', clock: { now: () => new Date() } });
+    const store = new SecretsManagerSecretStore({ client: client(), prefix: 'wayke-dms/dealer/', clock: { now: () => new Date() } });
     expect((await store.getDealerSecrets('bilhallen')).webhookSecret).toBe('hook-1');
   });
 });

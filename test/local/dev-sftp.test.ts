@@ -7,7 +7,8 @@ import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ensureLocalResources, localS3Client, startLocalDynamo, startLocalS3, startLocalSqs, type LocalS3, type RunningServer, type S3ObjectEvent } from '../../functions/local/dev/engines.js';
-import { startLocalSftpServer, type LocalSftpServer } from '../../functions/local/dev/sftp-server.js';
+import { SFTP_BANNER, startLocalSftpServer, type LocalSftpServer } from '../../functions/local/dev/sftp-server.js';
+import { MAX_FILE_NAME_BYTES, MAX_OPEN_HANDLES, MAX_UPLOAD_BYTES, UploadBuffer } from '../../functions/local/dev/sftp-limits.js';
 
 const { Client, utils } = ssh2;
 const clientKey = utils.generateKeyPairSync('ed25519');
@@ -108,7 +109,7 @@ describe('local SFTP server', () => {
     }
   });
 
-  it('downloads reports, refuses writes outside inbound/, supports mkdir, rename, setstat and remove', async () => {
+  it('downloads reports, refuses writes outside inbound/, supports rename, setstat and remove', async () => {
     await localS3Client(s3.url).send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/reports/latest.json', Body: '{"created":3}' }));
     const { sftp, end } = await connect({ username: 'bilhallen', password: 'correct-horse-battery' });
     try {
@@ -121,8 +122,10 @@ describe('local SFTP server', () => {
       await expect(call((cb) => sftp.open('/top.csv', 'w', cb))).rejects.toThrow(/inbound/);
       await expect(call((cb) => sftp.open('/inbound/missing.csv', 'r', cb))).rejects.toThrow(/No such file/);
 
-      await call((cb) => sftp.mkdir('/inbound/2026', (error) => cb(error, undefined)));
-      expect((await call<{ isDirectory(): boolean }>((cb) => sftp.stat('/inbound/2026', cb))).isDirectory()).toBe(true);
+      // Subfolders of inbound/ would never be imported: refused in words, at mkdir and at upload.
+      await expect(call((cb) => sftp.mkdir('/inbound/2026', (error) => cb(error, undefined)))).rejects.toThrow(/Subfolders of inbound\/ are not imported/);
+      await expect(call((cb) => sftp.open('/inbound/2026/lager.csv', 'w', cb))).rejects.toThrow(/Subfolders of inbound\/ are not imported/);
+      await expect(call((cb) => sftp.open(`/inbound/${'ä'.repeat(125)}.csv`, 'w', cb))).rejects.toThrow(/File name is 254 bytes; at most \d+ bytes are accepted here/);
 
       // WinSCP style: upload as .filepart, set times, rename to the final name
       const handle = await call<Buffer>((cb) => sftp.open('/inbound/upload.csv.filepart', 'w', cb));
@@ -138,7 +141,6 @@ describe('local SFTP server', () => {
       await call((cb) => sftp.unlink('/inbound/upload.csv', (error) => cb(error, undefined)));
       await expect(call((cb) => sftp.stat('/inbound/upload.csv', cb))).rejects.toThrow(/No such file/);
       await expect(call((cb) => sftp.unlink('/reports/latest.json', (error) => cb(error, undefined)))).rejects.toThrow(/inbound/);
-      await call((cb) => sftp.rmdir('/inbound/2026', (error) => cb(error, undefined)));
     } finally {
       end();
     }
@@ -149,7 +151,7 @@ describe('local SFTP server', () => {
     const keyFile = join(dir, 'id_ed25519');
     writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
     writeFileSync(join(dir, 'feed.csv'), 'Regnr;Pris\nABC123;100 000\n');
-    writeFileSync(join(dir, 'batch'), ['pwd', 'ls -l', 'cd inbound', `put ${join(dir, 'feed.csv')} openssh.csv`, 'ls', 'mkdir tmp', 'rmdir tmp', `get openssh.csv ${join(dir, 'back.csv')}`, 'bye'].join('\n'));
+    writeFileSync(join(dir, 'batch'), ['pwd', 'ls -l', 'cd inbound', `put ${join(dir, 'feed.csv')} openssh.csv`, 'ls', `get openssh.csv ${join(dir, 'back.csv')}`, 'bye'].join('\n'));
     const output = await new Promise<string>((resolve, reject) => {
       execFile(
         '/usr/bin/sftp',
@@ -171,5 +173,109 @@ describe('local SFTP server', () => {
     } finally {
       await again.stop();
     }
+  });
+
+  it.skipIf(!existsSync('/usr/bin/sftp'))('tells the OpenSSH client why a subfolder or an overlong name is refused, and keeps serving', async () => {
+    // Prepare
+    const keyFile = join(dir, 'id_ed25519_limits');
+    writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
+    writeFileSync(join(dir, 'small.csv'), 'Regnr;Pris\nABC123;100 000\n');
+    const longest = 'å'.repeat(Math.floor(MAX_FILE_NAME_BYTES / 2) - 2) + '.csv';
+    const tooLong = 'ä'.repeat(125) + '.csv';
+    // `-` before a command: the batch goes on after it fails, as a dealer's script would check the output
+    writeFileSync(join(dir, 'batch-limits'), ['cd inbound', '-mkdir sub', `-put ${join(dir, 'small.csv')} sub/lager.csv`, `-put ${join(dir, 'small.csv')} ${tooLong}`, `put ${join(dir, 'small.csv')} ${longest}`, 'ls', 'bye'].join('\n'));
+    // Act
+    const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(
+        '/usr/bin/sftp',
+        ['-b', join(dir, 'batch-limits'), '-P', String(sftpServer.port), '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, 'motorcentrum@127.0.0.1'],
+        { timeout: 20_000 },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve({ stdout, stderr })),
+      );
+    });
+    // Assess
+    // OpenSSH prints only the status for a refused command; the rules are in the banner it shows
+    expect(result.stderr).toContain(SFTP_BANNER.trim());
+    expect(result.stderr).toContain('remote mkdir "/inbound/sub": Permission denied');
+    expect(result.stderr).toContain('dest open "/inbound/sub/lager.csv": Permission denied');
+    // (OpenSSH escapes the non-ASCII name without a UTF-8 locale)
+    expect(result.stderr).toMatch(/dest open "\/inbound\/[^\n]*: Failure/);
+    expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(MAX_FILE_NAME_BYTES);
+    expect(result.stdout).toContain(longest);
+    expect(uploads).toContain(`feeds/motorcentrum/inbound/${longest}`);
+  });
+
+  it('refuses an S3 key segment too long for the local store instead of crashing, and serves on', async () => {
+    // Prepare
+    const client = localS3Client(s3.url);
+    // Act
+    const refused = client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/bilhallen/inbound/${'x'.repeat(300)}.csv`, Body: 'x' }));
+    // Assess
+    await expect(refused).rejects.toMatchObject({ name: 'KeyTooLongError' });
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/after.csv', Body: 'x' }));
+  });
+
+  it('refuses overlapping writes, so rewriting offset 0 cannot grow the server, and caps open handles', async () => {
+    const { sftp, end } = await connect({ username: 'bilhallen', password: 'correct-horse-battery' });
+    try {
+      // Prepare
+      const handle = await call<Buffer>((cb) => sftp.open('/inbound/overlap.csv', 'w', cb));
+      const part = Buffer.alloc(64 * 1024, 0x41);
+      await call((cb) => sftp.write(handle, part, 0, part.length, 0, (error) => cb(error, undefined)));
+      // Act
+      const again = call((cb) => sftp.write(handle, part, 0, part.length, 1024, (error) => cb(error, undefined)));
+      // Assess
+      await expect(again).rejects.toThrow(/Overlapping write at offset 1024/);
+      await expect(call((cb) => sftp.close(handle, (error) => cb(error, undefined)))).rejects.toThrow(/Overlapping write/);
+      const opened: Buffer[] = [];
+      for (let i = 0; i < MAX_OPEN_HANDLES; i++) opened.push(await call<Buffer>((cb) => sftp.opendir('/inbound', cb)));
+      await expect(call((cb) => sftp.opendir('/inbound', cb))).rejects.toThrow(new RegExp(`At most ${MAX_OPEN_HANDLES} files`));
+      for (const each of opened) await call((cb) => sftp.close(each, (error) => cb(error, undefined)));
+      expect(await call<Buffer>((cb) => sftp.opendir('/inbound', cb))).toBeInstanceOf(Buffer);
+    } finally {
+      end();
+    }
+  });
+
+  it('pauses logins from an address after 5 failures, the right password too, for a minute', async () => {
+    // Prepare: its own server and clock, so the pause does not reach the other tests
+    let now = 1_000_000;
+    const guarded = await startLocalSftpServer({
+      s3: localS3Client(s3.url),
+      bucket,
+      hostKeyPath: join(dir, 'ssh_host_ed25519_key'),
+      users: () => [{ dealerId: 'bilhallen', password: 'correct-horse-battery', publicKeys: [] }],
+      now: () => now,
+    });
+    const login = (password: string) =>
+      new Promise<void>((resolve, reject) => {
+        const client = new Client();
+        client.on('ready', () => (client.end(), resolve())).on('error', reject).connect({ host: '127.0.0.1', port: guarded.port, username: 'bilhallen', password, tryKeyboard: false });
+      });
+    try {
+      // Act
+      for (let i = 0; i < 5; i++) await expect(login('guess-' + i)).rejects.toThrow(/authentication/i);
+      const paused = login('correct-horse-battery');
+      // Assess
+      await expect(paused).rejects.toThrow(/authentication/i);
+      now += 61_000;
+      await expect(login('correct-horse-battery')).resolves.toBeUndefined();
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
+
+describe('UploadBuffer', () => {
+  it('keeps parts written out of order and in flight, and refuses any byte written twice', () => {
+    const buffer = new UploadBuffer();
+    expect(buffer.write(4, Buffer.from('EFGH'))).toBeNull();
+    expect(buffer.write(0, Buffer.from('ABCD'))).toBeNull();
+    expect(buffer.write(12, Buffer.from('MN'))).toBeNull();
+    expect(buffer.write(8, Buffer.from('IJKL'))).toBeNull();
+    expect(buffer.write(3, Buffer.from('x'))).toMatch(/Overlapping/);
+    expect(buffer.write(13, Buffer.from('xy'))).toMatch(/Overlapping/);
+    expect(buffer.contents().toString()).toBe('ABCDEFGHIJKLMN');
+    expect(buffer.write(MAX_UPLOAD_BYTES, Buffer.from('x'))).toMatch(/larger than/);
   });
 });

@@ -1,11 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
 import { runImportCommand, SNAPSHOT_TABLE, startEmbeddedDynamo } from '../../functions/local/commands/import.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { processIsGone, processStartOf } from '../../functions/local/process-liveness.js';
+import { stateLayout } from '../../functions/local/state-dir.js';
 import { BRANCH, csv, vehicle } from '../import/harness.js';
 
 let sim: WaykeSimulator;
@@ -135,7 +137,7 @@ describe('wayke-dms plan / import', () => {
   it('takes over the lease of a run on this machine whose process is gone', async () => {
     const state = join(dir, 'state3');
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
-    const dynamo = await startEmbeddedDynamo(join(state, 'cli-snapshots'));
+    const dynamo = await startEmbeddedDynamo(stateLayout(state).dynamodb);
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE });
     await store.acquireLease('d3', { owner: 'crashed-run', host: hostname(), pid: dead }, 3_600_000);
     await store.acquireLease('d4', { owner: 'elsewhere', host: 'another-host', pid: dead }, 3_600_000);
@@ -147,7 +149,7 @@ describe('wayke-dms plan / import', () => {
     expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'd4', skipped: { reason: 'lease-held' } });
 
     // A state directory another run has open is refused in words, not with a crash.
-    const open = await startEmbeddedDynamo(join(state, 'cli-snapshots'));
+    const open = await startEmbeddedDynamo(stateLayout(state).dynamodb);
     try {
       const busy = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd3', '--state', state, '--json']);
       expect(busy.status).toBe(1);
@@ -155,5 +157,57 @@ describe('wayke-dms plan / import', () => {
     } finally {
       await open.stop();
     }
+  });
+
+  it('takes over from a killed run whose pid is still a zombie, and from a pid reused by another process', async () => {
+    // Prepare: `sh` forks a child that exits at once and then becomes `sleep`, which never reaps
+    // it, so the child stays a zombie — what a `kill -9`-ed import looks like until it is reaped.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = await new Promise<number>((done) => parent.stdout.once('data', (chunk: Buffer) => done(Number(chunk.toString().trim()))));
+      for (let i = 0; i < 50 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((wait) => setTimeout(wait, 20));
+      const state = join(dir, 'state-zombie');
+      const dynamo = await startEmbeddedDynamo(stateLayout(state).dynamodb);
+      const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE });
+      await store.acquireLease('z1', { owner: 'killed-run', host: hostname(), pid: zombie }, 3_600_000);
+      // a live process (this one) recorded with another start time: its pid was reused
+      await store.acquireLease('z2', { owner: 'reused-pid', host: hostname(), pid: parent.pid!, processStart: '1' }, 3_600_000);
+      // a live process with its true start time is still running: its lease holds
+      await store.acquireLease('z3', { owner: 'alive', host: hostname(), pid: parent.pid!, processStart: processStartOf(parent.pid!)! }, 3_600_000);
+      await dynamo.stop();
+      // Act
+      const zombieRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'z1', '--state', state, '--json']);
+      const reusedRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'z2', '--state', state, '--json']);
+      const aliveRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'z3', '--state', state, '--json']);
+      // Assess
+      expect(zombieRun.status, zombieRun.stderr).toBe(0);
+      expect(reusedRun.status, reusedRun.stderr).toBe(0);
+      expect(aliveRun.status).toBe(1);
+      expect(JSON.parse(aliveRun.stdout)).toMatchObject({ dealer: 'z3', skipped: { reason: 'lease-held' } });
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
+  it('tells a gone, zombie or reused pid from a running process', () => {
+    expect(processIsGone(process.pid)).toBe(false);
+    expect(processIsGone(process.pid, processStartOf(process.pid))).toBe(false);
+    expect(processIsGone(process.pid, 'another start')).toBe(true);
+    expect(processIsGone(spawnSync(process.execPath, ['-e', '']).pid!)).toBe(true);
+  });
+
+  it('moves a snapshot kept by an older version in cli-snapshots/ to the shared layout', async () => {
+    // Prepare
+    const state = join(dir, 'state-legacy');
+    const feed = feedFile('l.csv', csv(cars.slice(0, 2)));
+    expect((await cli(['import', feed, '--dealer', 'legacy', '--state', state, '--json'])).status).toBe(0);
+    renameSync(stateLayout(state).dynamodb, stateLayout(state).legacyCliSnapshots);
+    // Act
+    const plan = await cli(['plan', feed, '--dealer', 'legacy', '--state', state, '--json']);
+    // Assess
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ create: [], unchanged: 2 });
+    expect(existsSync(stateLayout(state).dynamodb)).toBe(true);
+    expect(existsSync(stateLayout(state).legacyCliSnapshots)).toBe(false);
   });
 });

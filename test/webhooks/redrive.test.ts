@@ -1,3 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../functions/local/commands/redrive.js';
@@ -85,6 +91,82 @@ describe('wayke-dms redrive', () => {
       expect((await cli(['--queue', dlqUrl, '--bogus'])).status).toBe(2);
     } finally {
       stderr.mockRestore();
+    }
+  });
+
+  it('without --queue finds the local run from --data/endpoints.json and redrives its events DLQ', async () => {
+    // Prepare: a state directory as `npm start` leaves it, with a /health that answers 200
+    const data = mkdtempSync(join(tmpdir(), 'redrive-data-'));
+    const health = createServer((_req, res) => res.writeHead(200).end('{}'));
+    await new Promise<void>((done) => health.listen(0, '127.0.0.1', () => done()));
+    const api = `http://127.0.0.1:${(health.address() as AddressInfo).port}`;
+    writeFileSync(
+      join(data, 'endpoints.json'),
+      JSON.stringify({ services: { api, health: `${api}/health`, dynamodb: api, sqs: server.url }, queues: { work: queueUrl, workDlq: dlqUrl, events: queueUrl, eventsDlq: dlqUrl } }),
+    );
+    await deadLetter('{"n":5}', 'd5:ad-5', 'e5');
+    // the SDK must not need the process's AWS settings for this
+    const saved = { ...process.env };
+    for (const name of ['AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) delete process.env[name];
+    try {
+      // Act
+      const result = await cli(['--data', data, '--json']);
+      // Assess
+      expect(result.status).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ moved: 1, from: dlqUrl, to: queueUrl });
+      expect((await drainQueue(sqs, queueUrl)).map((m) => m.Body)).toEqual(['{"n":5}']);
+    } finally {
+      Object.assign(process.env, saved);
+      health.close();
+    }
+  });
+
+  it('says in words when no local run used --data, or it is not running (exit 2)', async () => {
+    // Prepare
+    const empty = mkdtempSync(join(tmpdir(), 'redrive-empty-'));
+    const stopped = mkdtempSync(join(tmpdir(), 'redrive-stopped-'));
+    writeFileSync(
+      join(stopped, 'endpoints.json'),
+      JSON.stringify({ services: { api: 'http://127.0.0.1:9', health: 'http://127.0.0.1:9/health', dynamodb: 'http://127.0.0.1:9', sqs: 'http://127.0.0.1:9' }, queues: { work: queueUrl, workDlq: dlqUrl, events: queueUrl, eventsDlq: dlqUrl } }),
+    );
+    const errors: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write);
+    try {
+      // Act
+      const none = await cli(['--data', empty]);
+      const down = await cli(['--data', stopped]);
+      // Assess
+      expect(none.status).toBe(2);
+      expect(down.status).toBe(2);
+      expect(errors.join('')).toContain('no local run has used');
+      expect(errors.join('')).toContain('is not running');
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
+  it('never asks the instance metadata service for credentials, and logs no warning about its own keys', async () => {
+    // Prepare: no credentials anywhere a CLI user keeps them; a metadata service that counts calls
+    let metadataCalls = 0;
+    const metadata = createServer((_req, res) => {
+      metadataCalls += 1;
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((done) => metadata.listen(0, '127.0.0.1', () => done()));
+    const home = mkdtempSync(join(tmpdir(), 'redrive-home-'));
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, AWS_ENDPOINT_URL_SQS: server.url, AWS_REGION: LOCAL_REGION };
+    env.AWS_EC2_METADATA_SERVICE_ENDPOINT = `http://127.0.0.1:${(metadata.address() as AddressInfo).port}`;
+    try {
+      // Act
+      const child = spawnSync(process.execPath, ['bin/wayke-dms.js', 'redrive', '--queue', dlqUrl], { env, encoding: 'utf8', timeout: 30_000 });
+      // Assess
+      expect(child.status, child.stderr).toBe(1);
+      expect(child.stderr).toContain('no AWS credentials');
+      expect(child.stderr).not.toContain('reserved key');
+      expect(child.stderr).not.toContain('Warning');
+      expect(metadataCalls).toBe(0);
+    } finally {
+      metadata.close();
     }
   });
 });

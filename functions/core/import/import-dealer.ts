@@ -64,6 +64,8 @@ export interface ImportDealerDeps {
     /** Identifies this process for a later takeover (the CLI passes host and pid). */
     readonly host?: string;
     readonly pid?: number;
+    /** The process's start time as the platform reports it (guards a takeover against a reused pid). */
+    readonly processStart?: string;
     /** Decides whether a holder may be taken over (the CLI: same host, process gone). */
     readonly canTakeOver?: (holder: LeaseHolder) => boolean;
   };
@@ -128,7 +130,7 @@ export function makeImportDealer(deps: ImportDealerDeps) {
     let leaseLost = false;
     let renewTimer: NodeJS.Timeout | undefined;
     if (!request.dryRun) {
-      const holder = { owner: runId, ...(deps.lease?.host ? { host: deps.lease.host } : {}), ...(deps.lease?.pid !== undefined ? { pid: deps.lease.pid } : {}) };
+      const holder = { owner: runId, ...(deps.lease?.host ? { host: deps.lease.host } : {}), ...(deps.lease?.pid !== undefined ? { pid: deps.lease.pid } : {}), ...(deps.lease?.processStart ? { processStart: deps.lease.processStart } : {}) };
       let lease = await deps.snapshots.acquireLease(dealer.id, holder, ttlMs);
       if (!lease.acquired && lease.holder && deps.lease?.canTakeOver?.(lease.holder)) {
         log.warn('Taking over the lease of a run that is gone', { dealerId: dealer.id, previousOwner: lease.holder.owner, previousPid: lease.holder.pid });

@@ -1,4 +1,5 @@
 import type { Blocked } from './plan.js';
+import { feedErrorSv, fieldSv, reasonSv } from './reasons-sv.js';
 
 /**
  * The run report: what the CLI prints with `--json`, what lands in the dealer's `reports/` folder
@@ -77,7 +78,7 @@ export function reportText(report: ImportReport): string {
   const sv: string[] = [`Wayke-import för ${report.dealer}, ${when}`, `Fil: ${source}`];
   const en: string[] = [`Wayke import for ${report.dealer}, ${when}`, `File: ${source}`];
   if (feed.error) {
-    sv.push(`Filen avvisades i sin helhet (${feed.error.code}): ${feed.error.message}`, 'Ingenting ändrades hos Wayke.');
+    sv.push(`Filen avvisades i sin helhet (${feed.error.code}): ${feedErrorSv(feed.error.code, feed.error.message)}`, 'Ingenting ändrades hos Wayke.');
     en.push(`The file was rejected as a whole (${feed.error.code}): ${feed.error.message}`, 'Nothing was changed in Wayke.');
   } else {
     const fmt = `${feed.format ?? '?'}${feed.encoding ? `, ${feed.encoding}` : ''}`;
@@ -101,9 +102,10 @@ export function reportText(report: ImportReport): string {
     en.push('Failed (retried on the next run):', ...list(report.failed, (f) => `${f.registrationNumber} (${f.action}): ${f.error}`, (n) => `… and ${n} more`));
   }
   if (report.rejected.length > 0) {
-    const row = (r: RejectedRow, word: string) => `${word} ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
-    sv.push('Avvisade rader:', ...list(report.rejected, (r) => row(r, 'rad'), (n) => `… och ${n} till`));
-    en.push('Rejected rows:', ...list(report.rejected, (r) => row(r, 'row'), (n) => `… and ${n} more`));
+    const row = (r: RejectedRow, word: string, reason: (e: RejectedRow['errors'][number]) => string) =>
+      `${word} ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map(reason).join('; ')}`;
+    sv.push('Avvisade rader:', ...list(report.rejected, (r) => row(r, 'rad', (e) => `${fieldSv(e.field)}: ${reasonSv(e.message)}`), (n) => `… och ${n} till`));
+    en.push('Rejected rows:', ...list(report.rejected, (r) => row(r, 'row', (e) => `${e.field}: ${e.message}`), (n) => `… and ${n} more`));
   }
   return `${sv.join('\n')}\n\n${en.join('\n')}\n`;
 }

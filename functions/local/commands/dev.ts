@@ -8,8 +8,7 @@ import { createLogger } from '../../adapters/logger.js';
 import { ConfigError } from '../../core/errors.js';
 import { consoleListener, createStdoutWriter, reportLines, startupLines, useColor } from '../dev/console.js';
 import { startDevStack, type DevStack } from '../dev/stack.js';
-
-export const summary = 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS';
+import { DevStartError } from '../dev/start-failure.js';
 
 export const help = `Usage: wayke-dms dev [options]        (npm start)
 
@@ -89,6 +88,22 @@ function muteEmptyMetricsWarning(): void {
   }) as typeof process.stderr.write;
 }
 
+/** Of `--once`'s `--timeout`, what is kept for draining the queues and stopping the engines. */
+const ONCE_STOP_RESERVE_MS = 5000;
+
+/**
+ * `--once` is for scripts and CI: whatever happens (an engine that never answers, a stop that
+ * hangs), the process ends within `--timeout` with exit status 1. Returns the deadline.
+ */
+function startOnceWatchdog(timeoutSeconds: number): number {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  setTimeout(() => {
+    process.stderr.write(`wayke-dms dev --once: not finished within --timeout ${timeoutSeconds} s; stopping.\n`);
+    process.exit(1);
+  }, timeoutSeconds * 1000).unref();
+  return deadline;
+}
+
 export async function run(args: string[]): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   muteEmptyMetricsWarning();
@@ -129,9 +144,11 @@ export async function run(args: string[]): Promise<number> {
     },
   };
   let stack: DevStack;
+  let onceDeadline = Infinity;
   try {
     const timeoutSeconds = Number(values.timeout);
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new ConfigError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+    if (values.once) onceDeadline = startOnceWatchdog(timeoutSeconds);
     writer.line(`Starting wayke-dms dev (state in ${values.data}/) …`);
     stack = await startDevStack({
       configPath: values.config,
@@ -147,13 +164,11 @@ export async function run(args: string[]): Promise<number> {
       handlerLogLevel: values.verbose ? 'INFO' : undefined,
       log,
       // --once prints the reports together at the end.
-      events: values.once ? { ...listener, report: () => undefined, importStarted: () => undefined } : listener,
+      events: values.once ? { ...listener, report: () => undefined, importStarted: () => undefined, importSkipped: () => undefined } : listener,
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      const port = (error as { port?: number }).port;
-      process.stderr.write(`wayke-dms dev: port ${port ?? ''} is already in use — is another \`npm start\` running? Choose other ports with --port, --sftp-port, --wayke-port, --dms-port (0 = any free port).\n`);
+    if (error instanceof DevStartError) {
+      process.stderr.write(`wayke-dms dev: could not start ${error.message}\nNothing was left running.\n`);
       return 1;
     }
     if (error instanceof ConfigError) {
@@ -174,9 +189,11 @@ export async function run(args: string[]): Promise<number> {
 
   if (values.once) {
     await firstRun;
-    const reports = await stack.waitForReports(since, Number(values.timeout) * 1000);
+    const remaining = () => Math.max(0, onceDeadline - Date.now());
+    // Keep a few seconds of the --timeout for draining and stopping.
+    const reports = await stack.waitForReports(since, Math.max(1000, remaining() - ONCE_STOP_RESERVE_MS));
     // Let the webhook deliveries the import caused finish too: SQS lives in memory here.
-    const settled = await stack.drained(30_000);
+    const settled = await stack.drained(Math.min(30_000, Math.max(0, remaining() - ONCE_STOP_RESERVE_MS / 2)));
     await stack.stop();
     listener.flush();
     writer.line('');

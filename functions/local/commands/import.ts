@@ -4,12 +4,12 @@
  * disk (`--state`, default `./.wayke-dms`), through the same DynamoDB adapter as in AWS.
  * `plan.ts` shares this module: same reading and planning, nothing written.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
@@ -22,8 +22,9 @@ import { DEALER_ID_PATTERN, REMOVAL_STATUSES } from '../../core/dealer-config.js
 import { exitStatus, makeImportDealer, type ImportDealerConfig, type ImportOutcome, type ImportPlan, type ImportSummary } from '../../core/import/index.js';
 import type { LeaseHolder } from '../../ports.js';
 import { loadMappingOption, UsageError } from '../cli-support.js';
-
-export const summary = 'Import a feed file for one dealer into Wayke (only what changed)';
+import { DEFAULT_RESOURCE_NAMES, LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/local-aws.js';
+import { processIsGone, processStartOf } from '../process-liveness.js';
+import { DEFAULT_STATE_DIR, localRunIsUp, readLocalRunEndpoints, stateLayout, type StateLayout } from '../state-dir.js';
 
 export const help = `Usage: wayke-dms import <file> --dealer <id> [options]
 
@@ -52,7 +53,8 @@ Exit status: 0 all applied and no row rejected; 1 done, but rows rejected or veh
 (run again to retry them); 2 the feed rejected as a whole, nothing applied (also: bad
 arguments or environment); 3 removals blocked by the safety valve.`;
 
-export const SNAPSHOT_TABLE = 'wayke-dms-snapshots';
+/** The local run's snapshot table: one name, so `plan`/`import` see what `dev` imported. */
+export const SNAPSHOT_TABLE = DEFAULT_RESOURCE_NAMES.snapshotTable;
 
 
 const WaykeEnvSchema = WaykeUrlsEnvSchema.extend({
@@ -84,8 +86,8 @@ export async function startEmbeddedDynamo(path: string | null): Promise<Embedded
   });
   const client = new DynamoDBClient({
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'eu-north-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
     maxAttempts: 2,
   });
   try {
@@ -124,21 +126,36 @@ async function assertNotLocked(path: string): Promise<void> {
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String((cause as Error | undefined)?.message))) {
-      throw new UsageError(`the state directory ${path} is in use by another wayke-dms process; wait for it or stop it`);
+      throw new UsageError(`the state directory ${path} is in use by another wayke-dms process (a local run that is starting or stopping, or another import); wait for it or stop it`);
     }
     throw error;
   }
   await db.close();
 }
 
-/** Whether a process of this host is gone (so its lease can be taken over). */
-export function processIsGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+export { processIsGone };
+
+/**
+ * The snapshot table of the state directory, in the one layout `dev` uses too: the running local
+ * run's DynamoDB when it is up (its `endpoints.json` answers), else the directory's `dynamodb/`
+ * opened here. `plan` writes nothing: without a state yet it plans against an empty in-memory store.
+ */
+export async function openSnapshotTable(mode: 'plan' | 'import', layout: StateLayout): Promise<EmbeddedDynamo> {
+  const endpoints = readLocalRunEndpoints(layout);
+  if (endpoints && (await localRunIsUp(endpoints))) {
+    const client = new DynamoDBClient({ endpoint: endpoints.services.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+    return { client, stop: async () => client.destroy() };
   }
+  // Before one layout was shared, `plan`/`import` kept their own store in cli-snapshots/.
+  if (existsSync(layout.legacyCliSnapshots)) {
+    if (existsSync(layout.dynamodb)) {
+      process.stderr.write(`note: ${layout.legacyCliSnapshots} is from an older version and is not used; the snapshot is in ${layout.dynamodb}\n`);
+    } else {
+      renameSync(layout.legacyCliSnapshots, layout.dynamodb);
+    }
+  }
+  const persist = mode === 'import' || existsSync(layout.dynamodb);
+  return startEmbeddedDynamo(persist ? layout.dynamodb : null);
 }
 
 interface Options {
@@ -191,7 +208,7 @@ function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.Proce
     feed: fromConfig?.feed ?? { removalStatus: REMOVAL_STATUSES[0], maxRemovalShare: 0.25, minRemovalLimit: 3 },
     ...(mapping ? { mappingProfile: mapping } : {}),
   };
-  return { file: positionals[0] as string, dealer, state: resolve(values.state ?? './.wayke-dms'), json: values.json === true, allowMassRemoval: values['allow-mass-removal'] === true, concurrency };
+  return { file: positionals[0] as string, dealer, state: resolve(values.state ?? DEFAULT_STATE_DIR), json: values.json === true, allowMassRemoval: values['allow-mass-removal'] === true, concurrency };
 }
 
 /** The `plan --json` object. */
@@ -268,14 +285,9 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
     return 2;
   }
 
-  // `plan` writes nothing: without a state yet it plans against an empty, in-memory store.
-  // Its own folder: `npm start` keeps the local stack's DynamoDB (simulator-backed, reset on
-  // start) under `<data>/dynamodb` of the same default directory.
-  const dbPath = join(options.state, 'cli-snapshots');
-  const persist = mode === 'import' || existsSync(dbPath);
   let dynamo: EmbeddedDynamo;
   try {
-    dynamo = await startEmbeddedDynamo(persist ? dbPath : null);
+    dynamo = await openSnapshotTable(mode, stateLayout(options.state));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`wayke-dms ${mode}: ${error.message}\n`);
@@ -290,6 +302,7 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
   };
   process.on('SIGINT', onSignal);
   const progress = mode === 'import' && process.stderr.isTTY ? makeProgress() : undefined;
+  const processStart = processStartOf(process.pid);
   try {
     const importDealer = makeImportDealer({
       snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE }),
@@ -298,14 +311,16 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
         : () => {
             throw new Error('plan never calls Wayke');
           },
-      reports: new FileReportSink(join(options.state, 'reports')),
+      reports: new FileReportSink(stateLayout(options.state).reports),
       clock: { now: () => new Date() },
       log,
       concurrency: options.concurrency,
       lease: {
         host: hostname(),
         pid: process.pid,
-        canTakeOver: (holder: LeaseHolder) => holder.host === hostname() && typeof holder.pid === 'number' && holder.pid !== process.pid && processIsGone(holder.pid),
+        ...(processStart ? { processStart } : {}),
+        canTakeOver: (holder: LeaseHolder) =>
+          holder.host === hostname() && typeof holder.pid === 'number' && holder.pid !== process.pid && processIsGone(holder.pid, holder.processStart),
       },
     });
     const outcome: ImportOutcome = await importDealer({

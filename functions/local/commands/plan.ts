@@ -4,8 +4,6 @@
  */
 import { runImportCommand } from './import.js';
 
-export const summary = 'Show what an import of a feed file would change in Wayke, without changing anything';
-
 export const help = `Usage: wayke-dms plan <file> --dealer <id> [--state <dir>] [--mapping <profile.json>] [--config <dealers.json>] [--json] [--allow-mass-removal]
 
 Reads the feed and the dealer's snapshot (--state, default ./.wayke-dms) and prints the plan:

@@ -1,8 +1,8 @@
 /**
- * `wayke-dms redrive --queue <dlq-url> [--to <queue-url>] [--max N]`: moves dead-lettered events
- * back to the events queue once the DMS is fixed, keeping each message's FIFO group id (so order
- * per vehicle holds) and deduplication id. Works against AWS and, through `AWS_ENDPOINT_URL_SQS`,
- * against the local stack. Exit status: 0 done, 1 failed part-way, 2 bad arguments.
+ * `wayke-dms redrive [--queue <dlq-url> | --data <dir>] [--to <queue-url>] [--max N]`: moves
+ * dead-lettered events back to the events queue once the DMS is fixed, keeping each message's FIFO
+ * group id (so order per vehicle holds) and deduplication id. Works against AWS and, without
+ * --queue, against the local run found through its state directory. Exit status: 0 done, 1 failed part-way, 2 bad arguments.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -13,22 +13,27 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
+  type SQSClientConfig,
   type Message,
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../adapters/logger.js';
 import { UsageError } from '../cli-support.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/local-aws.js';
+import { DEFAULT_STATE_DIR, localRunIsUp, readLocalRunEndpoints, stateLayout } from '../state-dir.js';
 
-export const summary = 'Move dead-lettered webhook events back to the events queue (keeps FIFO group and dedupe ids)';
-
-export const help = `Usage: wayke-dms redrive --queue <dlq-url> [--to <queue-url>] [--max N] [--fresh-dedupe-ids] [--json]
+export const help = `Usage: wayke-dms redrive [--queue <dlq-url>] [--data <dir>] [--to <queue-url>] [--max N] [--fresh-dedupe-ids] [--json]
 
 Moves messages from a dead-letter queue back to the queue they came from, oldest first, keeping
 each message's MessageGroupId and MessageDeduplicationId. Events the DMS accepted before are not
 delivered twice: the DMS writer checks its dedupe table.
 
+Without --queue it redrives the events dead-letter queue of the local run (npm start) whose
+state is in --data, finding its SQS from <data>/endpoints.json: no AWS settings needed.
+
 Options:
-  --queue <url>        the dead-letter queue (required)
+  --queue <url>        the dead-letter queue (in AWS: the EventsDeadLetterQueueUrl output)
+  --data <dir>         the local run's state directory (default ./.wayke-dms), when no --queue
   --to <url>           the queue to move them to (default: the one queue whose redrive policy
                        names the DLQ)
   --max <n>            move at most n messages (default: all)
@@ -38,7 +43,8 @@ Options:
   --json               print one JSON object: { moved, from, to }
   -h, --help           show this help
 
-Uses the standard AWS configuration (AWS_REGION, credentials, AWS_ENDPOINT_URL_SQS).`;
+With --queue it uses the standard AWS configuration (AWS_REGION, AWS_PROFILE or the AWS_*
+credential variables, SSO, AWS_ENDPOINT_URL_SQS); never the instance metadata service.`;
 
 
 /** Attributes the DMS writer adds when it dead-letters an event; not carried back. */
@@ -48,6 +54,45 @@ function regionOf(queueUrl: string): string | undefined {
   return /sqs[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(queueUrl)?.[1];
 }
 
+interface Connection {
+  readonly client: SQSClientConfig;
+  readonly queue: string;
+  /** The queue to move to when --to is absent and the caller knows it (the local run does). */
+  readonly to?: string;
+}
+
+/**
+ * Where to redrive from: `--queue` in AWS (or wherever AWS_ENDPOINT_URL_SQS points), else the
+ * local run of `--data`, from its endpoints.json, with the local engines' dummy credentials.
+ */
+async function connectionFor(options: ReturnType<typeof parse>): Promise<Connection> {
+  if (options.queue) {
+    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? regionOf(options.queue) ?? LOCAL_REGION;
+    return { client: { region }, queue: options.queue };
+  }
+  const layout = stateLayout(options.data);
+  const endpoints = readLocalRunEndpoints(layout);
+  if (!endpoints) {
+    throw new UsageError(`no local run has used ${layout.root} (no endpoints.json there): start one with \`npm start\`, pass --data <dir> of the one that runs, or --queue <dlq-url> for AWS`);
+  }
+  if (!(await localRunIsUp(endpoints))) {
+    throw new UsageError(`the local run of ${layout.root} is not running (${endpoints.services.health} does not answer); its queues live in its process: start it again with \`npm start\` (queued messages are kept across restarts)`);
+  }
+  return {
+    client: { endpoint: endpoints.services.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS },
+    queue: endpoints.queues.eventsDlq,
+    to: endpoints.queues.events,
+  };
+}
+
+/** One line for a failed SQS call: the error's name, and what it means where that is known. */
+function describeSqsError(error: unknown, queue: string): string {
+  const name = (error as Error).name ?? 'Error';
+  if (name === 'CredentialsProviderError') return `${name}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run \`aws sso login\`)`;
+  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') return `${name}: ${queue} does not exist`;
+  return name;
+}
+
 function parse(args: string[]) {
   let values;
   try {
@@ -55,6 +100,7 @@ function parse(args: string[]) {
       args,
       options: {
         queue: { type: 'string' },
+        data: { type: 'string' },
         to: { type: 'string' },
         max: { type: 'string' },
         'fresh-dedupe-ids': { type: 'boolean', default: false },
@@ -66,10 +112,10 @@ function parse(args: string[]) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (!values.queue) throw new UsageError('--queue <dlq-url> is required');
+  if (values.queue && values.data) throw new UsageError('--queue and --data exclude each other: --queue names a queue, --data the local run whose queue to use');
   const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);
   if (!(max > 0) || (Number.isFinite(max) && !Number.isInteger(max))) throw new UsageError('--max must be a positive whole number');
-  return { queue: values.queue, to: values.to, max, freshDedupeIds: values['fresh-dedupe-ids'] ?? false, json: values.json ?? false };
+  return { queue: values.queue, data: values.data ?? DEFAULT_STATE_DIR, to: values.to, max, freshDedupeIds: values['fresh-dedupe-ids'] ?? false, json: values.json ?? false };
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -80,16 +126,24 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`wayke-dms redrive: ${(error as Error).message}\n\n${help}\n`);
     return 2;
   }
-  const log = createLogger({ serviceName: 'wayke-dms-redrive', toStderr: true });
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? regionOf(options.queue) ?? 'eu-north-1';
-  const sqs = new SQSClient({ region });
+  const log = createLogger({ serviceName: 'wayke-dms-redrive', toStderr: true, level: 'WARN' });
+  let connection: Connection;
+  try {
+    connection = await connectionFor(options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`wayke-dms redrive: ${error.message}\n`);
+    return 2;
+  }
+  const sqs = new SQSClient(connection.client);
+  const queue = connection.queue;
   let moved = 0;
-  let target = options.to;
+  let target = options.to ?? connection.to;
   try {
     if (!target) {
-      const sources = (await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: options.queue }))).queueUrls ?? [];
+      const sources = (await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue }))).queueUrls ?? [];
       if (sources.length !== 1) {
-        process.stderr.write(`wayke-dms redrive: ${sources.length === 0 ? 'no queue names' : `${sources.length} queues name`} ${options.queue} as their DLQ; pass --to <queue-url>\n`);
+        process.stderr.write(`wayke-dms redrive: ${sources.length === 0 ? 'no queue names' : `${sources.length} queues name`} ${queue} as their DLQ; pass --to <queue-url>\n`);
         return 2;
       }
       target = sources[0]!;
@@ -99,7 +153,7 @@ export async function run(args: string[]): Promise<number> {
       const wanted = Math.min(10, options.max - moved);
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({
-          QueueUrl: options.queue,
+          QueueUrl: queue,
           MaxNumberOfMessages: wanted,
           WaitTimeSeconds: 0,
           VisibilityTimeout: 60,
@@ -111,10 +165,10 @@ export async function run(args: string[]): Promise<number> {
       if (Messages.length === 0) break;
       for (const [index, message] of Messages.entries()) {
         try {
-          await move(sqs, message, { target, fifo, from: options.queue, freshDedupeIds: options.freshDedupeIds });
+          await move(sqs, message, { target, fifo, from: queue, freshDedupeIds: options.freshDedupeIds });
         } catch (error) {
           // Release what was received but not moved, so nothing waits out the visibility timeout.
-          await release(sqs, options.queue, Messages.slice(index));
+          await release(sqs, queue, Messages.slice(index));
           throw error;
         }
         moved += 1;
@@ -122,14 +176,14 @@ export async function run(args: string[]): Promise<number> {
       }
     }
   } catch (error) {
-    log.error('redrive stopped', { moved, error: (error as Error).name, message: (error as Error).message });
-    process.stderr.write(`wayke-dms redrive: stopped after ${moved} message(s): ${(error as Error).name}\n`);
+    log.error('redrive stopped', { moved, error: error as Error });
+    process.stderr.write(`wayke-dms redrive: stopped after ${moved} message(s): ${describeSqsError(error, queue)}\n`);
     return 1;
   } finally {
     sqs.destroy();
   }
-  if (options.json) process.stdout.write(`${JSON.stringify({ moved, from: options.queue, to: target })}\n`);
-  else process.stdout.write(`Moved ${moved} message(s) from ${options.queue} to ${target}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify({ moved, from: queue, to: target })}\n`);
+  else process.stdout.write(`Moved ${moved} message(s) from ${queue} to ${target}\n`);
   return 0;
 }
 

@@ -6,8 +6,6 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../../adapters/logger.js';
 import { startWaykeSimulator, type WaykeSimulatorClient, type WaykeSimulatorFaults } from '../wayke-simulator.js';
 
-export const summary = 'Run a local Wayke simulator (token, dealer and media API, webhooks, faults)';
-
 export const help = `Usage: wayke-dms simulate-wayke [options]
 
 Runs a simulator of Wayke's token, dealer and media APIs on 127.0.0.1 until Ctrl-C.

@@ -10,8 +10,6 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_FEED_BYTES, feedSizeError, readFeed, type FeedReadResult } from '../../core/feed/index.js';
 import { loadMappingOption, UsageError } from '../cli-support.js';
 
-export const summary = 'Check a feed file (CSV, XML or JSON) and list every row that cannot be imported';
-
 export const help = `Usage: wayke-dms validate-feed <file> [--mapping <profile.json>] [--json]
 
 Reads a dealer feed exactly as the importer does and reports what it would use.

@@ -156,6 +156,9 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
     report(report: ImportReport) {
       for (const line of reportLines(report, color)) writer.line(line);
     },
+    importSkipped({ dealerId }) {
+      writer.line(s.dim(`– ${dealerId}: nothing to import (no new feed since the last run, or another import of it is running)`));
+    },
     importFailed({ dealerId, error }) {
       writer.line(`${s.red('✗')} ${dealerId}: import failed, it will be retried: ${error}`);
     },

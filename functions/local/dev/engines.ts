@@ -14,11 +14,19 @@ import { DynamoDBClient, CreateTableCommand, DeleteTableCommand, DescribeTableCo
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 
-const require = createRequire(import.meta.url);
+import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames } from './local-aws.js';
 
-/** Region and dummy credentials every local SDK client (and handler) uses (s3rver accepts only these). */
-export const LOCAL_REGION = 'eu-north-1';
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames };
+
+const requireCjs = createRequire(import.meta.url);
+
+/** The part of a Koa context the key-length guard uses. */
+interface KoaContext {
+  readonly path: string;
+  status: number;
+  type: string;
+  body: string;
+}
 
 export interface RunningServer {
   readonly url: string;
@@ -51,14 +59,35 @@ export interface LocalS3 extends RunningServer {
   readonly events: EventEmitter;
 }
 
+/**
+ * s3rver keeps each object as a file named `<last key segment>._S3rver_metadata.json` (and
+ * siblings), so a key segment longer than this cannot be stored: the file system refuses names
+ * over 255 bytes, and s3rver lets that ENAMETOOLONG crash the process. AWS allows 1,024-byte keys;
+ * locally such a write is refused with S3's own KeyTooLongError instead.
+ */
+export const MAX_LOCAL_KEY_SEGMENT_BYTES = 255 - '._S3rver_metadata.json'.length;
+
+/** The path segment of an S3 request (`/bucket/a/b`) too long for s3rver's files, if any. */
+export function tooLongKeySegment(path: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return null;
+  }
+  return decoded.split('/').find((segment) => Buffer.byteLength(segment, 'utf8') > MAX_LOCAL_KEY_SEGMENT_BYTES) ?? null;
+}
+
 /** Starts s3rver on 127.0.0.1 storing objects under `directory` (kept across restarts). */
 export async function startLocalS3(options: { directory: string; port?: number }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
-  const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
+  const S3rver = requireCjs('s3rver') as new (options: Record<string, unknown>) => {
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
     on(event: string, listener: (payload: unknown) => void): void;
     httpServer?: Server;
+    /** Koa's middleware list (s3rver is a Koa app); composed when the server starts. */
+    middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>>;
   };
   const server = new S3rver({
     address: '127.0.0.1',
@@ -68,6 +97,13 @@ export async function startLocalS3(options: { directory: string; port?: number }
     vhostBuckets: false,
     // Local credentials are dummies; the SDK signs with them and s3rver must not care.
     allowMismatchedSignatures: true,
+  });
+  // First in the chain: refused before s3rver touches the file system.
+  server.middleware.unshift(async (ctx, next) => {
+    if (tooLongKeySegment(ctx.path) === null) return next();
+    ctx.status = 400;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>KeyTooLongError</Code><Message>A part of this key is longer than the local S3 stand-in can store (${MAX_LOCAL_KEY_SEGMENT_BYTES} bytes between slashes).</Message></Error>`;
   });
   const events = new EventEmitter();
   server.on('event', (payload) => {
@@ -97,7 +133,7 @@ export async function startLocalS3(options: { directory: string; port?: number }
 /** Starts dynalite on 127.0.0.1; with `directory` the tables persist in LevelDB there. */
 export async function startLocalDynamo(options: { directory?: string; port?: number } = {}): Promise<RunningServer> {
   if (options.directory) mkdirSync(options.directory, { recursive: true });
-  const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+  const dynalite = requireCjs('dynalite') as (options: Record<string, unknown>) => Server;
   const server = dynalite({
     ...(options.directory ? { path: options.directory } : {}),
     createTableMs: 0,
@@ -121,32 +157,6 @@ export async function startLocalSqs(options: { port?: number } = {}): Promise<Ru
   });
   return { url: urlOf(server), stop: () => closeServer(server) };
 }
-
-/** Names of everything the local stack creates. */
-export interface LocalResourceNames {
-  readonly bucket: string;
-  readonly snapshotTable: string;
-  readonly dedupeTable: string;
-  readonly workQueue: string;
-  readonly workDlq: string;
-  readonly eventsQueue: string;
-  readonly eventsDlq: string;
-  /** The Vehicle API's per-vehicle FIFO queue and its DLQ. */
-  readonly vehicleQueue: string;
-  readonly vehicleDlq: string;
-}
-
-export const DEFAULT_RESOURCE_NAMES: LocalResourceNames = {
-  bucket: 'wayke-dms-feeds',
-  snapshotTable: 'wayke-dms-snapshots',
-  dedupeTable: 'wayke-dms-dedupe',
-  workQueue: 'wayke-dms-import-work',
-  workDlq: 'wayke-dms-import-work-dlq',
-  eventsQueue: 'wayke-dms-events.fifo',
-  eventsDlq: 'wayke-dms-events-dlq.fifo',
-  vehicleQueue: 'wayke-dms-vehicle-changes.fifo',
-  vehicleDlq: 'wayke-dms-vehicle-changes-dlq.fifo',
-};
 
 /**
  * Queue settings as in the CDK stack (`lib/constructs/import-pipeline.ts`, `webhook-ingest.ts`):

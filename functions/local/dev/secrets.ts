@@ -135,9 +135,40 @@ function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
   });
 }
 
+/** AWS's default and maximum page size of ListSecrets. */
+const LIST_SECRETS_MAX_RESULTS = 100;
+
+/**
+ * One page of ListSecrets over `names`, as AWS answers it: sorted by name, the `name` filter as a
+ * prefix match (a leading `!` negates it), `all` matching anywhere, `MaxResults` 1–100 and an
+ * opaque `NextToken`. Other filter keys (tags, descriptions) match nothing: the local secrets have none.
+ */
+export function listSecretsPage(names: readonly string[], input: Record<string, unknown>): { names: string[]; nextToken?: string } | { error: string } {
+  const filters = Array.isArray(input.Filters) ? (input.Filters as Array<{ Key?: unknown; Values?: unknown }>) : [];
+  const matches = (name: string) =>
+    filters.every((filter) => {
+      const values = Array.isArray(filter.Values) ? filter.Values.filter((value): value is string => typeof value === 'string') : [];
+      const test = (value: string) => {
+        const negated = value.startsWith('!');
+        const text = negated ? value.slice(1) : value;
+        const hit = filter.Key === 'name' ? name.startsWith(text) : filter.Key === 'all' ? name.toLowerCase().includes(text.toLowerCase()) : false;
+        return negated ? !hit : hit;
+      };
+      return values.some(test);
+    });
+  const maxResults = input.MaxResults === undefined ? LIST_SECRETS_MAX_RESULTS : Number(input.MaxResults);
+  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > LIST_SECRETS_MAX_RESULTS) return { error: `MaxResults must be 1–${LIST_SECRETS_MAX_RESULTS}` };
+  const start = typeof input.NextToken === 'string' ? Number.parseInt(Buffer.from(input.NextToken, 'base64url').toString('utf8'), 10) : 0;
+  if (!Number.isInteger(start) || start < 0) return { error: 'NextToken is not one this endpoint gave out' };
+  const all = names.filter(matches).sort();
+  const page = all.slice(start, start + maxResults);
+  const next = start + maxResults;
+  return next < all.length ? { names: page, nextToken: Buffer.from(String(next), 'utf8').toString('base64url') } : { names: page };
+}
+
 /**
  * A Secrets-Manager-protocol endpoint (AWS JSON 1.1, `X-Amz-Target: secretsmanager.<Action>`)
- * serving `GetSecretValue` and `DescribeSecret` for `${prefix}${dealerId}` from the loaded file.
+ * serving `GetSecretValue`, `DescribeSecret` and `ListSecrets` for `${prefix}${dealerId}` from the loaded file.
  * `getSecrets` is called per request, so a reloaded file takes effect at once.
  */
 export async function startLocalSecretsManager(options: {
@@ -189,7 +220,19 @@ export async function startLocalSecretsManager(options: {
         });
         return;
       }
-      sendJson(res, 400, { __type: 'InvalidRequestException', message: `${action} is not supported by the local Secrets Manager` });
+      if (action === 'ListSecrets') {
+        const page = listSecretsPage(Object.keys(options.getSecrets()).map((dealerId) => `${options.prefix}${dealerId}`), input);
+        if ('error' in page) {
+          sendJson(res, 400, { __type: 'InvalidParameterException', message: page.error, Message: page.error });
+          return;
+        }
+        sendJson(res, 200, {
+          SecretList: page.names.map((name) => ({ ARN: arnOf(name), Name: name, SecretVersionsToStages: { local: ['AWSCURRENT'] } })),
+          ...(page.nextToken ? { NextToken: page.nextToken } : {}),
+        });
+        return;
+      }
+      sendJson(res, 400, { __type: 'InvalidRequestException', message: `${action} is not supported by the local Secrets Manager (GetSecretValue, DescribeSecret, ListSecrets are)` });
     })().catch(() => {
       if (!res.headersSent) sendJson(res, 500, { __type: 'InternalServiceError', message: 'local secrets endpoint failed' });
     });

@@ -26,6 +26,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Log } from '../../ports.js';
 import type { RunningServer } from './engines.js';
+import { fileNameProblem, LoginThrottle, MAX_FILE_NAME_BYTES, MAX_OPEN_HANDLES, MAX_UPLOAD_BYTES, UploadBuffer } from './sftp-limits.js';
 
 const { Server, utils } = ssh2;
 const STATUS = utils.sftp.STATUS_CODE;
@@ -33,8 +34,7 @@ const OPEN_MODE = utils.sftp.OPEN_MODE;
 
 /** Folders every dealer home shows, even before anything was written to them. */
 export const DEALER_FOLDERS = ['inbound', 'archive', 'rejected', 'reports', 'outbox'] as const;
-/** Largest file accepted over SFTP (the feed reader's limit). */
-export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+export { MAX_UPLOAD_BYTES };
 
 export interface SftpUser {
   readonly dealerId: string;
@@ -55,6 +55,8 @@ export interface LocalSftpServerOptions {
   readonly log?: Log;
   /** Called after a file upload is stored (dealer, key, size). */
   readonly onUpload?: (upload: { dealerId: string; key: string; size: number }) => void;
+  /** Clock of the failed-login pause (tests). */
+  readonly now?: () => number;
 }
 
 export interface LocalSftpServer extends RunningServer {
@@ -78,6 +80,14 @@ function safeEqual(a: string, b: string): boolean {
   const right = createHash('sha256').update(b).digest();
   return timingSafeEqual(left, right) && a.length === b.length;
 }
+
+/**
+ * Shown by OpenSSH's sftp before the login. Its client prints only "Permission denied" or
+ * "Failure" for a refused command (graphical clients show the reason), so the rules go here too.
+ */
+export const SFTP_BANNER = `wayke-dms local SFTP: upload feeds directly into inbound/ (no subfolders; names up to ${MAX_FILE_NAME_BYTES} bytes, files up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB).\n`;
+
+const SUBFOLDER_REFUSAL = 'Subfolders of inbound/ are not imported: put the feed directly into inbound/';
 
 class SftpFailure extends Error {
   constructor(readonly code: number, message: string) {
@@ -103,7 +113,7 @@ function longname(name: string, a: Attributes): string {
 
 type Handle =
   | { kind: 'read'; key: string; data: Buffer; mtime: Date }
-  | { kind: 'write'; key: string; relative: string; chunks: Array<{ offset: number; data: Buffer }>; size: number; failed?: string }
+  | { kind: 'write'; key: string; relative: string; buffer: UploadBuffer; failed?: string }
   | { kind: 'dir'; entries: Array<{ filename: string; longname: string; attrs: Attributes }>; sent: boolean };
 
 /** One dealer's view of the bucket: paths are `/`-rooted inside `feeds/<dealerId>/`. */
@@ -203,11 +213,17 @@ class DealerFileSystem {
     }
   }
 
-  /** Only `inbound/<name>` (and sub-folders of inbound) may be written. */
+  /**
+   * Only `inbound/<name>` may be written: the importer takes feeds from inbound/ itself, so a
+   * file in a subfolder would never be imported (refused at once, in words, instead).
+   */
   assertWritable(relative: string): void {
     if (!relative.startsWith('inbound/') || relative.endsWith('/') || relative === 'inbound/') {
       throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Upload feeds into inbound/ (cd inbound); other folders are read-only');
     }
+    if (relative.slice('inbound/'.length).includes('/')) throw new SftpFailure(STATUS.PERMISSION_DENIED, SUBFOLDER_REFUSAL);
+    const tooLong = fileNameProblem(posix.basename(relative));
+    if (tooLong) throw new SftpFailure(STATUS.FAILURE, tooLong);
   }
 
   async write(relative: string, data: Buffer): Promise<void> {
@@ -223,12 +239,11 @@ class DealerFileSystem {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(relative) }));
   }
 
+  /** The home's folders are fixed; a subfolder of inbound/ would hide its files from the importer. */
   async mkdir(path: string): Promise<void> {
     const relative = this.relative(path);
     if (await this.isDirectory(relative)) throw new SftpFailure(STATUS.FAILURE, 'Directory exists');
-    if (!relative.startsWith('inbound/')) throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Folders can only be created under inbound/');
-    // As Transfer Family does: a zero-byte "folder/" object.
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.keyOf(relative)}/`, Body: new Uint8Array() }));
+    throw new SftpFailure(STATUS.PERMISSION_DENIED, relative.startsWith('inbound/') ? SUBFOLDER_REFUSAL : 'Folders cannot be created here; upload feeds into inbound/');
   }
 
   async rmdir(path: string): Promise<void> {
@@ -256,16 +271,11 @@ class DealerFileSystem {
   }
 }
 
-function assemble(chunks: Array<{ offset: number; data: Buffer }>, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (const chunk of chunks) chunk.data.copy(out, chunk.offset);
-  return out;
-}
-
 function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, options: LocalSftpServerOptions): void {
   const handles = new Map<number, Handle>();
   let nextHandle = 1;
   const open = (handle: Handle): Buffer => {
+    if (handles.size >= MAX_OPEN_HANDLES) throw new SftpFailure(STATUS.FAILURE, `At most ${MAX_OPEN_HANDLES} files may be open at once; close some first`);
     const id = nextHandle++;
     handles.set(id, handle);
     const buffer = Buffer.alloc(4);
@@ -312,7 +322,7 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
     if (!found) return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
     const [, handle] = found;
     if (handle.kind === 'read') return sftp.attrs(reqId, attrs('file', handle.data.length, handle.mtime));
-    if (handle.kind === 'write') return sftp.attrs(reqId, attrs('file', handle.size));
+    if (handle.kind === 'write') return sftp.attrs(reqId, attrs('file', handle.buffer.size));
     return sftp.attrs(reqId, attrs('dir'));
   });
   // Timestamps and modes have no meaning in S3; accepting them keeps `put -p` and WinSCP happy.
@@ -338,15 +348,9 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
         const relative = fs.relative(filename);
         fs.assertWritable(relative);
         if (flags & OPEN_MODE.EXCL && (await fs.head(fs.keyOf(relative)))) throw new SftpFailure(STATUS.FAILURE, 'File exists');
-        let chunks: Array<{ offset: number; data: Buffer }> = [];
-        let size = 0;
-        if (!(flags & OPEN_MODE.TRUNC) && (await fs.head(fs.keyOf(relative)))) {
-          // Append or resume: start from the current content.
-          const current = await fs.read(filename);
-          chunks = [{ offset: 0, data: current.data }];
-          size = current.data.length;
-        }
-        sftp.handle(reqId, open({ kind: 'write', key: fs.keyOf(relative), relative, chunks, size }));
+        // Append or resume: start from the current content.
+        const current = !(flags & OPEN_MODE.TRUNC) && (await fs.head(fs.keyOf(relative))) ? (await fs.read(filename)).data : undefined;
+        sftp.handle(reqId, open({ kind: 'write', key: fs.keyOf(relative), relative, buffer: new UploadBuffer(current) }));
         return;
       }
       const file = await fs.read(filename);
@@ -364,14 +368,12 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
     const found = lookup(buffer);
     if (!found || found[1].kind !== 'write') return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
     const handle = found[1];
-    const end = offset + data.length;
-    if (end > MAX_UPLOAD_BYTES) {
-      handle.failed = `File larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`;
-      return sftp.status(reqId, STATUS.FAILURE, handle.failed);
+    // The buffer keeps a copy (ssh2 reuses its buffers). A refused part fails the whole upload.
+    const refused = handle.failed ?? handle.buffer.write(offset, data);
+    if (refused) {
+      handle.failed = refused;
+      return sftp.status(reqId, STATUS.FAILURE, refused);
     }
-    // ssh2 reuses its buffers: keep a copy.
-    handle.chunks.push({ offset, data: Buffer.from(data) });
-    handle.size = Math.max(handle.size, end);
     sftp.status(reqId, STATUS.OK);
   });
   sftp.on('CLOSE', (reqId, buffer) => {
@@ -382,9 +384,10 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
     if (handle.kind !== 'write') return sftp.status(reqId, STATUS.OK);
     if (handle.failed) return sftp.status(reqId, STATUS.FAILURE, handle.failed);
     run(reqId, async () => {
-      await fs.write(handle.relative, assemble(handle.chunks, handle.size));
-      options.log?.info('SFTP upload stored', { dealerId, key: handle.key, size: handle.size });
-      options.onUpload?.({ dealerId, key: handle.key, size: handle.size });
+      const size = handle.buffer.size;
+      await fs.write(handle.relative, handle.buffer.contents());
+      options.log?.info('SFTP upload stored', { dealerId, key: handle.key, size });
+      options.onUpload?.({ dealerId, key: handle.key, size });
       sftp.status(reqId, STATUS.OK);
     });
   });
@@ -415,27 +418,41 @@ export async function startLocalSftpServer(options: LocalSftpServerOptions): Pro
   const hostPublic = (Array.isArray(parsedHostKey) ? parsedHostKey[0] : parsedHostKey) as ParsedKey;
   const fingerprint = `SHA256:${createHash('sha256').update(hostPublic.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
   const connections = new Set<Connection>();
+  const throttle = new LoginThrottle(options.now);
 
-  const server = new Server({ hostKeys: [hostKey], ident: 'wayke-dms-local-sftp' }, (client) => {
+  const server = new Server({ hostKeys: [hostKey], ident: 'wayke-dms-local-sftp', banner: SFTP_BANNER }, (client, info) => {
     connections.add(client);
     let user: SftpUser | null = null;
+    const address = info.ip;
     client.on('authentication', (ctx) => {
+      // Paused: every attempt is refused, the right password too, so guessing gains nothing.
+      if (throttle.pausedFor(address) > 0) return ctx.reject(['password', 'publickey']);
+      const refuse = () => {
+        throttle.failed(address);
+        if (throttle.pausedFor(address) > 0) options.log?.warn('SFTP logins from this address paused after repeated failures', { username: ctx.username });
+        return ctx.reject(['password', 'publickey']);
+      };
       const candidate = options.users().find((entry) => entry.dealerId === ctx.username);
-      if (!candidate) return ctx.reject(['password', 'publickey']);
+      // `none` is how clients ask which methods exist: not a failed attempt.
+      if (ctx.method === 'none') return ctx.reject(['password', 'publickey']);
+      if (!candidate) return refuse();
       if (ctx.method === 'password') {
         if (candidate.password && safeEqual(ctx.password, candidate.password)) {
           user = candidate;
+          throttle.succeeded(address);
           return ctx.accept();
         }
-        return ctx.reject(['password', 'publickey']);
+        return refuse();
       }
       if (ctx.method === 'publickey') {
         const key = keyMatches(candidate.publicKeys, ctx.key.algo, ctx.key.data);
+        // An unknown key is an offer, not a guess: clients offer every key they have.
         if (!key) return ctx.reject(['password', 'publickey']);
         // Without a signature the client only asks whether the key would do.
         if (!ctx.signature || !ctx.blob) return ctx.accept();
-        if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['password', 'publickey']);
+        if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return refuse();
         user = candidate;
+        throttle.succeeded(address);
         return ctx.accept();
       }
       return ctx.reject(['password', 'publickey']);

@@ -7,13 +7,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
-import type { ResolvedDealer, ResolvedDealerConfig } from '../../core/dealer-config.js';
+import { DEFAULT_SECRET_PREFIX, type ResolvedDealer, type ResolvedDealerConfig } from '../../core/dealer-config.js';
 import type { ImportReport } from '../../core/import/report.js';
 import type { Log } from '../../ports.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../wayke-simulator.js';
@@ -41,13 +40,27 @@ import { startLocalSftpServer, type LocalSftpServer } from './sftp-server.js';
 import { restoreQueues, saveQueues } from './queue-store.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
 import { startVehicleApi, vehicleChangesPoller } from './vehicle-api.js';
+import { handlerModuleUrl, REPO_ROOT } from '../runtime-paths.js';
+import { stateLayout } from '../state-dir.js';
+import { startAll, startPart, type PortedService, type Stoppable } from './start-failure.js';
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
-const HANDLERS_DIR = join(REPO_ROOT, 'functions', 'handlers');
 /** Where `npm start` takes the sample feeds from: `<dealerId>.<ext>`. */
 export const EXAMPLE_FEEDS_DIR = join(REPO_ROOT, 'examples', 'feeds');
-export const SECRET_PREFIX = 'wayke-dms/dealers/';
+/** As in AWS, so the README's `aws secretsmanager` lines work on both. */
+export const SECRET_PREFIX = DEFAULT_SECRET_PREFIX;
 export const HOURLY_MS = 60 * 60 * 1000;
+
+/** Every part that listens, with the `wayke-dms dev` option that moves it (null: a random free port). */
+export const PARTS = {
+  api: { service: 'the webhook endpoint (API Gateway stand-in)', option: '--port' },
+  sftp: { service: 'the SFTP server', option: '--sftp-port' },
+  wayke: { service: 'the Wayke simulator', option: '--wayke-port' },
+  demoDms: { service: 'the demo DMS', option: '--dms-port' },
+  s3: { service: 'the S3 stand-in (s3rver)', option: null },
+  dynamodb: { service: 'the DynamoDB stand-in (dynalite)', option: null },
+  sqs: { service: 'the SQS stand-in (local-aws-sqs)', option: null },
+  secrets: { service: 'the Secrets Manager stand-in', option: null },
+} as const satisfies Record<string, PortedService>;
 
 /** Lambda timeouts of the stack (the context counts down from these). */
 const TIMEOUTS = { scheduler: 60_000, worker: 600_000, webhook: 10_000, writer: 30_000, vehicleApi: 10_000, vehicleWorker: 60_000 } as const;
@@ -85,6 +98,8 @@ export interface DevStackListener {
   importStarted?(input: { dealerId: string; trigger: string; key?: string }): void;
   report?(report: ImportReport): void;
   importFailed?(input: { dealerId: string; error: string }): void;
+  /** An announced import ended without a report: nothing new to import, or another run of the dealer holds the lease. */
+  importSkipped?(input: { dealerId: string }): void;
   upload?(input: { dealerId: string; key: string; size: number }): void;
   delivery?(delivery: DemoDmsDelivery): void;
   outbox?(input: { dealerId: string; key: string }): void;
@@ -182,8 +197,9 @@ export function resolveForLocalRun(config: ResolvedDealerConfig, demoDmsUrl: (de
 /** Starts everything; throws (after stopping what started) when a part cannot start. */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const startedAt = new Date();
-  const started: Array<{ stop(): Promise<void> }> = [];
-  const dataDir = resolve(options.cwd, options.dataDir);
+  const started: Stoppable[] = [];
+  const layout = stateLayout(options.dataDir, options.cwd);
+  const dataDir = layout.root;
   mkdirSync(dataDir, { recursive: true });
   const listener = options.events ?? {};
   const stopAll = async () => {
@@ -193,28 +209,28 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   try {
     // The API first, so /health answers 503 while the rest starts.
     const routes: Array<{ method: string; path: string; handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2> }> = [];
-    const api: LocalHttpApi = await startLocalHttpApi({ routes, port: options.port, log: options.log });
-    started.push(api);
+    const api: LocalHttpApi = await startPart(started, PARTS.api, () => startLocalHttpApi({ routes, port: options.port, log: options.log }));
 
     const config = loadDealerConfig(options.configPath, options.cwd);
-    const secrets = loadOrCreateSecrets(join(dataDir, 'secrets.json'), config.dealers.map((dealer) => dealer.id));
+    const secrets = loadOrCreateSecrets(layout.secrets, config.dealers.map((dealer) => dealer.id));
     const secretOf = (dealerId: string) => secrets.secrets[dealerId];
 
-    const hadState = existsSync(join(dataDir, 'dynamodb'));
-    const [s3Engine, dynamoEngine, sqsEngine, secretsEndpoint, demoDms] = await Promise.all([
-      startLocalS3({ directory: join(dataDir, 's3') }),
-      startLocalDynamo({ directory: join(dataDir, 'dynamodb') }),
-      startLocalSqs(),
-      startLocalSecretsManager({ prefix: SECRET_PREFIX, region: LOCAL_REGION, getSecrets: () => secrets.secrets }),
-      startDemoDms({ signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret, directory: join(dataDir, 'demo-dms'), port: options.dmsPort }),
-    ] as const);
-    started.push(s3Engine as LocalS3, dynamoEngine as RunningServer, sqsEngine as RunningServer, secretsEndpoint as RunningServer, demoDms as DemoDms);
+    const hadState = existsSync(layout.dynamodb);
+    const [s3Engine, dynamoEngine, sqsEngine, secretsEndpoint, demoDms] = await startAll<[LocalS3, RunningServer, RunningServer, RunningServer, DemoDms]>([
+      startPart(started, PARTS.s3, () => startLocalS3({ directory: layout.s3 })),
+      startPart(started, PARTS.dynamodb, () => startLocalDynamo({ directory: layout.dynamodb })),
+      startPart(started, PARTS.sqs, () => startLocalSqs()),
+      startPart(started, PARTS.secrets, () => startLocalSecretsManager({ prefix: SECRET_PREFIX, region: LOCAL_REGION, getSecrets: () => secrets.secrets })),
+      startPart(started, PARTS.demoDms, () =>
+        startDemoDms({ signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret, directory: layout.demoDms, port: options.dmsPort }),
+      ),
+    ]);
 
     let simulator: WaykeSimulator | null = null;
-    const simulatorStateFile = join(dataDir, 'wayke-simulator.json');
+    const simulatorStateFile = layout.simulator;
     const resolved = resolveForLocalRun(config, (dealerId) => demoDms.urlFor(dealerId));
     if (!options.wayke) {
-      simulator = await startWaykeSimulator({
+      simulator = await startPart(started, PARTS.wayke, () => startWaykeSimulator({
         port: options.simulatorPort,
         stateFile: simulatorStateFile,
         log: options.log,
@@ -228,8 +244,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           url: `${api.url}/webhooks/wayke/${dealer.id}`,
           headers: { authorization: `Bearer ${secretOf(dealer.id)!.webhookSecret}` },
         })),
-      });
-      started.push(simulator);
+      }));
     }
     const wayke = options.wayke ?? { authUrl: simulator!.authUrl, dealerApiUrl: simulator!.dealerApiUrl, mediaApiUrl: simulator!.mediaApiUrl };
 
@@ -255,7 +270,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       await ensureLocalResources({ s3: s3Engine.url, dynamodb: dynamoEngine.url, sqs: sqsEngine.url }, DEFAULT_RESOURCE_NAMES);
     }
 
-    const dealersFile = join(dataDir, 'dealers.json');
+    const dealersFile = layout.dealers;
     writeFileSync(dealersFile, `${JSON.stringify(resolved, null, 2)}\n`);
 
     // The Lambda environment, set before the handler modules are imported (they read it once).
@@ -292,12 +307,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     Object.assign(process.env, env);
 
     const load = async <E, R>(name: string, file: string, timeoutMs: number): Promise<LambdaFunction<E, R>> =>
-      lambdaFunction(name, await loadHandler<E, R>(pathToFileURL(join(HANDLERS_DIR, file)).href), timeoutMs);
+      lambdaFunction(name, await loadHandler<E, R>(handlerModuleUrl(file)), timeoutMs);
     const [scheduler, worker, webhook, writer] = await Promise.all([
-      load<unknown, unknown>('wayke-dms-import-scheduler', 'import-scheduler.ts', TIMEOUTS.scheduler),
-      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-import-worker', 'import-worker.ts', TIMEOUTS.worker),
-      load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('wayke-dms-webhook', 'webhook.ts', TIMEOUTS.webhook),
-      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-dms-writer', 'dms-writer.ts', TIMEOUTS.writer),
+      load<unknown, unknown>('wayke-dms-import-scheduler', 'import-scheduler', TIMEOUTS.scheduler),
+      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-import-worker', 'import-worker', TIMEOUTS.worker),
+      load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('wayke-dms-webhook', 'webhook', TIMEOUTS.webhook),
+      load<SQSEvent, SQSBatchResponse | void>('wayke-dms-dms-writer', 'dms-writer', TIMEOUTS.writer),
     ]);
     routes.push({ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => webhook.invoke(event) });
     const { vehicleWorker } = await startVehicleApi({ routes, load, timeouts: TIMEOUTS });
@@ -308,7 +323,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // instance), so each line is tied to its invocation by async context, not by its log keys.
     const invocationLog = new AsyncLocalStorage<{ errors: string[] }>();
     const workerErrors = new Map<string, string>();
-    await watchErrorLogs(pathToFileURL(join(HANDLERS_DIR, 'import-worker.ts')).href, (entry) => {
+    await watchErrorLogs(handlerModuleUrl('import-worker'), (entry) => {
       const summary = errorSummaryOf(entry);
       if (summary) invocationLog.getStore()?.errors.push(summary);
     });
@@ -347,6 +362,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       return run;
     };
     const reportWaiters: Array<() => void> = [];
+    // Counted as the report is stored (s3rver emits before it answers the worker's PutObject), so
+    // a worker invocation that returns without one wrote none.
+    const reportsWritten = new Map<string, number>();
     const reports = new Map<string, ImportReport>();
     (s3Engine as LocalS3).events.on('object', (event: S3ObjectEvent) => {
       if (event.bucket !== resources.bucket) return;
@@ -359,6 +377,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       }
       const report = /^feeds\/([a-z0-9-]+)\/reports\/latest\.json$/.exec(event.key);
       if (report) {
+        reportsWritten.set(report[1]!, (reportsWritten.get(report[1]!) ?? 0) + 1);
         void readJsonObject<ImportReport>(s3, resources.bucket, event.key).then((value) => {
           if (!value) return;
           reports.set(report[1]!, value);
@@ -373,7 +392,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     // Messages left in the queues at the last stop go back in before the pollers start; at stop,
     // after the pollers, whatever is still waiting is saved again.
-    const queuesFile = join(dataDir, 'queues.json');
+    const queuesFile = layout.queues;
     const persistedQueues = { work: resources.workQueueUrl, events: resources.eventsQueueUrl, workDlq: resources.workDlqUrl, eventsDlq: resources.eventsDlqUrl, vehicles: resources.vehicleQueueUrl, vehiclesDlq: resources.vehicleDlqUrl };
     const restoredMessages = await restoreQueues(sqs, persistedQueues, queuesFile);
     started.push({
@@ -393,17 +412,26 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         concurrency: 4,
         log: options.log,
         handler: async (event) => {
+          const announced: Array<{ dealerId: string; reports: number }> = [];
           for (const record of event.Records) {
             try {
               const body = JSON.parse(record.body) as { dealerId?: string; trigger?: string; key?: string };
-              if (body.dealerId) listener.importStarted?.({ dealerId: body.dealerId, trigger: body.trigger ?? 'schedule', ...(body.key ? { key: body.key } : {}) });
+              if (body.dealerId) {
+                listener.importStarted?.({ dealerId: body.dealerId, trigger: body.trigger ?? 'schedule', ...(body.key ? { key: body.key } : {}) });
+                announced.push({ dealerId: body.dealerId, reports: reportsWritten.get(body.dealerId) ?? 0 });
+              }
             } catch {
               // the worker reports a bad message itself
             }
           }
           const log = { errors: [] as string[] };
           try {
-            return (await invocationLog.run(log, () => worker.invoke(event))) ?? undefined;
+            const response = (await invocationLog.run(log, () => worker.invoke(event))) ?? undefined;
+            // Every announced import gets its result line: a failure has one from onBatch, a report its own.
+            if (!response?.batchItemFailures?.length) {
+              for (const entry of announced) if ((reportsWritten.get(entry.dealerId) ?? 0) === entry.reports) listener.importSkipped?.({ dealerId: entry.dealerId });
+            }
+            return response;
           } finally {
             // batchSize 1: the invocation's last error line is its record's reason
             const last = log.errors[log.errors.length - 1];
@@ -444,12 +472,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     demoDms.onDelivery((delivery) => listener.delivery?.(delivery));
 
     let sftp: LocalSftpServer | null = null;
-    if (options.sftpPort !== null) {
-      sftp = await startLocalSftpServer({
+    const sftpPort = options.sftpPort;
+    if (sftpPort !== null) {
+      sftp = await startPart(started, PARTS.sftp, () => startLocalSftpServer({
         s3,
         bucket: resources.bucket,
-        hostKeyPath: join(dataDir, 'ssh_host_ed25519_key'),
-        port: options.sftpPort,
+        hostKeyPath: layout.hostKey,
+        port: sftpPort,
         log: options.log,
         users: () =>
           config.dealers.map((dealer) => ({
@@ -458,8 +487,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
             publicKeys: dealer.sftp?.publicKeys ?? [],
           })),
         onUpload: (upload) => listener.upload?.(upload),
-      });
-      started.push(sftp);
+      }));
     }
 
     // The DLQ alarms of the stack, as console lines with the command that moves the messages back.
@@ -524,7 +552,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       queues: { work: resources.workQueueUrl, workDlq: resources.workDlqUrl, events: resources.eventsQueueUrl, eventsDlq: resources.eventsDlqUrl, vehicles: resources.vehicleQueueUrl, vehiclesDlq: resources.vehicleDlqUrl },
       dealers: dealers.map((dealer) => dealer.id),
     };
-    writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(healthDetails, null, 2)}\n`);
+    writeFileSync(layout.endpoints, `${JSON.stringify(healthDetails, null, 2)}\n`);
     api.setHealthy(healthDetails);
 
     // Set by stop(): a running waitForReports returns then, as the engines it polls are about to go.

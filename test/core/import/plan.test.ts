@@ -159,7 +159,8 @@ describe('report', () => {
     const text = reportText(base);
     expect(text).toContain('STOPPAT: filen skulle ta bort 20 annonser, gränsen är 7');
     expect(text).toContain('BLOCKED: the file would remove 20 ads, the limit is 7');
-    expect(text).toContain('rad 4 (XYZ999): price: must be greater than 0');
+    expect(text).toContain('rad 4 (XYZ999): pris (price): måste vara större än 0');
+    expect(text).toContain('row 4 (XYZ999): price: must be greater than 0');
     expect(text).toContain('ABC123 (create): Wayke answered 503');
     expect(text).toContain('Nya 1 · uppdaterade 1');
     const rejectedText = reportText({ ...base, blocked: null, feed: { format: null, encoding: null, vehicles: 0, rejected: 0, error: { code: 'EMPTY_FEED', message: 'The file is empty' } } });

@@ -1,0 +1,85 @@
+/**
+ * The one layout of the local state directory (`--data`/`--state`, default `./.wayke-dms`),
+ * shared by `dev`, `plan`, `import` and `redrive`: a command pointed at a directory a local run
+ * used sees that run's snapshot and queues. Kept free of SDK imports so `plan` starts fast.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Where everything local lives unless `--data`/`--state` says otherwise. */
+export const DEFAULT_STATE_DIR = '.wayke-dms';
+
+/** What lives where under the state directory (the README's "State directory" lists the same). */
+export interface StateLayout {
+  readonly root: string;
+  /** s3rver's objects: the feed bucket (inbound/, archive/, rejected/, reports/, outbox/). */
+  readonly s3: string;
+  /** dynalite's LevelDB: the snapshot table (snapshots, runs, leases, approvals) and the dedupe table. */
+  readonly dynamodb: string;
+  /** Dealer secrets (Wayke client, webhook, signing, SFTP password), mode 0600. */
+  readonly secrets: string;
+  /** The simulated Wayke's ads, so a restart continues. */
+  readonly simulator: string;
+  /** The resolved dealer config the local handlers read. */
+  readonly dealers: string;
+  /** Messages still queued at the last stop (SQS lives in memory). */
+  readonly queues: string;
+  /** The local SFTP server's host key. */
+  readonly hostKey: string;
+  /** What the demo DMS received. */
+  readonly demoDms: string;
+  /** Every address of the running (or last) local run; the CLI finds it there. */
+  readonly endpoints: string;
+  /** Reports of `import` runs from the terminal. */
+  readonly reports: string;
+  /** Where `plan`/`import` kept their snapshot before one layout was shared (moved on first use). */
+  readonly legacyCliSnapshots: string;
+}
+
+export function stateLayout(dir: string, cwd = process.cwd()): StateLayout {
+  const root = resolve(cwd, dir);
+  return {
+    root,
+    s3: join(root, 's3'),
+    dynamodb: join(root, 'dynamodb'),
+    secrets: join(root, 'secrets.json'),
+    simulator: join(root, 'wayke-simulator.json'),
+    dealers: join(root, 'dealers.json'),
+    queues: join(root, 'queues.json'),
+    hostKey: join(root, 'ssh_host_ed25519_key'),
+    demoDms: join(root, 'demo-dms'),
+    endpoints: join(root, 'endpoints.json'),
+    reports: join(root, 'reports'),
+    legacyCliSnapshots: join(root, 'cli-snapshots'),
+  };
+}
+
+/** The part of `endpoints.json` the CLI relies on (the dev stack writes more). */
+export const LocalRunEndpointsSchema = z.object({
+  services: z.object({ api: z.string().url(), health: z.string().url(), dynamodb: z.string().url(), sqs: z.string().url() }),
+  queues: z.object({ work: z.string().url(), workDlq: z.string().url(), events: z.string().url(), eventsDlq: z.string().url() }),
+});
+export type LocalRunEndpoints = z.output<typeof LocalRunEndpointsSchema>;
+
+/** `endpoints.json` of the directory, or null when no local run has used it (or the file is unreadable). */
+export function readLocalRunEndpoints(layout: StateLayout): LocalRunEndpoints | null {
+  if (!existsSync(layout.endpoints)) return null;
+  try {
+    const parsed = LocalRunEndpointsSchema.safeParse(JSON.parse(readFileSync(layout.endpoints, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the local run that wrote `endpoints` is up now (its /health answers 200 within a second). */
+export async function localRunIsUp(endpoints: LocalRunEndpoints): Promise<boolean> {
+  try {
+    const answer = await fetch(endpoints.services.health, { signal: AbortSignal.timeout(1000) });
+    await answer.body?.cancel();
+    return answer.status === 200;
+  } catch {
+    return false;
+  }
+}
