@@ -20,6 +20,9 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 /** Where the resolved dealer config sits inside every Lambda bundle (`LAMBDA_TASK_ROOT` is /var/task). */
 export const LAMBDA_DEALERS_FILE = '/var/task/dealers.json';
 
+/** Some CommonJS dependencies call require() for Node built-ins; an ESM bundle has no require. */
+export const BUNDLE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
 /** Settings every function of the stack shares. */
 export interface ServiceFunctionDefaults {
   /** Host path of the resolved dealer config (mapping profiles inlined); copied into each bundle as `dealers.json`. */
@@ -120,8 +123,7 @@ export class ServiceFunction extends Construct {
         bundleAwsSDK: true,
         externalModules: [],
         tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
-        // Some CommonJS dependencies call require() for Node built-ins; ESM has no require.
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        banner: BUNDLE_BANNER,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
