@@ -121,10 +121,10 @@ describe('wayke-dms plan / import', () => {
 
   it('exit 2 for a feed rejected as a whole, 1 for rejected rows', async () => {
     const state = join(dir, 'state2');
-    const empty = await cli(['import', feedFile('empty.csv', ''), '--dealer', 'd2', '--state', state, '--json']);
+    const empty = await cli(['import', feedFile('empty.csv', ''), '--dealer', 'dl2', '--state', state, '--json']);
     expect(empty.status).toBe(2);
     expect(JSON.parse(empty.stdout).feed.error.code).toBe('EMPTY_FEED');
-    const rows = await cli(['import', feedFile('rows.csv', 'registrationNumber,price,mileage\nABC123,1000,10\nABC124,gratis,10\n'), '--dealer', 'd2', '--state', state, '--json']);
+    const rows = await cli(['import', feedFile('rows.csv', 'registrationNumber,price,mileage\nABC123,1000,10\nABC124,gratis,10\n'), '--dealer', 'dl2', '--state', state, '--json']);
     expect(rows.status).toBe(1);
     expect(JSON.parse(rows.stdout)).toMatchObject({ created: 1, rejected: [{ row: 2, registrationNumber: 'ABC124' }] });
     const usage = await spawnCli(['import', 'x.csv', '--state', state]);
@@ -137,19 +137,19 @@ describe('wayke-dms plan / import', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const dynamo = await startEmbeddedDynamo(join(state, 'cli-snapshots'));
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE });
-    await store.acquireLease('d3', { owner: 'crashed-run', host: hostname(), pid: dead }, 3_600_000);
-    await store.acquireLease('d4', { owner: 'elsewhere', host: 'another-host', pid: dead }, 3_600_000);
+    await store.acquireLease('dl3', { owner: 'crashed-run', host: hostname(), pid: dead }, 3_600_000);
+    await store.acquireLease('dl4', { owner: 'elsewhere', host: 'another-host', pid: dead }, 3_600_000);
     await dynamo.stop();
-    const taken = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd3', '--state', state, '--json']);
+    const taken = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl3', '--state', state, '--json']);
     expect(taken.status).toBe(0);
-    const held = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd4', '--state', state, '--json']);
+    const held = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl4', '--state', state, '--json']);
     expect(held.status).toBe(1);
-    expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'd4', skipped: { reason: 'lease-held' } });
+    expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'dl4', skipped: { reason: 'lease-held' } });
 
     // A state directory another run has open is refused in words, not with a crash.
     const open = await startEmbeddedDynamo(join(state, 'cli-snapshots'));
     try {
-      const busy = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd3', '--state', state, '--json']);
+      const busy = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl3', '--state', state, '--json']);
       expect(busy.status).toBe(1);
       expect(busy.stderr).toContain('is in use by another wayke-dms process');
     } finally {
