@@ -41,6 +41,7 @@ export class WaykeDmsStack extends Stack {
     const defaults: ServiceFunctionDefaults = {
       dealersFile: writeDealersFile(dealers),
       secretPrefix: settings.secretPrefix,
+      inboundSecretPrefix: settings.inboundSecretPrefix,
       wayke: WAYKE_ENDPOINTS[settings.waykeEnvironment],
       logLevel: settings.logLevel,
       logRetention,
@@ -49,9 +50,12 @@ export class WaykeDmsStack extends Stack {
     this.storage = new FeedStorage(this, 'FeedStorage', {
       archiveRetentionDays: settings.archiveRetentionDays,
       noncurrentVersionRetentionDays: settings.noncurrentVersionRetentionDays,
+      reportRetentionDays: settings.reportRetentionDays,
+      outboxRetentionDays: settings.outboxRetentionDays,
+      sftpHostKeySecret: settings.sftpHostKeySecret,
       logRetention,
     });
-    this.secrets = new DealerSecrets(this, 'DealerSecrets', { prefix: settings.secretPrefix });
+    this.secrets = new DealerSecrets(this, 'DealerSecrets', { prefix: settings.secretPrefix, inboundPrefix: settings.inboundSecretPrefix });
     this.dealerShards = [...shardDealers(dealers.dealers)].map(
       ([index, slice]) => new DealerShard(this, `Dealers${index}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
     );
@@ -66,6 +70,7 @@ export class WaykeDmsStack extends Stack {
       secrets: this.secrets,
       consumerTimeout: DMS_WRITER_TIMEOUT,
       logRetention,
+      domain: settings.apiDomain && settings.apiCertificateArn ? { name: settings.apiDomain, certificateArn: settings.apiCertificateArn } : undefined,
     });
     this.delivery = new DmsDelivery(this, 'DmsDelivery', {
       defaults,
@@ -87,6 +92,8 @@ export class WaykeDmsStack extends Stack {
         DmsWriter: this.delivery.writer,
       },
       workQueue: this.imports.workQueue,
+      eventsQueue: this.webhooks.eventsQueue,
+      webhookApi: this.webhooks.api,
       email: settings.alarmEmail,
     });
 
@@ -106,12 +113,16 @@ export class WaykeDmsStack extends Stack {
       SnapshotTableName: { value: this.imports.snapshotTable.tableName, description: 'Import snapshots and leases' },
       DedupeTableName: { value: this.delivery.dedupeTable.tableName, description: 'Delivered DMS event ids' },
       AlarmTopicArn: { value: this.alarms.topic.topicArn, description: 'Subscribe to receive alarms' },
-      DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer secret names: <prefix><dealerId>' },
+      DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer credential secrets (Wayke, DMS): <prefix><dealerId>' },
+      InboundSecretPrefix: { value: settings.inboundSecretPrefix, description: 'Dealer webhook secrets: <prefix><dealerId>' },
     };
+    if (this.webhooks.domainName) {
+      outputs.WebhookDomainTarget = { value: this.webhooks.domainName.regionalDomainName, description: 'Point a CNAME (or Route 53 alias) for apiDomain here' };
+    }
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, output);
   }
 
-  /** A dealer's SFTP user and role, if it has an `sftp` block. */
+  /** A dealer's SFTP user, if it has an `sftp` block. */
   sftpUser(dealerId: string): DealerSftpUser | undefined {
     for (const shard of this.dealerShards) {
       const user = shard.sftpUsers.get(dealerId);

@@ -50,6 +50,7 @@ beforeAll(async () => {
     EVENTS_QUEUE_URL: queueUrl,
     DEALERS_FILE: dealers,
     SECRET_PREFIX: 'wayke-dms/',
+    INBOUND_SECRET_PREFIX: 'wayke-dms/',
     SECRET_MAX_AGE_SECONDS: '0',
     AWS_ENDPOINT_URL_SQS: sqsServer.url,
     AWS_REGION: LOCAL_REGION,
