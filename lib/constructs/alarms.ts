@@ -79,16 +79,22 @@ export class OperationalAlarms extends Construct {
     }
 
     for (const [name, fn] of Object.entries(props.functions)) {
-      add(
-        `${name}Errors`,
-        fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${name}Errors`, {
-          alarmDescription: `The ${name} Lambda failed (errors or timeouts); see its log group`,
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
+      const watched = [
+        ['Errors', fn.metricErrors.bind(fn), `The ${name} Lambda failed (errors or timeouts); see its log group`],
+        ['Throttles', fn.metricThrottles.bind(fn), `The ${name} Lambda was throttled: the account's concurrency is exhausted or a reserved limit is too low`],
+      ] as const;
+      for (const [kind, metric, description] of watched) {
+        add(
+          `${name}${kind}`,
+          metric({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${name}${kind}`, {
+            alarmDescription: description,
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+        );
+      }
     }
 
     add(
@@ -103,19 +109,6 @@ export class OperationalAlarms extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
     );
-
-    for (const [name, fn] of Object.entries(props.functions)) {
-      add(
-        `${name}Throttles`,
-        fn.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${name}Throttles`, {
-          alarmDescription: `The ${name} Lambda was throttled: the account's concurrency is exhausted or a reserved limit is too low`,
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-    }
 
     add(
       'EventsBacklog',
