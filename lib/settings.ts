@@ -32,6 +32,8 @@ const intFromContext = (min: number, max: number) =>
     z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max),
   );
 
+const hostName = z.string().regex(/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case host name');
+
 const secretPrefix = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,200}$/, 'must hold only characters Secrets Manager allows in names');
 
 /**
@@ -68,9 +70,19 @@ export const AppContextSchema = z.object({
    * as the server's host key, so a recreated server keeps the key dealers have pinned.
    */
   /** Custom domain of the webhook API (e.g. `hooks.dealer-group.se`), so the URL registered in Wayke survives a stack replacement. */
-  apiDomain: z.string().regex(/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case host name').optional(),
+  apiDomain: hostName.optional(),
   /** ACM certificate (same region) covering `apiDomain`. */
   apiCertificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'must be an ACM certificate ARN').optional(),
+  /** `public`, or `vpc`: an internet-facing VPC endpoint with Elastic IPs dealers' firewalls can allow-list. */
+  sftpEndpoint: z.enum(['public', 'vpc']).default('public'),
+  /** With `sftpEndpoint=vpc`: comma-separated IPv4 CIDRs allowed to reach port 22. */
+  sftpAllowedCidrs: z
+    .preprocess((value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value), z.array(z.cidrv4({ error: 'must be IPv4 CIDRs, comma-separated' })).min(1))
+    .default(['0.0.0.0/0']),
+  /** Host name dealers use for SFTP (e.g. `sftp.dealer-group.se`). */
+  sftpHostname: hostName.optional(),
+  /** Route 53 hosted zone in which to create the `sftpHostname` CNAME (without it, create the record yourself). */
+  sftpHostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id').optional(),
   sftpHostKeySecret: z.string().regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, 'must be a secret name or ARN').optional(),
   /** Powertools log level of every Lambda. */
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
@@ -87,6 +99,9 @@ export type AppContext = z.output<typeof AppContextSchema>;
 const SeparatePrefixesSchema = AppContextSchema.superRefine((context, ctx) => {
   if (Boolean(context.apiDomain) !== Boolean(context.apiCertificateArn)) {
     ctx.addIssue({ code: 'custom', path: [context.apiDomain ? 'apiCertificateArn' : 'apiDomain'], message: 'apiDomain and apiCertificateArn go together' });
+  }
+  if (context.sftpHostedZoneId && !context.sftpHostname) {
+    ctx.addIssue({ code: 'custom', path: ['sftpHostname'], message: 'sftpHostedZoneId needs sftpHostname (the record to create)' });
   }
   const [a, b] = [context.secretPrefix, context.inboundSecretPrefix];
   if (a.startsWith(b) || b.startsWith(a)) {

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ResolvedDealerConfig } from '../functions/core/dealer-config.js';
@@ -53,6 +53,9 @@ export class WaykeDmsStack extends Stack {
       reportRetentionDays: settings.reportRetentionDays,
       outboxRetentionDays: settings.outboxRetentionDays,
       sftpHostKeySecret: settings.sftpHostKeySecret,
+      sftpEndpointType: settings.sftpEndpoint,
+      sftpAllowedCidrs: settings.sftpAllowedCidrs,
+      sftpHostname: settings.sftpHostname ? { name: settings.sftpHostname, hostedZoneId: settings.sftpHostedZoneId } : undefined,
       logRetention,
     });
     this.secrets = new DealerSecrets(this, 'DealerSecrets', { prefix: settings.secretPrefix, inboundPrefix: settings.inboundSecretPrefix });
@@ -116,6 +119,15 @@ export class WaykeDmsStack extends Stack {
       DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer credential secrets (Wayke, DMS): <prefix><dealerId>' },
       InboundSecretPrefix: { value: settings.inboundSecretPrefix, description: 'Dealer webhook secrets: <prefix><dealerId>' },
     };
+    if (this.storage.vpcEndpoint) {
+      outputs.SftpIpAddresses = {
+        value: Fn.join(',', this.storage.vpcEndpoint.elasticIps.map((eip) => eip.ref)),
+        description: "The SFTP server's fixed addresses, for dealers' firewall allow-lists",
+      };
+    }
+    if (settings.sftpHostname && !settings.sftpHostedZoneId) {
+      outputs.SftpHostnameTarget = { value: this.storage.sftpServerHost, description: 'Point a CNAME for sftpHostname here' };
+    }
     if (this.webhooks.domainName) {
       outputs.WebhookDomainTarget = { value: this.webhooks.domainName.regionalDomainName, description: 'Point a CNAME (or Route 53 alias) for apiDomain here' };
     }

@@ -1,11 +1,13 @@
 import { Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as transfer from 'aws-cdk-lib/aws-transfer';
 import { Construct } from 'constructs';
 import { ARCHIVED_TAG, OUTBOX_TAG, REPORT_TAG, type ObjectTag } from '../../functions/core/storage-tags.js';
 import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
+import { SftpVpcEndpoint } from './sftp-network.js';
 import { SftpUserRole } from './sftp-user-role.js';
 
 /** The Transfer Family security policy: SSH algorithms without SHA-1 or CBC. */
@@ -25,6 +27,15 @@ export interface FeedStorageProps {
    * format). Set it to keep the host key dealers have pinned when the server must be recreated.
    */
   readonly sftpHostKeySecret?: string;
+  /** `public` (AWS's addresses) or `vpc` (an internet-facing VPC endpoint on Elastic IPs dealers can allow-list). */
+  readonly sftpEndpointType: 'public' | 'vpc';
+  /** With `vpc`: IPv4 ranges allowed to reach port 22. */
+  readonly sftpAllowedCidrs: readonly string[];
+  /**
+   * Host name dealers use instead of the server's AWS name; with `hostedZoneId` a CNAME record in
+   * that Route 53 zone is created, otherwise the operator creates it.
+   */
+  readonly sftpHostname?: { readonly name: string; readonly hostedZoneId?: string };
   /** Retention of the SFTP server's log group. */
   readonly logRetention: logs.RetentionDays;
 }
@@ -41,8 +52,12 @@ export class FeedStorage extends Construct {
   readonly accessLogBucket: s3.Bucket;
   /** The SFTP server. */
   readonly server: transfer.CfnServer;
-  /** Host name dealers connect to. */
+  /** Host name dealers connect to (`sftpHostname`, or the server's AWS name). */
   readonly sftpEndpoint: string;
+  /** The server's own AWS host name (what a custom host name points at). */
+  readonly sftpServerHost: string;
+  /** The VPC endpoint, with `sftpEndpointType: 'vpc'`. */
+  readonly vpcEndpoint?: SftpVpcEndpoint;
   /** The one role every dealer's SFTP user works with (scoped per user by its session policy). */
   readonly sftpUserRole: SftpUserRole;
 
@@ -91,10 +106,14 @@ export class FeedStorage extends Construct {
     // Structured logging only: with a LoggingRole as well, Transfer Family also writes role-based
     // logs to /aws/transfer/<server-id>, a group this stack neither creates nor retains.
     const serverLogs = new logs.LogGroup(this, 'SftpLogs', { retention: props.logRetention });
+    if (props.sftpEndpointType === 'vpc') {
+      this.vpcEndpoint = new SftpVpcEndpoint(this, 'SftpNetwork', { allowedCidrs: props.sftpAllowedCidrs, logRetention: props.logRetention });
+    }
     this.server = new transfer.CfnServer(this, 'SftpServer', {
       protocols: ['SFTP'],
       domain: 'S3',
-      endpointType: 'PUBLIC',
+      endpointType: this.vpcEndpoint ? 'VPC' : 'PUBLIC',
+      endpointDetails: this.vpcEndpoint?.endpointDetails(),
       identityProviderType: 'SERVICE_MANAGED',
       securityPolicyName: SFTP_SECURITY_POLICY,
       structuredLogDestinations: [serverLogs.logGroupArn],
@@ -115,7 +134,17 @@ export class FeedStorage extends Construct {
       hostKey.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
     this.sftpUserRole = new SftpUserRole(this, 'SftpUserRole', { bucket: this.bucket, serverId: this.server.attrServerId });
-    this.sftpEndpoint = `${this.server.attrServerId}.server.transfer.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+    this.sftpServerHost = `${this.server.attrServerId}.server.transfer.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+    this.sftpEndpoint = props.sftpHostname?.name ?? this.sftpServerHost;
+    if (props.sftpHostname?.hostedZoneId) {
+      new route53.CfnRecordSet(this, 'SftpHostname', {
+        hostedZoneId: props.sftpHostname.hostedZoneId,
+        name: `${props.sftpHostname.name}.`,
+        type: 'CNAME',
+        ttl: '300',
+        resourceRecords: [this.sftpServerHost],
+      });
+    }
   }
 
   /**

@@ -17,6 +17,8 @@ describe('CDK context', () => {
       outboxRetentionDays: 14,
       secretPrefix: 'wayke-dms/dealer/',
       inboundSecretPrefix: 'wayke-dms/inbound/',
+      sftpEndpoint: 'public',
+      sftpAllowedCidrs: ['0.0.0.0/0'],
       logLevel: 'INFO',
       importConcurrency: 50,
     });
