@@ -24,7 +24,7 @@ import { DealerSchema } from '../functions/core/dealer-config.js';
 import { makeDeliverEvents } from '../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../functions/core/events/ingest-webhook.js';
 import { startWaykeSimulator } from '../functions/local/wayke-simulator.js';
-import type { DealerSecrets, EventQueue, EventQueueMessage, Log } from '../functions/ports.js';
+import type { DealerSecrets, InboundAuth, EventQueue, EventQueueMessage, Log } from '../functions/ports.js';
 import {
   FIXTURES,
   TEST_SIGNING_SECRET,
@@ -42,8 +42,9 @@ const SECRET = 'bench-webhook-secret';
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
-const secrets: DealerSecrets = { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: SECRET, dmsSigningSecret: TEST_SIGNING_SECRET };
-const secretStore = { getDealerSecrets: async () => secrets };
+const secrets: DealerSecrets = { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', dmsSigningSecret: TEST_SIGNING_SECRET };
+const inboundAuth: InboundAuth = { webhookSecret: SECRET };
+const secretStore = { getDealerSecrets: async () => secrets, getInboundAuth: async () => inboundAuth };
 const clock = { now: () => new Date() };
 const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' };
 

@@ -15,25 +15,40 @@ export interface Clock {
 // ───────────────────────────── Secrets ─────────────────────────────
 
 /** One dealer's secrets, as stored in Secrets Manager (`<prefix><dealerId>`) or `secrets.json`. */
+/** A dealer's outbound credentials: what this system presents to Wayke and to the dealer's DMS. */
 export interface DealerSecrets {
   readonly waykeClientId: string;
   readonly waykeClientSecret: string;
-  readonly webhookSecret: string;
-  /** Accepted beside `webhookSecret` while a rotation is under way. */
-  readonly previousWebhookSecret?: string;
   /** `whsec_<base64>`: the key of the Standard Webhooks signature on deliveries to the DMS. */
   readonly dmsSigningSecret: string;
   /** Credentials for the dealer's DMS API pull (sent as `Authorization: Bearer`), if any. */
   readonly dmsApiToken?: string;
+}
+
+/** What callers into this system present for a dealer (Wayke's webhook calls, the DMS's Vehicle API calls). */
+export interface InboundAuth {
+  readonly webhookSecret: string;
+  /** Accepted beside `webhookSecret` while a rotation is under way. */
+  readonly previousWebhookSecret?: string;
   /** The DMS's bearer key for the Vehicle API; absent → the Vehicle API is off for the dealer. */
   readonly dmsApiKey?: string;
   /** Accepted beside `dmsApiKey` while a rotation is under way. */
   readonly previousDmsApiKey?: string;
 }
 
+/** The dealers' outbound credentials (import worker, DMS writer). */
 export interface SecretStore {
   /** The dealer's secrets; cached by the adapter with a short max age so rotations take effect. */
   getDealerSecrets(dealerId: string): Promise<DealerSecrets>;
+}
+
+/**
+ * The dealers' inbound-auth secrets, kept apart from {@link SecretStore} so the internet-facing
+ * functions can read them without being able to read Wayke or DMS credentials.
+ */
+export interface InboundAuthStore {
+  /** Cached by the adapter with a short max age so rotations take effect. */
+  getInboundAuth(dealerId: string): Promise<InboundAuth>;
 }
 
 // ───────────────────────────── Wayke ─────────────────────────────

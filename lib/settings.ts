@@ -33,6 +33,10 @@ const intFromContext = (min: number, max: number) =>
     z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min).max(max),
   );
 
+const hostName = z.string().regex(/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case host name');
+
+const secretPrefix = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,200}$/, 'must hold only characters Secrets Manager allows in names');
+
 /**
  * The CDK context keys the app reads (`cdk synth -c key=value` or `cdk.json` → `context`).
  * Unknown keys are ignored here because CDK itself keeps feature flags in the same map.
@@ -54,8 +58,33 @@ export const AppContextSchema = z.object({
   logRetentionDays: intFromContext(1, 3653)
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
     .default(30),
-  /** Name prefix of the per-dealer Secrets Manager secrets. */
-  secretPrefix: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,200}$/, 'must hold only characters Secrets Manager allows in names').default(DEFAULT_SECRET_PREFIX),
+  /** Days a timestamped run report (`reports/<ts>.json`) is kept; `reports/latest.*` stay. */
+  reportRetentionDays: intFromContext(1, 3650).default(30),
+  /** Days an outbox file (orders, leads: personal data) is kept if the dealer has not deleted it. */
+  outboxRetentionDays: intFromContext(1, 3650).default(14),
+  /** Name prefix of the per-dealer credential secrets (Wayke, DMS signing, DMS pull), read by the import worker and DMS writer. */
+  secretPrefix: secretPrefix.default(DEFAULT_SECRET_PREFIX),
+  /** Name prefix of the per-dealer inbound-auth secrets (webhook secret), read only by the functions that verify callers. */
+  inboundSecretPrefix: secretPrefix.default('wayke-dms/inbound/'),
+  /**
+   * Name or ARN of a Secrets Manager secret holding the SFTP host's private key (OpenSSH), imported
+   * as the server's host key, so a recreated server keeps the key dealers have pinned.
+   */
+  /** Custom domain of the webhook API (e.g. `hooks.dealer-group.se`), so the URL registered in Wayke survives a stack replacement. */
+  apiDomain: hostName.optional(),
+  /** ACM certificate (same region) covering `apiDomain`. */
+  apiCertificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'must be an ACM certificate ARN').optional(),
+  /** `public`, or `vpc`: an internet-facing VPC endpoint with Elastic IPs dealers' firewalls can allow-list. */
+  sftpEndpoint: z.enum(['public', 'vpc']).default('public'),
+  /** With `sftpEndpoint=vpc`: comma-separated IPv4 CIDRs allowed to reach port 22. */
+  sftpAllowedCidrs: z
+    .preprocess((value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value), z.array(z.cidrv4({ error: 'must be IPv4 CIDRs, comma-separated' })).min(1))
+    .default(['0.0.0.0/0']),
+  /** Host name dealers use for SFTP (e.g. `sftp.dealer-group.se`). */
+  sftpHostname: hostName.optional(),
+  /** Route 53 hosted zone in which to create the `sftpHostname` CNAME (without it, create the record yourself). */
+  sftpHostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id').optional(),
+  sftpHostKeySecret: z.string().regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, 'must be a secret name or ARN').optional(),
   /** Powertools log level of every Lambda. */
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** Dealers imported at the same time (import-worker maxConcurrency). */
@@ -63,6 +92,23 @@ export const AppContextSchema = z.object({
 });
 
 export type AppContext = z.output<typeof AppContextSchema>;
+
+/**
+ * The two secret prefixes are the boundary between the webhook's and the workers' IAM grants
+ * (`<prefix>*`): one inside the other would let the internet-facing function read credentials.
+ */
+const SeparatePrefixesSchema = AppContextSchema.superRefine((context, ctx) => {
+  if (Boolean(context.apiDomain) !== Boolean(context.apiCertificateArn)) {
+    ctx.addIssue({ code: 'custom', path: [context.apiDomain ? 'apiCertificateArn' : 'apiDomain'], message: 'apiDomain and apiCertificateArn go together' });
+  }
+  if (context.sftpHostedZoneId && !context.sftpHostname) {
+    ctx.addIssue({ code: 'custom', path: ['sftpHostname'], message: 'sftpHostedZoneId needs sftpHostname (the record to create)' });
+  }
+  const [a, b] = [context.secretPrefix, context.inboundSecretPrefix];
+  if (a.startsWith(b) || b.startsWith(a)) {
+    ctx.addIssue({ code: 'custom', path: ['inboundSecretPrefix'], message: `must not start with secretPrefix "${a}" or be its start (their IAM grants would overlap)` });
+  }
+});
 
 export const CONTEXT_KEYS = Object.keys(AppContextSchema.shape) as Array<keyof AppContext>;
 
@@ -72,7 +118,7 @@ export const CONTEXT_KEYS = Object.keys(AppContextSchema.shape) as Array<keyof A
  */
 export function readAppContext(lookup: (key: string) => unknown): AppContext {
   const raw = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, lookup(key)]).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = AppContextSchema.safeParse(raw);
+  const parsed = SeparatePrefixesSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `context "${issue.path.map(String).join('.')}": ${issue.message}`);
     throw new ConfigError(`Invalid CDK context:\n  ${lines.join('\n  ')}`);

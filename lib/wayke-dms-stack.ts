@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { ResolvedDealerConfig } from '../functions/core/dealer-config.js';
@@ -44,6 +44,7 @@ export class WaykeDmsStack extends Stack {
     const defaults: ServiceFunctionDefaults = {
       dealersFile: writeDealersFile(dealers),
       secretPrefix: settings.secretPrefix,
+      inboundSecretPrefix: settings.inboundSecretPrefix,
       wayke: WAYKE_ENDPOINTS[settings.waykeEnvironment],
       logLevel: settings.logLevel,
       logRetention,
@@ -52,9 +53,15 @@ export class WaykeDmsStack extends Stack {
     this.storage = new FeedStorage(this, 'FeedStorage', {
       archiveRetentionDays: settings.archiveRetentionDays,
       noncurrentVersionRetentionDays: settings.noncurrentVersionRetentionDays,
+      reportRetentionDays: settings.reportRetentionDays,
+      outboxRetentionDays: settings.outboxRetentionDays,
+      sftpHostKeySecret: settings.sftpHostKeySecret,
+      sftpEndpointType: settings.sftpEndpoint,
+      sftpAllowedCidrs: settings.sftpAllowedCidrs,
+      sftpHostname: settings.sftpHostname ? { name: settings.sftpHostname, hostedZoneId: settings.sftpHostedZoneId } : undefined,
       logRetention,
     });
-    this.secrets = new DealerSecrets(this, 'DealerSecrets', { prefix: settings.secretPrefix });
+    this.secrets = new DealerSecrets(this, 'DealerSecrets', { prefix: settings.secretPrefix, inboundPrefix: settings.inboundSecretPrefix });
     this.dealerShards = [...shardDealers(dealers.dealers)].map(
       ([index, slice]) => new DealerShard(this, `Dealers${index}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
     );
@@ -69,6 +76,7 @@ export class WaykeDmsStack extends Stack {
       secrets: this.secrets,
       consumerTimeout: DMS_WRITER_TIMEOUT,
       logRetention,
+      domain: settings.apiDomain && settings.apiCertificateArn ? { name: settings.apiDomain, certificateArn: settings.apiCertificateArn } : undefined,
     });
     this.delivery = new DmsDelivery(this, 'DmsDelivery', {
       defaults,
@@ -102,6 +110,8 @@ export class WaykeDmsStack extends Stack {
         VehicleWorker: this.vehicleApi.worker,
       },
       workQueue: this.imports.workQueue,
+      eventsQueue: this.webhooks.eventsQueue,
+      webhookApi: this.webhooks.api,
       email: settings.alarmEmail,
     });
     this.vehicleApi.addAlarms(this.webhooks.api, new SnsAction(this.alarms.topic));
@@ -124,12 +134,25 @@ export class WaykeDmsStack extends Stack {
       AlarmTopicArn: { value: this.alarms.topic.topicArn, description: 'Subscribe to receive alarms' },
       VehicleApiUrl: { value: this.vehicleApi.url, description: 'Vehicle API base URL for DMS vendors (OpenAPI at /openapi.json)' },
       VehicleChangesDeadLetterQueueUrl: { value: this.vehicleApi.deadLetterQueue.queueUrl, description: 'Vehicle API changes that could not be applied (FIFO)' },
-      DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer secret names: <prefix><dealerId>' },
+      DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer credential secrets (Wayke, DMS): <prefix><dealerId>' },
+      InboundSecretPrefix: { value: settings.inboundSecretPrefix, description: 'Dealer webhook secrets: <prefix><dealerId>' },
     };
+    if (this.storage.vpcEndpoint) {
+      outputs.SftpIpAddresses = {
+        value: Fn.join(',', this.storage.vpcEndpoint.elasticIps.map((eip) => eip.ref)),
+        description: "The SFTP server's fixed addresses, for dealers' firewall allow-lists",
+      };
+    }
+    if (settings.sftpHostname && !settings.sftpHostedZoneId) {
+      outputs.SftpHostnameTarget = { value: this.storage.sftpServerHost, description: 'Point a CNAME for sftpHostname here' };
+    }
+    if (this.webhooks.domainName) {
+      outputs.WebhookDomainTarget = { value: this.webhooks.domainName.regionalDomainName, description: 'Point a CNAME (or Route 53 alias) for apiDomain here' };
+    }
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, output);
   }
 
-  /** A dealer's SFTP user and role, if it has an `sftp` block. */
+  /** A dealer's SFTP user, if it has an `sftp` block. */
   sftpUser(dealerId: string): DealerSftpUser | undefined {
     for (const shard of this.dealerShards) {
       const user = shard.sftpUsers.get(dealerId);

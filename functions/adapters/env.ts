@@ -21,6 +21,8 @@ export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
 export const DealerRuntimeEnvSchema = z.object({
   DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
   SECRET_PREFIX: z.string().default(''),
+  /** Name prefix of the inbound-auth secrets (webhook secrets, Vehicle API keys). */
+  INBOUND_SECRET_PREFIX: z.string().default(''),
   /** Seconds a dealer's secrets are cached; short so a rotation takes effect quickly. */
   SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
 });

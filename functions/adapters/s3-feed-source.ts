@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { FeedTooLargeError } from '../core/import/errors.js';
 import type { FeedSource, Log, PendingFeed, ReportSink } from '../ports.js';
+import { ARCHIVED_TAG, REPORT_TAG, taggingHeader } from '../core/storage-tags.js';
 
 /**
  * Feeds from the feed bucket: dealers upload by SFTP into `feeds/<dealerId>/inbound/`; the newest
@@ -20,8 +21,7 @@ import type { FeedSource, Log, PendingFeed, ReportSink } from '../ports.js';
  * superseded go to `archive/` too, so they never get imported after a newer one.
  */
 
-/** Tag every archived or rejected object carries (the lifecycle rule filters on it). */
-export const ARCHIVED_TAG = { Key: 'wayke-dms:archived', Value: 'true' } as const;
+export { ARCHIVED_TAG } from '../core/storage-tags.js';
 
 /** `YYYYMMDDTHHMMSSmmmZ`, the timestamp in every key this project writes. */
 export function keyTimestamp(at: Date): string {
@@ -147,7 +147,10 @@ function isMissing(error: unknown): boolean {
   return error instanceof NotFound || error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound' || (error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 }
 
-/** Run reports in the dealer's own folder: `reports/<timestamp>.json`, `latest.json`, `latest.txt`. */
+/**
+ * Run reports in the dealer's own folder: `reports/<timestamp>.json` (tagged to expire after
+ * `reportRetentionDays`), and `latest.json`, `latest.txt`, which are kept.
+ */
 export class S3ReportSink implements ReportSink {
   constructor(private readonly options: { client: S3Client; bucket: string }) {}
 
@@ -155,7 +158,7 @@ export class S3ReportSink implements ReportSink {
     const { client, bucket } = this.options;
     const prefix = `feeds/${dealerId}/reports/`;
     const json = `${JSON.stringify(report.json, null, 2)}\n`;
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${keyTimestamp(report.at)}.json`, Body: json, ContentType: 'application/json' }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${keyTimestamp(report.at)}.json`, Body: json, ContentType: 'application/json', Tagging: taggingHeader(REPORT_TAG) }));
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}latest.json`, Body: json, ContentType: 'application/json' }));
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}latest.txt`, Body: report.text, ContentType: 'text/plain; charset=utf-8' }));
   }

@@ -1,4 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { OUTBOX_TAG, taggingHeader } from '../core/storage-tags.js';
 import { RetryableError } from '../core/errors.js';
 import type { DmsEnvelope } from '../core/events/envelope.js';
 import type { ResolvedDealer } from '../core/dealer-config.js';
@@ -37,6 +38,8 @@ export class S3OutboxDmsSink implements DmsSink {
           Key: key,
           Body: `${JSON.stringify(envelope, null, 2)}\n`,
           ContentType: 'application/json',
+          // Expires after outboxRetentionDays: orders and leads carry personal data.
+          Tagging: taggingHeader(OUTBOX_TAG),
         }),
       );
     } catch (error) {

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.js';
-import type { Clock, DealerSecrets, SecretStore } from '../ports.js';
+import type { Clock, DealerSecrets, InboundAuth, InboundAuthStore, SecretStore } from '../ports.js';
 
 /** The value the stack's generated secrets start with, until the operator sets the real one. */
 export const SECRET_PLACEHOLDER = 'REPLACE_ME';
@@ -9,24 +9,35 @@ export const SECRET_PLACEHOLDER = 'REPLACE_ME';
 /** A secret value the operator has set (not empty, not the deploy-time placeholder). */
 const configured = z.string().min(1).refine((value) => value !== SECRET_PLACEHOLDER, `still ${SECRET_PLACEHOLDER}: set it after deploy`);
 
-/** The JSON object stored as a dealer's secret (`${SECRET_PREFIX}${dealerId}`). */
+/**
+ * The JSON object stored as a dealer's outbound credentials (`${SECRET_PREFIX}${dealerId}`), read
+ * only by the import worker and the DMS writer. Other keys are ignored (an older secret may still
+ * hold the webhook keys that now live in the inbound-auth secret).
+ */
 export const DealerSecretsSchema = z.object({
   waykeClientId: configured,
   waykeClientSecret: configured,
-  webhookSecret: configured,
-  previousWebhookSecret: configured.optional(),
   dmsSigningSecret: configured,
   dmsApiToken: configured.optional(),
+}) satisfies z.ZodType<DealerSecrets>;
+
+/**
+ * The JSON object stored as a dealer's inbound-auth secret (`${INBOUND_SECRET_PREFIX}${dealerId}`):
+ * what callers into this system present, read only by the functions that verify them.
+ */
+export const InboundAuthSchema = z.object({
+  webhookSecret: configured,
+  previousWebhookSecret: configured.optional(),
   dmsApiKey: configured.optional(),
   previousDmsApiKey: configured.optional(),
-}) satisfies z.ZodType<DealerSecrets>;
+}) satisfies z.ZodType<InboundAuth>;
 
 /** The dealer's secret is missing or malformed: fixing it needs a person. */
 export class DealerSecretsError extends PermanentError {}
 
 export interface SecretsManagerSecretStoreOptions {
   readonly client: SecretsManagerClient;
-  /** Prefix of the secret names: a dealer's secret is `${prefix}${dealerId}`. */
+  /** Prefix of the secret names: a dealer's secret is `${prefix}${dealerId}` (no sibling prefix may start with it). */
   readonly prefix: string;
   /** How long a read secret is used before it is read again; default 60 s, so rotations take effect. */
   readonly maxAgeMs?: number;
@@ -39,23 +50,52 @@ export interface SecretsManagerSecretStoreOptions {
   readonly clock: Clock;
 }
 
-/**
- * The {@link SecretStore} over Secrets Manager. Each dealer's secret is cached for `maxAgeMs`
- * (concurrent callers share one read), validated with {@link DealerSecretsSchema}, and never
- * quoted in an error: messages name the dealer and the fields, not the values.
- */
+/** The {@link SecretStore} over Secrets Manager: each dealer's outbound credentials. */
 export class SecretsManagerSecretStore implements SecretStore {
-  private readonly cache = new Map<string, { readonly at: number; readonly value: Promise<DealerSecrets> }>();
-  private readonly lastGood = new Map<string, { readonly at: number; readonly value: DealerSecrets }>();
+  private readonly secrets: CachedDealerSecret<DealerSecrets>;
+
+  constructor(options: SecretsManagerSecretStoreOptions) {
+    this.secrets = new CachedDealerSecret(options, DealerSecretsSchema);
+  }
+
+  getDealerSecrets(dealerId: string): Promise<DealerSecrets> {
+    return this.secrets.get(dealerId);
+  }
+}
+
+/** The {@link InboundAuthStore} over Secrets Manager: each dealer's inbound-auth secret. */
+export class SecretsManagerInboundAuthStore implements InboundAuthStore {
+  private readonly secrets: CachedDealerSecret<InboundAuth>;
+
+  constructor(options: SecretsManagerSecretStoreOptions) {
+    this.secrets = new CachedDealerSecret(options, InboundAuthSchema);
+  }
+
+  getInboundAuth(dealerId: string): Promise<InboundAuth> {
+    return this.secrets.get(dealerId);
+  }
+}
+
+/**
+ * One JSON secret per dealer, `${prefix}${dealerId}`, cached for `maxAgeMs` (concurrent callers
+ * share one read), validated with `schema`, and never quoted in an error: messages name the
+ * dealer and the fields, not the values.
+ */
+class CachedDealerSecret<T> {
+  private readonly cache = new Map<string, { readonly at: number; readonly value: Promise<T> }>();
+  private readonly lastGood = new Map<string, { readonly at: number; readonly value: T }>();
   private readonly maxAgeMs: number;
   private readonly staleIfErrorMs: number;
 
-  constructor(private readonly options: SecretsManagerSecretStoreOptions) {
+  constructor(
+    private readonly options: SecretsManagerSecretStoreOptions,
+    private readonly schema: z.ZodType<T>,
+  ) {
     this.maxAgeMs = options.maxAgeMs ?? 60_000;
     this.staleIfErrorMs = options.staleIfErrorMs ?? 15 * 60_000;
   }
 
-  getDealerSecrets(dealerId: string): Promise<DealerSecrets> {
+  get(dealerId: string): Promise<T> {
     const now = this.options.clock.now().getTime();
     const cached = this.cache.get(dealerId);
     if (cached && now - cached.at < this.maxAgeMs) return cached.value;
@@ -79,7 +119,7 @@ export class SecretsManagerSecretStore implements SecretStore {
     return value;
   }
 
-  private async read(dealerId: string): Promise<DealerSecrets> {
+  private async read(dealerId: string): Promise<T> {
     const secretId = `${this.options.prefix}${dealerId}`;
     const context = { dealerId, operation: 'GetSecretValue', secret: secretId };
     let text: string | undefined;
@@ -100,7 +140,7 @@ export class SecretsManagerSecretStore implements SecretStore {
       // No cause and no parser message: both could quote the secret.
       throw new DealerSecretsError(`dealer secret ${secretId} is not a JSON object`, context);
     }
-    const parsed = DealerSecretsSchema.safeParse(raw);
+    const parsed = this.schema.safeParse(raw);
     if (!parsed.success) {
       const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join('.') || '(value)'))];
       const placeholder = parsed.error.issues.some((issue) => issue.message.startsWith(`still ${SECRET_PLACEHOLDER}`));

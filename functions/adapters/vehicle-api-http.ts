@@ -10,7 +10,7 @@ import { IdempotencyConflictError, IdempotencyInProgressError } from '../core/ve
 import { MAX_VALIDATE_BODY_BYTES, MAX_VEHICLE_BODY_BYTES, ListQuerySchema } from '../core/vehicle-api/schemas.js';
 import { mergeStatusPage, statusDocument } from '../core/vehicle-api/status.js';
 import { validateBody } from '../core/vehicle-api/validate.js';
-import type { IdempotencyGuard, Log, RateLimiter, ReportReader, SecretStore, StoredResponse } from '../ports.js';
+import type { IdempotencyGuard, Log, RateLimiter, ReportReader, InboundAuthStore, StoredResponse } from '../ports.js';
 import { jsonResponse, problem } from './http-problem.js';
 
 /**
@@ -31,7 +31,7 @@ export const VEHICLE_API_ROUTES = {
 
 export interface VehicleApiHttpDeps extends AcceptDeps {
   readonly dealers: ReadonlyMap<string, ResolvedDealer>;
-  readonly secrets: SecretStore;
+  readonly secrets: InboundAuthStore;
   readonly rateLimiter: RateLimiter;
   readonly idempotency: IdempotencyGuard;
   readonly reportReader: ReportReader;
@@ -77,7 +77,7 @@ class VehicleApiRoutes {
       const dealer = this.deps.dealers.get(dealerId);
       if (!dealer) return problem(404, 'No dealer with this id has the Vehicle API.');
       const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
-      const secrets = await this.deps.secrets.getDealerSecrets(dealer.id);
+      const secrets = await this.deps.secrets.getInboundAuth(dealer.id);
       // No key configured: the API is off for the dealer, and answers as if the dealer were unknown.
       if (!secrets.dmsApiKey) return problem(404, 'No dealer with this id has the Vehicle API.');
       const bearer = /^bearer\s/i.test(headers.authorization?.trim() ?? '') ? { authorization: headers.authorization } : {};

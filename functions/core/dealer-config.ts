@@ -12,7 +12,15 @@ import { MappingProfileSchema } from './mapping-profile.js';
  */
 export const DEFAULT_SECRET_PREFIX = 'wayke-dms/dealer/';
 
-export const DEALER_ID_PATTERN = /^[a-z0-9-]{2,40}$/;
+/**
+ * A dealer id is embedded in a Transfer Family user name (3–100 characters of `\w`, `@`, `.`, `-`,
+ * starting with a word character), a Secrets Manager name, an S3 key, a CloudWatch dimension and
+ * CDK logical ids: 3–40 of a-z, 0-9 and `-`, starting and ending with a letter or digit, fits all.
+ */
+export const DEALER_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/;
+
+/** How {@link DEALER_ID_PATTERN} reads in an error message. */
+export const DEALER_ID_RULE = '3–40 of a-z, 0-9 and -, starting and ending with a letter or digit';
 
 /** Kinds of event delivered to a dealer's DMS. */
 export const DMS_EVENT_KINDS = [
@@ -101,7 +109,7 @@ const DmsTargetSchema = z.discriminatedUnion('type', [
 
 export const DealerSchema = z
   .object({
-    id: z.string().regex(DEALER_ID_PATTERN, 'must be 2–40 of a-z, 0-9 and -'),
+    id: z.string().regex(DEALER_ID_PATTERN, `must be ${DEALER_ID_RULE}`),
     name: z.string().min(1),
     branchId: z.uuid(),
     feed: FeedSettingsSchema.default({ removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 }),

@@ -22,7 +22,7 @@ import { createLogger } from '../adapters/logger.js';
 import { PowertoolsIdempotencyGuard } from '../adapters/powertools-idempotency-guard.js';
 import { S3ReportSink } from '../adapters/s3-feed-source.js';
 import { S3ReportReader } from '../adapters/s3-report-reader.js';
-import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
+import { SecretsManagerInboundAuthStore } from '../adapters/secrets-manager-secret-store.js';
 import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
 import { makeVehicleApiHttp } from '../adapters/vehicle-api-http.js';
 import { vehicleApiDocument } from '../core/vehicle-api/openapi.js';
@@ -49,7 +49,7 @@ const idempotency = new PowertoolsIdempotencyGuard({ client: dynamo, tableName: 
 
 const api = makeVehicleApiHttp({
   dealers: new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => [dealer.id, dealer])),
-  secrets: new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock }),
+  secrets: new SecretsManagerInboundAuthStore({ client: new SecretsManagerClient({}), prefix: env.INBOUND_SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock }),
   statuses: new DynamoVehicleStatusStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
   snapshots: new DynamoSnapshotStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
   queue: new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.VEHICLE_QUEUE_URL }),

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
-import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
+import { SecretsManagerInboundAuthStore } from '../adapters/secrets-manager-secret-store.js';
 import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
 import { isRetryable } from '../core/errors.js';
 import { dealerIndex, makeIngestWebhook, type IngestOutcome } from '../core/events/ingest-webhook.js';
@@ -24,7 +24,8 @@ const env = readEnv(
   z.object({
     EVENTS_QUEUE_URL: z.url(),
     DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
-    SECRET_PREFIX: z.string().default(''),
+    /** Name prefix of the dealers' inbound-auth secrets; this function reads no other secret. */
+    INBOUND_SECRET_PREFIX: z.string().default(''),
     /** Seconds a dealer's secrets are cached; short so a rotation takes effect quickly. */
     SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   }),
@@ -36,7 +37,7 @@ const clock = { now: () => new Date() };
 
 const ingest = makeIngestWebhook({
   dealers: dealerIndex(readResolvedDealerConfig(env.DEALERS_FILE).dealers),
-  secrets: new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock }),
+  secrets: new SecretsManagerInboundAuthStore({ client: new SecretsManagerClient({}), prefix: env.INBOUND_SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock }),
   queue: new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.EVENTS_QUEUE_URL }),
   clock,
   log: logger,

@@ -1,5 +1,7 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -17,6 +19,10 @@ export interface OperationalAlarmsProps {
   readonly functions: Record<string, lambda.IFunction>;
   /** The work queue; alarms when imports fall behind the hourly schedule. */
   readonly workQueue: sqs.IQueue;
+  /** The FIFO events queue; alarms when its oldest message waits (a message group is stuck). */
+  readonly eventsQueue: sqs.IQueue;
+  /** The webhook HTTP API; alarms on its 5xx rate. */
+  readonly webhookApi: apigw.IHttpApi;
   /** E-mail subscribed to the topic, if any. */
   readonly email?: string;
 }
@@ -34,6 +40,7 @@ export class OperationalAlarms extends Construct {
   constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
     super(scope, id);
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'wayke-dms alarms', enforceSSL: true });
+    allowAlarmsToPublish(this.topic);
     Validations.of(this.topic).acknowledge({
       id: 'AwsSolutions-SNS2',
       reason:
@@ -72,16 +79,22 @@ export class OperationalAlarms extends Construct {
     }
 
     for (const [name, fn] of Object.entries(props.functions)) {
-      add(
-        `${name}Errors`,
-        fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${name}Errors`, {
-          alarmDescription: `The ${name} Lambda failed (errors or timeouts); see its log group`,
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
+      const watched = [
+        ['Errors', fn.metricErrors.bind(fn), `The ${name} Lambda failed (errors or timeouts); see its log group`],
+        ['Throttles', fn.metricThrottles.bind(fn), `The ${name} Lambda was throttled: the account's concurrency is exhausted or a reserved limit is too low`],
+      ] as const;
+      for (const [kind, metric, description] of watched) {
+        add(
+          `${name}${kind}`,
+          metric({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${name}${kind}`, {
+            alarmDescription: description,
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+        );
+      }
     }
 
     add(
@@ -96,6 +109,27 @@ export class OperationalAlarms extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
     );
+
+    add(
+      'EventsBacklog',
+      props.eventsQueue
+        .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
+        .createAlarm(this, 'EventsBacklog', {
+          alarmDescription: `A Wayke event has waited over ${EVENTS_BACKLOG_SECONDS / 60} minutes for its DMS: a message group is stuck behind a failing delivery, or the writer is down`,
+          threshold: EVENTS_BACKLOG_SECONDS,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    );
+    add('Webhook5xx', apiServerErrorRate(props.webhookApi).createAlarm(this, 'Webhook5xxRate', {
+      alarmDescription: `Over ${WEBHOOK_5XX_PERCENT} % of Wayke's webhook calls got a 5xx (queue or Secrets Manager outage): Wayke retries, but events wait`,
+      threshold: WEBHOOK_5XX_PERCENT,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
 
     // Summed over every dimension set, so the alarm holds whatever dimensions the emitter adds
     // (service, dealer…): a Metrics Insights query, not a single metric.
@@ -116,6 +150,53 @@ export class OperationalAlarms extends Construct {
       'RemovalBlocked',
       customMetric('RemovalBlocked', 'An import would remove more ads than the dealer allows; check the feed, then import with allowMassRemoval'),
     );
+    add('WebhookFailed', customMetric('WebhookFailed', 'The webhook could not queue a Wayke event (answered 503 so Wayke retries); see the webhook log group'));
+    // Summed over every dealer: one alarm whatever the number of dealers; the metric's `dealer`
+    // dimension (CloudWatch console, or `SELECT SUM(DmsEndpointFailing) FROM "WaykeDms" GROUP BY dealer`) names them.
+    add(
+      'DmsEndpointFailing',
+      customMetric('DmsEndpointFailing', "A dealer's DMS endpoint keeps refusing or timing out; its events wait in order. Find the dealer by the metric's dealer dimension"),
+    );
     this.alarms = alarms;
   }
+}
+
+/** Age (s) of the oldest event in the FIFO events queue that means a stuck group. */
+export const EVENTS_BACKLOG_SECONDS = 15 * 60;
+
+/** Share (%) of webhook calls answered 5xx over 5 minutes, twice in a row, that alarms. */
+export const WEBHOOK_5XX_PERCENT = 5;
+
+/** 5xx share of the API's requests (0 when there were none), in percent. */
+function apiServerErrorRate(api: apigw.IHttpApi): cloudwatch.MathExpression {
+  const period = Duration.minutes(5);
+  return new cloudwatch.MathExpression({
+    expression: '100 * errors / MAX([requests, 1])',
+    label: 'Webhook 5xx %',
+    period,
+    usingMetrics: {
+      errors: api.metricServerError({ period, statistic: cloudwatch.Stats.SUM }),
+      requests: api.metricCount({ period, statistic: cloudwatch.Stats.SUM }),
+    },
+  });
+}
+
+/**
+ * A topic policy replaces SNS's default one, so CloudWatch must be allowed explicitly: only from
+ * this account, and only for this stack's alarms (CloudFormation names them `<stack>-<id>-<suffix>`).
+ */
+function allowAlarmsToPublish(topic: sns.Topic): void {
+  const stack = Stack.of(topic);
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${Aws.STACK_NAME}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      },
+    }),
+  );
 }

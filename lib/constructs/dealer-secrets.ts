@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -9,82 +9,111 @@ import type { Dealer } from '../../functions/core/dealer-config.js';
 export const SECRET_PLACEHOLDER = 'REPLACE_ME';
 
 export interface DealerSecretsProps {
-  /** Secret name prefix: a dealer's secret is named `${prefix}${dealerId}` (the Lambdas' `SECRET_PREFIX`). */
+  /** Name prefix of the credential secrets, `${prefix}${dealerId}` (the Lambdas' `SECRET_PREFIX`). */
   readonly prefix: string;
+  /** Name prefix of the inbound-auth secrets, `${inboundPrefix}${dealerId}` (`INBOUND_SECRET_PREFIX`). */
+  readonly inboundPrefix: string;
 }
 
+/** Keys of the credential secret the operator must set after deploy. */
+const CREDENTIAL_KEYS = ['waykeClientId', 'waykeClientSecret', 'dmsSigningSecret'] as const;
+
+/** The two secrets of one dealer. */
+export interface DealerSecretPair {
+  /** Wayke client credentials, DMS signing secret, DMS pull token: what this system presents. */
+  readonly credentials: secretsmanager.Secret;
+  /** Webhook secret (and its previous value during a rotation): what Wayke presents to us. */
+  readonly inboundAuth: secretsmanager.Secret;
+}
+
+const ROTATION_REASON =
+  "The values are credentials issued by Wayke, by the dealer's DMS or given to Wayke; no rotation Lambda can mint new ones at the issuer. The operator rotates them with put-secret-value (webhookSecret without downtime via previousWebhookSecret).";
+
 /**
- * One Secrets Manager secret per dealer holding the keys of `DealerSecrets` (functions/ports.ts).
- * The template never holds a real value: each secret starts with `REPLACE_ME` placeholders and a
- * generated `webhookSecret` (a usable random value the operator may keep and give to Wayke); the
- * operator writes the Wayke and DMS credentials after deploy. The secrets themselves are created
- * in the dealer shards ({@link DealerSecrets.addDealer}); access is granted on the name prefix.
+ * Two Secrets Manager secrets per dealer, split by who may read them: the credential secret
+ * (`waykeClientId`, `waykeClientSecret`, `dmsSigningSecret`, optional `dmsApiToken`) for the
+ * import worker and DMS writer, and the inbound-auth secret (`webhookSecret`, optional
+ * `previousWebhookSecret`) for the internet-facing webhook. The template never holds a real value:
+ * credentials start as `REPLACE_ME`, the webhook secret is generated. The secrets are created in
+ * the dealer shards ({@link DealerSecrets.addDealer}); access is granted on each name prefix.
  */
 export class DealerSecrets extends Construct {
-  /** Secret name prefix. */
   readonly prefix: string;
-  private readonly byDealer = new Map<string, secretsmanager.Secret>();
+  readonly inboundPrefix: string;
+  private readonly byDealer = new Map<string, DealerSecretPair>();
 
   constructor(scope: Construct, id: string, props: DealerSecretsProps) {
     super(scope, id);
     this.prefix = props.prefix;
+    this.inboundPrefix = props.inboundPrefix;
   }
 
   /** Secrets by dealer id. */
-  get secrets(): ReadonlyMap<string, secretsmanager.Secret> {
+  get secrets(): ReadonlyMap<string, DealerSecretPair> {
     return this.byDealer;
   }
 
-  /** Creates `dealer`'s secret in `scope` (its dealer shard). */
-  addDealer(scope: Construct, dealer: Dealer): secretsmanager.Secret {
-    const secret = new secretsmanager.Secret(scope, `Secret-${dealer.id}`, {
+  /** Creates `dealer`'s two secrets in `scope` (its dealer shard). */
+  addDealer(scope: Construct, dealer: Dealer): DealerSecretPair {
+    const credentials = new secretsmanager.Secret(scope, `Secret-${dealer.id}`, {
       secretName: `${this.prefix}${dealer.id}`,
       description: `Wayke and DMS credentials of dealer ${dealer.id}; set by the operator after deploy`,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Placeholders, not values: the Lambdas report "not configured yet" until the operator
+      // writes the credentials Wayke and the DMS team issue.
+      secretObjectValue: Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, SecretValue.unsafePlainText(SECRET_PLACEHOLDER)])),
+    });
+    const inboundAuth = new secretsmanager.Secret(scope, `Inbound-${dealer.id}`, {
+      secretName: `${this.inboundPrefix}${dealer.id}`,
+      description: `Webhook secret Wayke presents for dealer ${dealer.id} (generated; register it in Wayke)`,
+      removalPolicy: RemovalPolicy.RETAIN,
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({
-          waykeClientId: SECRET_PLACEHOLDER,
-          waykeClientSecret: SECRET_PLACEHOLDER,
-          dmsSigningSecret: SECRET_PLACEHOLDER,
-        }),
+        secretStringTemplate: JSON.stringify({}),
         generateStringKey: 'webhookSecret',
         excludePunctuation: true,
         passwordLength: 48,
       },
     });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        "The values are credentials issued by Wayke and by the dealer's DMS; no rotation Lambda can mint new ones. The operator rotates them with put-secret-value (webhookSecret rotates without downtime via previousWebhookSecret).",
-    });
-    this.byDealer.set(dealer.id, secret);
-    return secret;
+    for (const secret of [credentials, inboundAuth]) Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: ROTATION_REASON });
+    const pair = { credentials, inboundAuth };
+    this.byDealer.set(dealer.id, pair);
+    return pair;
+  }
+
+  /** Lets `grantee` read every dealer's credential secret (import worker, DMS writer). */
+  grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
+    return this.grantPrefix(grantee, this.prefix, 'credential');
+  }
+
+  /** Lets `grantee` read every dealer's inbound-auth secret, and nothing else (webhook). */
+  grantReadInboundAuth(grantee: iam.IGrantable): iam.Grant {
+    return this.grantPrefix(grantee, this.inboundPrefix, 'inbound-auth');
   }
 
   /**
-   * Lets `grantee` read every dealer's secret. Granted on the name prefix, not per secret: one ARN
-   * per dealer would outgrow the 10 KB IAM role policy limit at around a hundred dealers.
+   * Granted on the name prefix, not per secret: one ARN per dealer would outgrow the 10 KB IAM
+   * role policy limit at around a hundred dealers.
    */
-  grantRead(grantee: iam.IGrantable): iam.Grant {
+  private grantPrefix(grantee: iam.IGrantable, prefix: string, purpose: string): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-      resourceArns: [this.prefixArn()],
+      resourceArns: [this.prefixArn(prefix)],
     });
     acknowledgeOnPrincipal(
       grantee,
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.prefix}*]`],
-      `Read-only on the dealer secrets' own name prefix ${this.prefix}: Secrets Manager appends a random suffix to every ARN, and one ARN per dealer would outgrow the IAM policy size limit.`,
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`],
+      `Read-only on the ${purpose} secrets' own name prefix ${prefix}: Secrets Manager appends a random suffix to every ARN, and one ARN per dealer would outgrow the IAM policy size limit.`,
     );
     return grant;
   }
 
-  /** ARN pattern of all dealer secrets (Secrets Manager appends `-XXXXXX` to each name). */
-  prefixArn(): string {
+  /** ARN pattern of all secrets under `prefix` (Secrets Manager appends `-XXXXXX` to each name). */
+  prefixArn(prefix: string = this.prefix): string {
     return Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
-      resourceName: `${this.prefix}*`,
+      resourceName: `${prefix}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
   }

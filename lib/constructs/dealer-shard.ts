@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { CfnParameter, NestedStack } from 'aws-cdk-lib';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Dealer } from '../../functions/core/dealer-config.js';
 import { ConfigError } from '../../functions/core/errors.js';
-import type { DealerSecrets } from './dealer-secrets.js';
+import type { DealerSecretPair, DealerSecrets } from './dealer-secrets.js';
 import { DealerSftpUser } from './dealer-sftp-user.js';
 import type { FeedStorage } from './feed-storage.js';
+import { sftpSessionPolicy } from './sftp-user-role.js';
 
 /**
- * Dealers per shard at most. A dealer costs up to four resources (secret, SFTP user, role, policy),
- * and a CloudFormation stack holds at most 500: 100 dealers fill a shard to 400.
+ * Dealers per shard at most. A dealer costs up to three resources (two secrets, SFTP user), and a
+ * CloudFormation stack holds at most 500 (we keep under 450): 100 dealers fill a shard to 300.
  */
 export const DEALERS_PER_SHARD = 100;
 
@@ -32,7 +32,7 @@ export interface DealerShardProps {
 }
 
 /**
- * The per-dealer resources of one shard of dealers — secret, SFTP user and its role — in a nested
+ * The per-dealer resources of one shard of dealers — secrets and SFTP user — in a nested
  * stack, so a thousand dealers never meet CloudFormation's 500-resource limit of one stack. The
  * bucket and server come in as parameters with fixed names.
  */
@@ -40,7 +40,7 @@ export class DealerShard extends NestedStack {
   /** SFTP users by dealer id (dealers with an `sftp` block). */
   readonly sftpUsers: ReadonlyMap<string, DealerSftpUser>;
   /** Secrets by dealer id. */
-  readonly dealerSecrets: ReadonlyMap<string, secretsmanager.Secret>;
+  readonly dealerSecrets: ReadonlyMap<string, DealerSecretPair>;
 
   constructor(scope: Construct, id: string, props: DealerShardProps) {
     if (props.dealers.length > DEALERS_PER_SHARD) throw new Error(`A dealer shard holds at most ${DEALERS_PER_SHARD} dealers`);
@@ -51,14 +51,17 @@ export class DealerShard extends NestedStack {
         FeedBucketName: props.storage.bucket.bucketName,
         FeedBucketArn: props.storage.bucket.bucketArn,
         SftpServerId: props.storage.server.attrServerId,
+        SftpUserRoleArn: props.storage.sftpUserRole.role.roleArn,
       },
     });
     const bucketName = new CfnParameter(this, 'FeedBucketName', { type: 'String' }).valueAsString;
     const bucketArn = new CfnParameter(this, 'FeedBucketArn', { type: 'String' }).valueAsString;
     const serverId = new CfnParameter(this, 'SftpServerId', { type: 'String' }).valueAsString;
+    const roleArn = new CfnParameter(this, 'SftpUserRoleArn', { type: 'String' }).valueAsString;
+    const sessionPolicy = sftpSessionPolicy(this, bucketArn);
 
     const users = new Map<string, DealerSftpUser>();
-    const secrets = new Map<string, secretsmanager.Secret>();
+    const secrets = new Map<string, DealerSecretPair>();
     for (const dealer of props.dealers) {
       secrets.set(dealer.id, props.secrets.addDealer(this, dealer));
       if (!dealer.sftp) continue;
@@ -69,8 +72,8 @@ export class DealerShard extends NestedStack {
           publicKeys: dealer.sftp.publicKeys,
           serverId,
           bucketName,
-          bucketArn,
-          bucketArnInFindings: '<FeedBucketArn>',
+          roleArn,
+          sessionPolicy,
         }),
       );
     }

@@ -11,6 +11,9 @@ import { ServiceFunction, type ServiceFunctionDefaults } from './service-functio
 /** Timeout of the DMS writer; the events queue's visibility timeout is six times this. */
 export const DMS_WRITER_TIMEOUT = Duration.seconds(30);
 
+/** What DynamoDedupeStore calls; no Scan, no streams, no deletes (entries expire by TTL). */
+export const DEDUPE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
+
 export interface DmsDeliveryProps {
   /** Stack-wide Lambda defaults. */
   readonly defaults: ServiceFunctionDefaults;
@@ -44,6 +47,8 @@ export class DmsDelivery extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: 'expiresAt',
+      // Without it a redelivered event would reach the DMS twice.
+      deletionProtection: true,
     });
 
     const writer = new ServiceFunction(this, 'Writer', {
@@ -60,9 +65,9 @@ export class DmsDelivery extends Construct {
       },
     }).function;
     props.eventsDeadLetterQueue.grantSendMessages(writer);
-    this.dedupeTable.grantReadWriteData(writer);
+    this.dedupeTable.grant(writer, ...DEDUPE_TABLE_ACTIONS);
     props.storage.grantOutboxWrite(writer);
-    props.secrets.grantRead(writer);
+    props.secrets.grantReadCredentials(writer);
     writer.addEventSource(
       new SqsEventSource(props.eventsQueue, {
         batchSize: 10,

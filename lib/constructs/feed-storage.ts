@@ -1,13 +1,14 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as transfer from 'aws-cdk-lib/aws-transfer';
 import { Construct } from 'constructs';
+import { ARCHIVED_TAG, OUTBOX_TAG, REPORT_TAG, type ObjectTag } from '../../functions/core/storage-tags.js';
 import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
-
-/** The tag the import worker puts on archived feeds; the lifecycle rule expires by it. */
-export const ARCHIVED_TAG = { key: 'wayke-dms:archived', value: 'true' } as const;
+import { SftpVpcEndpoint } from './sftp-network.js';
+import { SftpUserRole } from './sftp-user-role.js';
 
 /** The Transfer Family security policy: SSH algorithms without SHA-1 or CBC. */
 export const SFTP_SECURITY_POLICY = 'TransferSecurityPolicy-2024-01';
@@ -17,6 +18,24 @@ export interface FeedStorageProps {
   readonly archiveRetentionDays: number;
   /** Days replaced or deleted object versions are kept. */
   readonly noncurrentVersionRetentionDays: number;
+  /** Days a timestamped run report (`reports/<ts>.json`) is kept; `latest.*` stay. */
+  readonly reportRetentionDays: number;
+  /** Days an outbox event file is kept if the dealer has not deleted it. */
+  readonly outboxRetentionDays: number;
+  /**
+   * Name or ARN of a Secrets Manager secret holding the server's SSH host private key (OpenSSH
+   * format). Set it to keep the host key dealers have pinned when the server must be recreated.
+   */
+  readonly sftpHostKeySecret?: string;
+  /** `public` (AWS's addresses) or `vpc` (an internet-facing VPC endpoint on Elastic IPs dealers can allow-list). */
+  readonly sftpEndpointType: 'public' | 'vpc';
+  /** With `vpc`: IPv4 ranges allowed to reach port 22. */
+  readonly sftpAllowedCidrs: readonly string[];
+  /**
+   * Host name dealers use instead of the server's AWS name; with `hostedZoneId` a CNAME record in
+   * that Route 53 zone is created, otherwise the operator creates it.
+   */
+  readonly sftpHostname?: { readonly name: string; readonly hostedZoneId?: string };
   /** Retention of the SFTP server's log group. */
   readonly logRetention: logs.RetentionDays;
 }
@@ -33,8 +52,14 @@ export class FeedStorage extends Construct {
   readonly accessLogBucket: s3.Bucket;
   /** The SFTP server. */
   readonly server: transfer.CfnServer;
-  /** Host name dealers connect to. */
+  /** Host name dealers connect to (`sftpHostname`, or the server's AWS name). */
   readonly sftpEndpoint: string;
+  /** The server's own AWS host name (what a custom host name points at). */
+  readonly sftpServerHost: string;
+  /** The VPC endpoint, with `sftpEndpointType: 'vpc'`. */
+  readonly vpcEndpoint?: SftpVpcEndpoint;
+  /** The one role every dealer's SFTP user works with (scoped per user by its session policy). */
+  readonly sftpUserRole: SftpUserRole;
 
   constructor(scope: Construct, id: string, props: FeedStorageProps) {
     super(scope, id);
@@ -60,11 +85,9 @@ export class FeedStorage extends Construct {
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'feeds-bucket/',
       lifecycleRules: [
-        {
-          id: 'expire-archived-feeds',
-          tagFilters: { [ARCHIVED_TAG.key]: ARCHIVED_TAG.value },
-          expiration: Duration.days(props.archiveRetentionDays),
-        },
+        expireTagged('expire-archived-feeds', ARCHIVED_TAG, props.archiveRetentionDays),
+        expireTagged('expire-reports', REPORT_TAG, props.reportRetentionDays),
+        expireTagged('expire-outbox', OUTBOX_TAG, props.outboxRetentionDays),
         {
           id: 'expire-old-versions',
           noncurrentVersionExpiration: Duration.days(props.noncurrentVersionRetentionDays),
@@ -80,23 +103,48 @@ export class FeedStorage extends Construct {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
 
+    // Structured logging only: with a LoggingRole as well, Transfer Family also writes role-based
+    // logs to /aws/transfer/<server-id>, a group this stack neither creates nor retains.
     const serverLogs = new logs.LogGroup(this, 'SftpLogs', { retention: props.logRetention });
-    const loggingRole = new iam.Role(this, 'SftpLoggingRole', {
-      assumedBy: new iam.ServicePrincipal('transfer.amazonaws.com'),
-      description: 'Lets the SFTP server write its logs',
-    });
-    serverLogs.grantWrite(loggingRole);
-
+    if (props.sftpEndpointType === 'vpc') {
+      this.vpcEndpoint = new SftpVpcEndpoint(this, 'SftpNetwork', { allowedCidrs: props.sftpAllowedCidrs, logRetention: props.logRetention });
+    }
     this.server = new transfer.CfnServer(this, 'SftpServer', {
       protocols: ['SFTP'],
       domain: 'S3',
-      endpointType: 'PUBLIC',
+      endpointType: this.vpcEndpoint ? 'VPC' : 'PUBLIC',
+      endpointDetails: this.vpcEndpoint?.endpointDetails(),
       identityProviderType: 'SERVICE_MANAGED',
       securityPolicyName: SFTP_SECURITY_POLICY,
-      loggingRole: loggingRole.roleArn,
       structuredLogDestinations: [serverLogs.logGroupArn],
+      // WinSCP and many DMS exporters send SETSTAT (times, permissions) after an upload; S3 has no
+      // such attributes, and without NO_OP the client reports the upload as failed.
+      protocolDetails: { setStatOption: 'ENABLE_NO_OP' },
     });
-    this.sftpEndpoint = `${this.server.attrServerId}.server.transfer.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+    // Every dealer's DMS is configured with this host and has pinned its host key: a stack
+    // replacement must not take them away.
+    this.server.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    serverLogs.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    if (props.sftpHostKeySecret) {
+      const hostKey = new transfer.CfnHostKey(this, 'SftpHostKey', {
+        serverId: this.server.attrServerId,
+        description: 'Imported host key (kept across server replacement)',
+        hostKeyBody: SecretValue.secretsManager(props.sftpHostKeySecret).unsafeUnwrap(),
+      });
+      hostKey.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
+    this.sftpUserRole = new SftpUserRole(this, 'SftpUserRole', { bucket: this.bucket, serverId: this.server.attrServerId });
+    this.sftpServerHost = `${this.server.attrServerId}.server.transfer.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+    this.sftpEndpoint = props.sftpHostname?.name ?? this.sftpServerHost;
+    if (props.sftpHostname?.hostedZoneId) {
+      new route53.CfnRecordSet(this, 'SftpHostname', {
+        hostedZoneId: props.sftpHostname.hostedZoneId,
+        name: `${props.sftpHostname.name}.`,
+        type: 'CNAME',
+        ttl: '300',
+        resourceRecords: [this.sftpServerHost],
+      });
+    }
   }
 
   /**
@@ -112,25 +160,35 @@ export class FeedStorage extends Construct {
     });
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject'],
+      actions: ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObject', 's3:PutObjectTagging'],
       resourceArns: [this.bucket.arnForObjects('feeds/*')],
     });
+    // Moving a feed to archive/ or rejected/ deletes it from inbound/; nothing else is ever deleted.
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObject'], resourceArns: [this.bucket.arnForObjects('feeds/*/inbound/*')] });
     acknowledgeOnPrincipal(
       grantee,
-      [arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*')],
-      'The import worker serves every dealer, so it works under feeds/<any dealer>/; the bucket holds nothing else it could reach.',
+      [arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*'), arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/inbound/*')],
+      'The import worker serves every dealer, so it works under feeds/<any dealer>/ (deleting only under inbound/); the bucket holds nothing else it could reach.',
     );
   }
 
-  /** What the DMS writer needs: write events into each outbox dealer's `feeds/<dealerId>/outbox/`. */
+  /**
+   * What the DMS writer needs: write events into each outbox dealer's `feeds/<dealerId>/outbox/`,
+   * tagged to expire (PutObject with `Tagging` needs PutObjectTagging too).
+   */
   grantOutboxWrite(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects('feeds/*/outbox/*')] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:PutObjectTagging'], resourceArns: [this.bucket.arnForObjects('feeds/*/outbox/*')] });
     acknowledgeOnPrincipal(
       grantee,
       [arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/outbox/*')],
       "The DMS writer delivers for every outbox dealer; it may only put objects, and only under a dealer's outbox/.",
     );
   }
+}
+
+/** A lifecycle rule expiring objects that carry `tag` after `days`. */
+function expireTagged(id: string, tag: ObjectTag, days: number): s3.LifecycleRule {
+  return { id, tagFilters: { [tag.Key]: tag.Value }, expiration: Duration.days(days) };
 }
 
 /** `feeds/<dealerId>`: the dealer's prefix in the feed bucket. */

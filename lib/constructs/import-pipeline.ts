@@ -14,6 +14,19 @@ import { ServiceFunction, type ServiceFunctionDefaults } from './service-functio
 /** Timeout of one dealer's import; the work queue's visibility is six times this. */
 export const IMPORT_WORKER_TIMEOUT = Duration.minutes(10);
 
+/**
+ * What DynamoSnapshotStore calls (snapshots, leases, approvals); no Scan, no streams, which
+ * `grantReadWriteData` would add.
+ */
+export const SNAPSHOT_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+  'dynamodb:BatchWriteItem',
+] as const;
+
 /** Key pattern of SFTP uploads that trigger an immediate import (`feeds/<dealerId>/inbound/<file>`). */
 export const INBOUND_KEY_PATTERN = 'feeds/*/inbound/*';
 
@@ -61,6 +74,8 @@ export class ImportPipeline extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: 'expiresAt',
+      // What Wayke holds per dealer: lost, the next run would create every ad again.
+      deletionProtection: true,
     });
 
     this.workDeadLetterQueue = deadLetterQueue(this, 'WorkDlq');
@@ -93,8 +108,8 @@ export class ImportPipeline extends Construct {
       environment: { FEED_BUCKET: props.storage.bucket.bucketName, SNAPSHOT_TABLE: this.snapshotTable.tableName },
     }).function;
     props.storage.grantImport(worker);
-    this.snapshotTable.grantReadWriteData(worker);
-    props.secrets.grantRead(worker);
+    this.snapshotTable.grant(worker, ...SNAPSHOT_TABLE_ACTIONS);
+    props.secrets.grantReadCredentials(worker);
     worker.addEventSource(
       new SqsEventSource(this.workQueue, {
         batchSize: 1,

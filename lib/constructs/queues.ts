@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
@@ -12,6 +12,8 @@ export function deadLetterQueue(scope: Construct, id: string, options: { fifo?: 
     ...SECURE,
     fifo: options.fifo || undefined,
     retentionPeriod: Duration.days(14),
+    // Failed work waiting for an operator outlives the stack that failed it.
+    removalPolicy: RemovalPolicy.RETAIN,
   });
   acknowledge(queue, ['Serverless-SQSRedrivePolicy'], 'This queue is itself a dead-letter queue; its messages wait for an operator (alarmed) and are redriven by hand.');
   return queue;

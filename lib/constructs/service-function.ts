@@ -20,12 +20,17 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 /** Where the resolved dealer config sits inside every Lambda bundle (`LAMBDA_TASK_ROOT` is /var/task). */
 export const LAMBDA_DEALERS_FILE = '/var/task/dealers.json';
 
+/** Some CommonJS dependencies call require() for Node built-ins; an ESM bundle has no require. */
+export const BUNDLE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
 /** Settings every function of the stack shares. */
 export interface ServiceFunctionDefaults {
   /** Host path of the resolved dealer config (mapping profiles inlined); copied into each bundle as `dealers.json`. */
   readonly dealersFile: string;
-  /** Secrets Manager name prefix of the per-dealer secrets (`SECRET_PREFIX`). */
+  /** Secrets Manager name prefix of the per-dealer credential secrets (`SECRET_PREFIX`). */
   readonly secretPrefix: string;
+  /** Secrets Manager name prefix of the per-dealer inbound-auth secrets (`INBOUND_SECRET_PREFIX`). */
+  readonly inboundSecretPrefix: string;
   /** Wayke hosts (`WAYKE_*_URL`). */
   readonly wayke: WaykeEndpoints;
   /** Powertools log level. */
@@ -58,7 +63,8 @@ export interface ServiceFunctionProps {
 }
 
 /**
- * The one `NodejsFunction` wrapper, holding the house defaults: Node.js 24 on arm64, X-Ray active,
+ * The one `NodejsFunction` wrapper, holding the house defaults: Node.js 24 on arm64, no X-Ray
+ * (see the README's *Tracing*: nothing is instrumented, and the Tracer would cost every cold start),
  * an explicit log group with retention, source maps on, ESM bundled by the local esbuild with the
  * AWS SDK inside the bundle (the pinned version, not the runtime's), and the resolved dealer config
  * written beside the handler as `dealers.json` (read via `DEALERS_FILE`).
@@ -91,7 +97,6 @@ export class ServiceFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
-      tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       role,
       deadLetterQueue: props.invocation.type === 'async' ? props.invocation.deadLetterQueue : undefined,
@@ -101,6 +106,7 @@ export class ServiceFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         DEALERS_FILE: LAMBDA_DEALERS_FILE,
         SECRET_PREFIX: defaults.secretPrefix,
+        INBOUND_SECRET_PREFIX: defaults.inboundSecretPrefix,
         POWERTOOLS_SERVICE_NAME: props.handler,
         POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
         LOG_LEVEL: defaults.logLevel,
@@ -120,8 +126,7 @@ export class ServiceFunction extends Construct {
         bundleAwsSDK: true,
         externalModules: [],
         tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
-        // Some CommonJS dependencies call require() for Node built-ins; ESM has no require.
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        banner: BUNDLE_BANNER,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -132,8 +137,8 @@ export class ServiceFunction extends Construct {
 
     acknowledge(
       this,
-      ['AwsSolutions-IAM5[Resource::*]'],
-      'Only the X-Ray statement CDK adds for active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords): X-Ray supports no resource-level permissions.',
+      ['Serverless-LambdaTracing'],
+      "No X-Ray: nothing in the handlers is instrumented (active tracing alone shows one opaque Lambda segment), and the Powertools Tracer would add the X-Ray SDK to every bundle and cold start; each log line carries dealer, run and event ids instead (README: Tracing).",
     );
     if (props.invocation.type === 'sqs') {
       acknowledge(

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { VEHICLE_API_ROUTES } from '../../functions/adapters/vehicle-api-http.js';
 import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
 import type { DealerSecrets } from './dealer-secrets.js';
+import { SNAPSHOT_TABLE_ACTIONS } from './import-pipeline.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
 
@@ -31,7 +32,7 @@ export interface VehicleApiProps {
   readonly defaults: ServiceFunctionDefaults;
   /** The HTTP API of the webhook ingest: the Vehicle API's routes are added to it. */
   readonly httpApi: apigw.HttpApi;
-  /** Dealer secrets (the API verifies each dealer's `dmsApiKey`; the worker reads Wayke credentials). */
+  /** Dealer secrets (the API reads inbound auth to verify each dealer's `dmsApiKey`; the worker reads Wayke credentials). */
   readonly secrets: DealerSecrets;
   /** The import's snapshot table: shared snapshot, lease and the API's per-plate status. */
   readonly snapshotTable: dynamodb.ITable;
@@ -97,9 +98,10 @@ export class VehicleApi extends Construct {
       },
     }).function;
     this.queue.grantSendMessages(fn);
-    props.snapshotTable.grantReadWriteData(fn);
-    props.dedupeTable.grantReadWriteData(fn);
-    props.secrets.grantRead(fn);
+    props.snapshotTable.grant(fn, ...SNAPSHOT_TABLE_ACTIONS);
+    // The rate limiter's token buckets and Powertools idempotency records; no Scan, no streams.
+    props.dedupeTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    props.secrets.grantReadInboundAuth(fn);
     // Reports only: the latest one is read back, a held removal writes one. Never the feeds themselves.
     iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject', 's3:PutObject'], resourceArns: [props.bucket.arnForObjects('feeds/*/reports/*')] });
     acknowledgeOnPrincipal(
@@ -120,8 +122,8 @@ export class VehicleApi extends Construct {
       invocation: { type: 'sqs' },
       environment: { SNAPSHOT_TABLE: props.snapshotTable.tableName },
     }).function;
-    props.snapshotTable.grantReadWriteData(fn);
-    props.secrets.grantRead(fn);
+    props.snapshotTable.grant(fn, ...SNAPSHOT_TABLE_ACTIONS);
+    props.secrets.grantReadCredentials(fn);
     fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, maxConcurrency: props.concurrency ?? 20, reportBatchItemFailures: true }));
     return fn;
   }

@@ -1,6 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -27,6 +28,8 @@ export interface WebhookIngestProps {
   readonly consumerTimeout: Duration;
   /** Retention of the API access log group. */
   readonly logRetention: logs.RetentionDays;
+  /** Custom domain and its ACM certificate: the webhook URL then no longer depends on the API id. */
+  readonly domain?: { readonly name: string; readonly certificateArn: string };
 }
 
 /**
@@ -47,6 +50,8 @@ export class WebhookIngest extends Construct {
   readonly eventsDeadLetterQueue: sqs.Queue;
   /** `https://…/webhooks/wayke/` — append the dealer id. */
   readonly webhookBaseUrl: string;
+  /** The custom domain, if one is configured (point a CNAME/alias at its `regionalDomainName`). */
+  readonly domainName?: apigw.DomainName;
 
   constructor(scope: Construct, id: string, props: WebhookIngestProps) {
     super(scope, id);
@@ -72,7 +77,7 @@ export class WebhookIngest extends Construct {
       environment: { EVENTS_QUEUE_URL: this.eventsQueue.queueUrl },
     }).function;
     this.eventsQueue.grantSendMessages(handler);
-    props.secrets.grantRead(handler);
+    props.secrets.grantReadInboundAuth(handler);
     this.handler = handler;
 
     this.api = new apigw.HttpApi(this, 'Api', {
@@ -115,7 +120,17 @@ export class WebhookIngest extends Construct {
           'Wayke calls the webhook with a shared secret, not with IAM, JWT or a Lambda authorizer it could sign for; the webhook Lambda verifies the per-dealer secret (constant-time) before anything is queued.',
       });
     }
-    this.webhookBaseUrl = `${this.api.apiEndpoint}/webhooks/wayke/`;
+    if (props.domain) {
+      this.domainName = new apigw.DomainName(this, 'Domain', {
+        domainName: props.domain.name,
+        certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+        securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+      });
+      new apigw.ApiMapping(this, 'DomainMapping', { api: this.api, domainName: this.domainName, stage: this.stage });
+      // Only the custom domain: the execute-api URL would bypass what the operator registered.
+      (this.api.node.defaultChild as apigw.CfnApi).disableExecuteApiEndpoint = true;
+    }
+    this.webhookBaseUrl = props.domain ? `https://${props.domain.name}/webhooks/wayke/` : `${this.api.apiEndpoint}/webhooks/wayke/`;
   }
 }
 

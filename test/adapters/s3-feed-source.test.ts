@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { FeedTooLargeError, isCompleteFeedKey, keyTimestamp, S3FeedSource, S3ReportSink } from '../../functions/adapters/s3-feed-source.js';
 import { startS3, type S3 } from '../import/support.js';
+import { REPORT_TAG, taggingHeader } from '../../functions/core/storage-tags.js';
 
 let s3: S3;
 const commands: string[] = [];
@@ -81,6 +82,29 @@ describe('S3FeedSource (s3rver)', () => {
     expect(await keys(bucket, 'feeds/d/reports/')).toEqual(['feeds/d/reports/20261129T010000000Z.json', 'feeds/d/reports/latest.json', 'feeds/d/reports/latest.txt']);
     const latest = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'feeds/d/reports/latest.txt' }));
     expect(await latest.Body!.transformToString()).toBe('Nya 1\n\nCreated 1\n');
+  });
+
+  it('tags the timestamped report to expire and leaves latest.* untagged (kept)', async () => {
+    const bucket = await s3.bucket();
+    // s3rver ignores x-amz-tagging on PutObject (S3 applies it): assert the header on the wire.
+    const sent = new Map<string, string | undefined>();
+    s3.client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { path?: string; headers?: Record<string, string> };
+        sent.set(decodeURIComponent(request.path ?? '').split('/').slice(2).join('/'), request.headers?.['x-amz-tagging']);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'captureTagging' },
+    );
+    try {
+      await new S3ReportSink({ client: s3.client, bucket }).write('d', { at: new Date('2026-11-29T02:00:00.000Z'), json: {}, text: 'x\n' });
+    } finally {
+      s3.client.middlewareStack.remove('captureTagging');
+    }
+    expect(sent.get('feeds/d/reports/20261129T020000000Z.json')).toBe(taggingHeader(REPORT_TAG));
+    expect(sent.get('feeds/d/reports/latest.json')).toBeUndefined();
+    expect(sent.get('feeds/d/reports/latest.txt')).toBeUndefined();
+    expect(sent.size).toBe(3);
   });
 
   it('knows complete keys and key timestamps', () => {

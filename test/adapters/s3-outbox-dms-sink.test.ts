@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3OutboxDmsSink, keyTimestamp, outboxKey } from '../../functions/adapters/s3-outbox-dms-sink.js';
 import { DealerSchema } from '../../functions/core/dealer-config.js';
 import { RetryableError } from '../../functions/core/errors.js';
+import { OUTBOX_TAG, taggingHeader } from '../../functions/core/storage-tags.js';
 import { buildDmsEnvelope } from '../../functions/core/events/envelope.js';
 import { localS3Client, startLocalS3 } from '../webhooks/support.js';
 
@@ -24,6 +25,26 @@ afterAll(async () => {
   await server.stop();
 });
 
+/** The `x-amz-tagging` header of every PutObject `act` sends, by key. */
+async function tagHeaderOf(act: () => Promise<unknown>): Promise<Map<string, string | undefined>> {
+  const sent = new Map<string, string | undefined>();
+  const name = 'captureTagging';
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { path?: string; headers?: Record<string, string> };
+      sent.set(decodeURIComponent(request.path ?? '').replace(/^\/feeds\//, ''), request.headers?.['x-amz-tagging']);
+      return next(args);
+    },
+    { step: 'finalizeRequest', name },
+  );
+  try {
+    await act();
+  } finally {
+    s3.middlewareStack.remove(name);
+  }
+  return sent;
+}
+
 describe('S3OutboxDmsSink (s3rver)', () => {
   it('one JSON file per event under feeds/<dealer>/outbox/, ordered by name, a repeat overwriting its own file', async () => {
     const sink = new S3OutboxDmsSink({ client: s3, bucket: 'feeds' });
@@ -37,6 +58,15 @@ describe('S3OutboxDmsSink (s3rver)', () => {
     expect(outboxKey(later)).toBe(`feeds/motorcentrum/outbox/20261003T140239142Z-vehicle.updated-${'b'.repeat(64)}.json`);
     const body = await (await s3.send(new GetObjectCommand({ Bucket: 'feeds', Key: outboxKey(later) }))).Body!.transformToString();
     expect(JSON.parse(body)).toEqual(later);
+  });
+
+  it('tags each file for the outbox lifecycle rule (orders and leads carry personal data)', async () => {
+    const sink = new S3OutboxDmsSink({ client: s3, bucket: 'feeds' });
+    const event = envelope('c', '2026-10-04T09:00:00.000Z');
+    // s3rver stores objects but ignores x-amz-tagging on PutObject (S3 applies it): assert the
+    // header that goes over the wire.
+    const sent = await tagHeaderOf(() => sink.deliver({ dealer, envelope: event }));
+    expect(sent.get(outboxKey(event))).toBe(taggingHeader(OUTBOX_TAG));
   });
 
   it('a failed write is retryable', async () => {

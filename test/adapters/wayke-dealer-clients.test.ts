@@ -5,9 +5,9 @@ import type { DealerSecrets, SecretStore, WaykeApi, WaykeApiFactory } from '../.
 describe('createDealerWaykeClients', () => {
   it('builds one client per dealer credentials and a new one when a secret is rotated', async () => {
     const stored: Record<string, DealerSecrets> = {
-      a: { waykeClientId: 'client-a', waykeClientSecret: 's1', webhookSecret: 'w', dmsSigningSecret: 'whsec_AAAA' },
-      b: { waykeClientId: 'client-a', waykeClientSecret: 's1', webhookSecret: 'w', dmsSigningSecret: 'whsec_AAAA' },
-      c: { waykeClientId: 'client-c', waykeClientSecret: 's1', webhookSecret: 'w', dmsSigningSecret: 'whsec_AAAA' },
+      a: { waykeClientId: 'client-a', waykeClientSecret: 's1', dmsSigningSecret: 'whsec_AAAA' },
+      b: { waykeClientId: 'client-a', waykeClientSecret: 's1', dmsSigningSecret: 'whsec_AAAA' },
+      c: { waykeClientId: 'client-c', waykeClientSecret: 's1', dmsSigningSecret: 'whsec_AAAA' },
     };
     const secrets: SecretStore = { getDealerSecrets: async (id) => stored[id]! };
     const built: Array<{ clientId: string; clientSecret: string }> = [];

@@ -10,8 +10,8 @@ import { TEST_SIGNING_SECRET, startDmsReceiver, type DmsReceiver } from '../webh
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const secrets = { getDealerSecrets: async () => ({ waykeClientId: 'i', waykeClientSecret: 's', webhookSecret: 'w', dmsSigningSecret: TEST_SIGNING_SECRET }) };
 const now = new Date('2026-10-03T14:05:00Z');
-const envelope = buildDmsEnvelope({ id: 'a'.repeat(64), type: 'order.created', dealer: 'd1', occurredAt: now.toISOString(), wayke: { customer: { email: 'erik@example.test' } } });
-const dealerAt = (url: string) => DealerSchema.parse({ id: 'd1', name: 'D', branchId: BRANCH, dms: { type: 'webhook', url } });
+const envelope = buildDmsEnvelope({ id: 'a'.repeat(64), type: 'order.created', dealer: 'dl1', occurredAt: now.toISOString(), wayke: { customer: { email: 'erik@example.test' } } });
+const dealerAt = (url: string) => DealerSchema.parse({ id: 'dl1', name: 'D', branchId: BRANCH, dms: { type: 'webhook', url } });
 
 let receiver: DmsReceiver;
 let slow: Server;
@@ -67,7 +67,7 @@ describe('WebhookDmsSink', () => {
     const error = await bad.deliver({ dealer: dealerAt(receiver.url), envelope }).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(PermanentError);
     expect(error!.message).not.toContain('plain-text-key');
-    const outbox = DealerSchema.parse({ id: 'd1', name: 'D', branchId: BRANCH, dms: { type: 'outbox' } });
+    const outbox = DealerSchema.parse({ id: 'dl1', name: 'D', branchId: BRANCH, dms: { type: 'outbox' } });
     await expect(sink.deliver({ dealer: outbox, envelope })).rejects.toBeInstanceOf(PermanentError);
   });
 });

@@ -19,7 +19,7 @@ const CALL_AD = '9b3e4f10-2c7a-4d8e-b1f6-7a0c5e2d9f44';
 
 const secretsMock = mockClient(SecretsManagerClient);
 const setSecrets = (extra: Record<string, string> = {}) =>
-  secretsMock.on(GetSecretValueCommand, { SecretId: `wayke-dms/${DEALER}` }).resolves({
+  secretsMock.on(GetSecretValueCommand, { SecretId: `wayke-dms/inbound/${DEALER}` }).resolves({
     SecretString: JSON.stringify({ waykeClientId: 'c', waykeClientSecret: 's', webhookSecret: SECRET, dmsSigningSecret: 'whsec_AAAAAAAAAAAAAAAAAAAAAA==', ...extra }),
   });
 
@@ -50,6 +50,7 @@ beforeAll(async () => {
     EVENTS_QUEUE_URL: queueUrl,
     DEALERS_FILE: dealers,
     SECRET_PREFIX: 'wayke-dms/',
+    INBOUND_SECRET_PREFIX: 'wayke-dms/inbound/',
     SECRET_MAX_AGE_SECONDS: '0',
     AWS_ENDPOINT_URL_SQS: sqsServer.url,
     AWS_REGION: LOCAL_REGION,
@@ -135,6 +136,14 @@ describe('every documented payload is queued with its group and dedupe ids', () 
     expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
   });
 
+  it('reads only the inbound-auth secret (INBOUND_SECRET_PREFIX), never the Wayke/DMS credentials', async () => {
+    expect((await call(request(FIXTURES['new-order']!))).statusCode).toBe(200);
+    const asked = secretsMock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId);
+    expect(asked.length).toBeGreaterThan(0);
+    for (const id of asked) expect(id).toMatch(/^wayke-dms\/inbound\//);
+    await drainQueue(sqs, queueUrl);
+  });
+
   it('accepts a base64-encoded body and an unknown eventType (as a generic event)', async () => {
     const raw = JSON.stringify({ eventType: 'SomethingNew', itemId: 'abc' });
     const response = await call(request(raw, {}, DEALER, true));
@@ -144,7 +153,7 @@ describe('every documented payload is queued with its group and dedupe ids', () 
   });
 
   it('a dealer without a DMS target gets 200 and nothing queued', async () => {
-    secretsMock.on(GetSecretValueCommand, { SecretId: 'wayke-dms/quiet' }).resolves({
+    secretsMock.on(GetSecretValueCommand, { SecretId: 'wayke-dms/inbound/quiet' }).resolves({
       SecretString: JSON.stringify({ waykeClientId: 'c', waykeClientSecret: 's', webhookSecret: SECRET, dmsSigningSecret: 'whsec_x' }),
     });
     const response = await call(request(FIXTURES['vehicle-updated']!, {}, 'quiet'));

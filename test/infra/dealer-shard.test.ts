@@ -64,12 +64,13 @@ describe('dealer shards', () => {
     for (const shardTemplate of shardTemplates) expect(count(shardTemplate)).toBeLessThanOrEqual(STACK_RESOURCE_LIMIT - 100);
   });
 
-  it('give every dealer exactly one secret and one SFTP user', () => {
+  it('give every dealer exactly its two secrets (credentials, inbound auth) and one SFTP user', () => {
     const users = shardTemplates.flatMap((t) => Object.values(t.findResources('AWS::Transfer::User')).map((r) => r.Properties.UserName as string));
     const secrets = shardTemplates.flatMap((t) => Object.values(t.findResources('AWS::SecretsManager::Secret')).map((r) => r.Properties.Name as string));
     expect(users).toHaveLength(DEALERS);
     expect(new Set(users).size).toBe(DEALERS);
-    expect(secrets).toHaveLength(DEALERS);
+    expect(secrets).toHaveLength(2 * DEALERS);
+    expect(new Set(secrets).size).toBe(2 * DEALERS);
     expect(stack.sftpUser('dealer-0149')).toBeDefined();
   });
 

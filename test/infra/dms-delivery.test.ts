@@ -41,7 +41,8 @@ describe('DMS writer', () => {
       [s.Action].flat().some((a) => a.startsWith('s3:')),
     );
     expect(s3Statements).toHaveLength(1);
-    expect(s3Statements[0]!.Action).toBe('s3:PutObject');
+    // PutObjectTagging: each outbox file is written with the tag its lifecycle rule expires by.
+    expect(s3Statements[0]!.Action).toEqual(['s3:PutObject', 's3:PutObjectTagging']);
     expect(JSON.stringify(s3Statements[0]!.Resource)).toContain('/feeds/*/outbox/*');
   });
 });

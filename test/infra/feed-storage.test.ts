@@ -1,23 +1,17 @@
-import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ARCHIVED_TAG, SFTP_SECURITY_POLICY } from '../../lib/constructs/feed-storage.js';
+import { SFTP_SECURITY_POLICY } from '../../lib/constructs/feed-storage.js';
+import { ARCHIVED_TAG, OUTBOX_TAG, REPORT_TAG } from '../../functions/core/storage-tags.js';
+import { ACCOUNT, REGION, allows, resolveCfn, roleStatements, type Statement } from './iam-eval.js';
 import { logicalId, shardsTemplate, synth } from './synth.js';
 
-const { template, stack } = synth({ context: { archiveRetentionDays: '45', noncurrentVersionRetentionDays: 20 } });
+const { template, stack } = synth({ context: { archiveRetentionDays: '45', noncurrentVersionRetentionDays: 20, reportRetentionDays: 10, outboxRetentionDays: '7' } });
 const feedBucketId = logicalId(stack, stack.storage.bucket);
+const serverId = logicalId(stack, stack.storage.server);
 // The per-dealer users live in the dealer shards (nested stacks), with bucket and server as parameters.
 const shardTemplate = shardsTemplate(stack);
 const shardStackResources = Object.values(template.findResources('AWS::CloudFormation::Stack'));
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
-const actions = (statement: Statement) => [statement.Action].flat();
-
-/** The statements of the IAM policies attached to a role (in the shard). */
-function statementsOf(roleId: string): Statement[] {
-  const policies = shardTemplate.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
-  return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
-}
 
 describe('feed bucket', () => {
   const bucket = template.toJSON().Resources[feedBucketId];
@@ -50,10 +44,18 @@ describe('feed bucket', () => {
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
 
+  it('expires timestamped reports and outbox files by the tags their writers set, after the configured days', () => {
+    const rules = bucket.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+    expect(rules).toContainEqual(expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 10, TagFilters: [{ Key: REPORT_TAG.Key, Value: REPORT_TAG.Value }] }));
+    expect(rules).toContainEqual(expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 7, TagFilters: [{ Key: OUTBOX_TAG.Key, Value: OUTBOX_TAG.Value }] }));
+    // No rule without a tag filter expires current objects: reports/latest.* and inbound/ stay.
+    for (const rule of rules.filter((r) => r.ExpirationInDays !== undefined)) expect(rule.TagFilters).toBeDefined();
+  });
+
   it('expires archived feeds by tag after the configured days, and old versions', () => {
     const rules = bucket.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
     expect(rules).toContainEqual(
-      expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 45, TagFilters: [{ Key: ARCHIVED_TAG.key, Value: ARCHIVED_TAG.value }] }),
+      expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 45, TagFilters: [{ Key: ARCHIVED_TAG.Key, Value: ARCHIVED_TAG.Value }] }),
     );
     expect(rules).toContainEqual(
       expect.objectContaining({
@@ -75,9 +77,24 @@ describe('SFTP server', () => {
       EndpointType: 'PUBLIC',
       Domain: 'S3',
       SecurityPolicyName: SFTP_SECURITY_POLICY,
-      LoggingRole: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
       StructuredLogDestinations: [{ 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }],
     });
+  });
+
+  it('logs only to its structured log group: no LoggingRole writing role-based logs to a group the stack does not own', () => {
+    const server = Object.values(template.findResources('AWS::Transfer::Server'))[0]!;
+    expect(server.Properties.LoggingRole).toBeUndefined();
+    const [groupId] = server.Properties.StructuredLogDestinations[0]['Fn::GetAtt'];
+    expect(template.toJSON().Resources[groupId].Type).toBe('AWS::Logs::LogGroup');
+  });
+
+  it('ignores SETSTAT after uploads (WinSCP and many DMS exporters send it; S3 cannot apply it)', () => {
+    template.hasResourceProperties('AWS::Transfer::Server', { ProtocolDetails: { SetStatOption: 'ENABLE_NO_OP' } });
+  });
+
+  it('is kept, with its log group, when the stack is deleted or the resource replaced (host name and key stay)', () => {
+    template.hasResource('AWS::Transfer::Server', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.resourceCountIs('AWS::Transfer::HostKey', 0);
   });
 
   it('passes bucket and server to every dealer shard', () => {
@@ -87,6 +104,7 @@ describe('SFTP server', () => {
         FeedBucketName: { Ref: feedBucketId },
         FeedBucketArn: { 'Fn::GetAtt': [feedBucketId, 'Arn'] },
         SftpServerId: { 'Fn::GetAtt': [logicalId(stack, stack.storage.server), 'ServerId'] },
+        SftpUserRoleArn: { 'Fn::GetAtt': [logicalId(stack, stack.storage.sftpUserRole.role), 'Arn'] },
       });
     }
   });
@@ -111,29 +129,70 @@ describe('SFTP server', () => {
     }
   });
 
-  it("gives each dealer a role that reaches only its own prefix, writing only to inbound/", () => {
-    for (const dealerId of ['alpha-bil', 'beta']) {
-      const role = stack.sftpUser(dealerId)!.role;
-      const roleId = Stack.of(role).resolve((role.node.defaultChild as CfnElement).logicalId) as string;
-      const user = Object.values(shardTemplate.findResources('AWS::Transfer::User', { Properties: { UserName: dealerId } }))[0]!;
-      expect(user.Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
-      shardTemplate.hasResourceProperties('AWS::IAM::Role', {
-        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'transfer.amazonaws.com' } })] },
+  it('creates no IAM role per dealer: every user works with the one shared role', () => {
+    shardTemplate.resourceCountIs('AWS::IAM::Role', 0);
+    shardTemplate.resourceCountIs('AWS::IAM::Policy', 0);
+    const roles = Object.values(shardTemplate.findResources('AWS::Transfer::User')).map((user) => user.Properties.Role);
+    expect(roles).toEqual(roles.map(() => ({ Ref: 'SftpUserRoleArn' })));
+  });
+
+  it('lets only this account\'s SFTP server assume the shared role (source conditions)', () => {
+    const roleId = logicalId(stack, stack.storage.sftpUserRole.role);
+    const trust = resolveCfn(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument, { [`${serverId}.ServerId`]: 's-0123456789abcdef0' }) as { Statement: Statement[] };
+    const assume = (account: string, server: string) =>
+      allows(trust.Statement, {
+        action: 'sts:AssumeRole',
+        resource: '*',
+        context: { 'aws:SourceAccount': account, 'aws:SourceArn': `arn:aws:transfer:${REGION}:${account}:user/${server}/alpha-bil` },
       });
+    expect(trust.Statement.map((s) => s.Principal)).toEqual([{ Service: 'transfer.amazonaws.com' }]);
+    // The evaluator ignores Resource for trust documents: let every statement apply to "*".
+    for (const statement of trust.Statement) (statement as { Resource?: string }).Resource = '*';
+    expect(assume(ACCOUNT, 's-0123456789abcdef0')).toBe(true);
+    expect(assume('999999999999', 's-0123456789abcdef0')).toBe(false);
+    expect(assume(ACCOUNT, 's-ffffffffffffffff0')).toBe(false);
+  });
 
-      const statements = statementsOf(roleId);
-      const objectResources = statements
-        .filter((s) => actions(s).some((a) => a.includes('Object') || a.includes('Multipart')))
-        .map((s) => JSON.stringify(s.Resource));
-      expect(objectResources.length).toBeGreaterThan(0);
-      for (const resource of objectResources) expect(resource).toContain(`/feeds/${dealerId}/`);
+  describe("each dealer's effective access (shared role ∩ its session policy)", () => {
+    const bucket = 'wayke-dms-feeds-0123456789ab';
+    const bucketArn = `arn:aws:s3:::${bucket}`;
+    const roleId = logicalId(stack, stack.storage.sftpUserRole.role);
+    const role = roleStatements(template.toJSON().Resources, roleId, { [`${feedBucketId}.Arn`]: bucketArn });
+    const user = (dealerId: string) => Object.values(shardTemplate.findResources('AWS::Transfer::User', { Properties: { UserName: dealerId } }))[0]!;
+    const session = (dealerId: string) => {
+      const text = resolveCfn(user(dealerId).Properties.Policy, { FeedBucketArn: bucketArn }) as string;
+      return { text, statements: (JSON.parse(text) as { Statement: Statement[] }).Statement };
+    };
+    const may = (dealerId: string, action: string, key: string, context: Record<string, string> = {}) => {
+      const request = { action, resource: key === '' ? bucketArn : `${bucketArn}/${key}`, context, vars: { 'transfer:UserName': dealerId } };
+      return allows(role, request) && allows(session(dealerId).statements, request);
+    };
 
-      const writes = statements.filter((s) => actions(s).some((a) => a === 's3:PutObject' || a === 's3:DeleteObject'));
-      expect(writes.map((s) => JSON.stringify(s.Resource))).toEqual([expect.stringContaining(`/feeds/${dealerId}/inbound/*`)]);
+    it('reads and lists only its own folder', () => {
+      expect(may('alpha-bil', 's3:GetObject', 'feeds/alpha-bil/reports/latest.txt')).toBe(true);
+      expect(may('alpha-bil', 's3:GetObject', 'feeds/beta/reports/latest.txt')).toBe(false);
+      expect(may('alpha-bil', 's3:ListBucket', '', { 's3:prefix': 'feeds/alpha-bil/' })).toBe(true);
+      expect(may('alpha-bil', 's3:ListBucket', '', { 's3:prefix': 'feeds/beta/' })).toBe(false);
+      expect(may('alpha-bil', 's3:ListBucket', '', { 's3:prefix': 'feeds/' })).toBe(false);
+    });
 
-      const list = statements.find((s) => actions(s).includes('s3:ListBucket'))!;
-      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': [`feeds/${dealerId}`, `feeds/${dealerId}/*`] } });
-    }
+    it('writes only to its own inbound/', () => {
+      expect(may('beta', 's3:PutObject', 'feeds/beta/inbound/lager.csv')).toBe(true);
+      expect(may('beta', 's3:PutObject', 'feeds/alpha-bil/inbound/lager.csv')).toBe(false);
+      for (const folder of ['reports', 'archive', 'rejected', 'outbox']) expect(may('beta', 's3:PutObject', `feeds/beta/${folder}/x.json`), folder).toBe(false);
+    });
+
+    it('deletes only in its own inbound/ and outbox/ (what it fetched), never reports or archive', () => {
+      expect(may('beta', 's3:DeleteObject', 'feeds/beta/outbox/20261201T101010000Z-order.created-abc.json')).toBe(true);
+      expect(may('beta', 's3:DeleteObject', 'feeds/beta/inbound/lager.csv')).toBe(true);
+      expect(may('beta', 's3:DeleteObject', 'feeds/alpha-bil/outbox/x.json')).toBe(false);
+      for (const folder of ['reports', 'archive', 'rejected']) expect(may('beta', 's3:DeleteObject', `feeds/beta/${folder}/x.json`), folder).toBe(false);
+    });
+
+    it('the session policy is the same text for every user and fits Transfer Family\'s 2,048 characters', () => {
+      expect(session('alpha-bil').text).toBe(session('beta').text);
+      expect(session('beta').text.length).toBeLessThan(2048);
+    });
   });
 
   it('creates no user for a dealer without an sftp block', () => {

@@ -1,10 +1,12 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { addNagPacks } from '../../lib/nag.js';
-import { synth, withoutCfnValidation } from './synth.js';
+import type { WaykeDmsStack } from '../../lib/wayke-dms-stack.js';
+import { buildStack, synth, withoutCfnValidation } from './synth.js';
 
 // The full synthesis path of bin/app.ts: cdk-nag packs registered, CloudFormation validation on.
 // A finding nobody acknowledged makes this throw with the report.
@@ -47,6 +49,29 @@ describe('cdk-nag', () => {
     for (const ack of iam5) expect(ack.id).toMatch(/^AwsSolutions-IAM5\[Resource::.+\]$/);
     expect(iam5.some((ack) => ack.id.includes('Action::'))).toBe(false);
   });
+
+  const roles: Array<[string, (built: WaykeDmsStack) => iam.IRole]> = [
+    ['import worker', (built) => built.imports.worker.role!],
+    ['webhook', (built) => built.webhooks.handler.role!],
+    ['SFTP users', (built) => built.storage.sftpUserRole.role],
+  ];
+  const grants: Array<[string, iam.PolicyStatementProps, string]> = [
+    ['a wildcard resource', { actions: ['s3:GetObject'], resources: ['*'] }, 'AwsSolutions-IAM5[Resource::*]'],
+    ['a wildcard action', { actions: ['s3:*'], resources: ['arn:aws:s3:::some-bucket/feeds/x.csv'] }, 'AwsSolutions-IAM5[Action::s3:*]'],
+  ];
+  it.each(roles.flatMap(([role, of]) => grants.map(([what, grant, finding]) => [what, role, of, grant, finding] as const)))(
+    'fails on %s added to the %s role: acknowledgements cover exact findings only',
+    (_what, _role, roleOf, grant, finding) => {
+      // Prepare
+      const built = buildStack();
+      roleOf(built.stack).addToPrincipalPolicy(new iam.PolicyStatement(grant));
+      // Act
+      const report = new AwsSolutionsChecks().validateScope(built.app);
+      // Assess
+      expect(report.success).toBe(false);
+      expect(report.violations.map((v) => v.ruleName)).toContain(finding);
+    },
+  );
 
   it('stops synthesis on an unacknowledged finding (the check can fail)', () => {
     const bad = new App();

@@ -28,13 +28,13 @@ describe('every stack function gets the house defaults', () => {
   });
 
   it.each(functions.map(([id, fn]) => [fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME as string, id, fn] as const))(
-    '%s: Node.js 24 on arm64, ESM bundle, X-Ray, own log group with retention, explicit memory and timeout',
+    '%s: Node.js 24 on arm64, ESM bundle, no X-Ray (nothing is instrumented), own log group with retention, explicit memory and timeout',
     (_name, _id, fn) => {
       const p = fn.Properties;
       expect(p.Runtime).toBe('nodejs24.x');
       expect(p.Architectures).toEqual(['arm64']);
       expect(p.Handler).toBe('index.handler');
-      expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(p.TracingConfig).toBeUndefined();
       expect(p.MemorySize).toBeGreaterThanOrEqual(128);
       expect(p.Timeout).toBeGreaterThan(0);
       const logGroupId = p.LoggingConfig.LogGroup.Ref as string;
@@ -50,6 +50,7 @@ describe('every stack function gets the house defaults', () => {
         NODE_OPTIONS: '--enable-source-maps',
         DEALERS_FILE: LAMBDA_DEALERS_FILE,
         SECRET_PREFIX: 'wayke-dms/dealer/',
+        INBOUND_SECRET_PREFIX: 'wayke-dms/inbound/',
         POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
         LOG_LEVEL: 'DEBUG',
         WAYKE_AUTH_URL: WAYKE_ENDPOINTS.production.authUrl,
@@ -88,6 +89,7 @@ describe('bundling (real esbuild, no Docker)', () => {
     defaults: {
       dealersFile: writeDealersFile(dealers),
       secretPrefix: 'p/',
+      inboundSecretPrefix: 'q/',
       wayke: WAYKE_ENDPOINTS.test,
       logLevel: 'INFO',
       logRetention: logs.RetentionDays.ONE_WEEK,

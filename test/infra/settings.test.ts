@@ -13,10 +13,22 @@ describe('CDK context', () => {
       archiveRetentionDays: 90,
       noncurrentVersionRetentionDays: 30,
       logRetentionDays: 30,
+      reportRetentionDays: 30,
+      outboxRetentionDays: 14,
       secretPrefix: 'wayke-dms/dealer/',
+      inboundSecretPrefix: 'wayke-dms/inbound/',
+      sftpEndpoint: 'public',
+      sftpAllowedCidrs: ['0.0.0.0/0'],
       logLevel: 'INFO',
       importConcurrency: 50,
     });
+  });
+
+  it('wants apiDomain and apiCertificateArn together, and checks their form', () => {
+    const arn = 'arn:aws:acm:eu-north-1:123456789012:certificate/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    expect(() => from({ apiDomain: 'hooks.dealer-group.se' })).toThrow(/apiCertificateArn": apiDomain and apiCertificateArn go together/);
+    expect(() => from({ apiDomain: 'Hooks..se', apiCertificateArn: arn })).toThrow(/apiDomain": must be a lower-case host name/);
+    expect(from({ apiDomain: 'hooks.dealer-group.se', apiCertificateArn: arn })).toMatchObject({ apiDomain: 'hooks.dealer-group.se' });
   });
 
   it('accepts -c strings for numbers, as the CLI passes them', () => {

@@ -40,8 +40,8 @@ export interface Synthesised {
   readonly dealers: ResolvedDealerConfig;
 }
 
-/** Builds the stack the way bin/app.ts does and synthesises it once. */
-export function synth(options: SynthOptions = {}): Synthesised {
+/** Builds the stack the way bin/app.ts does, without synthesising it (tests may still add to it). */
+export function buildStack(options: SynthOptions = {}): Omit<Synthesised, 'template'> {
   const context: Record<string, unknown> = { ...cdkJsonContext(), config: FIXTURE_CONFIG, ...options.context };
   if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
   const app = new App({ context, outdir: mkdtempSync(join(tmpdir(), 'wayke-dms-cdk-')) });
@@ -49,6 +49,12 @@ export function synth(options: SynthOptions = {}): Synthesised {
   const dealers = loadDealerConfig(settings.config, PROJECT_ROOT);
   if (options.nag) addNagPacks(app);
   const stack = new WaykeDmsStack(app, settings.stackName, { settings, dealers });
+  return { app, stack, settings, dealers };
+}
+
+/** Builds the stack the way bin/app.ts does and synthesises it once. */
+export function synth(options: SynthOptions = {}): Synthesised {
+  const { app, stack, settings, dealers } = buildStack(options);
   const template = options.cfnValidation ? Template.fromStack(stack) : withoutCfnValidation(() => Template.fromStack(stack));
   return { app, stack, template, settings, dealers };
 }

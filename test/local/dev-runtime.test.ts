@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { SecretsManagerSecretStore } from '../../functions/adapters/secrets-manager-secret-store.js';
+import { SecretsManagerInboundAuthStore, SecretsManagerSecretStore } from '../../functions/adapters/secrets-manager-secret-store.js';
 import { webhookHeaders } from '../../functions/core/events/signature.js';
 import { startLocalHttpApi, type LocalHttpApi } from '../../functions/local/dev/api-gateway.js';
 import { startDemoDms, type DemoDms } from '../../functions/local/dev/demo-dms.js';
@@ -103,8 +103,10 @@ describe('local Secrets Manager endpoint', () => {
   });
 
   it("serves the handlers' own Secrets Manager adapter unchanged", async () => {
-    const store = new SecretsManagerSecretStore({ client: client(), prefix: 'wayke-dms/dealer/', clock: { now: () => new Date() } });
-    expect((await store.getDealerSecrets('bilhallen')).webhookSecret).toBe('hook-1');
+    const store = new SecretsManagerInboundAuthStore({ client: client(), prefix: 'wayke-dms/dealer/', clock: { now: () => new Date() } });
+    expect((await store.getInboundAuth('bilhallen')).webhookSecret).toBe('hook-1');
+    const credentials = new SecretsManagerSecretStore({ client: client(), prefix: 'wayke-dms/dealer/', clock: { now: () => new Date() } });
+    expect(await credentials.getDealerSecrets('bilhallen')).toHaveProperty('dmsSigningSecret');
   });
 });
 

@@ -123,10 +123,10 @@ describe('wayke-dms plan / import', () => {
 
   it('exit 2 for a feed rejected as a whole, 1 for rejected rows', async () => {
     const state = join(dir, 'state2');
-    const empty = await cli(['import', feedFile('empty.csv', ''), '--dealer', 'd2', '--state', state, '--json']);
+    const empty = await cli(['import', feedFile('empty.csv', ''), '--dealer', 'dl2', '--state', state, '--json']);
     expect(empty.status).toBe(2);
     expect(JSON.parse(empty.stdout).feed.error.code).toBe('EMPTY_FEED');
-    const rows = await cli(['import', feedFile('rows.csv', 'registrationNumber,price,mileage\nABC123,1000,10\nABC124,gratis,10\n'), '--dealer', 'd2', '--state', state, '--json']);
+    const rows = await cli(['import', feedFile('rows.csv', 'registrationNumber,price,mileage\nABC123,1000,10\nABC124,gratis,10\n'), '--dealer', 'dl2', '--state', state, '--json']);
     expect(rows.status).toBe(1);
     expect(JSON.parse(rows.stdout)).toMatchObject({ created: 1, rejected: [{ row: 2, registrationNumber: 'ABC124' }] });
     const usage = await spawnCli(['import', 'x.csv', '--state', state]);
@@ -139,19 +139,19 @@ describe('wayke-dms plan / import', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const dynamo = await startEmbeddedDynamo(stateLayout(state).dynamodb);
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE });
-    await store.acquireLease('d3', { owner: 'crashed-run', host: hostname(), pid: dead }, 3_600_000);
-    await store.acquireLease('d4', { owner: 'elsewhere', host: 'another-host', pid: dead }, 3_600_000);
+    await store.acquireLease('dl3', { owner: 'crashed-run', host: hostname(), pid: dead }, 3_600_000);
+    await store.acquireLease('dl4', { owner: 'elsewhere', host: 'another-host', pid: dead }, 3_600_000);
     await dynamo.stop();
-    const taken = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd3', '--state', state, '--json']);
+    const taken = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl3', '--state', state, '--json']);
     expect(taken.status).toBe(0);
-    const held = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd4', '--state', state, '--json']);
+    const held = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl4', '--state', state, '--json']);
     expect(held.status).toBe(1);
-    expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'd4', skipped: { reason: 'lease-held' } });
+    expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'dl4', skipped: { reason: 'lease-held' } });
 
     // A state directory another run has open is refused in words, not with a crash.
     const open = await startEmbeddedDynamo(stateLayout(state).dynamodb);
     try {
-      const busy = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'd3', '--state', state, '--json']);
+      const busy = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl3', '--state', state, '--json']);
       expect(busy.status).toBe(1);
       expect(busy.stderr).toContain('is in use by another wayke-dms process');
     } finally {
@@ -169,21 +169,21 @@ describe('wayke-dms plan / import', () => {
       const state = join(dir, 'state-zombie');
       const dynamo = await startEmbeddedDynamo(stateLayout(state).dynamodb);
       const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE });
-      await store.acquireLease('z1', { owner: 'killed-run', host: hostname(), pid: zombie }, 3_600_000);
+      await store.acquireLease('zz1', { owner: 'killed-run', host: hostname(), pid: zombie }, 3_600_000);
       // a live process (this one) recorded with another start time: its pid was reused
-      await store.acquireLease('z2', { owner: 'reused-pid', host: hostname(), pid: parent.pid!, processStart: '1' }, 3_600_000);
+      await store.acquireLease('zz2', { owner: 'reused-pid', host: hostname(), pid: parent.pid!, processStart: '1' }, 3_600_000);
       // a live process with its true start time is still running: its lease holds
-      await store.acquireLease('z3', { owner: 'alive', host: hostname(), pid: parent.pid!, processStart: processStartOf(parent.pid!)! }, 3_600_000);
+      await store.acquireLease('zz3', { owner: 'alive', host: hostname(), pid: parent.pid!, processStart: processStartOf(parent.pid!)! }, 3_600_000);
       await dynamo.stop();
       // Act
-      const zombieRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'z1', '--state', state, '--json']);
-      const reusedRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'z2', '--state', state, '--json']);
-      const aliveRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'z3', '--state', state, '--json']);
+      const zombieRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'zz1', '--state', state, '--json']);
+      const reusedRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'zz2', '--state', state, '--json']);
+      const aliveRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'zz3', '--state', state, '--json']);
       // Assess
       expect(zombieRun.status, zombieRun.stderr).toBe(0);
       expect(reusedRun.status, reusedRun.stderr).toBe(0);
       expect(aliveRun.status).toBe(1);
-      expect(JSON.parse(aliveRun.stdout)).toMatchObject({ dealer: 'z3', skipped: { reason: 'lease-held' } });
+      expect(JSON.parse(aliveRun.stdout)).toMatchObject({ dealer: 'zz3', skipped: { reason: 'lease-held' } });
     } finally {
       parent.kill('SIGKILL');
     }

@@ -18,7 +18,7 @@ import { makeDeliverEvents, type DeliveryReport, type EventRecord } from '../../
 import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
 import { eventId } from '../../functions/core/events/identity.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
-import type { DealerSecrets, WaykeApi } from '../../functions/ports.js';
+import type { DealerSecrets, InboundAuth, WaykeApi } from '../../functions/ports.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   FIXTURES,
@@ -57,7 +57,8 @@ let deliver: ReturnType<typeof makeDeliverEvents>;
 let adA: string;
 let adB: string;
 
-const secrets: DealerSecrets = { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: WEBHOOK_SECRET, dmsSigningSecret: TEST_SIGNING_SECRET };
+const secrets: DealerSecrets = { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', dmsSigningSecret: TEST_SIGNING_SECRET };
+const inboundAuth: InboundAuth = { webhookSecret: WEBHOOK_SECRET };
 
 beforeAll(async () => {
   [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([startLocalSqs(), startLocalDynamo(), startWaykeSimulator(), startDmsReceiver()]);
@@ -71,7 +72,7 @@ beforeAll(async () => {
 
   const dealer = DealerSchema.parse({ id: DEALER, name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } });
   const dealers = dealerIndex([dealer]);
-  const secretStore = { getDealerSecrets: async () => secrets };
+  const secretStore = { getDealerSecrets: async () => secrets, getInboundAuth: async () => inboundAuth };
   ingest = makeIngestWebhook({ dealers, secrets: secretStore, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log });
   deliver = makeDeliverEvents({
     dealers,

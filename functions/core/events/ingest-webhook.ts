@@ -1,5 +1,5 @@
 import type { ResolvedDealer } from '../dealer-config.js';
-import type { Clock, EventQueue, Log, SecretStore } from '../../ports.js';
+import type { Clock, EventQueue, Log, InboundAuthStore } from '../../ports.js';
 import { classifyWaykeEvent, vehicleRef, type WaykeEventSource } from './classify.js';
 import { credentialsMatch, type Headers } from './credentials.js';
 import { eventId, messageGroupId } from './identity.js';
@@ -36,7 +36,7 @@ export type IngestOutcome =
 
 export interface IngestWebhookDeps {
   readonly dealers: ReadonlyMap<string, ResolvedDealer>;
-  readonly secrets: SecretStore;
+  readonly secrets: InboundAuthStore;
   readonly queue: EventQueue;
   readonly clock: Clock;
   readonly log: Log;
@@ -69,7 +69,7 @@ export function makeIngestWebhook(deps: IngestWebhookDeps): (request: WebhookReq
     }
     const log = (message: string, attributes: Record<string, unknown>) => deps.log.info(message, { dealerId: dealer.id, ...attributes });
 
-    const secrets = await deps.secrets.getDealerSecrets(dealer.id);
+    const secrets = await deps.secrets.getInboundAuth(dealer.id);
     if (!credentialsMatch(request.headers, [secrets.webhookSecret, secrets.previousWebhookSecret])) {
       deps.log.warn('webhook rejected: bad credentials', { dealerId: dealer.id, reason: 'unauthorized' });
       return { outcome: 'unauthorized' };

@@ -18,7 +18,7 @@ import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-
 import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
 import { createLogger } from '../../adapters/logger.js';
 import { createWaykeClient, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../../adapters/wayke-http-client.js';
-import { DEALER_ID_PATTERN, REMOVAL_STATUSES } from '../../core/dealer-config.js';
+import { DEALER_ID_PATTERN, DEALER_ID_RULE, REMOVAL_STATUSES } from '../../core/dealer-config.js';
 import { exitStatus, makeImportDealer, type ImportDealerConfig, type ImportOutcome, type ImportPlan, type ImportSummary } from '../../core/import/index.js';
 import type { LeaseHolder } from '../../ports.js';
 import { loadMappingOption, UsageError } from '../cli-support.js';
@@ -189,7 +189,7 @@ function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.Proce
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(`expected exactly one feed file, got ${positionals.length}`);
   const dealerId = values.dealer;
-  if (!dealerId || !DEALER_ID_PATTERN.test(dealerId)) throw new UsageError('--dealer <id> is required (2–40 of a-z, 0-9 and -)');
+  if (!dealerId || !DEALER_ID_PATTERN.test(dealerId)) throw new UsageError(`--dealer <id> is required (${DEALER_ID_RULE})`);
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be a whole number from 1 to 64');
 

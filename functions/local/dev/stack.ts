@@ -286,6 +286,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       DEALERS_FILE: dealersFile,
       SECRET_PREFIX,
+      // The local stand-in serves a dealer's whole entry under one name and each function picks its
+      // own keys; separating the two purposes matters only where IAM enforces it (AWS).
+      INBOUND_SECRET_PREFIX: SECRET_PREFIX,
       SECRET_MAX_AGE_SECONDS: '5',
       FEED_BUCKET: resources.bucket,
       SNAPSHOT_TABLE: resources.snapshotTable,

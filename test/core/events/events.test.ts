@@ -101,7 +101,7 @@ describe('tolerance and refusal', () => {
 });
 
 describe('routing rules and dealer switches', () => {
-  const dealer = (dms?: unknown) => DealerSchema.parse({ id: 'd1', name: 'D', branchId: '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d', ...(dms ? { dms } : {}) });
+  const dealer = (dms?: unknown) => DealerSchema.parse({ id: 'dl1', name: 'D', branchId: '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d', ...(dms ? { dms } : {}) });
   it('purchase by processName or by stepName, only when completed', () => {
     const base = { eventType: 'Process', processId: 'p', stepId: 's', itemId: 'i' };
     expect(routeEvent(classify({ ...base, processName: 'Inköpsavtal', stepName: 'Signering', state: 'completed' }))).toBe('vehicle.purchased');
