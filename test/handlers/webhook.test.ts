@@ -117,22 +117,26 @@ describe('every documented payload is queued with its group and dedupe ids', () 
       const raw = FIXTURES[name]!;
       const response = await call(request(raw));
       expect(response.statusCode).toBe(200);
-      const id = eventId(DEALER, raw);
-      expect(JSON.parse(response.body!)).toMatchObject({ id, queued: true });
+      const { id } = JSON.parse(response.body!) as { id: string };
+      expect(JSON.parse(response.body!)).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{64}$/), queued: true });
       const messages = await drainQueue(sqs, queueUrl);
       expect(messages).toHaveLength(1);
       const message = messages[0]!;
       expect(message.Attributes?.MessageGroupId).toBe(group);
       expect(message.Attributes?.MessageDeduplicationId).toBe(id);
       const body = EventMessageSchema.parse(JSON.parse(message.Body!));
-      expect(body).toMatchObject({ v: 1, id, dealerId: DEALER });
+      expect(body).toMatchObject({ v: 2, id, bodyHash: eventId(DEALER, raw), dealerId: DEALER });
       expect(body.payload).toEqual(JSON.parse(raw));
     });
   }
 
-  it('the same call repeated is one message (FIFO deduplication by event id)', async () => {
+  it('the same body five times is five messages naming one body (the DMS writer tells re-sends from repeats)', async () => {
     for (let i = 0; i < 5; i++) expect((await call(request(FIXTURES['new-order']!))).statusCode).toBe(200);
-    expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
+    const messages = await drainQueue(sqs, queueUrl);
+    expect(messages).toHaveLength(5);
+    const bodies = messages.map((message) => EventMessageSchema.parse(JSON.parse(message.Body!)));
+    expect(new Set(bodies.map((body) => body.bodyHash))).toEqual(new Set([eventId(DEALER, FIXTURES['new-order']!)]));
+    expect(new Set(bodies.map((body) => body.id)).size).toBe(5);
   });
 
   it('accepts a base64-encoded body and an unknown eventType (as a generic event)', async () => {

@@ -8,6 +8,7 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, typ
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
+import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
 import { SqsEventQueue } from '../../functions/adapters/sqs-event-queue.js';
 import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
@@ -16,7 +17,6 @@ import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js'
 import { DealerSchema } from '../../functions/core/dealer-config.js';
 import { makeDeliverEvents, type DeliveryReport, type EventRecord } from '../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
-import { eventId } from '../../functions/core/events/identity.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
 import type { DealerSecrets, WaykeApi } from '../../functions/ports.js';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -76,6 +76,7 @@ beforeAll(async () => {
   deliver = makeDeliverEvents({
     dealers,
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'dedupe', ttlDays: 7, clock }),
+    attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'dedupe', clock }),
     sinks: {
       webhook: new WebhookDmsSink({ secrets: secretStore, clock, timeoutMs: 5_000 }),
       outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
@@ -101,8 +102,15 @@ beforeEach(async () => {
   await drainQueue(sqs, dlqUrl);
 });
 
-const post = (body: string) =>
-  ingest({ dealerId: DEALER, headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body: Buffer.from(body) });
+/** The delivery id (`webhook-id`) of the last accepted call with each body. */
+const accepted = new Map<string, string>();
+const idOf = (body: string): string => accepted.get(body) ?? 'never accepted';
+
+const post = async (body: string) => {
+  const outcome = await ingest({ dealerId: DEALER, headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body: Buffer.from(body) });
+  if (outcome.outcome === 'queued') accepted.set(body, outcome.id);
+  return outcome;
+};
 
 const toRecord = (message: Message): EventRecord => ({
   messageId: message.MessageId!,
@@ -138,13 +146,13 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect(receiver.deliveries).toHaveLength(1);
     const [delivery] = receiver.deliveries;
     expect(delivery!.verified).toBe(true);
-    expect(delivery!.id).toBe(eventId(DEALER, raw));
+    expect(delivery!.id).toBe(idOf(raw));
     expect(delivery!.envelope).toMatchObject({
-      id: eventId(DEALER, raw),
+      id: idOf(raw),
       type: 'vehicle.purchased',
       dealer: DEALER,
       occurredAt: '2026-10-03T14:02:39.142Z',
-      vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022, vin: 'YV1ZWA8UDL2123456' },
+      vehicle: { registrationNumber: 'KLM482', price: 389900, mileageKm: 43100, modelYear: 2022, vin: 'YV1ZWA8UDL2123456' },
       wayke: JSON.parse(raw),
     });
     expect(simulator.state().calls['GET /vehicle/{id}/ad']).toBeGreaterThanOrEqual(1);
@@ -181,7 +189,7 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect((await pump())?.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
     expect(await pump()).toBeNull();
     expect(receiver.deliveries.map((d) => d.status)).toEqual([503, 503, 200]);
-    expect(receiver.deliveries.every((d) => d.verified && d.id === eventId(DEALER, raw))).toBe(true);
+    expect(receiver.deliveries.every((d) => d.verified && d.id === idOf(raw))).toBe(true);
     expect(receiver.accepted()).toHaveLength(1);
     expect(await drainQueue(sqs, dlqUrl)).toHaveLength(0);
   });
@@ -196,7 +204,7 @@ describe('delivery to a DMS that verifies the signature', () => {
     const dead = await drainQueue(sqs, dlqUrl);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.Attributes?.MessageGroupId).toBe(`${DEALER}:5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01`);
-    expect(dead[0]!.Attributes?.MessageDeduplicationId).toBe(eventId(DEALER, raw));
+    expect(dead[0]!.Attributes?.MessageDeduplicationId).toBe(idOf(raw));
     const reason = dead[0]!.MessageAttributes?.reason?.StringValue ?? '';
     expect(reason).toContain('HTTP 400');
     expect(findPersonalData(reason, personalDataInFixtures())).toEqual([]);
@@ -215,7 +223,7 @@ describe('delivery to a DMS that verifies the signature', () => {
       await post(a[i]!);
       if (b[i]) await post(b[i]!);
     }
-    const ids = (list: string[]) => list.map((raw) => eventId(DEALER, raw));
+    const ids = (list: string[]) => list.map((raw) => idOf(raw));
     // The second event of group A fails once.
     let failedOnce = false;
     receiver.respond = (envelope) => {
@@ -266,7 +274,7 @@ describe('delivery to a DMS that verifies the signature', () => {
     const report = await deliver(messages.map(toRecord), { remainingMs: () => (left -= 6_000), reserveMs: 10_000 });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'notAttempted']);
     expect(report.batchItemFailures).toEqual([{ itemIdentifier: messages[1]!.MessageId }]);
-    expect(receiver.accepted().map((d) => d.id)).toEqual([eventId(DEALER, a)]);
+    expect(receiver.accepted().map((d) => d.id)).toEqual([idOf(a)]);
   });
 
   it('the same event twice in one batch (redelivered after the FIFO window) is delivered once', async () => {
@@ -283,6 +291,7 @@ describe('delivery to a DMS that verifies the signature', () => {
     const broken = makeDeliverEvents({
       dealers: dealerIndex([DealerSchema.parse({ id: DEALER, name: 'B', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } })]),
       dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'no-such-table', clock }),
+      attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'no-such-table', clock }),
       sinks: { webhook: new WebhookDmsSink({ secrets: { getDealerSecrets: async () => secrets }, clock }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
       wayke: async () => wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
