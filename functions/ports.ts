@@ -58,6 +58,8 @@ export interface WaykeVehicleDetails {
   readonly fuel?: string;
   readonly gearbox?: string;
   readonly colour?: string;
+  /** The VIN as the registry knows it (the ad's own `vin` field is what the dealer sent). */
+  readonly vin?: string;
 }
 
 /** An image stored on Wayke's media storage. */
