@@ -12,6 +12,7 @@ import { ImportPipeline } from './constructs/import-pipeline.js';
 import { writeDealersFile, type ServiceFunctionDefaults } from './constructs/service-function.js';
 import { WebhookIngest } from './constructs/webhook-ingest.js';
 import { WAYKE_ENDPOINTS, type AppContext } from './settings.js';
+import { eventsMaxReceiveCount } from '../functions/core/events/retry-schedule.js';
 
 export interface WaykeDmsStackProps extends StackProps {
   /** The validated dealer config with mapping profiles inlined (`loadDealerConfig`). */
@@ -66,6 +67,7 @@ export class WaykeDmsStack extends Stack {
       secrets: this.secrets,
       consumerTimeout: DMS_WRITER_TIMEOUT,
       logRetention,
+      eventsMaxReceiveCount: eventsMaxReceiveCount(settings.dmsRetrySchedule),
     });
     this.delivery = new DmsDelivery(this, 'DmsDelivery', {
       defaults,
@@ -73,6 +75,7 @@ export class WaykeDmsStack extends Stack {
       eventsDeadLetterQueue: this.webhooks.eventsDeadLetterQueue,
       storage: this.storage,
       secrets: this.secrets,
+      retrySchedule: settings.dmsRetrySchedule,
     });
     this.alarms = new OperationalAlarms(this, 'Alarms', {
       deadLetterQueues: {
@@ -105,6 +108,7 @@ export class WaykeDmsStack extends Stack {
       TriggerDeadLetterQueueUrl: { value: this.imports.triggerDeadLetterQueue.queueUrl, description: 'Schedule/upload triggers that never reached the scheduler' },
       SnapshotTableName: { value: this.imports.snapshotTable.tableName, description: 'Import snapshots and leases' },
       DedupeTableName: { value: this.delivery.dedupeTable.tableName, description: 'Delivered DMS event ids' },
+      EventArchiveBucketName: { value: this.delivery.archiveBucket.bucketName, description: 'Delivered DMS events, 30 days (wayke-dms replay)' },
       AlarmTopicArn: { value: this.alarms.topic.topicArn, description: 'Subscribe to receive alarms' },
       DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer secret names: <prefix><dealerId>' },
     };

@@ -29,7 +29,7 @@ import { WebhookDmsSink } from '../adapters/webhook-dms-sink.js';
 import { makeDeliverEvents } from '../core/events/deliver-events.js';
 import { dealerIndex } from '../core/events/ingest-webhook.js';
 import { RetryableError } from '../core/errors.js';
-import { DEFAULT_DMS_RETRY_SCHEDULE, formatRetrySchedule, parseRetrySchedule } from '../core/events/retry-schedule.js';
+import { DEFAULT_DMS_RETRY_SCHEDULE, DMS_ENDPOINT_FAILING_MESSAGE, formatRetrySchedule, parseRetrySchedule } from '../core/events/retry-schedule.js';
 import type { EventQueue } from '../ports.js';
 
 const env = readEnv(
@@ -127,7 +127,7 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
     const single = metrics.singleMetric();
     single.addDimension('dealer', failing.dealerId);
     single.addMetric('DmsEndpointFailing', MetricUnit.Count, 1);
-    logger.error('DMS endpoint failing for more than 15 minutes', { dealerId: failing.dealerId, failingSince: failing.since });
+    logger.error(DMS_ENDPOINT_FAILING_MESSAGE, { dealerId: failing.dealerId, failingSince: failing.since });
   }
   return { batchItemFailures: report.batchItemFailures };
 }

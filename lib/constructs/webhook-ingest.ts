@@ -27,6 +27,11 @@ export interface WebhookIngestProps {
   readonly consumerTimeout: Duration;
   /** Retention of the API access log group. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Receives before SQS moves an event to the DLQ (default 5). A backstop: the DMS writer
+   * dead-letters an event itself once its retry schedule is used up (`eventsMaxReceiveCount`).
+   */
+  readonly eventsMaxReceiveCount?: number;
 }
 
 /**
@@ -59,7 +64,7 @@ export class WebhookIngest extends Construct {
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: 5 },
+      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: props.eventsMaxReceiveCount ?? 5 },
     });
 
     const handler = new ServiceFunction(this, 'Handler', {

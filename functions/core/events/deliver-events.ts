@@ -248,7 +248,7 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
    * A retryable failure: counts the attempt, hides the record until the next one by the schedule,
    * or — the schedule used up — dead-letters it. Returns the record's outcome.
    */
-  async function onFailure(record: EventRecord, known: Known, caught: unknown, batch: BatchState): Promise<DeliveryOutcome> {
+  async function onFailure(record: EventRecord, known: Known, caught: unknown, batch: BatchState): Promise<{ outcome: DeliveryOutcome; retryInSeconds?: number }> {
     const endpoint = caught instanceof EndpointFailure;
     const error = endpoint ? caught.error : caught;
     const status = error instanceof WaykeDmsError ? error.context.status : undefined;
@@ -260,7 +260,7 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     };
     if (!known.eventId || !known.dealerId) {
       deps.log.warn('event delivery failed: left on the queue', failure);
-      return 'failed';
+      return { outcome: 'failed' };
     }
     try {
       const counted = await deps.attempts.recordFailure(known.eventId, { dealerId: known.dealerId, endpoint });
@@ -270,15 +270,21 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
         const reason = `retries used up after ${counted.failures} attempts: ${error instanceof Error ? error.message : 'unknown error'}`;
         deps.log.error('event delivery failed for good: sent to the DLQ', { ...failure, attempts: counted.failures });
         await deadLetter(record, reason);
-        return 'deadLettered';
+        return { outcome: 'deadLettered' };
       }
-      if (deps.retry && record.receiptHandle) await deps.retry.retryAfter(record.receiptHandle, delay);
+      await later(record, delay);
       deps.log.warn('event delivery failed: next attempt scheduled', { ...failure, attempts: counted.failures, retryInSeconds: delay });
+      return { outcome: 'failed', retryInSeconds: delay };
     } catch (scheduling) {
       // The record still returns, after the queue's visibility timeout.
       deps.log.warn('event delivery failed: left on the queue', { ...failure, scheduling: scheduling instanceof Error ? scheduling.name : 'unknown' });
+      return { outcome: 'failed' };
     }
-    return 'failed';
+  }
+
+  /** Hides a record for `seconds` (0: back at once); without a scheduler the visibility timeout rules. */
+  async function later(record: EventRecord, seconds: number): Promise<void> {
+    if (deps.retry && record.receiptHandle) await deps.retry.retryAfter(record.receiptHandle, seconds);
   }
 
   function noteFailingEndpoint(dealerId: string, since: Date | undefined, batch: BatchState): void {
@@ -287,10 +293,13 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
 
   async function runGroup(group: readonly EventRecord[], batch: BatchState, outcomes: Map<string, DeliveryOutcome>, outOfTime: () => boolean): Promise<void> {
     let blocked = false;
+    // The records behind a failed one come back with it, not after the queue's visibility timeout.
+    let holdSeconds = 0;
     for (const record of group) {
       if (blocked || outOfTime()) {
         blocked = true;
         outcomes.set(record.messageId, 'notAttempted');
+        await later(record, holdSeconds).catch(() => undefined);
         continue;
       }
       // Filled in by deliverOne as it learns them, for the failure handling.
@@ -298,9 +307,10 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
       try {
         outcomes.set(record.messageId, await deliverOne(record, known, batch));
       } catch (error) {
-        const outcome = await onFailure(record, known, error, batch);
-        outcomes.set(record.messageId, outcome);
-        blocked = outcome === 'failed';
+        const failed = await onFailure(record, known, error, batch);
+        outcomes.set(record.messageId, failed.outcome);
+        blocked = failed.outcome === 'failed';
+        holdSeconds = failed.retryInSeconds ?? 0;
       }
     }
   }

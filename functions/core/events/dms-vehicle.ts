@@ -12,9 +12,9 @@ import type { WaykeAd } from '../../ports.js';
 export const DmsVehicleSchema = z
   .object({
     /** Wayke's ad id. */
-    waykeId: z.string().min(1),
+    waykeId: z.string().min(1).describe("Wayke's ad id."),
     /** The ad's status in Wayke when the event was delivered. */
-    status: z.enum(['Published', 'Unpublished', 'Sold', 'Deleted']),
+    status: z.enum(['Published', 'Unpublished', 'Sold', 'Deleted']).describe("The ad's status in Wayke when the event was delivered."),
     registrationNumber: z.string().regex(/^[A-Z0-9ÅÄÖ]{2,7}$/),
     vin: z.string().regex(/^[A-HJ-NPR-Z0-9]{17}$/).optional(),
     make: z.string().min(1).optional(),
@@ -22,12 +22,12 @@ export const DmsVehicleSchema = z
     variant: z.string().min(1).optional(),
     modelYear: z.number().int().optional(),
     /** Date of first registration, `YYYY-MM-DD`. */
-    firstRegistration: z.iso.date().optional(),
+    firstRegistration: z.iso.date().optional().describe('Date of first registration (YYYY-MM-DD).'),
     fuel: z.string().min(1).optional(),
     gearbox: z.string().min(1).optional(),
     colour: z.string().min(1).optional(),
-    mileageKm: z.number().int().nonnegative(),
-    price: z.number().int().positive(),
+    mileageKm: z.number().int().nonnegative().describe('Odometer reading in kilometres (Wayke stores Swedish mil; converted ×10).'),
+    price: z.number().int().positive().describe('Price in whole SEK including VAT.'),
     campaignPrice: z.number().int().positive().optional(),
     oldPrice: z.number().int().positive().optional(),
     leasingPrice: z.number().int().positive().optional(),
@@ -37,14 +37,14 @@ export const DmsVehicleSchema = z
     shortDescription: z.string().optional(),
     description: z.string().optional(),
     /** Image URLs on Wayke's media storage, in the ad's order (the first is the main image). */
-    images: z.array(z.url()),
+    images: z.array(z.url()).describe("Image URLs on Wayke's media storage, in the ad's order; the first is the main image."),
     documents: z.array(z.object({ url: z.url(), name: z.string().optional() }).strict()).optional(),
     exchangeRight: z.boolean().optional(),
     servicePlanFollowed: z.boolean().optional(),
     carWarranty: z.string().optional(),
     contactOptions: z.array(z.enum(['email', 'callMe', 'phone'])).optional(),
     /** The dealer's own stock number, when a feed gave one. */
-    externalId: z.string().min(1).optional(),
+    externalId: z.string().min(1).optional().describe("The dealer's own stock number, when a feed gave one."),
   })
   .strict();
 

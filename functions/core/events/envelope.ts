@@ -6,18 +6,22 @@ import { LeadEventSchema, MessageEventSchema, OrderEventSchema, ProcessEventSche
 /** Version of the envelope's shape; a breaking change gets a new major and new schema files. */
 export const DMS_EVENT_SCHEMA_VERSION = '1.0.0';
 
-const fields = {
-  /** The delivery id, also the `webhook-id` header: the DMS's idempotency key (kept by retries and replays). */
-  id: z.string().regex(/^[0-9a-f]{64}$/),
-  /** The dealer id (as configured in wayke-dms). */
-  dealer: z.string().min(1),
-  /** When it happened, as Wayke says, else when wayke-dms received it (ISO-8601 UTC). */
-  occurredAt: z.iso.datetime(),
-  /** Wayke's ad id, when the event is about an ad. */
-  waykeId: z.string().min(1).optional(),
-  /** The car's plate (normalised: upper case, no spaces), when the event names one. */
-  registrationNumber: z.string().regex(/^[A-Z0-9ÅÄÖ]{2,7}$/).optional(),
+const id = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .describe('The delivery id, also the webhook-id header: the idempotency key, kept by every retry, redrive and replay of this delivery.');
+const rest = {
+  dealer: z.string().min(1).describe('The dealer id as configured in wayke-dms.'),
+  occurredAt: z.iso.datetime().describe('When it happened as Wayke says, else when wayke-dms received it (ISO-8601, UTC).'),
+  waykeId: z.string().min(1).optional().describe("Wayke's ad id, when the event is about an ad."),
+  registrationNumber: z
+    .string()
+    .regex(/^[A-Z0-9ÅÄÖ]{2,7}$/)
+    .optional()
+    .describe('The plate, normalised (upper case, no spaces or hyphens), when the event names one.'),
 };
+const wayke = (schema: z.ZodType) => schema.describe('The webhook payload exactly as Wayke sent it.');
+const vehicle = DmsVehicleSchema.optional().describe('The car as read from Wayke when the event was delivered (absent only when Wayke no longer has the ad).');
 
 /**
  * What the dealer's DMS receives, by webhook or outbox file, for any type:
@@ -25,7 +29,7 @@ const fields = {
  * the original payload as Wayke sent it; `vehicle` the car read from Wayke (purchased/updated).
  */
 export const DmsEnvelopeSchema = z
-  .object({ ...fields, type: z.enum(DMS_EVENT_KINDS), vehicle: DmsVehicleSchema.optional(), wayke: z.unknown() })
+  .object({ id, type: z.enum(DMS_EVENT_KINDS), ...rest, vehicle, wayke: wayke(z.unknown()) })
   .strict();
 
 /** The payload Wayke sent, by delivered type (as the ingest recognised it). */
@@ -48,10 +52,11 @@ export const DmsEventSchemas: { readonly [K in DmsEventKind]: z.ZodObject } = Ob
     kind,
     z
       .object({
-        ...fields,
+        id,
         type: z.literal(kind),
-        ...(WITH_VEHICLE.has(kind) ? { vehicle: DmsVehicleSchema.optional() } : {}),
-        wayke: WAYKE_PAYLOADS[kind],
+        ...rest,
+        ...(WITH_VEHICLE.has(kind) ? { vehicle } : {}),
+        wayke: wayke(WAYKE_PAYLOADS[kind]),
       })
       .strict(),
   ]),

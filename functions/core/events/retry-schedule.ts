@@ -23,6 +23,9 @@ export const RETRY_JITTER = 0.25;
 /** A DMS endpoint failing this long raises `DmsEndpointFailing` (15 min). */
 export const DMS_ENDPOINT_FAILING_AFTER_MS = 15 * 60_000;
 
+/** The DMS writer's ERROR line beside the metric (the local console watches for it). */
+export const DMS_ENDPOINT_FAILING_MESSAGE = 'DMS endpoint failing for more than 15 minutes';
+
 const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
 
 /** A retry schedule that cannot be used. */

@@ -3,6 +3,7 @@
  * and adapters as in AWS, on embedded engines that speak the same protocols. See
  * `functions/local/dev/stack.ts` for what runs.
  */
+import { parseRetrySchedule } from '../../core/events/retry-schedule.js';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../adapters/logger.js';
 import { ConfigError } from '../../core/errors.js';
@@ -31,6 +32,9 @@ Options:
                       and CI (exit 0; 1 when a dealer's import failed or did not finish)
   --timeout <s>       With --once: give up waiting for reports after this long (default 120)
   --no-demo           Do not simulate a purchase after the first import
+  --dms-retry-schedule <delays>
+                      Delays after each failed DMS delivery, e.g. 1s,1s,1s,5s (units s, m, h;
+                      default 5s,30s,2m,5m,30m,1h,2h,5h,10h,10h as deployed)
   --verbose           Handler and runtime logs at INFO (default WARN), on stderr/stdout as JSON
   -h, --help          This text
 
@@ -47,6 +51,14 @@ function parsePort(value: string, flag: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${flag} must be a port number (0–65535), got "${value}"`);
   return port;
+}
+
+function retryScheduleOption(value: string): number[] {
+  try {
+    return parseRetrySchedule(value);
+  } catch (error) {
+    throw new ConfigError(`--dms-retry-schedule: ${(error as Error).message}`);
+  }
 }
 
 function realWayke(): { authUrl: string; dealerApiUrl: string; mediaApiUrl: string } | undefined {
@@ -109,6 +121,7 @@ export async function run(args: string[]): Promise<number> {
         timeout: { type: 'string', default: '120' },
         demo: { type: 'boolean', default: true },
         verbose: { type: 'boolean', default: false },
+        'dms-retry-schedule': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -145,6 +158,7 @@ export async function run(args: string[]): Promise<number> {
       seedExamples: true,
       schedule: !values.once,
       handlerLogLevel: values.verbose ? 'INFO' : undefined,
+      ...(values['dms-retry-schedule'] !== undefined ? { dmsRetrySchedule: retryScheduleOption(values['dms-retry-schedule']) } : {}),
       log,
       // --once prints the reports together at the end.
       events: values.once ? { ...listener, report: () => undefined, importStarted: () => undefined } : listener,

@@ -159,6 +159,9 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
     importFailed({ dealerId, error }) {
       writer.line(`${s.red('✗')} ${dealerId}: import failed, it will be retried: ${error}`);
     },
+    dmsEndpointFailing({ dealerId, since }) {
+      writer.line(`${s.red('!')} ${dealerId}: the DMS endpoint has been failing since ${since} (DmsEndpointFailing; the stack's alarm would fire). Deliveries are retried by the schedule.`);
+    },
     deadLetters({ queue, count, redrive }) {
       const what = queue === 'events' ? 'webhook event(s) the DMS writer gave up on' : 'import job(s) that failed every attempt';
       writer.line(`${s.red('!')} ${count} ${what} in the ${queue} DLQ (the stack's alarm would fire). Once fixed, move them back with:`);
