@@ -11,7 +11,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
 import { eventId, messageGroupId } from '../../functions/core/events/identity.js';
 import { classifyWaykeEvent } from '../../functions/core/events/classify.js';
@@ -125,6 +125,11 @@ afterAll(async () => {
   sqs?.destroy();
   s3?.destroy();
   await Promise.all(servers.map((server) => server.stop()));
+});
+
+// Every body a DMS received in this file matches the published schema of its type.
+afterEach(() => {
+  expect(receiver.deliveries.flatMap((d) => d.schemaErrors)).toEqual([]);
 });
 
 beforeEach(async () => {

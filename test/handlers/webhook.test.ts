@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { eventId } from '../../functions/core/events/identity.js';
 import { EventMessageSchema } from '../../functions/core/events/message.js';
 import { lambdaContext } from '../../functions/local/dev/lambda.js';
+import { startLocalHttpApi } from '../../functions/local/dev/api-gateway.js';
 import { FIXTURES, createFifoPair, drainQueue, findPersonalData, personalDataInFixtures, sqsClient, startLocalSqs, LOCAL_CREDENTIALS, LOCAL_REGION } from '../webhooks/support.js';
 
 const DEALER = 'bilhallen';
@@ -244,6 +245,75 @@ describe('body checks', () => {
     expect(message.length).toBeLessThan(300);
     expect(message).not.toContain('erik@example.test');
     expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+});
+
+describe('edge cases Wayke (or anyone) can send', () => {
+  it.each([5_000, 100_000])('JSON nested %i levels deep → 400 (not a 500 Wayke retries forever), nothing queued', async (depth) => {
+    // Prepare
+    const deep = `{"eventType":"Deep","itemId":"x","nested":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    // Act
+    const response = await call(request(deep));
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toEqual({ message: 'body nests JSON deeper than 64 levels' });
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+
+  it('brackets inside strings do not count as nesting', async () => {
+    const body = JSON.stringify({ eventType: 'Brackets', itemId: 'x', text: '['.repeat(500) + '{'.repeat(500) });
+    expect((await call(request(body))).statusCode).toBe(200);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
+  });
+
+  it('invalid UTF-8 with a JSON content type → 400, nothing queued', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"eventType":"Bad","itemId":"x","text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    const response = await call(request(bytes, {}, DEALER, true));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toEqual({ message: 'body is not valid UTF-8' });
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+
+  it('through the local API: a bad % escape in the dealer id → 404, invalid UTF-8 → 400 (not read as U+FFFD)', async () => {
+    // Prepare
+    const api = await startLocalHttpApi({ routes: [{ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => handler(event, context) }] });
+    api.setHealthy({});
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` };
+    try {
+      // Act
+      const badEscape = await fetch(`${api.url}/webhooks/wayke/bil%E0%A4hallen%zz`, { method: 'POST', headers, body: FIXTURES['vehicle-updated']! });
+      const badBytes = await fetch(`${api.url}/webhooks/wayke/${DEALER}`, { method: 'POST', headers, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) });
+      const good = await fetch(`${api.url}/webhooks/wayke/${DEALER}`, { method: 'POST', headers, body: FIXTURES['vehicle-updated']! });
+      // Assess
+      expect(badEscape.status).toBe(404);
+      expect(badBytes.status).toBe(400);
+      expect(good.status).toBe(200);
+      expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('a "plate" that is no plate (a name and a personal identity number) is never logged', async () => {
+    // Prepare
+    const before = printed.length;
+    const body = JSON.stringify({ id: AD, registrationNumber: 'Erik Svensson 198112189876', status: 'Published' });
+    // Act
+    const response = await call(request(body));
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const text = printed.slice(before).join('');
+    expect(text).toContain('webhook queued');
+    expect(text).not.toMatch(/svensson/i);
+    expect(text).not.toContain('198112189876');
+    await drainQueue(sqs, queueUrl);
+  });
+
+  it('a real plate is logged, normalised', async () => {
+    const before = printed.length;
+    expect((await call(request(JSON.stringify({ id: AD, registrationNumber: 'abc 123', status: 'Sold' })))).statusCode).toBe(200);
+    expect(printed.slice(before).join('')).toContain('"plate":"ABC123"');
+    await drainQueue(sqs, queueUrl);
   });
 });
 

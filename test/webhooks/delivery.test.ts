@@ -6,7 +6,7 @@
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
 import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
@@ -35,6 +35,7 @@ import {
   startLocalSqs,
   type DmsReceiver,
 } from './support.js';
+import { expectValidDeliveries } from '../support/event-schemas.js';
 
 const DEALER = 'bilhallen';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
@@ -92,6 +93,11 @@ afterAll(async () => {
   sqs?.destroy();
   dynamo?.destroy();
   await Promise.all([sqsServer?.stop(), dynamoServer?.stop(), simulator?.stop(), receiver?.stop()]);
+});
+
+// Every body a DMS received in this file matches the published schema of its type.
+afterEach(() => {
+  expect(receiver.deliveries.flatMap((d) => d.schemaErrors)).toEqual([]);
 });
 
 beforeEach(async () => {
@@ -316,3 +322,91 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect(findPersonalData(log.text(), known)).toEqual([]);
   });
 });
+
+describe('re-sends are acknowledged, repeats are delivered', () => {
+  it('Published → Unpublished → Published delivers three events, each with its own webhook-id', async () => {
+    // Prepare
+    const states = ['Published', 'Unpublished', 'Published'].map((status) => JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status }));
+    // Act
+    const ids: string[] = [];
+    for (const body of states) {
+      await post(body);
+      ids.push(idOf(body));
+      await pump();
+    }
+    // Assess
+    expect(new Set(ids).size).toBe(3);
+    expect(receiver.accepted().map((d) => d.id)).toEqual(ids);
+    expect(receiver.accepted().map((d) => (d.envelope!.wayke as { status: string }).status)).toEqual(['Published', 'Unpublished', 'Published']);
+    expectValidDeliveries(receiver.accepted());
+  });
+
+  it('two price changes with identical webhook bodies deliver two events carrying the two prices', async () => {
+    // Prepare
+    const body = JSON.stringify({ id: adA, registrationNumber: 'KLM482', status: 'Published' });
+    await wayke.patchAd({ adId: adA, branchId: BRANCH, registrationNumber: 'KLM482', fields: { price: 379900 } });
+    // Act
+    await post(body);
+    await pump();
+    await wayke.patchAd({ adId: adA, branchId: BRANCH, registrationNumber: 'KLM482', fields: { price: 369900 } });
+    await post(body);
+    await pump();
+    // Assess
+    expect(receiver.accepted().map((d) => d.envelope!.vehicle?.price)).toEqual([379900, 369900]);
+    expectValidDeliveries(receiver.accepted());
+  });
+
+  it('the same body five times in a row with nothing changed delivers one event', async () => {
+    // Prepare
+    const body = JSON.stringify({ id: adA, registrationNumber: 'KLM482', status: 'Unpublished' });
+    // Act
+    for (let i = 0; i < 5; i++) {
+      expect((await post(body)).outcome).toBe('queued');
+      await pump();
+    }
+    // Assess
+    expect(receiver.accepted()).toHaveLength(1);
+    expect(receiver.deliveries).toHaveLength(1);
+  });
+
+  it('a re-send after another event for the vehicle came between is delivered again', async () => {
+    // Prepare
+    const sold = JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Sold' });
+    const step = JSON.stringify({ ...JSON.parse(FIXTURES['process-step']!), itemId: adB, stepId: 'between' });
+    // Act
+    for (const body of [sold, step, sold]) {
+      await post(body);
+      await pump();
+    }
+    // Assess
+    expect(receiver.accepted().map((d) => d.envelope!.type)).toEqual(['vehicle.updated', 'process.step', 'vehicle.updated']);
+  });
+});
+
+describe('a DMS endpoint that keeps failing', () => {
+  it('is reported (DmsEndpointFailing) once it has failed for more than 15 minutes, and no longer after a success', async () => {
+    // Prepare
+    receiver.respond = () => 503;
+    await post(JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Unpublished', seq: 'outage' }));
+    // Act
+    const early = await pump();
+    now = new Date(now.getTime() + 16 * 60_000);
+    const late = await pump();
+    receiver.respond = () => 200;
+    now = new Date(now.getTime() + 60_000);
+    const recovered = await pump();
+    await post(JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Published', seq: 'after' }));
+    receiver.respond = () => 503;
+    const next = await pump();
+    // Assess
+    expect(early?.endpointsFailing).toEqual([]);
+    expect(late?.endpointsFailing.map((f) => f.dealerId)).toEqual([DEALER]);
+    expect(recovered?.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
+    // The failing time starts again after a success: one more failure is not yet 15 minutes.
+    expect(next?.endpointsFailing).toEqual([]);
+    expect(log.lines.some((line) => line.message === 'event delivery failed: next attempt scheduled' && line.attributes?.retryInSeconds !== undefined)).toBe(true);
+    receiver.respond = () => 200;
+    while (await pump());
+  });
+});
+

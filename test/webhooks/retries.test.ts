@@ -8,7 +8,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
 import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
@@ -113,6 +113,11 @@ afterAll(async () => {
   sqs?.destroy();
   dynamo?.destroy();
   await Promise.all([sqsServer?.stop(), dynamoServer?.stop(), simulator?.stop(), receiver?.stop()]);
+});
+
+// Every body a DMS received in this file matches the published schema of its type.
+afterEach(() => {
+  expect(receiver.deliveries.flatMap((d) => d.schemaErrors)).toEqual([]);
 });
 
 beforeEach(() => {
