@@ -9,7 +9,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMAND_NAMES = ['validate-feed', 'plan', 'import', 'simulate-wayke', 'redrive', 'dev'] as const;
+const COMMAND_NAMES = ['validate-feed', 'plan', 'import', 'simulate-wayke', 'redrive', 'replay', 'dev'] as const;
 
 const COMMANDS: Record<string, () => Promise<Command>> = Object.fromEntries(
   COMMAND_NAMES.map((name) => [name, () => import(`./commands/${name}.ts`) as Promise<Command>]),
