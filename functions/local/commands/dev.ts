@@ -7,7 +7,7 @@ import { parseRetrySchedule } from '../../core/events/retry-schedule.js';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../adapters/logger.js';
 import { ConfigError } from '../../core/errors.js';
-import { consoleListener, createStdoutWriter, reportLines, startupLines, useColor } from '../dev/console.js';
+import { consoleListener, createStdoutWriter, reportLines, startupLines, useColor, webhookCurlLine } from '../dev/console.js';
 import { startDevStack, type DevStack } from '../dev/stack.js';
 
 export const summary = 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS';
@@ -85,6 +85,8 @@ async function demoPurchase(stack: DevStack, write: (text: string) => void): Pro
   write(`Simulating a purchase in Wayke: ${dealer.id} signs the purchase contract (Inköpsavtal) for ${plate}`);
   write('  webhook → SQS FIFO → DMS writer (ad fetched from Wayke) → signed delivery to the DMS');
   write(`  again: curl -X POST ${simulator.url}/_admin/ads/${ad.id}/process -H 'content-type: application/json' -d '{"processName":"Inköpsavtal","stepName":"Inköpsavtal","state":"completed"}'`);
+  const secret = stack.secrets.secrets[dealer.id];
+  if (secret) write(`  a vehicle-updated webhook for it:\n${webhookCurlLine(stack.urls.api, dealer.id, secret.webhookSecret, { id: ad.id, registrationNumber: plate })}`);
   await simulator.triggerProcessEvent(ad.id, { processName: 'Inköpsavtal', stepName: 'Inköpsavtal', state: 'completed', executedBy: 'Kontrakt' });
 }
 
