@@ -37,7 +37,6 @@ const EXAMPLE_AD: WaykeAd = {
     servicePlanFollowed: true,
     carWarranty: '12 mån',
     documents: [{ url: 'https://media.wayke.se/documents/klm482-servicebok.pdf', name: 'Servicebok' }],
-    externalId: 'ignored: the DMS vehicle takes the stock number from the feed',
   },
   mediaUrls: ['https://media.wayke.se/images/klm482-1.jpg', 'https://media.wayke.se/images/klm482-2.jpg'],
   details: {
@@ -78,7 +77,7 @@ function exampleOf(kind: DmsEventKind): DmsEnvelope {
     occurredAt: occurredAt(event, RECEIVED_AT),
     waykeId: vehicleRef(event).adId,
     registrationNumber: vehicleRef(event).registrationNumber,
-    vehicle: withVehicle ? toDmsVehicle(EXAMPLE_AD, '2200') : undefined,
+    vehicle: withVehicle ? toDmsVehicle(EXAMPLE_AD) : undefined,
     wayke: JSON.parse(raw),
   });
 }

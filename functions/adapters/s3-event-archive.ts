@@ -6,7 +6,7 @@ import type { ArchivedEvent, DeliveredEventArchive } from '../ports.js';
 /** Days a delivered event is kept for replay; the archive bucket's lifecycle rule expires it then. */
 export const EVENT_ARCHIVE_DAYS = 30;
 
-/** Key prefix of one dealer's archived events; keys sort by delivery time. */
+/** Key prefix of one dealer's archived events (under `events/`, the writer's only grant); keys sort by delivery time. */
 export const archivePrefix = (dealerId: string): string => `events/${dealerId}/`;
 
 /**

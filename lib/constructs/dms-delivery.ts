@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,6 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DealerSecrets } from './dealer-secrets.js';
 import type { FeedStorage } from './feed-storage.js';
+import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
 import { EVENT_ARCHIVE_DAYS } from '../../functions/adapters/s3-event-archive.js';
 import { DEFAULT_DMS_RETRY_SCHEDULE, formatRetrySchedule } from '../../functions/core/events/retry-schedule.js';
@@ -85,7 +87,13 @@ export class DmsDelivery extends Construct {
         EVENT_ARCHIVE_BUCKET: this.archiveBucket.bucketName,
       },
     }).function;
-    this.archiveBucket.grantPut(writer);
+    // Only PutObject, only under events/ (the archive's layout): grantPut would add s3:Abort*.
+    iam.Grant.addToPrincipal({ grantee: writer, actions: ['s3:PutObject'], resourceArns: [this.archiveBucket.arnForObjects('events/*')] });
+    acknowledgeOnPrincipal(
+      writer,
+      [arnFinding(this.archiveBucket.node.defaultChild as s3.CfnBucket, '/events/*')],
+      'The DMS writer archives every delivered event for replay; it may only put objects, and only under events/.',
+    );
     props.eventsDeadLetterQueue.grantSendMessages(writer);
     this.dedupeTable.grantReadWriteData(writer);
     props.storage.grantOutboxWrite(writer);

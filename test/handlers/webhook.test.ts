@@ -28,7 +28,6 @@ let sqsServer: { url: string; stop(): Promise<void> };
 let sqs: SQSClient;
 let queueUrl: string;
 let handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-const context = lambdaContext('webhook', 10_000);
 const printed: string[] = [];
 
 beforeAll(async () => {
@@ -100,7 +99,8 @@ function request(body: string | Buffer, headers: Record<string, string> = {}, de
     },
   } as APIGatewayProxyEventV2;
 }
-const call = (event: APIGatewayProxyEventV2) => handler(event, context);
+// A fresh context per call: one made at load counts down and, on a busy machine, times out later tests.
+const call = (event: APIGatewayProxyEventV2) => handler(event, lambdaContext('webhook', 10_000));
 
 describe('every documented payload is queued with its group and dedupe ids', () => {
   const groups: Record<string, string> = {
@@ -276,7 +276,7 @@ describe('edge cases Wayke (or anyone) can send', () => {
 
   it('through the local API: a bad % escape in the dealer id → 404, invalid UTF-8 → 400 (not read as U+FFFD)', async () => {
     // Prepare
-    const api = await startLocalHttpApi({ routes: [{ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => handler(event, context) }] });
+    const api = await startLocalHttpApi({ routes: [{ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => handler(event, lambdaContext('webhook', 10_000)) }] });
     api.setHealthy({});
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` };
     try {

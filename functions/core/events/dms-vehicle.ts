@@ -43,16 +43,17 @@ export const DmsVehicleSchema = z
     servicePlanFollowed: z.boolean().optional(),
     carWarranty: z.string().optional(),
     contactOptions: z.array(z.enum(['email', 'callMe', 'phone'])).optional(),
-    /** The dealer's own stock number, when a feed gave one. */
-    externalId: z.string().min(1).optional().describe("The dealer's own stock number, when a feed gave one."),
   })
   .strict();
 
 export type DmsVehicle = z.output<typeof DmsVehicleSchema>;
 
-/** The DMS vehicle of an ad read from Wayke, plus the dealer's stock number when known. */
-export function toDmsVehicle(ad: WaykeAd, externalId?: string): DmsVehicle {
-  const { mileage, images: _feedImages, externalId: _unused, ...rest } = ad.vehicle;
+/**
+ * The DMS vehicle of an ad read from Wayke. The feed's own fields that Wayke does not hold (`images`
+ * as source URLs, the stock number `externalId`) are not part of it: Wayke's media URLs are.
+ */
+export function toDmsVehicle(ad: WaykeAd): DmsVehicle {
+  const { mileage, images: _feedImages, externalId: _notInWayke, ...rest } = ad.vehicle;
   const details = ad.details ?? {};
   const vehicle: Record<string, unknown> = {
     waykeId: ad.id,
@@ -61,7 +62,6 @@ export function toDmsVehicle(ad: WaykeAd, externalId?: string): DmsVehicle {
     ...rest,
     mileageKm: mileage,
     images: [...ad.mediaUrls],
-    ...(externalId !== undefined ? { externalId } : {}),
   };
   for (const [name, value] of Object.entries(vehicle)) if (value === undefined) delete vehicle[name];
   return orderKeys(vehicle) as DmsVehicle;

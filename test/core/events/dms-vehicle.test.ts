@@ -2,20 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { DmsVehicleSchema, toDmsVehicle } from '../../../functions/core/events/dms-vehicle.js';
 
 describe('the DMS vehicle', () => {
-  it('holds the ad, the registry facts, the images in order, the unit in the mileage name and the stock number', () => {
+  it('holds the ad, the registry facts, the images in order and the unit in the mileage name', () => {
     const vehicle = toDmsVehicle(
       {
         id: 'ad-1',
         status: 'Sold',
-        vehicle: { registrationNumber: 'ABC123', price: 99000, mileage: 12000, equipment: ['Dragkrok'] },
+        vehicle: { registrationNumber: 'ABC123', price: 99000, mileage: 12000, equipment: ['Dragkrok'], externalId: 'LAGER-7' },
         mediaUrls: ['https://media.example.test/2.jpg', 'https://media.example.test/1.jpg'],
         details: { make: 'Volvo', model: 'V60', vin: 'YV1ZWA8UDL2123456' },
       },
-      'LAGER-7',
     );
     expect(vehicle).toEqual({
       waykeId: 'ad-1', status: 'Sold', registrationNumber: 'ABC123', vin: 'YV1ZWA8UDL2123456', make: 'Volvo', model: 'V60',
-      mileageKm: 12000, price: 99000, equipment: ['Dragkrok'], images: ['https://media.example.test/2.jpg', 'https://media.example.test/1.jpg'], externalId: 'LAGER-7',
+      mileageKm: 12000, price: 99000, equipment: ['Dragkrok'], images: ['https://media.example.test/2.jpg', 'https://media.example.test/1.jpg'],
     });
     expect(DmsVehicleSchema.safeParse(vehicle).success).toBe(true);
   });
