@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../functions/core/errors.js';
-import { DEFAULT_DMS_RETRY_SCHEDULE, parseRetrySchedule, scheduleSpanSeconds } from '../functions/core/events/retry-schedule.js';
+import { DEFAULT_DMS_RETRY_SCHEDULE, RetryScheduleTextSchema, scheduleSpanSeconds } from '../functions/core/events/retry-schedule.js';
 
 /** Wayke hosts per environment, as listed in docs/wayke-api.md. */
 export const WAYKE_ENDPOINTS = {
@@ -64,17 +64,7 @@ export const AppContextSchema = z.object({
    * Delays after each failed DMS delivery (`5s,30s,2m,…`, units s/m/h, each ≤ 11h55m); must span
    * at least 24 h so a day-long DMS outage loses nothing.
    */
-  dmsRetrySchedule: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return parseRetrySchedule(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    })
-    .refine((schedule) => scheduleSpanSeconds(schedule) >= 86_400, 'must span at least 24 h (the sum of the delays)')
+  dmsRetrySchedule: RetryScheduleTextSchema.refine((schedule) => scheduleSpanSeconds(schedule) >= 86_400, 'must span at least 24 h (the sum of the delays)')
     .default([...DEFAULT_DMS_RETRY_SCHEDULE]),
 });
 

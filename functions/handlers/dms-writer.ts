@@ -29,7 +29,7 @@ import { WebhookDmsSink } from '../adapters/webhook-dms-sink.js';
 import { makeDeliverEvents } from '../core/events/deliver-events.js';
 import { dealerIndex } from '../core/events/ingest-webhook.js';
 import { RetryableError } from '../core/errors.js';
-import { DEFAULT_DMS_RETRY_SCHEDULE, DMS_ENDPOINT_FAILING_MESSAGE, formatRetrySchedule, parseRetrySchedule } from '../core/events/retry-schedule.js';
+import { DEFAULT_DMS_RETRY_SCHEDULE, DMS_ENDPOINT_FAILING_MESSAGE, RetryScheduleTextSchema, formatRetrySchedule } from '../core/events/retry-schedule.js';
 import type { EventQueue } from '../ports.js';
 
 const env = readEnv(
@@ -52,17 +52,7 @@ const env = readEnv(
     /** The events queue: a failed record is hidden there until its next attempt. */
     EVENTS_QUEUE_URL: z.url(),
     /** Delays after each failed attempt (`5s,30s,2m,…`); CDK context `dmsRetrySchedule`. */
-    DMS_RETRY_SCHEDULE: z
-      .string()
-      .default(formatRetrySchedule(DEFAULT_DMS_RETRY_SCHEDULE))
-      .transform((text, ctx) => {
-        try {
-          return parseRetrySchedule(text);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-          return z.NEVER;
-        }
-      }),
+    DMS_RETRY_SCHEDULE: z.string().default(formatRetrySchedule(DEFAULT_DMS_RETRY_SCHEDULE)).pipe(RetryScheduleTextSchema),
     /** Bucket of the archive of delivered events (`wayke-dms replay`); without it nothing is archived. */
     EVENT_ARCHIVE_BUCKET: z.string().min(1).optional(),
   }),

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * When a failed DMS delivery is tried again. SQS FIFO has no per-message delay, so the DMS writer
  * hides the failed message for the next delay (`ChangeMessageVisibility`, at most 12 h); its
@@ -49,6 +51,16 @@ export function parseRetrySchedule(text: string): number[] {
     return seconds;
   });
 }
+
+/** A schedule as text (`5s,30s,2m`) → seconds; for the writer's env and the CDK context. */
+export const RetryScheduleTextSchema = z.string().transform((text, ctx) => {
+  try {
+    return parseRetrySchedule(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
 
 /** Writes a schedule back as text (`5s,30s,2m`), for env variables and the CLI. */
 export function formatRetrySchedule(schedule: readonly number[]): string {
