@@ -25,6 +25,10 @@ export interface DealerSecrets {
   readonly dmsSigningSecret: string;
   /** Credentials for the dealer's DMS API pull (sent as `Authorization: Bearer`), if any. */
   readonly dmsApiToken?: string;
+  /** The DMS's bearer key for the Vehicle API; absent → the Vehicle API is off for the dealer. */
+  readonly dmsApiKey?: string;
+  /** Accepted beside `dmsApiKey` while a rotation is under way. */
+  readonly previousDmsApiKey?: string;
 }
 
 export interface SecretStore {
@@ -153,6 +157,11 @@ export interface SnapshotEntry {
   readonly status: AdStatus;
   /** ISO time of the run that last saw the plate in the feed (or removed it). */
   readonly lastSeen: string;
+  /**
+   * Who set the vehicle last: absent or `feed` for a file import, `api` for a Vehicle API push. A
+   * `both` dealer's file never removes an `api` vehicle (only a `DELETE` does).
+   */
+  readonly setBy?: 'feed' | 'api';
 }
 
 /** The outcome of a dealer's last run, kept beside the snapshot for the hourly retry. */
@@ -198,6 +207,18 @@ export interface SnapshotStore {
   approveMassRemoval(dealerId: string, approvedBy: string, ttlMs: number): Promise<void>;
   /** Consumes the approval if one is pending and unexpired; true when one was consumed. */
   consumeMassRemovalApproval(dealerId: string): Promise<boolean>;
+}
+
+/** Reads of single entries and pages of them, in plate order (the Vehicle API's status reads). */
+export interface SnapshotReader {
+  entry(dealerId: string, registrationNumber: string): Promise<SnapshotEntry | null>;
+  /** Up to `limit` entries with a plate after `after` (all from the first when absent). */
+  entries(dealerId: string, page: { readonly after?: string; readonly limit: number }): Promise<SnapshotEntry[]>;
+}
+
+/** The latest run report of a dealer (`reports/latest.json`), or null before the first run. */
+export interface ReportReader {
+  latest(dealerId: string): Promise<unknown | null>;
 }
 
 /** Where run reports go: `feeds/<dealerId>/reports/` in S3, or a local folder. */
@@ -306,6 +327,78 @@ export interface DmsSink {
     readonly dealer: import('./core/dealer-config.js').ResolvedDealer;
     readonly envelope: import('./core/events/envelope.js').DmsEnvelope;
   }): Promise<void>;
+}
+
+// ───────────────────────────── Vehicle API (DMS pushes) ─────────────────────────────
+
+/** The state of one vehicle as the Vehicle API reports it. */
+export type VehicleState = 'pending' | 'applied' | 'failed' | 'removed' | 'held';
+
+/** What the Vehicle API remembers of a plate it was told about (beside the snapshot entry). */
+export interface VehicleStatusRecord {
+  readonly registrationNumber: string;
+  readonly state: VehicleState;
+  /** Id of the latest accepted change; only that change's outcome may set `state`. */
+  readonly changeId: string;
+  readonly acceptedAt: string;
+  /** Snapshot hash of the latest accepted vehicle (absent for a `DELETE`). */
+  readonly fingerprint?: string;
+  readonly waykeId?: string;
+  readonly lastAppliedAt?: string;
+  readonly lastError?: string;
+  /** ISO time a `DELETE` was applied: the safety valve counts these per hour. */
+  readonly removedAt?: string;
+}
+
+/** One page of status records, in plate order. */
+export interface VehicleStatusPage {
+  readonly items: readonly VehicleStatusRecord[];
+  /** The last plate of the page when more may follow; absent on the last page. */
+  readonly cursor?: string;
+}
+
+/** The Vehicle API's per-plate state (in the snapshot table, beside the dealer's entries). */
+export interface VehicleStatusStore {
+  get(dealerId: string, registrationNumber: string): Promise<VehicleStatusRecord | null>;
+  /** Records with a plate after `cursor` (a plate), in plate order. */
+  list(dealerId: string, page: { readonly limit: number; readonly cursor?: string }): Promise<VehicleStatusPage>;
+  /**
+   * Records an accepted change: `state: pending` (or `held`) and the new `changeId`; keeps the
+   * last outcome's `waykeId` and `lastAppliedAt`. Returns the record as stored.
+   */
+  accepted(dealerId: string, record: VehicleStatusRecord): Promise<VehicleStatusRecord>;
+  /**
+   * Records a change's outcome. `state` and `lastError` are set only while `changeId` is still the
+   * latest accepted one (a newer change is pending); `waykeId`, `lastAppliedAt`, `removedAt` always.
+   */
+  settled(dealerId: string, changeId: string, outcome: Omit<VehicleStatusRecord, 'changeId' | 'acceptedAt' | 'fingerprint'>): Promise<void>;
+  /** `DELETE`s applied since `since` (the safety valve's hourly count). */
+  removalsSince(dealerId: string, since: Date): Promise<number>;
+}
+
+/** The answer to a rate-limited request. */
+export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
+
+/** A per-key token bucket shared by every Lambda instance (DynamoDB in AWS and locally). */
+export interface RateLimiter {
+  take(key: string, limit: { readonly requestsPerSecond: number; readonly burst: number }): Promise<RateDecision>;
+}
+
+/** A stored HTTP answer, replayed for a repeated `Idempotency-Key`. */
+export interface StoredResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/**
+ * Runs a request once per key for the store's lifetime (24 h): a repeat gets the first answer.
+ * Throws {@link import('./core/vehicle-api/errors.js').IdempotencyConflictError} when the key is
+ * reused for a different request, {@link import('./core/vehicle-api/errors.js').IdempotencyInProgressError}
+ * while the first is still running. A run that throws stores nothing (the client may retry).
+ */
+export interface IdempotencyGuard {
+  once(key: string, fingerprint: string, run: () => Promise<StoredResponse>): Promise<StoredResponse>;
 }
 
 // ───────────────────────────── Logging ─────────────────────────────

@@ -10,7 +10,9 @@ import { DMS_WRITER_TIMEOUT, DmsDelivery } from './constructs/dms-delivery.js';
 import { FeedStorage } from './constructs/feed-storage.js';
 import { ImportPipeline } from './constructs/import-pipeline.js';
 import { writeDealersFile, type ServiceFunctionDefaults } from './constructs/service-function.js';
+import { VehicleApi } from './constructs/vehicle-api.js';
 import { WebhookIngest } from './constructs/webhook-ingest.js';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { WAYKE_ENDPOINTS, type AppContext } from './settings.js';
 import { eventsMaxReceiveCount } from '../functions/core/events/retry-schedule.js';
 
@@ -33,6 +35,7 @@ export class WaykeDmsStack extends Stack {
   readonly imports: ImportPipeline;
   readonly webhooks: WebhookIngest;
   readonly delivery: DmsDelivery;
+  readonly vehicleApi: VehicleApi;
   readonly alarms: OperationalAlarms;
 
   constructor(scope: Construct, id: string, { settings, dealers, ...stackProps }: WaykeDmsStackProps) {
@@ -77,21 +80,34 @@ export class WaykeDmsStack extends Stack {
       secrets: this.secrets,
       retrySchedule: settings.dmsRetrySchedule,
     });
+    this.vehicleApi = new VehicleApi(this, 'VehicleApi', {
+      defaults,
+      httpApi: this.webhooks.api,
+      stage: this.webhooks.stage,
+      secrets: this.secrets,
+      snapshotTable: this.imports.snapshotTable,
+      dedupeTable: this.delivery.dedupeTable,
+      bucket: this.storage.bucket,
+    });
     this.alarms = new OperationalAlarms(this, 'Alarms', {
       deadLetterQueues: {
         Work: this.imports.workDeadLetterQueue,
         Trigger: this.imports.triggerDeadLetterQueue,
         Events: this.webhooks.eventsDeadLetterQueue,
+        VehicleChanges: this.vehicleApi.deadLetterQueue,
       },
       functions: {
         ImportScheduler: this.imports.scheduler,
         ImportWorker: this.imports.worker,
         Webhook: this.webhooks.handler,
         DmsWriter: this.delivery.writer,
+        VehicleApi: this.vehicleApi.handler,
+        VehicleWorker: this.vehicleApi.worker,
       },
       workQueue: this.imports.workQueue,
       email: settings.alarmEmail,
     });
+    this.vehicleApi.addAlarms(this.webhooks.api, new SnsAction(this.alarms.topic));
 
     const outputs: Record<string, { value: string; description: string }> = {
       WebhookUrl: {
@@ -110,6 +126,8 @@ export class WaykeDmsStack extends Stack {
       DedupeTableName: { value: this.delivery.dedupeTable.tableName, description: 'Delivered DMS event ids' },
       EventArchiveBucketName: { value: this.delivery.archiveBucket.bucketName, description: 'Delivered DMS events, 30 days (wayke-dms replay)' },
       AlarmTopicArn: { value: this.alarms.topic.topicArn, description: 'Subscribe to receive alarms' },
+      VehicleApiUrl: { value: this.vehicleApi.url, description: 'Vehicle API base URL for DMS vendors (OpenAPI at /openapi.json)' },
+      VehicleChangesDeadLetterQueueUrl: { value: this.vehicleApi.deadLetterQueue.queueUrl, description: 'Vehicle API changes that could not be applied (FIFO)' },
       DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer secret names: <prefix><dealerId>' },
     };
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, output);

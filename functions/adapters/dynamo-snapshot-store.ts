@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RetryableError } from '../core/errors.js';
-import type { AdStatus, ImportRunState, LeaseResult, SnapshotEntry, SnapshotStore } from '../ports.js';
+import type { AdStatus, ImportRunState, LeaseResult, SnapshotEntry, SnapshotReader, SnapshotStore } from '../ports.js';
 
 /**
  * The snapshot table in DynamoDB (and, unchanged, in the embedded engine the CLI runs).
@@ -13,6 +13,7 @@ import type { AdStatus, ImportRunState, LeaseResult, SnapshotEntry, SnapshotStor
  * | `run#last`               | the last run's state: runId, at, archiveKey?, failed[], blocked |
  * | `lease`                  | owner, host?, pid?, leaseUntil (epoch ms), expiresAt (TTL, s)  |
  * | `approval#mass-removal`  | a one-shot approval: approvedBy, approvedAt, expiresAt (TTL, s) |
+ * | `api#<plate>`            | the Vehicle API's status of a plate (`dynamo-vehicle-status-store`) |
  *
  * `pk` is `dealer#<dealerId>`. Loading a dealer is one paged Query; entries go in BatchWrites;
  * the lease is a conditional Put. `fields` and `media` are JSON strings, not maps: a dealer of
@@ -25,7 +26,9 @@ const RUN = 'run#last';
 const LEASE = 'lease';
 const APPROVAL = 'approval#mass-removal';
 
-const pk = (dealerId: string) => `dealer#${dealerId}`;
+/** The dealer's partition; shared with the Vehicle API's status items. */
+export const snapshotPartitionKey = (dealerId: string) => `dealer#${dealerId}`;
+const pk = snapshotPartitionKey;
 
 interface EntryItem {
   pk: string;
@@ -41,6 +44,8 @@ interface EntryItem {
   media: string;
   status: AdStatus;
   lastSeen: string;
+  /** Only `api` is stored; absent means a file set the vehicle. */
+  setBy?: 'api';
 }
 
 function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
@@ -56,6 +61,7 @@ function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
     media: JSON.stringify(entry.media),
     status: entry.status,
     lastSeen: entry.lastSeen,
+    ...(entry.setBy === 'api' ? { setBy: 'api' as const } : {}),
   };
 }
 
@@ -70,6 +76,7 @@ function fromItem(item: Record<string, unknown>): SnapshotEntry {
     media: i.media ? (JSON.parse(i.media) as Record<string, string>) : {},
     status: i.status,
     lastSeen: i.lastSeen,
+    ...(i.setBy === 'api' ? { setBy: 'api' as const } : {}),
   };
 }
 
@@ -87,7 +94,7 @@ export interface DynamoSnapshotStoreOptions {
 }
 
 /** The {@link SnapshotStore} on a DynamoDB table with string keys `pk`/`sk` and TTL `expiresAt`. */
-export class DynamoSnapshotStore implements SnapshotStore {
+export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly now: () => Date;
@@ -122,6 +129,16 @@ export class DynamoSnapshotStore implements SnapshotStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return entries;
+  }
+
+  async entry(dealerId: string, registrationNumber: string): Promise<SnapshotEntry | null> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: `${VEHICLE}${registrationNumber}` }, ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : null;
+  }
+
+  async entries(dealerId: string, page: { readonly after?: string; readonly limit: number }): Promise<SnapshotEntry[]> {
+    const { items } = await queryPrefixPage(this.doc, { table: this.table, pk: pk(dealerId), prefix: VEHICLE, ...page });
+    return items.map(fromItem);
   }
 
   async put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void> {
@@ -247,6 +264,33 @@ export class DynamoSnapshotStore implements SnapshotStore {
       throw error;
     }
   }
+}
+
+/**
+ * Up to `limit` items of one partition whose sort key starts with `prefix`, after `prefix + after`,
+ * in key order. A Query page may come back short (1 MB pages): it reads on until the page is full.
+ * `more` is true when items may follow.
+ */
+export async function queryPrefixPage(
+  doc: DynamoDBDocumentClient,
+  input: { readonly table: string; readonly pk: string; readonly prefix: string; readonly after?: string; readonly limit: number },
+): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined = input.after ? { pk: input.pk, sk: `${input.prefix}${input.after}` } : undefined;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: input.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': input.pk, ':prefix': input.prefix },
+        Limit: input.limit - items.length,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey && items.length < input.limit);
+  return { items, more: startKey !== undefined };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 
 /**
@@ -13,3 +13,14 @@ export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
   }
   return parsed.data;
 }
+
+/**
+ * What every handler that serves dealers reads: the dealer config file and the dealer secrets
+ * (name prefix, cache age). Spread into a handler's own schema (`...DealerRuntimeEnvSchema.shape`).
+ */
+export const DealerRuntimeEnvSchema = z.object({
+  DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
+  SECRET_PREFIX: z.string().default(''),
+  /** Seconds a dealer's secrets are cached; short so a rotation takes effect quickly. */
+  SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+});

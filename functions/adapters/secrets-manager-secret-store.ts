@@ -17,6 +17,8 @@ export const DealerSecretsSchema = z.object({
   previousWebhookSecret: configured.optional(),
   dmsSigningSecret: configured,
   dmsApiToken: configured.optional(),
+  dmsApiKey: configured.optional(),
+  previousDmsApiKey: configured.optional(),
 }) satisfies z.ZodType<DealerSecrets>;
 
 /** The dealer's secret is missing or malformed: fixing it needs a person. */

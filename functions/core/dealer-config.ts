@@ -57,6 +57,26 @@ const DmsApiSettingsSchema = z
   })
   .strict();
 
+/** Where a dealer's stock comes from: files (and DMS API pulls), Vehicle API pushes, or both. */
+export const STOCK_SOURCES = ['feed', 'api', 'both'] as const;
+export type StockSource = (typeof STOCK_SOURCES)[number];
+
+/** The Vehicle API's per-dealer rate limit, unless the dealer's `vehicleApi.rateLimit` says otherwise. */
+export const DEFAULT_VEHICLE_API_RATE_LIMIT = { requestsPerSecond: 10, burst: 50 } as const;
+
+const VehicleApiSettingsSchema = z
+  .object({
+    /** Token bucket per dealer: refilled at `requestsPerSecond`, holding at most `burst` requests. */
+    rateLimit: z
+      .object({
+        requestsPerSecond: z.number().positive().max(1000).default(DEFAULT_VEHICLE_API_RATE_LIMIT.requestsPerSecond),
+        burst: z.number().int().min(1).max(10_000).default(DEFAULT_VEHICLE_API_RATE_LIMIT.burst),
+      })
+      .strict()
+      .default(DEFAULT_VEHICLE_API_RATE_LIMIT),
+  })
+  .strict();
+
 const DmsTargetSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -82,6 +102,12 @@ export const DealerSchema = z
     sftp: SftpSettingsSchema.optional(),
     dmsApi: DmsApiSettingsSchema.optional(),
     dms: DmsTargetSchema.optional(),
+    /**
+     * `feed` (default): files and DMS API pulls only. `api`: the Vehicle API only (files are left
+     * unread). `both`: either; a vehicle last set through the API is removed only by a `DELETE`.
+     */
+    source: z.enum(STOCK_SOURCES).default('feed'),
+    vehicleApi: VehicleApiSettingsSchema.default({ rateLimit: DEFAULT_VEHICLE_API_RATE_LIMIT }),
   })
   .strict();
 

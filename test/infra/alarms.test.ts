@@ -29,7 +29,7 @@ describe('alarms', () => {
 
   it("watch every function's errors", () => {
     const functionIds = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id);
-    expect(functionIds).toHaveLength(4);
+    expect(functionIds).toHaveLength(6);
     for (const id of functionIds) {
       expect(
         alarms.some((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda' && JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: { Ref: id } }])),

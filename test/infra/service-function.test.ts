@@ -16,11 +16,13 @@ const resources = template.toJSON().Resources as Record<string, { Type: string; 
 const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
 
 describe('every stack function gets the house defaults', () => {
-  it('there are the four handlers', () => {
+  it('there are the six handlers', () => {
     expect(functions.map(([, fn]) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
       'dms-writer',
       'import-scheduler',
       'import-worker',
+      'vehicle-api',
+      'vehicle-worker',
       'webhook',
     ]);
   });

@@ -23,6 +23,8 @@ export interface ApplyContext {
   readonly onProgress?: (done: number, total: number) => void;
   /** Reason to stop launching steps (lease lost, interrupted); checked before each step. */
   readonly shouldStop?: () => string | null;
+  /** Told of each failed step with its error, so a caller can tell retryable from permanent. */
+  readonly onFailed?: (step: PlanStep, error: unknown) => void;
 }
 
 export interface ApplyResult {
@@ -184,6 +186,7 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
       else counts.removed += 1;
     } catch (error) {
       if (isAuth(error)) abort = `Wayke refused the credentials (${describe(error)})`;
+      ctx.onFailed?.(step, error);
       ctx.log.warn('Vehicle failed', { registrationNumber: step.registrationNumber, action: step.action, error: describe(error), errorName: error instanceof Error ? error.name : typeof error });
       failed.push({ registrationNumber: step.registrationNumber, action: step.action, error: describe(error) });
     } finally {

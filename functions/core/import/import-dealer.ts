@@ -39,7 +39,7 @@ export interface FeedReadResult {
 export type FeedReader = (bytes: Uint8Array, options: { name?: string; mapping?: MappingProfile; now: Date; maxBytes?: number }) => FeedReadResult;
 
 /** What the use case needs of a dealer (a resolved dealer config entry fits). */
-export type ImportDealerConfig = Pick<Dealer, 'id' | 'branchId' | 'feed'> & { readonly mappingProfile?: MappingProfile };
+export type ImportDealerConfig = Pick<Dealer, 'id' | 'branchId' | 'feed'> & { readonly mappingProfile?: MappingProfile; readonly source?: Dealer['source'] };
 
 export interface ImportDealerDeps {
   /**
@@ -86,7 +86,7 @@ export interface ImportRequest {
 }
 
 export type ImportOutcome =
-  | { readonly status: 'skipped'; readonly dealer: string; readonly reason: 'lease-held' | 'no-feed'; readonly message: string; readonly holder?: LeaseHolder | null }
+  | { readonly status: 'skipped'; readonly dealer: string; readonly reason: 'lease-held' | 'no-feed' | 'api-source'; readonly message: string; readonly holder?: LeaseHolder | null }
   | {
       readonly status: 'rejected' | 'planned' | 'applied';
       readonly dealer: string;
@@ -117,6 +117,10 @@ export function makeImportDealer(deps: ImportDealerDeps) {
 
   return async function importDealer(request: ImportRequest): Promise<ImportOutcome> {
     const { dealer } = request;
+    // A dealer on the Vehicle API alone: files are left where they are, unread (and unmoved).
+    if (dealer.source === 'api' && request.trigger !== 'cli') {
+      return { status: 'skipped', dealer: dealer.id, reason: 'api-source', message: `${dealer.id} takes its stock through the Vehicle API (source: api); files are not imported` };
+    }
     const runId = `${deps.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
     const log = deps.log;
     const source = typeof deps.feeds === 'function' ? deps.feeds(dealer) : deps.feeds ?? NO_SOURCE;
@@ -223,6 +227,8 @@ export function makeImportDealer(deps: ImportDealerDeps) {
     // 3. Plan against the snapshot.
     const snapshot = await deps.snapshots.load(dealer.id);
     const keep = new Set(read.rejected.map((row) => row.registrationNumber).filter((plate): plate is string => Boolean(plate)));
+    // `both`: a vehicle the DMS last pushed through the Vehicle API leaves only by its `DELETE`.
+    if (dealer.source === 'both') for (const entry of snapshot.values()) if (entry.setBy === 'api') keep.add(entry.registrationNumber);
     let plan = planImport({
       vehicles: read.vehicles.map((item) => item.vehicle),
       snapshot,

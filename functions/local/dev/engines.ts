@@ -131,6 +131,9 @@ export interface LocalResourceNames {
   readonly workDlq: string;
   readonly eventsQueue: string;
   readonly eventsDlq: string;
+  /** The Vehicle API's per-vehicle FIFO queue and its DLQ. */
+  readonly vehicleQueue: string;
+  readonly vehicleDlq: string;
 }
 
 export const DEFAULT_RESOURCE_NAMES: LocalResourceNames = {
@@ -141,6 +144,8 @@ export const DEFAULT_RESOURCE_NAMES: LocalResourceNames = {
   workDlq: 'wayke-dms-import-work-dlq',
   eventsQueue: 'wayke-dms-events.fifo',
   eventsDlq: 'wayke-dms-events-dlq.fifo',
+  vehicleQueue: 'wayke-dms-vehicle-changes.fifo',
+  vehicleDlq: 'wayke-dms-vehicle-changes-dlq.fifo',
 };
 
 /**
@@ -154,6 +159,9 @@ export const QUEUE_SETTINGS = {
   // SQS's maximum: the DMS writer dead-letters an event itself once its retry schedule (any
   // `--dms-retry-schedule`) is used up; this is only the backstop.
   eventsMaxReceiveCount: 1000,
+  /** Vehicle worker: 60 s timeout (`lib/constructs/vehicle-api.ts`). */
+  vehicleVisibilitySeconds: 360,
+  vehicleMaxReceiveCount: 5,
 } as const;
 
 export interface LocalResources {
@@ -164,6 +172,8 @@ export interface LocalResources {
   readonly workDlqUrl: string;
   readonly eventsQueueUrl: string;
   readonly eventsDlqUrl: string;
+  readonly vehicleQueueUrl: string;
+  readonly vehicleDlqUrl: string;
 }
 
 /** S3 client settings every local (and Lambda) S3 client uses. */
@@ -285,8 +295,17 @@ export async function ensureLocalResources(
       VisibilityTimeout: String(QUEUE_SETTINGS.eventsVisibilitySeconds),
       RedrivePolicy: await redrive(eventsDlqUrl, QUEUE_SETTINGS.eventsMaxReceiveCount),
     });
+    const vehicleDlqUrl = await createQueue(names.vehicleDlq, { FifoQueue: 'true', MessageRetentionPeriod: '1209600' });
+    const vehicleQueueUrl = await createQueue(names.vehicleQueue, {
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'false',
+      VisibilityTimeout: String(QUEUE_SETTINGS.vehicleVisibilitySeconds),
+      RedrivePolicy: await redrive(vehicleDlqUrl, QUEUE_SETTINGS.vehicleMaxReceiveCount),
+    });
     await Promise.all([bucketReady, tablesReady]);
     return {
+      vehicleQueueUrl,
+      vehicleDlqUrl,
       bucket: names.bucket,
       snapshotTable: names.snapshotTable,
       dedupeTable: names.dedupeTable,

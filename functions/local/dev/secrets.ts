@@ -23,6 +23,9 @@ export const LocalDealerSecretsSchema = z
     previousWebhookSecret: z.string().min(1).optional(),
     dmsSigningSecret: z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_<base64>'),
     dmsApiToken: z.string().min(1).optional(),
+    /** The DMS's key for the Vehicle API (`Authorization: Bearer`); generated for every local dealer. */
+    dmsApiKey: z.string().min(16).optional(),
+    previousDmsApiKey: z.string().min(16).optional(),
     /** Password of the dealer's local SFTP user (the dealer id); not part of the Lambda secret. */
     sftpPassword: z.string().min(8).optional(),
   })
@@ -35,8 +38,9 @@ export type LocalSecretsFile = z.output<typeof LocalSecretsFileSchema>;
 const token = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /** Fresh random secrets for one dealer. */
-export function generateDealerSecrets(dealerId: string): Required<Pick<LocalDealerSecrets, 'waykeClientId' | 'waykeClientSecret' | 'webhookSecret' | 'dmsSigningSecret' | 'sftpPassword'>> {
+export function generateDealerSecrets(dealerId: string): Required<Pick<LocalDealerSecrets, 'waykeClientId' | 'waykeClientSecret' | 'webhookSecret' | 'dmsSigningSecret' | 'sftpPassword' | 'dmsApiKey'>> {
   return {
+    dmsApiKey: token(24),
     waykeClientId: `${dealerId}-${randomBytes(4).toString('hex')}`,
     waykeClientSecret: token(24),
     webhookSecret: token(24),
@@ -88,6 +92,8 @@ export function loadOrCreateSecrets(path: string, dealerIds: readonly string[]):
       secrets[id] = { ...entry, sftpPassword: generateDealerSecrets(id).sftpPassword };
       changed = true;
     }
+    // An existing entry without `dmsApiKey` keeps the Vehicle API off for that dealer, as in AWS:
+    // entries are used exactly as written; add a key by hand to turn it on.
   }
   if (changed) {
     mkdirSync(dirname(path), { recursive: true });

@@ -41,6 +41,7 @@ import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } fro
 import { startLocalSftpServer, type LocalSftpServer } from './sftp-server.js';
 import { restoreQueues, saveQueues } from './queue-store.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
+import { startVehicleApi, vehicleChangesPoller } from './vehicle-api.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const HANDLERS_DIR = join(REPO_ROOT, 'functions', 'handlers');
@@ -50,7 +51,7 @@ export const SECRET_PREFIX = 'wayke-dms/dealers/';
 export const HOURLY_MS = 60 * 60 * 1000;
 
 /** Lambda timeouts of the stack (the context counts down from these). */
-const TIMEOUTS = { scheduler: 60_000, worker: 600_000, webhook: 10_000, writer: 30_000 } as const;
+const TIMEOUTS = { scheduler: 60_000, worker: 600_000, webhook: 10_000, writer: 30_000, vehicleApi: 10_000, vehicleWorker: 60_000 } as const;
 
 export interface DevStackOptions {
   /** Dealer config (default `config/dealers.example.json`). */
@@ -286,6 +287,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       // Delivered events are archived beside the feeds (`events/<dealer>/…`) for `wayke-dms replay`.
       EVENT_ARCHIVE_BUCKET: resources.bucket,
       ...(options.dmsRetrySchedule ? { DMS_RETRY_SCHEDULE: formatRetrySchedule(options.dmsRetrySchedule) } : {}),
+      VEHICLE_QUEUE_URL: resources.vehicleQueueUrl,
+      VEHICLE_API_URL: api.url,
       WAYKE_AUTH_URL: wayke.authUrl,
       WAYKE_DEALER_API_URL: wayke.dealerApiUrl,
       WAYKE_MEDIA_API_URL: wayke.mediaApiUrl,
@@ -305,6 +308,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       load<SQSEvent, SQSBatchResponse | void>('wayke-dms-dms-writer', 'dms-writer.ts', TIMEOUTS.writer),
     ]);
     routes.push({ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => webhook.invoke(event) });
+    const { vehicleWorker } = await startVehicleApi({ routes, load, timeouts: TIMEOUTS });
 
     // The worker answers a failed import with a batch item failure only; the reason is in its
     // ERROR log line ("Import failed", with the error's name and message). Invocations run side by
@@ -384,7 +388,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // Messages left in the queues at the last stop go back in before the pollers start; at stop,
     // after the pollers, whatever is still waiting is saved again.
     const queuesFile = join(dataDir, 'queues.json');
-    const persistedQueues = { work: resources.workQueueUrl, events: resources.eventsQueueUrl, workDlq: resources.workDlqUrl, eventsDlq: resources.eventsDlqUrl };
+    const persistedQueues = { work: resources.workQueueUrl, events: resources.eventsQueueUrl, workDlq: resources.workDlqUrl, eventsDlq: resources.eventsDlqUrl, vehicles: resources.vehicleQueueUrl, vehiclesDlq: resources.vehicleDlqUrl };
     const restoredMessages = await restoreQueues(sqs, persistedQueues, queuesFile);
     started.push({
       stop: async () => {
@@ -448,6 +452,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         log: options.log,
         handler: async (event) => (await writer.invoke(event)) ?? undefined,
       }),
+      vehicleChangesPoller({ sqs, queueUrl: resources.vehicleQueueUrl, worker: vehicleWorker, log: options.log }),
     ];
     started.push({ stop: async () => { await Promise.all(pollers.map((poller) => poller.stop())); } });
     demoDms.onDelivery((delivery) => listener.delivery?.(delivery));
@@ -530,7 +535,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       ports: { api: api.port, sftp: sftp?.port ?? null, wayke: simulator?.port ?? null, demoDms: demoDms.port },
       dataDir,
       bucket: resources.bucket,
-      queues: { work: resources.workQueueUrl, workDlq: resources.workDlqUrl, events: resources.eventsQueueUrl, eventsDlq: resources.eventsDlqUrl },
+      queues: { work: resources.workQueueUrl, workDlq: resources.workDlqUrl, events: resources.eventsQueueUrl, eventsDlq: resources.eventsDlqUrl, vehicles: resources.vehicleQueueUrl, vehiclesDlq: resources.vehicleDlqUrl },
       dealers: dealers.map((dealer) => dealer.id),
     };
     writeFileSync(join(dataDir, 'endpoints.json'), `${JSON.stringify(healthDetails, null, 2)}\n`);

@@ -1,0 +1,51 @@
+/**
+ * The Vehicle API in the local run: its Lambda behind the local HTTP API (the same routes as API
+ * Gateway) and the vehicle worker behind a poller of the vehicle FIFO queue (the event source
+ * mapping). Kept apart from `stack.ts` so the stack only registers it.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { VEHICLE_API_ROUTES } from '../../adapters/vehicle-api-http.js';
+import type { Log } from '../../ports.js';
+import type { HttpRoute } from './api-gateway.js';
+import type { LambdaFunction } from './lambda.js';
+import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
+
+type Loader = <E, R>(name: string, file: string, timeoutMs: number) => Promise<LambdaFunction<E, R>>;
+
+/** Loads the two handlers and adds the API's routes. */
+export async function startVehicleApi(input: {
+  readonly routes: HttpRoute[];
+  readonly load: Loader;
+  readonly timeouts: { readonly vehicleApi: number; readonly vehicleWorker: number };
+}): Promise<{ vehicleWorker: LambdaFunction<SQSEvent, SQSBatchResponse | void> }> {
+  const [api, vehicleWorker] = await Promise.all([
+    input.load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('wayke-dms-vehicle-api', 'vehicle-api.ts', input.timeouts.vehicleApi),
+    input.load<SQSEvent, SQSBatchResponse | void>('wayke-dms-vehicle-worker', 'vehicle-worker.ts', input.timeouts.vehicleWorker),
+  ]);
+  for (const routeKey of Object.values(VEHICLE_API_ROUTES)) {
+    const [method, path] = routeKey.split(' ') as [string, string];
+    input.routes.push({ method, path, handler: (event) => api.invoke(event) });
+  }
+  return { vehicleWorker };
+}
+
+/**
+ * The vehicle queue's event source mapping: batches of 10, one at a time. Batches of one dealer
+ * take turns on its lease anyway; on this one machine a second poller only adds lease waits.
+ */
+export function vehicleChangesPoller(input: {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly worker: LambdaFunction<SQSEvent, SQSBatchResponse | void>;
+  readonly log: Log;
+}): SqsPoller {
+  return startSqsPoller({
+    sqs: input.sqs,
+    queueUrl: input.queueUrl,
+    batchSize: 10,
+    concurrency: 1,
+    log: input.log,
+    handler: async (event) => (await input.worker.invoke(event)) ?? undefined,
+  });
+}
