@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDedupeStore } from '../functions/adapters/dynamo-dedupe-store.js';
+import { DynamoDeliveryAttempts } from '../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../functions/adapters/logger.js';
 import { SqsEventQueue } from '../functions/adapters/sqs-event-queue.js';
 import { S3OutboxDmsSink } from '../functions/adapters/s3-outbox-dms-sink.js';
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     const deliver = makeDeliverEvents({
       dealers,
       dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'bench-dedupe', clock }),
+      attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'bench-dedupe', clock }),
       sinks: { webhook: new WebhookDmsSink({ secrets: secretStore, clock }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
       wayke: async () => wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),

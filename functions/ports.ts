@@ -63,6 +63,22 @@ export interface WaykeAd {
   readonly vehicle: Vehicle;
   /** Wayke media URLs in the ad's order. */
   readonly mediaUrls: readonly string[];
+  /** What Wayke knows of the car beyond the feed (from the vehicle registry); only the fields Wayke returned. */
+  readonly details?: WaykeVehicleDetails;
+}
+
+/** Facts Wayke adds to an ad from the vehicle registry, in the project's own names. */
+export interface WaykeVehicleDetails {
+  readonly make?: string;
+  readonly model?: string;
+  readonly variant?: string;
+  /** ISO date `YYYY-MM-DD`. */
+  readonly firstRegistration?: string;
+  readonly fuel?: string;
+  readonly gearbox?: string;
+  readonly colour?: string;
+  /** The VIN as the registry knows it (the ad's own `vin` field is what the dealer sent). */
+  readonly vin?: string;
 }
 
 /** An image stored on Wayke's media storage. */
@@ -266,8 +282,56 @@ export interface DedupeStore {
   wasDelivered(eventId: string): Promise<boolean>;
   /** The ids among these that were delivered and accepted before (one round trip per 100 ids). */
   deliveredAmong(eventIds: readonly string[]): Promise<ReadonlySet<string>>;
-  /** Records an accepted delivery (conditional write); false when it was recorded already. */
-  markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string }): Promise<boolean>;
+  /**
+   * Records an accepted delivery (conditional write); false when it was recorded already. With
+   * `last`, also records it as the last delivery about its subject (see {@link LastDelivery}).
+   */
+  markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string; readonly last?: LastDelivery }): Promise<boolean>;
+  /** The last delivery accepted about a subject (a vehicle, else the order/lead/conversation). */
+  lastDelivery(subject: string): Promise<LastDelivery | null>;
+}
+
+/**
+ * What an event is compared with to tell a re-send from a repeat: the last delivery about the same
+ * subject (the FIFO group: dealer + vehicle, or dealer + entity).
+ */
+export interface LastDelivery {
+  readonly subject: string;
+  readonly eventId: string;
+  /** SHA-256 of dealer + the webhook body. */
+  readonly bodyHash: string;
+  /** SHA-256 of what the DMS received apart from id and time: type, vehicle as read from Wayke, payload. */
+  readonly contentHash: string;
+}
+
+/** Failed delivery attempts, for the retry schedule and the "DMS endpoint failing" alarm metric. */
+export interface DeliveryAttempts {
+  /**
+   * Counts one failed attempt of the event and returns the count so far. With `endpoint` (the DMS
+   * itself failed, not Wayke), also returns since when the dealer's DMS endpoint has been failing.
+   */
+  recordFailure(eventId: string, info: { readonly dealerId: string; readonly endpoint: boolean }): Promise<{ failures: number; endpointFailingSince?: Date }>;
+  /** The dealer's DMS accepted an event: its endpoint is no longer failing. */
+  recordEndpointSuccess(dealerId: string): Promise<void>;
+}
+
+/** Hides a received queue message until its next attempt (`ChangeMessageVisibility`). */
+export interface RetryScheduler {
+  retryAfter(receiptHandle: string, delaySeconds: number): Promise<void>;
+}
+
+/** Archive of delivered DMS events, read by `wayke-dms replay` (30 days). */
+export interface DeliveredEventArchive {
+  /** Keeps the envelope exactly as delivered (the same bytes re-deliver with the same `webhook-id`). */
+  put(entry: { readonly dealerId: string; readonly deliveredAt: Date; readonly subject: string; readonly envelope: import('./core/events/envelope.js').DmsEnvelope }): Promise<void>;
+  /** Envelopes of a dealer delivered in `[since, until)`, oldest first. */
+  list(query: { readonly dealerId: string; readonly since: Date; readonly until: Date }): Promise<ArchivedEvent[]>;
+}
+
+export interface ArchivedEvent {
+  readonly deliveredAt: string;
+  readonly subject: string;
+  readonly envelope: import('./core/events/envelope.js').DmsEnvelope;
 }
 
 /**

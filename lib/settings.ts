@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_SECRET_PREFIX } from '../functions/core/dealer-config.js';
 import { ConfigError } from '../functions/core/errors.js';
+import { DEFAULT_DMS_RETRY_SCHEDULE, RetryScheduleTextSchema, scheduleSpanSeconds } from '../functions/core/events/retry-schedule.js';
 
 /** Wayke hosts per environment, as listed in docs/wayke-api.md. */
 export const WAYKE_ENDPOINTS = {
@@ -89,6 +90,12 @@ export const AppContextSchema = z.object({
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** Dealers imported at the same time (import-worker maxConcurrency). */
   importConcurrency: intFromContext(2, 1000).default(50),
+  /**
+   * Delays after each failed DMS delivery (`5s,30s,2m,…`, units s/m/h, each ≤ 11h55m); must span
+   * at least 24 h so a day-long DMS outage loses nothing.
+   */
+  dmsRetrySchedule: RetryScheduleTextSchema.refine((schedule) => scheduleSpanSeconds(schedule) >= 86_400, 'must span at least 24 h (the sum of the delays)')
+    .default([...DEFAULT_DMS_RETRY_SCHEDULE]),
 });
 
 export type AppContext = z.output<typeof AppContextSchema>;

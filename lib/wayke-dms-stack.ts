@@ -14,6 +14,7 @@ import { VehicleApi } from './constructs/vehicle-api.js';
 import { WebhookIngest } from './constructs/webhook-ingest.js';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { WAYKE_ENDPOINTS, type AppContext } from './settings.js';
+import { eventsMaxReceiveCount } from '../functions/core/events/retry-schedule.js';
 
 export interface WaykeDmsStackProps extends StackProps {
   /** The validated dealer config with mapping profiles inlined (`loadDealerConfig`). */
@@ -77,6 +78,7 @@ export class WaykeDmsStack extends Stack {
       consumerTimeout: DMS_WRITER_TIMEOUT,
       logRetention,
       domain: settings.apiDomain && settings.apiCertificateArn ? { name: settings.apiDomain, certificateArn: settings.apiCertificateArn } : undefined,
+      eventsMaxReceiveCount: eventsMaxReceiveCount(settings.dmsRetrySchedule),
     });
     this.delivery = new DmsDelivery(this, 'DmsDelivery', {
       defaults,
@@ -84,6 +86,7 @@ export class WaykeDmsStack extends Stack {
       eventsDeadLetterQueue: this.webhooks.eventsDeadLetterQueue,
       storage: this.storage,
       secrets: this.secrets,
+      retrySchedule: settings.dmsRetrySchedule,
     });
     this.vehicleApi = new VehicleApi(this, 'VehicleApi', {
       defaults,
@@ -131,6 +134,7 @@ export class WaykeDmsStack extends Stack {
       TriggerDeadLetterQueueUrl: { value: this.imports.triggerDeadLetterQueue.queueUrl, description: 'Schedule/upload triggers that never reached the scheduler' },
       SnapshotTableName: { value: this.imports.snapshotTable.tableName, description: 'Import snapshots and leases' },
       DedupeTableName: { value: this.delivery.dedupeTable.tableName, description: 'Delivered DMS event ids' },
+      EventArchiveBucketName: { value: this.delivery.archiveBucket.bucketName, description: 'Delivered DMS events, 30 days (wayke-dms replay)' },
       AlarmTopicArn: { value: this.alarms.topic.topicArn, description: 'Subscribe to receive alarms' },
       VehicleApiUrl: { value: this.vehicleApi.url, description: 'Vehicle API base URL for DMS vendors (OpenAPI at /openapi.json)' },
       VehicleChangesDeadLetterQueueUrl: { value: this.vehicleApi.deadLetterQueue.queueUrl, description: 'Vehicle API changes that could not be applied (FIFO)' },

@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RetryableError } from '../core/errors.js';
-import type { Clock, DedupeStore } from '../ports.js';
+import type { Clock, DedupeStore, LastDelivery } from '../ports.js';
 
 export interface DynamoDedupeStoreOptions {
   readonly client: DynamoDBClient;
@@ -12,11 +12,13 @@ export interface DynamoDedupeStoreOptions {
 }
 
 const key = (eventId: string) => ({ pk: { S: `event#${eventId}` } });
+const lastKey = (subject: string) => ({ pk: { S: `last#${subject}` } });
 
 /**
- * The {@link DedupeStore} over DynamoDB: one item per accepted event, `pk = event#<id>`, expiring
- * after `ttlDays`. Reads are strongly consistent and ignore items past `expiresAt` (DynamoDB's TTL
- * deletes lazily); the write is conditional so two racing deliveries record once.
+ * The {@link DedupeStore} over DynamoDB: one item per accepted event, `pk = event#<id>`, and one
+ * per subject for its last delivery, `pk = last#<subject>`, both expiring after `ttlDays`. Reads
+ * are strongly consistent and ignore items past `expiresAt` (DynamoDB's TTL deletes lazily); the
+ * event write is conditional so two racing deliveries record once.
  */
 export class DynamoDedupeStore implements DedupeStore {
   private readonly ttlSeconds: number;
@@ -72,8 +74,26 @@ export class DynamoDedupeStore implements DedupeStore {
     return delivered;
   }
 
-  async markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string }): Promise<boolean> {
+  async markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string; readonly last?: LastDelivery }): Promise<boolean> {
     const now = this.nowSeconds();
+    const expiresAt = { N: String(now + this.ttlSeconds) };
+    // The subject's last delivery first: should the event write then fail, the retry finds the
+    // same body and content as last delivered and acknowledges it — never a lost record.
+    if (info.last) {
+      const last = info.last;
+      await this.put(
+        {
+          ...lastKey(last.subject),
+          eventId: { S: last.eventId },
+          bodyHash: { S: last.bodyHash },
+          contentHash: { S: last.contentHash },
+          deliveredAt: { S: new Date(now * 1000).toISOString() },
+          expiresAt,
+        },
+        'PutItem last',
+        eventId,
+      );
+    }
     try {
       await this.options.client.send(
         new PutItemCommand({
@@ -83,7 +103,7 @@ export class DynamoDedupeStore implements DedupeStore {
             dealerId: { S: info.dealerId },
             type: { S: info.type },
             deliveredAt: { S: new Date(now * 1000).toISOString() },
-            expiresAt: { N: String(now + this.ttlSeconds) },
+            expiresAt,
           },
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
           ExpressionAttributeValues: { ':now': { N: String(now) } },
@@ -93,6 +113,28 @@ export class DynamoDedupeStore implements DedupeStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
       throw new RetryableError(`dedupe write failed: ${(error as Error).name}`, { operation: 'PutItem', eventId }, { cause: error });
+    }
+  }
+
+  async lastDelivery(subject: string): Promise<LastDelivery | null> {
+    let item: Record<string, AttributeValue> | undefined;
+    try {
+      item = (await this.options.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: lastKey(subject), ConsistentRead: true }))).Item;
+    } catch (error) {
+      throw new RetryableError(`dedupe read failed: ${(error as Error).name}`, { operation: 'GetItem last' }, { cause: error });
+    }
+    const expiresAt = Number(item?.expiresAt?.N ?? Number.NaN);
+    if (!item || expiresAt <= this.nowSeconds()) return null;
+    const [eventId, bodyHash, contentHash] = [item.eventId?.S, item.bodyHash?.S, item.contentHash?.S];
+    if (!eventId || !bodyHash || !contentHash) return null;
+    return { subject, eventId, bodyHash, contentHash };
+  }
+
+  private async put(item: Record<string, AttributeValue>, operation: string, eventId: string): Promise<void> {
+    try {
+      await this.options.client.send(new PutItemCommand({ TableName: this.options.tableName, Item: item }));
+    } catch (error) {
+      throw new RetryableError(`dedupe write failed: ${(error as Error).name}`, { operation, eventId }, { cause: error });
     }
   }
 }

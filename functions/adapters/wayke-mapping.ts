@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../core/vehicle.js';
-import type { AdStatus, WaykeAd } from '../ports.js';
+import type { AdStatus, WaykeAd, WaykeVehicleDetails } from '../ports.js';
 
 /** Statuses Wayke accepts for an ad. */
 export const AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const satisfies readonly AdStatus[];
@@ -136,6 +136,45 @@ export const WaykeAdResponseSchema = z
   })
   .loose();
 
+/**
+ * Registry facts Wayke adds to an ad's `vehicle` section, by the project's name → Wayke's read-side
+ * name. `manufacturer`, `modelName`, `modelSeries` (Wayke's public e-commerce SDK, vehicle lookup),
+ * `fuelType` and `gearBox` (Wayke's public e-commerce web, vehicle) are from Wayke's public code,
+ * `vehicleIdentificationNumber` from its webhooks; `color` and `firstRegistrationDate` are
+ * **assumed** (see `docs/wayke-api.md`).
+ */
+export const WAYKE_DETAIL_NAMES: { readonly [K in keyof WaykeVehicleDetails]-?: string } = {
+  make: 'manufacturer',
+  model: 'modelName',
+  variant: 'modelSeries',
+  firstRegistration: 'firstRegistrationDate',
+  fuel: 'fuelType',
+  gearbox: 'gearBox',
+  colour: 'color',
+  vin: 'vehicleIdentificationNumber',
+};
+
+/** The registry facts of a read ad's `vehicle` section: non-empty strings only; a date as `YYYY-MM-DD`. */
+export function detailsOf(vehicle: Record<string, unknown>): WaykeVehicleDetails {
+  const details: Record<string, string> = {};
+  for (const [field, name] of Object.entries(WAYKE_DETAIL_NAMES)) {
+    const value = vehicle[name];
+    if (typeof value !== 'string' || value.trim().length === 0) continue;
+    if (field === 'vin') {
+      const vin = VehicleFieldSchemas.vin.safeParse(value);
+      if (vin.success) details[field] = vin.data;
+      continue;
+    }
+    if (field === 'firstRegistration') {
+      const date = /^(\d{4}-\d{2}-\d{2})/.exec(value.trim())?.[1];
+      if (date && !Number.isNaN(Date.parse(date))) details[field] = date;
+      continue;
+    }
+    details[field] = value.trim();
+  }
+  return details;
+}
+
 /** The answer of `POST /vehicle`. */
 export const WaykeCreateResponseSchema = z.object({ id: z.string().min(1) }).loose();
 
@@ -186,12 +225,14 @@ export function fromWaykeAd(raw: unknown): WaykeAd {
   if (problems.length > 0) throw new WaykeResponseShapeError(`Unexpected ad ${ad.id} from Wayke: ${problems.join('; ')}`);
 
   const branchId = ad.branch ?? ad.branchId;
+  const details = detailsOf(ad.vehicle);
   return {
     id: ad.id,
     ...(branchId !== undefined ? { branchId } : {}),
     status: ad.status,
     vehicle: vehicle as Vehicle,
     mediaUrls: mediaUrlsOf(ad.ad[MEDIA_KEY]),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
   };
 }
 

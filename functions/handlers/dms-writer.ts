@@ -16,6 +16,9 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DynamoDedupeStore } from '../adapters/dynamo-dedupe-store.js';
+import { DynamoDeliveryAttempts } from '../adapters/dynamo-delivery-attempts.js';
+import { S3EventArchive } from '../adapters/s3-event-archive.js';
+import { SqsRetryScheduler } from '../adapters/sqs-retry-scheduler.js';
 import { readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
 import { S3OutboxDmsSink } from '../adapters/s3-outbox-dms-sink.js';
@@ -26,6 +29,7 @@ import { WebhookDmsSink } from '../adapters/webhook-dms-sink.js';
 import { makeDeliverEvents } from '../core/events/deliver-events.js';
 import { dealerIndex } from '../core/events/ingest-webhook.js';
 import { RetryableError } from '../core/errors.js';
+import { DEFAULT_DMS_RETRY_SCHEDULE, DMS_ENDPOINT_FAILING_MESSAGE, RetryScheduleTextSchema, formatRetrySchedule } from '../core/events/retry-schedule.js';
 import type { EventQueue } from '../ports.js';
 
 const env = readEnv(
@@ -45,6 +49,12 @@ const env = readEnv(
     DMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** Days an accepted event is remembered beyond the FIFO queue's 5-minute window. */
     DEDUPE_TTL_DAYS: z.coerce.number().positive().default(14),
+    /** The events queue: a failed record is hidden there until its next attempt. */
+    EVENTS_QUEUE_URL: z.url(),
+    /** Delays after each failed attempt (`5s,30s,2m,…`); CDK context `dmsRetrySchedule`. */
+    DMS_RETRY_SCHEDULE: z.string().default(formatRetrySchedule(DEFAULT_DMS_RETRY_SCHEDULE)).pipe(RetryScheduleTextSchema),
+    /** Bucket of the archive of delivered events (`wayke-dms replay`); without it nothing is archived. */
+    EVENT_ARCHIVE_BUCKET: z.string().min(1).optional(),
   }),
 );
 
@@ -65,15 +75,18 @@ const viaRedrivePolicy: EventQueue = {
 };
 if (!env.EVENTS_DLQ_URL) logger.warn('EVENTS_DLQ_URL not set: permanently refused events reach the DLQ only after maxReceiveCount');
 
+const dynamo = new DynamoDBClient({});
+const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
 const deliver = makeDeliverEvents({
   dealers: dealerIndex(readResolvedDealerConfig(env.DEALERS_FILE).dealers),
-  dedupe: new DynamoDedupeStore({ client: new DynamoDBClient({}), tableName: env.DEDUPE_TABLE, ttlDays: env.DEDUPE_TTL_DAYS, clock }),
+  dedupe: new DynamoDedupeStore({ client: dynamo, tableName: env.DEDUPE_TABLE, ttlDays: env.DEDUPE_TTL_DAYS, clock }),
+  attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: env.DEDUPE_TABLE, clock }),
+  retry: new SqsRetryScheduler({ client: sqs, queueUrl: env.EVENTS_QUEUE_URL }),
+  retrySchedule: env.DMS_RETRY_SCHEDULE,
+  ...(env.EVENT_ARCHIVE_BUCKET ? { archive: new S3EventArchive({ client: s3, bucket: env.EVENT_ARCHIVE_BUCKET }) } : {}),
   sinks: {
     webhook: new WebhookDmsSink({ secrets, clock, timeoutMs: env.DMS_TIMEOUT_MS }),
-    outbox: new S3OutboxDmsSink({
-      client: new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
-      bucket: env.FEED_BUCKET,
-    }),
+    outbox: new S3OutboxDmsSink({ client: s3, bucket: env.FEED_BUCKET }),
   },
   wayke: waykeFor,
   deadLetters: env.EVENTS_DLQ_URL ? new SqsEventQueue({ client: sqs, queueUrl: env.EVENTS_DLQ_URL }) : viaRedrivePolicy,
@@ -88,6 +101,7 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
       body: record.body,
       ...(record.attributes.MessageGroupId ? { groupId: record.attributes.MessageGroupId } : {}),
       ...(record.attributes.MessageDeduplicationId ? { deduplicationId: record.attributes.MessageDeduplicationId } : {}),
+      receiptHandle: record.receiptHandle,
     })),
     // Start a delivery only with time for its whole timeout (plus the dedupe write) left.
     { remainingMs: () => context.getRemainingTimeInMillis(), reserveMs: env.DMS_TIMEOUT_MS + 2_000 },
@@ -98,6 +112,13 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
   const failed = count('failed') + count('deadLettered');
   if (failed > 0) metrics.addMetric('DmsDeliveryFailed', MetricUnit.Count, failed);
   if (count('delivered') > 0) metrics.addMetric('DmsEventsDelivered', MetricUnit.Count, count('delivered'));
+  for (const failing of report.endpointsFailing) {
+    // Per dealer, so the alarm names whose DMS is down; the local console shows the log line.
+    const single = metrics.singleMetric();
+    single.addDimension('dealer', failing.dealerId);
+    single.addMetric('DmsEndpointFailing', MetricUnit.Count, 1);
+    logger.error(DMS_ENDPOINT_FAILING_MESSAGE, { dealerId: failing.dealerId, failingSince: failing.since });
+  }
   return { batchItemFailures: report.batchItemFailures };
 }
 

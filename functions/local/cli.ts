@@ -21,6 +21,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   'import': { summary: 'Import a feed file for one dealer into Wayke (only what changed)', load: () => import('./commands/import.ts') },
   'simulate-wayke': { summary: 'Run a local Wayke simulator (token, dealer and media API, webhooks, faults)', load: () => import('./commands/simulate-wayke.ts') },
   'redrive': { summary: 'Move dead-lettered webhook events back to the events queue (keeps FIFO group and dedupe ids)', load: () => import('./commands/redrive.ts') },
+  'replay': { summary: 'Re-deliver delivered webhook events of a time window to the DMS, with their original webhook-id', load: () => import('./commands/replay.ts') },
   'dev': { summary: 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS', load: () => import('./commands/dev.ts') },
 };
 

@@ -27,6 +27,7 @@
  * the create body's shape plus `id`, `createdAt`, `updatedAt`, `version`; a branch-scoped client
  * gets 403 on another branch's create/upload and 404 on its ads.
  */
+import { registryFacts } from './wayke-simulator/registry.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -600,7 +601,10 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     if (mediaProblems.length > 0) return { answer: badRequest(mediaProblems) };
     if (!mayActFor(token, input.branch)) return { answer: new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' }) };
     const now = new Date().toISOString();
-    const vehicle = { ...input.vehicle, registrationNumber: normalisePlate(input.vehicle.registrationNumber as string) };
+    const registrationNumber = normalisePlate(input.vehicle.registrationNumber as string);
+    // What the dealer sent wins; the registry fills in what Wayke knows of the plate.
+    const modelYear = typeof input.vehicle.modelYear === 'number' ? input.vehicle.modelYear : undefined;
+    const vehicle = { ...registryFacts(registrationNumber, modelYear), ...input.vehicle, registrationNumber };
     const ad: MutableAd = {
       id: randomUUID(),
       branch: input.branch,

@@ -1,12 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DealerSecrets } from './dealer-secrets.js';
 import type { FeedStorage } from './feed-storage.js';
+import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { EVENT_ARCHIVE_DAYS } from '../../functions/adapters/s3-event-archive.js';
+import { DEFAULT_DMS_RETRY_SCHEDULE, formatRetrySchedule } from '../../functions/core/events/retry-schedule.js';
 
 /** Timeout of the DMS writer; the events queue's visibility timeout is six times this. */
 export const DMS_WRITER_TIMEOUT = Duration.seconds(30);
@@ -25,18 +30,27 @@ export interface DmsDeliveryProps {
   readonly storage: FeedStorage;
   /** Dealer secrets (the DMS signing secret). */
   readonly secrets: DealerSecrets;
+  /**
+   * Delays after each failed delivery attempt, seconds; default
+   * {@link DEFAULT_DMS_RETRY_SCHEDULE} (5 s … 10 h, 28.6 h in all). The events queue's
+   * `maxReceiveCount` must follow it (`eventsMaxReceiveCount`).
+   */
+  readonly retrySchedule?: readonly number[];
 }
 
 /**
  * DMS delivery: the DMS writer consumes the FIFO events queue in order per message group, delivers
- * each event to the dealer's DMS (signed webhook, or the S3 outbox) and remembers delivered events
- * in the dedupe table so a redelivery is not sent twice.
+ * each event to the dealer's DMS (signed webhook, or the S3 outbox), remembers delivered events
+ * in the dedupe table so a re-send is not delivered twice, retries a failed delivery by the retry
+ * schedule (the event source's `ChangeMessageVisibility` grant) and archives what it delivered.
  */
 export class DmsDelivery extends Construct {
   /** The DMS writer Lambda. */
   readonly writer: NodejsFunction;
   /** Delivered event ids (`pk`), expiring by `expiresAt`. */
   readonly dedupeTable: dynamodb.Table;
+  /** Every delivered envelope, `events/<dealer>/…`, kept 30 days for `wayke-dms replay`. */
+  readonly archiveBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: DmsDeliveryProps) {
     super(scope, id);
@@ -51,6 +65,17 @@ export class DmsDelivery extends Construct {
       deletionProtection: true,
     });
 
+    this.archiveBucket = new s3.Bucket(this, 'EventArchive', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.storage.accessLogBucket,
+      serverAccessLogsPrefix: 'event-archive/',
+      // Events hold customers' personal data (orders, leads): kept for replay, then gone.
+      lifecycleRules: [{ id: 'expire-delivered-events', expiration: Duration.days(EVENT_ARCHIVE_DAYS) }],
+    });
+
     const writer = new ServiceFunction(this, 'Writer', {
       handler: 'dms-writer',
       description: "Delivers queued Wayke events to each dealer's DMS",
@@ -62,8 +87,18 @@ export class DmsDelivery extends Construct {
         DEDUPE_TABLE: this.dedupeTable.tableName,
         FEED_BUCKET: props.storage.bucket.bucketName,
         EVENTS_DLQ_URL: props.eventsDeadLetterQueue.queueUrl,
+        EVENTS_QUEUE_URL: props.eventsQueue.queueUrl,
+        DMS_RETRY_SCHEDULE: formatRetrySchedule(props.retrySchedule ?? DEFAULT_DMS_RETRY_SCHEDULE),
+        EVENT_ARCHIVE_BUCKET: this.archiveBucket.bucketName,
       },
     }).function;
+    // Only PutObject, only under events/ (the archive's layout): grantPut would add s3:Abort*.
+    iam.Grant.addToPrincipal({ grantee: writer, actions: ['s3:PutObject'], resourceArns: [this.archiveBucket.arnForObjects('events/*')] });
+    acknowledgeOnPrincipal(
+      writer,
+      [arnFinding(this.archiveBucket.node.defaultChild as s3.CfnBucket, '/events/*')],
+      'The DMS writer archives every delivered event for replay; it may only put objects, and only under events/.',
+    );
     props.eventsDeadLetterQueue.grantSendMessages(writer);
     this.dedupeTable.grant(writer, ...DEDUPE_TABLE_ACTIONS);
     props.storage.grantOutboxWrite(writer);

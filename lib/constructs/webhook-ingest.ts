@@ -30,6 +30,11 @@ export interface WebhookIngestProps {
   readonly logRetention: logs.RetentionDays;
   /** Custom domain and its ACM certificate: the webhook URL then no longer depends on the API id. */
   readonly domain?: { readonly name: string; readonly certificateArn: string };
+  /**
+   * Receives before SQS moves an event to the DLQ (default 5). A backstop: the DMS writer
+   * dead-letters an event itself once its retry schedule is used up (`eventsMaxReceiveCount`).
+   */
+  readonly eventsMaxReceiveCount?: number;
 }
 
 /**
@@ -64,7 +69,7 @@ export class WebhookIngest extends Construct {
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: 5 },
+      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: props.eventsMaxReceiveCount ?? 5 },
     });
 
     const handler = new ServiceFunction(this, 'Handler', {

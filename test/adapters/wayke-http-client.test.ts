@@ -98,7 +98,9 @@ describe('every call', () => {
     expect(stored.vehicle.mileage).toBe(4115); // km → mil on the wire
 
     const read = await wayke.getAd(id);
-    expect(read).toEqual({ id, branchId: BRANCH, status: 'Published', vehicle: car, mediaUrls: [byUrl.url] });
+    expect(read).toEqual({ id, branchId: BRANCH, status: 'Published', vehicle: car, mediaUrls: [byUrl.url], details: expect.any(Object) });
+    // What Wayke adds from the registry comes back in the project's names, apart from the vehicle.
+    expect(Object.keys(read.details!).sort()).toEqual(['colour', 'firstRegistration', 'fuel', 'gearbox', 'make', 'model', 'variant', 'vin']);
 
     await wayke.patchAd({ adId: id, branchId: BRANCH, registrationNumber: car.registrationNumber, fields: { price: 239_900, equipment: null }, mediaUrls: [byBytes.url, byUrl.url] });
     const patched = await wayke.findAdByRegistrationNumber(BRANCH, car.registrationNumber);

@@ -136,3 +136,25 @@ describe('fromWaykeAd', () => {
     expect(mediaUrlsOf(toWaykeMedia(['x', 'y']))).toEqual(['x', 'y']);
   });
 });
+
+describe('fromWaykeAd: what Wayke adds from the vehicle registry', () => {
+  const base = { id: 'ad-9', status: 'Published', vehicle: { registrationNumber: 'ABC123', mileage: 1200 }, ad: { price: 99000 } };
+
+  it('maps the registry facts to the project names; a date-time first registration becomes a date', () => {
+    const ad = fromWaykeAd({
+      ...base,
+      vehicle: {
+        ...base.vehicle,
+        manufacturer: 'Volvo', modelName: 'V60', modelSeries: 'T6 Recharge', fuelType: 'Bensin/El', gearBox: 'Automat', color: 'Silver',
+        firstRegistrationDate: '2020-11-03T00:00:00Z', vehicleIdentificationNumber: 'yv1zwa8udl2123456',
+      },
+    });
+    expect(ad.details).toEqual({ make: 'Volvo', model: 'V60', variant: 'T6 Recharge', fuel: 'Bensin/El', gearbox: 'Automat', colour: 'Silver', firstRegistration: '2020-11-03', vin: 'YV1ZWA8UDL2123456' });
+    expect(ad.vehicle).toEqual({ registrationNumber: 'ABC123', mileage: 12000, price: 99000 });
+  });
+
+  it('drops what is empty or malformed, and has no details at all when Wayke returned none', () => {
+    expect(fromWaykeAd({ ...base, vehicle: { ...base.vehicle, manufacturer: '  ', color: 7, firstRegistrationDate: 'last spring', vehicleIdentificationNumber: 'IOQ' } }).details).toBeUndefined();
+    expect(fromWaykeAd(base).details).toBeUndefined();
+  });
+});

@@ -13,7 +13,6 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
-import { eventId } from '../../functions/core/events/identity.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FREE_PORTS = ['--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', '0'];
@@ -156,10 +155,49 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     expect((await post(refused, 'Bearer not-the-secret')).status).toBe(401);
     const unknown = await fetch(`${health.services.api}/webhooks/wayke/nobody`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(unknown.status).toBe(404);
-    expect((await post(accepted, `Bearer ${secrets.bilhallen!.webhookSecret}`)).status).toBe(200);
-    const delivered = async () => ((await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ body: { id: string } }>).map((d) => d.body.id);
-    await waitFor('the accepted event at the demo DMS', async () => ((await delivered()).includes(eventId('bilhallen', accepted)) ? true : null), run);
-    expect(await delivered()).not.toContain(eventId('bilhallen', refused));
+    const answer = await post(accepted, `Bearer ${secrets.bilhallen!.webhookSecret}`);
+    expect(answer.status).toBe(200);
+    const { id } = (await answer.json()) as { id: string };
+    const delivered = async () => (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ body: { id: string; wayke: { stepId?: string } } }>;
+    await waitFor('the accepted event at the demo DMS', async () => ((await delivered()).some((d) => d.body.id === id) ? true : null), run);
+    expect((await delivered()).map((d) => d.body.wayke.stepId)).not.toContain('e2e-refused');
+  });
+
+  it("the console's curl line names an ad that exists: the demo DMS gets the car with make, model, VIN and images", async () => {
+    // Prepare
+    const printed = await waitFor('the curl line after the demo purchase', () => /curl -i -X POST (\S+) -H 'authorization: ([^']+)' -H 'content-type: application\/json' --data '([^']+)'/.exec(run.stdout()), run);
+    const [, url, authorization, body] = printed;
+    // Act
+    const answer = await fetch(url!, { method: 'POST', headers: { authorization: authorization!, 'content-type': 'application/json' }, body: body! });
+    // Assess
+    expect(answer.status).toBe(200);
+    const { id } = (await answer.json()) as { id: string };
+    const events = async () => (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ verified: boolean; body: { id: string; vehicle?: Record<string, unknown> } }>;
+    const delivery = await waitFor('the curl event at the demo DMS', async () => (await events()).find((d) => d.body.id === id) ?? null, run);
+    expect(delivery.verified).toBe(true);
+    expect(delivery.body.vehicle).toMatchObject({ make: expect.any(String), model: expect.any(String), vin: expect.stringMatching(/^[A-HJ-NPR-Z0-9]{17}$/), images: expect.any(Array) });
+    expect((delivery.body.vehicle!.images as string[]).length).toBeGreaterThan(0);
+  });
+
+  it('wayke-dms replay re-delivers the accepted events to the demo DMS with the same webhook-id', async () => {
+    // Prepare
+    const before = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ body: { id: string; type: string } }>;
+    const purchase = before.find((d) => d.body.type === 'vehicle.purchased')!;
+    // Act
+    const child = spawn(process.execPath, ['bin/wayke-dms.js', 'replay', '--dealer', 'bilhallen', '--since', new Date(Date.now() - 3_600_000).toISOString(), '--data', data, '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_REGION: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
+    // Assess
+    expect(code, out).toBe(0);
+    const report = JSON.parse(out) as { delivered: number; events: Array<{ id: string; outcome: string }> };
+    expect(report.events.map((e) => e.id)).toContain(purchase.body.id);
+    const after = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ body: { id: string }; duplicate?: boolean }>;
+    expect(after.filter((d) => d.body.id === purchase.body.id).length).toBeGreaterThanOrEqual(2);
   });
 
   it('an SFTP upload into inbound/ is imported within seconds and its report is readable over SFTP', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { eventId } from '../../functions/core/events/identity.js';
 import { EventMessageSchema } from '../../functions/core/events/message.js';
 import { lambdaContext } from '../../functions/local/dev/lambda.js';
+import { startLocalHttpApi } from '../../functions/local/dev/api-gateway.js';
 import { FIXTURES, createFifoPair, drainQueue, findPersonalData, personalDataInFixtures, sqsClient, startLocalSqs, LOCAL_CREDENTIALS, LOCAL_REGION } from '../webhooks/support.js';
 
 const DEALER = 'bilhallen';
@@ -27,7 +28,6 @@ let sqsServer: { url: string; stop(): Promise<void> };
 let sqs: SQSClient;
 let queueUrl: string;
 let handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-const context = lambdaContext('webhook', 10_000);
 const printed: string[] = [];
 
 beforeAll(async () => {
@@ -100,7 +100,8 @@ function request(body: string | Buffer, headers: Record<string, string> = {}, de
     },
   } as APIGatewayProxyEventV2;
 }
-const call = (event: APIGatewayProxyEventV2) => handler(event, context);
+// A fresh context per call: one made at load counts down and, on a busy machine, times out later tests.
+const call = (event: APIGatewayProxyEventV2) => handler(event, lambdaContext('webhook', 10_000));
 
 describe('every documented payload is queued with its group and dedupe ids', () => {
   const groups: Record<string, string> = {
@@ -118,22 +119,26 @@ describe('every documented payload is queued with its group and dedupe ids', () 
       const raw = FIXTURES[name]!;
       const response = await call(request(raw));
       expect(response.statusCode).toBe(200);
-      const id = eventId(DEALER, raw);
-      expect(JSON.parse(response.body!)).toMatchObject({ id, queued: true });
+      const { id } = JSON.parse(response.body!) as { id: string };
+      expect(JSON.parse(response.body!)).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{64}$/), queued: true });
       const messages = await drainQueue(sqs, queueUrl);
       expect(messages).toHaveLength(1);
       const message = messages[0]!;
       expect(message.Attributes?.MessageGroupId).toBe(group);
       expect(message.Attributes?.MessageDeduplicationId).toBe(id);
       const body = EventMessageSchema.parse(JSON.parse(message.Body!));
-      expect(body).toMatchObject({ v: 1, id, dealerId: DEALER });
+      expect(body).toMatchObject({ v: 2, id, bodyHash: eventId(DEALER, raw), dealerId: DEALER });
       expect(body.payload).toEqual(JSON.parse(raw));
     });
   }
 
-  it('the same call repeated is one message (FIFO deduplication by event id)', async () => {
+  it('the same body five times is five messages naming one body (the DMS writer tells re-sends from repeats)', async () => {
     for (let i = 0; i < 5; i++) expect((await call(request(FIXTURES['new-order']!))).statusCode).toBe(200);
-    expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
+    const messages = await drainQueue(sqs, queueUrl);
+    expect(messages).toHaveLength(5);
+    const bodies = messages.map((message) => EventMessageSchema.parse(JSON.parse(message.Body!)));
+    expect(new Set(bodies.map((body) => body.bodyHash))).toEqual(new Set([eventId(DEALER, FIXTURES['new-order']!)]));
+    expect(new Set(bodies.map((body) => body.id)).size).toBe(5);
   });
 
   it('reads only the inbound-auth secret (INBOUND_SECRET_PREFIX), never the Wayke/DMS credentials', async () => {
@@ -249,6 +254,75 @@ describe('body checks', () => {
     expect(message.length).toBeLessThan(300);
     expect(message).not.toContain('erik@example.test');
     expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+});
+
+describe('edge cases Wayke (or anyone) can send', () => {
+  it.each([5_000, 100_000])('JSON nested %i levels deep → 400 (not a 500 Wayke retries forever), nothing queued', async (depth) => {
+    // Prepare
+    const deep = `{"eventType":"Deep","itemId":"x","nested":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    // Act
+    const response = await call(request(deep));
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toEqual({ message: 'body nests JSON deeper than 64 levels' });
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+
+  it('brackets inside strings do not count as nesting', async () => {
+    const body = JSON.stringify({ eventType: 'Brackets', itemId: 'x', text: '['.repeat(500) + '{'.repeat(500) });
+    expect((await call(request(body))).statusCode).toBe(200);
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
+  });
+
+  it('invalid UTF-8 with a JSON content type → 400, nothing queued', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"eventType":"Bad","itemId":"x","text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    const response = await call(request(bytes, {}, DEALER, true));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body!)).toEqual({ message: 'body is not valid UTF-8' });
+    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+  });
+
+  it('through the local API: a bad % escape in the dealer id → 404, invalid UTF-8 → 400 (not read as U+FFFD)', async () => {
+    // Prepare
+    const api = await startLocalHttpApi({ routes: [{ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => handler(event, lambdaContext('webhook', 10_000)) }] });
+    api.setHealthy({});
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` };
+    try {
+      // Act
+      const badEscape = await fetch(`${api.url}/webhooks/wayke/bil%E0%A4hallen%zz`, { method: 'POST', headers, body: FIXTURES['vehicle-updated']! });
+      const badBytes = await fetch(`${api.url}/webhooks/wayke/${DEALER}`, { method: 'POST', headers, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) });
+      const good = await fetch(`${api.url}/webhooks/wayke/${DEALER}`, { method: 'POST', headers, body: FIXTURES['vehicle-updated']! });
+      // Assess
+      expect(badEscape.status).toBe(404);
+      expect(badBytes.status).toBe(400);
+      expect(good.status).toBe(200);
+      expect(await drainQueue(sqs, queueUrl)).toHaveLength(1);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('a "plate" that is no plate (a name and a personal identity number) is never logged', async () => {
+    // Prepare
+    const before = printed.length;
+    const body = JSON.stringify({ id: AD, registrationNumber: 'Erik Svensson 198112189876', status: 'Published' });
+    // Act
+    const response = await call(request(body));
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const text = printed.slice(before).join('');
+    expect(text).toContain('webhook queued');
+    expect(text).not.toMatch(/svensson/i);
+    expect(text).not.toContain('198112189876');
+    await drainQueue(sqs, queueUrl);
+  });
+
+  it('a real plate is logged, normalised', async () => {
+    const before = printed.length;
+    expect((await call(request(JSON.stringify({ id: AD, registrationNumber: 'abc 123', status: 'Sold' })))).statusCode).toBe(200);
+    expect(printed.slice(before).join('')).toContain('"plate":"ABC123"');
+    await drainQueue(sqs, queueUrl);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.js';
 import { readAppContext, WAYKE_ENDPOINTS } from '../../lib/settings.js';
+import { DEFAULT_DMS_RETRY_SCHEDULE } from '../../functions/core/events/retry-schedule.js';
 
 const from = (context: Record<string, unknown>) => readAppContext((key) => context[key]);
 
@@ -21,6 +22,7 @@ describe('CDK context', () => {
       sftpAllowedCidrs: ['0.0.0.0/0'],
       logLevel: 'INFO',
       importConcurrency: 50,
+      dmsRetrySchedule: [...DEFAULT_DMS_RETRY_SCHEDULE],
     });
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WEBHOOK_THROTTLE } from '../../lib/constructs/webhook-ingest.js';
+import { DEFAULT_DMS_RETRY_SCHEDULE, eventsMaxReceiveCount } from '../../functions/core/events/retry-schedule.js';
 import { logicalId, synth } from './synth.js';
 
 const { template, stack } = synth();
@@ -52,10 +53,10 @@ describe('events queue', () => {
     expect(queue.SqsManagedSseEnabled).toBe(true);
   });
 
-  it('dead-letters to a FIFO DLQ after maxReceiveCount receives', () => {
+  it('dead-letters to a FIFO DLQ after maxReceiveCount receives (the backstop behind the retry schedule)', () => {
     expect(dlq.FifoQueue).toBe(true);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [eventsDlqId, 'Arn'] }, maxReceiveCount: 5 });
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [eventsDlqId, 'Arn'] }, maxReceiveCount: eventsMaxReceiveCount(DEFAULT_DMS_RETRY_SCHEDULE) });
   });
 
   it("keeps a message invisible for at least six times its consumer's timeout", () => {

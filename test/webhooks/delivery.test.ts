@@ -6,8 +6,9 @@
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
+import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
 import { SqsEventQueue } from '../../functions/adapters/sqs-event-queue.js';
 import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
@@ -16,7 +17,6 @@ import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js'
 import { DealerSchema } from '../../functions/core/dealer-config.js';
 import { makeDeliverEvents, type DeliveryReport, type EventRecord } from '../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
-import { eventId } from '../../functions/core/events/identity.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
 import type { DealerSecrets, InboundAuth, WaykeApi } from '../../functions/ports.js';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -35,6 +35,7 @@ import {
   startLocalSqs,
   type DmsReceiver,
 } from './support.js';
+import { expectValidDeliveries } from '../support/event-schemas.js';
 
 const DEALER = 'bilhallen';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
@@ -77,6 +78,7 @@ beforeAll(async () => {
   deliver = makeDeliverEvents({
     dealers,
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'dedupe', ttlDays: 7, clock }),
+    attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'dedupe', clock }),
     sinks: {
       webhook: new WebhookDmsSink({ secrets: secretStore, clock, timeoutMs: 5_000 }),
       outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
@@ -94,6 +96,11 @@ afterAll(async () => {
   await Promise.all([sqsServer?.stop(), dynamoServer?.stop(), simulator?.stop(), receiver?.stop()]);
 });
 
+// Every body a DMS received in this file matches the published schema of its type.
+afterEach(() => {
+  expect(receiver.deliveries.flatMap((d) => d.schemaErrors)).toEqual([]);
+});
+
 beforeEach(async () => {
   receiver.deliveries.length = 0;
   receiver.respond = () => 200;
@@ -102,8 +109,15 @@ beforeEach(async () => {
   await drainQueue(sqs, dlqUrl);
 });
 
-const post = (body: string) =>
-  ingest({ dealerId: DEALER, headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body: Buffer.from(body) });
+/** The delivery id (`webhook-id`) of the last accepted call with each body. */
+const accepted = new Map<string, string>();
+const idOf = (body: string): string => accepted.get(body) ?? 'never accepted';
+
+const post = async (body: string) => {
+  const outcome = await ingest({ dealerId: DEALER, headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body: Buffer.from(body) });
+  if (outcome.outcome === 'queued') accepted.set(body, outcome.id);
+  return outcome;
+};
 
 const toRecord = (message: Message): EventRecord => ({
   messageId: message.MessageId!,
@@ -139,13 +153,13 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect(receiver.deliveries).toHaveLength(1);
     const [delivery] = receiver.deliveries;
     expect(delivery!.verified).toBe(true);
-    expect(delivery!.id).toBe(eventId(DEALER, raw));
+    expect(delivery!.id).toBe(idOf(raw));
     expect(delivery!.envelope).toMatchObject({
-      id: eventId(DEALER, raw),
+      id: idOf(raw),
       type: 'vehicle.purchased',
       dealer: DEALER,
       occurredAt: '2026-10-03T14:02:39.142Z',
-      vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022, vin: 'YV1ZWA8UDL2123456' },
+      vehicle: { registrationNumber: 'KLM482', price: 389900, mileageKm: 43100, modelYear: 2022, vin: 'YV1ZWA8UDL2123456' },
       wayke: JSON.parse(raw),
     });
     expect(simulator.state().calls['GET /vehicle/{id}/ad']).toBeGreaterThanOrEqual(1);
@@ -182,7 +196,7 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect((await pump())?.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
     expect(await pump()).toBeNull();
     expect(receiver.deliveries.map((d) => d.status)).toEqual([503, 503, 200]);
-    expect(receiver.deliveries.every((d) => d.verified && d.id === eventId(DEALER, raw))).toBe(true);
+    expect(receiver.deliveries.every((d) => d.verified && d.id === idOf(raw))).toBe(true);
     expect(receiver.accepted()).toHaveLength(1);
     expect(await drainQueue(sqs, dlqUrl)).toHaveLength(0);
   });
@@ -197,7 +211,7 @@ describe('delivery to a DMS that verifies the signature', () => {
     const dead = await drainQueue(sqs, dlqUrl);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.Attributes?.MessageGroupId).toBe(`${DEALER}:5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01`);
-    expect(dead[0]!.Attributes?.MessageDeduplicationId).toBe(eventId(DEALER, raw));
+    expect(dead[0]!.Attributes?.MessageDeduplicationId).toBe(idOf(raw));
     const reason = dead[0]!.MessageAttributes?.reason?.StringValue ?? '';
     expect(reason).toContain('HTTP 400');
     expect(findPersonalData(reason, personalDataInFixtures())).toEqual([]);
@@ -216,7 +230,7 @@ describe('delivery to a DMS that verifies the signature', () => {
       await post(a[i]!);
       if (b[i]) await post(b[i]!);
     }
-    const ids = (list: string[]) => list.map((raw) => eventId(DEALER, raw));
+    const ids = (list: string[]) => list.map((raw) => idOf(raw));
     // The second event of group A fails once.
     let failedOnce = false;
     receiver.respond = (envelope) => {
@@ -267,7 +281,7 @@ describe('delivery to a DMS that verifies the signature', () => {
     const report = await deliver(messages.map(toRecord), { remainingMs: () => (left -= 6_000), reserveMs: 10_000 });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'notAttempted']);
     expect(report.batchItemFailures).toEqual([{ itemIdentifier: messages[1]!.MessageId }]);
-    expect(receiver.accepted().map((d) => d.id)).toEqual([eventId(DEALER, a)]);
+    expect(receiver.accepted().map((d) => d.id)).toEqual([idOf(a)]);
   });
 
   it('the same event twice in one batch (redelivered after the FIFO window) is delivered once', async () => {
@@ -284,6 +298,7 @@ describe('delivery to a DMS that verifies the signature', () => {
     const broken = makeDeliverEvents({
       dealers: dealerIndex([DealerSchema.parse({ id: DEALER, name: 'B', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } })]),
       dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'no-such-table', clock }),
+      attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'no-such-table', clock }),
       sinks: { webhook: new WebhookDmsSink({ secrets: { getDealerSecrets: async () => secrets }, clock }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
       wayke: async () => wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
@@ -308,3 +323,91 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect(findPersonalData(log.text(), known)).toEqual([]);
   });
 });
+
+describe('re-sends are acknowledged, repeats are delivered', () => {
+  it('Published → Unpublished → Published delivers three events, each with its own webhook-id', async () => {
+    // Prepare
+    const states = ['Published', 'Unpublished', 'Published'].map((status) => JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status }));
+    // Act
+    const ids: string[] = [];
+    for (const body of states) {
+      await post(body);
+      ids.push(idOf(body));
+      await pump();
+    }
+    // Assess
+    expect(new Set(ids).size).toBe(3);
+    expect(receiver.accepted().map((d) => d.id)).toEqual(ids);
+    expect(receiver.accepted().map((d) => (d.envelope!.wayke as { status: string }).status)).toEqual(['Published', 'Unpublished', 'Published']);
+    expectValidDeliveries(receiver.accepted());
+  });
+
+  it('two price changes with identical webhook bodies deliver two events carrying the two prices', async () => {
+    // Prepare
+    const body = JSON.stringify({ id: adA, registrationNumber: 'KLM482', status: 'Published' });
+    await wayke.patchAd({ adId: adA, branchId: BRANCH, registrationNumber: 'KLM482', fields: { price: 379900 } });
+    // Act
+    await post(body);
+    await pump();
+    await wayke.patchAd({ adId: adA, branchId: BRANCH, registrationNumber: 'KLM482', fields: { price: 369900 } });
+    await post(body);
+    await pump();
+    // Assess
+    expect(receiver.accepted().map((d) => d.envelope!.vehicle?.price)).toEqual([379900, 369900]);
+    expectValidDeliveries(receiver.accepted());
+  });
+
+  it('the same body five times in a row with nothing changed delivers one event', async () => {
+    // Prepare
+    const body = JSON.stringify({ id: adA, registrationNumber: 'KLM482', status: 'Unpublished' });
+    // Act
+    for (let i = 0; i < 5; i++) {
+      expect((await post(body)).outcome).toBe('queued');
+      await pump();
+    }
+    // Assess
+    expect(receiver.accepted()).toHaveLength(1);
+    expect(receiver.deliveries).toHaveLength(1);
+  });
+
+  it('a re-send after another event for the vehicle came between is delivered again', async () => {
+    // Prepare
+    const sold = JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Sold' });
+    const step = JSON.stringify({ ...JSON.parse(FIXTURES['process-step']!), itemId: adB, stepId: 'between' });
+    // Act
+    for (const body of [sold, step, sold]) {
+      await post(body);
+      await pump();
+    }
+    // Assess
+    expect(receiver.accepted().map((d) => d.envelope!.type)).toEqual(['vehicle.updated', 'process.step', 'vehicle.updated']);
+  });
+});
+
+describe('a DMS endpoint that keeps failing', () => {
+  it('is reported (DmsEndpointFailing) once it has failed for more than 15 minutes, and no longer after a success', async () => {
+    // Prepare
+    receiver.respond = () => 503;
+    await post(JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Unpublished', seq: 'outage' }));
+    // Act
+    const early = await pump();
+    now = new Date(now.getTime() + 16 * 60_000);
+    const late = await pump();
+    receiver.respond = () => 200;
+    now = new Date(now.getTime() + 60_000);
+    const recovered = await pump();
+    await post(JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Published', seq: 'after' }));
+    receiver.respond = () => 503;
+    const next = await pump();
+    // Assess
+    expect(early?.endpointsFailing).toEqual([]);
+    expect(late?.endpointsFailing.map((f) => f.dealerId)).toEqual([DEALER]);
+    expect(recovered?.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
+    // The failing time starts again after a success: one more failure is not yet 15 minutes.
+    expect(next?.endpointsFailing).toEqual([]);
+    expect(log.lines.some((line) => line.message === 'event delivery failed: next attempt scheduled' && line.attributes?.retryInSeconds !== undefined)).toBe(true);
+    receiver.respond = () => 200;
+    while (await pump());
+  });
+});
+

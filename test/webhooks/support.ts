@@ -18,6 +18,7 @@ import {
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../functions/local/dev/engines.js';
 import { verifyWebhook } from '../../functions/core/events/signature.js';
 import { DmsEnvelopeSchema, type DmsEnvelope } from '../../functions/core/events/envelope.js';
+import { schemaErrors } from '../support/event-schemas.js';
 
 export { startLocalDynamo, startLocalS3, startLocalSqs, localS3Client, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../functions/local/dev/engines.js';
 
@@ -91,6 +92,8 @@ export interface ReceivedDelivery {
   readonly verified: boolean;
   readonly status: number;
   readonly envelope: DmsEnvelope | null;
+  /** Where the body breaks the published schema of its type (`docs/events/`); `[]` when it matches. */
+  readonly schemaErrors: readonly string[];
 }
 
 export interface DmsReceiver {
@@ -147,7 +150,13 @@ export async function startDmsReceiver(secret: string = TEST_SIGNING_SECRET): Pr
       envelope = null;
     }
     const status = verified ? receiver.respond(envelope, calls++) : 401;
-    receiver.deliveries.push({ id, timestamp, body, verified, status, envelope });
+    let problems: string[];
+    try {
+      problems = schemaErrors(body);
+    } catch {
+      problems = ['body is not JSON'];
+    }
+    receiver.deliveries.push({ id, timestamp, body, verified, status, envelope, schemaErrors: problems });
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: status < 300 }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

@@ -129,6 +129,18 @@ export function vehicleRef(event: WaykeEvent): VehicleRef {
   }
 }
 
+/** What a Swedish plate looks like once normalised (as the feed's `registrationNumber` schema). */
+const PLATE_PATTERN = /^[A-Z0-9ÅÄÖ]{2,7}$/;
+
+/**
+ * The event's plate, only when it looks like a plate: the field comes from an unvalidated body and
+ * a sender may put a name or a personal identity number there, which must not reach the logs.
+ */
+export function loggablePlate(event: WaykeEvent): string | undefined {
+  const plateValue = vehicleRef(event).registrationNumber;
+  return plateValue !== undefined && PLATE_PATTERN.test(plateValue) ? plateValue : undefined;
+}
+
 /** The id of the thing an event is about when it names no vehicle: stable for that thing. */
 export function entityId(event: WaykeEvent): string | undefined {
   switch (event.source) {

@@ -2,12 +2,22 @@ import { createHash } from 'node:crypto';
 import { entityId, vehicleRef, type WaykeEvent } from './classify.js';
 
 /**
- * Wayke sends no event id, so an event is identified by what it is: the SHA-256 (hex) of the
- * dealer id and the raw body. The same delivery retried by Wayke gets the same id; it is the FIFO
- * `MessageDeduplicationId` (5-minute window) and the key of the dedupe record (days).
+ * Wayke sends no event id, so a notification is named by what it is: the SHA-256 (hex) of the
+ * dealer id and the raw body (the queue message's `bodyHash`). The same body can mean a re-send or
+ * a new change (a second price change, Published → Unpublished → Published), so it is not the
+ * delivery's id: see {@link deliveryId}.
  */
 export function eventId(dealerId: string, rawBody: string | Uint8Array): string {
   return createHash('sha256').update(dealerId).update('\n').update(rawBody).digest('hex');
+}
+
+/**
+ * The id of one accepted webhook call: the delivery's `webhook-id`, the FIFO
+ * `MessageDeduplicationId` and the key of its dedupe record. Unique per call (`nonce`), kept by
+ * every retry, redrive and replay of that delivery.
+ */
+export function deliveryId(bodyHash: string, receivedAt: string, nonce: string): string {
+  return createHash('sha256').update(bodyHash).update('\n').update(receivedAt).update('\n').update(nonce).digest('hex');
 }
 
 /** Characters SQS allows in a `MessageGroupId` (ASCII letters, digits, punctuation), 128 at most. */

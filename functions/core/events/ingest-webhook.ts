@@ -1,8 +1,10 @@
 import type { ResolvedDealer } from '../dealer-config.js';
 import type { Clock, EventQueue, Log, InboundAuthStore } from '../../ports.js';
-import { classifyWaykeEvent, vehicleRef, type WaykeEventSource } from './classify.js';
+import { randomUUID } from 'node:crypto';
+import { classifyWaykeEvent, loggablePlate, type WaykeEventSource } from './classify.js';
 import { credentialsMatch, type Headers } from './credentials.js';
-import { eventId, messageGroupId } from './identity.js';
+import { deliveryId, eventId, messageGroupId } from './identity.js';
+import { jsonNestedDeeperThan } from './json-depth.js';
 import { eventMessageBody } from './message.js';
 import { routeForDealer } from './routing.js';
 import type { DmsEventKind } from '../dealer-config.js';
@@ -41,6 +43,8 @@ export interface IngestWebhookDeps {
   readonly clock: Clock;
   readonly log: Log;
   readonly maxBodyBytes?: number;
+  /** Makes each accepted call's delivery id unique; default a random UUID. */
+  readonly nonce?: () => string;
 }
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
@@ -87,6 +91,15 @@ export function makeIngestWebhook(deps: IngestWebhookDeps): (request: WebhookReq
     let parsed: unknown;
     try {
       raw = decoder.decode(request.body);
+    } catch {
+      log('webhook rejected: not UTF-8', { reason: 'invalid' });
+      return { outcome: 'invalid', reason: 'body is not valid UTF-8' };
+    }
+    if (jsonNestedDeeperThan(raw)) {
+      log('webhook rejected: JSON nested too deep', { reason: 'invalid' });
+      return { outcome: 'invalid', reason: 'body nests JSON deeper than 64 levels' };
+    }
+    try {
       parsed = JSON.parse(raw.replace(/^\uFEFF/, ''));
     } catch {
       log('webhook rejected: malformed JSON', { reason: 'invalid' });
@@ -99,15 +112,19 @@ export function makeIngestWebhook(deps: IngestWebhookDeps): (request: WebhookReq
     }
 
     const event = classified.event;
-    const id = eventId(dealer.id, request.body);
+    const bodyHash = eventId(dealer.id, request.body);
+    const receivedAt = deps.clock.now().toISOString();
+    const id = deliveryId(bodyHash, receivedAt, (deps.nonce ?? randomUUID)());
     const route = routeForDealer(event, dealer);
-    const plate = vehicleRef(event).registrationNumber;
+    const plate = loggablePlate(event);
     if (!route.delivered) {
       log('webhook ignored: kind not delivered to this dealer', { eventId: id, kind: route.kind, source: event.source, plate });
       return { outcome: 'ignored', id, kind: route.kind, source: event.source };
     }
+    // Deduplicated by the delivery id, not the body: the same body twice may be two changes
+    // (the DMS writer tells a re-send from a repeat); an SDK retry of this send keeps the id.
     await deps.queue.send({
-      body: eventMessageBody({ v: 1, id, dealerId: dealer.id, receivedAt: deps.clock.now().toISOString(), payload: parsed }),
+      body: eventMessageBody({ v: 2, id, bodyHash, dealerId: dealer.id, receivedAt, payload: parsed }),
       groupId: messageGroupId(dealer.id, event),
       deduplicationId: id,
     });

@@ -3,10 +3,11 @@
  * and adapters as in AWS, on embedded engines that speak the same protocols. See
  * `functions/local/dev/stack.ts` for what runs.
  */
+import { parseRetrySchedule } from '../../core/events/retry-schedule.js';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../adapters/logger.js';
 import { ConfigError } from '../../core/errors.js';
-import { consoleListener, createStdoutWriter, reportLines, startupLines, useColor } from '../dev/console.js';
+import { consoleListener, createStdoutWriter, reportLines, startupLines, useColor, webhookCurlLine } from '../dev/console.js';
 import { startDevStack, type DevStack } from '../dev/stack.js';
 import { DevStartError } from '../dev/start-failure.js';
 
@@ -30,6 +31,9 @@ Options:
                       and CI (exit 0; 1 when a dealer's import failed or did not finish)
   --timeout <s>       With --once: give up waiting for reports after this long (default 120)
   --no-demo           Do not simulate a purchase after the first import
+  --dms-retry-schedule <delays>
+                      Delays after each failed DMS delivery, e.g. 1s,1s,1s,5s (units s, m, h;
+                      default 5s,30s,2m,5m,30m,1h,2h,5h,10h,10h as deployed)
   --verbose           Handler and runtime logs at INFO (default WARN), on stderr/stdout as JSON
   -h, --help          This text
 
@@ -46,6 +50,14 @@ function parsePort(value: string, flag: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${flag} must be a port number (0–65535), got "${value}"`);
   return port;
+}
+
+function retryScheduleOption(value: string): number[] {
+  try {
+    return parseRetrySchedule(value);
+  } catch (error) {
+    throw new ConfigError(`--dms-retry-schedule: ${(error as Error).message}`);
+  }
 }
 
 function realWayke(): { authUrl: string; dealerApiUrl: string; mediaApiUrl: string } | undefined {
@@ -72,6 +84,8 @@ async function demoPurchase(stack: DevStack, write: (text: string) => void): Pro
   write(`Simulating a purchase in Wayke: ${dealer.id} signs the purchase contract (Inköpsavtal) for ${plate}`);
   write('  webhook → SQS FIFO → DMS writer (ad fetched from Wayke) → signed delivery to the DMS');
   write(`  again: curl -X POST ${simulator.url}/_admin/ads/${ad.id}/process -H 'content-type: application/json' -d '{"processName":"Inköpsavtal","stepName":"Inköpsavtal","state":"completed"}'`);
+  const secret = stack.secrets.secrets[dealer.id];
+  if (secret) write(`  a vehicle-updated webhook for it:\n${webhookCurlLine(stack.urls.api, dealer.id, secret.webhookSecret, { id: ad.id, registrationNumber: plate })}`);
   await simulator.triggerProcessEvent(ad.id, { processName: 'Inköpsavtal', stepName: 'Inköpsavtal', state: 'completed', executedBy: 'Kontrakt' });
 }
 
@@ -124,6 +138,7 @@ export async function run(args: string[]): Promise<number> {
         timeout: { type: 'string', default: '120' },
         demo: { type: 'boolean', default: true },
         verbose: { type: 'boolean', default: false },
+        'dms-retry-schedule': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -162,6 +177,7 @@ export async function run(args: string[]): Promise<number> {
       seedExamples: true,
       schedule: !values.once,
       handlerLogLevel: values.verbose ? 'INFO' : undefined,
+      ...(values['dms-retry-schedule'] !== undefined ? { dmsRetrySchedule: retryScheduleOption(values['dms-retry-schedule']) } : {}),
       log,
       // --once prints the reports together at the end.
       events: values.once ? { ...listener, report: () => undefined, importStarted: () => undefined, importSkipped: () => undefined } : listener,

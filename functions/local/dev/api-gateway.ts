@@ -39,8 +39,23 @@ function matchRoute(template: string, path: string): Record<string, string> | nu
   );
   const match = pattern.exec(path);
   if (!match) return null;
-  return Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
+  try {
+    return Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
+  } catch {
+    // A malformed `%` escape names no resource: API Gateway answers 404, not a failed integration.
+    return null;
+  }
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const isUtf8 = (body: Buffer): boolean => {
+  try {
+    utf8.decode(body);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const TEXT_TYPES = /^(text\/|application\/(json|.*\+json|xml|.*\+xml|x-www-form-urlencoded|javascript))/i;
 
@@ -68,7 +83,9 @@ export function toApiGatewayEvent(input: {
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] !== undefined ? `${query[name]},${value}` : value;
   const contentType = headers['content-type'] ?? '';
-  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  // A text body that is not UTF-8 goes as base64 (the raw bytes), so the handler can refuse it
+  // instead of seeing U+FFFD where the bytes were.
+  const isText = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
   const now = new Date();
   return {
     version: '2.0',

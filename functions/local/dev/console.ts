@@ -80,8 +80,11 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
       lines.push('');
     }
     lines.push(s.bold('Fire a webhook') + s.dim(' (as Wayke does; answered 200 once queued)'));
+    const ad = adOf(stack, first.branchId);
     lines.push(
-      `  curl -i -X POST ${urls.api}/webhooks/wayke/${first.id} -H 'authorization: Bearer ${secret.webhookSecret}' -H 'content-type: application/json' --data @test/fixtures/wayke-events/vehicle-updated.json`,
+      ad
+        ? webhookCurlLine(urls.api, first.id, secret.webhookSecret, ad)
+        : s.dim(`  (a curl line naming one of ${first.id}'s ads is printed once the first import has created them)`),
     );
     lines.push('');
   }
@@ -100,6 +103,19 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
 }
 
 /** One line per dealer report (plus the rows it rejected). */
+/** A published ad of the branch in the simulator (else any of its ads), to name in a curl line. */
+export function adOf(stack: Pick<DevStack, 'simulator'>, branchId: string): { id: string; registrationNumber: string } | undefined {
+  const ads = Object.values(stack.simulator?.state().ads ?? {}).filter((ad) => ad.branch === branchId);
+  const ad = ads.find((entry) => entry.status === 'Published') ?? ads[0];
+  return ad ? { id: ad.id, registrationNumber: String(ad.vehicle.registrationNumber ?? '') } : undefined;
+}
+
+/** The curl line that fires a vehicle-updated webhook for an ad that exists, so the DMS gets the car. */
+export function webhookCurlLine(apiUrl: string, dealerId: string, webhookSecret: string, ad: { id: string; registrationNumber: string }): string {
+  const body = JSON.stringify({ id: ad.id, registrationNumber: ad.registrationNumber, status: 'Published' });
+  return `  curl -i -X POST ${apiUrl}/webhooks/wayke/${dealerId} -H 'authorization: Bearer ${webhookSecret}' -H 'content-type: application/json' --data '${body}'`;
+}
+
 export function reportLines(report: ImportReport, color = false): string[] {
   const s = styles(color);
   const feed = report.feed;
@@ -161,6 +177,9 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
     },
     importFailed({ dealerId, error }) {
       writer.line(`${s.red('✗')} ${dealerId}: import failed, it will be retried: ${error}`);
+    },
+    dmsEndpointFailing({ dealerId, since }) {
+      writer.line(`${s.red('!')} ${dealerId}: the DMS endpoint has been failing since ${since} (DmsEndpointFailing; the stack's alarm would fire). Deliveries are retried by the schedule.`);
     },
     deadLetters({ queue, count, redrive }) {
       const what = queue === 'events' ? 'webhook event(s) the DMS writer gave up on' : 'import job(s) that failed every attempt';

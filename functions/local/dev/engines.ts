@@ -160,13 +160,15 @@ export async function startLocalSqs(options: { port?: number } = {}): Promise<Ru
 
 /**
  * Queue settings as in the CDK stack (`lib/constructs/import-pipeline.ts`, `webhook-ingest.ts`):
- * visibility 6× the consumer's timeout (worker 10 min, DMS writer 30 s), redrive after 3 and 5.
+ * visibility 6× the consumer's timeout (worker 10 min, DMS writer 30 s), redrive after 3 and (events, a backstop) 1000.
  */
 export const QUEUE_SETTINGS = {
   workVisibilitySeconds: 3600,
   workMaxReceiveCount: 3,
   eventsVisibilitySeconds: 180,
-  eventsMaxReceiveCount: 5,
+  // SQS's maximum: the DMS writer dead-letters an event itself once its retry schedule (any
+  // `--dms-retry-schedule`) is used up; this is only the backstop.
+  eventsMaxReceiveCount: 1000,
   /** Vehicle worker: 60 s timeout (`lib/constructs/vehicle-api.ts`). */
   vehicleVisibilitySeconds: 360,
   vehicleMaxReceiveCount: 5,

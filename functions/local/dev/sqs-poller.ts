@@ -3,11 +3,13 @@
  * `SQSEvent`s and, like Lambda with `ReportBatchItemFailures`, deletes only the records not listed
  * in `batchItemFailures` (a thrown error fails the whole batch). Failed records stay in flight
  * until the queue's visibility timeout ends, then come back; after `maxReceiveCount` receives the
- * queue's redrive policy moves them to the DLQ. On a FIFO queue the engine never hands out a
- * message group that has a message in flight, so each group is processed strictly in order.
+ * queue's redrive policy moves them to the DLQ. On a FIFO queue each group is processed strictly
+ * in order: local-aws-sqs hands out a group's later messages while an earlier one is in flight,
+ * so a {@link FifoGroupGate} holds them back as SQS would.
  */
 import type { SQSEvent, SQSRecord, SQSBatchResponse } from 'aws-lambda';
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -15,6 +17,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Log } from '../../ports.js';
+import { FifoGroupGate } from './fifo-group-gate.js';
 import { LOCAL_REGION } from './engines.js';
 
 export interface SqsPollerOptions {
@@ -95,7 +98,18 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   let busy = 0;
   const abort = new AbortController();
 
-  const processBatch = async (messages: Message[]): Promise<void> => {
+  const gate = new FifoGroupGate();
+  // Parked messages stay in flight while they wait (the handler never saw them).
+  const keepParked = setInterval(() => {
+    for (const message of gate.waiting()) {
+      void options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 300 })).catch(() => undefined);
+    }
+  }, 60_000);
+  keepParked.unref();
+
+  const processBatch = async (received: Message[]): Promise<void> => {
+    const messages = gate.admit(received);
+    if (messages.length === 0) return;
     const records = messages.map((message) => toSqsRecord(message, queueArn));
     let failed: string[] = [];
     let error: Error | undefined;
@@ -121,6 +135,8 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
       );
     }
     options.onBatch?.({ records, failed, ...(error ? { error } : {}) });
+    const released = gate.settle(messages, new Set(failed));
+    if (released.length > 0) await processBatch(released);
   };
 
   const loop = async (): Promise<void> => {
@@ -174,13 +190,14 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
           Number(attributes.ApproximateNumberOfMessages ?? 0) +
           Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
           Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0);
-        if (pending === 0 && busy === 0) return true;
+        if (pending === 0 && busy === 0 && gate.size === 0) return true;
         if (Date.now() + pollMs > deadline) return false;
         await sleep(pollMs);
       }
     },
     async stop() {
       running = false;
+      clearInterval(keepParked);
       abort.abort();
       await Promise.allSettled(loops);
     },

@@ -4,6 +4,7 @@
  * the Wayke simulator (or the real Wayke) and the demo DMS. `startDevStack` returns once every
  * service is up and `/health` answers 200; `stop()` ends everything in order.
  */
+import { DMS_ENDPOINT_FAILING_MESSAGE, formatRetrySchedule } from '../../core/events/retry-schedule.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
@@ -91,6 +92,8 @@ export interface DevStackOptions {
   readonly log: Log;
   /** Console events for the user-facing output. */
   readonly events?: DevStackListener;
+  /** Delays after each failed DMS delivery, seconds (`--dms-retry-schedule`); default the stack's. */
+  readonly dmsRetrySchedule?: readonly number[];
 }
 
 /** What the console shows as it happens. */
@@ -103,6 +106,8 @@ export interface DevStackListener {
   upload?(input: { dealerId: string; key: string; size: number }): void;
   delivery?(delivery: DemoDmsDelivery): void;
   outbox?(input: { dealerId: string; key: string }): void;
+  /** A dealer's DMS endpoint has been failing for more than 15 minutes (the `DmsEndpointFailing` alarm). */
+  dmsEndpointFailing?(input: { dealerId: string; since: string }): void;
   /** A dead-letter queue holds more messages than before (checked every few seconds). */
   deadLetters?(input: { queue: 'work' | 'events'; queueUrl: string; count: number; redrive: string }): void;
 }
@@ -297,6 +302,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       WORK_DLQ_URL: resources.workDlqUrl,
       EVENTS_QUEUE_URL: resources.eventsQueueUrl,
       EVENTS_DLQ_URL: resources.eventsDlqUrl,
+      // Delivered events are archived beside the feeds (`events/<dealer>/…`) for `wayke-dms replay`.
+      EVENT_ARCHIVE_BUCKET: resources.bucket,
+      ...(options.dmsRetrySchedule ? { DMS_RETRY_SCHEDULE: formatRetrySchedule(options.dmsRetrySchedule) } : {}),
       VEHICLE_QUEUE_URL: resources.vehicleQueueUrl,
       VEHICLE_API_URL: api.url,
       WAYKE_AUTH_URL: wayke.authUrl,
@@ -329,6 +337,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await watchErrorLogs(handlerModuleUrl('import-worker'), (entry) => {
       const summary = errorSummaryOf(entry);
       if (summary) invocationLog.getStore()?.errors.push(summary);
+    });
+
+    await watchErrorLogs(handlerModuleUrl('dms-writer'), (entry) => {
+      if (entry.message !== DMS_ENDPOINT_FAILING_MESSAGE) return;
+      const { dealerId, failingSince } = entry as { dealerId?: unknown; failingSince?: unknown };
+      if (typeof dealerId === 'string' && typeof failingSince === 'string') listener.dmsEndpointFailing?.({ dealerId, since: failingSince });
     });
 
     // Seed the example feeds before S3 events are forwarded: the start-up schedule imports them.

@@ -1,0 +1,124 @@
+/**
+ * A DMS receiver written only from the README's "For DMS vendors" section — the official
+ * `standardwebhooks` library and the published schemas, nothing from this project — receives a
+ * purchase through the real delivery path (ingest → local-aws-sqs FIFO → DMS writer with dynalite
+ * and the Wayke simulator) and creates the car with make, model, VIN and images.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { Webhook } from 'standardwebhooks';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
+import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
+import { MemoryLog } from '../../functions/adapters/logger.js';
+import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js';
+import { SqsEventQueue } from '../../functions/adapters/sqs-event-queue.js';
+import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
+import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
+import { DealerSchema } from '../../functions/core/dealer-config.js';
+import { makeDeliverEvents } from '../../functions/core/events/deliver-events.js';
+import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { FIXTURES, TEST_SIGNING_SECRET, createDedupeTable, createFifoPair, drainQueue, dynamoClient, sqsClient, startLocalDynamo, startLocalSqs } from './support.js';
+
+const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
+
+/** The vendor's side: verify, validate, create the car; 401 on a bad signature, 400 on a bad body. */
+function startVendorDms(secret: string) {
+  const webhook = new Webhook(secret);
+  const ajv = new Ajv2020({ strict: false });
+  (addFormats as unknown as (ajv: Ajv2020) => void)(ajv);
+  const validate = ajv.compile(JSON.parse(readFileSync('docs/events/vehicle.purchased.schema.json', 'utf8')) as object);
+  const cars: Array<{ id: string; plate: string; make: string; model: string; vin: string; images: string[] }> = [];
+  const server: Server = createServer((request, response) => {
+    let raw = '';
+    request.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+    request.on('end', () => {
+      let event: { id: string; type: string; vehicle: { registrationNumber: string; make: string; model: string; vin: string; images: string[] } };
+      try {
+        event = webhook.verify(raw, request.headers as Record<string, string>) as typeof event;
+      } catch {
+        response.writeHead(401).end();
+        return;
+      }
+      if (event.type === 'vehicle.purchased') {
+        if (!validate(event)) {
+          response.writeHead(400).end();
+          return;
+        }
+        if (!cars.some((car) => car.id === event.id)) {
+          cars.push({ id: event.id, plate: event.vehicle.registrationNumber, make: event.vehicle.make, model: event.vehicle.model, vin: event.vehicle.vin, images: event.vehicle.images });
+        }
+      }
+      response.writeHead(204).end();
+    });
+  });
+  return { server, cars };
+}
+
+let sqsServer: { url: string; stop(): Promise<void> };
+let dynamoServer: { url: string; stop(): Promise<void> };
+let sqs: SQSClient;
+let dynamo: DynamoDBClient;
+let simulator: WaykeSimulator;
+let vendor: ReturnType<typeof startVendorDms>;
+let url: string;
+
+beforeAll(async () => {
+  [sqsServer, dynamoServer, simulator] = await Promise.all([startLocalSqs(), startLocalDynamo(), startWaykeSimulator()]);
+  sqs = sqsClient(sqsServer.url);
+  dynamo = dynamoClient(dynamoServer.url);
+  vendor = startVendorDms(TEST_SIGNING_SECRET);
+  await new Promise<void>((resolve) => vendor.server.listen(0, '127.0.0.1', () => resolve()));
+  url = `http://127.0.0.1:${(vendor.server.address() as AddressInfo).port}/wayke`;
+});
+
+afterAll(async () => {
+  vendor?.server.closeAllConnections();
+  await new Promise<void>((resolve) => (vendor ? vendor.server.close(() => resolve()) : resolve()));
+  sqs?.destroy();
+  dynamo?.destroy();
+  await Promise.all([sqsServer?.stop(), dynamoServer?.stop(), simulator?.stop()]);
+});
+
+describe('a receiver built from the README', () => {
+  it('creates the purchased car with make, model, VIN and images', async () => {
+    // Prepare
+    const { queueUrl, dlqUrl } = await createFifoPair(sqs, 'readme-events');
+    await createDedupeTable(dynamo, 'readme-dedupe');
+    const wayke = createWaykeClient({ authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret', backoffBaseMs: 5 });
+    const image = await wayke.uploadImageBytes({ branchId: BRANCH, bytes: Buffer.from('89504e470d0a1a0a', 'hex'), fileName: 'front.png', contentType: 'image/png', sortOrder: 0 });
+    const adId = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022 }, mediaUrls: [image.url] })).id;
+    const dealers = dealerIndex([DealerSchema.parse({ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url } })]);
+    const secrets = { getDealerSecrets: async () => ({ waykeClientId: 'c', waykeClientSecret: 's', dmsSigningSecret: TEST_SIGNING_SECRET }), getInboundAuth: async () => ({ webhookSecret: 'w' }) };
+    const clock = { now: () => new Date() };
+    const log = new MemoryLog();
+    const ingest = makeIngestWebhook({ dealers, secrets, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log });
+    const deliver = makeDeliverEvents({
+      dealers,
+      dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'readme-dedupe', clock }),
+      attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'readme-dedupe', clock }),
+      sinks: { webhook: new WebhookDmsSink({ secrets, clock }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
+      wayke: async () => wayke,
+      deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
+      clock,
+      log,
+    });
+    // Act
+    const purchase = FIXTURES['purchase-contract-completed']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adId);
+    expect((await ingest({ dealerId: 'bilhallen', headers: { authorization: 'Bearer w', 'content-type': 'application/json' }, body: Buffer.from(purchase) })).outcome).toBe('queued');
+    const messages = await drainQueue(sqs, queueUrl);
+    const report = await deliver(messages.map((m) => ({ messageId: m.MessageId!, body: m.Body!, groupId: m.Attributes!.MessageGroupId! })));
+    // Assess
+    expect(report.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
+    expect(vendor.cars).toEqual([
+      { id: expect.stringMatching(/^[0-9a-f]{64}$/), plate: 'KLM482', make: expect.any(String), model: expect.any(String), vin: expect.stringMatching(/^[A-HJ-NPR-Z0-9]{17}$/), images: [image.url] },
+    ]);
+  });
+});
