@@ -195,7 +195,7 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
-  for (const line of startupLines(stack, { cwd: process.cwd(), elapsedMs: performance.now() /* since process start: includes loading Node, tsx and the SDK */, color })) writer.line(line);
+  for (const line of startupLines(stack, { cwd: process.cwd(), elapsedMs: performance.now() /* since process start: includes loading Node, the CLI bundle (or tsx, from the sources) and the SDK */, color })) writer.line(line);
   writer.line('');
   if (stack.seeded.length) writer.line(`Importing the sample feeds of ${stack.seeded.join(', ')} …`);
   else writer.line('Running the start-up import …');
