@@ -21,7 +21,18 @@ import {
 export interface FieldProblem {
   readonly field: string;
   readonly message: string;
+  /** A stable name for problems with the row's structure rather than a field's value. */
+  readonly code?: RowProblemCode;
+  /** The message in Swedish, where one is written (the row-structure problems). */
+  readonly messageSv?: string;
 }
+
+/**
+ * - `RAGGED_ROW`: a CSV row with more or fewer cells than the header;
+ * - `UNBALANCED_QUOTE`: a quoted CSV cell spanning lines shaped like rows of the feed;
+ * - `TOO_MANY_ITEMS`: a list field with more items than one vehicle can have.
+ */
+export type RowProblemCode = 'RAGGED_ROW' | 'UNBALANCED_QUOTE' | 'TOO_MANY_ITEMS';
 
 /** What one record contributed, field by field, before coercion. */
 export interface RawSlot {

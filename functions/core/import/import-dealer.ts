@@ -34,6 +34,8 @@ export interface FeedReadResult {
   readonly vehicles: ReadonlyArray<{ readonly row: number; readonly vehicle: Vehicle }>;
   readonly rejected: ReadonlyArray<RejectedRow>;
   readonly warnings: ReadonlyArray<{ readonly row: number; readonly field: string; readonly message: string }>;
+  /** Plates unreadable rows may hold: never removed by the run (absent: none). */
+  readonly inDoubt?: readonly string[];
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 export type FeedReader = (bytes: Uint8Array, options: { name?: string; mapping?: MappingProfile; now: Date; maxBytes?: number }) => FeedReadResult;
@@ -222,7 +224,10 @@ export function makeImportDealer(deps: ImportDealerDeps) {
 
     // 3. Plan against the snapshot.
     const snapshot = await deps.snapshots.load(dealer.id);
+    // A car the run cannot rule out of the feed stays listed: rejected rows' plates and the
+    // plates unreadable rows may hold.
     const keep = new Set(read.rejected.map((row) => row.registrationNumber).filter((plate): plate is string => Boolean(plate)));
+    for (const plate of read.inDoubt ?? []) keep.add(plate);
     let plan = planImport({
       vehicles: read.vehicles.map((item) => item.vehicle),
       snapshot,

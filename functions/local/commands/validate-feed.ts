@@ -105,7 +105,7 @@ export async function run(args: string[]): Promise<number> {
     const read = readFile(file, maxBytes);
     const result: FeedReadResult =
       'tooLarge' in read
-        ? { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], error: read.tooLarge }
+        ? { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], inDoubt: [], error: read.tooLarge }
         : readFeed(read.bytes, { name: basename(file), now: new Date(), maxBytes, ...(mapping ? { mapping } : {}) });
 
     if (json) {
