@@ -137,18 +137,20 @@ export function extraLines(cells: readonly string[]): number {
 }
 
 /**
- * Refuses a file with a line of more than `FEED_LIMITS.columns` cells before csv-parse builds it
- * (4.7 million cells in one row took 1.5 GB). One pass over the bytes with the quoting rules the
+ * Refuses a file with a row of more than `FEED_LIMITS.columns` cells, or more than
+ * `FEED_LIMITS.rows` rows, before csv-parse builds them (4.7 million cells in one row took
+ * 1.5 GB; millions of tiny rows as much). One pass over the bytes with the quoting rules the
  * parser applies: a quote opens only at the start of a field, `""` inside quotes is a quote.
  */
-export function assertColumnLimit(body: Buffer, delimiter: string, firstLine: number): void {
+export function assertCsvShape(body: Buffer, delimiter: string): void {
   const delimiterBytes = Buffer.from(delimiter);
-  if (delimiterBytes.length !== 1) return;
-  const d = delimiterBytes[0]!;
-  const max = FEED_LIMITS.columns;
+  const d = delimiterBytes.length === 1 ? delimiterBytes[0]! : -1;
   let cells = 1;
-  let line = firstLine;
-  let recordLine = firstLine;
+  let line = 1;
+  let recordLine = 1;
+  // Rows with something in them besides separators and blanks (the header included).
+  let rows = 0;
+  let content = false;
   let quoted = false;
   let fieldStart = true;
   for (let i = 0; i < body.length; i++) {
@@ -161,15 +163,18 @@ export function assertColumnLimit(body: Buffer, delimiter: string, firstLine: nu
       continue;
     }
     if (byte === d) {
-      if (++cells > max) throw tooComplex('columns', `row ${recordLine}`, recordLine);
+      if (++cells > FEED_LIMITS.columns) throw tooComplex('columns', `row ${recordLine}`, recordLine);
       fieldStart = true;
     } else if (byte === 0x0a) {
+      if (content && ++rows > FEED_LIMITS.rows + 1) throw tooComplex('rows', `row ${recordLine}`, recordLine);
       line++;
       recordLine = line;
       cells = 1;
+      content = false;
       fieldStart = true;
     } else {
       if (byte === 0x22 && fieldStart) quoted = true;
+      if (byte !== 0x20 && byte !== 0x09) content = true;
       fieldStart = false;
     }
   }

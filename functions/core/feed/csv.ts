@@ -3,7 +3,7 @@ import type { DecodedFeed } from './encoding.js';
 import { FeedError } from './errors.js';
 import { normaliseFieldName, type FieldResolver, type FieldTarget } from './fields.js';
 import type { ParsedFeed, RecordSink } from './parsed.js';
-import { assertColumnLimit, extraLines, raggedRow, swallowedRows, type RowShape } from './csv-structure.js';
+import { assertCsvShape, extraLines, raggedRow, swallowedRows, type RowShape } from './csv-structure.js';
 import { assign, type RawRecord } from './record.js';
 
 const CANDIDATES = [';', ',', '\t'] as const;
@@ -107,7 +107,7 @@ export function readCsv(feed: DecodedFeed, resolver: FieldResolver, sink: Record
 
   // Rows are numbered as a spreadsheet shows them: the header is row 1 and every line counts,
   // blank ones too (a `sep=` hint line is not shown by spreadsheets, so it is not counted).
-  assertColumnLimit(body, delimiter, 1);
+  assertCsvShape(body, delimiter);
 
   let rows: string[][];
   try {

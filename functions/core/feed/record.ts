@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { MANDATORY_FIELDS, VehicleFieldSchemas, maxModelYear, type Vehicle, type VehicleField } from '../vehicle.js';
+import { redactUrl } from '../public-url.js';
 import type { FieldTarget, MileageUnit } from './fields.js';
+import { FEED_LIMITS } from './limits.js';
 import {
   contactItemsOf,
   contactOptionOf,
@@ -100,7 +102,7 @@ function scalarField(field: VehicleField, slot: RawSlot, now: Date): Coerced<unk
  * Validates a list field item by item: bad items are dropped (and named in a warning), good ones
  * kept in order — one broken image URL must not cost the ad its other nine pictures.
  */
-function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): unknown[] | undefined {
+function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[], errors: FieldProblem[]): unknown[] | undefined {
   const schema = VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>;
   const candidates: unknown[] =
     field === 'images'
@@ -110,6 +112,16 @@ function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): u
         : field === 'contactOptions'
           ? contactItemsOf(slot.value)
           : itemsOf(slot.value).map((item) => scalarOf(item));
+  if (candidates.length > FEED_LIMITS.listItems) {
+    // One vehicle's list, not the file: the other vehicles are read as usual.
+    errors.push({
+      field,
+      code: 'TOO_MANY_ITEMS',
+      message: `has ${candidates.length} items; a vehicle may have at most ${FEED_LIMITS.listItems}`,
+      messageSv: `har ${candidates.length} poster; ett fordon får ha högst ${FEED_LIMITS.listItems}`,
+    });
+    return undefined;
+  }
   const values: unknown[] = [];
   const dropped: string[] = [];
   for (const candidate of candidates) {
@@ -134,7 +146,7 @@ function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): u
     for (const value of values) {
       const parsed = schema.element.safeParse(value);
       if (parsed.success) kept.push(parsed.data);
-      else dropped.push(`"${show(field === 'documents' ? (value as { url: string }).url : value)}" (${firstIssue(parsed.error)})`);
+      else dropped.push(`"${redactUrl(show(field === 'documents' ? (value as { url: string }).url : value))}" (${firstIssue(parsed.error)})`);
     }
   }
   if (dropped.length > 0) {
@@ -173,7 +185,7 @@ export function buildVehicle(record: RawRecord, now: Date): RecordOutcome {
     if (MANDATORY.has(key)) continue;
     const slot = record[key]!;
     if (LIST_FIELDS.has(key)) {
-      const items = listField(key as ListField, slot, warnings);
+      const items = listField(key as ListField, slot, warnings, errors);
       if (items) vehicle[key] = items;
       continue;
     }
