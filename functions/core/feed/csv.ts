@@ -128,7 +128,7 @@ export function readCsv(feed: DecodedFeed, resolver: FieldResolver, sink: Record
       const line = unclosedQuoteLine(body.toString('utf8'), delimiter);
       throw new FeedError(
         'MALFORMED_FEED',
-        `A quote (") opened on row ${line} is never closed, so the rest of the file cannot be read. Close the quote, or double quotes inside a quoted field ("").`,
+        `A quote (") opened on line ${line} is never closed, so the rest of the file cannot be read. Close the quote, or double quotes inside a quoted field ("").`,
         { line },
         { cause: error },
       );

@@ -554,7 +554,7 @@ describe('CSV rows that do not fit', () => {
   });
 
   it('refuses a file with an unclosed quote as MALFORMED_FEED naming the line where it opened', () => {
-    expect(read(fixture('unclosed-quote.csv')).error).toEqual({ code: 'MALFORMED_FEED', message: expect.stringContaining('opened on row 3 is never closed') });
+    expect(read(fixture('unclosed-quote.csv')).error).toEqual({ code: 'MALFORMED_FEED', message: expect.stringContaining('opened on line 3 is never closed') });
   });
 });
 
