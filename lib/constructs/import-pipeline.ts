@@ -10,12 +10,13 @@ import type { DealerSecrets } from './dealer-secrets.js';
 import type { FeedStorage } from './feed-storage.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { INBOUND_KEY_PATTERN } from '../../functions/core/feed-bucket.js';
 
 /** Timeout of one dealer's import; the work queue's visibility is six times this. */
 export const IMPORT_WORKER_TIMEOUT = Duration.minutes(10);
 
 /** Key pattern of SFTP uploads that trigger an immediate import (`feeds/<dealerId>/inbound/<file>`). */
-export const INBOUND_KEY_PATTERN = 'feeds/*/inbound/*';
+export { INBOUND_KEY_PATTERN } from '../../functions/core/feed-bucket.js';
 
 export interface ImportPipelineProps {
   /** Stack-wide Lambda defaults. */

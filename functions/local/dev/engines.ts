@@ -13,6 +13,7 @@ import { S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/clien
 import { DynamoDBClient, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
+import { decodeEventKey } from '../../core/feed-bucket.js';
 
 const require = createRequire(import.meta.url);
 
@@ -77,7 +78,7 @@ export async function startLocalS3(options: { directory: string; port?: number }
       events.emit('object', {
         eventName: record.eventName,
         bucket: record.s3.bucket.name,
-        key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
+        key: decodeEventKey(record.s3.object.key),
         size: record.s3.object.size,
         eTag: record.s3.object.eTag,
       } satisfies S3ObjectEvent);

@@ -26,13 +26,14 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Log } from '../../ports.js';
 import type { RunningServer } from './engines.js';
+import { copySource, DEALER_FOLDERS } from '../../core/feed-bucket.js';
 
 const { Server, utils } = ssh2;
 const STATUS = utils.sftp.STATUS_CODE;
 const OPEN_MODE = utils.sftp.OPEN_MODE;
 
 /** Folders every dealer home shows, even before anything was written to them. */
-export const DEALER_FOLDERS = ['inbound', 'archive', 'rejected', 'reports', 'outbox'] as const;
+export { DEALER_FOLDERS } from '../../core/feed-bucket.js';
 /** Largest file accepted over SFTP (the feed reader's limit). */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
@@ -250,7 +251,7 @@ class DealerFileSystem {
     if (!(await this.head(this.keyOf(source)))) throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
     if (await this.head(this.keyOf(target))) throw new SftpFailure(STATUS.FAILURE, 'Target exists');
     await this.s3.send(
-      new CopyObjectCommand({ Bucket: this.bucket, Key: this.keyOf(target), CopySource: `${this.bucket}/${encodeURIComponent(this.keyOf(source)).replace(/%2F/g, '/')}` }),
+      new CopyObjectCommand({ Bucket: this.bucket, Key: this.keyOf(target), CopySource: copySource(this.bucket, this.keyOf(source)) }),
     );
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(source) }));
   }
