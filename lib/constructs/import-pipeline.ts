@@ -91,8 +91,10 @@ export class ImportPipeline extends Construct {
       memorySize: 1024,
       timeout: IMPORT_WORKER_TIMEOUT,
       invocation: { type: 'sqs' },
-      environment: { FEED_BUCKET: props.storage.bucket.bucketName, SNAPSHOT_TABLE: this.snapshotTable.tableName },
+      // The work queue too: a trigger that finds the dealer's lease held goes back, delayed.
+      environment: { FEED_BUCKET: props.storage.bucket.bucketName, SNAPSHOT_TABLE: this.snapshotTable.tableName, WORK_QUEUE_URL: this.workQueue.queueUrl },
     }).function;
+    this.workQueue.grantSendMessages(worker);
     props.storage.grantImport(worker);
     this.snapshotTable.grantReadWriteData(worker);
     props.secrets.grantRead(worker);
