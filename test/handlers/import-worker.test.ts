@@ -251,3 +251,77 @@ async function waitForMessage(client: SQSClient, queueUrl: string, timeoutMs: nu
   }
   throw new Error(`no message on ${queueUrl} within ${timeoutMs} ms`);
 }
+
+describe('end to end through the worker: no car taken down by accident, no upload lost, any file name', () => {
+  const stock = Array.from({ length: 8 }, (_, i) => vehicle(80 + i, {}, 1));
+  const published = () => stock.filter((car) => sim.state().adsByPlate[car.registrationNumber]).length;
+  const upload = (name: string, body: Uint8Array | string) => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/storlager/inbound/${name}`, Body: body }));
+  const report = async () => JSON.parse(await text('feeds/storlager/reports/latest.json')) as Record<string, unknown>;
+
+  it('a stray quote that swallows three rows removes nothing and names the rows', async () => {
+    // Prepare: the eight cars are live.
+    await upload('lager.csv', csv(stock));
+    await handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
+    expect(published()).toBe(8);
+    // The description of row 4 opens a quote that row 7 closes: rows 5–7 (three cars, within the
+    // safety valve's limit of 3) would be read as one description.
+    const lines = new TextDecoder().decode(csv(stock)).trimEnd().split('\n');
+    lines[3] = lines[3]!.replace(/,([^,]*),(https)/, ',"Fin bil $1,$2');
+    lines[6] = lines[6]!.replace(/,([^,]*),(https)/, ',$1 bra skick",$2');
+    await upload('lager2.csv', `${lines.join('\n')}\n`);
+    // Act
+    const result = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(published()).toBe(8);
+    const run = await report();
+    expect(run).toMatchObject({ removed: 0, rejected: [{ row: 4, errors: [{ code: 'UNBALANCED_QUOTE' }] }] });
+    expect(run.inDoubt).toEqual(expect.arrayContaining(stock.slice(2, 6).map((car) => car.registrationNumber)));
+    expect(await text('feeds/storlager/reports/latest.txt')).toContain('is closed on row 7, so rows 5–7 were read into that one cell');
+  });
+
+  it('two uploads during a running import: the newest is imported before the lease is released, nothing waits', async () => {
+    // Prepare: Wayke answers slowly, so the first run is still going when the uploads land.
+    sim.setFaults({ latencyMs: 150 });
+    const changed = (price: number) => stock.map((car) => ({ ...car, price: car.price + price }));
+    await upload('a.csv', csv(changed(1000)));
+    const callCount = () => Object.values(sim.state().calls).reduce((sum, n) => sum + n, 0);
+    const calls = callCount();
+    // Act
+    const running = handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
+    while (callCount() === calls) await new Promise((resolve) => setTimeout(resolve, 20));
+    await upload('b.csv', csv(changed(2000)));
+    await upload('c.csv', csv(changed(3000)));
+    const result = await running;
+    sim.setFaults({ latencyMs: 0 });
+    // Assess: c.csv (the newest) is in Wayke, b.csv archived as superseded, inbound empty.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await keys('feeds/storlager/inbound/')).toEqual([]);
+    expect(sim.state().adsByPlate[stock[0]!.registrationNumber]).toBeDefined();
+    const run = await report();
+    expect(run).toMatchObject({ source: 'feeds/storlager/inbound/c.csv', updated: 8, superseded: ['feeds/storlager/inbound/b.csv'] });
+    expect((await keys('feeds/storlager/archive/')).some((key) => key.endsWith('-superseded-b.csv'))).toBe(true);
+    expect(await text('feeds/storlager/reports/latest.txt')).toContain('superseded by this one and archived without import:\n  - b.csv');
+  });
+
+  it('a file named "lager 100%+ny.csv" (or with a line break) is triggered, imported and archived', async () => {
+    const { messagesFor } = await import('../../functions/handlers/import-scheduler.js');
+    const { objectCreatedEvent } = await import('../../functions/local/dev/events.js');
+    for (const [i, name] of ['lager 100%+ny.csv', 'lager\nny %zz.csv'].entries()) {
+      // Prepare
+      const key = `feeds/storlager/inbound/${name}`;
+      await upload(name, csv(stock.map((car) => ({ ...car, mileage: car.mileage + 10 + i }))));
+      // Act: the S3 event as EventBridge carries it (URL-encoded) → scheduler → worker.
+      const messages = messagesFor(objectCreatedEvent({ bucket, key }), ['storlager']);
+      expect(messages).toEqual([{ dealerId: 'storlager', trigger: 'upload', key }]);
+      const result = await handler(sqsEvent(messages[0]), context);
+      // Assess
+      expect(result.batchItemFailures).toEqual([]);
+      expect(await keys('feeds/storlager/inbound/')).toEqual([]);
+      const run = await report();
+      expect(run).toMatchObject({ source: key, updated: 8 });
+      expect(run.movedTo).toMatch(new RegExp(`^feeds/storlager/archive/\\d{8}T\\d{9}Z-${name.replace(/[+%]/g, '\\$&')}$`));
+      expect(await keys(String(run.movedTo))).toEqual([run.movedTo]);
+    }
+  });
+});

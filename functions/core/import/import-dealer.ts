@@ -32,7 +32,7 @@ export interface FeedReadResult {
   readonly format: 'csv' | 'xml' | 'json' | null;
   readonly encoding: string | null;
   readonly vehicles: ReadonlyArray<{ readonly row: number; readonly vehicle: Vehicle }>;
-  readonly rejected: ReadonlyArray<RejectedRow>;
+  readonly rejected: ReadonlyArray<{ readonly row: number; readonly registrationNumber?: string; readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string; readonly code?: string; readonly messageSv?: string }> }>;
   readonly warnings: ReadonlyArray<{ readonly row: number; readonly field: string; readonly message: string }>;
   /** Plates unreadable rows may hold: never removed by the run (absent: none). */
   readonly inDoubt?: readonly string[];
@@ -241,7 +241,7 @@ export function makeImportDealer(deps: ImportDealerDeps) {
       rejected: read.rejected.length,
       ...(feedError ? { error: feedError } : {}),
     };
-    const rejected = read.rejected.map((row) => ({ row: row.row, ...(row.registrationNumber ? { registrationNumber: row.registrationNumber } : {}), errors: row.errors.map((e) => ({ field: e.field, message: e.message })) }));
+    const rejected = read.rejected.map((row) => ({ row: row.row, ...(row.registrationNumber ? { registrationNumber: row.registrationNumber } : {}), errors: row.errors.map((e) => ({ field: e.field, message: e.message, ...(e.code ? { code: e.code } : {}), ...(e.messageSv ? { messageSv: e.messageSv } : {}) })) }));
 
     if (feedError) {
       log.warn('Feed rejected as a whole; nothing changed', { dealerId: dealer.id, file: feed.name, code: feedError.code });

@@ -14,7 +14,8 @@ export interface FailedVehicle {
 export interface RejectedRow {
   readonly row: number;
   readonly registrationNumber?: string;
-  readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string }>;
+  /** `code` names a problem with the row's structure (`RAGGED_ROW`, `UNBALANCED_QUOTE` …); `messageSv` is the Swedish text where written. */
+  readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string; readonly code?: string; readonly messageSv?: string }>;
 }
 
 export interface FeedSummary {
@@ -114,7 +115,8 @@ export function reportText(report: ImportReport): string {
     en.push(`Kept listed as they are (rows that could not be read may hold them): ${report.inDoubt.join(', ')}`);
   }
   if (report.rejected.length > 0) {
-    const row = (r: RejectedRow, word: string) => `${word} ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
+    const row = (r: RejectedRow, word: string) =>
+      `${word} ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map((e) => `${e.field}: ${word === 'rad' ? e.messageSv ?? e.message : e.message}`).join('; ')}`;
     // CSV rows carry the number a spreadsheet shows; say so where the numbers are.
     const csv = report.feed.format === 'csv';
     sv.push(`Avvisade rader${csv ? ' (radnummer som i ett kalkylark, rubrikraden är rad 1)' : ''}:`, ...list(report.rejected, (r) => row(r, 'rad'), (n) => `… och ${n} till`));

@@ -52,6 +52,24 @@ export interface LocalS3 extends RunningServer {
   readonly events: EventEmitter;
 }
 
+/**
+ * Makes s3rver read `x-amz-copy-source` as S3 does. S3 takes the header URL-encoded (a `+` in a
+ * key as `%2B`); s3rver decodes it with `decodeURI`, which leaves `%2B`, `%23`, `%3F` … encoded,
+ * so copying `lager 100%+ny.csv` fails there with NoSuchKey. The header is rewritten, before
+ * s3rver sees it, into the form its `decodeURI` turns back into the key.
+ */
+export function acceptS3CopySources(httpServer: Server): void {
+  httpServer.prependListener('request', (request: { headers: Record<string, string | string[] | undefined> }) => {
+    const source = request.headers['x-amz-copy-source'];
+    if (typeof source !== 'string') return;
+    try {
+      request.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(source));
+    } catch {
+      // Not valid URL encoding: left for s3rver to refuse, as S3 would.
+    }
+  });
+}
+
 /** Starts s3rver on 127.0.0.1 storing objects under `directory` (kept across restarts). */
 export async function startLocalS3(options: { directory: string; port?: number }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
@@ -85,6 +103,7 @@ export async function startLocalS3(options: { directory: string; port?: number }
     }
   });
   const address = await server.run();
+  if (server.httpServer) acceptS3CopySources(server.httpServer);
   return {
     url: `http://127.0.0.1:${address.port}`,
     events,
