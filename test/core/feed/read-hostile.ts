@@ -1,17 +1,21 @@
 /**
  * Child process of the memory tests and the hostile-feed benchmark: builds each generated
- * hostile feed at the size asked for, reads it, and prints one JSON line per feed with the
- * error code, the kept and rejected counts and the process's peak RSS so far.
- * Usage: `node --max-old-space-size=512 --import tsx read-hostile.ts <megabytes> [name …]`.
+ * hostile feed at the size asked for (or reads it from a folder `generate.ts` wrote, so the peak
+ * RSS is the reader's alone), reads it, and prints one JSON line per feed with the error code,
+ * the kept and rejected counts and the process's peak RSS.
+ * Usage: `node --max-old-space-size=512 --import tsx read-hostile.ts <megabytes | folder> [name …]`.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readFeed } from '../../../functions/core/feed/index.js';
 import { HOSTILE_FEEDS } from '../../fixtures/feeds/hostile/generate.js';
 
-const megabytes = Number(process.argv[2] ?? 4);
+const source = process.argv[2] ?? '4';
+const megabytes = Number(source);
 const names = process.argv.slice(3);
 for (const feed of HOSTILE_FEEDS) {
   if (names.length > 0 && !names.includes(feed.name)) continue;
-  let bytes: Buffer | null = feed.build(Math.floor(megabytes * 1024 * 1024));
+  let bytes: Buffer | null = Number.isNaN(megabytes) ? readFileSync(join(source, feed.name)) : feed.build(Math.floor(megabytes * 1024 * 1024));
   const size = bytes.length;
   const started = performance.now();
   const result = readFeed(bytes, { name: feed.name, now: new Date('2026-06-01T00:00:00Z') });
