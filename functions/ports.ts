@@ -137,6 +137,8 @@ export interface PendingFeed {
   /** Size in bytes as the store reports it (S3 `ContentLength`), before any download. */
   readonly size: number;
   readonly lastModified: Date;
+  /** Older waiting feeds this one supersedes: archived with it, never imported (names for the report). */
+  readonly superseded?: readonly string[];
   /** Downloads the content; rejects with a `FeedTooLargeError`-style permanent error past `maxBytes`. */
   load(maxBytes: number): Promise<Uint8Array>;
 }
@@ -155,6 +157,12 @@ export interface FeedSource {
    * and moves older waiting feeds it superseded to `archive/` too. Returns the new key, if any.
    */
   settle(dealerId: string, feed: PendingFeed, outcome: 'archived' | 'rejected', at: Date): Promise<string | null>;
+  /**
+   * Whether a feed is waiting now (one uploaded while a run was going). A source that always has
+   * a fresh feed (a DMS API pull) leaves this out: the run that holds the lease checks it before
+   * releasing, and imports what arrived.
+   */
+  waiting?(dealerId: string): Promise<boolean>;
 }
 
 /** What Wayke holds for one plate of one dealer, as the last successful apply left it. */
@@ -250,11 +258,14 @@ export interface WorkMessage {
   readonly trigger: 'schedule' | 'upload' | 'manual';
   readonly key?: string;
   readonly allowMassRemoval?: boolean;
+  /** How often this trigger already came back because the dealer's lease was held. */
+  readonly attempt?: number;
 }
 
 /** The import fan-out queue (SQS in AWS). */
 export interface WorkQueue {
-  send(messages: readonly WorkMessage[]): Promise<void>;
+  /** `delaySeconds` holds the messages back (at most 900, SQS's limit). */
+  send(messages: readonly WorkMessage[], options?: { readonly delaySeconds?: number }): Promise<void>;
 }
 
 // ───────────────────────────── Webhooks → DMS ─────────────────────────────

@@ -1,6 +1,7 @@
 import { PermanentError, RetryableError } from '../core/errors.js';
 import { FeedTooLargeError } from '../core/import/errors.js';
 import type { Dealer } from '../core/dealer-config.js';
+import { DEFAULT_MAX_FEED_BYTES, FEED_LIMITS } from '../core/feed/index.js';
 import type { FeedSource, Log, PendingFeed } from '../ports.js';
 import { fullJitterDelayMs, parseRetryAfterMs } from './wayke-retry.js';
 
@@ -22,8 +23,10 @@ export interface DmsApiFeedSourceOptions {
   readonly timeoutMs?: number;
   /** Attempts per page for 5xx, 429, timeouts and connection failures (default 3). */
   readonly maxAttempts?: number;
-  /** Bytes pulled before the feed counts as too large (default 50 MB, the file limit). */
+  /** Bytes pulled before the feed counts as too large (default 50 MB, the file limit), enforced while streaming. */
   readonly maxBytes?: number;
+  /** Vehicles pulled in all before the pull stops with an error (default `FEED_LIMITS.rows`). */
+  readonly maxItems?: number;
   readonly log?: Log;
   readonly now?: () => Date;
 }
@@ -47,6 +50,35 @@ export function jsonPath(body: unknown, path: string | undefined): unknown {
   return value;
 }
 
+/** Appends one by one: `push(...list)` throws a RangeError past ~100,000 items. */
+function appendAll(target: unknown[], items: readonly unknown[]): void {
+  for (const item of items) target.push(item);
+}
+
+/**
+ * The body as text, or null as soon as it passes `maxBytes`: the size is enforced while the
+ * answer streams in, so a huge answer is never held whole.
+ */
+async function readLimited(response: Response, maxBytes: number): Promise<string | null> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    return null;
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      await response.body.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
+}
+
 /** `origin + path` of a URL: what messages and logs may show (no query string, no credentials). */
 const safeUrl = (url: URL) => `${url.origin}${url.pathname}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,16 +87,19 @@ export class DmsApiFeedSource implements FeedSource {
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly maxBytes: number;
+  private readonly maxItems: number;
 
   constructor(private readonly options: DmsApiFeedSourceOptions) {
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.maxAttempts = options.maxAttempts ?? 3;
-    this.maxBytes = options.maxBytes ?? 50 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_FEED_BYTES;
+    this.maxItems = options.maxItems ?? FEED_LIMITS.rows;
   }
 
   async next(dealerId: string): Promise<PendingFeed | null> {
     const { settings } = this.options;
     const token = await this.options.token();
+    const origin = new URL(settings.url).origin;
     const items: unknown[] = [];
     let bytes = 0;
     let url: URL | null = new URL(settings.url);
@@ -72,15 +107,23 @@ export class DmsApiFeedSource implements FeedSource {
     for (let page = 1; url && page <= settings.maxPages; page++) {
       const pageUrl: URL = new URL(url);
       if (!settings.nextPath && settings.pageParam) pageUrl.searchParams.set(settings.pageParam, String(page));
-      const { text, body } = await this.fetchPage(dealerId, pageUrl, token);
+      // The token goes to the configured origin (scheme, host and port) only, never where a page points.
+      if (pageUrl.origin !== origin) {
+        throw new DmsApiError(`The DMS API page ${page - 1} links to ${pageUrl.origin}, not the configured ${origin}; the pull stops so the token is not sent there`, { dealerId, operation: 'dmsApi.pull' });
+      }
+      const fetched = await this.fetchPage(dealerId, pageUrl, token, this.maxBytes - bytes);
+      if (fetched === 'too-large') return this.tooLarge(settings.url, this.maxBytes + 1);
+      const { text, body } = fetched;
       bytes += text.length;
-      if (bytes > this.maxBytes) return this.tooLarge(settings.url, bytes);
       const list = jsonPath(body, settings.listPath);
       if (!Array.isArray(list)) {
         throw new DmsApiError(`The DMS API answer at ${safeUrl(pageUrl)} has no vehicle list${settings.listPath ? ` at "${settings.listPath}"` : ''}`, { dealerId, operation: 'dmsApi.pull' });
       }
+      if (items.length + list.length > this.maxItems) {
+        throw new DmsApiError(`The DMS API lists more than ${this.maxItems} vehicles; no dealer has that many — check the API's paging`, { dealerId, operation: 'dmsApi.pull' });
+      }
       if (settings.nextPath) {
-        items.push(...list);
+        appendAll(items, list);
         const next = jsonPath(body, settings.nextPath);
         url = typeof next === 'string' && next.length > 0 ? new URL(next, pageUrl) : null;
       } else if (settings.pageParam) {
@@ -88,9 +131,9 @@ export class DmsApiFeedSource implements FeedSource {
         // An empty page ends the list; so does an API that ignores the page parameter.
         if (list.length === 0 || signature === previousPage) break;
         previousPage = signature;
-        items.push(...list);
+        appendAll(items, list);
       } else {
-        items.push(...list);
+        appendAll(items, list);
         url = null;
       }
     }
@@ -123,7 +166,7 @@ export class DmsApiFeedSource implements FeedSource {
     };
   }
 
-  private async fetchPage(dealerId: string, url: URL, token: string | undefined): Promise<{ text: string; body: unknown }> {
+  private async fetchPage(dealerId: string, url: URL, token: string | undefined, byteBudget: number): Promise<{ text: string; body: unknown } | 'too-large'> {
     const context = { dealerId, operation: 'dmsApi.pull', url: safeUrl(url) };
     for (let attempt = 1; ; attempt++) {
       let failure: Error;
@@ -133,7 +176,8 @@ export class DmsApiFeedSource implements FeedSource {
           headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
           signal: AbortSignal.timeout(this.timeoutMs),
         });
-        const text = await response.text();
+        const text = await readLimited(response, byteBudget);
+        if (text === null) return 'too-large';
         if (response.ok) {
           try {
             return { text, body: JSON.parse(text.replace(/^\uFEFF/, '')) as unknown };

@@ -10,6 +10,7 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { copySource, isCompleteFeedKey, inboundPrefix, keyTimestamp, reportKey, settledKey } from '../core/feed-bucket.js';
 import { FeedTooLargeError } from '../core/import/errors.js';
 import type { FeedSource, Log, PendingFeed, ReportSink } from '../ports.js';
 import { ARCHIVED_TAG, REPORT_TAG, taggingHeader } from '../core/storage-tags.js';
@@ -23,23 +24,7 @@ import { ARCHIVED_TAG, REPORT_TAG, taggingHeader } from '../core/storage-tags.js
 
 export { ARCHIVED_TAG } from '../core/storage-tags.js';
 
-/** `YYYYMMDDTHHMMSSmmmZ`, the timestamp in every key this project writes. */
-export function keyTimestamp(at: Date): string {
-  return at.toISOString().replace(/[-:.]/g, '');
-}
-
-export const inboundPrefix = (dealerId: string) => `feeds/${dealerId}/inbound/`;
-
-/** Names an SFTP client uses while a transfer is still running, and folder markers. */
-const INCOMPLETE = /(^\.|\.(tmp|temp|part|partial|filepart|crdownload|uploading|lock)$|~$)/i;
-
-/** Whether a key under `inbound/` is a finished upload worth importing. */
-export function isCompleteFeedKey(dealerId: string, key: string): boolean {
-  const prefix = inboundPrefix(dealerId);
-  if (!key.startsWith(prefix)) return false;
-  const name = key.slice(prefix.length);
-  return name.length > 0 && !name.includes('/') && !INCOMPLETE.test(name);
-}
+export { isCompleteFeedKey, inboundPrefix, keyTimestamp };
 
 export { FeedTooLargeError };
 
@@ -59,6 +44,21 @@ export class S3FeedSource implements FeedSource {
   constructor(private readonly options: S3FeedSourceOptions) {}
 
   async next(dealerId: string): Promise<PendingFeed | null> {
+    const objects = await this.waitingObjects(dealerId);
+    if (objects.length === 0) return null;
+    objects.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    const [newest, ...older] = objects as [(typeof objects)[number], ...typeof objects];
+    const feed = await this.pending(newest.key, older.map((o) => o.key));
+    if (!feed) return null; // deleted between list and head: nothing to do now
+    return feed;
+  }
+
+  async waiting(dealerId: string): Promise<boolean> {
+    return (await this.waitingObjects(dealerId, 1)).length > 0;
+  }
+
+  /** Complete uploads in the dealer's `inbound/` (stops after `enough` of them). */
+  private async waitingObjects(dealerId: string, enough = Infinity): Promise<Array<{ key: string; lastModified: Date }>> {
     const { client, bucket } = this.options;
     const objects: Array<{ key: string; lastModified: Date }> = [];
     let token: string | undefined;
@@ -67,14 +67,9 @@ export class S3FeedSource implements FeedSource {
       for (const object of page.Contents ?? []) {
         if (object.Key && isCompleteFeedKey(dealerId, object.Key)) objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.IsTruncated && objects.length < enough ? page.NextContinuationToken : undefined;
     } while (token);
-    if (objects.length === 0) return null;
-    objects.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
-    const [newest, ...older] = objects as [(typeof objects)[number], ...typeof objects];
-    const feed = await this.pending(newest.key, older.map((o) => o.key));
-    if (!feed) return null; // deleted between list and head: nothing to do now
-    return feed;
+    return objects;
   }
 
   async archived(_dealerId: string, archiveKey: string): Promise<PendingFeed | null> {
@@ -84,10 +79,9 @@ export class S3FeedSource implements FeedSource {
   async settle(dealerId: string, feed: PendingFeed, outcome: 'archived' | 'rejected', at: Date): Promise<string | null> {
     const s3Feed = feed as S3PendingFeed;
     if (!s3Feed.key) return null;
-    const folder = outcome === 'archived' ? 'archive' : 'rejected';
-    const target = await this.move(s3Feed.key, `feeds/${dealerId}/${folder}/${keyTimestamp(at)}-${baseName(s3Feed.key)}`);
+    const target = await this.move(s3Feed.key, settledKey(dealerId, outcome, at, s3Feed.key));
     for (const older of s3Feed.superseded) {
-      await this.move(older, `feeds/${dealerId}/archive/${keyTimestamp(at)}-superseded-${baseName(older)}`).catch((error: unknown) => {
+      await this.move(older, settledKey(dealerId, 'superseded', at, older)).catch((error: unknown) => {
         if (!isMissing(error)) throw error;
       });
     }
@@ -131,16 +125,12 @@ export class S3FeedSource implements FeedSource {
   /** Copy, tag, delete: S3 has no rename. A crash in between leaves the file in both places; the rerun converges. */
   private async move(from: string, to: string): Promise<string> {
     const { client, bucket } = this.options;
-    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}` }));
+    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: copySource(bucket, from) }));
     await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: to, Tagging: { TagSet: [ARCHIVED_TAG] } }));
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: from }));
     this.options.log?.debug('Feed moved', { from, to });
     return to;
   }
-}
-
-function baseName(key: string): string {
-  return key.slice(key.lastIndexOf('/') + 1);
 }
 
 function isMissing(error: unknown): boolean {
@@ -156,10 +146,9 @@ export class S3ReportSink implements ReportSink {
 
   async write(dealerId: string, report: { at: Date; json: unknown; text: string }): Promise<void> {
     const { client, bucket } = this.options;
-    const prefix = `feeds/${dealerId}/reports/`;
     const json = `${JSON.stringify(report.json, null, 2)}\n`;
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${keyTimestamp(report.at)}.json`, Body: json, ContentType: 'application/json', Tagging: taggingHeader(REPORT_TAG) }));
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}latest.json`, Body: json, ContentType: 'application/json' }));
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}latest.txt`, Body: report.text, ContentType: 'text/plain; charset=utf-8' }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: reportKey(dealerId, `${keyTimestamp(report.at)}.json`), Body: json, ContentType: 'application/json', Tagging: taggingHeader(REPORT_TAG) }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: reportKey(dealerId, 'latest.json'), Body: json, ContentType: 'application/json' }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: reportKey(dealerId, 'latest.txt'), Body: report.text, ContentType: 'text/plain; charset=utf-8' }));
   }
 }

@@ -1,4 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { folderPrefix, keyTimestamp } from '../core/feed-bucket.js';
 import { OUTBOX_TAG, taggingHeader } from '../core/storage-tags.js';
 import { RetryableError } from '../core/errors.js';
 import type { DmsEnvelope } from '../core/events/envelope.js';
@@ -11,10 +12,7 @@ export interface S3OutboxDmsSinkOptions {
   readonly bucket: string;
 }
 
-/** `YYYYMMDDTHHMMSSmmmZ`, the project's timestamp in object keys. */
-export function keyTimestamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('.', '');
-}
+export { keyTimestamp };
 
 /**
  * Where an event's file goes: `feeds/<dealerId>/outbox/<occurredAt>-<type>-<id>.json`. Named after
@@ -22,7 +20,7 @@ export function keyTimestamp(date: Date): string {
  * id so a repeated delivery overwrites the same file instead of adding a second one.
  */
 export function outboxKey(envelope: DmsEnvelope): string {
-  return `feeds/${envelope.dealer}/outbox/${keyTimestamp(new Date(envelope.occurredAt))}-${envelope.type}-${envelope.id}.json`;
+  return `${folderPrefix(envelope.dealer, 'outbox')}${keyTimestamp(new Date(envelope.occurredAt))}-${envelope.type}-${envelope.id}.json`;
 }
 
 /** The outbox {@link DmsSink}: one JSON file per event in the dealer's S3 prefix, for DMSs that poll files. */

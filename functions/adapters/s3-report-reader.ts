@@ -1,9 +1,10 @@
+import { reportKey } from '../core/feed-bucket.js';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { RetryableError } from '../core/errors.js';
 import type { ReportReader } from '../ports.js';
 
 /** Where {@link S3ReportSink} puts a dealer's latest report (the same key the dealer sees over SFTP). */
-export const latestReportKey = (dealerId: string) => `feeds/${dealerId}/reports/latest.json`;
+export const latestReportKey = (dealerId: string): string => reportKey(dealerId, 'latest.json');
 
 /** Reads `reports/latest.json` back for the Vehicle API's `GET …/runs/latest`. */
 export class S3ReportReader implements ReportReader {

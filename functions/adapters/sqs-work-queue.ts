@@ -6,10 +6,11 @@ import type { WorkMessage, WorkQueue } from '../ports.js';
 export class SqsWorkQueue implements WorkQueue {
   constructor(private readonly options: { client: SQSClient; queueUrl: string; maxAttempts?: number }) {}
 
-  async send(messages: readonly WorkMessage[]): Promise<void> {
+  async send(messages: readonly WorkMessage[], options: { readonly delaySeconds?: number } = {}): Promise<void> {
+    const delay = options.delaySeconds === undefined ? {} : { DelaySeconds: Math.min(900, Math.max(0, Math.round(options.delaySeconds))) };
     const maxAttempts = this.options.maxAttempts ?? 4;
     for (let offset = 0; offset < messages.length; offset += 10) {
-      let entries = messages.slice(offset, offset + 10).map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+      let entries = messages.slice(offset, offset + 10).map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message), ...delay }));
       for (let attempt = 1; entries.length > 0; attempt++) {
         const answer = await this.options.client.send(new SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }));
         const failed = new Set((answer.Failed ?? []).map((f) => f.Id));

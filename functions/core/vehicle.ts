@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { publicUrlProblem } from './public-url.js';
 
 /**
  * The canonical vehicle ad: what a dealer's feed row becomes after reading and validation, and
@@ -8,9 +9,13 @@ import { z } from 'zod';
  * that fails rejects the row, an optional one that fails is dropped with a warning.
  */
 
-/** Upper case, spaces and hyphens removed: `abc 123`, `ABC-123` → `ABC123`. */
+/**
+ * Spaces and hyphens removed, ASCII letters upper-cased: `abc 123`, `ABC-123` → `ABC123`. Only
+ * ASCII: Unicode case mapping would turn `ABß12` into `ABSS12` and `ıAB12` into `IAB12`, plates
+ * the dealer never wrote; such input stays as it is and fails the plate pattern.
+ */
 export function normaliseRegistrationNumber(raw: string): string {
-  return raw.replace(/[\s\-\u00a0]+/g, '').toUpperCase();
+  return raw.replace(/[\s\-\u00a0]+/g, '').replace(/[a-z]+/g, (letters) => letters.toUpperCase());
 }
 
 /** Characters `cleanText` changes: CR, and C0/C1 controls other than tab and line feed. */
@@ -23,18 +28,28 @@ export function cleanText(raw: string): string {
   return raw.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '').trim();
 }
 
-const positiveSek = z.number().int('must be whole kronor').positive('must be greater than 0');
+/**
+ * What a real car can have: no car sells for more than 100 million kronor or leases for more
+ * than a million a month, and no odometer shows 5 million km (the record is under 5 million).
+ * Beyond that a value is a typo or a unit mix-up (öre, mil for km), and the row is rejected
+ * rather than advertised.
+ */
+export const VALUE_BOUNDS = {
+  priceSek: 100_000_000,
+  leasingPriceSek: 1_000_000,
+  mileageKm: 5_000_000,
+} as const;
+
+const sek = (max: number) =>
+  z.number().int('must be whole kronor').positive('must be greater than 0').max(max, `must be at most ${max.toLocaleString('sv-SE').replace(/\u00a0/g, ' ')} kr`);
+const positiveSek = sek(VALUE_BOUNDS.priceSek);
 const httpUrl = z
   .string()
   .trim()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
+  .superRefine((value, context) => {
+    const problem = publicUrlProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
 
 export const CONTACT_OPTIONS = ['email', 'callMe', 'phone'] as const;
 
@@ -45,12 +60,16 @@ export const VehicleFieldSchemas = {
   registrationNumber: z
     .string()
     .transform(normaliseRegistrationNumber)
-    .pipe(z.string().regex(/^[A-Z0-9ÅÄÖ]{2,7}$/, 'must be 2–7 letters or digits')),
+    .pipe(z.string().regex(/^[A-Z0-9]{2,7}$/, 'must be 2–7 letters or digits')),
   price: positiveSek,
-  mileage: z.number().int('must be whole kilometres').nonnegative('must be 0 or more'),
+  mileage: z
+    .number()
+    .int('must be whole kilometres')
+    .nonnegative('must be 0 or more')
+    .max(VALUE_BOUNDS.mileageKm, `must be at most ${VALUE_BOUNDS.mileageKm.toLocaleString('en-US')} km (check the unit: mil or km)`),
   campaignPrice: positiveSek,
   oldPrice: positiveSek,
-  leasingPrice: positiveSek,
+  leasingPrice: sek(VALUE_BOUNDS.leasingPriceSek),
   modelYear: z.number().int().min(1900, 'must be 1900 or later'),
   shortDescription: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
   description: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),

@@ -10,9 +10,8 @@ import { z } from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
-import { isCompleteFeedKey } from '../adapters/s3-feed-source.js';
 import { SqsWorkQueue } from '../adapters/sqs-work-queue.js';
-import { dealerOfInboundKey } from '../core/import/work-message.js';
+import { dealerOfInboundKey, decodeEventKey, isCompleteFeedKey } from '../core/feed-bucket.js';
 import type { WorkMessage } from '../ports.js';
 
 const env = readEnv(
@@ -33,9 +32,9 @@ type SchedulerEvent = EventBridgeEvent<string, { object?: { key?: string }; buck
 export function messagesFor(event: SchedulerEvent, dealers: readonly string[] = dealerIds): WorkMessage[] {
   if (event['detail-type'] === 'Scheduled Event') return dealers.map((dealerId) => ({ dealerId, trigger: 'schedule' }));
   if (event['detail-type'] === 'Object Created') {
-    // EventBridge delivers S3 keys URL-encoded with `+` for spaces.
+    // EventBridge delivers S3 keys URL-encoded with `+` for spaces; decoding never throws.
     const raw = (event.detail as { object?: { key?: string } }).object?.key ?? '';
-    const key = decodeURIComponent(raw.replace(/\+/g, ' '));
+    const key = decodeEventKey(raw);
     const dealerId = dealerOfInboundKey(key);
     if (!dealerId || !known.has(dealerId) || !isCompleteFeedKey(dealerId, key)) return [];
     return [{ dealerId, trigger: 'upload', key }];

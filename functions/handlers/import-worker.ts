@@ -12,6 +12,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
@@ -21,14 +22,20 @@ import { readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
 import { S3FeedSource, S3ReportSink } from '../adapters/s3-feed-source.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
+import { SqsWorkQueue } from '../adapters/sqs-work-queue.js';
 import { createDealerWaykeClients, createWaykeClientFactory, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../adapters/wayke-http-client.js';
 import { makeImportDealer } from '../core/import/import-dealer.js';
-import { allowsMassRemoval, WorkMessageSchema } from '../core/import/work-message.js';
+import type { ImportSummary } from '../core/import/report.js';
+import { allowsMassRemoval, LEASE_RETRY_DELAY_SECONDS, leaseHeldRetry, WorkMessageSchema, type WorkMessageBody } from '../core/import/work-message.js';
 import type { FeedSource } from '../ports.js';
 
 const env = readEnv(
   z.object({
     FEED_BUCKET: z.string().min(1),
+    /** The work queue itself: a trigger that finds the dealer's lease held is sent back, delayed. */
+    WORK_QUEUE_URL: z.url(),
+    /** How long a trigger that found the lease held waits before it comes back. */
+    LEASE_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(LEASE_RETRY_DELAY_SECONDS),
     SNAPSHOT_TABLE: z.string().min(1),
     DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
     SECRET_PREFIX: z.string().default(''),
@@ -52,6 +59,7 @@ const dealers = new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((
 const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
 const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock });
 const s3Feeds = new S3FeedSource({ client: s3, bucket: env.FEED_BUCKET, log: logger });
+const workQueue = new SqsWorkQueue({ client: new SQSClient({}), queueUrl: env.WORK_QUEUE_URL });
 
 const waykeFor = createDealerWaykeClients(createWaykeClientFactory({ ...waykeUrlsFromEnv(env), log: logger }), secrets);
 
@@ -102,14 +110,11 @@ async function handleRecord(messageId: string, body: string, signal: AbortSignal
       // Nothing new, or another run holds the lease: counted, so every run publishes a metric.
       metrics.addMetric('ImportSkipped', MetricUnit.Count, 1);
       logger.info('Import skipped', { reason: outcome.reason, detail: outcome.message });
+      if (outcome.reason === 'lease-held') await comeBackLater(message);
       return true;
     }
-    const { summary } = outcome;
-    // Every finished run reports its changes (0 included): a dashboard line per dealer, and no
-    // empty-metrics warning on quiet hours.
-    metrics.addMetric('VehiclesChanged', MetricUnit.Count, summary.created + summary.updated + summary.removed + summary.republished);
-    if (summary.blocked) metrics.addMetric('RemovalBlocked', MetricUnit.Count, 1);
-    if (summary.failed.length > 0) metrics.addMetric('VehiclesFailed', MetricUnit.Count, summary.failed.length);
+    countRun(outcome.summary);
+    for (const followUp of outcome.followUps ?? []) if (followUp.status !== 'skipped') countRun(followUp.summary);
     return true;
   } catch (error) {
     logger.error('Import failed', { error: error as Error });
@@ -118,6 +123,31 @@ async function handleRecord(messageId: string, body: string, signal: AbortSignal
   } finally {
     logger.removeKeys(['dealerId', 'trigger']);
   }
+}
+
+/**
+ * A trigger that found another run holding the lease is sent back, delayed, instead of being
+ * done: the upload it announces is imported after the running import (which also imports it
+ * itself if the file landed before it ended). If sending fails, the handler's catch makes the
+ * message a batch-item failure, so SQS retries it: the trigger is never dropped.
+ */
+async function comeBackLater(message: WorkMessageBody): Promise<void> {
+  const retry = leaseHeldRetry(message, env.LEASE_RETRY_DELAY_SECONDS);
+  if (!retry) {
+    if (message.trigger !== 'schedule') logger.warn('Trigger gave up waiting for the dealer lease; the next run imports the feed', { attempt: message.attempt });
+    return;
+  }
+  await workQueue.send([retry.message], { delaySeconds: retry.delaySeconds });
+  logger.info('Lease held; the trigger comes back later', { attempt: retry.message.attempt, delaySeconds: retry.delaySeconds });
+}
+
+/** The metrics of one finished run. */
+function countRun(summary: ImportSummary): void {
+  // Every finished run reports its changes (0 included): a dashboard line per dealer, and no
+  // empty-metrics warning on quiet hours.
+  metrics.addMetric('VehiclesChanged', MetricUnit.Count, summary.created + summary.updated + summary.removed + summary.republished);
+  if (summary.blocked) metrics.addMetric('RemovalBlocked', MetricUnit.Count, 1);
+  if (summary.failed.length > 0) metrics.addMetric('VehiclesFailed', MetricUnit.Count, summary.failed.length);
 }
 
 async function handle(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {

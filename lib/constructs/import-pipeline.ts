@@ -10,6 +10,7 @@ import type { DealerSecrets } from './dealer-secrets.js';
 import type { FeedStorage } from './feed-storage.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { INBOUND_KEY_PATTERN } from '../../functions/core/feed-bucket.js';
 
 /** Timeout of one dealer's import; the work queue's visibility is six times this. */
 export const IMPORT_WORKER_TIMEOUT = Duration.minutes(10);
@@ -28,7 +29,7 @@ export const SNAPSHOT_TABLE_ACTIONS = [
 ] as const;
 
 /** Key pattern of SFTP uploads that trigger an immediate import (`feeds/<dealerId>/inbound/<file>`). */
-export const INBOUND_KEY_PATTERN = 'feeds/*/inbound/*';
+export { INBOUND_KEY_PATTERN } from '../../functions/core/feed-bucket.js';
 
 export interface ImportPipelineProps {
   /** Stack-wide Lambda defaults. */
@@ -105,8 +106,10 @@ export class ImportPipeline extends Construct {
       memorySize: 1024,
       timeout: IMPORT_WORKER_TIMEOUT,
       invocation: { type: 'sqs' },
-      environment: { FEED_BUCKET: props.storage.bucket.bucketName, SNAPSHOT_TABLE: this.snapshotTable.tableName },
+      // The work queue too: a trigger that finds the dealer's lease held goes back, delayed.
+      environment: { FEED_BUCKET: props.storage.bucket.bucketName, SNAPSHOT_TABLE: this.snapshotTable.tableName, WORK_QUEUE_URL: this.workQueue.queueUrl },
     }).function;
+    this.workQueue.grantSendMessages(worker);
     props.storage.grantImport(worker);
     this.snapshotTable.grant(worker, ...SNAPSHOT_TABLE_ACTIONS);
     props.secrets.grantReadCredentials(worker);

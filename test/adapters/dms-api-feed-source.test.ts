@@ -123,6 +123,60 @@ describe('DmsApiFeedSource (node:http)', () => {
     expect(big!.size).toBeGreaterThan(500);
   });
 
+  it('never sends the token to another origin: a next link elsewhere stops the pull with a clear error', async () => {
+    // Prepare: a second server on another port (another origin) that records what it receives.
+    const elsewhere: Array<string | undefined> = [];
+    const other = createServer((req, res) => {
+      elsewhere.push(req.headers.authorization);
+      res.end('{"items":[]}');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', () => resolve()));
+    const otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    handler = (_req, res) => json(res, { items: [car(1)], next: `${otherBase}/steal` });
+    try {
+      // Act
+      const pull = new DmsApiFeedSource({ settings: settings({ listPath: 'items', nextPath: 'next' }), token: async () => 'tok-secret' }).next('d');
+      // Assess
+      await expect(pull).rejects.toThrow(DmsApiError);
+      await expect(pull).rejects.toThrow(/links to http:\/\/127\.0\.0\.1:\d+, not the configured/);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      other.closeAllConnections();
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+  });
+
+  it('enforces the size while the answer streams: an endless body is cut off, not read whole', async () => {
+    // Prepare: an answer without content-length that would go on for 64 MB.
+    let written = 0;
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      const chunk = `${JSON.stringify(car(1))},`.repeat(2000);
+      const pump = (): void => {
+        while (written < 64 * 1024 * 1024 && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end('{}]');
+      };
+      pump();
+    };
+    // Act
+    const feed = await new DmsApiFeedSource({ settings: settings({}), token: async () => 't', maxBytes: 1024 * 1024 }).next('d');
+    // Assess: refused as too large after about the limit, long before the end.
+    await expect(feed!.load(1e9)).rejects.toThrow(/over/);
+    expect(written).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('reads a page of 150,000 items (no spread of the list), and stops past the item limit', async () => {
+    const items = Array.from({ length: 150_000 }, () => ({ regnr: 'X' }));
+    handler = (_req, res) => json(res, { items });
+    const feed = await new DmsApiFeedSource({ settings: settings({ listPath: 'items' }), token: async () => 't', maxItems: 200_000 }).next('d');
+    expect(JSON.parse(new TextDecoder().decode(await feed!.load(1e9)))).toHaveLength(150_000);
+    await expect(new DmsApiFeedSource({ settings: settings({ listPath: 'items' }), token: async () => 't', maxItems: 100_000 }).next('d')).rejects.toThrow(/more than 100000 vehicles/);
+  });
+
   it('reads dotted paths', () => {
     expect(jsonPath({ a: { b: [{ c: 1 }] } }, 'a.b.0.c')).toBe(1);
     expect(jsonPath({ a: 1 }, 'a.b')).toBeUndefined();

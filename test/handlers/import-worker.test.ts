@@ -5,11 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSqsServer } from 'local-aws-sqs';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
 import { BRANCH, csv, vehicle } from '../import/harness.js';
-import { startDynamo, startS3, type Dynamo, type S3 } from '../import/support.js';
+import { CREDENTIALS, REGION, startDynamo, startS3, type Dynamo, type S3 } from '../import/support.js';
 
 // Secrets Manager has no local engine here: the one AWS client mocked.
 const secretsMock = mockClient(SecretsManagerClient);
@@ -19,6 +23,9 @@ let s3: S3;
 let sim: WaykeSimulator;
 let bucket: string;
 let table: string;
+let sqsServer: Server;
+let sqs: SQSClient;
+let workQueueUrl: string;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 const emitted: Array<Record<string, unknown>> = [];
 
@@ -26,6 +33,10 @@ beforeAll(async () => {
   [dynamo, s3, sim] = await Promise.all([startDynamo(), startS3(), startWaykeSimulator()]);
   bucket = await s3.bucket();
   table = await dynamo.table();
+  sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: REGION, emulateQueueCreationLifecycle: false });
+  const sqsUrl = `http://127.0.0.1:${(sqsServer.address() as AddressInfo).port}`;
+  sqs = new SQSClient({ endpoint: sqsUrl, region: REGION, credentials: CREDENTIALS });
+  workQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
   const dir = mkdtempSync(join(tmpdir(), 'worker-'));
   const dealersFile = join(dir, 'dealers.json');
   writeFileSync(
@@ -46,6 +57,9 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_ENDPOINT_URL_S3: s3.url,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    AWS_ENDPOINT_URL_SQS: sqsUrl,
+    WORK_QUEUE_URL: workQueueUrl,
+    LEASE_RETRY_DELAY_SECONDS: '2',
     FEED_BUCKET: bucket,
     SNAPSHOT_TABLE: table,
     DEALERS_FILE: dealersFile,
@@ -71,7 +85,9 @@ beforeAll(async () => {
   ({ handler } = (await import('../../functions/handlers/import-worker.js')) as unknown as { handler: typeof handler });
 });
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), s3?.stop(), sim?.stop()]);
+  sqs?.destroy();
+  sqsServer?.closeAllConnections?.();
+  await Promise.all([dynamo?.stop(), s3?.stop(), sim?.stop(), new Promise<void>((resolve) => (sqsServer ? sqsServer.close(() => resolve()) : resolve()))]);
 });
 
 const context = { functionName: 'import-worker', awsRequestId: 'req-1', invokedFunctionArn: 'arn:aws:lambda:eu-north-1:123456789012:function:import-worker', memoryLimitInMB: '1024', functionVersion: '$LATEST', getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
@@ -201,5 +217,111 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
     const hourly = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'schedule' }), context);
     expect(hourly.batchItemFailures).toEqual([]);
     expect(JSON.parse(await text('feeds/storlager/reports/latest.json'))).toMatchObject({ created: 4, failed: [], retry: true });
+  });
+
+  it('an upload trigger that finds the lease held is sent back delayed, not dropped; it then imports the file', async () => {
+    // Prepare: another run holds storlager's lease, and a file waits.
+    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: table });
+    await store.acquireLease('storlager', { owner: 'running-import' }, 30_000);
+    const stock = [vehicle(70, {}, 1)];
+    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/ny.csv', Body: csv(stock) }));
+    // Act
+    const held = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/ny.csv' }), context);
+    // Assess: acknowledged, but a copy waits on the queue, delayed (not receivable at once).
+    expect(held.batchItemFailures).toEqual([]);
+    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: workQueueUrl, WaitTimeSeconds: 0 }))).Messages ?? []).toEqual([]);
+    expect(await keys('feeds/storlager/inbound/')).toEqual(['feeds/storlager/inbound/ny.csv']);
+    // The delayed copy, once due, finds the lease free and imports the file.
+    await store.releaseLease('storlager', 'running-import');
+    const again = await waitForMessage(sqs, workQueueUrl, 10_000);
+    expect(JSON.parse(again.Body!)).toEqual({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/ny.csv', attempt: 1 });
+    const retried = await handler(sqsEvent(again.Body!), context);
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(await keys('feeds/storlager/inbound/')).toEqual([]);
+    expect(sim.state().adsByPlate[stock[0]!.registrationNumber]).toBeDefined();
+  }, 30_000);
+});
+
+/** The next message on the queue, polling until `timeoutMs` (a delayed message appears when due). */
+async function waitForMessage(client: SQSClient, queueUrl: string, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+    if (Messages?.[0]) return Messages[0];
+  }
+  throw new Error(`no message on ${queueUrl} within ${timeoutMs} ms`);
+}
+
+describe('end to end through the worker: no car taken down by accident, no upload lost, any file name', () => {
+  const stock = Array.from({ length: 8 }, (_, i) => vehicle(80 + i, {}, 1));
+  const published = () => stock.filter((car) => sim.state().adsByPlate[car.registrationNumber]).length;
+  const upload = (name: string, body: Uint8Array | string) => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/storlager/inbound/${name}`, Body: body }));
+  const report = async () => JSON.parse(await text('feeds/storlager/reports/latest.json')) as Record<string, unknown>;
+
+  it('a stray quote that swallows three rows removes nothing and names the rows', async () => {
+    // Prepare: the eight cars are live.
+    await upload('lager.csv', csv(stock));
+    await handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
+    expect(published()).toBe(8);
+    // The description of row 4 opens a quote that row 7 closes: rows 5–7 (three cars, within the
+    // safety valve's limit of 3) would be read as one description.
+    const lines = new TextDecoder().decode(csv(stock)).trimEnd().split('\n');
+    lines[3] = lines[3]!.replace(/,([^,]*),(https)/, ',"Fin bil $1,$2');
+    lines[6] = lines[6]!.replace(/,([^,]*),(https)/, ',$1 bra skick",$2');
+    await upload('lager2.csv', `${lines.join('\n')}\n`);
+    // Act
+    const result = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(published()).toBe(8);
+    const run = await report();
+    expect(run).toMatchObject({ removed: 0, rejected: [{ row: 4, errors: [{ code: 'UNBALANCED_QUOTE' }] }] });
+    expect(run.inDoubt).toEqual(expect.arrayContaining(stock.slice(2, 6).map((car) => car.registrationNumber)));
+    expect(await text('feeds/storlager/reports/latest.txt')).toContain('is closed on row 7, so rows 5–7 were read into that one cell');
+  });
+
+  it('two uploads during a running import: the newest is imported before the lease is released, nothing waits', async () => {
+    // Prepare: Wayke answers slowly, so the first run is still going when the uploads land.
+    sim.setFaults({ latencyMs: 150 });
+    const changed = (price: number) => stock.map((car) => ({ ...car, price: car.price + price }));
+    await upload('a.csv', csv(changed(1000)));
+    const callCount = () => Object.values(sim.state().calls).reduce((sum, n) => sum + n, 0);
+    const calls = callCount();
+    // Act
+    const running = handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
+    while (callCount() === calls) await new Promise((resolve) => setTimeout(resolve, 20));
+    await upload('b.csv', csv(changed(2000)));
+    await upload('c.csv', csv(changed(3000)));
+    const result = await running;
+    sim.setFaults({ latencyMs: 0 });
+    // Assess: c.csv (the newest) is in Wayke, b.csv archived as superseded, inbound empty.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await keys('feeds/storlager/inbound/')).toEqual([]);
+    expect(sim.state().adsByPlate[stock[0]!.registrationNumber]).toBeDefined();
+    const run = await report();
+    expect(run).toMatchObject({ source: 'feeds/storlager/inbound/c.csv', updated: 8, superseded: ['feeds/storlager/inbound/b.csv'] });
+    expect((await keys('feeds/storlager/archive/')).some((key) => key.endsWith('-superseded-b.csv'))).toBe(true);
+    expect(await text('feeds/storlager/reports/latest.txt')).toContain('superseded by this one and archived without import:\n  - b.csv');
+  });
+
+  it('a file named "lager 100%+ny.csv" (or with a line break) is triggered, imported and archived', async () => {
+    const { messagesFor } = await import('../../functions/handlers/import-scheduler.js');
+    const { objectCreatedEvent } = await import('../../functions/local/dev/events.js');
+    for (const [i, name] of ['lager 100%+ny.csv', 'lager\nny %zz.csv'].entries()) {
+      // Prepare
+      const key = `feeds/storlager/inbound/${name}`;
+      await upload(name, csv(stock.map((car) => ({ ...car, mileage: car.mileage + 10 + i }))));
+      // Act: the S3 event as EventBridge carries it (URL-encoded) → scheduler → worker.
+      const messages = messagesFor(objectCreatedEvent({ bucket, key }), ['storlager']);
+      expect(messages).toEqual([{ dealerId: 'storlager', trigger: 'upload', key }]);
+      const result = await handler(sqsEvent(messages[0]), context);
+      // Assess
+      expect(result.batchItemFailures).toEqual([]);
+      expect(await keys('feeds/storlager/inbound/')).toEqual([]);
+      const run = await report();
+      expect(run).toMatchObject({ source: key, updated: 8 });
+      expect(run.movedTo).toMatch(new RegExp(`^feeds/storlager/archive/\\d{8}T\\d{9}Z-${name.replace(/[+%]/g, '\\$&')}$`));
+      expect(await keys(String(run.movedTo))).toEqual([run.movedTo]);
+    }
   });
 });

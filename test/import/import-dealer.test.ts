@@ -118,7 +118,7 @@ describe('import use case against the Wayke simulator and dynalite', () => {
     expect(outcome.status).toBe('applied');
     if (outcome.status !== 'applied') return;
     expect(outcome.summary).toMatchObject({ removed: 0, unchanged: 3 });
-    expect(outcome.summary.rejected).toEqual([expect.objectContaining({ row: 4, registrationNumber: cars[3]!.registrationNumber })]);
+    expect(outcome.summary.rejected).toEqual([expect.objectContaining({ row: 5, registrationNumber: cars[3]!.registrationNumber })]);
     expect(exitStatus(outcome.summary)).toBe(1);
     expect(h.writes()).toEqual({});
   });

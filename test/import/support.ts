@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ensureSnapshotTable } from '../../functions/adapters/dynamo-snapshot-store.js';
+import { acceptS3CopySources } from '../../functions/local/dev/engines.js';
 
 const require = createRequire(import.meta.url);
 export const REGION = 'eu-north-1';
@@ -62,6 +63,7 @@ export async function startS3(): Promise<S3> {
   const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void>; httpServer?: Server };
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, allowMismatchedSignatures: true, vhostBuckets: false });
   const address = await server.run();
+  if (server.httpServer) acceptS3CopySources(server.httpServer);
   const url = `http://127.0.0.1:${address.port}`;
   const client = new S3Client({ endpoint: url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   return {

@@ -128,7 +128,7 @@ describe('wayke-dms plan / import', () => {
     expect(JSON.parse(empty.stdout).feed.error.code).toBe('EMPTY_FEED');
     const rows = await cli(['import', feedFile('rows.csv', 'registrationNumber,price,mileage\nABC123,1000,10\nABC124,gratis,10\n'), '--dealer', 'dl2', '--state', state, '--json']);
     expect(rows.status).toBe(1);
-    expect(JSON.parse(rows.stdout)).toMatchObject({ created: 1, rejected: [{ row: 2, registrationNumber: 'ABC124' }] });
+    expect(JSON.parse(rows.stdout)).toMatchObject({ created: 1, rejected: [{ row: 3, registrationNumber: 'ABC124' }] });
     const usage = await spawnCli(['import', 'x.csv', '--state', state]);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('--dealer <id> is required');

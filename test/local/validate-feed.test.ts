@@ -30,8 +30,9 @@ describe('wayke-dms validate-feed', () => {
       format: 'csv',
       encoding: 'utf-8',
       vehicles: 2,
-      rejected: [{ row: 2, registrationNumber: 'TLN27D', errors: [{ field: 'row', message: expect.stringContaining('row has 22 fields but the header has 20') }] }],
+      rejected: [{ row: 3, registrationNumber: 'TLN27D', errors: [{ field: 'row', code: 'RAGGED_ROW', message: expect.stringContaining('row has 22 fields but the header has 20'), messageSv: expect.stringContaining('raden har 22 fält') }] }],
       warnings: [],
+      inDoubt: ['TLN27D'],
       error: null,
     });
   });

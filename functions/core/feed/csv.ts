@@ -3,6 +3,7 @@ import type { DecodedFeed } from './encoding.js';
 import { FeedError } from './errors.js';
 import { normaliseFieldName, type FieldResolver, type FieldTarget } from './fields.js';
 import type { ParsedFeed, RecordSink } from './parsed.js';
+import { assertCsvShape, extraLines, raggedRow, swallowedRows, type RowShape } from './csv-structure.js';
 import { assign, type RawRecord } from './record.js';
 
 const CANDIDATES = [';', ',', '\t'] as const;
@@ -104,67 +105,27 @@ export function readCsv(feed: DecodedFeed, resolver: FieldResolver, sink: Record
   // breaks inside quoted fields become LF, which is what `cleanText` keeps anyway.
   const body = normaliseLineEndings(feed.utf8().subarray(skip));
 
-  let header: string[] | null = null;
-  let width = 0;
-  let targets: Array<FieldTarget | null> = [];
-  let plateColumn = -1;
-  let separator = '';
-
-  const onHeader = (cells: string[]): void => {
-    header = cells;
-    width = cells.length;
-    targets = cells.map((name) => resolver.resolve(name));
-    plateColumn = targets.findIndex((t) => t?.field === 'registrationNumber');
-    separator = NAMES[delimiter!] ?? `"${delimiter}"`;
-  };
-
-  const onRecord = (cells: string[]): void => {
-    let blank = true;
-    for (const cell of cells) {
-      if (cell.trim() !== '') {
-        blank = false;
-        break;
-      }
-    }
-    if (blank) return;
-    if (cells.length !== width) {
-      const hintText =
-        cells.length > width
-          ? `a field with a ${separator} in it must be quoted ("…")`
-          : `a separator may be missing, or a line break sits in an unquoted field`;
-      const unreadable = [{ field: 'row', message: `row has ${cells.length} fields but the header has ${width} — ${hintText}` }];
-      // Columns left of the stray separator are still in place; the plate usually is one of them.
-      const plate = plateColumn >= 0 ? cells[plateColumn] : undefined;
-      sink(plate ? { unreadable, registrationNumber: plate } : { unreadable });
-      return;
-    }
-    const record: RawRecord = {};
-    for (let c = 0; c < width; c++) {
-      const target = targets[c];
-      if (!target) continue;
-      const cell = cells[c]!;
-      if (cell === '' || cell.trim() === '') continue;
-      assign(record, target, cell);
-    }
-    sink(record);
-  };
+  // Rows are numbered as a spreadsheet shows them: the header is row 1 and every line counts,
+  // blank ones too (a `sep=` hint line is not shown by spreadsheets, so it is not counted).
+  assertCsvShape(body, delimiter);
 
   let rows: string[][];
   try {
     // Rows as arrays, every row whatever its length (`relax_column_count`), checked one by one
     // below. (An `on_record` callback would spare the array of rows but costs csv-parse a
-    // context object per record: ~20 % of its time.)
+    // context object per record: ~20 % of its time.) Blank lines are kept so that row numbers
+    // stay those of the file.
     rows = parse(body, {
       delimiter,
       record_delimiter: '\n',
       relax_column_count: true,
       relax_quotes: true,
-      skip_empty_lines: true,
+      skip_empty_lines: false,
     }) as string[][];
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'CSV_QUOTE_NOT_CLOSED') {
-      const line = unclosedQuoteLine(body.toString('utf8'), delimiter) + (hint ? 1 : 0);
+      const line = unclosedQuoteLine(body.toString('utf8'), delimiter);
       throw new FeedError(
         'MALFORMED_FEED',
         `A quote (") opened on line ${line} is never closed, so the rest of the file cannot be read. Close the quote, or double quotes inside a quoted field ("").`,
@@ -174,17 +135,80 @@ export function readCsv(feed: DecodedFeed, resolver: FieldResolver, sink: Record
     }
     if (!code?.startsWith('CSV_')) throw error;
     const line = (error as { lines?: number }).lines;
-    throw new FeedError('MALFORMED_FEED', `The CSV cannot be read${line ? ` (line ${line})` : ''}: ${(error as Error).message}`, line ? { line } : {}, { cause: error });
+    throw new FeedError('MALFORMED_FEED', `The CSV cannot be read${line ? ` (row ${line})` : ''}: ${(error as Error).message}`, line ? { line } : {}, { cause: error });
   }
 
+  const reader = new CsvRecords(resolver, sink, delimiter);
+  let row = 1;
   for (const cells of rows) {
-    if (header === null) onHeader(cells);
-    else onRecord(cells);
+    reader.record(cells, row);
+    row += 1 + extraLines(cells);
   }
+  const { header, targets } = reader;
 
-  const names: string[] = header ?? [];
+  const names: readonly string[] = header ?? [];
   const seenFields = new Set(targets.filter((t): t is FieldTarget => t !== null).map((t) => t.field));
   const unusedNames = names.filter((name, i) => targets[i] === null && name.trim() !== '');
   const presentNames = new Set(names.map(normaliseFieldName));
   return { seenFields, unusedNames, presentNames, delimiter };
 }
+
+const isBlankRow = (cells: readonly string[]): boolean => {
+  for (const cell of cells) if (cell.trim() !== '') return false;
+  return true;
+};
+
+/**
+ * Turns csv-parse's rows into records: the first non-blank row is the header; every later row is
+ * checked for its shape (cell count, a quote that swallowed rows, NUL bytes) before its cells
+ * are assigned to fields.
+ */
+class CsvRecords {
+  header: string[] | null = null;
+  targets: Array<FieldTarget | null> = [];
+  private shape: RowShape | null = null;
+
+  constructor(
+    private readonly resolver: FieldResolver,
+    private readonly sink: RecordSink,
+    private readonly delimiter: string,
+  ) {}
+
+  record(cells: string[], row: number): void {
+    if (isBlankRow(cells)) return;
+    if (this.shape === null) {
+      this.onHeader(cells);
+      return;
+    }
+    const shape = this.shape;
+    // A stray quote first: the rows it swallowed usually leave the cell count off too.
+    const doubt = swallowedRows(cells, row, shape) ?? (cells.length !== shape.width ? raggedRow(cells, shape) : null);
+    if (doubt) {
+      this.sink({ unreadable: [doubt.problem], ...single(doubt.inDoubt), inDoubt: doubt.inDoubt }, row);
+      return;
+    }
+    const record: RawRecord = {};
+    for (let c = 0; c < shape.width; c++) {
+      const target = this.targets[c];
+      if (!target) continue;
+      const cell = cells[c]!;
+      if (cell === '' || cell.trim() === '') continue;
+      assign(record, target, cell);
+    }
+    this.sink(record, row);
+  }
+
+  private onHeader(cells: string[]): void {
+    this.header = cells;
+    this.targets = cells.map((name) => this.resolver.resolve(name));
+    this.shape = {
+      delimiter: this.delimiter,
+      width: cells.length,
+      plateColumn: this.targets.findIndex((t) => t?.field === 'registrationNumber'),
+      separator: NAMES[this.delimiter] ?? `"${this.delimiter}"`,
+    };
+  }
+}
+
+/** The one plate a doubtful row holds, shown with it; with several, none is singled out. */
+const single = (plates: readonly string[]): { registrationNumber?: string } => (plates.length === 1 ? { registrationNumber: plates[0]! } : {});

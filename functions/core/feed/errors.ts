@@ -7,7 +7,9 @@ import { PermanentError, type ErrorContext } from '../errors.js';
  * - `MALFORMED_FEED`: XML or JSON that does not parse, an unclosed CSV quote (with its line);
  * - `UNKNOWN_FORMAT`: not CSV, XML or JSON (a spreadsheet, a PDF, a ZIP …);
  * - `MISSING_COLUMNS`: no column/element for a mandatory field;
- * - `FEED_TOO_LARGE`: over the size limit.
+ * - `FEED_TOO_LARGE`: over the size limit;
+ * - `FEED_TOO_COMPLEX`: more structure than any vehicle list has (see `FEED_LIMITS`): refused
+ *   before it can exhaust memory, with the limit and where it was hit.
  */
 export type FeedErrorCode =
   | 'EMPTY_FEED'
@@ -15,7 +17,8 @@ export type FeedErrorCode =
   | 'MALFORMED_FEED'
   | 'UNKNOWN_FORMAT'
   | 'MISSING_COLUMNS'
-  | 'FEED_TOO_LARGE';
+  | 'FEED_TOO_LARGE'
+  | 'FEED_TOO_COMPLEX';
 
 export const FEED_ERROR_CODES: readonly FeedErrorCode[] = [
   'EMPTY_FEED',
@@ -24,6 +27,7 @@ export const FEED_ERROR_CODES: readonly FeedErrorCode[] = [
   'UNKNOWN_FORMAT',
   'MISSING_COLUMNS',
   'FEED_TOO_LARGE',
+  'FEED_TOO_COMPLEX',
 ];
 
 /**

@@ -14,12 +14,15 @@ import { FieldResolver, describeField, normaliseFieldName } from './fields.js';
 import { readJson } from './json.js';
 import { isUnreadable, type ParsedFeed, type UnreadableRecord } from './parsed.js';
 import { buildVehicle, type FieldProblem, type RawRecord } from './record.js';
+import { FEED_LIMITS, tooComplex } from './limits.js';
 import { readXml } from './xml.js';
 
 export { FeedError, FEED_ERROR_CODES, type FeedErrorCode } from './errors.js';
 export { decodeWindows1252, decodeFeed, type FeedEncoding } from './encoding.js';
 export { normaliseFieldName, FIELD_ALIASES } from './fields.js';
 export { parseSwedishNumber } from './values.js';
+export { FEED_LIMITS } from './limits.js';
+export type { FieldProblem, RowProblemCode } from './record.js';
 
 /** Files above this size are refused before they are read (`FEED_TOO_LARGE`). */
 export const DEFAULT_MAX_FEED_BYTES = 50 * 1024 * 1024;
@@ -38,10 +41,13 @@ export interface ReadFeedOptions {
 }
 
 export interface RejectedRow {
-  /** 1-based position of the vehicle record in the feed (a CSV header does not count). */
+  /**
+   * The row as the dealer finds it: in a CSV the line it starts on, as a spreadsheet shows it
+   * (the header is row 1, blank lines count); in XML and JSON the vehicle's 1-based position.
+   */
   readonly row: number;
   readonly registrationNumber?: string;
-  readonly errors: Array<{ field: string; message: string }>;
+  readonly errors: FieldProblem[];
 }
 
 /**
@@ -60,6 +66,11 @@ export interface FeedReadResult {
   readonly vehicles: Array<{ row: number; vehicle: Vehicle }>;
   readonly rejected: RejectedRow[];
   readonly warnings: FeedWarning[];
+  /**
+   * Plates that rows the reader could not read may hold (ragged rows, rows swallowed by a stray
+   * quote): nobody can tell whether these cars are in the feed, so a run never removes them.
+   */
+  readonly inDoubt: string[];
   /** Set when the file is refused as a whole; then `vehicles`, `rejected` and `warnings` are empty. */
   readonly error: { code: FeedErrorCode; message: string } | null;
 }
@@ -88,12 +99,16 @@ function binaryKind(bytes: Uint8Array): string | null {
   return null;
 }
 
-/** Text with many NUL bytes near its start is binary (a stray NUL in a description is not). */
+/**
+ * Text with many NUL bytes near its start is binary. A few NULs in a text are one broken row
+ * (rejected on its own), not a binary file: binary formats and UTF-16 without a BOM are a tenth
+ * NUL or more.
+ */
 function looksBinary(text: string): boolean {
   const sample = Math.min(text.length, 4096);
   let nul = 0;
   for (let i = 0; i < sample; i++) if (text.charCodeAt(i) === 0) nul++;
-  return nul >= 3 && nul >= sample / 100;
+  return nul >= 8 && nul >= sample / 10;
 }
 
 function detectFormat(text: string): FeedFormat | null {
@@ -139,7 +154,7 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
 
     const resolver = new FieldResolver(mapping);
     const rows = new RowCollector(options.now);
-    const sink = (record: RawRecord | UnreadableRecord): void => rows.add(record);
+    const sink = (record: RawRecord | UnreadableRecord, row?: number): void => rows.add(record, row);
     const parsed: ParsedFeed =
       format === 'xml'
         ? readXml(decoded.text, resolver, sink)
@@ -173,16 +188,17 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
 
     return { format, encoding, ...rows.finish(warnings), error: null };
   } catch (error) {
-    // A value nested deeper than the stack (a hostile `[[[[…]]]]`) refuses the file, not the process.
+    // The limits refuse deep nesting first; should a value still outgrow the stack, the file is
+    // refused, not the process.
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      return { format, encoding, vehicles: [], rejected: [], warnings: [], error: { code: 'MALFORMED_FEED', message: 'The feed nests values too deeply to be a vehicle list.' } };
+      return { format, encoding, vehicles: [], rejected: [], warnings: [], inDoubt: [], error: { code: 'FEED_TOO_COMPLEX', message: 'The feed nests values too deeply to be a vehicle list.' } };
     }
     if (!(error instanceof FeedError)) throw error;
-    return { format, encoding, vehicles: [], rejected: [], warnings: [], error: { code: error.code, message: error.message } };
+    return { format, encoding, vehicles: [], rejected: [], warnings: [], inDoubt: [], error: { code: error.code, message: error.message } };
   }
 }
 
-type Outcome = { row: number; plate?: string; vehicle?: Vehicle; errors?: FieldProblem[]; warnings?: FieldProblem[] };
+type Outcome = { row: number; plate?: string; vehicle?: Vehicle; errors?: FieldProblem[]; warnings?: FieldProblem[]; doubtful?: boolean };
 
 /**
  * Validates records as the format reader emits them and, at the end, applies the rule that
@@ -191,6 +207,7 @@ type Outcome = { row: number; plate?: string; vehicle?: Vehicle; errors?: FieldP
 class RowCollector {
   private readonly outcomes: Outcome[] = [];
   private readonly rowsByPlate = new Map<string, number[]>();
+  private readonly inDoubt = new Set<string>();
 
   constructor(private readonly now: Date) {}
 
@@ -198,19 +215,21 @@ class RowCollector {
     return this.outcomes.length;
   }
 
-  add(record: RawRecord | UnreadableRecord): void {
-    const row = this.outcomes.length + 1;
+  add(record: RawRecord | UnreadableRecord, position?: number): void {
+    if (this.outcomes.length >= FEED_LIMITS.rows) throw tooComplex('rows', `row ${position ?? this.outcomes.length + 1}`);
+    const row = position ?? this.outcomes.length + 1;
     let outcome: Outcome;
     if (isUnreadable(record)) {
       const plate = record.registrationNumber === undefined ? undefined : VehicleFieldSchemas.registrationNumber.safeParse(record.registrationNumber);
-      outcome = { row, errors: [...record.unreadable], ...(plate?.success ? { plate: plate.data } : {}) };
+      outcome = { row, errors: [...record.unreadable], ...(plate?.success ? { plate: plate.data } : {}), ...(record.inDoubt ? { doubtful: true } : {}) };
+      for (const candidate of record.inDoubt ?? []) this.inDoubt.add(candidate);
     } else {
       const built = buildVehicle(record, this.now);
       outcome = built.ok
         ? { row, plate: built.vehicle.registrationNumber, vehicle: built.vehicle, ...(built.warnings.length > 0 ? { warnings: built.warnings } : {}) }
         : { row, errors: built.errors, ...(built.registrationNumber ? { plate: built.registrationNumber } : {}) };
     }
-    if (outcome.plate) {
+    if (outcome.plate && !outcome.doubtful) {
       const rows = this.rowsByPlate.get(outcome.plate);
       if (rows) rows.push(row);
       else this.rowsByPlate.set(outcome.plate, [row]);
@@ -218,11 +237,11 @@ class RowCollector {
     this.outcomes.push(outcome);
   }
 
-  finish(warnings: FeedWarning[]): Pick<FeedReadResult, 'vehicles' | 'rejected' | 'warnings'> {
+  finish(warnings: FeedWarning[]): Pick<FeedReadResult, 'vehicles' | 'rejected' | 'warnings' | 'inDoubt'> {
     const vehicles: FeedReadResult['vehicles'] = [];
     const rejected: RejectedRow[] = [];
     for (const outcome of this.outcomes) {
-      const sameRows = outcome.plate ? this.rowsByPlate.get(outcome.plate)! : [];
+      const sameRows = outcome.plate && !outcome.doubtful ? this.rowsByPlate.get(outcome.plate)! : [];
       const errors = outcome.errors ? [...outcome.errors] : [];
       if (sameRows.length > 1) {
         const others = sameRows.filter((row) => row !== outcome.row);
@@ -238,7 +257,7 @@ class RowCollector {
       vehicles.push({ row: outcome.row, vehicle: outcome.vehicle! });
       for (const warning of outcome.warnings ?? []) warnings.push({ row: outcome.row, field: warning.field, message: warning.message });
     }
-    return { vehicles, rejected, warnings };
+    return { vehicles, rejected, warnings, inDoubt: [...this.inDoubt] };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { VehicleField } from '../vehicle.js';
 import { FeedError } from './errors.js';
+import { assertJsonShape } from './json-shape.js';
 import { normaliseFieldName, type FieldResolver } from './fields.js';
 import type { ParsedFeed, RecordSink } from './parsed.js';
 import { assign, type RawRecord } from './record.js';
@@ -53,6 +54,7 @@ function vehicleArray(document: unknown): unknown[] {
 
 /** Reads JSON: an array of vehicle objects, or an object with one array property holding them. */
 export function readJson(text: string, resolver: FieldResolver, sink: RecordSink): ParsedFeed {
+  assertJsonShape(text);
   let document: unknown;
   try {
     document = JSON.parse(text);

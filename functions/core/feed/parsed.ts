@@ -6,14 +6,21 @@ export interface UnreadableRecord {
   readonly unreadable: FieldProblem[];
   /** The plate where one can still be told (it is validated before it is reported). */
   readonly registrationNumber?: string;
+  /**
+   * Plates the record may hold although it could not be read (a ragged row, rows swallowed by a
+   * stray quote): the run cannot tell whether these cars are in the feed, so it never removes
+   * them. They take no part in the duplicate check (a doubtful row never rejects a good one).
+   */
+  readonly inDoubt?: readonly string[];
 }
 
 /**
  * Receives each record as soon as the format reader has it, in feed order, so it is validated
  * while the parser's own objects for it are still young garbage — nothing holds a whole parsed
- * file in memory at once.
+ * file in memory at once. `row` is the number a dealer sees for the record (a CSV row's line,
+ * header = 1); readers that leave it out get the record's 1-based position.
  */
-export type RecordSink = (record: RawRecord | UnreadableRecord) => void;
+export type RecordSink = (record: RawRecord | UnreadableRecord, row?: number) => void;
 
 /** What a format reader reports once every record went to the sink: what the header held. */
 export interface ParsedFeed {

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { MANDATORY_FIELDS, VehicleFieldSchemas, maxModelYear, type Vehicle, type VehicleField } from '../vehicle.js';
+import { redactUrl } from '../public-url.js';
 import type { FieldTarget, MileageUnit } from './fields.js';
+import { FEED_LIMITS } from './limits.js';
 import {
   contactItemsOf,
   contactOptionOf,
@@ -21,7 +23,18 @@ import {
 export interface FieldProblem {
   readonly field: string;
   readonly message: string;
+  /** A stable name for problems with the row's structure rather than a field's value. */
+  readonly code?: RowProblemCode;
+  /** The message in Swedish, where one is written (the row-structure problems). */
+  readonly messageSv?: string;
 }
+
+/**
+ * - `RAGGED_ROW`: a CSV row with more or fewer cells than the header;
+ * - `UNBALANCED_QUOTE`: a quoted CSV cell spanning lines shaped like rows of the feed;
+ * - `TOO_MANY_ITEMS`: a list field with more items than one vehicle can have.
+ */
+export type RowProblemCode = 'RAGGED_ROW' | 'UNBALANCED_QUOTE' | 'TOO_MANY_ITEMS';
 
 /** What one record contributed, field by field, before coercion. */
 export interface RawSlot {
@@ -89,7 +102,7 @@ function scalarField(field: VehicleField, slot: RawSlot, now: Date): Coerced<unk
  * Validates a list field item by item: bad items are dropped (and named in a warning), good ones
  * kept in order — one broken image URL must not cost the ad its other nine pictures.
  */
-function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): unknown[] | undefined {
+function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[], errors: FieldProblem[]): unknown[] | undefined {
   const schema = VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>;
   const candidates: unknown[] =
     field === 'images'
@@ -99,6 +112,16 @@ function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): u
         : field === 'contactOptions'
           ? contactItemsOf(slot.value)
           : itemsOf(slot.value).map((item) => scalarOf(item));
+  if (candidates.length > FEED_LIMITS.listItems) {
+    // One vehicle's list, not the file: the other vehicles are read as usual.
+    errors.push({
+      field,
+      code: 'TOO_MANY_ITEMS',
+      message: `has ${candidates.length} items; a vehicle may have at most ${FEED_LIMITS.listItems}`,
+      messageSv: `har ${candidates.length} poster; ett fordon får ha högst ${FEED_LIMITS.listItems}`,
+    });
+    return undefined;
+  }
   const values: unknown[] = [];
   const dropped: string[] = [];
   for (const candidate of candidates) {
@@ -123,7 +146,7 @@ function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[]): u
     for (const value of values) {
       const parsed = schema.element.safeParse(value);
       if (parsed.success) kept.push(parsed.data);
-      else dropped.push(`"${show(field === 'documents' ? (value as { url: string }).url : value)}" (${firstIssue(parsed.error)})`);
+      else dropped.push(`"${redactUrl(show(field === 'documents' ? (value as { url: string }).url : value))}" (${firstIssue(parsed.error)})`);
     }
   }
   if (dropped.length > 0) {
@@ -162,7 +185,7 @@ export function buildVehicle(record: RawRecord, now: Date): RecordOutcome {
     if (MANDATORY.has(key)) continue;
     const slot = record[key]!;
     if (LIST_FIELDS.has(key)) {
-      const items = listField(key as ListField, slot, warnings);
+      const items = listField(key as ListField, slot, warnings, errors);
       if (items) vehicle[key] = items;
       continue;
     }

@@ -176,6 +176,14 @@ function trimEndOf(text: string, chars: string): string {
 const URL_TRAILER = ' \t\r\n\u00a0,;';
 
 /**
+ * Appends one by one: `push(...list)` passes every item as an argument and throws a RangeError
+ * past ~100,000 of them (a vehicle with 150,000 images).
+ */
+function appendAll(target: unknown[], items: readonly unknown[]): void {
+  for (const item of items) target.push(item);
+}
+
+/**
  * The items of a list field. A string is split on `|` and line breaks; an array gives its items
  * (each an XML child element or a JSON item, not split again); an XML element with child
  * elements gives the children in document order per name, whatever their name.
@@ -189,7 +197,7 @@ export function itemsOf(value: unknown, keepObjects = false): unknown[] {
     for (const item of value) {
       if (isBlank(item)) continue;
       // A wrapper element in a list of wrappers is opened; a document object is an item itself.
-      if (!keepObjects && isNode(item) && !('#text' in item) && !('@' in item)) items.push(...itemsOf(item));
+      if (!keepObjects && isNode(item) && !('#text' in item) && !('@' in item)) appendAll(items, itemsOf(item));
       else items.push(item);
     }
     return items;
@@ -201,8 +209,9 @@ export function itemsOf(value: unknown, keepObjects = false): unknown[] {
       if (key === '#text' || key === '@') continue;
       children = true;
       const child = value[key];
-      if (Array.isArray(child)) items.push(...child.filter((item) => !isBlank(item)));
-      else if (!isBlank(child)) items.push(child);
+      if (Array.isArray(child)) {
+        for (const item of child) if (!isBlank(item)) items.push(item);
+      } else if (!isBlank(child)) items.push(child);
     }
     if (!children) {
       const scalar = scalarOf(value);
@@ -290,10 +299,16 @@ export function contactOptionOf(item: unknown): 'email' | 'callMe' | 'phone' | u
   const scalar = scalarOf(item);
   if (scalar === undefined) return undefined;
   const key = String(scalar).toLowerCase().replace(/[^a-z]/g, '');
-  return CONTACT_WORDS[key];
+  // Own keys only: `constructor` or `toString` must not find Object.prototype's.
+  return Object.hasOwn(CONTACT_WORDS, key) ? CONTACT_WORDS[key] : undefined;
 }
 
 /** List items for contact options also accept commas (`email, phone`). */
 export function contactItemsOf(value: unknown): unknown[] {
-  return itemsOf(value).flatMap((item) => (typeof item === 'string' ? splitTrimmed(item, /[,;]/) : [item]));
+  const items: unknown[] = [];
+  for (const item of itemsOf(value)) {
+    if (typeof item === 'string') appendAll(items, splitTrimmed(item, /[,;]/));
+    else items.push(item);
+  }
+  return items;
 }

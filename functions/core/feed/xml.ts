@@ -1,6 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { VehicleField } from '../vehicle.js';
 import { FeedError } from './errors.js';
+import { FEED_LIMITS, tooComplex } from './limits.js';
 import { normaliseFieldName, type FieldResolver } from './fields.js';
 import type { ParsedFeed, RecordSink } from './parsed.js';
 import { assign, type RawRecord } from './record.js';
@@ -92,7 +93,7 @@ function listContent(raw: string): unknown {
  */
 const CHUNK_CHARS = 64 * 1024;
 
-const UNSAFE = /<!(?:DOCTYPE|ENTITY)/i;
+const UNSAFE = /<!(?:DOCTYPE|ENTITY)/gi;
 
 type Node = Record<string, unknown>;
 const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -105,14 +106,33 @@ const lineAt = (text: string, offset: number): number => {
 
 /** Refuses DTDs and entity declarations before any parser sees the text (XXE, billion laughs). */
 export function assertSafeXml(text: string): void {
-  const match = UNSAFE.exec(text);
-  if (match) {
+  UNSAFE.lastIndex = 0;
+  for (let match = UNSAFE.exec(text); match; match = UNSAFE.exec(text)) {
+    // Inside a comment or CDATA section it is text, not a declaration.
+    if (enclosedBy(text, match.index, '<!--', '-->') || enclosedBy(text, match.index, '<![CDATA[', ']]>')) continue;
     const line = lineAt(text, match.index);
     throw new FeedError(
       'UNSAFE_XML',
       `The XML contains ${match[0].toUpperCase()} on line ${line}. Feeds must not declare a DTD or entities; remove the declaration (the predefined entities such as &amp; and numeric references such as &#228; work without it).`,
       { line },
     );
+  }
+}
+
+/** Whether `at` lies inside the nearest `open … close` section before it. */
+function enclosedBy(text: string, at: number, open: string, close: string): boolean {
+  const start = text.lastIndexOf(open, at - 1);
+  if (start === -1) return false;
+  const end = text.indexOf(close, start + open.length);
+  return end === -1 || end > at;
+}
+
+/** Attributes in the tag `[nameEnd, gt)`: counted only for long tags, which are rare. */
+function assertAttributeLimit(text: string, nameEnd: number, gt: number): void {
+  if (gt - nameEnd < FEED_LIMITS.attributes * 4) return;
+  let count = 0;
+  for (let i = text.indexOf('=', nameEnd); i !== -1 && i < gt; i = text.indexOf('=', i + 1)) {
+    if (++count > FEED_LIMITS.attributes) throw tooComplex('attributes', `line ${lineAt(text, nameEnd)}`, lineAt(text, nameEnd));
   }
 }
 
@@ -182,6 +202,7 @@ function scan(text: string, from: number, to: number, document: boolean, depth: 
   const names: string[] = [];
   const starts: number[] = [];
   const contentStarts: number[] = [];
+  const children: number[] = [];
   let roots = 0;
   let cursor = from;
   while (cursor < to) {
@@ -225,6 +246,8 @@ function scan(text: string, from: number, to: number, document: boolean, depth: 
       continue;
     }
     const name = text.slice(nameStart, nameEnd);
+    assertAttributeLimit(text, nameEnd, gt);
+    if (names.length > 0 && ++children[names.length - 1]! > FEED_LIMITS.items) throw tooComplex('items', `<${names[names.length - 1]}> on line ${lineAt(text, starts[starts.length - 1]!)}`);
     if (names.length === 0) {
       if (document && roots > 0) malformed(text, lt, `a second top-level element <${name}> (a feed has one root element)`);
       roots++;
@@ -233,9 +256,11 @@ function scan(text: string, from: number, to: number, document: boolean, depth: 
       if (names.length === depth) found.push({ name, start: lt, end: cursor, contentStart: cursor, contentEnd: cursor });
       continue;
     }
+    if (names.length >= FEED_LIMITS.depth) throw tooComplex('depth', `<${name}> on line ${lineAt(text, lt)}`, lineAt(text, lt));
     names.push(name);
     starts.push(lt);
     contentStarts.push(cursor);
+    children[names.length - 1] = 0;
   }
   if (names.length > 0) {
     const lastLine = lineAt(text, text.trimEnd().length);

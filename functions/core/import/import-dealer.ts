@@ -32,8 +32,10 @@ export interface FeedReadResult {
   readonly format: 'csv' | 'xml' | 'json' | null;
   readonly encoding: string | null;
   readonly vehicles: ReadonlyArray<{ readonly row: number; readonly vehicle: Vehicle }>;
-  readonly rejected: ReadonlyArray<RejectedRow>;
+  readonly rejected: ReadonlyArray<{ readonly row: number; readonly registrationNumber?: string; readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string; readonly code?: string; readonly messageSv?: string }> }>;
   readonly warnings: ReadonlyArray<{ readonly row: number; readonly field: string; readonly message: string }>;
+  /** Plates unreadable rows may hold: never removed by the run (absent: none). */
+  readonly inDoubt?: readonly string[];
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 export type FeedReader = (bytes: Uint8Array, options: { name?: string; mapping?: MappingProfile; now: Date; maxBytes?: number }) => FeedReadResult;
@@ -100,6 +102,8 @@ export type ImportOutcome =
       readonly adopted?: number;
       /** The run retried from the archived feed (hourly, no new file). */
       readonly retry: boolean;
+      /** Runs of feeds that arrived while this one ran, made before the lease was released. */
+      readonly followUps?: readonly ImportOutcome[];
     };
 
 /** For callers that always pass the feed: there is nothing waiting and nothing to move. */
@@ -108,6 +112,15 @@ const NO_SOURCE: FeedSource = {
   archived: async () => null,
   settle: async () => null,
 };
+
+/**
+ * Follow-up runs one lease holder makes at most for feeds that arrived while it ran: each run
+ * takes the newest and archives the older ones, so a second is only needed for an upload during
+ * the first follow-up; the bound keeps a feed that is rewritten non-stop from holding the lease.
+ */
+const MAX_FOLLOW_UPS = 5;
+
+const newRunId = (now: Date): string => `${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
 
 /** Builds the use case. */
 export function makeImportDealer(deps: ImportDealerDeps) {
@@ -123,7 +136,7 @@ export function makeImportDealer(deps: ImportDealerDeps) {
     if (dealer.source === 'api' && request.trigger !== 'cli') {
       return { status: 'skipped', dealer: dealer.id, reason: 'api-source', message: `${dealer.id} takes its stock through the Vehicle API (source: api); files are not imported` };
     }
-    const runId = `${deps.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+    const runId = newRunId(deps.clock.now());
     const log = deps.log;
     const source = typeof deps.feeds === 'function' ? deps.feeds(dealer) : deps.feeds ?? NO_SOURCE;
 
@@ -156,7 +169,11 @@ export function makeImportDealer(deps: ImportDealerDeps) {
     }
 
     try {
-      return await runLocked(request, source, runId, () => leaseLost);
+      const outcome = await runLocked(request, source, runId, () => leaseLost);
+      if (request.dryRun || request.feed) return outcome;
+      const followUps = await followUp(request, source, () => leaseLost);
+      if (followUps.length === 0) return outcome;
+      return outcome.status === 'skipped' ? followUps[followUps.length - 1]! : { ...outcome, followUps };
     } finally {
       if (renewTimer) clearInterval(renewTimer);
       if (!request.dryRun) {
@@ -166,6 +183,22 @@ export function makeImportDealer(deps: ImportDealerDeps) {
       }
     }
   };
+
+  /**
+   * Before the lease is released: imports the feeds uploaded while the run went on. Their own
+   * triggers found the lease held; without this the newest file would wait for the hourly run.
+   */
+  async function followUp(request: ImportRequest, source: FeedSource, leaseLost: () => boolean): Promise<ImportOutcome[]> {
+    const runs: ImportOutcome[] = [];
+    while (runs.length < MAX_FOLLOW_UPS && source.waiting && !leaseLost() && !request.signal?.aborted) {
+      if (!(await source.waiting(request.dealer.id))) break;
+      deps.log.info('A feed arrived during the run; importing it before releasing the lease', { dealerId: request.dealer.id });
+      const outcome = await runLocked({ ...request, trigger: 'upload', allowMassRemoval: false }, source, newRunId(deps.clock.now()), leaseLost);
+      runs.push(outcome);
+      if (outcome.status === 'skipped') break;
+    }
+    return runs;
+  }
 
   async function runLocked(request: ImportRequest, source: FeedSource, runId: string, leaseLost: () => boolean): Promise<ImportOutcome> {
     const { dealer, dryRun } = request;
@@ -214,21 +247,24 @@ export function makeImportDealer(deps: ImportDealerDeps) {
       rejected: read.rejected.length,
       ...(feedError ? { error: feedError } : {}),
     };
-    const rejected = read.rejected.map((row) => ({ row: row.row, ...(row.registrationNumber ? { registrationNumber: row.registrationNumber } : {}), errors: row.errors.map((e) => ({ field: e.field, message: e.message })) }));
+    const rejected = read.rejected.map((row) => ({ row: row.row, ...(row.registrationNumber ? { registrationNumber: row.registrationNumber } : {}), errors: row.errors.map((e) => ({ field: e.field, message: e.message, ...(e.code ? { code: e.code } : {}), ...(e.messageSv ? { messageSv: e.messageSv } : {}) })) }));
 
     if (feedError) {
       log.warn('Feed rejected as a whole; nothing changed', { dealerId: dealer.id, file: feed.name, code: feedError.code });
-      const summary: ImportSummary = { dealer: dealer.id, feed: feedSummary, created: 0, updated: 0, removed: 0, republished: 0, unchanged: 0, failed: [], rejected, blocked: null };
+      const summary: ImportSummary = { dealer: dealer.id, feed: feedSummary, created: 0, updated: 0, removed: 0, republished: 0, unchanged: 0, failed: [], rejected, blocked: null, ...doubtOf(read) };
       let movedTo: string | null = null;
       if (!dryRun && fromSource && !retry) movedTo = await source.settle(dealer.id, feed, 'rejected', deps.clock.now());
-      const report = makeReport(summary, runId, request, feed.name, movedTo, retry);
+      const report = makeReport(summary, runId, request, feed, movedTo, retry);
       if (!dryRun) await writeReport(report);
       return { status: 'rejected', dealer: dealer.id, runId, summary, report, retry };
     }
 
     // 3. Plan against the snapshot.
     const snapshot = await deps.snapshots.load(dealer.id);
+    // A car the run cannot rule out of the feed stays listed: rejected rows' plates and the
+    // plates unreadable rows may hold.
     const keep = new Set(read.rejected.map((row) => row.registrationNumber).filter((plate): plate is string => Boolean(plate)));
+    for (const plate of read.inDoubt ?? []) keep.add(plate);
     // `both`: a vehicle the DMS last pushed through the Vehicle API leaves only by its `DELETE`.
     if (dealer.source === 'both') for (const entry of snapshot.values()) if (entry.setBy === 'api') keep.add(entry.registrationNumber);
     let plan = planImport({
@@ -247,9 +283,9 @@ export function makeImportDealer(deps: ImportDealerDeps) {
       const summary: ImportSummary = {
         dealer: dealer.id, feed: feedSummary, created: plan.create.length, updated: plan.update.length,
         removed: plan.blocked ? 0 : plan.remove.length, republished: plan.republish.length, unchanged: plan.unchanged,
-        failed: [], rejected, blocked: plan.blocked,
+        failed: [], rejected, blocked: plan.blocked, ...doubtOf(read),
       };
-      return { status: 'planned', dealer: dealer.id, runId, summary, report: makeReport(summary, runId, request, feed.name, null, retry), plan, retry };
+      return { status: 'planned', dealer: dealer.id, runId, summary, report: makeReport(summary, runId, request, feed, null, retry), plan, retry };
     }
     if (plan.blocked) log.warn('Removals blocked by the safety valve', { dealerId: dealer.id, wouldRemove: plan.blocked.wouldRemove, limit: plan.blocked.limit, liveAds: plan.liveAds });
 
@@ -291,7 +327,7 @@ export function makeImportDealer(deps: ImportDealerDeps) {
     if (fromSource && !retry) movedTo = await source.settle(dealer.id, feed, 'archived', deps.clock.now());
     const summary: ImportSummary = {
       dealer: dealer.id, feed: feedSummary, created: result.created, updated: result.updated, removed: result.removed,
-      republished: result.republished, unchanged: plan.unchanged, failed: result.failed, rejected, blocked: plan.blocked,
+      republished: result.republished, unchanged: plan.unchanged, failed: result.failed, rejected, blocked: plan.blocked, ...doubtOf(read),
     };
     const archiveKey = movedTo ?? (retry ? previous?.archiveKey : undefined);
     await deps.snapshots.putRunState(dealer.id, {
@@ -301,7 +337,7 @@ export function makeImportDealer(deps: ImportDealerDeps) {
       failed: result.failed.map((f) => f.registrationNumber),
       blocked: plan.blocked ? { wouldRemove: plan.blocked.wouldRemove, limit: plan.blocked.limit } : null,
     });
-    const report = makeReport(summary, runId, request, feed.name, movedTo, retry);
+    const report = makeReport(summary, runId, request, feed, movedTo, retry);
     await writeReport(report);
     log.info('Import done', {
       dealerId: dealer.id, runId, created: result.created, updated: result.updated, removed: result.removed,
@@ -310,8 +346,9 @@ export function makeImportDealer(deps: ImportDealerDeps) {
     return { status: 'applied', dealer: dealer.id, runId, summary, report, plan, adopted: result.adopted, retry };
   }
 
-  function makeReport(summary: ImportSummary, runId: string, request: ImportRequest, source: string | null, movedTo: string | null, retry: boolean): ImportReport {
-    return { ...summary, runId, at: deps.clock.now().toISOString(), trigger: request.trigger, source, movedTo, retry };
+  function makeReport(summary: ImportSummary, runId: string, request: ImportRequest, feed: PendingFeed, movedTo: string | null, retry: boolean): ImportReport {
+    const superseded = !retry && feed.superseded && feed.superseded.length > 0 ? { superseded: feed.superseded } : {};
+    return { ...summary, runId, at: deps.clock.now().toISOString(), trigger: request.trigger, source: feed.name, movedTo, retry, ...superseded };
   }
 
   async function writeReport(report: ImportReport): Promise<void> {
@@ -326,3 +363,8 @@ export function makeImportDealer(deps: ImportDealerDeps) {
 }
 
 export type ImportDealer = ReturnType<typeof makeImportDealer>;
+
+/** The plates kept because unreadable rows may hold them, for the summary (absent when none). */
+function doubtOf(read: FeedReadResult): { inDoubt?: readonly string[] } {
+  return read.inDoubt && read.inDoubt.length > 0 ? { inDoubt: read.inDoubt } : {};
+}

@@ -116,6 +116,7 @@ const FEED_ERROR_SV: Readonly<Record<string, string>> = {
   UNKNOWN_FORMAT: 'Filen är ingen CSV-, XML- eller JSON-fil. Exportera lagerlistan som text.',
   MISSING_COLUMNS: 'Filen saknar obligatoriska kolumner (regnr, pris och miltal krävs).',
   FEED_TOO_LARGE: 'Filen är för stor. Dela upp lagret i flera filer eller ta bort inbäddade bilder.',
+  FEED_TOO_COMPLEX: 'Filen har fler rader, kolumner, attribut, nycklar eller nivåer än en lagerlista kan ha och lästes inte, så att inget tas bort av misstag.',
 };
 
 /** The Swedish sentence for a file refused as a whole (the code's meaning; unknown codes keep the English text). */

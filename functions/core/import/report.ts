@@ -15,7 +15,8 @@ export interface FailedVehicle {
 export interface RejectedRow {
   readonly row: number;
   readonly registrationNumber?: string;
-  readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string }>;
+  /** `code` names a problem with the row's structure (`RAGGED_ROW`, `UNBALANCED_QUOTE` …); `messageSv` is the Swedish text where written. */
+  readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string; readonly code?: string; readonly messageSv?: string }>;
 }
 
 export interface FeedSummary {
@@ -39,6 +40,8 @@ export interface ImportSummary {
   readonly failed: readonly FailedVehicle[];
   readonly rejected: readonly RejectedRow[];
   readonly blocked: Blocked | null;
+  /** Plates unreadable rows may hold (a ragged row, rows swallowed by a stray quote): kept listed. */
+  readonly inDoubt?: readonly string[];
 }
 
 /** What the report files hold: the summary plus where and when. */
@@ -52,6 +55,8 @@ export interface ImportReport extends ImportSummary {
   readonly movedTo: string | null;
   /** The run retried only the vehicles that failed last time, from the archived feed. */
   readonly retry: boolean;
+  /** Older files waiting with this one: archived as superseded, never imported. */
+  readonly superseded?: readonly string[];
 }
 
 /** Exit status of `import`/`plan`: 2 feed rejected, 3 removals blocked, 1 rows rejected or vehicles failed, else 0. */
@@ -101,11 +106,22 @@ export function reportText(report: ImportReport): string {
     sv.push('Misslyckades (försöks igen nästa körning):', ...list(report.failed, (f) => `${f.registrationNumber} (${f.action}): ${f.error}`, (n) => `… och ${n} till`));
     en.push('Failed (retried on the next run):', ...list(report.failed, (f) => `${f.registrationNumber} (${f.action}): ${f.error}`, (n) => `… and ${n} more`));
   }
+  if (report.superseded && report.superseded.length > 0) {
+    const name = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+    sv.push('Äldre filer som väntade ersattes av den här och arkiverades utan import:', ...list(report.superseded, name, (n) => `… och ${n} till`));
+    en.push('Older waiting files were superseded by this one and archived without import:', ...list(report.superseded, name, (n) => `… and ${n} more`));
+  }
+  if (report.inDoubt && report.inDoubt.length > 0) {
+    sv.push(`Ligger kvar som de är (rader som inte kunde läsas kan innehålla dem): ${report.inDoubt.join(', ')}`);
+    en.push(`Kept listed as they are (rows that could not be read may hold them): ${report.inDoubt.join(', ')}`);
+  }
   if (report.rejected.length > 0) {
     const row = (r: RejectedRow, word: string, reason: (e: RejectedRow['errors'][number]) => string) =>
       `${word} ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map(reason).join('; ')}`;
-    sv.push('Avvisade rader:', ...list(report.rejected, (r) => row(r, 'rad', (e) => `${fieldSv(e.field)}: ${reasonSv(e.message)}`), (n) => `… och ${n} till`));
-    en.push('Rejected rows:', ...list(report.rejected, (r) => row(r, 'row', (e) => `${e.field}: ${e.message}`), (n) => `… and ${n} more`));
+    // CSV rows carry the number a spreadsheet shows; say so where the numbers are.
+    const csv = report.feed.format === 'csv';
+    sv.push(`Avvisade rader${csv ? ' (radnummer som i ett kalkylark, rubrikraden är rad 1)' : ''}:`, ...list(report.rejected, (r) => row(r, 'rad', (e) => `${fieldSv(e.field)}: ${e.messageSv ?? reasonSv(e.message)}`), (n) => `… och ${n} till`));
+    en.push(`Rejected rows${csv ? ' (row numbers as a spreadsheet shows them, the header is row 1)' : ''}:`, ...list(report.rejected, (r) => row(r, 'row', (e) => `${e.field}: ${e.message}`), (n) => `… and ${n} more`));
   }
   return `${sv.join('\n')}\n\n${en.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@
  * Exit status: 0 every row valid, 1 some rows rejected, 2 the file refused as a whole (or the
  * command could not run: bad arguments, unreadable file or mapping profile).
  */
+import { reasonSv } from '../../core/import/reasons-sv.js';
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,6 +51,9 @@ function readFile(path: string, maxBytes: number): { bytes: Uint8Array } | { too
   }
 }
 
+/** How CSV rows are numbered, said where the numbers are shown. */
+const ROW_NUMBERS = 'Rows as a spreadsheet shows them: the header is row 1. / Radnummer som i ett kalkylark: rubrikraden är rad 1.';
+
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 /** The human-readable report: counts, then each rejected row with its reasons, then warnings. */
@@ -66,11 +70,24 @@ export function formatReport(file: string, result: FeedReadResult): string {
     `  ${plural(total, 'vehicle row')}: ${result.vehicles.length} valid, ${result.rejected.length} rejected, ${plural(result.warnings.length, 'warning')}`,
   );
   if (result.rejected.length > 0) {
-    lines.push('', 'Rejected rows (not imported):');
+    lines.push('', 'Rejected rows (not imported) / Avvisade rader (importeras inte):');
+    if (result.format === 'csv') lines.push(`  ${ROW_NUMBERS}`);
     for (const row of result.rejected) {
       lines.push(`  row ${row.row}${row.registrationNumber ? ` (${row.registrationNumber})` : ''}:`);
-      for (const error of row.errors) lines.push(`    ${error.field}: ${error.message}`);
+      for (const error of row.errors) {
+        lines.push(`    ${error.field}${error.code ? ` [${error.code}]` : ''}: ${error.message}`);
+        const sv = error.messageSv ?? reasonSv(error.message);
+        if (sv !== error.message) lines.push(`    ${' '.repeat(error.field.length + (error.code ? error.code.length + 3 : 0))}  sv: ${sv}`);
+      }
     }
+  }
+  if (result.inDoubt.length > 0) {
+    lines.push(
+      '',
+      'Kept listed in Wayke as they are, since rows that could not be read may hold them:',
+      'Ligger kvar hos Wayke som de är, eftersom rader som inte kunde läsas kan innehålla dem:',
+      `  ${result.inDoubt.join(', ')}`,
+    );
   }
   if (result.warnings.length > 0) {
     lines.push('', 'Warnings (rows imported without the field):');
@@ -80,6 +97,11 @@ export function formatReport(file: string, result: FeedReadResult): string {
   }
   if (result.rejected.length === 0 && result.warnings.length === 0) lines.push('', 'Every row is valid.');
   return lines.join('\n');
+}
+
+/** Exit status: 2 the file refused as a whole, 1 some rows rejected, 0 every row valid. */
+export function exitStatusOf(result: Pick<FeedReadResult, 'error' | 'rejected'>): 0 | 1 | 2 {
+  return result.error ? 2 : result.rejected.length > 0 ? 1 : 0;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -103,16 +125,16 @@ export async function run(args: string[]): Promise<number> {
     const read = readFile(file, maxBytes);
     const result: FeedReadResult =
       'tooLarge' in read
-        ? { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], error: read.tooLarge }
+        ? { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], inDoubt: [], error: read.tooLarge }
         : readFeed(read.bytes, { name: basename(file), now: new Date(), maxBytes, ...(mapping ? { mapping } : {}) });
 
     if (json) {
       const { vehicles, ...rest } = result;
-      process.stdout.write(`${JSON.stringify({ format: rest.format, encoding: rest.encoding, vehicles: vehicles.length, rejected: rest.rejected, warnings: rest.warnings, error: rest.error })}\n`);
+      process.stdout.write(`${JSON.stringify({ format: rest.format, encoding: rest.encoding, vehicles: vehicles.length, rejected: rest.rejected, warnings: rest.warnings, inDoubt: rest.inDoubt, error: rest.error })}\n`);
     } else {
       process.stdout.write(`${formatReport(file, result)}\n`);
     }
-    return result.error ? 2 : result.rejected.length > 0 ? 1 : 0;
+    return exitStatusOf(result);
   } catch (error) {
     if (!(error instanceof UsageError) && !(error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) throw error;
     // The file was not checked, so there is no report for stdout, with or without --json.

@@ -13,6 +13,7 @@ import { S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/clien
 import { DynamoDBClient, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
+import { decodeEventKey } from '../../core/feed-bucket.js';
 
 import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames } from './local-aws.js';
 
@@ -78,6 +79,24 @@ export function tooLongKeySegment(path: string): string | null {
   return decoded.split('/').find((segment) => Buffer.byteLength(segment, 'utf8') > MAX_LOCAL_KEY_SEGMENT_BYTES) ?? null;
 }
 
+/**
+ * Makes s3rver read `x-amz-copy-source` as S3 does. S3 takes the header URL-encoded (a `+` in a
+ * key as `%2B`); s3rver decodes it with `decodeURI`, which leaves `%2B`, `%23`, `%3F` … encoded,
+ * so copying `lager 100%+ny.csv` fails there with NoSuchKey. The header is rewritten, before
+ * s3rver sees it, into the form its `decodeURI` turns back into the key.
+ */
+export function acceptS3CopySources(httpServer: Server): void {
+  httpServer.prependListener('request', (request: { headers: Record<string, string | string[] | undefined> }) => {
+    const source = request.headers['x-amz-copy-source'];
+    if (typeof source !== 'string') return;
+    try {
+      request.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(source));
+    } catch {
+      // Not valid URL encoding: left for s3rver to refuse, as S3 would.
+    }
+  });
+}
+
 /** Starts s3rver on 127.0.0.1 storing objects under `directory` (kept across restarts). */
 export async function startLocalS3(options: { directory: string; port?: number }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
@@ -113,13 +132,14 @@ export async function startLocalS3(options: { directory: string; port?: number }
       events.emit('object', {
         eventName: record.eventName,
         bucket: record.s3.bucket.name,
-        key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
+        key: decodeEventKey(record.s3.object.key),
         size: record.s3.object.size,
         eTag: record.s3.object.eTag,
       } satisfies S3ObjectEvent);
     }
   });
   const address = await server.run();
+  if (server.httpServer) acceptS3CopySources(server.httpServer);
   return {
     url: `http://127.0.0.1:${address.port}`,
     events,

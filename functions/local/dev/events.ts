@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { encodeEventKey, parseFeedKey } from '../../core/feed-bucket.js';
 import { LOCAL_REGION } from './engines.js';
 import { LOCAL_ACCOUNT_ID } from './lambda.js';
 
@@ -44,7 +45,7 @@ const REASONS: Record<string, S3ObjectCreatedDetail['reason']> = {
   'ObjectCreated:CompleteMultipartUpload': 'CompleteMultipartUpload',
 };
 
-/** The event S3 sends to EventBridge for a new object (`key` as stored, not URL-encoded). */
+/** The event S3 sends to EventBridge for a new object: `key` as stored, URL-encoded in the event as S3 does. */
 export function objectCreatedEvent(input: { bucket: string; key: string; size?: number; eTag?: string; eventName?: string }, now: Date = new Date()): S3ObjectCreatedEvent {
   return {
     version: '0',
@@ -58,7 +59,7 @@ export function objectCreatedEvent(input: { bucket: string; key: string; size?: 
     detail: {
       version: '0',
       bucket: { name: input.bucket },
-      object: { key: input.key, size: input.size ?? 0, etag: input.eTag ?? '', sequencer: now.getTime().toString(16).toUpperCase().padStart(18, '0') },
+      object: { key: encodeEventKey(input.key), size: input.size ?? 0, etag: input.eTag ?? '', sequencer: now.getTime().toString(16).toUpperCase().padStart(18, '0') },
       'request-id': randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
       requester: LOCAL_ACCOUNT_ID,
       'source-ip-address': '127.0.0.1',
@@ -67,9 +68,12 @@ export function objectCreatedEvent(input: { bucket: string; key: string; size?: 
   };
 }
 
-/** The dealer an inbound key belongs to (`feeds/<dealerId>/inbound/<name>`), else null — the rule's filter. */
+/**
+ * The dealer an inbound key belongs to (`feeds/<dealerId>/inbound/<name>`, sub-folders of inbound
+ * included, as the rule's wildcard matches them), else null — the rule's filter.
+ */
 export function inboundDealerOf(key: string): string | null {
-  const match = /^feeds\/([a-z0-9-]{2,40})\/inbound\/(.+)$/.exec(key);
-  if (!match || match[2]!.endsWith('/')) return null;
-  return match[1]!;
+  const parts = parseFeedKey(key);
+  if (!parts || parts.folder !== 'inbound' || parts.name === '' || parts.name.endsWith('/')) return null;
+  return parts.dealerId;
 }

@@ -27,13 +27,14 @@ import {
 import type { Log } from '../../ports.js';
 import type { RunningServer } from './engines.js';
 import { fileNameProblem, LoginThrottle, MAX_FILE_NAME_BYTES, MAX_OPEN_HANDLES, MAX_UPLOAD_BYTES, UploadBuffer } from './sftp-limits.js';
+import { copySource, DEALER_FOLDERS } from '../../core/feed-bucket.js';
 
 const { Server, utils } = ssh2;
 const STATUS = utils.sftp.STATUS_CODE;
 const OPEN_MODE = utils.sftp.OPEN_MODE;
 
 /** Folders every dealer home shows, even before anything was written to them. */
-export const DEALER_FOLDERS = ['inbound', 'archive', 'rejected', 'reports', 'outbox'] as const;
+export { DEALER_FOLDERS } from '../../core/feed-bucket.js';
 export { MAX_UPLOAD_BYTES };
 
 export interface SftpUser {
@@ -265,7 +266,7 @@ class DealerFileSystem {
     if (!(await this.head(this.keyOf(source)))) throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
     if (await this.head(this.keyOf(target))) throw new SftpFailure(STATUS.FAILURE, 'Target exists');
     await this.s3.send(
-      new CopyObjectCommand({ Bucket: this.bucket, Key: this.keyOf(target), CopySource: `${this.bucket}/${encodeURIComponent(this.keyOf(source)).replace(/%2F/g, '/')}` }),
+      new CopyObjectCommand({ Bucket: this.bucket, Key: this.keyOf(target), CopySource: copySource(this.bucket, this.keyOf(source)) }),
     );
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(source) }));
   }

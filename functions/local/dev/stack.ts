@@ -34,6 +34,7 @@ import {
   type RunningServer,
   type S3ObjectEvent,
 } from './engines.js';
+import { baseName, copySource, dealerPrefix, folderPrefix, inboundPrefix, parseFeedKey } from '../../core/feed-bucket.js';
 import { inboundDealerOf, objectCreatedEvent, scheduledEvent } from './events.js';
 import { errorSummaryOf, lambdaFunction, loadHandler, watchErrorLogs, type LambdaFunction } from './lambda.js';
 import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } from './secrets.js';
@@ -350,20 +351,19 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const examples = new Map(config.dealers.map((dealer) => [dealer.id, exampleFeedFor(dealer.id)]));
     if (simulator && options.seedExamples) {
       for (const dealer of config.dealers) {
-        const prefix = `feeds/${dealer.id}/`;
-        const existing = await listKeys(s3, resources.bucket, prefix);
-        if (existing.some((object) => object.key.startsWith(`${prefix}inbound/`) && !object.key.endsWith('/'))) continue;
-        const archived = existing.filter((object) => object.key.startsWith(`${prefix}archive/`)).sort((a, b) => a.key.localeCompare(b.key));
+        const existing = await listKeys(s3, resources.bucket, dealerPrefix(dealer.id));
+        if (existing.some((object) => object.key.startsWith(inboundPrefix(dealer.id)) && !object.key.endsWith('/'))) continue;
+        const archived = existing.filter((object) => object.key.startsWith(folderPrefix(dealer.id, 'archive'))).sort((a, b) => a.key.localeCompare(b.key));
         const latest = archived[archived.length - 1];
         if (latest && snapshotReset) {
-          const name = latest.key.slice(`${prefix}archive/`.length).replace(/^\d{8}T\d{9}Z-/, '');
-          await s3.send(new CopyObjectCommand({ Bucket: resources.bucket, Key: `${prefix}inbound/${name}`, CopySource: `${resources.bucket}/${latest.key}` }));
+          const name = baseName(latest.key).replace(/^\d{8}T\d{9}Z-/, '');
+          await s3.send(new CopyObjectCommand({ Bucket: resources.bucket, Key: `${inboundPrefix(dealer.id)}${name}`, CopySource: copySource(resources.bucket, latest.key) }));
           seeded.push(dealer.id);
           continue;
         }
         const example = examples.get(dealer.id);
         if (example && existing.length === 0) {
-          await s3.send(new PutObjectCommand({ Bucket: resources.bucket, Key: `${prefix}inbound/${basename(example)}`, Body: readFileSync(example) }));
+          await s3.send(new PutObjectCommand({ Bucket: resources.bucket, Key: `${inboundPrefix(dealer.id)}${basename(example)}`, Body: readFileSync(example) }));
           seeded.push(dealer.id);
         }
       }
@@ -392,19 +392,18 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         );
         return;
       }
-      const report = /^feeds\/([a-z0-9-]+)\/reports\/latest\.json$/.exec(event.key);
-      if (report) {
-        reportsWritten.set(report[1]!, (reportsWritten.get(report[1]!) ?? 0) + 1);
+      const parts = parseFeedKey(event.key);
+      if (parts?.folder === 'reports' && parts.name === 'latest.json') {
+        reportsWritten.set(parts.dealerId, (reportsWritten.get(parts.dealerId) ?? 0) + 1);
         void readJsonObject<ImportReport>(s3, resources.bucket, event.key).then((value) => {
           if (!value) return;
-          reports.set(report[1]!, value);
+          reports.set(parts.dealerId, value);
           listener.report?.(value);
           for (const wake of reportWaiters.splice(0)) wake();
         });
         return;
       }
-      const outbox = /^feeds\/([a-z0-9-]+)\/outbox\/(.+)$/.exec(event.key);
-      if (outbox) listener.outbox?.({ dealerId: outbox[1]!, key: event.key });
+      if (parts?.folder === 'outbox' && parts.name !== '') listener.outbox?.({ dealerId: parts.dealerId, key: event.key });
     });
 
     // Messages left in the queues at the last stop go back in before the pollers start; at stop,

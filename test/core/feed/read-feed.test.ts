@@ -21,12 +21,12 @@ describe('the sample feeds', () => {
     const result = read(fixture('canonical.csv'));
     expect(result).toMatchObject({ format: 'csv', encoding: 'utf-8', error: null });
     expect(plates(result)).toEqual(['RBK145', 'HXP903']);
-    expect(result.vehicles.map(({ row }) => row)).toEqual([1, 3]);
+    expect(result.vehicles.map(({ row }) => row)).toEqual([2, 4]);
     expect(result.rejected).toEqual([
       {
-        row: 2,
+        row: 3,
         registrationNumber: 'TLN27D',
-        errors: [{ field: 'row', message: expect.stringMatching(/^row has 22 fields but the header has 20 — a field with a comma in it must be quoted/) }],
+        errors: [{ field: 'row', code: 'RAGGED_ROW', message: expect.stringMatching(/^row has 22 fields but the header has 20 — a field with a comma in it must be quoted.*TLN27D stays listed/), messageSv: expect.stringContaining('TLN27D ligger kvar') }],
       },
     ]);
     expect(result.vehicles[0]!.vehicle).toEqual({
@@ -226,7 +226,7 @@ describe('format detection', () => {
 
   it('reads old Mac CR line endings and files that mix CRLF, LF and CR', () => {
     const result = read('regnr;pris;km\rAAA111;1;1\r\nBBB222;2;2\nCCC333;3;"3"\r');
-    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber, vehicle.mileage])).toEqual([[1, 'AAA111', 1], [2, 'BBB222', 2], [3, 'CCC333', 3]]);
+    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber, vehicle.mileage])).toEqual([[2, 'AAA111', 1], [3, 'BBB222', 2], [4, 'CCC333', 3]]);
   });
 
   it('reads quoted fields with doubled quotes and line breaks, CRLF or LF', () => {
@@ -365,8 +365,8 @@ describe('values', () => {
     const result = read(text);
     expect(result.vehicles.map(({ vehicle }) => vehicle.modelYear)).toEqual([2027, undefined, undefined, 1900]);
     expect(result.warnings).toEqual([
-      { row: 2, field: 'modelYear', message: '"2028" must be 2027 or earlier; left out' },
-      { row: 3, field: 'modelYear', message: '"1899" must be 1900 or later; left out' },
+      { row: 3, field: 'modelYear', message: '"2028" must be 2027 or earlier; left out' },
+      { row: 4, field: 'modelYear', message: '"1899" must be 1900 or later; left out' },
     ]);
     expect(read(text, { now: new Date('2027-06-01T00:00:00Z') }).vehicles[1]!.vehicle.modelYear).toBe(2028);
   });
@@ -381,11 +381,11 @@ describe('values', () => {
       registrationNumber: 'ABC123', price: 1000, mileage: 10, contactOptions: ['email', 'callMe'], images: ['https://i.test/1.jpg'], externalId: 'S-1',
     });
     expect(result.warnings).toEqual([
-      { row: 1, field: 'vin', message: '"WVWZZZAUZLW22222I" must be 17 characters without I, O or Q; left out' },
-      { row: 1, field: 'campaignPrice', message: '"gratis" is not an amount in kronor; left out' },
-      { row: 1, field: 'deductibleVat', message: expect.stringContaining('"kanske" is not yes or no') },
-      { row: 1, field: 'contactOptions', message: 'left out an item: "fax" (use email, callMe or phone)' },
-      { row: 1, field: 'images', message: 'left out 2 items: "ftp://i.test/2.jpg" (must be an http(s) URL), "inte en url" (must be an http(s) URL)' },
+      { row: 2, field: 'vin', message: '"WVWZZZAUZLW22222I" must be 17 characters without I, O or Q; left out' },
+      { row: 2, field: 'campaignPrice', message: '"gratis" is not an amount in kronor; left out' },
+      { row: 2, field: 'deductibleVat', message: expect.stringContaining('"kanske" is not yes or no') },
+      { row: 2, field: 'contactOptions', message: 'left out an item: "fax" (use email, callMe or phone)' },
+      { row: 2, field: 'images', message: 'left out 2 items: "ftp://i.test/2.jpg" (must be an http(s) URL), "inte en url" (must be an http(s) URL)' },
     ]);
   });
 
@@ -394,9 +394,9 @@ describe('values', () => {
     const result = read(text);
     expect(plates(result)).toEqual(['DEF456']);
     expect(result.rejected).toEqual([
-      { row: 1, registrationNumber: 'ABC123', errors: [{ field: 'price', message: 'is missing' }, { field: 'mileage', message: '"-5" must be 0 or more' }] },
-      { row: 2, errors: [{ field: 'registrationNumber', message: '"TOOLONG12" must be 2–7 letters or digits' }, { field: 'price', message: '"gratis" is not an amount in kronor' }] },
-      { row: 3, errors: [{ field: 'registrationNumber', message: 'is missing' }] },
+      { row: 2, registrationNumber: 'ABC123', errors: [{ field: 'price', message: 'is missing' }, { field: 'mileage', message: '"-5" must be 0 or more' }] },
+      { row: 3, errors: [{ field: 'registrationNumber', message: '"TOOLONG12" must be 2–7 letters or digits' }, { field: 'price', message: '"gratis" is not an amount in kronor' }] },
+      { row: 4, errors: [{ field: 'registrationNumber', message: 'is missing' }] },
     ]);
   });
 });
@@ -535,17 +535,22 @@ describe('CSV rows that do not fit', () => {
     const text = 'regnr;pris;km;beskrivning\nAAA111;1000;10;ok\nBBB222;2000;20;Fin; rostfri\nCCC333;3000;30;ok\nDDD444;4000\n;30\nEEE555;5000;50;ok\n';
     const result = read(text);
     expect(plates(result)).toEqual(['AAA111', 'CCC333', 'EEE555']);
-    expect(result.vehicles.map(({ row }) => row)).toEqual([1, 3, 6]);
+    expect(result.vehicles.map(({ row }) => row)).toEqual([2, 4, 7]);
     expect(result.rejected).toEqual([
-      { row: 2, registrationNumber: 'BBB222', errors: [{ field: 'row', message: 'row has 5 fields but the header has 4 — a field with a semicolon in it must be quoted ("…")' }] },
-      { row: 4, registrationNumber: 'DDD444', errors: [{ field: 'row', message: expect.stringContaining('row has 2 fields but the header has 4') }] },
-      { row: 5, errors: [{ field: 'row', message: expect.stringContaining('row has 2 fields but the header has 4') }] },
+      {
+        row: 3,
+        registrationNumber: 'BBB222',
+        errors: [{ field: 'row', code: 'RAGGED_ROW', message: 'row has 5 fields but the header has 4 — a field with a semicolon in it must be quoted ("…"); BBB222 stays listed in Wayke as it is', messageSv: expect.stringContaining('raden har 5 fält men rubrikraden har 4') }],
+      },
+      { row: 5, registrationNumber: 'DDD444', errors: [{ field: 'row', code: 'RAGGED_ROW', message: expect.stringContaining('row has 2 fields but the header has 4'), messageSv: expect.any(String) }] },
+      { row: 6, errors: [{ field: 'row', code: 'RAGGED_ROW', message: expect.stringContaining('row has 2 fields but the header has 4'), messageSv: expect.any(String) }] },
     ]);
+    expect(result.inDoubt).toEqual(['BBB222', 'DDD444']);
   });
 
-  it('skips blank lines and rows of empty cells without counting them', () => {
+  it('skips blank lines and rows of empty cells, numbering rows as a spreadsheet shows them', () => {
     const result = read('regnr;pris;km\n\nAAA111;1;1\n;;\n\r\nBBB222;2;2\n');
-    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber])).toEqual([[1, 'AAA111'], [2, 'BBB222']]);
+    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber])).toEqual([[3, 'AAA111'], [6, 'BBB222']]);
   });
 
   it('refuses a file with an unclosed quote as MALFORMED_FEED naming the line where it opened', () => {
@@ -558,9 +563,9 @@ describe('duplicates', () => {
     const result = read(fixture('duplicates.csv'));
     expect(plates(result)).toEqual(['DEF456']);
     expect(result.rejected.map(({ row, registrationNumber, errors }) => [row, registrationNumber, errors[0]!.message])).toEqual([
-      [1, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 2, 4/)],
-      [2, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 1, 4/)],
-      [4, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 1, 2/)],
+      [2, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 3, 5/)],
+      [3, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 2, 5/)],
+      [5, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 2, 3/)],
     ]);
   });
 
@@ -640,10 +645,10 @@ describe('hostile input', () => {
     expect(vehicle.documents?.map((document) => document.url)).toEqual(['https://d.test/1.pdf']);
   });
 
-  it('refuses JSON nested deeper than the stack as MALFORMED_FEED instead of crashing', () => {
+  it('refuses JSON nested deeper than the stack as FEED_TOO_COMPLEX instead of crashing', () => {
     const deep = `${'['.repeat(200_000)}1${']'.repeat(200_000)}`;
     const result = read(`[{"regnr":"ABC123","pris":1,"km":1,"utrustning":${deep}}]`);
-    expect(result.error?.code).toBe('MALFORMED_FEED');
+    expect(result.error?.code).toBe('FEED_TOO_COMPLEX');
   });
 });
 

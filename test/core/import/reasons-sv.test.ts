@@ -51,9 +51,12 @@ describe('Swedish rejection reasons', () => {
   });
 
   it('render the rejected rows of every test feed', () => {
-    const rejected = readdirSync(FIXTURES)
-      .filter((name) => !name.endsWith('.json') || name !== 'mapping-example.json')
-      .flatMap((name) => readFeed(readFileSync(join(FIXTURES, name)), { now }).rejected.flatMap((row) => row.errors.map((error) => error.message)));
+    // The reader gives its structural reasons (stray quote, ragged row) in Swedish itself.
+    const rejected = readdirSync(FIXTURES, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name !== 'mapping-example.json')
+      .flatMap((entry) => readFeed(readFileSync(join(FIXTURES, entry.name)), { now }).rejected.flatMap((row) => row.errors))
+      .filter((error) => !error.messageSv)
+      .map((error) => error.message);
     expect(rejected.filter((reason) => reasonSv(reason) === reason)).toEqual([]);
   });
 

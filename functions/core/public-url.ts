@@ -1,0 +1,66 @@
+/**
+ * Whether a URL from a dealer's feed may be handed to Wayke's media API to fetch: `http(s)` to
+ * a public host. A feed is untrusted input, and the fetch happens from inside Wayke: a URL to
+ * `169.254.169.254`, `localhost` or `10.0.0.1` (in any spelling the URL parser accepts, such as
+ * `0xA9FEA9FE`) or one carrying `user:pass@` is never passed on.
+ */
+
+/** Why a URL is not a public http(s) URL, or null when it is one. */
+export function publicUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an http(s) URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http(s) URL';
+  if (url.username !== '' || url.password !== '') return 'must not carry a user name or password';
+  // The WHATWG parser has already turned hex, octal and short IPv4 forms into dotted quads.
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  if (host.startsWith('[')) return isPublicIpv6(host.slice(1, -1)) ? null : 'must point to a public host, not a private or local address';
+  const ipv4 = parseIpv4(host);
+  if (ipv4) return isPublicIpv4(ipv4) ? null : 'must point to a public host, not a private or local address';
+  if (!host.includes('.') || LOCAL_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) return 'must point to a public host name';
+  return null;
+}
+
+/** Names that never resolve to the public internet (RFC 6761, RFC 6762, common internal zones). */
+const LOCAL_SUFFIXES = ['localhost', 'local', 'internal', 'intranet', 'lan', 'home.arpa', 'localdomain', 'corp'];
+
+function parseIpv4(host: string): number[] | null {
+  const parts = host.split('.');
+  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part))) return null;
+  const octets = parts.map(Number);
+  return octets.every((octet) => octet <= 255) ? octets : null;
+}
+
+/** Not in 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.0.0/24, 192.168/16, 198.18/15, 224/3. */
+function isPublicIpv4([a, b, c]: number[]): boolean {
+  if (a === 0 || a === 10 || a === 127 || a! >= 224) return false;
+  if (a === 100 && b! >= 64 && b! <= 127) return false;
+  if (a === 169 && b === 254) return false;
+  if (a === 172 && b! >= 16 && b! <= 31) return false;
+  if (a === 192 && (b === 168 || (b === 0 && c === 0))) return false;
+  if (a === 198 && (b === 18 || b === 19)) return false;
+  return true;
+}
+
+function isPublicIpv6(host: string): boolean {
+  // IPv4-mapped and -translated forms are judged by their IPv4 address.
+  const mapped = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/.exec(host);
+  if (mapped) {
+    if (mapped[1]) return isPublicIpv4(parseIpv4(mapped[1]) ?? [0]);
+    const high = parseInt(mapped[2]!, 16);
+    const low = parseInt(mapped[3]!, 16);
+    return isPublicIpv4([high >> 8, high & 255, low >> 8, low & 255]);
+  }
+  if (host === '::' || host === '::1') return false;
+  const first = parseInt(host.split(':')[0] || '0', 16);
+  // fc00::/7 unique local, fe80::/10 link-local, ff00::/8 multicast; only 2000::/3 is global unicast.
+  return first >= 0x2000 && first <= 0x3fff;
+}
+
+/** The URL as messages may show it: a `user:password@` part replaced, so no credential is repeated. */
+export function redactUrl(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
+}

@@ -1,0 +1,36 @@
+/**
+ * Child process of the memory tests and the hostile-feed benchmark: builds each generated
+ * hostile feed at the size asked for (or reads it from a folder `generate.ts` wrote, so the peak
+ * RSS is the reader's alone), reads it, and prints one JSON line per feed with the error code,
+ * the kept and rejected counts and the process's peak RSS.
+ * Usage: `node --max-old-space-size=512 --import tsx read-hostile.ts <megabytes | folder> [name …]`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readFeed } from '../../../functions/core/feed/index.js';
+import { HOSTILE_FEEDS } from '../../fixtures/feeds/hostile/generate.js';
+
+const source = process.argv[2] ?? '4';
+const megabytes = Number(source);
+const names = process.argv.slice(3);
+for (const feed of HOSTILE_FEEDS) {
+  if (names.length > 0 && !names.includes(feed.name)) continue;
+  let bytes: Buffer | null = Number.isNaN(megabytes) ? readFileSync(join(source, feed.name)) : feed.build(Math.floor(megabytes * 1024 * 1024));
+  const size = bytes.length;
+  const started = performance.now();
+  const result = readFeed(bytes, { name: feed.name, now: new Date('2026-06-01T00:00:00Z') });
+  const ms = performance.now() - started;
+  bytes = null;
+  process.stdout.write(
+    `${JSON.stringify({
+      name: feed.name,
+      bytes: size,
+      ms: Math.round(ms),
+      error: result.error?.code ?? null,
+      message: result.error?.message ?? null,
+      kept: result.vehicles.map((v) => v.vehicle.registrationNumber),
+      rejected: result.rejected.map((r) => ({ row: r.row, code: r.errors[0]?.code ?? r.errors[0]?.field })),
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    })}\n`,
+  );
+}
