@@ -23,7 +23,7 @@ import { generateDealerConfig } from '../test/infra/fixtures/generate-dealers.js
 
 const RUNS = 5;
 const RESOURCE_CEILING = 450;
-const HANDLERS = ['import-scheduler', 'import-worker', 'webhook', 'dms-writer'] as const;
+const HANDLERS = ['import-scheduler', 'import-worker', 'webhook', 'dms-writer', 'vehicle-api', 'vehicle-worker'] as const;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -43,6 +43,7 @@ const env: Record<string, string> = {
   AWS_SECRET_ACCESS_KEY: 'bench',
   WORK_QUEUE_URL: 'https://sqs.eu-north-1.amazonaws.com/123456789012/work',
   EVENTS_QUEUE_URL: 'https://sqs.eu-north-1.amazonaws.com/123456789012/events.fifo',
+  VEHICLE_QUEUE_URL: 'https://sqs.eu-north-1.amazonaws.com/123456789012/vehicle-changes.fifo',
   FEED_BUCKET: 'feeds',
   SNAPSHOT_TABLE: 'snapshots',
   DEDUPE_TABLE: 'dedupe',

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_SECRET_PREFIX } from '../functions/core/dealer-config.js';
 import { ConfigError } from '../functions/core/errors.js';
 import { DEFAULT_DMS_RETRY_SCHEDULE, RetryScheduleTextSchema, scheduleSpanSeconds } from '../functions/core/events/retry-schedule.js';

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.js';
 import type { Clock, DealerSecrets, InboundAuth, InboundAuthStore, SecretStore } from '../ports.js';
 

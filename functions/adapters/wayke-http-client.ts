@@ -17,7 +17,7 @@
  * Every Wayke field name lives in `wayke-mapping.ts`; this file only knows paths and status codes.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AdStatus, Clock, Log, SecretStore, UploadedImage, WaykeAd, WaykeApi, WaykeApiFactory } from '../ports.js';
 import { KeyedConcurrencyLimiter } from './wayke-concurrency.js';
 import { WaykeAuthError, WaykeNotFoundError, WaykeRetryableError, WaykeValidationError, type WaykeErrorContext } from './wayke-errors.js';

@@ -7,7 +7,7 @@
  * Units: mileage is km inside the project and Scandinavian mil (10 km) at Wayke — rounded to the
  * nearest whole mil on the way out, ×10 on the way back. Prices are whole SEK incl. VAT both sides.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../core/vehicle.js';
 import type { AdStatus, WaykeAd, WaykeVehicleDetails } from '../ports.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { VehicleFieldSchemas, type VehicleField } from './vehicle.js';
 
 const FIELD_NAMES = Object.keys(VehicleFieldSchemas) as [VehicleField, ...VehicleField[]];

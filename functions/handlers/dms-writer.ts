@@ -13,7 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DynamoDedupeStore } from '../adapters/dynamo-dedupe-store.js';
 import { DynamoDeliveryAttempts } from '../adapters/dynamo-delivery-attempts.js';

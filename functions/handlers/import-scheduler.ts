@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';

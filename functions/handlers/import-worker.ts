@@ -14,7 +14,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DmsApiFeedSource } from '../adapters/dms-api-feed-source.js';
 import { DynamoSnapshotStore } from '../adapters/dynamo-snapshot-store.js';

@@ -12,7 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DynamoRateLimiter } from '../adapters/dynamo-rate-limiter.js';
 import { DynamoSnapshotStore } from '../adapters/dynamo-snapshot-store.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where everything local lives unless `--data`/`--state` says otherwise. */
 export const DEFAULT_STATE_DIR = '.wayke-dms';

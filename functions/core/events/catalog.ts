@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DMS_EVENT_KINDS, type DmsEventKind } from '../dealer-config.js';
 import { DMS_EVENT_SCHEMA_VERSION, DmsEventSchemas } from './envelope.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DMS_EVENT_KINDS, type DmsEventKind } from '../dealer-config.js';
 import { DmsVehicleSchema, type DmsVehicle } from './dms-vehicle.js';
 import { LeadEventSchema, MessageEventSchema, OrderEventSchema, ProcessEventSchema, VehicleUpdatedEventSchema } from './schemas.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * When a failed DMS delivery is tried again. SQS FIFO has no per-message delay, so the DMS writer

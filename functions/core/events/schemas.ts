@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One zod schema per documented Wayke webhook kind (`docs/wayke-api.md`, fixtures in

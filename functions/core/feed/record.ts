@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { MANDATORY_FIELDS, VehicleFieldSchemas, maxModelYear, type Vehicle, type VehicleField } from '../vehicle.js';
 import { redactUrl } from '../public-url.js';
 import type { FieldTarget, MileageUnit } from './fields.js';

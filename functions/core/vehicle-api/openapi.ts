@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEALER_ID_PATTERN, DEFAULT_VEHICLE_API_RATE_LIMIT } from '../dealer-config.js';
 import { IDEMPOTENCY_TTL_SECONDS, LIST_LIMIT, MAX_VALIDATE_BODY_BYTES, MAX_VEHICLE_BODY_BYTES, requestComponents, responseComponents } from './schemas.js';
 

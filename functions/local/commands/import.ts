@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
 import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-snapshot-store.js';
 import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';

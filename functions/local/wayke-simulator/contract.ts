@@ -4,7 +4,7 @@
  * name would pass every test. Bodies are strict — an unknown field is a 400 naming it — so a
  * mapping typo shows up here rather than as silently ignored data in production.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SIM_AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const;
 export type SimAdStatus = (typeof SIM_AD_STATUSES)[number];
