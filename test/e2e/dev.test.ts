@@ -231,6 +231,26 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     }
   });
 
+  it('an SFTP upload named with a + and a % is imported and archived, and inbound/ is left empty', async () => {
+    const { client, sftp } = await connectSftp(health.ports.sftp, 'bilhallen', secrets.bilhallen!.sftpPassword);
+    try {
+      for (const name of ['lager 100%+ny.csv', 'lager+ny.csv']) {
+        const done = (out: string) => out.split('\n').some((entry) => entry.startsWith(`✓ bilhallen: inbound/${name} `));
+        await new Promise<void>((resolveUpload, reject) => {
+          const stream = sftp.createWriteStream(`inbound/${name}`);
+          stream.on('close', () => resolveUpload()).on('error', reject);
+          stream.end(readFileSync(join(ROOT, 'examples/feeds/bilhallen.csv')));
+        });
+        await waitFor(`the import of ${name}`, () => done(run.stdout()), run);
+      }
+      const inbound = await new Promise<string[]>((resolveList, reject) => sftp.readdir('inbound', (error, list) => (error ? reject(error) : resolveList(list.map((entry) => entry.filename)))));
+      expect(inbound).toEqual([]);
+      expect(run.stdout()).not.toMatch(/bilhallen: import failed/);
+    } finally {
+      client.end();
+    }
+  });
+
   it('Ctrl-C stops everything cleanly; the next start keeps secrets, host key, reports and the Wayke ads (nothing imported again), and stops cleanly', async () => {
     type AdminState = { ads: Record<string, { version: number }>; adsByPlate: Record<string, string[]> };
     const adsBefore = (await (await fetch(`${health.services.wayke}/_admin/state`)).json()) as AdminState;
@@ -289,7 +309,7 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     await waitFor('the legacy restart to be ready', () => /Importing the sample feeds of bilhallen, motorcentrum, autohuset/.test(legacy.stdout()), legacy);
     expect(legacy.stdout(), output(legacy)).toMatch(/local Wayke snapshot was reset/);
     expect(legacy.stdout(), output(legacy)).not.toMatch(/continues from/);
-    await waitFor('the three re-imports', () => /✓ bilhallen: inbound\/price-update\.csv .*— 46 vehicles: 46 created/.test(legacy.stdout()) && /✓ motorcentrum: inbound\/\S+ .*— 32 vehicles: 32 created/.test(legacy.stdout()) && /autohuset: inbound\/\S+ .*— 25 vehicles: 25 created/.test(legacy.stdout()), legacy);
+    await waitFor('the three re-imports', () => /✓ bilhallen: inbound\/.+ \(csv.*— 46 vehicles: 46 created/.test(legacy.stdout()) && /✓ motorcentrum: inbound\/\S+ .*— 32 vehicles: 32 created/.test(legacy.stdout()) && /autohuset: inbound\/\S+ .*— 25 vehicles: 25 created/.test(legacy.stdout()), legacy);
     legacy.child.kill('SIGINT');
     expect(await legacy.exited, output(legacy)).toBe(0);
     expect(legacy.stdout(), output(legacy)).toMatch(/Stopped\./);

@@ -13,7 +13,6 @@ import { S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/clien
 import { DynamoDBClient, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
-import { decodeEventKey } from '../../core/feed-bucket.js';
 
 import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames } from './local-aws.js';
 
@@ -132,7 +131,10 @@ export async function startLocalS3(options: { directory: string; port?: number }
       events.emit('object', {
         eventName: record.eventName,
         bucket: record.s3.bucket.name,
-        key: decodeEventKey(record.s3.object.key),
+        // s3rver puts the stored key in its records as it is, not URL-encoded as S3's own
+        // notifications do (checked in test/local/dev-s3-events.test.ts): decoding it again
+        // would turn `lager+ny.csv` into `lager ny.csv`.
+        key: record.s3.object.key,
         size: record.s3.object.size,
         eTag: record.s3.object.eTag,
       } satisfies S3ObjectEvent);
