@@ -61,6 +61,21 @@ export function makeVehicleApiHttp(deps: VehicleApiHttpDeps): (event: APIGateway
   return (event) => routes.handle(event);
 }
 
+const INVALID_PLATE = Symbol('invalid plate');
+
+/** The path's registration number, normalised as the feed reader does; null when the route has none. */
+function plateOf(raw: string | undefined): string | null | typeof INVALID_PLATE {
+  if (!raw) return null;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return INVALID_PLATE;
+  }
+  const plate = normaliseRegistrationNumber(decoded);
+  return /^[A-Z0-9]{2,7}$/.test(plate) ? plate : INVALID_PLATE;
+}
+
 /** One method per step and per route, so each stays short and reads on its own. */
 class VehicleApiRoutes {
   private readonly accept: ReturnType<typeof makeAcceptChange>;
@@ -89,10 +104,13 @@ class VehicleApiRoutes {
         return problem(429, `More than ${dealer.vehicleApi.rateLimit.requestsPerSecond} requests per second (burst ${dealer.vehicleApi.rateLimit.burst}); retry after ${rate.retryAfterSeconds} s.`, { headers: { 'retry-after': String(rate.retryAfterSeconds) } });
       }
       const raw = event.body ?? '';
+      const plate = plateOf(event.pathParameters?.registrationNumber);
+      // Not a registration number: nothing is read or stored for it, and it is not echoed back.
+      if (plate === INVALID_PLATE) return problem(404, 'No vehicle with this registration number for this dealer (a registration number is 2–7 letters or digits).');
       const request: Request = {
         route,
         dealer,
-        plate: event.pathParameters?.registrationNumber ? normaliseRegistrationNumber(decodeURIComponent(event.pathParameters.registrationNumber)) : null,
+        plate,
         headers,
         body: event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8'),
         query: event.queryStringParameters ?? {},

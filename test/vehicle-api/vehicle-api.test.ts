@@ -101,6 +101,15 @@ describe('PUT, GET and DELETE of one vehicle', () => {
     expect(gone.status).toBe(404);
     expect(gone.headers.get('content-type')).toBe('application/problem+json');
   });
+
+  it('answers 404 for a path that is no registration number, without echoing it', async () => {
+    const text = encodeURIComponent('Anna Svensson 19800101-1234');
+    for (const method of ['GET', 'DELETE']) {
+      const answer = await call(method, `/dealers/api-one/vehicles/${text}`);
+      expect(answer.status).toBe(404);
+      expect(answer.text).not.toMatch(/Anna|Svensson|1234/i);
+    }
+  });
 });
 
 describe('bad requests', () => {
