@@ -13,7 +13,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
-import { readEnv } from '../adapters/env.js';
+import { DealerRuntimeEnvSchema, readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
 import { SecretsManagerInboundAuthStore } from '../adapters/secrets-manager-secret-store.js';
 import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
@@ -21,14 +21,8 @@ import { isRetryable } from '../core/errors.js';
 import { dealerIndex, makeIngestWebhook, type IngestOutcome } from '../core/events/ingest-webhook.js';
 
 const env = readEnv(
-  z.object({
-    EVENTS_QUEUE_URL: z.url(),
-    DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
-    /** Name prefix of the dealers' inbound-auth secrets; this function reads no other secret. */
-    INBOUND_SECRET_PREFIX: z.string().default(''),
-    /** Seconds a dealer's secrets are cached; short so a rotation takes effect quickly. */
-    SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
-  }),
+  // This function reads only the inbound-auth secrets (INBOUND_SECRET_PREFIX); IAM grants no other.
+  z.object({ EVENTS_QUEUE_URL: z.url(), ...DealerRuntimeEnvSchema.shape }),
 );
 
 export const logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'wayke-dms-webhook' });
