@@ -48,8 +48,18 @@ const variants: Variant[] = [
   { name: 'node bin/wayke-dms.js --help', command: process.execPath, args: ['bin/wayke-dms.js', '--help'], ok: [0] },
   { name: 'npx wayke-dms --help', command: 'npx', args: ['--no-install', 'wayke-dms', '--help'], ok: [0] },
   { name: 'bare csv-parse (own process)', command: process.execPath, args: [bareScript, feed], ok: [0] },
-  { name: 'node bin/wayke-dms.js validate-feed', command: process.execPath, args: ['bin/wayke-dms.js', 'validate-feed', feed], ok: [0] },
-  { name: 'npx wayke-dms validate-feed', command: 'npx', args: ['--no-install', 'wayke-dms', 'validate-feed', feed], ok: [0] },
+  {
+    name: 'node bin/wayke-dms.js validate-feed',
+    command: process.execPath,
+    args: ['bin/wayke-dms.js', 'validate-feed', feed],
+    ok: [0],
+  },
+  {
+    name: 'npx wayke-dms validate-feed',
+    command: 'npx',
+    args: ['--no-install', 'wayke-dms', 'validate-feed', feed],
+    ok: [0],
+  },
 ];
 
 const timings = new Map<string, number[]>(variants.map((variant) => [variant.name, []]));
@@ -58,14 +68,20 @@ try {
   for (let run = 0; run < RUNS; run++) {
     for (const variant of variants) {
       const start = performance.now();
-      const child = spawnSync(variant.command, variant.args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      const child = spawnSync(variant.command, variant.args, {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       const elapsed = (performance.now() - start) / 1000;
       if (!variant.ok.includes(child.status ?? -1)) {
         process.stdout.write(`${variant.name}: exit ${child.status}\n${child.stderr.slice(-2000)}\n`);
         failed = true;
       }
       if (child.stderr.includes('running from the TypeScript sources')) {
-        process.stdout.write(`${variant.name}: ran from the sources, not dist/cli (stale build?): ${child.stderr.split('\n')[0]}\n`);
+        process.stdout.write(
+          `${variant.name}: ran from the sources, not dist/cli (stale build?): ${child.stderr.split('\n')[0]}\n`,
+        );
         failed = true;
       }
       timings.get(variant.name)!.push(elapsed);
@@ -80,10 +96,37 @@ const busyPortSeconds: number[] = [];
 for (let run = 0; run < Math.min(RUNS, 3); run++) {
   const data = mkdtempSync(join(tmpdir(), 'wayke-cli-bench-busy-'));
   // Held by another process, as another program on the machine would hold it.
-  const holder = spawn(process.execPath, ['-e', 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>console.log(s.address().port));setTimeout(()=>{},60000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const port = await new Promise<number>((done) => holder.stdout.once('data', (chunk: Buffer) => done(Number(chunk.toString().trim()))));
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      'const s=require("net").createServer().listen(0,"127.0.0.1",()=>console.log(s.address().port));setTimeout(()=>{},60000)',
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const port = await new Promise<number>((done) =>
+    holder.stdout.once('data', (chunk: Buffer) => done(Number(chunk.toString().trim()))),
+  );
   const start = performance.now();
-  const child = spawnSync(process.execPath, ['bin/wayke-dms.js', 'dev', '--once', '--data', data, '--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', String(port)], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(
+    process.execPath,
+    [
+      'bin/wayke-dms.js',
+      'dev',
+      '--once',
+      '--data',
+      data,
+      '--port',
+      '0',
+      '--sftp-port',
+      '0',
+      '--wayke-port',
+      '0',
+      '--dms-port',
+      String(port),
+    ],
+    { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
   busyPortSeconds.push((performance.now() - start) / 1000);
   holder.kill();
   rmSync(data, { recursive: true, force: true });
@@ -108,6 +151,8 @@ process.stdout.write(
     `  validate-feed / bare csv-parse, node   ${viaNode.toFixed(2)}× (target ≤ 2.0: ${verdict(viaNode <= 2)}; goal 1.5)\n` +
     `  validate-feed / bare csv-parse, npx    ${viaNpx.toFixed(2)}× (target ≤ 2.0: ${verdict(viaNpx <= 2)}; goal 1.5)\n` +
     `  dev --once, --dms-port busy → exit 1   ${median(busyPortSeconds).toFixed(3)} s (target ≤ 10: ${verdict(median(busyPortSeconds) <= 10)})\n` +
-    `  load average                           ${loadavg().map((n) => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores\n`,
+    `  load average                           ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')} on ${availableParallelism()} cores\n`,
 );
 process.exit(failed || help > 0.15 || viaNode > 2 || viaNpx > 2 || median(busyPortSeconds) > 10 ? 1 : 0);

@@ -74,7 +74,9 @@ const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 function readsCleanly(format: string, bytes: Buffer): boolean {
   const check = readFeed(bytes, { now });
   if (check.error || check.vehicles.length !== VEHICLES || check.rejected.length > 0 || check.warnings.length > 0) {
-    process.stdout.write(`${format}: the generated feed did not read cleanly: ${JSON.stringify({ error: check.error, vehicles: check.vehicles.length, rejected: check.rejected.slice(0, 3), warnings: check.warnings.slice(0, 3) })}\n`);
+    process.stdout.write(
+      `${format}: the generated feed did not read cleanly: ${JSON.stringify({ error: check.error, vehicles: check.vehicles.length, rejected: check.rejected.slice(0, 3), warnings: check.warnings.slice(0, 3) })}\n`,
+    );
     return false;
   }
   return true;
@@ -84,7 +86,8 @@ function bench(format: 'csv' | 'xml', file: string): boolean {
   const bytes = readFileSync(file);
   const rssBefore = peakRssMb();
   const xmlParser = new XMLParser();
-  const bare = format === 'csv' ? () => parseCsv(bytes, { delimiter: ';' }) : () => xmlParser.parse(bytes.toString('utf8'));
+  const bare =
+    format === 'csv' ? () => parseCsv(bytes, { delimiter: ';' }) : () => xmlParser.parse(bytes.toString('utf8'));
   if (!readsCleanly(format, bytes)) return false;
   // Each side warmed up once so both are measured JIT-compiled; peak RSS is taken before the
   // bare parse runs (a whole-document fast-xml-parser tree is far bigger than readFeed's peak).
@@ -108,7 +111,9 @@ function bench(format: 'csv' | 'xml', file: string): boolean {
       `  bare ${(format === 'csv' ? 'csv-parse' : 'fast-xml-parser').padEnd(22)} ${ms(baseline)} / ${ms(median(bareRuns.cpu))}\n` +
       `  ratio                       ${ratio.toFixed(2).padStart(6)}    / ${cpuRatio.toFixed(2).padStart(6)}     (target ≤ 2.5: ${verdict(ratio <= 2.5)})\n` +
       `  peak RSS (readFeed runs)    ${rss.toFixed(0).padStart(6)} MB  (target < 300 MB: ${verdict(rss < 300)}; ${rssBefore.toFixed(0)} MB before reading: Node, tsx, the file)\n` +
-      `  load average                ${loadavg().map((n) => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores\n`,
+      `  load average                ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')} on ${availableParallelism()} cores\n`,
   );
   return ours <= limit && ratio <= 2.5 && rss < 300;
 }
@@ -126,7 +131,10 @@ if ((format === 'csv' || format === 'xml') && process.env.BENCH_FILE) {
       const file = join(dir, `feed.${each}`);
       writeFileSync(file, each === 'csv' ? csvFeed(VEHICLES) : xmlFeed());
       if (process.env.BENCH_WRITE) writeFileSync(join(process.env.BENCH_WRITE, `feed.${each}`), readFileSync(file));
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, BENCH_FORMAT: each, BENCH_FILE: file } });
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+        stdio: 'inherit',
+        env: { ...process.env, BENCH_FORMAT: each, BENCH_FILE: file },
+      });
       ok &&= child.status === 0;
     }
   } finally {

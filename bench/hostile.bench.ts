@@ -19,20 +19,37 @@ const script = join(here, '../test/core/feed/read-hostile.ts');
 
 // Generated in a process of its own, so the reader's peak RSS is the reader's alone.
 const dir = mkdtempSync(join(tmpdir(), 'hostile-feeds-'));
-const generated = spawnSync(process.execPath, ['--import', 'tsx', join(here, '../test/fixtures/feeds/hostile/generate.ts'), dir, String(MEGABYTES)], { stdio: 'inherit' });
+const generated = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', join(here, '../test/fixtures/feeds/hostile/generate.ts'), dir, String(MEGABYTES)],
+  { stdio: 'inherit' },
+);
 if (generated.status !== 0) process.exit(1);
 
 let failed = 0;
 process.stdout.write(`hostile feeds at ${MEGABYTES} MB, each in its own process (--max-old-space-size=512)\n\n`);
-process.stdout.write(`${'feed'.padEnd(28)} ${'size'.padStart(8)} ${'code'.padEnd(18)} ${'kept/rej'.padStart(8)} ${'time'.padStart(8)} ${'peak RSS'.padStart(9)}\n`);
+process.stdout.write(
+  `${'feed'.padEnd(28)} ${'size'.padStart(8)} ${'code'.padEnd(18)} ${'kept/rej'.padStart(8)} ${'time'.padStart(8)} ${'peak RSS'.padStart(9)}\n`,
+);
 for (const feed of HOSTILE_FEEDS) {
-  const child = spawnSync(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', script, dir, feed.name], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', script, dir, feed.name], {
+    encoding: 'utf8',
+  });
   if (child.status !== 0) {
     failed++;
-    process.stdout.write(`${feed.name.padEnd(28)} CRASHED (exit ${child.status ?? child.signal}): ${child.stderr.split('\n').slice(-3).join(' ')}\n`);
+    process.stdout.write(
+      `${feed.name.padEnd(28)} CRASHED (exit ${child.status ?? child.signal}): ${child.stderr.split('\n').slice(-3).join(' ')}\n`,
+    );
     continue;
   }
-  const line = JSON.parse(child.stdout.trim()) as { bytes: number; ms: number; error: string | null; kept: string[]; rejected: unknown[]; peakRssMb: number };
+  const line = JSON.parse(child.stdout.trim()) as {
+    bytes: number;
+    ms: number;
+    error: string | null;
+    kept: string[];
+    rejected: unknown[];
+    peakRssMb: number;
+  };
   const ok = line.error === feed.error && line.peakRssMb <= TARGET_RSS_MB;
   if (!ok) failed++;
   process.stdout.write(

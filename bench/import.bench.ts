@@ -21,7 +21,14 @@ import { readFeed } from '../functions/core/feed/index.js';
 import { makeImportDealer, planImport } from '../functions/core/import/index.js';
 import type { Log } from '../functions/ports.js';
 import type { Vehicle } from '../functions/core/vehicle.js';
-import { ensureLocalResources, LOCAL_CREDENTIALS, LOCAL_REGION, localS3Client, startLocalS3, startLocalSqs } from '../functions/local/dev/engines.js';
+import {
+  ensureLocalResources,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localS3Client,
+  startLocalS3,
+  startLocalSqs,
+} from '../functions/local/dev/engines.js';
 import { lambdaContext } from '../functions/local/dev/lambda.js';
 import { startLocalSecretsManager } from '../functions/local/dev/secrets.js';
 import { startSqsPoller } from '../functions/local/dev/sqs-poller.js';
@@ -55,11 +62,14 @@ const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((child) => child.kill()));
 
 async function startChild(args: string[], ready: RegExp): Promise<string> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'ERROR', NODE_NO_WARNINGS: '1' } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'ERROR', NODE_NO_WARNINGS: '1' },
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = ready.exec(out);
       if (match) resolve(match[0]);
@@ -70,11 +80,18 @@ async function startChild(args: string[], ready: RegExp): Promise<string> {
 
 async function startDynalite(): Promise<string> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['node_modules/dynalite/cli.js', '--host', '127.0.0.1', '--port', String(port), '--createTableMs', '0'], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['node_modules/dynalite/cli.js', '--host', '127.0.0.1', '--port', String(port), '--createTableMs', '0'],
+    { stdio: 'ignore' },
+  );
   children.push(child);
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, method: 'GET', path: '/' }, (res) => (res.resume(), resolve(true)));
+      const req = request(
+        { host: '127.0.0.1', port, method: 'GET', path: '/' },
+        (res) => (res.resume(), resolve(true)),
+      );
       req.on('error', () => resolve(false));
       req.end();
     });
@@ -89,12 +106,17 @@ async function countingProxy(target: string): Promise<{ url: string; counts: Map
   const { hostname, port } = new URL(target);
   const counts = new Map<string, number>();
   const server = createServer((req, res) => {
-    const op = String(req.headers['x-amz-target'] ?? 'unknown').split('.').pop()!;
+    const op = String(req.headers['x-amz-target'] ?? 'unknown')
+      .split('.')
+      .pop()!;
     counts.set(op, (counts.get(op) ?? 0) + 1);
-    const upstream = request({ host: hostname, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 500, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: hostname, port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -117,11 +139,14 @@ async function simCalls(sim: SimUrls): Promise<Record<string, number>> {
 
 function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [route, count] of Object.entries(after)) if (count - (before[route] ?? 0) > 0) out[route] = count - (before[route] ?? 0);
+  for (const [route, count] of Object.entries(after))
+    if (count - (before[route] ?? 0) > 0) out[route] = count - (before[route] ?? 0);
   return out;
 }
 const writesOf = (calls: Record<string, number>) =>
-  Object.entries(calls).filter(([route]) => !route.startsWith('GET') && route !== 'POST /connect/token').reduce((sum, [, n]) => sum + n, 0);
+  Object.entries(calls)
+    .filter(([route]) => !route.startsWith('GET') && route !== 'POST /connect/token')
+    .reduce((sum, [, n]) => sum + n, 0);
 
 function snapshotCounts(counts: Map<string, number>): Record<string, number> {
   return Object.fromEntries([...counts.entries()].sort());
@@ -132,7 +157,28 @@ function countsDiff(after: Record<string, number>, before: Record<string, number
 
 // ───────────────────────────── feeds ─────────────────────────────
 
-const EQUIPMENT = ['Dragkrok', 'Navigation', 'Backkamera', 'Parkeringssensorer', 'Farthållare', 'Adaptiv farthållare', 'Motorvärmare', 'Kupévärmare', 'Rattvärme', 'Stolsvärme', 'LED-strålkastare', 'Klimatanläggning', 'Apple CarPlay', 'Android Auto', 'Bluetooth', 'Keyless', 'Elbaklucka', 'Panoramatak', 'Sommarhjul', 'Vinterhjul'];
+const EQUIPMENT = [
+  'Dragkrok',
+  'Navigation',
+  'Backkamera',
+  'Parkeringssensorer',
+  'Farthållare',
+  'Adaptiv farthållare',
+  'Motorvärmare',
+  'Kupévärmare',
+  'Rattvärme',
+  'Stolsvärme',
+  'LED-strålkastare',
+  'Klimatanläggning',
+  'Apple CarPlay',
+  'Android Auto',
+  'Bluetooth',
+  'Keyless',
+  'Elbaklucka',
+  'Panoramatak',
+  'Sommarhjul',
+  'Vinterhjul',
+];
 
 function makeVehicle(plateNo: number, prefix = 'B'): Vehicle {
   const plate = `${prefix}${String(plateNo).padStart(5, '0')}`;
@@ -152,7 +198,18 @@ const cell = (value: string) => (/[",\n;|]/.test(value) ? `"${value.replace(/"/g
 function csv(vehicles: readonly Vehicle[]): Uint8Array {
   const lines = ['registrationNumber,price,mileage,modelYear,shortDescription,description,images,equipment'];
   for (const v of vehicles) {
-    lines.push([v.registrationNumber, v.price, v.mileage, v.modelYear ?? '', cell(v.shortDescription ?? ''), cell(v.description ?? ''), cell((v.images ?? []).join('|')), cell((v.equipment ?? []).join('|'))].join(','));
+    lines.push(
+      [
+        v.registrationNumber,
+        v.price,
+        v.mileage,
+        v.modelYear ?? '',
+        cell(v.shortDescription ?? ''),
+        cell(v.description ?? ''),
+        cell((v.images ?? []).join('|')),
+        cell((v.equipment ?? []).join('|')),
+      ].join(','),
+    );
   }
   return Buffer.from(`${lines.join('\n')}\n`);
 }
@@ -163,9 +220,26 @@ async function bigDealer(sim: SimUrls, dynamoUrl: string, counts: Map<string, nu
   const client = new DynamoDBClient({ endpoint: dynamoUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   await ensureSnapshotTable(client, 'bench-snapshots');
   const store = new DynamoSnapshotStore({ client, tableName: 'bench-snapshots' });
-  const wayke = createWaykeClient({ authUrl: sim.authUrl, dealerApiUrl: sim.dealerApiUrl, mediaApiUrl: sim.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret', maxConcurrency: CONCURRENCY });
-  const importDealer = makeImportDealer({ snapshots: store, wayke, clock: { now: () => new Date() }, log: silent, concurrency: CONCURRENCY });
-  const dealer = { id: 'big-dealer', branchId: '11111111-2222-4333-8444-555555555555', feed: { removalStatus: 'Unpublished' as const, maxRemovalShare: 0.25, minRemovalLimit: 3 } };
+  const wayke = createWaykeClient({
+    authUrl: sim.authUrl,
+    dealerApiUrl: sim.dealerApiUrl,
+    mediaApiUrl: sim.mediaApiUrl,
+    clientId: 'sim-client',
+    clientSecret: 'sim-secret',
+    maxConcurrency: CONCURRENCY,
+  });
+  const importDealer = makeImportDealer({
+    snapshots: store,
+    wayke,
+    clock: { now: () => new Date() },
+    log: silent,
+    concurrency: CONCURRENCY,
+  });
+  const dealer = {
+    id: 'big-dealer',
+    branchId: '11111111-2222-4333-8444-555555555555',
+    feed: { removalStatus: 'Unpublished' as const, maxRemovalShare: 0.25, minRemovalLimit: 3 },
+  };
   const vehicles = Array.from({ length: BIG }, (_, i) => makeVehicle(i + 1));
 
   async function step(label: string, feed: readonly Vehicle[], expectedWrites?: number) {
@@ -180,9 +254,13 @@ async function bigDealer(sim: SimUrls, dynamoUrl: string, counts: Map<string, nu
     const summary = outcome.status === 'applied' ? outcome.summary : null;
     console.log(`\n${label}: ${BIG.toLocaleString('en')} vehicles, feed ${mb(bytes.length)}`);
     console.log(`  wall ${seconds(wall)} · peak RSS so far ${mb(peakRss())} · live heap after GC ${mb(liveHeap())}`);
-    console.log(`  result: created ${summary?.created} · updated ${summary?.updated} · removed ${summary?.removed} · unchanged ${summary?.unchanged} · failed ${summary?.failed.length}`);
+    console.log(
+      `  result: created ${summary?.created} · updated ${summary?.updated} · removed ${summary?.removed} · unchanged ${summary?.unchanged} · failed ${summary?.failed.length}`,
+    );
     console.log(`  Wayke calls: ${JSON.stringify(calls)}`);
-    console.log(`  Wayke write calls: ${writes}${expectedWrites !== undefined ? ` (expected exactly ${expectedWrites}: ${writes === expectedWrites ? 'OK' : 'MISMATCH'})` : ''}`);
+    console.log(
+      `  Wayke write calls: ${writes}${expectedWrites !== undefined ? ` (expected exactly ${expectedWrites}: ${writes === expectedWrites ? 'OK' : 'MISMATCH'})` : ''}`,
+    );
     console.log(`  DynamoDB operations: ${JSON.stringify(countsDiff(snapshotCounts(counts), dynBefore))}`);
     return { wall, writes };
   }
@@ -203,9 +281,13 @@ async function bigDealer(sim: SimUrls, dynamoUrl: string, counts: Map<string, nu
     t = performance.now();
     planImport({ vehicles: read.vehicles.map((v) => v.vehicle), snapshot });
     const planMs = performance.now() - t;
-    console.log(`  breakdown: read + validate the feed ${readMs.toFixed(0)} ms · load the snapshot (paged Query) ${loadMs.toFixed(0)} ms · plan ${planMs.toFixed(0)} ms`);
+    console.log(
+      `  breakdown: read + validate the feed ${readMs.toFixed(0)} ms · load the snapshot (paged Query) ${loadMs.toFixed(0)} ms · plan ${planMs.toFixed(0)} ms`,
+    );
   }
-  console.log(`  target: zero writes, < 2 s → ${firstRerun.writes === 0 && rerun.writes === 0 && bestRerun < 2000 ? 'met' : 'NOT met'} (best ${seconds(bestRerun)})`);
+  console.log(
+    `  target: zero writes, < 2 s → ${firstRerun.writes === 0 && rerun.writes === 0 && bestRerun < 2000 ? 'met' : 'NOT met'} (best ${seconds(bestRerun)})`,
+  );
   // 1%: 60 price changes, 20 vehicles with one of ten images replaced, 20 vehicles sold (left the feed).
   const onePercent = Math.max(5, Math.floor(BIG / 100));
   const priceN = Math.round(onePercent * 0.6);
@@ -230,15 +312,36 @@ async function fanOut(sim: SimUrls, dynamoUrl: string, counts: Map<string, numbe
   const [s3, sqs] = await Promise.all([startLocalS3({ directory: join(dir, 's3') }), startLocalSqs()]);
   const resources = await ensureLocalResources({ s3: s3.url, dynamodb: dynamoUrl, sqs: sqs.url });
   const dealerIds = Array.from({ length: DEALERS }, (_, i) => `dealer-${String(i).padStart(3, '0')}`);
-  const secretsFile = Object.fromEntries(dealerIds.map((id) => [id, { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: 'bench-webhook-secret', dmsSigningSecret: 'whsec_YmVuY2gtc2lnbmluZy1zZWNyZXQ=' }]));
-  const secrets = await startLocalSecretsManager({ prefix: 'wayke-dms/', region: LOCAL_REGION, getSecrets: () => secretsFile });
-  const dealers = dealerIds.map((id, i) => ({ id, name: id, branchId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 } }));
+  const secretsFile = Object.fromEntries(
+    dealerIds.map((id) => [
+      id,
+      {
+        waykeClientId: 'sim-client',
+        waykeClientSecret: 'sim-secret',
+        webhookSecret: 'bench-webhook-secret',
+        dmsSigningSecret: 'whsec_YmVuY2gtc2lnbmluZy1zZWNyZXQ=',
+      },
+    ]),
+  );
+  const secrets = await startLocalSecretsManager({
+    prefix: 'wayke-dms/',
+    region: LOCAL_REGION,
+    getSecrets: () => secretsFile,
+  });
+  const dealers = dealerIds.map((id, i) => ({
+    id,
+    name: id,
+    branchId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 },
+  }));
   writeFileSync(join(dir, 'dealers.json'), JSON.stringify({ dealers }));
 
   const s3Client = localS3Client(s3.url);
   for (const [i, id] of dealerIds.entries()) {
     const feed = csv(Array.from({ length: PER_DEALER }, (_, n) => makeVehicle(i * PER_DEALER + n + 1, 'F')));
-    await s3Client.send(new PutObjectCommand({ Bucket: resources.bucket, Key: `feeds/${id}/inbound/lager.csv`, Body: feed }));
+    await s3Client.send(
+      new PutObjectCommand({ Bucket: resources.bucket, Key: `feeds/${id}/inbound/lager.csv`, Body: feed }),
+    );
   }
 
   Object.assign(process.env, {
@@ -260,13 +363,32 @@ async function fanOut(sim: SimUrls, dynamoUrl: string, counts: Map<string, numbe
     LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  const scheduler = (await import('../functions/handlers/import-scheduler.js')).handler as unknown as (e: unknown, c: unknown) => Promise<{ sent: number }>;
-  const worker = (await import('../functions/handlers/import-worker.js')).handler as unknown as (e: unknown, c: unknown) => Promise<{ batchItemFailures: unknown[] }>;
+  const scheduler = (await import('../functions/handlers/import-scheduler.js')).handler as unknown as (
+    e: unknown,
+    c: unknown,
+  ) => Promise<{ sent: number }>;
+  const worker = (await import('../functions/handlers/import-worker.js')).handler as unknown as (
+    e: unknown,
+    c: unknown,
+  ) => Promise<{ batchItemFailures: unknown[] }>;
 
   const callsBefore = await simCalls(sim);
   const dynBefore = snapshotCounts(counts);
   const started = performance.now();
-  const scheduled = await scheduler({ version: '0', id: 'bench', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: new Date().toISOString(), region: LOCAL_REGION, resources: [], detail: {} }, lambdaContext('import-scheduler', 60_000));
+  const scheduled = await scheduler(
+    {
+      version: '0',
+      id: 'bench',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: LOCAL_REGION,
+      resources: [],
+      detail: {},
+    },
+    lambdaContext('import-scheduler', 60_000),
+  );
   let failures = 0;
   const sqsClient = new SQSClient({ endpoint: sqs.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   // Ten workers at a time (the pipeline's maxConcurrency), one message per invocation as in the stack.
@@ -288,18 +410,42 @@ async function fanOut(sim: SimUrls, dynamoUrl: string, counts: Map<string, numbe
   const calls = diff(await simCalls(sim), callsBefore);
   console.log(`\nFan-out: ${DEALERS} dealers × ${PER_DEALER} vehicles (scheduler → SQS → worker, 10 at a time)`);
   console.log(`  work messages ${scheduled.sent} · failed messages ${failures}`);
-  console.log(`  wall ${seconds(wall)} (${(wall / DEALERS).toFixed(0)} ms per dealer) · peak RSS so far ${mb(peakRss())}`);
+  console.log(
+    `  wall ${seconds(wall)} (${(wall / DEALERS).toFixed(0)} ms per dealer) · peak RSS so far ${mb(peakRss())}`,
+  );
   console.log(`  Wayke calls: ${JSON.stringify(calls)}`);
   console.log(`  DynamoDB operations: ${JSON.stringify(countsDiff(snapshotCounts(counts), dynBefore))}`);
 
   // The hourly run again: no new files, nothing failed → nothing to do for any dealer.
   const again = performance.now();
   const before2 = await simCalls(sim);
-  await scheduler({ version: '0', id: 'bench2', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: new Date().toISOString(), region: LOCAL_REGION, resources: [], detail: {} }, lambdaContext('import-scheduler', 60_000));
-  const poller2 = startSqsPoller({ sqs: sqsClient, queueUrl: resources.workQueueUrl, batchSize: 1, concurrency: 10, waitSeconds: 0, handler: async (event) => worker(event, lambdaContext('import-worker', 600_000)) as never });
+  await scheduler(
+    {
+      version: '0',
+      id: 'bench2',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: LOCAL_REGION,
+      resources: [],
+      detail: {},
+    },
+    lambdaContext('import-scheduler', 60_000),
+  );
+  const poller2 = startSqsPoller({
+    sqs: sqsClient,
+    queueUrl: resources.workQueueUrl,
+    batchSize: 1,
+    concurrency: 10,
+    waitSeconds: 0,
+    handler: async (event) => worker(event, lambdaContext('import-worker', 600_000)) as never,
+  });
   await poller2.drained({ timeoutMs: 10 * 60_000, pollMs: 200 });
   await poller2.stop();
-  console.log(`  next hourly run (no new files): wall ${seconds(performance.now() - again)} · Wayke calls ${JSON.stringify(diff(await simCalls(sim), before2))}`);
+  console.log(
+    `  next hourly run (no new files): wall ${seconds(performance.now() - again)} · Wayke calls ${JSON.stringify(diff(await simCalls(sim), before2))}`,
+  );
   sqsClient.destroy();
   await Promise.all([s3.stop(), sqs.stop(), secrets.stop()]);
 }
@@ -316,10 +462,18 @@ console.warn = (...args: unknown[]) => {
   if (String(args[0]).startsWith('No application metrics to publish')) return;
   warn(...args);
 };
-console.log(`Import benchmark (node ${process.version}, simulator and dynalite in child processes, concurrency ${CONCURRENCY}; load average ${loadavg().map((n) => n.toFixed(1)).join(' ')} on this machine)`);
+console.log(
+  `Import benchmark (node ${process.version}, simulator and dynalite in child processes, concurrency ${CONCURRENCY}; load average ${loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')} on this machine)`,
+);
 await bigDealer(sim, proxy.url, proxy.counts);
 await fanOut(sim, proxy.url, proxy.counts);
-console.log(`\nPeak RSS of the importer process: ${mb(peakRss())} · load average now ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
+console.log(
+  `\nPeak RSS of the importer process: ${mb(peakRss())} · load average now ${loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')}`,
+);
 proxy.server.close();
 children.forEach((child) => child.kill());
 process.exit(0);

@@ -23,7 +23,14 @@ import { generateDealerConfig } from '../test/infra/fixtures/generate-dealers.js
 
 const RUNS = 5;
 const RESOURCE_CEILING = 450;
-const HANDLERS = ['import-scheduler', 'import-worker', 'webhook', 'dms-writer', 'vehicle-api', 'vehicle-worker'] as const;
+const HANDLERS = [
+  'import-scheduler',
+  'import-worker',
+  'webhook',
+  'dms-writer',
+  'vehicle-api',
+  'vehicle-worker',
+] as const;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -58,7 +65,9 @@ const env: Record<string, string> = {
 };
 
 const node = process.env.BENCH_NODE ?? process.execPath;
-console.log(`Lambda bundles (esbuild ESM, minified, SDK bundled); init = import in a fresh ${execFileSync(node, ['--version']).toString().trim()} process, median of ${RUNS}`);
+console.log(
+  `Lambda bundles (esbuild ESM, minified, SDK bundled); init = import in a fresh ${execFileSync(node, ['--version']).toString().trim()} process, median of ${RUNS}`,
+);
 console.log('function          bundle KB   init ms (median)   runs');
 for (const handler of HANDLERS) {
   const outdir = join(work, handler);
@@ -78,11 +87,16 @@ for (const handler of HANDLERS) {
   const probe = `const t=performance.now();await import(${JSON.stringify(join(outdir, 'index.mjs'))});process.stdout.write(String(performance.now()-t));`;
   const times: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const child = spawnSync(node, ['--input-type=module', '-e', probe], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    const child = spawnSync(node, ['--input-type=module', '-e', probe], {
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+    });
     if (child.status !== 0) throw new Error(`${handler} bundle failed to load: ${child.stderr}`);
     times.push(Number(child.stdout));
   }
-  console.log(`${handler.padEnd(17)} ${(bytes / 1024).toFixed(0).padStart(9)}   ${median(times).toFixed(1).padStart(16)}   ${times.map((t) => t.toFixed(0)).join(' ')}`);
+  console.log(
+    `${handler.padEnd(17)} ${(bytes / 1024).toFixed(0).padStart(9)}   ${median(times).toFixed(1).padStart(16)}   ${times.map((t) => t.toFixed(0)).join(' ')}`,
+  );
 }
 
 // ── 2. 1,000-dealer synth ──
@@ -99,7 +113,9 @@ const synthMs = performance.now() - started;
 let roles = 0;
 const counts = new Map<string, number>();
 for (const file of readdirSync(assembly.directory).filter((name) => name.endsWith('.template.json'))) {
-  const template = JSON.parse(readFileSync(join(assembly.directory, file), 'utf8')) as { Resources?: Record<string, { Type: string }> };
+  const template = JSON.parse(readFileSync(join(assembly.directory, file), 'utf8')) as {
+    Resources?: Record<string, { Type: string }>;
+  };
   const resources = Object.values(template.Resources ?? {});
   roles += resources.filter((r) => r.Type === 'AWS::IAM::Role').length;
   counts.set(file.replace(/\.(nested\.)?template\.json$/, ''), resources.length);
@@ -108,7 +124,9 @@ const fullest = Math.max(...counts.values());
 console.log(`\n${DEALERS}-dealer synth (every dealer with an SFTP key and a DMS webhook), bundling included`);
 console.log(`  synth time            ${(synthMs / 1000).toFixed(1)} s`);
 console.log(`  IAM roles (all stacks) ${roles}   (account quota 1,000 by default)`);
-console.log(`  stacks                ${counts.size}; resources: main ${counts.get(settings.stackName)}, fullest ${fullest}, ceiling ${RESOURCE_CEILING}`);
+console.log(
+  `  stacks                ${counts.size}; resources: main ${counts.get(settings.stackName)}, fullest ${fullest}, ceiling ${RESOURCE_CEILING}`,
+);
 if (fullest >= RESOURCE_CEILING) {
   console.error(`A stack holds ${fullest} resources, not under ${RESOURCE_CEILING}`);
   process.exitCode = 1;

@@ -24,29 +24,48 @@ const median = (values: number[]): number => {
 
 async function pool(n: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
 }
 
 const sim = await startWaykeSimulator();
-const options = { authUrl: sim.authUrl, dealerApiUrl: sim.dealerApiUrl, mediaApiUrl: sim.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret' };
+const options = {
+  authUrl: sim.authUrl,
+  dealerApiUrl: sim.dealerApiUrl,
+  mediaApiUrl: sim.mediaApiUrl,
+  clientId: 'sim-client',
+  clientSecret: 'sim-secret',
+};
 
 // ── 1. overhead ──
 const tokenAnswer = await fetch(`${sim.authUrl}/connect/token`, {
   method: 'POST',
-  body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'sim-client', client_secret: 'sim-secret', scope: 'api-resource' }),
+  body: new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: 'sim-client',
+    client_secret: 'sim-secret',
+    scope: 'api-resource',
+  }),
 });
 const { access_token: token } = (await tokenAnswer.json()) as { access_token: string };
 const client = createWaykeClient({ ...options, maxConcurrency: CONCURRENCY, log: new MemoryLog() });
-const { id } = await client.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'BEN001', price: 100000, mileage: 12340, equipment: ['Dragkrok'] } });
+const { id } = await client.createAd({
+  branchId: BRANCH,
+  status: 'Published',
+  vehicle: { registrationNumber: 'BEN001', price: 100000, mileage: 12340, equipment: ['Dragkrok'] },
+});
 
 const bare: number[] = [];
 const viaClient: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   let started = performance.now();
   await pool(CALLS, CONCURRENCY, async () => {
-    const response = await fetch(`${sim.dealerApiUrl}/vehicle/${id}/ad`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${sim.dealerApiUrl}/vehicle/${id}/ad`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     await response.json();
   });
   bare.push((CALLS / (performance.now() - started)) * 1000);
@@ -65,7 +84,14 @@ console.log(`  client       ${clientOps.toFixed(0)} calls/s  (client/bare = ${(c
 
 // ── 2. survival under faults ──
 const CREATES = 500;
-sim.setFaults({ serverErrorRate: 0.1, throttleRate: 0.05, retryAfterSeconds: 0, commitThenFailRate: 0.05, seed: 2026, routes: ['POST /vehicle', 'GET /vehicle/{branchId}/vehicle/by-registration-number/{registrationNumber}'] });
+sim.setFaults({
+  serverErrorRate: 0.1,
+  throttleRate: 0.05,
+  retryAfterSeconds: 0,
+  commitThenFailRate: 0.05,
+  seed: 2026,
+  routes: ['POST /vehicle', 'GET /vehicle/{branchId}/vehicle/by-registration-number/{registrationNumber}'],
+});
 const before = sim.state().calls;
 const faulty = createWaykeClient({ ...options, backoffBaseMs: 5, backoffMaxMs: 50 });
 let ok = 0;
@@ -73,7 +99,11 @@ let failed = 0;
 const started = performance.now();
 await pool(CREATES, 8, async (i) => {
   try {
-    await faulty.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: `FLT${String(i).padStart(3, '0')}`, price: 1000 + i, mileage: 10 * i } });
+    await faulty.createAd({
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: `FLT${String(i).padStart(3, '0')}`, price: 1000 + i, mileage: 10 * i },
+    });
     ok += 1;
   } catch {
     failed += 1;
@@ -81,12 +111,17 @@ await pool(CREATES, 8, async (i) => {
 });
 const seconds = (performance.now() - started) / 1000;
 const state = sim.state();
-const duplicates = Object.entries(state.adsByPlate).filter(([plate, ids]) => plate.startsWith('FLT') && ids.length > 1).length;
+const duplicates = Object.entries(state.adsByPlate).filter(
+  ([plate, ids]) => plate.startsWith('FLT') && ids.length > 1,
+).length;
 const createCalls = (state.calls['POST /vehicle'] ?? 0) - (before['POST /vehicle'] ?? 0);
-const findCalls = (state.calls['GET /vehicle/{branchId}/vehicle/by-registration-number/{registrationNumber}'] ?? 0) -
+const findCalls =
+  (state.calls['GET /vehicle/{branchId}/vehicle/by-registration-number/{registrationNumber}'] ?? 0) -
   (before['GET /vehicle/{branchId}/vehicle/by-registration-number/{registrationNumber}'] ?? 0);
 console.log(`createAd ×${CREATES} under 10% 5xx, 5% 429, 5% commit-then-fail (8 in flight):`);
-console.log(`  succeeded ${ok}, failed ${failed} (${((ok / CREATES) * 100).toFixed(1)}%), duplicates ${duplicates}, in ${seconds.toFixed(2)} s`);
+console.log(
+  `  succeeded ${ok}, failed ${failed} (${((ok / CREATES) * 100).toFixed(1)}%), duplicates ${duplicates}, in ${seconds.toFixed(2)} s`,
+);
 console.log(`  POST /vehicle per create ${(createCalls / CREATES).toFixed(2)}, recovery look-ups ${findCalls}`);
 
 // ── 3. single flight ──

@@ -43,7 +43,11 @@ const SECRET = 'bench-webhook-secret';
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
-const secrets: DealerSecrets = { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', dmsSigningSecret: TEST_SIGNING_SECRET };
+const secrets: DealerSecrets = {
+  waykeClientId: 'sim-client',
+  waykeClientSecret: 'sim-secret',
+  dmsSigningSecret: TEST_SIGNING_SECRET,
+};
 const inboundAuth: InboundAuth = { webhookSecret: SECRET };
 const secretStore = { getDealerSecrets: async () => secrets, getInboundAuth: async () => inboundAuth };
 const clock = { now: () => new Date() };
@@ -63,18 +67,35 @@ function payload(i: number, adIds: readonly string[]): string {
   const names = Object.keys(FIXTURES);
   const name = names[i % names.length]!;
   const ad = adIds[i % adIds.length]!;
-  return FIXTURES[name]!.replaceAll('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', ad).replaceAll('9b3e4f10-2c7a-4d8e-b1f6-7a0c5e2d9f44', ad).replace('"KLM482"', `"KLM${String(i % 1000).padStart(3, '0')}"`).replace(/\n}\s*$/, `,\n  "benchSeq": ${i}\n}`);
+  return FIXTURES[name]!.replaceAll('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', ad)
+    .replaceAll('9b3e4f10-2c7a-4d8e-b1f6-7a0c5e2d9f44', ad)
+    .replace('"KLM482"', `"KLM${String(i % 1000).padStart(3, '0')}"`)
+    .replace(/\n}\s*$/, `,\n  "benchSeq": ${i}\n}`);
 }
 
 async function main(): Promise<void> {
-  const dealer = DealerSchema.parse({ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url: 'http://127.0.0.1:9/unused' } });
+  const dealer = DealerSchema.parse({
+    id: 'bilhallen',
+    name: 'Bilhallen',
+    branchId: BRANCH,
+    dms: { type: 'webhook', url: 'http://127.0.0.1:9/unused' },
+  });
 
   // 1. In-process, in-memory queue.
   const memory: EventQueueMessage[] = [];
   const memoryQueue: EventQueue = { send: async (message) => void memory.push(message) };
-  const ingestInMemory = makeIngestWebhook({ dealers: dealerIndex([dealer]), secrets: secretStore, queue: memoryQueue, clock, log: silent });
-  const bodies = Array.from({ length: 1000 }, (_, i) => Buffer.from(payload(i, ['5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01'])));
-  for (let i = 0; i < 2000; i++) await ingestInMemory({ dealerId: 'bilhallen', headers, body: bodies[i % bodies.length]! });
+  const ingestInMemory = makeIngestWebhook({
+    dealers: dealerIndex([dealer]),
+    secrets: secretStore,
+    queue: memoryQueue,
+    clock,
+    log: silent,
+  });
+  const bodies = Array.from({ length: 1000 }, (_, i) =>
+    Buffer.from(payload(i, ['5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01'])),
+  );
+  for (let i = 0; i < 2000; i++)
+    await ingestInMemory({ dealerId: 'bilhallen', headers, body: bodies[i % bodies.length]! });
   const inProcess: number[] = [];
   const inProcessCpu: number[] = [];
   for (let i = 0; i < ITERATIONS; i++) {
@@ -91,23 +112,59 @@ async function main(): Promise<void> {
   const local = summarise('per event (wall clock)', inProcess);
   // CPU time of this process: not inflated when other processes preempt it on a busy machine.
   summarise('per event (process CPU time)', inProcessCpu);
-  console.log(`${'machine load average (1 min) / cores'.padEnd(44)} ${loadavg()[0]!.toFixed(1)} / ${availableParallelism()}`);
+  console.log(
+    `${'machine load average (1 min) / cores'.padEnd(44)} ${loadavg()[0]!.toFixed(1)} / ${availableParallelism()}`,
+  );
 
   // 2. + 3. Real engines.
-  const [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([startLocalSqs(), startLocalDynamo(), startWaykeSimulator(), startDmsReceiver()]);
+  const [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([
+    startLocalSqs(),
+    startLocalDynamo(),
+    startWaykeSimulator(),
+    startDmsReceiver(),
+  ]);
   try {
     const sqs = sqsClient(sqsServer.url);
     const dynamo = dynamoClient(dynamoServer.url);
-    const { queueUrl, dlqUrl } = await createFifoPair(sqs, 'bench-events', { maxReceiveCount: 5, visibilitySeconds: 60 });
+    const { queueUrl, dlqUrl } = await createFifoPair(sqs, 'bench-events', {
+      maxReceiveCount: 5,
+      visibilitySeconds: 60,
+    });
     await createDedupeTable(dynamo, 'bench-dedupe');
-    const wayke = createWaykeClient({ authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret', maxConcurrency: 16 });
+    const wayke = createWaykeClient({
+      authUrl: simulator.authUrl,
+      dealerApiUrl: simulator.dealerApiUrl,
+      mediaApiUrl: simulator.mediaApiUrl,
+      clientId: 'sim-client',
+      clientSecret: 'sim-secret',
+      maxConcurrency: 16,
+    });
     const adIds: string[] = [];
     for (let i = 0; i < 50; i++) {
-      adIds.push((await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: `BEN${String(i).padStart(3, '0')}`, price: 100_000 + i, mileage: 1000 * i } })).id);
+      adIds.push(
+        (
+          await wayke.createAd({
+            branchId: BRANCH,
+            status: 'Published',
+            vehicle: { registrationNumber: `BEN${String(i).padStart(3, '0')}`, price: 100_000 + i, mileage: 1000 * i },
+          })
+        ).id,
+      );
     }
-    const dealerLive = DealerSchema.parse({ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } });
+    const dealerLive = DealerSchema.parse({
+      id: 'bilhallen',
+      name: 'Bilhallen',
+      branchId: BRANCH,
+      dms: { type: 'webhook', url: receiver.url },
+    });
     const dealers = dealerIndex([dealerLive]);
-    const ingest = makeIngestWebhook({ dealers, secrets: secretStore, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log: silent });
+    const ingest = makeIngestWebhook({
+      dealers,
+      secrets: secretStore,
+      queue: new SqsEventQueue({ client: sqs, queueUrl }),
+      clock,
+      log: silent,
+    });
 
     const e2eBodies = Array.from({ length: EVENTS }, (_, i) => Buffer.from(payload(i, adIds)));
     const withSqs: number[] = [];
@@ -133,7 +190,10 @@ async function main(): Promise<void> {
       dealers,
       dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'bench-dedupe', clock }),
       attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'bench-dedupe', clock }),
-      sinks: { webhook: new WebhookDmsSink({ secrets: secretStore, clock }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
+      sinks: {
+        webhook: new WebhookDmsSink({ secrets: secretStore, clock }),
+        outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
+      },
       wayke: async () => wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
       clock,
@@ -145,7 +205,15 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         while (done < EVENTS && idle < 50) {
-          const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+          const { Messages = [] } = await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              MaxNumberOfMessages: 10,
+              WaitTimeSeconds: 0,
+              AttributeNames: ['All'],
+              MessageSystemAttributeNames: ['All'],
+            }),
+          );
           if (Messages.length === 0) {
             idle += 1;
             await new Promise((resolve) => setTimeout(resolve, 20));
@@ -153,10 +221,23 @@ async function main(): Promise<void> {
           }
           idle = 0;
           const start = performance.now();
-          const report = await deliver(Messages.map((m) => ({ messageId: m.MessageId!, body: m.Body!, groupId: m.Attributes?.MessageGroupId, deduplicationId: m.Attributes?.MessageDeduplicationId })));
+          const report = await deliver(
+            Messages.map((m) => ({
+              messageId: m.MessageId!,
+              body: m.Body!,
+              groupId: m.Attributes?.MessageGroupId,
+              deduplicationId: m.Attributes?.MessageDeduplicationId,
+            })),
+          );
           const failed = new Set(report.batchItemFailures.map((f) => f.itemIdentifier));
           const ok = Messages.filter((m) => !failed.has(m.MessageId!));
-          if (ok.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+          if (ok.length)
+            await sqs.send(
+              new DeleteMessageBatchCommand({
+                QueueUrl: queueUrl,
+                Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+              }),
+            );
           batchTimes.push(performance.now() - start);
           done += ok.length;
         }
@@ -165,13 +246,23 @@ async function main(): Promise<void> {
     const delivered = performance.now();
     const accepted = receiver.accepted().length;
     const verified = receiver.deliveries.every((d) => d.verified);
-    console.log(`\n3. end to end, ${EVENTS} events (ingest → local-aws-sqs FIFO → DMS writer → signed webhook; 4 consumers × 10-message batches)`);
+    console.log(
+      `\n3. end to end, ${EVENTS} events (ingest → local-aws-sqs FIFO → DMS writer → signed webhook; 4 consumers × 10-message batches)`,
+    );
     summarise('delivery batch (≤ 10 events)', batchTimes);
-    console.log(`${'ingest phase'.padEnd(44)} ${((ingested - started) / 1000).toFixed(2)} s  (${(EVENTS / ((ingested - started) / 1000)).toFixed(0)} events/s)`);
-    console.log(`${'delivery phase'.padEnd(44)} ${((delivered - ingested) / 1000).toFixed(2)} s  (${(done / ((delivered - ingested) / 1000)).toFixed(0)} events/s)`);
-    console.log(`${'total'.padEnd(44)} ${((delivered - started) / 1000).toFixed(2)} s  (${(done / ((delivered - started) / 1000)).toFixed(0)} events/s)`);
+    console.log(
+      `${'ingest phase'.padEnd(44)} ${((ingested - started) / 1000).toFixed(2)} s  (${(EVENTS / ((ingested - started) / 1000)).toFixed(0)} events/s)`,
+    );
+    console.log(
+      `${'delivery phase'.padEnd(44)} ${((delivered - ingested) / 1000).toFixed(2)} s  (${(done / ((delivered - ingested) / 1000)).toFixed(0)} events/s)`,
+    );
+    console.log(
+      `${'total'.padEnd(44)} ${((delivered - started) / 1000).toFixed(2)} s  (${(done / ((delivered - started) / 1000)).toFixed(0)} events/s)`,
+    );
     console.log(`${'delivered / accepted by DMS / all verified'.padEnd(44)} ${done} / ${accepted} / ${verified}`);
-    console.log(`${'Wayke GET /vehicle/{id}/ad calls'.padEnd(44)} ${simulator.state().calls['GET /vehicle/{id}/ad'] ?? 0}`);
+    console.log(
+      `${'Wayke GET /vehicle/{id}/ad calls'.padEnd(44)} ${simulator.state().calls['GET /vehicle/{id}/ad'] ?? 0}`,
+    );
     const withSqsMedian = [...withSqs].sort((a, b) => a - b)[Math.floor(withSqs.length / 2)]!;
     console.log(`\nratio ingest with SQS / in-process (median): ${(withSqsMedian / local.median).toFixed(1)}×`);
     console.log(`in-process target (< 5 ms median and p99): ${local.median < 5 && local.p99 < 5 ? 'met' : 'MISSED'}`);

@@ -31,7 +31,10 @@ function bundleProblem() {
 const problem = process.env.WAYKE_DMS_FROM_SOURCE === '1' ? null : bundleProblem();
 let main;
 if (process.env.WAYKE_DMS_FROM_SOURCE === '1' || problem) {
-  if (problem) process.stderr.write(`wayke-dms: ${problem}; running from the TypeScript sources (slower start). \`npm run build\` rebuilds it.\n`);
+  if (problem)
+    process.stderr.write(
+      `wayke-dms: ${problem}; running from the TypeScript sources (slower start). \`npm run build\` rebuilds it.\n`,
+    );
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import('../functions/local/cli.ts'));

@@ -96,7 +96,12 @@ export interface WaykeApi {
   findAdByRegistrationNumber(branchId: string, registrationNumber: string): Promise<WaykeAd | null>;
   getAd(adId: string): Promise<WaykeAd>;
   /** Creates an ad; `mediaUrls` are Wayke media URLs already uploaded. */
-  createAd(input: { branchId: string; vehicle: Vehicle; status: AdStatus; mediaUrls?: readonly string[] }): Promise<{ id: string }>;
+  createAd(input: {
+    branchId: string;
+    vehicle: Vehicle;
+    status: AdStatus;
+    mediaUrls?: readonly string[];
+  }): Promise<{ id: string }>;
   /**
    * Changes only the given fields (`null` clears an optional field). `mediaUrls`, when given,
    * replaces the media in the same call.
@@ -110,8 +115,20 @@ export interface WaykeApi {
   }): Promise<void>;
   setStatus(adId: string, status: AdStatus, registrationNumber?: string): Promise<void>;
   setMedia(adId: string, mediaUrls: readonly string[], registrationNumber?: string): Promise<void>;
-  uploadImageByUrl(input: { branchId: string; url: string; sortOrder: number; registrationNumber?: string }): Promise<UploadedImage>;
-  uploadImageBytes(input: { branchId: string; bytes: Uint8Array; fileName: string; contentType: string; sortOrder: number; registrationNumber?: string }): Promise<UploadedImage>;
+  uploadImageByUrl(input: {
+    branchId: string;
+    url: string;
+    sortOrder: number;
+    registrationNumber?: string;
+  }): Promise<UploadedImage>;
+  uploadImageBytes(input: {
+    branchId: string;
+    bytes: Uint8Array;
+    fileName: string;
+    contentType: string;
+    sortOrder: number;
+    registrationNumber?: string;
+  }): Promise<UploadedImage>;
 }
 
 /** Builds a client for one dealer's Wayke credentials (clients cache tokens per client id). */
@@ -210,7 +227,9 @@ export interface LeaseHolder {
   readonly expiresAt: Date;
 }
 
-export type LeaseResult = { readonly acquired: true } | { readonly acquired: false; readonly holder: LeaseHolder | null };
+export type LeaseResult =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: LeaseHolder | null };
 
 /** The snapshot table: entries per dealer and plate, the last run's state, the lease, approvals. */
 export interface SnapshotStore {
@@ -224,7 +243,12 @@ export interface SnapshotStore {
    * Takes the dealer's lease for `ttlMs` if it is free, expired or already `owner`'s — or, with
    * `takeOverFrom`, if its current owner is exactly that one (a holder known to be dead).
    */
-  acquireLease(dealerId: string, holder: Omit<LeaseHolder, 'expiresAt'>, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult>;
+  acquireLease(
+    dealerId: string,
+    holder: Omit<LeaseHolder, 'expiresAt'>,
+    ttlMs: number,
+    takeOverFrom?: string,
+  ): Promise<LeaseResult>;
   /** Extends a held lease; false when it was lost (expired and taken by another run). */
   renewLease(dealerId: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(dealerId: string, owner: string): Promise<void>;
@@ -297,7 +321,10 @@ export interface DedupeStore {
    * Records an accepted delivery (conditional write); false when it was recorded already. With
    * `last`, also records it as the last delivery about its subject (see {@link LastDelivery}).
    */
-  markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string; readonly last?: LastDelivery }): Promise<boolean>;
+  markDelivered(
+    eventId: string,
+    info: { readonly dealerId: string; readonly type: string; readonly last?: LastDelivery },
+  ): Promise<boolean>;
   /** The last delivery accepted about a subject (a vehicle, else the order/lead/conversation). */
   lastDelivery(subject: string): Promise<LastDelivery | null>;
 }
@@ -321,7 +348,10 @@ export interface DeliveryAttempts {
    * Counts one failed attempt of the event and returns the count so far. With `endpoint` (the DMS
    * itself failed, not Wayke), also returns since when the dealer's DMS endpoint has been failing.
    */
-  recordFailure(eventId: string, info: { readonly dealerId: string; readonly endpoint: boolean }): Promise<{ failures: number; endpointFailingSince?: Date }>;
+  recordFailure(
+    eventId: string,
+    info: { readonly dealerId: string; readonly endpoint: boolean },
+  ): Promise<{ failures: number; endpointFailingSince?: Date }>;
   /** The dealer's DMS accepted an event: its endpoint is no longer failing. */
   recordEndpointSuccess(dealerId: string): Promise<void>;
 }
@@ -334,7 +364,12 @@ export interface RetryScheduler {
 /** Archive of delivered DMS events, read by `wayke-dms replay` (30 days). */
 export interface DeliveredEventArchive {
   /** Keeps the envelope exactly as delivered (the same bytes re-deliver with the same `webhook-id`). */
-  put(entry: { readonly dealerId: string; readonly deliveredAt: Date; readonly subject: string; readonly envelope: import('./core/events/envelope.js').DmsEnvelope }): Promise<void>;
+  put(entry: {
+    readonly dealerId: string;
+    readonly deliveredAt: Date;
+    readonly subject: string;
+    readonly envelope: import('./core/events/envelope.js').DmsEnvelope;
+  }): Promise<void>;
   /** Envelopes of a dealer delivered in `[since, until)`, oldest first. */
   list(query: { readonly dealerId: string; readonly since: Date; readonly until: Date }): Promise<ArchivedEvent[]>;
 }
@@ -399,7 +434,11 @@ export interface VehicleStatusStore {
    * Records a change's outcome. `state` and `lastError` are set only while `changeId` is still the
    * latest accepted one (a newer change is pending); `waykeId`, `lastAppliedAt`, `removedAt` always.
    */
-  settled(dealerId: string, changeId: string, outcome: Omit<VehicleStatusRecord, 'changeId' | 'acceptedAt' | 'fingerprint'>): Promise<void>;
+  settled(
+    dealerId: string,
+    changeId: string,
+    outcome: Omit<VehicleStatusRecord, 'changeId' | 'acceptedAt' | 'fingerprint'>,
+  ): Promise<void>;
   /** `DELETE`s applied since `since` (the safety valve's hourly count). */
   removalsSince(dealerId: string, since: Date): Promise<number>;
 }

@@ -39,7 +39,10 @@ export class WaykeDmsStack extends Stack {
   readonly alarms: OperationalAlarms;
 
   constructor(scope: Construct, id: string, { settings, dealers, ...stackProps }: WaykeDmsStackProps) {
-    super(scope, id, { description: 'wayke-dms: dealer feeds into Wayke, Wayke events into dealer DMS', ...stackProps });
+    super(scope, id, {
+      description: 'wayke-dms: dealer feeds into Wayke, Wayke events into dealer DMS',
+      ...stackProps,
+    });
     const logRetention = settings.logRetentionDays as logs.RetentionDays;
 
     const defaults: ServiceFunctionDefaults = {
@@ -59,12 +62,18 @@ export class WaykeDmsStack extends Stack {
       sftpHostKeySecret: settings.sftpHostKeySecret,
       sftpEndpointType: settings.sftpEndpoint,
       sftpAllowedCidrs: settings.sftpAllowedCidrs,
-      sftpHostname: settings.sftpHostname ? { name: settings.sftpHostname, hostedZoneId: settings.sftpHostedZoneId } : undefined,
+      sftpHostname: settings.sftpHostname
+        ? { name: settings.sftpHostname, hostedZoneId: settings.sftpHostedZoneId }
+        : undefined,
       logRetention,
     });
-    this.secrets = new DealerSecrets(this, 'DealerSecrets', { prefix: settings.secretPrefix, inboundPrefix: settings.inboundSecretPrefix });
+    this.secrets = new DealerSecrets(this, 'DealerSecrets', {
+      prefix: settings.secretPrefix,
+      inboundPrefix: settings.inboundSecretPrefix,
+    });
     this.dealerShards = [...shardDealers(dealers.dealers)].map(
-      ([index, slice]) => new DealerShard(this, `Dealers${index}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
+      ([index, slice]) =>
+        new DealerShard(this, `Dealers${index}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
     );
     this.imports = new ImportPipeline(this, 'ImportPipeline', {
       defaults,
@@ -77,7 +86,10 @@ export class WaykeDmsStack extends Stack {
       secrets: this.secrets,
       consumerTimeout: DMS_WRITER_TIMEOUT,
       logRetention,
-      domain: settings.apiDomain && settings.apiCertificateArn ? { name: settings.apiDomain, certificateArn: settings.apiCertificateArn } : undefined,
+      domain:
+        settings.apiDomain && settings.apiCertificateArn
+          ? { name: settings.apiDomain, certificateArn: settings.apiCertificateArn }
+          : undefined,
       eventsMaxReceiveCount: eventsMaxReceiveCount(settings.dmsRetrySchedule),
     });
     this.delivery = new DmsDelivery(this, 'DmsDelivery', {
@@ -124,34 +136,73 @@ export class WaykeDmsStack extends Stack {
         value: `${this.webhooks.webhookBaseUrl}{dealerId}`,
         description: "Callback URL to register in Wayke's Integration menu (replace {dealerId})",
       },
-      SftpEndpoint: { value: this.storage.sftpEndpoint, description: 'SFTP host; user name = dealer id, upload into /inbound/' },
+      SftpEndpoint: {
+        value: this.storage.sftpEndpoint,
+        description: 'SFTP host; user name = dealer id, upload into /inbound/',
+      },
       SftpServerId: { value: this.storage.server.attrServerId, description: 'Transfer Family server id' },
       FeedBucketName: { value: this.storage.bucket.bucketName, description: 'Feed bucket (feeds/<dealerId>/…)' },
-      WorkQueueUrl: { value: this.imports.workQueue.queueUrl, description: 'Import work queue (one message per dealer)' },
+      WorkQueueUrl: {
+        value: this.imports.workQueue.queueUrl,
+        description: 'Import work queue (one message per dealer)',
+      },
       WorkDeadLetterQueueUrl: { value: this.imports.workDeadLetterQueue.queueUrl, description: 'Failed imports' },
-      EventsQueueUrl: { value: this.webhooks.eventsQueue.queueUrl, description: 'Wayke events for the DMS writer (FIFO)' },
-      EventsDeadLetterQueueUrl: { value: this.webhooks.eventsDeadLetterQueue.queueUrl, description: 'Undeliverable DMS events (FIFO)' },
-      TriggerDeadLetterQueueUrl: { value: this.imports.triggerDeadLetterQueue.queueUrl, description: 'Schedule/upload triggers that never reached the scheduler' },
+      EventsQueueUrl: {
+        value: this.webhooks.eventsQueue.queueUrl,
+        description: 'Wayke events for the DMS writer (FIFO)',
+      },
+      EventsDeadLetterQueueUrl: {
+        value: this.webhooks.eventsDeadLetterQueue.queueUrl,
+        description: 'Undeliverable DMS events (FIFO)',
+      },
+      TriggerDeadLetterQueueUrl: {
+        value: this.imports.triggerDeadLetterQueue.queueUrl,
+        description: 'Schedule/upload triggers that never reached the scheduler',
+      },
       SnapshotTableName: { value: this.imports.snapshotTable.tableName, description: 'Import snapshots and leases' },
       DedupeTableName: { value: this.delivery.dedupeTable.tableName, description: 'Delivered DMS event ids' },
-      EventArchiveBucketName: { value: this.delivery.archiveBucket.bucketName, description: 'Delivered DMS events, 30 days (wayke-dms replay)' },
+      EventArchiveBucketName: {
+        value: this.delivery.archiveBucket.bucketName,
+        description: 'Delivered DMS events, 30 days (wayke-dms replay)',
+      },
       AlarmTopicArn: { value: this.alarms.topic.topicArn, description: 'Subscribe to receive alarms' },
-      VehicleApiUrl: { value: this.vehicleApi.url, description: 'Vehicle API base URL for DMS vendors (OpenAPI at /openapi.json)' },
-      VehicleChangesDeadLetterQueueUrl: { value: this.vehicleApi.deadLetterQueue.queueUrl, description: 'Vehicle API changes that could not be applied (FIFO)' },
-      DealerSecretPrefix: { value: settings.secretPrefix, description: 'Dealer credential secrets (Wayke, DMS): <prefix><dealerId>' },
-      InboundSecretPrefix: { value: settings.inboundSecretPrefix, description: 'Dealer webhook secrets: <prefix><dealerId>' },
+      VehicleApiUrl: {
+        value: this.vehicleApi.url,
+        description: 'Vehicle API base URL for DMS vendors (OpenAPI at /openapi.json)',
+      },
+      VehicleChangesDeadLetterQueueUrl: {
+        value: this.vehicleApi.deadLetterQueue.queueUrl,
+        description: 'Vehicle API changes that could not be applied (FIFO)',
+      },
+      DealerSecretPrefix: {
+        value: settings.secretPrefix,
+        description: 'Dealer credential secrets (Wayke, DMS): <prefix><dealerId>',
+      },
+      InboundSecretPrefix: {
+        value: settings.inboundSecretPrefix,
+        description: 'Dealer webhook secrets: <prefix><dealerId>',
+      },
     };
     if (this.storage.vpcEndpoint) {
       outputs.SftpIpAddresses = {
-        value: Fn.join(',', this.storage.vpcEndpoint.elasticIps.map((eip) => eip.ref)),
+        value: Fn.join(
+          ',',
+          this.storage.vpcEndpoint.elasticIps.map((eip) => eip.ref),
+        ),
         description: "The SFTP server's fixed addresses, for dealers' firewall allow-lists",
       };
     }
     if (settings.sftpHostname && !settings.sftpHostedZoneId) {
-      outputs.SftpHostnameTarget = { value: this.storage.sftpServerHost, description: 'Point a CNAME for sftpHostname here' };
+      outputs.SftpHostnameTarget = {
+        value: this.storage.sftpServerHost,
+        description: 'Point a CNAME for sftpHostname here',
+      };
     }
     if (this.webhooks.domainName) {
-      outputs.WebhookDomainTarget = { value: this.webhooks.domainName.regionalDomainName, description: 'Point a CNAME (or Route 53 alias) for apiDomain here' };
+      outputs.WebhookDomainTarget = {
+        value: this.webhooks.domainName.regionalDomainName,
+        description: 'Point a CNAME (or Route 53 alias) for apiDomain here',
+      };
     }
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, output);
   }

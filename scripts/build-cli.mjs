@@ -16,7 +16,9 @@ try {
   esbuild = await import('esbuild');
 } catch {
   // An install without devDependencies: the launcher runs the sources instead, and says so.
-  process.stderr.write('wayke-dms: esbuild is not installed; the CLI will run from its TypeScript sources (slower start).\n');
+  process.stderr.write(
+    'wayke-dms: esbuild is not installed; the CLI will run from its TypeScript sources (slower start).\n',
+  );
   process.exit(0);
 }
 
@@ -43,7 +45,9 @@ const result = await esbuild.build({
   sourcemap: 'linked',
   define: { WAYKE_DMS_BUNDLED: 'true' },
   // The SDK and others are CommonJS inside: in an ES module bundle they need a real `require`.
-  banner: { js: "import { createRequire as __waykeDmsCreateRequire } from 'node:module'; const require = __waykeDmsCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __waykeDmsCreateRequire } from 'node:module'; const require = __waykeDmsCreateRequire(import.meta.url);",
+  },
   metafile: true,
   logLevel: 'warning',
 });
@@ -53,4 +57,7 @@ const inputs = Object.keys(result.metafile.inputs)
   .map((input) => relative(root, join(root, input)))
   .sort();
 mkdirSync(outdir, { recursive: true });
-writeFileSync(join(outdir, 'build.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 2)}\n`);
+writeFileSync(
+  join(outdir, 'build.json'),
+  `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 2)}\n`,
+);

@@ -60,7 +60,12 @@ const FIXTURE_OF: { readonly [K in DmsEventKind]: string } = {
   'wayke.event': '',
 };
 
-const GENERIC = JSON.stringify({ eventType: 'VehicleReserved', itemId: EXAMPLE_AD.id, registrationNumber: 'KLM482', eventTime: '2026-10-03T15:10:00Z' });
+const GENERIC = JSON.stringify({
+  eventType: 'VehicleReserved',
+  itemId: EXAMPLE_AD.id,
+  registrationNumber: 'KLM482',
+  eventTime: '2026-10-03T15:10:00Z',
+});
 
 function exampleOf(kind: DmsEventKind): DmsEnvelope {
   const fixture = FIXTURE_OF[kind];
@@ -83,4 +88,6 @@ function exampleOf(kind: DmsEventKind): DmsEnvelope {
 }
 
 export const eventExamples = (): { readonly [K in DmsEventKind]: DmsEnvelope } =>
-  Object.fromEntries(Object.keys(FIXTURE_OF).map((kind) => [kind, exampleOf(kind as DmsEventKind)])) as { [K in DmsEventKind]: DmsEnvelope };
+  Object.fromEntries(Object.keys(FIXTURE_OF).map((kind) => [kind, exampleOf(kind as DmsEventKind)])) as {
+    [K in DmsEventKind]: DmsEnvelope;
+  };

@@ -14,12 +14,20 @@ function readJson(path: string, what: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${what} ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { file: path }, { cause: error });
+    throw new ConfigError(
+      `${what} ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      { file: path },
+      { cause: error },
+    );
   }
   try {
     return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
-    throw new ConfigError(`${what} ${path} is not valid JSON: ${(error as Error).message}`, { file: path }, { cause: error });
+    throw new ConfigError(
+      `${what} ${path} is not valid JSON: ${(error as Error).message}`,
+      { file: path },
+      { cause: error },
+    );
   }
 }
 
@@ -33,14 +41,20 @@ export function loadDealerConfig(path: string, cwd: string = process.cwd()): Res
   const raw = readJson(file, 'Dealer config');
   const parsed = DealerConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(`Dealer config ${path} is invalid:\n  ${describeConfigIssues(raw, parsed.error.issues).join('\n  ')}`, { file: path });
+    throw new ConfigError(
+      `Dealer config ${path} is invalid:\n  ${describeConfigIssues(raw, parsed.error.issues).join('\n  ')}`,
+      { file: path },
+    );
   }
   const dealers = parsed.data.dealers.map((dealer, index) => {
     if (!dealer.feed.mapping) return dealer;
     const candidates = [resolve(cwd, dealer.feed.mapping), resolve(dirname(file), dealer.feed.mapping)];
     const mappingFile = candidates.find((candidate) => existsSync(candidate));
     if (!mappingFile) {
-      throw new ConfigError(`Dealer config ${path} is invalid:\n  dealer "${dealer.id}" (dealers[${index}]): feed.mapping: file ${dealer.feed.mapping} not found`, { file: path, dealerId: dealer.id });
+      throw new ConfigError(
+        `Dealer config ${path} is invalid:\n  dealer "${dealer.id}" (dealers[${index}]): feed.mapping: file ${dealer.feed.mapping} not found`,
+        { file: path, dealerId: dealer.id },
+      );
     }
     return { ...dealer, mappingProfile: loadMappingProfile(mappingFile, `of dealer "${dealer.id}"`) };
   });
@@ -56,7 +70,9 @@ export function loadMappingProfile(path: string, owner = ''): MappingProfile {
   const raw = readJson(path, what);
   const profile = MappingProfileSchema.safeParse(raw);
   if (!profile.success) {
-    const lines = profile.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
+    const lines = profile.error.issues.map(
+      (issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`,
+    );
     throw new ConfigError(`${what} ${path} is invalid:\n  ${lines.join('\n  ')}`, { file: path });
   }
   return profile.data;
@@ -69,7 +85,10 @@ export function loadMappingProfile(path: string, owner = ''): MappingProfile {
 export function parseResolvedDealerConfig(raw: unknown, source: string): ResolvedDealerConfig {
   const parsed = ResolvedDealerConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(`Resolved dealer config ${source} is invalid:\n  ${describeConfigIssues(raw, parsed.error.issues).join('\n  ')}`, { file: source });
+    throw new ConfigError(
+      `Resolved dealer config ${source} is invalid:\n  ${describeConfigIssues(raw, parsed.error.issues).join('\n  ')}`,
+      { file: source },
+    );
   }
   return parsed.data;
 }

@@ -109,7 +109,10 @@ export class DmsApiFeedSource implements FeedSource {
       if (!settings.nextPath && settings.pageParam) pageUrl.searchParams.set(settings.pageParam, String(page));
       // The token goes to the configured origin (scheme, host and port) only, never where a page points.
       if (pageUrl.origin !== origin) {
-        throw new DmsApiError(`The DMS API page ${page - 1} links to ${pageUrl.origin}, not the configured ${origin}; the pull stops so the token is not sent there`, { dealerId, operation: 'dmsApi.pull' });
+        throw new DmsApiError(
+          `The DMS API page ${page - 1} links to ${pageUrl.origin}, not the configured ${origin}; the pull stops so the token is not sent there`,
+          { dealerId, operation: 'dmsApi.pull' },
+        );
       }
       const fetched = await this.fetchPage(dealerId, pageUrl, token, this.maxBytes - bytes);
       if (fetched === 'too-large') return this.tooLarge(settings.url, this.maxBytes + 1);
@@ -117,10 +120,16 @@ export class DmsApiFeedSource implements FeedSource {
       bytes += text.length;
       const list = jsonPath(body, settings.listPath);
       if (!Array.isArray(list)) {
-        throw new DmsApiError(`The DMS API answer at ${safeUrl(pageUrl)} has no vehicle list${settings.listPath ? ` at "${settings.listPath}"` : ''}`, { dealerId, operation: 'dmsApi.pull' });
+        throw new DmsApiError(
+          `The DMS API answer at ${safeUrl(pageUrl)} has no vehicle list${settings.listPath ? ` at "${settings.listPath}"` : ''}`,
+          { dealerId, operation: 'dmsApi.pull' },
+        );
       }
       if (items.length + list.length > this.maxItems) {
-        throw new DmsApiError(`The DMS API lists more than ${this.maxItems} vehicles; no dealer has that many — check the API's paging`, { dealerId, operation: 'dmsApi.pull' });
+        throw new DmsApiError(
+          `The DMS API lists more than ${this.maxItems} vehicles; no dealer has that many — check the API's paging`,
+          { dealerId, operation: 'dmsApi.pull' },
+        );
       }
       if (settings.nextPath) {
         appendAll(items, list);
@@ -166,7 +175,12 @@ export class DmsApiFeedSource implements FeedSource {
     };
   }
 
-  private async fetchPage(dealerId: string, url: URL, token: string | undefined, byteBudget: number): Promise<{ text: string; body: unknown } | 'too-large'> {
+  private async fetchPage(
+    dealerId: string,
+    url: URL,
+    token: string | undefined,
+    byteBudget: number,
+  ): Promise<{ text: string; body: unknown } | 'too-large'> {
     const context = { dealerId, operation: 'dmsApi.pull', url: safeUrl(url) };
     for (let attempt = 1; ; attempt++) {
       let failure: Error;
@@ -182,21 +196,41 @@ export class DmsApiFeedSource implements FeedSource {
           try {
             return { text, body: JSON.parse(text.replace(/^\uFEFF/, '')) as unknown };
           } catch (error) {
-            throw new DmsApiError(`The DMS API at ${safeUrl(url)} did not answer JSON`, { ...context, status: response.status }, { cause: error });
+            throw new DmsApiError(
+              `The DMS API at ${safeUrl(url)} did not answer JSON`,
+              { ...context, status: response.status },
+              { cause: error },
+            );
           }
         }
         if (response.status !== 429 && response.status < 500) {
-          throw new DmsApiError(`The DMS API at ${safeUrl(url)} answered ${response.status}${response.status === 401 || response.status === 403 ? ' (check the dealer\'s dmsApiToken)' : ''}`, { ...context, status: response.status });
+          throw new DmsApiError(
+            `The DMS API at ${safeUrl(url)} answered ${response.status}${response.status === 401 || response.status === 403 ? " (check the dealer's dmsApiToken)" : ''}`,
+            { ...context, status: response.status },
+          );
         }
         retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
-        failure = new DmsApiUnavailableError(`The DMS API at ${safeUrl(url)} answered ${response.status}`, { ...context, status: response.status, attempts: attempt });
+        failure = new DmsApiUnavailableError(`The DMS API at ${safeUrl(url)} answered ${response.status}`, {
+          ...context,
+          status: response.status,
+          attempts: attempt,
+        });
       } catch (error) {
         if (error instanceof DmsApiError) throw error;
         const timedOut = (error as Error).name === 'TimeoutError';
-        failure = new DmsApiUnavailableError(`The DMS API at ${safeUrl(url)} ${timedOut ? `did not answer within ${this.timeoutMs} ms` : 'could not be reached'}`, { ...context, attempts: attempt }, { cause: error });
+        failure = new DmsApiUnavailableError(
+          `The DMS API at ${safeUrl(url)} ${timedOut ? `did not answer within ${this.timeoutMs} ms` : 'could not be reached'}`,
+          { ...context, attempts: attempt },
+          { cause: error },
+        );
       }
       if (attempt >= this.maxAttempts) throw failure;
-      this.options.log?.warn('DMS API page failed; retrying', { dealerId, url: safeUrl(url), attempt, error: failure.message });
+      this.options.log?.warn('DMS API page failed; retrying', {
+        dealerId,
+        url: safeUrl(url),
+        attempt,
+        error: failure.message,
+      });
       // The DMS's own Retry-After when it gives one (capped: the run has a deadline), else full jitter.
       await sleep(Math.min(RETRY_AFTER_CAP_MS, retryAfterMs ?? fullJitterDelayMs(attempt, PULL_BACKOFF)));
     }

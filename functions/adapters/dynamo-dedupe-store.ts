@@ -1,4 +1,11 @@
-import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { RetryableError } from '../core/errors.js';
 import type { Clock, DedupeStore, LastDelivery } from '../ports.js';
 
@@ -34,12 +41,21 @@ export class DynamoDedupeStore implements DedupeStore {
   async wasDelivered(eventId: string): Promise<boolean> {
     try {
       const result = await this.options.client.send(
-        new GetItemCommand({ TableName: this.options.tableName, Key: key(eventId), ConsistentRead: true, ProjectionExpression: 'expiresAt' }),
+        new GetItemCommand({
+          TableName: this.options.tableName,
+          Key: key(eventId),
+          ConsistentRead: true,
+          ProjectionExpression: 'expiresAt',
+        }),
       );
       const expiresAt = Number(result.Item?.expiresAt?.N ?? Number.NaN);
       return result.Item !== undefined && !(expiresAt <= this.nowSeconds());
     } catch (error) {
-      throw new RetryableError(`dedupe read failed: ${(error as Error).name}`, { operation: 'GetItem', eventId }, { cause: error });
+      throw new RetryableError(
+        `dedupe read failed: ${(error as Error).name}`,
+        { operation: 'GetItem', eventId },
+        { cause: error },
+      );
     }
   }
 
@@ -51,30 +67,40 @@ export class DynamoDedupeStore implements DedupeStore {
       let keys: Array<Record<string, AttributeValue>> = unique.slice(start, start + 100).map(key);
       // DynamoDB may leave keys unprocessed under load: ask again for those, a few times.
       for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt === 5) throw new RetryableError('dedupe batch read left keys unprocessed', { operation: 'BatchGetItem' });
+        if (attempt === 5)
+          throw new RetryableError('dedupe batch read left keys unprocessed', { operation: 'BatchGetItem' });
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
         let result;
         try {
           result = await this.options.client.send(
             new BatchGetItemCommand({
-              RequestItems: { [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, expiresAt' } },
+              RequestItems: {
+                [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, expiresAt' },
+              },
             }),
           );
         } catch (error) {
-          throw new RetryableError(`dedupe batch read failed: ${(error as Error).name}`, { operation: 'BatchGetItem' }, { cause: error });
+          throw new RetryableError(
+            `dedupe batch read failed: ${(error as Error).name}`,
+            { operation: 'BatchGetItem' },
+            { cause: error },
+          );
         }
         for (const item of result.Responses?.[this.options.tableName] ?? []) {
           const expiresAt = Number(item.expiresAt?.N ?? Number.NaN);
           const pk = item.pk?.S;
           if (pk?.startsWith('event#') && !(expiresAt <= now)) delivered.add(pk.slice('event#'.length));
         }
-        keys = (result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? []) as Array<Record<string, AttributeValue>>;
+        keys = result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? [];
       }
     }
     return delivered;
   }
 
-  async markDelivered(eventId: string, info: { readonly dealerId: string; readonly type: string; readonly last?: LastDelivery }): Promise<boolean> {
+  async markDelivered(
+    eventId: string,
+    info: { readonly dealerId: string; readonly type: string; readonly last?: LastDelivery },
+  ): Promise<boolean> {
     const now = this.nowSeconds();
     const expiresAt = { N: String(now + this.ttlSeconds) };
     // The subject's last delivery first: should the event write then fail, the retry finds the
@@ -111,17 +137,33 @@ export class DynamoDedupeStore implements DedupeStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
-      throw new RetryableError(`dedupe write failed: ${(error as Error).name}`, { operation: 'PutItem', eventId }, { cause: error });
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      )
+        return false;
+      throw new RetryableError(
+        `dedupe write failed: ${(error as Error).name}`,
+        { operation: 'PutItem', eventId },
+        { cause: error },
+      );
     }
   }
 
   async lastDelivery(subject: string): Promise<LastDelivery | null> {
     let item: Record<string, AttributeValue> | undefined;
     try {
-      item = (await this.options.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: lastKey(subject), ConsistentRead: true }))).Item;
+      item = (
+        await this.options.client.send(
+          new GetItemCommand({ TableName: this.options.tableName, Key: lastKey(subject), ConsistentRead: true }),
+        )
+      ).Item;
     } catch (error) {
-      throw new RetryableError(`dedupe read failed: ${(error as Error).name}`, { operation: 'GetItem last' }, { cause: error });
+      throw new RetryableError(
+        `dedupe read failed: ${(error as Error).name}`,
+        { operation: 'GetItem last' },
+        { cause: error },
+      );
     }
     const expiresAt = Number(item?.expiresAt?.N ?? Number.NaN);
     if (!item || expiresAt <= this.nowSeconds()) return null;
@@ -134,7 +176,11 @@ export class DynamoDedupeStore implements DedupeStore {
     try {
       await this.options.client.send(new PutItemCommand({ TableName: this.options.tableName, Item: item }));
     } catch (error) {
-      throw new RetryableError(`dedupe write failed: ${(error as Error).name}`, { operation, eventId }, { cause: error });
+      throw new RetryableError(
+        `dedupe write failed: ${(error as Error).name}`,
+        { operation, eventId },
+        { cause: error },
+      );
     }
   }
 }

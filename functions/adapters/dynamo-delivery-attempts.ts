@@ -24,7 +24,10 @@ export class DynamoDeliveryAttempts implements DeliveryAttempts {
     this.ttlSeconds = Math.round((options.ttlDays ?? 3) * 86_400);
   }
 
-  async recordFailure(eventId: string, info: { readonly dealerId: string; readonly endpoint: boolean }): Promise<{ failures: number; endpointFailingSince?: Date }> {
+  async recordFailure(
+    eventId: string,
+    info: { readonly dealerId: string; readonly endpoint: boolean },
+  ): Promise<{ failures: number; endpointFailingSince?: Date }> {
     const now = this.options.clock.now();
     const expiresAt = { N: String(Math.floor(now.getTime() / 1000) + this.ttlSeconds) };
     try {
@@ -51,15 +54,25 @@ export class DynamoDeliveryAttempts implements DeliveryAttempts {
       const since = endpoint.Attributes?.failingSince?.S;
       return { failures, ...(since ? { endpointFailingSince: new Date(since) } : {}) };
     } catch (error) {
-      throw new RetryableError(`attempt count write failed: ${(error as Error).name}`, { operation: 'UpdateItem attempts', eventId }, { cause: error });
+      throw new RetryableError(
+        `attempt count write failed: ${(error as Error).name}`,
+        { operation: 'UpdateItem attempts', eventId },
+        { cause: error },
+      );
     }
   }
 
   async recordEndpointSuccess(dealerId: string): Promise<void> {
     try {
-      await this.options.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: { pk: { S: `endpoint#${dealerId}` } } }));
+      await this.options.client.send(
+        new DeleteItemCommand({ TableName: this.options.tableName, Key: { pk: { S: `endpoint#${dealerId}` } } }),
+      );
     } catch (error) {
-      throw new RetryableError(`endpoint state write failed: ${(error as Error).name}`, { operation: 'DeleteItem endpoint', dealerId }, { cause: error });
+      throw new RetryableError(
+        `endpoint state write failed: ${(error as Error).name}`,
+        { operation: 'DeleteItem endpoint', dealerId },
+        { cause: error },
+      );
     }
   }
 }

@@ -1,4 +1,9 @@
-import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { RateDecision, RateLimiter } from '../ports.js';
 
 /**
@@ -25,7 +30,10 @@ export class DynamoRateLimiter implements RateLimiter {
     this.now = options.now ?? Date.now;
   }
 
-  async take(key: string, limit: { readonly requestsPerSecond: number; readonly burst: number }): Promise<RateDecision> {
+  async take(
+    key: string,
+    limit: { readonly requestsPerSecond: number; readonly burst: number },
+  ): Promise<RateDecision> {
     const interval = 1000 / limit.requestsPerSecond;
     // A request is allowed while the arrival time it would push to lies within `burst` intervals.
     const tolerance = interval * limit.burst;
@@ -35,9 +43,20 @@ export class DynamoRateLimiter implements RateLimiter {
       const now = this.now();
       const expiresAt = { N: String(Math.ceil((now + tolerance) / 1000) + 60) };
       // Idle bucket (first request, or the last one long ago): start afresh from now.
-      const idle = () => this.update(itemKey, 'SET tat = :next, expiresAt = :exp', 'attribute_not_exists(tat) OR tat < :now', { ':next': { N: String(now + interval) }, ':now': { N: String(now) }, ':exp': expiresAt });
+      const idle = () =>
+        this.update(itemKey, 'SET tat = :next, expiresAt = :exp', 'attribute_not_exists(tat) OR tat < :now', {
+          ':next': { N: String(now + interval) },
+          ':now': { N: String(now) },
+          ':exp': expiresAt,
+        });
       // Busy bucket: push the arrival time on by one interval, while it stays within the burst.
-      const busy = () => this.update(itemKey, 'SET tat = tat + :interval, expiresAt = :exp', 'tat >= :now AND tat <= :latest', { ':interval': { N: String(interval) }, ':now': { N: String(now) }, ':latest': { N: String(now + tolerance - interval) }, ':exp': expiresAt });
+      const busy = () =>
+        this.update(itemKey, 'SET tat = tat + :interval, expiresAt = :exp', 'tat >= :now AND tat <= :latest', {
+          ':interval': { N: String(interval) },
+          ':now': { N: String(now) },
+          ':latest': { N: String(now + tolerance - interval) },
+          ':exp': expiresAt,
+        });
       // Under load the busy case is the likely one: one write instead of a failed one first.
       const order = this.busy.has(key) ? [busy, idle] : [idle, busy];
       for (const [index, attempt] of order.entries()) {
@@ -47,19 +66,35 @@ export class DynamoRateLimiter implements RateLimiter {
           return { allowed: true };
         }
       }
-      const current = await this.options.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: itemKey, ConsistentRead: true }));
+      const current = await this.options.client.send(
+        new GetItemCommand({ TableName: this.options.tableName, Key: itemKey, ConsistentRead: true }),
+      );
       const tat = Number(current.Item?.tat?.N ?? Number.NaN);
       if (Number.isFinite(tat) && tat > now + tolerance - interval) {
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((tat - (now + tolerance - interval)) / 1000)) };
+        return {
+          allowed: false,
+          retryAfterSeconds: Math.max(1, Math.ceil((tat - (now + tolerance - interval)) / 1000)),
+        };
       }
     }
     return { allowed: false, retryAfterSeconds: 1 };
   }
 
-  private async update(key: Record<string, { S: string }>, expression: string, condition: string, values: Record<string, { N: string }>): Promise<boolean> {
+  private async update(
+    key: Record<string, { S: string }>,
+    expression: string,
+    condition: string,
+    values: Record<string, { N: string }>,
+  ): Promise<boolean> {
     try {
       await this.options.client.send(
-        new UpdateItemCommand({ TableName: this.options.tableName, Key: key, UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeValues: values }),
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: key,
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        }),
       );
       return true;
     } catch (error) {

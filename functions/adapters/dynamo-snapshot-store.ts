@@ -1,7 +1,29 @@
-import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { RetryableError } from '../core/errors.js';
-import type { AdStatus, ImportRunState, LeaseHolder, LeaseResult, SnapshotEntry, SnapshotReader, SnapshotStore } from '../ports.js';
+import type {
+  AdStatus,
+  ImportRunState,
+  LeaseHolder,
+  LeaseResult,
+  SnapshotEntry,
+  SnapshotReader,
+  SnapshotStore,
+} from '../ports.js';
 
 /**
  * The snapshot table in DynamoDB (and, unchanged, in the embedded engine the CLI runs).
@@ -132,21 +154,37 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
   }
 
   async entry(dealerId: string, registrationNumber: string): Promise<SnapshotEntry | null> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: `${VEHICLE}${registrationNumber}` }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: pk(dealerId), sk: `${VEHICLE}${registrationNumber}` },
+        ConsistentRead: true,
+      }),
+    );
     return out.Item ? fromItem(out.Item) : null;
   }
 
   async entries(dealerId: string, page: { readonly after?: string; readonly limit: number }): Promise<SnapshotEntry[]> {
-    const { items } = await queryPrefixPage(this.doc, { table: this.table, pk: pk(dealerId), prefix: VEHICLE, ...page });
+    const { items } = await queryPrefixPage(this.doc, {
+      table: this.table,
+      pk: pk(dealerId),
+      prefix: VEHICLE,
+      ...page,
+    });
     return items.map(fromItem);
   }
 
   async put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void> {
     for (let offset = 0; offset < entries.length; offset += 25) {
-      let requests = entries.slice(offset, offset + 25).map((entry) => ({ PutRequest: { Item: toItem(dealerId, entry) } }));
+      let requests = entries
+        .slice(offset, offset + 25)
+        .map((entry) => ({ PutRequest: { Item: toItem(dealerId, entry) } }));
       for (let attempt = 1; requests.length > 0; attempt++) {
         if (attempt > this.maxBatchAttempts) {
-          throw new RetryableError(`DynamoDB left ${requests.length} snapshot writes unprocessed`, { dealerId, operation: 'BatchWriteItem' });
+          throw new RetryableError(`DynamoDB left ${requests.length} snapshot writes unprocessed`, {
+            dealerId,
+            operation: 'BatchWriteItem',
+          });
         }
         if (attempt > 1) await sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt));
         const answer = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
@@ -156,7 +194,9 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
   }
 
   async getRunState(dealerId: string): Promise<ImportRunState | null> {
-    const answer = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: RUN }, ConsistentRead: true }));
+    const answer = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: RUN }, ConsistentRead: true }),
+    );
     if (!answer.Item) return null;
     const { runId, at, archiveKey, failed, blocked } = answer.Item as Record<string, unknown>;
     return {
@@ -169,33 +209,64 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
   }
 
   async putRunState(dealerId: string, state: ImportRunState): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: pk(dealerId), sk: RUN, ...state, failed: [...state.failed], blocked: state.blocked ?? null } }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: pk(dealerId), sk: RUN, ...state, failed: [...state.failed], blocked: state.blocked ?? null },
+      }),
+    );
   }
 
-  async acquireLease(dealerId: string, holder: Omit<LeaseHolder, 'expiresAt'>, ttlMs: number, takeOverFrom?: string): Promise<LeaseResult> {
+  async acquireLease(
+    dealerId: string,
+    holder: Omit<LeaseHolder, 'expiresAt'>,
+    ttlMs: number,
+    takeOverFrom?: string,
+  ): Promise<LeaseResult> {
     const nowMs = this.now().getTime();
     const leaseUntil = nowMs + ttlMs;
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: pk(dealerId), sk: LEASE, ...holder, leaseUntil, acquiredAt: new Date(nowMs).toISOString(), expiresAt: Math.ceil(leaseUntil / 1000) + 3600 },
+          Item: {
+            pk: pk(dealerId),
+            sk: LEASE,
+            ...holder,
+            leaseUntil,
+            acquiredAt: new Date(nowMs).toISOString(),
+            expiresAt: Math.ceil(leaseUntil / 1000) + 3600,
+          },
           ConditionExpression: takeOverFrom
             ? 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner OR #owner = :previous'
             : 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': nowMs, ':owner': holder.owner, ...(takeOverFrom ? { ':previous': takeOverFrom } : {}) },
+          ExpressionAttributeValues: {
+            ':now': nowMs,
+            ':owner': holder.owner,
+            ...(takeOverFrom ? { ':previous': takeOverFrom } : {}),
+          },
         }),
       );
       return { acquired: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: LEASE }, ConsistentRead: true }));
-      const item = current.Item as { owner?: string; host?: string; pid?: number; processStart?: string; leaseUntil?: number } | undefined;
+      const current = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { pk: pk(dealerId), sk: LEASE }, ConsistentRead: true }),
+      );
+      const item = current.Item as
+        | { owner?: string; host?: string; pid?: number; processStart?: string; leaseUntil?: number }
+        | undefined;
       return {
         acquired: false,
         holder: item?.owner
-          ? { owner: item.owner, ...(item.host ? { host: item.host } : {}), ...(typeof item.pid === 'number' ? { pid: item.pid } : {}), ...(typeof item.processStart === 'string' ? { processStart: item.processStart } : {}), expiresAt: new Date(item.leaseUntil ?? 0) }
+          ? {
+              owner: item.owner,
+              ...(item.host ? { host: item.host } : {}),
+              ...(typeof item.pid === 'number' ? { pid: item.pid } : {}),
+              ...(typeof item.processStart === 'string' ? { processStart: item.processStart } : {}),
+              expiresAt: new Date(item.leaseUntil ?? 0),
+            }
           : null,
       };
     }
@@ -211,7 +282,11 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
           UpdateExpression: 'SET leaseUntil = :until, expiresAt = :ttl',
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':until': leaseUntil, ':ttl': Math.ceil(leaseUntil / 1000) + 3600, ':owner': owner },
+          ExpressionAttributeValues: {
+            ':until': leaseUntil,
+            ':ttl': Math.ceil(leaseUntil / 1000) + 3600,
+            ':owner': owner,
+          },
         }),
       );
       return true;
@@ -242,7 +317,13 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: pk(dealerId), sk: APPROVAL, approvedBy, approvedAt: new Date(nowMs).toISOString(), expiresAt: Math.floor((nowMs + ttlMs) / 1000) },
+        Item: {
+          pk: pk(dealerId),
+          sk: APPROVAL,
+          approvedBy,
+          approvedAt: new Date(nowMs).toISOString(),
+          expiresAt: Math.floor((nowMs + ttlMs) / 1000),
+        },
       }),
     );
   }
@@ -273,10 +354,18 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
  */
 export async function queryPrefixPage(
   doc: DynamoDBDocumentClient,
-  input: { readonly table: string; readonly pk: string; readonly prefix: string; readonly after?: string; readonly limit: number },
+  input: {
+    readonly table: string;
+    readonly pk: string;
+    readonly prefix: string;
+    readonly after?: string;
+    readonly limit: number;
+  },
 ): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
   const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined = input.after ? { pk: input.pk, sk: `${input.prefix}${input.after}` } : undefined;
+  let startKey: Record<string, unknown> | undefined = input.after
+    ? { pk: input.pk, sk: `${input.prefix}${input.after}` }
+    : undefined;
   do {
     const out = await doc.send(
       new QueryCommand({

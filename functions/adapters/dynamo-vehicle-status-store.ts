@@ -23,7 +23,6 @@ function fromItem(item: Record<string, unknown>): VehicleStatusRecord {
   return { ...(rest as Omit<VehicleStatusRecord, 'registrationNumber'>), registrationNumber: sk.slice(PREFIX.length) };
 }
 
-
 export class DynamoVehicleStatusStore implements VehicleStatusStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
@@ -34,12 +33,24 @@ export class DynamoVehicleStatusStore implements VehicleStatusStore {
   }
 
   async get(dealerId: string, registrationNumber: string): Promise<VehicleStatusRecord | null> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: snapshotPartitionKey(dealerId), sk: `${PREFIX}${registrationNumber}` }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: snapshotPartitionKey(dealerId), sk: `${PREFIX}${registrationNumber}` },
+        ConsistentRead: true,
+      }),
+    );
     return out.Item ? fromItem(out.Item) : null;
   }
 
   async list(dealerId: string, page: { readonly limit: number; readonly cursor?: string }): Promise<VehicleStatusPage> {
-    const { items, more } = await queryPrefixPage(this.doc, { table: this.table, pk: snapshotPartitionKey(dealerId), prefix: PREFIX, limit: page.limit, ...(page.cursor ? { after: page.cursor } : {}) });
+    const { items, more } = await queryPrefixPage(this.doc, {
+      table: this.table,
+      pk: snapshotPartitionKey(dealerId),
+      prefix: PREFIX,
+      limit: page.limit,
+      ...(page.cursor ? { after: page.cursor } : {}),
+    });
     const records = items.map(fromItem);
     const last = records[records.length - 1];
     return { items: records, ...(more && last ? { cursor: last.registrationNumber } : {}) };
@@ -64,7 +75,11 @@ export class DynamoVehicleStatusStore implements VehicleStatusStore {
     return fromItem(out.Attributes!);
   }
 
-  async settled(dealerId: string, changeId: string, outcome: Omit<VehicleStatusRecord, 'changeId' | 'acceptedAt' | 'fingerprint'>): Promise<void> {
+  async settled(
+    dealerId: string,
+    changeId: string,
+    outcome: Omit<VehicleStatusRecord, 'changeId' | 'acceptedAt' | 'fingerprint'>,
+  ): Promise<void> {
     const key = { pk: snapshotPartitionKey(dealerId), sk: `${PREFIX}${outcome.registrationNumber}` };
     const always = OUTCOME_FIELDS.filter((field) => outcome[field] !== undefined);
     const values: Record<string, unknown> = Object.fromEntries(always.map((field) => [`:${field}`, outcome[field]]));
@@ -77,16 +92,31 @@ export class DynamoVehicleStatusStore implements VehicleStatusStore {
           UpdateExpression: `SET ${[...sets, '#state = :state', ...(outcome.lastError ? ['lastError = :lastError'] : [])].join(', ')}${outcome.lastError ? '' : ' REMOVE lastError'}`,
           ConditionExpression: 'changeId = :changeId',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ...values, ':state': outcome.state, ':changeId': changeId, ...(outcome.lastError ? { ':lastError': outcome.lastError } : {}) },
+          ExpressionAttributeValues: {
+            ...values,
+            ':state': outcome.state,
+            ':changeId': changeId,
+            ...(outcome.lastError ? { ':lastError': outcome.lastError } : {}),
+          },
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // A newer change was accepted meanwhile: its `pending` stays; what Wayke now holds is still news.
       if (sets.length === 0) return;
-      await this.doc.send(new UpdateCommand({ TableName: this.table, Key: key, UpdateExpression: `SET ${sets.join(', ')}`, ExpressionAttributeValues: values, ConditionExpression: 'attribute_exists(pk)' })).catch((inner: unknown) => {
-        if (!(inner instanceof ConditionalCheckFailedException)) throw inner;
-      });
+      await this.doc
+        .send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ExpressionAttributeValues: values,
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        )
+        .catch((inner: unknown) => {
+          if (!(inner instanceof ConditionalCheckFailedException)) throw inner;
+        });
     }
   }
 
@@ -99,7 +129,11 @@ export class DynamoVehicleStatusStore implements VehicleStatusStore {
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           FilterExpression: 'removedAt >= :since',
-          ExpressionAttributeValues: { ':pk': snapshotPartitionKey(dealerId), ':prefix': PREFIX, ':since': since.toISOString() },
+          ExpressionAttributeValues: {
+            ':pk': snapshotPartitionKey(dealerId),
+            ':prefix': PREFIX,
+            ':since': since.toISOString(),
+          },
           ProjectionExpression: 'sk',
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),

@@ -19,7 +19,10 @@ export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
  * (name prefix, cache age). Spread into a handler's own schema (`...DealerRuntimeEnvSchema.shape`).
  */
 export const DealerRuntimeEnvSchema = z.object({
-  DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
+  DEALERS_FILE: z
+    .string()
+    .min(1)
+    .default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
   SECRET_PREFIX: z.string().default(''),
   /** Name prefix of the inbound-auth secrets (webhook secrets, Vehicle API keys). */
   INBOUND_SECRET_PREFIX: z.string().default(''),

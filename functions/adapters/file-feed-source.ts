@@ -20,7 +20,8 @@ export async function fileFeed(path: string): Promise<PendingFeed> {
       const handle = await open(path, 'r');
       try {
         const size = (await handle.stat()).size;
-        if (size > maxBytes) throw new FeedTooLargeError(`The file is ${size} bytes; the limit is ${maxBytes} bytes`, { file: path });
+        if (size > maxBytes)
+          throw new FeedTooLargeError(`The file is ${size} bytes; the limit is ${maxBytes} bytes`, { file: path });
         const buffer = Buffer.alloc(size);
         let offset = 0;
         while (offset < size) {
@@ -43,7 +44,10 @@ export function bytesFeed(name: string, bytes: Uint8Array, lastModified: Date = 
     size: bytes.byteLength,
     lastModified,
     async load(maxBytes: number) {
-      if (bytes.byteLength > maxBytes) throw new FeedTooLargeError(`The feed is ${bytes.byteLength} bytes; the limit is ${maxBytes} bytes`, { file: name });
+      if (bytes.byteLength > maxBytes)
+        throw new FeedTooLargeError(`The feed is ${bytes.byteLength} bytes; the limit is ${maxBytes} bytes`, {
+          file: name,
+        });
       return bytes;
     },
   };

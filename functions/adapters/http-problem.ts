@@ -39,7 +39,12 @@ export const PROBLEM_TYPE_BASE = 'https://wayke-dms.dev/problems/';
 export function problem(
   status: ProblemStatus,
   detail: string,
-  extra: { readonly errors?: Problem['errors']; readonly headers?: Record<string, string>; readonly instance?: string; readonly type?: string } = {},
+  extra: {
+    readonly errors?: Problem['errors'];
+    readonly headers?: Record<string, string>;
+    readonly instance?: string;
+    readonly type?: string;
+  } = {},
 ): APIGatewayProxyStructuredResultV2 {
   const body: Problem = {
     type: `${PROBLEM_TYPE_BASE}${extra.type ?? PROBLEM_TYPES[status]}`,
@@ -49,9 +54,17 @@ export function problem(
     ...(extra.instance ? { instance: extra.instance } : {}),
     ...(extra.errors ? { errors: extra.errors } : {}),
   };
-  return { statusCode: status, headers: { 'content-type': 'application/problem+json', ...extra.headers }, body: JSON.stringify(body) };
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', ...extra.headers },
+    body: JSON.stringify(body),
+  };
 }
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }

@@ -8,16 +8,44 @@ import type { Log } from '../ports.js';
  */
 const REDACTED_KEYS = new Set(
   [
-    'email', 'phone', 'phoneNumber', 'telephone', 'mobile', 'personalNumber', 'ssn', 'firstName', 'lastName',
-    'givenName', 'surname', 'fullName', 'street', 'address', 'postalCode', 'ip', 'customer', 'contact',
-    'password', 'secret', 'clientSecret', 'client_secret', 'accessToken', 'access_token', 'token',
-    'authorization', 'webhookSecret', 'dmsSigningSecret', 'waykeClientSecret', 'apiKey', 'x-api-key',
+    'email',
+    'phone',
+    'phoneNumber',
+    'telephone',
+    'mobile',
+    'personalNumber',
+    'ssn',
+    'firstName',
+    'lastName',
+    'givenName',
+    'surname',
+    'fullName',
+    'street',
+    'address',
+    'postalCode',
+    'ip',
+    'customer',
+    'contact',
+    'password',
+    'secret',
+    'clientSecret',
+    'client_secret',
+    'accessToken',
+    'access_token',
+    'token',
+    'authorization',
+    'webhookSecret',
+    'dmsSigningSecret',
+    'waykeClientSecret',
+    'apiKey',
+    'x-api-key',
   ].map((key) => key.toLowerCase()),
 );
 
 /** JSON replacer that masks {@link REDACTED_KEYS}. */
 export function redactingReplacer(key: string, value: unknown): unknown {
-  if (key && REDACTED_KEYS.has(key.toLowerCase()) && value !== undefined && value !== null && value !== '') return '[redacted]';
+  if (key && REDACTED_KEYS.has(key.toLowerCase()) && value !== undefined && value !== null && value !== '')
+    return '[redacted]';
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
@@ -39,7 +67,10 @@ export function createLogger(options: LoggerOptions): Logger & Log {
   });
   if (options.toStderr) {
     // Powertools prints through its own Console; point both streams at stderr.
-    (logger as unknown as { console: Console }).console = new Console({ stdout: process.stderr, stderr: process.stderr });
+    (logger as unknown as { console: Console }).console = new Console({
+      stdout: process.stderr,
+      stderr: process.stderr,
+    });
   }
   return logger;
 }
@@ -47,13 +78,23 @@ export function createLogger(options: LoggerOptions): Logger & Log {
 /** A Log that keeps every line in memory, for tests and for summaries. */
 export class MemoryLog implements Log {
   readonly lines: Array<{ level: string; message: string; attributes?: Record<string, unknown> }> = [];
-  debug(message: string, ...attributes: Record<string, unknown>[]): void { this.push('DEBUG', message, attributes); }
-  info(message: string, ...attributes: Record<string, unknown>[]): void { this.push('INFO', message, attributes); }
-  warn(message: string, ...attributes: Record<string, unknown>[]): void { this.push('WARN', message, attributes); }
-  error(message: string, ...attributes: Record<string, unknown>[]): void { this.push('ERROR', message, attributes); }
+  debug(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.push('DEBUG', message, attributes);
+  }
+  info(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.push('INFO', message, attributes);
+  }
+  warn(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.push('WARN', message, attributes);
+  }
+  error(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.push('ERROR', message, attributes);
+  }
   private push(level: string, message: string, attributes: Record<string, unknown>[]): void {
     this.lines.push({ level, message, ...(attributes.length ? { attributes: Object.assign({}, ...attributes) } : {}) });
   }
   /** Everything logged, as one string, for "never appears in a log" assertions. */
-  text(): string { return this.lines.map((line) => JSON.stringify(line, redactingReplacer)).join('\n'); }
+  text(): string {
+    return this.lines.map((line) => JSON.stringify(line, redactingReplacer)).join('\n');
+  }
 }

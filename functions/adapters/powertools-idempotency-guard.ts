@@ -1,5 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../core/vehicle-api/errors.js';
@@ -19,17 +24,33 @@ export interface PowertoolsIdempotencyGuardOptions {
  */
 export class PowertoolsIdempotencyGuard implements IdempotencyGuard {
   private readonly config: IdempotencyConfig;
-  private readonly run: (input: { key: string; fingerprint: string }, work: () => Promise<StoredResponse>) => Promise<StoredResponse>;
+  private readonly run: (
+    input: { key: string; fingerprint: string },
+    work: () => Promise<StoredResponse>,
+  ) => Promise<StoredResponse>;
 
   constructor(options: PowertoolsIdempotencyGuardOptions) {
-    const persistenceStore = new DynamoDBPersistenceLayer({ tableName: options.tableName, keyAttr: 'pk', expiryAttr: 'expiresAt', awsSdkV3Client: options.client });
-    this.config = new IdempotencyConfig({ eventKeyJmesPath: 'key', payloadValidationJmesPath: 'fingerprint', expiresAfterSeconds: options.expiresAfterSeconds, throwOnNoIdempotencyKey: true });
-    this.run = makeIdempotent(async (_input: { key: string; fingerprint: string }, work: () => Promise<StoredResponse>) => work(), {
-      persistenceStore,
-      config: this.config,
-      keyPrefix: 'vehicle-api',
-      dataIndexArgument: 0,
+    const persistenceStore = new DynamoDBPersistenceLayer({
+      tableName: options.tableName,
+      keyAttr: 'pk',
+      expiryAttr: 'expiresAt',
+      awsSdkV3Client: options.client,
     });
+    this.config = new IdempotencyConfig({
+      eventKeyJmesPath: 'key',
+      payloadValidationJmesPath: 'fingerprint',
+      expiresAfterSeconds: options.expiresAfterSeconds,
+      throwOnNoIdempotencyKey: true,
+    });
+    this.run = makeIdempotent(
+      async (_input: { key: string; fingerprint: string }, work: () => Promise<StoredResponse>) => work(),
+      {
+        persistenceStore,
+        config: this.config,
+        keyPrefix: 'vehicle-api',
+        dataIndexArgument: 0,
+      },
+    );
   }
 
   /** With the invocation's context, a record left in progress by a crash expires with the invocation. */
@@ -42,10 +63,14 @@ export class PowertoolsIdempotencyGuard implements IdempotencyGuard {
       return await this.run({ key, fingerprint }, work);
     } catch (error) {
       if (error instanceof IdempotencyValidationError) {
-        throw new IdempotencyConflictError('this Idempotency-Key was used for a different request', { operation: 'idempotency' });
+        throw new IdempotencyConflictError('this Idempotency-Key was used for a different request', {
+          operation: 'idempotency',
+        });
       }
       if (error instanceof IdempotencyAlreadyInProgressError) {
-        throw new IdempotencyInProgressError('the first request with this Idempotency-Key is still being processed', { operation: 'idempotency' });
+        throw new IdempotencyInProgressError('the first request with this Idempotency-Key is still being processed', {
+          operation: 'idempotency',
+        });
       }
       throw error;
     }

@@ -17,7 +17,12 @@ export const archivePrefix = (dealerId: string): string => `events/${dealerId}/`
 export class S3EventArchive implements DeliveredEventArchive {
   constructor(private readonly options: { readonly client: S3Client; readonly bucket: string }) {}
 
-  async put(entry: { readonly dealerId: string; readonly deliveredAt: Date; readonly subject: string; readonly envelope: DmsEnvelope }): Promise<void> {
+  async put(entry: {
+    readonly dealerId: string;
+    readonly deliveredAt: Date;
+    readonly subject: string;
+    readonly envelope: DmsEnvelope;
+  }): Promise<void> {
     const deliveredAt = entry.deliveredAt.toISOString();
     try {
       await this.options.client.send(
@@ -29,11 +34,19 @@ export class S3EventArchive implements DeliveredEventArchive {
         }),
       );
     } catch (error) {
-      throw new RetryableError(`archive write failed: ${(error as Error).name}`, { operation: 'PutObject', eventId: entry.envelope.id }, { cause: error });
+      throw new RetryableError(
+        `archive write failed: ${(error as Error).name}`,
+        { operation: 'PutObject', eventId: entry.envelope.id },
+        { cause: error },
+      );
     }
   }
 
-  async list(query: { readonly dealerId: string; readonly since: Date; readonly until: Date }): Promise<ArchivedEvent[]> {
+  async list(query: {
+    readonly dealerId: string;
+    readonly since: Date;
+    readonly until: Date;
+  }): Promise<ArchivedEvent[]> {
     const prefix = archivePrefix(query.dealerId);
     const until = `${prefix}${query.until.toISOString()}`;
     const keys: string[] = [];
@@ -58,7 +71,11 @@ export class S3EventArchive implements DeliveredEventArchive {
 
   private async read(key: string): Promise<ArchivedEvent> {
     const object = await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
-    const raw = JSON.parse(await object.Body!.transformToString('utf8')) as { deliveredAt: string; subject: string; envelope: unknown };
+    const raw = JSON.parse(await object.Body!.transformToString('utf8')) as {
+      deliveredAt: string;
+      subject: string;
+      envelope: unknown;
+    };
     // Checked, but handed on as stored: the same keys in the same order as first delivered.
     DmsEnvelopeSchema.parse(raw.envelope);
     return { deliveredAt: raw.deliveredAt, subject: raw.subject, envelope: raw.envelope as DmsEnvelope };

@@ -10,7 +10,14 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { copySource, isCompleteFeedKey, inboundPrefix, keyTimestamp, reportKey, settledKey } from '../core/feed-bucket.js';
+import {
+  copySource,
+  isCompleteFeedKey,
+  inboundPrefix,
+  keyTimestamp,
+  reportKey,
+  settledKey,
+} from '../core/feed-bucket.js';
 import { FeedTooLargeError } from '../core/import/errors.js';
 import type { FeedSource, Log, PendingFeed, ReportSink } from '../ports.js';
 import { ARCHIVED_TAG, REPORT_TAG, taggingHeader } from '../core/storage-tags.js';
@@ -46,9 +53,14 @@ export class S3FeedSource implements FeedSource {
   async next(dealerId: string): Promise<PendingFeed | null> {
     const objects = await this.waitingObjects(dealerId);
     if (objects.length === 0) return null;
-    objects.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    objects.sort(
+      (a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0),
+    );
     const [newest, ...older] = objects as [(typeof objects)[number], ...typeof objects];
-    const feed = await this.pending(newest.key, older.map((o) => o.key));
+    const feed = await this.pending(
+      newest.key,
+      older.map((o) => o.key),
+    );
     if (!feed) return null; // deleted between list and head: nothing to do now
     return feed;
   }
@@ -58,14 +70,24 @@ export class S3FeedSource implements FeedSource {
   }
 
   /** Complete uploads in the dealer's `inbound/` (stops after `enough` of them). */
-  private async waitingObjects(dealerId: string, enough = Infinity): Promise<Array<{ key: string; lastModified: Date }>> {
+  private async waitingObjects(
+    dealerId: string,
+    enough = Infinity,
+  ): Promise<Array<{ key: string; lastModified: Date }>> {
     const { client, bucket } = this.options;
     const objects: Array<{ key: string; lastModified: Date }> = [];
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: inboundPrefix(dealerId), ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: inboundPrefix(dealerId),
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
       for (const object of page.Contents ?? []) {
-        if (object.Key && isCompleteFeedKey(dealerId, object.Key)) objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
+        if (object.Key && isCompleteFeedKey(dealerId, object.Key))
+          objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
       }
       token = page.IsTruncated && objects.length < enough ? page.NextContinuationToken : undefined;
     } while (token);
@@ -76,7 +98,12 @@ export class S3FeedSource implements FeedSource {
     return this.pending(archiveKey, []);
   }
 
-  async settle(dealerId: string, feed: PendingFeed, outcome: 'archived' | 'rejected', at: Date): Promise<string | null> {
+  async settle(
+    dealerId: string,
+    feed: PendingFeed,
+    outcome: 'archived' | 'rejected',
+    at: Date,
+  ): Promise<string | null> {
     const s3Feed = feed as S3PendingFeed;
     if (!s3Feed.key) return null;
     const target = await this.move(s3Feed.key, settledKey(dealerId, outcome, at, s3Feed.key));
@@ -105,7 +132,8 @@ export class S3FeedSource implements FeedSource {
       superseded,
       lastModified: head.LastModified ?? new Date(0),
       load: async (maxBytes: number) => {
-        if (size > maxBytes) throw new FeedTooLargeError(`The file is ${size} bytes; the limit is ${maxBytes} bytes`, { file: key });
+        if (size > maxBytes)
+          throw new FeedTooLargeError(`The file is ${size} bytes; the limit is ${maxBytes} bytes`, { file: key });
         const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         const chunks: Uint8Array[] = [];
         let total = 0;
@@ -134,7 +162,13 @@ export class S3FeedSource implements FeedSource {
 }
 
 function isMissing(error: unknown): boolean {
-  return error instanceof NotFound || error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound' || (error as { name?: string }).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+  return (
+    error instanceof NotFound ||
+    error instanceof NoSuchKey ||
+    (error as { name?: string }).name === 'NotFound' ||
+    (error as { name?: string }).name === 'NoSuchKey' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+  );
 }
 
 /**
@@ -147,8 +181,30 @@ export class S3ReportSink implements ReportSink {
   async write(dealerId: string, report: { at: Date; json: unknown; text: string }): Promise<void> {
     const { client, bucket } = this.options;
     const json = `${JSON.stringify(report.json, null, 2)}\n`;
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: reportKey(dealerId, `${keyTimestamp(report.at)}.json`), Body: json, ContentType: 'application/json', Tagging: taggingHeader(REPORT_TAG) }));
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: reportKey(dealerId, 'latest.json'), Body: json, ContentType: 'application/json' }));
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: reportKey(dealerId, 'latest.txt'), Body: report.text, ContentType: 'text/plain; charset=utf-8' }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: reportKey(dealerId, `${keyTimestamp(report.at)}.json`),
+        Body: json,
+        ContentType: 'application/json',
+        Tagging: taggingHeader(REPORT_TAG),
+      }),
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: reportKey(dealerId, 'latest.json'),
+        Body: json,
+        ContentType: 'application/json',
+      }),
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: reportKey(dealerId, 'latest.txt'),
+        Body: report.text,
+        ContentType: 'text/plain; charset=utf-8',
+      }),
+    );
   }
 }

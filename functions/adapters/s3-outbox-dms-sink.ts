@@ -41,7 +41,11 @@ export class S3OutboxDmsSink implements DmsSink {
         }),
       );
     } catch (error) {
-      throw new RetryableError(`outbox write failed: ${(error as Error).name}`, { dealerId: dealer.id, eventId: envelope.id, operation: 'PutObject', file: key }, { cause: error });
+      throw new RetryableError(
+        `outbox write failed: ${(error as Error).name}`,
+        { dealerId: dealer.id, eventId: envelope.id, operation: 'PutObject', file: key },
+        { cause: error },
+      );
     }
   }
 }

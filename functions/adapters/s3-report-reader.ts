@@ -12,11 +12,17 @@ export class S3ReportReader implements ReportReader {
 
   async latest(dealerId: string): Promise<unknown | null> {
     try {
-      const out = await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: latestReportKey(dealerId) }));
+      const out = await this.options.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: latestReportKey(dealerId) }),
+      );
       return JSON.parse(await out.Body!.transformToString('utf8')) as unknown;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return null;
-      throw new RetryableError(`reading the latest report failed: ${(error as Error).name}`, { dealerId, operation: 'GetObject' }, { cause: error });
+      throw new RetryableError(
+        `reading the latest report failed: ${(error as Error).name}`,
+        { dealerId, operation: 'GetObject' },
+        { cause: error },
+      );
     }
   }
 }

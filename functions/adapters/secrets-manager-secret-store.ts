@@ -7,7 +7,10 @@ import type { Clock, DealerSecrets, InboundAuth, InboundAuthStore, SecretStore }
 export const SECRET_PLACEHOLDER = 'REPLACE_ME';
 
 /** A secret value the operator has set (not empty, not the deploy-time placeholder). */
-const configured = z.string().min(1).refine((value) => value !== SECRET_PLACEHOLDER, `still ${SECRET_PLACEHOLDER}: set it after deploy`);
+const configured = z
+  .string()
+  .min(1)
+  .refine((value) => value !== SECRET_PLACEHOLDER, `still ${SECRET_PLACEHOLDER}: set it after deploy`);
 
 /**
  * The JSON object stored as a dealer's outbound credentials (`${SECRET_PREFIX}${dealerId}`), read
@@ -125,11 +128,14 @@ class CachedDealerSecret<T> {
     let text: string | undefined;
     try {
       const result = await this.options.client.send(new GetSecretValueCommand({ SecretId: secretId }));
-      text = result.SecretString ?? (result.SecretBinary ? Buffer.from(result.SecretBinary).toString('utf8') : undefined);
+      text =
+        result.SecretString ?? (result.SecretBinary ? Buffer.from(result.SecretBinary).toString('utf8') : undefined);
     } catch (error) {
       const name = (error as Error).name;
-      if (name === 'ResourceNotFoundException') throw new DealerSecretsError(`dealer secret ${secretId} does not exist`, context, { cause: error });
-      if (name === 'AccessDeniedException' || name === 'DecryptionFailure') throw new DealerSecretsError(`dealer secret ${secretId} cannot be read: ${name}`, context, { cause: error });
+      if (name === 'ResourceNotFoundException')
+        throw new DealerSecretsError(`dealer secret ${secretId} does not exist`, context, { cause: error });
+      if (name === 'AccessDeniedException' || name === 'DecryptionFailure')
+        throw new DealerSecretsError(`dealer secret ${secretId} cannot be read: ${name}`, context, { cause: error });
       throw new RetryableError(`reading dealer secret ${secretId} failed: ${name}`, context, { cause: error });
     }
     if (text === undefined) throw new DealerSecretsError(`dealer secret ${secretId} has no value`, context);
@@ -144,7 +150,9 @@ class CachedDealerSecret<T> {
     if (!parsed.success) {
       const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.map(String).join('.') || '(value)'))];
       const placeholder = parsed.error.issues.some((issue) => issue.message.startsWith(`still ${SECRET_PLACEHOLDER}`));
-      const hint = placeholder ? ` (not configured yet: put the real values with aws secretsmanager put-secret-value)` : '';
+      const hint = placeholder
+        ? ` (not configured yet: put the real values with aws secretsmanager put-secret-value)`
+        : '';
       throw new DealerSecretsError(`dealer secret ${secretId} is invalid at: ${fields.join(', ')}${hint}`, context);
     }
     return parsed.data;

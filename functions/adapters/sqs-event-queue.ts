@@ -22,12 +22,20 @@ export class SqsEventQueue implements EventQueue {
           MessageGroupId: message.groupId,
           MessageDeduplicationId: message.deduplicationId,
           ...(attributes.length
-            ? { MessageAttributes: Object.fromEntries(attributes.map(([name, value]) => [name, { DataType: 'String', StringValue: value }])) }
+            ? {
+                MessageAttributes: Object.fromEntries(
+                  attributes.map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+                ),
+              }
             : {}),
         }),
       );
     } catch (error) {
-      throw new RetryableError(`SQS SendMessage failed: ${(error as Error).name}`, { operation: 'SendMessage', queue: queueName(this.options.queueUrl) }, { cause: error });
+      throw new RetryableError(
+        `SQS SendMessage failed: ${(error as Error).name}`,
+        { operation: 'SendMessage', queue: queueName(this.options.queueUrl) },
+        { cause: error },
+      );
     }
   }
 }

@@ -12,9 +12,19 @@ export class SqsRetryScheduler implements RetryScheduler {
 
   async retryAfter(receiptHandle: string, delaySeconds: number): Promise<void> {
     try {
-      await this.options.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: delaySeconds }));
+      await this.options.client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.options.queueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: delaySeconds,
+        }),
+      );
     } catch (error) {
-      throw new RetryableError(`retry scheduling failed: ${(error as Error).name}`, { operation: 'ChangeMessageVisibility' }, { cause: error });
+      throw new RetryableError(
+        `retry scheduling failed: ${(error as Error).name}`,
+        { operation: 'ChangeMessageVisibility' },
+        { cause: error },
+      );
     }
   }
 }

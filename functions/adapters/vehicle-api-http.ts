@@ -51,7 +51,8 @@ interface Request {
   readonly path: string;
 }
 
-const isJson = (contentType: string | undefined) => /^application\/(json|[a-z0-9.+-]+\+json)\s*(;|$)/i.test(contentType ?? '');
+const isJson = (contentType: string | undefined) =>
+  /^application\/(json|[a-z0-9.+-]+\+json)\s*(;|$)/i.test(contentType ?? '');
 const encodeCursor = (plate: string) => Buffer.from(plate, 'utf8').toString('base64url');
 const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
 
@@ -86,27 +87,42 @@ class VehicleApiRoutes {
 
   async handle(event: APIGatewayProxyEventV2): Promise<Result> {
     const route = event.routeKey;
-    if (route === VEHICLE_API_ROUTES.openapi) return jsonResponse(200, this.deps.openapi, { 'cache-control': 'public, max-age=300' });
+    if (route === VEHICLE_API_ROUTES.openapi)
+      return jsonResponse(200, this.deps.openapi, { 'cache-control': 'public, max-age=300' });
     const dealerId = event.pathParameters?.dealerId ?? '';
     try {
       const dealer = this.deps.dealers.get(dealerId);
       if (!dealer) return problem(404, 'No dealer with this id has the Vehicle API.');
-      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+      const headers = Object.fromEntries(
+        Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+      );
       const secrets = await this.deps.secrets.getInboundAuth(dealer.id);
       // No key configured: the API is off for the dealer, and answers as if the dealer were unknown.
       if (!secrets.dmsApiKey) return problem(404, 'No dealer with this id has the Vehicle API.');
-      const bearer = /^bearer\s/i.test(headers.authorization?.trim() ?? '') ? { authorization: headers.authorization } : {};
+      const bearer = /^bearer\s/i.test(headers.authorization?.trim() ?? '')
+        ? { authorization: headers.authorization }
+        : {};
       if (!credentialsMatch(bearer, [secrets.dmsApiKey, secrets.previousDmsApiKey])) {
-        return problem(401, "Send the dealer's Vehicle API key as Authorization: Bearer <key>.", { headers: { 'www-authenticate': 'Bearer realm="wayke-dms"' } });
+        return problem(401, "Send the dealer's Vehicle API key as Authorization: Bearer <key>.", {
+          headers: { 'www-authenticate': 'Bearer realm="wayke-dms"' },
+        });
       }
       const rate = await this.deps.rateLimiter.take(`vehicle-api#${dealer.id}`, dealer.vehicleApi.rateLimit);
       if (!rate.allowed) {
-        return problem(429, `More than ${dealer.vehicleApi.rateLimit.requestsPerSecond} requests per second (burst ${dealer.vehicleApi.rateLimit.burst}); retry after ${rate.retryAfterSeconds} s.`, { headers: { 'retry-after': String(rate.retryAfterSeconds) } });
+        return problem(
+          429,
+          `More than ${dealer.vehicleApi.rateLimit.requestsPerSecond} requests per second (burst ${dealer.vehicleApi.rateLimit.burst}); retry after ${rate.retryAfterSeconds} s.`,
+          { headers: { 'retry-after': String(rate.retryAfterSeconds) } },
+        );
       }
       const raw = event.body ?? '';
       const plate = plateOf(event.pathParameters?.registrationNumber);
       // Not a registration number: nothing is read or stored for it, and it is not echoed back.
-      if (plate === INVALID_PLATE) return problem(404, 'No vehicle with this registration number for this dealer (a registration number is 2–7 letters or digits).');
+      if (plate === INVALID_PLATE)
+        return problem(
+          404,
+          'No vehicle with this registration number for this dealer (a registration number is 2–7 letters or digits).',
+        );
       const request: Request = {
         route,
         dealer,
@@ -127,13 +143,24 @@ class VehicleApiRoutes {
     const key = request.headers['idempotency-key']?.trim();
     if (!key || (request.route !== VEHICLE_API_ROUTES.put && request.route !== VEHICLE_API_ROUTES.delete)) return run();
     if (key.length > 255) return problem(400, 'Idempotency-Key may be at most 255 characters.');
-    const fingerprint = createHash('sha256').update(`${request.route}\n${request.plate}\n`).update(request.body).digest('hex');
-    const stored = await this.deps.idempotency.once(`${request.dealer.id}#${key}`, fingerprint, async (): Promise<StoredResponse> => {
-      const result = await run();
-      // A 5xx is not an answer to remember: throwing keeps the key free for the client's retry.
-      if ((result.statusCode ?? 200) >= 500) throw new ReplayableFailure(result);
-      return { statusCode: result.statusCode ?? 200, headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])), body: result.body ?? '' };
-    });
+    const fingerprint = createHash('sha256')
+      .update(`${request.route}\n${request.plate}\n`)
+      .update(request.body)
+      .digest('hex');
+    const stored = await this.deps.idempotency.once(
+      `${request.dealer.id}#${key}`,
+      fingerprint,
+      async (): Promise<StoredResponse> => {
+        const result = await run();
+        // A 5xx is not an answer to remember: throwing keeps the key free for the client's retry.
+        if ((result.statusCode ?? 200) >= 500) throw new ReplayableFailure(result);
+        return {
+          statusCode: result.statusCode ?? 200,
+          headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])),
+          body: result.body ?? '',
+        };
+      },
+    );
     return { statusCode: stored.statusCode, headers: { ...stored.headers }, body: stored.body };
   }
 
@@ -160,14 +187,19 @@ class VehicleApiRoutes {
 
   refuseFeedOnly(request: Request): Result | null {
     if (request.dealer.source !== 'feed') return null;
-    return problem(403, 'This dealer takes its stock from feed files (source: feed); ask the operator to set source "api" or "both" to push vehicles.');
+    return problem(
+      403,
+      'This dealer takes its stock from feed files (source: feed); ask the operator to set source "api" or "both" to push vehicles.',
+    );
   }
 
   async putVehicle(request: Request): Promise<Result> {
     const refused = this.refuseFeedOnly(request);
     if (refused) return refused;
-    if (!isJson(request.headers['content-type'])) return problem(415, 'Send the vehicle as Content-Type: application/json.');
-    if (request.body.length > MAX_VEHICLE_BODY_BYTES) return problem(413, `A vehicle may be at most ${MAX_VEHICLE_BODY_BYTES / 1024} KB of JSON.`);
+    if (!isJson(request.headers['content-type']))
+      return problem(415, 'Send the vehicle as Content-Type: application/json.');
+    if (request.body.length > MAX_VEHICLE_BODY_BYTES)
+      return problem(413, `A vehicle may be at most ${MAX_VEHICLE_BODY_BYTES / 1024} KB of JSON.`);
     let document: unknown;
     try {
       document = JSON.parse(request.body.toString('utf8'));
@@ -175,11 +207,24 @@ class VehicleApiRoutes {
       // Not the parser's message: it quotes the body.
       return problem(400, 'The body is not valid JSON.');
     }
-    if (typeof document === 'object' && document !== null && !Array.isArray(document) && !('registrationNumber' in document)) {
+    if (
+      typeof document === 'object' &&
+      document !== null &&
+      !Array.isArray(document) &&
+      !('registrationNumber' in document)
+    ) {
       document = { ...document, registrationNumber: request.plate };
     }
-    const read = readVehicleObject(document, { now: this.deps.clock.now(), ...(request.dealer.mappingProfile ? { mapping: request.dealer.mappingProfile } : {}) });
-    if (!read.ok) return problem(422, `The vehicle has ${read.errors.length} invalid field${read.errors.length === 1 ? '' : 's'}.`, { errors: [...read.errors] });
+    const read = readVehicleObject(document, {
+      now: this.deps.clock.now(),
+      ...(request.dealer.mappingProfile ? { mapping: request.dealer.mappingProfile } : {}),
+    });
+    if (!read.ok)
+      return problem(
+        422,
+        `The vehicle has ${read.errors.length} invalid field${read.errors.length === 1 ? '' : 's'}.`,
+        { errors: [...read.errors] },
+      );
     if (read.vehicle.registrationNumber !== request.plate) {
       return problem(409, `The path names ${request.plate} but the body names ${read.vehicle.registrationNumber}.`);
     }
@@ -199,37 +244,69 @@ class VehicleApiRoutes {
 
   async getVehicle(request: Request): Promise<Result> {
     const plate = request.plate!;
-    const [entry, record] = await Promise.all([this.deps.snapshots.entry(request.dealer.id, plate), this.deps.statuses.get(request.dealer.id, plate)]);
+    const [entry, record] = await Promise.all([
+      this.deps.snapshots.entry(request.dealer.id, plate),
+      this.deps.statuses.get(request.dealer.id, plate),
+    ]);
     const status = statusDocument(plate, entry, record);
     return status ? jsonResponse(200, status) : problem(404, `No vehicle ${plate} for this dealer.`);
   }
 
   async listVehicles(request: Request): Promise<Result> {
     const query = ListQuerySchema.safeParse(request.query);
-    if (!query.success) return problem(400, 'cursor must be a cursor from a previous page and limit 1–500.', { errors: query.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })) });
+    if (!query.success)
+      return problem(400, 'cursor must be a cursor from a previous page and limit 1–500.', {
+        errors: query.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
+      });
     const after = query.data.cursor ? decodeCursor(query.data.cursor) : undefined;
     const { limit } = query.data;
     const [entries, records] = await Promise.all([
       this.deps.snapshots.entries(request.dealer.id, { ...(after ? { after } : {}), limit }),
       this.deps.statuses.list(request.dealer.id, { limit, ...(after ? { cursor: after } : {}) }),
     ]);
-    const page = mergeStatusPage({ entries, records: records.items, limit, more: entries.length === limit || records.cursor !== undefined });
+    const page = mergeStatusPage({
+      entries,
+      records: records.items,
+      limit,
+      more: entries.length === limit || records.cursor !== undefined,
+    });
     return jsonResponse(200, { items: page.items, nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null });
   }
 
   validate(request: Request): Result {
-    if (request.body.length > MAX_VALIDATE_BODY_BYTES) return problem(413, `A feed to validate may be at most ${MAX_VALIDATE_BODY_BYTES / 1024 / 1024} MB here; use wayke-dms validate-feed for larger files.`);
-    const report = validateBody(request.body, { now: this.deps.clock.now(), ...(request.dealer.mappingProfile ? { mapping: request.dealer.mappingProfile } : {}) });
+    if (request.body.length > MAX_VALIDATE_BODY_BYTES)
+      return problem(
+        413,
+        `A feed to validate may be at most ${MAX_VALIDATE_BODY_BYTES / 1024 / 1024} MB here; use wayke-dms validate-feed for larger files.`,
+      );
+    const report = validateBody(request.body, {
+      now: this.deps.clock.now(),
+      ...(request.dealer.mappingProfile ? { mapping: request.dealer.mappingProfile } : {}),
+    });
     return jsonResponse(200, report);
   }
 
   failure(error: unknown, dealerId: string, route: string): Result {
     if (error instanceof ReplayableFailure) return error.result;
-    if (error instanceof IdempotencyConflictError) return problem(422, 'This Idempotency-Key was already used for a different request.', { type: 'idempotency-key-reused' });
-    if (error instanceof IdempotencyInProgressError) return problem(409, 'The first request with this Idempotency-Key is still being processed; retry shortly.', { type: 'idempotency-in-progress', headers: { 'retry-after': '1' } });
+    if (error instanceof IdempotencyConflictError)
+      return problem(422, 'This Idempotency-Key was already used for a different request.', {
+        type: 'idempotency-key-reused',
+      });
+    if (error instanceof IdempotencyInProgressError)
+      return problem(409, 'The first request with this Idempotency-Key is still being processed; retry shortly.', {
+        type: 'idempotency-in-progress',
+        headers: { 'retry-after': '1' },
+      });
     const retryable = isRetryable(error) || (error instanceof Error && error.name.startsWith('Idempotency'));
-    this.deps.log.error('Vehicle API request failed', { dealerId, route, errorName: error instanceof Error ? error.name : typeof error, retryable });
-    return retryable ? problem(503, 'A service behind the API is unavailable; retry later.', { headers: { 'retry-after': '5' } }) : problem(500, 'The request failed; it was not accepted.');
+    this.deps.log.error('Vehicle API request failed', {
+      dealerId,
+      route,
+      errorName: error instanceof Error ? error.name : typeof error,
+      retryable,
+    });
+    return retryable
+      ? problem(503, 'A service behind the API is unavailable; retry later.', { headers: { 'retry-after': '5' } })
+      : problem(500, 'The request failed; it was not accepted.');
   }
 }
 

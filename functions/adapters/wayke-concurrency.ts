@@ -42,7 +42,8 @@ export class KeyedConcurrencyLimiter {
     const slot = this.slots.get(key);
     if (!slot) return;
     const next = slot.waiting.shift();
-    if (next) next(); // the slot passes straight to the next waiter
+    if (next)
+      next(); // the slot passes straight to the next waiter
     else if (--slot.running === 0) this.slots.delete(key);
   }
 }

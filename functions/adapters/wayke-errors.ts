@@ -10,7 +10,7 @@
  * - {@link WaykeRetryableError}: 429, 5xx, timeouts, connection failures after the client's own
  *   retries are spent, or a `Retry-After` beyond the cap. Worth retrying later (next run, SQS redrive).
  */
-import { PermanentError, RetryableError, type ErrorContext } from '../core/errors.js';
+import { AuthError, type ErrorContext, NotFoundError, RejectedError, UnavailableError } from '../core/errors.js';
 
 /** The context every Wayke error carries. */
 export interface WaykeErrorContext extends ErrorContext {
@@ -28,14 +28,19 @@ export interface WaykeErrorContext extends ErrorContext {
 }
 
 /** Wayke rejected the request's content: a permanent failure for this data. */
-export class WaykeValidationError extends PermanentError {
+export class WaykeValidationError extends RejectedError {
   declare readonly context: WaykeErrorContext;
   /** Wayke's own message, as far as it gave one (trimmed, never holding credentials). */
   readonly waykeMessage: string | undefined;
   /** The field Wayke named, when it named one (e.g. `vehicle.mileage`). */
   readonly field: string | undefined;
 
-  constructor(message: string, context: WaykeErrorContext, details: { waykeMessage?: string; field?: string } = {}, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    context: WaykeErrorContext,
+    details: { waykeMessage?: string; field?: string } = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, { ...context, ...(details.field ? { field: details.field } : {}) }, options);
     this.waykeMessage = details.waykeMessage;
     this.field = details.field;
@@ -43,7 +48,7 @@ export class WaykeValidationError extends PermanentError {
 }
 
 /** The ad, branch or media does not exist in Wayke (404). */
-export class WaykeNotFoundError extends PermanentError {
+export class WaykeNotFoundError extends NotFoundError {
   declare readonly context: WaykeErrorContext;
   constructor(message: string, context: WaykeErrorContext, options?: { cause?: unknown }) {
     super(message, context, options);
@@ -51,7 +56,7 @@ export class WaykeNotFoundError extends PermanentError {
 }
 
 /** The credentials were refused (token endpoint 400/401, a 401 that survived one refresh, 403). */
-export class WaykeAuthError extends PermanentError {
+export class WaykeAuthError extends AuthError {
   declare readonly context: WaykeErrorContext;
   constructor(message: string, context: WaykeErrorContext, options?: { cause?: unknown }) {
     super(message, context, options);
@@ -59,12 +64,16 @@ export class WaykeAuthError extends PermanentError {
 }
 
 /** A transient failure that outlived the client's retries; retrying later may succeed. */
-export class WaykeRetryableError extends RetryableError {
+export class WaykeRetryableError extends UnavailableError {
   declare readonly context: WaykeErrorContext;
   /** When Wayke asked to wait longer than the cap: the wait it asked for, in ms. */
   readonly retryAfterMs: number | undefined;
   constructor(message: string, context: WaykeErrorContext, options?: { cause?: unknown; retryAfterMs?: number }) {
-    super(message, { ...context, ...(options?.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {}) }, options);
+    super(
+      message,
+      { ...context, ...(options?.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {}) },
+      options,
+    );
     this.retryAfterMs = options?.retryAfterMs;
   }
 }

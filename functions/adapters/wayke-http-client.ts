@@ -20,7 +20,13 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { AdStatus, Clock, Log, SecretStore, UploadedImage, WaykeAd, WaykeApi, WaykeApiFactory } from '../ports.js';
 import { KeyedConcurrencyLimiter } from './wayke-concurrency.js';
-import { WaykeAuthError, WaykeNotFoundError, WaykeRetryableError, WaykeValidationError, type WaykeErrorContext } from './wayke-errors.js';
+import {
+  WaykeAuthError,
+  WaykeNotFoundError,
+  WaykeRetryableError,
+  WaykeValidationError,
+  type WaykeErrorContext,
+} from './wayke-errors.js';
 import {
   fromWaykeAd,
   toWaykeBody,
@@ -41,7 +47,9 @@ export const WaykeUrlsEnvSchema = z.object({
 });
 
 /** The base URLs of a client from validated `WAYKE_*_URL` variables. */
-export function waykeUrlsFromEnv(env: z.output<typeof WaykeUrlsEnvSchema>): Pick<WaykeClientSettings, 'authUrl' | 'dealerApiUrl' | 'mediaApiUrl'> {
+export function waykeUrlsFromEnv(
+  env: z.output<typeof WaykeUrlsEnvSchema>,
+): Pick<WaykeClientSettings, 'authUrl' | 'dealerApiUrl' | 'mediaApiUrl'> {
   return { authUrl: env.WAYKE_AUTH_URL, dealerApiUrl: env.WAYKE_DEALER_API_URL, mediaApiUrl: env.WAYKE_MEDIA_API_URL };
 }
 
@@ -133,7 +141,8 @@ class AttemptFailure extends Error {
   }
 }
 
-const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+const sleep = (ms: number): Promise<void> =>
+  ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, '')}${path}`;
 const seg = (value: string): string => encodeURIComponent(value);
 const MAX_KNOWN_ADS = 10_000;
@@ -146,11 +155,20 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
   const backoff = { baseMs: options.backoffBaseMs ?? 250, maxMs: options.backoffMaxMs ?? 10_000 };
   const random = options.random ?? Math.random;
   const log = options.log;
-  const tokens = options.tokenCache ?? new WaykeTokenCache({ refreshMarginMs: options.tokenRefreshMarginMs ?? 60_000, ...(options.clock ? { clock: options.clock } : {}) });
+  const tokens =
+    options.tokenCache ??
+    new WaykeTokenCache({
+      refreshMarginMs: options.tokenRefreshMarginMs ?? 60_000,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
   const limiter = options.limiter ?? new KeyedConcurrencyLimiter(options.maxConcurrency ?? 4);
   const gates = options.hostGates ?? new Map<string, number>();
   const tokenKey = WaykeTokenCache.keyOf(options.authUrl, options.clientId, options.clientSecret);
-  const bases: Record<Host, string> = { auth: options.authUrl, dealer: options.dealerApiUrl, media: options.mediaApiUrl };
+  const bases: Record<Host, string> = {
+    auth: options.authUrl,
+    dealer: options.dealerApiUrl,
+    media: options.mediaApiUrl,
+  };
   /** Branch of ads this client has seen, so calls by ad id share their branch's limit. */
   const adBranches = new Map<string, string>();
 
@@ -175,10 +193,23 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     `Wayke ${operation}${context.registrationNumber ? ` for ${context.registrationNumber}` : context.adId ? ` for ad ${context.adId}` : ''}`;
 
   const fetchToken = async () => {
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret, scope: 'api-resource' });
-    const result = await call({ operation: 'token', method: 'POST', host: 'auth', path: '/connect/token', form, context: {} });
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: options.clientId,
+      client_secret: options.clientSecret,
+      scope: 'api-resource',
+    });
+    const result = await call({
+      operation: 'token',
+      method: 'POST',
+      host: 'auth',
+      path: '/connect/token',
+      form,
+      context: {},
+    });
     const parsed = TokenResponseSchema.safeParse(result.body);
-    if (!parsed.success) throw new WaykeAuthError('Wayke token answer has no access_token', { operation: 'token', status: result.status });
+    if (!parsed.success)
+      throw new WaykeAuthError('Wayke token answer has no access_token', { operation: 'token', status: result.status });
     return { accessToken: parsed.data.access_token, expiresInSeconds: parsed.data.expires_in ?? 3600 };
   };
 
@@ -192,7 +223,12 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
   };
 
   /** One HTTP exchange: returns status and parsed body, or throws an AttemptFailure / family error. */
-  const attempt = async (spec: CallSpec, url: string, token: string | undefined, attemptNo: number): Promise<{ status: number; body: unknown; headers: Headers }> => {
+  const attempt = async (
+    spec: CallSpec,
+    url: string,
+    token: string | undefined,
+    attemptNo: number,
+  ): Promise<{ status: number; body: unknown; headers: Headers }> => {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     let body: string | FormData | URLSearchParams | undefined;
@@ -205,7 +241,12 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     const started = performance.now();
     let status: number | undefined;
     try {
-      const response = await fetch(url, { method: spec.method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(url, {
+        method: spec.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       status = response.status;
       const text = await response.text();
       let parsed: unknown = undefined;
@@ -222,8 +263,11 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
       if (name === 'TimeoutError' || name === 'AbortError') {
         throw new AttemptFailure(`timed out after ${timeoutMs} ms`, 'timeout', status, undefined, { cause: error });
       }
-      const code = ((error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code) || 'network error';
-      throw new AttemptFailure(`connection failed (${code})`, 'network', status, undefined, { cause: new Error(scrub(String((error as Error).message ?? error))) });
+      const code =
+        ((error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code) || 'network error';
+      throw new AttemptFailure(`connection failed (${code})`, 'network', status, undefined, {
+        cause: new Error(scrub(String((error as Error).message ?? error))),
+      });
     } finally {
       log?.debug('Wayke call', {
         operation: spec.operation,
@@ -239,14 +283,30 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
 
   /** Turns a non-2xx answer into a family error, or an AttemptFailure for the retry loop. */
   const classify = (spec: CallSpec, status: number, body: unknown, headers: Headers, attempts: number): Error => {
-    const context: WaykeErrorContext = { operation: spec.operation, status, attempts, request: `${spec.method} ${spec.path}`, ...spec.context };
+    const context: WaykeErrorContext = {
+      operation: spec.operation,
+      status,
+      attempts,
+      request: `${spec.method} ${spec.path}`,
+      ...spec.context,
+    };
     const what = describe(spec.operation, spec.context);
     if (status === 429) {
-      return new AttemptFailure('throttled (429)', 'throttled', status, parseRetryAfterMs(headers.get('retry-after'), Date.now()));
+      return new AttemptFailure(
+        'throttled (429)',
+        'throttled',
+        status,
+        parseRetryAfterMs(headers.get('retry-after'), Date.now()),
+      );
     }
     if (status >= 500 || status === 408) {
       // A 503 may carry Retry-After too; honour it like a 429's.
-      return new AttemptFailure(`HTTP ${status}`, 'server', status, parseRetryAfterMs(headers.get('retry-after'), Date.now()));
+      return new AttemptFailure(
+        `HTTP ${status}`,
+        'server',
+        status,
+        parseRetryAfterMs(headers.get('retry-after'), Date.now()),
+      );
     }
     const { message, field } = waykeMessage(body);
     const said = message ? `: ${scrub(message)}` : '';
@@ -254,14 +314,24 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     const cause = new Error(`HTTP ${status} for ${spec.method} ${spec.path}${said}`);
     const withCause = { cause };
     if (spec.host === 'auth' && (status === 400 || status === 401)) {
-      return new WaykeAuthError(`Wayke refused the client credentials (HTTP ${status}${message ? `, ${scrub(message)}` : ''})`, context, withCause);
+      return new WaykeAuthError(
+        `Wayke refused the client credentials (HTTP ${status}${message ? `, ${scrub(message)}` : ''})`,
+        context,
+        withCause,
+      );
     }
-    if (status === 401 || status === 403) return new WaykeAuthError(`${what} was refused: HTTP ${status}${said}`, context, withCause);
+    if (status === 401 || status === 403)
+      return new WaykeAuthError(`${what} was refused: HTTP ${status}${said}`, context, withCause);
     if (status === 404) return new WaykeNotFoundError(`${what}: not found (HTTP 404)${said}`, context, withCause);
-    return new WaykeValidationError(`${what} was rejected: HTTP ${status}${said}`, context, {
-      ...(message ? { waykeMessage: scrub(message) } : {}),
-      ...(field ? { field } : {}),
-    }, withCause);
+    return new WaykeValidationError(
+      `${what} was rejected: HTTP ${status}${said}`,
+      context,
+      {
+        ...(message ? { waykeMessage: scrub(message) } : {}),
+        ...(field ? { field } : {}),
+      },
+      withCause,
+    );
   };
 
   /** A token failure seen by a call: the same kind of error, with the call's operation and plate. */
@@ -271,7 +341,10 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     const message = `${describe(spec.operation, spec.context)}: no token: ${error.message}`;
     return error instanceof WaykeAuthError
       ? new WaykeAuthError(message, context, { cause: error })
-      : new WaykeRetryableError(message, context, { cause: error, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) });
+      : new WaykeRetryableError(message, context, {
+          cause: error,
+          ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+        });
   };
 
   /** Runs a call with auth, the per-host gate, the branch limit and the retry policy. */
@@ -287,9 +360,12 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
         if (recovered !== undefined) return { status: 200, body: undefined, recovered };
       }
       attempts += 1;
-      const token = spec.host === 'auth' ? undefined : await tokens.get(tokenKey, fetchToken).catch((error: unknown) => {
-        throw inCallContext(error, spec);
-      });
+      const token =
+        spec.host === 'auth'
+          ? undefined
+          : await tokens.get(tokenKey, fetchToken).catch((error: unknown) => {
+              throw inCallContext(error, spec);
+            });
       let outcome: { status: number; body: unknown; headers: Headers };
       try {
         outcome = await (spec.branchKey === undefined
@@ -339,7 +415,13 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     }
     throw new WaykeRetryableError(
       `${describe(spec.operation, spec.context)} failed after ${attempts} attempts: ${failure.message}`,
-      { operation: spec.operation, attempts, request: `${spec.method} ${spec.path}`, ...spec.context, ...(failure.status !== undefined ? { status: failure.status } : {}) },
+      {
+        operation: spec.operation,
+        attempts,
+        request: `${spec.method} ${spec.path}`,
+        ...spec.context,
+        ...(failure.status !== undefined ? { status: failure.status } : {}),
+      },
       { cause: failure, ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}) },
     );
   }
@@ -367,15 +449,29 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
       return ad;
     } catch (error) {
       if (error instanceof WaykeResponseShapeError) {
-        throw new WaykeValidationError(`${describe(operation, context)}: unexpected answer from Wayke`, { operation, status: 200, ...context }, { waykeMessage: error.message }, { cause: error });
+        throw new WaykeValidationError(
+          `${describe(operation, context)}: unexpected answer from Wayke`,
+          { operation, status: 200, ...context },
+          { waykeMessage: error.message },
+          { cause: error },
+        );
       }
       throw error;
     }
   };
 
-  const readImage = (operation: string, body: unknown, context: Omit<WaykeErrorContext, 'operation'>): UploadedImage => {
+  const readImage = (
+    operation: string,
+    body: unknown,
+    context: Omit<WaykeErrorContext, 'operation'>,
+  ): UploadedImage => {
     const parsed = WaykeImageResponseSchema.safeParse(body);
-    if (!parsed.success) throw new WaykeValidationError(`${describe(operation, context)}: unexpected answer from Wayke`, { operation, status: 200, ...context });
+    if (!parsed.success)
+      throw new WaykeValidationError(`${describe(operation, context)}: unexpected answer from Wayke`, {
+        operation,
+        status: 200,
+        ...context,
+      });
     return { mediaId: parsed.data.mediaId, url: parsed.data.url };
   };
 
@@ -402,14 +498,27 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
 
     async getAd(adId) {
       const context = { adId };
-      const result = await call({ operation: 'getAd', method: 'GET', host: 'dealer', path: `/vehicle/${seg(adId)}/ad`, branchKey: branchOfAd(adId), context });
+      const result = await call({
+        operation: 'getAd',
+        method: 'GET',
+        host: 'dealer',
+        path: `/vehicle/${seg(adId)}/ad`,
+        branchKey: branchOfAd(adId),
+        context,
+      });
       return readAd('getAd', result.body, context);
     },
 
     async createAd({ branchId, vehicle, status, mediaUrls }) {
       const registrationNumber = vehicle.registrationNumber;
       const context = { branchId, registrationNumber };
-      const body = toWaykeBody({ branchId, fields: vehicle, status, ...(mediaUrls !== undefined ? { mediaUrls } : {}), create: true });
+      const body = toWaykeBody({
+        branchId,
+        fields: vehicle,
+        status,
+        ...(mediaUrls !== undefined ? { mediaUrls } : {}),
+        create: true,
+      });
       const result = await call({
         operation: 'createAd',
         method: 'POST',
@@ -421,13 +530,22 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
         // The lost answer may hide a created ad: look before creating it again.
         recover: async () => {
           const existing = await findAdByRegistrationNumber(branchId, registrationNumber);
-          if (existing) log?.warn('Wayke createAd answer was lost but the ad exists; using it', { registrationNumber, adId: existing.id });
+          if (existing)
+            log?.warn('Wayke createAd answer was lost but the ad exists; using it', {
+              registrationNumber,
+              adId: existing.id,
+            });
           return existing ? { id: existing.id } : undefined;
         },
       });
       if (result.recovered) return result.recovered as { id: string };
       const parsed = WaykeCreateResponseSchema.safeParse(result.body);
-      if (!parsed.success) throw new WaykeValidationError(`${describe('createAd', context)}: unexpected answer from Wayke`, { operation: 'createAd', status: result.status, ...context });
+      if (!parsed.success)
+        throw new WaykeValidationError(`${describe('createAd', context)}: unexpected answer from Wayke`, {
+          operation: 'createAd',
+          status: result.status,
+          ...context,
+        });
       rememberBranch(parsed.data.id, branchId);
       return { id: parsed.data.id };
     },
@@ -436,7 +554,15 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
       rememberBranch(adId, branchId);
       const body = toWaykeBody({ branchId, fields, ...(mediaUrls !== undefined ? { mediaUrls } : {}) });
       if (body.vehicle === undefined && body.ad === undefined && body.status === undefined) return;
-      await call({ operation: 'patchAd', method: 'PATCH', host: 'dealer', path: `/vehicle/${seg(adId)}`, json: body, branchKey: branchId, context: { adId, branchId, registrationNumber } });
+      await call({
+        operation: 'patchAd',
+        method: 'PATCH',
+        host: 'dealer',
+        path: `/vehicle/${seg(adId)}`,
+        json: body,
+        branchKey: branchId,
+        context: { adId, branchId, registrationNumber },
+      });
     },
 
     async setStatus(adId: string, status: AdStatus, registrationNumber?: string) {
@@ -484,7 +610,15 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
       form.set('Metadata.Purpose', 'Vehicle');
       form.set('Metadata.BranchId', branchId);
       form.set('Metadata.SortOrder', String(sortOrder));
-      const result = await call({ operation: 'uploadImageBytes', method: 'POST', host: 'media', path: '/media/v2/image', form, branchKey: branchId, context });
+      const result = await call({
+        operation: 'uploadImageBytes',
+        method: 'POST',
+        host: 'media',
+        path: '/media/v2/image',
+        form,
+        branchKey: branchId,
+        context,
+      });
       return readImage('uploadImageBytes', result.body, context);
     },
   };
@@ -498,7 +632,12 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
 export function createWaykeClientFactory(settings: WaykeClientSettings): WaykeApiFactory {
   const shared: WaykeClientSettings = {
     ...settings,
-    tokenCache: settings.tokenCache ?? new WaykeTokenCache({ refreshMarginMs: settings.tokenRefreshMarginMs ?? 60_000, ...(settings.clock ? { clock: settings.clock } : {}) }),
+    tokenCache:
+      settings.tokenCache ??
+      new WaykeTokenCache({
+        refreshMarginMs: settings.tokenRefreshMarginMs ?? 60_000,
+        ...(settings.clock ? { clock: settings.clock } : {}),
+      }),
     limiter: settings.limiter ?? new KeyedConcurrencyLimiter(settings.maxConcurrency ?? 4),
     hostGates: settings.hostGates ?? new Map(),
   };
@@ -510,7 +649,10 @@ export function createWaykeClientFactory(settings: WaykeClientSettings): WaykeAp
  * per credentials (a rotated secret gets a new one), all from one factory so they share its token
  * cache, limits and gates. Build it once per process.
  */
-export function createDealerWaykeClients(factory: WaykeApiFactory, secrets: SecretStore): (dealer: { readonly id: string }) => Promise<WaykeApi> {
+export function createDealerWaykeClients(
+  factory: WaykeApiFactory,
+  secrets: SecretStore,
+): (dealer: { readonly id: string }) => Promise<WaykeApi> {
   const clients = new Map<string, WaykeApi>();
   return async (dealer) => {
     const { waykeClientId, waykeClientSecret } = await secrets.getDealerSecrets(dealer.id);
@@ -540,7 +682,9 @@ function waykeMessage(body: unknown): { message?: string; field?: string } {
       fromErrors = `${first[0]}: ${messages.filter((m) => typeof m === 'string').join(', ')}`;
     }
   }
-  const pick = (key: string): string | undefined => (typeof record[key] === 'string' && record[key] ? (record[key] as string) : undefined);
-  const message = pick('message') ?? fromErrors ?? pick('detail') ?? pick('error_description') ?? pick('title') ?? pick('error');
+  const pick = (key: string): string | undefined =>
+    typeof record[key] === 'string' && record[key] ? record[key] : undefined;
+  const message =
+    pick('message') ?? fromErrors ?? pick('detail') ?? pick('error_description') ?? pick('title') ?? pick('error');
   return { ...(message ? { message } : {}), ...(field ? { field } : {}) };
 }

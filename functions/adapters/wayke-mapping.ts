@@ -81,7 +81,7 @@ export type VehicleFields = { readonly [K in keyof Vehicle]?: Vehicle[K] | null 
 
 /** Wayke's media list for the given urls, in order (an empty list clears the ad's media). */
 export function toWaykeMedia(mediaUrls: readonly string[]): WaykeMediaList {
-  return mediaUrls.length === 0 ? [] : [{ [FILE_URLS_KEY]: [...mediaUrls] } as { fileUrls: string[] }];
+  return mediaUrls.length === 0 ? [] : [{ [FILE_URLS_KEY]: [...mediaUrls] }];
 }
 
 /** The status body of `PUT /vehicle/{id}/ad/status`. */
@@ -179,7 +179,9 @@ export function detailsOf(vehicle: Record<string, unknown>): WaykeVehicleDetails
 export const WaykeCreateResponseSchema = z.object({ id: z.string().min(1) }).loose();
 
 /** The answer of both image uploads. */
-export const WaykeImageResponseSchema = z.object({ mediaId: z.string().min(1), fileId: z.string().optional(), url: z.string().url() }).loose();
+export const WaykeImageResponseSchema = z
+  .object({ mediaId: z.string().min(1), fileId: z.string().optional(), url: z.string().url() })
+  .loose();
 
 /** An answer that does not look like the contract says. */
 export class WaykeResponseShapeError extends Error {
@@ -194,7 +196,9 @@ export class WaykeResponseShapeError extends Error {
 export function fromWaykeAd(raw: unknown): WaykeAd {
   const parsed = WaykeAdResponseSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new WaykeResponseShapeError(`Unexpected ad from Wayke: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+    throw new WaykeResponseShapeError(
+      `Unexpected ad from Wayke: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
+    );
   }
   const ad = parsed.data;
   const sections: Record<Section, Record<string, unknown>> = { vehicle: ad.vehicle, ad: ad.ad };
@@ -215,14 +219,16 @@ export function fromWaykeAd(raw: unknown): WaykeAd {
     }
     const checked = VehicleFieldSchemas[field].safeParse(value);
     if (checked.success) vehicle[field] = checked.data;
-    else if (field === 'registrationNumber' || field === 'price' || field === 'mileage') problems.push(`${section}.${name} is malformed`);
+    else if (field === 'registrationNumber' || field === 'price' || field === 'mileage')
+      problems.push(`${section}.${name} is malformed`);
   }
   for (const field of ['registrationNumber', 'price', 'mileage'] as const) {
     if (vehicle[field] === undefined && !problems.some((p) => p.startsWith(WAYKE_FIELD_PATHS[field].join('.')))) {
       problems.push(`${WAYKE_FIELD_PATHS[field].join('.')} is missing`);
     }
   }
-  if (problems.length > 0) throw new WaykeResponseShapeError(`Unexpected ad ${ad.id} from Wayke: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new WaykeResponseShapeError(`Unexpected ad ${ad.id} from Wayke: ${problems.join('; ')}`);
 
   const branchId = ad.branch ?? ad.branchId;
   const details = detailsOf(ad.vehicle);

@@ -48,7 +48,11 @@ export class WebhookDmsSink implements DmsSink {
     try {
       response = await this.fetch(dealer.dms.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': this.options.userAgent ?? 'wayke-dms', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': this.options.userAgent ?? 'wayke-dms',
+          ...headers,
+        },
         body,
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         redirect: 'manual',

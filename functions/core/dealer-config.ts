@@ -52,7 +52,14 @@ const FeedSettingsSchema = z
 const SftpSettingsSchema = z
   .object({
     publicKeys: z
-      .array(z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, 'must be an OpenSSH public key line'))
+      .array(
+        z
+          .string()
+          .regex(
+            /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/,
+            'must be an OpenSSH public key line',
+          ),
+      )
       .default([]),
   })
   .strict();
@@ -131,7 +138,8 @@ export const DealerConfigSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.dealers.forEach((dealer, index) => {
-      if (seen.has(dealer.id)) ctx.addIssue({ code: 'custom', path: ['dealers', index, 'id'], message: `duplicate dealer id "${dealer.id}"` });
+      if (seen.has(dealer.id))
+        ctx.addIssue({ code: 'custom', path: ['dealers', index, 'id'], message: `duplicate dealer id "${dealer.id}"` });
       seen.add(dealer.id);
     });
   });

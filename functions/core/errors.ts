@@ -39,4 +39,22 @@ export class RetryableError extends WaykeDmsError {
 /** Configuration that cannot be used; raised at start-up so it fails loudly, not on first use. */
 export class ConfigError extends PermanentError {}
 
+/*
+ * Port errors: what a port's caller may react to, whatever the adapter behind it. Adapters throw
+ * subclasses (`WaykeNotFoundError extends NotFoundError`), the core tests with `instanceof`, so a
+ * fake port in a core test exercises the same recovery paths as the real adapter.
+ */
+
+/** The thing asked for does not exist (an ad, a branch, an object): 404. */
+export class NotFoundError extends PermanentError {}
+
+/** The request was refused as it stands (bad content, a conflicting state): 400, 409, 422. */
+export class RejectedError extends PermanentError {}
+
+/** The caller's credentials were refused or lack the right: permanent until someone fixes them. */
+export class AuthError extends PermanentError {}
+
+/** The other side is throttling, failing or unreachable; the same call may succeed later. */
+export class UnavailableError extends RetryableError {}
+
 export const isRetryable = (error: unknown): boolean => error instanceof WaykeDmsError && error.retryable;

@@ -49,7 +49,9 @@ export function parseFeedKey(key: string): { dealerId: string; folder: DealerFol
 /** The dealer of an upload `feeds/<dealerId>/inbound/<name>` (a file, not a sub-folder), or null. */
 export function dealerOfInboundKey(key: string): string | null {
   const parts = parseFeedKey(key);
-  return parts && parts.folder === 'inbound' && parts.name.length > 0 && !parts.name.includes('/') ? parts.dealerId : null;
+  return parts && parts.folder === 'inbound' && parts.name.length > 0 && !parts.name.includes('/')
+    ? parts.dealerId
+    : null;
 }
 
 /** Names an SFTP client uses while a transfer is still running, and hidden files. */
@@ -67,7 +69,12 @@ export function isCompleteFeedKey(dealerId: string, key: string): boolean {
  * Where a consumed feed goes: `archive/<timestamp>-<name>` (`superseded-` for older files never
  * imported) or `rejected/<timestamp>-<name>`.
  */
-export function settledKey(dealerId: string, outcome: 'archived' | 'rejected' | 'superseded', at: Date, key: string): string {
+export function settledKey(
+  dealerId: string,
+  outcome: 'archived' | 'rejected' | 'superseded',
+  at: Date,
+  key: string,
+): string {
   const folder = outcome === 'rejected' ? 'rejected' : 'archive';
   return `${folderPrefix(dealerId, folder)}${keyTimestamp(at)}-${outcome === 'superseded' ? 'superseded-' : ''}${baseName(key)}`;
 }
@@ -80,7 +87,10 @@ export const reportKey = (dealerId: string, name: string): string => `${folderPr
  * kept (`lager 100%+ny.csv` → `lager+100%25%2Bny.csv`).
  */
 export function encodeEventKey(key: string): string {
-  return key.split('/').map((segment) => encodeURIComponent(segment).replace(/%20/g, '+')).join('/');
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/%20/g, '+'))
+    .join('/');
 }
 
 /**

@@ -14,7 +14,9 @@ export const MappingProfileSchema = z
     encoding: z.enum(['utf-8', 'utf-16le', 'utf-16be', 'windows-1252', 'iso-8859-1']).optional(),
     mileageUnit: z.enum(['km', 'mil']).optional(),
     /** Canonical field → the dealer's column or element name(s). */
-    fields: z.partialRecord(z.enum(FIELD_NAMES), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).optional(),
+    fields: z
+      .partialRecord(z.enum(FIELD_NAMES), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
+      .optional(),
   })
   .strict();
 

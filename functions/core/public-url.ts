@@ -17,10 +17,12 @@ export function publicUrlProblem(value: string): string | null {
   if (url.username !== '' || url.password !== '') return 'must not carry a user name or password';
   // The WHATWG parser has already turned hex, octal and short IPv4 forms into dotted quads.
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
-  if (host.startsWith('[')) return isPublicIpv6(host.slice(1, -1)) ? null : 'must point to a public host, not a private or local address';
+  if (host.startsWith('['))
+    return isPublicIpv6(host.slice(1, -1)) ? null : 'must point to a public host, not a private or local address';
   const ipv4 = parseIpv4(host);
   if (ipv4) return isPublicIpv4(ipv4) ? null : 'must point to a public host, not a private or local address';
-  if (!host.includes('.') || LOCAL_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`))) return 'must point to a public host name';
+  if (!host.includes('.') || LOCAL_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`)))
+    return 'must point to a public host name';
   return null;
 }
 

@@ -25,7 +25,10 @@ const NEEDS_CLEANING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 export function cleanText(raw: string): string {
   // Most text needs no cleaning: one test instead of two replaces (runs for every list item).
   if (!NEEDS_CLEANING.test(raw)) return raw.trim();
-  return raw.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '').trim();
+  return raw
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '')
+    .trim();
 }
 
 /**
@@ -41,7 +44,11 @@ export const VALUE_BOUNDS = {
 } as const;
 
 const sek = (max: number) =>
-  z.number().int('must be whole kronor').positive('must be greater than 0').max(max, `must be at most ${max.toLocaleString('sv-SE').replace(/\u00a0/g, ' ')} kr`);
+  z
+    .number()
+    .int('must be whole kronor')
+    .positive('must be greater than 0')
+    .max(max, `must be at most ${max.toLocaleString('sv-SE').replace(/\u00a0/g, ' ')} kr`);
 const positiveSek = sek(VALUE_BOUNDS.priceSek);
 const httpUrl = z
   .string()
@@ -66,7 +73,10 @@ export const VehicleFieldSchemas = {
     .number()
     .int('must be whole kilometres')
     .nonnegative('must be 0 or more')
-    .max(VALUE_BOUNDS.mileageKm, `must be at most ${VALUE_BOUNDS.mileageKm.toLocaleString('en-US')} km (check the unit: mil or km)`),
+    .max(
+      VALUE_BOUNDS.mileageKm,
+      `must be at most ${VALUE_BOUNDS.mileageKm.toLocaleString('en-US')} km (check the unit: mil or km)`,
+    ),
   campaignPrice: positiveSek,
   oldPrice: positiveSek,
   leasingPrice: sek(VALUE_BOUNDS.leasingPriceSek),

@@ -24,12 +24,22 @@ import { createLogger } from '../adapters/logger.js';
 import { S3OutboxDmsSink } from '../adapters/s3-outbox-dms-sink.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
 import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
-import { createDealerWaykeClients, createWaykeClientFactory, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../adapters/wayke-http-client.js';
+import {
+  createDealerWaykeClients,
+  createWaykeClientFactory,
+  WaykeUrlsEnvSchema,
+  waykeUrlsFromEnv,
+} from '../adapters/wayke-http-client.js';
 import { WebhookDmsSink } from '../adapters/webhook-dms-sink.js';
 import { makeDeliverEvents } from '../core/events/deliver-events.js';
 import { dealerIndex } from '../core/events/ingest-webhook.js';
 import { RetryableError } from '../core/errors.js';
-import { DEFAULT_DMS_RETRY_SCHEDULE, DMS_ENDPOINT_FAILING_MESSAGE, RetryScheduleTextSchema, formatRetrySchedule } from '../core/events/retry-schedule.js';
+import {
+  DEFAULT_DMS_RETRY_SCHEDULE,
+  DMS_ENDPOINT_FAILING_MESSAGE,
+  RetryScheduleTextSchema,
+  formatRetrySchedule,
+} from '../core/events/retry-schedule.js';
 import type { EventQueue } from '../ports.js';
 
 const env = readEnv(
@@ -41,7 +51,10 @@ const env = readEnv(
      * are left on the queue and reach the DLQ through the redrive policy after `maxReceiveCount`.
      */
     EVENTS_DLQ_URL: z.url().optional(),
-    DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
+    DEALERS_FILE: z
+      .string()
+      .min(1)
+      .default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
     SECRET_PREFIX: z.string().default(''),
     SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     ...WaykeUrlsEnvSchema.shape,
@@ -52,7 +65,10 @@ const env = readEnv(
     /** The events queue: a failed record is hidden there until its next attempt. */
     EVENTS_QUEUE_URL: z.url(),
     /** Delays after each failed attempt (`5s,30s,2m,…`); CDK context `dmsRetrySchedule`. */
-    DMS_RETRY_SCHEDULE: z.string().default(formatRetrySchedule(DEFAULT_DMS_RETRY_SCHEDULE)).pipe(RetryScheduleTextSchema),
+    DMS_RETRY_SCHEDULE: z
+      .string()
+      .default(formatRetrySchedule(DEFAULT_DMS_RETRY_SCHEDULE))
+      .pipe(RetryScheduleTextSchema),
     /** Bucket of the archive of delivered events (`wayke-dms replay`); without it nothing is archived. */
     EVENT_ARCHIVE_BUCKET: z.string().min(1).optional(),
   }),
@@ -62,7 +78,12 @@ export const logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'WaykeDms' });
 const clock = { now: () => new Date() };
 const sqs = new SQSClient({});
-const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock });
+const secrets = new SecretsManagerSecretStore({
+  client: new SecretsManagerClient({}),
+  prefix: env.SECRET_PREFIX,
+  maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
+  clock,
+});
 
 /** Clients share one token cache and per-branch limits; one client per credentials (a rotated secret gets a new one). */
 const waykeFor = createDealerWaykeClients(createWaykeClientFactory({ ...waykeUrlsFromEnv(env), log: logger }), secrets);
@@ -73,7 +94,8 @@ const viaRedrivePolicy: EventQueue = {
     throw new RetryableError('EVENTS_DLQ_URL is not set: left for the redrive policy', { operation: 'deadLetter' });
   },
 };
-if (!env.EVENTS_DLQ_URL) logger.warn('EVENTS_DLQ_URL not set: permanently refused events reach the DLQ only after maxReceiveCount');
+if (!env.EVENTS_DLQ_URL)
+  logger.warn('EVENTS_DLQ_URL not set: permanently refused events reach the DLQ only after maxReceiveCount');
 
 const dynamo = new DynamoDBClient({});
 const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
@@ -83,7 +105,9 @@ const deliver = makeDeliverEvents({
   attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: env.DEDUPE_TABLE, clock }),
   retry: new SqsRetryScheduler({ client: sqs, queueUrl: env.EVENTS_QUEUE_URL }),
   retrySchedule: env.DMS_RETRY_SCHEDULE,
-  ...(env.EVENT_ARCHIVE_BUCKET ? { archive: new S3EventArchive({ client: s3, bucket: env.EVENT_ARCHIVE_BUCKET }) } : {}),
+  ...(env.EVENT_ARCHIVE_BUCKET
+    ? { archive: new S3EventArchive({ client: s3, bucket: env.EVENT_ARCHIVE_BUCKET }) }
+    : {}),
   sinks: {
     webhook: new WebhookDmsSink({ secrets, clock, timeoutMs: env.DMS_TIMEOUT_MS }),
     outbox: new S3OutboxDmsSink({ client: s3, bucket: env.FEED_BUCKET }),
@@ -100,7 +124,9 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
       messageId: record.messageId,
       body: record.body,
       ...(record.attributes.MessageGroupId ? { groupId: record.attributes.MessageGroupId } : {}),
-      ...(record.attributes.MessageDeduplicationId ? { deduplicationId: record.attributes.MessageDeduplicationId } : {}),
+      ...(record.attributes.MessageDeduplicationId
+        ? { deduplicationId: record.attributes.MessageDeduplicationId }
+        : {}),
       receiptHandle: record.receiptHandle,
     })),
     // Start a delivery only with time for its whole timeout (plus the dedupe write) left.

@@ -17,16 +17,24 @@ import type { WorkMessage } from '../ports.js';
 const env = readEnv(
   z.object({
     WORK_QUEUE_URL: z.url(),
-    DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
+    DEALERS_FILE: z
+      .string()
+      .min(1)
+      .default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
   }),
 );
 
-export const logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'wayke-dms-import-scheduler' });
+export const logger = createLogger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'wayke-dms-import-scheduler',
+});
 const dealerIds = readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => dealer.id);
 const known = new Set(dealerIds);
 const queue = new SqsWorkQueue({ client: new SQSClient({}), queueUrl: env.WORK_QUEUE_URL });
 
-type SchedulerEvent = EventBridgeEvent<string, { object?: { key?: string }; bucket?: { name?: string } } | Record<string, never>>;
+type SchedulerEvent = EventBridgeEvent<
+  string,
+  { object?: { key?: string }; bucket?: { name?: string } } | Record<string, never>
+>;
 
 /** The work messages an event asks for (pure: exported for tests). */
 export function messagesFor(event: SchedulerEvent, dealers: readonly string[] = dealerIds): WorkMessage[] {
@@ -45,7 +53,9 @@ export function messagesFor(event: SchedulerEvent, dealers: readonly string[] = 
 async function handle(event: SchedulerEvent): Promise<{ sent: number }> {
   const messages = messagesFor(event);
   if (messages.length === 0) {
-    logger.warn('Event asks for no import (unknown dealer, incomplete upload or other event)', { detailType: event['detail-type'] });
+    logger.warn('Event asks for no import (unknown dealer, incomplete upload or other event)', {
+      detailType: event['detail-type'],
+    });
     return { sent: 0 };
   }
   await queue.send(messages);

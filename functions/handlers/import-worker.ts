@@ -23,10 +23,21 @@ import { createLogger } from '../adapters/logger.js';
 import { S3FeedSource, S3ReportSink } from '../adapters/s3-feed-source.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
 import { SqsWorkQueue } from '../adapters/sqs-work-queue.js';
-import { createDealerWaykeClients, createWaykeClientFactory, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../adapters/wayke-http-client.js';
+import {
+  createDealerWaykeClients,
+  createWaykeClientFactory,
+  WaykeUrlsEnvSchema,
+  waykeUrlsFromEnv,
+} from '../adapters/wayke-http-client.js';
 import { makeImportDealer } from '../core/import/import-dealer.js';
 import type { ImportSummary } from '../core/import/report.js';
-import { allowsMassRemoval, LEASE_RETRY_DELAY_SECONDS, leaseHeldRetry, WorkMessageSchema, type WorkMessageBody } from '../core/import/work-message.js';
+import {
+  allowsMassRemoval,
+  LEASE_RETRY_DELAY_SECONDS,
+  leaseHeldRetry,
+  WorkMessageSchema,
+  type WorkMessageBody,
+} from '../core/import/work-message.js';
 import type { FeedSource } from '../ports.js';
 
 const env = readEnv(
@@ -37,7 +48,10 @@ const env = readEnv(
     /** How long a trigger that found the lease held waits before it comes back. */
     LEASE_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(LEASE_RETRY_DELAY_SECONDS),
     SNAPSHOT_TABLE: z.string().min(1),
-    DEALERS_FILE: z.string().min(1).default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
+    DEALERS_FILE: z
+      .string()
+      .min(1)
+      .default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
     SECRET_PREFIX: z.string().default(''),
     SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     ...WaykeUrlsEnvSchema.shape,
@@ -57,7 +71,12 @@ const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPAC
 const clock = { now: () => new Date() };
 const dealers = new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => [dealer.id, dealer]));
 const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock });
+const secrets = new SecretsManagerSecretStore({
+  client: new SecretsManagerClient({}),
+  prefix: env.SECRET_PREFIX,
+  maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
+  clock,
+});
 const s3Feeds = new S3FeedSource({ client: s3, bucket: env.FEED_BUCKET, log: logger });
 const workQueue = new SqsWorkQueue({ client: new SQSClient({}), queueUrl: env.WORK_QUEUE_URL });
 
@@ -79,7 +98,12 @@ const importFromDealerSource = makeImportDealer({
   feeds: (dealer): FeedSource => {
     const dmsApi = dealers.get(dealer.id)?.dmsApi;
     if (!dmsApi) return s3Feeds;
-    return new DmsApiFeedSource({ settings: dmsApi, token: async () => (await secrets.getDealerSecrets(dealer.id)).dmsApiToken, log: logger, now: clock.now });
+    return new DmsApiFeedSource({
+      settings: dmsApi,
+      token: async () => (await secrets.getDealerSecrets(dealer.id)).dmsApiToken,
+      log: logger,
+      now: clock.now,
+    });
   },
 });
 
@@ -98,14 +122,22 @@ async function handleRecord(messageId: string, body: string, signal: AbortSignal
   const message = parsed.data;
   const dealer = dealers.get(message.dealerId);
   if (!dealer) {
-    logger.error('Work message names an unknown dealer; leaving it to the DLQ', { messageId, dealerId: message.dealerId });
+    logger.error('Work message names an unknown dealer; leaving it to the DLQ', {
+      messageId,
+      dealerId: message.dealerId,
+    });
     metrics.addMetric('ImportFailed', MetricUnit.Count, 1);
     return false;
   }
   logger.appendKeys({ dealerId: dealer.id, trigger: message.trigger });
   try {
     const run = message.trigger === 'upload' ? importFromS3 : importFromDealerSource;
-    const outcome = await run({ dealer, trigger: message.trigger, allowMassRemoval: allowsMassRemoval(message), signal });
+    const outcome = await run({
+      dealer,
+      trigger: message.trigger,
+      allowMassRemoval: allowsMassRemoval(message),
+      signal,
+    });
     if (outcome.status === 'skipped') {
       // Nothing new, or another run holds the lease: counted, so every run publishes a metric.
       metrics.addMetric('ImportSkipped', MetricUnit.Count, 1);
@@ -134,18 +166,28 @@ async function handleRecord(messageId: string, body: string, signal: AbortSignal
 async function comeBackLater(message: WorkMessageBody): Promise<void> {
   const retry = leaseHeldRetry(message, env.LEASE_RETRY_DELAY_SECONDS);
   if (!retry) {
-    if (message.trigger !== 'schedule') logger.warn('Trigger gave up waiting for the dealer lease; the next run imports the feed', { attempt: message.attempt });
+    if (message.trigger !== 'schedule')
+      logger.warn('Trigger gave up waiting for the dealer lease; the next run imports the feed', {
+        attempt: message.attempt,
+      });
     return;
   }
   await workQueue.send([retry.message], { delaySeconds: retry.delaySeconds });
-  logger.info('Lease held; the trigger comes back later', { attempt: retry.message.attempt, delaySeconds: retry.delaySeconds });
+  logger.info('Lease held; the trigger comes back later', {
+    attempt: retry.message.attempt,
+    delaySeconds: retry.delaySeconds,
+  });
 }
 
 /** The metrics of one finished run. */
 function countRun(summary: ImportSummary): void {
   // Every finished run reports its changes (0 included): a dashboard line per dealer, and no
   // empty-metrics warning on quiet hours.
-  metrics.addMetric('VehiclesChanged', MetricUnit.Count, summary.created + summary.updated + summary.removed + summary.republished);
+  metrics.addMetric(
+    'VehiclesChanged',
+    MetricUnit.Count,
+    summary.created + summary.updated + summary.removed + summary.republished,
+  );
   if (summary.blocked) metrics.addMetric('RemovalBlocked', MetricUnit.Count, 1);
   if (summary.failed.length > 0) metrics.addMetric('VehiclesFailed', MetricUnit.Count, summary.failed.length);
 }
@@ -154,10 +196,14 @@ async function handle(event: SQSEvent, context: Context): Promise<SQSBatchRespon
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   // A big first import may not fit one invocation: stop starting vehicles before the timeout.
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), Math.max(0, context.getRemainingTimeInMillis() - env.IMPORT_STOP_MARGIN_SECONDS * 1000));
+  const timer = setTimeout(
+    () => deadline.abort(),
+    Math.max(0, context.getRemainingTimeInMillis() - env.IMPORT_STOP_MARGIN_SECONDS * 1000),
+  );
   try {
     for (const record of event.Records) {
-      if (!(await handleRecord(record.messageId, record.body, deadline.signal))) batchItemFailures.push({ itemIdentifier: record.messageId });
+      if (!(await handleRecord(record.messageId, record.body, deadline.signal)))
+        batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   } finally {
     clearTimeout(timer);

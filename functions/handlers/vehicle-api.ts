@@ -45,11 +45,20 @@ const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPAC
 const clock = { now: () => new Date() };
 const dynamo = new DynamoDBClient({});
 const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-const idempotency = new PowertoolsIdempotencyGuard({ client: dynamo, tableName: env.DEDUPE_TABLE, expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS });
+const idempotency = new PowertoolsIdempotencyGuard({
+  client: dynamo,
+  tableName: env.DEDUPE_TABLE,
+  expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+});
 
 const api = makeVehicleApiHttp({
   dealers: new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => [dealer.id, dealer])),
-  secrets: new SecretsManagerInboundAuthStore({ client: new SecretsManagerClient({}), prefix: env.INBOUND_SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock }),
+  secrets: new SecretsManagerInboundAuthStore({
+    client: new SecretsManagerClient({}),
+    prefix: env.INBOUND_SECRET_PREFIX,
+    maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
+    clock,
+  }),
   statuses: new DynamoVehicleStatusStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
   snapshots: new DynamoSnapshotStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
   queue: new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.VEHICLE_QUEUE_URL }),

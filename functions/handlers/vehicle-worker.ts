@@ -20,7 +20,12 @@ import { DynamoVehicleStatusStore } from '../adapters/dynamo-vehicle-status-stor
 import { DealerRuntimeEnvSchema, readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store.js';
-import { createDealerWaykeClients, createWaykeClientFactory, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../adapters/wayke-http-client.js';
+import {
+  createDealerWaykeClients,
+  createWaykeClientFactory,
+  WaykeUrlsEnvSchema,
+  waykeUrlsFromEnv,
+} from '../adapters/wayke-http-client.js';
 import { makeApplyVehicleChanges } from '../core/vehicle-api/apply-changes.js';
 import { makeVehicleBatchProcessor } from '../core/vehicle-api/batch.js';
 
@@ -38,7 +43,12 @@ export const logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'WaykeDms' });
 const clock = { now: () => new Date() };
 const dynamo = new DynamoDBClient({});
-const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: env.SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock });
+const secrets = new SecretsManagerSecretStore({
+  client: new SecretsManagerClient({}),
+  prefix: env.SECRET_PREFIX,
+  maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
+  clock,
+});
 
 const process_ = makeVehicleBatchProcessor({
   dealers: new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => [dealer.id, dealer])),
@@ -49,7 +59,11 @@ const process_ = makeVehicleBatchProcessor({
     clock,
     log: logger,
     concurrency: env.IMPORT_CONCURRENCY,
-    lease: { owner: () => `vehicle-api-${hostname()}-${process.pid}-${Date.now()}`, host: hostname(), pid: process.pid },
+    lease: {
+      owner: () => `vehicle-api-${hostname()}-${process.pid}-${Date.now()}`,
+      host: hostname(),
+      pid: process.pid,
+    },
   }),
   log: logger,
 });

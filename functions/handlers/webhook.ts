@@ -31,7 +31,12 @@ const clock = { now: () => new Date() };
 
 const ingest = makeIngestWebhook({
   dealers: dealerIndex(readResolvedDealerConfig(env.DEALERS_FILE).dealers),
-  secrets: new SecretsManagerInboundAuthStore({ client: new SecretsManagerClient({}), prefix: env.INBOUND_SECRET_PREFIX, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock }),
+  secrets: new SecretsManagerInboundAuthStore({
+    client: new SecretsManagerClient({}),
+    prefix: env.INBOUND_SECRET_PREFIX,
+    maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
+    clock,
+  }),
   queue: new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.EVENTS_QUEUE_URL }),
   clock,
   log: logger,
@@ -53,7 +58,10 @@ export function toHttpResponse(result: IngestOutcome): APIGatewayProxyStructured
     case 'unknownDealer':
       return json(404, { message: 'unknown dealer' });
     case 'unauthorized':
-      return { ...json(401, { message: 'unauthorized' }), headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' } };
+      return {
+        ...json(401, { message: 'unauthorized' }),
+        headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
+      };
     case 'unsupportedMediaType':
       return json(415, { message: 'content-type must be application/json' });
     case 'tooLarge':
@@ -64,7 +72,9 @@ export function toHttpResponse(result: IngestOutcome): APIGatewayProxyStructured
 }
 
 async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  const headers = Object.fromEntries(
+    Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+  );
   const raw = event.body ?? '';
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   try {
@@ -79,7 +89,10 @@ async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   } catch (error) {
     // Every outcome counts one metric, so each invocation publishes (and no empty-metrics warning).
     metrics.addMetric('WebhookFailed', MetricUnit.Count, 1);
-    logger.error('webhook not queued', { error: error instanceof Error ? error.name : 'unknown', retryable: isRetryable(error) });
+    logger.error('webhook not queued', {
+      error: error instanceof Error ? error.name : 'unknown',
+      retryable: isRetryable(error),
+    });
     return json(isRetryable(error) ? 503 : 500, { message: 'event not accepted, retry later' });
   }
 }

@@ -16,19 +16,40 @@ interface CommandEntry {
 }
 
 const COMMANDS: Record<string, CommandEntry> = {
-  'validate-feed': { summary: 'Check a feed file (CSV, XML or JSON) and list every row that cannot be imported', load: () => import('./commands/validate-feed.ts') },
-  'plan': { summary: 'Show what an import of a feed file would change in Wayke, without changing anything', load: () => import('./commands/plan.ts') },
-  'import': { summary: 'Import a feed file for one dealer into Wayke (only what changed)', load: () => import('./commands/import.ts') },
-  'simulate-wayke': { summary: 'Run a local Wayke simulator (token, dealer and media API, webhooks, faults)', load: () => import('./commands/simulate-wayke.ts') },
-  'redrive': { summary: 'Move dead-lettered webhook events back to the events queue (keeps FIFO group and dedupe ids)', load: () => import('./commands/redrive.ts') },
-  'replay': { summary: 'Re-deliver delivered webhook events of a time window to the DMS, with their original webhook-id', load: () => import('./commands/replay.ts') },
-  'dev': { summary: 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS', load: () => import('./commands/dev.ts') },
+  'validate-feed': {
+    summary: 'Check a feed file (CSV, XML or JSON) and list every row that cannot be imported',
+    load: () => import('./commands/validate-feed.ts'),
+  },
+  plan: {
+    summary: 'Show what an import of a feed file would change in Wayke, without changing anything',
+    load: () => import('./commands/plan.ts'),
+  },
+  import: {
+    summary: 'Import a feed file for one dealer into Wayke (only what changed)',
+    load: () => import('./commands/import.ts'),
+  },
+  'simulate-wayke': {
+    summary: 'Run a local Wayke simulator (token, dealer and media API, webhooks, faults)',
+    load: () => import('./commands/simulate-wayke.ts'),
+  },
+  redrive: {
+    summary: 'Move dead-lettered webhook events back to the events queue (keeps FIFO group and dedupe ids)',
+    load: () => import('./commands/redrive.ts'),
+  },
+  replay: {
+    summary: 'Re-deliver delivered webhook events of a time window to the DMS, with their original webhook-id',
+    load: () => import('./commands/replay.ts'),
+  },
+  dev: {
+    summary: 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS',
+    load: () => import('./commands/dev.ts'),
+  },
 };
 
 function usage(): string {
   const lines = ['Usage: wayke-dms <command> [options]', '', 'Commands:'];
   for (const [name, entry] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(16)}${entry.summary}`);
-  lines.push('', 'Run `wayke-dms <command> --help` for a command\'s options.');
+  lines.push('', "Run `wayke-dms <command> --help` for a command's options.");
   return lines.join('\n');
 }
 

@@ -17,7 +17,8 @@ export const BUNDLED = typeof WAYKE_DMS_BUNDLED === 'boolean' && WAYKE_DMS_BUNDL
 function projectRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'wayke-dms') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'wayke-dms')
+      return dir;
     if (dirname(dir) === dir) throw new Error(`no wayke-dms package.json above ${from}`);
   }
 }
@@ -26,5 +27,9 @@ export const REPO_ROOT = projectRoot(dirname(fileURLToPath(import.meta.url)));
 
 /** The module URL of a Lambda handler (`import-worker`, `webhook`, …) as this build holds it. */
 export function handlerModuleUrl(name: string): string {
-  return pathToFileURL(BUNDLED ? join(REPO_ROOT, 'dist', 'cli', 'handlers', `${name}.js`) : join(REPO_ROOT, 'functions', 'handlers', `${name}.ts`)).href;
+  return pathToFileURL(
+    BUNDLED
+      ? join(REPO_ROOT, 'dist', 'cli', 'handlers', `${name}.js`)
+      : join(REPO_ROOT, 'functions', 'handlers', `${name}.ts`),
+  ).href;
 }

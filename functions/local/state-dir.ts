@@ -57,8 +57,18 @@ export function stateLayout(dir: string, cwd = process.cwd()): StateLayout {
 
 /** The part of `endpoints.json` the CLI relies on (the dev stack writes more). */
 export const LocalRunEndpointsSchema = z.object({
-  services: z.object({ api: z.string().url(), health: z.string().url(), dynamodb: z.string().url(), sqs: z.string().url() }),
-  queues: z.object({ work: z.string().url(), workDlq: z.string().url(), events: z.string().url(), eventsDlq: z.string().url() }),
+  services: z.object({
+    api: z.string().url(),
+    health: z.string().url(),
+    dynamodb: z.string().url(),
+    sqs: z.string().url(),
+  }),
+  queues: z.object({
+    work: z.string().url(),
+    workDlq: z.string().url(),
+    events: z.string().url(),
+    eventsDlq: z.string().url(),
+  }),
 });
 export type LocalRunEndpoints = z.output<typeof LocalRunEndpointsSchema>;
 

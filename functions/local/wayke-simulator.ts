@@ -237,7 +237,8 @@ interface PersistedState {
   readonly clients: readonly WaykeSimulatorClient[];
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The parsed state file, or a reason it cannot be used. */
 function parsePersistedState(text: string): PersistedState | string {
@@ -249,10 +250,36 @@ function parsePersistedState(text: string): PersistedState | string {
   }
   if (!isRecord(value) || value.version !== 1) return 'not a version 1 simulator state';
   const { ads, adsByPlate, media, clients } = value;
-  if (!Array.isArray(ads) || !ads.every((ad) => isRecord(ad) && typeof ad.id === 'string' && typeof ad.branch === 'string' && isRecord(ad.vehicle) && isRecord(ad.ad) && typeof ad.version === 'number')) return 'ads are malformed';
-  if (!isRecord(adsByPlate) || !Object.values(adsByPlate).every((ids) => Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) return 'adsByPlate is malformed';
-  if (!Array.isArray(media) || !media.every((m) => isRecord(m) && typeof m.mediaId === 'string' && typeof m.fileId === 'string' && typeof m.url === 'string')) return 'media are malformed';
-  if (!Array.isArray(clients) || !clients.every((c) => isRecord(c) && typeof c.clientId === 'string' && typeof c.clientSecret === 'string')) return 'clients are malformed';
+  if (
+    !Array.isArray(ads) ||
+    !ads.every(
+      (ad) =>
+        isRecord(ad) &&
+        typeof ad.id === 'string' &&
+        typeof ad.branch === 'string' &&
+        isRecord(ad.vehicle) &&
+        isRecord(ad.ad) &&
+        typeof ad.version === 'number',
+    )
+  )
+    return 'ads are malformed';
+  if (
+    !isRecord(adsByPlate) ||
+    !Object.values(adsByPlate).every((ids) => Array.isArray(ids) && ids.every((id) => typeof id === 'string'))
+  )
+    return 'adsByPlate is malformed';
+  if (
+    !Array.isArray(media) ||
+    !media.every(
+      (m) => isRecord(m) && typeof m.mediaId === 'string' && typeof m.fileId === 'string' && typeof m.url === 'string',
+    )
+  )
+    return 'media are malformed';
+  if (
+    !Array.isArray(clients) ||
+    !clients.every((c) => isRecord(c) && typeof c.clientId === 'string' && typeof c.clientSecret === 'string')
+  )
+    return 'clients are malformed';
   return value as unknown as PersistedState;
 }
 
@@ -313,7 +340,8 @@ const badRequest = (problems: FieldProblem[]): HttpAnswer =>
     field: problems[0]?.field,
     errors: Object.fromEntries(problems.map((p) => [p.field, [p.message]])),
   });
-const notFound = (what: string): HttpAnswer => new HttpAnswer(404, { title: 'Not Found', status: 404, message: `${what} not found` });
+const notFound = (what: string): HttpAnswer =>
+  new HttpAnswer(404, { title: 'Not Found', status: 404, message: `${what} not found` });
 
 interface Route {
   readonly key: string;
@@ -329,10 +357,31 @@ interface Route {
 
 const SEG = '([^/]+)';
 const ROUTES: readonly Route[] = [
-  { key: 'POST /connect/token', method: 'POST', pattern: /^\/auth\/connect\/token$/, auth: false, faultable: true, mutates: false },
+  {
+    key: 'POST /connect/token',
+    method: 'POST',
+    pattern: /^\/auth\/connect\/token$/,
+    auth: false,
+    faultable: true,
+    mutates: false,
+  },
   { key: 'POST /vehicle', method: 'POST', pattern: /^\/dealer\/vehicle$/, auth: true, faultable: true, mutates: true },
-  { key: 'PATCH /vehicle/{id}', method: 'PATCH', pattern: new RegExp(`^/dealer/vehicle/${SEG}$`), auth: true, faultable: true, mutates: true },
-  { key: 'GET /vehicle/{id}/ad', method: 'GET', pattern: new RegExp(`^/dealer/vehicle/${SEG}/ad$`), auth: true, faultable: true, mutates: false },
+  {
+    key: 'PATCH /vehicle/{id}',
+    method: 'PATCH',
+    pattern: new RegExp(`^/dealer/vehicle/${SEG}$`),
+    auth: true,
+    faultable: true,
+    mutates: true,
+  },
+  {
+    key: 'GET /vehicle/{id}/ad',
+    method: 'GET',
+    pattern: new RegExp(`^/dealer/vehicle/${SEG}/ad$`),
+    auth: true,
+    faultable: true,
+    mutates: false,
+  },
   {
     key: 'GET /vehicle/{branchId}/vehicle/by-registration-number/{registrationNumber}',
     method: 'GET',
@@ -341,11 +390,46 @@ const ROUTES: readonly Route[] = [
     faultable: true,
     mutates: false,
   },
-  { key: 'PUT /vehicle/{id}/ad/status', method: 'PUT', pattern: new RegExp(`^/dealer/vehicle/${SEG}/ad/status$`), auth: true, faultable: true, mutates: true },
-  { key: 'PUT /vehicle/{id}/media', method: 'PUT', pattern: new RegExp(`^/dealer/vehicle/${SEG}/media$`), auth: true, faultable: true, mutates: true },
-  { key: 'POST /media/v2/image-url', method: 'POST', pattern: /^\/media\/media\/v2\/image-url$/, auth: true, faultable: true, mutates: true },
-  { key: 'POST /media/v2/image', method: 'POST', pattern: /^\/media\/media\/v2\/image$/, auth: true, faultable: true, mutates: true },
-  { key: 'GET /files/{fileId}', method: 'GET', pattern: new RegExp(`^/media/files/${SEG}$`), auth: false, faultable: false, mutates: false },
+  {
+    key: 'PUT /vehicle/{id}/ad/status',
+    method: 'PUT',
+    pattern: new RegExp(`^/dealer/vehicle/${SEG}/ad/status$`),
+    auth: true,
+    faultable: true,
+    mutates: true,
+  },
+  {
+    key: 'PUT /vehicle/{id}/media',
+    method: 'PUT',
+    pattern: new RegExp(`^/dealer/vehicle/${SEG}/media$`),
+    auth: true,
+    faultable: true,
+    mutates: true,
+  },
+  {
+    key: 'POST /media/v2/image-url',
+    method: 'POST',
+    pattern: /^\/media\/media\/v2\/image-url$/,
+    auth: true,
+    faultable: true,
+    mutates: true,
+  },
+  {
+    key: 'POST /media/v2/image',
+    method: 'POST',
+    pattern: /^\/media\/media\/v2\/image$/,
+    auth: true,
+    faultable: true,
+    mutates: true,
+  },
+  {
+    key: 'GET /files/{fileId}',
+    method: 'GET',
+    pattern: new RegExp(`^/media/files/${SEG}$`),
+    auth: false,
+    faultable: false,
+    mutates: false,
+  },
 ];
 
 interface Token {
@@ -396,7 +480,9 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
   const requests: SimulatedRequest[] = [];
   const deliveries: WebhookDelivery[] = [];
   const webhookTargets = new Map<string, WaykeSimulatorWebhookTarget>();
-  for (const target of ([] as WaykeSimulatorWebhookTarget[]).concat((options.webhook ?? []) as WaykeSimulatorWebhookTarget[])) {
+  for (const target of ([] as WaykeSimulatorWebhookTarget[]).concat(
+    (options.webhook ?? []) as WaykeSimulatorWebhookTarget[],
+  )) {
     webhookTargets.set(target.branchId ?? '', target);
   }
   let deliveryTail: Promise<unknown> = Promise.resolve();
@@ -434,11 +520,15 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
         if (known.length > 0) adsByPlate.set(plate, known);
       }
       for (const { bytesBase64, ...record } of loaded.media) {
-        media.set(record.mediaId, { ...record, ...(bytesBase64 !== undefined ? { bytes: Buffer.from(bytesBase64, 'base64') } : {}) });
+        media.set(record.mediaId, {
+          ...record,
+          ...(bytesBase64 !== undefined ? { bytes: Buffer.from(bytesBase64, 'base64') } : {}),
+        });
         mediaByUrl.set(record.url, record.mediaId);
       }
       // The clients given now win over kept ones with the same id (e.g. a changed secret).
-      for (const client of loaded.clients) if (!clients.some((c) => c.clientId === client.clientId)) clients.push({ ...client });
+      for (const client of loaded.clients)
+        if (!clients.some((c) => c.clientId === client.clientId)) clients.push({ ...client });
       restored = true;
     }
   }
@@ -448,7 +538,10 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     savedAt: new Date().toISOString(),
     ads: [...ads.values()],
     adsByPlate: Object.fromEntries(adsByPlate),
-    media: [...media.values()].map(({ bytes, ...record }) => ({ ...record, ...(bytes ? { bytesBase64: bytes.toString('base64') } : {}) })),
+    media: [...media.values()].map(({ bytes, ...record }) => ({
+      ...record,
+      ...(bytes ? { bytesBase64: bytes.toString('base64') } : {}),
+    })),
     clients,
   });
   let saveTail: Promise<void> = Promise.resolve();
@@ -495,11 +588,18 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
   const adJson = (ad: MutableAd): SimulatedAd => clone(ad);
 
   /** Every url in a media list must come from this simulator's upload. */
-  const checkMedia = (list: ReadonlyArray<{ fileUrls: readonly string[] }> | null | undefined, prefix: string): FieldProblem[] => {
+  const checkMedia = (
+    list: ReadonlyArray<{ fileUrls: readonly string[] }> | null | undefined,
+    prefix: string,
+  ): FieldProblem[] => {
     const problems: FieldProblem[] = [];
     (list ?? []).forEach((entry, i) =>
       entry.fileUrls.forEach((url, j) => {
-        if (!mediaByUrl.has(url)) problems.push({ field: `${prefix}[${i}].fileUrls[${j}]`, message: 'is not a Wayke media URL (upload the image first)' });
+        if (!mediaByUrl.has(url))
+          problems.push({
+            field: `${prefix}[${i}].fileUrls[${j}]`,
+            message: 'is not a Wayke media URL (upload the image first)',
+          });
       }),
     );
     return problems;
@@ -509,9 +609,14 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
 
   // ── webhooks ──
 
-  const targetFor = (branchId: string): WaykeSimulatorWebhookTarget | undefined => webhookTargets.get(branchId) ?? webhookTargets.get('');
+  const targetFor = (branchId: string): WaykeSimulatorWebhookTarget | undefined =>
+    webhookTargets.get(branchId) ?? webhookTargets.get('');
 
-  const deliver = async (kind: WebhookDelivery['kind'], ad: MutableAd, payload: Record<string, unknown>): Promise<WebhookDelivery | undefined> => {
+  const deliver = async (
+    kind: WebhookDelivery['kind'],
+    ad: MutableAd,
+    payload: Record<string, unknown>,
+  ): Promise<WebhookDelivery | undefined> => {
     const target = targetFor(ad.branch);
     if (!target || stopped) return undefined;
     let status: number | undefined;
@@ -536,7 +641,17 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
       if (ok) break;
       if (attempts < webhookAttempts) await sleep(webhookRetryDelayMs * 2 ** (attempts - 1));
     }
-    const record: WebhookDelivery = { kind, adId: ad.id, branchId: ad.branch, url: target.url, ok, attempts, ...(status !== undefined ? { status } : {}), at: new Date().toISOString(), payload };
+    const record: WebhookDelivery = {
+      kind,
+      adId: ad.id,
+      branchId: ad.branch,
+      url: target.url,
+      ok,
+      attempts,
+      ...(status !== undefined ? { status } : {}),
+      at: new Date().toISOString(),
+      payload,
+    };
     deliveries.push(record);
     if (deliveries.length > MAX_DELIVERY_LOG) deliveries.splice(0, deliveries.length - MAX_DELIVERY_LOG);
     log?.debug('Wayke simulator webhook', { kind, adId: ad.id, ok, status, attempts });
@@ -544,7 +659,11 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
   };
 
   /** Queues a delivery behind the earlier ones (keeps per-ad order); never blocks the caller. */
-  const enqueue = (kind: WebhookDelivery['kind'], ad: MutableAd, payload: Record<string, unknown>): Promise<WebhookDelivery | undefined> => {
+  const enqueue = (
+    kind: WebhookDelivery['kind'],
+    ad: MutableAd,
+    payload: Record<string, unknown>,
+  ): Promise<WebhookDelivery | undefined> => {
     const snapshot = clone(ad);
     const run = deliveryTail.then(() => deliver(kind, snapshot, payload));
     deliveryTail = run.catch(() => undefined);
@@ -582,15 +701,26 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
 
   const handleToken = (body: string): HttpAnswer => {
     const form = new URLSearchParams(body);
-    if (form.get('grant_type') !== 'client_credentials') return new HttpAnswer(400, { error: 'unsupported_grant_type' });
+    if (form.get('grant_type') !== 'client_credentials')
+      return new HttpAnswer(400, { error: 'unsupported_grant_type' });
     const scope = form.get('scope');
-    if (scope !== null && !scope.split(' ').includes('api-resource')) return new HttpAnswer(400, { error: 'invalid_scope' });
+    if (scope !== null && !scope.split(' ').includes('api-resource'))
+      return new HttpAnswer(400, { error: 'invalid_scope' });
     const client = clients.find((c) => c.clientId === form.get('client_id'));
-    if (!client || !sameSecret(client.clientSecret, form.get('client_secret') ?? '')) return new HttpAnswer(400, { error: 'invalid_client' });
+    if (!client || !sameSecret(client.clientSecret, form.get('client_secret') ?? ''))
+      return new HttpAnswer(400, { error: 'invalid_client' });
     const token = randomBytes(32).toString('base64url');
-    tokens.set(token, { clientId: client.clientId, ...(client.branchIds ? { branchIds: client.branchIds } : {}), expiresAt: Date.now() + tokenLifetimeSeconds * 1000 });
+    tokens.set(token, {
+      clientId: client.clientId,
+      ...(client.branchIds ? { branchIds: client.branchIds } : {}),
+      expiresAt: Date.now() + tokenLifetimeSeconds * 1000,
+    });
     tokensIssued += 1;
-    return new HttpAnswer(200, { access_token: token, expires_in: tokenLifetimeSeconds, token_type: 'Bearer', scope: 'api-resource' }, { 'cache-control': 'no-store' });
+    return new HttpAnswer(
+      200,
+      { access_token: token, expires_in: tokenLifetimeSeconds, token_type: 'Bearer', scope: 'api-resource' },
+      { 'cache-control': 'no-store' },
+    );
   };
 
   const handleCreate = (token: Token, body: unknown): { answer: HttpAnswer; changed?: MutableAd } => {
@@ -599,7 +729,10 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     const input = checked.value;
     const mediaProblems = checkMedia(input.ad.media as MediaList | undefined, 'ad.media');
     if (mediaProblems.length > 0) return { answer: badRequest(mediaProblems) };
-    if (!mayActFor(token, input.branch)) return { answer: new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' }) };
+    if (!mayActFor(token, input.branch))
+      return {
+        answer: new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' }),
+      };
     const now = new Date().toISOString();
     const registrationNumber = normalisePlate(input.vehicle.registrationNumber as string);
     // What the dealer sent wins; the registry fills in what Wayke knows of the plate.
@@ -618,7 +751,10 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     };
     ads.set(ad.id, ad);
     indexPlate(vehicle.registrationNumber, ad.id);
-    return { answer: new HttpAnswer(201, { id: ad.id }, { location: `${baseUrl}/dealer/vehicle/${ad.id}/ad` }), changed: ad };
+    return {
+      answer: new HttpAnswer(201, { id: ad.id }, { location: `${baseUrl}/dealer/vehicle/${ad.id}/ad` }),
+      changed: ad,
+    };
   };
 
   const ownAd = (token: Token, id: string): MutableAd | HttpAnswer => {
@@ -633,14 +769,17 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     const nulls: FieldProblem[] = [];
     for (const path of MANDATORY_PATHS) {
       const [section, key] = path.split('.') as [string, string | undefined];
-      const value = key ? ((body as Record<string, Record<string, unknown> | undefined> | null)?.[section] ?? undefined)?.[key] : (body as Record<string, unknown> | null)?.[section];
+      const value = key
+        ? ((body as Record<string, Record<string, unknown> | undefined> | null)?.[section] ?? undefined)?.[key]
+        : (body as Record<string, unknown> | null)?.[section];
       if (value === null) nulls.push({ field: path, message: 'is required and cannot be cleared' });
     }
     if (nulls.length > 0) return { answer: badRequest(nulls) };
     const checked = check(PatchBodySchema, body);
     if (!checked.ok) return { answer: badRequest(checked.problems) };
     const input = checked.value;
-    if (input.branch !== undefined && input.branch !== found.branch) return { answer: badRequest([{ field: 'branch', message: 'cannot be changed' }]) };
+    if (input.branch !== undefined && input.branch !== found.branch)
+      return { answer: badRequest([{ field: 'branch', message: 'cannot be changed' }]) };
     const mediaProblems = checkMedia(input.ad?.media as MediaList | null | undefined, 'ad.media');
     if (mediaProblems.length > 0) return { answer: badRequest(mediaProblems) };
 
@@ -670,14 +809,17 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
 
   const handleFindByPlate = (token: Token, branchId: string, plate: string): HttpAnswer => {
     const branch = decodeURIComponent(branchId);
-    if (!mayActFor(token, branch)) return new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' });
+    if (!mayActFor(token, branch))
+      return new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' });
     const candidates = (adsByPlate.get(normalisePlate(decodeURIComponent(plate))) ?? [])
       .map((id) => ads.get(id))
       .filter((ad): ad is MutableAd => ad !== undefined && ad.branch === branch);
     // Several ads for one plate (duplicates): the newest live one, else the newest.
     const live = candidates.filter((ad) => ad.status !== 'Deleted');
     const ad = (live.length > 0 ? live : candidates).at(-1);
-    return ad ? new HttpAnswer(200, adJson(ad)) : notFound(`Vehicle with registration number ${plate} in branch ${branchId}`);
+    return ad
+      ? new HttpAnswer(200, adJson(ad))
+      : notFound(`Vehicle with registration number ${plate} in branch ${branchId}`);
   };
 
   const handleStatus = (token: Token, id: string, body: unknown): { answer: HttpAnswer; changed?: MutableAd } => {
@@ -707,7 +849,14 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     return { answer: new HttpAnswer(204), changed: found };
   };
 
-  const storeMedia = (input: { branchId: string; sortOrder: number; sourceUrl?: string; fileName?: string; contentType: string; bytes?: Buffer }): HttpAnswer => {
+  const storeMedia = (input: {
+    branchId: string;
+    sortOrder: number;
+    sourceUrl?: string;
+    fileName?: string;
+    contentType: string;
+    bytes?: Buffer;
+  }): HttpAnswer => {
     const mediaId = randomUUID();
     const fileId = randomUUID();
     const extension = input.contentType === 'image/png' ? 'png' : input.contentType === 'image/webp' ? 'webp' : 'jpg';
@@ -732,32 +881,48 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
   const handleImageUrl = (token: Token, body: unknown): HttpAnswer => {
     const checked = check(ImageUrlBodySchema, body, ['url', 'branchId']);
     if (!checked.ok) return badRequest(checked.problems);
-    if (!mayActFor(token, checked.value.branchId)) return new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' });
-    return storeMedia({ branchId: checked.value.branchId, sortOrder: checked.value.sortOrder ?? 0, sourceUrl: checked.value.url, contentType: 'image/png' });
+    if (!mayActFor(token, checked.value.branchId))
+      return new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' });
+    return storeMedia({
+      branchId: checked.value.branchId,
+      sortOrder: checked.value.sortOrder ?? 0,
+      sourceUrl: checked.value.url,
+      contentType: 'image/png',
+    });
   };
 
   const handleImageBytes = async (token: Token, req: IncomingMessage, raw: Buffer): Promise<HttpAnswer> => {
     const contentType = req.headers['content-type'] ?? '';
-    if (!contentType.startsWith('multipart/form-data')) return badRequest([{ field: '(body)', message: 'must be multipart/form-data' }]);
+    if (!contentType.startsWith('multipart/form-data'))
+      return badRequest([{ field: '(body)', message: 'must be multipart/form-data' }]);
     let form: FormData;
     try {
-      form = await new Request('http://simulator/', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData();
+      form = await new Request('http://simulator/', {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: raw,
+      }).formData();
     } catch {
       return badRequest([{ field: '(body)', message: 'is not valid multipart/form-data' }]);
     }
     const file = form.get('File');
     const problems: FieldProblem[] = [];
-    if (!(file instanceof Blob) || file.size === 0) problems.push({ field: 'File', message: 'is required (a non-empty image file)' });
+    if (!(file instanceof Blob) || file.size === 0)
+      problems.push({ field: 'File', message: 'is required (a non-empty image file)' });
     else if (!file.type.startsWith('image/')) problems.push({ field: 'File', message: 'must be an image' });
     const purpose = form.get('Metadata.Purpose');
-    if (purpose !== null && purpose !== 'Vehicle') problems.push({ field: 'Metadata.Purpose', message: 'must be "Vehicle"' });
+    if (purpose !== null && purpose !== 'Vehicle')
+      problems.push({ field: 'Metadata.Purpose', message: 'must be "Vehicle"' });
     const branchId = form.get('Metadata.BranchId');
-    if (typeof branchId !== 'string' || branchId === '') problems.push({ field: 'Metadata.BranchId', message: 'is required' });
+    if (typeof branchId !== 'string' || branchId === '')
+      problems.push({ field: 'Metadata.BranchId', message: 'is required' });
     const sortOrderRaw = form.get('Metadata.SortOrder');
     const sortOrder = sortOrderRaw === null ? 0 : Number(sortOrderRaw);
-    if (!Number.isInteger(sortOrder) || sortOrder < 0) problems.push({ field: 'Metadata.SortOrder', message: 'must be an integer, 0 or more' });
+    if (!Number.isInteger(sortOrder) || sortOrder < 0)
+      problems.push({ field: 'Metadata.SortOrder', message: 'must be an integer, 0 or more' });
     if (problems.length > 0) return badRequest(problems);
-    if (!mayActFor(token, branchId as string)) return new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' });
+    if (!mayActFor(token, branchId as string))
+      return new HttpAnswer(403, { title: 'Forbidden', status: 403, message: 'client may not act for this branch' });
     const blob = file as File;
     return storeMedia({
       branchId: branchId as string,
@@ -772,7 +937,10 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     const fileId = decodeURIComponent(fileName).replace(/\.[a-z]+$/i, '');
     const record = [...media.values()].find((m) => m.fileId === fileId);
     if (!record) return notFound(`File ${fileName}`);
-    return new HttpAnswer(200, record.bytes ?? TINY_PNG, { 'content-type': record.bytes ? record.contentType : 'image/png', 'cache-control': 'public, max-age=31536000' });
+    return new HttpAnswer(200, record.bytes ?? TINY_PNG, {
+      'content-type': record.bytes ? record.contentType : 'image/png',
+      'cache-control': 'public, max-age=31536000',
+    });
   };
 
   // ── admin ──
@@ -796,7 +964,11 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
 
   const setWebhook = (target: WaykeSimulatorWebhookTarget | null): void => {
     if (target === null) webhookTargets.delete('');
-    else webhookTargets.set(target.branchId ?? '', { ...target, ...(target.headers ? { headers: { ...target.headers } } : {}) });
+    else
+      webhookTargets.set(target.branchId ?? '', {
+        ...target,
+        ...(target.headers ? { headers: { ...target.headers } } : {}),
+      });
   };
 
   const revokeTokens = (): number => {
@@ -808,17 +980,20 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
   const handleAdmin = async (method: string, path: string, raw: Buffer): Promise<HttpAnswer> => {
     const json = (): unknown => (raw.length === 0 ? {} : JSON.parse(raw.toString('utf8')));
     if (method === 'GET' && path === '/_admin/state') return new HttpAnswer(200, state());
-    if (method === 'POST' && path === '/_admin/faults') return new HttpAnswer(200, setFaults(json() as Partial<WaykeSimulatorFaults>));
+    if (method === 'POST' && path === '/_admin/faults')
+      return new HttpAnswer(200, setFaults(json() as Partial<WaykeSimulatorFaults>));
     if (method === 'POST' && path === '/_admin/webhook') {
       const target = json() as WaykeSimulatorWebhookTarget | null;
-      if (target !== null && (typeof target !== 'object' || typeof target.url !== 'string')) return badRequest([{ field: 'url', message: 'is required' }]);
+      if (target !== null && (typeof target !== 'object' || typeof target.url !== 'string'))
+        return badRequest([{ field: 'url', message: 'is required' }]);
       setWebhook(target);
       return new HttpAnswer(204);
     }
     if (method === 'POST' && path === '/_admin/tokens/revoke') return new HttpAnswer(200, { revoked: revokeTokens() });
     if (method === 'POST' && path === '/_admin/clients') {
       const client = json() as WaykeSimulatorClient;
-      if (typeof client?.clientId !== 'string' || typeof client.clientSecret !== 'string') return badRequest([{ field: 'clientId', message: 'clientId and clientSecret are required' }]);
+      if (typeof client?.clientId !== 'string' || typeof client.clientSecret !== 'string')
+        return badRequest([{ field: 'clientId', message: 'clientId and clientSecret are required' }]);
       clients.push({ ...client });
       scheduleSave();
       return new HttpAnswer(201);
@@ -828,7 +1003,11 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
       const adId = decodeURIComponent(processMatch[1]!);
       if (!ads.has(adId)) return notFound(`Vehicle ${adId}`);
       const event = json() as ProcessEventInput;
-      if (typeof event?.processName !== 'string' || typeof event.stepName !== 'string' || typeof event.state !== 'string') {
+      if (
+        typeof event?.processName !== 'string' ||
+        typeof event.stepName !== 'string' ||
+        typeof event.state !== 'string'
+      ) {
         return badRequest([{ field: 'processName', message: 'processName, stepName and state are required strings' }]);
       }
       return new HttpAnswer(200, { deliveries: await processEvent(adId, event) });
@@ -846,7 +1025,8 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
       const raw = await readBody(req, MAX_JSON_BYTES);
       let answer: HttpAnswer;
       try {
-        answer = raw === null ? new HttpAnswer(413, { message: 'body too large' }) : await handleAdmin(method, path, raw);
+        answer =
+          raw === null ? new HttpAnswer(413, { message: 'body too large' }) : await handleAdmin(method, path, raw);
       } catch {
         answer = badRequest([{ field: '(body)', message: 'must be valid JSON' }]);
       }
@@ -864,7 +1044,12 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     const finish = (answer: HttpAnswer): void => {
       record.status = answer.status;
       record.respondedAt = Date.now();
-      log?.debug('Wayke simulator request', { method, route: record.route, status: answer.status, ...(record.fault ? { fault: record.fault } : {}) });
+      log?.debug('Wayke simulator request', {
+        method,
+        route: record.route,
+        status: answer.status,
+        ...(record.fault ? { fault: record.fault } : {}),
+      });
       send(res, answer);
     };
 
@@ -889,7 +1074,13 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
           : String(faults.retryAfterSeconds);
         record.retryAfter = retryAfter;
         await drain(req);
-        finish(new HttpAnswer(429, { title: 'Too Many Requests', status: 429, message: 'rate limit exceeded' }, { 'retry-after': retryAfter }));
+        finish(
+          new HttpAnswer(
+            429,
+            { title: 'Too Many Requests', status: 429, message: 'rate limit exceeded' },
+            { 'retry-after': retryAfter },
+          ),
+        );
         return;
       }
       if (faults.serverErrorNext > 0 || rError < faults.serverErrorRate) {
@@ -899,7 +1090,8 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
         finish(new HttpAnswer(500, { title: 'Internal Server Error', status: 500, message: 'simulated server error' }));
         return;
       }
-      if (route.mutates && (faults.commitThenFailNext > 0 || rCommit < faults.commitThenFailRate)) commitThenFail = true;
+      if (route.mutates && (faults.commitThenFailNext > 0 || rCommit < faults.commitThenFailRate))
+        commitThenFail = true;
     }
 
     let token: Token | undefined;
@@ -909,7 +1101,17 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
       const found = bearer ? tokens.get(bearer) : undefined;
       if (!found || found.expiresAt <= Date.now()) {
         await drain(req);
-        finish(new HttpAnswer(401, { title: 'Unauthorized', status: 401, message: bearer ? 'token invalid or expired' : 'bearer token required' }, { 'www-authenticate': 'Bearer error="invalid_token"' }));
+        finish(
+          new HttpAnswer(
+            401,
+            {
+              title: 'Unauthorized',
+              status: 401,
+              message: bearer ? 'token invalid or expired' : 'bearer token required',
+            },
+            { 'www-authenticate': 'Bearer error="invalid_token"' },
+          ),
+        );
         return;
       }
       token = found;
@@ -972,7 +1174,11 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     if (commitThenFail && answer.status < 300) {
       if (faults.commitThenFailNext > 0) faults = { ...faults, commitThenFailNext: faults.commitThenFailNext - 1 };
       record.fault = 'commitThenFail';
-      answer = new HttpAnswer(500, { title: 'Internal Server Error', status: 500, message: 'simulated failure after commit' });
+      answer = new HttpAnswer(500, {
+        title: 'Internal Server Error',
+        status: 500,
+        message: 'simulated failure after commit',
+      });
     }
     finish(answer);
   };

@@ -67,7 +67,10 @@ export class OperationalAlarms extends Construct {
       add(
         `${name}Dlq`,
         queue
-          .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM })
+          .metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: cloudwatch.Stats.MAXIMUM,
+          })
           .createAlarm(this, `${name}DlqNotEmpty`, {
             alarmDescription: `Messages in the ${name} dead-letter queue: inspect and redrive (wayke-dms redrive)`,
             threshold: 0,
@@ -81,7 +84,11 @@ export class OperationalAlarms extends Construct {
     for (const [name, fn] of Object.entries(props.functions)) {
       const watched = [
         ['Errors', fn.metricErrors.bind(fn), `The ${name} Lambda failed (errors or timeouts); see its log group`],
-        ['Throttles', fn.metricThrottles.bind(fn), `The ${name} Lambda was throttled: the account's concurrency is exhausted or a reserved limit is too low`],
+        [
+          'Throttles',
+          fn.metricThrottles.bind(fn),
+          `The ${name} Lambda was throttled: the account's concurrency is exhausted or a reserved limit is too low`,
+        ],
       ] as const;
       for (const [kind, metric, description] of watched) {
         add(
@@ -102,7 +109,8 @@ export class OperationalAlarms extends Construct {
       props.workQueue
         .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
         .createAlarm(this, 'ImportBacklog', {
-          alarmDescription: 'A dealer import has waited more than an hour: workers are failing or too few (context importConcurrency)',
+          alarmDescription:
+            'A dealer import has waited more than an hour: workers are failing or too few (context importConcurrency)',
           threshold: 3600,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 1,
@@ -122,14 +130,17 @@ export class OperationalAlarms extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
     );
-    add('Webhook5xx', apiServerErrorRate(props.webhookApi).createAlarm(this, 'Webhook5xxRate', {
-      alarmDescription: `Over ${WEBHOOK_5XX_PERCENT} % of Wayke's webhook calls got a 5xx (queue or Secrets Manager outage): Wayke retries, but events wait`,
-      threshold: WEBHOOK_5XX_PERCENT,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }));
+    add(
+      'Webhook5xx',
+      apiServerErrorRate(props.webhookApi).createAlarm(this, 'Webhook5xxRate', {
+        alarmDescription: `Over ${WEBHOOK_5XX_PERCENT} % of Wayke's webhook calls got a 5xx (queue or Secrets Manager outage): Wayke retries, but events wait`,
+        threshold: WEBHOOK_5XX_PERCENT,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
 
     // Summed over every dimension set, so the alarm holds whatever dimensions the emitter adds
     // (service, dealer…): a Metrics Insights query, not a single metric.
@@ -145,17 +156,32 @@ export class OperationalAlarms extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    add('ImportFailed', customMetric('ImportFailed', "A dealer's import failed; its report is in feeds/<dealerId>/reports/latest.txt"));
+    add(
+      'ImportFailed',
+      customMetric('ImportFailed', "A dealer's import failed; its report is in feeds/<dealerId>/reports/latest.txt"),
+    );
     add(
       'RemovalBlocked',
-      customMetric('RemovalBlocked', 'An import would remove more ads than the dealer allows; check the feed, then import with allowMassRemoval'),
+      customMetric(
+        'RemovalBlocked',
+        'An import would remove more ads than the dealer allows; check the feed, then import with allowMassRemoval',
+      ),
     );
-    add('WebhookFailed', customMetric('WebhookFailed', 'The webhook could not queue a Wayke event (answered 503 so Wayke retries); see the webhook log group'));
+    add(
+      'WebhookFailed',
+      customMetric(
+        'WebhookFailed',
+        'The webhook could not queue a Wayke event (answered 503 so Wayke retries); see the webhook log group',
+      ),
+    );
     // Summed over every dealer: one alarm whatever the number of dealers; the metric's `dealer`
     // dimension (CloudWatch console, or `SELECT SUM(DmsEndpointFailing) FROM "WaykeDms" GROUP BY dealer`) names them.
     add(
       'DmsEndpointFailing',
-      customMetric('DmsEndpointFailing', "A dealer's DMS endpoint keeps refusing or timing out; its events wait in order. Find the dealer by the metric's dealer dimension"),
+      customMetric(
+        'DmsEndpointFailing',
+        "A dealer's DMS endpoint keeps refusing or timing out; its events wait in order. Find the dealer by the metric's dealer dimension",
+      ),
     );
     this.alarms = alarms;
   }
@@ -195,7 +221,14 @@ function allowAlarmsToPublish(topic: sns.Topic): void {
       resources: [topic.topicArn],
       conditions: {
         StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${Aws.STACK_NAME}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: `${Aws.STACK_NAME}-*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
       },
     }),
   );

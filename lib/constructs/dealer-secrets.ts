@@ -61,7 +61,9 @@ export class DealerSecrets extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       // Placeholders, not values: the Lambdas report "not configured yet" until the operator
       // writes the credentials Wayke and the DMS team issue.
-      secretObjectValue: Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, SecretValue.unsafePlainText(SECRET_PLACEHOLDER)])),
+      secretObjectValue: Object.fromEntries(
+        CREDENTIAL_KEYS.map((key) => [key, SecretValue.unsafePlainText(SECRET_PLACEHOLDER)]),
+      ),
     });
     const inboundAuth = new secretsmanager.Secret(scope, `Inbound-${dealer.id}`, {
       secretName: `${this.inboundPrefix}${dealer.id}`,
@@ -74,7 +76,8 @@ export class DealerSecrets extends Construct {
         passwordLength: 48,
       },
     });
-    for (const secret of [credentials, inboundAuth]) Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: ROTATION_REASON });
+    for (const secret of [credentials, inboundAuth])
+      Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: ROTATION_REASON });
     const pair = { credentials, inboundAuth };
     this.byDealer.set(dealer.id, pair);
     return pair;
@@ -102,7 +105,9 @@ export class DealerSecrets extends Construct {
     });
     acknowledgeOnPrincipal(
       grantee,
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`],
+      [
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+      ],
       `Read-only on the ${purpose} secrets' own name prefix ${prefix}: Secrets Manager appends a random suffix to every ARN, and one ARN per dealer would outgrow the IAM policy size limit.`,
     );
     return grant;

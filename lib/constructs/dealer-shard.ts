@@ -43,7 +43,8 @@ export class DealerShard extends NestedStack {
   readonly dealerSecrets: ReadonlyMap<string, DealerSecretPair>;
 
   constructor(scope: Construct, id: string, props: DealerShardProps) {
-    if (props.dealers.length > DEALERS_PER_SHARD) throw new Error(`A dealer shard holds at most ${DEALERS_PER_SHARD} dealers`);
+    if (props.dealers.length > DEALERS_PER_SHARD)
+      throw new Error(`A dealer shard holds at most ${DEALERS_PER_SHARD} dealers`);
     super(scope, id, {
       // ASCII only: CloudFormation rejects some characters in descriptions.
       description: `wayke-dms dealers ${props.dealers[0]?.id ?? ''} to ${props.dealers.at(-1)?.id ?? ''}: secrets and SFTP users`,
@@ -91,7 +92,11 @@ export function shardOf(dealerId: string, shardCount = SHARD_COUNT): number {
  * Groups dealers by {@link shardOf}, keeping config order inside a shard; only non-empty shards
  * appear. Throws {@link ConfigError} when a shard would exceed {@link DEALERS_PER_SHARD}.
  */
-export function shardDealers<T extends { readonly id: string }>(dealers: readonly T[], shardCount = SHARD_COUNT, capacity = DEALERS_PER_SHARD): Map<number, T[]> {
+export function shardDealers<T extends { readonly id: string }>(
+  dealers: readonly T[],
+  shardCount = SHARD_COUNT,
+  capacity = DEALERS_PER_SHARD,
+): Map<number, T[]> {
   const shards = new Map<number, T[]>();
   for (const dealer of dealers) {
     const index = shardOf(dealer.id, shardCount);

@@ -93,7 +93,11 @@ export class DmsDelivery extends Construct {
       },
     }).function;
     // Only PutObject, only under events/ (the archive's layout): grantPut would add s3:Abort*.
-    iam.Grant.addToPrincipal({ grantee: writer, actions: ['s3:PutObject'], resourceArns: [this.archiveBucket.arnForObjects('events/*')] });
+    iam.Grant.addToPrincipal({
+      grantee: writer,
+      actions: ['s3:PutObject'],
+      resourceArns: [this.archiveBucket.arnForObjects('events/*')],
+    });
     acknowledgeOnPrincipal(
       writer,
       [arnFinding(this.archiveBucket.node.defaultChild as s3.CfnBucket, '/events/*')],

@@ -73,7 +73,8 @@ export class FeedStorage extends Construct {
     });
     Validations.of(this.accessLogBucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'This bucket is the destination of the feed bucket access logs; logging it would need yet another bucket and adds nothing an auditor uses.',
+      reason:
+        'This bucket is the destination of the feed bucket access logs; logging it would need yet another bucket and adds nothing an auditor uses.',
     });
 
     this.bucket = new s3.Bucket(this, 'Feeds', {
@@ -107,7 +108,10 @@ export class FeedStorage extends Construct {
     // logs to /aws/transfer/<server-id>, a group this stack neither creates nor retains.
     const serverLogs = new logs.LogGroup(this, 'SftpLogs', { retention: props.logRetention });
     if (props.sftpEndpointType === 'vpc') {
-      this.vpcEndpoint = new SftpVpcEndpoint(this, 'SftpNetwork', { allowedCidrs: props.sftpAllowedCidrs, logRetention: props.logRetention });
+      this.vpcEndpoint = new SftpVpcEndpoint(this, 'SftpNetwork', {
+        allowedCidrs: props.sftpAllowedCidrs,
+        logRetention: props.logRetention,
+      });
     }
     this.server = new transfer.CfnServer(this, 'SftpServer', {
       protocols: ['SFTP'],
@@ -133,7 +137,10 @@ export class FeedStorage extends Construct {
       });
       hostKey.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
-    this.sftpUserRole = new SftpUserRole(this, 'SftpUserRole', { bucket: this.bucket, serverId: this.server.attrServerId });
+    this.sftpUserRole = new SftpUserRole(this, 'SftpUserRole', {
+      bucket: this.bucket,
+      serverId: this.server.attrServerId,
+    });
     this.sftpServerHost = `${this.server.attrServerId}.server.transfer.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
     this.sftpEndpoint = props.sftpHostname?.name ?? this.sftpServerHost;
     if (props.sftpHostname?.hostedZoneId) {
@@ -164,10 +171,17 @@ export class FeedStorage extends Construct {
       resourceArns: [this.bucket.arnForObjects('feeds/*')],
     });
     // Moving a feed to archive/ or rejected/ deletes it from inbound/; nothing else is ever deleted.
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObject'], resourceArns: [this.bucket.arnForObjects('feeds/*/inbound/*')] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:DeleteObject'],
+      resourceArns: [this.bucket.arnForObjects('feeds/*/inbound/*')],
+    });
     acknowledgeOnPrincipal(
       grantee,
-      [arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*'), arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/inbound/*')],
+      [
+        arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*'),
+        arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/inbound/*'),
+      ],
       'The import worker serves every dealer, so it works under feeds/<any dealer>/ (deleting only under inbound/); the bucket holds nothing else it could reach.',
     );
   }
@@ -177,7 +191,11 @@ export class FeedStorage extends Construct {
    * tagged to expire (PutObject with `Tagging` needs PutObjectTagging too).
    */
   grantOutboxWrite(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:PutObjectTagging'], resourceArns: [this.bucket.arnForObjects('feeds/*/outbox/*')] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:PutObjectTagging'],
+      resourceArns: [this.bucket.arnForObjects('feeds/*/outbox/*')],
+    });
     acknowledgeOnPrincipal(
       grantee,
       [arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/outbox/*')],

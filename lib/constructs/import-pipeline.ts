@@ -107,7 +107,11 @@ export class ImportPipeline extends Construct {
       timeout: IMPORT_WORKER_TIMEOUT,
       invocation: { type: 'sqs' },
       // The work queue too: a trigger that finds the dealer's lease held goes back, delayed.
-      environment: { FEED_BUCKET: props.storage.bucket.bucketName, SNAPSHOT_TABLE: this.snapshotTable.tableName, WORK_QUEUE_URL: this.workQueue.queueUrl },
+      environment: {
+        FEED_BUCKET: props.storage.bucket.bucketName,
+        SNAPSHOT_TABLE: this.snapshotTable.tableName,
+        WORK_QUEUE_URL: this.workQueue.queueUrl,
+      },
     }).function;
     this.workQueue.grantSendMessages(worker);
     props.storage.grantImport(worker);
@@ -133,7 +137,7 @@ export class ImportPipeline extends Construct {
       targets: [target],
     });
     this.uploadRule = new events.Rule(this, 'OnUpload', {
-      description: "Imports a dealer at once when its feed lands in feeds/<dealerId>/inbound/",
+      description: 'Imports a dealer at once when its feed lands in feeds/<dealerId>/inbound/',
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],

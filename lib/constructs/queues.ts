@@ -15,7 +15,11 @@ export function deadLetterQueue(scope: Construct, id: string, options: { fifo?: 
     // Failed work waiting for an operator outlives the stack that failed it.
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  acknowledge(queue, ['Serverless-SQSRedrivePolicy'], 'This queue is itself a dead-letter queue; its messages wait for an operator (alarmed) and are redriven by hand.');
+  acknowledge(
+    queue,
+    ['Serverless-SQSRedrivePolicy'],
+    'This queue is itself a dead-letter queue; its messages wait for an operator (alarmed) and are redriven by hand.',
+  );
   return queue;
 }
 

@@ -21,7 +21,8 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 export const LAMBDA_DEALERS_FILE = '/var/task/dealers.json';
 
 /** Some CommonJS dependencies call require() for Node built-ins; an ESM bundle has no require. */
-export const BUNDLE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+export const BUNDLE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 /** Settings every function of the stack shares. */
 export interface ServiceFunctionDefaults {
@@ -59,7 +60,10 @@ export interface ServiceFunctionProps {
    * invocations that fail after Lambda's retries; `sqs` functions rely on their source queue's
    * redrive policy; `api` functions answer synchronously, so the caller sees every failure.
    */
-  readonly invocation: { readonly type: 'async'; readonly deadLetterQueue: sqs.IQueue } | { readonly type: 'sqs' } | { readonly type: 'api' };
+  readonly invocation:
+    | { readonly type: 'async'; readonly deadLetterQueue: sqs.IQueue }
+    | { readonly type: 'sqs' }
+    | { readonly type: 'api' };
 }
 
 /**
@@ -130,7 +134,9 @@ export class ServiceFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [`cp "${defaults.dealersFile}" "${outputDir}/dealers.json"`],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            `cp "${defaults.dealersFile}" "${outputDir}/dealers.json"`,
+          ],
         },
       },
     });
@@ -138,7 +144,7 @@ export class ServiceFunction extends Construct {
     acknowledge(
       this,
       ['Serverless-LambdaTracing'],
-      "No X-Ray: nothing in the handlers is instrumented (active tracing alone shows one opaque Lambda segment), and the Powertools Tracer would add the X-Ray SDK to every bundle and cold start; each log line carries dealer, run and event ids instead (README: Tracing).",
+      'No X-Ray: nothing in the handlers is instrumented (active tracing alone shows one opaque Lambda segment), and the Powertools Tracer would add the X-Ray SDK to every bundle and cold start; each log line carries dealer, run and event ids instead (README: Tracing).',
     );
     if (props.invocation.type === 'sqs') {
       acknowledge(

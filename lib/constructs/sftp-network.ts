@@ -33,17 +33,31 @@ export class SftpVpcEndpoint extends Construct {
       restrictDefaultSecurityGroup: false,
     });
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention: props.logRetention });
-    this.vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.REJECT });
-    this.securityGroup = new ec2.SecurityGroup(this, 'Sftp', { vpc: this.vpc, description: 'SFTP from dealers (port 22 only)', allowAllOutbound: false });
-    for (const cidr of props.allowedCidrs) this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(22), 'SFTP');
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+    });
+    this.securityGroup = new ec2.SecurityGroup(this, 'Sftp', {
+      vpc: this.vpc,
+      description: 'SFTP from dealers (port 22 only)',
+      allowAllOutbound: false,
+    });
+    for (const cidr of props.allowedCidrs)
+      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(22), 'SFTP');
     if (props.allowedCidrs.includes('0.0.0.0/0')) {
       const reason =
         "Dealers' DMS hosts connect from addresses nobody lists centrally; port 22 only, key-only logins per dealer (Transfer Family, no passwords). Narrow it with -c sftpAllowedCidrs=.";
       // cdk-nag's finding, and CDK's own CloudFormation validation warning on the same rule.
-      Validations.of(this.securityGroup).acknowledge({ id: 'AwsSolutions-EC23', reason }, { id: 'CloudFormation-Validate::W2508', reason });
+      Validations.of(this.securityGroup).acknowledge(
+        { id: 'AwsSolutions-EC23', reason },
+        { id: 'CloudFormation-Validate::W2508', reason },
+      );
     }
     this.elasticIps = Array.from({ length: SFTP_ZONES }, (_, i) => {
-      const eip = new ec2.CfnEIP(this, `Ip${i}`, { domain: 'vpc', tags: [{ key: 'Name', value: `wayke-dms-sftp-${i}` }] });
+      const eip = new ec2.CfnEIP(this, `Ip${i}`, {
+        domain: 'vpc',
+        tags: [{ key: 'Name', value: `wayke-dms-sftp-${i}` }],
+      });
       eip.applyRemovalPolicy(RemovalPolicy.RETAIN);
       return eip;
     });

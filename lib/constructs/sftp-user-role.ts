@@ -33,12 +33,19 @@ export class SftpUserRole extends Construct {
       assumedBy: new iam.ServicePrincipal('transfer.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'transfer', resource: 'user', resourceName: `${props.serverId}/*` }) },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'transfer',
+              resource: 'user',
+              resourceName: `${props.serverId}/*`,
+            }),
+          },
         },
       }),
       description: 'SFTP access of the dealers to feeds/<dealerId>/ (narrowed per user by its session policy)',
     });
-    for (const statement of dealerStatements(bucketArn, '*')) this.role.addToPrincipalPolicy(iam.PolicyStatement.fromJson(statement));
+    for (const statement of dealerStatements(bucketArn, '*'))
+      this.role.addToPrincipalPolicy(iam.PolicyStatement.fromJson(statement));
     const bucket = props.bucket.node.defaultChild as s3.CfnBucket;
     acknowledge(
       this.role,
@@ -63,11 +70,24 @@ export function sftpSessionPolicy(scope: Construct, bucketArn: string): string {
 function dealerStatements(bucketArn: string, dealer: string): Array<Record<string, unknown>> {
   const home = `feeds/${dealer}`;
   return [
-    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: bucketArn, Condition: { StringLike: { 's3:prefix': [home, `${home}/*`] } } },
+    {
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: bucketArn,
+      Condition: { StringLike: { 's3:prefix': [home, `${home}/*`] } },
+    },
     { Effect: 'Allow', Action: ['s3:GetBucketLocation'], Resource: bucketArn },
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `${bucketArn}/${home}/*` },
-    { Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn}/${home}/inbound/*` },
+    {
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Resource: `${bucketArn}/${home}/inbound/*`,
+    },
     // A dealer removes an upload it regrets, and what it fetched from its outbox.
-    { Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: [`${bucketArn}/${home}/inbound/*`, `${bucketArn}/${home}/outbox/*`] },
+    {
+      Effect: 'Allow',
+      Action: ['s3:DeleteObject'],
+      Resource: [`${bucketArn}/${home}/inbound/*`, `${bucketArn}/${home}/outbox/*`],
+    },
   ];
 }

@@ -103,7 +103,11 @@ export class VehicleApi extends Construct {
     props.dedupeTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     props.secrets.grantReadInboundAuth(fn);
     // Reports only: the latest one is read back, a held removal writes one. Never the feeds themselves.
-    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:GetObject', 's3:PutObject'], resourceArns: [props.bucket.arnForObjects('feeds/*/reports/*')] });
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resourceArns: [props.bucket.arnForObjects('feeds/*/reports/*')],
+    });
     acknowledgeOnPrincipal(
       fn,
       [arnFinding(props.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/reports/*')],
@@ -124,7 +128,13 @@ export class VehicleApi extends Construct {
     }).function;
     props.snapshotTable.grant(fn, ...SNAPSHOT_TABLE_ACTIONS);
     props.secrets.grantReadCredentials(fn);
-    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, maxConcurrency: props.concurrency ?? 20, reportBatchItemFailures: true }));
+    fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxConcurrency: props.concurrency ?? 20,
+        reportBatchItemFailures: true,
+      }),
+    );
     return fn;
   }
 
@@ -133,7 +143,15 @@ export class VehicleApi extends Construct {
     // The L2 stage has one throttle for all routes; per-route settings exist only on the L1.
     (stage.node.defaultChild as apigw.CfnStage).addPropertyOverride(
       'RouteSettings',
-      Object.fromEntries(Object.values(VEHICLE_API_ROUTES).map((routeKey) => [routeKey, { ThrottlingRateLimit: VEHICLE_API_THROTTLE.rateLimit, ThrottlingBurstLimit: VEHICLE_API_THROTTLE.burstLimit }])),
+      Object.fromEntries(
+        Object.values(VEHICLE_API_ROUTES).map((routeKey) => [
+          routeKey,
+          {
+            ThrottlingRateLimit: VEHICLE_API_THROTTLE.rateLimit,
+            ThrottlingBurstLimit: VEHICLE_API_THROTTLE.burstLimit,
+          },
+        ]),
+      ),
     );
     for (const routeKey of Object.values(VEHICLE_API_ROUTES)) {
       const [method, path] = routeKey.split(' ') as [keyof typeof apigw.HttpMethod, string];
@@ -141,7 +159,7 @@ export class VehicleApi extends Construct {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason:
-            "DMS vendors authenticate with a per-dealer bearer key (constant-time compared in the Vehicle API Lambda before anything is read or queued); /openapi.json is public on purpose. An IAM, JWT or Lambda authorizer would need credentials the DMS vendors do not have.",
+            'DMS vendors authenticate with a per-dealer bearer key (constant-time compared in the Vehicle API Lambda before anything is read or queued); /openapi.json is public on purpose. An IAM, JWT or Lambda authorizer would need credentials the DMS vendors do not have.',
         });
       }
     }
@@ -160,7 +178,8 @@ export class VehicleApi extends Construct {
       period: Duration.minutes(5),
       statistic: cloudwatch.Stats.SUM,
     }).createAlarm(this, 'Api5xx', {
-      alarmDescription: 'The HTTP API (Vehicle API and webhooks) answered 5xx: see the vehicle-api and webhook log groups',
+      alarmDescription:
+        'The HTTP API (Vehicle API and webhooks) answered 5xx: see the vehicle-api and webhook log groups',
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -169,13 +188,17 @@ export class VehicleApi extends Construct {
     const age = this.queue
       .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
       .createAlarm(this, 'ChangesBacklog', {
-        alarmDescription: 'A Vehicle API change has waited over 15 minutes: the vehicle worker is failing, or an import holds the dealer lease',
+        alarmDescription:
+          'A Vehicle API change has waited over 15 minutes: the vehicle worker is failing, or an import holds the dealer lease',
         threshold: VEHICLE_QUEUE_AGE_ALARM_SECONDS,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    for (const [name, alarm] of [['VehicleApi5xx', serverErrors], ['VehicleChangesBacklog', age]] as const) {
+    for (const [name, alarm] of [
+      ['VehicleApi5xx', serverErrors],
+      ['VehicleChangesBacklog', age],
+    ] as const) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
       alarms.set(name, alarm);

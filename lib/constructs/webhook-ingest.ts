@@ -135,7 +135,8 @@ export class WebhookIngest extends Construct {
       // Only the custom domain: the execute-api URL would bypass what the operator registered.
       (this.api.node.defaultChild as apigw.CfnApi).disableExecuteApiEndpoint = true;
     }
-    this.webhookBaseUrl = props.domain ? `https://${props.domain.name}/webhooks/wayke/` : `${this.api.apiEndpoint}/webhooks/wayke/`;
+    this.webhookBaseUrl = props.domain
+      ? `https://${props.domain.name}/webhooks/wayke/`
+      : `${this.api.apiEndpoint}/webhooks/wayke/`;
   }
 }
-

@@ -2,7 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDealerConfig, loadMappingProfile, parseResolvedDealerConfig } from '../../functions/adapters/dealer-config-file.js';
+import {
+  loadDealerConfig,
+  loadMappingProfile,
+  parseResolvedDealerConfig,
+} from '../../functions/adapters/dealer-config-file.js';
 import { deliveredKinds } from '../../functions/core/dealer-config.js';
 import { ConfigError } from '../../functions/core/errors.js';
 
@@ -27,7 +31,11 @@ describe('dealer config file', () => {
   it('loads the example config with defaults and inlines mapping profiles', () => {
     const config = loadDealerConfig('config/dealers.example.json');
     expect(config.dealers.map((d) => d.id)).toEqual(['bilhallen', 'motorcentrum', 'autohuset']);
-    expect(config.dealers[0]?.feed).toEqual({ removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 });
+    expect(config.dealers[0]?.feed).toEqual({
+      removalStatus: 'Unpublished',
+      maxRemovalShare: 0.25,
+      minRemovalLimit: 3,
+    });
     expect(config.dealers[2]?.mappingProfile).toMatchObject({ format: 'csv', delimiter: ';', mileageUnit: 'km' });
     // What the CDK bundles and the Lambdas read back validates again.
     expect(parseResolvedDealerConfig(JSON.parse(JSON.stringify(config)), 'dealers.json')).toEqual(config);
@@ -53,9 +61,13 @@ describe('dealer config file', () => {
 
   it('reports unreadable files and bad or missing mapping profiles readably', () => {
     expect(failure(() => loadDealerConfig(join(dir, 'missing.json'))).message).toMatch(/cannot be read: ENOENT/);
-    expect(failure(() => loadDealerConfig(write('broken.json', '{ "dealers": ['))).message).toMatch(/is not valid JSON/);
+    expect(failure(() => loadDealerConfig(write('broken.json', '{ "dealers": ['))).message).toMatch(
+      /is not valid JSON/,
+    );
     const noMapping = write('no-mapping.json', { dealers: [{ ...dealer, feed: { mapping: 'nowhere.json' } }] });
-    expect(failure(() => loadDealerConfig(noMapping)).message).toContain('dealer "bilhallen" (dealers[0]): feed.mapping: file nowhere.json not found');
+    expect(failure(() => loadDealerConfig(noMapping)).message).toContain(
+      'dealer "bilhallen" (dealers[0]): feed.mapping: file nowhere.json not found',
+    );
     const profile = write('profile.json', { format: 'tsv', fields: { price: 'Utpris', colour: 'Färg' } });
     const withBadProfile = write('bad-profile.json', { dealers: [{ ...dealer, feed: { mapping: profile } }] });
     const { message } = failure(() => loadDealerConfig(withBadProfile));

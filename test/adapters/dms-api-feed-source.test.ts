@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DmsApiError, DmsApiFeedSource, DmsApiUnavailableError, jsonPath } from '../../functions/adapters/dms-api-feed-source.js';
+import {
+  DmsApiError,
+  DmsApiFeedSource,
+  DmsApiUnavailableError,
+  jsonPath,
+} from '../../functions/adapters/dms-api-feed-source.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
 import { readFeed } from '../../functions/core/feed/index.js';
 
@@ -14,7 +19,10 @@ const seen: Array<{ path: string; auth?: string }> = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    seen.push({ path: `${url.pathname}${url.search}`, ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
+    seen.push({
+      path: `${url.pathname}${url.search}`,
+      ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+    });
     handler(req, res, url);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -25,7 +33,12 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const car = (n: number) => ({ regnr: `ABC${String(n).padStart(3, '0')}`, pris: 100000 + n, miltal: 1000 + n, bilder: [`https://img.test/${n}.jpg`] });
+const car = (n: number) => ({
+  regnr: `ABC${String(n).padStart(3, '0')}`,
+  pris: 100000 + n,
+  miltal: 1000 + n,
+  bilder: [`https://img.test/${n}.jpg`],
+});
 const json = (res: ServerResponse, body: unknown, status = 200) => {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -37,17 +50,31 @@ describe('DmsApiFeedSource (node:http)', () => {
     seen.length = 0;
     handler = (_req, res, url) => {
       const page = Number(url.searchParams.get('cursor') ?? '1');
-      json(res, { data: { vehicles: [car(page * 10), car(page * 10 + 1)] }, links: { next: page < 3 ? `/api/stock?cursor=${page + 1}` : null } });
+      json(res, {
+        data: { vehicles: [car(page * 10), car(page * 10 + 1)] },
+        links: { next: page < 3 ? `/api/stock?cursor=${page + 1}` : null },
+      });
     };
     const log = new MemoryLog();
-    const source = new DmsApiFeedSource({ settings: settings({ listPath: 'data.vehicles', nextPath: 'links.next' }), token: async () => 'tok-secret', log });
+    const source = new DmsApiFeedSource({
+      settings: settings({ listPath: 'data.vehicles', nextPath: 'links.next' }),
+      token: async () => 'tok-secret',
+      log,
+    });
     const feed = await source.next('bilhallen');
     expect(seen.map((s) => s.path)).toEqual(['/api/stock', '/api/stock?cursor=2', '/api/stock?cursor=3']);
     expect(seen.every((s) => s.auth === 'Bearer tok-secret')).toBe(true);
     const read = readFeed(await feed!.load(1e9), { name: feed!.name, now: new Date('2026-11-29T00:00:00Z') });
     expect(read.error).toBeNull();
     expect(read.format).toBe('json');
-    expect(read.vehicles.map((v) => v.vehicle.registrationNumber)).toEqual(['ABC010', 'ABC011', 'ABC020', 'ABC021', 'ABC030', 'ABC031']);
+    expect(read.vehicles.map((v) => v.vehicle.registrationNumber)).toEqual([
+      'ABC010',
+      'ABC011',
+      'ABC020',
+      'ABC021',
+      'ABC030',
+      'ABC031',
+    ]);
     expect(read.vehicles[0]?.vehicle.mileage).toBe(10_100); // miltal is mil
     expect(log.text()).not.toContain('tok-secret');
     expect(await source.archived()).toBeNull();
@@ -68,7 +95,10 @@ describe('DmsApiFeedSource (node:http)', () => {
 
     seen.length = 0;
     handler = (_req, res) => json(res, [car(1)]); // ignores the parameter
-    const same = await new DmsApiFeedSource({ settings: settings({ pageParam: 'page' }), token: async () => undefined }).next('d');
+    const same = await new DmsApiFeedSource({
+      settings: settings({ pageParam: 'page' }),
+      token: async () => undefined,
+    }).next('d');
     expect(JSON.parse(Buffer.from(await same!.load(1e9)).toString())).toEqual([car(1)]);
     expect(seen).toHaveLength(2);
   });
@@ -82,7 +112,9 @@ describe('DmsApiFeedSource (node:http)', () => {
         res.end('{}');
       } else json(res, [car(7)]);
     };
-    const feed = await new DmsApiFeedSource({ settings: settings({}), token: async () => 't', maxAttempts: 3 }).next('d');
+    const feed = await new DmsApiFeedSource({ settings: settings({}), token: async () => 't', maxAttempts: 3 }).next(
+      'd',
+    );
     expect(feed?.size).toBeGreaterThan(0);
     expect(arrivals).toHaveLength(2);
     // Not a speed check: the second request must not come before the instant the DMS named.
@@ -98,7 +130,9 @@ describe('DmsApiFeedSource (node:http)', () => {
     expect(calls).toBe(3);
 
     handler = (_req, res) => json(res, {}, 500);
-    await expect(new DmsApiFeedSource({ settings: settings({}), token: async () => 't', maxAttempts: 2 }).next('d')).rejects.toBeInstanceOf(DmsApiUnavailableError);
+    await expect(
+      new DmsApiFeedSource({ settings: settings({}), token: async () => 't', maxAttempts: 2 }).next('d'),
+    ).rejects.toBeInstanceOf(DmsApiUnavailableError);
 
     seen.length = 0;
     handler = (_req, res) => json(res, { error: 'nope' }, 401);
@@ -111,14 +145,25 @@ describe('DmsApiFeedSource (node:http)', () => {
 
   it('times out a page that never answers', async () => {
     handler = () => undefined; // never answers
-    const source = new DmsApiFeedSource({ settings: settings({}), token: async () => 't', timeoutMs: 100, maxAttempts: 1 });
+    const source = new DmsApiFeedSource({
+      settings: settings({}),
+      token: async () => 't',
+      timeoutMs: 100,
+      maxAttempts: 1,
+    });
     await expect(source.next('d')).rejects.toThrow(/did not answer within 100 ms/);
   });
 
   it('rejects an answer without a list, and flags a pull over the size limit', async () => {
     handler = (_req, res) => json(res, { data: {} });
-    await expect(new DmsApiFeedSource({ settings: settings({ listPath: 'data.vehicles' }), token: async () => 't' }).next('d')).rejects.toThrow(/no vehicle list at "data.vehicles"/);
-    handler = (_req, res) => json(res, Array.from({ length: 50 }, (_, i) => car(i)));
+    await expect(
+      new DmsApiFeedSource({ settings: settings({ listPath: 'data.vehicles' }), token: async () => 't' }).next('d'),
+    ).rejects.toThrow(/no vehicle list at "data.vehicles"/);
+    handler = (_req, res) =>
+      json(
+        res,
+        Array.from({ length: 50 }, (_, i) => car(i)),
+      );
     const big = await new DmsApiFeedSource({ settings: settings({}), token: async () => 't', maxBytes: 500 }).next('d');
     expect(big!.size).toBeGreaterThan(500);
   });
@@ -135,7 +180,10 @@ describe('DmsApiFeedSource (node:http)', () => {
     handler = (_req, res) => json(res, { items: [car(1)], next: `${otherBase}/steal` });
     try {
       // Act
-      const pull = new DmsApiFeedSource({ settings: settings({ listPath: 'items', nextPath: 'next' }), token: async () => 'tok-secret' }).next('d');
+      const pull = new DmsApiFeedSource({
+        settings: settings({ listPath: 'items', nextPath: 'next' }),
+        token: async () => 'tok-secret',
+      }).next('d');
       // Assess
       await expect(pull).rejects.toThrow(DmsApiError);
       await expect(pull).rejects.toThrow(/links to http:\/\/127\.0\.0\.1:\d+, not the configured/);
@@ -163,7 +211,11 @@ describe('DmsApiFeedSource (node:http)', () => {
       pump();
     };
     // Act
-    const feed = await new DmsApiFeedSource({ settings: settings({}), token: async () => 't', maxBytes: 1024 * 1024 }).next('d');
+    const feed = await new DmsApiFeedSource({
+      settings: settings({}),
+      token: async () => 't',
+      maxBytes: 1024 * 1024,
+    }).next('d');
     // Assess: refused as too large after about the limit, long before the end.
     await expect(feed!.load(1e9)).rejects.toThrow(/over/);
     expect(written).toBeLessThan(16 * 1024 * 1024);
@@ -172,9 +224,19 @@ describe('DmsApiFeedSource (node:http)', () => {
   it('reads a page of 150,000 items (no spread of the list), and stops past the item limit', async () => {
     const items = Array.from({ length: 150_000 }, () => ({ regnr: 'X' }));
     handler = (_req, res) => json(res, { items });
-    const feed = await new DmsApiFeedSource({ settings: settings({ listPath: 'items' }), token: async () => 't', maxItems: 200_000 }).next('d');
+    const feed = await new DmsApiFeedSource({
+      settings: settings({ listPath: 'items' }),
+      token: async () => 't',
+      maxItems: 200_000,
+    }).next('d');
     expect(JSON.parse(new TextDecoder().decode(await feed!.load(1e9)))).toHaveLength(150_000);
-    await expect(new DmsApiFeedSource({ settings: settings({ listPath: 'items' }), token: async () => 't', maxItems: 100_000 }).next('d')).rejects.toThrow(/more than 100000 vehicles/);
+    await expect(
+      new DmsApiFeedSource({
+        settings: settings({ listPath: 'items' }),
+        token: async () => 't',
+        maxItems: 100_000,
+      }).next('d'),
+    ).rejects.toThrow(/more than 100000 vehicles/);
   });
 
   it('reads dotted paths', () => {

@@ -35,7 +35,9 @@ describe('DynamoDedupeStore (dynalite)', () => {
 
   it('racing writers: exactly one wins the conditional write', async () => {
     const store = new DynamoDedupeStore({ client, tableName: 'dedupe', clock });
-    const results = await Promise.all(Array.from({ length: 10 }, () => store.markDelivered(id(2), { dealerId: 'd1', type: 'x' })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => store.markDelivered(id(2), { dealerId: 'd1', type: 'x' })),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
@@ -51,7 +53,8 @@ describe('DynamoDedupeStore (dynalite)', () => {
   it('deliveredAmong: one answer for many ids (more than one page of 100), expired records excluded', async () => {
     const store = new DynamoDedupeStore({ client, tableName: 'dedupe', ttlDays: 1, clock });
     const ids = Array.from({ length: 150 }, (_, i) => id(1000 + i));
-    for (const eventId of ids.filter((_, i) => i % 3 === 0)) await store.markDelivered(eventId, { dealerId: 'd1', type: 'x' });
+    for (const eventId of ids.filter((_, i) => i % 3 === 0))
+      await store.markDelivered(eventId, { dealerId: 'd1', type: 'x' });
     const found = await store.deliveredAmong([...ids, ids[0]!]);
     expect([...found].sort()).toEqual(ids.filter((_, i) => i % 3 === 0).sort());
     expect(await store.deliveredAmong([])).toEqual(new Set());
@@ -71,7 +74,9 @@ describe('DynamoDeliveryAttempts (dynalite)', () => {
   it("counts one event's failures atomically, also when they race", async () => {
     const attempts = new DynamoDeliveryAttempts({ client, tableName: 'dedupe', clock });
     expect((await attempts.recordFailure(id(101), { dealerId: 'd1', endpoint: false })).failures).toBe(1);
-    const raced = await Promise.all(Array.from({ length: 5 }, () => attempts.recordFailure(id(101), { dealerId: 'd1', endpoint: false })));
+    const raced = await Promise.all(
+      Array.from({ length: 5 }, () => attempts.recordFailure(id(101), { dealerId: 'd1', endpoint: false })),
+    );
     expect(raced.map((r) => r.failures).sort()).toEqual([2, 3, 4, 5, 6]);
     expect((await attempts.recordFailure(id(102), { dealerId: 'd1', endpoint: false })).failures).toBe(1);
   });
@@ -79,19 +84,31 @@ describe('DynamoDeliveryAttempts (dynalite)', () => {
   it('keeps since when an endpoint fails until it succeeds once, per dealer', async () => {
     const attempts = new DynamoDeliveryAttempts({ client, tableName: 'dedupe', clock });
     const start = now;
-    expect((await attempts.recordFailure(id(103), { dealerId: 'd2', endpoint: true })).endpointFailingSince).toEqual(start);
+    expect((await attempts.recordFailure(id(103), { dealerId: 'd2', endpoint: true })).endpointFailingSince).toEqual(
+      start,
+    );
     now = new Date(start.getTime() + 20 * 60_000);
-    expect((await attempts.recordFailure(id(103), { dealerId: 'd2', endpoint: true })).endpointFailingSince).toEqual(start);
-    expect((await attempts.recordFailure(id(104), { dealerId: 'd3', endpoint: true })).endpointFailingSince).toEqual(now);
+    expect((await attempts.recordFailure(id(103), { dealerId: 'd2', endpoint: true })).endpointFailingSince).toEqual(
+      start,
+    );
+    expect((await attempts.recordFailure(id(104), { dealerId: 'd3', endpoint: true })).endpointFailingSince).toEqual(
+      now,
+    );
     // A Wayke failure says nothing about the DMS endpoint.
-    expect((await attempts.recordFailure(id(105), { dealerId: 'd2', endpoint: false })).endpointFailingSince).toBeUndefined();
+    expect(
+      (await attempts.recordFailure(id(105), { dealerId: 'd2', endpoint: false })).endpointFailingSince,
+    ).toBeUndefined();
     await attempts.recordEndpointSuccess('d2');
-    expect((await attempts.recordFailure(id(106), { dealerId: 'd2', endpoint: true })).endpointFailingSince).toEqual(now);
+    expect((await attempts.recordFailure(id(106), { dealerId: 'd2', endpoint: true })).endpointFailingSince).toEqual(
+      now,
+    );
   });
 
   it('a missing table is a retryable error, not a silent zero', async () => {
     const attempts = new DynamoDeliveryAttempts({ client, tableName: 'no-such-table', clock });
-    await expect(attempts.recordFailure(id(107), { dealerId: 'd1', endpoint: true })).rejects.toBeInstanceOf(RetryableError);
+    await expect(attempts.recordFailure(id(107), { dealerId: 'd1', endpoint: true })).rejects.toBeInstanceOf(
+      RetryableError,
+    );
   });
 });
 

@@ -45,7 +45,9 @@ describe('DynamoRateLimiter (a token bucket on DynamoDB)', () => {
   it('refuses the excess of concurrent requests, never granting more than the burst', async () => {
     const now = 9_000_000;
     const limiter = new DynamoRateLimiter({ client: dynamo.client, tableName: table, now: () => now });
-    const answers = await Promise.all(Array.from({ length: 30 }, () => limiter.take('dealer-d', { requestsPerSecond: 1, burst: 10 })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => limiter.take('dealer-d', { requestsPerSecond: 1, burst: 10 })),
+    );
     expect(answers.filter((a) => a.allowed).length).toBeLessThanOrEqual(10);
     expect(answers.filter((a) => a.allowed).length).toBeGreaterThan(0);
   });

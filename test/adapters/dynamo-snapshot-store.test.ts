@@ -8,10 +8,13 @@ let dynamo: Dynamo;
 const commands: string[] = [];
 beforeAll(async () => {
   dynamo = await startDynamo();
-  dynamo.client.middlewareStack.add((next, context) => async (args) => {
-    commands.push(String(context.commandName));
-    return next(args);
-  }, { step: 'initialize', name: 'recordCommands' });
+  dynamo.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
 });
 afterAll(async () => {
   await dynamo?.stop();
@@ -25,7 +28,12 @@ const entry = (plate: string, i = 0): SnapshotEntry => {
     hash: print.hash,
     groups: print.groups,
     fields: print.fields,
-    media: Object.fromEntries(Array.from({ length: 12 }, (_, n) => [`https://images.example.test/${plate}/photo-${n}.jpg`, `https://media.example.test/files/${plate}-${n}-0123456789abcdef`])),
+    media: Object.fromEntries(
+      Array.from({ length: 12 }, (_, n) => [
+        `https://images.example.test/${plate}/photo-${n}.jpg`,
+        `https://media.example.test/files/${plate}-${n}-0123456789abcdef`,
+      ]),
+    ),
     status: 'Published',
     lastSeen: '2026-11-29T01:00:00.000Z',
   };
@@ -52,15 +60,31 @@ describe('DynamoSnapshotStore (dynalite)', () => {
   it('keeps the run state beside the snapshot without mixing it into the entries', async () => {
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table() });
     expect(await store.getRunState('d1')).toBeNull();
-    await store.putRunState('d1', { runId: 'r1', at: '2026-11-29T01:00:00.000Z', archiveKey: 'feeds/d1/archive/x.csv', failed: ['ABC123'], blocked: { wouldRemove: 9, limit: 3 } });
+    await store.putRunState('d1', {
+      runId: 'r1',
+      at: '2026-11-29T01:00:00.000Z',
+      archiveKey: 'feeds/d1/archive/x.csv',
+      failed: ['ABC123'],
+      blocked: { wouldRemove: 9, limit: 3 },
+    });
     await store.put('d1', [entry('ABC123')]);
-    expect(await store.getRunState('d1')).toEqual({ runId: 'r1', at: '2026-11-29T01:00:00.000Z', archiveKey: 'feeds/d1/archive/x.csv', failed: ['ABC123'], blocked: { wouldRemove: 9, limit: 3 } });
+    expect(await store.getRunState('d1')).toEqual({
+      runId: 'r1',
+      at: '2026-11-29T01:00:00.000Z',
+      archiveKey: 'feeds/d1/archive/x.csv',
+      failed: ['ABC123'],
+      blocked: { wouldRemove: 9, limit: 3 },
+    });
     expect([...(await store.load('d1')).keys()]).toEqual(['ABC123']);
   });
 
   it('lease: one holder at a time, renewable, released, taken after expiry or by takeover', async () => {
     const clock = new TestClock();
-    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table(), now: () => clock.now() });
+    const store = new DynamoSnapshotStore({
+      client: dynamo.client,
+      tableName: await dynamo.table(),
+      now: () => clock.now(),
+    });
     expect(await store.acquireLease('d', { owner: 'a', host: 'h1', pid: 11 }, 60_000)).toEqual({ acquired: true });
     const lost = await store.acquireLease('d', { owner: 'b' }, 60_000);
     expect(lost).toMatchObject({ acquired: false, holder: { owner: 'a', host: 'h1', pid: 11 } });
@@ -87,7 +111,11 @@ describe('DynamoSnapshotStore (dynalite)', () => {
 
   it('mass-removal approval is one-shot and expires', async () => {
     const clock = new TestClock();
-    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table(), now: () => clock.now() });
+    const store = new DynamoSnapshotStore({
+      client: dynamo.client,
+      tableName: await dynamo.table(),
+      now: () => clock.now(),
+    });
     expect(await store.consumeMassRemovalApproval('d')).toBe(false);
     await store.approveMassRemoval('d', 'ops@example', 3_600_000);
     expect(await store.consumeMassRemovalApproval('other')).toBe(false);

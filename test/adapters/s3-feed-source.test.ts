@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { FeedTooLargeError, isCompleteFeedKey, keyTimestamp, S3FeedSource, S3ReportSink } from '../../functions/adapters/s3-feed-source.js';
+import {
+  FeedTooLargeError,
+  isCompleteFeedKey,
+  keyTimestamp,
+  S3FeedSource,
+  S3ReportSink,
+} from '../../functions/adapters/s3-feed-source.js';
 import { startS3, type S3 } from '../import/support.js';
 import { REPORT_TAG, taggingHeader } from '../../functions/core/storage-tags.js';
 
@@ -8,10 +14,13 @@ let s3: S3;
 const commands: string[] = [];
 beforeAll(async () => {
   s3 = await startS3();
-  s3.client.middlewareStack.add((next, context) => async (args) => {
-    commands.push(String(context.commandName));
-    return next(args);
-  }, { step: 'initialize', name: 'recordCommands' });
+  s3.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
 });
 afterAll(async () => {
   await s3?.stop();
@@ -78,8 +87,16 @@ describe('S3FeedSource (s3rver)', () => {
   it('writes the reports into the dealer folder', async () => {
     const bucket = await s3.bucket();
     const sink = new S3ReportSink({ client: s3.client, bucket });
-    await sink.write('d', { at: new Date('2026-11-29T01:00:00.000Z'), json: { dealer: 'd', created: 1 }, text: 'Nya 1\n\nCreated 1\n' });
-    expect(await keys(bucket, 'feeds/d/reports/')).toEqual(['feeds/d/reports/20261129T010000000Z.json', 'feeds/d/reports/latest.json', 'feeds/d/reports/latest.txt']);
+    await sink.write('d', {
+      at: new Date('2026-11-29T01:00:00.000Z'),
+      json: { dealer: 'd', created: 1 },
+      text: 'Nya 1\n\nCreated 1\n',
+    });
+    expect(await keys(bucket, 'feeds/d/reports/')).toEqual([
+      'feeds/d/reports/20261129T010000000Z.json',
+      'feeds/d/reports/latest.json',
+      'feeds/d/reports/latest.txt',
+    ]);
     const latest = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'feeds/d/reports/latest.txt' }));
     expect(await latest.Body!.transformToString()).toBe('Nya 1\n\nCreated 1\n');
   });
@@ -91,13 +108,23 @@ describe('S3FeedSource (s3rver)', () => {
     s3.client.middlewareStack.add(
       (next) => async (args) => {
         const request = args.request as { path?: string; headers?: Record<string, string> };
-        sent.set(decodeURIComponent(request.path ?? '').split('/').slice(2).join('/'), request.headers?.['x-amz-tagging']);
+        sent.set(
+          decodeURIComponent(request.path ?? '')
+            .split('/')
+            .slice(2)
+            .join('/'),
+          request.headers?.['x-amz-tagging'],
+        );
         return next(args);
       },
       { step: 'finalizeRequest', name: 'captureTagging' },
     );
     try {
-      await new S3ReportSink({ client: s3.client, bucket }).write('d', { at: new Date('2026-11-29T02:00:00.000Z'), json: {}, text: 'x\n' });
+      await new S3ReportSink({ client: s3.client, bucket }).write('d', {
+        at: new Date('2026-11-29T02:00:00.000Z'),
+        json: {},
+        text: 'x\n',
+      });
     } finally {
       s3.client.middlewareStack.remove('captureTagging');
     }

@@ -12,8 +12,20 @@ import { localS3Client, startLocalS3 } from '../webhooks/support.js';
 
 let server: { url: string; stop(): Promise<void> };
 let s3: S3Client;
-const dealer = DealerSchema.parse({ id: 'motorcentrum', name: 'M', branchId: '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c', dms: { type: 'outbox' } });
-const envelope = (id: string, occurredAt: string) => buildDmsEnvelope({ id: id.repeat(64), type: 'vehicle.updated', dealer: 'motorcentrum', occurredAt, wayke: { id: 'x' } });
+const dealer = DealerSchema.parse({
+  id: 'motorcentrum',
+  name: 'M',
+  branchId: '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c',
+  dms: { type: 'outbox' },
+});
+const envelope = (id: string, occurredAt: string) =>
+  buildDmsEnvelope({
+    id: id.repeat(64),
+    type: 'vehicle.updated',
+    dealer: 'motorcentrum',
+    occurredAt,
+    wayke: { id: 'x' },
+  });
 
 beforeAll(async () => {
   server = await startLocalS3({ directory: mkdtempSync(join(tmpdir(), 'outbox-s3-')) });
@@ -55,8 +67,12 @@ describe('S3OutboxDmsSink (s3rver)', () => {
     await sink.deliver({ dealer, envelope: later });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'feeds', Prefix: 'feeds/motorcentrum/outbox/' }));
     expect(listed.Contents?.map((o) => o.Key)).toEqual([outboxKey(earlier), outboxKey(later)]);
-    expect(outboxKey(later)).toBe(`feeds/motorcentrum/outbox/20261003T140239142Z-vehicle.updated-${'b'.repeat(64)}.json`);
-    const body = await (await s3.send(new GetObjectCommand({ Bucket: 'feeds', Key: outboxKey(later) }))).Body!.transformToString();
+    expect(outboxKey(later)).toBe(
+      `feeds/motorcentrum/outbox/20261003T140239142Z-vehicle.updated-${'b'.repeat(64)}.json`,
+    );
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: 'feeds', Key: outboxKey(later) }))
+    ).Body!.transformToString();
     expect(JSON.parse(body)).toEqual(later);
   });
 
@@ -71,7 +87,9 @@ describe('S3OutboxDmsSink (s3rver)', () => {
 
   it('a failed write is retryable', async () => {
     const sink = new S3OutboxDmsSink({ client: s3, bucket: 'no-such-bucket' });
-    await expect(sink.deliver({ dealer, envelope: envelope('c', '2026-10-02T08:11:25.975Z') })).rejects.toBeInstanceOf(RetryableError);
+    await expect(sink.deliver({ dealer, envelope: envelope('c', '2026-10-02T08:11:25.975Z') })).rejects.toBeInstanceOf(
+      RetryableError,
+    );
     expect(keyTimestamp(new Date('2026-01-02T03:04:05.006Z'))).toBe('20260102T030405006Z');
   });
 });

@@ -1,7 +1,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { DealerSecretsError, SecretsManagerInboundAuthStore, SecretsManagerSecretStore } from '../../functions/adapters/secrets-manager-secret-store.js';
+import {
+  DealerSecretsError,
+  SecretsManagerInboundAuthStore,
+  SecretsManagerSecretStore,
+} from '../../functions/adapters/secrets-manager-secret-store.js';
 import { PermanentError, RetryableError } from '../../functions/core/errors.js';
 
 const mock = mockClient(SecretsManagerClient);
@@ -9,7 +13,13 @@ const client = new SecretsManagerClient({ region: 'eu-north-1' });
 let now = 1_000_000;
 const clock = { now: () => new Date(now) };
 const value = (webhookSecret: string, extra: Record<string, string> = {}) => ({
-  SecretString: JSON.stringify({ waykeClientId: 'id', waykeClientSecret: 'very-secret-client-secret', webhookSecret, dmsSigningSecret: 'whsec_AAAA', ...extra }),
+  SecretString: JSON.stringify({
+    waykeClientId: 'id',
+    waykeClientSecret: 'very-secret-client-secret',
+    webhookSecret,
+    dmsSigningSecret: 'whsec_AAAA',
+    ...extra,
+  }),
 });
 const store = () => new SecretsManagerSecretStore({ client, prefix: 'wayke-dms/', maxAgeMs: 60_000, clock });
 // Both stores share one cache and error path; the caching cases watch the webhook secret change.
@@ -20,8 +30,14 @@ beforeEach(() => mock.reset());
 
 describe('SecretsManagerSecretStore', () => {
   it('reads `<prefix><dealerId>` and validates it', async () => {
-    mock.on(GetSecretValueCommand, { SecretId: 'wayke-dms/bilhallen' }).resolves(value('s1', { previousWebhookSecret: 's0' }));
-    expect(await store().getDealerSecrets('bilhallen')).toEqual({ waykeClientId: 'id', waykeClientSecret: 'very-secret-client-secret', dmsSigningSecret: 'whsec_AAAA' });
+    mock
+      .on(GetSecretValueCommand, { SecretId: 'wayke-dms/bilhallen' })
+      .resolves(value('s1', { previousWebhookSecret: 's0' }));
+    expect(await store().getDealerSecrets('bilhallen')).toEqual({
+      waykeClientId: 'id',
+      waykeClientSecret: 'very-secret-client-secret',
+      dmsSigningSecret: 'whsec_AAAA',
+    });
     expect(await inbound().getInboundAuth('bilhallen')).toEqual({ webhookSecret: 's1', previousWebhookSecret: 's0' });
   });
 
@@ -45,7 +61,9 @@ describe('SecretsManagerSecretStore', () => {
   });
 
   it('a missing secret is permanent; throttling is retryable; failures are not cached', async () => {
-    mock.on(GetSecretValueCommand).rejectsOnce(Object.assign(new Error('x'), { name: 'ResourceNotFoundException' }))
+    mock
+      .on(GetSecretValueCommand)
+      .rejectsOnce(Object.assign(new Error('x'), { name: 'ResourceNotFoundException' }))
       .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
       .resolves(value('ok'));
     const secrets = inbound();
@@ -65,7 +83,10 @@ describe('SecretsManagerSecretStore', () => {
     await expect(secrets.getInboundAuth('d1')).rejects.toBeInstanceOf(RetryableError);
 
     mock.reset();
-    mock.on(GetSecretValueCommand).resolvesOnce(value('good')).rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    mock
+      .on(GetSecretValueCommand)
+      .resolvesOnce(value('good'))
+      .rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
     const other = inbound();
     await other.getInboundAuth('d2');
     now += 61_000;
@@ -76,12 +97,24 @@ describe('SecretsManagerSecretStore', () => {
     const cases = [
       { SecretString: 'not json, contains hunter2-secret' },
       { SecretString: JSON.stringify({ waykeClientId: 'id', waykeClientSecret: 'hunter2-secret' }) },
-      { SecretString: JSON.stringify({ waykeClientId: 'id', waykeClientSecret: 'hunter2-secret', webhookSecret: 42, dmsSigningSecret: 42 }) },
+      {
+        SecretString: JSON.stringify({
+          waykeClientId: 'id',
+          waykeClientSecret: 'hunter2-secret',
+          webhookSecret: 42,
+          dmsSigningSecret: 42,
+        }),
+      },
     ];
     for (const answer of cases) {
       mock.reset();
       mock.on(GetSecretValueCommand).resolves(answer);
-      const error = await store().getDealerSecrets('d1').then(() => null, (e: unknown) => e as PermanentError);
+      const error = await store()
+        .getDealerSecrets('d1')
+        .then(
+          () => null,
+          (e: unknown) => e as PermanentError,
+        );
       expect(error).toBeInstanceOf(DealerSecretsError);
       expect(error!.message).not.toContain('hunter2');
       expect(JSON.stringify(error!.context)).not.toContain('hunter2');
@@ -95,9 +128,19 @@ describe('SecretsManagerSecretStore', () => {
 
   it('a secret still holding the deploy-time placeholder is reported as not configured', async () => {
     mock.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({ waykeClientId: 'REPLACE_ME', waykeClientSecret: 'REPLACE_ME', webhookSecret: 'generated-value', dmsSigningSecret: 'REPLACE_ME' }),
+      SecretString: JSON.stringify({
+        waykeClientId: 'REPLACE_ME',
+        waykeClientSecret: 'REPLACE_ME',
+        webhookSecret: 'generated-value',
+        dmsSigningSecret: 'REPLACE_ME',
+      }),
     });
-    const error = await store().getDealerSecrets('d1').then(() => null, (e: unknown) => e as PermanentError);
+    const error = await store()
+      .getDealerSecrets('d1')
+      .then(
+        () => null,
+        (e: unknown) => e as PermanentError,
+      );
     expect(error).toBeInstanceOf(DealerSecretsError);
     expect(error!.message).toMatch(/waykeClientId, waykeClientSecret, dmsSigningSecret \(not configured yet/);
     expect(error!.message).not.toContain('generated-value');

@@ -34,7 +34,9 @@ describe('SqsEventQueue (local-aws-sqs FIFO)', () => {
 
   it('a failed send is retryable and names the queue, not the body', async () => {
     const queue = new SqsEventQueue({ client: sqs, queueUrl: `${server.url}/123456789012/missing.fifo` });
-    const error = await queue.send({ body: '{"email":"erik@example.test"}', groupId: 'g', deduplicationId: 'd' }).catch((e: unknown) => e as RetryableError);
+    const error = await queue
+      .send({ body: '{"email":"erik@example.test"}', groupId: 'g', deduplicationId: 'd' })
+      .catch((e: unknown) => e as RetryableError);
     expect(error).toBeInstanceOf(RetryableError);
     expect(error!.context.queue).toBe('missing.fifo');
     expect(error!.message).not.toContain('erik@example.test');

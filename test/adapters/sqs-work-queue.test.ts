@@ -10,8 +10,17 @@ import { CREDENTIALS, REGION } from '../import/support.js';
 let server: Server;
 let client: SQSClient;
 beforeAll(async () => {
-  server = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: REGION, emulateQueueCreationLifecycle: false });
-  client = new SQSClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: REGION, credentials: CREDENTIALS });
+  server = await createSqsServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    region: REGION,
+    emulateQueueCreationLifecycle: false,
+  });
+  client = new SQSClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: REGION,
+    credentials: CREDENTIALS,
+  });
 });
 afterAll(async () => {
   client?.destroy();
@@ -27,7 +36,9 @@ describe('SqsWorkQueue (local-aws-sqs)', () => {
     await queue.send([...messages, { dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/a.csv' }]);
     const received: unknown[] = [];
     for (let i = 0; i < 10 && received.length < 24; i++) {
-      const answer = await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const answer = await client.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       received.push(...(answer.Messages ?? []).map((m) => JSON.parse(m.Body!)));
     }
     expect(received).toHaveLength(24);

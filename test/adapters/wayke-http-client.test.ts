@@ -7,8 +7,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLog } from '../../functions/adapters/logger.js';
-import { createWaykeClient, createWaykeClientFactory, type WaykeClientOptions } from '../../functions/adapters/wayke-http-client.js';
-import { WaykeAuthError, WaykeNotFoundError, WaykeRetryableError, WaykeValidationError } from '../../functions/adapters/wayke-errors.js';
+import {
+  createWaykeClient,
+  createWaykeClientFactory,
+  type WaykeClientOptions,
+} from '../../functions/adapters/wayke-http-client.js';
+import {
+  WaykeAuthError,
+  WaykeNotFoundError,
+  WaykeRetryableError,
+  WaykeValidationError,
+} from '../../functions/adapters/wayke-errors.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
 import type { Vehicle } from '../../functions/core/vehicle.js';
 import type { WaykeApi } from '../../functions/ports.js';
@@ -17,7 +26,18 @@ const CLIENT_ID = 'dealer-client-7f3a9c';
 const CLIENT_SECRET = 'S3cr&t=with+special/chars%xyz';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const OTHER_BRANCH = '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c';
-const NO_FAULTS = { serverErrorRate: 0, throttleRate: 0, latencyMs: 0, commitThenFailRate: 0, throttleNext: 0, serverErrorNext: 0, commitThenFailNext: 0, routes: [], retryAfterAsDate: false, retryAfterSeconds: 1 };
+const NO_FAULTS = {
+  serverErrorRate: 0,
+  throttleRate: 0,
+  latencyMs: 0,
+  commitThenFailRate: 0,
+  throttleNext: 0,
+  serverErrorNext: 0,
+  commitThenFailNext: 0,
+  routes: [],
+  retryAfterAsDate: false,
+  retryAfterSeconds: 1,
+};
 
 const ROUTE = {
   token: 'POST /connect/token',
@@ -80,29 +100,75 @@ beforeEach(() => {
 describe('every call', () => {
   it('uploads images, creates, reads, finds, patches, sets status and media', async () => {
     const wayke = client();
-    const byUrl = await wayke.uploadImageByUrl({ branchId: BRANCH, url: 'https://dealer.example/img/1.jpg', sortOrder: 0 });
+    const byUrl = await wayke.uploadImageByUrl({
+      branchId: BRANCH,
+      url: 'https://dealer.example/img/1.jpg',
+      sortOrder: 0,
+    });
     const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
-    const byBytes = await wayke.uploadImageBytes({ branchId: BRANCH, bytes, fileName: 'front.jpg', contentType: 'image/jpeg', sortOrder: 1 });
+    const byBytes = await wayke.uploadImageBytes({
+      branchId: BRANCH,
+      bytes,
+      fileName: 'front.jpg',
+      contentType: 'image/jpeg',
+      sortOrder: 1,
+    });
     expect(byUrl.url.startsWith(sim.mediaApiUrl)).toBe(true);
     expect(byBytes.url.startsWith(sim.mediaApiUrl)).toBe(true);
     const media = sim.state().media;
-    expect(media[byUrl.mediaId]).toMatchObject({ sourceUrl: 'https://dealer.example/img/1.jpg', branchId: BRANCH, sortOrder: 0 });
-    expect(media[byBytes.mediaId]).toMatchObject({ fileName: 'front.jpg', contentType: 'image/jpeg', size: bytes.length, sortOrder: 1 });
+    expect(media[byUrl.mediaId]).toMatchObject({
+      sourceUrl: 'https://dealer.example/img/1.jpg',
+      branchId: BRANCH,
+      sortOrder: 0,
+    });
+    expect(media[byBytes.mediaId]).toMatchObject({
+      fileName: 'front.jpg',
+      contentType: 'image/jpeg',
+      size: bytes.length,
+      sortOrder: 1,
+    });
     // The stored bytes are served back.
     expect(new Uint8Array(await (await fetch(byBytes.url)).arrayBuffer())).toEqual(bytes);
 
     const car = vehicle();
-    const { id } = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published', mediaUrls: [byUrl.url] });
+    const { id } = await wayke.createAd({
+      branchId: BRANCH,
+      vehicle: car,
+      status: 'Published',
+      mediaUrls: [byUrl.url],
+    });
     const stored = sim.state().ads[id]!;
     expect(stored.branch).toBe(BRANCH);
     expect(stored.vehicle.mileage).toBe(4115); // km → mil on the wire
 
     const read = await wayke.getAd(id);
-    expect(read).toEqual({ id, branchId: BRANCH, status: 'Published', vehicle: car, mediaUrls: [byUrl.url], details: expect.any(Object) });
+    expect(read).toEqual({
+      id,
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: car,
+      mediaUrls: [byUrl.url],
+      details: expect.any(Object),
+    });
     // What Wayke adds from the registry comes back in the project's names, apart from the vehicle.
-    expect(Object.keys(read.details!).sort()).toEqual(['colour', 'firstRegistration', 'fuel', 'gearbox', 'make', 'model', 'variant', 'vin']);
+    expect(Object.keys(read.details!).sort()).toEqual([
+      'colour',
+      'firstRegistration',
+      'fuel',
+      'gearbox',
+      'make',
+      'model',
+      'variant',
+      'vin',
+    ]);
 
-    await wayke.patchAd({ adId: id, branchId: BRANCH, registrationNumber: car.registrationNumber, fields: { price: 239_900, equipment: null }, mediaUrls: [byBytes.url, byUrl.url] });
+    await wayke.patchAd({
+      adId: id,
+      branchId: BRANCH,
+      registrationNumber: car.registrationNumber,
+      fields: { price: 239_900, equipment: null },
+      mediaUrls: [byBytes.url, byUrl.url],
+    });
     const patched = await wayke.findAdByRegistrationNumber(BRANCH, car.registrationNumber);
     expect(patched?.vehicle.price).toBe(239_900);
     expect(patched?.vehicle.equipment).toBeUndefined();
@@ -130,7 +196,12 @@ describe('every call', () => {
     await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' });
     const line = log.lines.find((l) => l.level === 'DEBUG' && l.attributes?.operation === 'createAd');
     expect(line?.message).toBe('Wayke call');
-    expect(line?.attributes).toMatchObject({ method: 'POST', path: '/vehicle', status: 201, registrationNumber: car.registrationNumber });
+    expect(line?.attributes).toMatchObject({
+      method: 'POST',
+      path: '/vehicle',
+      status: 201,
+      registrationNumber: car.registrationNumber,
+    });
     expect(typeof line?.attributes?.durationMs).toBe('number');
   });
 });
@@ -143,7 +214,12 @@ describe('tokens', () => {
     await wayke.findAdByRegistrationNumber(BRANCH, 'NONE02');
     expect(calls(ROUTE.token)).toBe(before + 1);
 
-    const factory = createWaykeClientFactory({ authUrl: sim.authUrl, dealerApiUrl: sim.dealerApiUrl, mediaApiUrl: sim.mediaApiUrl, log });
+    const factory = createWaykeClientFactory({
+      authUrl: sim.authUrl,
+      dealerApiUrl: sim.dealerApiUrl,
+      mediaApiUrl: sim.mediaApiUrl,
+      log,
+    });
     const a = factory({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
     const b = factory({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
     await a.findAdByRegistrationNumber(BRANCH, 'NONE03');
@@ -168,7 +244,9 @@ describe('tokens', () => {
     expect(calls(ROUTE.token)).toBe(before + 1);
 
     now += 2_000; // inside the margin: refresh, once, for all 50
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => wayke.findAdByRegistrationNumber(BRANCH, `NX${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => wayke.findAdByRegistrationNumber(BRANCH, `NX${i}`)),
+    );
     expect(results.every((r) => r === null)).toBe(true);
     expect(calls(ROUTE.token)).toBe(before + 2);
   });
@@ -179,7 +257,9 @@ describe('tokens', () => {
     const tokensBefore = calls(ROUTE.token);
     const findsBefore = calls(ROUTE.find);
     sim.revokeTokens();
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => wayke.findAdByRegistrationNumber(BRANCH, `NY${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => wayke.findAdByRegistrationNumber(BRANCH, `NY${i}`)),
+    );
     expect(results.every((r) => r === null)).toBe(true);
     expect(calls(ROUTE.token)).toBe(tokensBefore + 1);
     expect(calls(ROUTE.find)).toBe(findsBefore + 100); // each: the refused call and its one retry
@@ -192,7 +272,9 @@ describe('tokens', () => {
       req.resume();
       if (req.url === '/auth/connect/token') {
         tokenRequests += 1;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `tok-${tokenRequests}-abcdefghijklmnop`, expires_in: 3600 }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ access_token: `tok-${tokenRequests}-abcdefghijklmnop`, expires_in: 3600 }));
       } else {
         apiRequests += 1;
         res.writeHead(401).end();
@@ -213,7 +295,12 @@ describe('tokens', () => {
     const wayke = client({ clientSecret: 'wrong-secret-value' });
     const error = await wayke.findAdByRegistrationNumber(BRANCH, 'NONE09').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaykeAuthError);
-    expect((error as WaykeAuthError).context).toMatchObject({ operation: 'findAdByRegistrationNumber', phase: 'token', status: 400, registrationNumber: 'NONE09' });
+    expect((error as WaykeAuthError).context).toMatchObject({
+      operation: 'findAdByRegistrationNumber',
+      phase: 'token',
+      status: 400,
+      registrationNumber: 'NONE09',
+    });
     expect((error as WaykeAuthError).cause).toBeInstanceOf(WaykeAuthError);
     expect(calls(ROUTE.token)).toBe(before + 1);
     const text = `${(error as Error).message} ${JSON.stringify((error as WaykeAuthError).context)}`;
@@ -229,7 +316,10 @@ describe('retries', () => {
     sim.setFaults({ throttleNext: 1, retryAfterSeconds: 1, routes: [ROUTE.find] });
     const from = sim.state().requests.length;
     await expect(wayke.findAdByRegistrationNumber(BRANCH, 'NONE11')).resolves.toBeNull();
-    const finds = sim.state().requests.slice(from).filter((r) => r.route === ROUTE.find);
+    const finds = sim
+      .state()
+      .requests.slice(from)
+      .filter((r) => r.route === ROUTE.find);
     expect(finds.map((r) => r.status)).toEqual([429, 404]);
     expect(finds[0]!.retryAfter).toBe('1');
     expect(finds[1]!.at).toBeGreaterThanOrEqual(finds[0]!.respondedAt! + 1000);
@@ -262,7 +352,11 @@ describe('retries', () => {
     const error = await wayke.findAdByRegistrationNumber(BRANCH, 'NONE15').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaykeRetryableError);
     expect((error as WaykeRetryableError).retryAfterMs).toBe(120_000);
-    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'findAdByRegistrationNumber', status: 429, registrationNumber: 'NONE15' });
+    expect((error as WaykeRetryableError).context).toMatchObject({
+      operation: 'findAdByRegistrationNumber',
+      status: 429,
+      registrationNumber: 'NONE15',
+    });
     expect(calls(ROUTE.find)).toBe(before + 1);
   });
 
@@ -286,7 +380,13 @@ describe('retries', () => {
     expect(error).toBeInstanceOf(WaykeRetryableError);
     const retryable = error as WaykeRetryableError;
     expect(retryable.retryable).toBe(true);
-    expect(retryable.context).toMatchObject({ operation: 'setStatus', status: 500, attempts: 5, registrationNumber: car.registrationNumber, adId: 'some-ad' });
+    expect(retryable.context).toMatchObject({
+      operation: 'setStatus',
+      status: 500,
+      attempts: 5,
+      registrationNumber: car.registrationNumber,
+      adId: 'some-ad',
+    });
     expect(retryable.cause).toBeInstanceOf(Error);
     expect(calls(ROUTE.status)).toBe(before + 5);
   });
@@ -302,12 +402,19 @@ describe('retries', () => {
 
     const car = vehicle();
     const { id } = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' });
-    const invalid = await wayke.setMedia(id, ['https://elsewhere.example/a.jpg'], car.registrationNumber).catch((e: unknown) => e);
+    const invalid = await wayke
+      .setMedia(id, ['https://elsewhere.example/a.jpg'], car.registrationNumber)
+      .catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(WaykeValidationError);
     const validation = invalid as WaykeValidationError;
     expect(validation.field).toBe('media[0].fileUrls[0]');
     expect(validation.waykeMessage).toContain('not a Wayke media URL');
-    expect(validation.context).toMatchObject({ operation: 'setMedia', status: 400, registrationNumber: car.registrationNumber, attempts: 1 });
+    expect(validation.context).toMatchObject({
+      operation: 'setMedia',
+      status: 400,
+      registrationNumber: car.registrationNumber,
+      attempts: 1,
+    });
     expect(String(validation.cause)).toContain(`HTTP 400 for PUT /vehicle/${id}/media`);
     expect(calls(ROUTE.media)).toBe(before + 2);
   });
@@ -318,7 +425,9 @@ describe('retries', () => {
     const server = await listen((req, res) => {
       req.resume();
       if (req.url === '/auth/connect/token') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-abcdefghijklmnop', expires_in: 3600 }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ access_token: 'tok-abcdefghijklmnop', expires_in: 3600 }));
         return;
       }
       arrivals.push(Date.now());
@@ -343,15 +452,21 @@ describe('retries', () => {
       const server = await listen((req, res) => {
         req.resume();
         if (req.url === '/auth/connect/token') {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-abcdefghijklmnop', expires_in: 3600 }));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ access_token: 'tok-abcdefghijklmnop', expires_in: 3600 }));
           return;
         }
         hits += 1;
-        res.writeHead(status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'Conflict', errors: { 'vehicle.vin': ['already in use'] } }));
+        res
+          .writeHead(status, { 'content-type': 'application/problem+json' })
+          .end(JSON.stringify({ title: 'Conflict', errors: { 'vehicle.vin': ['already in use'] } }));
       });
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const wayke = client({ authUrl: `${base}/auth`, dealerApiUrl: `${base}/dealer`, mediaApiUrl: `${base}/media` });
-      const error = await wayke.createAd({ branchId: BRANCH, vehicle: vehicle(), status: 'Published' }).catch((e: unknown) => e);
+      const error = await wayke
+        .createAd({ branchId: BRANCH, vehicle: vehicle(), status: 'Published' })
+        .catch((e: unknown) => e);
       server.close();
       expect(error).toBeInstanceOf(WaykeValidationError);
       expect((error as WaykeValidationError).field).toBe('vehicle.vin');
@@ -379,7 +494,12 @@ describe('retries', () => {
     const wayke = client({ authUrl: `http://127.0.0.1:${port}`, maxAttempts: 3 });
     const error = await wayke.getAd('a').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaykeRetryableError);
-    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'getAd', phase: 'token', attempts: 3, adId: 'a' });
+    expect((error as WaykeRetryableError).context).toMatchObject({
+      operation: 'getAd',
+      phase: 'token',
+      attempts: 3,
+      adId: 'a',
+    });
     expect((error as Error).message).toMatch(/connection failed/);
   });
 
@@ -404,9 +524,16 @@ describe('retries', () => {
     const wayke = client({ maxAttempts: 2 });
     const car = vehicle();
     sim.setFaults({ serverErrorRate: 1, routes: [ROUTE.create] });
-    const error = await wayke.createAd({ branchId: BRANCH, vehicle: car, status: 'Published' }).catch((e: unknown) => e);
+    const error = await wayke
+      .createAd({ branchId: BRANCH, vehicle: car, status: 'Published' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaykeRetryableError);
-    expect((error as WaykeRetryableError).context).toMatchObject({ operation: 'createAd', registrationNumber: car.registrationNumber, status: 500, attempts: 2 });
+    expect((error as WaykeRetryableError).context).toMatchObject({
+      operation: 'createAd',
+      registrationNumber: car.registrationNumber,
+      status: 500,
+      attempts: 2,
+    });
     expect(sim.state().adsByPlate[car.registrationNumber]).toBeUndefined();
   });
 });
@@ -437,14 +564,30 @@ describe('limits and hygiene', () => {
     await wayke.getAd(id);
     const errors: unknown[] = [];
     errors.push(await wayke.setStatus('nope', 'Sold').catch((e: unknown) => e));
-    errors.push(await client({ clientSecret: `${CLIENT_SECRET}-wrong` }).getAd(id).catch((e: unknown) => e));
-    errors.push(await wayke.patchAd({ adId: id, branchId: BRANCH, registrationNumber: car.registrationNumber, fields: { mileage: null as never } }).catch((e: unknown) => e));
+    errors.push(
+      await client({ clientSecret: `${CLIENT_SECRET}-wrong` })
+        .getAd(id)
+        .catch((e: unknown) => e),
+    );
+    errors.push(
+      await wayke
+        .patchAd({ adId: id, branchId: BRANCH, registrationNumber: car.registrationNumber, fields: { mileage: null } })
+        .catch((e: unknown) => e),
+    );
     expect(errors.every((e) => e instanceof Error)).toBe(true);
 
     // Raw lines, not the redacted text(): nothing may rely on the redaction net.
-    const raw = JSON.stringify(log.lines) + errors.map((e) => `${(e as Error).message} ${JSON.stringify((e as { context?: unknown }).context)} ${String((e as Error).cause)}`).join('\n');
+    const raw =
+      JSON.stringify(log.lines) +
+      errors
+        .map(
+          (e) =>
+            `${(e as Error).message} ${JSON.stringify((e as { context?: unknown }).context)} ${String((e as Error).cause)}`,
+        )
+        .join('\n');
     expect(log.lines.length).toBeGreaterThan(5);
-    for (const secret of [CLIENT_ID, CLIENT_SECRET, encodeURIComponent(CLIENT_SECRET), 'Bearer']) expect(raw).not.toContain(secret);
+    for (const secret of [CLIENT_ID, CLIENT_SECRET, encodeURIComponent(CLIENT_SECRET), 'Bearer'])
+      expect(raw).not.toContain(secret);
     // Simulator tokens are 43-character base64url strings.
     expect(raw).not.toMatch(/[A-Za-z0-9_-]{43}/);
   });
@@ -465,10 +608,13 @@ async function until(predicate: () => boolean): Promise<void> {
 
 /** Most requests in flight at once, from arrival/answer instants. */
 function maxOverlap(requests: ReadonlyArray<{ at: number; respondedAt?: number }>): number {
-  const events = requests.flatMap((r) => [
-    [r.at, 1],
-    [r.respondedAt ?? r.at, -1],
-  ] as const);
+  const events = requests.flatMap(
+    (r) =>
+      [
+        [r.at, 1],
+        [r.respondedAt ?? r.at, -1],
+      ] as const,
+  );
   events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let current = 0;
   let max = 0;

@@ -40,12 +40,24 @@ const full: Vehicle = VehicleSchema.parse({
 
 describe('toWaykeBody', () => {
   it('builds the documented create body (mileage in mil, market code, media)', () => {
-    const body = toWaykeBody({ branchId: BRANCH, fields: full, status: 'Published', mediaUrls: ['https://media.example/a.jpg'], create: true });
+    const body = toWaykeBody({
+      branchId: BRANCH,
+      fields: full,
+      status: 'Published',
+      mediaUrls: ['https://media.example/a.jpg'],
+      create: true,
+    });
     expect(body).toEqual({
       branch: BRANCH,
       marketCode: 'SE',
       status: 'Published',
-      vehicle: { registrationNumber: 'ABC123', vin: 'YV1UZBFVDN1906224', mileage: 4115, modelYear: 2021, equipment: ['Dragkrok', 'Navigation'] },
+      vehicle: {
+        registrationNumber: 'ABC123',
+        vin: 'YV1UZBFVDN1906224',
+        mileage: 4115,
+        modelYear: 2021,
+        equipment: ['Dragkrok', 'Navigation'],
+      },
       ad: {
         price: 249900,
         campaignPrice: 239900,
@@ -66,7 +78,10 @@ describe('toWaykeBody', () => {
   });
 
   it('a patch holds only what changes; null clears; images and externalId never go out', () => {
-    const body = toWaykeBody({ branchId: BRANCH, fields: { price: 199900, campaignPrice: null, images: ['https://x.example/1.jpg'], externalId: 'S-1' } });
+    const body = toWaykeBody({
+      branchId: BRANCH,
+      fields: { price: 199900, campaignPrice: null, images: ['https://x.example/1.jpg'], externalId: 'S-1' },
+    });
     expect(body).toEqual({ branch: BRANCH, ad: { price: 199900, campaignPrice: null } });
     expect(toWaykeBody({ branchId: BRANCH, fields: {}, mediaUrls: [] })).toEqual({ branch: BRANCH, ad: { media: [] } });
     expect(toWaykeBody({ branchId: BRANCH, fields: { mileage: 12345 } }).vehicle).toEqual({ mileage: 1235 });
@@ -86,75 +101,161 @@ describe('toWaykeBody', () => {
 
   it('maps every canonical field except the ones kept out', () => {
     const mapped = Object.keys(WAYKE_FIELD_PATHS).sort();
-    const all = Object.keys(VehicleFieldSchemas).filter((f) => !(FIELDS_NOT_SENT_TO_WAYKE as readonly string[]).includes(f)).sort();
+    const all = Object.keys(VehicleFieldSchemas)
+      .filter((f) => !(FIELDS_NOT_SENT_TO_WAYKE as readonly string[]).includes(f))
+      .sort();
     expect(mapped).toEqual(all);
   });
 });
 
 describe('fromWaykeAd', () => {
   it('is the inverse of toWaykeBody for every field Wayke carries (mileage in whole mil)', () => {
-    const body = toWaykeBody({ branchId: BRANCH, fields: full, status: 'Sold', mediaUrls: ['https://m.example/1.jpg', 'https://m.example/2.jpg'], create: true });
+    const body = toWaykeBody({
+      branchId: BRANCH,
+      fields: full,
+      status: 'Sold',
+      mediaUrls: ['https://m.example/1.jpg', 'https://m.example/2.jpg'],
+      create: true,
+    });
     const ad = fromWaykeAd({ id: 'ad-1', ...body });
     const { images: _images, externalId: _externalId, ...carried } = full;
-    expect(ad).toEqual({ id: 'ad-1', branchId: BRANCH, status: 'Sold', vehicle: carried, mediaUrls: ['https://m.example/1.jpg', 'https://m.example/2.jpg'] });
+    expect(ad).toEqual({
+      id: 'ad-1',
+      branchId: BRANCH,
+      status: 'Sold',
+      vehicle: carried,
+      mediaUrls: ['https://m.example/1.jpg', 'https://m.example/2.jpg'],
+    });
     // And back again: the same body.
-    expect(toWaykeBody({ branchId: ad.branchId!, fields: ad.vehicle, status: ad.status, mediaUrls: ad.mediaUrls, create: true })).toEqual(body);
+    expect(
+      toWaykeBody({
+        branchId: ad.branchId!,
+        fields: ad.vehicle,
+        status: ad.status,
+        mediaUrls: ad.mediaUrls,
+        create: true,
+      }),
+    ).toEqual(body);
   });
 
   it('holds for minimal vehicles and many mileages (km multiple of 10)', () => {
     for (const mileage of [0, 10, 990, 123450, 4_000_000]) {
       const vehicle: Vehicle = { registrationNumber: 'XYZ99A', price: 1, mileage };
-      const ad = fromWaykeAd({ id: 'a', ...toWaykeBody({ branchId: BRANCH, fields: vehicle, status: 'Published', create: true }) });
+      const ad = fromWaykeAd({
+        id: 'a',
+        ...toWaykeBody({ branchId: BRANCH, fields: vehicle, status: 'Published', create: true }),
+      });
       expect(ad.vehicle).toEqual(vehicle);
       expect(ad.mediaUrls).toEqual([]);
     }
   });
 
   it('drops a malformed optional field and keeps the rest', () => {
-    const ad = fromWaykeAd({ id: 'a', branch: BRANCH, status: 'Published', vehicle: { registrationNumber: 'abc 123', mileage: 10, vin: 'bad' }, ad: { price: 5, deductibleVat: 'yes', extra: 1 } });
+    const ad = fromWaykeAd({
+      id: 'a',
+      branch: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: 'abc 123', mileage: 10, vin: 'bad' },
+      ad: { price: 5, deductibleVat: 'yes', extra: 1 },
+    });
     expect(ad.vehicle).toEqual({ registrationNumber: 'ABC123', mileage: 100, price: 5 });
   });
 
   it('keeps documents when Wayke adds keys of its own to them', () => {
     const ad = fromWaykeAd({
-      id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123', mileage: 1 },
-      ad: { price: 5, documents: [{ id: 'd1', url: 'https://x.example/a.pdf', name: 'A', type: 'pdf' }, { url: 'https://x.example/b.pdf', name: null }] },
+      id: 'a',
+      status: 'Published',
+      vehicle: { registrationNumber: 'ABC123', mileage: 1 },
+      ad: {
+        price: 5,
+        documents: [
+          { id: 'd1', url: 'https://x.example/a.pdf', name: 'A', type: 'pdf' },
+          { url: 'https://x.example/b.pdf', name: null },
+        ],
+      },
     });
-    expect(ad.vehicle.documents).toEqual([{ url: 'https://x.example/a.pdf', name: 'A' }, { url: 'https://x.example/b.pdf' }]);
+    expect(ad.vehicle.documents).toEqual([
+      { url: 'https://x.example/a.pdf', name: 'A' },
+      { url: 'https://x.example/b.pdf' },
+    ]);
   });
 
   it('refuses an ad without a mandatory field or with an unknown status', () => {
-    expect(() => fromWaykeAd({ id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123' }, ad: { price: 5 } })).toThrow(/vehicle\.mileage is missing/);
-    expect(() => fromWaykeAd({ id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123', mileage: -1 }, ad: { price: 5 } })).toThrow(WaykeResponseShapeError);
+    expect(() =>
+      fromWaykeAd({ id: 'a', status: 'Published', vehicle: { registrationNumber: 'ABC123' }, ad: { price: 5 } }),
+    ).toThrow(/vehicle\.mileage is missing/);
+    expect(() =>
+      fromWaykeAd({
+        id: 'a',
+        status: 'Published',
+        vehicle: { registrationNumber: 'ABC123', mileage: -1 },
+        ad: { price: 5 },
+      }),
+    ).toThrow(WaykeResponseShapeError);
     expect(() => fromWaykeAd({ id: 'a', status: 'Archived', vehicle: {}, ad: {} })).toThrow(/status/);
     expect(() => fromWaykeAd('nope')).toThrow(WaykeResponseShapeError);
   });
 
   it('flattens media lists and ignores junk', () => {
-    expect(mediaUrlsOf([{ fileUrls: ['a', 'b'] }, { fileUrls: ['c', 3] }, null, { other: 1 }])).toEqual(['a', 'b', 'c']);
+    expect(mediaUrlsOf([{ fileUrls: ['a', 'b'] }, { fileUrls: ['c', 3] }, null, { other: 1 }])).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
     expect(mediaUrlsOf(undefined)).toEqual([]);
     expect(mediaUrlsOf(toWaykeMedia(['x', 'y']))).toEqual(['x', 'y']);
   });
 });
 
 describe('fromWaykeAd: what Wayke adds from the vehicle registry', () => {
-  const base = { id: 'ad-9', status: 'Published', vehicle: { registrationNumber: 'ABC123', mileage: 1200 }, ad: { price: 99000 } };
+  const base = {
+    id: 'ad-9',
+    status: 'Published',
+    vehicle: { registrationNumber: 'ABC123', mileage: 1200 },
+    ad: { price: 99000 },
+  };
 
   it('maps the registry facts to the project names; a date-time first registration becomes a date', () => {
     const ad = fromWaykeAd({
       ...base,
       vehicle: {
         ...base.vehicle,
-        manufacturer: 'Volvo', modelName: 'V60', modelSeries: 'T6 Recharge', fuelType: 'Bensin/El', gearBox: 'Automat', color: 'Silver',
-        firstRegistrationDate: '2020-11-03T00:00:00Z', vehicleIdentificationNumber: 'yv1zwa8udl2123456',
+        manufacturer: 'Volvo',
+        modelName: 'V60',
+        modelSeries: 'T6 Recharge',
+        fuelType: 'Bensin/El',
+        gearBox: 'Automat',
+        color: 'Silver',
+        firstRegistrationDate: '2020-11-03T00:00:00Z',
+        vehicleIdentificationNumber: 'yv1zwa8udl2123456',
       },
     });
-    expect(ad.details).toEqual({ make: 'Volvo', model: 'V60', variant: 'T6 Recharge', fuel: 'Bensin/El', gearbox: 'Automat', colour: 'Silver', firstRegistration: '2020-11-03', vin: 'YV1ZWA8UDL2123456' });
+    expect(ad.details).toEqual({
+      make: 'Volvo',
+      model: 'V60',
+      variant: 'T6 Recharge',
+      fuel: 'Bensin/El',
+      gearbox: 'Automat',
+      colour: 'Silver',
+      firstRegistration: '2020-11-03',
+      vin: 'YV1ZWA8UDL2123456',
+    });
     expect(ad.vehicle).toEqual({ registrationNumber: 'ABC123', mileage: 12000, price: 99000 });
   });
 
   it('drops what is empty or malformed, and has no details at all when Wayke returned none', () => {
-    expect(fromWaykeAd({ ...base, vehicle: { ...base.vehicle, manufacturer: '  ', color: 7, firstRegistrationDate: 'last spring', vehicleIdentificationNumber: 'IOQ' } }).details).toBeUndefined();
+    expect(
+      fromWaykeAd({
+        ...base,
+        vehicle: {
+          ...base.vehicle,
+          manufacturer: '  ',
+          color: 7,
+          firstRegistrationDate: 'last spring',
+          vehicleIdentificationNumber: 'IOQ',
+        },
+      }).details,
+    ).toBeUndefined();
     expect(fromWaykeAd(base).details).toBeUndefined();
   });
 });

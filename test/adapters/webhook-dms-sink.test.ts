@@ -8,10 +8,24 @@ import { buildDmsEnvelope } from '../../functions/core/events/envelope.js';
 import { TEST_SIGNING_SECRET, startDmsReceiver, type DmsReceiver } from '../webhooks/support.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
-const secrets = { getDealerSecrets: async () => ({ waykeClientId: 'i', waykeClientSecret: 's', webhookSecret: 'w', dmsSigningSecret: TEST_SIGNING_SECRET }) };
+const secrets = {
+  getDealerSecrets: async () => ({
+    waykeClientId: 'i',
+    waykeClientSecret: 's',
+    webhookSecret: 'w',
+    dmsSigningSecret: TEST_SIGNING_SECRET,
+  }),
+};
 const now = new Date('2026-10-03T14:05:00Z');
-const envelope = buildDmsEnvelope({ id: 'a'.repeat(64), type: 'order.created', dealer: 'dl1', occurredAt: now.toISOString(), wayke: { customer: { email: 'erik@example.test' } } });
-const dealerAt = (url: string) => DealerSchema.parse({ id: 'dl1', name: 'D', branchId: BRANCH, dms: { type: 'webhook', url } });
+const envelope = buildDmsEnvelope({
+  id: 'a'.repeat(64),
+  type: 'order.created',
+  dealer: 'dl1',
+  occurredAt: now.toISOString(),
+  wayke: { customer: { email: 'erik@example.test' } },
+});
+const dealerAt = (url: string) =>
+  DealerSchema.parse({ id: 'dl1', name: 'D', branchId: BRANCH, dms: { type: 'webhook', url } });
 
 let receiver: DmsReceiver;
 let slow: Server;
@@ -54,16 +68,25 @@ describe('WebhookDmsSink', () => {
 
   it.each([408, 429, 500, 502, 503])('HTTP %i is retryable', async (status) => {
     receiver.respond = () => status;
-    await expect(sink.deliver({ dealer: dealerAt(receiver.url), envelope })).rejects.toBeInstanceOf(DmsUnavailableError);
+    await expect(sink.deliver({ dealer: dealerAt(receiver.url), envelope })).rejects.toBeInstanceOf(
+      DmsUnavailableError,
+    );
   });
 
   it('a timeout and a refused connection are retryable', async () => {
     await expect(impatient.deliver({ dealer: dealerAt(slowUrl), envelope })).rejects.toThrow(/timed out/);
-    await expect(sink.deliver({ dealer: dealerAt('http://127.0.0.1:9/'), envelope })).rejects.toBeInstanceOf(DmsUnavailableError);
+    await expect(sink.deliver({ dealer: dealerAt('http://127.0.0.1:9/'), envelope })).rejects.toBeInstanceOf(
+      DmsUnavailableError,
+    );
   });
 
   it('an unusable signing secret or a non-webhook dealer is permanent and quotes no secret', async () => {
-    const bad = new WebhookDmsSink({ secrets: { getDealerSecrets: async () => ({ ...(await secrets.getDealerSecrets()), dmsSigningSecret: 'plain-text-key' }) }, clock: { now: () => now } });
+    const bad = new WebhookDmsSink({
+      secrets: {
+        getDealerSecrets: async () => ({ ...(await secrets.getDealerSecrets()), dmsSigningSecret: 'plain-text-key' }),
+      },
+      clock: { now: () => now },
+    });
     const error = await bad.deliver({ dealer: dealerAt(receiver.url), envelope }).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(PermanentError);
     expect(error!.message).not.toContain('plain-text-key');

@@ -25,7 +25,11 @@ interface Run {
 }
 
 /** A real SFTP session as a dealer would open it. */
-async function connectSftp(port: number, username: string, password: string): Promise<{ client: InstanceType<typeof ssh2.Client>; sftp: SFTPWrapper }> {
+async function connectSftp(
+  port: number,
+  username: string,
+  password: string,
+): Promise<{ client: InstanceType<typeof ssh2.Client>; sftp: SFTPWrapper }> {
   const client = new ssh2.Client();
   const sftp = await new Promise<SFTPWrapper>((resolveSftp, reject) => {
     client
@@ -37,7 +41,9 @@ async function connectSftp(port: number, username: string, password: string): Pr
 }
 
 const listDir = (sftp: SFTPWrapper, path: string) =>
-  new Promise<Array<{ filename: string }>>((resolveList, reject) => sftp.readdir(path, (error, list) => (error ? reject(error) : resolveList(list))));
+  new Promise<Array<{ filename: string }>>((resolveList, reject) =>
+    sftp.readdir(path, (error, list) => (error ? reject(error) : resolveList(list))),
+  );
 
 function startCli(args: string[]): Run {
   const child = spawn(process.execPath, ['bin/wayke-dms.js', 'dev', ...args], {
@@ -47,8 +53,8 @@ function startCli(args: string[]): Run {
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
@@ -58,12 +64,20 @@ function output(run: Run): string {
   return `\n--- stdout\n${run.stdout()}\n--- stderr\n${run.stderr().slice(-8000)}`;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, run: Run, timeoutMs = 50_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  run: Run,
+  timeoutMs = 50_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- stdout\n${run.stdout()}\n--- stderr\n${run.stderr().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}\n--- stdout\n${run.stdout()}\n--- stderr\n${run.stderr().slice(-4000)}`,
+      );
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
 }
@@ -99,12 +113,19 @@ describe('wayke-dms dev --once', { timeout: 120_000 }, () => {
     const out = run.stdout();
     expect(code, `${out}\n${run.stderr()}`).toBe(0);
     expect(out).toMatch(/ready in \d+\.\d s/);
-    expect(out).toMatch(/✓ bilhallen: inbound\/bilhallen\.csv \(csv\/windows-1252\) — 46 vehicles: 46 created, 0 updated/);
+    expect(out).toMatch(
+      /✓ bilhallen: inbound\/bilhallen\.csv \(csv\/windows-1252\) — 46 vehicles: 46 created, 0 updated/,
+    );
     expect(out).toMatch(/✓ motorcentrum: inbound\/motorcentrum\.xml \(xml\/utf-8\) — 32 vehicles: 32 created/);
     // autohuset's feed has one row without a price: imported, and the row named
-    expect(out).toMatch(/autohuset: inbound\/autohuset\.csv \(csv\/windows-1252\) — 25 vehicles: 25 created.*1 rows rejected/);
+    expect(out).toMatch(
+      /autohuset: inbound\/autohuset\.csv \(csv\/windows-1252\) — 25 vehicles: 25 created.*1 rows rejected/,
+    );
     expect(out).toMatch(/row 19 \(UZB18P\): price:/);
-    const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as Record<string, { dmsSigningSecret: string }>;
+    const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as Record<
+      string,
+      { dmsSigningSecret: string }
+    >;
     expect(Object.keys(secrets).sort()).toEqual(['autohuset', 'bilhallen', 'motorcentrum']);
     expect(secrets.bilhallen!.dmsSigningSecret).toMatch(/^whsec_/);
     expect(existsSync(join(data, 'dealers.json'))).toBe(true);
@@ -114,7 +135,10 @@ describe('wayke-dms dev --once', { timeout: 120_000 }, () => {
 describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
   let run: Run;
   let data: string;
-  let health: { services: Record<string, string>; ports: { api: number; sftp: number; wayke: number; demoDms: number } };
+  let health: {
+    services: Record<string, string>;
+    ports: { api: number; sftp: number; wayke: number; demoDms: number };
+  };
   let secrets: Record<string, { sftpPassword: string; webhookSecret: string; dmsSigningSecret: string }>;
 
   beforeAll(async () => {
@@ -122,19 +146,45 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     run = startCli(['--data', data, ...FREE_PORTS]);
     runs.push(run);
     const endpoints = join(data, 'endpoints.json');
-    const api = await waitFor('endpoints.json', () => existsSync(endpoints) && (JSON.parse(readFileSync(endpoints, 'utf8')) as typeof health).services.api, run);
-    const response = await waitFor('GET /health 200', async () => {
-      const answer = await fetch(`${api}/health`).catch(() => null);
-      return answer?.status === 200 ? answer : null;
-    }, run);
+    const api = await waitFor(
+      'endpoints.json',
+      () => existsSync(endpoints) && (JSON.parse(readFileSync(endpoints, 'utf8')) as typeof health).services.api,
+      run,
+    );
+    const response = await waitFor(
+      'GET /health 200',
+      async () => {
+        const answer = await fetch(`${api}/health`).catch(() => null);
+        return answer?.status === 200 ? answer : null;
+      },
+      run,
+    );
     health = (await response.json()) as typeof health;
     secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as typeof secrets;
   }, 120_000);
 
   it('imports the samples at start, then a simulated purchase reaches the demo DMS signed and verified', async () => {
-    await waitFor('the three start-up reports', () => ['bilhallen', 'motorcentrum', 'autohuset'].every((id) => new RegExp(`${id}: inbound/`).test(run.stdout())), run);
-    const line = await waitFor('the purchase delivered to the demo DMS', () => /✓ demo DMS ← bilhallen: vehicle\.purchased (\w+) \(id [0-9a-f]{64}\), signature verified/.exec(run.stdout()), run);
-    const deliveries = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ verified: boolean; type?: string; body: { type: string; dealer: string; vehicle?: { registrationNumber: string; price: number }; wayke: { processName: string } } }>;
+    await waitFor(
+      'the three start-up reports',
+      () => ['bilhallen', 'motorcentrum', 'autohuset'].every((id) => new RegExp(`${id}: inbound/`).test(run.stdout())),
+      run,
+    );
+    const line = await waitFor(
+      'the purchase delivered to the demo DMS',
+      () =>
+        /✓ demo DMS ← bilhallen: vehicle\.purchased (\w+) \(id [0-9a-f]{64}\), signature verified/.exec(run.stdout()),
+      run,
+    );
+    const deliveries = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{
+      verified: boolean;
+      type?: string;
+      body: {
+        type: string;
+        dealer: string;
+        vehicle?: { registrationNumber: string; price: number };
+        wayke: { processName: string };
+      };
+    }>;
     const purchase = deliveries.find((delivery) => delivery.type === 'vehicle.purchased');
     expect(purchase?.verified).toBe(true);
     expect(purchase?.body.dealer).toBe('bilhallen');
@@ -147,56 +197,116 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
   it('a webhook with a wrong secret is refused and nothing reaches the DMS', async () => {
     // Two events for the same ad (one FIFO group): the refused one first, then an accepted one.
     // Had the refused one been queued, FIFO order would deliver it before the accepted one.
-    const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/wayke-events/purchase-contract-completed.json'), 'utf8')) as Record<string, unknown>;
+    const fixture = JSON.parse(
+      readFileSync(join(ROOT, 'test/fixtures/wayke-events/purchase-contract-completed.json'), 'utf8'),
+    ) as Record<string, unknown>;
     const refused = JSON.stringify({ ...fixture, stepId: 'e2e-refused' });
     const accepted = JSON.stringify({ ...fixture, stepId: 'e2e-accepted' });
     const post = (body: string, authorization: string) =>
-      fetch(`${health.services.api}/webhooks/wayke/bilhallen`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body });
+      fetch(`${health.services.api}/webhooks/wayke/bilhallen`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body,
+      });
     expect((await post(refused, 'Bearer not-the-secret')).status).toBe(401);
-    const unknown = await fetch(`${health.services.api}/webhooks/wayke/nobody`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const unknown = await fetch(`${health.services.api}/webhooks/wayke/nobody`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(unknown.status).toBe(404);
     const answer = await post(accepted, `Bearer ${secrets.bilhallen!.webhookSecret}`);
     expect(answer.status).toBe(200);
     const { id } = (await answer.json()) as { id: string };
-    const delivered = async () => (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ body: { id: string; wayke: { stepId?: string } } }>;
-    await waitFor('the accepted event at the demo DMS', async () => ((await delivered()).some((d) => d.body.id === id) ? true : null), run);
+    const delivered = async () =>
+      (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{
+        body: { id: string; wayke: { stepId?: string } };
+      }>;
+    await waitFor(
+      'the accepted event at the demo DMS',
+      async () => ((await delivered()).some((d) => d.body.id === id) ? true : null),
+      run,
+    );
     expect((await delivered()).map((d) => d.body.wayke.stepId)).not.toContain('e2e-refused');
   });
 
   it("the console's curl line names an ad that exists: the demo DMS gets the car with make, model, VIN and images", async () => {
     // Prepare
-    const printed = await waitFor('the curl line after the demo purchase', () => /curl -i -X POST (\S+) -H 'authorization: ([^']+)' -H 'content-type: application\/json' --data '([^']+)'/.exec(run.stdout()), run);
+    const printed = await waitFor(
+      'the curl line after the demo purchase',
+      () =>
+        /curl -i -X POST (\S+) -H 'authorization: ([^']+)' -H 'content-type: application\/json' --data '([^']+)'/.exec(
+          run.stdout(),
+        ),
+      run,
+    );
     const [, url, authorization, body] = printed;
     // Act
-    const answer = await fetch(url!, { method: 'POST', headers: { authorization: authorization!, 'content-type': 'application/json' }, body: body! });
+    const answer = await fetch(url!, {
+      method: 'POST',
+      headers: { authorization: authorization!, 'content-type': 'application/json' },
+      body: body!,
+    });
     // Assess
     expect(answer.status).toBe(200);
     const { id } = (await answer.json()) as { id: string };
-    const events = async () => (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ verified: boolean; body: { id: string; vehicle?: Record<string, unknown> } }>;
-    const delivery = await waitFor('the curl event at the demo DMS', async () => (await events()).find((d) => d.body.id === id) ?? null, run);
+    const events = async () =>
+      (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{
+        verified: boolean;
+        body: { id: string; vehicle?: Record<string, unknown> };
+      }>;
+    const delivery = await waitFor(
+      'the curl event at the demo DMS',
+      async () => (await events()).find((d) => d.body.id === id) ?? null,
+      run,
+    );
     expect(delivery.verified).toBe(true);
-    expect(delivery.body.vehicle).toMatchObject({ make: expect.any(String), model: expect.any(String), vin: expect.stringMatching(/^[A-HJ-NPR-Z0-9]{17}$/), images: expect.any(Array) });
+    expect(delivery.body.vehicle).toMatchObject({
+      make: expect.any(String),
+      model: expect.any(String),
+      vin: expect.stringMatching(/^[A-HJ-NPR-Z0-9]{17}$/),
+      images: expect.any(Array),
+    });
     expect((delivery.body.vehicle!.images as string[]).length).toBeGreaterThan(0);
   });
 
   it('wayke-dms replay re-delivers the accepted events to the demo DMS with the same webhook-id', async () => {
     // Prepare
-    const before = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ body: { id: string; type: string } }>;
+    const before = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{
+      body: { id: string; type: string };
+    }>;
     const purchase = before.find((d) => d.body.type === 'vehicle.purchased')!;
     // Act
-    const child = spawn(process.execPath, ['bin/wayke-dms.js', 'replay', '--dealer', 'bilhallen', '--since', new Date(Date.now() - 3_600_000).toISOString(), '--data', data, '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_REGION: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/wayke-dms.js',
+        'replay',
+        '--dealer',
+        'bilhallen',
+        '--since',
+        new Date(Date.now() - 3_600_000).toISOString(),
+        '--data',
+        data,
+        '--json',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_REGION: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
     // Assess
     expect(code, out).toBe(0);
     const report = JSON.parse(out) as { delivered: number; events: Array<{ id: string; outcome: string }> };
     expect(report.events.map((e) => e.id)).toContain(purchase.body.id);
-    const after = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{ body: { id: string }; duplicate?: boolean }>;
+    const after = (await (await fetch(`${health.services.demoDms}/dealers/bilhallen/events`)).json()) as Array<{
+      body: { id: string };
+      duplicate?: boolean;
+    }>;
     expect(after.filter((d) => d.body.id === purchase.body.id).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -205,25 +315,48 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     const text = original.toString('latin1');
     const [header, first, ...rest] = text.split('\r\n');
     const plate = first!.split(';')[0]!;
-    const changed = Buffer.from([header, first!.replace(/^([^;]*;[^;]*;)[^;]*;/, '$1123 456;'), ...rest].join('\r\n'), 'latin1');
+    const changed = Buffer.from(
+      [header, first!.replace(/^([^;]*;[^;]*;)[^;]*;/, '$1123 456;'), ...rest].join('\r\n'),
+      'latin1',
+    );
 
     const { client, sftp } = await connectSftp(health.ports.sftp, 'bilhallen', secrets.bilhallen!.sftpPassword);
     try {
-      const reportsBefore = run.stdout().split('\n').filter((entry) => entry.startsWith('✓ bilhallen: inbound/price-update.csv')).length;
+      const reportsBefore = run
+        .stdout()
+        .split('\n')
+        .filter((entry) => entry.startsWith('✓ bilhallen: inbound/price-update.csv')).length;
       await new Promise<void>((resolveUpload, reject) => {
         const stream = sftp.createWriteStream('inbound/price-update.csv');
         stream.on('close', () => resolveUpload()).on('error', reject);
         stream.end(changed);
       });
-      const report = await waitFor('the upload report', () => run.stdout().split('\n').filter((entry) => entry.startsWith('✓ bilhallen: inbound/price-update.csv')).length > reportsBefore && run.stdout(), run);
+      const report = await waitFor(
+        'the upload report',
+        () =>
+          run
+            .stdout()
+            .split('\n')
+            .filter((entry) => entry.startsWith('✓ bilhallen: inbound/price-update.csv')).length > reportsBefore &&
+          run.stdout(),
+        run,
+      );
       expect(report).toMatch(/SFTP upload by bilhallen: inbound\/price-update\.csv/);
-      expect(report).toMatch(/✓ bilhallen: inbound\/price-update\.csv \(csv\/windows-1252\) — 46 vehicles: 0 created, 1 updated, 0 removed, 0 republished, 45 unchanged/);
+      expect(report).toMatch(
+        /✓ bilhallen: inbound\/price-update\.csv \(csv\/windows-1252\) — 46 vehicles: 0 created, 1 updated, 0 removed, 0 republished, 45 unchanged/,
+      );
       const latest = await new Promise<string>((resolveRead, reject) => {
         const chunks: Buffer[] = [];
-        sftp.createReadStream('reports/latest.json').on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolveRead(Buffer.concat(chunks).toString())).on('error', reject);
+        sftp
+          .createReadStream('reports/latest.json')
+          .on('data', (chunk: Buffer) => chunks.push(chunk))
+          .on('end', () => resolveRead(Buffer.concat(chunks).toString()))
+          .on('error', reject);
       });
       expect(JSON.parse(latest)).toMatchObject({ dealer: 'bilhallen', trigger: 'upload', updated: 1, created: 0 });
-      const ads = (await (await fetch(`${health.services.wayke}/_admin/state`)).json()) as { ads: Record<string, { vehicle: { registrationNumber: string }; ad: Record<string, unknown> }> };
+      const ads = (await (await fetch(`${health.services.wayke}/_admin/state`)).json()) as {
+        ads: Record<string, { vehicle: { registrationNumber: string }; ad: Record<string, unknown> }>;
+      };
       const ad = Object.values(ads.ads).find((entry) => entry.vehicle.registrationNumber === plate);
       expect(JSON.stringify(ad)).toContain('123456');
     } finally {
@@ -235,7 +368,8 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     const { client, sftp } = await connectSftp(health.ports.sftp, 'bilhallen', secrets.bilhallen!.sftpPassword);
     try {
       for (const name of ['lager 100%+ny.csv', 'lager+ny.csv']) {
-        const done = (out: string) => out.split('\n').some((entry) => entry.startsWith(`✓ bilhallen: inbound/${name} `));
+        const done = (out: string) =>
+          out.split('\n').some((entry) => entry.startsWith(`✓ bilhallen: inbound/${name} `));
         await new Promise<void>((resolveUpload, reject) => {
           const stream = sftp.createWriteStream(`inbound/${name}`);
           stream.on('close', () => resolveUpload()).on('error', reject);
@@ -243,7 +377,11 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
         });
         await waitFor(`the import of ${name}`, () => done(run.stdout()), run);
       }
-      const inbound = await new Promise<string[]>((resolveList, reject) => sftp.readdir('inbound', (error, list) => (error ? reject(error) : resolveList(list.map((entry) => entry.filename)))));
+      const inbound = await new Promise<string[]>((resolveList, reject) =>
+        sftp.readdir('inbound', (error, list) =>
+          error ? reject(error) : resolveList(list.map((entry) => entry.filename)),
+        ),
+      );
       expect(inbound).toEqual([]);
       expect(run.stdout()).not.toMatch(/bilhallen: import failed/);
     } finally {
@@ -270,7 +408,9 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     // The simulator continues from its saved state: no snapshot reset, no archived feed back to inbound/.
     expect(again.stdout(), output(again)).not.toMatch(/snapshot was reset/);
     expect(again.stdout(), output(again)).not.toMatch(/Importing the sample feeds/);
-    expect(again.stdout(), output(again)).toMatch(/The Wayke simulator continues from \.?\S*wayke-simulator\.json \(\d+ ads\)/);
+    expect(again.stdout(), output(again)).toMatch(
+      /The Wayke simulator continues from \.?\S*wayke-simulator\.json \(\d+ ads\)/,
+    );
     const endpoints = JSON.parse(readFileSync(join(data, 'endpoints.json'), 'utf8')) as typeof health;
     // The start-up import finds no new feed: once it is done, the same ads (ids per plate, versions) as before.
     await waitFor('the restart start-up import to finish', () => /Ready\. Upload a feed/.test(again.stdout()), again);
@@ -279,7 +419,8 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     // Every import the console announced got its result line, though nothing was new.
     const announced = [...restartOutput.matchAll(/… importing ([\w-]+) \(/g)].map((match) => match[1]);
     expect(announced.length, output(again)).toBeGreaterThan(0);
-    for (const dealerId of announced) expect(restartOutput, output(again)).toContain(`– ${dealerId}: nothing to import`);
+    for (const dealerId of announced)
+      expect(restartOutput, output(again)).toContain(`– ${dealerId}: nothing to import`);
     const adsAfter = (await (await fetch(`${endpoints.services.wayke}/_admin/state`)).json()) as AdminState;
     expect(adsAfter.adsByPlate).toEqual(adsBefore.adsByPlate);
     expect(Object.fromEntries(Object.entries(adsAfter.ads).map(([id, ad]) => [id, ad.version]))).toEqual(
@@ -306,10 +447,21 @@ describe('wayke-dms dev (running)', { timeout: 120_000 }, () => {
     rmSync(join(data, 'wayke-simulator.json'));
     const legacy = startCli(['--data', data, ...FREE_PORTS]);
     runs.push(legacy);
-    await waitFor('the legacy restart to be ready', () => /Importing the sample feeds of bilhallen, motorcentrum, autohuset/.test(legacy.stdout()), legacy);
+    await waitFor(
+      'the legacy restart to be ready',
+      () => /Importing the sample feeds of bilhallen, motorcentrum, autohuset/.test(legacy.stdout()),
+      legacy,
+    );
     expect(legacy.stdout(), output(legacy)).toMatch(/local Wayke snapshot was reset/);
     expect(legacy.stdout(), output(legacy)).not.toMatch(/continues from/);
-    await waitFor('the three re-imports', () => /✓ bilhallen: inbound\/.+ \(csv.*— 46 vehicles: 46 created/.test(legacy.stdout()) && /✓ motorcentrum: inbound\/\S+ .*— 32 vehicles: 32 created/.test(legacy.stdout()) && /autohuset: inbound\/\S+ .*— 25 vehicles: 25 created/.test(legacy.stdout()), legacy);
+    await waitFor(
+      'the three re-imports',
+      () =>
+        /✓ bilhallen: inbound\/.+ \(csv.*— 46 vehicles: 46 created/.test(legacy.stdout()) &&
+        /✓ motorcentrum: inbound\/\S+ .*— 32 vehicles: 32 created/.test(legacy.stdout()) &&
+        /autohuset: inbound\/\S+ .*— 25 vehicles: 25 created/.test(legacy.stdout()),
+      legacy,
+    );
     legacy.child.kill('SIGINT');
     expect(await legacy.exited, output(legacy)).toBe(0);
     expect(legacy.stdout(), output(legacy)).toMatch(/Stopped\./);

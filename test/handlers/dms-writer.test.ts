@@ -70,11 +70,28 @@ beforeAll(async () => {
   await createDedupeTable(dynamo, 'writer-dedupe');
   dynamo.destroy();
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const wayke = createWaykeClient({ authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret' });
-  adId = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100 } })).id;
+  const wayke = createWaykeClient({
+    authUrl: simulator.authUrl,
+    dealerApiUrl: simulator.dealerApiUrl,
+    mediaApiUrl: simulator.mediaApiUrl,
+    clientId: 'sim-client',
+    clientSecret: 'sim-secret',
+  });
+  adId = (
+    await wayke.createAd({
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100 },
+    })
+  ).id;
 
   secretsMock.on(GetSecretValueCommand).resolves({
-    SecretString: JSON.stringify({ waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: 'w', dmsSigningSecret: TEST_SIGNING_SECRET }),
+    SecretString: JSON.stringify({
+      waykeClientId: 'sim-client',
+      waykeClientSecret: 'sim-secret',
+      webhookSecret: 'w',
+      dmsSigningSecret: TEST_SIGNING_SECRET,
+    }),
   });
   const dir = mkdtempSync(join(tmpdir(), 'dms-writer-'));
   const dealers = join(dir, 'dealers.json');
@@ -83,7 +100,12 @@ beforeAll(async () => {
     JSON.stringify({
       dealers: [
         { id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } },
-        { id: 'motorcentrum', name: 'Motorcentrum', branchId: BRANCH, dms: { type: 'outbox', events: ['order.created', 'vehicle.purchased'] } },
+        {
+          id: 'motorcentrum',
+          name: 'Motorcentrum',
+          branchId: BRANCH,
+          dms: { type: 'outbox', events: ['order.created', 'vehicle.purchased'] },
+        },
       ],
     }),
   );
@@ -110,12 +132,12 @@ beforeAll(async () => {
   // Capture everything the handler prints (Powertools writes JSON lines to stdout/stderr).
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);
-    vi.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       output.push(text);
       // Powertools JSON lines are kept for the assertion, not echoed into the test report.
       return text.startsWith('{"level"') ? true : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write);
+    });
   }
 });
 
@@ -148,14 +170,22 @@ async function batchOf(dealerId: string, raws: string[]): Promise<SQSEvent> {
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: eventMessageBody({ v: 1, id, dealerId, receivedAt: new Date().toISOString(), payload: JSON.parse(raw) }),
+        MessageBody: eventMessageBody({
+          v: 1,
+          id,
+          dealerId,
+          receivedAt: new Date().toISOString(),
+          payload: JSON.parse(raw),
+        }),
         MessageGroupId: messageGroupId(dealerId, classified.event),
         MessageDeduplicationId: id,
       }),
     );
   }
   const messages = await drainQueue(sqs, queueUrl);
-  return { Records: messages.map((message) => toSqsRecord(message, 'arn:aws:sqs:eu-north-1:123456789012:writer-events.fifo')) };
+  return {
+    Records: messages.map((message) => toSqsRecord(message, 'arn:aws:sqs:eu-north-1:123456789012:writer-events.fifo')),
+  };
 }
 
 describe('dms-writer handler', () => {
@@ -164,12 +194,15 @@ describe('dms-writer handler', () => {
     const event = await batchOf('bilhallen', [raw]);
     expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
     expect(receiver.accepted()).toHaveLength(1);
-    expect(receiver.accepted()[0]!.envelope).toMatchObject({ type: 'vehicle.purchased', vehicle: { registrationNumber: 'KLM482', mileageKm: 43100 } });
+    expect(receiver.accepted()[0]!.envelope).toMatchObject({
+      type: 'vehicle.purchased',
+      vehicle: { registrationNumber: 'KLM482', mileageKm: 43100 },
+    });
     expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
     expect(receiver.deliveries).toHaveLength(1);
   });
 
-  it('writes an outbox dealer\'s events as JSON files under feeds/<dealer>/outbox/, skipping kinds switched off', async () => {
+  it("writes an outbox dealer's events as JSON files under feeds/<dealer>/outbox/, skipping kinds switched off", async () => {
     const event = await batchOf('motorcentrum', [FIXTURES['new-order']!, FIXTURES['lead-cta']!]);
     expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'feeds/motorcentrum/outbox/' }));
@@ -178,7 +211,11 @@ describe('dms-writer handler', () => {
     ]);
     const file = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: listed.Contents![0]!.Key! }));
     const envelope = JSON.parse(await file.Body!.transformToString());
-    expect(envelope).toMatchObject({ type: 'order.created', dealer: 'motorcentrum', wayke: JSON.parse(FIXTURES['new-order']!) });
+    expect(envelope).toMatchObject({
+      type: 'order.created',
+      dealer: 'motorcentrum',
+      wayke: JSON.parse(FIXTURES['new-order']!),
+    });
   });
 
   it('a permanent DMS refusal goes to the DLQ and is acknowledged; a 503 is a batch item failure', async () => {

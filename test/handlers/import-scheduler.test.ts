@@ -15,7 +15,12 @@ let queueUrl: string;
 let handler: (event: unknown, context: Context) => Promise<{ sent: number }>;
 
 beforeAll(async () => {
-  server = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: REGION, emulateQueueCreationLifecycle: false });
+  server = await createSqsServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    region: REGION,
+    emulateQueueCreationLifecycle: false,
+  });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   sqs = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
@@ -32,7 +37,9 @@ beforeAll(async () => {
     DEALERS_FILE: join(dir, 'dealers.json'),
     LOG_LEVEL: 'SILENT',
   });
-  ({ handler } = (await import('../../functions/handlers/import-scheduler.js')) as unknown as { handler: typeof handler });
+  ({ handler } = (await import('../../functions/handlers/import-scheduler.js')) as unknown as {
+    handler: typeof handler;
+  });
 });
 afterAll(async () => {
   sqs?.destroy();
@@ -40,12 +47,21 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const context = { functionName: 'import-scheduler', awsRequestId: 'r', invokedFunctionArn: 'arn:aws:lambda:eu-north-1:1:function:s', memoryLimitInMB: '256', functionVersion: '1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = {
+  functionName: 'import-scheduler',
+  awsRequestId: 'r',
+  invokedFunctionArn: 'arn:aws:lambda:eu-north-1:1:function:s',
+  memoryLimitInMB: '256',
+  functionVersion: '1',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
 
 async function drain(): Promise<unknown[]> {
   const bodies: unknown[] = [];
   for (;;) {
-    const answer = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const answer = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     if (!answer.Messages?.length) return bodies;
     for (const message of answer.Messages) {
       bodies.push(JSON.parse(message.Body!));
@@ -55,13 +71,33 @@ async function drain(): Promise<unknown[]> {
 }
 
 const uploadEvent = (key: string) => ({
-  version: '0', id: 'e', 'detail-type': 'Object Created', source: 'aws.s3', account: '1', time: '2026-11-29T01:00:00Z', region: REGION, resources: [],
+  version: '0',
+  id: 'e',
+  'detail-type': 'Object Created',
+  source: 'aws.s3',
+  account: '1',
+  time: '2026-11-29T01:00:00Z',
+  region: REGION,
+  resources: [],
   detail: { bucket: { name: 'feeds' }, object: { key, size: 10 } },
 });
 
 describe('import-scheduler handler (local-aws-sqs)', () => {
   it('the hourly event queues one schedule message per dealer', async () => {
-    const result = await handler({ version: '0', id: 'e', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '1', time: '2026-11-29T01:00:00Z', region: REGION, resources: [], detail: {} }, context);
+    const result = await handler(
+      {
+        version: '0',
+        id: 'e',
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '1',
+        time: '2026-11-29T01:00:00Z',
+        region: REGION,
+        resources: [],
+        detail: {},
+      },
+      context,
+    );
     expect(result.sent).toBe(25);
     const bodies = await drain();
     expect(bodies).toHaveLength(25);
@@ -70,8 +106,15 @@ describe('import-scheduler handler (local-aws-sqs)', () => {
 
   it('an upload queues that dealer at once; unknown dealers, partial uploads and other folders queue nothing', async () => {
     expect((await handler(uploadEvent('feeds/dealer-3/inbound/lager+2026.csv'), context)).sent).toBe(1);
-    expect(await drain()).toEqual([{ dealerId: 'dealer-3', trigger: 'upload', key: 'feeds/dealer-3/inbound/lager 2026.csv' }]);
-    for (const key of ['feeds/nobody/inbound/a.csv', 'feeds/dealer-3/inbound/a.csv.filepart', 'feeds/dealer-3/archive/a.csv', 'feeds/dealer-3/reports/latest.json']) {
+    expect(await drain()).toEqual([
+      { dealerId: 'dealer-3', trigger: 'upload', key: 'feeds/dealer-3/inbound/lager 2026.csv' },
+    ]);
+    for (const key of [
+      'feeds/nobody/inbound/a.csv',
+      'feeds/dealer-3/inbound/a.csv.filepart',
+      'feeds/dealer-3/archive/a.csv',
+      'feeds/dealer-3/reports/latest.json',
+    ]) {
       expect((await handler(uploadEvent(key), context)).sent).toBe(0);
     }
     expect(await drain()).toEqual([]);

@@ -33,7 +33,12 @@ beforeAll(async () => {
   [dynamo, s3, sim] = await Promise.all([startDynamo(), startS3(), startWaykeSimulator()]);
   bucket = await s3.bucket();
   table = await dynamo.table();
-  sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', region: REGION, emulateQueueCreationLifecycle: false });
+  sqsServer = await createSqsServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    region: REGION,
+    emulateQueueCreationLifecycle: false,
+  });
   const sqsUrl = `http://127.0.0.1:${(sqsServer.address() as AddressInfo).port}`;
   sqs = new SQSClient({ endpoint: sqsUrl, region: REGION, credentials: CREDENTIALS });
   workQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
@@ -43,13 +48,23 @@ beforeAll(async () => {
     dealersFile,
     JSON.stringify({
       dealers: [
-        { id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 } },
+        {
+          id: 'bilhallen',
+          name: 'Bilhallen',
+          branchId: BRANCH,
+          feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 },
+        },
         { id: 'storlager', name: 'Storlager', branchId: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b' },
       ],
     }),
   );
   secretsMock.on(GetSecretValueCommand).resolves({
-    SecretString: JSON.stringify({ waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: 'w', dmsSigningSecret: 'whsec_AAAA' }),
+    SecretString: JSON.stringify({
+      waykeClientId: 'sim-client',
+      waykeClientSecret: 'sim-secret',
+      webhookSecret: 'w',
+      dmsSigningSecret: 'whsec_AAAA',
+    }),
   });
   Object.assign(process.env, {
     AWS_REGION: 'eu-north-1',
@@ -74,30 +89,47 @@ beforeAll(async () => {
   });
   // Metrics leave as EMF lines on stdout: keep the ones this test needs.
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  process.stdout.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = String(chunk);
     if (text.includes('"_aws"')) {
       for (const line of text.split('\n').filter(Boolean)) emitted.push(JSON.parse(line) as Record<string, unknown>);
       return true;
     }
     return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
+  };
   ({ handler } = (await import('../../functions/handlers/import-worker.js')) as unknown as { handler: typeof handler });
 });
 afterAll(async () => {
   sqs?.destroy();
   sqsServer?.closeAllConnections?.();
-  await Promise.all([dynamo?.stop(), s3?.stop(), sim?.stop(), new Promise<void>((resolve) => (sqsServer ? sqsServer.close(() => resolve()) : resolve()))]);
+  await Promise.all([
+    dynamo?.stop(),
+    s3?.stop(),
+    sim?.stop(),
+    new Promise<void>((resolve) => (sqsServer ? sqsServer.close(() => resolve()) : resolve())),
+  ]);
 });
 
-const context = { functionName: 'import-worker', awsRequestId: 'req-1', invokedFunctionArn: 'arn:aws:lambda:eu-north-1:123456789012:function:import-worker', memoryLimitInMB: '1024', functionVersion: '$LATEST', getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+const context = {
+  functionName: 'import-worker',
+  awsRequestId: 'req-1',
+  invokedFunctionArn: 'arn:aws:lambda:eu-north-1:123456789012:function:import-worker',
+  memoryLimitInMB: '1024',
+  functionVersion: '$LATEST',
+  getRemainingTimeInMillis: () => 600_000,
+} as unknown as Context;
 let messageNo = 0;
 const sqsEvent = (...bodies: unknown[]): SQSEvent => ({
   Records: bodies.map((body) => ({
     messageId: `m-${++messageNo}`,
     receiptHandle: 'r',
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 's',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
@@ -105,9 +137,17 @@ const sqsEvent = (...bodies: unknown[]): SQSEvent => ({
     awsRegion: 'eu-north-1',
   })),
 });
-const metric = (name: string) => emitted.filter((m) => name in m).flatMap((m) => [m[name]].flat()).reduce((sum: number, v) => sum + Number(v), 0);
-const keys = async (prefix: string) => ((await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
-const text = async (key: string) => (await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+const metric = (name: string) =>
+  emitted
+    .filter((m) => name in m)
+    .flatMap((m) => [m[name]].flat())
+    .reduce((sum: number, v) => sum + Number(v), 0);
+const keys = async (prefix: string) =>
+  ((await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? [])
+    .map((o) => o.Key!)
+    .sort();
+const text = async (key: string) =>
+  (await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
 
 describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
   const cars = Array.from({ length: 6 }, (_, i) => vehicle(i + 1, {}, 2));
@@ -115,14 +155,22 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
   it('imports an upload, archives the file, writes the reports; failed vehicles are retried hourly from the archive', async () => {
     // Every create fails this time: Wayke throttles creates for longer than the client waits.
     sim.setFaults({ throttleRate: 1, retryAfterSeconds: 3600, routes: ['POST /vehicle'] });
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/lager.csv', Body: csv(cars) }));
-    const first = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/lager.csv' }), context);
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/lager.csv', Body: csv(cars) }),
+    );
+    const first = await handler(
+      sqsEvent({ dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/lager.csv' }),
+      context,
+    );
     expect(first.batchItemFailures).toEqual([]);
     expect(metric('VehiclesFailed')).toBe(6);
     const archive = await keys('feeds/bilhallen/archive/');
     expect(archive).toHaveLength(1);
     expect(await keys('feeds/bilhallen/inbound/')).toEqual([]);
-    const report = JSON.parse(await text('feeds/bilhallen/reports/latest.json')) as { failed: unknown[]; movedTo: string };
+    const report = JSON.parse(await text('feeds/bilhallen/reports/latest.json')) as {
+      failed: unknown[];
+      movedTo: string;
+    };
     expect(report.failed).toHaveLength(6);
     expect(report.movedTo).toBe(archive[0]);
     expect(await text('feeds/bilhallen/reports/latest.txt')).toContain('Misslyckades (försöks igen nästa körning)');
@@ -131,7 +179,11 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
     sim.setFaults({ throttleRate: 0, retryAfterSeconds: 1, routes: [] });
     const hourly = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'schedule' }), context);
     expect(hourly.batchItemFailures).toEqual([]);
-    const retried = JSON.parse(await text('feeds/bilhallen/reports/latest.json')) as { created: number; failed: unknown[]; retry: boolean };
+    const retried = JSON.parse(await text('feeds/bilhallen/reports/latest.json')) as {
+      created: number;
+      failed: unknown[];
+      retry: boolean;
+    };
     expect(retried).toMatchObject({ created: 6, failed: [], retry: true });
     expect(Object.keys(sim.state().adsByPlate).sort()).toEqual(cars.map((c) => c.registrationNumber));
 
@@ -145,27 +197,49 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
 
   it('blocks a mass removal with a metric; a manual message with allowMassRemoval lets it through', async () => {
     const before = metric('RemovalBlocked');
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/cut.csv', Body: csv(cars.slice(0, 1)) }));
-    await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/cut.csv' }), context);
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/cut.csv', Body: csv(cars.slice(0, 1)) }),
+    );
+    await handler(
+      sqsEvent({ dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/cut.csv' }),
+      context,
+    );
     expect(metric('RemovalBlocked')).toBe(before + 1);
-    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 0, blocked: { wouldRemove: 5, limit: 3 } });
-    expect(await text('feeds/bilhallen/reports/latest.txt')).toContain('BLOCKED: the file would remove 5 ads, the limit is 3.');
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({
+      removed: 0,
+      blocked: { wouldRemove: 5, limit: 3 },
+    });
+    expect(await text('feeds/bilhallen/reports/latest.txt')).toContain(
+      'BLOCKED: the file would remove 5 ads, the limit is 3.',
+    );
 
     // allowMassRemoval on an upload or schedule message is ignored; on a manual one it counts.
     await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'schedule', allowMassRemoval: true }), context);
-    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 0, retry: true, blocked: { wouldRemove: 5 } });
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({
+      removed: 0,
+      retry: true,
+      blocked: { wouldRemove: 5 },
+    });
     // The operator's manual message needs no new file: it applies the held-back removals of the archived one.
     await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'manual', allowMassRemoval: true }), context);
-    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 5, blocked: null, retry: true });
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({
+      removed: 5,
+      blocked: null,
+      retry: true,
+    });
   });
 
   it('an approval item in the snapshot table lets the next blocked run remove, once', async () => {
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/all.csv', Body: csv(cars) }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/all.csv', Body: csv(cars) }),
+    );
     await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
     expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ republished: 5 });
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: table });
     await store.approveMassRemoval('bilhallen', 'support ticket 123', 24 * 3600_000);
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/one.csv', Body: csv(cars.slice(0, 1)) }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/one.csv', Body: csv(cars.slice(0, 1)) }),
+    );
     await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
     expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 5, blocked: null });
     expect(await store.consumeMassRemovalApproval('bilhallen')).toBe(false);
@@ -177,20 +251,37 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
     const result = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
     expect(result.batchItemFailures).toEqual([]);
     expect((await keys('feeds/bilhallen/rejected/')).some((k) => k.endsWith('-empty.csv'))).toBe(true);
-    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ feed: { error: { code: 'EMPTY_FEED' } } });
+    expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({
+      feed: { error: { code: 'EMPTY_FEED' } },
+    });
     expect(JSON.stringify(sim.state().calls)).toBe(calls);
   });
 
   it('reports bad messages and failed runs as batch item failures with ImportFailed', async () => {
     const before = metric('ImportFailed');
-    const event = sqsEvent('not json', { dealerId: 'nobody', trigger: 'schedule' }, { dealerId: 'bilhallen', trigger: 'schedule' });
+    const event = sqsEvent(
+      'not json',
+      { dealerId: 'nobody', trigger: 'schedule' },
+      { dealerId: 'bilhallen', trigger: 'schedule' },
+    );
     const result = await handler(event, context);
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([event.Records[0]!.messageId, event.Records[1]!.messageId]);
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
+      event.Records[0]!.messageId,
+      event.Records[1]!.messageId,
+    ]);
     expect(metric('ImportFailed')).toBe(before + 2);
 
     // The dealer's secret cannot be read: the run throws, the message is retried, the file waits.
-    secretsMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('AccessDenied'), { name: 'AccessDeniedException' }));
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/again.csv', Body: csv(cars.slice(0, 2).map((c) => ({ ...c, price: 1 }))) }));
+    secretsMock
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('AccessDenied'), { name: 'AccessDeniedException' }));
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'feeds/bilhallen/inbound/again.csv',
+        Body: csv(cars.slice(0, 2).map((c) => ({ ...c, price: 1 }))),
+      }),
+    );
     const failed = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
     expect(failed.batchItemFailures).toHaveLength(1);
     expect(metric('ImportFailed')).toBe(before + 3);
@@ -199,15 +290,28 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
 
   it('stops starting vehicles before the Lambda timeout, records what it has, and the hourly run carries on', async () => {
     secretsMock.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({ waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', webhookSecret: 'w', dmsSigningSecret: 'whsec_AAAA' }),
+      SecretString: JSON.stringify({
+        waykeClientId: 'sim-client',
+        waykeClientSecret: 'sim-secret',
+        webhookSecret: 'w',
+        dmsSigningSecret: 'whsec_AAAA',
+      }),
     });
     const stock = Array.from({ length: 4 }, (_, i) => vehicle(40 + i, {}, 1));
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/lager.csv', Body: csv(stock) }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/lager.csv', Body: csv(stock) }),
+    );
     // Less time left than the stop margin (60 s): nothing may be started.
-    const nearlyOut = { ...context, getRemainingTimeInMillis: () => 30_000 } as Context;
-    const cut = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/lager.csv' }), nearlyOut);
+    const nearlyOut = { ...context, getRemainingTimeInMillis: () => 30_000 };
+    const cut = await handler(
+      sqsEvent({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/lager.csv' }),
+      nearlyOut,
+    );
     expect(cut.batchItemFailures).toEqual([]);
-    const report = JSON.parse(await text('feeds/storlager/reports/latest.json')) as { created: number; failed: Array<{ error: string }> };
+    const report = JSON.parse(await text('feeds/storlager/reports/latest.json')) as {
+      created: number;
+      failed: Array<{ error: string }>;
+    };
     expect(report.created).toBe(0);
     expect(report.failed).toHaveLength(4);
     expect(report.failed.every((f) => /not attempted: the run was interrupted/.test(f.error))).toBe(true);
@@ -216,7 +320,11 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
 
     const hourly = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'schedule' }), context);
     expect(hourly.batchItemFailures).toEqual([]);
-    expect(JSON.parse(await text('feeds/storlager/reports/latest.json'))).toMatchObject({ created: 4, failed: [], retry: true });
+    expect(JSON.parse(await text('feeds/storlager/reports/latest.json'))).toMatchObject({
+      created: 4,
+      failed: [],
+      retry: true,
+    });
   });
 
   it('an upload trigger that finds the lease held is sent back delayed, not dropped; it then imports the file', async () => {
@@ -224,17 +332,29 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: table });
     await store.acquireLease('storlager', { owner: 'running-import' }, 30_000);
     const stock = [vehicle(70, {}, 1)];
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/ny.csv', Body: csv(stock) }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/ny.csv', Body: csv(stock) }),
+    );
     // Act
-    const held = await handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/ny.csv' }), context);
+    const held = await handler(
+      sqsEvent({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/ny.csv' }),
+      context,
+    );
     // Assess: acknowledged, but a copy waits on the queue, delayed (not receivable at once).
     expect(held.batchItemFailures).toEqual([]);
-    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: workQueueUrl, WaitTimeSeconds: 0 }))).Messages ?? []).toEqual([]);
+    expect(
+      (await sqs.send(new ReceiveMessageCommand({ QueueUrl: workQueueUrl, WaitTimeSeconds: 0 }))).Messages ?? [],
+    ).toEqual([]);
     expect(await keys('feeds/storlager/inbound/')).toEqual(['feeds/storlager/inbound/ny.csv']);
     // The delayed copy, once due, finds the lease free and imports the file.
     await store.releaseLease('storlager', 'running-import');
     const again = await waitForMessage(sqs, workQueueUrl, 10_000);
-    expect(JSON.parse(again.Body!)).toEqual({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/ny.csv', attempt: 1 });
+    expect(JSON.parse(again.Body!)).toEqual({
+      dealerId: 'storlager',
+      trigger: 'upload',
+      key: 'feeds/storlager/inbound/ny.csv',
+      attempt: 1,
+    });
     const retried = await handler(sqsEvent(again.Body!), context);
     expect(retried.batchItemFailures).toEqual([]);
     expect(await keys('feeds/storlager/inbound/')).toEqual([]);
@@ -255,7 +375,8 @@ async function waitForMessage(client: SQSClient, queueUrl: string, timeoutMs: nu
 describe('end to end through the worker: no car taken down by accident, no upload lost, any file name', () => {
   const stock = Array.from({ length: 8 }, (_, i) => vehicle(80 + i, {}, 1));
   const published = () => stock.filter((car) => sim.state().adsByPlate[car.registrationNumber]).length;
-  const upload = (name: string, body: Uint8Array | string) => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/storlager/inbound/${name}`, Body: body }));
+  const upload = (name: string, body: Uint8Array | string) =>
+    s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/storlager/inbound/${name}`, Body: body }));
   const report = async () => JSON.parse(await text('feeds/storlager/reports/latest.json')) as Record<string, unknown>;
 
   it('a stray quote that swallows three rows removes nothing and names the rows', async () => {
@@ -277,7 +398,9 @@ describe('end to end through the worker: no car taken down by accident, no uploa
     const run = await report();
     expect(run).toMatchObject({ removed: 0, rejected: [{ row: 4, errors: [{ code: 'UNBALANCED_QUOTE' }] }] });
     expect(run.inDoubt).toEqual(expect.arrayContaining(stock.slice(2, 6).map((car) => car.registrationNumber)));
-    expect(await text('feeds/storlager/reports/latest.txt')).toContain('is closed on row 7, so rows 5–7 were read into that one cell');
+    expect(await text('feeds/storlager/reports/latest.txt')).toContain(
+      'is closed on row 7, so rows 5–7 were read into that one cell',
+    );
   });
 
   it('two uploads during a running import: the newest is imported before the lease is released, nothing waits', async () => {
@@ -299,9 +422,15 @@ describe('end to end through the worker: no car taken down by accident, no uploa
     expect(await keys('feeds/storlager/inbound/')).toEqual([]);
     expect(sim.state().adsByPlate[stock[0]!.registrationNumber]).toBeDefined();
     const run = await report();
-    expect(run).toMatchObject({ source: 'feeds/storlager/inbound/c.csv', updated: 8, superseded: ['feeds/storlager/inbound/b.csv'] });
+    expect(run).toMatchObject({
+      source: 'feeds/storlager/inbound/c.csv',
+      updated: 8,
+      superseded: ['feeds/storlager/inbound/b.csv'],
+    });
     expect((await keys('feeds/storlager/archive/')).some((key) => key.endsWith('-superseded-b.csv'))).toBe(true);
-    expect(await text('feeds/storlager/reports/latest.txt')).toContain('superseded by this one and archived without import:\n  - b.csv');
+    expect(await text('feeds/storlager/reports/latest.txt')).toContain(
+      'superseded by this one and archived without import:\n  - b.csv',
+    );
   });
 
   it('a file named "lager 100%+ny.csv" (or with a line break) is triggered, imported and archived', async () => {
@@ -320,7 +449,9 @@ describe('end to end through the worker: no car taken down by accident, no uploa
       expect(await keys('feeds/storlager/inbound/')).toEqual([]);
       const run = await report();
       expect(run).toMatchObject({ source: key, updated: 8 });
-      expect(run.movedTo).toMatch(new RegExp(`^feeds/storlager/archive/\\d{8}T\\d{9}Z-${name.replace(/[+%]/g, '\\$&')}$`));
+      expect(run.movedTo).toMatch(
+        new RegExp(`^feeds/storlager/archive/\\d{8}T\\d{9}Z-${name.replace(/[+%]/g, '\\$&')}$`),
+      );
       expect(await keys(String(run.movedTo))).toEqual([run.movedTo]);
     }
   });

@@ -10,7 +10,17 @@ import { eventId } from '../../functions/core/events/identity.js';
 import { EventMessageSchema } from '../../functions/core/events/message.js';
 import { lambdaContext } from '../../functions/local/dev/lambda.js';
 import { startLocalHttpApi } from '../../functions/local/dev/api-gateway.js';
-import { FIXTURES, createFifoPair, drainQueue, findPersonalData, personalDataInFixtures, sqsClient, startLocalSqs, LOCAL_CREDENTIALS, LOCAL_REGION } from '../webhooks/support.js';
+import {
+  FIXTURES,
+  createFifoPair,
+  drainQueue,
+  findPersonalData,
+  personalDataInFixtures,
+  sqsClient,
+  startLocalSqs,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../webhooks/support.js';
 
 const DEALER = 'bilhallen';
 const SECRET = 'current-webhook-secret';
@@ -21,7 +31,13 @@ const CALL_AD = '9b3e4f10-2c7a-4d8e-b1f6-7a0c5e2d9f44';
 const secretsMock = mockClient(SecretsManagerClient);
 const setSecrets = (extra: Record<string, string> = {}) =>
   secretsMock.on(GetSecretValueCommand, { SecretId: `wayke-dms/inbound/${DEALER}` }).resolves({
-    SecretString: JSON.stringify({ waykeClientId: 'c', waykeClientSecret: 's', webhookSecret: SECRET, dmsSigningSecret: 'whsec_AAAAAAAAAAAAAAAAAAAAAA==', ...extra }),
+    SecretString: JSON.stringify({
+      waykeClientId: 'c',
+      waykeClientSecret: 's',
+      webhookSecret: SECRET,
+      dmsSigningSecret: 'whsec_AAAAAAAAAAAAAAAAAAAAAA==',
+      ...extra,
+    }),
   });
 
 let sqsServer: { url: string; stop(): Promise<void> };
@@ -63,11 +79,11 @@ beforeAll(async () => {
   // Capture what the handler prints (Powertools JSON lines) for the personal-data check.
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);
-    vi.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       printed.push(text);
       return text.startsWith('{"level"') ? true : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write);
+    });
   }
 });
 
@@ -84,7 +100,12 @@ beforeEach(async () => {
   await drainQueue(sqs, queueUrl);
 });
 
-function request(body: string | Buffer, headers: Record<string, string> = {}, dealerId = DEALER, base64 = false): APIGatewayProxyEventV2 {
+function request(
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  dealerId = DEALER,
+  base64 = false,
+): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
     routeKey: 'POST /webhooks/wayke/{dealerId}',
@@ -95,10 +116,24 @@ function request(body: string | Buffer, headers: Record<string, string> = {}, de
     isBase64Encoded: base64,
     body: base64 ? Buffer.from(body).toString('base64') : body.toString(),
     requestContext: {
-      accountId: '123456789012', apiId: 'api', domainName: 'x', domainPrefix: 'x', requestId: 'r', routeKey: 'POST /webhooks/wayke/{dealerId}', stage: '$default', time: '', timeEpoch: 0,
-      http: { method: 'POST', path: `/webhooks/wayke/${dealerId}`, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'wayke' },
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'x',
+      domainPrefix: 'x',
+      requestId: 'r',
+      routeKey: 'POST /webhooks/wayke/{dealerId}',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+      http: {
+        method: 'POST',
+        path: `/webhooks/wayke/${dealerId}`,
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.1',
+        userAgent: 'wayke',
+      },
     },
-  } as APIGatewayProxyEventV2;
+  };
 }
 // A fresh context per call: one made at load counts down and, on a busy machine, times out later tests.
 const call = (event: APIGatewayProxyEventV2) => handler(event, lambdaContext('webhook', 10_000));
@@ -159,7 +194,12 @@ describe('every documented payload is queued with its group and dedupe ids', () 
 
   it('a dealer without a DMS target gets 200 and nothing queued', async () => {
     secretsMock.on(GetSecretValueCommand, { SecretId: 'wayke-dms/inbound/quiet' }).resolves({
-      SecretString: JSON.stringify({ waykeClientId: 'c', waykeClientSecret: 's', webhookSecret: SECRET, dmsSigningSecret: 'whsec_x' }),
+      SecretString: JSON.stringify({
+        waykeClientId: 'c',
+        waykeClientSecret: 's',
+        webhookSecret: SECRET,
+        dmsSigningSecret: 'whsec_x',
+      }),
     });
     const response = await call(request(FIXTURES['vehicle-updated']!, {}, 'quiet'));
     expect(response.statusCode).toBe(200);
@@ -196,7 +236,9 @@ describe('authentication', () => {
   it('the previous secret after the rotation window → 401, nothing queued', async () => {
     secretsMock.reset();
     setSecrets();
-    expect((await call(request(FIXTURES['vehicle-updated']!, { authorization: `Bearer ${OLD_SECRET}` }))).statusCode).toBe(401);
+    expect(
+      (await call(request(FIXTURES['vehicle-updated']!, { authorization: `Bearer ${OLD_SECRET}` }))).statusCode,
+    ).toBe(401);
     expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
   });
 
@@ -207,7 +249,9 @@ describe('authentication', () => {
 
   it('an unreadable secret → 5xx (Wayke retries), nothing queued', async () => {
     secretsMock.reset();
-    secretsMock.on(GetSecretValueCommand).rejectsOnce(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }))
+    secretsMock
+      .on(GetSecretValueCommand)
+      .rejectsOnce(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }))
       .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
     expect((await call(request(FIXTURES['vehicle-updated']!))).statusCode).toBe(500);
     // No last good value survives a deleted secret, so throttling now has nothing stale to serve.
@@ -258,16 +302,19 @@ describe('body checks', () => {
 });
 
 describe('edge cases Wayke (or anyone) can send', () => {
-  it.each([5_000, 100_000])('JSON nested %i levels deep → 400 (not a 500 Wayke retries forever), nothing queued', async (depth) => {
-    // Prepare
-    const deep = `{"eventType":"Deep","itemId":"x","nested":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-    // Act
-    const response = await call(request(deep));
-    // Assess
-    expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body!)).toEqual({ message: 'body nests JSON deeper than 64 levels' });
-    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
-  });
+  it.each([5_000, 100_000])(
+    'JSON nested %i levels deep → 400 (not a 500 Wayke retries forever), nothing queued',
+    async (depth) => {
+      // Prepare
+      const deep = `{"eventType":"Deep","itemId":"x","nested":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+      // Act
+      const response = await call(request(deep));
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body!)).toEqual({ message: 'body nests JSON deeper than 64 levels' });
+      expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
+    },
+  );
 
   it('brackets inside strings do not count as nesting', async () => {
     const body = JSON.stringify({ eventType: 'Brackets', itemId: 'x', text: '['.repeat(500) + '{'.repeat(500) });
@@ -276,7 +323,11 @@ describe('edge cases Wayke (or anyone) can send', () => {
   });
 
   it('invalid UTF-8 with a JSON content type → 400, nothing queued', async () => {
-    const bytes = Buffer.concat([Buffer.from('{"eventType":"Bad","itemId":"x","text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"eventType":"Bad","itemId":"x","text":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}'),
+    ]);
     const response = await call(request(bytes, {}, DEALER, true));
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body!)).toEqual({ message: 'body is not valid UTF-8' });
@@ -285,14 +336,34 @@ describe('edge cases Wayke (or anyone) can send', () => {
 
   it('through the local API: a bad % escape in the dealer id → 404, invalid UTF-8 → 400 (not read as U+FFFD)', async () => {
     // Prepare
-    const api = await startLocalHttpApi({ routes: [{ method: 'POST', path: '/webhooks/wayke/{dealerId}', handler: (event) => handler(event, lambdaContext('webhook', 10_000)) }] });
+    const api = await startLocalHttpApi({
+      routes: [
+        {
+          method: 'POST',
+          path: '/webhooks/wayke/{dealerId}',
+          handler: (event) => handler(event, lambdaContext('webhook', 10_000)),
+        },
+      ],
+    });
     api.setHealthy({});
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` };
     try {
       // Act
-      const badEscape = await fetch(`${api.url}/webhooks/wayke/bil%E0%A4hallen%zz`, { method: 'POST', headers, body: FIXTURES['vehicle-updated']! });
-      const badBytes = await fetch(`${api.url}/webhooks/wayke/${DEALER}`, { method: 'POST', headers, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) });
-      const good = await fetch(`${api.url}/webhooks/wayke/${DEALER}`, { method: 'POST', headers, body: FIXTURES['vehicle-updated']! });
+      const badEscape = await fetch(`${api.url}/webhooks/wayke/bil%E0%A4hallen%zz`, {
+        method: 'POST',
+        headers,
+        body: FIXTURES['vehicle-updated']!,
+      });
+      const badBytes = await fetch(`${api.url}/webhooks/wayke/${DEALER}`, {
+        method: 'POST',
+        headers,
+        body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      });
+      const good = await fetch(`${api.url}/webhooks/wayke/${DEALER}`, {
+        method: 'POST',
+        headers,
+        body: FIXTURES['vehicle-updated']!,
+      });
       // Assess
       expect(badEscape.status).toBe(404);
       expect(badBytes.status).toBe(400);
@@ -320,7 +391,9 @@ describe('edge cases Wayke (or anyone) can send', () => {
 
   it('a real plate is logged, normalised', async () => {
     const before = printed.length;
-    expect((await call(request(JSON.stringify({ id: AD, registrationNumber: 'abc 123', status: 'Sold' })))).statusCode).toBe(200);
+    expect(
+      (await call(request(JSON.stringify({ id: AD, registrationNumber: 'abc 123', status: 'Sold' })))).statusCode,
+    ).toBe(200);
     expect(printed.slice(before).join('')).toContain('"plate":"ABC123"');
     await drainQueue(sqs, queueUrl);
   });

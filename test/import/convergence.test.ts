@@ -20,7 +20,11 @@ function feeds(base = 0, size = 14): { a: Vehicle[]; b: Vehicle[]; goneInB: stri
     .filter((_, i) => i !== 3 && i !== 7)
     .map((v, i) => {
       if (i % 4 === 0) return { ...v, price: v.price + 990 };
-      if (i % 4 === 1) return { ...v, images: [v.images![2]!, 'https://images.example.test/new/' + v.registrationNumber + '.jpg', v.images![0]!] };
+      if (i % 4 === 1)
+        return {
+          ...v,
+          images: [v.images![2]!, 'https://images.example.test/new/' + v.registrationNumber + '.jpg', v.images![0]!],
+        };
       if (i % 4 === 2) return { ...v, mileage: v.mileage + 500, shortDescription: 'Nytt pris' };
       return v;
     });
@@ -31,10 +35,19 @@ function feeds(base = 0, size = 14): { a: Vehicle[]; b: Vehicle[]; goneInB: stri
 describe('convergence under faults: 20% 5xx, 10% 429, 5% commit-then-fail', () => {
   for (const seed of [1, 2, 3]) {
     it(`seed ${seed}: at most 3 runs bring Wayke exactly to each feed, with zero duplicates`, async () => {
-      const h = await startHarness(dynamo, { serverErrorRate: 0.2, throttleRate: 0.1, retryAfterSeconds: 0, commitThenFailRate: 0.05, seed });
+      const h = await startHarness(dynamo, {
+        serverErrorRate: 0.2,
+        throttleRate: 0.1,
+        retryAfterSeconds: 0,
+        commitThenFailRate: 0.05,
+        seed,
+      });
       try {
         const { a, b, goneInB } = feeds();
-        for (const [feed, removed] of [[a, []], [b, goneInB]] as const) {
+        for (const [feed, removed] of [
+          [a, []],
+          [b, goneInB],
+        ] as const) {
           let runs = 0;
           let problems: string[] = ['not run'];
           while (problems.length > 0 && runs < 3) {
@@ -69,7 +82,10 @@ class CrashPoint {
   /** The operation the crash hit. */
   hit: string | null = null;
   /** Crash at the `at`-th operation, or at the first one named `at`. */
-  constructor(private readonly at: number | string, private readonly afterCommit: boolean) {}
+  constructor(
+    private readonly at: number | string,
+    private readonly afterCommit: boolean,
+  ) {}
   async op<T>(name: string, run: () => Promise<T>): Promise<T> {
     if (this.crashed) throw new Crash('process is gone');
     this.ops += 1;
@@ -88,7 +104,8 @@ function crashingWayke(wayke: WaykeApi, crash: CrashPoint): WaykeApi {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => crash.op(String(prop), () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      return (...args: unknown[]) =>
+        crash.op(String(prop), () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
     },
   });
 }
@@ -99,9 +116,14 @@ function crashingStore(store: SnapshotStore, crash: CrashPoint): SnapshotStore {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      if (guarded.has(String(prop))) return (...args: unknown[]) => crash.op(String(prop), () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      if (guarded.has(String(prop)))
+        return (...args: unknown[]) =>
+          crash.op(String(prop), () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
       // After the crash nothing of this process reaches the store (its lease stays behind).
-      return (...args: unknown[]) => (crash.crashed ? Promise.reject(new Crash('process is gone')) : (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      return (...args: unknown[]) =>
+        crash.crashed
+          ? Promise.reject(new Crash('process is gone'))
+          : (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
     },
   });
 }
@@ -115,17 +137,30 @@ describe('crash safety', () => {
       for (let seed = 0; seed < 24; seed++) {
         const dealerId = `crash-${seed}`;
         const { a, b, goneInB } = feeds(seed * 200, 8); // plates of their own: the simulator is shared
-        const dealerConfig = { id: dealerId, branchId: `00000000-0000-4000-8000-${String(seed).padStart(12, '0')}`, feed: { removalStatus: 'Unpublished' as const, maxRemovalShare: 0.25, minRemovalLimit: 3 } };
-        const phases = [[a, [] as string[]], [b, goneInB]] as const;
+        const dealerConfig = {
+          id: dealerId,
+          branchId: `00000000-0000-4000-8000-${String(seed).padStart(12, '0')}`,
+          feed: { removalStatus: 'Unpublished' as const, maxRemovalShare: 0.25, minRemovalLimit: 3 },
+        };
+        const phases = [
+          [a, [] as string[]],
+          [b, goneInB],
+        ] as const;
         for (const [feed, removed] of phases) {
           // The first seeds aim at the worst moments; the rest stop anywhere.
           const crash =
-            seed === 0 ? new CrashPoint('createAd', true) // Wayke stored the ad, the answer is lost
-            : seed === 1 ? new CrashPoint('put', false) // vehicles applied, their snapshot write never made
-            : new CrashPoint(1 + Math.floor(random() * 45), random() < 0.5);
+            seed === 0
+              ? new CrashPoint('createAd', true) // Wayke stored the ad, the answer is lost
+              : seed === 1
+                ? new CrashPoint('put', false) // vehicles applied, their snapshot write never made
+                : new CrashPoint(1 + Math.floor(random() * 45), random() < 0.5);
           const snapshots = crashingStore(h.store, crash);
           await h
-            .run(feed, { dealer: dealerConfig, wayke: crashingWayke(h.wayke, crash), deps: { snapshots, snapshotBatchSize: 1 + Math.floor(random() * 5) } })
+            .run(feed, {
+              dealer: dealerConfig,
+              wayke: crashingWayke(h.wayke, crash),
+              deps: { snapshots, snapshotBatchSize: 1 + Math.floor(random() * 5) },
+            })
             .catch((error: unknown) => error);
           if (crash.hit) hits.set(crash.hit, (hits.get(crash.hit) ?? 0) + 1);
           // The rerun: the CLI takes over the dead process's lease.

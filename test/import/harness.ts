@@ -9,13 +9,21 @@ import { MemoryLog } from '../../functions/adapters/logger.js';
 import { makeImportDealer, type ImportDealerConfig, type ImportDealerDeps } from '../../functions/core/import/index.js';
 import type { Vehicle } from '../../functions/core/vehicle.js';
 import type { WaykeApi } from '../../functions/ports.js';
-import { startWaykeSimulator, type WaykeSimulator, type WaykeSimulatorFaults } from '../../functions/local/wayke-simulator.js';
+import {
+  startWaykeSimulator,
+  type WaykeSimulator,
+  type WaykeSimulatorFaults,
+} from '../../functions/local/wayke-simulator.js';
 import { TestClock, type Dynamo } from './support.js';
 
 export const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 
 export function dealer(id = 'bilhallen', feed: Partial<ImportDealerConfig['feed']> = {}): ImportDealerConfig {
-  return { id, branchId: BRANCH, feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3, ...feed } };
+  return {
+    id,
+    branchId: BRANCH,
+    feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3, ...feed },
+  };
 }
 
 /** A realistic-enough vehicle: `n` picks the plate, `images` the number of photos. */
@@ -39,7 +47,15 @@ const csvCell = (value: string) => (/[",\n|]/.test(value) ? `"${value.replace(/"
 export function csv(vehicles: readonly Vehicle[]): Uint8Array {
   const header = 'registrationNumber,price,mileage,modelYear,shortDescription,images,equipment';
   const rows = vehicles.map((v) =>
-    [v.registrationNumber, String(v.price), String(v.mileage), v.modelYear ? String(v.modelYear) : '', csvCell(v.shortDescription ?? ''), (v.images ?? []).join('|'), (v.equipment ?? []).join('|')].join(','),
+    [
+      v.registrationNumber,
+      String(v.price),
+      String(v.mileage),
+      v.modelYear ? String(v.modelYear) : '',
+      csvCell(v.shortDescription ?? ''),
+      (v.images ?? []).join('|'),
+      (v.equipment ?? []).join('|'),
+    ].join(','),
   );
   return Buffer.from(`${[header, ...rows].join('\n')}\n`);
 }
@@ -50,7 +66,15 @@ export interface Harness {
   readonly store: DynamoSnapshotStore;
   readonly clock: TestClock;
   readonly log: MemoryLog;
-  run(vehicles: readonly Vehicle[] | Uint8Array, options?: { allowMassRemoval?: boolean; dealer?: ImportDealerConfig; wayke?: WaykeApi; deps?: Partial<ImportDealerDeps> }): ReturnType<ReturnType<typeof makeImportDealer>>;
+  run(
+    vehicles: readonly Vehicle[] | Uint8Array,
+    options?: {
+      allowMassRemoval?: boolean;
+      dealer?: ImportDealerConfig;
+      wayke?: WaykeApi;
+      deps?: Partial<ImportDealerDeps>;
+    },
+  ): ReturnType<ReturnType<typeof makeImportDealer>>;
   /** Writes Wayke made (every non-GET call but the token), per route, since the last `resetCalls()`. */
   writes(): Record<string, number>;
   resetCalls(): void;
@@ -83,8 +107,20 @@ export async function startHarness(dynamo: Dynamo, faults: Partial<WaykeSimulato
     log,
     run(vehicles, options = {}) {
       const bytes = vehicles instanceof Uint8Array ? vehicles : csv(vehicles);
-      const importDealer = makeImportDealer({ snapshots: store, wayke: options.wayke ?? wayke, clock, log, concurrency: 4, ...options.deps });
-      return importDealer({ dealer: options.dealer ?? dealer(), trigger: 'manual', feed: bytesFeed('feed.csv', bytes), allowMassRemoval: options.allowMassRemoval ?? false });
+      const importDealer = makeImportDealer({
+        snapshots: store,
+        wayke: options.wayke ?? wayke,
+        clock,
+        log,
+        concurrency: 4,
+        ...options.deps,
+      });
+      return importDealer({
+        dealer: options.dealer ?? dealer(),
+        trigger: 'manual',
+        feed: bytesFeed('feed.csv', bytes),
+        allowMassRemoval: options.allowMassRemoval ?? false,
+      });
     },
     writes() {
       const out: Record<string, number> = {};
@@ -110,11 +146,14 @@ export async function startHarness(dynamo: Dynamo, faults: Partial<WaykeSimulato
         }
         const ad = state.ads[ids[0] as string]!;
         if (ad.status !== 'Published') problems.push(`${v.registrationNumber}: status ${ad.status}`);
-        if (ad.ad.price !== v.price) problems.push(`${v.registrationNumber}: price ${String(ad.ad.price)} ≠ ${v.price}`);
-        if (ad.vehicle.mileage !== Math.round(v.mileage / 10)) problems.push(`${v.registrationNumber}: mileage ${String(ad.vehicle.mileage)}`);
+        if (ad.ad.price !== v.price)
+          problems.push(`${v.registrationNumber}: price ${String(ad.ad.price)} ≠ ${v.price}`);
+        if (ad.vehicle.mileage !== Math.round(v.mileage / 10))
+          problems.push(`${v.registrationNumber}: mileage ${String(ad.vehicle.mileage)}`);
         const media = (ad.ad.media as Array<{ fileUrls: string[] }> | undefined) ?? [];
         const sources = media.flatMap((m) => m.fileUrls).map((url) => urlToSource.get(url) ?? `?${url}`);
-        if (JSON.stringify(sources) !== JSON.stringify(v.images ?? [])) problems.push(`${v.registrationNumber}: images ${JSON.stringify(sources)}`);
+        if (JSON.stringify(sources) !== JSON.stringify(v.images ?? []))
+          problems.push(`${v.registrationNumber}: images ${JSON.stringify(sources)}`);
       }
       for (const plate of removed) {
         const ids = state.adsByPlate[plate] ?? [];

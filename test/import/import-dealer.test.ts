@@ -25,7 +25,14 @@ describe('import use case against the Wayke simulator and dynalite', () => {
     const first = await h.run(cars);
     expect(first.status).toBe('applied');
     if (first.status !== 'applied') return;
-    expect(first.summary).toMatchObject({ created: 8, updated: 0, removed: 0, unchanged: 0, failed: [], blocked: null });
+    expect(first.summary).toMatchObject({
+      created: 8,
+      updated: 0,
+      removed: 0,
+      unchanged: 0,
+      failed: [],
+      blocked: null,
+    });
     expect(h.differences(cars)).toEqual([]);
     expect((await h.store.load('bilhallen')).size).toBe(8);
 
@@ -62,7 +69,10 @@ describe('import use case against the Wayke simulator and dynalite', () => {
     const cars = fleet(2, 2);
     await h.run(cars);
     h.resetCalls();
-    const changed = [{ ...cars[0]!, price: 1234, images: [...cars[0]!.images!, 'https://images.example.test/new.jpg'] }, cars[1]!];
+    const changed = [
+      { ...cars[0]!, price: 1234, images: [...cars[0]!.images!, 'https://images.example.test/new.jpg'] },
+      cars[1]!,
+    ];
     await h.run(changed);
     expect(h.writes()).toEqual({ 'POST /media/v2/image-url': 1, 'PATCH /vehicle/{id}': 1 });
     expect(h.differences(changed)).toEqual([]);
@@ -79,14 +89,16 @@ describe('import use case against the Wayke simulator and dynalite', () => {
     expect(ad?.vehicle.modelYear).toBeUndefined();
   });
 
-  it('removes a vehicle that left the feed with the dealer\'s status and republishes it when it returns', async () => {
+  it("removes a vehicle that left the feed with the dealer's status and republishes it when it returns", async () => {
     const cars = fleet(10);
     await h.run(cars, { dealer: dealer('bilhallen', { removalStatus: 'Sold' }) });
     h.resetCalls();
     const removed = await h.run(cars.slice(1), { dealer: dealer('bilhallen', { removalStatus: 'Sold' }) });
     expect(removed.status === 'applied' && removed.summary).toMatchObject({ removed: 1, unchanged: 9, blocked: null });
     expect(h.writes()).toEqual({ 'PUT /vehicle/{id}/ad/status': 1 });
-    expect((await h.wayke.findAdByRegistrationNumber(dealer().branchId, cars[0]!.registrationNumber))?.status).toBe('Sold');
+    expect((await h.wayke.findAdByRegistrationNumber(dealer().branchId, cars[0]!.registrationNumber))?.status).toBe(
+      'Sold',
+    );
 
     h.resetCalls();
     const back = await h.run(cars);
@@ -97,7 +109,11 @@ describe('import use case against the Wayke simulator and dynalite', () => {
 
   it('adopts an ad Wayke already has for the plate instead of creating a second one', async () => {
     const car = vehicle(1);
-    const { id } = await h.wayke.createAd({ branchId: dealer().branchId, vehicle: { ...car, price: 1 }, status: 'Unpublished' });
+    const { id } = await h.wayke.createAd({
+      branchId: dealer().branchId,
+      vehicle: { ...car, price: 1 },
+      status: 'Unpublished',
+    });
     const outcome = await h.run([car]);
     expect(outcome.status === 'applied' && outcome.adopted).toBe(1);
     expect(h.sim.state().adsByPlate[car.registrationNumber]).toEqual([id]);
@@ -110,7 +126,13 @@ describe('import use case against the Wayke simulator and dynalite', () => {
     await h.run(cars);
     const feed = Buffer.from(
       `registrationNumber,price,mileage,modelYear,shortDescription,images,equipment\n` +
-        cars.slice(0, 3).map((c) => `${c.registrationNumber},${c.price},${c.mileage},${c.modelYear},${c.shortDescription},${c.images!.join('|')},${c.equipment!.join('|')}`).join('\n') +
+        cars
+          .slice(0, 3)
+          .map(
+            (c) =>
+              `${c.registrationNumber},${c.price},${c.mileage},${c.modelYear},${c.shortDescription},${c.images!.join('|')},${c.equipment!.join('|')}`,
+          )
+          .join('\n') +
         `\n${cars[3]!.registrationNumber},not a price,1000,,,,\n`,
     );
     h.resetCalls();
@@ -118,7 +140,9 @@ describe('import use case against the Wayke simulator and dynalite', () => {
     expect(outcome.status).toBe('applied');
     if (outcome.status !== 'applied') return;
     expect(outcome.summary).toMatchObject({ removed: 0, unchanged: 3 });
-    expect(outcome.summary.rejected).toEqual([expect.objectContaining({ row: 5, registrationNumber: cars[3]!.registrationNumber })]);
+    expect(outcome.summary.rejected).toEqual([
+      expect.objectContaining({ row: 5, registrationNumber: cars[3]!.registrationNumber }),
+    ]);
     expect(exitStatus(outcome.summary)).toBe(1);
     expect(h.writes()).toEqual({});
   });
@@ -180,7 +204,13 @@ describe('safety valve', () => {
     const blocked = await h.run(third);
     expect(blocked.status).toBe('applied');
     if (blocked.status !== 'applied') return;
-    expect(blocked.summary).toMatchObject({ created: 1, updated: 1, removed: 0, unchanged: 3, blocked: { wouldRemove: 8, limit: 3 } });
+    expect(blocked.summary).toMatchObject({
+      created: 1,
+      updated: 1,
+      removed: 0,
+      unchanged: 3,
+      blocked: { wouldRemove: 8, limit: 3 },
+    });
     expect(exitStatus(blocked.summary)).toBe(3);
     expect(h.writes()['PUT /vehicle/{id}/ad/status']).toBeUndefined();
     expect(h.differences(third)).toEqual([]);
@@ -189,7 +219,12 @@ describe('safety valve', () => {
 
     const overridden = await h.run(third, { allowMassRemoval: true });
     expect(overridden.status === 'applied' && overridden.summary).toMatchObject({ removed: 8, blocked: null });
-    expect(h.differences(third, cars.slice(4).map((c) => c.registrationNumber))).toEqual([]);
+    expect(
+      h.differences(
+        third,
+        cars.slice(4).map((c) => c.registrationNumber),
+      ),
+    ).toEqual([]);
   });
 
   it('a one-shot approval lets one mass removal through and is used up', async () => {

@@ -60,12 +60,28 @@ let buckets = 0;
 
 export async function startS3(): Promise<S3> {
   const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
-  const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<AddressInfo>; close(): Promise<void>; httpServer?: Server };
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, allowMismatchedSignatures: true, vhostBuckets: false });
+  const S3rver = require('s3rver') as new (
+    options: Record<string, unknown>,
+  ) => { run(): Promise<AddressInfo>; close(): Promise<void>; httpServer?: Server };
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    allowMismatchedSignatures: true,
+    vhostBuckets: false,
+  });
   const address = await server.run();
   if (server.httpServer) acceptS3CopySources(server.httpServer);
   const url = `http://127.0.0.1:${address.port}`;
-  const client = new S3Client({ endpoint: url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const client = new S3Client({
+    endpoint: url,
+    region: REGION,
+    credentials: CREDENTIALS,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   return {
     url,
     client,

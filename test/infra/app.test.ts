@@ -18,7 +18,11 @@ interface Result {
 
 async function exec(file: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
   try {
-    const { stdout, stderr } = await run(file, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, timeout: 120_000 });
+    const { stdout, stderr } = await run(file, args, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -49,7 +53,12 @@ writeFileSync(
   JSON.stringify({
     dealers: [
       { id: 'bilhallen', name: 'Bilhallen', branchId: 'not-a-uuid' },
-      { id: 'motorcentrum', name: 'Motorcentrum', branchId: '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c', feed: { maxRemovalShare: 2 } },
+      {
+        id: 'motorcentrum',
+        name: 'Motorcentrum',
+        branchId: '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c',
+        feed: { maxRemovalShare: 2 },
+      },
     ],
   }),
 );
@@ -99,9 +108,19 @@ describe('the app', () => {
   it('synthesises a good config with cdk-nag on, and publishes the outputs an operator needs', () => {
     expect(goodRun.stderr).not.toMatch(/ERROR|Validation failed/);
     expect(goodRun.code, goodRun.stderr).toBe(0);
-    const template = JSON.parse(readFileSync(join(goodOut, 'WaykeDms.template.json'), 'utf8')) as { Outputs: Record<string, unknown> };
+    const template = JSON.parse(readFileSync(join(goodOut, 'WaykeDms.template.json'), 'utf8')) as {
+      Outputs: Record<string, unknown>;
+    };
     expect(Object.keys(template.Outputs)).toEqual(
-      expect.arrayContaining(['WebhookUrl', 'SftpEndpoint', 'FeedBucketName', 'WorkQueueUrl', 'EventsQueueUrl', 'AlarmTopicArn', 'DealerSecretPrefix']),
+      expect.arrayContaining([
+        'WebhookUrl',
+        'SftpEndpoint',
+        'FeedBucketName',
+        'WorkQueueUrl',
+        'EventsQueueUrl',
+        'AlarmTopicArn',
+        'DealerSecretPrefix',
+      ]),
     );
   });
 });

@@ -7,7 +7,9 @@ type Resources = Record<string, { Type: string; Properties: Record<string, any>;
 const resources = template.toJSON().Resources as Resources;
 const bucketArn = 'arn:aws:s3:::feeds-bucket';
 const statementsOf = (fn: { role?: unknown }, refs: Record<string, string> = {}) => {
-  const functionId = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id === logicalId(stack, fn as never))![0];
+  const functionId = Object.entries(resources).find(
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && id === logicalId(stack, fn as never),
+  )![0];
   const roleId = (resources[functionId]!.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
   return roleStatements(resources, roleId, { [`${logicalId(stack, stack.storage.bucket)}.Arn`]: bucketArn, ...refs });
 };
@@ -15,17 +17,30 @@ const statementsOf = (fn: { role?: unknown }, refs: Record<string, string> = {})
 describe('data safety', () => {
   it('the snapshot and dedupe tables have deletion protection', () => {
     for (const table of [stack.imports.snapshotTable, stack.delivery.dedupeTable]) {
-      expect(resources[logicalId(stack, table)]!.Properties.DeletionProtectionEnabled, logicalId(stack, table)).toBe(true);
+      expect(resources[logicalId(stack, table)]!.Properties.DeletionProtectionEnabled, logicalId(stack, table)).toBe(
+        true,
+      );
     }
   });
 
   it('the functions may not Scan the tables or read their streams', () => {
-    const table = (t: typeof stack.imports.snapshotTable) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${logicalId(stack, t)}`;
-    const refs = Object.fromEntries([stack.imports.snapshotTable, stack.delivery.dedupeTable].map((t) => [`${logicalId(stack, t)}.Arn`, table(t)]));
-    for (const [fn, t] of [[stack.imports.worker, stack.imports.snapshotTable], [stack.delivery.writer, stack.delivery.dedupeTable]] as const) {
+    const table = (t: typeof stack.imports.snapshotTable) =>
+      `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${logicalId(stack, t)}`;
+    const refs = Object.fromEntries(
+      [stack.imports.snapshotTable, stack.delivery.dedupeTable].map((t) => [`${logicalId(stack, t)}.Arn`, table(t)]),
+    );
+    for (const [fn, t] of [
+      [stack.imports.worker, stack.imports.snapshotTable],
+      [stack.delivery.writer, stack.delivery.dedupeTable],
+    ] as const) {
       const statements = statementsOf(fn, refs);
       expect(allows(statements, { action: 'dynamodb:GetItem', resource: table(t) })).toBe(true);
-      for (const action of ['dynamodb:Scan', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DeleteTable']) {
+      for (const action of [
+        'dynamodb:Scan',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:DeleteTable',
+      ]) {
         expect(allows(statements, { action, resource: table(t) }), action).toBe(false);
       }
     }
@@ -33,14 +48,25 @@ describe('data safety', () => {
 
   it('the import worker deletes only under inbound/ (moving a feed to archive/), nothing else of any dealer', () => {
     const worker = statementsOf(stack.imports.worker);
-    expect(allows(worker, { action: 's3:DeleteObject', resource: `${bucketArn}/feeds/beta/inbound/lager.csv` })).toBe(true);
-    for (const key of ['feeds/beta/archive/x.csv', 'feeds/beta/reports/latest.json', 'feeds/beta/outbox/e.json', 'other/x']) {
+    expect(allows(worker, { action: 's3:DeleteObject', resource: `${bucketArn}/feeds/beta/inbound/lager.csv` })).toBe(
+      true,
+    );
+    for (const key of [
+      'feeds/beta/archive/x.csv',
+      'feeds/beta/reports/latest.json',
+      'feeds/beta/outbox/e.json',
+      'other/x',
+    ]) {
       expect(allows(worker, { action: 's3:DeleteObject', resource: `${bucketArn}/${key}` }), key).toBe(false);
     }
   });
 
   it('every dead-letter queue outlives the stack', () => {
-    for (const dlq of [stack.imports.workDeadLetterQueue, stack.imports.triggerDeadLetterQueue, stack.webhooks.eventsDeadLetterQueue]) {
+    for (const dlq of [
+      stack.imports.workDeadLetterQueue,
+      stack.imports.triggerDeadLetterQueue,
+      stack.webhooks.eventsDeadLetterQueue,
+    ]) {
       expect(resources[logicalId(stack, dlq)]!.DeletionPolicy, logicalId(stack, dlq)).toBe('Retain');
     }
   });
@@ -60,7 +86,9 @@ describe('webhook custom domain', () => {
   });
 
   it('puts the stable URL in the WebhookUrl output', () => {
-    expect(custom.template.toJSON().Outputs.WebhookUrl.Value).toBe('https://hooks.dealer-group.se/webhooks/wayke/{dealerId}');
+    expect(custom.template.toJSON().Outputs.WebhookUrl.Value).toBe(
+      'https://hooks.dealer-group.se/webhooks/wayke/{dealerId}',
+    );
     expect(custom.template.toJSON().Outputs.WebhookDomainTarget).toBeDefined();
     template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
   });

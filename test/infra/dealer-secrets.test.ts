@@ -19,12 +19,23 @@ function statementsOfFunction(functionId: string) {
 }
 /** Can the function read the secret named `name` (Secrets Manager appends a random suffix to the ARN)? */
 const canRead = (functionId: string, name: string) =>
-  allows(statementsOfFunction(functionId), { action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf` });
+  allows(statementsOfFunction(functionId), {
+    action: 'secretsmanager:GetSecretValue',
+    resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`,
+  });
 
 describe('dealer secrets', () => {
   it('has two secrets per dealer, <secretPrefix><id> and <inboundSecretPrefix><id>, retained on stack deletion', () => {
-    expect(named('acme/wayke/').map((s) => s.Properties.Name).sort()).toEqual(['acme/wayke/alpha-bil', 'acme/wayke/beta', 'acme/wayke/gamma']);
-    expect(named('acme/hooks/').map((s) => s.Properties.Name).sort()).toEqual(['acme/hooks/alpha-bil', 'acme/hooks/beta', 'acme/hooks/gamma']);
+    expect(
+      named('acme/wayke/')
+        .map((s) => s.Properties.Name)
+        .sort(),
+    ).toEqual(['acme/wayke/alpha-bil', 'acme/wayke/beta', 'acme/wayke/gamma']);
+    expect(
+      named('acme/hooks/')
+        .map((s) => s.Properties.Name)
+        .sort(),
+    ).toEqual(['acme/hooks/alpha-bil', 'acme/hooks/beta', 'acme/hooks/gamma']);
     for (const secret of secrets) expect(secret.DeletionPolicy).toBe('Retain');
     expect(Object.values(resources).some((r) => r.Type === 'AWS::SecretsManager::Secret')).toBe(false);
   });
@@ -40,20 +51,28 @@ describe('dealer secrets', () => {
     }
     for (const secret of named('acme/hooks/')) {
       expect(secret.Properties.SecretString).toBeUndefined();
-      expect(secret.Properties.GenerateSecretString).toMatchObject({ GenerateStringKey: 'webhookSecret', SecretStringTemplate: '{}', PasswordLength: 48 });
+      expect(secret.Properties.GenerateSecretString).toMatchObject({
+        GenerateStringKey: 'webhookSecret',
+        SecretStringTemplate: '{}',
+        PasswordLength: 48,
+      });
     }
   });
 
   it('tells the Lambdas both prefixes (SECRET_PREFIX, INBOUND_SECRET_PREFIX)', () => {
     for (const fn of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
-      expect(fn.Properties.Environment.Variables).toMatchObject({ SECRET_PREFIX: 'acme/wayke/', INBOUND_SECRET_PREFIX: 'acme/hooks/' });
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        SECRET_PREFIX: 'acme/wayke/',
+        INBOUND_SECRET_PREFIX: 'acme/hooks/',
+      });
     }
   });
 
   it('the internet-facing webhook reads webhook secrets and cannot read any Wayke or DMS credential', () => {
     const webhook = logicalId(stack, stack.webhooks.handler);
     expect(canRead(webhook, 'acme/hooks/alpha-bil')).toBe(true);
-    for (const dealer of ['alpha-bil', 'beta', 'gamma']) expect(canRead(webhook, `acme/wayke/${dealer}`), dealer).toBe(false);
+    for (const dealer of ['alpha-bil', 'beta', 'gamma'])
+      expect(canRead(webhook, `acme/wayke/${dealer}`), dealer).toBe(false);
   });
 
   it('import worker and DMS writer read credentials and not the webhook secrets; the scheduler reads nothing', () => {
@@ -68,15 +87,23 @@ describe('dealer secrets', () => {
   it('grants read-only access, nothing more (no put, no delete, no list)', () => {
     const webhook = statementsOfFunction(logicalId(stack, stack.webhooks.handler));
     const resource = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:acme/hooks/beta-AbCdEf`;
-    for (const action of ['secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:UpdateSecret']) {
+    for (const action of [
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:DeleteSecret',
+      'secretsmanager:UpdateSecret',
+    ]) {
       expect(allows(webhook, { action, resource }), action).toBe(false);
     }
   });
 
   it('refuses prefixes whose grants would overlap (one inside the other)', () => {
     const context = (values: Record<string, string>) => () => readAppContext((key) => values[key]);
-    expect(context({ secretPrefix: 'wayke-dms/', inboundSecretPrefix: 'wayke-dms/inbound/' })).toThrow(/inboundSecretPrefix.*IAM grants would overlap/);
-    expect(context({ secretPrefix: 'wayke-dms/dealer/', inboundSecretPrefix: 'wayke-dms/' })).toThrow(/IAM grants would overlap/);
+    expect(context({ secretPrefix: 'wayke-dms/', inboundSecretPrefix: 'wayke-dms/inbound/' })).toThrow(
+      /inboundSecretPrefix.*IAM grants would overlap/,
+    );
+    expect(context({ secretPrefix: 'wayke-dms/dealer/', inboundSecretPrefix: 'wayke-dms/' })).toThrow(
+      /IAM grants would overlap/,
+    );
     expect(context({ secretPrefix: 'wayke-dms/dealer/', inboundSecretPrefix: 'wayke-dms/inbound/' })).not.toThrow();
   });
 });

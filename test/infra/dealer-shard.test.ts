@@ -47,7 +47,9 @@ describe('dealer shards', () => {
     expect([...shards.keys()]).toEqual([...shards.keys()].sort((a, b) => a - b));
     for (const dealers of shards.values()) {
       expect(dealers.length).toBeGreaterThan(0);
-      expect(dealers.map((d) => Number(d.id.slice(2)))).toEqual(dealers.map((d) => Number(d.id.slice(2))).sort((a, b) => a - b));
+      expect(dealers.map((d) => Number(d.id.slice(2)))).toEqual(
+        dealers.map((d) => Number(d.id.slice(2))).sort((a, b) => a - b),
+      );
     }
   });
 
@@ -61,12 +63,17 @@ describe('dealer shards', () => {
     for (const shard of stack.dealerShards) expect(shard.dealerSecrets.size).toBeLessThanOrEqual(DEALERS_PER_SHARD);
     template.resourceCountIs('AWS::CloudFormation::Stack', stack.dealerShards.length);
     expect(count(template)).toBeLessThan(STACK_RESOURCE_LIMIT);
-    for (const shardTemplate of shardTemplates) expect(count(shardTemplate)).toBeLessThanOrEqual(STACK_RESOURCE_LIMIT - 100);
+    for (const shardTemplate of shardTemplates)
+      expect(count(shardTemplate)).toBeLessThanOrEqual(STACK_RESOURCE_LIMIT - 100);
   });
 
   it('give every dealer exactly its two secrets (credentials, inbound auth) and one SFTP user', () => {
-    const users = shardTemplates.flatMap((t) => Object.values(t.findResources('AWS::Transfer::User')).map((r) => r.Properties.UserName as string));
-    const secrets = shardTemplates.flatMap((t) => Object.values(t.findResources('AWS::SecretsManager::Secret')).map((r) => r.Properties.Name as string));
+    const users = shardTemplates.flatMap((t) =>
+      Object.values(t.findResources('AWS::Transfer::User')).map((r) => r.Properties.UserName as string),
+    );
+    const secrets = shardTemplates.flatMap((t) =>
+      Object.values(t.findResources('AWS::SecretsManager::Secret')).map((r) => r.Properties.Name as string),
+    );
     expect(users).toHaveLength(DEALERS);
     expect(new Set(users).size).toBe(DEALERS);
     expect(secrets).toHaveLength(2 * DEALERS);

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { DMS_WRITER_TIMEOUT } from '../../lib/constructs/dms-delivery.js';
-import { DEFAULT_DMS_RETRY_SCHEDULE, eventsMaxReceiveCount, formatRetrySchedule, nextRetryDelay, parseRetrySchedule } from '../../functions/core/events/retry-schedule.js';
+import {
+  DEFAULT_DMS_RETRY_SCHEDULE,
+  eventsMaxReceiveCount,
+  formatRetrySchedule,
+  nextRetryDelay,
+  parseRetrySchedule,
+} from '../../functions/core/events/retry-schedule.js';
 import { logicalId, synth } from './synth.js';
 
 const { template, stack } = synth();
-const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
+const resources = template.toJSON().Resources as Record<
+  string,
+  { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }
+>;
 const writerId = logicalId(stack, stack.delivery.writer);
 const dedupeId = logicalId(stack, stack.delivery.dedupeTable);
 
@@ -33,14 +42,18 @@ describe('DMS writer', () => {
     const statements = Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('DmsDeliveryWriter'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
-    expect(statements.some((s) => [s.Action].flat().includes('sqs:SendMessage') && JSON.stringify(s.Resource) === dlqArn)).toBe(true);
+    expect(
+      statements.some((s) => [s.Action].flat().includes('sqs:SendMessage') && JSON.stringify(s.Resource) === dlqArn),
+    ).toBe(true);
   });
 
   it("may write only into dealers' outbox/ of the feed bucket", () => {
-    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('DmsDeliveryWriter'));
-    const s3Statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>).filter((s) =>
-      [s.Action].flat().some((a) => a.startsWith('s3:')),
+    const policies = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes('DmsDeliveryWriter'),
     );
+    const s3Statements = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
     const feedBucket = logicalId(stack, stack.storage.bucket);
     const onFeeds = s3Statements.filter((s) => JSON.stringify(s.Resource).includes(feedBucket));
     expect(onFeeds).toHaveLength(1);
@@ -64,23 +77,37 @@ describe('retries through a day, and the archive for replay', () => {
       DMS_RETRY_SCHEDULE: formatRetrySchedule(DEFAULT_DMS_RETRY_SCHEDULE),
       EVENT_ARCHIVE_BUCKET: { Ref: archiveId },
     });
-    expect(parseRetrySchedule(resources[writerId]!.Properties.Environment.Variables.DMS_RETRY_SCHEDULE)).toEqual(DEFAULT_DMS_RETRY_SCHEDULE);
+    expect(parseRetrySchedule(resources[writerId]!.Properties.Environment.Variables.DMS_RETRY_SCHEDULE)).toEqual(
+      DEFAULT_DMS_RETRY_SCHEDULE,
+    );
     const queueArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.webhooks.eventsQueue), 'Arn'] });
-    expect(writerStatements().some((s) => [s.Action].flat().includes('sqs:ChangeMessageVisibility') && JSON.stringify(s.Resource) === queueArn)).toBe(true);
+    expect(
+      writerStatements().some(
+        (s) => [s.Action].flat().includes('sqs:ChangeMessageVisibility') && JSON.stringify(s.Resource) === queueArn,
+      ),
+    ).toBe(true);
   });
 
   it('lets an event live through its whole schedule: the redrive backstop and the retention outlast the retries', () => {
     expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(eventsMaxReceiveCount(DEFAULT_DMS_RETRY_SCHEDULE));
     expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(DEFAULT_DMS_RETRY_SCHEDULE.length + 1);
     // The longest the schedule can take (every delay at its full jitter) is within the retention.
-    const longest = DEFAULT_DMS_RETRY_SCHEDULE.reduce((sum, _, i) => sum + nextRetryDelay(DEFAULT_DMS_RETRY_SCHEDULE, i + 1, 0.999)!, 0);
+    const longest = DEFAULT_DMS_RETRY_SCHEDULE.reduce(
+      (sum, _, i) => sum + nextRetryDelay(DEFAULT_DMS_RETRY_SCHEDULE, i + 1, 0.999)!,
+      0,
+    );
     expect(queue.Properties.MessageRetentionPeriod).toBeGreaterThan(longest);
   });
 
   it('keeps delivered events 30 days in a private bucket the writer may only add to', () => {
     const bucket = resources[archiveId]!;
-    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })]);
-    expect(bucket.Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' }),
+    ]);
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toMatchObject({
+      BlockPublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     const onArchive = writerStatements().filter((s) => JSON.stringify(s.Resource).includes(archiveId));
     expect(onArchive.flatMap((s) => [s.Action].flat())).toEqual(['s3:PutObject']);
     expect(JSON.stringify(onArchive[0]!.Resource)).toContain('/events/*');
@@ -90,7 +117,10 @@ describe('retries through a day, and the archive for replay', () => {
     const custom = synth({ context: { dmsRetrySchedule: '10s,1m,10h,10h,10h' } });
     const writer = custom.template.toJSON().Resources[logicalId(custom.stack, custom.stack.delivery.writer)];
     expect(writer.Properties.Environment.Variables.DMS_RETRY_SCHEDULE).toBe('10s,1m,10h,10h,10h');
-    expect(custom.template.toJSON().Resources[logicalId(custom.stack, custom.stack.webhooks.eventsQueue)].Properties.RedrivePolicy.maxReceiveCount).toBe(60);
+    expect(
+      custom.template.toJSON().Resources[logicalId(custom.stack, custom.stack.webhooks.eventsQueue)].Properties
+        .RedrivePolicy.maxReceiveCount,
+    ).toBe(60);
     expect(() => synth({ context: { dmsRetrySchedule: '5s,30s,2m' } })).toThrow(/dmsRetrySchedule.*24 h/);
     expect(() => synth({ context: { dmsRetrySchedule: '5s,13h,13h' } })).toThrow(/dmsRetrySchedule/);
   });

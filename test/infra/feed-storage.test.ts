@@ -5,19 +5,28 @@ import { ARCHIVED_TAG, OUTBOX_TAG, REPORT_TAG } from '../../functions/core/stora
 import { ACCOUNT, REGION, allows, resolveCfn, roleStatements, type Statement } from './iam-eval.js';
 import { logicalId, shardsTemplate, synth } from './synth.js';
 
-const { template, stack } = synth({ context: { archiveRetentionDays: '45', noncurrentVersionRetentionDays: 20, reportRetentionDays: 10, outboxRetentionDays: '7' } });
+const { template, stack } = synth({
+  context: {
+    archiveRetentionDays: '45',
+    noncurrentVersionRetentionDays: 20,
+    reportRetentionDays: 10,
+    outboxRetentionDays: '7',
+  },
+});
 const feedBucketId = logicalId(stack, stack.storage.bucket);
 const serverId = logicalId(stack, stack.storage.server);
 // The per-dealer users live in the dealer shards (nested stacks), with bucket and server as parameters.
 const shardTemplate = shardsTemplate(stack);
 const shardStackResources = Object.values(template.findResources('AWS::CloudFormation::Stack'));
 
-
 describe('feed bucket', () => {
   const bucket = template.toJSON().Resources[feedBucketId];
 
   it('is encrypted, private, versioned, and logs access to the access-log bucket', () => {
-    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(
+      bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+        .SSEAlgorithm,
+    ).toBe('AES256');
     expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
       BlockPublicPolicy: true,
@@ -25,7 +34,9 @@ describe('feed bucket', () => {
       RestrictPublicBuckets: true,
     });
     expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(bucket.Properties.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logicalId(stack, stack.storage.accessLogBucket) });
+    expect(bucket.Properties.LoggingConfiguration.DestinationBucketName).toEqual({
+      Ref: logicalId(stack, stack.storage.accessLogBucket),
+    });
   });
 
   it('denies every request without TLS', () => {
@@ -40,14 +51,28 @@ describe('feed bucket', () => {
   });
 
   it('sends its events to EventBridge through its own CloudFormation property (no custom resource)', () => {
-    expect(bucket.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(bucket.Properties.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
 
   it('expires timestamped reports and outbox files by the tags their writers set, after the configured days', () => {
     const rules = bucket.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
-    expect(rules).toContainEqual(expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 10, TagFilters: [{ Key: REPORT_TAG.Key, Value: REPORT_TAG.Value }] }));
-    expect(rules).toContainEqual(expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 7, TagFilters: [{ Key: OUTBOX_TAG.Key, Value: OUTBOX_TAG.Value }] }));
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        Status: 'Enabled',
+        ExpirationInDays: 10,
+        TagFilters: [{ Key: REPORT_TAG.Key, Value: REPORT_TAG.Value }],
+      }),
+    );
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        Status: 'Enabled',
+        ExpirationInDays: 7,
+        TagFilters: [{ Key: OUTBOX_TAG.Key, Value: OUTBOX_TAG.Value }],
+      }),
+    );
     // No rule without a tag filter expires current objects: reports/latest.* and inbound/ stay.
     for (const rule of rules.filter((r) => r.ExpirationInDays !== undefined)) expect(rule.TagFilters).toBeDefined();
   });
@@ -55,7 +80,11 @@ describe('feed bucket', () => {
   it('expires archived feeds by tag after the configured days, and old versions', () => {
     const rules = bucket.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
     expect(rules).toContainEqual(
-      expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 45, TagFilters: [{ Key: ARCHIVED_TAG.Key, Value: ARCHIVED_TAG.Value }] }),
+      expect.objectContaining({
+        Status: 'Enabled',
+        ExpirationInDays: 45,
+        TagFilters: [{ Key: ARCHIVED_TAG.Key, Value: ARCHIVED_TAG.Value }],
+      }),
     );
     expect(rules).toContainEqual(
       expect.objectContaining({
@@ -124,7 +153,9 @@ describe('SFTP server', () => {
       shardTemplate.hasResourceProperties('AWS::Transfer::User', {
         UserName: dealerId,
         HomeDirectoryType: 'LOGICAL',
-        HomeDirectoryMappings: [{ Entry: '/', Target: { 'Fn::Join': ['', ['/', { Ref: 'FeedBucketName' }, `/feeds/${dealerId}`]] } }],
+        HomeDirectoryMappings: [
+          { Entry: '/', Target: { 'Fn::Join': ['', ['/', { Ref: 'FeedBucketName' }, `/feeds/${dealerId}`]] } },
+        ],
       });
     }
   });
@@ -136,14 +167,19 @@ describe('SFTP server', () => {
     expect(roles).toEqual(roles.map(() => ({ Ref: 'SftpUserRoleArn' })));
   });
 
-  it('lets only this account\'s SFTP server assume the shared role (source conditions)', () => {
+  it("lets only this account's SFTP server assume the shared role (source conditions)", () => {
     const roleId = logicalId(stack, stack.storage.sftpUserRole.role);
-    const trust = resolveCfn(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument, { [`${serverId}.ServerId`]: 's-0123456789abcdef0' }) as { Statement: Statement[] };
+    const trust = resolveCfn(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument, {
+      [`${serverId}.ServerId`]: 's-0123456789abcdef0',
+    }) as { Statement: Statement[] };
     const assume = (account: string, server: string) =>
       allows(trust.Statement, {
         action: 'sts:AssumeRole',
         resource: '*',
-        context: { 'aws:SourceAccount': account, 'aws:SourceArn': `arn:aws:transfer:${REGION}:${account}:user/${server}/alpha-bil` },
+        context: {
+          'aws:SourceAccount': account,
+          'aws:SourceArn': `arn:aws:transfer:${REGION}:${account}:user/${server}/alpha-bil`,
+        },
       });
     expect(trust.Statement.map((s) => s.Principal)).toEqual([{ Service: 'transfer.amazonaws.com' }]);
     // The evaluator ignores Resource for trust documents: let every statement apply to "*".
@@ -158,13 +194,19 @@ describe('SFTP server', () => {
     const bucketArn = `arn:aws:s3:::${bucket}`;
     const roleId = logicalId(stack, stack.storage.sftpUserRole.role);
     const role = roleStatements(template.toJSON().Resources, roleId, { [`${feedBucketId}.Arn`]: bucketArn });
-    const user = (dealerId: string) => Object.values(shardTemplate.findResources('AWS::Transfer::User', { Properties: { UserName: dealerId } }))[0]!;
+    const user = (dealerId: string) =>
+      Object.values(shardTemplate.findResources('AWS::Transfer::User', { Properties: { UserName: dealerId } }))[0]!;
     const session = (dealerId: string) => {
       const text = resolveCfn(user(dealerId).Properties.Policy, { FeedBucketArn: bucketArn }) as string;
       return { text, statements: (JSON.parse(text) as { Statement: Statement[] }).Statement };
     };
     const may = (dealerId: string, action: string, key: string, context: Record<string, string> = {}) => {
-      const request = { action, resource: key === '' ? bucketArn : `${bucketArn}/${key}`, context, vars: { 'transfer:UserName': dealerId } };
+      const request = {
+        action,
+        resource: key === '' ? bucketArn : `${bucketArn}/${key}`,
+        context,
+        vars: { 'transfer:UserName': dealerId },
+      };
       return allows(role, request) && allows(session(dealerId).statements, request);
     };
 
@@ -179,17 +221,19 @@ describe('SFTP server', () => {
     it('writes only to its own inbound/', () => {
       expect(may('beta', 's3:PutObject', 'feeds/beta/inbound/lager.csv')).toBe(true);
       expect(may('beta', 's3:PutObject', 'feeds/alpha-bil/inbound/lager.csv')).toBe(false);
-      for (const folder of ['reports', 'archive', 'rejected', 'outbox']) expect(may('beta', 's3:PutObject', `feeds/beta/${folder}/x.json`), folder).toBe(false);
+      for (const folder of ['reports', 'archive', 'rejected', 'outbox'])
+        expect(may('beta', 's3:PutObject', `feeds/beta/${folder}/x.json`), folder).toBe(false);
     });
 
     it('deletes only in its own inbound/ and outbox/ (what it fetched), never reports or archive', () => {
       expect(may('beta', 's3:DeleteObject', 'feeds/beta/outbox/20261201T101010000Z-order.created-abc.json')).toBe(true);
       expect(may('beta', 's3:DeleteObject', 'feeds/beta/inbound/lager.csv')).toBe(true);
       expect(may('beta', 's3:DeleteObject', 'feeds/alpha-bil/outbox/x.json')).toBe(false);
-      for (const folder of ['reports', 'archive', 'rejected']) expect(may('beta', 's3:DeleteObject', `feeds/beta/${folder}/x.json`), folder).toBe(false);
+      for (const folder of ['reports', 'archive', 'rejected'])
+        expect(may('beta', 's3:DeleteObject', `feeds/beta/${folder}/x.json`), folder).toBe(false);
     });
 
-    it('the session policy is the same text for every user and fits Transfer Family\'s 2,048 characters', () => {
+    it("the session policy is the same text for every user and fits Transfer Family's 2,048 characters", () => {
       expect(session('alpha-bil').text).toBe(session('beta').text);
       expect(session('beta').text.length).toBeLessThan(2048);
     });

@@ -19,7 +19,13 @@ export interface Statement {
 
 /** Resolves Ref / Fn::GetAtt / Fn::Join; `refs` names parameters and resources (`Id` or `Id.Attr`). */
 export function resolveCfn(value: unknown, refs: Record<string, string> = {}): unknown {
-  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'WaykeDms' };
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::Region': REGION,
+    'AWS::AccountId': ACCOUNT,
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': 'WaykeDms',
+  };
   if (Array.isArray(value)) return value.map((item) => resolveCfn(item, refs));
   if (!value || typeof value !== 'object') return value;
   const object = value as Record<string, unknown>;
@@ -35,9 +41,16 @@ export function resolveCfn(value: unknown, refs: Record<string, string> = {}): u
   return Object.fromEntries(Object.entries(object).map(([key, child]) => [key, resolveCfn(child, refs)]));
 }
 
-const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((part) => part.split('?').map(escape).join('.')).join('.*')}$`);
+const glob = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.split('?').map(escape).join('.'))
+      .join('.*')}$`,
+  );
 const escape = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-const substitute = (text: string, vars: Record<string, string>) => text.replace(/\$\{([^}]+)\}/g, (all, name: string) => vars[name] ?? all);
+const substitute = (text: string, vars: Record<string, string>) =>
+  text.replace(/\$\{([^}]+)\}/g, (all, name: string) => vars[name] ?? all);
 
 export interface Request {
   readonly action: string;
@@ -55,9 +68,11 @@ function conditionsHold(statement: Statement, request: Request): boolean {
       if (actual === undefined) return false;
       const values = [expected].flat().map((v) => substitute(String(v), request.vars ?? {}));
       const match =
-        operator === 'StringEquals' || operator === 'Bool' ? values.includes(actual)
-        : operator === 'StringLike' || operator === 'ArnLike' ? values.some((v) => glob(v).test(actual))
-        : false;
+        operator === 'StringEquals' || operator === 'Bool'
+          ? values.includes(actual)
+          : operator === 'StringLike' || operator === 'ArnLike'
+            ? values.some((v) => glob(v).test(actual))
+            : false;
       if (!match) return false;
     }
   }
@@ -67,7 +82,11 @@ function conditionsHold(statement: Statement, request: Request): boolean {
 function applies(statement: Statement, request: Request): boolean {
   const actions = [statement.Action ?? []].flat();
   const resources = [statement.Resource ?? []].flat().map((r) => substitute(r, request.vars ?? {}));
-  return actions.some((a) => glob(a).test(request.action)) && resources.some((r) => glob(r).test(request.resource)) && conditionsHold(statement, request);
+  return (
+    actions.some((a) => glob(a).test(request.action)) &&
+    resources.some((r) => glob(r).test(request.resource)) &&
+    conditionsHold(statement, request)
+  );
 }
 
 /** Allowed by `statements`: some Allow applies and no Deny does. */

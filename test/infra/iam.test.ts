@@ -23,7 +23,8 @@ function statementsIn(value: unknown, where: string, out: Array<{ where: string;
   if (Array.isArray(value)) value.forEach((item, i) => statementsIn(item, `${where}[${i}]`, out));
   else if (value && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
-      if (key === 'Statement' && Array.isArray(child)) for (const statement of child) out.push({ where, statement: statement as Statement });
+      if (key === 'Statement' && Array.isArray(child))
+        for (const statement of child) out.push({ where, statement: statement as Statement });
       else statementsIn(child, `${where}.${key}`, out);
     }
   }
@@ -34,7 +35,8 @@ function statementsIn(value: unknown, where: string, out: Array<{ where: string;
 function wildcardProblems(all: Array<{ where: string; statement: Statement }>): string[] {
   const problems: string[] = [];
   for (const { where, statement } of all) {
-    if (statement.NotAction !== undefined && statement.Effect === 'Allow') problems.push(`${where}: Allow with NotAction`);
+    if (statement.NotAction !== undefined && statement.Effect === 'Allow')
+      problems.push(`${where}: Allow with NotAction`);
     const wildcards = [statement.Action ?? []].flat().filter((action) => action.includes('*'));
     if (wildcards.length === 0) continue;
     const tlsGuard = statement.Effect === 'Deny' && statement.Condition?.Bool?.['aws:SecureTransport'] === 'false';
@@ -48,7 +50,8 @@ describe('IAM', () => {
 
   it('finds the policies it walks (roles, policies, bucket and queue policies)', () => {
     const walked = new Set(all.map(({ where }) => resources[where.split('.')[0]!]!.Type));
-    for (const type of ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy']) expect(walked).toContain(type);
+    for (const type of ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::S3::BucketPolicy', 'AWS::SQS::QueuePolicy'])
+      expect(walked).toContain(type);
   });
 
   it('grants no action with a wildcard anywhere; wildcard actions appear only in Deny-without-TLS guards', () => {
@@ -56,9 +59,10 @@ describe('IAM', () => {
   });
 
   it('grants nothing on Resource "*" (no X-Ray, whose actions are the only ones that would need it)', () => {
-    const onEverything = all
-      .map(({ where, statement }) => ({ where, statement: statement as Statement & { Resource?: unknown } }))
-      .filter(({ statement }) => statement.Effect === 'Allow' && [statement.Resource].flat().includes('*'));
+    const onEverything = all.filter(
+      ({ statement }) =>
+        statement.Effect === 'Allow' && [(statement as { Resource?: unknown }).Resource].flat().includes('*'),
+    );
     expect(onEverything.map(({ where }) => where)).toEqual([]);
   });
 
@@ -69,7 +73,9 @@ describe('IAM', () => {
   });
 
   it('the walk catches a wildcard grant (the check can fail)', () => {
-    const planted = { Policy: { PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:*'], Resource: '*' }] } } };
+    const planted = {
+      Policy: { PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:*'], Resource: '*' }] } },
+    };
     expect(wildcardProblems(statementsIn(planted, 'Planted'))).toEqual(['Planted.Policy.PolicyDocument: Allow s3:*']);
     const star = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
     expect(wildcardProblems(statementsIn({ Doc: star }, 'Star'))).toHaveLength(1);

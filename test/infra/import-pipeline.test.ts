@@ -12,7 +12,12 @@ const bucketId = logicalId(stack, stack.storage.bucket);
 
 /** Matches a key against an EventBridge wildcard pattern (`*` = any run of characters, `/` included). */
 function wildcardMatches(pattern: string, key: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return regex.test(key);
 }
 
@@ -21,7 +26,13 @@ describe('triggers', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 hour)',
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [schedulerId, 'Arn'] }, DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [schedulerId, 'Arn'] },
+          DeadLetterConfig: Match.anyValue(),
+          RetryPolicy: Match.anyValue(),
+        }),
+      ],
     });
   });
 
@@ -36,7 +47,12 @@ describe('triggers', () => {
 
     const wildcard = pattern.detail.object.key[0].wildcard as string;
     expect(wildcardMatches(wildcard, 'feeds/bilhallen/inbound/lager.csv')).toBe(true);
-    for (const key of ['feeds/bilhallen/archive/20250101T000000000Z-lager.csv', 'feeds/bilhallen/reports/latest.json', 'feeds/bilhallen/outbox/e.json', 'other/inbound/x.csv']) {
+    for (const key of [
+      'feeds/bilhallen/archive/20250101T000000000Z-lager.csv',
+      'feeds/bilhallen/reports/latest.json',
+      'feeds/bilhallen/outbox/e.json',
+      'other/inbound/x.csv',
+    ]) {
       expect(wildcardMatches(wildcard, key), key).toBe(false);
     }
   });
@@ -46,7 +62,8 @@ describe('triggers', () => {
       (r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Principal === 'events.amazonaws.com',
     );
     expect(permissions).toHaveLength(2);
-    for (const permission of permissions) expect(permission.Properties.FunctionName).toEqual({ 'Fn::GetAtt': [schedulerId, 'Arn'] });
+    for (const permission of permissions)
+      expect(permission.Properties.FunctionName).toEqual({ 'Fn::GetAtt': [schedulerId, 'Arn'] });
   });
 
   it("sends the scheduler's failed asynchronous invocations to the trigger DLQ", () => {
@@ -84,7 +101,9 @@ describe('work queue and worker', () => {
   });
 
   it('gives scheduler and worker the environment of the conventions', () => {
-    expect(resources[schedulerId]!.Properties.Environment.Variables).toMatchObject({ WORK_QUEUE_URL: { Ref: workQueueId } });
+    expect(resources[schedulerId]!.Properties.Environment.Variables).toMatchObject({
+      WORK_QUEUE_URL: { Ref: workQueueId },
+    });
     expect(resources[workerId]!.Properties.Environment.Variables).toMatchObject({
       FEED_BUCKET: { Ref: bucketId },
       SNAPSHOT_TABLE: { Ref: logicalId(stack, stack.imports.snapshotTable) },

@@ -28,7 +28,11 @@ describe('cdk-nag', () => {
     ['Serverless', new ServerlessChecks()],
   ] as const)('%s pack: no unacknowledged finding, error or warning', (_name, pack) => {
     const report = pack.validateScope(app);
-    expect(report.violations.map((v) => `${v.severity} ${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(
+      report.violations.map(
+        (v) => `${v.severity} ${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      ),
+    ).toEqual([]);
     expect(report.success).toBe(true);
   });
 
@@ -57,9 +61,15 @@ describe('cdk-nag', () => {
   ];
   const grants: Array<[string, iam.PolicyStatementProps, string]> = [
     ['a wildcard resource', { actions: ['s3:GetObject'], resources: ['*'] }, 'AwsSolutions-IAM5[Resource::*]'],
-    ['a wildcard action', { actions: ['s3:*'], resources: ['arn:aws:s3:::some-bucket/feeds/x.csv'] }, 'AwsSolutions-IAM5[Action::s3:*]'],
+    [
+      'a wildcard action',
+      { actions: ['s3:*'], resources: ['arn:aws:s3:::some-bucket/feeds/x.csv'] },
+      'AwsSolutions-IAM5[Action::s3:*]',
+    ],
   ];
-  it.each(roles.flatMap(([role, of]) => grants.map(([what, grant, finding]) => [what, role, of, grant, finding] as const)))(
+  it.each(
+    roles.flatMap(([role, of]) => grants.map(([what, grant, finding]) => [what, role, of, grant, finding] as const)),
+  )(
     'fails on %s added to the %s role: acknowledgements cover exact findings only',
     (_what, _role, roleOf, grant, finding) => {
       // Prepare

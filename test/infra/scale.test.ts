@@ -15,7 +15,10 @@ const big = synth({ context: { config } });
 const small = synth();
 
 type Resources = Record<string, { Type: string }>;
-const templatesOf = ({ template, stack }: typeof big) => [template, ...stack.dealerShards.map((shard) => Template.fromStack(shard))];
+const templatesOf = ({ template, stack }: typeof big) => [
+  template,
+  ...stack.dealerShards.map((shard) => Template.fromStack(shard)),
+];
 const count = (templates: Template[], type?: string) =>
   templates.map((t) => Object.values(t.toJSON().Resources as Resources).filter((r) => !type || r.Type === type).length);
 

@@ -7,7 +7,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { loadDealerConfig } from '../../functions/adapters/dealer-config-file.js';
-import { LAMBDA_DEALERS_FILE, PROJECT_ROOT, ServiceFunction, writeDealersFile } from '../../lib/constructs/service-function.js';
+import {
+  LAMBDA_DEALERS_FILE,
+  PROJECT_ROOT,
+  ServiceFunction,
+  writeDealersFile,
+} from '../../lib/constructs/service-function.js';
 import { WAYKE_ENDPOINTS } from '../../lib/settings.js';
 import { cdkJsonContext, FIXTURE_CONFIG, synth, withoutCfnValidation } from './synth.js';
 
@@ -27,7 +32,11 @@ describe('every stack function gets the house defaults', () => {
     ]);
   });
 
-  it.each(functions.map(([id, fn]) => [fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME as string, id, fn] as const))(
+  it.each(
+    functions.map(
+      ([id, fn]) => [fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME as string, id, fn] as const,
+    ),
+  )(
     '%s: Node.js 24 on arm64, ESM bundle, no X-Ray (nothing is instrumented), own log group with retention, explicit memory and timeout',
     (_name, _id, fn) => {
       const p = fn.Properties;
@@ -43,29 +52,31 @@ describe('every stack function gets the house defaults', () => {
     },
   );
 
-  it.each(functions.map(([, fn]) => [fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME as string, fn] as const))(
-    '%s: the common environment of the conventions',
-    (_name, fn) => {
-      expect(fn.Properties.Environment.Variables).toMatchObject({
-        NODE_OPTIONS: '--enable-source-maps',
-        DEALERS_FILE: LAMBDA_DEALERS_FILE,
-        SECRET_PREFIX: 'wayke-dms/dealer/',
-        INBOUND_SECRET_PREFIX: 'wayke-dms/inbound/',
-        POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
-        LOG_LEVEL: 'DEBUG',
-        WAYKE_AUTH_URL: WAYKE_ENDPOINTS.production.authUrl,
-        WAYKE_DEALER_API_URL: WAYKE_ENDPOINTS.production.dealerApiUrl,
-        WAYKE_MEDIA_API_URL: WAYKE_ENDPOINTS.production.mediaApiUrl,
-      });
-    },
-  );
+  it.each(
+    functions.map(([, fn]) => [fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME as string, fn] as const),
+  )('%s: the common environment of the conventions', (_name, fn) => {
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      NODE_OPTIONS: '--enable-source-maps',
+      DEALERS_FILE: LAMBDA_DEALERS_FILE,
+      SECRET_PREFIX: 'wayke-dms/dealer/',
+      INBOUND_SECRET_PREFIX: 'wayke-dms/inbound/',
+      POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
+      LOG_LEVEL: 'DEBUG',
+      WAYKE_AUTH_URL: WAYKE_ENDPOINTS.production.authUrl,
+      WAYKE_DEALER_API_URL: WAYKE_ENDPOINTS.production.dealerApiUrl,
+      WAYKE_MEDIA_API_URL: WAYKE_ENDPOINTS.production.mediaApiUrl,
+    });
+  });
 
-  it('roles carry no AWS managed policy; logs go only to the function\'s own log group', () => {
+  it("roles carry no AWS managed policy; logs go only to the function's own log group", () => {
     for (const [, fn] of functions) {
       const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
       expect(resources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
       const logStatements = Object.values(resources)
-        .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .filter(
+          (r) =>
+            r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
+        )
         .flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown }>)
         .filter((s) => [s.Action].flat().some((a) => a.startsWith('logs:')));
       expect(logStatements).toEqual([
@@ -95,7 +106,9 @@ describe('bundling (real esbuild, no Docker)', () => {
       logRetention: logs.RetentionDays.ONE_WEEK,
     },
   });
-  const probe = Object.values(withoutCfnValidation(() => Template.fromStack(stack)).findResources('AWS::Lambda::Function'))[0]!;
+  const probe = Object.values(
+    withoutCfnValidation(() => Template.fromStack(stack)).findResources('AWS::Lambda::Function'),
+  )[0]!;
   const assetHash = (probe.Properties.Code.S3Key as string).replace(/\.zip$/, '');
   const assetDir = join(outdir, `asset.${assetHash}`);
 
@@ -103,7 +116,9 @@ describe('bundling (real esbuild, no Docker)', () => {
     expect(readdirSync(assetDir).sort()).toEqual(['dealers.json', 'index.mjs', 'index.mjs.map']);
     const bundled = JSON.parse(readFileSync(join(assetDir, 'dealers.json'), 'utf8'));
     expect(bundled).toEqual(JSON.parse(JSON.stringify(dealers)));
-    expect(bundled.dealers.find((d: { id: string }) => d.id === 'beta').mappingProfile.fields.registrationNumber).toBe('FordonsID');
+    expect(bundled.dealers.find((d: { id: string }) => d.id === 'beta').mappingProfile.fields.registrationNumber).toBe(
+      'FordonsID',
+    );
   });
 
   it('runs on its own: ESM with the AWS SDK inside and the config found through DEALERS_FILE', () => {

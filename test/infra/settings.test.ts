@@ -28,18 +28,35 @@ describe('CDK context', () => {
 
   it('wants apiDomain and apiCertificateArn together, and checks their form', () => {
     const arn = 'arn:aws:acm:eu-north-1:123456789012:certificate/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-    expect(() => from({ apiDomain: 'hooks.dealer-group.se' })).toThrow(/apiCertificateArn": apiDomain and apiCertificateArn go together/);
-    expect(() => from({ apiDomain: 'Hooks..se', apiCertificateArn: arn })).toThrow(/apiDomain": must be a lower-case host name/);
-    expect(from({ apiDomain: 'hooks.dealer-group.se', apiCertificateArn: arn })).toMatchObject({ apiDomain: 'hooks.dealer-group.se' });
+    expect(() => from({ apiDomain: 'hooks.dealer-group.se' })).toThrow(
+      /apiCertificateArn": apiDomain and apiCertificateArn go together/,
+    );
+    expect(() => from({ apiDomain: 'Hooks..se', apiCertificateArn: arn })).toThrow(
+      /apiDomain": must be a lower-case host name/,
+    );
+    expect(from({ apiDomain: 'hooks.dealer-group.se', apiCertificateArn: arn })).toMatchObject({
+      apiDomain: 'hooks.dealer-group.se',
+    });
   });
 
   it('accepts -c strings for numbers, as the CLI passes them', () => {
-    const settings = from({ archiveRetentionDays: '30', logRetentionDays: '365', importConcurrency: '200', waykeEnvironment: 'production' });
-    expect(settings).toMatchObject({ archiveRetentionDays: 30, logRetentionDays: 365, importConcurrency: 200, waykeEnvironment: 'production' });
+    const settings = from({
+      archiveRetentionDays: '30',
+      logRetentionDays: '365',
+      importConcurrency: '200',
+      waykeEnvironment: 'production',
+    });
+    expect(settings).toMatchObject({
+      archiveRetentionDays: 30,
+      logRetentionDays: 365,
+      importConcurrency: 200,
+      waykeEnvironment: 'production',
+    });
   });
 
   it('rejects bad values with a ConfigError naming every key', () => {
-    const bad = () => from({ logRetentionDays: 31, alarmEmail: 'not-an-email', stackName: '1stack', importConcurrency: 1 });
+    const bad = () =>
+      from({ logRetentionDays: 31, alarmEmail: 'not-an-email', stackName: '1stack', importConcurrency: 1 });
     expect(bad).toThrow(ConfigError);
     expect(bad).toThrow(/context "logRetentionDays": must be one of 1, 3, 5/);
     expect(bad).toThrow(/context "alarmEmail"/);

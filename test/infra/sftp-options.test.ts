@@ -16,7 +16,9 @@ describe('-c sftpEndpoint=vpc', () => {
     const eips = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::EC2::EIP');
     expect(eips).toHaveLength(SFTP_ZONES);
     for (const [, eip] of eips) expect(eip.DeletionPolicy).toBe('Retain');
-    expect(server.Properties.EndpointDetails.AddressAllocationIds).toEqual(eips.map(([id]) => ({ 'Fn::GetAtt': [id, 'AllocationId'] })));
+    expect(server.Properties.EndpointDetails.AddressAllocationIds).toEqual(
+      eips.map(([id]) => ({ 'Fn::GetAtt': [id, 'AllocationId'] })),
+    );
     expect(server.Properties.EndpointDetails.SubnetIds).toHaveLength(SFTP_ZONES);
     expect(built.template.toJSON().Outputs.SftpIpAddresses).toBeDefined();
   });
@@ -38,17 +40,29 @@ describe('-c sftpEndpoint=vpc', () => {
   });
 
   it('refuses ranges that are not IPv4 CIDRs', () => {
-    expect(() => readAppContext((key) => ({ sftpAllowedCidrs: '10.0.0.0/8,everyone' })[key])).toThrow(/sftpAllowedCidrs.*must be IPv4 CIDRs/);
+    expect(() => readAppContext((key) => ({ sftpAllowedCidrs: '10.0.0.0/8,everyone' })[key])).toThrow(
+      /sftpAllowedCidrs.*must be IPv4 CIDRs/,
+    );
   });
 });
 
 describe('-c sftpHostname= and -c sftpHostKeySecret=', () => {
-  const built = synth({ context: { sftpHostname: 'sftp.dealer-group.se', sftpHostedZoneId: 'Z0123456789ABC', sftpHostKeySecret: 'wayke-dms/sftp-host-key' } });
+  const built = synth({
+    context: {
+      sftpHostname: 'sftp.dealer-group.se',
+      sftpHostedZoneId: 'Z0123456789ABC',
+      sftpHostKeySecret: 'wayke-dms/sftp-host-key',
+    },
+  });
   const resources = built.template.toJSON().Resources as Resources;
 
   it('creates the CNAME to the server and gives dealers the custom name', () => {
     const record = Object.values(resources).find((r) => r.Type === 'AWS::Route53::RecordSet')!;
-    expect(record.Properties).toMatchObject({ HostedZoneId: 'Z0123456789ABC', Name: 'sftp.dealer-group.se.', Type: 'CNAME' });
+    expect(record.Properties).toMatchObject({
+      HostedZoneId: 'Z0123456789ABC',
+      Name: 'sftp.dealer-group.se.',
+      Type: 'CNAME',
+    });
     expect(JSON.stringify(record.Properties.ResourceRecords)).toContain('.server.transfer.');
     expect(built.template.toJSON().Outputs.SftpEndpoint.Value).toBe('sftp.dealer-group.se');
   });
@@ -56,11 +70,17 @@ describe('-c sftpHostname= and -c sftpHostKeySecret=', () => {
   it('imports the host key from the secret (a dynamic reference, never the key itself), retained', () => {
     const hostKey = Object.values(resources).find((r) => r.Type === 'AWS::Transfer::HostKey')!;
     expect(hostKey.DeletionPolicy).toBe('Retain');
-    expect(hostKey.Properties.ServerId).toEqual({ 'Fn::GetAtt': [logicalId(built.stack, built.stack.storage.server), 'ServerId'] });
-    expect(JSON.stringify(hostKey.Properties.HostKeyBody)).toContain('{{resolve:secretsmanager:wayke-dms/sftp-host-key:SecretString:::}}');
+    expect(hostKey.Properties.ServerId).toEqual({
+      'Fn::GetAtt': [logicalId(built.stack, built.stack.storage.server), 'ServerId'],
+    });
+    expect(JSON.stringify(hostKey.Properties.HostKeyBody)).toContain(
+      '{{resolve:secretsmanager:wayke-dms/sftp-host-key:SecretString:::}}',
+    );
   });
 
   it('a hosted zone without a host name is a config error', () => {
-    expect(() => readAppContext((key) => ({ sftpHostedZoneId: 'Z0123456789ABC' })[key])).toThrow(/sftpHostname.*needs sftpHostname/);
+    expect(() => readAppContext((key) => ({ sftpHostedZoneId: 'Z0123456789ABC' })[key])).toThrow(
+      /sftpHostname.*needs sftpHostname/,
+    );
   });
 });

@@ -15,7 +15,8 @@ export const FIXTURE_CONFIG = 'test/infra/fixtures/dealers.json';
 
 /** The feature flags and defaults of cdk.json, so tests synthesise what `cdk synth` does. */
 export function cdkJsonContext(): Record<string, unknown> {
-  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
+    .context;
 }
 
 export interface SynthOptions {
@@ -55,13 +56,20 @@ export function buildStack(options: SynthOptions = {}): Omit<Synthesised, 'templ
 /** Builds the stack the way bin/app.ts does and synthesises it once. */
 export function synth(options: SynthOptions = {}): Synthesised {
   const { app, stack, settings, dealers } = buildStack(options);
-  const template = options.cfnValidation ? Template.fromStack(stack) : withoutCfnValidation(() => Template.fromStack(stack));
+  const template = options.cfnValidation
+    ? Template.fromStack(stack)
+    : withoutCfnValidation(() => Template.fromStack(stack));
   return { app, stack, template, settings, dealers };
 }
 
 /** Logical id of a construct's CloudFormation resource. */
-export function logicalId(stack: WaykeDmsStack, construct: { node: { defaultChild?: unknown } } | import('aws-cdk-lib').CfnElement): string {
-  const element = ('logicalId' in construct ? construct : construct.node.defaultChild) as import('aws-cdk-lib').CfnElement;
+export function logicalId(
+  stack: WaykeDmsStack,
+  construct: { node: { defaultChild?: unknown } } | import('aws-cdk-lib').CfnElement,
+): string {
+  const element = (
+    'logicalId' in construct ? construct : construct.node.defaultChild
+  ) as import('aws-cdk-lib').CfnElement;
   return stack.resolve(element.logicalId) as string;
 }
 
@@ -82,6 +90,9 @@ export function withoutCfnValidation<T>(fn: () => T): T {
  * care which shard a dealer hashed into. Logical ids embed the dealer id, so they never collide.
  */
 export function shardsTemplate(stack: WaykeDmsStack): Template {
-  const resources = Object.assign({}, ...stack.dealerShards.map((shard) => Template.fromStack(shard).toJSON().Resources as object));
+  const resources = Object.assign(
+    {},
+    ...stack.dealerShards.map((shard) => Template.fromStack(shard).toJSON().Resources as object),
+  );
   return Template.fromJSON({ Resources: resources });
 }

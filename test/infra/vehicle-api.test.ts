@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { VEHICLE_API_ROUTES } from '../../functions/adapters/vehicle-api-http.js';
-import { VEHICLE_API_THROTTLE, VEHICLE_QUEUE_AGE_ALARM_SECONDS, VEHICLE_WORKER_TIMEOUT } from '../../lib/constructs/vehicle-api.js';
+import {
+  VEHICLE_API_THROTTLE,
+  VEHICLE_QUEUE_AGE_ALARM_SECONDS,
+  VEHICLE_WORKER_TIMEOUT,
+} from '../../lib/constructs/vehicle-api.js';
 import { logicalId, synth } from './synth.js';
 
 const { template, stack } = synth();
@@ -18,7 +22,14 @@ function allowsOf(functionId: string): Array<{ actions: string[]; resources: str
   const roleRef = resources[functionId]!.Properties.Role['Fn::GetAtt'][0];
   return ofType('AWS::IAM::Policy')
     .filter(([, policy]) => (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleRef))
-    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Array<{ Effect: string; Action: string | string[]; Resource: unknown }>)
+    .flatMap(
+      ([, policy]) =>
+        policy.Properties.PolicyDocument.Statement as Array<{
+          Effect: string;
+          Action: string | string[];
+          Resource: unknown;
+        }>,
+    )
     .filter((statement) => statement.Effect === 'Allow')
     .map((statement) => ({ actions: [statement.Action].flat(), resources: JSON.stringify(statement.Resource) }));
 }
@@ -40,7 +51,10 @@ describe('Vehicle API routes', () => {
   it('throttles the Vehicle API routes on their own, above the webhook default', () => {
     const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0]!;
     for (const routeKey of Object.values(VEHICLE_API_ROUTES)) {
-      expect(stage.Properties.RouteSettings[routeKey]).toEqual({ ThrottlingRateLimit: VEHICLE_API_THROTTLE.rateLimit, ThrottlingBurstLimit: VEHICLE_API_THROTTLE.burstLimit });
+      expect(stage.Properties.RouteSettings[routeKey]).toEqual({
+        ThrottlingRateLimit: VEHICLE_API_THROTTLE.rateLimit,
+        ThrottlingBurstLimit: VEHICLE_API_THROTTLE.burstLimit,
+      });
     }
   });
 });
@@ -48,14 +62,26 @@ describe('Vehicle API routes', () => {
 describe('the vehicle queue', () => {
   it('is FIFO per message group with a FIFO DLQ after 5 receives and 6× the worker timeout as visibility', () => {
     const queue = resources[queueId]!.Properties;
-    expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId', VisibilityTimeout: VEHICLE_WORKER_TIMEOUT.toSeconds() * 6 });
+    expect(queue).toMatchObject({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      VisibilityTimeout: VEHICLE_WORKER_TIMEOUT.toSeconds() * 6,
+    });
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 });
     expect(resources[dlqId]!.Properties.FifoQueue).toBe(true);
   });
 
   it('feeds the vehicle worker in batches of 10 with partial batch failures', () => {
-    const mapping = ofType('AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties).find((m) => JSON.stringify(m.EventSourceArn).includes(queueId));
-    expect(mapping).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], FunctionName: { Ref: workerFnId } });
+    const mapping = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, r]) => r.Properties)
+      .find((m) => JSON.stringify(m.EventSourceArn).includes(queueId));
+    expect(mapping).toMatchObject({
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      FunctionName: { Ref: workerFnId },
+    });
   });
 });
 
@@ -85,13 +111,28 @@ describe('alarms', () => {
 
   it('alarm on any 5xx of the HTTP API, notifying the topic', () => {
     const alarm = alarms.find((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx');
-    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: topicId }], Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(stack, stack.webhooks.api) } }] });
+    expect(alarm).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: topicId }],
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(stack, stack.webhooks.api) } }],
+    });
   });
 
   it("alarm when a change waits too long, and on the vehicle DLQ and both functions' errors", () => {
-    const age = alarms.find((a) => a.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(a.Dimensions).includes(queueId));
+    const age = alarms.find(
+      (a) => a.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(a.Dimensions).includes(queueId),
+    );
     expect(age).toMatchObject({ Threshold: VEHICLE_QUEUE_AGE_ALARM_SECONDS, AlarmActions: [{ Ref: topicId }] });
-    expect(alarms.some((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes(dlqId))).toBe(true);
-    for (const id of [apiFnId, workerFnId]) expect(alarms.some((a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(id)), id).toBe(true);
+    expect(
+      alarms.some(
+        (a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes(dlqId),
+      ),
+    ).toBe(true);
+    for (const id of [apiFnId, workerFnId])
+      expect(
+        alarms.some((a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(id)),
+        id,
+      ).toBe(true);
   });
 });

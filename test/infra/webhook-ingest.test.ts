@@ -14,7 +14,9 @@ const ofType = (type: string) => Object.values(resources).filter((r) => r.Type =
 describe('HTTP API', () => {
   it('routes POST /webhooks/wayke/{dealerId} to the webhook Lambda', () => {
     // The Vehicle API's routes share the HTTP API (test/infra/vehicle-api.test.ts); this is the webhook's.
-    const webhookRoutes = ofType('AWS::ApiGatewayV2::Route').filter((r) => String(r.Properties.RouteKey).includes('/webhooks/'));
+    const webhookRoutes = ofType('AWS::ApiGatewayV2::Route').filter((r) =>
+      String(r.Properties.RouteKey).includes('/webhooks/'),
+    );
     expect(webhookRoutes).toHaveLength(1);
     const [route] = webhookRoutes;
     expect(route!.Properties.RouteKey).toBe('POST /webhooks/wayke/{dealerId}');
@@ -56,7 +58,10 @@ describe('events queue', () => {
   it('dead-letters to a FIFO DLQ after maxReceiveCount receives (the backstop behind the retry schedule)', () => {
     expect(dlq.FifoQueue).toBe(true);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [eventsDlqId, 'Arn'] }, maxReceiveCount: eventsMaxReceiveCount(DEFAULT_DMS_RETRY_SCHEDULE) });
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [eventsDlqId, 'Arn'] },
+      maxReceiveCount: eventsMaxReceiveCount(DEFAULT_DMS_RETRY_SCHEDULE),
+    });
   });
 
   it("keeps a message invisible for at least six times its consumer's timeout", () => {

@@ -10,7 +10,13 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   DEFAULT_RESOURCE_NAMES,
   deleteTableAndWait,
@@ -42,7 +48,11 @@ describe('resetting the snapshot table', () => {
     dir = mkdtempSync(join(tmpdir(), 'dev-engines-'));
     // A table stays listed as DELETING for 300 ms after DeleteTable answered, and a new one is
     // CREATING for 100 ms: the windows a loaded machine opens by chance, made certain here.
-    dynalite = (require('dynalite') as (options: Record<string, unknown>) => Server)({ createTableMs: 100, deleteTableMs: 300, updateTableMs: 0 });
+    dynalite = (require('dynalite') as (options: Record<string, unknown>) => Server)({
+      createTableMs: 100,
+      deleteTableMs: 300,
+      updateTableMs: 0,
+    });
     await new Promise<void>((done) => dynalite.listen(0, '127.0.0.1', () => done()));
     [s3, sqs] = await Promise.all([startLocalS3({ directory: join(dir, 's3') }), startLocalSqs()]);
     endpoints = { s3: s3.url, dynamodb: `http://127.0.0.1:${(dynalite.address() as AddressInfo).port}`, sqs: sqs.url };
@@ -54,8 +64,14 @@ describe('resetting the snapshot table', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const put = (pk: string) => dynamo.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: pk }, sk: { S: 'entry' } } }));
-  const get = async (pk: string) => (await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: 'entry' } }, ConsistentRead: true }))).Item;
+  const put = (pk: string) =>
+    dynamo.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: pk }, sk: { S: 'entry' } } }));
+  const get = async (pk: string) =>
+    (
+      await dynamo.send(
+        new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: 'entry' } }, ConsistentRead: true }),
+      )
+    ).Item;
 
   it('ensureLocalResources returns only once the new table is ACTIVE and takes writes', async () => {
     await ensureLocalResources(endpoints);
@@ -66,7 +82,9 @@ describe('resetting the snapshot table', () => {
 
   it('deleteTableAndWait returns once the table is gone; a table created next is a new, usable one', async () => {
     expect(await deleteTableAndWait(dynamo, TABLE)).toBe(true);
-    await expect(dynamo.send(new DescribeTableCommand({ TableName: TABLE }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(dynamo.send(new DescribeTableCommand({ TableName: TABLE }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
     await ensureLocalResources(endpoints);
     expect(await get('before')).toBeUndefined();
     await put('after');
@@ -87,11 +105,18 @@ describe('resetting the snapshot table', () => {
 
 describe("the import worker's error lines for the console", () => {
   it('errorSummaryOf gives name and message on one bounded line, else the log message', () => {
-    expect(errorSummaryOf({ message: 'Import failed', error: { name: 'ResourceNotFoundException', message: 'Requested resource not found', stack: 'at x' } })).toBe(
-      'ResourceNotFoundException: Requested resource not found',
+    expect(
+      errorSummaryOf({
+        message: 'Import failed',
+        error: { name: 'ResourceNotFoundException', message: 'Requested resource not found', stack: 'at x' },
+      }),
+    ).toBe('ResourceNotFoundException: Requested resource not found');
+    expect(errorSummaryOf({ message: 'Import failed', error: { name: 'Error', message: 'a\n  b' } })).toBe(
+      'Error: a b',
     );
-    expect(errorSummaryOf({ message: 'Import failed', error: { name: 'Error', message: 'a\n  b' } })).toBe('Error: a b');
-    expect(errorSummaryOf({ message: 'Work message is not valid; leaving it to the DLQ', messageId: 'm-1' })).toBe('Work message is not valid; leaving it to the DLQ');
+    expect(errorSummaryOf({ message: 'Work message is not valid; leaving it to the DLQ', messageId: 'm-1' })).toBe(
+      'Work message is not valid; leaving it to the DLQ',
+    );
     expect(errorSummaryOf({ error: { name: 'E', message: 'x'.repeat(500) } }, 50)).toHaveLength(50);
     expect(errorSummaryOf({})).toBeNull();
   });
@@ -99,13 +124,17 @@ describe("the import worker's error lines for the console", () => {
   it('watchErrorLogs sees each ERROR line in the async context of the invocation that printed it, and still prints it', async () => {
     const modulePath = pathToFileURL(resolve(import.meta.dirname, 'fixtures/logging-handler.ts')).href;
     const module = (await import(modulePath)) as typeof import('./fixtures/logging-handler.js');
-    const printed = vi.spyOn(module.logger['console' as keyof typeof module.logger] as unknown as { error: () => void }, 'error').mockImplementation(() => undefined);
+    const printed = vi
+      .spyOn(module.logger['console' as keyof typeof module.logger] as unknown as { error: () => void }, 'error')
+      .mockImplementation(() => undefined);
     const context = new AsyncLocalStorage<{ id: string; lines: LogEntry[] }>();
     const seen: LogEntry[] = [];
-    expect(await watchErrorLogs(modulePath, (entry) => {
-      seen.push(entry);
-      context.getStore()?.lines.push(entry);
-    })).toBe(true);
+    expect(
+      await watchErrorLogs(modulePath, (entry) => {
+        seen.push(entry);
+        context.getStore()?.lines.push(entry);
+      }),
+    ).toBe(true);
     const invocations = [
       { id: 'a', lines: [] as LogEntry[], event: { dealerId: 'a', fail: 'table gone' } },
       { id: 'b', lines: [] as LogEntry[], event: { dealerId: 'b' } },
@@ -120,6 +149,11 @@ describe("the import worker's error lines for the console", () => {
     expect(seen).toHaveLength(2);
     expect(printed).toHaveBeenCalledTimes(2);
     printed.mockRestore();
-    expect(await watchErrorLogs(pathToFileURL(resolve(import.meta.dirname, '../../functions/local/dev/events.ts')).href, () => undefined)).toBe(false);
+    expect(
+      await watchErrorLogs(
+        pathToFileURL(resolve(import.meta.dirname, '../../functions/local/dev/events.ts')).href,
+        () => undefined,
+      ),
+    ).toBe(false);
   });
 });

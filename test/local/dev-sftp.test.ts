@@ -6,9 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { ensureLocalResources, localS3Client, startLocalDynamo, startLocalS3, startLocalSqs, type LocalS3, type RunningServer, type S3ObjectEvent } from '../../functions/local/dev/engines.js';
+import {
+  ensureLocalResources,
+  localS3Client,
+  startLocalDynamo,
+  startLocalS3,
+  startLocalSqs,
+  type LocalS3,
+  type RunningServer,
+  type S3ObjectEvent,
+} from '../../functions/local/dev/engines.js';
 import { SFTP_BANNER, startLocalSftpServer, type LocalSftpServer } from '../../functions/local/dev/sftp-server.js';
-import { MAX_FILE_NAME_BYTES, MAX_OPEN_HANDLES, MAX_UPLOAD_BYTES, UploadBuffer } from '../../functions/local/dev/sftp-limits.js';
+import {
+  MAX_FILE_NAME_BYTES,
+  MAX_OPEN_HANDLES,
+  MAX_UPLOAD_BYTES,
+  UploadBuffer,
+} from '../../functions/local/dev/sftp-limits.js';
 
 const { Client, utils } = ssh2;
 const clientKey = utils.generateKeyPairSync('ed25519');
@@ -25,7 +39,11 @@ const uploads: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dev-sftp-'));
-  [s3, dynamo, sqs] = await Promise.all([startLocalS3({ directory: join(dir, 's3') }), startLocalDynamo(), startLocalSqs()]);
+  [s3, dynamo, sqs] = await Promise.all([
+    startLocalS3({ directory: join(dir, 's3') }),
+    startLocalDynamo(),
+    startLocalSqs(),
+  ]);
   s3.events.on('object', (event: S3ObjectEvent) => events.push(event));
   ({ bucket } = await ensureLocalResources({ s3: s3.url, dynamodb: dynamo.url, sqs: sqs.url }));
   sftpServer = await startLocalSftpServer({
@@ -46,7 +64,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function connect(auth: { username: string; password?: string; privateKey?: string }): Promise<{ sftp: SFTPWrapper; end: () => void }> {
+function connect(auth: {
+  username: string;
+  password?: string;
+  privateKey?: string;
+}): Promise<{ sftp: SFTPWrapper; end: () => void }> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     client
@@ -65,9 +87,13 @@ describe('local SFTP server', () => {
   it('refuses a wrong password, an unknown user and a key that is not configured', async () => {
     await expect(connect({ username: 'bilhallen', password: 'wrong-password' })).rejects.toThrow(/authentication/i);
     await expect(connect({ username: 'nobody', password: 'correct-horse-battery' })).rejects.toThrow(/authentication/i);
-    await expect(connect({ username: 'motorcentrum', privateKey: otherKey.private })).rejects.toThrow(/authentication/i);
+    await expect(connect({ username: 'motorcentrum', privateKey: otherKey.private })).rejects.toThrow(
+      /authentication/i,
+    );
     // bilhallen has no keys configured, motorcentrum no password
-    await expect(connect({ username: 'motorcentrum', password: 'correct-horse-battery' })).rejects.toThrow(/authentication/i);
+    await expect(connect({ username: 'motorcentrum', password: 'correct-horse-battery' })).rejects.toThrow(
+      /authentication/i,
+    );
   });
 
   it('uploads into inbound/ with password auth, stored in the dealer prefix, raising an S3 event', async () => {
@@ -75,16 +101,24 @@ describe('local SFTP server', () => {
     try {
       expect(await call<string>((cb) => sftp.realpath('.', cb))).toBe('/');
       const root = await call<Array<{ filename: string; longname: string }>>((cb) => sftp.readdir('/', cb));
-      expect(root.map((entry) => entry.filename)).toEqual(expect.arrayContaining(['inbound', 'reports', 'outbox', 'archive', 'rejected']));
+      expect(root.map((entry) => entry.filename)).toEqual(
+        expect.arrayContaining(['inbound', 'reports', 'outbox', 'archive', 'rejected']),
+      );
       const content = Buffer.from('Regnr;Pris\nABC123;100 000\n'.repeat(4000), 'latin1');
       await new Promise<void>((resolve, reject) => {
         const stream = sftp.createWriteStream('/inbound/feed.csv');
         stream.on('close', () => resolve()).on('error', reject);
         stream.end(content);
       });
-      const stored = await localS3Client(s3.url).send(new GetObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/feed.csv' }));
+      const stored = await localS3Client(s3.url).send(
+        new GetObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/feed.csv' }),
+      );
       expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(content)).toBe(true);
-      expect(events.some((event) => event.key === 'feeds/bilhallen/inbound/feed.csv' && event.eventName.startsWith('ObjectCreated:'))).toBe(true);
+      expect(
+        events.some(
+          (event) => event.key === 'feeds/bilhallen/inbound/feed.csv' && event.eventName.startsWith('ObjectCreated:'),
+        ),
+      ).toBe(true);
       expect(uploads).toContain('feeds/bilhallen/inbound/feed.csv');
       const stat = await call<{ size: number; isFile(): boolean }>((cb) => sftp.stat('/inbound/feed.csv', cb));
       expect(stat.size).toBe(content.length);
@@ -97,7 +131,9 @@ describe('local SFTP server', () => {
   });
 
   it('keeps each dealer inside its own prefix, even with ../', async () => {
-    await localS3Client(s3.url).send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/reports/latest.txt', Body: 'bilhallen report' }));
+    await localS3Client(s3.url).send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/reports/latest.txt', Body: 'bilhallen report' }),
+    );
     const { sftp, end } = await connect({ username: 'motorcentrum', privateKey: clientKey.private });
     try {
       expect(await call<string>((cb) => sftp.realpath('../../..', cb))).toBe('/');
@@ -110,12 +146,18 @@ describe('local SFTP server', () => {
   });
 
   it('downloads reports, refuses writes outside inbound/, supports rename, setstat and remove', async () => {
-    await localS3Client(s3.url).send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/reports/latest.json', Body: '{"created":3}' }));
+    await localS3Client(s3.url).send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/reports/latest.json', Body: '{"created":3}' }),
+    );
     const { sftp, end } = await connect({ username: 'bilhallen', password: 'correct-horse-battery' });
     try {
       const report = await new Promise<string>((resolve, reject) => {
         const chunks: Buffer[] = [];
-        sftp.createReadStream('/reports/latest.json').on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(Buffer.concat(chunks).toString())).on('error', reject);
+        sftp
+          .createReadStream('/reports/latest.json')
+          .on('data', (chunk: Buffer) => chunks.push(chunk))
+          .on('end', () => resolve(Buffer.concat(chunks).toString()))
+          .on('error', reject);
       });
       expect(JSON.parse(report)).toEqual({ created: 3 });
       await expect(call((cb) => sftp.open('/reports/evil.json', 'w', cb))).rejects.toThrow(/inbound/);
@@ -123,51 +165,103 @@ describe('local SFTP server', () => {
       await expect(call((cb) => sftp.open('/inbound/missing.csv', 'r', cb))).rejects.toThrow(/No such file/);
 
       // Subfolders of inbound/ would never be imported: refused in words, at mkdir and at upload.
-      await expect(call((cb) => sftp.mkdir('/inbound/2026', (error) => cb(error, undefined)))).rejects.toThrow(/Subfolders of inbound\/ are not imported/);
-      await expect(call((cb) => sftp.open('/inbound/2026/lager.csv', 'w', cb))).rejects.toThrow(/Subfolders of inbound\/ are not imported/);
-      await expect(call((cb) => sftp.open(`/inbound/${'ä'.repeat(125)}.csv`, 'w', cb))).rejects.toThrow(/File name is 254 bytes; at most \d+ bytes are accepted here/);
+      await expect(call((cb) => sftp.mkdir('/inbound/2026', (error) => cb(error, undefined)))).rejects.toThrow(
+        /Subfolders of inbound\/ are not imported/,
+      );
+      await expect(call((cb) => sftp.open('/inbound/2026/lager.csv', 'w', cb))).rejects.toThrow(
+        /Subfolders of inbound\/ are not imported/,
+      );
+      await expect(call((cb) => sftp.open(`/inbound/${'ä'.repeat(125)}.csv`, 'w', cb))).rejects.toThrow(
+        /File name is 254 bytes; at most \d+ bytes are accepted here/,
+      );
 
       // WinSCP style: upload as .filepart, set times, rename to the final name
       const handle = await call<Buffer>((cb) => sftp.open('/inbound/upload.csv.filepart', 'w', cb));
       const part = Buffer.from('Regnr;Pris\nXYZ999;5\n');
       await call((cb) => sftp.write(handle, part, 0, part.length, 0, (error) => cb(error, undefined)));
       await call((cb) => sftp.close(handle, (error) => cb(error, undefined)));
-      await call((cb) => sftp.setstat('/inbound/upload.csv.filepart', { mtime: 1_700_000_000, atime: 1_700_000_000 }, (error) => cb(error, undefined)));
-      await call((cb) => sftp.rename('/inbound/upload.csv.filepart', '/inbound/upload.csv', (error) => cb(error, undefined)));
-      const keys = (await localS3Client(s3.url).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'feeds/bilhallen/inbound/' }))).Contents?.map((object) => object.Key);
+      await call((cb) =>
+        sftp.setstat('/inbound/upload.csv.filepart', { mtime: 1_700_000_000, atime: 1_700_000_000 }, (error) =>
+          cb(error, undefined),
+        ),
+      );
+      await call((cb) =>
+        sftp.rename('/inbound/upload.csv.filepart', '/inbound/upload.csv', (error) => cb(error, undefined)),
+      );
+      const keys = (
+        await localS3Client(s3.url).send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: 'feeds/bilhallen/inbound/' }),
+        )
+      ).Contents?.map((object) => object.Key);
       expect(keys).toContain('feeds/bilhallen/inbound/upload.csv');
       expect(keys).not.toContain('feeds/bilhallen/inbound/upload.csv.filepart');
 
       await call((cb) => sftp.unlink('/inbound/upload.csv', (error) => cb(error, undefined)));
       await expect(call((cb) => sftp.stat('/inbound/upload.csv', cb))).rejects.toThrow(/No such file/);
-      await expect(call((cb) => sftp.unlink('/reports/latest.json', (error) => cb(error, undefined)))).rejects.toThrow(/inbound/);
+      await expect(call((cb) => sftp.unlink('/reports/latest.json', (error) => cb(error, undefined)))).rejects.toThrow(
+        /inbound/,
+      );
     } finally {
       end();
     }
   });
 
   // OpenSSH's own client, when the machine has one: the commands a dealer's script runs.
-  it.skipIf(!existsSync('/usr/bin/sftp'))('works with the OpenSSH sftp client in batch mode (key auth), which exits 0', async () => {
-    const keyFile = join(dir, 'id_ed25519');
-    writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
-    writeFileSync(join(dir, 'feed.csv'), 'Regnr;Pris\nABC123;100 000\n');
-    writeFileSync(join(dir, 'batch'), ['pwd', 'ls -l', 'cd inbound', `put ${join(dir, 'feed.csv')} openssh.csv`, 'ls', `get openssh.csv ${join(dir, 'back.csv')}`, 'bye'].join('\n'));
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile(
-        '/usr/bin/sftp',
-        ['-b', join(dir, 'batch'), '-P', String(sftpServer.port), '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, 'motorcentrum@127.0.0.1'],
-        { timeout: 20_000 },
-        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
+  it.skipIf(!existsSync('/usr/bin/sftp'))(
+    'works with the OpenSSH sftp client in batch mode (key auth), which exits 0',
+    async () => {
+      const keyFile = join(dir, 'id_ed25519');
+      writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
+      writeFileSync(join(dir, 'feed.csv'), 'Regnr;Pris\nABC123;100 000\n');
+      writeFileSync(
+        join(dir, 'batch'),
+        [
+          'pwd',
+          'ls -l',
+          'cd inbound',
+          `put ${join(dir, 'feed.csv')} openssh.csv`,
+          'ls',
+          `get openssh.csv ${join(dir, 'back.csv')}`,
+          'bye',
+        ].join('\n'),
       );
-    });
-    expect(output).toContain('Remote working directory: /');
-    expect(output).toMatch(/drwxr-xr-x .* inbound/);
-    expect(readFileSync(join(dir, 'back.csv'), 'utf8')).toBe('Regnr;Pris\nABC123;100 000\n');
-    expect(uploads).toContain('feeds/motorcentrum/inbound/openssh.csv');
-  });
+      const output = await new Promise<string>((resolve, reject) => {
+        execFile(
+          '/usr/bin/sftp',
+          [
+            '-b',
+            join(dir, 'batch'),
+            '-P',
+            String(sftpServer.port),
+            '-i',
+            keyFile,
+            '-o',
+            'IdentitiesOnly=yes',
+            '-o',
+            'StrictHostKeyChecking=no',
+            '-o',
+            `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+            'motorcentrum@127.0.0.1',
+          ],
+          { timeout: 20_000 },
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+        );
+      });
+      expect(output).toContain('Remote working directory: /');
+      expect(output).toMatch(/drwxr-xr-x .* inbound/);
+      expect(readFileSync(join(dir, 'back.csv'), 'utf8')).toBe('Regnr;Pris\nABC123;100 000\n');
+      expect(uploads).toContain('feeds/motorcentrum/inbound/openssh.csv');
+    },
+  );
 
   it('keeps the same host key across restarts', async () => {
-    const again = await startLocalSftpServer({ s3: localS3Client(s3.url), bucket, hostKeyPath: join(dir, 'ssh_host_ed25519_key'), users: () => [] });
+    const again = await startLocalSftpServer({
+      s3: localS3Client(s3.url),
+      bucket,
+      hostKeyPath: join(dir, 'ssh_host_ed25519_key'),
+      users: () => [],
+    });
     try {
       expect(again.hostKeyFingerprint).toBe(sftpServer.hostKeyFingerprint);
     } finally {
@@ -175,41 +269,72 @@ describe('local SFTP server', () => {
     }
   });
 
-  it.skipIf(!existsSync('/usr/bin/sftp'))('tells the OpenSSH client why a subfolder or an overlong name is refused, and keeps serving', async () => {
-    // Prepare
-    const keyFile = join(dir, 'id_ed25519_limits');
-    writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
-    writeFileSync(join(dir, 'small.csv'), 'Regnr;Pris\nABC123;100 000\n');
-    const longest = 'å'.repeat(Math.floor(MAX_FILE_NAME_BYTES / 2) - 2) + '.csv';
-    const tooLong = 'ä'.repeat(125) + '.csv';
-    // `-` before a command: the batch goes on after it fails, as a dealer's script would check the output
-    writeFileSync(join(dir, 'batch-limits'), ['cd inbound', '-mkdir sub', `-put ${join(dir, 'small.csv')} sub/lager.csv`, `-put ${join(dir, 'small.csv')} ${tooLong}`, `put ${join(dir, 'small.csv')} ${longest}`, 'ls', 'bye'].join('\n'));
-    // Act
-    const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      execFile(
-        '/usr/bin/sftp',
-        ['-b', join(dir, 'batch-limits'), '-P', String(sftpServer.port), '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, 'motorcentrum@127.0.0.1'],
-        { timeout: 20_000 },
-        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve({ stdout, stderr })),
+  it.skipIf(!existsSync('/usr/bin/sftp'))(
+    'tells the OpenSSH client why a subfolder or an overlong name is refused, and keeps serving',
+    async () => {
+      // Prepare
+      const keyFile = join(dir, 'id_ed25519_limits');
+      writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
+      writeFileSync(join(dir, 'small.csv'), 'Regnr;Pris\nABC123;100 000\n');
+      const longest = 'å'.repeat(Math.floor(MAX_FILE_NAME_BYTES / 2) - 2) + '.csv';
+      const tooLong = 'ä'.repeat(125) + '.csv';
+      // `-` before a command: the batch goes on after it fails, as a dealer's script would check the output
+      writeFileSync(
+        join(dir, 'batch-limits'),
+        [
+          'cd inbound',
+          '-mkdir sub',
+          `-put ${join(dir, 'small.csv')} sub/lager.csv`,
+          `-put ${join(dir, 'small.csv')} ${tooLong}`,
+          `put ${join(dir, 'small.csv')} ${longest}`,
+          'ls',
+          'bye',
+        ].join('\n'),
       );
-    });
-    // Assess
-    // OpenSSH prints only the status for a refused command; the rules are in the banner it shows
-    expect(result.stderr).toContain(SFTP_BANNER.trim());
-    expect(result.stderr).toContain('remote mkdir "/inbound/sub": Permission denied');
-    expect(result.stderr).toContain('dest open "/inbound/sub/lager.csv": Permission denied');
-    // (OpenSSH escapes the non-ASCII name without a UTF-8 locale)
-    expect(result.stderr).toMatch(/dest open "\/inbound\/[^\n]*: Failure/);
-    expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(MAX_FILE_NAME_BYTES);
-    expect(result.stdout).toContain(longest);
-    expect(uploads).toContain(`feeds/motorcentrum/inbound/${longest}`);
-  });
+      // Act
+      const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+        execFile(
+          '/usr/bin/sftp',
+          [
+            '-b',
+            join(dir, 'batch-limits'),
+            '-P',
+            String(sftpServer.port),
+            '-i',
+            keyFile,
+            '-o',
+            'IdentitiesOnly=yes',
+            '-o',
+            'StrictHostKeyChecking=no',
+            '-o',
+            `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+            'motorcentrum@127.0.0.1',
+          ],
+          { timeout: 20_000 },
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve({ stdout, stderr }),
+        );
+      });
+      // Assess
+      // OpenSSH prints only the status for a refused command; the rules are in the banner it shows
+      expect(result.stderr).toContain(SFTP_BANNER.trim());
+      expect(result.stderr).toContain('remote mkdir "/inbound/sub": Permission denied');
+      expect(result.stderr).toContain('dest open "/inbound/sub/lager.csv": Permission denied');
+      // (OpenSSH escapes the non-ASCII name without a UTF-8 locale)
+      expect(result.stderr).toMatch(/dest open "\/inbound\/[^\n]*: Failure/);
+      expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(MAX_FILE_NAME_BYTES);
+      expect(result.stdout).toContain(longest);
+      expect(uploads).toContain(`feeds/motorcentrum/inbound/${longest}`);
+    },
+  );
 
   it('refuses an S3 key segment too long for the local store instead of crashing, and serves on', async () => {
     // Prepare
     const client = localS3Client(s3.url);
     // Act
-    const refused = client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/bilhallen/inbound/${'x'.repeat(300)}.csv`, Body: 'x' }));
+    const refused = client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: `feeds/bilhallen/inbound/${'x'.repeat(300)}.csv`, Body: 'x' }),
+    );
     // Assess
     await expect(refused).rejects.toMatchObject({ name: 'KeyTooLongError' });
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/after.csv', Body: 'x' }));
@@ -226,10 +351,14 @@ describe('local SFTP server', () => {
       const again = call((cb) => sftp.write(handle, part, 0, part.length, 1024, (error) => cb(error, undefined)));
       // Assess
       await expect(again).rejects.toThrow(/Overlapping write at offset 1024/);
-      await expect(call((cb) => sftp.close(handle, (error) => cb(error, undefined)))).rejects.toThrow(/Overlapping write/);
+      await expect(call((cb) => sftp.close(handle, (error) => cb(error, undefined)))).rejects.toThrow(
+        /Overlapping write/,
+      );
       const opened: Buffer[] = [];
       for (let i = 0; i < MAX_OPEN_HANDLES; i++) opened.push(await call<Buffer>((cb) => sftp.opendir('/inbound', cb)));
-      await expect(call((cb) => sftp.opendir('/inbound', cb))).rejects.toThrow(new RegExp(`At most ${MAX_OPEN_HANDLES} files`));
+      await expect(call((cb) => sftp.opendir('/inbound', cb))).rejects.toThrow(
+        new RegExp(`At most ${MAX_OPEN_HANDLES} files`),
+      );
       for (const each of opened) await call((cb) => sftp.close(each, (error) => cb(error, undefined)));
       expect(await call<Buffer>((cb) => sftp.opendir('/inbound', cb))).toBeInstanceOf(Buffer);
     } finally {
@@ -250,7 +379,10 @@ describe('local SFTP server', () => {
     const login = (password: string) =>
       new Promise<void>((resolve, reject) => {
         const client = new Client();
-        client.on('ready', () => (client.end(), resolve())).on('error', reject).connect({ host: '127.0.0.1', port: guarded.port, username: 'bilhallen', password, tryKeyboard: false });
+        client
+          .on('ready', () => (client.end(), resolve()))
+          .on('error', reject)
+          .connect({ host: '127.0.0.1', port: guarded.port, username: 'bilhallen', password, tryKeyboard: false });
       });
     try {
       // Act

@@ -1,7 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalSqs, type RunningServer } from '../../functions/local/dev/engines.js';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startLocalSqs,
+  type RunningServer,
+} from '../../functions/local/dev/engines.js';
 import { startSqsPoller } from '../../functions/local/dev/sqs-poller.js';
 import { restoreQueues, saveQueues } from '../../functions/local/dev/queue-store.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -24,13 +37,19 @@ afterAll(async () => {
 async function queuePair(fifo: boolean, visibility = 1, maxReceiveCount = 2) {
   const suffix = `${++counter}${fifo ? '.fifo' : ''}`;
   const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
-  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `dlq-${suffix}`, Attributes: fifoAttributes }))).QueueUrl!;
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `dlq-${suffix}`, Attributes: fifoAttributes })))
+    .QueueUrl!;
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
   const queueUrl = (
     await sqs.send(
       new CreateQueueCommand({
         QueueName: `q-${suffix}`,
-        Attributes: { ...fifoAttributes, VisibilityTimeout: String(visibility), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) },
+        Attributes: {
+          ...fifoAttributes,
+          VisibilityTimeout: String(visibility),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+        },
       }),
     )
   ).QueueUrl!;
@@ -67,7 +86,12 @@ describe('SQS poller (local event source mapping)', () => {
       },
     });
     try {
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: ['a', 'b', 'c'].map((body, index) => ({ Id: String(index), MessageBody: body })) }));
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: ['a', 'b', 'c'].map((body, index) => ({ Id: String(index), MessageBody: body })),
+        }),
+      );
       await waitFor(() => seen.filter((entry) => entry.body === 'b').length === 2);
       expect(await poller.drained({ timeoutMs: 10_000 })).toBe(true);
       expect(seen.filter((entry) => entry.body === 'a')).toHaveLength(1);
@@ -97,9 +121,15 @@ describe('SQS poller (local event source mapping)', () => {
       const deadline = Date.now() + 10_000;
       while (inDlq.length === 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
-        const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes;
+        const attributes = (
+          await sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+          )
+        ).Attributes;
         if (Number(attributes?.ApproximateNumberOfMessages) > 0) {
-          inDlq = ((await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl }))).Messages ?? []).map((message) => message.Body ?? '');
+          inDlq = ((await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl }))).Messages ?? []).map(
+            (message) => message.Body ?? '',
+          );
         }
       }
       expect(inDlq).toEqual(['poison']);
@@ -140,7 +170,14 @@ describe('SQS poller (local event source mapping)', () => {
       },
     });
     try {
-      const entries = [1, 2, 3, 4].flatMap((n) => ['g1', 'g2'].map((group) => ({ Id: `${group}-${n}`, MessageBody: `${group}-${n}`, MessageGroupId: group, MessageDeduplicationId: `${group}-${n}` })));
+      const entries = [1, 2, 3, 4].flatMap((n) =>
+        ['g1', 'g2'].map((group) => ({
+          Id: `${group}-${n}`,
+          MessageBody: `${group}-${n}`,
+          MessageGroupId: group,
+          MessageDeduplicationId: `${group}-${n}`,
+        })),
+      );
       await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       await waitFor(() => processed.length === 8);
       expect(await poller.drained({ timeoutMs: 10_000 })).toBe(true);
@@ -160,7 +197,14 @@ describe('queued messages across a restart', () => {
       const { queueUrl: plainUrl } = await queuePair(false, 30, 5);
       const bodies = ['g1-1', 'g2-1', 'g1-2', 'g1-3', 'g2-2'];
       for (const body of bodies) {
-        await sqs.send(new SendMessageCommand({ QueueUrl: fifoUrl, MessageBody: body, MessageGroupId: body.slice(0, 2), MessageDeduplicationId: `d-${body}` }));
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: fifoUrl,
+            MessageBody: body,
+            MessageGroupId: body.slice(0, 2),
+            MessageDeduplicationId: `d-${body}`,
+          }),
+        );
       }
       await sqs.send(new SendMessageCommand({ QueueUrl: plainUrl, MessageBody: '{"dealerId":"bilhallen"}' }));
       const file = join(dir, 'queues.json');
@@ -174,17 +218,29 @@ describe('queued messages across a restart', () => {
       expect(existsSync(file)).toBe(false);
       const received: Array<{ body: string; group?: string; dedupe?: string }> = [];
       for (;;) {
-        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: newFifo, MaxNumberOfMessages: 10, AttributeNames: ['All'] }));
+        const out = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: newFifo, MaxNumberOfMessages: 10, AttributeNames: ['All'] }),
+        );
         if (!out.Messages?.length) break;
         for (const message of out.Messages) {
-          received.push({ body: message.Body!, group: message.Attributes?.MessageGroupId, dedupe: message.Attributes?.MessageDeduplicationId });
+          received.push({
+            body: message.Body!,
+            group: message.Attributes?.MessageGroupId,
+            dedupe: message.Attributes?.MessageDeduplicationId,
+          });
           await sqs.send(new DeleteMessageCommand({ QueueUrl: newFifo, ReceiptHandle: message.ReceiptHandle! }));
         }
       }
-      expect(received.filter((entry) => entry.group === 'g1').map((entry) => entry.body)).toEqual(['g1-1', 'g1-2', 'g1-3']);
+      expect(received.filter((entry) => entry.group === 'g1').map((entry) => entry.body)).toEqual([
+        'g1-1',
+        'g1-2',
+        'g1-3',
+      ]);
       expect(received.filter((entry) => entry.group === 'g2').map((entry) => entry.body)).toEqual(['g2-1', 'g2-2']);
       expect(received.find((entry) => entry.body === 'g1-2')?.dedupe).toBe('d-g1-2');
-      expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: newPlain }))).Messages?.[0]?.Body).toBe('{"dealerId":"bilhallen"}');
+      expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: newPlain }))).Messages?.[0]?.Body).toBe(
+        '{"dealerId":"bilhallen"}',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

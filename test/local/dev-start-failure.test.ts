@@ -111,11 +111,29 @@ describe('wayke-dms dev with a busy port', () => {
     const busy = await occupyPort();
     try {
       // Act
-      const child = spawn(process.execPath, ['bin/wayke-dms.js', 'dev', '--once', '--data', tempDir(), '--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', String(busy.port)], {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: '1', WAYKE_AUTH_URL: '', WAYKE_DEALER_API_URL: '', WAYKE_MEDIA_API_URL: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          'bin/wayke-dms.js',
+          'dev',
+          '--once',
+          '--data',
+          tempDir(),
+          '--port',
+          '0',
+          '--sftp-port',
+          '0',
+          '--wayke-port',
+          '0',
+          '--dms-port',
+          String(busy.port),
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, NO_COLOR: '1', WAYKE_AUTH_URL: '', WAYKE_DEALER_API_URL: '', WAYKE_MEDIA_API_URL: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let err = '';
       child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
       const code = await new Promise<number | null>((done) => {

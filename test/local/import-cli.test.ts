@@ -50,8 +50,8 @@ async function cli(args: string[]): Promise<{ status: number | null; stdout: str
   let stderr = '';
   const out = process.stdout.write;
   const err = process.stderr.write;
-  process.stdout.write = ((chunk: string) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  process.stdout.write = (chunk: string) => ((stdout += String(chunk)), true);
+  process.stderr.write = (chunk: string) => ((stderr += String(chunk)), true);
   try {
     const status = await runImportCommand(mode, rest, env());
     return { status, stdout, stderr };
@@ -71,7 +71,15 @@ const feedFile = (name: string, content: Uint8Array | string) => {
 describe('wayke-dms plan / import', () => {
   it('plan on a fresh state lists every create and writes nothing', async () => {
     const state = join(dir, 'fresh');
-    const result = await spawnCli(['plan', feedFile('a.csv', csv(cars)), '--dealer', 'bilhallen', '--state', state, '--json']);
+    const result = await spawnCli([
+      'plan',
+      feedFile('a.csv', csv(cars)),
+      '--dealer',
+      'bilhallen',
+      '--state',
+      state,
+      '--json',
+    ]);
     expect(result.status).toBe(0);
     const plan = JSON.parse(result.stdout);
     expect(plan).toEqual({
@@ -91,13 +99,29 @@ describe('wayke-dms plan / import', () => {
 
   it('import applies, reruns do nothing, plan shows the change, safety valve exits 3 until --allow-mass-removal', async () => {
     const state = join(dir, 'state');
-    const args = (file: string, ...more: string[]) => ['--dealer', 'bilhallen', '--state', state, '--json', file, ...more];
+    const args = (file: string, ...more: string[]) => [
+      '--dealer',
+      'bilhallen',
+      '--state',
+      state,
+      '--json',
+      file,
+      ...more,
+    ];
     const first = await spawnCli(['import', ...args(feedFile('b.csv', csv(cars)))]);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
-      dealer: 'bilhallen', feed: { format: 'csv', encoding: 'utf-8', vehicles: 8, rejected: 0 },
-      created: 8, updated: 0, removed: 0, republished: 0, unchanged: 0, failed: [], rejected: [], blocked: null,
+      dealer: 'bilhallen',
+      feed: { format: 'csv', encoding: 'utf-8', vehicles: 8, rejected: 0 },
+      created: 8,
+      updated: 0,
+      removed: 0,
+      republished: 0,
+      unchanged: 0,
+      failed: [],
+      rejected: [],
+      blocked: null,
     });
 
     const calls = JSON.stringify(sim.state().calls);
@@ -107,14 +131,24 @@ describe('wayke-dms plan / import', () => {
 
     const changed = cars.map((c, i) => (i === 0 ? { ...c, price: 1 } : c));
     const plan = await cli(['plan', ...args(feedFile('c.csv', csv(changed)))]);
-    expect(JSON.parse(plan.stdout)).toMatchObject({ update: [{ registrationNumber: cars[0]!.registrationNumber, fields: ['price'] }], unchanged: 7 });
+    expect(JSON.parse(plan.stdout)).toMatchObject({
+      update: [{ registrationNumber: cars[0]!.registrationNumber, fields: ['price'] }],
+      unchanged: 7,
+    });
 
     const cutPlan = await cli(['plan', ...args(feedFile('d.csv', csv(cars.slice(0, 2))))]);
     expect(cutPlan.status).toBe(3);
-    expect(JSON.parse(cutPlan.stdout)).toMatchObject({ remove: cars.slice(2).map((c) => c.registrationNumber), blocked: { wouldRemove: 6, limit: 3 } });
+    expect(JSON.parse(cutPlan.stdout)).toMatchObject({
+      remove: cars.slice(2).map((c) => c.registrationNumber),
+      blocked: { wouldRemove: 6, limit: 3 },
+    });
     const cut = await cli(['import', ...args(feedFile('d.csv', csv(cars.slice(0, 2))))]);
     expect(cut.status).toBe(3);
-    expect(JSON.parse(cut.stdout).blocked).toEqual({ reason: expect.stringContaining('6 of 8'), wouldRemove: 6, limit: 3 });
+    expect(JSON.parse(cut.stdout).blocked).toEqual({
+      reason: expect.stringContaining('6 of 8'),
+      wouldRemove: 6,
+      limit: 3,
+    });
     const allowed = await cli(['import', ...args(feedFile('d.csv', csv(cars.slice(0, 2))), '--allow-mass-removal')]);
     expect(allowed.status).toBe(0);
     expect(JSON.parse(allowed.stdout)).toMatchObject({ removed: 6, blocked: null });
@@ -126,7 +160,15 @@ describe('wayke-dms plan / import', () => {
     const empty = await cli(['import', feedFile('empty.csv', ''), '--dealer', 'dl2', '--state', state, '--json']);
     expect(empty.status).toBe(2);
     expect(JSON.parse(empty.stdout).feed.error.code).toBe('EMPTY_FEED');
-    const rows = await cli(['import', feedFile('rows.csv', 'registrationNumber,price,mileage\nABC123,1000,10\nABC124,gratis,10\n'), '--dealer', 'dl2', '--state', state, '--json']);
+    const rows = await cli([
+      'import',
+      feedFile('rows.csv', 'registrationNumber,price,mileage\nABC123,1000,10\nABC124,gratis,10\n'),
+      '--dealer',
+      'dl2',
+      '--state',
+      state,
+      '--json',
+    ]);
     expect(rows.status).toBe(1);
     expect(JSON.parse(rows.stdout)).toMatchObject({ created: 1, rejected: [{ row: 3, registrationNumber: 'ABC124' }] });
     const usage = await spawnCli(['import', 'x.csv', '--state', state]);
@@ -136,22 +178,46 @@ describe('wayke-dms plan / import', () => {
 
   it('takes over the lease of a run on this machine whose process is gone', async () => {
     const state = join(dir, 'state3');
-    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
     const dynamo = await startEmbeddedDynamo(stateLayout(state).dynamodb);
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE });
     await store.acquireLease('dl3', { owner: 'crashed-run', host: hostname(), pid: dead }, 3_600_000);
     await store.acquireLease('dl4', { owner: 'elsewhere', host: 'another-host', pid: dead }, 3_600_000);
     await dynamo.stop();
-    const taken = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl3', '--state', state, '--json']);
+    const taken = await cli([
+      'import',
+      feedFile('e.csv', csv(cars.slice(0, 1))),
+      '--dealer',
+      'dl3',
+      '--state',
+      state,
+      '--json',
+    ]);
     expect(taken.status).toBe(0);
-    const held = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl4', '--state', state, '--json']);
+    const held = await cli([
+      'import',
+      feedFile('e.csv', csv(cars.slice(0, 1))),
+      '--dealer',
+      'dl4',
+      '--state',
+      state,
+      '--json',
+    ]);
     expect(held.status).toBe(1);
     expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'dl4', skipped: { reason: 'lease-held' } });
 
     // A state directory another run has open is refused in words, not with a crash.
     const open = await startEmbeddedDynamo(stateLayout(state).dynamodb);
     try {
-      const busy = await cli(['import', feedFile('e.csv', csv(cars.slice(0, 1))), '--dealer', 'dl3', '--state', state, '--json']);
+      const busy = await cli([
+        'import',
+        feedFile('e.csv', csv(cars.slice(0, 1))),
+        '--dealer',
+        'dl3',
+        '--state',
+        state,
+        '--json',
+      ]);
       expect(busy.status).toBe(1);
       expect(busy.stderr).toContain('is in use by another wayke-dms process');
     } finally {
@@ -164,21 +230,56 @@ describe('wayke-dms plan / import', () => {
     // it, so the child stays a zombie — what a `kill -9`-ed import looks like until it is reaped.
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      const zombie = await new Promise<number>((done) => parent.stdout.once('data', (chunk: Buffer) => done(Number(chunk.toString().trim()))));
-      for (let i = 0; i < 50 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((wait) => setTimeout(wait, 20));
+      const zombie = await new Promise<number>((done) =>
+        parent.stdout.once('data', (chunk: Buffer) => done(Number(chunk.toString().trim()))),
+      );
+      for (let i = 0; i < 50 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++)
+        await new Promise((wait) => setTimeout(wait, 20));
       const state = join(dir, 'state-zombie');
       const dynamo = await startEmbeddedDynamo(stateLayout(state).dynamodb);
       const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE });
       await store.acquireLease('zz1', { owner: 'killed-run', host: hostname(), pid: zombie }, 3_600_000);
       // a live process (this one) recorded with another start time: its pid was reused
-      await store.acquireLease('zz2', { owner: 'reused-pid', host: hostname(), pid: parent.pid!, processStart: '1' }, 3_600_000);
+      await store.acquireLease(
+        'zz2',
+        { owner: 'reused-pid', host: hostname(), pid: parent.pid!, processStart: '1' },
+        3_600_000,
+      );
       // a live process with its true start time is still running: its lease holds
-      await store.acquireLease('zz3', { owner: 'alive', host: hostname(), pid: parent.pid!, processStart: processStartOf(parent.pid!)! }, 3_600_000);
+      await store.acquireLease(
+        'zz3',
+        { owner: 'alive', host: hostname(), pid: parent.pid!, processStart: processStartOf(parent.pid!)! },
+        3_600_000,
+      );
       await dynamo.stop();
       // Act
-      const zombieRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'zz1', '--state', state, '--json']);
-      const reusedRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'zz2', '--state', state, '--json']);
-      const aliveRun = await cli(['import', feedFile('z.csv', csv(cars.slice(0, 1))), '--dealer', 'zz3', '--state', state, '--json']);
+      const zombieRun = await cli([
+        'import',
+        feedFile('z.csv', csv(cars.slice(0, 1))),
+        '--dealer',
+        'zz1',
+        '--state',
+        state,
+        '--json',
+      ]);
+      const reusedRun = await cli([
+        'import',
+        feedFile('z.csv', csv(cars.slice(0, 1))),
+        '--dealer',
+        'zz2',
+        '--state',
+        state,
+        '--json',
+      ]);
+      const aliveRun = await cli([
+        'import',
+        feedFile('z.csv', csv(cars.slice(0, 1))),
+        '--dealer',
+        'zz3',
+        '--state',
+        state,
+        '--json',
+      ]);
       // Assess
       expect(zombieRun.status, zombieRun.stderr).toBe(0);
       expect(reusedRun.status, reusedRun.stderr).toBe(0);
@@ -193,7 +294,7 @@ describe('wayke-dms plan / import', () => {
     expect(processIsGone(process.pid)).toBe(false);
     expect(processIsGone(process.pid, processStartOf(process.pid))).toBe(false);
     expect(processIsGone(process.pid, 'another start')).toBe(true);
-    expect(processIsGone(spawnSync(process.execPath, ['-e', '']).pid!)).toBe(true);
+    expect(processIsGone(spawnSync(process.execPath, ['-e', '']).pid)).toBe(true);
   });
 
   it('moves a snapshot kept by an older version in cli-snapshots/ to the shared layout', async () => {

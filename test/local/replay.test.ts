@@ -23,7 +23,16 @@ import { eventMessageBody } from '../../functions/core/events/message.js';
 import { run } from '../../functions/local/commands/replay.js';
 import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
-import { TEST_SIGNING_SECRET, createDedupeTable, dynamoClient, localS3Client, startDmsReceiver, startLocalDynamo, startLocalS3, type DmsReceiver } from '../webhooks/support.js';
+import {
+  TEST_SIGNING_SECRET,
+  createDedupeTable,
+  dynamoClient,
+  localS3Client,
+  startDmsReceiver,
+  startLocalDynamo,
+  startLocalS3,
+  type DmsReceiver,
+} from '../webhooks/support.js';
 
 const DEALER = 'bilhallen';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
@@ -42,30 +51,80 @@ const out: string[] = [];
 let simulator: WaykeSimulator;
 
 beforeAll(async () => {
-  [s3Server, dynamoServer, receiver, simulator] = await Promise.all([startLocalS3({ directory: mkdtempSync(join(tmpdir(), 'replay-s3-')) }), startLocalDynamo(), startDmsReceiver(), startWaykeSimulator()]);
-  const wayke = createWaykeClient({ authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret', backoffBaseMs: 5 });
-  const adAbc = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'ABC123', price: 99000, mileage: 12000 } })).id;
-  const adXyz = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'XYZ789', price: 149000, mileage: 8000 } })).id;
+  [s3Server, dynamoServer, receiver, simulator] = await Promise.all([
+    startLocalS3({ directory: mkdtempSync(join(tmpdir(), 'replay-s3-')) }),
+    startLocalDynamo(),
+    startDmsReceiver(),
+    startWaykeSimulator(),
+  ]);
+  const wayke = createWaykeClient({
+    authUrl: simulator.authUrl,
+    dealerApiUrl: simulator.dealerApiUrl,
+    mediaApiUrl: simulator.mediaApiUrl,
+    clientId: 'sim-client',
+    clientSecret: 'sim-secret',
+    backoffBaseMs: 5,
+  });
+  const adAbc = (
+    await wayke.createAd({
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: 'ABC123', price: 99000, mileage: 12000 },
+    })
+  ).id;
+  const adXyz = (
+    await wayke.createAd({
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: 'XYZ789', price: 149000, mileage: 8000 },
+    })
+  ).id;
   s3 = localS3Client(s3Server.url);
   dynamo = dynamoClient(dynamoServer.url);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await createDedupeTable(dynamo, 'replay-dedupe');
-  const dealer = DealerSchema.parse({ id: DEALER, name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } });
+  const dealer = DealerSchema.parse({
+    id: DEALER,
+    name: 'Bilhallen',
+    branchId: BRANCH,
+    dms: { type: 'webhook', url: receiver.url },
+  });
 
   // The data directory `wayke-dms dev` leaves: endpoints, the resolved dealers, the secrets.
   dataDir = mkdtempSync(join(tmpdir(), 'replay-data-'));
   writeFileSync(join(dataDir, 'endpoints.json'), JSON.stringify({ services: { s3: s3Server.url }, bucket: BUCKET }));
   writeFileSync(join(dataDir, 'dealers.json'), JSON.stringify({ dealers: [{ ...dealer, feed: { ...dealer.feed } }] }));
-  writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify({ [DEALER]: { waykeClientId: 'c', waykeClientSecret: 's', webhookSecret: 'w', dmsSigningSecret: TEST_SIGNING_SECRET, sftpPassword: 'local-sftp-password' } }));
+  writeFileSync(
+    join(dataDir, 'secrets.json'),
+    JSON.stringify({
+      [DEALER]: {
+        waykeClientId: 'c',
+        waykeClientSecret: 's',
+        webhookSecret: 'w',
+        dmsSigningSecret: TEST_SIGNING_SECRET,
+        sftpPassword: 'local-sftp-password',
+      },
+    }),
+  );
 
   const clock = { now: () => now };
-  const secrets = { getDealerSecrets: async () => ({ waykeClientId: 'c', waykeClientSecret: 's', webhookSecret: 'w', dmsSigningSecret: TEST_SIGNING_SECRET }) };
+  const secrets = {
+    getDealerSecrets: async () => ({
+      waykeClientId: 'c',
+      waykeClientSecret: 's',
+      webhookSecret: 'w',
+      dmsSigningSecret: TEST_SIGNING_SECRET,
+    }),
+  };
   const deliver = makeDeliverEvents({
     dealers: dealerIndex([dealer]),
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'replay-dedupe', clock }),
     attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'replay-dedupe', clock }),
     archive: new S3EventArchive({ client: s3, bucket: BUCKET }),
-    sinks: { webhook: new WebhookDmsSink({ secrets, clock }), outbox: new S3OutboxDmsSink({ client: s3, bucket: BUCKET }) },
+    sinks: {
+      webhook: new WebhookDmsSink({ secrets, clock }),
+      outbox: new S3OutboxDmsSink({ client: s3, bucket: BUCKET }),
+    },
     wayke: async () => wayke,
     deadLetters: { send: async () => undefined },
     clock,
@@ -120,19 +179,43 @@ describe('wayke-dms replay (local run, no AWS settings)', () => {
     const originals = new Map(receiver.deliveries.map((d) => [d.id, d.body]));
     receiver.deliveries.length = 0;
     // Act
-    const code = await run(['--dealer', DEALER, '--since', '2026-10-03T00:00:00Z', '--until', '2026-10-04T00:00:00Z', '--data', dataDir]);
+    const code = await run([
+      '--dealer',
+      DEALER,
+      '--since',
+      '2026-10-03T00:00:00Z',
+      '--until',
+      '2026-10-04T00:00:00Z',
+      '--data',
+      dataDir,
+    ]);
     // Assess
     expect(code).toBe(0);
     expect(receiver.deliveries.map((d) => d.id)).toEqual(delivered);
     expect(receiver.deliveries.every((d) => d.verified)).toBe(true);
     // Byte for byte the bodies first delivered (the vehicle as it was then, not as it is now).
     expect(receiver.deliveries.map((d) => d.body)).toEqual(delivered.map((id) => originals.get(id)));
-    expect(JSON.parse(receiver.deliveries[0]!.body).vehicle).toMatchObject({ registrationNumber: 'ABC123', make: expect.any(String), mileageKm: 12000 });
+    expect(JSON.parse(receiver.deliveries[0]!.body).vehicle).toMatchObject({
+      registrationNumber: 'ABC123',
+      make: expect.any(String),
+      mileageKm: 12000,
+    });
     expect(out.join('')).toContain('4 re-delivered, 0 failed, 0 skipped');
   });
 
   it('--vehicle and --until narrow the window', async () => {
-    const code = await run(['--dealer', DEALER, '--since', '2026-10-03T10:30:00Z', '--until', '2026-10-03T12:30:00Z', '--vehicle', 'abc 123', '--data', dataDir]);
+    const code = await run([
+      '--dealer',
+      DEALER,
+      '--since',
+      '2026-10-03T10:30:00Z',
+      '--until',
+      '2026-10-03T12:30:00Z',
+      '--vehicle',
+      'abc 123',
+      '--data',
+      dataDir,
+    ]);
     expect(code).toBe(0);
     expect(receiver.deliveries.map((d) => d.id)).toEqual([delivered[2]]);
   });
@@ -141,7 +224,11 @@ describe('wayke-dms replay (local run, no AWS settings)', () => {
     receiver.respond = (envelope) => (envelope?.id === delivered[0] ? 503 : 200);
     const code = await run(['--dealer', DEALER, '--since', '2026-10-03T00:00:00Z', '--data', dataDir, '--json']);
     expect(code).toBe(1);
-    const report = JSON.parse(out.join('')) as { events: Array<{ id: string; outcome: string }>; failed: number; skipped: number };
+    const report = JSON.parse(out.join('')) as {
+      events: Array<{ id: string; outcome: string }>;
+      failed: number;
+      skipped: number;
+    };
     expect(report.events.map((e) => e.outcome)).toEqual(['failed', 'delivered', 'skipped', 'skipped']);
     expect(receiver.deliveries.map((d) => d.id)).toEqual([delivered[0], delivered[1]]);
   });
@@ -149,7 +236,10 @@ describe('wayke-dms replay (local run, no AWS settings)', () => {
   it.each([
     [['--since', '2026-10-03T00:00:00Z'], '--dealer is required'],
     [['--dealer', DEALER, '--since', 'yesterday'], '--since must be an ISO-8601 time'],
-    [['--dealer', DEALER, '--since', '2026-10-03T00:00:00Z', '--until', '2026-10-02T00:00:00Z'], '--until must be later'],
+    [
+      ['--dealer', DEALER, '--since', '2026-10-03T00:00:00Z', '--until', '2026-10-02T00:00:00Z'],
+      '--until must be later',
+    ],
     [['--dealer', 'nobody', '--since', '2026-10-03T00:00:00Z'], 'dealer is not configured'],
     [['--dealer', DEALER, '--since', '2026-10-03T00:00:00Z', '--data', '/nonexistent/dir'], 'endpoints.json not found'],
   ])('%j → exit 2 with a clear message, nothing delivered', async (args, message) => {
@@ -159,7 +249,7 @@ describe('wayke-dms replay (local run, no AWS settings)', () => {
       return true;
     }) as typeof process.stderr.write);
     try {
-      const code = await run([...(args as string[]), ...((args as string[]).includes('--data') ? [] : ['--data', dataDir])]);
+      const code = await run([...args, ...(args.includes('--data') ? [] : ['--data', dataDir])]);
       expect(code).toBe(2);
       expect(errors.join('')).toContain(message);
       expect(receiver.deliveries).toHaveLength(0);

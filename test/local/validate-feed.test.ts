@@ -8,9 +8,14 @@ const feeds = 'test/fixtures/feeds';
 /** Runs the real CLI (`node bin/wayke-dms.js`) and collects its streams and exit status. */
 function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/wayke-dms.js', ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'SILENT' } }, (error, stdout, stderr) => {
-      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/wayke-dms.js', ...args],
+      { cwd: root, env: { ...process.env, LOG_LEVEL: 'SILENT' } },
+      (error, stdout, stderr) => {
+        resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -30,7 +35,20 @@ describe('wayke-dms validate-feed', () => {
       format: 'csv',
       encoding: 'utf-8',
       vehicles: 2,
-      rejected: [{ row: 3, registrationNumber: 'TLN27D', errors: [{ field: 'row', code: 'RAGGED_ROW', message: expect.stringContaining('row has 22 fields but the header has 20'), messageSv: expect.stringContaining('raden har 22 fält') }] }],
+      rejected: [
+        {
+          row: 3,
+          registrationNumber: 'TLN27D',
+          errors: [
+            {
+              field: 'row',
+              code: 'RAGGED_ROW',
+              message: expect.stringContaining('row has 22 fields but the header has 20'),
+              messageSv: expect.stringContaining('raden har 22 fält'),
+            },
+          ],
+        },
+      ],
       warnings: [],
       inDoubt: ['TLN27D'],
       error: null,
@@ -61,13 +79,21 @@ describe('wayke-dms validate-feed', () => {
       cli('validate-feed', `${feeds}/canonical.csv`, '--max-mb', '0.0001', '--json'),
     ]);
     expect(mapped.status).toBe(0);
-    expect(JSON.parse(mapped.stdout)).toMatchObject({ format: 'csv', encoding: 'windows-1252', vehicles: 2, error: null });
+    expect(JSON.parse(mapped.stdout)).toMatchObject({
+      format: 'csv',
+      encoding: 'windows-1252',
+      vehicles: 2,
+      error: null,
+    });
     expect(large.status).toBe(2);
     expect(JSON.parse(large.stdout)).toMatchObject({ vehicles: 0, error: { code: 'FEED_TOO_LARGE' } });
   });
 
   it('prints its help, and exits 2 on a missing file', async () => {
-    const [help, missing] = await Promise.all([cli('validate-feed', '--help'), cli('validate-feed', 'no/such/file.csv')]);
+    const [help, missing] = await Promise.all([
+      cli('validate-feed', '--help'),
+      cli('validate-feed', 'no/such/file.csv'),
+    ]);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: wayke-dms validate-feed <file> [--mapping <profile.json>] [--json]');
     expect(missing.status).toBe(2);

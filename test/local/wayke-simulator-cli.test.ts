@@ -7,23 +7,51 @@ describe('wayke-dms simulate-wayke', () => {
   it('prints its URLs, serves the API with the given client and faults, and stops on SIGINT', async () => {
     const child = spawn(
       process.execPath,
-      ['bin/wayke-dms.js', 'simulate-wayke', '--port', '0', '--json', '--client-id', 'cli-client', '--client-secret', 'cli-secret', '--faults', '{"latencyMs":1,"seed":9}', '--webhook-url', 'http://127.0.0.1:9/hook'],
+      [
+        'bin/wayke-dms.js',
+        'simulate-wayke',
+        '--port',
+        '0',
+        '--json',
+        '--client-id',
+        'cli-client',
+        '--client-secret',
+        'cli-secret',
+        '--faults',
+        '{"latencyMs":1,"seed":9}',
+        '--webhook-url',
+        'http://127.0.0.1:9/hook',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       while (!out.includes('\n')) await once(child.stdout, 'data');
-      const urls = JSON.parse(out.trim()) as { url: string; authUrl: string; dealerApiUrl: string; mediaApiUrl: string; clientId: string };
+      const urls = JSON.parse(out.trim()) as {
+        url: string;
+        authUrl: string;
+        dealerApiUrl: string;
+        mediaApiUrl: string;
+        clientId: string;
+      };
       expect(urls.authUrl).toBe(`${urls.url}/auth`);
       expect(urls.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
       const token = await fetch(`${urls.authUrl}/connect/token`, {
         method: 'POST',
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'cli-client', client_secret: 'cli-secret', scope: 'api-resource' }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'cli-client',
+          client_secret: 'cli-secret',
+          scope: 'api-resource',
+        }),
       });
       expect(token.status).toBe(200);
-      const state = (await (await fetch(`${urls.url}/_admin/state`)).json()) as { faults: { latencyMs: number; seed: number }; tokensIssued: number };
+      const state = (await (await fetch(`${urls.url}/_admin/state`)).json()) as {
+        faults: { latencyMs: number; seed: number };
+        tokensIssued: number;
+      };
       expect(state.faults).toMatchObject({ latencyMs: 1, seed: 9 });
       expect(state.tokensIssued).toBe(1);
 
@@ -36,7 +64,9 @@ describe('wayke-dms simulate-wayke', () => {
   });
 
   it('refuses unknown faults with exit status 2', () => {
-    const result = spawnSync(process.execPath, ['bin/wayke-dms.js', 'simulate-wayke', '--faults', '{"explode":1}'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['bin/wayke-dms.js', 'simulate-wayke', '--faults', '{"explode":1}'], {
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('unknown fault "explode"');
   });

@@ -24,25 +24,46 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(stateFile: string, log?: Log, clients = [{ clientId: 'sim-client', clientSecret: 'sim-secret' }]): Promise<WaykeSimulator> {
+async function start(
+  stateFile: string,
+  log?: Log,
+  clients = [{ clientId: 'sim-client', clientSecret: 'sim-secret' }],
+): Promise<WaykeSimulator> {
   const sim = await startWaykeSimulator({ stateFile, clients, ...(log ? { log } : {}) });
   sims.push(sim);
   return sim;
 }
 
-async function tokenOf(sim: WaykeSimulator, clientId = 'sim-client', clientSecret = 'sim-secret'): Promise<string | null> {
+async function tokenOf(
+  sim: WaykeSimulator,
+  clientId = 'sim-client',
+  clientSecret = 'sim-secret',
+): Promise<string | null> {
   const response = await fetch(`${sim.authUrl}/connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'api-resource' }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope: 'api-resource',
+    }),
   });
   return response.ok ? ((await response.json()) as { access_token: string }).access_token : null;
 }
 
-async function call(method: string, url: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(
+  method: string,
+  url: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
@@ -63,7 +84,8 @@ const capturingLog = (): Log & { warnings: Array<{ message: string; attributes: 
     warnings,
     debug: () => undefined,
     info: () => undefined,
-    warn: (message, ...attributes) => warnings.push({ message, attributes: Object.assign({}, ...attributes) as Record<string, unknown> }),
+    warn: (message, ...attributes) =>
+      warnings.push({ message, attributes: Object.assign({}, ...attributes) as Record<string, unknown> }),
     error: () => undefined,
   };
 };
@@ -86,19 +108,35 @@ describe('Wayke simulator state file', () => {
     first.addClient({ clientId: 'added-client', clientSecret: 'added-secret', branchIds: [BRANCH] });
     const token = (await tokenOf(first))!;
 
-    const byUrl = await call('POST', `${first.mediaApiUrl}/media/v2/image-url`, token, { url: 'https://unreachable.invalid/front.jpg', branchId: BRANCH, sortOrder: 1 });
+    const byUrl = await call('POST', `${first.mediaApiUrl}/media/v2/image-url`, token, {
+      url: 'https://unreachable.invalid/front.jpg',
+      branchId: BRANCH,
+      sortOrder: 1,
+    });
     expect(byUrl.status).toBe(201);
     const form = new FormData();
     form.set('File', new Blob([new Uint8Array([9, 8, 7, 6, 5])], { type: 'image/webp' }), 'side.webp');
     form.set('Metadata.BranchId', BRANCH);
-    const upload = await fetch(`${first.mediaApiUrl}/media/v2/image`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const upload = await fetch(`${first.mediaApiUrl}/media/v2/image`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
     expect(upload.status).toBe(201);
     const bytesMedia = (await upload.json()) as { url: string; mediaId: string };
 
-    const created = await call('POST', `${first.dealerApiUrl}/vehicle`, token, createBody('ABC123', [{ fileUrls: [byUrl.body.url, bytesMedia.url] }]));
+    const created = await call(
+      'POST',
+      `${first.dealerApiUrl}/vehicle`,
+      token,
+      createBody('ABC123', [{ fileUrls: [byUrl.body.url, bytesMedia.url] }]),
+    );
     expect(created.status).toBe(201);
     const other = await call('POST', `${first.dealerApiUrl}/vehicle`, token, createBody('XYZ789'));
-    expect((await call('PUT', `${first.dealerApiUrl}/vehicle/${other.body.id}/ad/status`, token, { status: 'Deleted' })).status).toBe(204);
+    expect(
+      (await call('PUT', `${first.dealerApiUrl}/vehicle/${other.body.id}/ad/status`, token, { status: 'Deleted' }))
+        .status,
+    ).toBe(204);
     const before = first.state();
     await first.stop();
 
@@ -117,16 +155,34 @@ describe('Wayke simulator state file', () => {
     // The kept client gets a token; find-by-plate answers the kept ad with its media URLs.
     const again = await tokenOf(second, 'added-client', 'added-secret');
     expect(again).not.toBeNull();
-    const found = await call('GET', `${second.dealerApiUrl}/vehicle/${BRANCH}/vehicle/by-registration-number/abc123`, again!);
+    const found = await call(
+      'GET',
+      `${second.dealerApiUrl}/vehicle/${BRANCH}/vehicle/by-registration-number/abc123`,
+      again!,
+    );
     expect(found.status).toBe(200);
-    expect(found.body).toMatchObject({ id: created.body.id, ad: { media: [{ fileUrls: [byUrl.body.url, bytesMedia.url] }] } });
+    expect(found.body).toMatchObject({
+      id: created.body.id,
+      ad: { media: [{ fileUrls: [byUrl.body.url, bytesMedia.url] }] },
+    });
 
     // A patch of the ad created before the restart, with the media URLs uploaded before it.
-    const patched = await call('PATCH', `${second.dealerApiUrl}/vehicle/${created.body.id}`, again!, { ad: { price: 199900, media: [{ fileUrls: [bytesMedia.url] }] } });
+    const patched = await call('PATCH', `${second.dealerApiUrl}/vehicle/${created.body.id}`, again!, {
+      ad: { price: 199900, media: [{ fileUrls: [bytesMedia.url] }] },
+    });
     expect(patched.status).toBe(204);
-    expect(second.state().ads[created.body.id]).toMatchObject({ version: 2, ad: { price: 199900, media: [{ fileUrls: [bytesMedia.url] }] } });
+    expect(second.state().ads[created.body.id]).toMatchObject({
+      version: 2,
+      ad: { price: 199900, media: [{ fileUrls: [bytesMedia.url] }] },
+    });
     // A URL the simulator never issued is still refused.
-    expect((await call('PUT', `${second.dealerApiUrl}/vehicle/${created.body.id}/media`, again!, { media: [{ fileUrls: ['https://elsewhere.invalid/x.jpg'] }] })).status).toBe(400);
+    expect(
+      (
+        await call('PUT', `${second.dealerApiUrl}/vehicle/${created.body.id}/media`, again!, {
+          media: [{ fileUrls: ['https://elsewhere.invalid/x.jpg'] }],
+        })
+      ).status,
+    ).toBe(400);
 
     // The uploaded bytes are served again (by file id, on this run's port).
     const fileName = bytesMedia.url.split('/').pop()!;
@@ -149,7 +205,10 @@ describe('Wayke simulator state file', () => {
     expect(created.status).toBe(201);
     const saved = await waitFor('the saved ad', () => {
       if (!existsSync(file)) return null;
-      const state = JSON.parse(readFileSync(file, 'utf8')) as { ads: Array<{ id: string }>; adsByPlate: Record<string, string[]> };
+      const state = JSON.parse(readFileSync(file, 'utf8')) as {
+        ads: Array<{ id: string }>;
+        adsByPlate: Record<string, string[]>;
+      };
       return state.ads.some((ad) => ad.id === created.body.id) ? state : null;
     });
     expect(saved.adsByPlate).toEqual({ SAV001: [created.body.id] });
@@ -170,27 +229,30 @@ describe('Wayke simulator state file', () => {
     ['not JSON', '{"version":1,"ads":['],
     ['a wrong shape', JSON.stringify({ version: 1, ads: [{ id: 1 }], adsByPlate: {}, media: [], clients: [] })],
     ['another version', JSON.stringify({ version: 99 })],
-  ])('a state file that is %s is moved aside; the simulator starts empty with a warning and saves a fresh file', async (_kind, content) => {
-    const dir = tempDir();
-    const file = join(dir, 'wayke-simulator.json');
-    writeFileSync(file, content);
-    const log = capturingLog();
-    const sim = await start(file, log);
-    expect(sim.restored).toBe(false);
-    expect(sim.state().ads).toEqual({});
-    expect(log.warnings).toHaveLength(1);
-    expect(log.warnings[0]!.message).toMatch(/state file .* is .*starting with an empty state/);
-    const aside = readdirSync(dir).filter((name) => name.startsWith('wayke-simulator.json.corrupt-'));
-    expect(aside).toHaveLength(1);
-    expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe(content);
-    expect(log.warnings[0]!.attributes.movedTo).toBe(join(dir, aside[0]!));
+  ])(
+    'a state file that is %s is moved aside; the simulator starts empty with a warning and saves a fresh file',
+    async (_kind, content) => {
+      const dir = tempDir();
+      const file = join(dir, 'wayke-simulator.json');
+      writeFileSync(file, content);
+      const log = capturingLog();
+      const sim = await start(file, log);
+      expect(sim.restored).toBe(false);
+      expect(sim.state().ads).toEqual({});
+      expect(log.warnings).toHaveLength(1);
+      expect(log.warnings[0]!.message).toMatch(/state file .* is .*starting with an empty state/);
+      const aside = readdirSync(dir).filter((name) => name.startsWith('wayke-simulator.json.corrupt-'));
+      expect(aside).toHaveLength(1);
+      expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe(content);
+      expect(log.warnings[0]!.attributes.movedTo).toBe(join(dir, aside[0]!));
 
-    const token = (await tokenOf(sim))!;
-    const created = await call('POST', `${sim.dealerApiUrl}/vehicle`, token, createBody('NEW001'));
-    await sim.stop();
-    const next = await start(file);
-    expect(next.restored).toBe(true);
-    expect(Object.keys(next.state().ads)).toEqual([created.body.id]);
-    await next.stop();
-  });
+      const token = (await tokenOf(sim))!;
+      const created = await call('POST', `${sim.dealerApiUrl}/vehicle`, token, createBody('NEW001'));
+      await sim.stop();
+      const next = await start(file);
+      expect(next.restored).toBe(true);
+      expect(Object.keys(next.state().ads)).toEqual([created.body.id]);
+      await next.stop();
+    },
+  );
 });

@@ -10,8 +10,20 @@ import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const OTHER_BRANCH = '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c';
-const NO_FAULTS = { serverErrorRate: 0, throttleRate: 0, latencyMs: 0, commitThenFailRate: 0, throttleNext: 0, serverErrorNext: 0, commitThenFailNext: 0, routes: [], retryAfterAsDate: false, retryAfterSeconds: 1 };
-const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(`test/fixtures/wayke-events/${name}`, 'utf8')) as Record<string, unknown>;
+const NO_FAULTS = {
+  serverErrorRate: 0,
+  throttleRate: 0,
+  latencyMs: 0,
+  commitThenFailRate: 0,
+  throttleNext: 0,
+  serverErrorNext: 0,
+  commitThenFailNext: 0,
+  routes: [],
+  retryAfterAsDate: false,
+  retryAfterSeconds: 1,
+};
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(`test/fixtures/wayke-events/${name}`, 'utf8')) as Record<string, unknown>;
 
 let sim: WaykeSimulator;
 let token: string;
@@ -27,18 +39,30 @@ interface Answer {
 async function http(method: string, url: string, body?: unknown, bearer: string | null = token): Promise<Answer> {
   const response = await fetch(url, {
     method,
-    headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-async function getToken(s: WaykeSimulator = sim, clientId = 'sim-client', clientSecret = 'sim-secret'): Promise<Answer> {
+async function getToken(
+  s: WaykeSimulator = sim,
+  clientId = 'sim-client',
+  clientSecret = 'sim-secret',
+): Promise<Answer> {
   const response = await fetch(`${s.authUrl}/connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'api-resource' }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope: 'api-resource',
+    }),
   });
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
@@ -78,14 +102,20 @@ describe('token endpoint', () => {
     expect(ok.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
     expect((await getToken(sim, 'sim-client', 'wrong')).body).toEqual({ error: 'invalid_client' });
     expect((await getToken(sim, 'nobody', 'sim-secret')).status).toBe(400);
-    const badGrant = await fetch(`${sim.authUrl}/connect/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password' }) });
+    const badGrant = await fetch(`${sim.authUrl}/connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password' }),
+    });
     expect(await badGrant.json()).toEqual({ error: 'unsupported_grant_type' });
   });
 
   it('accepts clients added at run time, also through the admin route', async () => {
     sim.addClient({ clientId: 'late', clientSecret: 'late-secret' });
     expect((await getToken(sim, 'late', 'late-secret')).status).toBe(200);
-    expect((await http('POST', `${sim.url}/_admin/clients`, { clientId: 'admin-added', clientSecret: 'x&y=z' }, null)).status).toBe(201);
+    expect(
+      (await http('POST', `${sim.url}/_admin/clients`, { clientId: 'admin-added', clientSecret: 'x&y=z' }, null))
+        .status,
+    ).toBe(201);
     expect((await getToken(sim, 'admin-added', 'x&y=z')).status).toBe(200);
   });
 
@@ -95,7 +125,9 @@ describe('token endpoint', () => {
       const issued = await getToken(short);
       expect(issued.body.expires_in).toBe(0.05);
       await new Promise((resolve) => setTimeout(resolve, 80));
-      expect((await http('GET', `${short.dealerApiUrl}/vehicle/x/ad`, undefined, issued.body.access_token)).status).toBe(401);
+      expect(
+        (await http('GET', `${short.dealerApiUrl}/vehicle/x/ad`, undefined, issued.body.access_token)).status,
+      ).toBe(401);
     } finally {
       await short.stop();
     }
@@ -104,7 +136,16 @@ describe('token endpoint', () => {
   it('wants a valid bearer on every API call', async () => {
     expect((await http('GET', `${sim.dealerApiUrl}/vehicle/x/ad`, undefined, null)).status).toBe(401);
     expect((await http('POST', `${sim.dealerApiUrl}/vehicle`, createBody(), 'not-a-token')).status).toBe(401);
-    expect((await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, { url: 'https://x.example/a.jpg', branchId: BRANCH }, null)).status).toBe(401);
+    expect(
+      (
+        await http(
+          'POST',
+          `${sim.mediaApiUrl}/media/v2/image-url`,
+          { url: 'https://x.example/a.jpg', branchId: BRANCH },
+          null,
+        )
+      ).status,
+    ).toBe(401);
     const fresh = (await getToken()).body.access_token as string;
     expect(sim.revokeTokens()).toBeGreaterThan(0);
     expect((await http('GET', `${sim.dealerApiUrl}/vehicle/x/ad`, undefined, fresh)).status).toBe(401);
@@ -124,13 +165,31 @@ describe('ads', () => {
   it('creates, reads, finds by plate per branch, patches, sets status', async () => {
     const { id, plate: reg } = await create();
     const read = await http('GET', `${sim.dealerApiUrl}/vehicle/${id}/ad`);
-    expect(read.body).toMatchObject({ id, branch: BRANCH, status: 'Published', vehicle: { registrationNumber: reg, mileage: 4115 }, ad: { price: 249900 } });
+    expect(read.body).toMatchObject({
+      id,
+      branch: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: reg, mileage: 4115 },
+      ad: { price: 249900 },
+    });
 
-    const found = await http('GET', `${sim.dealerApiUrl}/vehicle/${BRANCH}/vehicle/by-registration-number/${reg.toLowerCase()}`);
+    const found = await http(
+      'GET',
+      `${sim.dealerApiUrl}/vehicle/${BRANCH}/vehicle/by-registration-number/${reg.toLowerCase()}`,
+    );
     expect(found.body.id).toBe(id);
-    expect((await http('GET', `${sim.dealerApiUrl}/vehicle/${OTHER_BRANCH}/vehicle/by-registration-number/${reg}`)).status).toBe(404);
+    expect(
+      (await http('GET', `${sim.dealerApiUrl}/vehicle/${OTHER_BRANCH}/vehicle/by-registration-number/${reg}`)).status,
+    ).toBe(404);
 
-    expect((await http('PATCH', `${sim.dealerApiUrl}/vehicle/${id}`, { ad: { price: 199900, shortDescription: null }, vehicle: { mileage: 5000 } })).status).toBe(204);
+    expect(
+      (
+        await http('PATCH', `${sim.dealerApiUrl}/vehicle/${id}`, {
+          ad: { price: 199900, shortDescription: null },
+          vehicle: { mileage: 5000 },
+        })
+      ).status,
+    ).toBe(204);
     const patched = (await http('GET', `${sim.dealerApiUrl}/vehicle/${id}/ad`)).body;
     expect(patched.ad).toEqual({ price: 199900 });
     expect(patched.vehicle.mileage).toBe(5000);
@@ -141,7 +200,11 @@ describe('ads', () => {
   });
 
   it('answers 400 naming the field: missing, mistyped, unknown, bad status', async () => {
-    const missing = await http('POST', `${sim.dealerApiUrl}/vehicle`, { branch: BRANCH, vehicle: { registrationNumber: 'ABC123' }, ad: { price: 1 } });
+    const missing = await http('POST', `${sim.dealerApiUrl}/vehicle`, {
+      branch: BRANCH,
+      vehicle: { registrationNumber: 'ABC123' },
+      ad: { price: 1 },
+    });
     expect(missing.status).toBe(400);
     expect(missing.body.field).toBe('vehicle.mileage');
     expect(missing.body.message).toBe('vehicle.mileage: is required');
@@ -156,10 +219,14 @@ describe('ads', () => {
     expect(status.body.field).toBe('status');
 
     const { id } = await create();
-    expect((await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/ad/status`, { status: 'Gone' })).body.field).toBe('status');
+    expect((await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/ad/status`, { status: 'Gone' })).body.field).toBe(
+      'status',
+    );
     const cleared = await http('PATCH', `${sim.dealerApiUrl}/vehicle/${id}`, { ad: { price: null } });
     expect(cleared.body).toMatchObject({ field: 'ad.price', message: 'ad.price: is required and cannot be cleared' });
-    expect((await http('PATCH', `${sim.dealerApiUrl}/vehicle/${id}`, { branch: OTHER_BRANCH })).body.field).toBe('branch');
+    expect((await http('PATCH', `${sim.dealerApiUrl}/vehicle/${id}`, { branch: OTHER_BRANCH })).body.field).toBe(
+      'branch',
+    );
     expect((await http('POST', `${sim.dealerApiUrl}/vehicle`, '{not json')).status).toBe(400);
   });
 
@@ -186,14 +253,30 @@ describe('ads', () => {
 
 describe('media', () => {
   it('uploads by URL without fetching it, and serves a tiny image', async () => {
-    const answer = await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, { url: 'https://unreachable.invalid/car.jpg', branchId: BRANCH, purpose: 'Vehicle', sortOrder: 2 });
+    const answer = await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, {
+      url: 'https://unreachable.invalid/car.jpg',
+      branchId: BRANCH,
+      purpose: 'Vehicle',
+      sortOrder: 2,
+    });
     expect(answer.status).toBe(201);
     expect(answer.body.url.startsWith(`${sim.mediaApiUrl}/files/`)).toBe(true);
-    expect(sim.state().media[answer.body.mediaId]).toMatchObject({ sourceUrl: 'https://unreachable.invalid/car.jpg', sortOrder: 2, branchId: BRANCH });
+    expect(sim.state().media[answer.body.mediaId]).toMatchObject({
+      sourceUrl: 'https://unreachable.invalid/car.jpg',
+      sortOrder: 2,
+      branchId: BRANCH,
+    });
     const image = await fetch(answer.body.url);
     expect(image.headers.get('content-type')).toBe('image/png');
-    expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
-    expect((await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, { url: 'ftp://x/a.jpg', branchId: BRANCH })).body.field).toBe('url');
+    expect(
+      Buffer.from(await image.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    expect(
+      (await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, { url: 'ftp://x/a.jpg', branchId: BRANCH })).body
+        .field,
+    ).toBe('url');
   });
 
   it('uploads bytes as multipart and checks the parts', async () => {
@@ -202,28 +285,57 @@ describe('media', () => {
     form.set('Metadata.Purpose', 'Vehicle');
     form.set('Metadata.BranchId', BRANCH);
     form.set('Metadata.SortOrder', '3');
-    const ok = await fetch(`${sim.mediaApiUrl}/media/v2/image`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const ok = await fetch(`${sim.mediaApiUrl}/media/v2/image`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
     expect(ok.status).toBe(201);
     const { mediaId, url } = (await ok.json()) as { mediaId: string; url: string };
-    expect(sim.state().media[mediaId]).toMatchObject({ fileName: 'side.webp', contentType: 'image/webp', size: 4, sortOrder: 3 });
+    expect(sim.state().media[mediaId]).toMatchObject({
+      fileName: 'side.webp',
+      contentType: 'image/webp',
+      size: 4,
+      sortOrder: 3,
+    });
     expect(url).toMatch(/\.webp$/);
 
     const bad = new FormData();
     bad.set('File', new Blob(['text'], { type: 'text/plain' }), 'a.txt');
-    const refused = await fetch(`${sim.mediaApiUrl}/media/v2/image`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: bad });
+    const refused = await fetch(`${sim.mediaApiUrl}/media/v2/image`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: bad,
+    });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { errors: Record<string, unknown> }).errors).toHaveProperty('Metadata.BranchId');
   });
 
   it('accepts only its own media URLs on ads, in order', async () => {
-    const a = (await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, { url: 'https://x.example/a.jpg', branchId: BRANCH })).body.url as string;
-    const b = (await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, { url: 'https://x.example/b.jpg', branchId: BRANCH })).body.url as string;
-    const refused = await http('POST', `${sim.dealerApiUrl}/vehicle`, createBody({ ad: { price: 1, media: [{ fileUrls: [a, 'https://x.example/a.jpg'] }] } }));
+    const a = (
+      await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, { url: 'https://x.example/a.jpg', branchId: BRANCH })
+    ).body.url as string;
+    const b = (
+      await http('POST', `${sim.mediaApiUrl}/media/v2/image-url`, { url: 'https://x.example/b.jpg', branchId: BRANCH })
+    ).body.url as string;
+    const refused = await http(
+      'POST',
+      `${sim.dealerApiUrl}/vehicle`,
+      createBody({ ad: { price: 1, media: [{ fileUrls: [a, 'https://x.example/a.jpg'] }] } }),
+    );
     expect(refused.body.field).toBe('ad.media[0].fileUrls[1]');
     const { id } = await create({ ad: { price: 1, media: [{ fileUrls: [a] }] } });
-    expect((await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/media`, { media: [{ fileUrls: [b, a] }] })).status).toBe(204);
+    expect(
+      (await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/media`, { media: [{ fileUrls: [b, a] }] })).status,
+    ).toBe(204);
     expect(sim.state().ads[id]!.ad.media).toEqual([{ fileUrls: [b, a] }]);
-    expect((await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/media`, { media: [{ fileUrls: ['https://elsewhere/c.jpg'] }] })).body.field).toBe('media[0].fileUrls[0]');
+    expect(
+      (
+        await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/media`, {
+          media: [{ fileUrls: ['https://elsewhere/c.jpg'] }],
+        })
+      ).body.field,
+    ).toBe('media[0].fileUrls[0]');
   });
 });
 
@@ -237,7 +349,11 @@ describe('faults', () => {
 
   it('is repeatable for a seed and differs for another', async () => {
     const faults = { serverErrorRate: 0.3, throttleRate: 0.2, seed: 42, routes: ['GET /vehicle/{id}/ad'] };
-    const [a, b, c] = await Promise.all([startWaykeSimulator({ faults }), startWaykeSimulator({ faults }), startWaykeSimulator({ faults: { ...faults, seed: 7 } })]);
+    const [a, b, c] = await Promise.all([
+      startWaykeSimulator({ faults }),
+      startWaykeSimulator({ faults }),
+      startWaykeSimulator({ faults: { ...faults, seed: 7 } }),
+    ]);
     try {
       const runA = await statuses(a, 30);
       const runB = await statuses(b, 30);
@@ -291,10 +407,14 @@ describe('faults', () => {
     expect(sim.state().requests.at(-1)).toMatchObject({ fault: 'commitThenFail', status: 500 });
 
     sim.setFaults({ commitThenFailRate: 1, routes: ['PUT /vehicle/{id}/ad/status'] });
-    expect((await http('PUT', `${sim.dealerApiUrl}/vehicle/${ids![0]}/ad/status`, { status: 'Sold' })).status).toBe(500);
+    expect((await http('PUT', `${sim.dealerApiUrl}/vehicle/${ids![0]}/ad/status`, { status: 'Sold' })).status).toBe(
+      500,
+    );
     expect(sim.state().ads[ids![0]!]!.status).toBe('Sold');
     // A refused change is not committed, so not "failed after commit" either.
-    expect((await http('PUT', `${sim.dealerApiUrl}/vehicle/${ids![0]}/ad/status`, { status: 'Nope' })).status).toBe(400);
+    expect((await http('PUT', `${sim.dealerApiUrl}/vehicle/${ids![0]}/ad/status`, { status: 'Nope' })).status).toBe(
+      400,
+    );
   });
 
   it('takes faults at run time through the admin route', async () => {
@@ -353,7 +473,12 @@ describe('webhooks out', () => {
       expect(delivery.path).toBe('/hook');
     }
     expect(received.map((d) => d.body.status)).toEqual(['Published', 'Published', 'Unpublished']);
-    expect(received[0]!.body).toEqual({ id, registrationNumber: reg, vehicleIdentificationNumber: 'YV1ZWA8UDL2123456', status: 'Published' });
+    expect(received[0]!.body).toEqual({
+      id,
+      registrationNumber: reg,
+      vehicleIdentificationNumber: 'YV1ZWA8UDL2123456',
+      status: 'Published',
+    });
     // Headers never show in the state.
     expect(JSON.stringify(sim.state())).not.toContain('hook-secret');
   });
@@ -367,7 +492,10 @@ describe('webhooks out', () => {
     await sim.webhooksIdle();
     expect(received.map((d) => d.path)).toEqual(['/default', '/default', '/other']);
     const deliveries = sim.state().webhookDeliveries.slice(-2);
-    expect(deliveries.map((d) => [d.ok, d.attempts])).toEqual([[true, 2], [true, 1]]);
+    expect(deliveries.map((d) => [d.ok, d.attempts])).toEqual([
+      [true, 2],
+      [true, 1],
+    ]);
 
     // The receiver holds its answer: the API still answers.
     let release!: () => void;
@@ -384,18 +512,44 @@ describe('webhooks out', () => {
     const { id, plate: reg } = await create();
     await sim.webhooksIdle();
     received.length = 0;
-    const deliveries = await sim.triggerProcessEvent(id, { processName: 'Inköpsavtal', stepName: 'Inköpsavtal', state: 'completed' });
+    const deliveries = await sim.triggerProcessEvent(id, {
+      processName: 'Inköpsavtal',
+      stepName: 'Inköpsavtal',
+      state: 'completed',
+    });
     expect(deliveries[0]).toMatchObject({ kind: 'process', ok: true, adId: id });
     const keys = Object.keys(fixture('purchase-contract-completed.json')).sort();
     expect(Object.keys(received[0]!.body).sort()).toEqual(keys);
-    expect(received[0]!.body).toMatchObject({ eventType: 'Process', processName: 'Inköpsavtal', state: 'completed', itemId: id, registrationNumber: reg });
+    expect(received[0]!.body).toMatchObject({
+      eventType: 'Process',
+      processName: 'Inköpsavtal',
+      state: 'completed',
+      itemId: id,
+      registrationNumber: reg,
+    });
     expect(Number.isNaN(Date.parse(received[0]!.body.eventTime))).toBe(false);
 
-    const viaAdmin = await http('POST', `${sim.url}/_admin/ads/${id}/process`, { processName: 'Inköpsprocess', stepName: 'Förkalkyl', state: 'started' }, null);
+    const viaAdmin = await http(
+      'POST',
+      `${sim.url}/_admin/ads/${id}/process`,
+      { processName: 'Inköpsprocess', stepName: 'Förkalkyl', state: 'started' },
+      null,
+    );
     expect(viaAdmin.status).toBe(200);
     expect(received[1]!.body).toMatchObject({ processName: 'Inköpsprocess', stepName: 'Förkalkyl', state: 'started' });
-    expect((await http('POST', `${sim.url}/_admin/ads/unknown/process`, { processName: 'a', stepName: 'b', state: 'c' }, null)).status).toBe(404);
-    await expect(sim.triggerProcessEvent('unknown', { processName: 'a', stepName: 'b', state: 'started' })).rejects.toThrow();
+    expect(
+      (
+        await http(
+          'POST',
+          `${sim.url}/_admin/ads/unknown/process`,
+          { processName: 'a', stepName: 'b', state: 'c' },
+          null,
+        )
+      ).status,
+    ).toBe(404);
+    await expect(
+      sim.triggerProcessEvent('unknown', { processName: 'a', stepName: 'b', state: 'started' }),
+    ).rejects.toThrow();
   });
 
   it('gives up on an unreachable target after its attempts, and the API carries on', async () => {
@@ -426,7 +580,9 @@ describe('state view', () => {
     const state = (await http('GET', `${sim.url}/_admin/state`, undefined, null)).body;
     expect(state.calls['GET /vehicle/{id}/ad']).toBe(before + 1);
     expect(state.tokensIssued).toBeGreaterThan(0);
-    expect(Object.keys(state)).toEqual(expect.arrayContaining(['ads', 'adsByPlate', 'media', 'calls', 'requests', 'webhookDeliveries', 'faults']));
+    expect(Object.keys(state)).toEqual(
+      expect.arrayContaining(['ads', 'adsByPlate', 'media', 'calls', 'requests', 'webhookDeliveries', 'faults']),
+    );
     // A copy: changing it changes nothing.
     const copy = sim.state();
     (copy.calls as Record<string, number>)['GET /vehicle/{id}/ad'] = -1;

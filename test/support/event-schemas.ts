@@ -17,7 +17,10 @@ ajv.addKeyword('x-version');
 const validators = new Map(
   readdirSync(DIR)
     .filter((file) => file.endsWith('.schema.json'))
-    .map((file) => [file.replace(/\.schema\.json$/, ''), ajv.compile(JSON.parse(readFileSync(`${DIR}/${file}`, 'utf8')) as object)]),
+    .map((file) => [
+      file.replace(/\.schema\.json$/, ''),
+      ajv.compile(JSON.parse(readFileSync(`${DIR}/${file}`, 'utf8')) as object),
+    ]),
 );
 
 /** The schema errors of one body (by its `type`), or `[]`. */
@@ -25,7 +28,9 @@ export function schemaErrors(body: string): string[] {
   const parsed = JSON.parse(body) as { type?: unknown };
   const validate = typeof parsed.type === 'string' ? validators.get(parsed.type) : undefined;
   if (!validate) return [`no schema for type ${String(parsed.type)}`];
-  return validate(parsed) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath || '(root)'} ${error.message ?? ''}`);
+  return validate(parsed)
+    ? []
+    : (validate.errors ?? []).map((error) => `${error.instancePath || '(root)'} ${error.message ?? ''}`);
 }
 
 /** Every delivered body matches the schema of its type (and there was at least one). */

@@ -7,8 +7,21 @@ import type { Log } from '../../functions/ports.js';
 /** Dealers of the Vehicle API tests: `api-one` pushes (source both), `api-two` too, `feed-only` does not. */
 export const TEST_DEALERS = {
   dealers: [
-    { id: 'api-one', name: 'API One', branchId: '11111111-1111-4111-8111-111111111111', source: 'both', feed: { minRemovalLimit: 2, maxRemovalShare: 0 }, vehicleApi: { rateLimit: { requestsPerSecond: 200, burst: 400 } } },
-    { id: 'api-two', name: 'API Two', branchId: '22222222-2222-4222-8222-222222222222', source: 'api', vehicleApi: { rateLimit: { requestsPerSecond: 1, burst: 3 } } },
+    {
+      id: 'api-one',
+      name: 'API One',
+      branchId: '11111111-1111-4111-8111-111111111111',
+      source: 'both',
+      feed: { minRemovalLimit: 2, maxRemovalShare: 0 },
+      vehicleApi: { rateLimit: { requestsPerSecond: 200, burst: 400 } },
+    },
+    {
+      id: 'api-two',
+      name: 'API Two',
+      branchId: '22222222-2222-4222-8222-222222222222',
+      source: 'api',
+      vehicleApi: { rateLimit: { requestsPerSecond: 1, burst: 3 } },
+    },
     { id: 'feed-only', name: 'Feed Only', branchId: '33333333-3333-4333-8333-333333333333' },
   ],
 };
@@ -47,7 +60,9 @@ export async function startVehicleApiStack(config: unknown = TEST_DEALERS): Prom
     keyOf: (dealerId) => stack.secrets.secrets[dealerId]!.dmsApiKey!,
     writes: () => {
       const calls = stack.simulator!.state().calls;
-      return Object.fromEntries(Object.entries(calls).filter(([route]) => !route.startsWith('GET ') && route !== 'POST /connect/token'));
+      return Object.fromEntries(
+        Object.entries(calls).filter(([route]) => !route.startsWith('GET ') && route !== 'POST /connect/token'),
+      );
     },
     stop: async () => {
       await stack.stop();
@@ -68,4 +83,8 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 }
 
 export const sumWrites = (before: Record<string, number>, after: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.entries(after).map(([route, count]) => [route, count - (before[route] ?? 0)]).filter(([, count]) => (count as number) > 0));
+  Object.fromEntries(
+    Object.entries(after)
+      .map(([route, count]) => [route, count - (before[route] ?? 0)])
+      .filter(([, count]) => (count as number) > 0),
+  );

@@ -26,7 +26,18 @@ const vehicle = (plate: string, price = 189_900, extra: Record<string, unknown> 
   ...extra,
 });
 
-async function call(method: string, path: string, options: { dealer?: string; key?: string | null; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {}) {
+async function call(
+  method: string,
+  path: string,
+  options: {
+    dealer?: string;
+    key?: string | null;
+    body?: unknown;
+    raw?: string | Buffer;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
+) {
   const dealer = options.dealer ?? 'api-one';
   const key = options.key === undefined ? api.keyOf(dealer) : options.key;
   const body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -40,7 +51,12 @@ async function call(method: string, path: string, options: { dealer?: string; ke
     ...(body !== undefined ? { body } : {}),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: text ? (JSON.parse(text) as Record<string, any>) : null };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: text ? (JSON.parse(text) as Record<string, any>) : null,
+  };
 }
 
 /** The vehicle's status once it reached `state` (after the change accepted last). */
@@ -80,7 +96,12 @@ describe('PUT, GET and DELETE of one vehicle', () => {
   it('sends exactly one PATCH for a price change', async () => {
     const before = api.writes();
     await call('PUT', '/dealers/api-one/vehicles/ABC123', { body: vehicle('ABC123', 179_900) });
-    await eventually(async () => ((await call('GET', '/dealers/api-one/vehicles/ABC123')).json?.state === 'applied' && api.writes()['PATCH /vehicle/{id}'] !== before['PATCH /vehicle/{id}'] ? true : undefined));
+    await eventually(async () =>
+      (await call('GET', '/dealers/api-one/vehicles/ABC123')).json?.state === 'applied' &&
+      api.writes()['PATCH /vehicle/{id}'] !== before['PATCH /vehicle/{id}']
+        ? true
+        : undefined,
+    );
     await api.stack.drained(5000);
     expect(sumWrites(before, api.writes())).toEqual({ 'PATCH /vehicle/{id}': 1 });
   });
@@ -113,8 +134,10 @@ describe('PUT, GET and DELETE of one vehicle', () => {
 });
 
 describe('bad requests', () => {
-  it('answers 422 with one entry per bad field, in the feed reader\'s words', async () => {
-    const bad = await call('PUT', '/dealers/api-one/vehicles/BAD123', { body: { registrationNumber: 'BAD123', price: 'gratis', mileage: -5 } });
+  it("answers 422 with one entry per bad field, in the feed reader's words", async () => {
+    const bad = await call('PUT', '/dealers/api-one/vehicles/BAD123', {
+      body: { registrationNumber: 'BAD123', price: 'gratis', mileage: -5 },
+    });
     expect(bad.status).toBe(422);
     expect(bad.headers.get('content-type')).toBe('application/problem+json');
     expect(bad.json).toMatchObject({ status: 422, type: expect.stringContaining('invalid-vehicle') });
@@ -129,21 +152,35 @@ describe('bad requests', () => {
   });
 
   it('answers 400 for malformed JSON without quoting it, 415 for another type, 413 for too much', async () => {
-    const malformed = await call('PUT', '/dealers/api-one/vehicles/AAA111', { raw: '{"registrationNumber": "AAA111", "price": 1,, "secret-ish": "ÅÄÖ"' });
+    const malformed = await call('PUT', '/dealers/api-one/vehicles/AAA111', {
+      raw: '{"registrationNumber": "AAA111", "price": 1,, "secret-ish": "ÅÄÖ"',
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.text).not.toContain('secret-ish');
-    expect((await call('PUT', '/dealers/api-one/vehicles/AAA111', { raw: 'registrationNumber=AAA111', contentType: 'text/plain' })).status).toBe(415);
-    const huge = await call('PUT', '/dealers/api-one/vehicles/AAA111', { body: vehicle('AAA111', 100_000, { description: 'x'.repeat(200_000) }) });
+    expect(
+      (
+        await call('PUT', '/dealers/api-one/vehicles/AAA111', {
+          raw: 'registrationNumber=AAA111',
+          contentType: 'text/plain',
+        })
+      ).status,
+    ).toBe(415);
+    const huge = await call('PUT', '/dealers/api-one/vehicles/AAA111', {
+      body: vehicle('AAA111', 100_000, { description: 'x'.repeat(200_000) }),
+    });
     expect(huge.status).toBe(413);
   });
 
   it('refuses pushes for a dealer on files only (source: feed) with 403', async () => {
-    expect((await call('PUT', '/dealers/feed-only/vehicles/FFF111', { dealer: 'feed-only', body: vehicle('FFF111') })).status).toBe(403);
+    expect(
+      (await call('PUT', '/dealers/feed-only/vehicles/FFF111', { dealer: 'feed-only', body: vehicle('FFF111') }))
+        .status,
+    ).toBe(403);
   });
 });
 
 describe('auth and limits', () => {
-  it('answers 401 for a missing or wrong key and for another dealer\'s key', async () => {
+  it("answers 401 for a missing or wrong key and for another dealer's key", async () => {
     expect((await call('GET', '/dealers/api-one/vehicles', { key: null })).status).toBe(401);
     const wrong = await call('GET', '/dealers/api-one/vehicles', { key: 'not-the-key-at-all-000000' });
     expect(wrong.status).toBe(401);
@@ -158,13 +195,18 @@ describe('auth and limits', () => {
     (secrets as { dmsApiKey?: string }).dmsApiKey = 'a-brand-new-key-0123456789';
     // The handler's secret cache (5 s locally) has not read api-two yet in this file.
     expect((await call('GET', '/dealers/api-two/vehicles', { dealer: 'api-two', key: old })).status).toBe(200);
-    expect((await call('GET', '/dealers/api-two/vehicles', { dealer: 'api-two', key: 'a-brand-new-key-0123456789' })).status).not.toBe(401);
+    expect(
+      (await call('GET', '/dealers/api-two/vehicles', { dealer: 'api-two', key: 'a-brand-new-key-0123456789' })).status,
+    ).not.toBe(401);
   });
 
-  it('answers 429 with Retry-After past the dealer\'s burst', async () => {
+  it("answers 429 with Retry-After past the dealer's burst", async () => {
     // api-two: 1 request/s, burst 3 (two already spent above).
     const answers = [];
-    for (let i = 0; i < 6; i++) answers.push(await call('GET', '/dealers/api-two/vehicles', { dealer: 'api-two', key: 'a-brand-new-key-0123456789' }));
+    for (let i = 0; i < 6; i++)
+      answers.push(
+        await call('GET', '/dealers/api-two/vehicles', { dealer: 'api-two', key: 'a-brand-new-key-0123456789' }),
+      );
     const limited = answers.find((answer) => answer.status === 429);
     expect(limited).toBeDefined();
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -181,20 +223,29 @@ describe('auth and limits', () => {
 
 describe('Idempotency-Key', () => {
   it('returns the first answer for a repeat and 422 for the key reused with another body', async () => {
-    const first = await call('PUT', '/dealers/api-one/vehicles/IDE111', { body: vehicle('IDE111'), headers: { 'idempotency-key': 'order-1' } });
+    const first = await call('PUT', '/dealers/api-one/vehicles/IDE111', {
+      body: vehicle('IDE111'),
+      headers: { 'idempotency-key': 'order-1' },
+    });
     expect(first.status).toBe(202);
     await settled('IDE111', 'applied');
-    const again = await call('PUT', '/dealers/api-one/vehicles/IDE111', { body: vehicle('IDE111'), headers: { 'idempotency-key': 'order-1' } });
+    const again = await call('PUT', '/dealers/api-one/vehicles/IDE111', {
+      body: vehicle('IDE111'),
+      headers: { 'idempotency-key': 'order-1' },
+    });
     expect(again.status).toBe(202);
     expect(again.json).toEqual(first.json); // still `pending`: the stored answer, not a new one
-    const other = await call('PUT', '/dealers/api-one/vehicles/IDE111', { body: vehicle('IDE111', 1000), headers: { 'idempotency-key': 'order-1' } });
+    const other = await call('PUT', '/dealers/api-one/vehicles/IDE111', {
+      body: vehicle('IDE111', 1000),
+      headers: { 'idempotency-key': 'order-1' },
+    });
     expect(other.status).toBe(422);
     expect((await call('GET', '/dealers/api-one/vehicles/IDE111')).json).toMatchObject({ state: 'applied' });
   });
 });
 
 describe('the safety valve counts DELETEs', () => {
-  it('holds removals past the dealer\'s hourly limit and reports them like a blocked run', async () => {
+  it("holds removals past the dealer's hourly limit and reports them like a blocked run", async () => {
     const plates = ['DEL001', 'DEL002', 'DEL003'];
     for (const plate of plates) await call('PUT', `/dealers/api-one/vehicles/${plate}`, { body: vehicle(plate) });
     for (const plate of plates) await settled(plate, 'applied');
@@ -219,12 +270,24 @@ describe('one truth with files (source: both)', () => {
     const s3 = localS3Client(api.stack.urls.s3);
     const feed = { vehicles: [{ registrationNumber: 'FILE01', price: 99_000, mileage: 120_000 }] };
     const since = new Date();
-    await s3.send(new PutObjectCommand({ Bucket: api.stack.resources.bucket, Key: 'feeds/api-one/inbound/stock.json', Body: JSON.stringify(feed) }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: api.stack.resources.bucket,
+        Key: 'feeds/api-one/inbound/stock.json',
+        Body: JSON.stringify(feed),
+      }),
+    );
     const reports = await api.stack.waitForReports(since, 20_000);
     s3.destroy();
     expect(reports.get('api-one')).toMatchObject({ created: 1 });
-    expect((await call('GET', '/dealers/api-one/vehicles/KEEP01')).json).toMatchObject({ state: 'applied', source: 'api' });
-    expect((await call('GET', '/dealers/api-one/vehicles/FILE01')).json).toMatchObject({ state: 'applied', source: 'feed' });
+    expect((await call('GET', '/dealers/api-one/vehicles/KEEP01')).json).toMatchObject({
+      state: 'applied',
+      source: 'api',
+    });
+    expect((await call('GET', '/dealers/api-one/vehicles/FILE01')).json).toMatchObject({
+      state: 'applied',
+      source: 'feed',
+    });
   });
 });
 
@@ -232,10 +295,18 @@ describe('source: api', () => {
   it('leaves a file for a dealer on the API alone unread in inbound/, and Wayke untouched', async () => {
     const s3 = localS3Client(api.stack.urls.s3);
     const before = api.writes();
-    await s3.send(new PutObjectCommand({ Bucket: api.stack.resources.bucket, Key: 'feeds/api-two/inbound/stock.json', Body: JSON.stringify([{ registrationNumber: 'TWO001', price: 1000, mileage: 1 }]) }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: api.stack.resources.bucket,
+        Key: 'feeds/api-two/inbound/stock.json',
+        Body: JSON.stringify([{ registrationNumber: 'TWO001', price: 1000, mileage: 1 }]),
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     await api.stack.drained(10_000);
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: api.stack.resources.bucket, Prefix: 'feeds/api-two/' }));
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: api.stack.resources.bucket, Prefix: 'feeds/api-two/' }),
+    );
     s3.destroy();
     expect((listed.Contents ?? []).map((object) => object.Key)).toEqual(['feeds/api-two/inbound/stock.json']);
     expect(sumWrites(before, api.writes())).toEqual({});
@@ -263,12 +334,21 @@ describe('list, validate, OpenAPI', () => {
     const before = JSON.stringify(api.stack.simulator!.state().calls);
     const bytes = readFileSync(new URL('../fixtures/feeds/bilhallen-semicolon-cp1252.csv', import.meta.url));
     // As bytes: API Gateway hands a text/* body over as UTF-8 text, which would mangle Windows-1252.
-    const report = await call('POST', '/dealers/api-one/validate', { raw: bytes, contentType: 'application/octet-stream' });
+    const report = await call('POST', '/dealers/api-one/validate', {
+      raw: bytes,
+      contentType: 'application/octet-stream',
+    });
     expect(report.status).toBe(200);
     expect(report.json).toMatchObject({ format: 'csv', encoding: 'windows-1252', error: null });
     expect(report.json!.vehicles).toBeGreaterThan(0);
-    const one = await call('POST', '/dealers/api-one/validate', { body: { registrationNumber: 'ONE111', price: 'x', mileage: 1 } });
-    expect(one.json).toMatchObject({ format: 'json', vehicles: 0, rejected: [{ row: 1, errors: [{ field: 'price' }] }] });
+    const one = await call('POST', '/dealers/api-one/validate', {
+      body: { registrationNumber: 'ONE111', price: 'x', mileage: 1 },
+    });
+    expect(one.json).toMatchObject({
+      format: 'json',
+      vehicles: 0,
+      rejected: [{ row: 1, errors: [{ field: 'price' }] }],
+    });
     expect(JSON.stringify(api.stack.simulator!.state().calls)).toBe(before);
   });
 
@@ -281,13 +361,25 @@ describe('list, validate, OpenAPI', () => {
     expect(document.openapi).toMatch(/^3\.1\./);
 
     // A client that knows only the document: the server, the operation, its parameters and security.
-    const [path, operation] = Object.entries(document.paths as Record<string, any>).flatMap(([p, item]) => (Object.values(item) as any[]).filter((op) => op?.operationId === 'putVehicle').map((op) => [p, op] as const))[0]!;
+    const [path, operation] = Object.entries(document.paths as Record<string, any>).flatMap(([p, item]) =>
+      (Object.values(item) as any[]).filter((op) => op?.operationId === 'putVehicle').map((op) => [p, op] as const),
+    )[0]!;
     const scheme = document.components.securitySchemes[Object.keys(document.security[0])[0]!];
     expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer' });
-    const schema = document.components.schemas[operation.requestBody.content['application/json'].schema.$ref.split('/').pop()];
-    const body = Object.fromEntries(schema.required.map((field: string) => [field, field === 'registrationNumber' ? 'OAS123' : schema.properties[field].type === 'integer' ? 1000 : 'x']));
+    const schema =
+      document.components.schemas[operation.requestBody.content['application/json'].schema.$ref.split('/').pop()];
+    const body = Object.fromEntries(
+      schema.required.map((field: string) => [
+        field,
+        field === 'registrationNumber' ? 'OAS123' : schema.properties[field].type === 'integer' ? 1000 : 'x',
+      ]),
+    );
     const url = `${document.servers[0].url}${path.replace('{dealerId}', 'api-one').replace('{registrationNumber}', 'OAS123')}`;
-    const put = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${api.keyOf('api-one')}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const put = await fetch(url, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${api.keyOf('api-one')}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(Object.keys(operation.responses)).toContain(String(put.status));
     expect(put.status).toBe(202);
     const status = (await put.json()) as Record<string, unknown>;

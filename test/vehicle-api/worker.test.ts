@@ -16,12 +16,20 @@ import { startDynamo, type Dynamo } from '../import/support.js';
 
 const BRANCH = '55555555-5555-4555-8555-555555555555';
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
-const dealer: ResolvedDealer = DealerSchema.parse({ id: 'worker-dealer', name: 'Worker', branchId: BRANCH, source: 'api' });
+const dealer: ResolvedDealer = DealerSchema.parse({
+  id: 'worker-dealer',
+  name: 'Worker',
+  branchId: BRANCH,
+  source: 'api',
+});
 
 let dynamo: Dynamo;
 let sim: WaykeSimulator;
 beforeAll(async () => {
-  [dynamo, sim] = await Promise.all([startDynamo(), startWaykeSimulator({ clients: [{ clientId: 'c', clientSecret: 's', branchIds: [BRANCH] }] })]);
+  [dynamo, sim] = await Promise.all([
+    startDynamo(),
+    startWaykeSimulator({ clients: [{ clientId: 'c', clientSecret: 's', branchIds: [BRANCH] }] }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([dynamo.stop(), sim.stop()]);
@@ -32,15 +40,37 @@ async function setup() {
   const snapshots = new DynamoSnapshotStore({ client: dynamo.client, tableName: table });
   const statuses = new DynamoVehicleStatusStore({ client: dynamo.client, tableName: table });
   // One attempt: the queue's redelivery is the retry under test, not the client's.
-  const wayke = createWaykeClient({ authUrl: sim.authUrl, dealerApiUrl: sim.dealerApiUrl, mediaApiUrl: sim.mediaApiUrl, clientId: 'c', clientSecret: 's', maxAttempts: 1, log: quiet });
-  const apply = makeApplyVehicleChanges({ snapshots, statuses, wayke: () => wayke, clock: { now: () => new Date() }, log: quiet, lease: { owner: () => `test-${Math.random()}`, waitMs: 300 } });
+  const wayke = createWaykeClient({
+    authUrl: sim.authUrl,
+    dealerApiUrl: sim.dealerApiUrl,
+    mediaApiUrl: sim.mediaApiUrl,
+    clientId: 'c',
+    clientSecret: 's',
+    maxAttempts: 1,
+    log: quiet,
+  });
+  const apply = makeApplyVehicleChanges({
+    snapshots,
+    statuses,
+    wayke: () => wayke,
+    clock: { now: () => new Date() },
+    log: quiet,
+    lease: { owner: () => `test-${Math.random()}`, waitMs: 300 },
+  });
   return { snapshots, statuses, apply };
 }
 
 let seq = 0;
 function put(plate: string, price: number): VehicleChangeMessage {
   const at = new Date().toISOString();
-  return { op: 'put', dealerId: dealer.id, registrationNumber: plate, changeId: `${at}-${++seq}`, acceptedAt: at, vehicle: { registrationNumber: plate, price, mileage: 1000 } };
+  return {
+    op: 'put',
+    dealerId: dealer.id,
+    registrationNumber: plate,
+    changeId: `${at}-${++seq}`,
+    acceptedAt: at,
+    vehicle: { registrationNumber: plate, price, mileage: 1000 },
+  };
 }
 
 describe('applying Vehicle API changes', () => {
@@ -48,19 +78,31 @@ describe('applying Vehicle API changes', () => {
     // Prepare
     const { statuses, apply } = await setup();
     const changes = [put('RTY001', 100_000), put('OKK001', 110_000), put('RTY001', 120_000)];
-    for (const change of changes) await statuses.accepted(dealer.id, { registrationNumber: change.registrationNumber, state: 'pending', changeId: change.changeId, acceptedAt: change.acceptedAt });
+    for (const change of changes)
+      await statuses.accepted(dealer.id, {
+        registrationNumber: change.registrationNumber,
+        state: 'pending',
+        changeId: change.changeId,
+        acceptedAt: change.acceptedAt,
+      });
     sim.setFaults({ serverErrorNext: 1, routes: ['POST /vehicle'] });
     // Act
     const results = await apply(dealer, changes);
     sim.setFaults({ serverErrorNext: 0, routes: [] });
     // Assess: which plate got the fault depends on which create ran first; exactly one plate is retried whole.
-    const retried = new Set(results.filter((r) => r.result === 'retry').map((r) => changes.find((c) => c.changeId === r.changeId)!.registrationNumber));
+    const retried = new Set(
+      results
+        .filter((r) => r.result === 'retry')
+        .map((r) => changes.find((c) => c.changeId === r.changeId)!.registrationNumber),
+    );
     expect(retried.size).toBe(1);
     const plate = [...retried][0]!;
-    expect(results.filter((r) => r.result === 'retry')).toHaveLength(changes.filter((c) => c.registrationNumber === plate).length);
-    expect((await statuses.get(dealer.id, plate))).toMatchObject({ state: 'failed', lastError: expect.any(String) });
+    expect(results.filter((r) => r.result === 'retry')).toHaveLength(
+      changes.filter((c) => c.registrationNumber === plate).length,
+    );
+    expect(await statuses.get(dealer.id, plate)).toMatchObject({ state: 'failed', lastError: expect.any(String) });
     const other = plate === 'RTY001' ? 'OKK001' : 'RTY001';
-    expect((await statuses.get(dealer.id, other))).toMatchObject({ state: 'applied', waykeId: expect.any(String) });
+    expect(await statuses.get(dealer.id, other)).toMatchObject({ state: 'applied', waykeId: expect.any(String) });
   });
 
   it('applies only the latest change of a plate in one batch (one create, at the last price)', async () => {

@@ -4,7 +4,12 @@
  * simulator, the signed webhook sink against a DMS on 127.0.0.1 that verifies signatures, and the
  * FIFO DLQ. The clock is injected so "minutes apart" is real for the dedupe table.
  */
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
@@ -15,7 +20,11 @@ import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js
 import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
 import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js';
 import { DealerSchema } from '../../functions/core/dealer-config.js';
-import { makeDeliverEvents, type DeliveryReport, type EventRecord } from '../../functions/core/events/deliver-events.js';
+import {
+  makeDeliverEvents,
+  type DeliveryReport,
+  type EventRecord,
+} from '../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
 import type { DealerSecrets, InboundAuth, WaykeApi } from '../../functions/ports.js';
@@ -58,23 +67,69 @@ let deliver: ReturnType<typeof makeDeliverEvents>;
 let adA: string;
 let adB: string;
 
-const secrets: DealerSecrets = { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', dmsSigningSecret: TEST_SIGNING_SECRET };
+const secrets: DealerSecrets = {
+  waykeClientId: 'sim-client',
+  waykeClientSecret: 'sim-secret',
+  dmsSigningSecret: TEST_SIGNING_SECRET,
+};
 const inboundAuth: InboundAuth = { webhookSecret: WEBHOOK_SECRET };
 
 beforeAll(async () => {
-  [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([startLocalSqs(), startLocalDynamo(), startWaykeSimulator(), startDmsReceiver()]);
+  [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([
+    startLocalSqs(),
+    startLocalDynamo(),
+    startWaykeSimulator(),
+    startDmsReceiver(),
+  ]);
   sqs = sqsClient(sqsServer.url);
   dynamo = dynamoClient(dynamoServer.url);
   ({ queueUrl, dlqUrl } = await createFifoPair(sqs, 'delivery-events', { visibilitySeconds: 30, maxReceiveCount: 5 }));
   await createDedupeTable(dynamo, 'dedupe');
-  wayke = createWaykeClient({ authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret', backoffBaseMs: 5 });
-  adA = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022, vin: 'YV1ZWA8UDL2123456', shortDescription: 'Volvo V90 CC B5 AWD Pro' } })).id;
-  adB = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'NRT55C', price: 519000, mileage: 15200 } })).id;
+  wayke = createWaykeClient({
+    authUrl: simulator.authUrl,
+    dealerApiUrl: simulator.dealerApiUrl,
+    mediaApiUrl: simulator.mediaApiUrl,
+    clientId: 'sim-client',
+    clientSecret: 'sim-secret',
+    backoffBaseMs: 5,
+  });
+  adA = (
+    await wayke.createAd({
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: {
+        registrationNumber: 'KLM482',
+        price: 389900,
+        mileage: 43100,
+        modelYear: 2022,
+        vin: 'YV1ZWA8UDL2123456',
+        shortDescription: 'Volvo V90 CC B5 AWD Pro',
+      },
+    })
+  ).id;
+  adB = (
+    await wayke.createAd({
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: 'NRT55C', price: 519000, mileage: 15200 },
+    })
+  ).id;
 
-  const dealer = DealerSchema.parse({ id: DEALER, name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } });
+  const dealer = DealerSchema.parse({
+    id: DEALER,
+    name: 'Bilhallen',
+    branchId: BRANCH,
+    dms: { type: 'webhook', url: receiver.url },
+  });
   const dealers = dealerIndex([dealer]);
   const secretStore = { getDealerSecrets: async () => secrets, getInboundAuth: async () => inboundAuth };
-  ingest = makeIngestWebhook({ dealers, secrets: secretStore, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log });
+  ingest = makeIngestWebhook({
+    dealers,
+    secrets: secretStore,
+    queue: new SqsEventQueue({ client: sqs, queueUrl }),
+    clock,
+    log,
+  });
   deliver = makeDeliverEvents({
     dealers,
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'dedupe', ttlDays: 7, clock }),
@@ -114,7 +169,11 @@ const accepted = new Map<string, string>();
 const idOf = (body: string): string => accepted.get(body) ?? 'never accepted';
 
 const post = async (body: string) => {
-  const outcome = await ingest({ dealerId: DEALER, headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body: Buffer.from(body) });
+  const outcome = await ingest({
+    dealerId: DEALER,
+    headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+    body: Buffer.from(body),
+  });
   if (outcome.outcome === 'queued') accepted.set(body, outcome.id);
   return outcome;
 };
@@ -136,13 +195,21 @@ async function pump(): Promise<DeliveryReport | null> {
   const report = await deliver(messages.map(toRecord));
   const failed = new Set(report.batchItemFailures.map((f) => f.itemIdentifier));
   for (const message of messages) {
-    if (failed.has(message.MessageId!)) await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
+    if (failed.has(message.MessageId!))
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: message.ReceiptHandle!,
+          VisibilityTimeout: 0,
+        }),
+      );
     else await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
   }
   return report;
 }
 
-const purchaseOf = (adId: string) => FIXTURES['purchase-contract-completed']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adId);
+const purchaseOf = (adId: string) =>
+  FIXTURES['purchase-contract-completed']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adId);
 
 describe('delivery to a DMS that verifies the signature', () => {
   it('purchase contract completed → one signed delivery carrying the vehicle read from Wayke', async () => {
@@ -159,7 +226,13 @@ describe('delivery to a DMS that verifies the signature', () => {
       type: 'vehicle.purchased',
       dealer: DEALER,
       occurredAt: '2026-10-03T14:02:39.142Z',
-      vehicle: { registrationNumber: 'KLM482', price: 389900, mileageKm: 43100, modelYear: 2022, vin: 'YV1ZWA8UDL2123456' },
+      vehicle: {
+        registrationNumber: 'KLM482',
+        price: 389900,
+        mileageKm: 43100,
+        modelYear: 2022,
+        vin: 'YV1ZWA8UDL2123456',
+      },
       wayke: JSON.parse(raw),
     });
     expect(simulator.state().calls['GET /vehicle/{id}/ad']).toBeGreaterThanOrEqual(1);
@@ -167,19 +240,37 @@ describe('delivery to a DMS that verifies the signature', () => {
   });
 
   it('the same event 5 times at once, and 5 more times minutes apart → one accepted delivery', async () => {
-    const raw = FIXTURES['vehicle-updated']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adB).replace('KLM482', 'NRT55C');
+    const raw = FIXTURES['vehicle-updated']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adB).replace(
+      'KLM482',
+      'NRT55C',
+    );
     for (let i = 0; i < 5; i++) expect((await post(raw)).outcome).toBe('queued');
     await pump();
     expect(await pump()).toBeNull();
     expect(receiver.accepted()).toHaveLength(1);
-    expect(receiver.accepted()[0]!.envelope).toMatchObject({ type: 'vehicle.updated', vehicle: { registrationNumber: 'NRT55C' } });
+    expect(receiver.accepted()[0]!.envelope).toMatchObject({
+      type: 'vehicle.updated',
+      vehicle: { registrationNumber: 'NRT55C' },
+    });
 
     // Beyond the FIFO queue's 5-minute window the queue takes the same event again; only the
     // dedupe table stands between it and a second delivery.
     const [first] = receiver.accepted();
     for (let i = 1; i <= 5; i++) {
       now = new Date(now.getTime() + 7 * 60_000);
-      const report = await deliver([{ messageId: `later-${i}`, body: JSON.stringify({ v: 1, id: first!.id, dealerId: DEALER, receivedAt: now.toISOString(), payload: JSON.parse(raw) }), groupId: `${DEALER}:${adB}` }]);
+      const report = await deliver([
+        {
+          messageId: `later-${i}`,
+          body: JSON.stringify({
+            v: 1,
+            id: first!.id,
+            dealerId: DEALER,
+            receivedAt: now.toISOString(),
+            payload: JSON.parse(raw),
+          }),
+          groupId: `${DEALER}:${adB}`,
+        },
+      ]);
       expect(report.outcomes).toEqual([{ messageId: `later-${i}`, outcome: 'duplicate' }]);
     }
     expect(receiver.accepted()).toHaveLength(1);
@@ -189,7 +280,10 @@ describe('delivery to a DMS that verifies the signature', () => {
   it('DMS failing twice then succeeding → delivered, accepted once', async () => {
     let calls = 0;
     receiver.respond = () => (calls++ < 2 ? 503 : 200);
-    const raw = FIXTURES['new-order']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adA).replace('20461187', '20461188');
+    const raw = FIXTURES['new-order']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adA).replace(
+      '20461187',
+      '20461188',
+    );
     await post(raw);
     expect((await pump())?.outcomes.map((o) => o.outcome)).toEqual(['failed']);
     expect((await pump())?.outcomes.map((o) => o.outcome)).toEqual(['failed']);
@@ -220,7 +314,13 @@ describe('delivery to a DMS that verifies the signature', () => {
 
   it('order within a group holds under a mixed batch with failures', async () => {
     const step = (state: string, stepName: string) =>
-      JSON.stringify({ ...JSON.parse(FIXTURES['process-step']!), itemId: adA, stepName, state, stepId: `${stepName}-${state}` });
+      JSON.stringify({
+        ...JSON.parse(FIXTURES['process-step']!),
+        itemId: adA,
+        stepName,
+        state,
+        stepId: `${stepName}-${state}`,
+      });
     const a = [step('started', 'Förkalkyl'), step('completed', 'Förkalkyl'), step('started', 'Besiktning')];
     const b = [
       JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Published' }),
@@ -252,20 +352,35 @@ describe('delivery to a DMS that verifies the signature', () => {
     expect(accepted).toHaveLength(5);
     // The failed event was attempted exactly twice, and nothing after it ran before it succeeded.
     const attemptsOfA = receiver.deliveries.filter((d) => ids(a).includes(d.id)).map((d) => [d.id, d.status]);
-    expect(attemptsOfA).toEqual([[ids(a)[0], 200], [ids(a)[1], 500], [ids(a)[1], 200], [ids(a)[2], 200]]);
+    expect(attemptsOfA).toEqual([
+      [ids(a)[0], 200],
+      [ids(a)[1], 500],
+      [ids(a)[1], 200],
+      [ids(a)[2], 200],
+    ]);
   });
 
   it('every documented payload is delivered with its kind (personal data only to the DMS)', async () => {
     const kinds: Record<string, string> = {
-      'vehicle-updated': 'vehicle.updated', 'purchase-contract-completed': 'vehicle.purchased', 'process-step': 'process.step',
-      'new-message': 'message.created', 'new-order': 'order.created', 'lead-cta': 'lead.created', 'lead-call': 'lead.created', 'lead-valuation': 'lead.created',
+      'vehicle-updated': 'vehicle.updated',
+      'purchase-contract-completed': 'vehicle.purchased',
+      'process-step': 'process.step',
+      'new-message': 'message.created',
+      'new-order': 'order.created',
+      'lead-cta': 'lead.created',
+      'lead-call': 'lead.created',
+      'lead-valuation': 'lead.created',
     };
     for (const [name] of Object.entries(kinds)) await post(FIXTURES[name]!.replace(/"KLM482"/g, '"KLM483"'));
     while (await pump());
-    const delivered = new Map(receiver.accepted().map((d) => [d.envelope!.type + ':' + JSON.stringify(d.envelope!.wayke).length, d]));
+    const delivered = new Map(
+      receiver.accepted().map((d) => [d.envelope!.type + ':' + JSON.stringify(d.envelope!.wayke).length, d]),
+    );
     expect(receiver.accepted()).toHaveLength(8);
     expect(receiver.accepted().every((d) => d.verified)).toBe(true);
-    expect([...new Set(receiver.accepted().map((d) => d.envelope!.type))].sort()).toEqual([...new Set(Object.values(kinds))].sort());
+    expect([...new Set(receiver.accepted().map((d) => d.envelope!.type))].sort()).toEqual(
+      [...new Set(Object.values(kinds))].sort(),
+    );
     // The order went to the DMS whole, personal number included.
     expect(receiver.accepted().find((d) => d.envelope!.type === 'order.created')!.body).toContain('198112189876');
     expect(delivered.size).toBe(8);
@@ -296,10 +411,15 @@ describe('delivery to a DMS that verifies the signature', () => {
 
   it('when the dedupe table cannot be read, nothing is delivered and the whole batch waits', async () => {
     const broken = makeDeliverEvents({
-      dealers: dealerIndex([DealerSchema.parse({ id: DEALER, name: 'B', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } })]),
+      dealers: dealerIndex([
+        DealerSchema.parse({ id: DEALER, name: 'B', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } }),
+      ]),
       dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'no-such-table', clock }),
       attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'no-such-table', clock }),
-      sinks: { webhook: new WebhookDmsSink({ secrets: { getDealerSecrets: async () => secrets }, clock }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
+      sinks: {
+        webhook: new WebhookDmsSink({ secrets: { getDealerSecrets: async () => secrets }, clock }),
+        outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
+      },
       wayke: async () => wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
       clock,
@@ -316,7 +436,14 @@ describe('delivery to a DMS that verifies the signature', () => {
     const known = personalDataInFixtures();
     expect(known).toEqual(expect.arrayContaining(['198112189876', 'erik@example.test', '+46709876543', '0731112233']));
     // The detector finds each kind of personal data in every format, so an empty result means something.
-    for (const sample of ['811218-9876', '8112189876', '19811218-9876', 'mail erik@example.test', 'tel 0709876543', 'tel +46709876543']) {
+    for (const sample of [
+      '811218-9876',
+      '8112189876',
+      '19811218-9876',
+      'mail erik@example.test',
+      'tel 0709876543',
+      'tel +46709876543',
+    ]) {
       expect(findPersonalData(sample, known)).not.toEqual([]);
     }
     expect(log.lines.length).toBeGreaterThan(20);
@@ -327,7 +454,9 @@ describe('delivery to a DMS that verifies the signature', () => {
 describe('re-sends are acknowledged, repeats are delivered', () => {
   it('Published → Unpublished → Published delivers three events, each with its own webhook-id', async () => {
     // Prepare
-    const states = ['Published', 'Unpublished', 'Published'].map((status) => JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status }));
+    const states = ['Published', 'Unpublished', 'Published'].map((status) =>
+      JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status }),
+    );
     // Act
     const ids: string[] = [];
     for (const body of states) {
@@ -338,7 +467,11 @@ describe('re-sends are acknowledged, repeats are delivered', () => {
     // Assess
     expect(new Set(ids).size).toBe(3);
     expect(receiver.accepted().map((d) => d.id)).toEqual(ids);
-    expect(receiver.accepted().map((d) => (d.envelope!.wayke as { status: string }).status)).toEqual(['Published', 'Unpublished', 'Published']);
+    expect(receiver.accepted().map((d) => (d.envelope!.wayke as { status: string }).status)).toEqual([
+      'Published',
+      'Unpublished',
+      'Published',
+    ]);
     expectValidDeliveries(receiver.accepted());
   });
 
@@ -380,7 +513,11 @@ describe('re-sends are acknowledged, repeats are delivered', () => {
       await pump();
     }
     // Assess
-    expect(receiver.accepted().map((d) => d.envelope!.type)).toEqual(['vehicle.updated', 'process.step', 'vehicle.updated']);
+    expect(receiver.accepted().map((d) => d.envelope!.type)).toEqual([
+      'vehicle.updated',
+      'process.step',
+      'vehicle.updated',
+    ]);
   });
 });
 
@@ -405,9 +542,14 @@ describe('a DMS endpoint that keeps failing', () => {
     expect(recovered?.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
     // The failing time starts again after a success: one more failure is not yet 15 minutes.
     expect(next?.endpointsFailing).toEqual([]);
-    expect(log.lines.some((line) => line.message === 'event delivery failed: next attempt scheduled' && line.attributes?.retryInSeconds !== undefined)).toBe(true);
+    expect(
+      log.lines.some(
+        (line) =>
+          line.message === 'event delivery failed: next attempt scheduled' &&
+          line.attributes?.retryInSeconds !== undefined,
+      ),
+    ).toBe(true);
     receiver.respond = () => 200;
     while (await pump());
   });
 });
-

@@ -25,7 +25,17 @@ import { DealerSchema } from '../../functions/core/dealer-config.js';
 import { makeDeliverEvents } from '../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
-import { FIXTURES, TEST_SIGNING_SECRET, createDedupeTable, createFifoPair, drainQueue, dynamoClient, sqsClient, startLocalDynamo, startLocalSqs } from './support.js';
+import {
+  FIXTURES,
+  TEST_SIGNING_SECRET,
+  createDedupeTable,
+  createFifoPair,
+  drainQueue,
+  dynamoClient,
+  sqsClient,
+  startLocalDynamo,
+  startLocalSqs,
+} from './support.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 
@@ -40,7 +50,11 @@ function startVendorDms(secret: string) {
     let raw = '';
     request.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
     request.on('end', () => {
-      let event: { id: string; type: string; vehicle: { registrationNumber: string; make: string; model: string; vin: string; images: string[] } };
+      let event: {
+        id: string;
+        type: string;
+        vehicle: { registrationNumber: string; make: string; model: string; vin: string; images: string[] };
+      };
       try {
         event = webhook.verify(raw, request.headers as Record<string, string>) as typeof event;
       } catch {
@@ -53,7 +67,14 @@ function startVendorDms(secret: string) {
           return;
         }
         if (!cars.some((car) => car.id === event.id)) {
-          cars.push({ id: event.id, plate: event.vehicle.registrationNumber, make: event.vehicle.make, model: event.vehicle.model, vin: event.vehicle.vin, images: event.vehicle.images });
+          cars.push({
+            id: event.id,
+            plate: event.vehicle.registrationNumber,
+            make: event.vehicle.make,
+            model: event.vehicle.model,
+            vin: event.vehicle.vin,
+            images: event.vehicle.images,
+          });
         }
       }
       response.writeHead(204).end();
@@ -71,7 +92,11 @@ let vendor: ReturnType<typeof startVendorDms>;
 let url: string;
 
 beforeAll(async () => {
-  [sqsServer, dynamoServer, simulator] = await Promise.all([startLocalSqs(), startLocalDynamo(), startWaykeSimulator()]);
+  [sqsServer, dynamoServer, simulator] = await Promise.all([
+    startLocalSqs(),
+    startLocalDynamo(),
+    startWaykeSimulator(),
+  ]);
   sqs = sqsClient(sqsServer.url);
   dynamo = dynamoClient(dynamoServer.url);
   vendor = startVendorDms(TEST_SIGNING_SECRET);
@@ -92,19 +117,57 @@ describe('a receiver built from the README', () => {
     // Prepare
     const { queueUrl, dlqUrl } = await createFifoPair(sqs, 'readme-events');
     await createDedupeTable(dynamo, 'readme-dedupe');
-    const wayke = createWaykeClient({ authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret', backoffBaseMs: 5 });
-    const image = await wayke.uploadImageBytes({ branchId: BRANCH, bytes: Buffer.from('89504e470d0a1a0a', 'hex'), fileName: 'front.png', contentType: 'image/png', sortOrder: 0 });
-    const adId = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022 }, mediaUrls: [image.url] })).id;
-    const dealers = dealerIndex([DealerSchema.parse({ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url } })]);
-    const secrets = { getDealerSecrets: async () => ({ waykeClientId: 'c', waykeClientSecret: 's', dmsSigningSecret: TEST_SIGNING_SECRET }), getInboundAuth: async () => ({ webhookSecret: 'w' }) };
+    const wayke = createWaykeClient({
+      authUrl: simulator.authUrl,
+      dealerApiUrl: simulator.dealerApiUrl,
+      mediaApiUrl: simulator.mediaApiUrl,
+      clientId: 'sim-client',
+      clientSecret: 'sim-secret',
+      backoffBaseMs: 5,
+    });
+    const image = await wayke.uploadImageBytes({
+      branchId: BRANCH,
+      bytes: Buffer.from('89504e470d0a1a0a', 'hex'),
+      fileName: 'front.png',
+      contentType: 'image/png',
+      sortOrder: 0,
+    });
+    const adId = (
+      await wayke.createAd({
+        branchId: BRANCH,
+        status: 'Published',
+        vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022 },
+        mediaUrls: [image.url],
+      })
+    ).id;
+    const dealers = dealerIndex([
+      DealerSchema.parse({ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url } }),
+    ]);
+    const secrets = {
+      getDealerSecrets: async () => ({
+        waykeClientId: 'c',
+        waykeClientSecret: 's',
+        dmsSigningSecret: TEST_SIGNING_SECRET,
+      }),
+      getInboundAuth: async () => ({ webhookSecret: 'w' }),
+    };
     const clock = { now: () => new Date() };
     const log = new MemoryLog();
-    const ingest = makeIngestWebhook({ dealers, secrets, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log });
+    const ingest = makeIngestWebhook({
+      dealers,
+      secrets,
+      queue: new SqsEventQueue({ client: sqs, queueUrl }),
+      clock,
+      log,
+    });
     const deliver = makeDeliverEvents({
       dealers,
       dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'readme-dedupe', clock }),
       attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'readme-dedupe', clock }),
-      sinks: { webhook: new WebhookDmsSink({ secrets, clock }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
+      sinks: {
+        webhook: new WebhookDmsSink({ secrets, clock }),
+        outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
+      },
       wayke: async () => wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
       clock,
@@ -112,13 +175,30 @@ describe('a receiver built from the README', () => {
     });
     // Act
     const purchase = FIXTURES['purchase-contract-completed']!.replace('5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01', adId);
-    expect((await ingest({ dealerId: 'bilhallen', headers: { authorization: 'Bearer w', 'content-type': 'application/json' }, body: Buffer.from(purchase) })).outcome).toBe('queued');
+    expect(
+      (
+        await ingest({
+          dealerId: 'bilhallen',
+          headers: { authorization: 'Bearer w', 'content-type': 'application/json' },
+          body: Buffer.from(purchase),
+        })
+      ).outcome,
+    ).toBe('queued');
     const messages = await drainQueue(sqs, queueUrl);
-    const report = await deliver(messages.map((m) => ({ messageId: m.MessageId!, body: m.Body!, groupId: m.Attributes!.MessageGroupId! })));
+    const report = await deliver(
+      messages.map((m) => ({ messageId: m.MessageId!, body: m.Body!, groupId: m.Attributes!.MessageGroupId! })),
+    );
     // Assess
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['delivered']);
     expect(vendor.cars).toEqual([
-      { id: expect.stringMatching(/^[0-9a-f]{64}$/), plate: 'KLM482', make: expect.any(String), model: expect.any(String), vin: expect.stringMatching(/^[A-HJ-NPR-Z0-9]{17}$/), images: [image.url] },
+      {
+        id: expect.stringMatching(/^[0-9a-f]{64}$/),
+        plate: 'KLM482',
+        make: expect.any(String),
+        model: expect.any(String),
+        vin: expect.stringMatching(/^[A-HJ-NPR-Z0-9]{17}$/),
+        images: [image.url],
+      },
     ]);
   });
 });

@@ -45,10 +45,15 @@ async function cli(args: string[]): Promise<{ status: number; stdout: string }> 
 }
 
 const deadLetter = (body: string, group: string, dedupe: string) =>
-  sqs.send(new SendMessageCommand({
-    QueueUrl: dlqUrl, MessageBody: body, MessageGroupId: group, MessageDeduplicationId: dedupe,
-    MessageAttributes: { reason: { DataType: 'String', StringValue: 'DMS refused the event with HTTP 400' } },
-  }));
+  sqs.send(
+    new SendMessageCommand({
+      QueueUrl: dlqUrl,
+      MessageBody: body,
+      MessageGroupId: group,
+      MessageDeduplicationId: dedupe,
+      MessageAttributes: { reason: { DataType: 'String', StringValue: 'DMS refused the event with HTTP 400' } },
+    }),
+  );
 
 describe('wayke-dms redrive', () => {
   it('moves DLQ messages back in order, keeping group and dedupe ids; --max limits; the target defaults to the source queue', async () => {
@@ -74,7 +79,14 @@ describe('wayke-dms redrive', () => {
   });
 
   it('--fresh-dedupe-ids gets a message through that FIFO would drop within its 5-minute window', async () => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"n":4}', MessageGroupId: 'g', MessageDeduplicationId: 'e4' }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: '{"n":4}',
+        MessageGroupId: 'g',
+        MessageDeduplicationId: 'e4',
+      }),
+    );
     await drainQueue(sqs, queueUrl);
     await deadLetter('{"n":4}', 'g', 'e4');
     expect((await cli(['--queue', dlqUrl, '--fresh-dedupe-ids'])).status).toBe(0);
@@ -84,7 +96,7 @@ describe('wayke-dms redrive', () => {
   });
 
   it('bad arguments exit 2', async () => {
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((() => true) as typeof process.stderr.write);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect((await cli([])).status).toBe(2);
       expect((await cli(['--queue', dlqUrl, '--max', '0'])).status).toBe(2);
@@ -102,12 +114,16 @@ describe('wayke-dms redrive', () => {
     const api = `http://127.0.0.1:${(health.address() as AddressInfo).port}`;
     writeFileSync(
       join(data, 'endpoints.json'),
-      JSON.stringify({ services: { api, health: `${api}/health`, dynamodb: api, sqs: server.url }, queues: { work: queueUrl, workDlq: dlqUrl, events: queueUrl, eventsDlq: dlqUrl } }),
+      JSON.stringify({
+        services: { api, health: `${api}/health`, dynamodb: api, sqs: server.url },
+        queues: { work: queueUrl, workDlq: dlqUrl, events: queueUrl, eventsDlq: dlqUrl },
+      }),
     );
     await deadLetter('{"n":5}', 'd5:ad-5', 'e5');
     // the SDK must not need the process's AWS settings for this
     const saved = { ...process.env };
-    for (const name of ['AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) delete process.env[name];
+    for (const name of ['AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'])
+      delete process.env[name];
     try {
       // Act
       const result = await cli(['--data', data, '--json']);
@@ -127,10 +143,20 @@ describe('wayke-dms redrive', () => {
     const stopped = mkdtempSync(join(tmpdir(), 'redrive-stopped-'));
     writeFileSync(
       join(stopped, 'endpoints.json'),
-      JSON.stringify({ services: { api: 'http://127.0.0.1:9', health: 'http://127.0.0.1:9/health', dynamodb: 'http://127.0.0.1:9', sqs: 'http://127.0.0.1:9' }, queues: { work: queueUrl, workDlq: dlqUrl, events: queueUrl, eventsDlq: dlqUrl } }),
+      JSON.stringify({
+        services: {
+          api: 'http://127.0.0.1:9',
+          health: 'http://127.0.0.1:9/health',
+          dynamodb: 'http://127.0.0.1:9',
+          sqs: 'http://127.0.0.1:9',
+        },
+        queues: { work: queueUrl, workDlq: dlqUrl, events: queueUrl, eventsDlq: dlqUrl },
+      }),
     );
     const errors: string[] = [];
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write);
+    const stderr = vi
+      .spyOn(process.stderr, 'write')
+      .mockImplementation(((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write);
     try {
       // Act
       const none = await cli(['--data', empty]);
@@ -154,11 +180,20 @@ describe('wayke-dms redrive', () => {
     });
     await new Promise<void>((done) => metadata.listen(0, '127.0.0.1', () => done()));
     const home = mkdtempSync(join(tmpdir(), 'redrive-home-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, AWS_ENDPOINT_URL_SQS: server.url, AWS_REGION: LOCAL_REGION };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      AWS_ENDPOINT_URL_SQS: server.url,
+      AWS_REGION: LOCAL_REGION,
+    };
     env.AWS_EC2_METADATA_SERVICE_ENDPOINT = `http://127.0.0.1:${(metadata.address() as AddressInfo).port}`;
     try {
       // Act
-      const child = spawnSync(process.execPath, ['bin/wayke-dms.js', 'redrive', '--queue', dlqUrl], { env, encoding: 'utf8', timeout: 30_000 });
+      const child = spawnSync(process.execPath, ['bin/wayke-dms.js', 'redrive', '--queue', dlqUrl], {
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       // Assess
       expect(child.status, child.stderr).toBe(1);
       expect(child.stderr).toContain('no AWS credentials');

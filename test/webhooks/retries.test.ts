@@ -58,30 +58,77 @@ const log = new MemoryLog();
 const reports: DeliveryReport[] = [];
 let ingest: ReturnType<typeof makeIngestWebhook>;
 
-const secrets: DealerSecrets = { waykeClientId: 'sim-client', waykeClientSecret: 'sim-secret', dmsSigningSecret: TEST_SIGNING_SECRET };
+const secrets: DealerSecrets = {
+  waykeClientId: 'sim-client',
+  waykeClientSecret: 'sim-secret',
+  dmsSigningSecret: TEST_SIGNING_SECRET,
+};
 
 beforeAll(async () => {
-  [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([startLocalSqs(), startLocalDynamo(), startWaykeSimulator(), startDmsReceiver()]);
+  [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([
+    startLocalSqs(),
+    startLocalDynamo(),
+    startWaykeSimulator(),
+    startDmsReceiver(),
+  ]);
   sqs = sqsClient(sqsServer.url);
   dynamo = dynamoClient(dynamoServer.url);
   // A visibility timeout far beyond the test: only the retry schedule can bring a message back.
   ({ queueUrl, dlqUrl } = await createFifoPair(sqs, 'retry-events', { visibilitySeconds: 600, maxReceiveCount: 1000 }));
   await createDedupeTable(dynamo, 'retry-dedupe');
-  wayke = createWaykeClient({ authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: 'sim-client', clientSecret: 'sim-secret', backoffBaseMs: 5 });
-  adA = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'RTY101', price: 189900, mileage: 52000, modelYear: 2019 } })).id;
-  adB = (await wayke.createAd({ branchId: BRANCH, status: 'Published', vehicle: { registrationNumber: 'RTY202', price: 259900, mileage: 31000, modelYear: 2021 } })).id;
+  wayke = createWaykeClient({
+    authUrl: simulator.authUrl,
+    dealerApiUrl: simulator.dealerApiUrl,
+    mediaApiUrl: simulator.mediaApiUrl,
+    clientId: 'sim-client',
+    clientSecret: 'sim-secret',
+    backoffBaseMs: 5,
+  });
+  adA = (
+    await wayke.createAd({
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: 'RTY101', price: 189900, mileage: 52000, modelYear: 2019 },
+    })
+  ).id;
+  adB = (
+    await wayke.createAd({
+      branchId: BRANCH,
+      status: 'Published',
+      vehicle: { registrationNumber: 'RTY202', price: 259900, mileage: 31000, modelYear: 2021 },
+    })
+  ).id;
 
-  const dealers = dealerIndex([DealerSchema.parse({ id: DEALER, name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } })]);
-  const secretStore = { getDealerSecrets: async () => secrets, getInboundAuth: async () => ({ webhookSecret: WEBHOOK_SECRET }) };
+  const dealers = dealerIndex([
+    DealerSchema.parse({
+      id: DEALER,
+      name: 'Bilhallen',
+      branchId: BRANCH,
+      dms: { type: 'webhook', url: receiver.url },
+    }),
+  ]);
+  const secretStore = {
+    getDealerSecrets: async () => secrets,
+    getInboundAuth: async () => ({ webhookSecret: WEBHOOK_SECRET }),
+  };
   const clock = { now: () => new Date() };
-  ingest = makeIngestWebhook({ dealers, secrets: secretStore, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log });
+  ingest = makeIngestWebhook({
+    dealers,
+    secrets: secretStore,
+    queue: new SqsEventQueue({ client: sqs, queueUrl }),
+    clock,
+    log,
+  });
   const deliver = makeDeliverEvents({
     dealers,
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'retry-dedupe', clock }),
     attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'retry-dedupe', clock }),
     retry: new SqsRetryScheduler({ client: sqs, queueUrl }),
     retrySchedule: SCHEDULE,
-    sinks: { webhook: new WebhookDmsSink({ secrets: secretStore, clock, timeoutMs: 5_000 }), outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }) },
+    sinks: {
+      webhook: new WebhookDmsSink({ secrets: secretStore, clock, timeoutMs: 5_000 }),
+      outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
+    },
     wayke: async () => wayke,
     deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
     clock,
@@ -99,7 +146,9 @@ beforeAll(async () => {
           body: record.body,
           receiptHandle: record.receiptHandle,
           ...(record.attributes.MessageGroupId ? { groupId: record.attributes.MessageGroupId } : {}),
-          ...(record.attributes.MessageDeduplicationId ? { deduplicationId: record.attributes.MessageDeduplicationId } : {}),
+          ...(record.attributes.MessageDeduplicationId
+            ? { deduplicationId: record.attributes.MessageDeduplicationId }
+            : {}),
         })),
       );
       reports.push(report);
@@ -126,7 +175,11 @@ beforeEach(() => {
 });
 
 const post = async (body: unknown): Promise<string> => {
-  const outcome = await ingest({ dealerId: DEALER, headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) });
+  const outcome = await ingest({
+    dealerId: DEALER,
+    headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body)),
+  });
   if (outcome.outcome !== 'queued') throw new Error(`not queued: ${outcome.outcome}`);
   return outcome.id;
 };
@@ -163,9 +216,13 @@ describe('a DMS outage', () => {
     // Act
     const other = await post(update(adB, 'RTY202', 'Sold'));
     // Assess
-    await until('the other vehicle delivered while the first one fails', () => receiver.accepted().some((d) => d.id === other));
+    await until('the other vehicle delivered while the first one fails', () =>
+      receiver.accepted().some((d) => d.id === other),
+    );
     expect(receiver.accepted().some((d) => d.id === failing)).toBe(false);
-    await until('the failing event and the one behind it accepted', () => receiver.accepted().some((d) => d.id === behind));
+    await until('the failing event and the one behind it accepted', () =>
+      receiver.accepted().some((d) => d.id === behind),
+    );
     const attempts = receiver.deliveries.filter((d) => d.id === failing).map((d) => d.status);
     expect(attempts).toEqual([503, 503, 503, 503, 503, 503, 503, 503, 200]);
     // Order per vehicle held: the event behind it was not sent before the failing one got through.
@@ -181,7 +238,9 @@ describe('a DMS outage', () => {
     // Act
     const gone = await post(update(adB, 'RTY202', 'Unpublished'));
     // Assess
-    await until('the event dead-lettered', () => reports.some((r) => r.outcomes.some((o) => o.outcome === 'deadLettered')));
+    await until('the event dead-lettered', () =>
+      reports.some((r) => r.outcomes.some((o) => o.outcome === 'deadLettered')),
+    );
     const dead = await drainQueue(sqs, dlqUrl);
     expect(dead.map((m) => JSON.parse(m.Body!).id)).toEqual([gone]);
     expect(dead[0]!.MessageAttributes?.reason?.StringValue).toContain('HTTP 410');
@@ -194,12 +253,18 @@ describe('a DMS outage', () => {
     // Act
     const doomed = await post(update(adB, 'RTY202', 'Published'));
     // Assess
-    const [dead] = await untilAsync('the event dead-lettered after its retries', async () => {
-      const messages = await drainQueue(sqs, dlqUrl);
-      return messages.length > 0 ? messages : null;
-    }, 45_000);
+    const [dead] = await untilAsync(
+      'the event dead-lettered after its retries',
+      async () => {
+        const messages = await drainQueue(sqs, dlqUrl);
+        return messages.length > 0 ? messages : null;
+      },
+      45_000,
+    );
     expect(JSON.parse(dead!.Body!).id).toBe(doomed);
-    expect(dead!.MessageAttributes?.reason?.StringValue).toMatch(/^retries used up after 11 attempts: DMS answered HTTP 500/);
+    expect(dead!.MessageAttributes?.reason?.StringValue).toMatch(
+      /^retries used up after 11 attempts: DMS answered HTTP 500/,
+    );
     expect(receiver.deliveries.filter((d) => d.id === doomed)).toHaveLength(SCHEDULE.length + 1);
   }, 60_000);
 });

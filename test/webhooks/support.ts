@@ -20,7 +20,14 @@ import { verifyWebhook } from '../../functions/core/events/signature.js';
 import { DmsEnvelopeSchema, type DmsEnvelope } from '../../functions/core/events/envelope.js';
 import { schemaErrors } from '../support/event-schemas.js';
 
-export { startLocalDynamo, startLocalS3, startLocalSqs, localS3Client, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../functions/local/dev/engines.js';
+export {
+  startLocalDynamo,
+  startLocalS3,
+  startLocalSqs,
+  localS3Client,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../../functions/local/dev/engines.js';
 
 export const FIXTURE_DIR = 'test/fixtures/wayke-events';
 /** Every documented payload, raw text by name (file name without `.json`). */
@@ -28,13 +35,22 @@ export const FIXTURES: Readonly<Record<string, string>> = Object.fromEntries(
   readdirSync(FIXTURE_DIR).map((file) => [file.replace(/\.json$/, ''), readFileSync(`${FIXTURE_DIR}/${file}`, 'utf8')]),
 );
 
-export const sqsClient = (endpoint: string) => new SQSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-export const dynamoClient = (endpoint: string) => new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+export const sqsClient = (endpoint: string) =>
+  new SQSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+export const dynamoClient = (endpoint: string) =>
+  new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 
 /** A FIFO queue (content-based dedupe off) with a FIFO DLQ after `maxReceiveCount` receives. */
-export async function createFifoPair(sqs: SQSClient, name: string, options: { maxReceiveCount?: number; visibilitySeconds?: number } = {}) {
-  const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+export async function createFifoPair(
+  sqs: SQSClient,
+  name: string,
+  options: { maxReceiveCount?: number; visibilitySeconds?: number } = {},
+) {
+  const dlqUrl = (
+    await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: { FifoQueue: 'true' } }))
+  ).QueueUrl!;
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
   const queueUrl = (
     await sqs.send(
       new CreateQueueCommand({
@@ -52,7 +68,11 @@ export async function createFifoPair(sqs: SQSClient, name: string, options: { ma
 }
 
 /** Receives (and by default deletes) every visible message, with all system and message attributes. */
-export async function drainQueue(sqs: SQSClient, queueUrl: string, options: { keep?: boolean; visibilityTimeout?: number } = {}): Promise<Message[]> {
+export async function drainQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: { keep?: boolean; visibilityTimeout?: number } = {},
+): Promise<Message[]> {
   const all: Message[] = [];
   for (;;) {
     const { Messages = [] } = await sqs.send(
@@ -68,7 +88,12 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, options: { ke
     );
     if (Messages.length === 0) return all;
     all.push(...Messages);
-    if (!options.keep) await Promise.all(Messages.map((m) => sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }))));
+    if (!options.keep)
+      await Promise.all(
+        Messages.map((m) =>
+          sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! })),
+        ),
+      );
   }
 }
 
@@ -145,7 +170,7 @@ export async function startDmsReceiver(secret: string = TEST_SIGNING_SECRET): Pr
     let envelope: DmsEnvelope | null = null;
     try {
       const parsed = DmsEnvelopeSchema.safeParse(JSON.parse(body));
-      envelope = parsed.success ? (parsed.data as DmsEnvelope) : null;
+      envelope = parsed.success ? parsed.data : null;
     } catch {
       envelope = null;
     }
@@ -168,7 +193,10 @@ export async function startDmsReceiver(secret: string = TEST_SIGNING_SECRET): Pr
 export function personalDataInFixtures(): string[] {
   const text = Object.values(FIXTURES).join('\n');
   const emails = text.match(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g) ?? [];
-  const phones = text.match(/\+?\d[\d -]{8,}\d/g)?.filter((p) => /^(\+46|0)7\d/.test(p.replace(/[ -]/g, '')) || p.startsWith('+46')) ?? [];
+  const phones =
+    text
+      .match(/\+?\d[\d -]{8,}\d/g)
+      ?.filter((p) => /^(\+46|0)7\d/.test(p.replace(/[ -]/g, '')) || p.startsWith('+46')) ?? [];
   const pins = (text.match(/\b(19|20)?\d{6}[-+]?\d{4}\b/g) ?? []).filter(isLuhnValidPersonalNumber);
   return [...new Set([...emails, ...phones, ...pins])];
 }
@@ -190,7 +218,13 @@ export function isLuhnValidPersonalNumber(raw: string): boolean {
 /** Every format a personal identity number can be written in. */
 export function personalNumberFormats(pin12: string): string[] {
   const ten = pin12.slice(2);
-  return [pin12, `${pin12.slice(0, 8)}-${pin12.slice(8)}`, ten, `${ten.slice(0, 6)}-${ten.slice(6)}`, `${ten.slice(0, 6)}+${ten.slice(6)}`];
+  return [
+    pin12,
+    `${pin12.slice(0, 8)}-${pin12.slice(8)}`,
+    ten,
+    `${ten.slice(0, 6)}-${ten.slice(6)}`,
+    `${ten.slice(0, 6)}+${ten.slice(6)}`,
+  ];
 }
 
 /** Finds Luhn-valid personal numbers, e-mails and phone numbers in text (the log-capture check). */

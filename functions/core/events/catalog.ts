@@ -13,7 +13,10 @@ const SCHEMA_ID_BASE = 'https://github.com/wayke-dms/wayke-dms/blob/main/docs/ev
  * writer's envelope follows — so the documented contract and the code cannot drift apart.
  */
 export function eventJsonSchema(kind: DmsEventKind): Record<string, unknown> {
-  const schema = z.toJSONSchema(DmsEventSchemas[kind], { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(DmsEventSchemas[kind], { target: 'draft-2020-12', io: 'output' }) as Record<
+    string,
+    unknown
+  >;
   return {
     $schema: schema.$schema,
     $id: `${SCHEMA_ID_BASE}/${kind}.schema.json`,

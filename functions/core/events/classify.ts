@@ -30,18 +30,27 @@ export type WaykeEvent =
 
 export type WaykeEventSource = WaykeEvent['source'];
 
-export type ClassifyResult = { readonly ok: true; readonly event: WaykeEvent } | { readonly ok: false; readonly reason: string };
+export type ClassifyResult =
+  | { readonly ok: true; readonly event: WaykeEvent }
+  | { readonly ok: false; readonly reason: string };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A short reason naming fields, never values (the body may hold personal data). */
 function reasonFrom(kind: string, error: z.ZodError): string {
-  const issues = error.issues.slice(0, 3).map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+  const issues = error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
   return `${kind} event: ${issues.join('; ')}`;
 }
 
-function parseAs<S extends z.ZodType, K extends WaykeEventSource>(source: K, label: string, schema: S, body: unknown): ClassifyResult {
+function parseAs<S extends z.ZodType, K extends WaykeEventSource>(
+  source: K,
+  label: string,
+  schema: S,
+  body: unknown,
+): ClassifyResult {
   const parsed = schema.safeParse(body);
   if (!parsed.success) return { ok: false, reason: reasonFrom(label, parsed.error) };
   return { ok: true, event: { source, payload: parsed.data } as WaykeEvent };
@@ -57,17 +66,22 @@ export function classifyWaykeEvent(body: unknown): ClassifyResult {
   if (!isObject(body)) return { ok: false, reason: 'body must be a JSON object' };
   const hasEventType = 'eventType' in body;
   const eventType = body.eventType;
-  if (hasEventType && (typeof eventType !== 'string' || eventType.length === 0)) return { ok: false, reason: 'eventType must be a non-empty string' };
+  if (hasEventType && (typeof eventType !== 'string' || eventType.length === 0))
+    return { ok: false, reason: 'eventType must be a non-empty string' };
   if (eventType === 'Process') return parseAs('process', 'process', ProcessEventSchema, body);
 
   // The documented kinds are recognised by their shape, also should Wayke one day add an
   // `eventType` to them; with an `eventType`, a shape that breaks its schema is still forwarded.
   const structural: ClassifyResult | null =
-    'message' in body ? parseAs('message', 'message', MessageEventSchema, body)
-    : 'lead' in body ? parseAs('lead', 'lead', LeadEventSchema, body)
-    : 'orderNumber' in body ? parseAs('order', 'order', OrderEventSchema, body)
-    : 'status' in body && !hasEventType ? parseAs('vehicleUpdated', 'vehicle updated', VehicleUpdatedEventSchema, body)
-    : null;
+    'message' in body
+      ? parseAs('message', 'message', MessageEventSchema, body)
+      : 'lead' in body
+        ? parseAs('lead', 'lead', LeadEventSchema, body)
+        : 'orderNumber' in body
+          ? parseAs('order', 'order', OrderEventSchema, body)
+          : 'status' in body && !hasEventType
+            ? parseAs('vehicleUpdated', 'vehicle updated', VehicleUpdatedEventSchema, body)
+            : null;
   if (structural?.ok || (structural && !hasEventType)) return structural;
 
   if (typeof eventType === 'string') {
@@ -88,7 +102,8 @@ export interface VehicleRef {
   readonly registrationNumber?: string;
 }
 
-const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined);
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined;
 const plate = (value: unknown): string | undefined => {
   const raw = str(value);
   return raw ? normaliseRegistrationNumber(raw) : undefined;
@@ -109,13 +124,21 @@ export function vehicleRef(event: WaykeEvent): VehicleRef {
     case 'process':
       return compact({ adId: str(event.payload.itemId), registrationNumber: plate(event.payload.registrationNumber) });
     case 'message':
-      return compact({ adId: str(event.payload.subject?.id), registrationNumber: plate(event.payload.subject?.registrationNumber) });
+      return compact({
+        adId: str(event.payload.subject?.id),
+        registrationNumber: plate(event.payload.subject?.registrationNumber),
+      });
     case 'order':
-      return compact({ adId: str(event.payload.waykeId), registrationNumber: plate(event.payload.vehicle?.registrationNumber) });
+      return compact({
+        adId: str(event.payload.waykeId),
+        registrationNumber: plate(event.payload.vehicle?.registrationNumber),
+      });
     case 'lead':
       return compact({
         adId: str(event.payload.subject?.id),
-        registrationNumber: plate(event.payload.subject?.registrationNumber ?? event.payload.vehicle?.registrationNumber),
+        registrationNumber: plate(
+          event.payload.subject?.registrationNumber ?? event.payload.vehicle?.registrationNumber,
+        ),
       });
     case 'incomingVehicle':
       return compact({
@@ -124,7 +147,10 @@ export function vehicleRef(event: WaykeEvent): VehicleRef {
       });
     case 'generic': {
       const payload = event.payload as Record<string, unknown>;
-      return compact({ adId: str(payload.itemId) ?? str(payload.adId), registrationNumber: plate(payload.registrationNumber) });
+      return compact({
+        adId: str(payload.itemId) ?? str(payload.adId),
+        registrationNumber: plate(payload.registrationNumber),
+      });
     }
   }
 }

@@ -34,7 +34,9 @@ const digest = (value: string): Buffer => createHash('sha256').update(value, 'ut
  * pair, so neither the length nor the position of a match leaks through timing.
  */
 export function credentialsMatch(headers: Headers, acceptedSecrets: readonly (string | undefined)[]): boolean {
-  const accepted = acceptedSecrets.filter((secret): secret is string => typeof secret === 'string' && secret.length > 0).map(digest);
+  const accepted = acceptedSecrets
+    .filter((secret): secret is string => typeof secret === 'string' && secret.length > 0)
+    .map(digest);
   let match = false;
   for (const presented of presentedCredentials(headers).map(digest)) {
     for (const secret of accepted) {

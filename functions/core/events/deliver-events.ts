@@ -1,6 +1,16 @@
-import { PermanentError, RetryableError, WaykeDmsError } from '../errors.js';
+import { NotFoundError, PermanentError, RetryableError, WaykeDmsError } from '../errors.js';
 import type { DmsEventKind, ResolvedDealer } from '../dealer-config.js';
-import type { Clock, DedupeStore, DeliveredEventArchive, DeliveryAttempts, DmsSink, EventQueue, Log, RetryScheduler, WaykeApi } from '../../ports.js';
+import type {
+  Clock,
+  DedupeStore,
+  DeliveredEventArchive,
+  DeliveryAttempts,
+  DmsSink,
+  EventQueue,
+  Log,
+  RetryScheduler,
+  WaykeApi,
+} from '../../ports.js';
 import { classifyWaykeEvent, loggablePlate, occurredAt, vehicleRef, type WaykeEvent } from './classify.js';
 import { toDmsVehicle, type DmsVehicle } from './dms-vehicle.js';
 import { buildDmsEnvelope, type DmsEnvelope } from './envelope.js';
@@ -86,7 +96,7 @@ class EndpointFailure extends Error {
 }
 
 const isNotFound = (error: unknown): boolean =>
-  error instanceof WaykeDmsError && (error.name === 'WaykeNotFoundError' || error.context.status === 404);
+  error instanceof NotFoundError || (error instanceof WaykeDmsError && error.context.status === 404);
 
 export interface DeliverBatchOptions {
   /** Time left in this invocation (Lambda's `getRemainingTimeInMillis`). */
@@ -125,11 +135,18 @@ type Parsed = { readonly message: EventMessage; readonly dealer: ResolvedDealer;
  * and the rest of its group is returned unprocessed. A permanent refusal, or a schedule used up,
  * goes to the DLQ with a reason free of personal data, and is acknowledged.
  */
-export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly EventRecord[], options?: DeliverBatchOptions) => Promise<DeliveryReport> {
+export function makeDeliverEvents(
+  deps: DeliverEventsDeps,
+): (records: readonly EventRecord[], options?: DeliverBatchOptions) => Promise<DeliveryReport> {
   const schedule = deps.retrySchedule ?? DEFAULT_DMS_RETRY_SCHEDULE;
   const random = deps.random ?? Math.random;
 
-  async function enrich(dealer: ResolvedDealer, event: WaykeEvent, kind: DmsEventKind, eventIdValue: string): Promise<DmsVehicle | undefined> {
+  async function enrich(
+    dealer: ResolvedDealer,
+    event: WaykeEvent,
+    kind: DmsEventKind,
+    eventIdValue: string,
+  ): Promise<DmsVehicle | undefined> {
     if (!ENRICHED_KINDS.has(kind)) return undefined;
     const adId = vehicleRef(event).adId;
     if (!adId) return undefined;
@@ -139,7 +156,12 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     } catch (error) {
       if (isNotFound(error)) {
         // The item of a purchase need not be an ad; the DMS still gets the event with Wayke's ids.
-        deps.log.warn('ad not found in Wayke: delivering without vehicle', { eventId: eventIdValue, dealerId: dealer.id, kind, adId });
+        deps.log.warn('ad not found in Wayke: delivering without vehicle', {
+          eventId: eventIdValue,
+          dealerId: dealer.id,
+          kind,
+          adId,
+        });
         return undefined;
       }
       throw error;
@@ -150,12 +172,23 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
   async function parse(record: EventRecord): Promise<Parsed | null> {
     try {
       const parsed = EventMessageSchema.safeParse(JSON.parse(record.body));
-      if (!parsed.success) throw new UndeliverableEventError('queue message does not match the event message schema', { messageId: record.messageId });
+      if (!parsed.success)
+        throw new UndeliverableEventError('queue message does not match the event message schema', {
+          messageId: record.messageId,
+        });
       const message = parsed.data;
       const dealer = deps.dealers.get(message.dealerId);
-      if (!dealer) throw new UndeliverableEventError('dealer is not configured', { dealerId: message.dealerId, eventId: message.id });
+      if (!dealer)
+        throw new UndeliverableEventError('dealer is not configured', {
+          dealerId: message.dealerId,
+          eventId: message.id,
+        });
       const classified = classifyWaykeEvent(message.payload);
-      if (!classified.ok) throw new UndeliverableEventError(`payload matches no Wayke event kind: ${classified.reason}`, { dealerId: dealer.id, eventId: message.id });
+      if (!classified.ok)
+        throw new UndeliverableEventError(`payload matches no Wayke event kind: ${classified.reason}`, {
+          dealerId: dealer.id,
+          eventId: message.id,
+        });
       return { message, dealer, event: classified.event };
     } catch (error) {
       const reason = error instanceof UndeliverableEventError ? error.message : 'queue message is not JSON';
@@ -220,7 +253,11 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     const first = await deps.dedupe.markDelivered(message.id, { dealerId: dealer.id, type: route.kind, last: current });
     batch.delivered.add(message.id);
     await archive(dealer.id, subject, envelope);
-    deps.log.info('event delivered', { ...context, enriched: vehicle !== undefined, ...(first ? {} : { concurrentDuplicate: true }) });
+    deps.log.info('event delivered', {
+      ...context,
+      enriched: vehicle !== undefined,
+      ...(first ? {} : { concurrentDuplicate: true }),
+    });
     return 'delivered';
   }
 
@@ -230,7 +267,11 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     try {
       await deps.archive.put({ dealerId, deliveredAt: deps.clock.now(), subject, envelope });
     } catch (error) {
-      deps.log.error('delivered event not archived: replay will miss it', { eventId: envelope.id, dealerId, error: error instanceof Error ? error.name : 'unknown' });
+      deps.log.error('delivered event not archived: replay will miss it', {
+        eventId: envelope.id,
+        dealerId,
+        error: error instanceof Error ? error.name : 'unknown',
+      });
     }
   }
 
@@ -248,7 +289,12 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
    * A retryable failure: counts the attempt, hides the record until the next one by the schedule,
    * or — the schedule used up — dead-letters it. Returns the record's outcome.
    */
-  async function onFailure(record: EventRecord, known: Known, caught: unknown, batch: BatchState): Promise<{ outcome: DeliveryOutcome; retryInSeconds?: number }> {
+  async function onFailure(
+    record: EventRecord,
+    known: Known,
+    caught: unknown,
+    batch: BatchState,
+  ): Promise<{ outcome: DeliveryOutcome; retryInSeconds?: number }> {
     const endpoint = caught instanceof EndpointFailure;
     const error = endpoint ? caught.error : caught;
     const status = error instanceof WaykeDmsError ? error.context.status : undefined;
@@ -273,11 +319,18 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
         return { outcome: 'deadLettered' };
       }
       await later(record, delay);
-      deps.log.warn('event delivery failed: next attempt scheduled', { ...failure, attempts: counted.failures, retryInSeconds: delay });
+      deps.log.warn('event delivery failed: next attempt scheduled', {
+        ...failure,
+        attempts: counted.failures,
+        retryInSeconds: delay,
+      });
       return { outcome: 'failed', retryInSeconds: delay };
     } catch (scheduling) {
       // The record still returns, after the queue's visibility timeout.
-      deps.log.warn('event delivery failed: left on the queue', { ...failure, scheduling: scheduling instanceof Error ? scheduling.name : 'unknown' });
+      deps.log.warn('event delivery failed: left on the queue', {
+        ...failure,
+        scheduling: scheduling instanceof Error ? scheduling.name : 'unknown',
+      });
       return { outcome: 'failed' };
     }
   }
@@ -288,10 +341,16 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
   }
 
   function noteFailingEndpoint(dealerId: string, since: Date | undefined, batch: BatchState): void {
-    if (since && deps.clock.now().getTime() - since.getTime() >= DMS_ENDPOINT_FAILING_AFTER_MS) batch.endpointsFailing.set(dealerId, since.toISOString());
+    if (since && deps.clock.now().getTime() - since.getTime() >= DMS_ENDPOINT_FAILING_AFTER_MS)
+      batch.endpointsFailing.set(dealerId, since.toISOString());
   }
 
-  async function runGroup(group: readonly EventRecord[], batch: BatchState, outcomes: Map<string, DeliveryOutcome>, outOfTime: () => boolean): Promise<void> {
+  async function runGroup(
+    group: readonly EventRecord[],
+    batch: BatchState,
+    outcomes: Map<string, DeliveryOutcome>,
+    outOfTime: () => boolean,
+  ): Promise<void> {
     let blocked = false;
     // The records behind a failed one come back with it, not after the queue's visibility timeout.
     let holdSeconds = 0;
@@ -320,7 +379,10 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     for (const dealerId of batch.endpointsOk) {
       if (batch.endpointsFailing.has(dealerId)) continue;
       await deps.attempts.recordEndpointSuccess(dealerId).catch((error: unknown) => {
-        deps.log.warn('endpoint state not cleared', { dealerId, error: error instanceof Error ? error.name : 'unknown' });
+        deps.log.warn('endpoint state not cleared', {
+          dealerId,
+          error: error instanceof Error ? error.name : 'unknown',
+        });
       });
     }
   }
@@ -337,19 +399,33 @@ export function makeDeliverEvents(deps: DeliverEventsDeps): (records: readonly E
     const outcomes = new Map<string, DeliveryOutcome>();
     let batch: BatchState;
     try {
-      const delivered = await deps.dedupe.deliveredAmong(records.map(eventIdOf).filter((id): id is string => id !== undefined));
+      const delivered = await deps.dedupe.deliveredAmong(
+        records.map(eventIdOf).filter((id): id is string => id !== undefined),
+      );
       batch = { delivered: new Set(delivered), endpointsOk: new Set(), endpointsFailing: new Map() };
     } catch (error) {
       // Without the dedupe table nothing is delivered: the whole batch waits for the next attempt.
-      deps.log.warn('dedupe read failed: batch left on the queue', { error: error instanceof Error ? error.name : 'unknown', records: records.length });
+      deps.log.warn('dedupe read failed: batch left on the queue', {
+        error: error instanceof Error ? error.name : 'unknown',
+        records: records.length,
+      });
       const ordered = records.map((record) => ({ messageId: record.messageId, outcome: 'failed' as const }));
-      return { batchItemFailures: ordered.map((entry) => ({ itemIdentifier: entry.messageId })), outcomes: ordered, endpointsFailing: [] };
+      return {
+        batchItemFailures: ordered.map((entry) => ({ itemIdentifier: entry.messageId })),
+        outcomes: ordered,
+        endpointsFailing: [],
+      };
     }
     await Promise.all([...groups.values()].map((group) => runGroup(group, batch, outcomes, outOfTime)));
     await settleEndpoints(batch);
-    const ordered = records.map((record) => ({ messageId: record.messageId, outcome: outcomes.get(record.messageId) ?? 'failed' }));
+    const ordered = records.map((record) => ({
+      messageId: record.messageId,
+      outcome: outcomes.get(record.messageId) ?? 'failed',
+    }));
     return {
-      batchItemFailures: ordered.filter((entry) => entry.outcome === 'failed' || entry.outcome === 'notAttempted').map((entry) => ({ itemIdentifier: entry.messageId })),
+      batchItemFailures: ordered
+        .filter((entry) => entry.outcome === 'failed' || entry.outcome === 'notAttempted')
+        .map((entry) => ({ itemIdentifier: entry.messageId })),
       outcomes: ordered,
       endpointsFailing: [...batch.endpointsFailing].map(([dealerId, since]) => ({ dealerId, since })),
     };

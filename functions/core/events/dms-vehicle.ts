@@ -14,9 +14,14 @@ export const DmsVehicleSchema = z
     /** Wayke's ad id. */
     waykeId: z.string().min(1).describe("Wayke's ad id."),
     /** The ad's status in Wayke when the event was delivered. */
-    status: z.enum(['Published', 'Unpublished', 'Sold', 'Deleted']).describe("The ad's status in Wayke when the event was delivered."),
+    status: z
+      .enum(['Published', 'Unpublished', 'Sold', 'Deleted'])
+      .describe("The ad's status in Wayke when the event was delivered."),
     registrationNumber: z.string().regex(/^[A-Z0-9ÅÄÖ]{2,7}$/),
-    vin: z.string().regex(/^[A-HJ-NPR-Z0-9]{17}$/).optional(),
+    vin: z
+      .string()
+      .regex(/^[A-HJ-NPR-Z0-9]{17}$/)
+      .optional(),
     make: z.string().min(1).optional(),
     model: z.string().min(1).optional(),
     variant: z.string().min(1).optional(),
@@ -26,7 +31,11 @@ export const DmsVehicleSchema = z
     fuel: z.string().min(1).optional(),
     gearbox: z.string().min(1).optional(),
     colour: z.string().min(1).optional(),
-    mileageKm: z.number().int().nonnegative().describe('Odometer reading in kilometres (Wayke stores Swedish mil; converted ×10).'),
+    mileageKm: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('Odometer reading in kilometres (Wayke stores Swedish mil; converted ×10).'),
     price: z.number().int().positive().describe('Price in whole SEK including VAT.'),
     campaignPrice: z.number().int().positive().optional(),
     oldPrice: z.number().int().positive().optional(),
@@ -37,7 +46,9 @@ export const DmsVehicleSchema = z
     shortDescription: z.string().optional(),
     description: z.string().optional(),
     /** Image URLs on Wayke's media storage, in the ad's order (the first is the main image). */
-    images: z.array(z.url()).describe("Image URLs on Wayke's media storage, in the ad's order; the first is the main image."),
+    images: z
+      .array(z.url())
+      .describe("Image URLs on Wayke's media storage, in the ad's order; the first is the main image."),
     documents: z.array(z.object({ url: z.url(), name: z.string().optional() }).strict()).optional(),
     exchangeRight: z.boolean().optional(),
     servicePlanFollowed: z.boolean().optional(),
@@ -70,6 +81,7 @@ export function toDmsVehicle(ad: WaykeAd): DmsVehicle {
 /** Keys in the schema's order, so the body (and its signature) is reproducible. */
 function orderKeys(vehicle: Record<string, unknown>): Record<string, unknown> {
   const ordered: Record<string, unknown> = {};
-  for (const name of Object.keys(DmsVehicleSchema.shape)) if (vehicle[name] !== undefined) ordered[name] = vehicle[name];
+  for (const name of Object.keys(DmsVehicleSchema.shape))
+    if (vehicle[name] !== undefined) ordered[name] = vehicle[name];
   return ordered;
 }

@@ -1,7 +1,13 @@
 import * as z from 'zod';
 import { DMS_EVENT_KINDS, type DmsEventKind } from '../dealer-config.js';
 import { DmsVehicleSchema, type DmsVehicle } from './dms-vehicle.js';
-import { LeadEventSchema, MessageEventSchema, OrderEventSchema, ProcessEventSchema, VehicleUpdatedEventSchema } from './schemas.js';
+import {
+  LeadEventSchema,
+  MessageEventSchema,
+  OrderEventSchema,
+  ProcessEventSchema,
+  VehicleUpdatedEventSchema,
+} from './schemas.js';
 
 /** Version of the envelope's shape; a breaking change gets a new major and new schema files. */
 export const DMS_EVENT_SCHEMA_VERSION = '1.0.0';
@@ -9,10 +15,14 @@ export const DMS_EVENT_SCHEMA_VERSION = '1.0.0';
 const id = z
   .string()
   .regex(/^[0-9a-f]{64}$/)
-  .describe('The delivery id, also the webhook-id header: the idempotency key, kept by every retry, redrive and replay of this delivery.');
+  .describe(
+    'The delivery id, also the webhook-id header: the idempotency key, kept by every retry, redrive and replay of this delivery.',
+  );
 const rest = {
   dealer: z.string().min(1).describe('The dealer id as configured in wayke-dms.'),
-  occurredAt: z.iso.datetime().describe('When it happened as Wayke says, else when wayke-dms received it (ISO-8601, UTC).'),
+  occurredAt: z.iso
+    .datetime()
+    .describe('When it happened as Wayke says, else when wayke-dms received it (ISO-8601, UTC).'),
   waykeId: z.string().min(1).optional().describe("Wayke's ad id, when the event is about an ad."),
   registrationNumber: z
     .string()
@@ -21,7 +31,9 @@ const rest = {
     .describe('The plate, normalised (upper case, no spaces or hyphens), when the event names one.'),
 };
 const wayke = (schema: z.ZodType) => schema.describe('The webhook payload exactly as Wayke sent it.');
-const vehicle = DmsVehicleSchema.optional().describe('The car as read from Wayke when the event was delivered (absent only when Wayke no longer has the ad).');
+const vehicle = DmsVehicleSchema.optional().describe(
+  'The car as read from Wayke when the event was delivered (absent only when Wayke no longer has the ad).',
+);
 
 /**
  * What the dealer's DMS receives, by webhook or outbox file, for any type:

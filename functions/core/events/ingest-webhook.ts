@@ -71,7 +71,8 @@ export function makeIngestWebhook(deps: IngestWebhookDeps): (request: WebhookReq
       deps.log.warn('webhook rejected: unknown dealer', { reason: 'unknownDealer' });
       return { outcome: 'unknownDealer' };
     }
-    const log = (message: string, attributes: Record<string, unknown>) => deps.log.info(message, { dealerId: dealer.id, ...attributes });
+    const log = (message: string, attributes: Record<string, unknown>) =>
+      deps.log.info(message, { dealerId: dealer.id, ...attributes });
 
     const secrets = await deps.secrets.getInboundAuth(dealer.id);
     if (!credentialsMatch(request.headers, [secrets.webhookSecret, secrets.previousWebhookSecret])) {
@@ -118,7 +119,12 @@ export function makeIngestWebhook(deps: IngestWebhookDeps): (request: WebhookReq
     const route = routeForDealer(event, dealer);
     const plate = loggablePlate(event);
     if (!route.delivered) {
-      log('webhook ignored: kind not delivered to this dealer', { eventId: id, kind: route.kind, source: event.source, plate });
+      log('webhook ignored: kind not delivered to this dealer', {
+        eventId: id,
+        kind: route.kind,
+        source: event.source,
+        plate,
+      });
       return { outcome: 'ignored', id, kind: route.kind, source: event.source };
     }
     // Deduplicated by the delivery id, not the body: the same body twice may be two changes

@@ -49,19 +49,31 @@ export class ReplayTargetError extends PermanentError {}
 export function makeReplayEvents(deps: ReplayEventsDeps): (request: ReplayRequest) => Promise<ReplayReport> {
   return async (request) => {
     const dealer = deps.dealers.get(request.dealerId);
-    if (!dealer?.dms) throw new ReplayTargetError(dealer ? 'dealer has no DMS target' : 'dealer is not configured', { dealerId: request.dealerId });
+    if (!dealer?.dms)
+      throw new ReplayTargetError(dealer ? 'dealer has no DMS target' : 'dealer is not configured', {
+        dealerId: request.dealerId,
+      });
     const plate = request.vehicle ? normaliseRegistrationNumber(request.vehicle) : undefined;
-    const archived = (await deps.archive.list({ dealerId: dealer.id, since: request.since, until: request.until })).filter(
-      (entry) => plate === undefined || entry.envelope.registrationNumber === plate,
-    );
+    const archived = (
+      await deps.archive.list({ dealerId: dealer.id, since: request.since, until: request.until })
+    ).filter((entry) => plate === undefined || entry.envelope.registrationNumber === plate);
     const failedSubjects = new Map<string, string>();
     const events: ReplayedEvent[] = [];
     for (const entry of archived) {
       const { envelope } = entry;
-      const base = { id: envelope.id, type: envelope.type, deliveredAt: entry.deliveredAt, ...(envelope.registrationNumber ? { registrationNumber: envelope.registrationNumber } : {}) };
+      const base = {
+        id: envelope.id,
+        type: envelope.type,
+        deliveredAt: entry.deliveredAt,
+        ...(envelope.registrationNumber ? { registrationNumber: envelope.registrationNumber } : {}),
+      };
       const blockedBy = failedSubjects.get(entry.subject);
       if (blockedBy) {
-        events.push({ ...base, outcome: 'skipped', reason: `an earlier event of the same vehicle failed (${blockedBy})` });
+        events.push({
+          ...base,
+          outcome: 'skipped',
+          reason: `an earlier event of the same vehicle failed (${blockedBy})`,
+        });
         continue;
       }
       try {
@@ -72,7 +84,12 @@ export function makeReplayEvents(deps: ReplayEventsDeps): (request: ReplayReques
         const reason = error instanceof Error ? error.message : 'unknown error';
         failedSubjects.set(entry.subject, envelope.id);
         events.push({ ...base, outcome: 'failed', reason });
-        deps.log.warn('event replay failed', { dealerId: dealer.id, eventId: envelope.id, kind: envelope.type, error: error instanceof Error ? error.name : 'unknown' });
+        deps.log.warn('event replay failed', {
+          dealerId: dealer.id,
+          eventId: envelope.id,
+          kind: envelope.type,
+          error: error instanceof Error ? error.name : 'unknown',
+        });
       }
     }
     const count = (outcome: ReplayedEvent['outcome']) => events.filter((event) => event.outcome === outcome).length;

@@ -18,6 +18,9 @@ export function contentHash(envelope: DmsEnvelope): string {
  * A second price change with an identical webhook body differs in content; Published →
  * Unpublished → Published differs in the body between each pair.
  */
-export function isResend(last: LastDelivery | null, current: { readonly bodyHash: string; readonly contentHash: string }): boolean {
+export function isResend(
+  last: LastDelivery | null,
+  current: { readonly bodyHash: string; readonly contentHash: string },
+): boolean {
   return last !== null && last.bodyHash === current.bodyHash && last.contentHash === current.contentHash;
 }

@@ -17,7 +17,9 @@ export const MAX_RETRY_DELAY_SECONDS = 43_200 - 300;
  * 2 h, 5 h, 10 h, 10 h — like Svix's schedule, starting within seconds and covering 28.6 h before
  * jitter, so a DMS that is down for a whole day still gets the event.
  */
-export const DEFAULT_DMS_RETRY_SCHEDULE: readonly number[] = [5, 30, 120, 300, 1800, 3600, 7200, 18_000, 36_000, 36_000];
+export const DEFAULT_DMS_RETRY_SCHEDULE: readonly number[] = [
+  5, 30, 120, 300, 1800, 3600, 7200, 18_000, 36_000, 36_000,
+];
 
 /** Jitter added to each delay (up to +25 %), so events failing together do not return together. */
 export const RETRY_JITTER = 0.25;
@@ -40,14 +42,18 @@ export class RetryScheduleError extends Error {
  * and at most {@link MAX_RETRY_DELAY_SECONDS}; the jitter never takes a delay beyond that.
  */
 export function parseRetrySchedule(text: string): number[] {
-  const parts = text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  const parts = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
   if (parts.length === 0) throw new RetryScheduleError('retry schedule is empty (expected e.g. "5s,30s,2m,1h")');
   return parts.map((part) => {
     const match = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(part);
     if (!match) throw new RetryScheduleError(`retry delay "${part}" is not a number with unit s, m or h`);
     const seconds = Math.round(Number(match[1]) * UNITS[match[2] || 's']!);
     if (seconds < 1) throw new RetryScheduleError(`retry delay "${part}" must be at least 1 s`);
-    if (seconds > MAX_RETRY_DELAY_SECONDS) throw new RetryScheduleError(`retry delay "${part}" exceeds 11h55m (SQS's 12-hour visibility limit)`);
+    if (seconds > MAX_RETRY_DELAY_SECONDS)
+      throw new RetryScheduleError(`retry delay "${part}" exceeds 11h55m (SQS's 12-hour visibility limit)`);
     return seconds;
   });
 }
@@ -64,7 +70,11 @@ export const RetryScheduleTextSchema = z.string().transform((text, ctx) => {
 
 /** Writes a schedule back as text (`5s,30s,2m`), for env variables and the CLI. */
 export function formatRetrySchedule(schedule: readonly number[]): string {
-  return schedule.map((seconds) => (seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`)).join(',');
+  return schedule
+    .map((seconds) =>
+      seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`,
+    )
+    .join(',');
 }
 
 /**
@@ -88,4 +98,5 @@ export function eventsMaxReceiveCount(schedule: readonly number[]): number {
 }
 
 /** Seconds the schedule spans without jitter (the shortest time before the DLQ). */
-export const scheduleSpanSeconds = (schedule: readonly number[]): number => schedule.reduce((sum, seconds) => sum + seconds, 0);
+export const scheduleSpanSeconds = (schedule: readonly number[]): number =>
+  schedule.reduce((sum, seconds) => sum + seconds, 0);

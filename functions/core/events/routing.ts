@@ -10,7 +10,9 @@ const fold = (value: string): string => value.normalize('NFC').trim().toLocaleLo
 /** True when a process event says the purchase contract ("Inköpsavtal") was signed. */
 export function isPurchaseContractCompleted(event: ProcessEvent): boolean {
   const contract = fold(PURCHASE_CONTRACT);
-  return (fold(event.processName) === contract || fold(event.stepName) === contract) && fold(event.state) === 'completed';
+  return (
+    (fold(event.processName) === contract || fold(event.stepName) === contract) && fold(event.state) === 'completed'
+  );
 }
 
 /**

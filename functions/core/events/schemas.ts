@@ -62,7 +62,9 @@ export const OrderEventSchema = z.looseObject({
   orderNumber: z.union([nonEmpty, z.number()]),
   waykeId: nonEmpty.optional(),
   createdAt: z.iso.datetime({ offset: true }).optional(),
-  vehicle: z.looseObject({ registrationNumber: text.optional(), vehicleIdentificationNumber: text.optional() }).optional(),
+  vehicle: z
+    .looseObject({ registrationNumber: text.optional(), vehicleIdentificationNumber: text.optional() })
+    .optional(),
   customer: z.looseObject({}).optional(),
   payment: z.looseObject({}).optional(),
 });

@@ -21,12 +21,19 @@ export function signingKey(secret: string): Buffer {
 
 /** `v1,<base64 signature>` of one message. */
 export function signWebhook(input: { id: string; timestamp: number; body: string; secret: string }): string {
-  const mac = createHmac('sha256', signingKey(input.secret)).update(`${input.id}.${input.timestamp}.${input.body}`).digest('base64');
+  const mac = createHmac('sha256', signingKey(input.secret))
+    .update(`${input.id}.${input.timestamp}.${input.body}`)
+    .digest('base64');
   return `v1,${mac}`;
 }
 
 /** The three headers of a signed delivery. */
-export function webhookHeaders(input: { id: string; timestamp: number; body: string; secret: string }): Record<string, string> {
+export function webhookHeaders(input: {
+  id: string;
+  timestamp: number;
+  body: string;
+  secret: string;
+}): Record<string, string> {
   return {
     'webhook-id': input.id,
     'webhook-timestamp': String(input.timestamp),
@@ -50,7 +57,10 @@ export function verifyWebhook(input: {
   const timestamp = Number(input.timestamp);
   if (!Number.isInteger(timestamp)) return false;
   if (Math.abs(input.nowSeconds - timestamp) > (input.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(signWebhook({ id: input.id, timestamp, body: input.body, secret: input.secret }).slice(3), 'base64');
+  const expected = Buffer.from(
+    signWebhook({ id: input.id, timestamp, body: input.body, secret: input.secret }).slice(3),
+    'base64',
+  );
   return input.signatureHeader.split(' ').some((part) => {
     const [version, signature] = part.split(',', 2);
     if (version !== 'v1' || !signature) return false;

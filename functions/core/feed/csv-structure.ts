@@ -21,7 +21,8 @@ export interface RowShape {
 const SWEDISH_PLATE = /^[A-Z]{3}[0-9]{2}[A-Z0-9]$/;
 
 /** Spaces and hyphens out, ASCII upper case: how the plate column is normalised. */
-const normalised = (cell: string): string => cell.replace(/[\s-]+/g, '').replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+const normalised = (cell: string): string =>
+  cell.replace(/[\s-]+/g, '').replace(/[a-z]+/g, (letters) => letters.toUpperCase());
 
 /**
  * The plate a cell in the plate column holds: 2–7 letters and digits with at least one letter
@@ -53,14 +54,22 @@ export function plateCandidates(cells: readonly string[], plateColumn: number): 
 }
 
 const listPlates = (plates: readonly string[], en: boolean): string =>
-  plates.length === 0 ? '' : en ? `; ${plates.join(', ')} stay${plates.length === 1 ? 's' : ''} listed in Wayke as ${plates.length === 1 ? 'it is' : 'they are'}` : `; ${plates.join(', ')} ligger kvar hos Wayke som ${plates.length === 1 ? 'den är' : 'de är'}`;
+  plates.length === 0
+    ? ''
+    : en
+      ? `; ${plates.join(', ')} stay${plates.length === 1 ? 's' : ''} listed in Wayke as ${plates.length === 1 ? 'it is' : 'they are'}`
+      : `; ${plates.join(', ')} ligger kvar hos Wayke som ${plates.length === 1 ? 'den är' : 'de är'}`;
 
 /** The `RAGGED_ROW` problem of a row with the wrong number of cells, and the plates it may hold. */
 export function raggedRow(cells: readonly string[], shape: RowShape): { problem: FieldProblem; inDoubt: string[] } {
   const inDoubt = plateCandidates(cells, shape.plateColumn);
   const more = cells.length > shape.width;
-  const hint = more ? `a field with a ${shape.separator} in it must be quoted ("…")` : 'a separator may be missing, or a line break sits in an unquoted field';
-  const hintSv = more ? `ett fält som innehåller avgränsaren (${shape.delimiter === '\t' ? 'tab' : shape.delimiter}) måste stå inom citattecken ("…")` : 'en avgränsare kan saknas, eller så står en radbrytning i ett fält utan citattecken';
+  const hint = more
+    ? `a field with a ${shape.separator} in it must be quoted ("…")`
+    : 'a separator may be missing, or a line break sits in an unquoted field';
+  const hintSv = more
+    ? `ett fält som innehåller avgränsaren (${shape.delimiter === '\t' ? 'tab' : shape.delimiter}) måste stå inom citattecken ("…")`
+    : 'en avgränsare kan saknas, eller så står en radbrytning i ett fält utan citattecken';
   return {
     problem: {
       field: 'row',
@@ -86,7 +95,11 @@ function rowShaped(line: string, shape: RowShape): string | null | false {
  * The `UNBALANCED_QUOTE` problem when a cell of the row at `row` spans lines that look like rows
  * of this feed, else null. A description genuinely quoted over several lines has no such lines.
  */
-export function swallowedRows(cells: readonly string[], row: number, shape: RowShape): { problem: FieldProblem; inDoubt: string[] } | null {
+export function swallowedRows(
+  cells: readonly string[],
+  row: number,
+  shape: RowShape,
+): { problem: FieldProblem; inDoubt: string[] } | null {
   let offset = 0;
   for (let c = 0; c < cells.length; c++) {
     const cell = cells[c]!;

@@ -81,7 +81,12 @@ export function normaliseLineEndings(bytes: Uint8Array): Buffer {
  * Reads delimited text: the first non-empty line is the header. Every record is kept as an array,
  * whatever its length, so a ragged row is rejected on its own instead of failing the file.
  */
-export function readCsv(feed: DecodedFeed, resolver: FieldResolver, sink: RecordSink, forcedDelimiter?: string): ParsedFeed & { delimiter: string } {
+export function readCsv(
+  feed: DecodedFeed,
+  resolver: FieldResolver,
+  sink: RecordSink,
+  forcedDelimiter?: string,
+): ParsedFeed & { delimiter: string } {
   let head = feed.head(64 * 1024);
   let skip = 0;
   let delimiter = forcedDelimiter;
@@ -135,7 +140,12 @@ export function readCsv(feed: DecodedFeed, resolver: FieldResolver, sink: Record
     }
     if (!code?.startsWith('CSV_')) throw error;
     const line = (error as { lines?: number }).lines;
-    throw new FeedError('MALFORMED_FEED', `The CSV cannot be read${line ? ` (row ${line})` : ''}: ${(error as Error).message}`, line ? { line } : {}, { cause: error });
+    throw new FeedError(
+      'MALFORMED_FEED',
+      `The CSV cannot be read${line ? ` (row ${line})` : ''}: ${(error as Error).message}`,
+      line ? { line } : {},
+      { cause: error },
+    );
   }
 
   const reader = new CsvRecords(resolver, sink, delimiter);
@@ -211,4 +221,5 @@ class CsvRecords {
 }
 
 /** The one plate a doubtful row holds, shown with it; with several, none is singled out. */
-const single = (plates: readonly string[]): { registrationNumber?: string } => (plates.length === 1 ? { registrationNumber: plates[0]! } : {});
+const single = (plates: readonly string[]): { registrationNumber?: string } =>
+  plates.length === 1 ? { registrationNumber: plates[0]! } : {};

@@ -11,8 +11,9 @@ export type FeedEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
  * Windows-1252 leaves undefined map to the C1 code point of the same value, as WHATWG does.
  */
 const CP1252_HIGH = [
-  0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
-  0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+  0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d,
+  0x017d, 0x008f, 0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a,
+  0x0153, 0x009d, 0x017e, 0x0178,
 ];
 const CP1252_HIGH_CHARS = CP1252_HIGH.map((code) => String.fromCharCode(code));
 
@@ -41,7 +42,23 @@ export function encodingFromLabel(label: string): FeedEncoding | null {
   if (name === 'utf-16le' || name === 'utf-16') return 'utf-16le';
   if (name === 'utf-16be') return 'utf-16be';
   if (
-    ['windows-1252', 'cp1252', 'x-cp1252', 'iso-8859-1', 'iso8859-1', 'latin1', 'latin-1', 'l1', 'iso-ir-100', 'us-ascii', 'ascii', 'ansi', 'iso-8859-15', 'latin9', 'latin-9'].includes(name)
+    [
+      'windows-1252',
+      'cp1252',
+      'x-cp1252',
+      'iso-8859-1',
+      'iso8859-1',
+      'latin1',
+      'latin-1',
+      'l1',
+      'iso-ir-100',
+      'us-ascii',
+      'ascii',
+      'ansi',
+      'iso-8859-15',
+      'latin9',
+      'latin-9',
+    ].includes(name)
   ) {
     // ISO-8859-15 differs from 1252 in eight rarely used code points (€ at 0xA4 among them) — close
     // enough to read a car ad; ASCII is a subset of all of them.
@@ -85,7 +102,9 @@ export class DecodedFeed {
 
   /** The whole text. */
   get text(): string {
-    this.decoded ??= this.validUtf8 ? Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8') : decodeAs(this.bytes, this.encoding);
+    this.decoded ??= this.validUtf8
+      ? Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8')
+      : decodeAs(this.bytes, this.encoding);
     return this.decoded;
   }
 
@@ -104,8 +123,15 @@ export class DecodedFeed {
 /** The encoding named by `<?xml … encoding="…"?>` at the very start of ASCII-compatible bytes. */
 function xmlDeclaredEncoding(bytes: Uint8Array): string | null {
   let start = 0;
-  while (start < bytes.length && start < 64 && (bytes[start] === 0x20 || bytes[start] === 0x09 || bytes[start] === 0x0a || bytes[start] === 0x0d)) start++;
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.min(bytes.length - start, 256)).toString('latin1');
+  while (
+    start < bytes.length &&
+    start < 64 &&
+    (bytes[start] === 0x20 || bytes[start] === 0x09 || bytes[start] === 0x0a || bytes[start] === 0x0d)
+  )
+    start++;
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.min(bytes.length - start, 256)).toString(
+    'latin1',
+  );
   if (!head.startsWith('<?xml')) return null;
   const end = head.indexOf('?>');
   const declaration = end === -1 ? head : head.slice(0, end);
@@ -143,7 +169,11 @@ export function decodeFeed(bytes: Uint8Array, forced?: string): DecodedFeed {
 
   if (forced) {
     const encoding = encodingFromLabel(forced);
-    if (!encoding) throw new FeedError('MALFORMED_FEED', `The mapping profile names the encoding "${forced}", which the reader does not support (use utf-8, utf-16le, utf-16be, windows-1252 or iso-8859-1).`);
+    if (!encoding)
+      throw new FeedError(
+        'MALFORMED_FEED',
+        `The mapping profile names the encoding "${forced}", which the reader does not support (use utf-8, utf-16le, utf-16be, windows-1252 or iso-8859-1).`,
+      );
     return named(bytes, encoding, 'mapping profile');
   }
 
@@ -151,7 +181,10 @@ export function decodeFeed(bytes: Uint8Array, forced?: string): DecodedFeed {
   if (declared) {
     const encoding = encodingFromLabel(declared);
     if (!encoding) {
-      throw new FeedError('MALFORMED_FEED', `The XML declaration names the encoding "${declared}", which the reader does not support; export the file as UTF-8 or Windows-1252 (ISO-8859-1).`);
+      throw new FeedError(
+        'MALFORMED_FEED',
+        `The XML declaration names the encoding "${declared}", which the reader does not support; export the file as UTF-8 or Windows-1252 (ISO-8859-1).`,
+      );
     }
     // A declaration of UTF-16 on bytes that start with `<?xml` in ASCII is a mislabel; the bytes win.
     if (encoding === 'utf-8' || encoding === 'windows-1252') return named(bytes, encoding, 'XML declaration');

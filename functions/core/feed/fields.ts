@@ -34,7 +34,17 @@ export const FIELD_ALIASES: Readonly<Record<VehicleField, readonly string[]>> = 
   campaignPrice: ['kampanjpris'],
   oldPrice: ['tidigarepris', 'ordinariepris'],
   leasingPrice: ['leasingpris'],
-  mileage: ['mileage', 'km', 'matarstallning', 'mileagekm', 'matarstallningkm', 'miltal', 'mil', 'mileagemil', 'matarstallningmil'],
+  mileage: [
+    'mileage',
+    'km',
+    'matarstallning',
+    'mileagekm',
+    'matarstallningkm',
+    'miltal',
+    'mil',
+    'mileagemil',
+    'matarstallningmil',
+  ],
   modelYear: ['arsmodell', 'modellar', 'modelyear', 'year', 'ar'],
   shortDescription: ['rubrik', 'kortbeskrivning', 'title'],
   description: ['beskrivning', 'annonstext'],
@@ -55,7 +65,11 @@ const MIL_NAMES = new Set(['miltal', 'mil', 'mileagemil', 'matarstallningmil']);
 /** The names a reader can show a dealer for a field (canonical first, then the main aliases). */
 export function describeField(field: VehicleField, profile?: MappingProfile): string {
   const mapped = profile?.fields?.[field];
-  if (mapped) return `${field} (mapped to ${[mapped].flat().map((name) => `"${name}"`).join(' or ')})`;
+  if (mapped)
+    return `${field} (mapped to ${[mapped]
+      .flat()
+      .map((name) => `"${name}"`)
+      .join(' or ')})`;
   const aliases = FIELD_ALIASES[field].slice(0, 3);
   return `${field} (or ${aliases.join(', ')})`;
 }
@@ -80,7 +94,7 @@ export class FieldResolver {
       const normalised = [names].flat().map(normaliseFieldName);
       this.profileNames.set(field, [names].flat());
       for (const name of normalised) {
-        const unit = field === 'mileage' ? forcedUnit ?? (MIL_NAMES.has(name) ? 'mil' : 'km') : undefined;
+        const unit = field === 'mileage' ? (forcedUnit ?? (MIL_NAMES.has(name) ? 'mil' : 'km')) : undefined;
         this.byName.set(name, { field, rank: 0, ...(unit ? { unit } : {}) });
       }
     }
@@ -88,7 +102,7 @@ export class FieldResolver {
       if (mappedFields.has(field)) continue;
       for (const [index, name] of [normaliseFieldName(field), ...aliases].entries()) {
         if (this.byName.has(name)) continue;
-        const unit = field === 'mileage' ? forcedUnit ?? (MIL_NAMES.has(name) ? 'mil' : 'km') : undefined;
+        const unit = field === 'mileage' ? (forcedUnit ?? (MIL_NAMES.has(name) ? 'mil' : 'km')) : undefined;
         // km columns outrank mil columns when a file has both.
         const rank = index === 0 ? 1 : field === 'mileage' && unit === 'mil' && !forcedUnit ? 3 : 2;
         this.byName.set(name, { field, rank, ...(unit ? { unit } : {}) });

@@ -81,7 +81,10 @@ const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)
  * The `FEED_TOO_LARGE` error for a file of `size` bytes, or null if it is within the limit. For
  * callers that know the size before reading (an S3 object's ContentLength, a file's stat).
  */
-export function feedSizeError(size: number, maxBytes: number = DEFAULT_MAX_FEED_BYTES): { code: 'FEED_TOO_LARGE'; message: string } | null {
+export function feedSizeError(
+  size: number,
+  maxBytes: number = DEFAULT_MAX_FEED_BYTES,
+): { code: 'FEED_TOO_LARGE'; message: string } | null {
   if (size <= maxBytes) return null;
   return {
     code: 'FEED_TOO_LARGE',
@@ -92,7 +95,8 @@ export function feedSizeError(size: number, maxBytes: number = DEFAULT_MAX_FEED_
 /** Magic numbers of files dealers upload by mistake. */
 function binaryKind(bytes: Uint8Array): string | null {
   const b = bytes;
-  if (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) return 'a ZIP archive or an Excel workbook (.xlsx)';
+  if (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04)
+    return 'a ZIP archive or an Excel workbook (.xlsx)';
   if (b[0] === 0xd0 && b[1] === 0xcf && b[2] === 0x11 && b[3] === 0xe0) return 'an Excel 97–2003 workbook (.xls)';
   if (b[0] === 0x25 && b[1] === 0x50 && b[2] === 0x44 && b[3] === 0x46) return 'a PDF document';
   if (b[0] === 0x1f && b[1] === 0x8b) return 'a gzip archive';
@@ -138,15 +142,27 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
   try {
     const sizeError = feedSizeError(bytes.byteLength, options.maxBytes ?? DEFAULT_MAX_FEED_BYTES);
     if (sizeError) fail(sizeError.code, sizeError.message);
-    if (bytes.byteLength === 0) fail('EMPTY_FEED', 'The file is empty (0 bytes). Check the export in the DMS; an empty upload never removes ads.');
+    if (bytes.byteLength === 0)
+      fail(
+        'EMPTY_FEED',
+        'The file is empty (0 bytes). Check the export in the DMS; an empty upload never removes ads.',
+      );
     const binary = binaryKind(bytes);
-    if (binary) fail('UNKNOWN_FORMAT', `${options.name ? `"${options.name}"` : 'The file'} looks like ${binary}, not a feed. Export the stock list as CSV, XML or JSON.`);
+    if (binary)
+      fail(
+        'UNKNOWN_FORMAT',
+        `${options.name ? `"${options.name}"` : 'The file'} looks like ${binary}, not a feed. Export the stock list as CSV, XML or JSON.`,
+      );
 
     const mapping = options.mapping;
     const decoded = decodeFeed(bytes, mapping?.encoding);
     encoding = decoded.encoding;
     const head = decoded.head(4096);
-    if (looksBinary(head)) fail('UNKNOWN_FORMAT', 'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.');
+    if (looksBinary(head))
+      fail(
+        'UNKNOWN_FORMAT',
+        'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.',
+      );
 
     const detected = detectFormat(head) ?? (head.length < 4096 ? null : detectFormat(decoded.text));
     if (detected === null) fail('EMPTY_FEED', 'The file holds only blank space and no vehicles.');
@@ -163,7 +179,12 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
           : readCsv(decoded, resolver, sink, mapping?.delimiter);
 
     if (rows.count === 0) {
-      fail('EMPTY_FEED', format === 'csv' ? 'The file has a header row but no vehicles.' : `The ${format.toUpperCase()} holds no vehicles.`);
+      fail(
+        'EMPTY_FEED',
+        format === 'csv'
+          ? 'The file has a header row but no vehicles.'
+          : `The ${format.toUpperCase()} holds no vehicles.`,
+      );
     }
     const missing = MANDATORY_FIELDS.filter((field) => !parsed.seenFields.has(field));
     if (missing.length > 0) {
@@ -178,10 +199,18 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
     if (decoded.warning) warnings.push({ row: 0, field: 'encoding', message: decoded.warning });
     for (const [field, names] of resolver.profileNames) {
       const found = names.some((name) => parsed.presentNames.has(normaliseFieldName(name)));
-      if (!found) warnings.push({ row: 0, field, message: `the mapping profile names ${names.map((n) => `"${n}"`).join(' or ')} but the file has no such column or element` });
+      if (!found)
+        warnings.push({
+          row: 0,
+          field,
+          message: `the mapping profile names ${names.map((n) => `"${n}"`).join(' or ')} but the file has no such column or element`,
+        });
     }
     if (parsed.unusedNames.length > 0) {
-      const names = parsed.unusedNames.slice(0, 20).map((name) => `"${name}"`).join(', ');
+      const names = parsed.unusedNames
+        .slice(0, 20)
+        .map((name) => `"${name}"`)
+        .join(', ');
       const more = parsed.unusedNames.length > 20 ? ` and ${parsed.unusedNames.length - 20} more` : '';
       warnings.push({ row: 0, field: '*', message: `not used (no matching field): ${names}${more}` });
     }
@@ -191,14 +220,37 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
     // The limits refuse deep nesting first; should a value still outgrow the stack, the file is
     // refused, not the process.
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      return { format, encoding, vehicles: [], rejected: [], warnings: [], inDoubt: [], error: { code: 'FEED_TOO_COMPLEX', message: 'The feed nests values too deeply to be a vehicle list.' } };
+      return {
+        format,
+        encoding,
+        vehicles: [],
+        rejected: [],
+        warnings: [],
+        inDoubt: [],
+        error: { code: 'FEED_TOO_COMPLEX', message: 'The feed nests values too deeply to be a vehicle list.' },
+      };
     }
     if (!(error instanceof FeedError)) throw error;
-    return { format, encoding, vehicles: [], rejected: [], warnings: [], inDoubt: [], error: { code: error.code, message: error.message } };
+    return {
+      format,
+      encoding,
+      vehicles: [],
+      rejected: [],
+      warnings: [],
+      inDoubt: [],
+      error: { code: error.code, message: error.message },
+    };
   }
 }
 
-type Outcome = { row: number; plate?: string; vehicle?: Vehicle; errors?: FieldProblem[]; warnings?: FieldProblem[]; doubtful?: boolean };
+type Outcome = {
+  row: number;
+  plate?: string;
+  vehicle?: Vehicle;
+  errors?: FieldProblem[];
+  warnings?: FieldProblem[];
+  doubtful?: boolean;
+};
 
 /**
  * Validates records as the format reader emits them and, at the end, applies the rule that
@@ -216,17 +268,31 @@ class RowCollector {
   }
 
   add(record: RawRecord | UnreadableRecord, position?: number): void {
-    if (this.outcomes.length >= FEED_LIMITS.rows) throw tooComplex('rows', `row ${position ?? this.outcomes.length + 1}`);
+    if (this.outcomes.length >= FEED_LIMITS.rows)
+      throw tooComplex('rows', `row ${position ?? this.outcomes.length + 1}`);
     const row = position ?? this.outcomes.length + 1;
     let outcome: Outcome;
     if (isUnreadable(record)) {
-      const plate = record.registrationNumber === undefined ? undefined : VehicleFieldSchemas.registrationNumber.safeParse(record.registrationNumber);
-      outcome = { row, errors: [...record.unreadable], ...(plate?.success ? { plate: plate.data } : {}), ...(record.inDoubt ? { doubtful: true } : {}) };
+      const plate =
+        record.registrationNumber === undefined
+          ? undefined
+          : VehicleFieldSchemas.registrationNumber.safeParse(record.registrationNumber);
+      outcome = {
+        row,
+        errors: [...record.unreadable],
+        ...(plate?.success ? { plate: plate.data } : {}),
+        ...(record.inDoubt ? { doubtful: true } : {}),
+      };
       for (const candidate of record.inDoubt ?? []) this.inDoubt.add(candidate);
     } else {
       const built = buildVehicle(record, this.now);
       outcome = built.ok
-        ? { row, plate: built.vehicle.registrationNumber, vehicle: built.vehicle, ...(built.warnings.length > 0 ? { warnings: built.warnings } : {}) }
+        ? {
+            row,
+            plate: built.vehicle.registrationNumber,
+            vehicle: built.vehicle,
+            ...(built.warnings.length > 0 ? { warnings: built.warnings } : {}),
+          }
         : { row, errors: built.errors, ...(built.registrationNumber ? { plate: built.registrationNumber } : {}) };
     }
     if (outcome.plate && !outcome.doubtful) {
@@ -255,7 +321,8 @@ class RowCollector {
         continue;
       }
       vehicles.push({ row: outcome.row, vehicle: outcome.vehicle! });
-      for (const warning of outcome.warnings ?? []) warnings.push({ row: outcome.row, field: warning.field, message: warning.message });
+      for (const warning of outcome.warnings ?? [])
+        warnings.push({ row: outcome.row, field: warning.field, message: warning.message });
     }
     return { vehicles, rejected, warnings, inDoubt: [...this.inDoubt] };
   }

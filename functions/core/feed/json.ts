@@ -22,7 +22,18 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line, column: offset - lineStart + 1 };
 }
 
-const VEHICLE_LIST_NAMES = new Set(['vehicles', 'vehicle', 'fordon', 'bilar', 'annonser', 'ads', 'cars', 'items', 'stock', 'lager']);
+const VEHICLE_LIST_NAMES = new Set([
+  'vehicles',
+  'vehicle',
+  'fordon',
+  'bilar',
+  'annonser',
+  'ads',
+  'cars',
+  'items',
+  'stock',
+  'lager',
+]);
 
 /**
  * The array of vehicles: the document itself, or the one array (of objects) among its
@@ -49,7 +60,10 @@ function vehicleArray(document: unknown): unknown[] {
       `The JSON has several arrays (${found.map(({ path }) => `"${path}"`).join(', ')}) and none is clearly the vehicles; the feed must be an array of vehicles or an object with one array property holding them, such as {"vehicles": [...]}.`,
     );
   }
-  throw new FeedError('MALFORMED_FEED', 'The JSON holds no array of vehicles; the feed must be an array of vehicles or an object with one array property holding them, such as {"vehicles": [...]}.');
+  throw new FeedError(
+    'MALFORMED_FEED',
+    'The JSON holds no array of vehicles; the feed must be an array of vehicles or an object with one array property holding them, such as {"vehicles": [...]}.',
+  );
 }
 
 /** Reads JSON: an array of vehicle objects, or an object with one array property holding them. */
@@ -75,7 +89,14 @@ export function readJson(text: string, resolver: FieldResolver, sink: RecordSink
   const unused = new Set<string>();
   for (const item of vehicleArray(document)) {
     if (!isNode(item)) {
-      sink({ unreadable: [{ field: 'row', message: `is ${Array.isArray(item) ? 'an array' : JSON.stringify(item)?.slice(0, 40) ?? 'empty'}, not a vehicle object` }] });
+      sink({
+        unreadable: [
+          {
+            field: 'row',
+            message: `is ${Array.isArray(item) ? 'an array' : (JSON.stringify(item)?.slice(0, 40) ?? 'empty')}, not a vehicle object`,
+          },
+        ],
+      });
       continue;
     }
     const record: RawRecord = {};

@@ -13,9 +13,17 @@ export type OneVehicleResult =
   | { readonly ok: true; readonly vehicle: Vehicle; readonly warnings: readonly FieldProblem[] }
   | { readonly ok: false; readonly errors: readonly FieldProblem[] };
 
-export function readVehicleObject(item: unknown, options: { readonly now: Date; readonly mapping?: MappingProfile }): OneVehicleResult {
+export function readVehicleObject(
+  item: unknown,
+  options: { readonly now: Date; readonly mapping?: MappingProfile },
+): OneVehicleResult {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    return { ok: false, errors: [{ field: 'body', message: `is ${Array.isArray(item) ? 'an array' : typeof item}, not a vehicle object` }] };
+    return {
+      ok: false,
+      errors: [
+        { field: 'body', message: `is ${Array.isArray(item) ? 'an array' : typeof item}, not a vehicle object` },
+      ],
+    };
   }
   const resolver = new FieldResolver(options.mapping);
   const record: RawRecord = {};
@@ -27,6 +35,18 @@ export function readVehicleObject(item: unknown, options: { readonly now: Date; 
   }
   const built = buildVehicle(record, options.now);
   if (!built.ok) return { ok: false, errors: built.errors };
-  const warnings = unused.length > 0 ? [...built.warnings, { field: '*', message: `not used (no matching field): ${unused.slice(0, 20).map((name) => `"${name}"`).join(', ')}` }] : built.warnings;
+  const warnings =
+    unused.length > 0
+      ? [
+          ...built.warnings,
+          {
+            field: '*',
+            message: `not used (no matching field): ${unused
+              .slice(0, 20)
+              .map((name) => `"${name}"`)
+              .join(', ')}`,
+          },
+        ]
+      : built.warnings;
   return { ok: true, vehicle: built.vehicle, warnings };
 }

@@ -32,4 +32,5 @@ export interface ParsedFeed {
   readonly presentNames: ReadonlySet<string>;
 }
 
-export const isUnreadable = (record: RawRecord | UnreadableRecord): record is UnreadableRecord => 'unreadable' in record;
+export const isUnreadable = (record: RawRecord | UnreadableRecord): record is UnreadableRecord =>
+  'unreadable' in record;

@@ -58,7 +58,13 @@ export type RecordOutcome =
 const OPTIONAL_PRICES = new Set<VehicleField>(['campaignPrice', 'oldPrice', 'leasingPrice']);
 const MANDATORY = new Set<VehicleField>(MANDATORY_FIELDS);
 type ListField = 'images' | 'equipment' | 'manufacturerPackages' | 'contactOptions' | 'documents';
-const LIST_FIELDS = new Set<VehicleField>(['images', 'equipment', 'manufacturerPackages', 'contactOptions', 'documents']);
+const LIST_FIELDS = new Set<VehicleField>([
+  'images',
+  'equipment',
+  'manufacturerPackages',
+  'contactOptions',
+  'documents',
+]);
 
 /** zod's message for the first issue, without its path noise. */
 function firstIssue(error: z.ZodError): string {
@@ -102,7 +108,12 @@ function scalarField(field: VehicleField, slot: RawSlot, now: Date): Coerced<unk
  * Validates a list field item by item: bad items are dropped (and named in a warning), good ones
  * kept in order — one broken image URL must not cost the ad its other nine pictures.
  */
-function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[], errors: FieldProblem[]): unknown[] | undefined {
+function listField(
+  field: ListField,
+  slot: RawSlot,
+  warnings: FieldProblem[],
+  errors: FieldProblem[],
+): unknown[] | undefined {
   const schema = VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>;
   const candidates: unknown[] =
     field === 'images'
@@ -140,19 +151,25 @@ function listField(field: ListField, slot: RawSlot, warnings: FieldProblem[], er
   // when something is wrong, to keep the good items and name the bad ones.
   const whole = schema.safeParse(values);
   let kept: unknown[];
-  if (whole.success) kept = whole.data as unknown[];
+  if (whole.success) kept = whole.data;
   else {
     kept = [];
     for (const value of values) {
       const parsed = schema.element.safeParse(value);
       if (parsed.success) kept.push(parsed.data);
-      else dropped.push(`"${redactUrl(show(field === 'documents' ? (value as { url: string }).url : value))}" (${firstIssue(parsed.error)})`);
+      else
+        dropped.push(
+          `"${redactUrl(show(field === 'documents' ? (value as { url: string }).url : value))}" (${firstIssue(parsed.error)})`,
+        );
     }
   }
   if (dropped.length > 0) {
     const shown = dropped.slice(0, 5).join(', ');
     const more = dropped.length > 5 ? ` and ${dropped.length - 5} more` : '';
-    warnings.push({ field, message: `left out ${dropped.length === 1 ? 'an item' : `${dropped.length} items`}: ${shown}${more}` });
+    warnings.push({
+      field,
+      message: `left out ${dropped.length === 1 ? 'an item' : `${dropped.length} items`}: ${shown}${more}`,
+    });
   }
   return kept.length > 0 ? kept : undefined;
 }
@@ -192,7 +209,12 @@ export function buildVehicle(record: RawRecord, now: Date): RecordOutcome {
     const result = scalarField(key, slot, now);
     if (result.ok) vehicle[key] = result.value;
     // DMSs write 0 in an optional price column to mean "none": absent, not worth a warning.
-    else if (OPTIONAL_PRICES.has(key) && coerceScalar(key, slot).ok && (coerceScalar(key, slot) as { value: number }).value === 0) continue;
+    else if (
+      OPTIONAL_PRICES.has(key) &&
+      coerceScalar(key, slot).ok &&
+      (coerceScalar(key, slot) as { value: number }).value === 0
+    )
+      continue;
     else warnings.push({ field: key, message: `${result.message}; left out` });
   }
 

@@ -40,7 +40,7 @@ export function scalarOf(value: unknown): string | number | boolean | undefined 
     const attributes = value['@'];
     if (isNode(attributes)) {
       for (const key of ATTRIBUTE_VALUE_KEYS) {
-        if (typeof attributes[key] === 'string') return attributes[key] as string;
+        if (typeof attributes[key] === 'string') return attributes[key];
       }
       const values = Object.values(attributes);
       if (values.length === 1 && typeof values[0] === 'string') return values[0];
@@ -55,7 +55,7 @@ export function scalarOf(value: unknown): string | number | boolean | undefined 
 /** A short, printable rendering of a raw value for messages. */
 export function show(value: unknown): string {
   const scalar = scalarOf(value);
-  const text = scalar === undefined ? JSON.stringify(value) ?? String(value) : String(scalar);
+  const text = scalar === undefined ? (JSON.stringify(value) ?? String(value)) : String(scalar);
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > 60 ? `${oneLine.slice(0, 57)}…` : oneLine;
 }
@@ -79,7 +79,8 @@ export function parseSwedishNumber(raw: string): number {
     text = text.slice(1);
   }
   // Thousands groups with a dot or comma and nothing after them: 189.900, 189,900, 1.234.567.
-  if (/^\d{1,3}(?:\.\d{3})+$/.test(text) || /^\d{1,3}(?:,\d{3})+$/.test(text)) return sign * Number(text.replace(/[.,]/g, ''));
+  if (/^\d{1,3}(?:\.\d{3})+$/.test(text) || /^\d{1,3}(?:,\d{3})+$/.test(text))
+    return sign * Number(text.replace(/[.,]/g, ''));
   // 1.234,50 (Swedish/German) or 1,234.50 (English).
   if (/^\d{1,3}(?:\.\d{3})+,\d+$/.test(text)) return sign * Number(text.replace(/\./g, '').replace(',', '.'));
   if (/^\d{1,3}(?:,\d{3})+\.\d+$/.test(text)) return sign * Number(text.replace(/,/g, ''));
@@ -94,7 +95,8 @@ const fail = (message: string): Coerced<never> => ({ ok: false, message });
 /** An amount in whole kronor; öre are dropped (`249 900,50` → 249900). */
 export function toKronor(value: unknown): Coerced<number> {
   const scalar = scalarOf(value);
-  if (typeof scalar === 'number') return Number.isFinite(scalar) ? { ok: true, value: Math.trunc(scalar) } : fail(`"${show(value)}" is not a number`);
+  if (typeof scalar === 'number')
+    return Number.isFinite(scalar) ? { ok: true, value: Math.trunc(scalar) } : fail(`"${show(value)}" is not a number`);
   if (typeof scalar !== 'string') return fail(`"${show(value)}" is not an amount`);
   const number = parseSwedishNumber(scalar);
   if (Number.isNaN(number)) return fail(`"${show(value)}" is not an amount in kronor`);
@@ -254,7 +256,7 @@ const DOCUMENT_URL_KEYS = ['url', 'href', 'src', 'link', 'lank'];
 const DOCUMENT_NAME_KEYS = ['name', 'namn', 'title', 'titel', 'rubrik', 'beskrivning', 'description'];
 
 function pick(node: Node, keys: readonly string[]): string | undefined {
-  const attributes = isNode(node['@']) ? (node['@'] as Node) : {};
+  const attributes = isNode(node['@']) ? node['@'] : {};
   for (const [name, candidate] of [...Object.entries(node), ...Object.entries(attributes)]) {
     if (!keys.includes(name.toLowerCase())) continue;
     const scalar = scalarOf(candidate);
@@ -268,7 +270,9 @@ function documentOf(item: unknown): { url: string; name?: string } | { invalid: 
   if (isNode(item)) {
     const url = pick(item, DOCUMENT_URL_KEYS);
     if (!url) return { invalid: show(item) };
-    const name = pick(item, DOCUMENT_NAME_KEYS) ?? (typeof item['#text'] === 'string' && item['#text'] !== url ? item['#text'] : undefined);
+    const name =
+      pick(item, DOCUMENT_NAME_KEYS) ??
+      (typeof item['#text'] === 'string' && item['#text'] !== url ? item['#text'] : undefined);
     return name ? { url, name } : { url };
   }
   const scalar = scalarOf(item);
@@ -289,16 +293,28 @@ export function documentsOf(value: unknown): Array<{ url: string; name?: string 
 }
 
 const CONTACT_WORDS: Record<string, 'email' | 'callMe' | 'phone'> = {
-  email: 'email', epost: 'email', mail: 'email', mejl: 'email',
-  callme: 'callMe', ringupp: 'callMe', ringmig: 'callMe', uppringning: 'callMe', callback: 'callMe',
-  phone: 'phone', telefon: 'phone', tel: 'phone', ring: 'phone',
+  email: 'email',
+  epost: 'email',
+  mail: 'email',
+  mejl: 'email',
+  callme: 'callMe',
+  ringupp: 'callMe',
+  ringmig: 'callMe',
+  uppringning: 'callMe',
+  callback: 'callMe',
+  phone: 'phone',
+  telefon: 'phone',
+  tel: 'phone',
+  ring: 'phone',
 };
 
 /** `email`, `callMe`, `phone` and their Swedish words (`e-post`, `ring upp`, `telefon`). */
 export function contactOptionOf(item: unknown): 'email' | 'callMe' | 'phone' | undefined {
   const scalar = scalarOf(item);
   if (scalar === undefined) return undefined;
-  const key = String(scalar).toLowerCase().replace(/[^a-z]/g, '');
+  const key = String(scalar)
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
   // Own keys only: `constructor` or `toString` must not find Object.prototype's.
   return Object.hasOwn(CONTACT_WORDS, key) ? CONTACT_WORDS[key] : undefined;
 }

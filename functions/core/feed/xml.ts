@@ -29,7 +29,7 @@ const PARSER_OPTIONS = {
   jPath: false,
 } as const;
 
-const parser = new XMLParser(PARSER_OPTIONS as ConstructorParameters<typeof XMLParser>[0]);
+const parser = new XMLParser(PARSER_OPTIONS);
 
 /**
  * A parser that hands the big list elements (images, equipment, packages: two thirds of a
@@ -38,7 +38,7 @@ const parser = new XMLParser(PARSER_OPTIONS as ConstructorParameters<typeof XMLP
  */
 function parserWithRawLists(names: readonly string[]): XMLParser {
   if (names.length === 0) return parser;
-  return new XMLParser({ ...PARSER_OPTIONS, stopNodes: names.map((name) => `*.${name}`) } as ConstructorParameters<typeof XMLParser>[0]);
+  return new XMLParser({ ...PARSER_OPTIONS, stopNodes: names.map((name) => `*.${name}`) });
 }
 
 /** Fields whose elements are read raw (see {@link parserWithRawLists}). */
@@ -50,12 +50,15 @@ const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "
 /** Decodes the five predefined entities and numeric references, nothing else (as the parser does). */
 export function decodeXmlText(text: string): string {
   if (!text.includes('&')) return text;
-  return text.replace(XML_ENTITY, (whole, hex: string | undefined, decimal: string | undefined, name: string | undefined) => {
-    if (name) return PREDEFINED[name]!;
-    const code = hex ? parseInt(hex, 16) : Number(decimal);
-    const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-    return valid ? String.fromCodePoint(code) : whole;
-  });
+  return text.replace(
+    XML_ENTITY,
+    (whole, hex: string | undefined, decimal: string | undefined, name: string | undefined) => {
+      if (name) return PREDEFINED[name]!;
+      const code = hex ? parseInt(hex, 16) : Number(decimal);
+      const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+      return valid ? String.fromCodePoint(code) : whole;
+    },
+  );
 }
 
 /**
@@ -76,13 +79,18 @@ function listContent(raw: string): unknown {
   for (const child of scan(raw, 0, raw.length, false)) {
     const content = raw.slice(child.contentStart, child.contentEnd);
     const plainTag = child.contentStart - child.start === child.name.length + 2;
-    if (!plainTag || content.includes('<') || raw.slice(cursor, child.start).trim() !== '' || child.name.includes(':')) {
-      return ((parser.parse(`<r>${raw}</r>`) as Node).r as unknown) ?? '';
+    if (
+      !plainTag ||
+      content.includes('<') ||
+      raw.slice(cursor, child.start).trim() !== '' ||
+      child.name.includes(':')
+    ) {
+      return (parser.parse(`<r>${raw}</r>`) as Node).r ?? '';
     }
     (children[child.name] ??= []).push(detach(decodeXmlText(content.trim())));
     cursor = child.end;
   }
-  if (raw.slice(cursor).trim() !== '') return ((parser.parse(`<r>${raw}</r>`) as Node).r as unknown) ?? '';
+  if (raw.slice(cursor).trim() !== '') return (parser.parse(`<r>${raw}</r>`) as Node).r ?? '';
   return children;
 }
 
@@ -132,7 +140,8 @@ function assertAttributeLimit(text: string, nameEnd: number, gt: number): void {
   if (gt - nameEnd < FEED_LIMITS.attributes * 4) return;
   let count = 0;
   for (let i = text.indexOf('=', nameEnd); i !== -1 && i < gt; i = text.indexOf('=', i + 1)) {
-    if (++count > FEED_LIMITS.attributes) throw tooComplex('attributes', `line ${lineAt(text, nameEnd)}`, lineAt(text, nameEnd));
+    if (++count > FEED_LIMITS.attributes)
+      throw tooComplex('attributes', `line ${lineAt(text, nameEnd)}`, lineAt(text, nameEnd));
   }
 }
 
@@ -210,36 +219,54 @@ function scan(text: string, from: number, to: number, document: boolean, depth: 
     if (lt === -1 || lt >= to) lt = to;
     if (document && names.length === 0 && lt > cursor) {
       const blank = text.slice(cursor, lt).search(/\S/);
-      if (blank !== -1) malformed(text, cursor + blank, roots > 0 ? 'text after the end of the root element' : 'text before the root element');
+      if (blank !== -1)
+        malformed(
+          text,
+          cursor + blank,
+          roots > 0 ? 'text after the end of the root element' : 'text before the root element',
+        );
     }
     if (lt === to) break;
     const next = text.charCodeAt(lt + 1);
     if (next === 33 /* ! */) {
       const terminator = text.startsWith('!--', lt + 1) ? '-->' : text.startsWith('![CDATA[', lt + 1) ? ']]>' : null;
       const close = terminator ? text.indexOf(terminator, lt + 4) : -1;
-      if (close === -1 || close + 3 > to) malformed(text, lt, `"${snippet(text, lt)}" is not a valid tag, comment or CDATA section (a "<" in text must be written &lt;)`);
+      if (close === -1 || close + 3 > to)
+        malformed(
+          text,
+          lt,
+          `"${snippet(text, lt)}" is not a valid tag, comment or CDATA section (a "<" in text must be written &lt;)`,
+        );
       cursor = close + 3;
       continue;
     }
     if (next === 63 /* ? */) {
       const close = text.indexOf('?>', lt + 2);
-      if (close === -1 || close + 2 > to) malformed(text, lt, `the processing instruction "${snippet(text, lt)}" is never closed`);
+      if (close === -1 || close + 2 > to)
+        malformed(text, lt, `the processing instruction "${snippet(text, lt)}" is never closed`);
       cursor = close + 2;
       continue;
     }
     const closing = next === 47; /* / */
     const nameStart = closing ? lt + 2 : lt + 1;
     const gt = isNameStart(text.charCodeAt(nameStart)) ? tagEnd(text, lt, to) : -1;
-    if (gt === -1) malformed(text, lt, `"${snippet(text, lt)}" is not a valid tag, comment or CDATA section (a "<" in text must be written &lt;)`);
+    if (gt === -1)
+      malformed(
+        text,
+        lt,
+        `"${snippet(text, lt)}" is not a valid tag, comment or CDATA section (a "<" in text must be written &lt;)`,
+      );
     let nameEnd = nameStart + 1;
     while (nameEnd < gt && !endsName(text.charCodeAt(nameEnd))) nameEnd++;
     cursor = gt + 1;
     if (closing) {
-      if (text.slice(nameEnd, gt).trim() !== '') malformed(text, lt, `the closing tag "${snippet(text, lt)}" is not just </name>`);
+      if (text.slice(nameEnd, gt).trim() !== '')
+        malformed(text, lt, `the closing tag "${snippet(text, lt)}" is not just </name>`);
       const open = names.pop();
       const name = text.slice(nameStart, nameEnd);
       if (open === undefined) malformed(text, lt, `</${name}> closes an element that was never opened`);
-      if (open !== name) malformed(text, lt, `</${name}> closes <${open}>, opened on line ${lineAt(text, starts[starts.length - 1]!)}`);
+      if (open !== name)
+        malformed(text, lt, `</${name}> closes <${open}>, opened on line ${lineAt(text, starts[starts.length - 1]!)}`);
       const start = starts.pop()!;
       const contentStart = contentStarts.pop()!;
       if (names.length === depth) found.push({ name, start, end: cursor, contentStart, contentEnd: lt });
@@ -247,16 +274,20 @@ function scan(text: string, from: number, to: number, document: boolean, depth: 
     }
     const name = text.slice(nameStart, nameEnd);
     assertAttributeLimit(text, nameEnd, gt);
-    if (names.length > 0 && ++children[names.length - 1]! > FEED_LIMITS.items) throw tooComplex('items', `<${names[names.length - 1]}> on line ${lineAt(text, starts[starts.length - 1]!)}`);
+    if (names.length > 0 && ++children[names.length - 1]! > FEED_LIMITS.items)
+      throw tooComplex('items', `<${names[names.length - 1]}> on line ${lineAt(text, starts[starts.length - 1]!)}`);
     if (names.length === 0) {
-      if (document && roots > 0) malformed(text, lt, `a second top-level element <${name}> (a feed has one root element)`);
+      if (document && roots > 0)
+        malformed(text, lt, `a second top-level element <${name}> (a feed has one root element)`);
       roots++;
     }
     if (text.charCodeAt(gt - 1) === 47 /* / */) {
-      if (names.length === depth) found.push({ name, start: lt, end: cursor, contentStart: cursor, contentEnd: cursor });
+      if (names.length === depth)
+        found.push({ name, start: lt, end: cursor, contentStart: cursor, contentEnd: cursor });
       continue;
     }
-    if (names.length >= FEED_LIMITS.depth) throw tooComplex('depth', `<${name}> on line ${lineAt(text, lt)}`, lineAt(text, lt));
+    if (names.length >= FEED_LIMITS.depth)
+      throw tooComplex('depth', `<${name}> on line ${lineAt(text, lt)}`, lineAt(text, lt));
     names.push(name);
     starts.push(lt);
     contentStarts.push(cursor);
@@ -353,7 +384,8 @@ export function readXml(text: string, resolver: FieldResolver, sink: RecordSink)
           if (key === '#text') continue;
           if (key === '@') {
             const attributes = element['@'];
-            if (isNode(attributes)) for (const attribute in attributes) collect(record, attribute, attributes[attribute]);
+            if (isNode(attributes))
+              for (const attribute in attributes) collect(record, attribute, attributes[attribute]);
             continue;
           }
           collect(record, key, element[key]);
@@ -383,7 +415,9 @@ function rawList(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(rawList);
   if (isNode(value) && typeof value['#text'] === 'string') {
     const content = listContent(value['#text']);
-    return isNode(content) ? { ...content, ...(value['@'] ? { '@': value['@'] } : {}) } : { ...value, '#text': content };
+    return isNode(content)
+      ? { ...content, ...(value['@'] ? { '@': value['@'] } : {}) }
+      : { ...value, '#text': content };
   }
   return value;
 }

@@ -1,4 +1,5 @@
 import type { AdStatus, Log, SnapshotEntry, WaykeAd, WaykeApi } from '../../ports.js';
+import { AuthError, NotFoundError } from '../errors.js';
 import type { Vehicle, VehicleField } from '../vehicle.js';
 import { changedFields, fingerprint, type VehicleFingerprint } from './fingerprint.js';
 import type { CreateStep, ImportPlan, PlanStep, RemoveStep, UpdateStep } from './plan.js';
@@ -42,12 +43,8 @@ export function orderedSteps(plan: ImportPlan): PlanStep[] {
   return [...plan.republish, ...plan.update, ...plan.create, ...(plan.blocked ? [] : plan.remove)];
 }
 
-function isNotFound(error: unknown): boolean {
-  return error instanceof Error && error.name === 'WaykeNotFoundError';
-}
-function isAuth(error: unknown): boolean {
-  return error instanceof Error && error.name === 'WaykeAuthError';
-}
+const isNotFound = (error: unknown): boolean => error instanceof NotFoundError;
+const isAuth = (error: unknown): boolean => error instanceof AuthError;
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
@@ -57,11 +54,27 @@ function describe(error: unknown): string {
 function patchFields(vehicle: Vehicle, fields: readonly VehicleField[]): { [K in keyof Vehicle]?: Vehicle[K] | null } {
   const out: Record<string, unknown> = {};
   for (const field of fields) out[field] = vehicle[field] === undefined ? null : vehicle[field];
-  return out as { [K in keyof Vehicle]?: Vehicle[K] | null };
+  return out;
 }
 
-function entryOf(plate: string, adId: string, print: VehicleFingerprint, media: Record<string, string>, status: AdStatus, at: Date): SnapshotEntry {
-  return { registrationNumber: plate, adId, hash: print.hash, groups: print.groups, fields: print.fields, media, status, lastSeen: at.toISOString() };
+function entryOf(
+  plate: string,
+  adId: string,
+  print: VehicleFingerprint,
+  media: Record<string, string>,
+  status: AdStatus,
+  at: Date,
+): SnapshotEntry {
+  return {
+    registrationNumber: plate,
+    adId,
+    hash: print.hash,
+    groups: print.groups,
+    fields: print.fields,
+    media,
+    status,
+    lastSeen: at.toISOString(),
+  };
 }
 
 export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<ApplyResult> {
@@ -73,7 +86,11 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
   let abort: string | null = null;
 
   /** Uploads the images not uploaded before (in parallel; the client bounds concurrency). */
-  async function uploadImages(plate: string, images: readonly string[], known: Readonly<Record<string, string>>): Promise<{ media: Record<string, string>; ordered: string[] }> {
+  async function uploadImages(
+    plate: string,
+    images: readonly string[],
+    known: Readonly<Record<string, string>>,
+  ): Promise<{ media: Record<string, string>; ordered: string[] }> {
     const media: Record<string, string> = {};
     await Promise.all(
       images.map(async (url, index) => {
@@ -101,7 +118,13 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
     const { media, ordered } = images.length > 0 ? await uploadImages(plate, images, {}) : { media: {}, ordered: [] };
     const mediaChanged = ordered.length > 0 || existing.mediaUrls.length > 0;
     if (fields.length > 0) {
-      await wayke.patchAd({ adId: existing.id, branchId, registrationNumber: plate, fields: patchFields(vehicle, fields), ...(mediaChanged ? { mediaUrls: ordered } : {}) });
+      await wayke.patchAd({
+        adId: existing.id,
+        branchId,
+        registrationNumber: plate,
+        fields: patchFields(vehicle, fields),
+        ...(mediaChanged ? { mediaUrls: ordered } : {}),
+      });
     } else if (mediaChanged) {
       await wayke.setMedia(existing.id, ordered, plate);
     }
@@ -109,21 +132,31 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
     return entryOf(plate, existing.id, print, media, 'Published', ctx.now());
   }
 
-  async function create(step: Pick<CreateStep, 'registrationNumber' | 'vehicle' | 'fingerprint'>): Promise<{ entry: SnapshotEntry; adopted: boolean }> {
+  async function create(
+    step: Pick<CreateStep, 'registrationNumber' | 'vehicle' | 'fingerprint'>,
+  ): Promise<{ entry: SnapshotEntry; adopted: boolean }> {
     const plate = step.registrationNumber;
     const existing = await wayke.findAdByRegistrationNumber(branchId, plate);
     if (existing) return { entry: await adopt(existing, step.vehicle, step.fingerprint), adopted: true };
     const { media, ordered } = await uploadImages(plate, step.vehicle.images ?? [], {});
     let id: string;
     try {
-      ({ id } = await wayke.createAd({ branchId, vehicle: step.vehicle, status: 'Published', ...(ordered.length ? { mediaUrls: ordered } : {}) }));
+      ({ id } = await wayke.createAd({
+        branchId,
+        vehicle: step.vehicle,
+        status: 'Published',
+        ...(ordered.length ? { mediaUrls: ordered } : {}),
+      }));
     } catch (error) {
       // "Commit then fail": Wayke may have stored the ad and still answered with an error. Look
       // once more before giving up, so the snapshot learns the ad id now rather than next run.
       if (isAuth(error)) throw error;
       const committed = await wayke.findAdByRegistrationNumber(branchId, plate).catch(() => null);
       if (!committed) throw error;
-      ctx.log.info('Create answered with an error but the ad exists; adopting it', { registrationNumber: plate, adId: committed.id });
+      ctx.log.info('Create answered with an error but the ad exists; adopting it', {
+        registrationNumber: plate,
+        adId: committed.id,
+      });
       return { entry: await adopt(committed, step.vehicle, step.fingerprint), adopted: true };
     }
     return { entry: entryOf(plate, id, step.fingerprint, media, 'Published', ctx.now()), adopted: false };
@@ -139,7 +172,13 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
         ({ media, ordered } = await uploadImages(plate, vehicle.images ?? [], entry.media));
       }
       if (step.fields.length > 0) {
-        await wayke.patchAd({ adId: entry.adId, branchId, registrationNumber: plate, fields: patchFields(vehicle, step.fields), ...(ordered ? { mediaUrls: ordered } : {}) });
+        await wayke.patchAd({
+          adId: entry.adId,
+          branchId,
+          registrationNumber: plate,
+          fields: patchFields(vehicle, step.fields),
+          ...(ordered ? { mediaUrls: ordered } : {}),
+        });
       } else if (ordered) {
         await wayke.setMedia(entry.adId, ordered, plate);
       }
@@ -148,7 +187,10 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
     } catch (error) {
       // The ad is gone from Wayke (deleted by hand, expired): list the vehicle again.
       if (!isNotFound(error)) throw error;
-      ctx.log.warn('Ad in the snapshot no longer exists in Wayke; creating it again', { registrationNumber: plate, adId: entry.adId });
+      ctx.log.warn('Ad in the snapshot no longer exists in Wayke; creating it again', {
+        registrationNumber: plate,
+        adId: entry.adId,
+      });
       return (await create(step)).entry;
     }
   }
@@ -165,7 +207,11 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
   async function run(step: PlanStep): Promise<void> {
     const stop = abort ?? ctx.shouldStop?.() ?? null;
     if (stop) {
-      failed.push({ registrationNumber: step.registrationNumber, action: step.action, error: `not attempted: ${stop}` });
+      failed.push({
+        registrationNumber: step.registrationNumber,
+        action: step.action,
+        error: `not attempted: ${stop}`,
+      });
       return;
     }
     try {
@@ -187,7 +233,12 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
     } catch (error) {
       if (isAuth(error)) abort = `Wayke refused the credentials (${describe(error)})`;
       ctx.onFailed?.(step, error);
-      ctx.log.warn('Vehicle failed', { registrationNumber: step.registrationNumber, action: step.action, error: describe(error), errorName: error instanceof Error ? error.name : typeof error });
+      ctx.log.warn('Vehicle failed', {
+        registrationNumber: step.registrationNumber,
+        action: step.action,
+        error: describe(error),
+        errorName: error instanceof Error ? error.name : typeof error,
+      });
       failed.push({ registrationNumber: step.registrationNumber, action: step.action, error: describe(error) });
     } finally {
       done += 1;
@@ -203,6 +254,8 @@ export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<Ap
     }
   });
   await Promise.all(workers);
-  failed.sort((a, b) => (a.registrationNumber < b.registrationNumber ? -1 : a.registrationNumber > b.registrationNumber ? 1 : 0));
+  failed.sort((a, b) =>
+    a.registrationNumber < b.registrationNumber ? -1 : a.registrationNumber > b.registrationNumber ? 1 : 0,
+  );
   return { ...counts, failed };
 }

@@ -19,16 +19,20 @@ export interface VehicleFingerprint {
 /** JSON with object keys sorted at every level. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
+  const keys = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort();
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
 }
 
 /** JSON of a field value: plain `JSON.stringify` where key order cannot matter (the hot path). */
 function fieldJson(value: unknown): string {
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null)) return JSON.stringify(value);
+  if (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null))
+    return JSON.stringify(value);
   return canonicalJson(value);
 }
 
@@ -106,7 +110,10 @@ export function fingerprint(vehicle: Vehicle, status: AdStatus = 'Published'): V
 }
 
 /** Fields whose hash differs between what Wayke holds and what the feed says (removed ones included). */
-export function changedFields(held: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>>): VehicleField[] {
+export function changedFields(
+  held: Readonly<Record<string, string>>,
+  wanted: Readonly<Record<string, string>>,
+): VehicleField[] {
   const changed = new Set<string>();
   for (const [field, hash] of Object.entries(wanted)) if (held[field] !== hash) changed.add(field);
   for (const field of Object.keys(held)) if (!(field in wanted)) changed.add(field);

@@ -145,7 +145,16 @@ export function planImport(input: PlanInput): ImportPlan {
   remove.sort(byPlate);
 
   const blocked = input.allowMassRemoval ? null : safetyValve(remove.length, liveAds, input.policy);
-  return { create, update, republish, remove, unchanged, liveAds, removalLimit: removalLimit(liveAds, input.policy), blocked };
+  return {
+    create,
+    update,
+    republish,
+    remove,
+    unchanged,
+    liveAds,
+    removalLimit: removalLimit(liveAds, input.policy),
+    blocked,
+  };
 }
 
 /** Number of write steps the plan would apply (removals only when not blocked). */

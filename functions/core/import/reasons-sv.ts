@@ -50,7 +50,10 @@ const AFTER_VALUE: ReadonlyArray<readonly [string, string]> = [
   ['is not a mileage', 'är inget miltal'],
   ['is not a whole number', 'är inget heltal'],
   ['is not a number', 'är inget tal'],
-  ['is not yes or no (use ja/nej, yes/no, true/false, 1/0 or x)', 'är varken ja eller nej (skriv ja/nej, yes/no, true/false, 1/0 eller x)'],
+  [
+    'is not yes or no (use ja/nej, yes/no, true/false, 1/0 or x)',
+    'är varken ja eller nej (skriv ja/nej, yes/no, true/false, 1/0 eller x)',
+  ],
   ['is not a text', 'är ingen text'],
   ['must be whole kronor', 'måste vara hela kronor'],
   ['must be greater than 0', 'måste vara större än 0'],
@@ -71,7 +74,8 @@ const prefixed = (value: string | undefined, text: string): string => (value ? `
 function csvHintSv(hint: string): string {
   const quoted = /^a field with a (.+) in it must be quoted \("…"\)$/.exec(hint);
   if (quoted) return `ett fält med ${quoted[1]} i måste stå inom citattecken ("…")`;
-  if (hint === 'a separator may be missing, or a line break sits in an unquoted field') return 'en avgränsare kan saknas, eller så står en radbrytning i ett fält utan citattecken';
+  if (hint === 'a separator may be missing, or a line break sits in an unquoted field')
+    return 'en avgränsare kan saknas, eller så står en radbrytning i ett fält utan citattecken';
   return hint;
 }
 
@@ -81,12 +85,16 @@ const RULES: readonly Rule[] = [
   [/^is missing$/, () => 'saknas'],
   [/^left out an item: (.*)$/s, (items) => `ett värde utelämnat: ${items}`],
   [/^left out (\d+) items: (.*)$/s, (count, items) => `${count} värden utelämnade: ${items}`],
-  [/^row has (\d+) fields but the header has (\d+) — (.*)$/s, (cells, width, hint) => `raden har ${cells} fält men rubrikraden ${width} — ${csvHintSv(hint)}`],
+  [
+    /^row has (\d+) fields but the header has (\d+) — (.*)$/s,
+    (cells, width, hint) => `raden har ${cells} fält men rubrikraden ${width} — ${csvHintSv(hint)}`,
+  ],
   [/^is an array, not a vehicle object$/, () => 'är en lista, inget fordonsobjekt'],
   [/^is (.*), not a vehicle object$/s, (what) => `är ${what}, inget fordonsobjekt`],
   [
     /^(\S+) also appears in rows? ([\d, ]+); every row with a duplicated registration number is left out until only one remains$/,
-    (plate, rows) => `${plate} finns också på rad ${rows}; alla rader med samma regnr utelämnas tills bara en finns kvar`,
+    (plate, rows) =>
+      `${plate} finns också på rad ${rows}; alla rader med samma regnr utelämnas tills bara en finns kvar`,
   ],
 ];
 
@@ -116,7 +124,8 @@ const FEED_ERROR_SV: Readonly<Record<string, string>> = {
   UNKNOWN_FORMAT: 'Filen är ingen CSV-, XML- eller JSON-fil. Exportera lagerlistan som text.',
   MISSING_COLUMNS: 'Filen saknar obligatoriska kolumner (regnr, pris och miltal krävs).',
   FEED_TOO_LARGE: 'Filen är för stor. Dela upp lagret i flera filer eller ta bort inbäddade bilder.',
-  FEED_TOO_COMPLEX: 'Filen har fler rader, kolumner, attribut, nycklar eller nivåer än en lagerlista kan ha och lästes inte, så att inget tas bort av misstag.',
+  FEED_TOO_COMPLEX:
+    'Filen har fler rader, kolumner, attribut, nycklar eller nivåer än en lagerlista kan ha och lästes inte, så att inget tas bort av misstag.',
 };
 
 /** The Swedish sentence for a file refused as a whole (the code's meaning; unknown codes keep the English text). */

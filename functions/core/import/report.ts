@@ -16,7 +16,12 @@ export interface RejectedRow {
   readonly row: number;
   readonly registrationNumber?: string;
   /** `code` names a problem with the row's structure (`RAGGED_ROW`, `UNBALANCED_QUOTE` …); `messageSv` is the Swedish text where written. */
-  readonly errors: ReadonlyArray<{ readonly field: string; readonly message: string; readonly code?: string; readonly messageSv?: string }>;
+  readonly errors: ReadonlyArray<{
+    readonly field: string;
+    readonly message: string;
+    readonly code?: string;
+    readonly messageSv?: string;
+  }>;
 }
 
 export interface FeedSummary {
@@ -77,20 +82,33 @@ function list<T>(items: readonly T[], line: (item: T) => string, more: (n: numbe
 
 /** The short human report (`latest.txt`): Swedish first, then English. Plates and fields only. */
 export function reportText(report: ImportReport): string {
-  const when = report.at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+  const when = report.at
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')
+    .replace(/Z$/, ' UTC');
   const source = report.source ?? '—';
   const feed = report.feed;
   const sv: string[] = [`Wayke-import för ${report.dealer}, ${when}`, `Fil: ${source}`];
   const en: string[] = [`Wayke import for ${report.dealer}, ${when}`, `File: ${source}`];
   if (feed.error) {
-    sv.push(`Filen avvisades i sin helhet (${feed.error.code}): ${feedErrorSv(feed.error.code, feed.error.message)}`, 'Ingenting ändrades hos Wayke.');
-    en.push(`The file was rejected as a whole (${feed.error.code}): ${feed.error.message}`, 'Nothing was changed in Wayke.');
+    sv.push(
+      `Filen avvisades i sin helhet (${feed.error.code}): ${feedErrorSv(feed.error.code, feed.error.message)}`,
+      'Ingenting ändrades hos Wayke.',
+    );
+    en.push(
+      `The file was rejected as a whole (${feed.error.code}): ${feed.error.message}`,
+      'Nothing was changed in Wayke.',
+    );
   } else {
     const fmt = `${feed.format ?? '?'}${feed.encoding ? `, ${feed.encoding}` : ''}`;
     sv.push(`Läst: ${feed.vehicles} fordon (${fmt}), ${feed.rejected} rader avvisade`);
     en.push(`Read: ${feed.vehicles} vehicles (${fmt}), ${feed.rejected} rows rejected`);
-    sv.push(`Nya ${report.created} · uppdaterade ${report.updated} · borttagna ${report.removed} · återpublicerade ${report.republished} · oförändrade ${report.unchanged} · misslyckade ${report.failed.length}`);
-    en.push(`Created ${report.created} · updated ${report.updated} · removed ${report.removed} · republished ${report.republished} · unchanged ${report.unchanged} · failed ${report.failed.length}`);
+    sv.push(
+      `Nya ${report.created} · uppdaterade ${report.updated} · borttagna ${report.removed} · återpublicerade ${report.republished} · oförändrade ${report.unchanged} · misslyckade ${report.failed.length}`,
+    );
+    en.push(
+      `Created ${report.created} · updated ${report.updated} · removed ${report.removed} · republished ${report.republished} · unchanged ${report.unchanged} · failed ${report.failed.length}`,
+    );
   }
   if (report.blocked) {
     sv.push(
@@ -103,13 +121,33 @@ export function reportText(report: ImportReport): string {
     );
   }
   if (report.failed.length > 0) {
-    sv.push('Misslyckades (försöks igen nästa körning):', ...list(report.failed, (f) => `${f.registrationNumber} (${f.action}): ${f.error}`, (n) => `… och ${n} till`));
-    en.push('Failed (retried on the next run):', ...list(report.failed, (f) => `${f.registrationNumber} (${f.action}): ${f.error}`, (n) => `… and ${n} more`));
+    sv.push(
+      'Misslyckades (försöks igen nästa körning):',
+      ...list(
+        report.failed,
+        (f) => `${f.registrationNumber} (${f.action}): ${f.error}`,
+        (n) => `… och ${n} till`,
+      ),
+    );
+    en.push(
+      'Failed (retried on the next run):',
+      ...list(
+        report.failed,
+        (f) => `${f.registrationNumber} (${f.action}): ${f.error}`,
+        (n) => `… and ${n} more`,
+      ),
+    );
   }
   if (report.superseded && report.superseded.length > 0) {
     const name = (key: string) => key.slice(key.lastIndexOf('/') + 1);
-    sv.push('Äldre filer som väntade ersattes av den här och arkiverades utan import:', ...list(report.superseded, name, (n) => `… och ${n} till`));
-    en.push('Older waiting files were superseded by this one and archived without import:', ...list(report.superseded, name, (n) => `… and ${n} more`));
+    sv.push(
+      'Äldre filer som väntade ersattes av den här och arkiverades utan import:',
+      ...list(report.superseded, name, (n) => `… och ${n} till`),
+    );
+    en.push(
+      'Older waiting files were superseded by this one and archived without import:',
+      ...list(report.superseded, name, (n) => `… and ${n} more`),
+    );
   }
   if (report.inDoubt && report.inDoubt.length > 0) {
     sv.push(`Ligger kvar som de är (rader som inte kunde läsas kan innehålla dem): ${report.inDoubt.join(', ')}`);
@@ -120,8 +158,22 @@ export function reportText(report: ImportReport): string {
       `${word} ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map(reason).join('; ')}`;
     // CSV rows carry the number a spreadsheet shows; say so where the numbers are.
     const csv = report.feed.format === 'csv';
-    sv.push(`Avvisade rader${csv ? ' (radnummer som i ett kalkylark, rubrikraden är rad 1)' : ''}:`, ...list(report.rejected, (r) => row(r, 'rad', (e) => `${fieldSv(e.field)}: ${e.messageSv ?? reasonSv(e.message)}`), (n) => `… och ${n} till`));
-    en.push(`Rejected rows${csv ? ' (row numbers as a spreadsheet shows them, the header is row 1)' : ''}:`, ...list(report.rejected, (r) => row(r, 'row', (e) => `${e.field}: ${e.message}`), (n) => `… and ${n} more`));
+    sv.push(
+      `Avvisade rader${csv ? ' (radnummer som i ett kalkylark, rubrikraden är rad 1)' : ''}:`,
+      ...list(
+        report.rejected,
+        (r) => row(r, 'rad', (e) => `${fieldSv(e.field)}: ${e.messageSv ?? reasonSv(e.message)}`),
+        (n) => `… och ${n} till`,
+      ),
+    );
+    en.push(
+      `Rejected rows${csv ? ' (row numbers as a spreadsheet shows them, the header is row 1)' : ''}:`,
+      ...list(
+        report.rejected,
+        (r) => row(r, 'row', (e) => `${e.field}: ${e.message}`),
+        (n) => `… and ${n} more`,
+      ),
+    );
   }
   return `${sv.join('\n')}\n\n${en.join('\n')}\n`;
 }

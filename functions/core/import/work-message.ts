@@ -36,7 +36,10 @@ export const MAX_LEASE_RETRIES = 40;
  * need not come back: the hourly schedule comes back by itself, and a trigger gives up after
  * {@link MAX_LEASE_RETRIES} (the lease holder's own follow-up still imports the file).
  */
-export function leaseHeldRetry(message: WorkMessageBody, delaySeconds: number = LEASE_RETRY_DELAY_SECONDS): { message: WorkMessageBody; delaySeconds: number } | null {
+export function leaseHeldRetry(
+  message: WorkMessageBody,
+  delaySeconds: number = LEASE_RETRY_DELAY_SECONDS,
+): { message: WorkMessageBody; delaySeconds: number } | null {
   if (message.trigger === 'schedule') return null;
   const attempt = (message.attempt ?? 0) + 1;
   if (attempt > MAX_LEASE_RETRIES) return null;

@@ -5,7 +5,15 @@ import { safetyValve } from '../import/plan.js';
 import type { ImportReport } from '../import/report.js';
 import { reportText } from '../import/report.js';
 import type { Vehicle } from '../vehicle.js';
-import type { Clock, EventQueue, Log, ReportSink, SnapshotReader, SnapshotStore, VehicleStatusStore } from '../../ports.js';
+import type {
+  Clock,
+  EventQueue,
+  Log,
+  ReportSink,
+  SnapshotReader,
+  SnapshotStore,
+  VehicleStatusStore,
+} from '../../ports.js';
 import type { VehicleChangeMessage, VehicleStatus } from './schemas.js';
 import { statusDocument } from './status.js';
 
@@ -27,7 +35,9 @@ export interface AcceptDeps {
   readonly log: Log;
 }
 
-export type AcceptOutcome = { readonly outcome: 'accepted' | 'held'; readonly status: VehicleStatus } | { readonly outcome: 'notFound' };
+export type AcceptOutcome =
+  | { readonly outcome: 'accepted' | 'held'; readonly status: VehicleStatus }
+  | { readonly outcome: 'notFound' };
 
 /** The FIFO group of a plate's changes: one per dealer and plate. */
 export const changeGroupId = (dealerId: string, registrationNumber: string) => `${dealerId}:${registrationNumber}`;
@@ -39,7 +49,11 @@ export function makeAcceptChange(deps: AcceptDeps) {
   };
 
   async function enqueue(message: VehicleChangeMessage): Promise<void> {
-    await deps.queue.send({ body: JSON.stringify(message), groupId: changeGroupId(message.dealerId, message.registrationNumber), deduplicationId: message.changeId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 128) });
+    await deps.queue.send({
+      body: JSON.stringify(message),
+      groupId: changeGroupId(message.dealerId, message.registrationNumber),
+      deduplicationId: message.changeId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 128),
+    });
   }
 
   async function put(dealer: ResolvedDealer, vehicle: Vehicle): Promise<AcceptOutcome> {
@@ -48,14 +62,23 @@ export function makeAcceptChange(deps: AcceptDeps) {
     const fingerprint = vehicleHash(vehicle, 'Published');
     const entry = deps.snapshots.entry(dealer.id, plate);
     entry.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-    const record = await deps.statuses.accepted(dealer.id, { registrationNumber: plate, state: 'pending', changeId, acceptedAt, fingerprint });
+    const record = await deps.statuses.accepted(dealer.id, {
+      registrationNumber: plate,
+      state: 'pending',
+      changeId,
+      acceptedAt,
+      fingerprint,
+    });
     // Recorded before queued: a crash in between leaves `pending` (the DMS retries), never a queued change nobody tracks.
     await enqueue({ op: 'put', dealerId: dealer.id, registrationNumber: plate, changeId, acceptedAt, vehicle });
     return { outcome: 'accepted', status: statusDocument(plate, await entry, record)! };
   }
 
   async function remove(dealer: ResolvedDealer, plate: string): Promise<AcceptOutcome> {
-    const [entry, previous] = await Promise.all([deps.snapshots.entry(dealer.id, plate), deps.statuses.get(dealer.id, plate)]);
+    const [entry, previous] = await Promise.all([
+      deps.snapshots.entry(dealer.id, plate),
+      deps.statuses.get(dealer.id, plate),
+    ]);
     if (!entry && !previous) return { outcome: 'notFound' };
     // Already down and nothing pending: a repeated DELETE changes nothing and costs no removal.
     if (entry && entry.status !== 'Published' && (!previous || previous.state === 'removed')) {
@@ -64,7 +87,13 @@ export function makeAcceptChange(deps: AcceptDeps) {
     const { changeId, acceptedAt } = newChange();
     const now = deps.clock.now();
     const held = await holdRemoval(dealer, plate, now);
-    const record = await deps.statuses.accepted(dealer.id, { registrationNumber: plate, state: held ? 'held' : 'pending', changeId, acceptedAt, ...(held ? {} : { removedAt: acceptedAt }) });
+    const record = await deps.statuses.accepted(dealer.id, {
+      registrationNumber: plate,
+      state: held ? 'held' : 'pending',
+      changeId,
+      acceptedAt,
+      ...(held ? {} : { removedAt: acceptedAt }),
+    });
     if (!held) await enqueue({ op: 'delete', dealerId: dealer.id, registrationNumber: plate, changeId, acceptedAt });
     return { outcome: held ? 'held' : 'accepted', status: statusDocument(plate, entry, record)! };
   }
@@ -77,27 +106,55 @@ export function makeAcceptChange(deps: AcceptDeps) {
     const blocked = safetyValve(recent + 1, liveAds, dealer.feed);
     if (!blocked) return false;
     if (await deps.snapshots.consumeMassRemovalApproval(dealer.id)) {
-      deps.log.info('Vehicle API removal over the hourly limit let through by an approval', { dealerId: dealer.id, registrationNumber: plate });
+      deps.log.info('Vehicle API removal over the hourly limit let through by an approval', {
+        dealerId: dealer.id,
+        registrationNumber: plate,
+      });
       return false;
     }
-    deps.log.warn('Vehicle API removal held by the safety valve', { dealerId: dealer.id, registrationNumber: plate, wouldRemove: blocked.wouldRemove, limit: blocked.limit });
+    deps.log.warn('Vehicle API removal held by the safety valve', {
+      dealerId: dealer.id,
+      registrationNumber: plate,
+      wouldRemove: blocked.wouldRemove,
+      limit: blocked.limit,
+    });
     await writeHeldReport(dealer, plate, blocked, now);
     return true;
   }
 
-  async function writeHeldReport(dealer: ResolvedDealer, plate: string, blocked: NonNullable<ReturnType<typeof safetyValve>>, now: Date): Promise<void> {
+  async function writeHeldReport(
+    dealer: ResolvedDealer,
+    plate: string,
+    blocked: NonNullable<ReturnType<typeof safetyValve>>,
+    now: Date,
+  ): Promise<void> {
     if (!deps.reports) return;
     const report: ImportReport = {
-      dealer: dealer.id, feed: { format: 'json', encoding: 'utf-8', vehicles: 0, rejected: 0 }, created: 0, updated: 0, removed: 0, republished: 0, unchanged: 0,
-      failed: [], rejected: [],
+      dealer: dealer.id,
+      feed: { format: 'json', encoding: 'utf-8', vehicles: 0, rejected: 0 },
+      created: 0,
+      updated: 0,
+      removed: 0,
+      republished: 0,
+      unchanged: 0,
+      failed: [],
+      rejected: [],
       blocked: { ...blocked, reason: `${blocked.reason} (Vehicle API DELETE of ${plate} within the last hour)` },
-      runId: `api-${now.toISOString().replace(/[-:.]/g, '')}`, at: now.toISOString(), trigger: 'api', source: 'Vehicle API', movedTo: null, retry: false,
+      runId: `api-${now.toISOString().replace(/[-:.]/g, '')}`,
+      at: now.toISOString(),
+      trigger: 'api',
+      source: 'Vehicle API',
+      movedTo: null,
+      retry: false,
     };
     try {
       await deps.reports.write(dealer.id, { at: now, json: report, text: reportText(report) });
     } catch (error) {
       // The hold itself is recorded and answered; a missing report must not turn it into a 5xx.
-      deps.log.error('Writing the held-removal report failed', { dealerId: dealer.id, error: (error as Error).message });
+      deps.log.error('Writing the held-removal report failed', {
+        dealerId: dealer.id,
+        error: (error as Error).message,
+      });
     }
   }
 

@@ -2,7 +2,15 @@ import { isRetryable } from '../errors.js';
 import type { ResolvedDealer } from '../dealer-config.js';
 import { applyPlan } from '../import/apply.js';
 import { planImport, type ImportPlan, type RemoveStep } from '../import/plan.js';
-import type { Clock, Log, SnapshotEntry, SnapshotReader, SnapshotStore, VehicleStatusStore, WaykeApi } from '../../ports.js';
+import type {
+  Clock,
+  Log,
+  SnapshotEntry,
+  SnapshotReader,
+  SnapshotStore,
+  VehicleStatusStore,
+  WaykeApi,
+} from '../../ports.js';
 import { DealerBusyError } from './errors.js';
 import type { VehicleChangeMessage } from './schemas.js';
 
@@ -46,39 +54,57 @@ export function makeApplyVehicleChanges(deps: ApplyChangesDeps) {
   const waitMs = deps.lease?.waitMs ?? 20_000;
 
   async function acquire(dealerId: string, owner: string): Promise<void> {
-    const holder = { owner, ...(deps.lease?.host ? { host: deps.lease.host } : {}), ...(deps.lease?.pid !== undefined ? { pid: deps.lease.pid } : {}) };
+    const holder = {
+      owner,
+      ...(deps.lease?.host ? { host: deps.lease.host } : {}),
+      ...(deps.lease?.pid !== undefined ? { pid: deps.lease.pid } : {}),
+    };
     const deadline = Date.now() + waitMs;
     for (let attempt = 0; ; attempt++) {
       const lease = await deps.snapshots.acquireLease(dealerId, holder, ttlMs);
       if (lease.acquired) return;
       if (Date.now() >= deadline) {
-        throw new DealerBusyError(`another run of ${dealerId} holds the lease until ${lease.holder?.expiresAt.toISOString() ?? 'unknown'}`, { dealerId, operation: 'lease' });
+        throw new DealerBusyError(
+          `another run of ${dealerId} holds the lease until ${lease.holder?.expiresAt.toISOString() ?? 'unknown'}`,
+          { dealerId, operation: 'lease' },
+        );
       }
       await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random() / 2));
     }
   }
 
-  return async function applyVehicleChanges(dealer: ResolvedDealer, changes: readonly VehicleChangeMessage[]): Promise<ChangeResult[]> {
+  return async function applyVehicleChanges(
+    dealer: ResolvedDealer,
+    changes: readonly VehicleChangeMessage[],
+  ): Promise<ChangeResult[]> {
     const owner = deps.lease?.owner() ?? `api-${deps.clock.now().getTime()}-${Math.random().toString(36).slice(2, 8)}`;
     await acquire(dealer.id, owner);
     try {
       return await applyLocked(dealer, changes);
     } finally {
       await deps.snapshots.releaseLease(dealer.id, owner).catch((error: unknown) =>
-        deps.log.warn('Could not release the lease; it expires by itself', { dealerId: dealer.id, error: (error as Error).message }),
+        deps.log.warn('Could not release the lease; it expires by itself', {
+          dealerId: dealer.id,
+          error: (error as Error).message,
+        }),
       );
     }
   };
 
-  async function applyLocked(dealer: ResolvedDealer, changes: readonly VehicleChangeMessage[]): Promise<ChangeResult[]> {
+  async function applyLocked(
+    dealer: ResolvedDealer,
+    changes: readonly VehicleChangeMessage[],
+  ): Promise<ChangeResult[]> {
     const latest = new Map<string, VehicleChangeMessage>();
     for (const change of changes) latest.set(change.registrationNumber, change);
     // Only the batch's plates: a whole-dealer load per batch would cost O(stock) for ten vehicles.
     const snapshot = new Map<string, SnapshotEntry>();
-    await Promise.all([...latest.keys()].map(async (plate) => {
-      const entry = await deps.snapshots.entry(dealer.id, plate);
-      if (entry) snapshot.set(plate, entry);
-    }));
+    await Promise.all(
+      [...latest.keys()].map(async (plate) => {
+        const entry = await deps.snapshots.entry(dealer.id, plate);
+        if (entry) snapshot.set(plate, entry);
+      }),
+    );
     const plan = planChanges([...latest.values()], snapshot);
 
     const failures = new Map<string, { message: string; retryable: boolean }>();
@@ -97,7 +123,10 @@ export function makeApplyVehicleChanges(deps: ApplyChangesDeps) {
         applied.set(entry.registrationNumber, mine);
       },
       onFailed: (step, error) => {
-        failures.set(step.registrationNumber, { message: error instanceof Error ? error.message || error.name : String(error), retryable: isRetryable(error) });
+        failures.set(step.registrationNumber, {
+          message: error instanceof Error ? error.message || error.name : String(error),
+          retryable: isRetryable(error),
+        });
       },
     });
 
@@ -110,26 +139,46 @@ export function makeApplyVehicleChanges(deps: ApplyChangesDeps) {
       const entry = applied.get(plate) ?? snapshot.get(plate) ?? null;
       if (failure) {
         (failure.retryable ? retry : failed).add(plate);
-        deps.log.warn('Vehicle API change failed', { dealerId: dealer.id, registrationNumber: plate, op: change.op, retryable: failure.retryable });
-        await deps.statuses.settled(dealer.id, change.changeId, { registrationNumber: plate, state: 'failed', lastError: failure.message, ...(entry ? { waykeId: entry.adId } : {}) });
+        deps.log.warn('Vehicle API change failed', {
+          dealerId: dealer.id,
+          registrationNumber: plate,
+          op: change.op,
+          retryable: failure.retryable,
+        });
+        await deps.statuses.settled(dealer.id, change.changeId, {
+          registrationNumber: plate,
+          state: 'failed',
+          lastError: failure.message,
+          ...(entry ? { waykeId: entry.adId } : {}),
+        });
         continue;
       }
       const removed = change.op === 'delete';
       await deps.statuses.settled(dealer.id, change.changeId, {
         registrationNumber: plate,
         state: removed ? 'removed' : 'applied',
-        lastAppliedAt: applied.has(plate) ? at : entry?.lastSeen ?? at,
+        lastAppliedAt: applied.has(plate) ? at : (entry?.lastSeen ?? at),
         ...(entry ? { waykeId: entry.adId } : {}),
         ...(removed ? { removedAt: at } : {}),
       });
     }
     // FIFO: a plate that must be retried fails with all its changes of the batch, in order.
-    return changes.map((change) => ({ changeId: change.changeId, result: retry.has(change.registrationNumber) ? 'retry' : failed.has(change.registrationNumber) ? 'failed' : 'applied' }));
+    return changes.map((change) => ({
+      changeId: change.changeId,
+      result: retry.has(change.registrationNumber)
+        ? 'retry'
+        : failed.has(change.registrationNumber)
+          ? 'failed'
+          : 'applied',
+    }));
   }
 }
 
 /** The import's planner on the changed plates only (so nothing else is removed), plus the `DELETE`s. */
-export function planChanges(changes: readonly VehicleChangeMessage[], snapshot: ReadonlyMap<string, SnapshotEntry>): ImportPlan {
+export function planChanges(
+  changes: readonly VehicleChangeMessage[],
+  snapshot: ReadonlyMap<string, SnapshotEntry>,
+): ImportPlan {
   const puts = changes.filter((change): change is Extract<VehicleChangeMessage, { op: 'put' }> => change.op === 'put');
   const subset = new Map<string, SnapshotEntry>();
   for (const put of puts) {
@@ -142,7 +191,8 @@ export function planChanges(changes: readonly VehicleChangeMessage[], snapshot: 
     if (change.op !== 'delete') continue;
     const entry = snapshot.get(change.registrationNumber);
     // Never listed, or already down: removed is what the DMS wants, and nothing is to be sent.
-    if (entry && entry.status === 'Published') remove.push({ action: 'remove', registrationNumber: change.registrationNumber, entry });
+    if (entry && entry.status === 'Published')
+      remove.push({ action: 'remove', registrationNumber: change.registrationNumber, entry });
   }
   return { ...plan, remove, blocked: null };
 }

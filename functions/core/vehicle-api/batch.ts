@@ -33,7 +33,10 @@ export function makeVehicleBatchProcessor(deps: {
       const change = parse(record.body);
       const dealer = change ? deps.dealers.get(change.dealerId) : undefined;
       if (!change || !dealer) {
-        deps.log.error('Vehicle change cannot be applied (unreadable, or the dealer is gone); leaving it to the DLQ', { messageId: record.messageId, dealerId: change?.dealerId });
+        deps.log.error('Vehicle change cannot be applied (unreadable, or the dealer is gone); leaving it to the DLQ', {
+          messageId: record.messageId,
+          dealerId: change?.dealerId,
+        });
         retry.push(record.messageId);
         continue;
       }
@@ -45,7 +48,14 @@ export function makeVehicleBatchProcessor(deps: {
     let failed = 0;
     for (const [dealerId, items] of byDealer) {
       try {
-        const results = new Map((await deps.apply(deps.dealers.get(dealerId)!, items.map((item) => item.change))).map((result) => [result.changeId, result.result]));
+        const results = new Map(
+          (
+            await deps.apply(
+              deps.dealers.get(dealerId)!,
+              items.map((item) => item.change),
+            )
+          ).map((result) => [result.changeId, result.result]),
+        );
         for (const item of items) {
           const result = results.get(item.change.changeId) ?? 'retry';
           if (result === 'retry') retry.push(item.messageId);
@@ -53,7 +63,12 @@ export function makeVehicleBatchProcessor(deps: {
           else applied += 1;
         }
       } catch (error) {
-        deps.log.warn('Vehicle changes not applied; retried after the visibility timeout', { dealerId, changes: items.length, errorName: (error as Error).name, error: (error as Error).message });
+        deps.log.warn('Vehicle changes not applied; retried after the visibility timeout', {
+          dealerId,
+          changes: items.length,
+          errorName: (error as Error).name,
+          error: (error as Error).message,
+        });
         retry.push(...items.map((item) => item.messageId));
       }
     }

@@ -17,23 +17,28 @@ export const LIST_LIMIT = { default: 100, max: 500 } as const;
 /** How long an `Idempotency-Key`'s first answer is replayed. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
-export const VehicleStatusSchema = z
-  .object({
-    registrationNumber: z.string(),
-    waykeId: z.string().nullable().describe("The ad's id in Wayke, once it has one"),
-    state: z.enum(VEHICLE_STATES).describe('pending: accepted, not applied yet; applied: Wayke holds it; failed: see lastError (retried); removed: taken down; held: a DELETE held by the safety valve'),
-    lastAppliedAt: z.iso.datetime().nullable(),
-    lastError: z.string().nullable(),
-    fingerprint: z.string().nullable().describe('Hash of the vehicle as last accepted; equal fingerprints mean equal vehicles'),
-    source: z.enum(['api', 'feed']).describe('Who set the vehicle last: this API or a feed file'),
-  });
+export const VehicleStatusSchema = z.object({
+  registrationNumber: z.string(),
+  waykeId: z.string().nullable().describe("The ad's id in Wayke, once it has one"),
+  state: z
+    .enum(VEHICLE_STATES)
+    .describe(
+      'pending: accepted, not applied yet; applied: Wayke holds it; failed: see lastError (retried); removed: taken down; held: a DELETE held by the safety valve',
+    ),
+  lastAppliedAt: z.iso.datetime().nullable(),
+  lastError: z.string().nullable(),
+  fingerprint: z
+    .string()
+    .nullable()
+    .describe('Hash of the vehicle as last accepted; equal fingerprints mean equal vehicles'),
+  source: z.enum(['api', 'feed']).describe('Who set the vehicle last: this API or a feed file'),
+});
 export type VehicleStatus = z.output<typeof VehicleStatusSchema>;
 
-export const VehicleStatusListSchema = z
-  .object({
-    items: z.array(VehicleStatusSchema),
-    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
-  });
+export const VehicleStatusListSchema = z.object({
+  items: z.array(VehicleStatusSchema),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
 
 export const ListQuerySchema = z.object({
   cursor: z.string().min(1).max(400).optional(),
@@ -43,26 +48,29 @@ export const ListQuerySchema = z.object({
 export const FieldErrorSchema = z.object({ field: z.string(), message: z.string() });
 
 /** RFC 9457 problem details, with `errors` for a 422. */
-export const ProblemSchema = z
-  .object({
-    type: z.string().describe('A URI naming the kind of problem'),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
-    errors: z.array(FieldErrorSchema).optional(),
-  });
+export const ProblemSchema = z.object({
+  type: z.string().describe('A URI naming the kind of problem'),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.array(FieldErrorSchema).optional(),
+});
 export type Problem = z.output<typeof ProblemSchema>;
 
 /** The canonical vehicle, as the JSON feed carries it: the `PUT` body. */
-export const VehiclePutBodySchema = VehicleSchema.describe('One vehicle in the canonical shape of the JSON feed (the feed reader\'s Swedish field names are accepted too)');
+export const VehiclePutBodySchema = VehicleSchema.describe(
+  "One vehicle in the canonical shape of the JSON feed (the feed reader's Swedish field names are accepted too)",
+);
 
 export const ValidationReportSchema = z
   .object({
     format: z.enum(['csv', 'xml', 'json']).nullable(),
     encoding: z.string().nullable(),
     vehicles: z.number().int().describe('Rows that would be imported'),
-    rejected: z.array(z.object({ row: z.number().int(), registrationNumber: z.string().optional(), errors: z.array(FieldErrorSchema) })),
+    rejected: z.array(
+      z.object({ row: z.number().int(), registrationNumber: z.string().optional(), errors: z.array(FieldErrorSchema) }),
+    ),
     warnings: z.array(z.object({ row: z.number().int(), field: z.string(), message: z.string() })),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
   })
@@ -84,8 +92,21 @@ export const ImportReportSchema = z
 
 /** One change on the vehicle queue: group = dealer + plate, so a plate's changes apply in order. */
 export const VehicleChangeMessageSchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('put'), dealerId: z.string(), registrationNumber: z.string(), changeId: z.string(), acceptedAt: z.iso.datetime(), vehicle: VehicleSchema }),
-  z.object({ op: z.literal('delete'), dealerId: z.string(), registrationNumber: z.string(), changeId: z.string(), acceptedAt: z.iso.datetime() }),
+  z.object({
+    op: z.literal('put'),
+    dealerId: z.string(),
+    registrationNumber: z.string(),
+    changeId: z.string(),
+    acceptedAt: z.iso.datetime(),
+    vehicle: VehicleSchema,
+  }),
+  z.object({
+    op: z.literal('delete'),
+    dealerId: z.string(),
+    registrationNumber: z.string(),
+    changeId: z.string(),
+    acceptedAt: z.iso.datetime(),
+  }),
 ]);
 export type VehicleChangeMessage = z.output<typeof VehicleChangeMessageSchema>;
 

@@ -6,9 +6,19 @@ import type { VehicleStatus } from './schemas.js';
  * API was told (the latest accepted change). The API's record speaks while it is the newer news:
  * a file import that set the plate later makes it a `feed` vehicle again.
  */
-export function statusDocument(registrationNumber: string, entry: SnapshotEntry | null, record: VehicleStatusRecord | null): VehicleStatus | null {
+export function statusDocument(
+  registrationNumber: string,
+  entry: SnapshotEntry | null,
+  record: VehicleStatusRecord | null,
+): VehicleStatus | null {
   if (!entry && !record) return null;
-  const fromApi = record !== null && (entry === null || entry.setBy === 'api' || record.acceptedAt >= entry.lastSeen || record.state === 'pending' || record.state === 'held');
+  const fromApi =
+    record !== null &&
+    (entry === null ||
+      entry.setBy === 'api' ||
+      record.acceptedAt >= entry.lastSeen ||
+      record.state === 'pending' ||
+      record.state === 'held');
   if (fromApi) {
     return {
       registrationNumber,
@@ -43,7 +53,9 @@ export function mergeStatusPage(input: {
   /** Either source returned a full page, so more may follow. */
   readonly more: boolean;
 }): { items: VehicleStatus[]; nextCursor: string | null } {
-  const plates = [...new Set([...input.entries.map((e) => e.registrationNumber), ...input.records.map((r) => r.registrationNumber)])].sort();
+  const plates = [
+    ...new Set([...input.entries.map((e) => e.registrationNumber), ...input.records.map((r) => r.registrationNumber)]),
+  ].sort();
   const shown = plates.slice(0, input.limit);
   const entries = new Map(input.entries.map((e) => [e.registrationNumber, e]));
   const records = new Map(input.records.map((r) => [r.registrationNumber, r]));

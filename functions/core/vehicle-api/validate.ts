@@ -7,11 +7,25 @@ import type { ValidationReport } from './schemas.js';
  * `POST …/validate`: a whole feed file (any format and encoding) or one vehicle object, read
  * exactly as an import reads it; the report of `validate-feed --json`. Stores and sends nothing.
  */
-export function validateBody(body: Uint8Array, options: { readonly now: Date; readonly mapping?: MappingProfile }): ValidationReport {
+export function validateBody(
+  body: Uint8Array,
+  options: { readonly now: Date; readonly mapping?: MappingProfile },
+): ValidationReport {
   const single = asSingleVehicle(body, options.mapping);
-  const result = readFeed(single ?? body, { name: 'request body', now: options.now, ...(options.mapping ? { mapping: options.mapping } : {}) });
+  const result = readFeed(single ?? body, {
+    name: 'request body',
+    now: options.now,
+    ...(options.mapping ? { mapping: options.mapping } : {}),
+  });
   const { vehicles, ...rest } = result;
-  return { format: rest.format, encoding: rest.encoding, vehicles: vehicles.length, rejected: rest.rejected, warnings: rest.warnings, error: rest.error };
+  return {
+    format: rest.format,
+    encoding: rest.encoding,
+    vehicles: vehicles.length,
+    rejected: rest.rejected,
+    warnings: rest.warnings,
+    error: rest.error,
+  };
 }
 
 /**
@@ -19,7 +33,10 @@ export function validateBody(body: Uint8Array, options: { readonly now: Date; re
  * wrapper (`{"vehicles": [...]}`): it is read as a one-row JSON feed.
  */
 function asSingleVehicle(body: Uint8Array, mapping: MappingProfile | undefined): Uint8Array | null {
-  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8').replace(/^\uFEFF/, '').trim();
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trim();
   if (!text.startsWith('{')) return null;
   let document: unknown;
   try {

@@ -7,7 +7,14 @@ import { parseRetrySchedule } from '../../core/events/retry-schedule.js';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../adapters/logger.js';
 import { ConfigError } from '../../core/errors.js';
-import { consoleListener, createStdoutWriter, reportLines, startupLines, useColor, webhookCurlLine } from '../dev/console.js';
+import {
+  consoleListener,
+  createStdoutWriter,
+  reportLines,
+  startupLines,
+  useColor,
+  webhookCurlLine,
+} from '../dev/console.js';
 import { startDevStack, type DevStack } from '../dev/stack.js';
 import { DevStartError } from '../dev/start-failure.js';
 
@@ -48,7 +55,8 @@ service's address once all are up (also written to <data>/endpoints.json).`;
 
 function parsePort(value: string, flag: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${flag} must be a port number (0–65535), got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`${flag} must be a port number (0–65535), got "${value}"`);
   return port;
 }
 
@@ -66,7 +74,10 @@ function realWayke(): { authUrl: string; dealerApiUrl: string; mediaApiUrl: stri
   const mediaApiUrl = process.env.WAYKE_MEDIA_API_URL;
   const set = [authUrl, dealerApiUrl, mediaApiUrl].filter(Boolean).length;
   if (set === 0) return undefined;
-  if (set < 3) throw new ConfigError('Set all three of WAYKE_AUTH_URL, WAYKE_DEALER_API_URL and WAYKE_MEDIA_API_URL to use a real Wayke, or none to use the simulator');
+  if (set < 3)
+    throw new ConfigError(
+      'Set all three of WAYKE_AUTH_URL, WAYKE_DEALER_API_URL and WAYKE_MEDIA_API_URL to use a real Wayke, or none to use the simulator',
+    );
   return { authUrl: authUrl!, dealerApiUrl: dealerApiUrl!, mediaApiUrl: mediaApiUrl! };
 }
 
@@ -75,18 +86,32 @@ async function demoPurchase(stack: DevStack, write: (text: string) => void): Pro
   if (!simulator) return;
   const ads = Object.values(simulator.state().ads);
   const dealer =
-    stack.dealers.find((entry) => entry.delivery.kind === 'demo' && ads.some((ad) => ad.branch === entry.branchId && ad.status === 'Published')) ??
-    stack.dealers.find((entry) => ads.some((ad) => ad.branch === entry.branchId));
+    stack.dealers.find(
+      (entry) =>
+        entry.delivery.kind === 'demo' && ads.some((ad) => ad.branch === entry.branchId && ad.status === 'Published'),
+    ) ?? stack.dealers.find((entry) => ads.some((ad) => ad.branch === entry.branchId));
   if (!dealer) return;
-  const ad = ads.find((entry) => entry.branch === dealer.branchId && entry.status === 'Published') ?? ads.find((entry) => entry.branch === dealer.branchId)!;
+  const ad =
+    ads.find((entry) => entry.branch === dealer.branchId && entry.status === 'Published') ??
+    ads.find((entry) => entry.branch === dealer.branchId)!;
   const plate = String(ad.vehicle.registrationNumber ?? '');
   write('');
   write(`Simulating a purchase in Wayke: ${dealer.id} signs the purchase contract (Inköpsavtal) for ${plate}`);
   write('  webhook → SQS FIFO → DMS writer (ad fetched from Wayke) → signed delivery to the DMS');
-  write(`  again: curl -X POST ${simulator.url}/_admin/ads/${ad.id}/process -H 'content-type: application/json' -d '{"processName":"Inköpsavtal","stepName":"Inköpsavtal","state":"completed"}'`);
+  write(
+    `  again: curl -X POST ${simulator.url}/_admin/ads/${ad.id}/process -H 'content-type: application/json' -d '{"processName":"Inköpsavtal","stepName":"Inköpsavtal","state":"completed"}'`,
+  );
   const secret = stack.secrets.secrets[dealer.id];
-  if (secret) write(`  a vehicle-updated webhook for it:\n${webhookCurlLine(stack.urls.api, dealer.id, secret.webhookSecret, { id: ad.id, registrationNumber: plate })}`);
-  await simulator.triggerProcessEvent(ad.id, { processName: 'Inköpsavtal', stepName: 'Inköpsavtal', state: 'completed', executedBy: 'Kontrakt' });
+  if (secret)
+    write(
+      `  a vehicle-updated webhook for it:\n${webhookCurlLine(stack.urls.api, dealer.id, secret.webhookSecret, { id: ad.id, registrationNumber: plate })}`,
+    );
+  await simulator.triggerProcessEvent(ad.id, {
+    processName: 'Inköpsavtal',
+    stepName: 'Inköpsavtal',
+    state: 'completed',
+    executedBy: 'Kontrakt',
+  });
 }
 
 /**
@@ -95,11 +120,11 @@ async function demoPurchase(stack: DevStack, write: (text: string) => void): Pro
  */
 function muteEmptyMetricsWarning(): void {
   const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  process.stderr.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     if (text.startsWith('No application metrics to publish.')) return true;
     return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  };
 }
 
 /** Of `--once`'s `--timeout`, what is kept for draining the queues and stopping the engines. */
@@ -162,7 +187,8 @@ export async function run(args: string[]): Promise<number> {
   let onceDeadline = Infinity;
   try {
     const timeoutSeconds = Number(values.timeout);
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new ConfigError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+      throw new ConfigError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
     if (values.once) onceDeadline = startOnceWatchdog(timeoutSeconds);
     writer.line(`Starting wayke-dms dev (state in ${values.data}/) …`);
     stack = await startDevStack({
@@ -177,10 +203,14 @@ export async function run(args: string[]): Promise<number> {
       seedExamples: true,
       schedule: !values.once,
       handlerLogLevel: values.verbose ? 'INFO' : undefined,
-      ...(values['dms-retry-schedule'] !== undefined ? { dmsRetrySchedule: retryScheduleOption(values['dms-retry-schedule']) } : {}),
+      ...(values['dms-retry-schedule'] !== undefined
+        ? { dmsRetrySchedule: retryScheduleOption(values['dms-retry-schedule']) }
+        : {}),
       log,
       // --once prints the reports together at the end.
-      events: values.once ? { ...listener, report: () => undefined, importStarted: () => undefined, importSkipped: () => undefined } : listener,
+      events: values.once
+        ? { ...listener, report: () => undefined, importStarted: () => undefined, importSkipped: () => undefined }
+        : listener,
     });
   } catch (error) {
     if (error instanceof DevStartError) {
@@ -195,13 +225,21 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
-  for (const line of startupLines(stack, { cwd: process.cwd(), elapsedMs: performance.now() /* since process start: includes loading Node, the CLI bundle (or tsx, from the sources) and the SDK */, color })) writer.line(line);
+  for (const line of startupLines(stack, {
+    cwd: process.cwd(),
+    elapsedMs:
+      performance.now() /* since process start: includes loading Node, the CLI bundle (or tsx, from the sources) and the SDK */,
+    color,
+  }))
+    writer.line(line);
   writer.line('');
   if (stack.seeded.length) writer.line(`Importing the sample feeds of ${stack.seeded.join(', ')} …`);
   else writer.line('Running the start-up import …');
 
   const since = new Date();
-  const firstRun = stack.runSchedule().catch((error: Error) => log.error('start-up import could not be scheduled', { error: error.message }));
+  const firstRun = stack
+    .runSchedule()
+    .catch((error: Error) => log.error('start-up import could not be scheduled', { error: error.message }));
 
   if (values.once) {
     await firstRun;
@@ -220,13 +258,17 @@ export async function run(args: string[]): Promise<number> {
         for (const line of reportLines(report, color)) writer.line(line);
       } else if (failedImports.has(dealer.id) || !settled) {
         failed += 1;
-        writer.line(`✗ ${dealer.id}: the import ${failedImports.has(dealer.id) ? 'failed' : 'did not finish in time'}; see the log above`);
+        writer.line(
+          `✗ ${dealer.id}: the import ${failedImports.has(dealer.id) ? 'failed' : 'did not finish in time'}; see the log above`,
+        );
       } else {
         writer.line(`– ${dealer.id}: no new feed, nothing to import (upload one into inbound/ over SFTP)`);
       }
     }
     writer.line('');
-    writer.line(`Done in ${(performance.now() / 1000).toFixed(1)} s${failed ? ` — ${failed} dealer import(s) failed` : ''}.`);
+    writer.line(
+      `Done in ${(performance.now() / 1000).toFixed(1)} s${failed ? ` — ${failed} dealer import(s) failed` : ''}.`,
+    );
     return failed ? 1 : 0;
   }
 
@@ -238,7 +280,9 @@ export async function run(args: string[]): Promise<number> {
         process.exit(130);
       }
       writer.line('');
-      writer.line(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping; running imports and deliveries finish first (Ctrl-C again to force). State is kept in ${stack.dataDir}.`);
+      writer.line(
+        `${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping; running imports and deliveries finish first (Ctrl-C again to force). State is kept in ${stack.dataDir}.`,
+      );
       listener.flush();
       stopping = stack.stop().then(
         () => {
@@ -262,7 +306,10 @@ export async function run(args: string[]): Promise<number> {
     await firstRun;
     await stack.waitForReports(since, 120_000);
     if (stopping) return;
-    if (values.demo) await demoPurchase(stack, (text) => writer.line(text)).catch((error: Error) => log.warn('demo purchase failed', { error: error.message }));
+    if (values.demo)
+      await demoPurchase(stack, (text) => writer.line(text)).catch((error: Error) =>
+        log.warn('demo purchase failed', { error: error.message }),
+      );
     if (stopping) return;
     writer.line('');
     writer.line(`Ready. Upload a feed, fire a webhook, or watch the hourly import. Ctrl-C stops.`);

@@ -19,7 +19,14 @@ import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
 import { createLogger } from '../../adapters/logger.js';
 import { createWaykeClient, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../../adapters/wayke-http-client.js';
 import { DEALER_ID_PATTERN, DEALER_ID_RULE, REMOVAL_STATUSES } from '../../core/dealer-config.js';
-import { exitStatus, makeImportDealer, type ImportDealerConfig, type ImportOutcome, type ImportPlan, type ImportSummary } from '../../core/import/index.js';
+import {
+  exitStatus,
+  makeImportDealer,
+  type ImportDealerConfig,
+  type ImportOutcome,
+  type ImportPlan,
+  type ImportSummary,
+} from '../../core/import/index.js';
 import type { LeaseHolder } from '../../ports.js';
 import { loadMappingOption, UsageError } from '../cli-support.js';
 import { DEFAULT_RESOURCE_NAMES, LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/local-aws.js';
@@ -55,7 +62,6 @@ arguments or environment); 3 removals blocked by the safety valve.`;
 
 /** The local run's snapshot table: one name, so `plan`/`import` see what `dev` imported. */
 export const SNAPSHOT_TABLE = DEFAULT_RESOURCE_NAMES.snapshotTable;
-
 
 const WaykeEnvSchema = WaykeUrlsEnvSchema.extend({
   WAYKE_CLIENT_ID: z.string().min(1),
@@ -97,7 +103,10 @@ export async function startEmbeddedDynamo(path: string | null): Promise<Embedded
     server.closeAllConnections?.();
     await new Promise<void>((done) => server.close(() => done()));
     const message = (error as Error).message ?? '';
-    if (/lock/i.test(message) || /LEVEL_DATABASE_NOT_OPEN|LEVEL_LOCKED/.test(String((error as { code?: string }).code))) {
+    if (
+      /lock/i.test(message) ||
+      /LEVEL_DATABASE_NOT_OPEN|LEVEL_LOCKED/.test(String((error as { code?: string }).code))
+    ) {
       throw new UsageError(`the state directory ${path} is in use by another wayke-dms run`);
     }
     throw error;
@@ -119,14 +128,18 @@ export async function startEmbeddedDynamo(path: string | null): Promise<Embedded
 async function assertNotLocked(path: string): Promise<void> {
   const require = createRequire(import.meta.url);
   const levelRequire = createRequire(require.resolve('dynalite'));
-  const { Level } = levelRequire('level') as { Level: new (location: string) => { open(): Promise<void>; close(): Promise<void> } };
+  const { Level } = levelRequire('level') as {
+    Level: new (location: string) => { open(): Promise<void>; close(): Promise<void> };
+  };
   const db = new Level(path);
   try {
     await db.open();
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String((cause as Error | undefined)?.message))) {
-      throw new UsageError(`the state directory ${path} is in use by another wayke-dms process (a local run that is starting or stopping, or another import); wait for it or stop it`);
+      throw new UsageError(
+        `the state directory ${path} is in use by another wayke-dms process (a local run that is starting or stopping, or another import); wait for it or stop it`,
+      );
     }
     throw error;
   }
@@ -143,13 +156,20 @@ export { processIsGone };
 export async function openSnapshotTable(mode: 'plan' | 'import', layout: StateLayout): Promise<EmbeddedDynamo> {
   const endpoints = readLocalRunEndpoints(layout);
   if (endpoints && (await localRunIsUp(endpoints))) {
-    const client = new DynamoDBClient({ endpoint: endpoints.services.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+    const client = new DynamoDBClient({
+      endpoint: endpoints.services.dynamodb,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 2,
+    });
     return { client, stop: async () => client.destroy() };
   }
   // Before one layout was shared, `plan`/`import` kept their own store in cli-snapshots/.
   if (existsSync(layout.legacyCliSnapshots)) {
     if (existsSync(layout.dynamodb)) {
-      process.stderr.write(`note: ${layout.legacyCliSnapshots} is from an older version and is not used; the snapshot is in ${layout.dynamodb}\n`);
+      process.stderr.write(
+        `note: ${layout.legacyCliSnapshots} is from an older version and is not used; the snapshot is in ${layout.dynamodb}\n`,
+      );
     } else {
       renameSync(layout.legacyCliSnapshots, layout.dynamodb);
     }
@@ -189,9 +209,11 @@ function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.Proce
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(`expected exactly one feed file, got ${positionals.length}`);
   const dealerId = values.dealer;
-  if (!dealerId || !DEALER_ID_PATTERN.test(dealerId)) throw new UsageError(`--dealer <id> is required (${DEALER_ID_RULE})`);
+  if (!dealerId || !DEALER_ID_PATTERN.test(dealerId))
+    throw new UsageError(`--dealer <id> is required (${DEALER_ID_RULE})`);
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be a whole number from 1 to 64');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new UsageError('--concurrency must be a whole number from 1 to 64');
 
   let fromConfig: ImportDealerConfig | undefined;
   if (values.config) {
@@ -200,15 +222,25 @@ function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.Proce
     if (!fromConfig) throw new UsageError(`dealer "${dealerId}" is not in ${values.config}`);
   }
   const mapping = values.mapping ? loadMappingOption(values.mapping) : fromConfig?.mappingProfile;
-  const branchId = fromConfig?.branchId ?? env.WAYKE_BRANCH_ID ?? (mode === 'plan' ? '00000000-0000-0000-0000-000000000000' : undefined);
-  if (!branchId) throw new UsageError('WAYKE_BRANCH_ID is not set (or pass --config with the dealer\'s branchId)');
+  const branchId =
+    fromConfig?.branchId ??
+    env.WAYKE_BRANCH_ID ??
+    (mode === 'plan' ? '00000000-0000-0000-0000-000000000000' : undefined);
+  if (!branchId) throw new UsageError("WAYKE_BRANCH_ID is not set (or pass --config with the dealer's branchId)");
   const dealer: ImportDealerConfig = {
     id: dealerId,
     branchId,
     feed: fromConfig?.feed ?? { removalStatus: REMOVAL_STATUSES[0], maxRemovalShare: 0.25, minRemovalLimit: 3 },
     ...(mapping ? { mappingProfile: mapping } : {}),
   };
-  return { file: positionals[0] as string, dealer, state: resolve(values.state ?? DEFAULT_STATE_DIR), json: values.json === true, allowMassRemoval: values['allow-mass-removal'] === true, concurrency };
+  return {
+    file: positionals[0] as string,
+    dealer,
+    state: resolve(values.state ?? DEFAULT_STATE_DIR),
+    json: values.json === true,
+    allowMassRemoval: values['allow-mass-removal'] === true,
+    concurrency,
+  };
 }
 
 /** The `plan --json` object. */
@@ -217,7 +249,11 @@ export function planJson(dealer: string, summaryOf: ImportSummary, plan: ImportP
     dealer,
     feed: summaryOf.feed,
     create: plan?.create.map((s) => s.registrationNumber) ?? [],
-    update: plan?.update.map((s) => ({ registrationNumber: s.registrationNumber, fields: [...s.fields, ...(s.images ? ['images'] : [])] })) ?? [],
+    update:
+      plan?.update.map((s) => ({
+        registrationNumber: s.registrationNumber,
+        fields: [...s.fields, ...(s.images ? ['images'] : [])],
+      })) ?? [],
     remove: plan?.remove.map((s) => s.registrationNumber) ?? [],
     republish: plan?.republish.map((s) => s.registrationNumber) ?? [],
     unchanged: plan?.unchanged ?? 0,
@@ -228,44 +264,96 @@ export function planJson(dealer: string, summaryOf: ImportSummary, plan: ImportP
 
 /** The `import --json` object: the run summary, exactly. */
 export function importJson(s: ImportSummary) {
-  return { dealer: s.dealer, feed: s.feed, created: s.created, updated: s.updated, removed: s.removed, republished: s.republished, unchanged: s.unchanged, failed: s.failed, rejected: s.rejected, blocked: s.blocked };
+  return {
+    dealer: s.dealer,
+    feed: s.feed,
+    created: s.created,
+    updated: s.updated,
+    removed: s.removed,
+    republished: s.republished,
+    unchanged: s.unchanged,
+    failed: s.failed,
+    rejected: s.rejected,
+    blocked: s.blocked,
+  };
 }
 
 function feedLine(s: ImportSummary): string {
-  if (s.feed.error) return `The feed was rejected as a whole (${s.feed.error.code}): ${s.feed.error.message}\nNothing was changed.`;
+  if (s.feed.error)
+    return `The feed was rejected as a whole (${s.feed.error.code}): ${s.feed.error.message}\nNothing was changed.`;
   return `Feed: ${s.feed.vehicles} vehicles (${s.feed.format ?? '?'}${s.feed.encoding ? `, ${s.feed.encoding}` : ''}), ${s.feed.rejected} rows rejected`;
 }
 
 function tail(s: ImportSummary): string[] {
   const lines: string[] = [];
   if (s.blocked) lines.push(`BLOCKED: ${s.blocked.reason}. Run again with --allow-mass-removal if that is intended.`);
-  if (s.failed.length) lines.push('Failed (run again to retry):', ...s.failed.map((f) => `  ${f.registrationNumber} (${f.action}): ${f.error}`));
-  if (s.rejected.length) lines.push('Rejected rows:', ...s.rejected.map((r) => `  row ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`));
+  if (s.failed.length)
+    lines.push(
+      'Failed (run again to retry):',
+      ...s.failed.map((f) => `  ${f.registrationNumber} (${f.action}): ${f.error}`),
+    );
+  if (s.rejected.length)
+    lines.push(
+      'Rejected rows:',
+      ...s.rejected.map(
+        (r) =>
+          `  row ${r.row}${r.registrationNumber ? ` (${r.registrationNumber})` : ''}: ${r.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+      ),
+    );
   return lines;
 }
 
 function planText(dealer: string, s: ImportSummary, plan: ImportPlan | undefined): string {
   const lines = [`Plan for ${dealer}`, feedLine(s)];
   if (plan) {
-    lines.push(`create ${plan.create.length} · update ${plan.update.length} · remove ${plan.remove.length} · republish ${plan.republish.length} · unchanged ${plan.unchanged}`);
-    const list = (label: string, items: string[]) => items.length && lines.push(`${label}: ${items.slice(0, 50).join(', ')}${items.length > 50 ? `, … (${items.length - 50} more)` : ''}`);
-    list('create', plan.create.map((x) => x.registrationNumber));
-    list('update', plan.update.map((x) => `${x.registrationNumber} (${[...x.fields, ...(x.images ? ['images'] : [])].join(', ')})`));
-    list('remove', plan.remove.map((x) => x.registrationNumber));
-    list('republish', plan.republish.map((x) => x.registrationNumber));
+    lines.push(
+      `create ${plan.create.length} · update ${plan.update.length} · remove ${plan.remove.length} · republish ${plan.republish.length} · unchanged ${plan.unchanged}`,
+    );
+    const list = (label: string, items: string[]) =>
+      items.length &&
+      lines.push(
+        `${label}: ${items.slice(0, 50).join(', ')}${items.length > 50 ? `, … (${items.length - 50} more)` : ''}`,
+      );
+    list(
+      'create',
+      plan.create.map((x) => x.registrationNumber),
+    );
+    list(
+      'update',
+      plan.update.map((x) => `${x.registrationNumber} (${[...x.fields, ...(x.images ? ['images'] : [])].join(', ')})`),
+    );
+    list(
+      'remove',
+      plan.remove.map((x) => x.registrationNumber),
+    );
+    list(
+      'republish',
+      plan.republish.map((x) => x.registrationNumber),
+    );
   }
   return [...lines, ...tail(s)].join('\n');
 }
 
 function importText(s: ImportSummary): string {
   const lines = [`Import for ${s.dealer}`, feedLine(s)];
-  if (!s.feed.error) lines.push(`created ${s.created} · updated ${s.updated} · removed ${s.removed} · republished ${s.republished} · unchanged ${s.unchanged} · failed ${s.failed.length}`);
+  if (!s.feed.error)
+    lines.push(
+      `created ${s.created} · updated ${s.updated} · removed ${s.removed} · republished ${s.republished} · unchanged ${s.unchanged} · failed ${s.failed.length}`,
+    );
   return [...lines, ...tail(s)].join('\n');
 }
 
 /** Shared by `plan` and `import`: returns the exit status. */
-export async function runImportCommand(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const log = createLogger({ serviceName: `wayke-dms-${mode}`, toStderr: true, level: (env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN' });
+export async function runImportCommand(
+  mode: 'plan' | 'import',
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const log = createLogger({
+    serviceName: `wayke-dms-${mode}`,
+    toStderr: true,
+    level: (env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN',
+  });
   let options: Options;
   let waykeEnv: z.infer<typeof WaykeEnvSchema> | undefined;
   let feed;
@@ -273,7 +361,10 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
     options = parseOptions(mode, args, env);
     if (mode === 'import') {
       const parsed = WaykeEnvSchema.safeParse(env);
-      if (!parsed.success) throw new UsageError(`environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw new UsageError(
+          `environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       waykeEnv = parsed.data;
     }
     feed = await fileFeed(options.file).catch((error: NodeJS.ErrnoException) => {
@@ -281,7 +372,9 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
     });
   } catch (error) {
     if (!(error instanceof UsageError) && (error as Error).name !== 'ConfigError') throw error;
-    process.stderr.write(`wayke-dms ${mode}: ${(error as Error).message}\n\n${help.split('\n')[0]?.replace('import', mode)}\n`);
+    process.stderr.write(
+      `wayke-dms ${mode}: ${(error as Error).message}\n\n${help.split('\n')[0]?.replace('import', mode)}\n`,
+    );
     return 2;
   }
 
@@ -307,7 +400,13 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
     const importDealer = makeImportDealer({
       snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE }),
       wayke: waykeEnv
-        ? createWaykeClient({ ...waykeUrlsFromEnv(waykeEnv), clientId: waykeEnv.WAYKE_CLIENT_ID, clientSecret: waykeEnv.WAYKE_CLIENT_SECRET, log, maxConcurrency: options.concurrency })
+        ? createWaykeClient({
+            ...waykeUrlsFromEnv(waykeEnv),
+            clientId: waykeEnv.WAYKE_CLIENT_ID,
+            clientSecret: waykeEnv.WAYKE_CLIENT_SECRET,
+            log,
+            maxConcurrency: options.concurrency,
+          })
         : () => {
             throw new Error('plan never calls Wayke');
           },
@@ -320,7 +419,10 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
         pid: process.pid,
         ...(processStart ? { processStart } : {}),
         canTakeOver: (holder: LeaseHolder) =>
-          holder.host === hostname() && typeof holder.pid === 'number' && holder.pid !== process.pid && processIsGone(holder.pid, holder.processStart),
+          holder.host === hostname() &&
+          typeof holder.pid === 'number' &&
+          holder.pid !== process.pid &&
+          processIsGone(holder.pid, holder.processStart),
       },
     });
     const outcome: ImportOutcome = await importDealer({
@@ -335,12 +437,20 @@ export async function runImportCommand(mode: 'plan' | 'import', args: string[], 
     progress?.done();
     if (outcome.status === 'skipped') {
       process.stderr.write(`wayke-dms ${mode}: ${outcome.message}\n`);
-      if (options.json) process.stdout.write(`${JSON.stringify({ dealer: outcome.dealer, skipped: { reason: outcome.reason, message: outcome.message } })}\n`);
+      if (options.json)
+        process.stdout.write(
+          `${JSON.stringify({ dealer: outcome.dealer, skipped: { reason: outcome.reason, message: outcome.message } })}\n`,
+        );
       return 1;
     }
-    const out = mode === 'plan'
-      ? options.json ? JSON.stringify(planJson(options.dealer.id, outcome.summary, outcome.plan)) : planText(options.dealer.id, outcome.summary, outcome.plan)
-      : options.json ? JSON.stringify(importJson(outcome.summary)) : importText(outcome.summary);
+    const out =
+      mode === 'plan'
+        ? options.json
+          ? JSON.stringify(planJson(options.dealer.id, outcome.summary, outcome.plan))
+          : planText(options.dealer.id, outcome.summary, outcome.plan)
+        : options.json
+          ? JSON.stringify(importJson(outcome.summary))
+          : importText(outcome.summary);
     process.stdout.write(`${out}\n`);
     if (controller.signal.aborted) return 130;
     return exitStatus(outcome.summary);

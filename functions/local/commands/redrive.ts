@@ -46,7 +46,6 @@ Options:
 With --queue it uses the standard AWS configuration (AWS_REGION, AWS_PROFILE or the AWS_*
 credential variables, SSO, AWS_ENDPOINT_URL_SQS); never the instance metadata service.`;
 
-
 /** Attributes the DMS writer adds when it dead-letters an event; not carried back. */
 const DEAD_LETTER_ATTRIBUTES = new Set(['reason', 'deadLetteredAt']);
 
@@ -73,10 +72,14 @@ async function connectionFor(options: ReturnType<typeof parse>): Promise<Connect
   const layout = stateLayout(options.data);
   const endpoints = readLocalRunEndpoints(layout);
   if (!endpoints) {
-    throw new UsageError(`no local run has used ${layout.root} (no endpoints.json there): start one with \`npm start\`, pass --data <dir> of the one that runs, or --queue <dlq-url> for AWS`);
+    throw new UsageError(
+      `no local run has used ${layout.root} (no endpoints.json there): start one with \`npm start\`, pass --data <dir> of the one that runs, or --queue <dlq-url> for AWS`,
+    );
   }
   if (!(await localRunIsUp(endpoints))) {
-    throw new UsageError(`the local run of ${layout.root} is not running (${endpoints.services.health} does not answer); its queues live in its process: start it again with \`npm start\` (queued messages are kept across restarts)`);
+    throw new UsageError(
+      `the local run of ${layout.root} is not running (${endpoints.services.health} does not answer); its queues live in its process: start it again with \`npm start\` (queued messages are kept across restarts)`,
+    );
   }
   return {
     client: { endpoint: endpoints.services.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS },
@@ -88,8 +91,10 @@ async function connectionFor(options: ReturnType<typeof parse>): Promise<Connect
 /** One line for a failed SQS call: the error's name, and what it means where that is known. */
 function describeSqsError(error: unknown, queue: string): string {
   const name = (error as Error).name ?? 'Error';
-  if (name === 'CredentialsProviderError') return `${name}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run \`aws sso login\`)`;
-  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') return `${name}: ${queue} does not exist`;
+  if (name === 'CredentialsProviderError')
+    return `${name}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run \`aws sso login\`)`;
+  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue')
+    return `${name}: ${queue} does not exist`;
   return name;
 }
 
@@ -112,10 +117,21 @@ function parse(args: string[]) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.queue && values.data) throw new UsageError('--queue and --data exclude each other: --queue names a queue, --data the local run whose queue to use');
+  if (values.queue && values.data)
+    throw new UsageError(
+      '--queue and --data exclude each other: --queue names a queue, --data the local run whose queue to use',
+    );
   const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);
-  if (!(max > 0) || (Number.isFinite(max) && !Number.isInteger(max))) throw new UsageError('--max must be a positive whole number');
-  return { queue: values.queue, data: values.data ?? DEFAULT_STATE_DIR, to: values.to, max, freshDedupeIds: values['fresh-dedupe-ids'] ?? false, json: values.json ?? false };
+  if (!(max > 0) || (Number.isFinite(max) && !Number.isInteger(max)))
+    throw new UsageError('--max must be a positive whole number');
+  return {
+    queue: values.queue,
+    data: values.data ?? DEFAULT_STATE_DIR,
+    to: values.to,
+    max,
+    freshDedupeIds: values['fresh-dedupe-ids'] ?? false,
+    json: values.json ?? false,
+  };
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -143,7 +159,9 @@ export async function run(args: string[]): Promise<number> {
     if (!target) {
       const sources = (await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue }))).queueUrls ?? [];
       if (sources.length !== 1) {
-        process.stderr.write(`wayke-dms redrive: ${sources.length === 0 ? 'no queue names' : `${sources.length} queues name`} ${queue} as their DLQ; pass --to <queue-url>\n`);
+        process.stderr.write(
+          `wayke-dms redrive: ${sources.length === 0 ? 'no queue names' : `${sources.length} queues name`} ${queue} as their DLQ; pass --to <queue-url>\n`,
+        );
         return 2;
       }
       target = sources[0]!;
@@ -187,12 +205,18 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-async function move(sqs: SQSClient, message: Message, options: { target: string; fifo: boolean; from: string; freshDedupeIds: boolean }): Promise<void> {
+async function move(
+  sqs: SQSClient,
+  message: Message,
+  options: { target: string; fifo: boolean; from: string; freshDedupeIds: boolean },
+): Promise<void> {
   const attributes = Object.fromEntries(
     Object.entries(message.MessageAttributes ?? {}).filter(([name]) => !DEAD_LETTER_ATTRIBUTES.has(name)),
   ) as Record<string, MessageAttributeValue>;
   const groupId = message.Attributes?.MessageGroupId ?? message.MessageId!;
-  const dedupeId = options.freshDedupeIds ? randomUUID() : (message.Attributes?.MessageDeduplicationId ?? message.MessageId!);
+  const dedupeId = options.freshDedupeIds
+    ? randomUUID()
+    : (message.Attributes?.MessageDeduplicationId ?? message.MessageId!);
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: options.target,
@@ -211,7 +235,11 @@ async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): P
     .send(
       new ChangeMessageVisibilityBatchCommand({
         QueueUrl: queueUrl,
-        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
+        Entries: messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle!,
+          VisibilityTimeout: 0,
+        })),
       }),
     )
     .catch(() => undefined);

@@ -54,7 +54,12 @@ interface ReplayOptions {
   readonly vehicle?: string;
   readonly data: string;
   readonly json: boolean;
-  readonly aws?: { readonly archiveBucket: string; readonly config: string; readonly secretPrefix: string; readonly feedBucket?: string };
+  readonly aws?: {
+    readonly archiveBucket: string;
+    readonly config: string;
+    readonly secretPrefix: string;
+    readonly feedBucket?: string;
+  };
 }
 
 function isoTime(value: string | undefined, flag: string): Date {
@@ -90,7 +95,8 @@ function parse(args: string[]): ReplayOptions {
   const since = isoTime(values.since, '--since');
   const until = values.until === undefined ? new Date() : isoTime(values.until, '--until');
   if (until <= since) throw new UsageError('--until must be later than --since');
-  if (values['archive-bucket'] && !values.config) throw new UsageError('--archive-bucket needs --config (the dealer config the stack was deployed with)');
+  if (values['archive-bucket'] && !values.config)
+    throw new UsageError('--archive-bucket needs --config (the dealer config the stack was deployed with)');
   return {
     dealer: values.dealer,
     since,
@@ -99,7 +105,14 @@ function parse(args: string[]): ReplayOptions {
     data: values.data,
     json: values.json,
     ...(values['archive-bucket']
-      ? { aws: { archiveBucket: values['archive-bucket'], config: values.config!, secretPrefix: values['secret-prefix'], ...(values['feed-bucket'] ? { feedBucket: values['feed-bucket'] } : {}) } }
+      ? {
+          aws: {
+            archiveBucket: values['archive-bucket'],
+            config: values.config!,
+            secretPrefix: values['secret-prefix'],
+            ...(values['feed-bucket'] ? { feedBucket: values['feed-bucket'] } : {}),
+          },
+        }
       : {}),
   };
 }
@@ -107,13 +120,18 @@ function parse(args: string[]): ReplayOptions {
 /** The ports for the local run: its S3 engine and files under the data directory. */
 function localRuntime(dataDir: string) {
   const endpointsFile = join(dataDir, 'endpoints.json');
-  if (!existsSync(endpointsFile)) throw new UsageError(`${endpointsFile} not found: start the local run (\`wayke-dms dev --data ${dataDir}\`) or give --archive-bucket for AWS`);
+  if (!existsSync(endpointsFile))
+    throw new UsageError(
+      `${endpointsFile} not found: start the local run (\`wayke-dms dev --data ${dataDir}\`) or give --archive-bucket for AWS`,
+    );
   const endpoints = JSON.parse(readFileSync(endpointsFile, 'utf8')) as { services?: { s3?: string }; bucket?: string };
-  if (!endpoints.services?.s3 || !endpoints.bucket) throw new UsageError(`${endpointsFile} names no S3 endpoint: restart \`wayke-dms dev\``);
+  if (!endpoints.services?.s3 || !endpoints.bucket)
+    throw new UsageError(`${endpointsFile} names no S3 endpoint: restart \`wayke-dms dev\``);
   const s3 = localS3Client(endpoints.services.s3);
   const dealers = readResolvedDealerConfig(join(dataDir, 'dealers.json')).dealers;
   const secretsFile = join(dataDir, 'secrets.json');
-  if (!existsSync(secretsFile)) throw new UsageError(`${secretsFile} not found: start the local run once (\`wayke-dms dev --data ${dataDir}\`)`);
+  if (!existsSync(secretsFile))
+    throw new UsageError(`${secretsFile} not found: start the local run once (\`wayke-dms dev --data ${dataDir}\`)`);
   // Read only: with no dealer ids to add, an existing file is never rewritten.
   const local = loadOrCreateSecrets(secretsFile, []).secrets;
   const secrets: SecretStore = {
@@ -129,8 +147,19 @@ function localRuntime(dataDir: string) {
 function awsRuntime(aws: NonNullable<ReplayOptions['aws']>) {
   const s3 = new S3Client({});
   const clock = { now: () => new Date() };
-  const secrets = new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), prefix: aws.secretPrefix, maxAgeMs: 60_000, clock });
-  return { s3, bucket: aws.archiveBucket, feedBucket: aws.feedBucket ?? '', dealers: loadDealerConfig(aws.config).dealers, secrets };
+  const secrets = new SecretsManagerSecretStore({
+    client: new SecretsManagerClient({}),
+    prefix: aws.secretPrefix,
+    maxAgeMs: 60_000,
+    clock,
+  });
+  return {
+    s3,
+    bucket: aws.archiveBucket,
+    feedBucket: aws.feedBucket ?? '',
+    dealers: loadDealerConfig(aws.config).dealers,
+    secrets,
+  };
 }
 
 function print(report: ReplayReport, options: ReplayOptions): void {
@@ -139,10 +168,14 @@ function print(report: ReplayReport, options: ReplayOptions): void {
     return;
   }
   const window = `${options.since.toISOString()} – ${options.until.toISOString()}`;
-  process.stdout.write(`${options.dealer}: ${report.events.length} archived event(s) in ${window}${options.vehicle ? ` for ${options.vehicle}` : ''}\n`);
+  process.stdout.write(
+    `${options.dealer}: ${report.events.length} archived event(s) in ${window}${options.vehicle ? ` for ${options.vehicle}` : ''}\n`,
+  );
   for (const event of report.events) {
     const mark = event.outcome === 'delivered' ? '✓' : event.outcome === 'failed' ? '✗' : '–';
-    process.stdout.write(`  ${mark} ${event.deliveredAt} ${event.type}${event.registrationNumber ? ` ${event.registrationNumber}` : ''} (webhook-id ${event.id})${event.reason ? `: ${event.reason}` : ''}\n`);
+    process.stdout.write(
+      `  ${mark} ${event.deliveredAt} ${event.type}${event.registrationNumber ? ` ${event.registrationNumber}` : ''} (webhook-id ${event.id})${event.reason ? `: ${event.reason}` : ''}\n`,
+    );
   }
   process.stdout.write(`${report.delivered} re-delivered, ${report.failed} failed, ${report.skipped} skipped\n`);
 }
@@ -156,10 +189,18 @@ export async function run(args: string[]): Promise<number> {
     const replay = makeReplayEvents({
       dealers: dealerIndex(runtime.dealers),
       archive: new S3EventArchive({ client: runtime.s3, bucket: runtime.bucket }),
-      sinks: { webhook: new WebhookDmsSink({ secrets: runtime.secrets, clock }), outbox: new S3OutboxDmsSink({ client: runtime.s3, bucket: runtime.feedBucket }) },
+      sinks: {
+        webhook: new WebhookDmsSink({ secrets: runtime.secrets, clock }),
+        outbox: new S3OutboxDmsSink({ client: runtime.s3, bucket: runtime.feedBucket }),
+      },
       log: createLogger({ serviceName: 'wayke-dms-replay', toStderr: true, level: 'WARN' }),
     });
-    const report = await replay({ dealerId: options.dealer, since: options.since, until: options.until, ...(options.vehicle ? { vehicle: options.vehicle } : {}) });
+    const report = await replay({
+      dealerId: options.dealer,
+      since: options.since,
+      until: options.until,
+      ...(options.vehicle ? { vehicle: options.vehicle } : {}),
+    });
     print(report, options);
     return report.failed > 0 ? 1 : 0;
   } catch (error) {
@@ -171,7 +212,9 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(`wayke-dms replay: ${error.message}\n`);
       return 2;
     }
-    process.stderr.write(`wayke-dms replay: could not read the archive (${(error as Error).name}: ${(error as Error).message}) — is \`wayke-dms dev\` running?\n`);
+    process.stderr.write(
+      `wayke-dms replay: could not read the archive (${(error as Error).name}: ${(error as Error).message}) — is \`wayke-dms dev\` running?\n`,
+    );
     return 2;
   }
 }

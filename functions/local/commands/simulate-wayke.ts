@@ -28,8 +28,17 @@ Admin routes (no token): GET /_admin/state, POST /_admin/faults, POST /_admin/we
 POST /_admin/ads/{id}/process, POST /_admin/tokens/revoke, POST /_admin/clients.`;
 
 const FAULT_KEYS = new Set<keyof WaykeSimulatorFaults>([
-  'serverErrorRate', 'throttleRate', 'retryAfterSeconds', 'retryAfterAsDate', 'latencyMs', 'commitThenFailRate',
-  'seed', 'throttleNext', 'serverErrorNext', 'commitThenFailNext', 'routes',
+  'serverErrorRate',
+  'throttleRate',
+  'retryAfterSeconds',
+  'retryAfterAsDate',
+  'latencyMs',
+  'commitThenFailRate',
+  'seed',
+  'throttleNext',
+  'serverErrorNext',
+  'commitThenFailNext',
+  'routes',
 ]);
 
 function parseFaults(raw: string | undefined): Partial<WaykeSimulatorFaults> {
@@ -37,9 +46,10 @@ function parseFaults(raw: string | undefined): Partial<WaykeSimulatorFaults> {
   const value = JSON.parse(raw) as unknown;
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('--faults must be a JSON object');
   for (const key of Object.keys(value)) {
-    if (!FAULT_KEYS.has(key as keyof WaykeSimulatorFaults)) throw new Error(`--faults: unknown fault "${key}" (known: ${[...FAULT_KEYS].join(', ')})`);
+    if (!FAULT_KEYS.has(key as keyof WaykeSimulatorFaults))
+      throw new Error(`--faults: unknown fault "${key}" (known: ${[...FAULT_KEYS].join(', ')})`);
   }
-  return value as Partial<WaykeSimulatorFaults>;
+  return value;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -67,11 +77,19 @@ export async function run(args: string[]): Promise<number> {
   }
   const port = Number(values.port);
   const tokenLifetimeSeconds = values['token-lifetime'] === undefined ? undefined : Number(values['token-lifetime']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || (tokenLifetimeSeconds !== undefined && !(tokenLifetimeSeconds > 0))) {
+  if (
+    !Number.isInteger(port) ||
+    port < 0 ||
+    port > 65535 ||
+    (tokenLifetimeSeconds !== undefined && !(tokenLifetimeSeconds > 0))
+  ) {
     process.stderr.write('simulate-wayke: --port must be 0–65535 and --token-lifetime a positive number\n');
     return 2;
   }
-  const client: WaykeSimulatorClient = { clientId: values['client-id'] ?? 'sim-client', clientSecret: values['client-secret'] ?? 'sim-secret' };
+  const client: WaykeSimulatorClient = {
+    clientId: values['client-id'] ?? 'sim-client',
+    clientSecret: values['client-secret'] ?? 'sim-secret',
+  };
   const log = createLogger({ serviceName: 'wayke-simulator', toStderr: true });
   let simulator;
   try {
@@ -82,15 +100,28 @@ export async function run(args: string[]): Promise<number> {
       log,
       ...(tokenLifetimeSeconds !== undefined ? { tokenLifetimeSeconds } : {}),
       ...(values['webhook-url']
-        ? { webhook: { url: values['webhook-url'], ...(values['webhook-secret'] ? { headers: { authorization: `Bearer ${values['webhook-secret']}` } } : {}) } }
+        ? {
+            webhook: {
+              url: values['webhook-url'],
+              ...(values['webhook-secret'] ? { headers: { authorization: `Bearer ${values['webhook-secret']}` } } : {}),
+            },
+          }
         : {}),
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    process.stderr.write(`simulate-wayke: cannot listen on 127.0.0.1:${port}${code === 'EADDRINUSE' ? ' (in use; try --port 0)' : ''}: ${(error as Error).message}\n`);
+    process.stderr.write(
+      `simulate-wayke: cannot listen on 127.0.0.1:${port}${code === 'EADDRINUSE' ? ' (in use; try --port 0)' : ''}: ${(error as Error).message}\n`,
+    );
     return 1;
   }
-  const urls = { url: simulator.url, authUrl: simulator.authUrl, dealerApiUrl: simulator.dealerApiUrl, mediaApiUrl: simulator.mediaApiUrl, clientId: client.clientId };
+  const urls = {
+    url: simulator.url,
+    authUrl: simulator.authUrl,
+    dealerApiUrl: simulator.dealerApiUrl,
+    mediaApiUrl: simulator.mediaApiUrl,
+    clientId: client.clientId,
+  };
   if (values.json) process.stdout.write(`${JSON.stringify(urls)}\n`);
   else {
     process.stdout.write(

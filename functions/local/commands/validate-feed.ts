@@ -25,14 +25,18 @@ Options:
 
 Exit status: 0 every row valid, 1 some rows rejected, 2 the file rejected as a whole.`;
 
-
 /** Reads the file unless its size alone refuses it (checked before reading it all). */
-function readFile(path: string, maxBytes: number): { bytes: Uint8Array } | { tooLarge: NonNullable<ReturnType<typeof feedSizeError>> } {
+function readFile(
+  path: string,
+  maxBytes: number,
+): { bytes: Uint8Array } | { tooLarge: NonNullable<ReturnType<typeof feedSizeError>> } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    throw new UsageError(`${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(
+      `${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   try {
     const { size } = fstatSync(fd);
@@ -52,7 +56,8 @@ function readFile(path: string, maxBytes: number): { bytes: Uint8Array } | { too
 }
 
 /** How CSV rows are numbered, said where the numbers are shown. */
-const ROW_NUMBERS = 'Rows as a spreadsheet shows them: the header is row 1. / Radnummer som i ett kalkylark: rubrikraden är rad 1.';
+const ROW_NUMBERS =
+  'Rows as a spreadsheet shows them: the header is row 1. / Radnummer som i ett kalkylark: rubrikraden är rad 1.';
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
@@ -62,7 +67,12 @@ export function formatReport(file: string, result: FeedReadResult): string {
   const what = [result.format?.toUpperCase(), result.encoding].filter(Boolean).join(', ');
   lines.push(`${file}${what ? ` (${what})` : ''}`);
   if (result.error) {
-    lines.push('', `REJECTED as a whole [${result.error.code}]: ${result.error.message}`, '', 'Nothing from this file would be imported.');
+    lines.push(
+      '',
+      `REJECTED as a whole [${result.error.code}]: ${result.error.message}`,
+      '',
+      'Nothing from this file would be imported.',
+    );
     return lines.join('\n');
   }
   const total = result.vehicles.length + result.rejected.length;
@@ -77,7 +87,8 @@ export function formatReport(file: string, result: FeedReadResult): string {
       for (const error of row.errors) {
         lines.push(`    ${error.field}${error.code ? ` [${error.code}]` : ''}: ${error.message}`);
         const sv = error.messageSv ?? reasonSv(error.message);
-        if (sv !== error.message) lines.push(`    ${' '.repeat(error.field.length + (error.code ? error.code.length + 3 : 0))}  sv: ${sv}`);
+        if (sv !== error.message)
+          lines.push(`    ${' '.repeat(error.field.length + (error.code ? error.code.length + 3 : 0))}  sv: ${sv}`);
       }
     }
   }
@@ -113,12 +124,16 @@ export async function run(args: string[]): Promise<number> {
       options: { mapping: { type: 'string' }, json: { type: 'boolean', default: false }, 'max-mb': { type: 'string' } },
     });
     json = values.json === true;
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <file>' : `one file at a time (got ${positionals.length})`);
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length === 0 ? 'missing <file>' : `one file at a time (got ${positionals.length})`,
+      );
     const file = positionals[0]!;
     let maxBytes = DEFAULT_MAX_FEED_BYTES;
     if (values['max-mb'] !== undefined) {
       const mb = Number(values['max-mb']);
-      if (!Number.isFinite(mb) || mb <= 0) throw new UsageError(`--max-mb must be a positive number (got "${values['max-mb']}")`);
+      if (!Number.isFinite(mb) || mb <= 0)
+        throw new UsageError(`--max-mb must be a positive number (got "${values['max-mb']}")`);
       maxBytes = Math.floor(mb * 1024 * 1024);
     }
     const mapping = values.mapping ? loadMappingOption(values.mapping) : undefined;
@@ -130,15 +145,21 @@ export async function run(args: string[]): Promise<number> {
 
     if (json) {
       const { vehicles, ...rest } = result;
-      process.stdout.write(`${JSON.stringify({ format: rest.format, encoding: rest.encoding, vehicles: vehicles.length, rejected: rest.rejected, warnings: rest.warnings, inDoubt: rest.inDoubt, error: rest.error })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ format: rest.format, encoding: rest.encoding, vehicles: vehicles.length, rejected: rest.rejected, warnings: rest.warnings, inDoubt: rest.inDoubt, error: rest.error })}\n`,
+      );
     } else {
       process.stdout.write(`${formatReport(file, result)}\n`);
     }
     return exitStatusOf(result);
   } catch (error) {
-    if (!(error instanceof UsageError) && !(error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) throw error;
+    if (
+      !(error instanceof UsageError) &&
+      !(error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+    )
+      throw error;
     // The file was not checked, so there is no report for stdout, with or without --json.
-    process.stderr.write(`wayke-dms validate-feed: ${(error as Error).message}\n${json ? '' : `\n${help}\n`}`);
+    process.stderr.write(`wayke-dms validate-feed: ${error.message}\n${json ? '' : `\n${help}\n`}`);
     return 2;
   }
 }

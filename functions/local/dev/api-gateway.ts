@@ -75,13 +75,19 @@ export function toApiGatewayEvent(input: {
     const name = req.rawHeaders[i]!.toLowerCase();
     const value = req.rawHeaders[i + 1]!;
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((cookie) => cookie.trim()).filter(Boolean));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((cookie) => cookie.trim())
+          .filter(Boolean),
+      );
       continue;
     }
     headers[name] = headers[name] !== undefined ? `${headers[name]},${value}` : value;
   }
   const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = query[name] !== undefined ? `${query[name]},${value}` : value;
+  for (const [name, value] of url.searchParams)
+    query[name] = query[name] !== undefined ? `${query[name]},${value}` : value;
   const contentType = headers['content-type'] ?? '';
   // A text body that is not UTF-8 goes as base64 (the raw bytes), so the handler can refuse it
   // instead of seeing U+FFFD where the bytes were.
@@ -123,9 +129,16 @@ export function toApiGatewayEvent(input: {
 export function writeApiGatewayResult(res: ServerResponse, result: APIGatewayProxyResultV2): void {
   const structured: APIGatewayProxyStructuredResultV2 =
     typeof result === 'object' && result !== null && 'statusCode' in result
-      ? (result as APIGatewayProxyStructuredResultV2)
-      : { statusCode: 200, headers: { 'content-type': 'application/json' }, body: typeof result === 'string' ? result : JSON.stringify(result) };
-  const body = structured.body === undefined ? Buffer.alloc(0) : Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8');
+      ? result
+      : {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json' },
+          body: typeof result === 'string' ? result : JSON.stringify(result),
+        };
+  const body =
+    structured.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8');
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name.toLowerCase()] = String(value);
   if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
@@ -156,8 +169,15 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
 }
 
 /** Starts the HTTP API on 127.0.0.1 (port 3000 in `npm start`). */
-export async function startLocalHttpApi(options: { routes: readonly HttpRoute[]; port?: number; log?: Log }): Promise<LocalHttpApi> {
-  let health: { ok: true; details: Record<string, unknown> } | { ok: false; reason: string } = { ok: false, reason: 'starting' };
+export async function startLocalHttpApi(options: {
+  routes: readonly HttpRoute[];
+  port?: number;
+  log?: Log;
+}): Promise<LocalHttpApi> {
+  let health: { ok: true; details: Record<string, unknown> } | { ok: false; reason: string } = {
+    ok: false,
+    reason: 'starting',
+  };
   let port = 0;
   const server = createServer((req, res) => {
     void (async () => {

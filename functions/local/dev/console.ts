@@ -26,7 +26,9 @@ function styles(enabled: boolean) {
 
 function table(rows: string[][], indent = '  '): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => `${indent}${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 2))).join('')}`.trimEnd());
+  return rows.map((row) =>
+    `${indent}${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 2))).join('')}`.trimEnd(),
+  );
 }
 
 const shortPath = (cwd: string, path: string) => {
@@ -39,7 +41,9 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
   const s = styles(input.color ?? false);
   const { urls } = stack;
   const lines: string[] = [];
-  lines.push(s.bold(`wayke-dms dev — the whole system on this machine, ready in ${(input.elapsedMs / 1000).toFixed(1)} s`));
+  lines.push(
+    s.bold(`wayke-dms dev — the whole system on this machine, ready in ${(input.elapsedMs / 1000).toFixed(1)} s`),
+  );
   lines.push('');
   const services: string[][] = [
     [s.dim('Service'), s.dim('Address'), s.dim('Stands in for')],
@@ -50,7 +54,11 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
     ['DynamoDB', urls.dynamodb, 'DynamoDB (snapshots, dedupe)'],
     ['SQS', urls.sqs, 'SQS work queue, events FIFO queue, DLQs'],
     ['Secrets Manager', urls.secretsManager, `Secrets Manager (from ${shortPath(input.cwd, stack.secrets.path)})`],
-    ['Wayke', urls.waykeSimulated ? `${urls.wayke} (simulator)` : `${urls.wayke} (WAYKE_* set)`, 'Wayke dealer + media API'],
+    [
+      'Wayke',
+      urls.waykeSimulated ? `${urls.wayke} (simulator)` : `${urls.wayke} (WAYKE_* set)`,
+      'Wayke dealer + media API',
+    ],
     ['Demo DMS', urls.demoDms, "the dealers' DMS"],
   ];
   lines.push(...table(services));
@@ -65,7 +73,12 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
           : dealer.delivery.kind === 'outbox'
             ? 'outbox/ in its SFTP folder'
             : '—';
-    dealers.push([dealer.id, dealer.name, dealer.exampleFeed ? shortPath(input.cwd, dealer.exampleFeed) : '—', delivery]);
+    dealers.push([
+      dealer.id,
+      dealer.name,
+      dealer.exampleFeed ? shortPath(input.cwd, dealer.exampleFeed) : '—',
+      delivery,
+    ]);
   }
   lines.push(...table(dealers));
   lines.push('');
@@ -74,9 +87,15 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
     const secret = stack.secrets.secrets[first.id]!;
     if (stack.sftpPort !== null) {
       lines.push(s.bold('Upload a feed') + s.dim(' (imported within seconds; the report lands in reports/)'));
-      lines.push(`  sftp -P ${stack.sftpPort} ${first.id}@127.0.0.1        password: ${secret.sftpPassword ?? '(key only)'}`);
+      lines.push(
+        `  sftp -P ${stack.sftpPort} ${first.id}@127.0.0.1        password: ${secret.sftpPassword ?? '(key only)'}`,
+      );
       lines.push(`  sftp> put ${first.exampleFeed ? shortPath(input.cwd, first.exampleFeed) : 'my-feed.csv'} inbound/`);
-      lines.push(s.dim(`  host key ${stack.sftpFingerprint}; every dealer's password is in ${shortPath(input.cwd, stack.secrets.path)}`));
+      lines.push(
+        s.dim(
+          `  host key ${stack.sftpFingerprint}; every dealer's password is in ${shortPath(input.cwd, stack.secrets.path)}`,
+        ),
+      );
       lines.push('');
     }
     lines.push(s.bold('Fire a webhook') + s.dim(' (as Wayke does; answered 200 once queued)'));
@@ -88,30 +107,62 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
     );
     lines.push('');
   }
-  lines.push(s.dim(`State: ${shortPath(input.cwd, stack.dataDir)}/ (kept across restarts) · secrets: ${shortPath(input.cwd, stack.secrets.path)}${stack.secrets.created ? ' (created now)' : ''} · Ctrl-C stops`));
+  lines.push(
+    s.dim(
+      `State: ${shortPath(input.cwd, stack.dataDir)}/ (kept across restarts) · secrets: ${shortPath(input.cwd, stack.secrets.path)}${stack.secrets.created ? ' (created now)' : ''} · Ctrl-C stops`,
+    ),
+  );
   if (!urls.waykeSimulated) {
-    lines.push(s.yellow(`Using the Wayke at ${urls.wayke} (WAYKE_* set): sample feeds are not imported automatically, and each dealer's waykeClientId/waykeClientSecret in ${shortPath(input.cwd, stack.secrets.path)} must be real.`));
+    lines.push(
+      s.yellow(
+        `Using the Wayke at ${urls.wayke} (WAYKE_* set): sample feeds are not imported automatically, and each dealer's waykeClientId/waykeClientSecret in ${shortPath(input.cwd, stack.secrets.path)} must be real.`,
+      ),
+    );
   }
-  if (stack.secrets.added.length) lines.push(s.dim(`New random secrets were added to ${shortPath(input.cwd, stack.secrets.path)} for ${stack.secrets.added.join(', ')}.`));
-  if (stack.restoredMessages > 0) lines.push(s.dim(`${stack.restoredMessages} queued message(s) kept at the last stop were put back in their queues.`));
+  if (stack.secrets.added.length)
+    lines.push(
+      s.dim(
+        `New random secrets were added to ${shortPath(input.cwd, stack.secrets.path)} for ${stack.secrets.added.join(', ')}.`,
+      ),
+    );
+  if (stack.restoredMessages > 0)
+    lines.push(
+      s.dim(`${stack.restoredMessages} queued message(s) kept at the last stop were put back in their queues.`),
+    );
   if (stack.snapshotReset) {
-    lines.push(s.dim('The Wayke simulator had no saved state: the local Wayke snapshot was reset and each dealer\'s last feed is imported again.'));
+    lines.push(
+      s.dim(
+        "The Wayke simulator had no saved state: the local Wayke snapshot was reset and each dealer's last feed is imported again.",
+      ),
+    );
   } else if (stack.simulatorState?.restored) {
-    lines.push(s.dim(`The Wayke simulator continues from ${shortPath(input.cwd, stack.simulatorState.file)} (${stack.simulatorState.ads} ads); only new feeds are imported.`));
+    lines.push(
+      s.dim(
+        `The Wayke simulator continues from ${shortPath(input.cwd, stack.simulatorState.file)} (${stack.simulatorState.ads} ads); only new feeds are imported.`,
+      ),
+    );
   }
   return lines;
 }
 
 /** One line per dealer report (plus the rows it rejected). */
 /** A published ad of the branch in the simulator (else any of its ads), to name in a curl line. */
-export function adOf(stack: Pick<DevStack, 'simulator'>, branchId: string): { id: string; registrationNumber: string } | undefined {
+export function adOf(
+  stack: Pick<DevStack, 'simulator'>,
+  branchId: string,
+): { id: string; registrationNumber: string } | undefined {
   const ads = Object.values(stack.simulator?.state().ads ?? {}).filter((ad) => ad.branch === branchId);
   const ad = ads.find((entry) => entry.status === 'Published') ?? ads[0];
   return ad ? { id: ad.id, registrationNumber: String(ad.vehicle.registrationNumber ?? '') } : undefined;
 }
 
 /** The curl line that fires a vehicle-updated webhook for an ad that exists, so the DMS gets the car. */
-export function webhookCurlLine(apiUrl: string, dealerId: string, webhookSecret: string, ad: { id: string; registrationNumber: string }): string {
+export function webhookCurlLine(
+  apiUrl: string,
+  dealerId: string,
+  webhookSecret: string,
+  ad: { id: string; registrationNumber: string },
+): string {
   const body = JSON.stringify({ id: ad.id, registrationNumber: ad.registrationNumber, status: 'Published' });
   return `  curl -i -X POST ${apiUrl}/webhooks/wayke/${dealerId} -H 'authorization: Bearer ${webhookSecret}' -H 'content-type: application/json' --data '${body}'`;
 }
@@ -122,7 +173,9 @@ export function reportLines(report: ImportReport, color = false): string[] {
   const lines: string[] = [];
   const source = report.source ? report.source.replace(/^feeds\/[^/]+\//, '') : 'no new file';
   if (feed.error) {
-    lines.push(`${s.red('✗')} ${report.dealer}: ${source} rejected as a whole (${feed.error.code}): ${feed.error.message} — nothing changed in Wayke`);
+    lines.push(
+      `${s.red('✗')} ${report.dealer}: ${source} rejected as a whole (${feed.error.code}): ${feed.error.message} — nothing changed in Wayke`,
+    );
     return lines;
   }
   const format = feed.format ? `${feed.format}${feed.encoding ? `/${feed.encoding}` : ''}` : '';
@@ -132,13 +185,23 @@ export function reportLines(report: ImportReport, color = false): string[] {
     report.rejected.length ? `${report.rejected.length} rows rejected` : '',
   ].filter(Boolean);
   const mark = report.blocked ? s.yellow('!') : problems.length ? s.yellow('✓') : s.green('✓');
-  lines.push(`${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`);
-  if (report.blocked) lines.push(`    removals blocked: the feed would remove ${report.blocked.wouldRemove} ads, the limit is ${report.blocked.limit}`);
+  lines.push(
+    `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`,
+  );
+  if (report.blocked)
+    lines.push(
+      `    removals blocked: the feed would remove ${report.blocked.wouldRemove} ads, the limit is ${report.blocked.limit}`,
+    );
   for (const row of report.rejected.slice(0, 5)) {
-    lines.push(s.dim(`    row ${row.row}${row.registrationNumber ? ` (${row.registrationNumber})` : ''}: ${row.errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`));
+    lines.push(
+      s.dim(
+        `    row ${row.row}${row.registrationNumber ? ` (${row.registrationNumber})` : ''}: ${row.errors.map((error) => `${error.field}: ${error.message}`).join('; ')}`,
+      ),
+    );
   }
   if (report.rejected.length > 5) lines.push(s.dim(`    … ${report.rejected.length - 5} more in reports/latest.txt`));
-  for (const failure of report.failed.slice(0, 5)) lines.push(s.dim(`    ${failure.registrationNumber} (${failure.action}): ${failure.error}`));
+  for (const failure of report.failed.slice(0, 5))
+    lines.push(s.dim(`    ${failure.registrationNumber} (${failure.action}): ${failure.error}`));
   return lines;
 }
 
@@ -156,11 +219,15 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
     timer = null;
     for (const [dealerId, entry] of pendingOutbox) {
       const kinds = [...entry.kinds].map(([kind, count]) => `${count} ${kind}`).join(', ');
-      writer.line(`${s.cyan('→')} outbox ← ${dealerId}: ${kinds} event file${entry.count === 1 ? '' : 's'} written to outbox/ (visible over SFTP)`);
+      writer.line(
+        `${s.cyan('→')} outbox ← ${dealerId}: ${kinds} event file${entry.count === 1 ? '' : 's'} written to outbox/ (visible over SFTP)`,
+      );
     }
     pendingOutbox.clear();
     for (const [dealerId, entry] of pendingUpdates) {
-      writer.line(`${s.cyan('→')} demo DMS ← ${dealerId}: ${entry.count} vehicle.updated event${entry.count === 1 ? '' : 's'}, signature verified${entry.last ? ` (last ${entry.last})` : ''}${entry.rejected ? s.red(` · ${entry.rejected} with a bad signature`) : ''}`);
+      writer.line(
+        `${s.cyan('→')} demo DMS ← ${dealerId}: ${entry.count} vehicle.updated event${entry.count === 1 ? '' : 's'}, signature verified${entry.last ? ` (last ${entry.last})` : ''}${entry.rejected ? s.red(` · ${entry.rejected} with a bad signature`) : ''}`,
+      );
     }
     pendingUpdates.clear();
   };
@@ -173,17 +240,24 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
       for (const line of reportLines(report, color)) writer.line(line);
     },
     importSkipped({ dealerId }) {
-      writer.line(s.dim(`– ${dealerId}: nothing to import (no new feed since the last run, or another import of it is running)`));
+      writer.line(
+        s.dim(`– ${dealerId}: nothing to import (no new feed since the last run, or another import of it is running)`),
+      );
     },
     importFailed({ dealerId, error }) {
       writer.line(`${s.red('✗')} ${dealerId}: import failed, it will be retried: ${error}`);
     },
     dmsEndpointFailing({ dealerId, since }) {
-      writer.line(`${s.red('!')} ${dealerId}: the DMS endpoint has been failing since ${since} (DmsEndpointFailing; the stack's alarm would fire). Deliveries are retried by the schedule.`);
+      writer.line(
+        `${s.red('!')} ${dealerId}: the DMS endpoint has been failing since ${since} (DmsEndpointFailing; the stack's alarm would fire). Deliveries are retried by the schedule.`,
+      );
     },
     deadLetters({ queue, count, redrive }) {
-      const what = queue === 'events' ? 'webhook event(s) the DMS writer gave up on' : 'import job(s) that failed every attempt';
-      writer.line(`${s.red('!')} ${count} ${what} in the ${queue} DLQ (the stack's alarm would fire). Once fixed, move them back with:`);
+      const what =
+        queue === 'events' ? 'webhook event(s) the DMS writer gave up on' : 'import job(s) that failed every attempt';
+      writer.line(
+        `${s.red('!')} ${count} ${what} in the ${queue} DLQ (the stack's alarm would fire). Once fixed, move them back with:`,
+      );
       writer.line(s.dim(`    ${redrive}`));
     },
     upload({ dealerId, key, size }) {
@@ -215,7 +289,9 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
         writer.line(`${s.red('✗')} demo DMS refused ${what} for ${delivery.dealerId}: ${delivery.problem}`);
         return;
       }
-      writer.line(`${s.green('✓')} demo DMS ← ${delivery.dealerId}: ${what} (id ${delivery.webhookId}), signature verified${delivery.duplicate ? ' — a redelivery of an event already accepted' : ''}`);
+      writer.line(
+        `${s.green('✓')} demo DMS ← ${delivery.dealerId}: ${what} (id ${delivery.webhookId}), signature verified${delivery.duplicate ? ' — a redelivery of an event already accepted' : ''}`,
+      );
     },
   };
 }

@@ -49,7 +49,8 @@ export function verifyStandardWebhook(input: {
   body: string;
   now?: Date;
 }): string | null {
-  if (!input.id || !input.timestamp || !input.signature) return 'missing webhook-id, webhook-timestamp or webhook-signature';
+  if (!input.id || !input.timestamp || !input.signature)
+    return 'missing webhook-id, webhook-timestamp or webhook-signature';
   const seconds = Number(input.timestamp);
   if (!Number.isInteger(seconds)) return 'webhook-timestamp is not a number of seconds';
   const now = Math.floor((input.now ?? new Date()).getTime() / 1000);
@@ -108,7 +109,12 @@ export async function startDemoDms(options: {
       const match = /^\/dealers\/([a-z0-9-]{2,40})\/events$/.exec(url.pathname);
       if (!match) return send(res, 404, { error: 'POST /dealers/<dealerId>/events' });
       const dealerId = match[1]!;
-      if (req.method === 'GET') return send(res, 200, received.filter((delivery) => delivery.dealerId === dealerId));
+      if (req.method === 'GET')
+        return send(
+          res,
+          200,
+          received.filter((delivery) => delivery.dealerId === dealerId),
+        );
       if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
       const body = await readBody(req);
       if (body === null) return send(res, 413, { error: 'too large' });
@@ -119,7 +125,13 @@ export async function startDemoDms(options: {
       };
       const webhookId = header('webhook-id') ?? '';
       const problem = secret
-        ? verifyStandardWebhook({ secret, id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), body })
+        ? verifyStandardWebhook({
+            secret,
+            id: header('webhook-id'),
+            timestamp: header('webhook-timestamp'),
+            signature: header('webhook-signature'),
+            body,
+          })
         : 'unknown dealer';
       let parsed: unknown = body;
       try {
@@ -127,7 +139,10 @@ export async function startDemoDms(options: {
       } catch {
         // kept as text
       }
-      const event = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { type?: unknown; vehicle?: { registrationNumber?: unknown } };
+      const event = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+        type?: unknown;
+        vehicle?: { registrationNumber?: unknown };
+      };
       const delivery: DemoDmsDelivery = {
         dealerId,
         webhookId,
@@ -136,12 +151,15 @@ export async function startDemoDms(options: {
         ...(problem ? { problem } : {}),
         duplicate: problem === null && accepted.has(webhookId),
         ...(typeof event.type === 'string' ? { type: event.type } : {}),
-        ...(typeof event.vehicle?.registrationNumber === 'string' ? { registrationNumber: event.vehicle.registrationNumber } : {}),
+        ...(typeof event.vehicle?.registrationNumber === 'string'
+          ? { registrationNumber: event.vehicle.registrationNumber }
+          : {}),
         body: parsed,
       };
       if (problem === null) accepted.add(webhookId);
       received.push(delivery);
-      if (options.directory) appendFileSync(join(options.directory, `${dealerId}.jsonl`), `${JSON.stringify(delivery)}\n`);
+      if (options.directory)
+        appendFileSync(join(options.directory, `${dealerId}.jsonl`), `${JSON.stringify(delivery)}\n`);
       for (const listener of listeners) listener(delivery);
       send(res, problem === null ? 204 : 401, problem === null ? undefined : { error: problem });
     })().catch(() => {
@@ -158,7 +176,8 @@ export async function startDemoDms(options: {
     url,
     port,
     urlFor: (dealerId) => `${url}/dealers/${dealerId}/events`,
-    deliveries: (dealerId) => (dealerId ? received.filter((delivery) => delivery.dealerId === dealerId) : [...received]),
+    deliveries: (dealerId) =>
+      dealerId ? received.filter((delivery) => delivery.dealerId === dealerId) : [...received],
     onDelivery: (listener) => listeners.push(listener),
     stop: () =>
       new Promise((resolve) => {

@@ -10,7 +10,14 @@ import type { Server } from 'node:http';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { DynamoDBClient, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  UpdateTimeToLiveCommand,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 
@@ -99,7 +106,9 @@ export function acceptS3CopySources(httpServer: Server): void {
 /** Starts s3rver on 127.0.0.1 storing objects under `directory` (kept across restarts). */
 export async function startLocalS3(options: { directory: string; port?: number }): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
-  const S3rver = requireCjs('s3rver') as new (options: Record<string, unknown>) => {
+  const S3rver = requireCjs('s3rver') as new (
+    options: Record<string, unknown>,
+  ) => {
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
     on(event: string, listener: (payload: unknown) => void): void;
@@ -125,7 +134,15 @@ export async function startLocalS3(options: { directory: string; port?: number }
   });
   const events = new EventEmitter();
   server.on('event', (payload) => {
-    const records = (payload as { Records?: Array<{ eventName: string; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }> }).Records ?? [];
+    const records =
+      (
+        payload as {
+          Records?: Array<{
+            eventName: string;
+            s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } };
+          }>;
+        }
+      ).Records ?? [];
     for (const record of records) {
       if (!record.eventName.startsWith('ObjectCreated:')) continue;
       events.emit('object', {
@@ -238,13 +255,20 @@ async function tableStatus(client: DynamoDBClient, name: string): Promise<string
  * before they are done: dynalite answers DeleteTable with the table still listed as DELETING and
  * drops it a moment later (later still on a busy disk), and a new table is CREATING at first.
  */
-async function waitForTable(client: DynamoDBClient, name: string, want: 'ACTIVE' | 'GONE', timeoutMs = 30_000): Promise<void> {
+async function waitForTable(
+  client: DynamoDBClient,
+  name: string,
+  want: 'ACTIVE' | 'GONE',
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     const status = await tableStatus(client, name);
     if (want === 'GONE' ? status === null : status === 'ACTIVE') return;
-    if (want === 'ACTIVE' && status === null) throw new Error(`DynamoDB table ${name} vanished while waiting for it to become ACTIVE`);
-    if (Date.now() > deadline) throw new Error(`DynamoDB table ${name} is still ${status ?? 'missing'} after ${timeoutMs} ms (wanted ${want})`);
+    if (want === 'ACTIVE' && status === null)
+      throw new Error(`DynamoDB table ${name} vanished while waiting for it to become ACTIVE`);
+    if (Date.now() > deadline)
+      throw new Error(`DynamoDB table ${name} is still ${status ?? 'missing'} after ${timeoutMs} ms (wanted ${want})`);
     await sleep(delay);
   }
 }
@@ -288,7 +312,12 @@ async function ensureTable(client: DynamoDBClient, input: { name: string; sortKe
   await waitForTable(client, input.name, 'ACTIVE');
   // dynalite accepts the call (TTL is not enforced locally; readers check `expiresAt` themselves).
   await client
-    .send(new UpdateTimeToLiveCommand({ TableName: input.name, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }))
+    .send(
+      new UpdateTimeToLiveCommand({
+        TableName: input.name,
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
+    )
     .catch(() => undefined);
 }
 
@@ -298,7 +327,11 @@ export async function ensureLocalResources(
   names: LocalResourceNames = DEFAULT_RESOURCE_NAMES,
 ): Promise<LocalResources> {
   const s3 = localS3Client(endpoints.s3);
-  const dynamo = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const dynamo = new DynamoDBClient({
+    endpoint: endpoints.dynamodb,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
   const sqs = new SQSClient({ endpoint: endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
     const bucketReady = s3.send(new HeadBucketCommand({ Bucket: names.bucket })).then(
@@ -310,7 +343,8 @@ export async function ensureLocalResources(
       ensureTable(dynamo, { name: names.dedupeTable, sortKey: false }),
     ]);
     const queueArn = async (url: string) =>
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes
+        ?.QueueArn ?? '';
     const createQueue = async (name: string, attributes: Record<string, string>) =>
       (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
     const workDlqUrl = await createQueue(names.workDlq, { MessageRetentionPeriod: '1209600' });

@@ -46,7 +46,10 @@ const REASONS: Record<string, S3ObjectCreatedDetail['reason']> = {
 };
 
 /** The event S3 sends to EventBridge for a new object: `key` as stored, URL-encoded in the event as S3 does. */
-export function objectCreatedEvent(input: { bucket: string; key: string; size?: number; eTag?: string; eventName?: string }, now: Date = new Date()): S3ObjectCreatedEvent {
+export function objectCreatedEvent(
+  input: { bucket: string; key: string; size?: number; eTag?: string; eventName?: string },
+  now: Date = new Date(),
+): S3ObjectCreatedEvent {
   return {
     version: '0',
     id: randomUUID(),
@@ -59,7 +62,12 @@ export function objectCreatedEvent(input: { bucket: string; key: string; size?: 
     detail: {
       version: '0',
       bucket: { name: input.bucket },
-      object: { key: encodeEventKey(input.key), size: input.size ?? 0, etag: input.eTag ?? '', sequencer: now.getTime().toString(16).toUpperCase().padStart(18, '0') },
+      object: {
+        key: encodeEventKey(input.key),
+        size: input.size ?? 0,
+        etag: input.eTag ?? '',
+        sequencer: now.getTime().toString(16).toUpperCase().padStart(18, '0'),
+      },
       'request-id': randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
       requester: LOCAL_ACCOUNT_ID,
       'source-ip-address': '127.0.0.1',

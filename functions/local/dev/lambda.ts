@@ -43,7 +43,11 @@ export function lambdaContext(functionName: string, timeoutMs: number, memoryMb 
 }
 
 /** Wraps a handler so each call gets a fresh context, as each Lambda invocation does. */
-export function lambdaFunction<E, R>(name: string, handler: LambdaHandler<E, R>, timeoutMs: number): LambdaFunction<E, R> {
+export function lambdaFunction<E, R>(
+  name: string,
+  handler: LambdaHandler<E, R>,
+  timeoutMs: number,
+): LambdaFunction<E, R> {
   return {
     name,
     timeoutMs,
@@ -94,7 +98,9 @@ export function errorSummaryOf(entry: LogEntry, maxLength = 300): string | null 
     typeof error === 'string'
       ? error
       : error && typeof error === 'object'
-        ? [typeof error.name === 'string' ? error.name : '', typeof error.message === 'string' ? error.message : ''].filter(Boolean).join(': ')
+        ? [typeof error.name === 'string' ? error.name : '', typeof error.message === 'string' ? error.message : '']
+            .filter(Boolean)
+            .join(': ')
         : '';
   const line = (text || (typeof entry.message === 'string' ? entry.message : '')).replace(/\s+/g, ' ').trim();
   if (!line) return null;

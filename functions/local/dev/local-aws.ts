@@ -32,4 +32,3 @@ export const DEFAULT_RESOURCE_NAMES: LocalResourceNames = {
   vehicleQueue: 'wayke-dms-vehicle-changes.fifo',
   vehicleDlq: 'wayke-dms-vehicle-changes-dlq.fifo',
 };
-

@@ -6,7 +6,12 @@
  * retries cover those, as they would after a lost Lambda invocation.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 
 interface SavedMessage {
   readonly body: string;
@@ -24,7 +29,14 @@ export async function saveQueues(sqs: SQSClient, queues: Record<string, string>,
     const messages: SavedMessage[] = [];
     for (;;) {
       const out = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, AttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 60,
+          AttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
       );
       const batch = out.Messages ?? [];
       if (batch.length === 0) break;
@@ -36,7 +48,12 @@ export async function saveQueues(sqs: SQSClient, queues: Record<string, string>,
           ...(attributes.MessageDeduplicationId ? { deduplicationId: attributes.MessageDeduplicationId } : {}),
         });
       }
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
     }
     if (messages.length) saved[name] = messages;
     total += messages.length;

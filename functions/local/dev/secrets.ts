@@ -38,7 +38,14 @@ export type LocalSecretsFile = z.output<typeof LocalSecretsFileSchema>;
 const token = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /** Fresh random secrets for one dealer. */
-export function generateDealerSecrets(dealerId: string): Required<Pick<LocalDealerSecrets, 'waykeClientId' | 'waykeClientSecret' | 'webhookSecret' | 'dmsSigningSecret' | 'sftpPassword' | 'dmsApiKey'>> {
+export function generateDealerSecrets(
+  dealerId: string,
+): Required<
+  Pick<
+    LocalDealerSecrets,
+    'waykeClientId' | 'waykeClientSecret' | 'webhookSecret' | 'dmsSigningSecret' | 'sftpPassword' | 'dmsApiKey'
+  >
+> {
   return {
     dmsApiKey: token(24),
     waykeClientId: `${dealerId}-${randomBytes(4).toString('hex')}`,
@@ -71,11 +78,17 @@ export function loadOrCreateSecrets(path: string, dealerIds: readonly string[]):
     try {
       raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
     } catch (error) {
-      throw new ConfigError(`Secrets file ${path} is not valid JSON: ${(error as Error).message}`, { file: path }, { cause: error });
+      throw new ConfigError(
+        `Secrets file ${path} is not valid JSON: ${(error as Error).message}`,
+        { file: path },
+        { cause: error },
+      );
     }
     const parsed = LocalSecretsFileSchema.safeParse(raw);
     if (!parsed.success) {
-      const lines = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
+      const lines = parsed.error.issues.map(
+        (issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`,
+      );
       throw new ConfigError(`Secrets file ${path} is invalid:\n  ${lines.join('\n  ')}`, { file: path });
     }
     secrets = parsed.data;
@@ -113,7 +126,11 @@ const LOCAL_ACCOUNT = '123456789012';
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID() });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  });
   res.end(text);
 }
 
@@ -143,27 +160,43 @@ const LIST_SECRETS_MAX_RESULTS = 100;
  * prefix match (a leading `!` negates it), `all` matching anywhere, `MaxResults` 1–100 and an
  * opaque `NextToken`. Other filter keys (tags, descriptions) match nothing: the local secrets have none.
  */
-export function listSecretsPage(names: readonly string[], input: Record<string, unknown>): { names: string[]; nextToken?: string } | { error: string } {
+export function listSecretsPage(
+  names: readonly string[],
+  input: Record<string, unknown>,
+): { names: string[]; nextToken?: string } | { error: string } {
   const filters = Array.isArray(input.Filters) ? (input.Filters as Array<{ Key?: unknown; Values?: unknown }>) : [];
   const matches = (name: string) =>
     filters.every((filter) => {
-      const values = Array.isArray(filter.Values) ? filter.Values.filter((value): value is string => typeof value === 'string') : [];
+      const values = Array.isArray(filter.Values)
+        ? filter.Values.filter((value): value is string => typeof value === 'string')
+        : [];
       const test = (value: string) => {
         const negated = value.startsWith('!');
         const text = negated ? value.slice(1) : value;
-        const hit = filter.Key === 'name' ? name.startsWith(text) : filter.Key === 'all' ? name.toLowerCase().includes(text.toLowerCase()) : false;
+        const hit =
+          filter.Key === 'name'
+            ? name.startsWith(text)
+            : filter.Key === 'all'
+              ? name.toLowerCase().includes(text.toLowerCase())
+              : false;
         return negated ? !hit : hit;
       };
       return values.some(test);
     });
   const maxResults = input.MaxResults === undefined ? LIST_SECRETS_MAX_RESULTS : Number(input.MaxResults);
-  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > LIST_SECRETS_MAX_RESULTS) return { error: `MaxResults must be 1–${LIST_SECRETS_MAX_RESULTS}` };
-  const start = typeof input.NextToken === 'string' ? Number.parseInt(Buffer.from(input.NextToken, 'base64url').toString('utf8'), 10) : 0;
+  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > LIST_SECRETS_MAX_RESULTS)
+    return { error: `MaxResults must be 1–${LIST_SECRETS_MAX_RESULTS}` };
+  const start =
+    typeof input.NextToken === 'string'
+      ? Number.parseInt(Buffer.from(input.NextToken, 'base64url').toString('utf8'), 10)
+      : 0;
   if (!Number.isInteger(start) || start < 0) return { error: 'NextToken is not one this endpoint gave out' };
   const all = names.filter(matches).sort();
   const page = all.slice(start, start + maxResults);
   const next = start + maxResults;
-  return next < all.length ? { names: page, nextToken: Buffer.from(String(next), 'utf8').toString('base64url') } : { names: page };
+  return next < all.length
+    ? { names: page, nextToken: Buffer.from(String(next), 'utf8').toString('base64url') }
+    : { names: page };
 }
 
 /**
@@ -180,7 +213,7 @@ export async function startLocalSecretsManager(options: {
   const arnOf = (name: string) => `arn:aws:secretsmanager:${options.region}:${LOCAL_ACCOUNT}:secret:${name}`;
   const find = (secretId: unknown): { name: string; secret: DealerSecrets } | null => {
     if (typeof secretId !== 'string') return null;
-    const name = secretId.startsWith('arn:') ? secretId.split(':secret:')[1] ?? '' : secretId;
+    const name = secretId.startsWith('arn:') ? (secretId.split(':secret:')[1] ?? '') : secretId;
     if (!name.startsWith(options.prefix)) return null;
     const entry = options.getSecrets()[name.slice(options.prefix.length)];
     return entry ? { name, secret: lambdaSecretOf(entry) } : null;
@@ -190,7 +223,10 @@ export async function startLocalSecretsManager(options: {
       const target = String(req.headers['x-amz-target'] ?? '');
       const [service, action] = target.split('.');
       if (req.method !== 'POST' || service !== 'secretsmanager' || !action) {
-        sendJson(res, 400, { __type: 'UnknownOperationException', message: 'Only the Secrets Manager JSON protocol is served here' });
+        sendJson(res, 400, {
+          __type: 'UnknownOperationException',
+          message: 'Only the Secrets Manager JSON protocol is served here',
+        });
         return;
       }
       let input: Record<string, unknown>;
@@ -203,7 +239,11 @@ export async function startLocalSecretsManager(options: {
       const found = find(input.SecretId);
       if (action === 'GetSecretValue' || action === 'DescribeSecret') {
         if (!found) {
-          sendJson(res, 400, { __type: 'ResourceNotFoundException', Message: "Secrets Manager can't find the specified secret.", message: "Secrets Manager can't find the specified secret." });
+          sendJson(res, 400, {
+            __type: 'ResourceNotFoundException',
+            Message: "Secrets Manager can't find the specified secret.",
+            message: "Secrets Manager can't find the specified secret.",
+          });
           return;
         }
         const common = { ARN: arnOf(found.name), Name: found.name };
@@ -221,20 +261,31 @@ export async function startLocalSecretsManager(options: {
         return;
       }
       if (action === 'ListSecrets') {
-        const page = listSecretsPage(Object.keys(options.getSecrets()).map((dealerId) => `${options.prefix}${dealerId}`), input);
+        const page = listSecretsPage(
+          Object.keys(options.getSecrets()).map((dealerId) => `${options.prefix}${dealerId}`),
+          input,
+        );
         if ('error' in page) {
           sendJson(res, 400, { __type: 'InvalidParameterException', message: page.error, Message: page.error });
           return;
         }
         sendJson(res, 200, {
-          SecretList: page.names.map((name) => ({ ARN: arnOf(name), Name: name, SecretVersionsToStages: { local: ['AWSCURRENT'] } })),
+          SecretList: page.names.map((name) => ({
+            ARN: arnOf(name),
+            Name: name,
+            SecretVersionsToStages: { local: ['AWSCURRENT'] },
+          })),
           ...(page.nextToken ? { NextToken: page.nextToken } : {}),
         });
         return;
       }
-      sendJson(res, 400, { __type: 'InvalidRequestException', message: `${action} is not supported by the local Secrets Manager (GetSecretValue, DescribeSecret, ListSecrets are)` });
+      sendJson(res, 400, {
+        __type: 'InvalidRequestException',
+        message: `${action} is not supported by the local Secrets Manager (GetSecretValue, DescribeSecret, ListSecrets are)`,
+      });
     })().catch(() => {
-      if (!res.headersSent) sendJson(res, 500, { __type: 'InternalServiceError', message: 'local secrets endpoint failed' });
+      if (!res.headersSent)
+        sendJson(res, 500, { __type: 'InternalServiceError', message: 'local secrets endpoint failed' });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -244,6 +295,10 @@ export async function startLocalSecretsManager(options: {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    stop: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -27,7 +27,9 @@ export const LOGIN_PAUSE_MS = 60_000;
 /** Why a file name is refused, or null. */
 export function fileNameProblem(name: string): string | null {
   const bytes = Buffer.byteLength(name, 'utf8');
-  return bytes > MAX_FILE_NAME_BYTES ? `File name is ${bytes} bytes; at most ${MAX_FILE_NAME_BYTES} bytes are accepted here` : null;
+  return bytes > MAX_FILE_NAME_BYTES
+    ? `File name is ${bytes} bytes; at most ${MAX_FILE_NAME_BYTES} bytes are accepted here`
+    : null;
 }
 
 /**

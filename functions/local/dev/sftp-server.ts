@@ -26,7 +26,14 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Log } from '../../ports.js';
 import type { RunningServer } from './engines.js';
-import { fileNameProblem, LoginThrottle, MAX_FILE_NAME_BYTES, MAX_OPEN_HANDLES, MAX_UPLOAD_BYTES, UploadBuffer } from './sftp-limits.js';
+import {
+  fileNameProblem,
+  LoginThrottle,
+  MAX_FILE_NAME_BYTES,
+  MAX_OPEN_HANDLES,
+  MAX_UPLOAD_BYTES,
+  UploadBuffer,
+} from './sftp-limits.js';
 import { copySource, DEALER_FOLDERS } from '../../core/feed-bucket.js';
 
 const { Server, utils } = ssh2;
@@ -91,7 +98,10 @@ export const SFTP_BANNER = `wayke-dms local SFTP: upload feeds directly into inb
 const SUBFOLDER_REFUSAL = 'Subfolders of inbound/ are not imported: put the feed directly into inbound/';
 
 class SftpFailure extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -121,7 +131,11 @@ type Handle =
 class DealerFileSystem {
   private readonly root: string;
 
-  constructor(private readonly s3: S3Client, private readonly bucket: string, dealerId: string) {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    dealerId: string,
+  ) {
     this.root = `feeds/${dealerId}/`;
   }
 
@@ -162,7 +176,9 @@ class DealerFileSystem {
 
   async isDirectory(relative: string): Promise<boolean> {
     if (relative === '' || (DEALER_FOLDERS as readonly string[]).includes(relative)) return true;
-    const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.keyOf(relative)}/`, MaxKeys: 1 }));
+    const out = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.keyOf(relative)}/`, MaxKeys: 1 }),
+    );
     return (out.KeyCount ?? out.Contents?.length ?? 0) > 0;
   }
 
@@ -170,14 +186,19 @@ class DealerFileSystem {
     const relative = this.relative(path);
     if (!(await this.isDirectory(relative))) {
       const head = await this.head(this.keyOf(relative));
-      throw new SftpFailure(head ? STATUS.FAILURE : STATUS.NO_SUCH_FILE, head ? 'Not a directory' : 'No such directory');
+      throw new SftpFailure(
+        head ? STATUS.FAILURE : STATUS.NO_SUCH_FILE,
+        head ? 'Not a directory' : 'No such directory',
+      );
     }
     const prefix = relative === '' ? this.root : `${this.keyOf(relative)}/`;
     const dirs = new Set<string>(relative === '' ? DEALER_FOLDERS : []);
     const files = new Map<string, Attributes>();
     let token: string | undefined;
     do {
-      const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+      const out = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+      );
       for (const common of out.CommonPrefixes ?? []) {
         const name = (common.Prefix ?? '').slice(prefix.length).replace(/\/$/, '');
         if (name) dirs.add(name);
@@ -206,7 +227,10 @@ class DealerFileSystem {
       const data = Buffer.from(await out.Body!.transformToByteArray());
       return { key, data, mtime: out.LastModified ?? new Date() };
     } catch (error) {
-      if ((error as Error).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+      if (
+        (error as Error).name === 'NoSuchKey' ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      ) {
         if (await this.isDirectory(relative)) throw new SftpFailure(STATUS.FAILURE, 'Is a directory');
         throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
       }
@@ -220,9 +244,13 @@ class DealerFileSystem {
    */
   assertWritable(relative: string): void {
     if (!relative.startsWith('inbound/') || relative.endsWith('/') || relative === 'inbound/') {
-      throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Upload feeds into inbound/ (cd inbound); other folders are read-only');
+      throw new SftpFailure(
+        STATUS.PERMISSION_DENIED,
+        'Upload feeds into inbound/ (cd inbound); other folders are read-only',
+      );
     }
-    if (relative.slice('inbound/'.length).includes('/')) throw new SftpFailure(STATUS.PERMISSION_DENIED, SUBFOLDER_REFUSAL);
+    if (relative.slice('inbound/'.length).includes('/'))
+      throw new SftpFailure(STATUS.PERMISSION_DENIED, SUBFOLDER_REFUSAL);
     const tooLong = fileNameProblem(posix.basename(relative));
     if (tooLong) throw new SftpFailure(STATUS.FAILURE, tooLong);
   }
@@ -244,16 +272,25 @@ class DealerFileSystem {
   async mkdir(path: string): Promise<void> {
     const relative = this.relative(path);
     if (await this.isDirectory(relative)) throw new SftpFailure(STATUS.FAILURE, 'Directory exists');
-    throw new SftpFailure(STATUS.PERMISSION_DENIED, relative.startsWith('inbound/') ? SUBFOLDER_REFUSAL : 'Folders cannot be created here; upload feeds into inbound/');
+    throw new SftpFailure(
+      STATUS.PERMISSION_DENIED,
+      relative.startsWith('inbound/')
+        ? SUBFOLDER_REFUSAL
+        : 'Folders cannot be created here; upload feeds into inbound/',
+    );
   }
 
   async rmdir(path: string): Promise<void> {
     const relative = this.relative(path);
-    if (!relative.startsWith('inbound/')) throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Only folders under inbound/ can be removed');
-    const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.keyOf(relative)}/`, MaxKeys: 2 }));
+    if (!relative.startsWith('inbound/'))
+      throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Only folders under inbound/ can be removed');
+    const out = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.keyOf(relative)}/`, MaxKeys: 2 }),
+    );
     const keys = (out.Contents ?? []).map((object) => object.Key);
     if (keys.length === 0) throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such directory');
-    if (keys.some((key) => key !== `${this.keyOf(relative)}/`)) throw new SftpFailure(STATUS.FAILURE, 'Directory not empty');
+    if (keys.some((key) => key !== `${this.keyOf(relative)}/`))
+      throw new SftpFailure(STATUS.FAILURE, 'Directory not empty');
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${this.keyOf(relative)}/` }));
   }
 
@@ -262,11 +299,16 @@ class DealerFileSystem {
     const source = this.relative(from);
     const target = this.relative(to);
     this.assertWritable(target);
-    if (!source.startsWith('inbound/')) throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Only files in inbound/ can be renamed');
+    if (!source.startsWith('inbound/'))
+      throw new SftpFailure(STATUS.PERMISSION_DENIED, 'Only files in inbound/ can be renamed');
     if (!(await this.head(this.keyOf(source)))) throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
     if (await this.head(this.keyOf(target))) throw new SftpFailure(STATUS.FAILURE, 'Target exists');
     await this.s3.send(
-      new CopyObjectCommand({ Bucket: this.bucket, Key: this.keyOf(target), CopySource: copySource(this.bucket, this.keyOf(source)) }),
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: this.keyOf(target),
+        CopySource: copySource(this.bucket, this.keyOf(source)),
+      }),
     );
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(source) }));
   }
@@ -276,7 +318,8 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
   const handles = new Map<number, Handle>();
   let nextHandle = 1;
   const open = (handle: Handle): Buffer => {
-    if (handles.size >= MAX_OPEN_HANDLES) throw new SftpFailure(STATUS.FAILURE, `At most ${MAX_OPEN_HANDLES} files may be open at once; close some first`);
+    if (handles.size >= MAX_OPEN_HANDLES)
+      throw new SftpFailure(STATUS.FAILURE, `At most ${MAX_OPEN_HANDLES} files may be open at once; close some first`);
     const id = nextHandle++;
     handles.set(id, handle);
     const buffer = Buffer.alloc(4);
@@ -306,7 +349,10 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
   // side, or OpenSSH's sftp waits forever for the channel to close. ssh2 1.17 exposes no public
   // call for a subsystem's exit status, hence the internal one.
   sftp.on('end', () => {
-    const channel = sftp as unknown as { outgoing?: { id: number; state: string }; _protocol?: { exitStatus(id: number, status: number): void } };
+    const channel = sftp as unknown as {
+      outgoing?: { id: number; state: string };
+      _protocol?: { exitStatus(id: number, status: number): void };
+    };
     if (channel.outgoing?.state === 'open') channel._protocol?.exitStatus(channel.outgoing.id, 0);
     sftp.end();
   });
@@ -348,10 +394,17 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
       if (flags & OPEN_MODE.WRITE || flags & OPEN_MODE.CREAT) {
         const relative = fs.relative(filename);
         fs.assertWritable(relative);
-        if (flags & OPEN_MODE.EXCL && (await fs.head(fs.keyOf(relative)))) throw new SftpFailure(STATUS.FAILURE, 'File exists');
+        if (flags & OPEN_MODE.EXCL && (await fs.head(fs.keyOf(relative))))
+          throw new SftpFailure(STATUS.FAILURE, 'File exists');
         // Append or resume: start from the current content.
-        const current = !(flags & OPEN_MODE.TRUNC) && (await fs.head(fs.keyOf(relative))) ? (await fs.read(filename)).data : undefined;
-        sftp.handle(reqId, open({ kind: 'write', key: fs.keyOf(relative), relative, buffer: new UploadBuffer(current) }));
+        const current =
+          !(flags & OPEN_MODE.TRUNC) && (await fs.head(fs.keyOf(relative)))
+            ? (await fs.read(filename)).data
+            : undefined;
+        sftp.handle(
+          reqId,
+          open({ kind: 'write', key: fs.keyOf(relative), relative, buffer: new UploadBuffer(current) }),
+        );
         return;
       }
       const file = await fs.read(filename);
@@ -392,10 +445,30 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
       sftp.status(reqId, STATUS.OK);
     });
   });
-  sftp.on('REMOVE', (reqId, path) => run(reqId, async () => { await fs.remove(path); sftp.status(reqId, STATUS.OK); }));
-  sftp.on('MKDIR', (reqId, path) => run(reqId, async () => { await fs.mkdir(path); sftp.status(reqId, STATUS.OK); }));
-  sftp.on('RMDIR', (reqId, path) => run(reqId, async () => { await fs.rmdir(path); sftp.status(reqId, STATUS.OK); }));
-  sftp.on('RENAME', (reqId, from, to) => run(reqId, async () => { await fs.rename(from, to); sftp.status(reqId, STATUS.OK); }));
+  sftp.on('REMOVE', (reqId, path) =>
+    run(reqId, async () => {
+      await fs.remove(path);
+      sftp.status(reqId, STATUS.OK);
+    }),
+  );
+  sftp.on('MKDIR', (reqId, path) =>
+    run(reqId, async () => {
+      await fs.mkdir(path);
+      sftp.status(reqId, STATUS.OK);
+    }),
+  );
+  sftp.on('RMDIR', (reqId, path) =>
+    run(reqId, async () => {
+      await fs.rmdir(path);
+      sftp.status(reqId, STATUS.OK);
+    }),
+  );
+  sftp.on('RENAME', (reqId, from, to) =>
+    run(reqId, async () => {
+      await fs.rename(from, to);
+      sftp.status(reqId, STATUS.OK);
+    }),
+  );
   sftp.on('READLINK', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED, 'No links here'));
   sftp.on('SYMLINK', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED, 'No links here'));
   sftp.on('EXTENDED', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED));
@@ -421,60 +494,66 @@ export async function startLocalSftpServer(options: LocalSftpServerOptions): Pro
   const connections = new Set<Connection>();
   const throttle = new LoginThrottle(options.now);
 
-  const server = new Server({ hostKeys: [hostKey], ident: 'wayke-dms-local-sftp', banner: SFTP_BANNER }, (client, info) => {
-    connections.add(client);
-    let user: SftpUser | null = null;
-    const address = info.ip;
-    client.on('authentication', (ctx) => {
-      // Paused: every attempt is refused, the right password too, so guessing gains nothing.
-      if (throttle.pausedFor(address) > 0) return ctx.reject(['password', 'publickey']);
-      const refuse = () => {
-        throttle.failed(address);
-        if (throttle.pausedFor(address) > 0) options.log?.warn('SFTP logins from this address paused after repeated failures', { username: ctx.username });
-        return ctx.reject(['password', 'publickey']);
-      };
-      const candidate = options.users().find((entry) => entry.dealerId === ctx.username);
-      // `none` is how clients ask which methods exist: not a failed attempt.
-      if (ctx.method === 'none') return ctx.reject(['password', 'publickey']);
-      if (!candidate) return refuse();
-      if (ctx.method === 'password') {
-        if (candidate.password && safeEqual(ctx.password, candidate.password)) {
+  const server = new Server(
+    { hostKeys: [hostKey], ident: 'wayke-dms-local-sftp', banner: SFTP_BANNER },
+    (client, info) => {
+      connections.add(client);
+      let user: SftpUser | null = null;
+      const address = info.ip;
+      client.on('authentication', (ctx) => {
+        // Paused: every attempt is refused, the right password too, so guessing gains nothing.
+        if (throttle.pausedFor(address) > 0) return ctx.reject(['password', 'publickey']);
+        const refuse = () => {
+          throttle.failed(address);
+          if (throttle.pausedFor(address) > 0)
+            options.log?.warn('SFTP logins from this address paused after repeated failures', {
+              username: ctx.username,
+            });
+          return ctx.reject(['password', 'publickey']);
+        };
+        const candidate = options.users().find((entry) => entry.dealerId === ctx.username);
+        // `none` is how clients ask which methods exist: not a failed attempt.
+        if (ctx.method === 'none') return ctx.reject(['password', 'publickey']);
+        if (!candidate) return refuse();
+        if (ctx.method === 'password') {
+          if (candidate.password && safeEqual(ctx.password, candidate.password)) {
+            user = candidate;
+            throttle.succeeded(address);
+            return ctx.accept();
+          }
+          return refuse();
+        }
+        if (ctx.method === 'publickey') {
+          const key = keyMatches(candidate.publicKeys, ctx.key.algo, ctx.key.data);
+          // An unknown key is an offer, not a guess: clients offer every key they have.
+          if (!key) return ctx.reject(['password', 'publickey']);
+          // Without a signature the client only asks whether the key would do.
+          if (!ctx.signature || !ctx.blob) return ctx.accept();
+          if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return refuse();
           user = candidate;
           throttle.succeeded(address);
           return ctx.accept();
         }
-        return refuse();
-      }
-      if (ctx.method === 'publickey') {
-        const key = keyMatches(candidate.publicKeys, ctx.key.algo, ctx.key.data);
-        // An unknown key is an offer, not a guess: clients offer every key they have.
-        if (!key) return ctx.reject(['password', 'publickey']);
-        // Without a signature the client only asks whether the key would do.
-        if (!ctx.signature || !ctx.blob) return ctx.accept();
-        if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return refuse();
-        user = candidate;
-        throttle.succeeded(address);
-        return ctx.accept();
-      }
-      return ctx.reject(['password', 'publickey']);
-    });
-    client.on('ready', () => {
-      client.on('session', (acceptSession) => {
-        const session = acceptSession();
-        session.on('sftp', (acceptSftp) => {
-          const sftp = acceptSftp();
-          if (!user) return;
-          serveSftp(sftp, new DealerFileSystem(options.s3, options.bucket, user.dealerId), user.dealerId, options);
-        });
-        // No shell, no exec: SFTP only, as on Transfer Family.
-        session.on('shell', (_accept, reject) => reject());
-        session.on('exec', (_accept, reject) => reject());
-        session.on('pty', (_accept, reject) => reject?.());
+        return ctx.reject(['password', 'publickey']);
       });
-    });
-    client.on('error', (error: Error) => options.log?.debug('SFTP connection error', { error: error.message }));
-    client.on('close', () => connections.delete(client));
-  });
+      client.on('ready', () => {
+        client.on('session', (acceptSession) => {
+          const session = acceptSession();
+          session.on('sftp', (acceptSftp) => {
+            const sftp = acceptSftp();
+            if (!user) return;
+            serveSftp(sftp, new DealerFileSystem(options.s3, options.bucket, user.dealerId), user.dealerId, options);
+          });
+          // No shell, no exec: SFTP only, as on Transfer Family.
+          session.on('shell', (_accept, reject) => reject());
+          session.on('exec', (_accept, reject) => reject());
+          session.on('pty', (_accept, reject) => reject?.());
+        });
+      });
+      client.on('error', (error: Error) => options.log?.debug('SFTP connection error', { error: error.message }));
+      client.on('close', () => connections.delete(client));
+    },
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

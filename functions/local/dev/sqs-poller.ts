@@ -74,7 +74,9 @@ export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
         {
           dataType: value.DataType ?? 'String',
           ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
-          ...(value.BinaryValue !== undefined ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') } : {}),
+          ...(value.BinaryValue !== undefined
+            ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
+            : {}),
           stringListValues: [],
           binaryListValues: [],
         },
@@ -102,7 +104,15 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   // Parked messages stay in flight while they wait (the handler never saw them).
   const keepParked = setInterval(() => {
     for (const message of gate.waiting()) {
-      void options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 300 })).catch(() => undefined);
+      void options.sqs
+        .send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: options.queueUrl,
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 300,
+          }),
+        )
+        .catch(() => undefined);
     }
   }, 60_000);
   keepParked.unref();
@@ -122,7 +132,11 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     } catch (caught) {
       error = caught as Error;
       failed = records.map((record) => record.messageId);
-      options.log?.error('Handler failed the whole batch', { queue: queueArn, error: error.message, records: records.length });
+      options.log?.error('Handler failed the whole batch', {
+        queue: queueArn,
+        error: error.message,
+        records: records.length,
+      });
     }
     const done = records.filter((record) => !failed.includes(record.messageId));
     for (let i = 0; i < done.length; i += 10) {
@@ -182,7 +196,11 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
         const out = await options.sqs.send(
           new GetQueueAttributesCommand({
             QueueUrl: options.queueUrl,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+            AttributeNames: [
+              'ApproximateNumberOfMessages',
+              'ApproximateNumberOfMessagesNotVisible',
+              'ApproximateNumberOfMessagesDelayed',
+            ],
           }),
         );
         const attributes = out.Attributes ?? {};

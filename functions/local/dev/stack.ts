@@ -9,7 +9,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
@@ -34,7 +40,14 @@ import {
   type RunningServer,
   type S3ObjectEvent,
 } from './engines.js';
-import { baseName, copySource, dealerPrefix, folderPrefix, inboundPrefix, parseFeedKey } from '../../core/feed-bucket.js';
+import {
+  baseName,
+  copySource,
+  dealerPrefix,
+  folderPrefix,
+  inboundPrefix,
+  parseFeedKey,
+} from '../../core/feed-bucket.js';
 import { inboundDealerOf, objectCreatedEvent, scheduledEvent } from './events.js';
 import { errorSummaryOf, lambdaFunction, loadHandler, watchErrorLogs, type LambdaFunction } from './lambda.js';
 import { loadOrCreateSecrets, startLocalSecretsManager, type LoadedSecrets } from './secrets.js';
@@ -65,7 +78,14 @@ export const PARTS = {
 } as const satisfies Record<string, PortedService>;
 
 /** Lambda timeouts of the stack (the context counts down from these). */
-const TIMEOUTS = { scheduler: 60_000, worker: 600_000, webhook: 10_000, writer: 30_000, vehicleApi: 10_000, vehicleWorker: 60_000 } as const;
+const TIMEOUTS = {
+  scheduler: 60_000,
+  worker: 600_000,
+  webhook: 10_000,
+  writer: 30_000,
+  vehicleApi: 10_000,
+  vehicleWorker: 60_000,
+} as const;
 
 export interface DevStackOptions {
   /** Dealer config (default `config/dealers.example.json`). */
@@ -120,7 +140,11 @@ export interface DevStackDealer {
   /** The example feed seeded for it, if any. */
   readonly exampleFeed: string | null;
   /** `demo DMS <url>`, `webhook <url>` or `outbox`. */
-  readonly delivery: { kind: 'demo'; url: string } | { kind: 'webhook'; url: string } | { kind: 'outbox' } | { kind: 'none' };
+  readonly delivery:
+    | { kind: 'demo'; url: string }
+    | { kind: 'webhook'; url: string }
+    | { kind: 'outbox' }
+    | { kind: 'none' };
 }
 
 export interface DevStack {
@@ -176,12 +200,17 @@ async function readJsonObject<T>(s3: S3Client, bucket: string, key: string): Pro
   }
 }
 
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<Array<{ key: string; lastModified: Date }>> {
+async function listKeys(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<Array<{ key: string; lastModified: Date }>> {
   const keys: Array<{ key: string; lastModified: Date }> = [];
   let token: string | undefined;
   do {
     const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of out.Contents ?? []) if (object.Key) keys.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
+    for (const object of out.Contents ?? [])
+      if (object.Key) keys.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);
   return keys;
@@ -194,9 +223,15 @@ function exampleFeedFor(dealerId: string): string | null {
 }
 
 /** The config the handlers get: dealers without a `dms` target deliver to the demo DMS. */
-export function resolveForLocalRun(config: ResolvedDealerConfig, demoDmsUrl: (dealerId: string) => string): ResolvedDealerConfig {
+export function resolveForLocalRun(
+  config: ResolvedDealerConfig,
+  demoDmsUrl: (dealerId: string) => string,
+): ResolvedDealerConfig {
   return {
-    dealers: config.dealers.map((dealer): ResolvedDealer => (dealer.dms ? dealer : { ...dealer, dms: { type: 'webhook', url: demoDmsUrl(dealer.id) } })),
+    dealers: config.dealers.map(
+      (dealer): ResolvedDealer =>
+        dealer.dms ? dealer : { ...dealer, dms: { type: 'webhook', url: demoDmsUrl(dealer.id) } },
+    ),
   };
 }
 
@@ -214,21 +249,38 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
   try {
     // The API first, so /health answers 503 while the rest starts.
-    const routes: Array<{ method: string; path: string; handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2> }> = [];
-    const api: LocalHttpApi = await startPart(started, PARTS.api, () => startLocalHttpApi({ routes, port: options.port, log: options.log }));
+    const routes: Array<{
+      method: string;
+      path: string;
+      handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+    }> = [];
+    const api: LocalHttpApi = await startPart(started, PARTS.api, () =>
+      startLocalHttpApi({ routes, port: options.port, log: options.log }),
+    );
 
     const config = loadDealerConfig(options.configPath, options.cwd);
-    const secrets = loadOrCreateSecrets(layout.secrets, config.dealers.map((dealer) => dealer.id));
+    const secrets = loadOrCreateSecrets(
+      layout.secrets,
+      config.dealers.map((dealer) => dealer.id),
+    );
     const secretOf = (dealerId: string) => secrets.secrets[dealerId];
 
     const hadState = existsSync(layout.dynamodb);
-    const [s3Engine, dynamoEngine, sqsEngine, secretsEndpoint, demoDms] = await startAll<[LocalS3, RunningServer, RunningServer, RunningServer, DemoDms]>([
+    const [s3Engine, dynamoEngine, sqsEngine, secretsEndpoint, demoDms] = await startAll<
+      [LocalS3, RunningServer, RunningServer, RunningServer, DemoDms]
+    >([
       startPart(started, PARTS.s3, () => startLocalS3({ directory: layout.s3 })),
       startPart(started, PARTS.dynamodb, () => startLocalDynamo({ directory: layout.dynamodb })),
       startPart(started, PARTS.sqs, () => startLocalSqs()),
-      startPart(started, PARTS.secrets, () => startLocalSecretsManager({ prefix: SECRET_PREFIX, region: LOCAL_REGION, getSecrets: () => secrets.secrets })),
+      startPart(started, PARTS.secrets, () =>
+        startLocalSecretsManager({ prefix: SECRET_PREFIX, region: LOCAL_REGION, getSecrets: () => secrets.secrets }),
+      ),
       startPart(started, PARTS.demoDms, () =>
-        startDemoDms({ signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret, directory: layout.demoDms, port: options.dmsPort }),
+        startDemoDms({
+          signingSecret: (dealerId) => secretOf(dealerId)?.dmsSigningSecret,
+          directory: layout.demoDms,
+          port: options.dmsPort,
+        }),
       ),
     ]);
 
@@ -236,28 +288,42 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const simulatorStateFile = layout.simulator;
     const resolved = resolveForLocalRun(config, (dealerId) => demoDms.urlFor(dealerId));
     if (!options.wayke) {
-      simulator = await startPart(started, PARTS.wayke, () => startWaykeSimulator({
-        port: options.simulatorPort,
-        stateFile: simulatorStateFile,
-        log: options.log,
-        clients: config.dealers.map((dealer) => ({
-          clientId: secretOf(dealer.id)!.waykeClientId,
-          clientSecret: secretOf(dealer.id)!.waykeClientSecret,
-          branchIds: [dealer.branchId],
-        })),
-        webhook: config.dealers.map((dealer) => ({
-          branchId: dealer.branchId,
-          url: `${api.url}/webhooks/wayke/${dealer.id}`,
-          headers: { authorization: `Bearer ${secretOf(dealer.id)!.webhookSecret}` },
-        })),
-      }));
+      simulator = await startPart(started, PARTS.wayke, () =>
+        startWaykeSimulator({
+          port: options.simulatorPort,
+          stateFile: simulatorStateFile,
+          log: options.log,
+          clients: config.dealers.map((dealer) => ({
+            clientId: secretOf(dealer.id)!.waykeClientId,
+            clientSecret: secretOf(dealer.id)!.waykeClientSecret,
+            branchIds: [dealer.branchId],
+          })),
+          webhook: config.dealers.map((dealer) => ({
+            branchId: dealer.branchId,
+            url: `${api.url}/webhooks/wayke/${dealer.id}`,
+            headers: { authorization: `Bearer ${secretOf(dealer.id)!.webhookSecret}` },
+          })),
+        }),
+      );
     }
-    const wayke = options.wayke ?? { authUrl: simulator!.authUrl, dealerApiUrl: simulator!.dealerApiUrl, mediaApiUrl: simulator!.mediaApiUrl };
+    const wayke = options.wayke ?? {
+      authUrl: simulator!.authUrl,
+      dealerApiUrl: simulator!.dealerApiUrl,
+      mediaApiUrl: simulator!.mediaApiUrl,
+    };
 
-    const resources = await ensureLocalResources({ s3: s3Engine.url, dynamodb: dynamoEngine.url, sqs: sqsEngine.url }, DEFAULT_RESOURCE_NAMES);
+    const resources = await ensureLocalResources(
+      { s3: s3Engine.url, dynamodb: dynamoEngine.url, sqs: sqsEngine.url },
+      DEFAULT_RESOURCE_NAMES,
+    );
     const s3 = localS3Client(s3Engine.url);
     const sqs = new SQSClient({ endpoint: sqsEngine.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    started.push({ stop: async () => { s3.destroy(); sqs.destroy(); } });
+    started.push({
+      stop: async () => {
+        s3.destroy();
+        sqs.destroy();
+      },
+    });
 
     // The simulator keeps its ads in <data>/wayke-simulator.json, so a restart continues where the
     // last run stopped. Without that file (a data dir from an older version, or an unreadable file)
@@ -265,7 +331,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // exist: then start the snapshot afresh and import each dealer's last feed again below.
     let snapshotReset = false;
     if (simulator && hadState && !simulator.restored) {
-      const dynamo = new DynamoDBClient({ endpoint: dynamoEngine.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+      const dynamo = new DynamoDBClient({
+        endpoint: dynamoEngine.url,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
       try {
         // Wait until the old table is gone: recreating it while DynamoDB still drops it would
         // leave no table at all, and every import would fail with ResourceNotFoundException.
@@ -273,7 +343,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       } finally {
         dynamo.destroy();
       }
-      await ensureLocalResources({ s3: s3Engine.url, dynamodb: dynamoEngine.url, sqs: sqsEngine.url }, DEFAULT_RESOURCE_NAMES);
+      await ensureLocalResources(
+        { s3: s3Engine.url, dynamodb: dynamoEngine.url, sqs: sqsEngine.url },
+        DEFAULT_RESOURCE_NAMES,
+      );
     }
 
     const dealersFile = layout.dealers;
@@ -343,7 +416,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await watchErrorLogs(handlerModuleUrl('dms-writer'), (entry) => {
       if (entry.message !== DMS_ENDPOINT_FAILING_MESSAGE) return;
       const { dealerId, failingSince } = entry as { dealerId?: unknown; failingSince?: unknown };
-      if (typeof dealerId === 'string' && typeof failingSince === 'string') listener.dmsEndpointFailing?.({ dealerId, since: failingSince });
+      if (typeof dealerId === 'string' && typeof failingSince === 'string')
+        listener.dmsEndpointFailing?.({ dealerId, since: failingSince });
     });
 
     // Seed the example feeds before S3 events are forwarded: the start-up schedule imports them.
@@ -352,18 +426,33 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (simulator && options.seedExamples) {
       for (const dealer of config.dealers) {
         const existing = await listKeys(s3, resources.bucket, dealerPrefix(dealer.id));
-        if (existing.some((object) => object.key.startsWith(inboundPrefix(dealer.id)) && !object.key.endsWith('/'))) continue;
-        const archived = existing.filter((object) => object.key.startsWith(folderPrefix(dealer.id, 'archive'))).sort((a, b) => a.key.localeCompare(b.key));
+        if (existing.some((object) => object.key.startsWith(inboundPrefix(dealer.id)) && !object.key.endsWith('/')))
+          continue;
+        const archived = existing
+          .filter((object) => object.key.startsWith(folderPrefix(dealer.id, 'archive')))
+          .sort((a, b) => a.key.localeCompare(b.key));
         const latest = archived[archived.length - 1];
         if (latest && snapshotReset) {
           const name = baseName(latest.key).replace(/^\d{8}T\d{9}Z-/, '');
-          await s3.send(new CopyObjectCommand({ Bucket: resources.bucket, Key: `${inboundPrefix(dealer.id)}${name}`, CopySource: copySource(resources.bucket, latest.key) }));
+          await s3.send(
+            new CopyObjectCommand({
+              Bucket: resources.bucket,
+              Key: `${inboundPrefix(dealer.id)}${name}`,
+              CopySource: copySource(resources.bucket, latest.key),
+            }),
+          );
           seeded.push(dealer.id);
           continue;
         }
         const example = examples.get(dealer.id);
         if (example && existing.length === 0) {
-          await s3.send(new PutObjectCommand({ Bucket: resources.bucket, Key: `${inboundPrefix(dealer.id)}${basename(example)}`, Body: readFileSync(example) }));
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: resources.bucket,
+              Key: `${inboundPrefix(dealer.id)}${basename(example)}`,
+              Body: readFileSync(example),
+            }),
+          );
           seeded.push(dealer.id);
         }
       }
@@ -383,7 +472,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // a worker invocation that returns without one wrote none.
     const reportsWritten = new Map<string, number>();
     const reports = new Map<string, ImportReport>();
-    (s3Engine as LocalS3).events.on('object', (event: S3ObjectEvent) => {
+    s3Engine.events.on('object', (event: S3ObjectEvent) => {
       if (event.bucket !== resources.bucket) return;
       const inboundDealer = inboundDealerOf(event.key);
       if (inboundDealer) {
@@ -403,13 +492,21 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         });
         return;
       }
-      if (parts?.folder === 'outbox' && parts.name !== '') listener.outbox?.({ dealerId: parts.dealerId, key: event.key });
+      if (parts?.folder === 'outbox' && parts.name !== '')
+        listener.outbox?.({ dealerId: parts.dealerId, key: event.key });
     });
 
     // Messages left in the queues at the last stop go back in before the pollers start; at stop,
     // after the pollers, whatever is still waiting is saved again.
     const queuesFile = layout.queues;
-    const persistedQueues = { work: resources.workQueueUrl, events: resources.eventsQueueUrl, workDlq: resources.workDlqUrl, eventsDlq: resources.eventsDlqUrl, vehicles: resources.vehicleQueueUrl, vehiclesDlq: resources.vehicleDlqUrl };
+    const persistedQueues = {
+      work: resources.workQueueUrl,
+      events: resources.eventsQueueUrl,
+      workDlq: resources.workDlqUrl,
+      eventsDlq: resources.eventsDlqUrl,
+      vehicles: resources.vehicleQueueUrl,
+      vehiclesDlq: resources.vehicleDlqUrl,
+    };
     const restoredMessages = await restoreQueues(sqs, persistedQueues, queuesFile);
     started.push({
       stop: async () => {
@@ -433,7 +530,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
             try {
               const body = JSON.parse(record.body) as { dealerId?: string; trigger?: string; key?: string };
               if (body.dealerId) {
-                listener.importStarted?.({ dealerId: body.dealerId, trigger: body.trigger ?? 'schedule', ...(body.key ? { key: body.key } : {}) });
+                listener.importStarted?.({
+                  dealerId: body.dealerId,
+                  trigger: body.trigger ?? 'schedule',
+                  ...(body.key ? { key: body.key } : {}),
+                });
                 announced.push({ dealerId: body.dealerId, reports: reportsWritten.get(body.dealerId) ?? 0 });
               }
             } catch {
@@ -445,7 +546,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
             const response = (await invocationLog.run(log, () => worker.invoke(event))) ?? undefined;
             // Every announced import gets its result line: a failure has one from onBatch, a report its own.
             if (!response?.batchItemFailures?.length) {
-              for (const entry of announced) if ((reportsWritten.get(entry.dealerId) ?? 0) === entry.reports) listener.importSkipped?.({ dealerId: entry.dealerId });
+              for (const entry of announced)
+                if ((reportsWritten.get(entry.dealerId) ?? 0) === entry.reports)
+                  listener.importSkipped?.({ dealerId: entry.dealerId });
             }
             return response;
           } finally {
@@ -455,7 +558,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           }
         },
         onBatch: (outcome) => {
-          const reasons = new Map(outcome.records.map((record) => [record.messageId, workerErrors.get(record.messageId)]));
+          const reasons = new Map(
+            outcome.records.map((record) => [record.messageId, workerErrors.get(record.messageId)]),
+          );
           for (const record of outcome.records) workerErrors.delete(record.messageId);
           for (const record of outcome.records.filter((entry) => outcome.failed.includes(entry.messageId))) {
             let dealerId = '?';
@@ -467,7 +572,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
             const logged = reasons.get(record.messageId);
             listener.importFailed?.({
               dealerId,
-              error: outcome.error?.message ?? (logged ? `${logged} (retried after the visibility timeout)` : 'reported as a batch item failure; retried after the visibility timeout'),
+              error:
+                outcome.error?.message ??
+                (logged
+                  ? `${logged} (retried after the visibility timeout)`
+                  : 'reported as a batch item failure; retried after the visibility timeout'),
             });
           }
         },
@@ -484,37 +593,53 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       }),
       vehicleChangesPoller({ sqs, queueUrl: resources.vehicleQueueUrl, worker: vehicleWorker, log: options.log }),
     ];
-    started.push({ stop: async () => { await Promise.all(pollers.map((poller) => poller.stop())); } });
+    started.push({
+      stop: async () => {
+        await Promise.all(pollers.map((poller) => poller.stop()));
+      },
+    });
     demoDms.onDelivery((delivery) => listener.delivery?.(delivery));
 
     let sftp: LocalSftpServer | null = null;
     const sftpPort = options.sftpPort;
     if (sftpPort !== null) {
-      sftp = await startPart(started, PARTS.sftp, () => startLocalSftpServer({
-        s3,
-        bucket: resources.bucket,
-        hostKeyPath: layout.hostKey,
-        port: sftpPort,
-        log: options.log,
-        users: () =>
-          config.dealers.map((dealer) => ({
-            dealerId: dealer.id,
-            ...(secretOf(dealer.id)?.sftpPassword ? { password: secretOf(dealer.id)!.sftpPassword! } : {}),
-            publicKeys: dealer.sftp?.publicKeys ?? [],
-          })),
-        onUpload: (upload) => listener.upload?.(upload),
-      }));
+      sftp = await startPart(started, PARTS.sftp, () =>
+        startLocalSftpServer({
+          s3,
+          bucket: resources.bucket,
+          hostKeyPath: layout.hostKey,
+          port: sftpPort,
+          log: options.log,
+          users: () =>
+            config.dealers.map((dealer) => ({
+              dealerId: dealer.id,
+              ...(secretOf(dealer.id)?.sftpPassword ? { password: secretOf(dealer.id)!.sftpPassword! } : {}),
+              publicKeys: dealer.sftp?.publicKeys ?? [],
+            })),
+          onUpload: (upload) => listener.upload?.(upload),
+        }),
+      );
     }
 
     // The DLQ alarms of the stack, as console lines with the command that moves the messages back.
     const dlqCounts = new Map<string, number>();
     const redriveEnv = `AWS_ENDPOINT_URL_SQS=${sqsEngine.url} AWS_REGION=${LOCAL_REGION} AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey}`;
     const watchDlqs = async () => {
-      for (const [queue, queueUrl] of [['work', resources.workDlqUrl], ['events', resources.eventsDlqUrl]] as const) {
-        const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      for (const [queue, queueUrl] of [
+        ['work', resources.workDlqUrl],
+        ['events', resources.eventsDlqUrl],
+      ] as const) {
+        const out = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+        );
         const count = Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
         if (count > (dlqCounts.get(queueUrl) ?? 0)) {
-          listener.deadLetters?.({ queue, queueUrl, count, redrive: `${redriveEnv} node bin/wayke-dms.js redrive --queue ${queueUrl}` });
+          listener.deadLetters?.({
+            queue,
+            queueUrl,
+            count,
+            redrive: `${redriveEnv} node bin/wayke-dms.js redrive --queue ${queueUrl}`,
+          });
         }
         dlqCounts.set(queueUrl, count);
       }
@@ -533,7 +658,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         runSchedule().catch((error: Error) => options.log.error('scheduled import failed', { error: error.message }));
       }, HOURLY_MS);
       timer.unref();
-      started.push({ stop: async () => { if (timer) clearInterval(timer); } });
+      started.push({
+        stop: async () => {
+          if (timer) clearInterval(timer);
+        },
+      });
     }
     // Let in-flight scheduler invocations finish before the engines go.
     started.push({ stop: () => invocations });
@@ -545,7 +674,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         : original.dms.type === 'outbox'
           ? { kind: 'outbox' }
           : { kind: 'webhook', url: original.dms.url };
-      return { id: dealer.id, name: dealer.name, branchId: dealer.branchId, exampleFeed: examples.get(dealer.id) ?? null, delivery };
+      return {
+        id: dealer.id,
+        name: dealer.name,
+        branchId: dealer.branchId,
+        exampleFeed: examples.get(dealer.id) ?? null,
+        delivery,
+      };
     });
 
     const urls = {
@@ -565,7 +700,14 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       ports: { api: api.port, sftp: sftp?.port ?? null, wayke: simulator?.port ?? null, demoDms: demoDms.port },
       dataDir,
       bucket: resources.bucket,
-      queues: { work: resources.workQueueUrl, workDlq: resources.workDlqUrl, events: resources.eventsQueueUrl, eventsDlq: resources.eventsDlqUrl, vehicles: resources.vehicleQueueUrl, vehiclesDlq: resources.vehicleDlqUrl },
+      queues: {
+        work: resources.workQueueUrl,
+        workDlq: resources.workDlqUrl,
+        events: resources.eventsQueueUrl,
+        eventsDlq: resources.eventsDlqUrl,
+        vehicles: resources.vehicleQueueUrl,
+        vehiclesDlq: resources.vehicleDlqUrl,
+      },
       dealers: dealers.map((dealer) => dealer.id),
     };
     writeFileSync(layout.endpoints, `${JSON.stringify(healthDetails, null, 2)}\n`);
@@ -585,7 +727,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       seeded,
       restoredMessages,
       snapshotReset,
-      simulatorState: simulator ? { file: simulatorStateFile, restored: simulator.restored, ads: Object.keys(simulator.state().ads).length } : null,
+      simulatorState: simulator
+        ? { file: simulatorStateFile, restored: simulator.restored, ads: Object.keys(simulator.state().ads).length }
+        : null,
       simulator,
       demoDms,
       startedAt,
@@ -594,10 +738,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         const deadline = Date.now() + timeoutMs;
         const fresh = () => new Map([...reports].filter(([, report]) => new Date(report.at) >= since));
         // The engines go away during stop(): a probe that loses that race means "stopping", not an error.
-        const idle = () => stack.drained(1).catch((error: unknown) => {
-          if (stopping) return false;
-          throw error;
-        });
+        const idle = () =>
+          stack.drained(1).catch((error: unknown) => {
+            if (stopping) return false;
+            throw error;
+          });
         while (Date.now() < deadline && !stopping) {
           const current = fresh();
           if (config.dealers.every((dealer) => current.has(dealer.id))) return current;

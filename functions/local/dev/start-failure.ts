@@ -27,7 +27,11 @@ export class DevStartError extends Error {
 
 /** The port a service should listen on is taken. */
 export class PortInUseError extends DevStartError {
-  constructor(readonly port: number, part: PortedService, options?: { cause?: unknown }) {
+  constructor(
+    readonly port: number,
+    part: PortedService,
+    options?: { cause?: unknown },
+  ) {
     super(
       `${part.service}: port ${port} on 127.0.0.1 is already in use — is another \`npm start\` running? ` +
         (part.option ? `Choose another port with ${part.option} <n> (0 = any free port).` : 'Try again.'),
@@ -64,7 +68,11 @@ export interface Stoppable {
  * Starts one part; once up it is pushed onto `started` (stopped in reverse by the caller on any
  * failure), and a failure is rethrown as a {@link DevStartError} naming the part.
  */
-export async function startPart<T extends Stoppable>(started: Stoppable[], part: PortedService, start: () => Promise<T>): Promise<T> {
+export async function startPart<T extends Stoppable>(
+  started: Stoppable[],
+  part: PortedService,
+  start: () => Promise<T>,
+): Promise<T> {
   let value: T;
   try {
     value = await start();

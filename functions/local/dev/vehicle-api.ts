@@ -20,8 +20,16 @@ export async function startVehicleApi(input: {
   readonly timeouts: { readonly vehicleApi: number; readonly vehicleWorker: number };
 }): Promise<{ vehicleWorker: LambdaFunction<SQSEvent, SQSBatchResponse | void> }> {
   const [api, vehicleWorker] = await Promise.all([
-    input.load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('wayke-dms-vehicle-api', 'vehicle-api', input.timeouts.vehicleApi),
-    input.load<SQSEvent, SQSBatchResponse | void>('wayke-dms-vehicle-worker', 'vehicle-worker', input.timeouts.vehicleWorker),
+    input.load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(
+      'wayke-dms-vehicle-api',
+      'vehicle-api',
+      input.timeouts.vehicleApi,
+    ),
+    input.load<SQSEvent, SQSBatchResponse | void>(
+      'wayke-dms-vehicle-worker',
+      'vehicle-worker',
+      input.timeouts.vehicleWorker,
+    ),
   ]);
   for (const routeKey of Object.values(VEHICLE_API_ROUTES)) {
     const [method, path] = routeKey.split(' ') as [string, string];

@@ -46,14 +46,20 @@ const adSection = {
 export const MANDATORY_PATHS = ['branch', 'vehicle.registrationNumber', 'vehicle.mileage', 'ad.price'] as const;
 
 type Shape = Record<string, z.ZodType>;
-const optionalAll = (shape: Shape): Shape => Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, s.optional()]));
+const optionalAll = (shape: Shape): Shape =>
+  Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, s.optional()]));
 const nullableAll = (shape: Shape, keep: readonly string[]): Shape =>
-  Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, keep.includes(k) ? s.optional() : s.nullable().optional()]));
+  Object.fromEntries(
+    Object.entries(shape).map(([k, s]) => [k, keep.includes(k) ? s.optional() : s.nullable().optional()]),
+  );
 
 export const CreateBodySchema = z
   .object({
     branch: text,
-    marketCode: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter market code').optional(),
+    marketCode: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be a two-letter market code')
+      .optional(),
     status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted').optional(),
     vehicle: z.object(optionalAll(vehicleSection)).strict(),
     ad: z.object(optionalAll(adSection)).strict(),
@@ -63,17 +69,28 @@ export const CreateBodySchema = z
 export const PatchBodySchema = z
   .object({
     branch: text.optional(),
-    marketCode: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter market code').optional(),
+    marketCode: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be a two-letter market code')
+      .optional(),
     status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted').optional(),
-    vehicle: z.object(nullableAll(vehicleSection, ['registrationNumber', 'mileage'])).strict().optional(),
-    ad: z.object(nullableAll(adSection, ['price'])).strict().optional(),
+    vehicle: z
+      .object(nullableAll(vehicleSection, ['registrationNumber', 'mileage']))
+      .strict()
+      .optional(),
+    ad: z
+      .object(nullableAll(adSection, ['price']))
+      .strict()
+      .optional(),
   })
   .strict();
 
 export type CreateBody = z.infer<typeof CreateBodySchema>;
 export type PatchBody = z.infer<typeof PatchBodySchema>;
 
-export const StatusBodySchema = z.object({ status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted') }).strict();
+export const StatusBodySchema = z
+  .object({ status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted') })
+  .strict();
 export const MediaBodySchema = z.object({ media: MediaListSchema }).strict();
 export const ImageUrlBodySchema = z
   .object({
@@ -100,12 +117,18 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** Validates a body: mandatory presence first (so the message says "is required"), then types. */
-export function check<S extends z.ZodType>(schema: S, body: unknown, mandatory: readonly string[] = []): { ok: true; value: z.output<S> } | { ok: false; problems: FieldProblem[] } {
+export function check<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+  mandatory: readonly string[] = [],
+): { ok: true; value: z.output<S> } | { ok: false; problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, problems: [{ field: '(body)', message: 'must be a JSON object' }] };
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return { ok: false, problems: [{ field: '(body)', message: 'must be a JSON object' }] };
   for (const path of mandatory) {
     let value: unknown = body;
-    for (const key of path.split('.')) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    for (const key of path.split('.'))
+      value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
     if (value === undefined || value === null) problems.push({ field: path, message: 'is required' });
   }
   if (problems.length > 0) return { ok: false, problems };
@@ -113,7 +136,8 @@ export function check<S extends z.ZodType>(schema: S, body: unknown, mandatory: 
   if (parsed.success) return { ok: true, value: parsed.data };
   for (const issue of parsed.error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ field: fieldPath([...issue.path, key]), message: 'is not a known field' });
+      for (const key of issue.keys)
+        problems.push({ field: fieldPath([...issue.path, key]), message: 'is not a known field' });
     } else {
       problems.push({ field: fieldPath(issue.path), message: issue.message });
     }

@@ -8,12 +8,36 @@ import { createHash } from 'node:crypto';
  * demo see the same car. Names as on Wayke's read side (`docs/wayke-api.md`, "Reading an ad").
  */
 const CARS = [
-  { manufacturer: 'Volvo', modelName: 'V60', modelSeries: 'T6 Recharge Inscription', fuelType: 'Bensin/El', gearBox: 'Automat' },
+  {
+    manufacturer: 'Volvo',
+    modelName: 'V60',
+    modelSeries: 'T6 Recharge Inscription',
+    fuelType: 'Bensin/El',
+    gearBox: 'Automat',
+  },
   { manufacturer: 'Volvo', modelName: 'XC60', modelSeries: 'B4 AWD Momentum', fuelType: 'Diesel', gearBox: 'Automat' },
-  { manufacturer: 'Volkswagen', modelName: 'Golf', modelSeries: '1.5 TSI Life', fuelType: 'Bensin', gearBox: 'Manuell' },
-  { manufacturer: 'Ford', modelName: 'Kuga', modelSeries: '2.5 PHEV ST-Line', fuelType: 'Bensin/El', gearBox: 'Automat' },
+  {
+    manufacturer: 'Volkswagen',
+    modelName: 'Golf',
+    modelSeries: '1.5 TSI Life',
+    fuelType: 'Bensin',
+    gearBox: 'Manuell',
+  },
+  {
+    manufacturer: 'Ford',
+    modelName: 'Kuga',
+    modelSeries: '2.5 PHEV ST-Line',
+    fuelType: 'Bensin/El',
+    gearBox: 'Automat',
+  },
   { manufacturer: 'Kia', modelName: 'EV6', modelSeries: '77 kWh AWD GT-Line', fuelType: 'El', gearBox: 'Automat' },
-  { manufacturer: 'Toyota', modelName: 'RAV4', modelSeries: '2.5 Hybrid AWD-i Active', fuelType: 'Bensin/El', gearBox: 'Automat' },
+  {
+    manufacturer: 'Toyota',
+    modelName: 'RAV4',
+    modelSeries: '2.5 Hybrid AWD-i Active',
+    fuelType: 'Bensin/El',
+    gearBox: 'Automat',
+  },
 ] as const;
 const COLOURS = ['Silver', 'Svart', 'Vit', 'Grå', 'Blå', 'Röd'] as const;
 const VIN_CHARS = 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789';
@@ -25,7 +49,9 @@ export function registryFacts(plate: string, modelYear?: number): Record<string,
   const year = modelYear ?? 2018 + (digest[1]! % 6);
   const month = String(1 + (digest[2]! % 12)).padStart(2, '0');
   const day = String(1 + (digest[3]! % 28)).padStart(2, '0');
-  const vin = Array.from({ length: 17 }, (_, i) => VIN_CHARS[digest[(i + 4) % digest.length]! % VIN_CHARS.length]).join('');
+  const vin = Array.from({ length: 17 }, (_, i) => VIN_CHARS[digest[(i + 4) % digest.length]! % VIN_CHARS.length]).join(
+    '',
+  );
   return {
     ...car,
     color: COLOURS[digest[4]! % COLOURS.length]!,

@@ -11,7 +11,12 @@ describe('the event catalog (docs/events)', () => {
     // Prepare
     const generated = eventCatalogFiles(eventExamples());
     // Act
-    const committed = new Map(readdirSync(EVENT_CATALOG_DIR).map((file) => [`${EVENT_CATALOG_DIR}/${file}`, readFileSync(`${EVENT_CATALOG_DIR}/${file}`, 'utf8')]));
+    const committed = new Map(
+      readdirSync(EVENT_CATALOG_DIR).map((file) => [
+        `${EVENT_CATALOG_DIR}/${file}`,
+        readFileSync(`${EVENT_CATALOG_DIR}/${file}`, 'utf8'),
+      ]),
+    );
     // Assess
     expect([...committed.keys()].sort()).toEqual([...generated.keys()].sort());
     for (const [path, text] of generated) expect(committed.get(path), path).toBe(text);
@@ -28,13 +33,26 @@ describe('the event catalog (docs/events)', () => {
 
   it('the purchase example carries what a DMS needs to create the car', () => {
     const purchase = JSON.parse(readFileSync(`${EVENT_CATALOG_DIR}/vehicle.purchased.example.json`, 'utf8'));
-    expect(purchase).toMatchObject({ type: 'vehicle.purchased', waykeId: expect.any(String), registrationNumber: 'KLM482' });
-    expect(purchase.vehicle).toMatchObject({ make: 'Volvo', model: 'V90', vin: 'YV1ZWA8UDL2123456', mileageKm: 43100, status: 'Published' });
+    expect(purchase).toMatchObject({
+      type: 'vehicle.purchased',
+      waykeId: expect.any(String),
+      registrationNumber: 'KLM482',
+    });
+    expect(purchase.vehicle).toMatchObject({
+      make: 'Volvo',
+      model: 'V90',
+      vin: 'YV1ZWA8UDL2123456',
+      mileageKm: 43100,
+      status: 'Published',
+    });
     expect(purchase.vehicle.images.length).toBeGreaterThan(0);
   });
 
   it.each([
-    ['mileage in an unnamed unit', (body: Record<string, any>) => ({ ...body, vehicle: { ...body.vehicle, mileage: 4310 } })],
+    [
+      'mileage in an unnamed unit',
+      (body: Record<string, any>) => ({ ...body, vehicle: { ...body.vehicle, mileage: 4310 } }),
+    ],
     ['no id', ({ id: _id, ...body }: Record<string, any>) => body],
     ['a plate that is not normalised', (body: Record<string, any>) => ({ ...body, registrationNumber: 'klm 482' })],
     ['a vehicle on an order', (body: Record<string, any>) => ({ ...body, type: 'order.created' })],

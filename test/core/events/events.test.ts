@@ -18,7 +18,9 @@ import {
 } from '../../../functions/core/events/index.js';
 
 const dir = 'test/fixtures/wayke-events';
-const fixtures = Object.fromEntries(readdirSync(dir).map((file) => [file.replace('.json', ''), readFileSync(`${dir}/${file}`, 'utf8')]));
+const fixtures = Object.fromEntries(
+  readdirSync(dir).map((file) => [file.replace('.json', ''), readFileSync(`${dir}/${file}`, 'utf8')]),
+);
 const parsed = (name: string): unknown => JSON.parse(fixtures[name]!);
 const classify = (body: unknown): WaykeEvent => {
   const result = classifyWaykeEvent(body);
@@ -52,7 +54,7 @@ describe('classification, routing and group of every documented payload', () => 
       expect(vehicleRef(event).registrationNumber).toBe(want.plate);
     });
   }
-  it('never takes a valuation lead\'s plate (the customer\'s car) as the vehicle', () => {
+  it("never takes a valuation lead's plate (the customer's car) as the vehicle", () => {
     expect(vehicleRef(classify(parsed('lead-valuation')))).toEqual({});
   });
 });
@@ -101,12 +103,24 @@ describe('tolerance and refusal', () => {
 });
 
 describe('routing rules and dealer switches', () => {
-  const dealer = (dms?: unknown) => DealerSchema.parse({ id: 'dl1', name: 'D', branchId: '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d', ...(dms ? { dms } : {}) });
+  const dealer = (dms?: unknown) =>
+    DealerSchema.parse({
+      id: 'dl1',
+      name: 'D',
+      branchId: '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d',
+      ...(dms ? { dms } : {}),
+    });
   it('purchase by processName or by stepName, only when completed', () => {
     const base = { eventType: 'Process', processId: 'p', stepId: 's', itemId: 'i' };
-    expect(routeEvent(classify({ ...base, processName: 'Inköpsavtal', stepName: 'Signering', state: 'completed' }))).toBe('vehicle.purchased');
-    expect(routeEvent(classify({ ...base, processName: 'Annat', stepName: 'inköpsavtal', state: 'Completed' }))).toBe('vehicle.purchased');
-    expect(routeEvent(classify({ ...base, processName: 'Inköpsavtal', stepName: 'Inköpsavtal', state: 'pending' }))).toBe('process.step');
+    expect(
+      routeEvent(classify({ ...base, processName: 'Inköpsavtal', stepName: 'Signering', state: 'completed' })),
+    ).toBe('vehicle.purchased');
+    expect(routeEvent(classify({ ...base, processName: 'Annat', stepName: 'inköpsavtal', state: 'Completed' }))).toBe(
+      'vehicle.purchased',
+    );
+    expect(
+      routeEvent(classify({ ...base, processName: 'Inköpsavtal', stepName: 'Inköpsavtal', state: 'pending' })),
+    ).toBe('process.step');
   });
   it('a dealer without DMS target gets nothing; a dealer can switch kinds off', () => {
     const updated = classify(parsed('vehicle-updated'));
@@ -133,8 +147,12 @@ describe('identity', () => {
     expect(group).toMatch(/^[\x21-\x7e]+$/);
   });
   it('occurredAt comes from the payload, else the receive time', () => {
-    expect(occurredAt(classify(parsed('purchase-contract-completed')), '2030-01-01T00:00:00.000Z')).toBe('2026-10-03T14:02:39.142Z');
-    expect(occurredAt(classify(parsed('vehicle-updated')), '2030-01-01T00:00:00.000Z')).toBe('2030-01-01T00:00:00.000Z');
+    expect(occurredAt(classify(parsed('purchase-contract-completed')), '2030-01-01T00:00:00.000Z')).toBe(
+      '2026-10-03T14:02:39.142Z',
+    );
+    expect(occurredAt(classify(parsed('vehicle-updated')), '2030-01-01T00:00:00.000Z')).toBe(
+      '2030-01-01T00:00:00.000Z',
+    );
   });
 });
 
@@ -153,13 +171,25 @@ describe('Standard Webhooks signature', () => {
   it('verifies its own signature and refuses a changed body, id, timestamp or key', () => {
     const input = { id: 'e1', timestamp: 1_700_000_000, body: '{"a":1}', secret };
     const header = signWebhook(input);
-    const check = (overrides: Partial<{ id: string; timestamp: string; body: string; secret: string; nowSeconds: number }>) =>
-      verifyWebhook({ id: 'e1', timestamp: '1700000000', signatureHeader: header, body: '{"a":1}', secret, nowSeconds: 1_700_000_010, ...overrides });
+    const check = (
+      overrides: Partial<{ id: string; timestamp: string; body: string; secret: string; nowSeconds: number }>,
+    ) =>
+      verifyWebhook({
+        id: 'e1',
+        timestamp: '1700000000',
+        signatureHeader: header,
+        body: '{"a":1}',
+        secret,
+        nowSeconds: 1_700_000_010,
+        ...overrides,
+      });
     expect(check({})).toBe(true);
     expect(check({ body: '{"a":2}' })).toBe(false);
     expect(check({ id: 'e2' })).toBe(false);
     expect(check({ timestamp: '1700000001' })).toBe(false);
-    expect(check({ secret: `whsec_${Buffer.from('another key of 32 bytes.........').toString('base64')}` })).toBe(false);
+    expect(check({ secret: `whsec_${Buffer.from('another key of 32 bytes.........').toString('base64')}` })).toBe(
+      false,
+    );
     expect(check({ nowSeconds: 1_700_001_000 })).toBe(false);
   });
   it('refuses a secret that is not whsec_ base64, without quoting it', () => {
@@ -197,7 +227,13 @@ describe('credentials', () => {
 
 describe('DMS envelope', () => {
   it('has exactly id, type, dealer, occurredAt, vehicle?, wayke', () => {
-    const envelope = buildDmsEnvelope({ id: 'a'.repeat(64), type: 'order.created', dealer: 'd1', occurredAt: '2026-10-05T22:31:26.602Z', wayke: parsed('new-order') });
+    const envelope = buildDmsEnvelope({
+      id: 'a'.repeat(64),
+      type: 'order.created',
+      dealer: 'd1',
+      occurredAt: '2026-10-05T22:31:26.602Z',
+      wayke: parsed('new-order'),
+    });
     expect(Object.keys(envelope)).toEqual(['id', 'type', 'dealer', 'occurredAt', 'wayke']);
     expect(DmsEnvelopeSchema.safeParse(envelope).success).toBe(true);
   });

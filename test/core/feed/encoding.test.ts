@@ -11,9 +11,7 @@ const read = (input: Uint8Array, forced?: string): { text: string; encoding: str
 describe('decodeWindows1252', () => {
   it('decodes every byte 0x80–0x9F to its Windows-1252 character, not to a C1 control', () => {
     const all = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
-    expect(decodeWindows1252(all)).toBe(
-      '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ',
-    );
+    expect(decodeWindows1252(all)).toBe('€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ');
   });
 
   it('decodes the Latin-1 range like ISO-8859-1 (å ä ö Å Ä Ö é)', () => {
@@ -51,11 +49,18 @@ describe('decodeFeed', () => {
   it('honours the encoding an XML declaration names, even if the bytes would pass as UTF-8', () => {
     // "Ã¥" as Latin-1 bytes is also valid UTF-8 for "å"; the declaration decides.
     const xml = Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a>\u00c3\u00a5</a>', 'latin1');
-    expect(read(xml)).toEqual({ text: '<?xml version="1.0" encoding="ISO-8859-1"?><a>Ã¥</a>', encoding: 'windows-1252' });
+    expect(read(xml)).toEqual({
+      text: '<?xml version="1.0" encoding="ISO-8859-1"?><a>Ã¥</a>',
+      encoding: 'windows-1252',
+    });
   });
 
   it('reads a declared UTF-8 XML with broken bytes with replacement characters and a warning', () => {
-    const xml = Buffer.concat([Buffer.from('<?xml version="1.0" encoding="utf-8"?><a>'), bytes(0xe5), Buffer.from('</a>')]);
+    const xml = Buffer.concat([
+      Buffer.from('<?xml version="1.0" encoding="utf-8"?><a>'),
+      bytes(0xe5),
+      Buffer.from('</a>'),
+    ]);
     const decoded = decodeFeed(xml);
     expect(decoded.encoding).toBe('utf-8');
     expect(decoded.text).toContain('<a>\uFFFD</a>');

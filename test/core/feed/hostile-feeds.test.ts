@@ -22,27 +22,34 @@ const expected = JSON.parse(readFileSync(join(corpus, 'expected.json'), 'utf8'))
 const read = (name: string) => readFeed(readFileSync(join(corpus, name)), { name, now });
 
 describe('the hostile feed corpus (test/fixtures/feeds/hostile/expected.json)', () => {
-  it.each(Object.entries(expected))('%s: exit status, error code, kept and rejected rows, plates in doubt', (name, want) => {
-    const result = read(name);
-    expect(exitStatusOf(result)).toBe(want.exit);
-    expect(result.error?.code ?? null).toBe(want.error);
-    expect(result.vehicles.map((v) => v.vehicle.registrationNumber)).toEqual(want.kept);
-    expect(result.rejected.map((r) => [r.row, r.errors[0]!.code ?? r.errors[0]!.field])).toEqual(want.rejected);
-    expect(result.inDoubt).toEqual(want.inDoubt);
-  });
+  it.each(Object.entries(expected))(
+    '%s: exit status, error code, kept and rejected rows, plates in doubt',
+    (name, want) => {
+      const result = read(name);
+      expect(exitStatusOf(result)).toBe(want.exit);
+      expect(result.error?.code ?? null).toBe(want.error);
+      expect(result.vehicles.map((v) => v.vehicle.registrationNumber)).toEqual(want.kept);
+      expect(result.rejected.map((r) => [r.row, r.errors[0]!.code ?? r.errors[0]!.field])).toEqual(want.rejected);
+      expect(result.inDoubt).toEqual(want.inDoubt);
+    },
+  );
 
   it('names the rows a stray quote swallowed, in English and Swedish, with spreadsheet row numbers', () => {
     const report = formatReport('stray-quote.csv', read('stray-quote.csv'));
     expect(report).toContain('Rows as a spreadsheet shows them: the header is row 1.');
     expect(report).toContain('row 4:');
     expect(report).toContain('is closed on row 7, so rows 5–7 were read into that one cell, not as vehicles');
-    expect(report).toContain('sv: ett citattecken (") som öppnas i kolumn 4 på den här raden stängs först på rad 7, så raderna 5–7 lästes in i den cellen');
+    expect(report).toContain(
+      'sv: ett citattecken (") som öppnas i kolumn 4 på den här raden stängs först på rad 7, så raderna 5–7 lästes in i den cellen',
+    );
     expect(report).toContain('CCC333, DDD444, EEE555, FFF666');
   });
 
   it('names a ragged row and the plate it holds, in English and Swedish', () => {
     const report = formatReport('ragged-thousands.csv', read('ragged-thousands.csv'));
-    expect(report).toMatch(/row 3 \(DEF456\):\n\s+row \[RAGGED_ROW\]: row has 4 fields but the header has 3 — a field with a comma in it must be quoted/);
+    expect(report).toMatch(
+      /row 3 \(DEF456\):\n\s+row \[RAGGED_ROW\]: row has 4 fields but the header has 3 — a field with a comma in it must be quoted/,
+    );
     expect(report).toContain('sv: raden har 4 fält men rubrikraden har 3');
     expect(report).toContain('DEF456 stays listed in Wayke as it is');
   });
@@ -66,10 +73,25 @@ describe('the hostile feed corpus (test/fixtures/feeds/hostile/expected.json)', 
 describe('generated hostile feeds under a 512 MB heap (child process)', () => {
   it('refuses or reads each one with its code, without running out of memory', () => {
     // Prepare: small versions (a few MB) for a fast suite; `npm run bench` runs them at the size limit.
-    const child = spawnSync(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', join(here, 'read-hostile.ts'), '3'], { encoding: 'utf8', timeout: 120_000 });
+    const child = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=512', '--import', 'tsx', join(here, 'read-hostile.ts'), '3'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     // Assess
     expect(child.status, child.stderr).toBe(0);
-    const lines = child.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; error: string | null; kept: string[]; rejected: Array<{ row: number; code: string }> });
+    const lines = child.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            name: string;
+            error: string | null;
+            kept: string[];
+            rejected: Array<{ row: number; code: string }>;
+          },
+      );
     expect(lines.map((line) => line.name)).toEqual(HOSTILE_FEEDS.map((feed) => feed.name));
     for (const feed of HOSTILE_FEEDS) {
       const line = lines.find((l) => l.name === feed.name)!;

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_FEED_BYTES, feedSizeError, readFeed, type FeedReadResult } from '../../../functions/core/feed/index.js';
+import {
+  DEFAULT_MAX_FEED_BYTES,
+  feedSizeError,
+  readFeed,
+  type FeedReadResult,
+} from '../../../functions/core/feed/index.js';
 import { MappingProfileSchema } from '../../../functions/core/mapping-profile.js';
 import { VehicleSchema } from '../../../functions/core/vehicle.js';
 
@@ -26,7 +31,16 @@ describe('the sample feeds', () => {
       {
         row: 3,
         registrationNumber: 'TLN27D',
-        errors: [{ field: 'row', code: 'RAGGED_ROW', message: expect.stringMatching(/^row has 22 fields but the header has 20 — a field with a comma in it must be quoted.*TLN27D stays listed/), messageSv: expect.stringContaining('TLN27D ligger kvar') }],
+        errors: [
+          {
+            field: 'row',
+            code: 'RAGGED_ROW',
+            message: expect.stringMatching(
+              /^row has 22 fields but the header has 20 — a field with a comma in it must be quoted.*TLN27D stays listed/,
+            ),
+            messageSv: expect.stringContaining('TLN27D ligger kvar'),
+          },
+        ],
       },
     ]);
     expect(result.vehicles[0]!.vehicle).toEqual({
@@ -40,7 +54,11 @@ describe('the sample feeds', () => {
       modelYear: 2020,
       shortDescription: 'Volvo XC60 B4 AWD Momentum',
       description: 'Nybesiktigad, vinterhjul ingår. Finansiering via oss.',
-      images: ['https://images.example.test/rbk145/1.jpg', 'https://images.example.test/rbk145/2.jpg', 'https://images.example.test/rbk145/3.jpg'],
+      images: [
+        'https://images.example.test/rbk145/1.jpg',
+        'https://images.example.test/rbk145/2.jpg',
+        'https://images.example.test/rbk145/3.jpg',
+      ],
       documents: [{ url: 'https://docs.example.test/rbk145/servicebok.pdf' }],
       equipment: ['Dragkrok', 'Navigation', 'Backkamera'],
       manufacturerPackages: ['Plus', 'Vinterpaket'],
@@ -125,7 +143,13 @@ describe('the sample feeds', () => {
     const result = read(fixture('custom-columns.csv'), { mapping });
     expect(result).toMatchObject({ format: 'csv', encoding: 'windows-1252', error: null, rejected: [] });
     expect(result.vehicles.map(({ vehicle }) => vehicle)).toEqual([
-      { registrationNumber: 'AKR504', price: 145000, mileage: 81500, description: 'Fin bil', images: ['https://images.example.test/akr504/1.jpg'] },
+      {
+        registrationNumber: 'AKR504',
+        price: 145000,
+        mileage: 81500,
+        description: 'Fin bil',
+        images: ['https://images.example.test/akr504/1.jpg'],
+      },
       { registrationNumber: 'BZT61E', price: 99900, mileage: 120300 },
     ]);
   });
@@ -144,7 +168,12 @@ describe('ugly files', () => {
     });
     // A 0 in an optional price column means "none".
     expect(result.vehicles[0]!.vehicle).not.toHaveProperty('campaignPrice');
-    expect(result.vehicles[1]!.vehicle).toMatchObject({ registrationNumber: 'DEF456', price: 99000, mileage: 125000, shortDescription: 'Œuvre Citroën C5' });
+    expect(result.vehicles[1]!.vehicle).toMatchObject({
+      registrationNumber: 'DEF456',
+      price: 99000,
+      mileage: 125000,
+      shortDescription: 'Œuvre Citroën C5',
+    });
   });
 
   it('Excel "Unicode text": UTF-16 LE with BOM, tabs, decimal comma, non-breaking spaces', () => {
@@ -176,7 +205,13 @@ describe('ugly files', () => {
         },
       },
     ]);
-    expect(result.rejected).toEqual([{ row: 2, registrationNumber: 'PQR678', errors: [{ field: 'price', message: '"ring för pris" is not an amount in kronor' }] }]);
+    expect(result.rejected).toEqual([
+      {
+        row: 2,
+        registrationNumber: 'PQR678',
+        errors: [{ field: 'price', message: '"ring för pris" is not an amount in kronor' }],
+      },
+    ]);
   });
 
   it('nested JSON with typed values, a bad price and a non-object item', () => {
@@ -205,7 +240,9 @@ describe('ugly files', () => {
 
 describe('format detection', () => {
   it('detects the format from the content, not the file name', () => {
-    expect(read('<a><v><regnr>ABC123</regnr><pris>1</pris><km>1</km></v></a>', { name: 'feed.csv' }).format).toBe('xml');
+    expect(read('<a><v><regnr>ABC123</regnr><pris>1</pris><km>1</km></v></a>', { name: 'feed.csv' }).format).toBe(
+      'xml',
+    );
     expect(read('  \n[{"regnr":"ABC123","pris":1,"km":1}]', { name: 'feed.xml' }).format).toBe('json');
     expect(read('regnr;pris;km\nABC123;1;1', { name: 'feed.json' }).format).toBe('csv');
   });
@@ -219,27 +256,45 @@ describe('format detection', () => {
 
   it('detects tab, semicolon and comma delimiters from the header', () => {
     for (const delimiter of ['\t', ';', ',']) {
-      const result = read(['regnr', 'pris', 'miltal'].join(delimiter) + '\n' + ['ABC123', '100 000', '1 000'].join(delimiter) + '\n');
+      const result = read(
+        ['regnr', 'pris', 'miltal'].join(delimiter) + '\n' + ['ABC123', '100 000', '1 000'].join(delimiter) + '\n',
+      );
       expect(result.vehicles[0]!.vehicle).toEqual({ registrationNumber: 'ABC123', price: 100000, mileage: 10000 });
     }
   });
 
   it('reads old Mac CR line endings and files that mix CRLF, LF and CR', () => {
     const result = read('regnr;pris;km\rAAA111;1;1\r\nBBB222;2;2\nCCC333;3;"3"\r');
-    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber, vehicle.mileage])).toEqual([[2, 'AAA111', 1], [3, 'BBB222', 2], [4, 'CCC333', 3]]);
+    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber, vehicle.mileage])).toEqual([
+      [2, 'AAA111', 1],
+      [3, 'BBB222', 2],
+      [4, 'CCC333', 3],
+    ]);
   });
 
   it('reads quoted fields with doubled quotes and line breaks, CRLF or LF', () => {
-    const text = 'regnr,pris,km,beskrivning\r\nABC123,1000,10,"Rad ett, med ""citat""\r\nrad två"\r\nDEF456,2000,20,enkel\n';
+    const text =
+      'regnr,pris,km,beskrivning\r\nABC123,1000,10,"Rad ett, med ""citat""\r\nrad två"\r\nDEF456,2000,20,enkel\n';
     const result = read(text);
-    expect(result.vehicles.map(({ vehicle }) => vehicle.description)).toEqual(['Rad ett, med "citat"\nrad två', 'enkel']);
+    expect(result.vehicles.map(({ vehicle }) => vehicle.description)).toEqual([
+      'Rad ett, med "citat"\nrad två',
+      'enkel',
+    ]);
   });
 });
 
 describe('field names', () => {
   it('match case-insensitively without spaces, punctuation and diacritics', () => {
-    const result = read('REG-NR;Försäljnings pris;Mätar-ställning;ÅRSMODELL;Bytesrätt\nabc 123;100 000;5 000;2020;ja\n');
-    expect(result.vehicles[0]!.vehicle).toEqual({ registrationNumber: 'ABC123', price: 100000, mileage: 5000, modelYear: 2020, exchangeRight: true });
+    const result = read(
+      'REG-NR;Försäljnings pris;Mätar-ställning;ÅRSMODELL;Bytesrätt\nabc 123;100 000;5 000;2020;ja\n',
+    );
+    expect(result.vehicles[0]!.vehicle).toEqual({
+      registrationNumber: 'ABC123',
+      price: 100000,
+      mileage: 5000,
+      modelYear: 2020,
+      exchangeRight: true,
+    });
   });
 
   it.each([
@@ -306,9 +361,11 @@ describe('field names', () => {
     }
   });
 
-  it('a mapping profile names other columns, replacing that field\'s aliases, and may force the mileage unit', () => {
+  it("a mapping profile names other columns, replacing that field's aliases, and may force the mileage unit", () => {
     const text = 'Bil;Pris;Utpris;Mätare\nABC123;50 000;189 900;4 410\n';
-    const result = read(text, { mapping: { fields: { registrationNumber: 'Bil', price: ['Utpris'], mileage: 'Mätare' }, mileageUnit: 'mil' } });
+    const result = read(text, {
+      mapping: { fields: { registrationNumber: 'Bil', price: ['Utpris'], mileage: 'Mätare' }, mileageUnit: 'mil' },
+    });
     expect(result.vehicles[0]!.vehicle).toEqual({ registrationNumber: 'ABC123', price: 189900, mileage: 44100 });
     expect(result.warnings).toContainEqual({ row: 0, field: '*', message: expect.stringContaining('"Pris"') });
   });
@@ -325,7 +382,8 @@ describe('field names', () => {
 
 describe('values', () => {
   it('reads Swedish amounts, booleans and lists in CSV cells', () => {
-    const header = 'regnr;pris;kampanjpris;tidigarepris;leasingpris;miltal;momsbil;bytesrätt;servicebokfoljd;bilder;utrustning';
+    const header =
+      'regnr;pris;kampanjpris;tidigarepris;leasingpris;miltal;momsbil;bytesrätt;servicebokfoljd;bilder;utrustning';
     const rows = [
       'AAA111;189 900 kr;99 000:-;189900 SEK;2\u00a0995;1 000;j;n;x;"https://i.test/1.jpg, https://i.test/2.jpg";"Dragkrok\nNavi"',
       'BBB222;249 900,00;;;;2 000;Yes;No;;https://i.test/3.jpg https://i.test/4.jpg;Dragkrok|Navi',
@@ -336,16 +394,43 @@ describe('values', () => {
     expect(result.rejected).toEqual([]);
     expect(result.vehicles.map(({ vehicle }) => vehicle)).toEqual([
       {
-        registrationNumber: 'AAA111', price: 189900, campaignPrice: 99000, oldPrice: 189900, leasingPrice: 2995, mileage: 10000,
-        deductibleVat: true, exchangeRight: false, servicePlanFollowed: true,
-        images: ['https://i.test/1.jpg', 'https://i.test/2.jpg'], equipment: ['Dragkrok', 'Navi'],
+        registrationNumber: 'AAA111',
+        price: 189900,
+        campaignPrice: 99000,
+        oldPrice: 189900,
+        leasingPrice: 2995,
+        mileage: 10000,
+        deductibleVat: true,
+        exchangeRight: false,
+        servicePlanFollowed: true,
+        images: ['https://i.test/1.jpg', 'https://i.test/2.jpg'],
+        equipment: ['Dragkrok', 'Navi'],
       },
       {
-        registrationNumber: 'BBB222', price: 249900, mileage: 20000, deductibleVat: true, exchangeRight: false,
-        images: ['https://i.test/3.jpg', 'https://i.test/4.jpg'], equipment: ['Dragkrok', 'Navi'],
+        registrationNumber: 'BBB222',
+        price: 249900,
+        mileage: 20000,
+        deductibleVat: true,
+        exchangeRight: false,
+        images: ['https://i.test/3.jpg', 'https://i.test/4.jpg'],
+        equipment: ['Dragkrok', 'Navi'],
       },
-      { registrationNumber: 'CCC333', price: 189900, mileage: 30000, deductibleVat: true, exchangeRight: false, servicePlanFollowed: false },
-      { registrationNumber: 'DDD444', price: 1, mileage: 0, deductibleVat: true, exchangeRight: false, servicePlanFollowed: true },
+      {
+        registrationNumber: 'CCC333',
+        price: 189900,
+        mileage: 30000,
+        deductibleVat: true,
+        exchangeRight: false,
+        servicePlanFollowed: false,
+      },
+      {
+        registrationNumber: 'DDD444',
+        price: 1,
+        mileage: 0,
+        deductibleVat: true,
+        exchangeRight: false,
+        servicePlanFollowed: true,
+      },
     ]);
   });
 
@@ -356,8 +441,16 @@ describe('values', () => {
   });
 
   it('normalises registration numbers and cleans text', () => {
-    const result = read('regnr;pris;km;rubrik;beskrivning\n" abc-12 3 ";1000;10;"  Volvo\u0007 V70  ";"Rad 1\r\nRad 2\u0000"\n');
-    expect(result.vehicles[0]!.vehicle).toEqual({ registrationNumber: 'ABC123', price: 1000, mileage: 10, shortDescription: 'Volvo V70', description: 'Rad 1\nRad 2' });
+    const result = read(
+      'regnr;pris;km;rubrik;beskrivning\n" abc-12 3 ";1000;10;"  Volvo\u0007 V70  ";"Rad 1\r\nRad 2\u0000"\n',
+    );
+    expect(result.vehicles[0]!.vehicle).toEqual({
+      registrationNumber: 'ABC123',
+      price: 1000,
+      mileage: 10,
+      shortDescription: 'Volvo V70',
+      description: 'Rad 1\nRad 2',
+    });
   });
 
   it('accepts model years from 1900 to next year (from `now`), not beyond', () => {
@@ -378,14 +471,24 @@ describe('values', () => {
     const result = read(text);
     expect(result.rejected).toEqual([]);
     expect(result.vehicles[0]!.vehicle).toEqual({
-      registrationNumber: 'ABC123', price: 1000, mileage: 10, contactOptions: ['email', 'callMe'], images: ['https://i.test/1.jpg'], externalId: 'S-1',
+      registrationNumber: 'ABC123',
+      price: 1000,
+      mileage: 10,
+      contactOptions: ['email', 'callMe'],
+      images: ['https://i.test/1.jpg'],
+      externalId: 'S-1',
     });
     expect(result.warnings).toEqual([
       { row: 2, field: 'vin', message: '"WVWZZZAUZLW22222I" must be 17 characters without I, O or Q; left out' },
       { row: 2, field: 'campaignPrice', message: '"gratis" is not an amount in kronor; left out' },
       { row: 2, field: 'deductibleVat', message: expect.stringContaining('"kanske" is not yes or no') },
       { row: 2, field: 'contactOptions', message: 'left out an item: "fax" (use email, callMe or phone)' },
-      { row: 2, field: 'images', message: 'left out 2 items: "ftp://i.test/2.jpg" (must be an http(s) URL), "inte en url" (must be an http(s) URL)' },
+      {
+        row: 2,
+        field: 'images',
+        message:
+          'left out 2 items: "ftp://i.test/2.jpg" (must be an http(s) URL), "inte en url" (must be an http(s) URL)',
+      },
     ]);
   });
 
@@ -394,8 +497,21 @@ describe('values', () => {
     const result = read(text);
     expect(plates(result)).toEqual(['DEF456']);
     expect(result.rejected).toEqual([
-      { row: 2, registrationNumber: 'ABC123', errors: [{ field: 'price', message: 'is missing' }, { field: 'mileage', message: '"-5" must be 0 or more' }] },
-      { row: 3, errors: [{ field: 'registrationNumber', message: '"TOOLONG12" must be 2–7 letters or digits' }, { field: 'price', message: '"gratis" is not an amount in kronor' }] },
+      {
+        row: 2,
+        registrationNumber: 'ABC123',
+        errors: [
+          { field: 'price', message: 'is missing' },
+          { field: 'mileage', message: '"-5" must be 0 or more' },
+        ],
+      },
+      {
+        row: 3,
+        errors: [
+          { field: 'registrationNumber', message: '"TOOLONG12" must be 2–7 letters or digits' },
+          { field: 'price', message: '"gratis" is not an amount in kronor' },
+        ],
+      },
       { row: 4, errors: [{ field: 'registrationNumber', message: 'is missing' }] },
     ]);
   });
@@ -406,53 +522,76 @@ describe('XML', () => {
   const car = (extra = ''): string => `<annons><regnr>ABC123</regnr><pris>1000</pris><km>10</km>${extra}</annons>`;
 
   it('decodes the five predefined entities and numeric references, nothing else', () => {
-    const result = read(feed(car('<rubrik>Fin &amp; rostfri &lt;3 &gt; &quot;V70&quot; &apos;97 &#228;&#xE5; &nbsp;</rubrik>')));
+    const result = read(
+      feed(car('<rubrik>Fin &amp; rostfri &lt;3 &gt; &quot;V70&quot; &apos;97 &#228;&#xE5; &nbsp;</rubrik>')),
+    );
     expect(result.vehicles[0]!.vehicle.shortDescription).toBe('Fin & rostfri <3 > "V70" \'97 äå &nbsp;');
   });
 
   it('reads list fields as repeated child elements (any name), repeated field elements, or | text', () => {
     const result = read(
       feed(
-        car('<bilder><bild>https://i.test/1.jpg</bild><img>https://i.test/2.jpg</img></bilder><utrustning>A|B</utrustning>') +
+        car(
+          '<bilder><bild>https://i.test/1.jpg</bild><img>https://i.test/2.jpg</img></bilder><utrustning>A|B</utrustning>',
+        ) +
           '<annons><regnr>DEF456</regnr><pris>1</pris><km>1</km><bild>https://i.test/3.jpg</bild><bild>https://i.test/4.jpg</bild></annons>',
       ),
     );
     expect(result.vehicles.map(({ vehicle }) => [vehicle.images, vehicle.equipment])).toEqual([
-      [['https://i.test/1.jpg', 'https://i.test/2.jpg'], ['A', 'B']],
+      [
+        ['https://i.test/1.jpg', 'https://i.test/2.jpg'],
+        ['A', 'B'],
+      ],
       [['https://i.test/3.jpg', 'https://i.test/4.jpg'], undefined],
     ]);
   });
 
   it('reads namespaced elements by their local names', () => {
-    const result = read('<bf:annonser xmlns:bf="urn:x"><bf:annons><bf:regnr>ABC123</bf:regnr><bf:pris>1</bf:pris><bf:km>2</bf:km></bf:annons><bf:annons><bf:regnr>DEF456</bf:regnr><bf:pris>3</bf:pris><bf:km>4</bf:km></bf:annons></bf:annonser>');
+    const result = read(
+      '<bf:annonser xmlns:bf="urn:x"><bf:annons><bf:regnr>ABC123</bf:regnr><bf:pris>1</bf:pris><bf:km>2</bf:km></bf:annons><bf:annons><bf:regnr>DEF456</bf:regnr><bf:pris>3</bf:pris><bf:km>4</bf:km></bf:annons></bf:annonser>',
+    );
     expect(result.vehicles.map(({ vehicle }) => vehicle)).toEqual([
       { registrationNumber: 'ABC123', price: 1, mileage: 2 },
       { registrationNumber: 'DEF456', price: 3, mileage: 4 },
     ]);
-    const single = read('<bf:export xmlns:bf="urn:x"><bf:annons><bf:regnr>ABC123</bf:regnr><bf:pris>1</bf:pris><bf:km>2</bf:km></bf:annons></bf:export>');
-    expect(single.vehicles.map(({ vehicle }) => vehicle)).toEqual([{ registrationNumber: 'ABC123', price: 1, mileage: 2 }]);
+    const single = read(
+      '<bf:export xmlns:bf="urn:x"><bf:annons><bf:regnr>ABC123</bf:regnr><bf:pris>1</bf:pris><bf:km>2</bf:km></bf:annons></bf:export>',
+    );
+    expect(single.vehicles.map(({ vehicle }) => vehicle)).toEqual([
+      { registrationNumber: 'ABC123', price: 1, mileage: 2 },
+    ]);
   });
 
   it('reads list elements the same whatever their items hold: entities, CDATA, attributes, nesting, mixed text', () => {
     const result = read(
       feed(
-        car('<utrustning><p>Fin &amp; fräsch</p><p>&#228;&#xE5;&lt;</p><p>&nbsp;kvar</p></utrustning><bilder><bild url="https://i.test/1.jpg"/><bild><![CDATA[https://i.test/2.jpg?a=1&b=2]]></bild></bilder>') +
+        car(
+          '<utrustning><p>Fin &amp; fräsch</p><p>&#228;&#xE5;&lt;</p><p>&nbsp;kvar</p></utrustning><bilder><bild url="https://i.test/1.jpg"/><bild><![CDATA[https://i.test/2.jpg?a=1&b=2]]></bild></bilder>',
+        ) +
           '<annons><regnr>DEF456</regnr><pris>1</pris><km>1</km><utrustning>A &amp; B|C</utrustning><bild>https://i.test/3.jpg?x=1&amp;y=2</bild><bild>https://i.test/4.jpg</bild>' +
           '<tillverkarpaket><paket><namn>Plus</namn></paket><paket><namn>Vinter</namn></paket></tillverkarpaket></annons>' +
           '<annons><regnr>GHI789</regnr><pris>1</pris><km>1</km><utrustning>Dragkrok<p>Navi</p></utrustning><bilder/></annons>',
       ),
     );
     expect(result.rejected).toEqual([]);
-    expect(result.vehicles.map(({ vehicle }) => [vehicle.equipment, vehicle.images, vehicle.manufacturerPackages])).toEqual([
+    expect(
+      result.vehicles.map(({ vehicle }) => [vehicle.equipment, vehicle.images, vehicle.manufacturerPackages]),
+    ).toEqual([
       [['Fin & fräsch', 'äå<', '&nbsp;kvar'], ['https://i.test/1.jpg', 'https://i.test/2.jpg?a=1&b=2'], undefined],
-      [['A & B', 'C'], ['https://i.test/3.jpg?x=1&y=2', 'https://i.test/4.jpg'], ['Plus', 'Vinter']],
+      [
+        ['A & B', 'C'],
+        ['https://i.test/3.jpg?x=1&y=2', 'https://i.test/4.jpg'],
+        ['Plus', 'Vinter'],
+      ],
       [['Navi'], undefined, undefined],
     ]);
   });
 
   it('reads a one-vehicle feed, fields as attributes, and keeps leading zeros', () => {
     const result = read(feed('<annons regnr="ABC123" pris="1000"><km>10</km><lagernummer>007</lagernummer></annons>'));
-    expect(result.vehicles).toEqual([{ row: 1, vehicle: { registrationNumber: 'ABC123', price: 1000, mileage: 10, externalId: '007' } }]);
+    expect(result.vehicles).toEqual([
+      { row: 1, vehicle: { registrationNumber: 'ABC123', price: 1000, mileage: 10, externalId: '007' } },
+    ]);
   });
 
   it.each([
@@ -462,20 +601,41 @@ describe('XML', () => {
     ['an ENTITY without DOCTYPE', `<?xml version="1.0"?>\n<!ENTITY x "y">${feed(car())}`],
   ])('refuses %s with UNSAFE_XML before parsing', (_, input) => {
     const result = read(input);
-    expect(result.error).toEqual({ code: 'UNSAFE_XML', message: expect.stringMatching(/<!(DOCTYPE|ENTITY) on line \d+/) });
+    expect(result.error).toEqual({
+      code: 'UNSAFE_XML',
+      message: expect.stringMatching(/<!(DOCTYPE|ENTITY) on line \d+/),
+    });
     expect(result.vehicles).toEqual([]);
   });
 
   it('refuses a cut-off or broken file with MALFORMED_FEED and the line', () => {
-    expect(read(fixture('truncated.xml')).error).toEqual({ code: 'MALFORMED_FEED', message: expect.stringMatching(/ends on line 4 before <annonser>, <annons> are closed/) });
-    expect(read('<annonser>\n<annons><regnr>A</pris></annons>\n</annonser>').error).toEqual({ code: 'MALFORMED_FEED', message: expect.stringContaining('line 2') });
+    expect(read(fixture('truncated.xml')).error).toEqual({
+      code: 'MALFORMED_FEED',
+      message: expect.stringMatching(/ends on line 4 before <annonser>, <annons> are closed/),
+    });
+    expect(read('<annonser>\n<annons><regnr>A</pris></annons>\n</annonser>').error).toEqual({
+      code: 'MALFORMED_FEED',
+      message: expect.stringContaining('line 2'),
+    });
   });
 
   it.each([
-    ['a mismatched closing tag', '<annonser>\n<annons><regnr>A</regnr></annon>\n</annonser>', /line 2: <\/annon> closes <annons>, opened on line 2/],
-    ['a second root element', '<annonser></annonser>\n<annonser></annonser>', /line 2: a second top-level element <annonser>/],
+    [
+      'a mismatched closing tag',
+      '<annonser>\n<annons><regnr>A</regnr></annon>\n</annonser>',
+      /line 2: <\/annon> closes <annons>, opened on line 2/,
+    ],
+    [
+      'a second root element',
+      '<annonser></annonser>\n<annonser></annonser>',
+      /line 2: a second top-level element <annonser>/,
+    ],
     ['text after the root', '<annonser></annonser>\nslut', /line 2: text after the end of the root element/],
-    ['a bare < in text', '<annonser><annons><rubrik>V70 < 2000 mil</rubrik></annons></annonser>', /line 1: "< 2000 mil<\/rubrik><" is not a valid tag/],
+    [
+      'a bare < in text',
+      '<annonser><annons><rubrik>V70 < 2000 mil</rubrik></annons></annonser>',
+      /line 1: "< 2000 mil<\/rubrik><" is not a valid tag/,
+    ],
     ['an unclosed comment', '<annonser><!-- <annons></annons></annonser>', /not a valid tag, comment or CDATA/],
     ['a closing tag never opened', '<annonser></annons></annonser>', /<\/annons> closes <annonser>/],
   ])('refuses %s with MALFORMED_FEED and its line', (_, input, message) => {
@@ -483,39 +643,84 @@ describe('XML', () => {
   });
 
   it('ignores tags inside comments, CDATA and processing instructions', () => {
-    const result = read(feed(`<!-- <annons> --><?pi <x> ?>${car('<rubrik><![CDATA[<b>Fet</b> & </annons>]]></rubrik>')}`));
+    const result = read(
+      feed(`<!-- <annons> --><?pi <x> ?>${car('<rubrik><![CDATA[<b>Fet</b> & </annons>]]></rubrik>')}`),
+    );
     expect(result.error).toBeNull();
     expect(result.vehicles[0]!.vehicle.shortDescription).toBe('<b>Fet</b> & </annons>');
   });
 
   it('reads large feeds in chunks without losing or reordering a vehicle, and ignores other siblings', () => {
-    const cars = Array.from({ length: 1203 }, (_, i) => `<annons><regnr>A${String(i).padStart(5, '0')}</regnr><pris>${i + 1}</pris><km>${i}</km></annons>${i === 600 ? '<meta>x</meta>' : ''}`);
+    const cars = Array.from(
+      { length: 1203 },
+      (_, i) =>
+        `<annons><regnr>A${String(i).padStart(5, '0')}</regnr><pris>${i + 1}</pris><km>${i}</km></annons>${i === 600 ? '<meta>x</meta>' : ''}`,
+    );
     const result = read(`<export><info>export</info><annonser>${cars.join('\n')}</annonser></export>`);
     expect(result.error).toBeNull();
     expect(result.rejected).toEqual([]);
     expect(result.vehicles).toHaveLength(1203);
-    expect(result.vehicles.every(({ row, vehicle }) => vehicle.registrationNumber === `A${String(row - 1).padStart(5, '0')}` && vehicle.price === row)).toBe(true);
+    expect(
+      result.vehicles.every(
+        ({ row, vehicle }) =>
+          vehicle.registrationNumber === `A${String(row - 1).padStart(5, '0')}` && vehicle.price === row,
+      ),
+    ).toBe(true);
   });
 
   it('MISSING_COLUMNS names the mandatory elements no vehicle has', () => {
-    expect(read(feed('<annons><regnr>ABC123</regnr><pris>1</pris></annons>')).error).toEqual({ code: 'MISSING_COLUMNS', message: expect.stringMatching(/no element for mileage/) });
+    expect(read(feed('<annons><regnr>ABC123</regnr><pris>1</pris></annons>')).error).toEqual({
+      code: 'MISSING_COLUMNS',
+      message: expect.stringMatching(/no element for mileage/),
+    });
   });
 });
 
 describe('JSON', () => {
   it('reads a top-level array with arrays or | strings for lists', () => {
-    const result = read(JSON.stringify([
-      { regnr: 'ABC123', pris: 1000, km: 10, bilder: ['https://i.test/1.jpg'], utrustning: 'A|B', dokument: [{ url: 'https://d.test/1.pdf', name: 'Servicebok' }] },
-      { registrationNumber: 'DEF456', price: '2 000', mileage: '20', deductibleVat: false, contactOptions: ['email', 'callMe'] },
-    ]));
+    const result = read(
+      JSON.stringify([
+        {
+          regnr: 'ABC123',
+          pris: 1000,
+          km: 10,
+          bilder: ['https://i.test/1.jpg'],
+          utrustning: 'A|B',
+          dokument: [{ url: 'https://d.test/1.pdf', name: 'Servicebok' }],
+        },
+        {
+          registrationNumber: 'DEF456',
+          price: '2 000',
+          mileage: '20',
+          deductibleVat: false,
+          contactOptions: ['email', 'callMe'],
+        },
+      ]),
+    );
     expect(result.vehicles.map(({ vehicle }) => vehicle)).toEqual([
-      { registrationNumber: 'ABC123', price: 1000, mileage: 10, images: ['https://i.test/1.jpg'], equipment: ['A', 'B'], documents: [{ url: 'https://d.test/1.pdf', name: 'Servicebok' }] },
-      { registrationNumber: 'DEF456', price: 2000, mileage: 20, deductibleVat: false, contactOptions: ['email', 'callMe'] },
+      {
+        registrationNumber: 'ABC123',
+        price: 1000,
+        mileage: 10,
+        images: ['https://i.test/1.jpg'],
+        equipment: ['A', 'B'],
+        documents: [{ url: 'https://d.test/1.pdf', name: 'Servicebok' }],
+      },
+      {
+        registrationNumber: 'DEF456',
+        price: 2000,
+        mileage: 20,
+        deductibleVat: false,
+        contactOptions: ['email', 'callMe'],
+      },
     ]);
   });
 
   it('refuses unparseable JSON with MALFORMED_FEED and the line', () => {
-    expect(read(fixture('malformed.json')).error).toEqual({ code: 'MALFORMED_FEED', message: expect.stringContaining('line 3') });
+    expect(read(fixture('malformed.json')).error).toEqual({
+      code: 'MALFORMED_FEED',
+      message: expect.stringContaining('line 3'),
+    });
   });
 
   it('refuses an object without one clear array of vehicles', () => {
@@ -532,7 +737,8 @@ describe('JSON', () => {
 
 describe('CSV rows that do not fit', () => {
   it('rejects rows with more or fewer fields than the header, and keeps the good ones around them', () => {
-    const text = 'regnr;pris;km;beskrivning\nAAA111;1000;10;ok\nBBB222;2000;20;Fin; rostfri\nCCC333;3000;30;ok\nDDD444;4000\n;30\nEEE555;5000;50;ok\n';
+    const text =
+      'regnr;pris;km;beskrivning\nAAA111;1000;10;ok\nBBB222;2000;20;Fin; rostfri\nCCC333;3000;30;ok\nDDD444;4000\n;30\nEEE555;5000;50;ok\n';
     const result = read(text);
     expect(plates(result)).toEqual(['AAA111', 'CCC333', 'EEE555']);
     expect(result.vehicles.map(({ row }) => row)).toEqual([2, 4, 7]);
@@ -540,21 +746,56 @@ describe('CSV rows that do not fit', () => {
       {
         row: 3,
         registrationNumber: 'BBB222',
-        errors: [{ field: 'row', code: 'RAGGED_ROW', message: 'row has 5 fields but the header has 4 — a field with a semicolon in it must be quoted ("…"); BBB222 stays listed in Wayke as it is', messageSv: expect.stringContaining('raden har 5 fält men rubrikraden har 4') }],
+        errors: [
+          {
+            field: 'row',
+            code: 'RAGGED_ROW',
+            message:
+              'row has 5 fields but the header has 4 — a field with a semicolon in it must be quoted ("…"); BBB222 stays listed in Wayke as it is',
+            messageSv: expect.stringContaining('raden har 5 fält men rubrikraden har 4'),
+          },
+        ],
       },
-      { row: 5, registrationNumber: 'DDD444', errors: [{ field: 'row', code: 'RAGGED_ROW', message: expect.stringContaining('row has 2 fields but the header has 4'), messageSv: expect.any(String) }] },
-      { row: 6, errors: [{ field: 'row', code: 'RAGGED_ROW', message: expect.stringContaining('row has 2 fields but the header has 4'), messageSv: expect.any(String) }] },
+      {
+        row: 5,
+        registrationNumber: 'DDD444',
+        errors: [
+          {
+            field: 'row',
+            code: 'RAGGED_ROW',
+            message: expect.stringContaining('row has 2 fields but the header has 4'),
+            messageSv: expect.any(String),
+          },
+        ],
+      },
+      {
+        row: 6,
+        errors: [
+          {
+            field: 'row',
+            code: 'RAGGED_ROW',
+            message: expect.stringContaining('row has 2 fields but the header has 4'),
+            messageSv: expect.any(String),
+          },
+        ],
+      },
     ]);
     expect(result.inDoubt).toEqual(['BBB222', 'DDD444']);
   });
 
   it('skips blank lines and rows of empty cells, numbering rows as a spreadsheet shows them', () => {
     const result = read('regnr;pris;km\n\nAAA111;1;1\n;;\n\r\nBBB222;2;2\n');
-    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber])).toEqual([[3, 'AAA111'], [6, 'BBB222']]);
+    expect(result.vehicles.map(({ row, vehicle }) => [row, vehicle.registrationNumber])).toEqual([
+      [3, 'AAA111'],
+      [6, 'BBB222'],
+    ]);
   });
 
   it('refuses a file with an unclosed quote as MALFORMED_FEED naming the line where it opened', () => {
-    expect(read(fixture('unclosed-quote.csv')).error).toEqual({ code: 'MALFORMED_FEED', message: expect.stringContaining('opened on line 3 is never closed') });
+    expect(read(fixture('unclosed-quote.csv')).error).toEqual({
+      code: 'MALFORMED_FEED',
+      message: expect.stringContaining('opened on line 3 is never closed'),
+    });
   });
 });
 
@@ -562,7 +803,9 @@ describe('duplicates', () => {
   it('rejects every row of a duplicated registration number, each naming the others; the rest goes on', () => {
     const result = read(fixture('duplicates.csv'));
     expect(plates(result)).toEqual(['DEF456']);
-    expect(result.rejected.map(({ row, registrationNumber, errors }) => [row, registrationNumber, errors[0]!.message])).toEqual([
+    expect(
+      result.rejected.map(({ row, registrationNumber, errors }) => [row, registrationNumber, errors[0]!.message]),
+    ).toEqual([
       [2, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 3, 5/)],
       [3, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 2, 5/)],
       [5, 'ABC123', expect.stringMatching(/^ABC123 also appears in rows 2, 3/)],
@@ -578,7 +821,15 @@ describe('duplicates', () => {
 
 describe('whole-file errors', () => {
   it('EMPTY_FEED: no bytes, only whitespace, a header without rows, an empty array or root', () => {
-    for (const input of [fixture('empty.csv'), '  \r\n\t ', fixture('header-only.csv'), '[]', '{"vehicles": []}', '<annonser></annonser>', '<annonser/>']) {
+    for (const input of [
+      fixture('empty.csv'),
+      '  \r\n\t ',
+      fixture('header-only.csv'),
+      '[]',
+      '{"vehicles": []}',
+      '<annonser></annonser>',
+      '<annonser/>',
+    ]) {
       const result = read(input);
       expect(errorCode(result), JSON.stringify(input.toString())).toBe('EMPTY_FEED');
       expect(result.vehicles).toEqual([]);
@@ -586,20 +837,31 @@ describe('whole-file errors', () => {
   });
 
   it('UNKNOWN_FORMAT: a spreadsheet, a PDF, binary data, text that is no CSV', () => {
-    expect(read(fixture('spreadsheet.xlsx'), { name: 'lager.xlsx' }).error).toEqual({ code: 'UNKNOWN_FORMAT', message: expect.stringMatching(/^"lager.xlsx" looks like .*Excel/) });
+    expect(read(fixture('spreadsheet.xlsx'), { name: 'lager.xlsx' }).error).toEqual({
+      code: 'UNKNOWN_FORMAT',
+      message: expect.stringMatching(/^"lager.xlsx" looks like .*Excel/),
+    });
     expect(errorCode(read(Buffer.from('%PDF-1.7\n...')))).toBe('UNKNOWN_FORMAT');
-    expect(errorCode(read(Uint8Array.from([0x41, 0x00, 0x42, 0x01, 0x00, 0x00, 0x43, 0x44, 0x00, 0x07])))).toBe('UNKNOWN_FORMAT');
+    expect(errorCode(read(Uint8Array.from([0x41, 0x00, 0x42, 0x01, 0x00, 0x00, 0x43, 0x44, 0x00, 0x07])))).toBe(
+      'UNKNOWN_FORMAT',
+    );
     expect(errorCode(read('Hej! Här kommer lagerlistan.\nMvh Bilhallen'))).toBe('UNKNOWN_FORMAT');
   });
 
   it('MISSING_COLUMNS lists every missing mandatory column', () => {
     const result = read('regnr;rubrik\nABC123;Volvo\n');
-    expect(result.error).toEqual({ code: 'MISSING_COLUMNS', message: expect.stringMatching(/no column for price \(or pris.*\); mileage \(or /) });
+    expect(result.error).toEqual({
+      code: 'MISSING_COLUMNS',
+      message: expect.stringMatching(/no column for price \(or pris.*\); mileage \(or /),
+    });
   });
 
   it('FEED_TOO_LARGE: over the limit, before anything is read', () => {
     const bytes = Buffer.alloc(2048, 0x41);
-    expect(read(bytes, { maxBytes: 1024 }).error).toEqual({ code: 'FEED_TOO_LARGE', message: expect.stringContaining('at most') });
+    expect(read(bytes, { maxBytes: 1024 }).error).toEqual({
+      code: 'FEED_TOO_LARGE',
+      message: expect.stringContaining('at most'),
+    });
     expect(DEFAULT_MAX_FEED_BYTES).toBe(50 * 1024 * 1024);
     expect(feedSizeError(DEFAULT_MAX_FEED_BYTES)).toBeNull();
     expect(feedSizeError(DEFAULT_MAX_FEED_BYTES + 1)?.code).toBe('FEED_TOO_LARGE');
@@ -614,7 +876,15 @@ describe('a bad row never hides a good one', () => {
   it('keeps every valid row of a feed where every other row is broken in a different way', () => {
     const good = (i: number): string => `GOOD${String(i).padStart(2, '0')};${1000 + i};${i}`;
     const bad = [
-      'BAD01;gratis;1', 'BAD02;1;', 'X;1;1', 'BAD04;1;1;extra', 'BAD05', ';;;', 'BAD07;-1;1', 'BAD08;1;-1', 'GOOD01;1;1',
+      'BAD01;gratis;1',
+      'BAD02;1;',
+      'X;1;1',
+      'BAD04;1;1;extra',
+      'BAD05',
+      ';;;',
+      'BAD07;-1;1',
+      'BAD08;1;-1',
+      'GOOD01;1;1',
     ];
     const lines = ['regnr;pris;km'];
     for (let i = 0; i < bad.length; i++) lines.push(good(i), bad[i]!);
@@ -639,7 +909,10 @@ describe('hostile input', () => {
     expect(result.error).toBeNull();
     // Compared as lengths: a failing diff of megabyte strings would itself take minutes.
     const vehicle = result.vehicles[0]!.vehicle;
-    expect(vehicle.images?.map((url) => url.length)).toEqual([`https://i.test/1.jpg${spaces}x`.length, 'https://i.test/2.jpg'.length]);
+    expect(vehicle.images?.map((url) => url.length)).toEqual([
+      `https://i.test/1.jpg${spaces}x`.length,
+      'https://i.test/2.jpg'.length,
+    ]);
     expect(vehicle.equipment?.map((item) => item.length)).toEqual([300_002]);
     expect(vehicle.contactOptions).toBeUndefined();
     expect(vehicle.documents?.map((document) => document.url)).toEqual(['https://d.test/1.pdf']);
@@ -651,4 +924,3 @@ describe('hostile input', () => {
     expect(result.error?.code).toBe('FEED_TOO_COMPLEX');
   });
 });
-

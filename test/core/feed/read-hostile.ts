@@ -15,7 +15,9 @@ const megabytes = Number(source);
 const names = process.argv.slice(3);
 for (const feed of HOSTILE_FEEDS) {
   if (names.length > 0 && !names.includes(feed.name)) continue;
-  let bytes: Buffer | null = Number.isNaN(megabytes) ? readFileSync(join(source, feed.name)) : feed.build(Math.floor(megabytes * 1024 * 1024));
+  let bytes: Buffer | null = Number.isNaN(megabytes)
+    ? readFileSync(join(source, feed.name))
+    : feed.build(Math.floor(megabytes * 1024 * 1024));
   const size = bytes.length;
   const started = performance.now();
   const result = readFeed(bytes, { name: feed.name, now: new Date('2026-06-01T00:00:00Z') });

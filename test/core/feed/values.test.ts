@@ -65,7 +65,12 @@ describe('booleans', () => {
 
 describe('lists', () => {
   it('splits cells on | and line breaks', () => {
-    expect(itemsOf('Dragkrok | Navigation\r\nBackkamera\nStolsvärme')).toEqual(['Dragkrok', 'Navigation', 'Backkamera', 'Stolsvärme']);
+    expect(itemsOf('Dragkrok | Navigation\r\nBackkamera\nStolsvärme')).toEqual([
+      'Dragkrok',
+      'Navigation',
+      'Backkamera',
+      'Stolsvärme',
+    ]);
   });
 
   it('takes XML children of any name, and JSON arrays as they are', () => {
@@ -84,6 +89,9 @@ describe('lists', () => {
       'https://cdn.test/w_100,h_200/1.jpg',
       'https://cdn.test/w_100,h_200/2.jpg',
     ]);
-    expect(imageUrlsOf({ bild: [{ '@': { url: 'https://a.test/1.jpg' } }, 'https://a.test/2.jpg'] })).toEqual(['https://a.test/1.jpg', 'https://a.test/2.jpg']);
+    expect(imageUrlsOf({ bild: [{ '@': { url: 'https://a.test/1.jpg' } }, 'https://a.test/2.jpg'] })).toEqual([
+      'https://a.test/1.jpg',
+      'https://a.test/2.jpg',
+    ]);
   });
 });

@@ -32,7 +32,9 @@ const entryFor = (vehicle: Vehicle, status: SnapshotEntry['status'] = 'Published
     hash: print.hash,
     groups: print.groups,
     fields: print.fields,
-    media: Object.fromEntries((vehicle.images ?? []).map((url, i) => [url, `https://media.test/${vehicle.registrationNumber}/${i}`])),
+    media: Object.fromEntries(
+      (vehicle.images ?? []).map((url, i) => [url, `https://media.test/${vehicle.registrationNumber}/${i}`]),
+    ),
     status,
     lastSeen: '2026-01-01T00:00:00.000Z',
   };
@@ -76,8 +78,22 @@ describe('planImport', () => {
     const gone = car('GONE01');
     const alreadyGone = car('OLD001');
     const plan = planImport({
-      vehicles: [same, { ...priced, price: 95_000 }, { ...pics, images: ['https://img.test/x.jpg'] }, back, car('NEW001')],
-      snapshot: snapshotOf(entryFor(same), entryFor(priced), entryFor(pics), entryFor(back, 'Unpublished'), entryFor(gone), entryFor(alreadyGone, 'Sold'), ...['K1', 'K2', 'K3', 'K4', 'K5', 'K6'].map((p) => entryFor(car(`KEEP${p}`)))),
+      vehicles: [
+        same,
+        { ...priced, price: 95_000 },
+        { ...pics, images: ['https://img.test/x.jpg'] },
+        back,
+        car('NEW001'),
+      ],
+      snapshot: snapshotOf(
+        entryFor(same),
+        entryFor(priced),
+        entryFor(pics),
+        entryFor(back, 'Unpublished'),
+        entryFor(gone),
+        entryFor(alreadyGone, 'Sold'),
+        ...['K1', 'K2', 'K3', 'K4', 'K5', 'K6'].map((p) => entryFor(car(`KEEP${p}`))),
+      ),
       keep: new Set(),
       allowMassRemoval: false,
     });
@@ -87,7 +103,15 @@ describe('planImport', () => {
       ['PICS01', [], true],
     ]);
     expect(plan.republish.map((s) => s.registrationNumber)).toEqual(['BACK01']);
-    expect(plan.remove.map((s) => s.registrationNumber)).toEqual(['GONE01', 'KEEPK1', 'KEEPK2', 'KEEPK3', 'KEEPK4', 'KEEPK5', 'KEEPK6']);
+    expect(plan.remove.map((s) => s.registrationNumber)).toEqual([
+      'GONE01',
+      'KEEPK1',
+      'KEEPK2',
+      'KEEPK3',
+      'KEEPK4',
+      'KEEPK5',
+      'KEEPK6',
+    ]);
     expect(plan.unchanged).toBe(1);
     expect(plan.liveAds).toBe(10);
   });
@@ -95,7 +119,11 @@ describe('planImport', () => {
   it('never removes a plate whose row was rejected', () => {
     const a = car('AAA111');
     const b = car('BBB222');
-    const plan = planImport({ vehicles: [a], snapshot: snapshotOf(entryFor(a), entryFor(b)), keep: new Set(['BBB222']) });
+    const plan = planImport({
+      vehicles: [a],
+      snapshot: snapshotOf(entryFor(a), entryFor(b)),
+      keep: new Set(['BBB222']),
+    });
     expect(plan.remove).toEqual([]);
     expect(plan.unchanged).toBe(1);
     expect(plannedWrites(plan)).toBe(0);
@@ -142,11 +170,23 @@ describe('safety valve', () => {
 
 describe('report', () => {
   const base: ImportReport = {
-    dealer: 'bilhallen', runId: 'r1', at: '2026-11-29T01:00:00.000Z', trigger: 'upload', source: 'feeds/bilhallen/inbound/lager.csv', movedTo: null, retry: false,
+    dealer: 'bilhallen',
+    runId: 'r1',
+    at: '2026-11-29T01:00:00.000Z',
+    trigger: 'upload',
+    source: 'feeds/bilhallen/inbound/lager.csv',
+    movedTo: null,
+    retry: false,
     feed: { format: 'csv', encoding: 'windows-1252', vehicles: 3, rejected: 1 },
-    created: 1, updated: 1, removed: 0, republished: 0, unchanged: 1,
+    created: 1,
+    updated: 1,
+    removed: 0,
+    republished: 0,
+    unchanged: 1,
     failed: [{ registrationNumber: 'ABC123', action: 'create', error: 'Wayke answered 503' }],
-    rejected: [{ row: 4, registrationNumber: 'XYZ999', errors: [{ field: 'price', message: 'must be greater than 0' }] }],
+    rejected: [
+      { row: 4, registrationNumber: 'XYZ999', errors: [{ field: 'price', message: 'must be greater than 0' }] },
+    ],
     blocked: { reason: 'x', wouldRemove: 20, limit: 7 },
   };
   it('exit status follows the issue: 2 rejected feed, 3 blocked, 1 failures or rejected rows, 0 clean', () => {
@@ -163,7 +203,17 @@ describe('report', () => {
     expect(text).toContain('row 4 (XYZ999): price: must be greater than 0');
     expect(text).toContain('ABC123 (create): Wayke answered 503');
     expect(text).toContain('Nya 1 · uppdaterade 1');
-    const rejectedText = reportText({ ...base, blocked: null, feed: { format: null, encoding: null, vehicles: 0, rejected: 0, error: { code: 'EMPTY_FEED', message: 'The file is empty' } } });
+    const rejectedText = reportText({
+      ...base,
+      blocked: null,
+      feed: {
+        format: null,
+        encoding: null,
+        vehicles: 0,
+        rejected: 0,
+        error: { code: 'EMPTY_FEED', message: 'The file is empty' },
+      },
+    });
     expect(rejectedText).toContain('Filen avvisades i sin helhet (EMPTY_FEED)');
     expect(rejectedText).toContain('Nothing was changed in Wayke.');
   });

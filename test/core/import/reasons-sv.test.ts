@@ -33,7 +33,10 @@ const BAD_VALUES = [
 
 function reasonsOf(bytes: Uint8Array): string[] {
   const result = readFeed(bytes, { now });
-  return [...result.rejected.flatMap((row) => row.errors.map((error) => error.message)), ...result.warnings.map((warning) => warning.message)];
+  return [
+    ...result.rejected.flatMap((row) => row.errors.map((error) => error.message)),
+    ...result.warnings.map((warning) => warning.message),
+  ];
 }
 
 describe('Swedish rejection reasons', () => {
@@ -54,7 +57,9 @@ describe('Swedish rejection reasons', () => {
     // The reader gives its structural reasons (stray quote, ragged row) in Swedish itself.
     const rejected = readdirSync(FIXTURES, { withFileTypes: true })
       .filter((entry) => entry.isFile() && entry.name !== 'mapping-example.json')
-      .flatMap((entry) => readFeed(readFileSync(join(FIXTURES, entry.name)), { now }).rejected.flatMap((row) => row.errors))
+      .flatMap((entry) =>
+        readFeed(readFileSync(join(FIXTURES, entry.name)), { now }).rejected.flatMap((row) => row.errors),
+      )
       .filter((error) => !error.messageSv)
       .map((error) => error.message);
     expect(rejected.filter((reason) => reasonSv(reason) === reason)).toEqual([]);
@@ -71,10 +76,28 @@ describe('Swedish rejection reasons', () => {
   it('appear in the Swedish half of the report, the English half unchanged', () => {
     // Prepare
     const report: ImportReport = {
-      dealer: 'bilhallen', runId: 'r', at: '2026-06-01T10:00:00.000Z', trigger: 'upload', source: 'inbound/lager.csv', movedTo: null, retry: false,
+      dealer: 'bilhallen',
+      runId: 'r',
+      at: '2026-06-01T10:00:00.000Z',
+      trigger: 'upload',
+      source: 'inbound/lager.csv',
+      movedTo: null,
+      retry: false,
       feed: { format: 'csv', encoding: 'windows-1252', vehicles: 1, rejected: 1 },
-      created: 1, updated: 0, removed: 0, republished: 0, unchanged: 0, failed: [], blocked: null,
-      rejected: [{ row: 3, registrationNumber: 'UZB18P', errors: [{ field: 'price', message: '"Ring för pris" is not an amount in kronor' }] }],
+      created: 1,
+      updated: 0,
+      removed: 0,
+      republished: 0,
+      unchanged: 0,
+      failed: [],
+      blocked: null,
+      rejected: [
+        {
+          row: 3,
+          registrationNumber: 'UZB18P',
+          errors: [{ field: 'price', message: '"Ring för pris" is not an amount in kronor' }],
+        },
+      ],
     };
     // Act
     const [sv, en] = reportText(report).split('\n\n');

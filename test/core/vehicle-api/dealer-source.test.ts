@@ -12,7 +12,9 @@ describe('dealer config: source and vehicleApi', () => {
   });
 
   it('takes a per-dealer limit, filling what is left out', () => {
-    expect(DealerSchema.parse({ ...base, source: 'both', vehicleApi: { rateLimit: { burst: 5 } } }).vehicleApi.rateLimit).toEqual({ requestsPerSecond: 10, burst: 5 });
+    expect(
+      DealerSchema.parse({ ...base, source: 'both', vehicleApi: { rateLimit: { burst: 5 } } }).vehicleApi.rateLimit,
+    ).toEqual({ requestsPerSecond: 10, burst: 5 });
   });
 
   it('refuses an unknown source and unknown keys with the field named', () => {
