@@ -5,7 +5,7 @@
  * every vehicle is applied in the simulator, Wayke calls per vehicle, and peak RSS.
  */
 import { performance } from 'node:perf_hooks';
-import { startVehicleApiStack } from '../test/vehicle-api/support.js';
+import { startVehicleApiStack } from '../test/support/vehicle-api.js';
 
 const VEHICLES = Number(process.env.BENCH_VEHICLES ?? 1_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);

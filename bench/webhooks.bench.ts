@@ -36,7 +36,7 @@ import {
   startDmsReceiver,
   startLocalDynamo,
   startLocalSqs,
-} from '../test/webhooks/support.js';
+} from '../test/support/webhooks.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const SECRET = 'bench-webhook-secret';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
 import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
 import { RetryableError } from '../../functions/core/errors.js';
-import { createDedupeTable, dynamoClient, startLocalDynamo } from '../webhooks/support.js';
+import { createDedupeTable, dynamoClient, startLocalDynamo } from '../support/webhooks.js';
 
 let server: { url: string; stop(): Promise<void> };
 let client: DynamoDBClient;

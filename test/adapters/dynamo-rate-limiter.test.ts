@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRateLimiter } from '../../functions/adapters/dynamo-rate-limiter.js';
-import { startDynamo, type Dynamo } from '../import/support.js';
-import { createDedupeTable } from '../webhooks/support.js';
+import { startDynamo, type Dynamo } from '../support/engines.js';
+import { createDedupeTable } from '../support/webhooks.js';
 
 let dynamo: Dynamo;
 let table: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
 import { fingerprint } from '../../functions/core/import/index.js';
 import type { SnapshotEntry } from '../../functions/ports.js';
-import { startDynamo, TestClock, type Dynamo } from '../import/support.js';
+import { startDynamo, TestClock, type Dynamo } from '../support/engines.js';
 
 let dynamo: Dynamo;
 const commands: string[] = [];

@@ -7,7 +7,7 @@ import {
   S3FeedSource,
   S3ReportSink,
 } from '../../functions/adapters/s3-feed-source.js';
-import { startS3, type S3 } from '../import/support.js';
+import { startS3, type S3 } from '../support/engines.js';
 import { REPORT_TAG, taggingHeader } from '../../functions/core/storage-tags.js';
 
 let s3: S3;

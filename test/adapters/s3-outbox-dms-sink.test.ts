@@ -8,7 +8,7 @@ import { DealerSchema } from '../../functions/core/dealer-config.js';
 import { RetryableError } from '../../functions/core/errors.js';
 import { OUTBOX_TAG, taggingHeader } from '../../functions/core/storage-tags.js';
 import { buildDmsEnvelope } from '../../functions/core/events/envelope.js';
-import { localS3Client, startLocalS3 } from '../webhooks/support.js';
+import { localS3Client, startLocalS3 } from '../support/webhooks.js';
 
 let server: { url: string; stop(): Promise<void> };
 let s3: S3Client;

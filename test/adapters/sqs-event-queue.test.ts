@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsEventQueue, queueName } from '../../functions/adapters/sqs-event-queue.js';
 import { RetryableError } from '../../functions/core/errors.js';
-import { createFifoPair, drainQueue, sqsClient, startLocalSqs } from '../webhooks/support.js';
+import { createFifoPair, drainQueue, sqsClient, startLocalSqs } from '../support/webhooks.js';
 
 let server: { url: string; stop(): Promise<void> };
 let sqs: SQSClient;

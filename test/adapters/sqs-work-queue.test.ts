@@ -5,7 +5,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import { createSqsServer } from 'local-aws-sqs';
 import { SqsWorkQueue } from '../../functions/adapters/sqs-work-queue.js';
 import { WorkMessageSchema } from '../../functions/core/import/index.js';
-import { CREDENTIALS, REGION } from '../import/support.js';
+import { CREDENTIALS, REGION } from '../support/engines.js';
 
 let server: Server;
 let client: SQSClient;

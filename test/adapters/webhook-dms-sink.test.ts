@@ -5,7 +5,7 @@ import { DmsRejectedError, DmsUnavailableError, WebhookDmsSink } from '../../fun
 import { DealerSchema } from '../../functions/core/dealer-config.js';
 import { PermanentError } from '../../functions/core/errors.js';
 import { buildDmsEnvelope } from '../../functions/core/events/envelope.js';
-import { TEST_SIGNING_SECRET, startDmsReceiver, type DmsReceiver } from '../webhooks/support.js';
+import { TEST_SIGNING_SECRET, startDmsReceiver, type DmsReceiver } from '../support/webhooks.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const secrets = {

@@ -37,7 +37,7 @@ import {
   startLocalS3,
   startLocalSqs,
   type DmsReceiver,
-} from '../webhooks/support.js';
+} from '../support/webhooks.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const BUCKET = 'feeds-test';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
-import { CREDENTIALS, REGION } from '../import/support.js';
+import { CREDENTIALS, REGION } from '../support/engines.js';
 
 let server: Server;
 let sqs: SQSClient;

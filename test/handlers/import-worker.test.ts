@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { createSqsServer } from 'local-aws-sqs';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
-import { BRANCH, csv, vehicle } from '../import/harness.js';
-import { CREDENTIALS, REGION, startDynamo, startS3, type Dynamo, type S3 } from '../import/support.js';
+import { BRANCH, csv, vehicle } from '../support/import-harness.js';
+import { CREDENTIALS, REGION, startDynamo, startS3, type Dynamo, type S3 } from '../support/engines.js';
 
 // Secrets Manager has no local engine here: the one AWS client mocked.
 const secretsMock = mockClient(SecretsManagerClient);

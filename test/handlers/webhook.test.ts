@@ -20,7 +20,7 @@ import {
   startLocalSqs,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
-} from '../webhooks/support.js';
+} from '../support/webhooks.js';
 
 const DEALER = 'bilhallen';
 const SECRET = 'current-webhook-secret';

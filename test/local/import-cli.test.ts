@@ -8,7 +8,7 @@ import { runImportCommand, SNAPSHOT_TABLE, startEmbeddedDynamo } from '../../fun
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
 import { processIsGone, processStartOf } from '../../functions/local/process-liveness.js';
 import { stateLayout } from '../../functions/local/state-dir.js';
-import { BRANCH, csv, vehicle } from '../import/harness.js';
+import { BRANCH, csv, vehicle } from '../support/import-harness.js';
 
 let sim: WaykeSimulator;
 let dir: string;

@@ -32,7 +32,7 @@ import {
   startLocalDynamo,
   startLocalS3,
   type DmsReceiver,
-} from '../webhooks/support.js';
+} from '../support/webhooks.js';
 
 const DEALER = 'bilhallen';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';

@@ -35,7 +35,7 @@ import {
   sqsClient,
   startLocalDynamo,
   startLocalSqs,
-} from './support.js';
+} from '../support/webhooks.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 

@@ -9,21 +9,21 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
-import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
-import { MemoryLog } from '../../functions/adapters/logger.js';
-import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js';
-import { SqsEventQueue } from '../../functions/adapters/sqs-event-queue.js';
-import { SqsRetryScheduler } from '../../functions/adapters/sqs-retry-scheduler.js';
-import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
-import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
-import { DealerSchema } from '../../functions/core/dealer-config.js';
-import { makeDeliverEvents, type DeliveryReport } from '../../functions/core/events/deliver-events.js';
-import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
-import { startSqsPoller, type SqsPoller } from '../../functions/local/dev/sqs-poller.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
-import type { DealerSecrets, WaykeApi } from '../../functions/ports.js';
-import { expectValidDeliveries } from '../support/event-schemas.js';
+import { DynamoDedupeStore } from '../../../functions/adapters/dynamo-dedupe-store.js';
+import { DynamoDeliveryAttempts } from '../../../functions/adapters/dynamo-delivery-attempts.js';
+import { MemoryLog } from '../../../functions/adapters/logger.js';
+import { S3OutboxDmsSink } from '../../../functions/adapters/s3-outbox-dms-sink.js';
+import { SqsEventQueue } from '../../../functions/adapters/sqs-event-queue.js';
+import { SqsRetryScheduler } from '../../../functions/adapters/sqs-retry-scheduler.js';
+import { createWaykeClient } from '../../../functions/adapters/wayke-http-client.js';
+import { WebhookDmsSink } from '../../../functions/adapters/webhook-dms-sink.js';
+import { DealerSchema } from '../../../functions/core/dealer-config.js';
+import { makeDeliverEvents, type DeliveryReport } from '../../../functions/core/events/deliver-events.js';
+import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
+import { startSqsPoller, type SqsPoller } from '../../../functions/local/dev/sqs-poller.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator.js';
+import type { DealerSecrets, WaykeApi } from '../../../functions/ports.js';
+import { expectValidDeliveries } from '../../support/event-schemas.js';
 import {
   TEST_SIGNING_SECRET,
   createDedupeTable,
@@ -35,7 +35,7 @@ import {
   startLocalDynamo,
   startLocalSqs,
   type DmsReceiver,
-} from './support.js';
+} from '../../support/webhooks.js';
 
 const DEALER = 'bilhallen';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';

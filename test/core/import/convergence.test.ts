@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SnapshotStore, WaykeApi } from '../../functions/ports.js';
-import type { Vehicle } from '../../functions/core/vehicle.js';
-import { prng } from '../../functions/local/wayke-simulator.js';
-import { startHarness, vehicle, type Harness } from './harness.js';
-import { startDynamo, type Dynamo } from './support.js';
+import type { SnapshotStore, WaykeApi } from '../../../functions/ports.js';
+import type { Vehicle } from '../../../functions/core/vehicle.js';
+import { prng } from '../../../functions/local/wayke-simulator.js';
+import { startHarness, vehicle, type Harness } from '../../support/import-harness.js';
+import { startDynamo, type Dynamo } from '../../support/engines.js';
 
 let dynamo: Dynamo;
 beforeAll(async () => {

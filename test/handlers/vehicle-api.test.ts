@@ -7,7 +7,7 @@ import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localS3Client } from '../../functions/local/dev/engines.js';
-import { eventually, startVehicleApiStack, sumWrites, type VehicleApiStack } from './support.js';
+import { eventually, startVehicleApiStack, sumWrites, type VehicleApiStack } from '../support/vehicle-api.js';
 
 let api: VehicleApiStack;
 beforeAll(async () => {

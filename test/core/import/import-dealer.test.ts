@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { exitStatus } from '../../functions/core/import/index.js';
-import { dealer, startHarness, vehicle, type Harness } from './harness.js';
-import { startDynamo, type Dynamo } from './support.js';
+import { exitStatus } from '../../../functions/core/import/index.js';
+import { dealer, startHarness, vehicle, type Harness } from '../../support/import-harness.js';
+import { startDynamo, type Dynamo } from '../../support/engines.js';
 
 let dynamo: Dynamo;
 let h: Harness;

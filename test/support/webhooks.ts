@@ -18,7 +18,7 @@ import {
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../functions/local/dev/engines.js';
 import { verifyWebhook } from '../../functions/core/events/signature.js';
 import { DmsEnvelopeSchema, type DmsEnvelope } from '../../functions/core/events/envelope.js';
-import { schemaErrors } from '../support/event-schemas.js';
+import { schemaErrors } from './event-schemas.js';
 
 export {
   startLocalDynamo,

@@ -12,22 +12,22 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
-import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
-import { MemoryLog } from '../../functions/adapters/logger.js';
-import { SqsEventQueue } from '../../functions/adapters/sqs-event-queue.js';
-import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
-import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
-import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js';
-import { DealerSchema } from '../../functions/core/dealer-config.js';
+import { DynamoDedupeStore } from '../../../functions/adapters/dynamo-dedupe-store.js';
+import { DynamoDeliveryAttempts } from '../../../functions/adapters/dynamo-delivery-attempts.js';
+import { MemoryLog } from '../../../functions/adapters/logger.js';
+import { SqsEventQueue } from '../../../functions/adapters/sqs-event-queue.js';
+import { createWaykeClient } from '../../../functions/adapters/wayke-http-client.js';
+import { WebhookDmsSink } from '../../../functions/adapters/webhook-dms-sink.js';
+import { S3OutboxDmsSink } from '../../../functions/adapters/s3-outbox-dms-sink.js';
+import { DealerSchema } from '../../../functions/core/dealer-config.js';
 import {
   makeDeliverEvents,
   type DeliveryReport,
   type EventRecord,
-} from '../../functions/core/events/deliver-events.js';
-import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
-import type { DealerSecrets, InboundAuth, WaykeApi } from '../../functions/ports.js';
+} from '../../../functions/core/events/deliver-events.js';
+import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator.js';
+import type { DealerSecrets, InboundAuth, WaykeApi } from '../../../functions/ports.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   FIXTURES,
@@ -43,8 +43,8 @@ import {
   startLocalDynamo,
   startLocalSqs,
   type DmsReceiver,
-} from './support.js';
-import { expectValidDeliveries } from '../support/event-schemas.js';
+} from '../../support/webhooks.js';
+import { expectValidDeliveries } from '../../support/event-schemas.js';
 
 const DEALER = 'bilhallen';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';

@@ -12,7 +12,7 @@ import { DealerBusyError } from '../../functions/core/vehicle-api/errors.js';
 import type { VehicleChangeMessage } from '../../functions/core/vehicle-api/schemas.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
 import type { Log } from '../../functions/ports.js';
-import { startDynamo, type Dynamo } from '../import/support.js';
+import { startDynamo, type Dynamo } from '../support/engines.js';
 
 const BRANCH = '55555555-5555-4555-8555-555555555555';
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };

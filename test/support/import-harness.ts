@@ -14,7 +14,7 @@ import {
   type WaykeSimulator,
   type WaykeSimulatorFaults,
 } from '../../functions/local/wayke-simulator.js';
-import { TestClock, type Dynamo } from './support.js';
+import { TestClock, type Dynamo } from './engines.js';
 
 export const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 
