@@ -316,7 +316,7 @@ class VehicleApiRoutes {
         type: 'idempotency-in-progress',
         headers: { 'retry-after': '1' },
       });
-    const retryable = isRetryable(error) || (error instanceof Error && error.name.startsWith('Idempotency'));
+    const retryable = isRetryable(error);
     this.deps.log.error('Vehicle API request failed', {
       dealerId,
       route,
