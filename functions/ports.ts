@@ -90,7 +90,8 @@ export interface UploadedImage {
 /**
  * Wayke's dealer and media API for one branch's credentials. Every field name Wayke calls
  * something else lives in the adapter's mapping module; callers speak the canonical vehicle.
- * Errors: see `adapters/wayke-errors` (validation, not-found, auth, retryable).
+ * Errors: the core's port errors (`core/errors.ts`): `NotFoundError`, `RejectedError`, `AuthError`,
+ * `UnavailableError`; an adapter throws subclasses of them, so callers test with `instanceof`.
  */
 export interface WaykeApi {
   findAdByRegistrationNumber(branchId: string, registrationNumber: string): Promise<WaykeAd | null>;
@@ -459,7 +460,8 @@ export interface StoredResponse {
 }
 
 /**
- * Runs a request once per key for the store's lifetime (24 h): a repeat gets the first answer.
+ * Runs a request once per key for the store's lifetime (the Vehicle API's `IDEMPOTENCY_TTL_SECONDS`):
+ * a repeat gets the first answer.
  * Throws {@link import('./core/vehicle-api/errors.js').IdempotencyConflictError} when the key is
  * reused for a different request, {@link import('./core/vehicle-api/errors.js').IdempotencyInProgressError}
  * while the first is still running. A run that throws stores nothing (the client may retry).

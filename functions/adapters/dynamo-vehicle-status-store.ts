@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { VehicleStatusPage, VehicleStatusRecord, VehicleStatusStore } from '../ports.js';
 import { queryPrefixPage, snapshotPartitionKey } from './dynamo-snapshot-store.js';
 

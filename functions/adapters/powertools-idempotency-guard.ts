@@ -2,11 +2,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
+  IdempotencyUnknownError,
   IdempotencyValidationError,
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
+import { UnavailableError } from '../core/errors.js';
 import { IdempotencyConflictError, IdempotencyInProgressError } from '../core/vehicle-api/errors.js';
 import type { IdempotencyGuard, StoredResponse } from '../ports.js';
 
@@ -71,6 +73,11 @@ export class PowertoolsIdempotencyGuard implements IdempotencyGuard {
         throw new IdempotencyInProgressError('the first request with this Idempotency-Key is still being processed', {
           operation: 'idempotency',
         });
+      }
+      // Powertools' own failures (its store unreachable, a record in an odd state) are all
+      // subclasses of this one; the request's own errors pass through as they were thrown.
+      if (error instanceof IdempotencyUnknownError) {
+        throw new UnavailableError('the idempotency store failed', { operation: 'idempotency' }, { cause: error });
       }
       throw error;
     }

@@ -63,6 +63,25 @@ export function makeVehicleApiHttp(deps: VehicleApiHttpDeps): (event: APIGateway
 }
 
 const INVALID_PLATE = Symbol('invalid plate');
+const NO_DEALER = 'No dealer with this id has the Vehicle API.';
+
+function requestOf(
+  event: APIGatewayProxyEventV2,
+  dealer: ResolvedDealer,
+  plate: string | null,
+  headers: Request['headers'],
+): Request {
+  const raw = event.body ?? '';
+  return {
+    route: event.routeKey,
+    dealer,
+    plate,
+    headers,
+    body: event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8'),
+    query: event.queryStringParameters ?? {},
+    path: event.rawPath,
+  };
+}
 
 /** The path's registration number, normalised as the feed reader does; null when the route has none. */
 function plateOf(raw: string | undefined): string | null | typeof INVALID_PLATE {
@@ -92,30 +111,12 @@ class VehicleApiRoutes {
     const dealerId = event.pathParameters?.dealerId ?? '';
     try {
       const dealer = this.deps.dealers.get(dealerId);
-      if (!dealer) return problem(404, 'No dealer with this id has the Vehicle API.');
+      if (!dealer) return problem(404, NO_DEALER);
       const headers = Object.fromEntries(
         Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
       );
-      const secrets = await this.deps.secrets.getInboundAuth(dealer.id);
-      // No key configured: the API is off for the dealer, and answers as if the dealer were unknown.
-      if (!secrets.dmsApiKey) return problem(404, 'No dealer with this id has the Vehicle API.');
-      const bearer = /^bearer\s/i.test(headers.authorization?.trim() ?? '')
-        ? { authorization: headers.authorization }
-        : {};
-      if (!credentialsMatch(bearer, [secrets.dmsApiKey, secrets.previousDmsApiKey])) {
-        return problem(401, "Send the dealer's Vehicle API key as Authorization: Bearer <key>.", {
-          headers: { 'www-authenticate': 'Bearer realm="wayke-dms"' },
-        });
-      }
-      const rate = await this.deps.rateLimiter.take(`vehicle-api#${dealer.id}`, dealer.vehicleApi.rateLimit);
-      if (!rate.allowed) {
-        return problem(
-          429,
-          `More than ${dealer.vehicleApi.rateLimit.requestsPerSecond} requests per second (burst ${dealer.vehicleApi.rateLimit.burst}); retry after ${rate.retryAfterSeconds} s.`,
-          { headers: { 'retry-after': String(rate.retryAfterSeconds) } },
-        );
-      }
-      const raw = event.body ?? '';
+      const refused = (await this.authenticate(dealer, headers)) ?? (await this.throttle(dealer));
+      if (refused) return refused;
       const plate = plateOf(event.pathParameters?.registrationNumber);
       // Not a registration number: nothing is read or stored for it, and it is not echoed back.
       if (plate === INVALID_PLATE)
@@ -123,19 +124,37 @@ class VehicleApiRoutes {
           404,
           'No vehicle with this registration number for this dealer (a registration number is 2–7 letters or digits).',
         );
-      const request: Request = {
-        route,
-        dealer,
-        plate,
-        headers,
-        body: event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8'),
-        query: event.queryStringParameters ?? {},
-        path: event.rawPath,
-      };
+      const request = requestOf(event, dealer, plate, headers);
       return await this.withIdempotency(request, () => this.dispatch(request));
     } catch (error) {
       return this.failure(error, dealerId, route);
     }
+  }
+
+  /** The dealer's Vehicle API key as a bearer token; null when it matches. */
+  async authenticate(dealer: ResolvedDealer, headers: Request['headers']): Promise<Result | null> {
+    const secrets = await this.deps.secrets.getInboundAuth(dealer.id);
+    // No key configured: the API is off for the dealer, and answers as if the dealer were unknown.
+    if (!secrets.dmsApiKey) return problem(404, NO_DEALER);
+    const bearer = /^bearer\s/i.test(headers.authorization?.trim() ?? '')
+      ? { authorization: headers.authorization }
+      : {};
+    if (credentialsMatch(bearer, [secrets.dmsApiKey, secrets.previousDmsApiKey])) return null;
+    return problem(401, "Send the dealer's Vehicle API key as Authorization: Bearer <key>.", {
+      headers: { 'www-authenticate': 'Bearer realm="wayke-dms"' },
+    });
+  }
+
+  /** The dealer's request rate; null while within it. */
+  async throttle(dealer: ResolvedDealer): Promise<Result | null> {
+    const { rateLimit } = dealer.vehicleApi;
+    const rate = await this.deps.rateLimiter.take(`vehicle-api#${dealer.id}`, rateLimit);
+    if (rate.allowed) return null;
+    return problem(
+      429,
+      `More than ${rateLimit.requestsPerSecond} requests per second (burst ${rateLimit.burst}); retry after ${rate.retryAfterSeconds} s.`,
+      { headers: { 'retry-after': String(rate.retryAfterSeconds) } },
+    );
   }
 
   /** `PUT`/`DELETE` with an `Idempotency-Key`: the first answer is replayed for 24 h. */
@@ -297,7 +316,7 @@ class VehicleApiRoutes {
         type: 'idempotency-in-progress',
         headers: { 'retry-after': '1' },
       });
-    const retryable = isRetryable(error) || (error instanceof Error && error.name.startsWith('Idempotency'));
+    const retryable = isRetryable(error);
     this.deps.log.error('Vehicle API request failed', {
       dealerId,
       route,

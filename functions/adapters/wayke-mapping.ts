@@ -117,7 +117,8 @@ export function toWaykeBody(input: {
 }
 
 function cloneValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((item) => (item && typeof item === 'object' ? { ...item } : item));
+  if (Array.isArray(value))
+    return (value as unknown[]).map((item) => (item && typeof item === 'object' ? { ...item } : item));
   return value;
 }
 
@@ -188,45 +189,18 @@ export class WaykeResponseShapeError extends Error {
   override readonly name = 'WaykeResponseShapeError';
 }
 
+/** Fields without which a read ad is no use to the project: a malformed or missing one fails the read. */
+const MANDATORY_FIELDS = ['registrationNumber', 'price', 'mileage'] as const satisfies readonly SentField[];
+const isMandatory = (field: SentField): boolean => (MANDATORY_FIELDS as readonly SentField[]).includes(field);
+
 /**
  * Maps a read ad back to the canonical vehicle (mil → km). A mandatory field that is missing or
  * malformed throws {@link WaykeResponseShapeError}; a malformed optional field is dropped, so one
  * odd value in Wayke never blocks an import.
  */
 export function fromWaykeAd(raw: unknown): WaykeAd {
-  const parsed = WaykeAdResponseSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new WaykeResponseShapeError(
-      `Unexpected ad from Wayke: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
-    );
-  }
-  const ad = parsed.data;
-  const sections: Record<Section, Record<string, unknown>> = { vehicle: ad.vehicle, ad: ad.ad };
-  const vehicle: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const field of SENT_FIELDS) {
-    const [section, name] = WAYKE_FIELD_PATHS[field];
-    let value = sections[section][name];
-    if (value === undefined || value === null) continue;
-    if (field === 'mileage' && typeof value === 'number') value = milToKm(value);
-    // Wayke may add keys of its own to a document (an id, a type): keep the two we know.
-    if (field === 'documents' && Array.isArray(value)) {
-      value = value.map((doc: unknown) => {
-        if (!doc || typeof doc !== 'object') return doc;
-        const { url, name } = doc as Record<string, unknown>;
-        return name === undefined || name === null ? { url } : { url, name };
-      });
-    }
-    const checked = VehicleFieldSchemas[field].safeParse(value);
-    if (checked.success) vehicle[field] = checked.data;
-    else if (field === 'registrationNumber' || field === 'price' || field === 'mileage')
-      problems.push(`${section}.${name} is malformed`);
-  }
-  for (const field of ['registrationNumber', 'price', 'mileage'] as const) {
-    if (vehicle[field] === undefined && !problems.some((p) => p.startsWith(WAYKE_FIELD_PATHS[field].join('.')))) {
-      problems.push(`${WAYKE_FIELD_PATHS[field].join('.')} is missing`);
-    }
-  }
+  const ad = parseAd(raw);
+  const { vehicle, problems } = readVehicle({ vehicle: ad.vehicle, ad: ad.ad });
   if (problems.length > 0)
     throw new WaykeResponseShapeError(`Unexpected ad ${ad.id} from Wayke: ${problems.join('; ')}`);
 
@@ -236,10 +210,49 @@ export function fromWaykeAd(raw: unknown): WaykeAd {
     id: ad.id,
     ...(branchId !== undefined ? { branchId } : {}),
     status: ad.status,
-    vehicle: vehicle as Vehicle,
+    vehicle,
     mediaUrls: mediaUrlsOf(ad.ad[MEDIA_KEY]),
     ...(Object.keys(details).length > 0 ? { details } : {}),
   };
+}
+
+function parseAd(raw: unknown): z.output<typeof WaykeAdResponseSchema> {
+  const parsed = WaykeAdResponseSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`);
+  throw new WaykeResponseShapeError(`Unexpected ad from Wayke: ${issues.join('; ')}`);
+}
+
+/** The canonical fields of a read ad's sections, and what is wrong with its mandatory ones. */
+function readVehicle(sections: Record<Section, Record<string, unknown>>): { vehicle: Vehicle; problems: string[] } {
+  const vehicle: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const field of SENT_FIELDS) {
+    const [section, name] = WAYKE_FIELD_PATHS[field];
+    const value = sections[section][name];
+    if (value === undefined || value === null) {
+      if (isMandatory(field)) problems.push(`${section}.${name} is missing`);
+      continue;
+    }
+    const checked = VehicleFieldSchemas[field].safeParse(canonicalValue(field, value));
+    if (checked.success) vehicle[field] = checked.data;
+    else if (isMandatory(field)) problems.push(`${section}.${name} is malformed`);
+  }
+  return { vehicle: vehicle as Vehicle, problems };
+}
+
+/** A read value in the project's unit and shape, before its schema checks it. */
+function canonicalValue(field: SentField, value: unknown): unknown {
+  if (field === 'mileage' && typeof value === 'number') return milToKm(value);
+  // Wayke may add keys of its own to a document (an id, a type): keep the two we know.
+  if (field === 'documents' && Array.isArray(value)) return (value as unknown[]).map(knownDocumentKeys);
+  return value;
+}
+
+function knownDocumentKeys(doc: unknown): unknown {
+  if (!doc || typeof doc !== 'object') return doc;
+  const { url, name } = doc as Record<string, unknown>;
+  return name === undefined || name === null ? { url } : { url, name };
 }
 
 /** Flattens Wayke's media list (`[{ fileUrls: [...] }, …]`) to urls in order; tolerant of junk. */

@@ -4,9 +4,9 @@
  */
 
 export interface BackoffOptions {
-  /** First retry waits up to this (default 250 ms). */
+  /** The first retry waits up to this. */
   readonly baseMs: number;
-  /** No single wait above this (default 10 s). */
+  /** No single wait above this. */
   readonly maxMs: number;
 }
 

@@ -17,8 +17,11 @@ interface Entry {
   pending?: Promise<string>;
 }
 
+/** How long before expiry a token is refreshed, unless the options say otherwise. */
+export const DEFAULT_TOKEN_REFRESH_MARGIN_MS = 60_000;
+
 export interface WaykeTokenCacheOptions {
-  /** Refresh this long before expiry (default 60 s; at most half the token's lifetime). */
+  /** Refresh this long before expiry (default {@link DEFAULT_TOKEN_REFRESH_MARGIN_MS}; at most half the token's lifetime). */
   readonly refreshMarginMs?: number;
   readonly clock?: Clock;
 }
@@ -29,7 +32,7 @@ export class WaykeTokenCache {
   private readonly clock: Clock;
 
   constructor(options: WaykeTokenCacheOptions = {}) {
-    this.refreshMarginMs = options.refreshMarginMs ?? 60_000;
+    this.refreshMarginMs = options.refreshMarginMs ?? DEFAULT_TOKEN_REFRESH_MARGIN_MS;
     this.clock = options.clock ?? { now: () => new Date() };
   }
 

@@ -2,82 +2,16 @@
  * The Vehicle API (API Gateway HTTP API v2): DMS pushes of single vehicles, their status, feed
  * validation, the latest report and the OpenAPI document. Accepted changes go on the vehicle FIFO
  * queue (group = dealer + plate) for the vehicle worker; this function never calls Wayke.
+ * Wiring: `wiring/vehicle-api.ts`.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import * as z from 'zod';
-import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
-import { DynamoRateLimiter } from '../adapters/dynamo-rate-limiter.js';
-import { DynamoSnapshotStore } from '../adapters/dynamo-snapshot-store.js';
-import { DynamoVehicleStatusStore } from '../adapters/dynamo-vehicle-status-store.js';
-import { DealerRuntimeEnvSchema, readEnv } from '../adapters/env.js';
-import { createLogger } from '../adapters/logger.js';
-import { PowertoolsIdempotencyGuard } from '../adapters/powertools-idempotency-guard.js';
-import { S3ReportSink } from '../adapters/s3-feed-source.js';
-import { S3ReportReader } from '../adapters/s3-report-reader.js';
-import { SecretsManagerInboundAuthStore } from '../adapters/secrets-manager-secret-store.js';
-import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
-import { makeVehicleApiHttp } from '../adapters/vehicle-api-http.js';
-import { vehicleApiDocument } from '../core/vehicle-api/openapi.js';
-import { IDEMPOTENCY_TTL_SECONDS } from '../core/vehicle-api/schemas.js';
+import { readEnv } from '../adapters/env.js';
+import { build, logger, metrics, VehicleApiEnvSchema } from './wiring/vehicle-api.js';
 
-const env = readEnv(
-  z.object({
-    VEHICLE_QUEUE_URL: z.url(),
-    SNAPSHOT_TABLE: z.string().min(1),
-    DEDUPE_TABLE: z.string().min(1),
-    FEED_BUCKET: z.string().min(1),
-    ...DealerRuntimeEnvSchema.shape,
-    /** The API's public base URL, named in the OpenAPI document's `servers` (optional). */
-    VEHICLE_API_URL: z.url().optional(),
-  }),
-);
+export { logger };
 
-export const logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'wayke-dms-vehicle-api' });
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'WaykeDms' });
-const clock = { now: () => new Date() };
-const dynamo = new DynamoDBClient({});
-const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-const idempotency = new PowertoolsIdempotencyGuard({
-  client: dynamo,
-  tableName: env.DEDUPE_TABLE,
-  expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
-});
-
-const api = makeVehicleApiHttp({
-  dealers: new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => [dealer.id, dealer])),
-  secrets: new SecretsManagerInboundAuthStore({
-    client: new SecretsManagerClient({}),
-    prefix: env.INBOUND_SECRET_PREFIX,
-    maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
-    clock,
-  }),
-  statuses: new DynamoVehicleStatusStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
-  snapshots: new DynamoSnapshotStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
-  queue: new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.VEHICLE_QUEUE_URL }),
-  reports: new S3ReportSink({ client: s3, bucket: env.FEED_BUCKET }),
-  reportReader: new S3ReportReader({ client: s3, bucket: env.FEED_BUCKET }),
-  rateLimiter: new DynamoRateLimiter({ client: dynamo, tableName: env.DEDUPE_TABLE }),
-  idempotency,
-  openapi: vehicleApiDocument(env.VEHICLE_API_URL),
-  clock,
-  log: logger,
-});
-
-async function handle(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
-  idempotency.registerLambdaContext(context);
-  const result = await api(event);
-  // One metric per request, so every invocation publishes; the status class is the dimension.
-  metrics.addDimension('status', `${String(result.statusCode ?? 200).slice(0, 1)}xx`);
-  metrics.addMetric('VehicleApiRequests', MetricUnit.Count, 1);
-  return result;
-}
-
-export const handler = middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(build(readEnv(VehicleApiEnvSchema)))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

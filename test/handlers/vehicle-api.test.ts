@@ -362,7 +362,9 @@ describe('list, validate, OpenAPI', () => {
 
     // A client that knows only the document: the server, the operation, its parameters and security.
     const [path, operation] = Object.entries(document.paths as Record<string, any>).flatMap(([p, item]) =>
-      (Object.values(item) as any[]).filter((op) => op?.operationId === 'putVehicle').map((op) => [p, op] as const),
+      Object.values<any>(item)
+        .filter((op) => op?.operationId === 'putVehicle')
+        .map((op): [string, any] => [p, op]),
     )[0]!;
     const scheme = document.components.securitySchemes[Object.keys(document.security[0])[0]!];
     expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer' });

@@ -1,8 +1,16 @@
 /**
  * The vehicle worker's use case against dynalite and the Wayke simulator: FIFO retry semantics
- * when Wayke fails, and the dealer lease shared with file imports.
+ * when Wayke fails, and the dealer lease shared with file imports. The handler itself is built
+ * with `build(env)` against the same engines and a local Secrets Manager endpoint.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, VehicleWorkerEnvSchema } from '../../functions/handlers/wiring/vehicle-worker.js';
+import { startLocalSecretsManager } from '../../functions/local/dev/secrets.js';
+import type { RunningServer } from '../../functions/local/dev/engines.js';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
 import { DynamoVehicleStatusStore } from '../../functions/adapters/dynamo-vehicle-status-store.js';
 import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
@@ -12,7 +20,8 @@ import { DealerBusyError } from '../../functions/core/vehicle-api/errors.js';
 import type { VehicleChangeMessage } from '../../functions/core/vehicle-api/schemas.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
 import type { Log } from '../../functions/ports.js';
-import { startDynamo, type Dynamo } from '../support/engines.js';
+import { CREDENTIALS, REGION, startDynamo, type Dynamo } from '../support/engines.js';
+import { lambdaContext, sqsRecord } from '../support/lambda.js';
 
 const BRANCH = '55555555-5555-4555-8555-555555555555';
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -23,16 +32,35 @@ const dealer: ResolvedDealer = DealerSchema.parse({
   source: 'api',
 });
 
+const SECRET_PREFIX = 'wayke-dms/dealers/';
+
 let dynamo: Dynamo;
 let sim: WaykeSimulator;
+let secretsManager: RunningServer;
+let dir: string;
 beforeAll(async () => {
-  [dynamo, sim] = await Promise.all([
+  dir = mkdtempSync(join(tmpdir(), 'vehicle-worker-'));
+  writeFileSync(join(dir, 'dealers.json'), JSON.stringify({ dealers: [dealer] }));
+  [dynamo, sim, secretsManager] = await Promise.all([
     startDynamo(),
     startWaykeSimulator({ clients: [{ clientId: 'c', clientSecret: 's', branchIds: [BRANCH] }] }),
+    startLocalSecretsManager({
+      prefix: SECRET_PREFIX,
+      region: REGION,
+      getSecrets: () => ({
+        [dealer.id]: {
+          waykeClientId: 'c',
+          waykeClientSecret: 's',
+          webhookSecret: 'worker-webhook-secret',
+          dmsSigningSecret: `whsec_${Buffer.from('worker-signing-secret').toString('base64')}`,
+        },
+      }),
+    }),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([dynamo.stop(), sim.stop()]);
+  await Promise.all([dynamo.stop(), sim.stop(), secretsManager.stop()]);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 async function setup() {
@@ -122,5 +150,72 @@ describe('applying Vehicle API changes', () => {
     await expect(apply(dealer, [put('BSY001', 1000)])).rejects.toBeInstanceOf(DealerBusyError);
     await snapshots.releaseLease(dealer.id, 'an-import');
     expect((await apply(dealer, [put('BSY001', 1000)]))[0]!.result).toBe('applied');
+  });
+});
+
+describe('the vehicle worker handler (build(env), Powertools FIFO processor)', () => {
+  async function worker() {
+    const table = await dynamo.table();
+    const env = VehicleWorkerEnvSchema.parse({
+      SNAPSHOT_TABLE: table,
+      DEALERS_FILE: join(dir, 'dealers.json'),
+      SECRET_PREFIX,
+      WAYKE_AUTH_URL: sim.authUrl,
+      WAYKE_DEALER_API_URL: sim.dealerApiUrl,
+      WAYKE_MEDIA_API_URL: sim.mediaApiUrl,
+    });
+    const handle = build(env, {
+      dynamo: dynamo.client,
+      secretsManager: new SecretsManagerClient({
+        endpoint: secretsManager.url,
+        region: REGION,
+        credentials: CREDENTIALS,
+      }),
+      log: quiet,
+    });
+    return { handle, statuses: new DynamoVehicleStatusStore({ client: dynamo.client, tableName: table }) };
+  }
+  const group = (plate: string) => `${dealer.id}#${plate}`;
+  const adsWithPlate = (plate: string) =>
+    Object.values(sim.state().ads).filter((ad) => JSON.stringify(ad).includes(plate)).length;
+
+  it('fails an unreadable record and the later records of its group, and applies another group', async () => {
+    // Prepare
+    const { handle, statuses } = await worker();
+    const later = put('GRP001', 150_000);
+    const other = put('GRP002', 160_000);
+    for (const change of [later, other])
+      await statuses.accepted(dealer.id, {
+        registrationNumber: change.registrationNumber,
+        state: 'pending',
+        changeId: change.changeId,
+        acceptedAt: change.acceptedAt,
+      });
+    const records = [
+      sqsRecord({ messageId: 'bad-first', body: '{not json', messageGroupId: group('GRP001') }),
+      sqsRecord({ messageId: 'later-same-group', body: later, messageGroupId: group('GRP001') }),
+      sqsRecord({ messageId: 'other-group', body: other, messageGroupId: group('GRP002') }),
+    ];
+    // Act
+    const response = await handle({ Records: records }, lambdaContext('vehicle-worker'));
+    // Assess
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual([
+      'bad-first',
+      'later-same-group',
+    ]);
+    expect(await statuses.get(dealer.id, 'GRP002')).toMatchObject({ state: 'applied', waykeId: expect.any(String) });
+    // The later change of the failing group was not applied ahead of the record before it.
+    expect(await statuses.get(dealer.id, 'GRP001')).toMatchObject({ state: 'pending' });
+    expect(adsWithPlate('GRP001')).toBe(0);
+  });
+
+  it('answers a batch that failed whole with every record as a failure, not an invocation error', async () => {
+    const { handle } = await worker();
+    const records = [
+      sqsRecord({ messageId: 'junk-1', body: 'null', messageGroupId: group('JNK001') }),
+      sqsRecord({ messageId: 'junk-2', body: '[]', messageGroupId: group('JNK002') }),
+    ];
+    const response = await handle({ Records: records }, lambdaContext('vehicle-worker'));
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['junk-1', 'junk-2']);
   });
 });

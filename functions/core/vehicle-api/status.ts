@@ -11,33 +11,36 @@ export function statusDocument(
   entry: SnapshotEntry | null,
   record: VehicleStatusRecord | null,
 ): VehicleStatus | null {
-  if (!entry && !record) return null;
-  const fromApi =
-    record !== null &&
-    (entry === null ||
-      entry.setBy === 'api' ||
-      record.acceptedAt >= entry.lastSeen ||
-      record.state === 'pending' ||
-      record.state === 'held');
-  if (fromApi) {
-    return {
-      registrationNumber,
-      waykeId: record.waykeId ?? entry?.adId ?? null,
-      state: record.state,
-      lastAppliedAt: record.lastAppliedAt ?? null,
-      lastError: record.lastError ?? null,
-      fingerprint: record.fingerprint ?? entry?.hash ?? null,
-      source: 'api',
-    };
-  }
-  const held = entry!;
+  if (record !== null && apiSpeaks(entry, record)) return fromApi(registrationNumber, entry, record);
+  return entry === null ? null : fromFeed(registrationNumber, entry);
+}
+
+/** The API's record is the newer news, or the change it holds is still on its way. */
+function apiSpeaks(entry: SnapshotEntry | null, record: VehicleStatusRecord): boolean {
+  if (entry === null || entry.setBy === 'api') return true;
+  return record.acceptedAt >= entry.lastSeen || record.state === 'pending' || record.state === 'held';
+}
+
+function fromApi(registrationNumber: string, entry: SnapshotEntry | null, record: VehicleStatusRecord): VehicleStatus {
   return {
     registrationNumber,
-    waykeId: held.adId,
-    state: held.status === 'Published' ? 'applied' : 'removed',
-    lastAppliedAt: held.lastSeen,
+    waykeId: record.waykeId ?? entry?.adId ?? null,
+    state: record.state,
+    lastAppliedAt: record.lastAppliedAt ?? null,
+    lastError: record.lastError ?? null,
+    fingerprint: record.fingerprint ?? entry?.hash ?? null,
+    source: 'api',
+  };
+}
+
+function fromFeed(registrationNumber: string, entry: SnapshotEntry): VehicleStatus {
+  return {
+    registrationNumber,
+    waykeId: entry.adId,
+    state: entry.status === 'Published' ? 'applied' : 'removed',
+    lastAppliedAt: entry.lastSeen,
     lastError: null,
-    fingerprint: held.hash,
+    fingerprint: entry.hash,
     source: 'feed',
   };
 }
