@@ -6,33 +6,54 @@ import { FEED_LIMITS, tooComplex } from './limits.js';
  * pass over the text, strings skipped: depth, and members per object and per array.
  */
 export function assertJsonShape(text: string): void {
-  const counts: number[] = [];
-  const isObject: boolean[] = [];
-  let line = 1;
+  const shape = new OpenValues();
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === 34 /* " */) {
-      if (counts.length > 0 && counts[counts.length - 1] === 0) counts[counts.length - 1] = 1;
+      shape.member();
       i = stringEnd(text, i);
-      continue;
-    }
-    if (code === 10) line++;
-    else if (code === 123 /* { */ || code === 91 /* [ */) {
-      if (counts.length > 0 && counts[counts.length - 1] === 0) counts[counts.length - 1] = 1;
-      if (counts.length >= FEED_LIMITS.depth) throw tooComplex('depth', `line ${line}`, line);
-      counts.push(0);
-      isObject.push(code === 123);
-    } else if (code === 125 /* } */ || code === 93 /* ] */) {
-      counts.pop();
-      isObject.pop();
-    } else if (code === 44 /* , */ && counts.length > 0) {
-      const top = counts.length - 1;
-      const count = ++counts[top]!;
-      const limit = isObject[top] ? FEED_LIMITS.keys : FEED_LIMITS.items;
-      if (count > limit) throw tooComplex(isObject[top] ? 'keys' : 'items', `line ${line}`, line);
-    } else if (counts.length > 0 && counts[counts.length - 1] === 0 && code !== 32 && code !== 9 && code !== 13) {
-      counts[counts.length - 1] = 1;
-    }
+    } else if (code === 10) shape.line++;
+    else if (code === 123 /* { */ || code === 91 /* [ */) shape.open(code === 123);
+    else if (code === 125 /* } */ || code === 93 /* ] */) shape.close();
+    else if (code === 44 /* , */) shape.comma();
+    else if (code !== 32 && code !== 9 && code !== 13) shape.member();
+  }
+}
+
+/**
+ * The objects and arrays open at a point of the text, innermost last, with their members so far
+ * (0 while empty: a member is counted at its first token and at each comma after it).
+ */
+class OpenValues {
+  line = 1;
+  private readonly counts: number[] = [];
+  private readonly isObject: boolean[] = [];
+
+  /** A token of a member: the first one makes the innermost value non-empty. */
+  member(): void {
+    const top = this.counts.length - 1;
+    if (top >= 0 && this.counts[top] === 0) this.counts[top] = 1;
+  }
+
+  open(object: boolean): void {
+    this.member();
+    if (this.counts.length >= FEED_LIMITS.depth) throw tooComplex('depth', `line ${this.line}`, this.line);
+    this.counts.push(0);
+    this.isObject.push(object);
+  }
+
+  close(): void {
+    this.counts.pop();
+    this.isObject.pop();
+  }
+
+  comma(): void {
+    const top = this.counts.length - 1;
+    if (top < 0) return;
+    const count = ++this.counts[top]!;
+    const object = this.isObject[top]!;
+    if (count > (object ? FEED_LIMITS.keys : FEED_LIMITS.items))
+      throw tooComplex(object ? 'keys' : 'items', `line ${this.line}`, this.line);
   }
 }
 
