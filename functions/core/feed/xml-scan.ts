@@ -102,11 +102,11 @@ function assertAttributeLimit(text: string, nameEnd: number, gt: number): void {
  * Checks that the markup in `[from, to)` nests properly (every element closed, by its own name,
  * nothing but blank space outside the top element when `document` is set) and returns the
  * elements at the top level of the range (`depth` 0) or one level below it (`depth` 1). The open
- * elements live in parallel arrays of locals and the per-tag steps are written out: as a class,
- * or as one function call per step, this loop measured 1.6–1.8 times slower. Only what is rare
+ * elements live in parallel arrays of locals and the per-tag steps are written out: as a class
+ * this loop took ≈1.2× as long, with a function call per step ≈1.1×. Only what is rare
  * (comments, CDATA, errors) is called out.
  */
-// eslint-disable-next-line complexity -- the per-tag hot loop, kept whole: split into per-tag calls it measured 1.6× slower
+// eslint-disable-next-line complexity -- the per-tag hot loop, kept whole: with a call per step it took ≈1.1× as long (CPU, 10,000 vehicles)
 export function scan(text: string, from: number, to: number, document: boolean, depth: 0 | 1 = 0): Span[] {
   const found: Span[] = [];
   const names: string[] = [];
