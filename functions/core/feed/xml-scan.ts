@@ -49,13 +49,6 @@ function endsName(code: number): boolean {
   return code === 32 || code === 9 || code === 10 || code === 13 || code === 47 || code === 62;
 }
 
-/** Where the name starting at `nameStart` ends, within the tag that ends at `gt`. */
-function nameEndOf(text: string, nameStart: number, gt: number): number {
-  let nameEnd = nameStart + 1;
-  while (nameEnd < gt && !endsName(text.charCodeAt(nameEnd))) nameEnd++;
-  return nameEnd;
-}
-
 /**
  * The `>` that ends the tag starting at `lt`, skipping quoted attribute values; -1 if there is
  * none before `to`, or a `<` comes first (never allowed inside a tag, quoted or not).
