@@ -36,15 +36,35 @@ function parseIpv4(host: string): number[] | null {
   return octets.every((octet) => octet <= 255) ? octets : null;
 }
 
-/** Not in 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.0.0/24, 192.168/16, 198.18/15, 224/3. */
-function isPublicIpv4([a, b, c]: number[]): boolean {
-  if (a === 0 || a === 10 || a === 127 || a! >= 224) return false;
-  if (a === 100 && b! >= 64 && b! <= 127) return false;
-  if (a === 169 && b === 254) return false;
-  if (a === 172 && b! >= 16 && b! <= 31) return false;
-  if (a === 192 && (b === 168 || (b === 0 && c === 0))) return false;
-  if (a === 198 && (b === 18 || b === 19)) return false;
-  return true;
+/**
+ * IPv4 ranges that are not the public internet, as `[first octets, prefix length]`: this network,
+ * private, carrier-grade NAT, loopback, link-local (the cloud metadata address among them),
+ * IETF protocol assignments, benchmarking, and multicast plus reserved (224/3).
+ */
+const NON_PUBLIC_IPV4: ReadonlyArray<readonly [readonly number[], number]> = [
+  [[0], 8],
+  [[10], 8],
+  [[100, 64], 10],
+  [[127], 8],
+  [[169, 254], 16],
+  [[172, 16], 12],
+  [[192, 0, 0], 24],
+  [[192, 168], 16],
+  [[198, 18], 15],
+  [[224], 3],
+];
+
+const toUint32 = (octets: readonly number[]): number =>
+  (((octets[0] ?? 0) << 24) | ((octets[1] ?? 0) << 16) | ((octets[2] ?? 0) << 8) | (octets[3] ?? 0)) >>> 0;
+
+const NON_PUBLIC_RANGES = NON_PUBLIC_IPV4.map(([octets, prefix]) => {
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { network: (toUint32(octets) & mask) >>> 0, mask };
+});
+
+function isPublicIpv4(octets: readonly number[]): boolean {
+  const address = toUint32(octets);
+  return NON_PUBLIC_RANGES.every(({ network, mask }) => (address & mask) >>> 0 !== network);
 }
 
 function isPublicIpv6(host: string): boolean {

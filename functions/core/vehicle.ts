@@ -18,17 +18,18 @@ export function normaliseRegistrationNumber(raw: string): string {
   return raw.replace(/[\s\-\u00a0]+/g, '').replace(/[a-z]+/g, (letters) => letters.toUpperCase());
 }
 
-/** Characters `cleanText` changes: CR, and C0/C1 controls other than tab and line feed. */
-const NEEDS_CLEANING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+/**
+ * Control characters (`\p{Cc}`: C0, DEL and C1) other than tab and line feed, which `cleanText`
+ * removes once CR and CRLF line endings have become LF.
+ */
+const CONTROL_BUT_TAB_OR_LF = /[^\P{Cc}\t\n]/u;
+const CONTROLS_BUT_TAB_OR_LF = /[^\P{Cc}\t\n]/gu;
 
 /** Removes C0/C1 control characters except line breaks and tabs, then trims. */
 export function cleanText(raw: string): string {
   // Most text needs no cleaning: one test instead of two replaces (runs for every list item).
-  if (!NEEDS_CLEANING.test(raw)) return raw.trim();
-  return raw
-    .replace(/\r\n?/g, '\n')
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '')
-    .trim();
+  if (!CONTROL_BUT_TAB_OR_LF.test(raw)) return raw.trim();
+  return raw.replace(/\r\n?/g, '\n').replace(CONTROLS_BUT_TAB_OR_LF, '').trim();
 }
 
 /**

@@ -164,17 +164,9 @@ export function assertCsvShape(body: Buffer, delimiter: string): void {
   // Rows with something in them besides separators and blanks (the header included).
   let rows = 0;
   let content = false;
-  let quoted = false;
   let fieldStart = true;
   for (let i = 0; i < body.length; i++) {
     const byte = body[i]!;
-    if (quoted) {
-      if (byte === 0x22) {
-        if (body[i + 1] === 0x22) i++;
-        else quoted = false;
-      } else if (byte === 0x0a) line++;
-      continue;
-    }
     if (byte === d) {
       if (++cells > FEED_LIMITS.columns) throw tooComplex('columns', `row ${recordLine}`, recordLine);
       fieldStart = true;
@@ -185,10 +177,31 @@ export function assertCsvShape(body: Buffer, delimiter: string): void {
       cells = 1;
       content = false;
       fieldStart = true;
+    } else if (byte === 0x22 && fieldStart) {
+      // A quoted field: its delimiters and line breaks are text, so it is skipped whole.
+      const close = closingQuote(body, i);
+      line += lineFeedsIn(body, i + 1, close);
+      i = close;
+      content = true;
+      fieldStart = false;
     } else {
-      if (byte === 0x22 && fieldStart) quoted = true;
       if (byte !== 0x20 && byte !== 0x09) content = true;
       fieldStart = false;
     }
   }
+}
+
+/** The quote closing the quoted field opened at `open` (`""` inside is a quote), or the end of the body. */
+export function closingQuote(body: Buffer, open: number): number {
+  let at = body.indexOf(0x22, open + 1);
+  while (at !== -1 && body[at + 1] === 0x22) at = body.indexOf(0x22, at + 2);
+  return at === -1 ? body.length : at;
+}
+
+/** Line feeds in `[from, to)`: the file lines a quoted field spans. */
+function lineFeedsIn(body: Buffer, from: number, to: number): number {
+  // A plain loop: `indexOf` past the last one would search on beyond `to`, to the file's next line feed.
+  let count = 0;
+  for (let at = from; at < to; at++) if (body[at] === 0x0a) count++;
+  return count;
 }

@@ -126,7 +126,7 @@ export function readCsv(
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: false,
-    }) as string[][];
+    });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'CSV_QUOTE_NOT_CLOSED') {

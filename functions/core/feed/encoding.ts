@@ -161,39 +161,51 @@ function utf16WithoutBom(bytes: Uint8Array): FeedEncoding | null {
  * valid UTF-8; otherwise Windows-1252 (what Swedish DMSs export when they say "ANSI" or Latin-1).
  */
 export function decodeFeed(bytes: Uint8Array, forced?: string): DecodedFeed {
+  const settled = byBom(bytes) ?? (forced ? byProfile(bytes, forced) : byDeclaration(bytes)) ?? byUtf16Nuls(bytes);
+  if (settled) return settled;
+  return isUtf8(bytes) ? new DecodedFeed('utf-8', bytes, true) : new DecodedFeed('windows-1252', bytes, false);
+}
+
+/** A UTF-8 or UTF-16 byte order mark settles the encoding (and is not part of the text). */
+function byBom(bytes: Uint8Array): DecodedFeed | null {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     return named(bytes.subarray(3), 'utf-8', 'byte order mark');
   }
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new DecodedFeed('utf-16le', bytes.subarray(2), false);
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new DecodedFeed('utf-16be', bytes.subarray(2), false);
+  return null;
+}
 
-  if (forced) {
-    const encoding = encodingFromLabel(forced);
-    if (!encoding)
-      throw new FeedError(
-        'MALFORMED_FEED',
-        `The mapping profile names the encoding "${forced}", which the reader does not support (use utf-8, utf-16le, utf-16be, windows-1252 or iso-8859-1).`,
-      );
-    return named(bytes, encoding, 'mapping profile');
-  }
+/** The encoding the mapping profile forces; one the reader cannot decode refuses the file. */
+function byProfile(bytes: Uint8Array, forced: string): DecodedFeed {
+  const encoding = encodingFromLabel(forced);
+  if (!encoding)
+    throw new FeedError(
+      'MALFORMED_FEED',
+      `The mapping profile names the encoding "${forced}", which the reader does not support (use utf-8, utf-16le, utf-16be, windows-1252 or iso-8859-1).`,
+    );
+  return named(bytes, encoding, 'mapping profile');
+}
 
+/** The encoding an XML declaration names, when it is one the ASCII-compatible bytes can be. */
+function byDeclaration(bytes: Uint8Array): DecodedFeed | null {
   const declared = xmlDeclaredEncoding(bytes);
-  if (declared) {
-    const encoding = encodingFromLabel(declared);
-    if (!encoding) {
-      throw new FeedError(
-        'MALFORMED_FEED',
-        `The XML declaration names the encoding "${declared}", which the reader does not support; export the file as UTF-8 or Windows-1252 (ISO-8859-1).`,
-      );
-    }
-    // A declaration of UTF-16 on bytes that start with `<?xml` in ASCII is a mislabel; the bytes win.
-    if (encoding === 'utf-8' || encoding === 'windows-1252') return named(bytes, encoding, 'XML declaration');
+  if (!declared) return null;
+  const encoding = encodingFromLabel(declared);
+  if (!encoding) {
+    throw new FeedError(
+      'MALFORMED_FEED',
+      `The XML declaration names the encoding "${declared}", which the reader does not support; export the file as UTF-8 or Windows-1252 (ISO-8859-1).`,
+    );
   }
+  // A declaration of UTF-16 on bytes that start with `<?xml` in ASCII is a mislabel; the bytes win.
+  if (encoding === 'utf-8' || encoding === 'windows-1252') return named(bytes, encoding, 'XML declaration');
+  return null;
+}
 
+function byUtf16Nuls(bytes: Uint8Array): DecodedFeed | null {
   const utf16 = utf16WithoutBom(bytes);
-  if (utf16) return new DecodedFeed(utf16, bytes, false);
-
-  return isUtf8(bytes) ? new DecodedFeed('utf-8', bytes, true) : new DecodedFeed('windows-1252', bytes, false);
+  return utf16 ? new DecodedFeed(utf16, bytes, false) : null;
 }
 
 /** An encoding someone named; UTF-8 that is not valid is still read, with a warning. */

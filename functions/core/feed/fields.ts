@@ -74,6 +74,33 @@ export function describeField(field: VehicleField, profile?: MappingProfile): st
   return `${field} (or ${aliases.join(', ')})`;
 }
 
+/** The unit a mileage column is written in: the profile's, else what its name says (`miltal`). */
+function mileageUnitOf(name: string, forcedUnit: MileageUnit | undefined): MileageUnit {
+  return forcedUnit ?? (MIL_NAMES.has(name) ? 'mil' : 'km');
+}
+
+/** A name the mapping profile gives a field: it outranks every canonical name and alias. */
+function profileTarget(field: VehicleField, name: string, forcedUnit: MileageUnit | undefined): FieldTarget {
+  if (field !== 'mileage') return { field, rank: 0 };
+  return { field, rank: 0, unit: mileageUnitOf(name, forcedUnit) };
+}
+
+/**
+ * A field's canonical name (rank 1) or one of its aliases (rank 2). km columns outrank mil
+ * columns when a file has both, so an alias in mil ranks 3 unless the profile forces the unit.
+ */
+function aliasTarget(
+  field: VehicleField,
+  name: string,
+  canonical: boolean,
+  forcedUnit: MileageUnit | undefined,
+): FieldTarget {
+  const rank = canonical ? 1 : 2;
+  if (field !== 'mileage') return { field, rank };
+  const unit = mileageUnitOf(name, forcedUnit);
+  return { field, rank: !canonical && unit === 'mil' && !forcedUnit ? 3 : rank, unit };
+}
+
 /**
  * Resolves column/element names to canonical fields for one profile. Names the profile gives for
  * a field win, and replace the aliases of that field: when a dealer says "price is Utpris", a
@@ -91,21 +118,14 @@ export class FieldResolver {
     const mappedFields = new Set<VehicleField>();
     for (const [field, names] of Object.entries(profile?.fields ?? {}) as Array<[VehicleField, string | string[]]>) {
       mappedFields.add(field);
-      const normalised = [names].flat().map(normaliseFieldName);
       this.profileNames.set(field, [names].flat());
-      for (const name of normalised) {
-        const unit = field === 'mileage' ? (forcedUnit ?? (MIL_NAMES.has(name) ? 'mil' : 'km')) : undefined;
-        this.byName.set(name, { field, rank: 0, ...(unit ? { unit } : {}) });
-      }
+      for (const name of [names].flat().map(normaliseFieldName))
+        this.byName.set(name, profileTarget(field, name, forcedUnit));
     }
     for (const [field, aliases] of Object.entries(FIELD_ALIASES) as Array<[VehicleField, readonly string[]]>) {
       if (mappedFields.has(field)) continue;
       for (const [index, name] of [normaliseFieldName(field), ...aliases].entries()) {
-        if (this.byName.has(name)) continue;
-        const unit = field === 'mileage' ? (forcedUnit ?? (MIL_NAMES.has(name) ? 'mil' : 'km')) : undefined;
-        // km columns outrank mil columns when a file has both.
-        const rank = index === 0 ? 1 : field === 'mileage' && unit === 'mil' && !forcedUnit ? 3 : 2;
-        this.byName.set(name, { field, rank, ...(unit ? { unit } : {}) });
+        if (!this.byName.has(name)) this.byName.set(name, aliasTarget(field, name, index === 0, forcedUnit));
       }
     }
   }

@@ -8,13 +8,14 @@
 import type { MappingProfile } from '../mapping-profile.js';
 import { MANDATORY_FIELDS, VehicleFieldSchemas, type Vehicle, type VehicleField } from '../vehicle.js';
 import { readCsv } from './csv.js';
-import { decodeFeed, type FeedEncoding } from './encoding.js';
+import { decodeFeed, type DecodedFeed, type FeedEncoding } from './encoding.js';
 import { FeedError, type FeedErrorCode } from './errors.js';
 import { FieldResolver, describeField, normaliseFieldName } from './fields.js';
 import { readJson } from './json.js';
-import { isUnreadable, type ParsedFeed, type UnreadableRecord } from './parsed.js';
+import { isUnreadable, type ParsedFeed, type RecordSink, type UnreadableRecord } from './parsed.js';
 import { buildVehicle, type FieldProblem, type RawRecord } from './record.js';
 import { FEED_LIMITS, tooComplex } from './limits.js';
+import type { FeedFormat, FeedReadResult, FeedWarning, RejectedRow } from './result.js';
 import { readXml } from './xml.js';
 
 export { FeedError, FEED_ERROR_CODES, type FeedErrorCode } from './errors.js';
@@ -23,11 +24,10 @@ export { normaliseFieldName, FIELD_ALIASES } from './fields.js';
 export { parseSwedishNumber } from './values.js';
 export { FEED_LIMITS } from './limits.js';
 export type { FieldProblem, RowProblemCode } from './record.js';
+export type { FeedFormat, FeedReadResult, FeedWarning, RejectedRow } from './result.js';
 
 /** Files above this size are refused before they are read (`FEED_TOO_LARGE`). */
 export const DEFAULT_MAX_FEED_BYTES = 50 * 1024 * 1024;
-
-export type FeedFormat = 'csv' | 'xml' | 'json';
 
 export interface ReadFeedOptions {
   /** The file name, used in messages; the format is always detected from the content. */
@@ -38,41 +38,6 @@ export interface ReadFeedOptions {
   readonly now: Date;
   /** Size limit in bytes; default {@link DEFAULT_MAX_FEED_BYTES}. */
   readonly maxBytes?: number;
-}
-
-export interface RejectedRow {
-  /**
-   * The row as the dealer finds it: in a CSV the line it starts on, as a spreadsheet shows it
-   * (the header is row 1, blank lines count); in XML and JSON the vehicle's 1-based position.
-   */
-  readonly row: number;
-  readonly registrationNumber?: string;
-  readonly errors: FieldProblem[];
-}
-
-/**
- * A row-level warning: an optional field left out, or list items dropped. `row: 0` is a warning
- * about the file as a whole (unused columns, profile names not found, encoding doubts).
- */
-export interface FeedWarning {
-  readonly row: number;
-  readonly field: string;
-  readonly message: string;
-}
-
-export interface FeedReadResult {
-  readonly format: FeedFormat | null;
-  readonly encoding: string | null;
-  readonly vehicles: Array<{ row: number; vehicle: Vehicle }>;
-  readonly rejected: RejectedRow[];
-  readonly warnings: FeedWarning[];
-  /**
-   * Plates that rows the reader could not read may hold (ragged rows, rows swallowed by a stray
-   * quote): nobody can tell whether these cars are in the feed, so a run never removes them.
-   */
-  readonly inDoubt: string[];
-  /** Set when the file is refused as a whole; then `vehicles`, `rejected` and `warnings` are empty. */
-  readonly error: { code: FeedErrorCode; message: string } | null;
 }
 
 const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MB`;
@@ -131,115 +96,144 @@ function fail(code: FeedErrorCode, message: string): never {
   throw new FeedError(code, message);
 }
 
+/** Refuses, before decoding, a file that is too large, empty, or a known binary format. */
+function assertReadableBytes(bytes: Uint8Array, options: ReadFeedOptions): void {
+  const sizeError = feedSizeError(bytes.byteLength, options.maxBytes ?? DEFAULT_MAX_FEED_BYTES);
+  if (sizeError) fail(sizeError.code, sizeError.message);
+  if (bytes.byteLength === 0)
+    fail('EMPTY_FEED', 'The file is empty (0 bytes). Check the export in the DMS; an empty upload never removes ads.');
+  const binary = binaryKind(bytes);
+  if (binary)
+    fail(
+      'UNKNOWN_FORMAT',
+      `${options.name ? `"${options.name}"` : 'The file'} looks like ${binary}, not a feed. Export the stock list as CSV, XML or JSON.`,
+    );
+}
+
+/** The format of decoded text: the profile's if it forces one, else what the first character says. */
+function formatOf(decoded: DecodedFeed, mapping: MappingProfile | undefined): FeedFormat {
+  const head = decoded.head(4096);
+  if (looksBinary(head))
+    fail(
+      'UNKNOWN_FORMAT',
+      'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.',
+    );
+  // Only a head of 4096 blank characters needs the whole text to find the first one.
+  const detected = detectFormat(head) ?? (head.length < 4096 ? null : detectFormat(decoded.text));
+  if (detected === null) fail('EMPTY_FEED', 'The file holds only blank space and no vehicles.');
+  return mapping?.format ?? detected;
+}
+
+/** Hands the text to its format's reader, which passes each record to `sink` as it reads it. */
+function parseRecords(
+  format: FeedFormat,
+  decoded: DecodedFeed,
+  resolver: FieldResolver,
+  sink: RecordSink,
+  mapping: MappingProfile | undefined,
+): ParsedFeed {
+  if (format === 'xml') return readXml(decoded.text, resolver, sink);
+  if (format === 'json') return readJson(decoded.text, resolver, sink);
+  return readCsv(decoded, resolver, sink, mapping?.delimiter);
+}
+
+/** What each format calls the thing a field comes from, for the dealer's messages. */
+const FIELD_SOURCE: Record<FeedFormat, string> = { csv: 'column', xml: 'element', json: 'property' };
+
+/** Refuses a feed without vehicles, or without a column for a mandatory field. */
+function assertUsable(
+  format: FeedFormat,
+  count: number,
+  parsed: ParsedFeed,
+  mapping: MappingProfile | undefined,
+): void {
+  if (count === 0) {
+    fail(
+      'EMPTY_FEED',
+      format === 'csv'
+        ? 'The file has a header row but no vehicles.'
+        : `The ${format.toUpperCase()} holds no vehicles.`,
+    );
+  }
+  const missing = MANDATORY_FIELDS.filter((field) => !parsed.seenFields.has(field));
+  if (missing.length === 0) return;
+  const noun = FIELD_SOURCE[format];
+  const plural = missing.length > 1;
+  fail(
+    'MISSING_COLUMNS',
+    `The feed has no ${noun} for ${missing.map((field) => describeField(field, mapping)).join('; ')}. Add the ${noun}${plural ? 's' : ''} or name ${plural ? 'them' : 'it'} in the mapping profile.`,
+  );
+}
+
+/** Warnings about the file as a whole (`row: 0`): encoding doubts, profile names not found, unused names. */
+function fileWarnings(decoded: DecodedFeed, resolver: FieldResolver, parsed: ParsedFeed): FeedWarning[] {
+  const warnings: FeedWarning[] = [];
+  if (decoded.warning) warnings.push({ row: 0, field: 'encoding', message: decoded.warning });
+  for (const [field, names] of resolver.profileNames) {
+    const found = names.some((name) => parsed.presentNames.has(normaliseFieldName(name)));
+    if (!found)
+      warnings.push({
+        row: 0,
+        field,
+        message: `the mapping profile names ${names.map((n) => `"${n}"`).join(' or ')} but the file has no such column or element`,
+      });
+  }
+  if (parsed.unusedNames.length > 0) {
+    const names = parsed.unusedNames
+      .slice(0, 20)
+      .map((name) => `"${name}"`)
+      .join(', ');
+    const more = parsed.unusedNames.length > 20 ? ` and ${parsed.unusedNames.length - 20} more` : '';
+    warnings.push({ row: 0, field: '*', message: `not used (no matching field): ${names}${more}` });
+  }
+  return warnings;
+}
+
+/** What is known of a file before it is refused: its format and encoding, once settled. */
+interface ReadProgress {
+  format: FeedFormat | null;
+  encoding: FeedEncoding | null;
+}
+
+/** The result for a file refused as a whole; anything but a refusal or a stack overflow is rethrown. */
+function refused(progress: ReadProgress, error: unknown): FeedReadResult {
+  const { format, encoding } = progress;
+  const empty = { format, encoding, vehicles: [], rejected: [], warnings: [], inDoubt: [] };
+  // The limits refuse deep nesting first; should a value still outgrow the stack, the file is
+  // refused, not the process.
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return {
+      ...empty,
+      error: { code: 'FEED_TOO_COMPLEX', message: 'The feed nests values too deeply to be a vehicle list.' },
+    };
+  }
+  if (!(error instanceof FeedError)) throw error;
+  return { ...empty, error: { code: error.code, message: error.message } };
+}
+
 /**
  * Reads one feed file. Never throws for anything in the file: a refused file comes back with
  * `error` set. Rows are validated one by one; duplicates of a registration number are all
  * rejected, each naming the others.
  */
 export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadResult {
-  let format: FeedFormat | null = null;
-  let encoding: FeedEncoding | null = null;
+  const progress: ReadProgress = { format: null, encoding: null };
   try {
-    const sizeError = feedSizeError(bytes.byteLength, options.maxBytes ?? DEFAULT_MAX_FEED_BYTES);
-    if (sizeError) fail(sizeError.code, sizeError.message);
-    if (bytes.byteLength === 0)
-      fail(
-        'EMPTY_FEED',
-        'The file is empty (0 bytes). Check the export in the DMS; an empty upload never removes ads.',
-      );
-    const binary = binaryKind(bytes);
-    if (binary)
-      fail(
-        'UNKNOWN_FORMAT',
-        `${options.name ? `"${options.name}"` : 'The file'} looks like ${binary}, not a feed. Export the stock list as CSV, XML or JSON.`,
-      );
-
+    assertReadableBytes(bytes, options);
     const mapping = options.mapping;
     const decoded = decodeFeed(bytes, mapping?.encoding);
-    encoding = decoded.encoding;
-    const head = decoded.head(4096);
-    if (looksBinary(head))
-      fail(
-        'UNKNOWN_FORMAT',
-        'The file contains binary data, so it is not a CSV, XML or JSON feed. Export the stock list as text.',
-      );
-
-    const detected = detectFormat(head) ?? (head.length < 4096 ? null : detectFormat(decoded.text));
-    if (detected === null) fail('EMPTY_FEED', 'The file holds only blank space and no vehicles.');
-    format = mapping?.format ?? detected;
+    progress.encoding = decoded.encoding;
+    const format = formatOf(decoded, mapping);
+    progress.format = format;
 
     const resolver = new FieldResolver(mapping);
     const rows = new RowCollector(options.now);
     const sink = (record: RawRecord | UnreadableRecord, row?: number): void => rows.add(record, row);
-    const parsed: ParsedFeed =
-      format === 'xml'
-        ? readXml(decoded.text, resolver, sink)
-        : format === 'json'
-          ? readJson(decoded.text, resolver, sink)
-          : readCsv(decoded, resolver, sink, mapping?.delimiter);
-
-    if (rows.count === 0) {
-      fail(
-        'EMPTY_FEED',
-        format === 'csv'
-          ? 'The file has a header row but no vehicles.'
-          : `The ${format.toUpperCase()} holds no vehicles.`,
-      );
-    }
-    const missing = MANDATORY_FIELDS.filter((field) => !parsed.seenFields.has(field));
-    if (missing.length > 0) {
-      const noun = format === 'csv' ? 'column' : format === 'xml' ? 'element' : 'property';
-      fail(
-        'MISSING_COLUMNS',
-        `The feed has no ${noun} for ${missing.map((field) => describeField(field, mapping)).join('; ')}. Add the ${noun}${missing.length > 1 ? 's' : ''} or name ${missing.length > 1 ? 'them' : 'it'} in the mapping profile.`,
-      );
-    }
-
-    const warnings: FeedWarning[] = [];
-    if (decoded.warning) warnings.push({ row: 0, field: 'encoding', message: decoded.warning });
-    for (const [field, names] of resolver.profileNames) {
-      const found = names.some((name) => parsed.presentNames.has(normaliseFieldName(name)));
-      if (!found)
-        warnings.push({
-          row: 0,
-          field,
-          message: `the mapping profile names ${names.map((n) => `"${n}"`).join(' or ')} but the file has no such column or element`,
-        });
-    }
-    if (parsed.unusedNames.length > 0) {
-      const names = parsed.unusedNames
-        .slice(0, 20)
-        .map((name) => `"${name}"`)
-        .join(', ');
-      const more = parsed.unusedNames.length > 20 ? ` and ${parsed.unusedNames.length - 20} more` : '';
-      warnings.push({ row: 0, field: '*', message: `not used (no matching field): ${names}${more}` });
-    }
-
-    return { format, encoding, ...rows.finish(warnings), error: null };
+    const parsed = parseRecords(format, decoded, resolver, sink, mapping);
+    assertUsable(format, rows.count, parsed, mapping);
+    return { format, encoding: decoded.encoding, ...rows.finish(fileWarnings(decoded, resolver, parsed)), error: null };
   } catch (error) {
-    // The limits refuse deep nesting first; should a value still outgrow the stack, the file is
-    // refused, not the process.
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      return {
-        format,
-        encoding,
-        vehicles: [],
-        rejected: [],
-        warnings: [],
-        inDoubt: [],
-        error: { code: 'FEED_TOO_COMPLEX', message: 'The feed nests values too deeply to be a vehicle list.' },
-      };
-    }
-    if (!(error instanceof FeedError)) throw error;
-    return {
-      format,
-      encoding,
-      vehicles: [],
-      rejected: [],
-      warnings: [],
-      inDoubt: [],
-      error: { code: error.code, message: error.message },
-    };
+    return refused(progress, error);
   }
 }
 
@@ -251,6 +245,19 @@ type Outcome = {
   warnings?: FieldProblem[];
   doubtful?: boolean;
 };
+
+/** A record validated into a vehicle, or rejected with its problems (and its plate, when that was valid). */
+function builtOutcome(record: RawRecord, row: number, now: Date): Outcome {
+  const built = buildVehicle(record, now);
+  if (!built.ok)
+    return { row, errors: built.errors, ...(built.registrationNumber ? { plate: built.registrationNumber } : {}) };
+  return {
+    row,
+    plate: built.vehicle.registrationNumber,
+    vehicle: built.vehicle,
+    ...(built.warnings.length > 0 ? { warnings: built.warnings } : {}),
+  };
+}
 
 /**
  * Validates records as the format reader emits them and, at the end, applies the rule that
@@ -271,36 +278,28 @@ class RowCollector {
     if (this.outcomes.length >= FEED_LIMITS.rows)
       throw tooComplex('rows', `row ${position ?? this.outcomes.length + 1}`);
     const row = position ?? this.outcomes.length + 1;
-    let outcome: Outcome;
-    if (isUnreadable(record)) {
-      const plate =
-        record.registrationNumber === undefined
-          ? undefined
-          : VehicleFieldSchemas.registrationNumber.safeParse(record.registrationNumber);
-      outcome = {
-        row,
-        errors: [...record.unreadable],
-        ...(plate?.success ? { plate: plate.data } : {}),
-        ...(record.inDoubt ? { doubtful: true } : {}),
-      };
-      for (const candidate of record.inDoubt ?? []) this.inDoubt.add(candidate);
-    } else {
-      const built = buildVehicle(record, this.now);
-      outcome = built.ok
-        ? {
-            row,
-            plate: built.vehicle.registrationNumber,
-            vehicle: built.vehicle,
-            ...(built.warnings.length > 0 ? { warnings: built.warnings } : {}),
-          }
-        : { row, errors: built.errors, ...(built.registrationNumber ? { plate: built.registrationNumber } : {}) };
-    }
+    const outcome = isUnreadable(record) ? this.unreadableOutcome(record, row) : builtOutcome(record, row, this.now);
     if (outcome.plate && !outcome.doubtful) {
       const rows = this.rowsByPlate.get(outcome.plate);
       if (rows) rows.push(row);
       else this.rowsByPlate.set(outcome.plate, [row]);
     }
     this.outcomes.push(outcome);
+  }
+
+  /** A row the format reader could not read: its problems, and the plates it may hold kept in doubt. */
+  private unreadableOutcome(record: UnreadableRecord, row: number): Outcome {
+    const plate =
+      record.registrationNumber === undefined
+        ? undefined
+        : VehicleFieldSchemas.registrationNumber.safeParse(record.registrationNumber);
+    for (const candidate of record.inDoubt ?? []) this.inDoubt.add(candidate);
+    return {
+      row,
+      errors: [...record.unreadable],
+      ...(plate?.success ? { plate: plate.data } : {}),
+      ...(record.inDoubt ? { doubtful: true } : {}),
+    };
   }
 
   finish(warnings: FeedWarning[]): Pick<FeedReadResult, 'vehicles' | 'rejected' | 'warnings' | 'inDoubt'> {

@@ -57,7 +57,7 @@ export type RecordOutcome =
 
 const OPTIONAL_PRICES = new Set<VehicleField>(['campaignPrice', 'oldPrice', 'leasingPrice']);
 const MANDATORY = new Set<VehicleField>(MANDATORY_FIELDS);
-type ListField = 'images' | 'equipment' | 'manufacturerPackages' | 'contactOptions' | 'documents';
+export type ListField = 'images' | 'equipment' | 'manufacturerPackages' | 'contactOptions' | 'documents';
 const LIST_FIELDS = new Set<VehicleField>([
   'images',
   'equipment',
@@ -104,73 +104,116 @@ function scalarField(field: VehicleField, slot: RawSlot, now: Date): Coerced<unk
   return { ok: true, value: parsed.data };
 }
 
+/** The raw items of each list field, before validation. */
+const LIST_ITEMS: Record<ListField, (value: unknown) => unknown[]> = {
+  images: imageUrlsOf,
+  documents: documentsOf,
+  contactOptions: contactItemsOf,
+  equipment: textItemsOf,
+  manufacturerPackages: textItemsOf,
+};
+
+function textItemsOf(value: unknown): unknown[] {
+  return itemsOf(value).map((item) => scalarOf(item));
+}
+
+/** Items a list field keeps for validation, and the ones already left out (with why). */
+interface ListItems {
+  readonly values: unknown[];
+  readonly dropped: string[];
+}
+
+/** Turns one raw item into what the field's schema validates, or names it as left out. */
+type ItemReader = (candidate: unknown, items: ListItems) => void;
+
+const contactItem: ItemReader = (candidate, { values, dropped }) => {
+  const option = contactOptionOf(candidate);
+  if (option === undefined) dropped.push(`"${show(candidate)}" (use email, callMe or phone)`);
+  else if (!values.includes(option)) values.push(option);
+};
+
+const documentItem: ItemReader = (candidate, { values, dropped }) => {
+  if (typeof candidate === 'object' && candidate !== null && 'invalid' in candidate)
+    dropped.push(`"${(candidate as { invalid: string }).invalid}" (no URL)`);
+  else values.push(candidate);
+};
+
+/** Images, equipment and packages are texts: their raw items are scalars already (see `LIST_ITEMS`). */
+const textItem: ItemReader = (candidate, { values }) => {
+  if (typeof candidate === 'string' || typeof candidate === 'number' || typeof candidate === 'boolean')
+    values.push(String(candidate));
+};
+
+const ITEM_READERS: Record<ListField, ItemReader> = {
+  contactOptions: contactItem,
+  documents: documentItem,
+  images: textItem,
+  equipment: textItem,
+  manufacturerPackages: textItem,
+};
+
+/** How a dropped item is named: a document by its URL; URLs without their credentials. */
+function shownItem(field: ListField, value: unknown): string {
+  return redactUrl(show(field === 'documents' ? (value as { url: string }).url : value));
+}
+
+/**
+ * The items the schema accepts. The whole list in one call first (the common case: every item
+ * is fine); item by item only when something is wrong, to keep the good items and name the bad.
+ */
+function validItems(field: ListField, { values, dropped }: ListItems): unknown[] {
+  const schema = VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>;
+  const whole = schema.safeParse(values);
+  if (whole.success) return whole.data;
+  const kept: unknown[] = [];
+  for (const value of values) {
+    const parsed = schema.element.safeParse(value);
+    if (parsed.success) kept.push(parsed.data);
+    else dropped.push(`"${shownItem(field, value)}" (${firstIssue(parsed.error)})`);
+  }
+  return kept;
+}
+
+/** The warning naming the items left out (the first five, and how many more). */
+function droppedWarning(field: ListField, dropped: readonly string[]): FieldProblem {
+  const shown = dropped.slice(0, 5).join(', ');
+  const more = dropped.length > 5 ? ` and ${dropped.length - 5} more` : '';
+  return {
+    field,
+    message: `left out ${dropped.length === 1 ? 'an item' : `${dropped.length} items`}: ${shown}${more}`,
+  };
+}
+
+/** The `TOO_MANY_ITEMS` problem: one vehicle's list, not the file (the other vehicles are read as usual). */
+function tooManyItems(field: ListField, count: number): FieldProblem {
+  return {
+    field,
+    code: 'TOO_MANY_ITEMS',
+    message: `has ${count} items; a vehicle may have at most ${FEED_LIMITS.listItems}`,
+    messageSv: `har ${count} poster; ett fordon får ha högst ${FEED_LIMITS.listItems}`,
+  };
+}
+
 /**
  * Validates a list field item by item: bad items are dropped (and named in a warning), good ones
  * kept in order — one broken image URL must not cost the ad its other nine pictures.
  */
-function listField(
+export function listField(
   field: ListField,
   slot: RawSlot,
   warnings: FieldProblem[],
   errors: FieldProblem[],
 ): unknown[] | undefined {
-  const schema = VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>;
-  const candidates: unknown[] =
-    field === 'images'
-      ? imageUrlsOf(slot.value)
-      : field === 'documents'
-        ? documentsOf(slot.value)
-        : field === 'contactOptions'
-          ? contactItemsOf(slot.value)
-          : itemsOf(slot.value).map((item) => scalarOf(item));
+  const candidates = LIST_ITEMS[field](slot.value);
   if (candidates.length > FEED_LIMITS.listItems) {
-    // One vehicle's list, not the file: the other vehicles are read as usual.
-    errors.push({
-      field,
-      code: 'TOO_MANY_ITEMS',
-      message: `has ${candidates.length} items; a vehicle may have at most ${FEED_LIMITS.listItems}`,
-      messageSv: `har ${candidates.length} poster; ett fordon får ha högst ${FEED_LIMITS.listItems}`,
-    });
+    errors.push(tooManyItems(field, candidates.length));
     return undefined;
   }
-  const values: unknown[] = [];
-  const dropped: string[] = [];
-  for (const candidate of candidates) {
-    if (candidate === undefined) continue;
-    if (field === 'contactOptions') {
-      const option = contactOptionOf(candidate);
-      if (option === undefined) dropped.push(`"${show(candidate)}" (use email, callMe or phone)`);
-      else if (!values.includes(option)) values.push(option);
-    } else if (field === 'documents' && typeof candidate === 'object' && candidate !== null && 'invalid' in candidate) {
-      dropped.push(`"${(candidate as { invalid: string }).invalid}" (no URL)`);
-    } else {
-      values.push(field === 'documents' ? candidate : String(candidate));
-    }
-  }
-  // The whole list in one call first (the common case: every item is fine); item by item only
-  // when something is wrong, to keep the good items and name the bad ones.
-  const whole = schema.safeParse(values);
-  let kept: unknown[];
-  if (whole.success) kept = whole.data;
-  else {
-    kept = [];
-    for (const value of values) {
-      const parsed = schema.element.safeParse(value);
-      if (parsed.success) kept.push(parsed.data);
-      else
-        dropped.push(
-          `"${redactUrl(show(field === 'documents' ? (value as { url: string }).url : value))}" (${firstIssue(parsed.error)})`,
-        );
-    }
-  }
-  if (dropped.length > 0) {
-    const shown = dropped.slice(0, 5).join(', ');
-    const more = dropped.length > 5 ? ` and ${dropped.length - 5} more` : '';
-    warnings.push({
-      field,
-      message: `left out ${dropped.length === 1 ? 'an item' : `${dropped.length} items`}: ${shown}${more}`,
-    });
-  }
+  const items: ListItems = { values: [], dropped: [] };
+  const readItem = ITEM_READERS[field];
+  for (const candidate of candidates) if (candidate !== undefined) readItem(candidate, items);
+  const kept = validItems(field, items);
+  if (items.dropped.length > 0) warnings.push(droppedWarning(field, items.dropped));
   return kept.length > 0 ? kept : undefined;
 }
 

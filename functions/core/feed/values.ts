@@ -34,22 +34,29 @@ export function scalarOf(value: unknown): string | number | boolean | undefined 
     }
     return undefined;
   }
-  if (isNode(value)) {
-    const text = value['#text'];
-    if (typeof text === 'string' || typeof text === 'number') return text;
-    const attributes = value['@'];
-    if (isNode(attributes)) {
-      for (const key of ATTRIBUTE_VALUE_KEYS) {
-        if (typeof attributes[key] === 'string') return attributes[key];
-      }
-      const values = Object.values(attributes);
-      if (values.length === 1 && typeof values[0] === 'string') return values[0];
-    }
-    // An element wrapping one child (`<paket><namn>Plus</namn></paket>`) holds that child's value.
-    const keys = Object.keys(value).filter((key) => key !== '@');
-    if (keys.length === 1) return scalarOf(value[keys[0]!]);
+  return isNode(value) ? scalarOfElement(value) : undefined;
+}
+
+/**
+ * An element's scalar: its text, else a value-like attribute (or its only one), else the value
+ * of the one child it wraps (`<paket><namn>Plus</namn></paket>` holds `Plus`).
+ */
+function scalarOfElement(node: Node): string | number | boolean | undefined {
+  const text = node['#text'];
+  if (typeof text === 'string' || typeof text === 'number') return text;
+  const attribute = isNode(node['@']) ? attributeValue(node['@']) : undefined;
+  if (attribute !== undefined) return attribute;
+  const keys = Object.keys(node).filter((key) => key !== '@');
+  return keys.length === 1 ? scalarOf(node[keys[0]!]) : undefined;
+}
+
+/** The attribute that holds an element's value: a value-like name first, else the only attribute. */
+function attributeValue(attributes: Node): string | undefined {
+  for (const key of ATTRIBUTE_VALUE_KEYS) {
+    if (typeof attributes[key] === 'string') return attributes[key];
   }
-  return undefined;
+  const values = Object.values(attributes);
+  return values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
 }
 
 /** A short, printable rendering of a raw value for messages. */
@@ -191,37 +198,42 @@ function appendAll(target: unknown[], items: readonly unknown[]): void {
  * elements gives the children in document order per name, whatever their name.
  */
 export function itemsOf(value: unknown, keepObjects = false): unknown[] {
-  if (value === undefined || value === null) return [];
   if (typeof value === 'string') return splitTrimmed(value, LIST_SEPARATOR);
   if (typeof value === 'number' || typeof value === 'boolean') return [String(value)];
-  if (Array.isArray(value)) {
-    const items: unknown[] = [];
-    for (const item of value) {
-      if (isBlank(item)) continue;
-      // A wrapper element in a list of wrappers is opened; a document object is an item itself.
-      if (!keepObjects && isNode(item) && !('#text' in item) && !('@' in item)) appendAll(items, itemsOf(item));
-      else items.push(item);
-    }
-    return items;
-  }
-  if (isNode(value)) {
-    const items: unknown[] = [];
-    let children = false;
-    for (const key in value) {
-      if (key === '#text' || key === '@') continue;
-      children = true;
-      const child = value[key];
-      if (Array.isArray(child)) {
-        for (const item of child) if (!isBlank(item)) items.push(item);
-      } else if (!isBlank(child)) items.push(child);
-    }
-    if (!children) {
-      const scalar = scalarOf(value);
-      return scalar === undefined ? [] : itemsOf(String(scalar));
-    }
-    return items;
-  }
+  if (Array.isArray(value)) return itemsOfArray(value, keepObjects);
+  if (isNode(value)) return itemsOfElement(value);
   return [];
+}
+
+function itemsOfArray(value: readonly unknown[], keepObjects: boolean): unknown[] {
+  const items: unknown[] = [];
+  for (const item of value) {
+    if (isBlank(item)) continue;
+    // A wrapper element in a list of wrappers is opened; a document object is an item itself.
+    if (!keepObjects && isWrapper(item)) appendAll(items, itemsOf(item));
+    else items.push(item);
+  }
+  return items;
+}
+
+/** An element with neither text nor attributes: only children, which are the items. */
+const isWrapper = (item: unknown): item is Node => isNode(item) && !('#text' in item) && !('@' in item);
+
+/** The non-blank children of an element in order per name; an element without children is its scalar split. */
+function itemsOfElement(value: Node): unknown[] {
+  const items: unknown[] = [];
+  let children = false;
+  for (const key in value) {
+    if (key === '#text' || key === '@') continue;
+    children = true;
+    const child = value[key];
+    if (Array.isArray(child)) {
+      for (const item of child) if (!isBlank(item)) items.push(item);
+    } else if (!isBlank(child)) items.push(child);
+  }
+  if (children) return items;
+  const scalar = scalarOf(value);
+  return scalar === undefined ? [] : itemsOf(String(scalar));
 }
 
 /**
