@@ -302,7 +302,14 @@ async function rejectFeed(
   const summary = summarize(dealerId, reading, NOTHING_DONE);
   const movedTo = request.dryRun
     ? null
-    : await settleFeed({ dealerId, runId, chosen, outcome: 'rejected', source: locked.source, now: deps.clock.now });
+    : await settleFeed({
+        dealerId,
+        runId,
+        chosen,
+        outcome: 'rejected',
+        source: locked.source,
+        now: () => deps.clock.now(),
+      });
   const report = reportOf(deps, locked, chosen, summary, movedTo);
   if (!request.dryRun) await writeReport(deps.reports, report, deps.log);
   return { status: 'rejected', dealer: dealerId, runId, summary, report, retry: chosen.retry };
@@ -351,7 +358,7 @@ async function applyAndRecord(
     chosen,
     outcome: 'archived',
     source: locked.source,
-    now: deps.clock.now,
+    now: () => deps.clock.now(),
   });
   const archiveKey = movedTo ?? (chosen.retry ? chosen.previous?.archiveKey : undefined);
   await recordRunState(deps.snapshots, { dealerId: dealer.id, runId, at: deps.clock.now(), archiveKey, result, plan });

@@ -128,7 +128,7 @@ async function handleRecord(
     await settleOutcome(deps, message, outcome);
     return true;
   } catch (error) {
-    deps.log.error('Import failed', { dealerId: dealer.id, trigger: message.trigger, error: error as Error });
+    deps.log.error('Import failed', { dealerId: dealer.id, trigger: message.trigger, error });
     deps.metrics.count('ImportFailed', 1);
     return false;
   }
