@@ -38,8 +38,6 @@ import {
  * CLI; it knows only ports (and the pure feed reader, injected so tests and wirings choose).
  */
 
-export type { FeedReader } from './read.js';
-
 /** What the use case needs of a dealer (a resolved dealer config entry fits). */
 export type ImportDealerConfig = Pick<Dealer, 'id' | 'branchId' | 'feed'> & {
   readonly mappingProfile?: MappingProfile;
