@@ -3,6 +3,7 @@
  * technology in `adapters/` (AWS and local/embedded), so the same use case runs in Lambda and in
  * `npm start`. Owners of a section may refine it in place; keep one section per capability.
  */
+import type { WorkMessage } from './core/import/work-message.js';
 import type { Vehicle } from './core/vehicle.js';
 
 // ───────────────────────────── Clock ─────────────────────────────
@@ -90,8 +91,9 @@ export interface UploadedImage {
 /**
  * Wayke's dealer and media API for one branch's credentials. Every field name Wayke calls
  * something else lives in the adapter's mapping module; callers speak the canonical vehicle.
- * Errors: the core's port errors (`core/errors.ts`): `NotFoundError`, `RejectedError`, `AuthError`,
- * `UnavailableError`; an adapter throws subclasses of them, so callers test with `instanceof`.
+ * Errors are the core's port errors (`core/errors.ts`), which the adapter's own errors extend:
+ * `NotFoundError` (no such ad), `AuthError` (credentials refused), `RejectedError` (the input was
+ * refused), `UnavailableError` (try again later).
  */
 export interface WaykeApi {
   findAdByRegistrationNumber(branchId: string, registrationNumber: string): Promise<WaykeAd | null>;
@@ -203,6 +205,8 @@ export interface SnapshotEntry {
    * `both` dealer's file never removes an `api` vehicle (only a `DELETE` does).
    */
   readonly setBy?: 'feed' | 'api';
+  /** The dealer's own stock number for the car, as the feed gave it (absent: the feed gave none). */
+  readonly externalId?: string;
 }
 
 /** The outcome of a dealer's last run, kept beside the snapshot for the hourly retry. */
@@ -217,7 +221,7 @@ export interface ImportRunState {
   readonly blocked?: { readonly wouldRemove: number; readonly limit: number } | null;
 }
 
-/** A per-dealer run lock held in the snapshot table: one import at a time per dealer. */
+/** Who holds a dealer's run lease (see {@link DealerLease}). */
 export interface LeaseHolder {
   readonly owner: string;
   /** Host and pid of the holder, so the CLI can take over from a process that died. */
@@ -232,14 +236,22 @@ export type LeaseResult =
   | { readonly acquired: true }
   | { readonly acquired: false; readonly holder: LeaseHolder | null };
 
-/** The snapshot table: entries per dealer and plate, the last run's state, the lease, approvals. */
-export interface SnapshotStore {
-  /** Every entry of the dealer (one paged Query). */
+/** What Wayke holds for each plate of a dealer, as the last successful apply left it. */
+export interface Snapshots {
+  /** Every entry of the dealer, keyed by plate. */
   load(dealerId: string): Promise<Map<string, SnapshotEntry>>;
-  /** Writes entries (batched, retried until every item is stored). */
+  /** Stores entries (replacing those of the same plates); resolves once every one is stored. */
   put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void>;
+}
+
+/** The outcome of each dealer's last run, for the hourly retry. */
+export interface RunStateStore {
   getRunState(dealerId: string): Promise<ImportRunState | null>;
   putRunState(dealerId: string, state: ImportRunState): Promise<void>;
+}
+
+/** One run at a time per dealer: a lease that expires unless renewed, so a crashed holder frees it. */
+export interface DealerLease {
   /**
    * Takes the dealer's lease for `ttlMs` if it is free, expired or already `owner`'s — or, with
    * `takeOverFrom`, if its current owner is exactly that one (a holder known to be dead).
@@ -252,12 +264,23 @@ export interface SnapshotStore {
   ): Promise<LeaseResult>;
   /** Extends a held lease; false when it was lost (expired and taken by another run). */
   renewLease(dealerId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Frees the lease if `owner` still holds it; a lease someone else holds now is left alone. */
   releaseLease(dealerId: string, owner: string): Promise<void>;
+}
+
+/** An operator's one-shot permission for a dealer's next mass removal. */
+export interface RemovalApprovals {
   /** Records a one-shot approval for the dealer's next mass removal (valid for `ttlMs`). */
   approveMassRemoval(dealerId: string, approvedBy: string, ttlMs: number): Promise<void>;
   /** Consumes the approval if one is pending and unexpired; true when one was consumed. */
   consumeMassRemovalApproval(dealerId: string): Promise<boolean>;
 }
+
+/**
+ * Every role the snapshot table plays at once, for wirings that hand one store to several use
+ * cases; a use case names only the roles it uses.
+ */
+export type SnapshotStore = Snapshots & RunStateStore & DealerLease & RemovalApprovals;
 
 /** Reads of single entries and pages of them, in plate order (the Vehicle API's status reads). */
 export interface SnapshotReader {
@@ -268,7 +291,7 @@ export interface SnapshotReader {
 
 /** The latest run report of a dealer (`reports/latest.json`), or null before the first run. */
 export interface ReportReader {
-  latest(dealerId: string): Promise<unknown | null>;
+  latest(dealerId: string): Promise<unknown>;
 }
 
 /** Where run reports go: `feeds/<dealerId>/reports/` in S3, or a local folder. */
@@ -277,15 +300,8 @@ export interface ReportSink {
   write(dealerId: string, report: { readonly at: Date; readonly json: unknown; readonly text: string }): Promise<void>;
 }
 
-/** One message on the import work queue (see TEAM.md: one dealer per message). */
-export interface WorkMessage {
-  readonly dealerId: string;
-  readonly trigger: 'schedule' | 'upload' | 'manual';
-  readonly key?: string;
-  readonly allowMassRemoval?: boolean;
-  /** How often this trigger already came back because the dealer's lease was held. */
-  readonly attempt?: number;
-}
+/** One message on the import work queue: one dealer per message (declared with its schema). */
+export type { WorkMessage } from './core/import/work-message.js';
 
 /** The import fan-out queue (SQS in AWS). */
 export interface WorkQueue {
@@ -470,7 +486,13 @@ export interface IdempotencyGuard {
   once(key: string, fingerprint: string, run: () => Promise<StoredResponse>): Promise<StoredResponse>;
 }
 
-// ───────────────────────────── Logging ─────────────────────────────
+// ───────────────────────────── Logging and metrics ─────────────────────────────
+
+/** Counters the use cases publish (Powertools Metrics, as CloudWatch EMF, in Lambda). */
+export interface MetricsSink {
+  /** Adds `value` to the named count of this invocation. */
+  count(name: string, value: number): void;
+}
 
 /**
  * What the use cases and adapters log through. Powertools Logger satisfies it in Lambda and the

@@ -1,4 +1,4 @@
-import { PermanentError, RetryableError } from '../core/errors.js';
+import { PermanentError, RetryableError, type ErrorContext } from '../core/errors.js';
 import { FeedTooLargeError } from '../core/import/errors.js';
 import type { Dealer } from '../core/dealer-config.js';
 import { DEFAULT_MAX_FEED_BYTES, FEED_LIMITS } from '../core/feed/index.js';
@@ -99,57 +99,72 @@ export class DmsApiFeedSource implements FeedSource {
   async next(dealerId: string): Promise<PendingFeed | null> {
     const { settings } = this.options;
     const token = await this.options.token();
-    const origin = new URL(settings.url).origin;
     const items: unknown[] = [];
-    let bytes = 0;
+    const paging = { bytes: 0, previousPage: null as string | null };
     let url: URL | null = new URL(settings.url);
-    let previousPage: string | null = null;
     for (let page = 1; url && page <= settings.maxPages; page++) {
-      const pageUrl: URL = new URL(url);
-      if (!settings.nextPath && settings.pageParam) pageUrl.searchParams.set(settings.pageParam, String(page));
-      // The token goes to the configured origin (scheme, host and port) only, never where a page points.
-      if (pageUrl.origin !== origin) {
-        throw new DmsApiError(
-          `The DMS API page ${page - 1} links to ${pageUrl.origin}, not the configured ${origin}; the pull stops so the token is not sent there`,
-          { dealerId, operation: 'dmsApi.pull' },
-        );
-      }
-      const fetched = await this.fetchPage(dealerId, pageUrl, token, this.maxBytes - bytes);
+      const pageUrl = this.pageUrl(dealerId, url, page);
+      const fetched = await this.fetchPage(dealerId, pageUrl, token, this.maxBytes - paging.bytes);
       if (fetched === 'too-large') return this.tooLarge(settings.url, this.maxBytes + 1);
-      const { text, body } = fetched;
-      bytes += text.length;
-      const list = jsonPath(body, settings.listPath);
-      if (!Array.isArray(list)) {
-        throw new DmsApiError(
-          `The DMS API answer at ${safeUrl(pageUrl)} has no vehicle list${settings.listPath ? ` at "${settings.listPath}"` : ''}`,
-          { dealerId, operation: 'dmsApi.pull' },
-        );
-      }
-      if (items.length + list.length > this.maxItems) {
-        throw new DmsApiError(
-          `The DMS API lists more than ${this.maxItems} vehicles; no dealer has that many — check the API's paging`,
-          { dealerId, operation: 'dmsApi.pull' },
-        );
-      }
+      paging.bytes += fetched.text.length;
+      const list = this.listOf(dealerId, fetched.body, pageUrl, items.length);
       if (settings.nextPath) {
         appendAll(items, list);
-        const next = jsonPath(body, settings.nextPath);
+        const next = jsonPath(fetched.body, settings.nextPath);
         url = typeof next === 'string' && next.length > 0 ? new URL(next, pageUrl) : null;
       } else if (settings.pageParam) {
         const signature = JSON.stringify(list);
         // An empty page ends the list; so does an API that ignores the page parameter.
-        if (list.length === 0 || signature === previousPage) break;
-        previousPage = signature;
+        if (list.length === 0 || signature === paging.previousPage) break;
+        paging.previousPage = signature;
         appendAll(items, list);
       } else {
         appendAll(items, list);
         url = null;
       }
     }
+    return this.pulled(dealerId, items);
+  }
+
+  /** The URL of page `page`; the token goes to the configured origin (scheme, host and port) only, never where a page points. */
+  private pageUrl(dealerId: string, url: URL, page: number): URL {
+    const { settings } = this.options;
+    const origin = new URL(settings.url).origin;
+    const pageUrl = new URL(url);
+    if (!settings.nextPath && settings.pageParam) pageUrl.searchParams.set(settings.pageParam, String(page));
+    if (pageUrl.origin !== origin) {
+      throw new DmsApiError(
+        `The DMS API page ${page - 1} links to ${pageUrl.origin}, not the configured ${origin}; the pull stops so the token is not sent there`,
+        { dealerId, operation: 'dmsApi.pull' },
+      );
+    }
+    return pageUrl;
+  }
+
+  /** The page's vehicle list; throws when there is none, or when the pull would exceed the vehicle limit. */
+  private listOf(dealerId: string, body: unknown, pageUrl: URL, listedSoFar: number): unknown[] {
+    const { listPath } = this.options.settings;
+    const list = jsonPath(body, listPath);
+    if (!Array.isArray(list)) {
+      throw new DmsApiError(
+        `The DMS API answer at ${safeUrl(pageUrl)} has no vehicle list${listPath ? ` at "${listPath}"` : ''}`,
+        { dealerId, operation: 'dmsApi.pull' },
+      );
+    }
+    if (listedSoFar + list.length > this.maxItems) {
+      throw new DmsApiError(
+        `The DMS API lists more than ${this.maxItems} vehicles; no dealer has that many — check the API's paging`,
+        { dealerId, operation: 'dmsApi.pull' },
+      );
+    }
+    return list;
+  }
+
+  private pulled(dealerId: string, items: unknown[]): PendingFeed {
     const content = Buffer.from(JSON.stringify(items));
     this.options.log?.info('Pulled the DMS API feed', { dealerId, vehicles: items.length, bytes: content.length });
     return {
-      name: safeUrl(new URL(settings.url)),
+      name: safeUrl(new URL(this.options.settings.url)),
       size: content.length,
       lastModified: this.options.now?.() ?? new Date(),
       load: async () => content,
@@ -180,59 +195,73 @@ export class DmsApiFeedSource implements FeedSource {
     url: URL,
     token: string | undefined,
     byteBudget: number,
-  ): Promise<{ text: string; body: unknown } | 'too-large'> {
+  ): Promise<PageBody | 'too-large'> {
     const context = { dealerId, operation: 'dmsApi.pull', url: safeUrl(url) };
     for (let attempt = 1; ; attempt++) {
-      let failure: Error;
-      let retryAfterMs: number | undefined;
-      try {
-        const response = await fetch(url, {
-          headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        const text = await readLimited(response, byteBudget);
-        if (text === null) return 'too-large';
-        if (response.ok) {
-          try {
-            return { text, body: JSON.parse(text.replace(/^\uFEFF/, '')) as unknown };
-          } catch (error) {
-            throw new DmsApiError(
-              `The DMS API at ${safeUrl(url)} did not answer JSON`,
-              { ...context, status: response.status },
-              { cause: error },
-            );
-          }
-        }
-        if (response.status !== 429 && response.status < 500) {
-          throw new DmsApiError(
-            `The DMS API at ${safeUrl(url)} answered ${response.status}${response.status === 401 || response.status === 403 ? " (check the dealer's dmsApiToken)" : ''}`,
-            { ...context, status: response.status },
-          );
-        }
-        retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
-        failure = new DmsApiUnavailableError(`The DMS API at ${safeUrl(url)} answered ${response.status}`, {
-          ...context,
-          status: response.status,
-          attempts: attempt,
-        });
-      } catch (error) {
-        if (error instanceof DmsApiError) throw error;
-        const timedOut = (error as Error).name === 'TimeoutError';
-        failure = new DmsApiUnavailableError(
-          `The DMS API at ${safeUrl(url)} ${timedOut ? `did not answer within ${this.timeoutMs} ms` : 'could not be reached'}`,
-          { ...context, attempts: attempt },
-          { cause: error },
-        );
-      }
-      if (attempt >= this.maxAttempts) throw failure;
+      const answer = await this.attemptPage(url, token, byteBudget, { ...context, attempts: attempt });
+      if (answer === 'too-large' || !('failure' in answer)) return answer;
+      if (attempt >= this.maxAttempts) throw answer.failure;
       this.options.log?.warn('DMS API page failed; retrying', {
         dealerId,
         url: safeUrl(url),
         attempt,
-        error: failure.message,
+        error: answer.failure.message,
       });
       // The DMS's own Retry-After when it gives one (capped: the run has a deadline), else full jitter.
-      await sleep(Math.min(RETRY_AFTER_CAP_MS, retryAfterMs ?? fullJitterDelayMs(attempt, PULL_BACKOFF)));
+      await sleep(Math.min(RETRY_AFTER_CAP_MS, answer.retryAfterMs ?? fullJitterDelayMs(attempt, PULL_BACKOFF)));
     }
+  }
+
+  /** One request for a page: its body, or a failure worth retrying; throws a failure that is not. */
+  private async attemptPage(
+    url: URL,
+    token: string | undefined,
+    byteBudget: number,
+    context: { readonly dealerId: string; readonly operation: string; readonly url: string; readonly attempts: number },
+  ): Promise<PageBody | 'too-large' | { failure: Error; retryAfterMs?: number }> {
+    const { attempts: _attempts, ...permanentContext } = context;
+    try {
+      const response = await fetch(url, {
+        headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await readLimited(response, byteBudget);
+      if (text === null) return 'too-large';
+      if (response.ok) return parsePage(text, url, { ...permanentContext, status: response.status });
+      if (response.status !== 429 && response.status < 500) {
+        throw new DmsApiError(
+          `The DMS API at ${safeUrl(url)} answered ${response.status}${response.status === 401 || response.status === 403 ? " (check the dealer's dmsApiToken)" : ''}`,
+          { ...permanentContext, status: response.status },
+        );
+      }
+      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
+      const failure = new DmsApiUnavailableError(`The DMS API at ${safeUrl(url)} answered ${response.status}`, {
+        ...context,
+        status: response.status,
+      });
+      return retryAfterMs === undefined ? { failure } : { failure, retryAfterMs };
+    } catch (error) {
+      if (error instanceof DmsApiError) throw error;
+      const timedOut = (error as Error).name === 'TimeoutError';
+      const failure = new DmsApiUnavailableError(
+        `The DMS API at ${safeUrl(url)} ${timedOut ? `did not answer within ${this.timeoutMs} ms` : 'could not be reached'}`,
+        context,
+        { cause: error },
+      );
+      return { failure };
+    }
+  }
+}
+
+interface PageBody {
+  readonly text: string;
+  readonly body: unknown;
+}
+
+function parsePage(text: string, url: URL, context: ErrorContext): PageBody {
+  try {
+    return { text, body: JSON.parse(text.replace(/^\uFEFF/, '')) as unknown };
+  } catch (error) {
+    throw new DmsApiError(`The DMS API at ${safeUrl(url)} did not answer JSON`, context, { cause: error });
   }
 }

@@ -2,6 +2,7 @@ import {
   ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
+  ResourceInUseException,
   ResourceNotFoundException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -14,15 +15,19 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { createTableInput } from '../core/deployment/tables.js';
 import { RetryableError } from '../core/errors.js';
 import type {
   AdStatus,
+  DealerLease,
   ImportRunState,
   LeaseHolder,
   LeaseResult,
+  RemovalApprovals,
+  RunStateStore,
   SnapshotEntry,
   SnapshotReader,
-  SnapshotStore,
+  Snapshots,
 } from '../ports.js';
 
 /**
@@ -31,7 +36,7 @@ import type {
  *
  * | sk                       | what                                                          |
  * | ------------------------ | ------------------------------------------------------------- |
- * | `vehicle#<plate>`        | a {@link SnapshotEntry}: adId, hash, dataHash, imagesHash, statusHash, fields (JSON), media (JSON), status, lastSeen |
+ * | `vehicle#<plate>`        | a {@link SnapshotEntry}: adId, hash, dataHash, imagesHash, statusHash, fields (JSON), media (JSON), status, lastSeen, setBy?, externalId? |
  * | `run#last`               | the last run's state: runId, at, archiveKey?, failed[], blocked |
  * | `lease`                  | owner, host?, pid?, processStart?, leaseUntil (epoch ms), expiresAt (TTL, s)  |
  * | `approval#mass-removal`  | a one-shot approval: approvedBy, approvedAt, expiresAt (TTL, s) |
@@ -68,6 +73,7 @@ interface EntryItem {
   lastSeen: string;
   /** Only `api` is stored; absent means a file set the vehicle. */
   setBy?: 'api';
+  externalId?: string;
 }
 
 function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
@@ -84,6 +90,7 @@ function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
     status: entry.status,
     lastSeen: entry.lastSeen,
     ...(entry.setBy === 'api' ? { setBy: 'api' as const } : {}),
+    ...(entry.externalId ? { externalId: entry.externalId } : {}),
   };
 }
 
@@ -99,8 +106,14 @@ function fromItem(item: Record<string, unknown>): SnapshotEntry {
     status: i.status,
     lastSeen: i.lastSeen,
     ...(i.setBy === 'api' ? { setBy: 'api' as const } : {}),
+    ...(typeof i.externalId === 'string' ? { externalId: i.externalId } : {}),
   };
 }
+
+/** Enough for DynamoDB's throttling to clear in a burst; past it the run fails and is retried. */
+const DEFAULT_MAX_BATCH_ATTEMPTS = 8;
+/** DynamoDB's BatchWriteItem limit. */
+const BATCH_SIZE = 25;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -109,14 +122,17 @@ export interface DynamoSnapshotStoreOptions {
   readonly tableName: string;
   /** Clock for lease expiry (tests move it). */
   readonly now?: () => Date;
-  /** Attempts at unprocessed batch items before giving up (default 8, with backoff). */
+  /** Attempts at unprocessed batch items before giving up, with backoff (default {@link DEFAULT_MAX_BATCH_ATTEMPTS}). */
   readonly maxBatchAttempts?: number;
   /** Items per Query page (default: none, DynamoDB's 1 MB pages). */
   readonly pageSize?: number;
 }
 
-/** The {@link SnapshotStore} on a DynamoDB table with string keys `pk`/`sk` and TTL `expiresAt`. */
-export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
+/**
+ * Every role of the snapshot table ({@link Snapshots}, {@link SnapshotReader}, {@link RunStateStore},
+ * {@link DealerLease}, {@link RemovalApprovals}) on one DynamoDB table (`TABLES.snapshots`).
+ */
+export class DynamoSnapshotStore implements Snapshots, SnapshotReader, RunStateStore, DealerLease, RemovalApprovals {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly now: () => Date;
@@ -127,7 +143,7 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
     this.doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
     this.table = options.tableName;
     this.now = options.now ?? (() => new Date());
-    this.maxBatchAttempts = options.maxBatchAttempts ?? 8;
+    this.maxBatchAttempts = options.maxBatchAttempts ?? DEFAULT_MAX_BATCH_ATTEMPTS;
     this.pageSize = options.pageSize;
   }
 
@@ -175,9 +191,9 @@ export class DynamoSnapshotStore implements SnapshotStore, SnapshotReader {
   }
 
   async put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void> {
-    for (let offset = 0; offset < entries.length; offset += 25) {
+    for (let offset = 0; offset < entries.length; offset += BATCH_SIZE) {
       let requests = entries
-        .slice(offset, offset + 25)
+        .slice(offset, offset + BATCH_SIZE)
         .map((entry) => ({ PutRequest: { Item: toItem(dealerId, entry) } }));
       for (let attempt = 1; requests.length > 0; attempt++) {
         if (attempt > this.maxBatchAttempts) {
@@ -393,7 +409,8 @@ export async function ensureSnapshotTable(client: DynamoDBClient, tableName: str
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
     await createSnapshotTable(client, tableName).catch((createError: unknown) => {
-      if ((createError as Error).name !== 'ResourceInUseException') throw createError;
+      // Another process created it between our describe and create: wait for it below.
+      if (!(createError instanceof ResourceInUseException)) throw createError;
     });
   }
   // A new table is CREATING for a moment (even in the embedded engine): writes fail until ACTIVE.
@@ -406,18 +423,5 @@ export async function ensureSnapshotTable(client: DynamoDBClient, tableName: str
 }
 
 async function createSnapshotTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await client.send(new CreateTableCommand(createTableInput('snapshots', tableName)));
 }

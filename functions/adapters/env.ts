@@ -1,5 +1,15 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { LEASE_RETRY_DELAY_SECONDS } from '../core/import/work-message.js';
+import type { Clock } from '../ports.js';
+import { SecretsManagerInboundAuthStore, SecretsManagerSecretStore } from './secrets-manager-secret-store.js';
+
+/**
+ * The handlers' environment: one schema per concern, composed by each handler
+ * (`z.object({ ...DealerConfigEnvSchema.shape, ...WorkQueueEnvSchema.shape })`), read and
+ * validated once with {@link readEnv}.
+ */
 
 /**
  * Reads and validates environment variables once (at cold start or CLI start). A missing or bad
@@ -14,18 +24,69 @@ export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
   return parsed.data;
 }
 
-/**
- * What every handler that serves dealers reads: the dealer config file and the dealer secrets
- * (name prefix, cache age). Spread into a handler's own schema (`...DealerRuntimeEnvSchema.shape`).
- */
-export const DealerRuntimeEnvSchema = z.object({
+/** The dealer config file, bundled beside the handler (`LAMBDA_TASK_ROOT`) unless named. */
+export const DealerConfigEnvSchema = z.object({
   DEALERS_FILE: z
     .string()
     .min(1)
     .default(`${process.env.LAMBDA_TASK_ROOT ?? '.'}/dealers.json`),
+});
+
+/** Where the dealers' secrets are and how long they are cached. */
+export const DealerSecretsEnvSchema = z.object({
   SECRET_PREFIX: z.string().default(''),
   /** Name prefix of the inbound-auth secrets (webhook secrets, Vehicle API keys). */
   INBOUND_SECRET_PREFIX: z.string().default(''),
   /** Seconds a dealer's secrets are cached; short so a rotation takes effect quickly. */
   SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
 });
+export type DealerSecretsEnv = z.output<typeof DealerSecretsEnvSchema>;
+
+/**
+ * What every handler that serves dealers reads: the dealer config file and the dealer secrets.
+ * Spread into a handler's own schema (`...DealerRuntimeEnvSchema.shape`).
+ */
+export const DealerRuntimeEnvSchema = z.object({
+  ...DealerConfigEnvSchema.shape,
+  ...DealerSecretsEnvSchema.shape,
+});
+
+/** The import work queue. */
+export const WorkQueueEnvSchema = z.object({ WORK_QUEUE_URL: z.url() });
+
+/** The feed bucket and the snapshot table. */
+export const ImportStorageEnvSchema = z.object({
+  FEED_BUCKET: z.string().min(1),
+  SNAPSHOT_TABLE: z.string().min(1),
+});
+
+/** How the import worker runs a dealer. */
+export const ImportRunEnvSchema = z.object({
+  /** How long a trigger that found the lease held waits before it comes back. */
+  LEASE_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(900).default(LEASE_RETRY_DELAY_SECONDS),
+  /** Vehicles applied at once per dealer. */
+  IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  /**
+   * Time kept back before the Lambda timeout: no vehicle is started after that, so the run
+   * still records what it applied, archives the file and reports; the vehicles it did not reach
+   * are listed as failed and the next hourly run carries on from the archived feed.
+   */
+  IMPORT_STOP_MARGIN_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+});
+
+/**
+ * The dealers' secret stores from their env: outbound credentials (Wayke, DMS) and inbound auth
+ * (webhook secrets, Vehicle API keys). Building one reads nothing: a function whose role may read
+ * only one prefix simply never calls the other.
+ */
+export function secretStoresFromEnv(
+  env: DealerSecretsEnv,
+  options: { readonly clock: Clock; readonly client?: SecretsManagerClient },
+): { readonly secrets: SecretsManagerSecretStore; readonly inboundAuth: SecretsManagerInboundAuthStore } {
+  const client = options.client ?? new SecretsManagerClient({});
+  const settings = { client, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock: options.clock };
+  return {
+    secrets: new SecretsManagerSecretStore({ ...settings, prefix: env.SECRET_PREFIX }),
+    inboundAuth: new SecretsManagerInboundAuthStore({ ...settings, prefix: env.INBOUND_SECRET_PREFIX }),
+  };
+}

@@ -2,7 +2,7 @@ import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FeedTooLargeError } from '../core/import/errors.js';
 import type { PendingFeed, ReportSink } from '../ports.js';
-import { keyTimestamp } from './s3-feed-source.js';
+import { keyTimestamp } from '../core/feed-bucket.js';
 
 /**
  * Local variants for the CLI: a feed from a file on disk (size from `stat`, checked before the

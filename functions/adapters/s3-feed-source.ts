@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   copySource,
-  isCompleteFeedKey,
   inboundPrefix,
+  isInboundFeedKey,
   keyTimestamp,
   reportKey,
   settledKey,
@@ -30,8 +30,6 @@ import { ARCHIVED_TAG, REPORT_TAG, taggingHeader } from '../core/storage-tags.js
  */
 
 export { ARCHIVED_TAG } from '../core/storage-tags.js';
-
-export { isCompleteFeedKey, inboundPrefix, keyTimestamp };
 
 export { FeedTooLargeError };
 
@@ -86,7 +84,7 @@ export class S3FeedSource implements FeedSource {
         }),
       );
       for (const object of page.Contents ?? []) {
-        if (object.Key && isCompleteFeedKey(dealerId, object.Key))
+        if (object.Key && isInboundFeedKey(object.Key, dealerId))
           objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
       }
       token = page.IsTruncated && objects.length < enough ? page.NextContinuationToken : undefined;

@@ -10,7 +10,7 @@ export const latestReportKey = (dealerId: string): string => reportKey(dealerId,
 export class S3ReportReader implements ReportReader {
   constructor(private readonly options: { client: S3Client; bucket: string }) {}
 
-  async latest(dealerId: string): Promise<unknown | null> {
+  async latest(dealerId: string): Promise<unknown> {
     try {
       const out = await this.options.client.send(
         new GetObjectCommand({ Bucket: this.options.bucket, Key: latestReportKey(dealerId) }),

@@ -46,23 +46,28 @@ export function parseFeedKey(key: string): { dealerId: string; folder: DealerFol
   return { dealerId, folder, name: key.slice(folderEnd + 1) };
 }
 
-/** The dealer of an upload `feeds/<dealerId>/inbound/<name>` (a file, not a sub-folder), or null. */
-export function dealerOfInboundKey(key: string): string | null {
-  const parts = parseFeedKey(key);
-  return parts && parts.folder === 'inbound' && parts.name.length > 0 && !parts.name.includes('/')
-    ? parts.dealerId
-    : null;
-}
-
 /** Names an SFTP client uses while a transfer is still running, and hidden files. */
 const INCOMPLETE = /(^\.|\.(tmp|temp|part|partial|filepart|crdownload|uploading|lock)$|~$)/i;
 
-/** Whether a key under the dealer's `inbound/` is a finished upload worth importing. */
-export function isCompleteFeedKey(dealerId: string, key: string): boolean {
+/** A finished upload's own name: a file (not a sub-folder), and not one of a transfer still running. */
+const isUploadName = (name: string): boolean => name.length > 0 && !name.includes('/') && !INCOMPLETE.test(name);
+
+/**
+ * The inbound-key rule: a finished upload is a file directly in a dealer's `inbound/` folder
+ * (`feeds/<dealerId>/inbound/<name>`, not in a sub-folder) whose name is not one an SFTP client
+ * gives a transfer still running. Returns its dealer and file name, or null for any other key.
+ */
+export function parseInboundFeedKey(key: string): { dealerId: string; name: string } | null {
+  const parts = parseFeedKey(key);
+  if (!parts || parts.folder !== 'inbound' || !isUploadName(parts.name)) return null;
+  return { dealerId: parts.dealerId, name: parts.name };
+}
+
+/** Whether `key` is a finished upload (see {@link parseInboundFeedKey}), of `dealerId` when given. */
+export function isInboundFeedKey(key: string, dealerId?: string): boolean {
+  if (dealerId === undefined) return parseInboundFeedKey(key) !== null;
   const prefix = inboundPrefix(dealerId);
-  if (!key.startsWith(prefix)) return false;
-  const name = key.slice(prefix.length);
-  return name.length > 0 && !name.includes('/') && !INCOMPLETE.test(name);
+  return key.startsWith(prefix) && isUploadName(key.slice(prefix.length));
 }
 
 /**

@@ -20,6 +20,17 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
+/** A store on a fresh table, with a clock the test moves. */
+async function freshStore() {
+  const clock = new TestClock();
+  const store = new DynamoSnapshotStore({
+    client: dynamo.client,
+    tableName: await dynamo.table(),
+    now: () => clock.now(),
+  });
+  return { store, clock };
+}
+
 const entry = (plate: string, i = 0): SnapshotEntry => {
   const print = fingerprint({ registrationNumber: plate, price: 1000 + i, mileage: i, description: 'x'.repeat(400) });
   return {
@@ -39,26 +50,47 @@ const entry = (plate: string, i = 0): SnapshotEntry => {
   };
 };
 
-describe('DynamoSnapshotStore (dynalite)', () => {
-  it('writes in batches and loads a dealer with a paged Query, isolated from other dealers', async () => {
-    // Small pages: the embedded engine counts only key sizes towards DynamoDB's 1 MB page.
-    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table(), pageSize: 100 });
+describe('DynamoSnapshotStore (dynalite): snapshots', () => {
+  it('writes 600 entries in batches of 25', async () => {
+    const { store } = await freshStore();
     const many = Array.from({ length: 600 }, (_, i) => entry(`P${String(i).padStart(5, '0')}`, i));
     commands.length = 0;
     await store.put('big', many);
     expect(commands.filter((c) => c === 'BatchWriteItemCommand')).toHaveLength(24);
-    await store.put('other', [entry('OTH001')]);
+  });
+
+  it('loads a dealer page by page, each entry as written', async () => {
+    // Small pages: the embedded engine counts only key sizes towards DynamoDB's 1 MB page.
+    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table(), pageSize: 100 });
+    const many = Array.from({ length: 600 }, (_, i) => entry(`P${String(i).padStart(5, '0')}`, i));
+    await store.put('big', many);
     commands.length = 0;
     const loaded = await store.load('big');
     expect(loaded.size).toBe(600);
     expect(commands.filter((c) => c === 'QueryCommand')).toHaveLength(7); // 6 full pages and an empty one
     expect(loaded.get('P00042')).toEqual(many[42]);
+  });
+
+  it('keeps dealers apart; a dealer with no entries loads empty', async () => {
+    const { store } = await freshStore();
+    await store.put('big', [entry('BIG001')]);
+    await store.put('other', [entry('OTH001')]);
     expect([...(await store.load('other')).keys()]).toEqual(['OTH001']);
     expect((await store.load('nobody')).size).toBe(0);
   });
 
+  it("keeps the dealer's stock number of an entry, and stores none when the entry has none", async () => {
+    const { store } = await freshStore();
+    await store.put('d', [{ ...entry('ABC123'), externalId: 'L-4711' }, entry('DEF456')]);
+    expect((await store.load('d')).get('ABC123')?.externalId).toBe('L-4711');
+    expect(await store.entry('d', 'ABC123')).toMatchObject({ externalId: 'L-4711' });
+    expect(await store.entry('d', 'DEF456')).not.toHaveProperty('externalId');
+  });
+});
+
+describe('DynamoSnapshotStore (dynalite): run state', () => {
   it('keeps the run state beside the snapshot without mixing it into the entries', async () => {
-    const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table() });
+    const { store } = await freshStore();
     expect(await store.getRunState('d1')).toBeNull();
     await store.putRunState('d1', {
       runId: 'r1',
@@ -77,50 +109,75 @@ describe('DynamoSnapshotStore (dynalite)', () => {
     });
     expect([...(await store.load('d1')).keys()]).toEqual(['ABC123']);
   });
+});
 
-  it('lease: one holder at a time, renewable, released, taken after expiry or by takeover', async () => {
-    const clock = new TestClock();
-    const store = new DynamoSnapshotStore({
-      client: dynamo.client,
-      tableName: await dynamo.table(),
-      now: () => clock.now(),
-    });
+describe('DynamoSnapshotStore (dynalite): dealer lease', () => {
+  it('has one holder at a time, and names it to the one refused', async () => {
+    const { store } = await freshStore();
     expect(await store.acquireLease('d', { owner: 'a', host: 'h1', pid: 11 }, 60_000)).toEqual({ acquired: true });
     const lost = await store.acquireLease('d', { owner: 'b' }, 60_000);
     expect(lost).toMatchObject({ acquired: false, holder: { owner: 'a', host: 'h1', pid: 11 } });
-    expect(await store.acquireLease('other-dealer', { owner: 'b' }, 60_000)).toEqual({ acquired: true });
+  });
 
+  it('is per dealer', async () => {
+    const { store } = await freshStore();
+    await store.acquireLease('d', { owner: 'a' }, 60_000);
+    expect(await store.acquireLease('other-dealer', { owner: 'b' }, 60_000)).toEqual({ acquired: true });
+  });
+
+  it('stays held past its first lifetime when renewed; only the holder renews', async () => {
+    const { store, clock } = await freshStore();
+    await store.acquireLease('d', { owner: 'a' }, 60_000);
     clock.advance(50_000);
     expect(await store.renewLease('d', 'a', 60_000)).toBe(true);
     clock.advance(50_000); // 100 s after start: alive only thanks to the renewal
     expect((await store.acquireLease('d', { owner: 'b' }, 60_000)).acquired).toBe(false);
     expect(await store.renewLease('d', 'b', 60_000)).toBe(false);
+  });
 
+  it('is taken by another once expired; the old holder can then neither renew nor release it', async () => {
+    const { store, clock } = await freshStore();
+    await store.acquireLease('d', { owner: 'a' }, 60_000);
     clock.advance(61_000); // expired
     expect((await store.acquireLease('d', { owner: 'b' }, 60_000)).acquired).toBe(true);
     expect(await store.renewLease('d', 'a', 60_000)).toBe(false);
     await store.releaseLease('d', 'a'); // not a's any more: no effect
     expect((await store.acquireLease('d', { owner: 'c' }, 60_000)).acquired).toBe(false);
+  });
 
+  it('is taken over only by naming its exact holder', async () => {
+    const { store } = await freshStore();
+    await store.acquireLease('d', { owner: 'b' }, 60_000);
     // Takeover names the exact holder it replaces; a wrong name changes nothing.
     expect((await store.acquireLease('d', { owner: 'c' }, 60_000, 'a')).acquired).toBe(false);
     expect((await store.acquireLease('d', { owner: 'c' }, 60_000, 'b')).acquired).toBe(true);
+  });
+
+  it('is free for the next run once its holder releases it', async () => {
+    const { store } = await freshStore();
+    await store.acquireLease('d', { owner: 'c' }, 60_000);
     await store.releaseLease('d', 'c');
     expect((await store.acquireLease('d', { owner: 'e' }, 60_000)).acquired).toBe(true);
   });
+});
 
-  it('mass-removal approval is one-shot and expires', async () => {
-    const clock = new TestClock();
-    const store = new DynamoSnapshotStore({
-      client: dynamo.client,
-      tableName: await dynamo.table(),
-      now: () => clock.now(),
-    });
+describe('DynamoSnapshotStore (dynalite): mass-removal approvals', () => {
+  it('none is pending at first, and none for another dealer', async () => {
+    const { store } = await freshStore();
     expect(await store.consumeMassRemovalApproval('d')).toBe(false);
     await store.approveMassRemoval('d', 'ops@example', 3_600_000);
     expect(await store.consumeMassRemovalApproval('other')).toBe(false);
+  });
+
+  it('is one-shot', async () => {
+    const { store } = await freshStore();
+    await store.approveMassRemoval('d', 'ops@example', 3_600_000);
     expect(await store.consumeMassRemovalApproval('d')).toBe(true);
     expect(await store.consumeMassRemovalApproval('d')).toBe(false);
+  });
+
+  it('expires', async () => {
+    const { store, clock } = await freshStore();
     await store.approveMassRemoval('d', 'ops@example', 3_600_000);
     clock.advance(3_601_000);
     expect(await store.consumeMassRemovalApproval('d')).toBe(false);

@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  FeedTooLargeError,
-  isCompleteFeedKey,
-  keyTimestamp,
-  S3FeedSource,
-  S3ReportSink,
-} from '../../functions/adapters/s3-feed-source.js';
+import { FeedTooLargeError, S3FeedSource, S3ReportSink } from '../../functions/adapters/s3-feed-source.js';
+import { keyTimestamp } from '../../functions/core/feed-bucket.js';
 import { startS3, type S3 } from '../support/engines.js';
 import { REPORT_TAG, taggingHeader } from '../../functions/core/storage-tags.js';
 
@@ -134,12 +129,7 @@ describe('S3FeedSource (s3rver)', () => {
     expect(sent.size).toBe(3);
   });
 
-  it('knows complete keys and key timestamps', () => {
-    expect(isCompleteFeedKey('d', 'feeds/d/inbound/a.csv')).toBe(true);
-    expect(isCompleteFeedKey('d', 'feeds/d/inbound/.a.csv')).toBe(false);
-    expect(isCompleteFeedKey('d', 'feeds/d/inbound/a.csv.part')).toBe(false);
-    expect(isCompleteFeedKey('d', 'feeds/d/inbound/')).toBe(false);
-    expect(isCompleteFeedKey('d', 'feeds/dd/inbound/a.csv')).toBe(false);
+  it('knows key timestamps', () => {
     expect(keyTimestamp(new Date('2026-01-02T03:04:05.006Z'))).toBe('20260102T030405006Z');
   });
 });

@@ -1,18 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
+import { MemoryLog } from '../../functions/adapters/logger.js';
+import { SqsWorkQueue } from '../../functions/adapters/sqs-work-queue.js';
+import { makeImportScheduler, type ImportTriggerEvent } from '../../functions/core/import/scheduler.js';
 import { CREDENTIALS, REGION } from '../support/engines.js';
 
 let server: Server;
 let sqs: SQSClient;
 let queueUrl: string;
-let handler: (event: unknown, context: Context) => Promise<{ sent: number }>;
+let schedule: (event: ImportTriggerEvent) => Promise<{ sent: number }>;
 
 beforeAll(async () => {
   server = await createSqsServer({
@@ -24,21 +23,10 @@ beforeAll(async () => {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   sqs = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
-  const dir = mkdtempSync(join(tmpdir(), 'scheduler-'));
-  const branch = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
-  const dealers = Array.from({ length: 25 }, (_, i) => ({ id: `dealer-${i}`, name: `Dealer ${i}`, branchId: branch }));
-  writeFileSync(join(dir, 'dealers.json'), JSON.stringify({ dealers }));
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'x',
-    AWS_SECRET_ACCESS_KEY: 'y',
-    AWS_ENDPOINT_URL_SQS: endpoint,
-    WORK_QUEUE_URL: queueUrl,
-    DEALERS_FILE: join(dir, 'dealers.json'),
-    LOG_LEVEL: 'SILENT',
-  });
-  ({ handler } = (await import('../../functions/handlers/import-scheduler.js')) as unknown as {
-    handler: typeof handler;
+  schedule = makeImportScheduler({
+    dealers: Array.from({ length: 25 }, (_, i) => `dealer-${i}`),
+    queue: new SqsWorkQueue({ client: sqs, queueUrl }),
+    log: new MemoryLog(),
   });
 });
 afterAll(async () => {
@@ -46,15 +34,6 @@ afterAll(async () => {
   server?.closeAllConnections?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
-
-const context = {
-  functionName: 'import-scheduler',
-  awsRequestId: 'r',
-  invokedFunctionArn: 'arn:aws:lambda:eu-north-1:1:function:s',
-  memoryLimitInMB: '256',
-  functionVersion: '1',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
 
 async function drain(): Promise<unknown[]> {
   const bodies: unknown[] = [];
@@ -82,22 +61,20 @@ const uploadEvent = (key: string) => ({
   detail: { bucket: { name: 'feeds' }, object: { key, size: 10 } },
 });
 
-describe('import-scheduler handler (local-aws-sqs)', () => {
+describe('import scheduler (local-aws-sqs)', () => {
   it('the hourly event queues one schedule message per dealer', async () => {
-    const result = await handler(
-      {
-        version: '0',
-        id: 'e',
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: '1',
-        time: '2026-11-29T01:00:00Z',
-        region: REGION,
-        resources: [],
-        detail: {},
-      },
-      context,
-    );
+    const hourly = {
+      version: '0',
+      id: 'e',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '1',
+      time: '2026-11-29T01:00:00Z',
+      region: REGION,
+      resources: [],
+      detail: {},
+    };
+    const result = await schedule(hourly);
     expect(result.sent).toBe(25);
     const bodies = await drain();
     expect(bodies).toHaveLength(25);
@@ -105,7 +82,7 @@ describe('import-scheduler handler (local-aws-sqs)', () => {
   });
 
   it('an upload queues that dealer at once; unknown dealers, partial uploads and other folders queue nothing', async () => {
-    expect((await handler(uploadEvent('feeds/dealer-3/inbound/lager+2026.csv'), context)).sent).toBe(1);
+    expect((await schedule(uploadEvent('feeds/dealer-3/inbound/lager+2026.csv'))).sent).toBe(1);
     expect(await drain()).toEqual([
       { dealerId: 'dealer-3', trigger: 'upload', key: 'feeds/dealer-3/inbound/lager 2026.csv' },
     ]);
@@ -115,7 +92,7 @@ describe('import-scheduler handler (local-aws-sqs)', () => {
       'feeds/dealer-3/archive/a.csv',
       'feeds/dealer-3/reports/latest.json',
     ]) {
-      expect((await handler(uploadEvent(key), context)).sent).toBe(0);
+      expect((await schedule(uploadEvent(key))).sent).toBe(0);
     }
     expect(await drain()).toEqual([]);
   });

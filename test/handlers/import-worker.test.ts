@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -10,10 +7,21 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSqsServer } from 'local-aws-sqs';
+import { DmsApiFeedSource } from '../../functions/adapters/dms-api-feed-source.js';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
+import { DealerSecretsEnvSchema, readEnv, secretStoresFromEnv } from '../../functions/adapters/env.js';
+import { MemoryLog } from '../../functions/adapters/logger.js';
+import { S3FeedSource, S3ReportSink } from '../../functions/adapters/s3-feed-source.js';
+import { SqsWorkQueue } from '../../functions/adapters/sqs-work-queue.js';
+import { createDealerWaykeClients, createWaykeClientFactory } from '../../functions/adapters/wayke-http-client.js';
+import { ResolvedDealerSchema } from '../../functions/core/dealer-config.js';
+import { workMessagesFor } from '../../functions/core/import/scheduler.js';
+import { makeImportWorker } from '../../functions/core/import/worker.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { objectCreatedEvent } from '../../functions/local/dev/events.js';
 import { BRANCH, csv, vehicle } from '../support/import-harness.js';
 import { CREDENTIALS, REGION, startDynamo, startS3, type Dynamo, type S3 } from '../support/engines.js';
+import { lambdaContext, sqsRecord } from '../support/lambda.js';
 
 // Secrets Manager has no local engine here: the one AWS client mocked.
 const secretsMock = mockClient(SecretsManagerClient);
@@ -27,7 +35,18 @@ let sqsServer: Server;
 let sqs: SQSClient;
 let workQueueUrl: string;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-const emitted: Array<Record<string, unknown>> = [];
+/** Every metric the worker published, in order. */
+const emitted: Array<{ name: string; value: number }> = [];
+
+const dealers = [
+  {
+    id: 'bilhallen',
+    name: 'Bilhallen',
+    branchId: BRANCH,
+    feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 },
+  },
+  { id: 'storlager', name: 'Storlager', branchId: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b' },
+].map((dealer) => ResolvedDealerSchema.parse(dealer));
 
 beforeAll(async () => {
   [dynamo, s3, sim] = await Promise.all([startDynamo(), startS3(), startWaykeSimulator()]);
@@ -42,22 +61,6 @@ beforeAll(async () => {
   const sqsUrl = `http://127.0.0.1:${(sqsServer.address() as AddressInfo).port}`;
   sqs = new SQSClient({ endpoint: sqsUrl, region: REGION, credentials: CREDENTIALS });
   workQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
-  const dir = mkdtempSync(join(tmpdir(), 'worker-'));
-  const dealersFile = join(dir, 'dealers.json');
-  writeFileSync(
-    dealersFile,
-    JSON.stringify({
-      dealers: [
-        {
-          id: 'bilhallen',
-          name: 'Bilhallen',
-          branchId: BRANCH,
-          feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 },
-        },
-        { id: 'storlager', name: 'Storlager', branchId: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b' },
-      ],
-    }),
-  );
   secretsMock.on(GetSecretValueCommand).resolves({
     SecretString: JSON.stringify({
       waykeClientId: 'sim-client',
@@ -66,38 +69,38 @@ beforeAll(async () => {
       dmsSigningSecret: 'whsec_AAAA',
     }),
   });
-  Object.assign(process.env, {
-    AWS_REGION: 'eu-north-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_ENDPOINT_URL_S3: s3.url,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
-    AWS_ENDPOINT_URL_SQS: sqsUrl,
-    WORK_QUEUE_URL: workQueueUrl,
-    LEASE_RETRY_DELAY_SECONDS: '2',
-    FEED_BUCKET: bucket,
-    SNAPSHOT_TABLE: table,
-    DEALERS_FILE: dealersFile,
-    SECRET_PREFIX: 'wayke-dms/',
-    SECRET_MAX_AGE_SECONDS: '0',
-    WAYKE_AUTH_URL: sim.authUrl,
-    WAYKE_DEALER_API_URL: sim.dealerApiUrl,
-    WAYKE_MEDIA_API_URL: sim.mediaApiUrl,
-    POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
-    POWERTOOLS_SERVICE_NAME: 'import-worker',
-    LOG_LEVEL: 'SILENT',
+  const clock = { now: () => new Date() };
+  const log = new MemoryLog();
+  const { secrets } = secretStoresFromEnv(
+    readEnv(DealerSecretsEnvSchema, { SECRET_PREFIX: 'wayke-dms/', SECRET_MAX_AGE_SECONDS: '0' }),
+    { clock, client: new SecretsManagerClient({ region: REGION, credentials: CREDENTIALS }) },
+  );
+  const wayke = createWaykeClientFactory({
+    authUrl: sim.authUrl,
+    dealerApiUrl: sim.dealerApiUrl,
+    mediaApiUrl: sim.mediaApiUrl,
+    log,
   });
-  // Metrics leave as EMF lines on stdout: keep the ones this test needs.
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = String(chunk);
-    if (text.includes('"_aws"')) {
-      for (const line of text.split('\n').filter(Boolean)) emitted.push(JSON.parse(line) as Record<string, unknown>);
-      return true;
-    }
-    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  };
-  ({ handler } = (await import('../../functions/handlers/import-worker.js')) as unknown as { handler: typeof handler });
+  handler = makeImportWorker({
+    dealers,
+    feedSources: {
+      bucket: new S3FeedSource({ client: s3.client, bucket, log }),
+      dmsApi: (dealer) =>
+        new DmsApiFeedSource({ settings: dealer.dmsApi, token: async () => undefined, log, now: clock.now }),
+    },
+    importDeps: {
+      snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: table }),
+      wayke: createDealerWaykeClients(wayke, secrets),
+      reports: new S3ReportSink({ client: s3.client, bucket }),
+      clock,
+      log,
+    },
+    workQueue: new SqsWorkQueue({ client: sqs, queueUrl: workQueueUrl }),
+    metrics: { count: (name, value) => emitted.push({ name, value }) },
+    log,
+    leaseRetryDelaySeconds: 2,
+    stopMarginSeconds: 60,
+  });
 });
 afterAll(async () => {
   sqs?.destroy();
@@ -110,38 +113,11 @@ afterAll(async () => {
   ]);
 });
 
-const context = {
-  functionName: 'import-worker',
-  awsRequestId: 'req-1',
-  invokedFunctionArn: 'arn:aws:lambda:eu-north-1:123456789012:function:import-worker',
-  memoryLimitInMB: '1024',
-  functionVersion: '$LATEST',
-  getRemainingTimeInMillis: () => 600_000,
-} as unknown as Context;
-let messageNo = 0;
+const context = lambdaContext('import-worker', 600_000);
 const sqsEvent = (...bodies: unknown[]): SQSEvent => ({
-  Records: bodies.map((body) => ({
-    messageId: `m-${++messageNo}`,
-    receiptHandle: 'r',
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 's',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-north-1:123456789012:work',
-    awsRegion: 'eu-north-1',
-  })),
+  Records: bodies.map((body) => sqsRecord({ body }, 'arn:aws:sqs:eu-north-1:123456789012:work')),
 });
-const metric = (name: string) =>
-  emitted
-    .filter((m) => name in m)
-    .flatMap((m) => [m[name]].flat())
-    .reduce((sum: number, v) => sum + Number(v), 0);
+const metric = (name: string) => emitted.filter((m) => m.name === name).reduce((sum, m) => sum + m.value, 0);
 const keys = async (prefix: string) =>
   ((await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? [])
     .map((o) => o.Key!)
@@ -302,7 +278,7 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
       new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/lager.csv', Body: csv(stock) }),
     );
     // Less time left than the stop margin (60 s): nothing may be started.
-    const nearlyOut = { ...context, getRemainingTimeInMillis: () => 30_000 };
+    const nearlyOut = lambdaContext('import-worker', 30_000);
     const cut = await handler(
       sqsEvent({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/lager.csv' }),
       nearlyOut,
@@ -434,14 +410,12 @@ describe('end to end through the worker: no car taken down by accident, no uploa
   });
 
   it('a file named "lager 100%+ny.csv" (or with a line break) is triggered, imported and archived', async () => {
-    const { messagesFor } = await import('../../functions/handlers/import-scheduler.js');
-    const { objectCreatedEvent } = await import('../../functions/local/dev/events.js');
     for (const [i, name] of ['lager 100%+ny.csv', 'lager\nny %zz.csv'].entries()) {
       // Prepare
       const key = `feeds/storlager/inbound/${name}`;
       await upload(name, csv(stock.map((car) => ({ ...car, mileage: car.mileage + 10 + i }))));
       // Act: the S3 event as EventBridge carries it (URL-encoded) → scheduler → worker.
-      const messages = messagesFor(objectCreatedEvent({ bucket, key }), ['storlager']);
+      const messages = workMessagesFor(objectCreatedEvent({ bucket, key }), ['storlager']);
       expect(messages).toEqual([{ dealerId: 'storlager', trigger: 'upload', key }]);
       const result = await handler(sqsEvent(messages[0]), context);
       // Assess

@@ -31,9 +31,8 @@ export const FEED_ERROR_CODES: readonly FeedErrorCode[] = [
 ];
 
 /**
- * A feed refused as a whole. `readFeed` never throws it (it reports `error` in its result); it is
- * thrown inside the reader and is available to callers that prefer an exception, e.g.
- * `throw FeedError.from(result)` in a use case.
+ * A feed refused as a whole. Thrown inside the reader, where it stops the read at once; `readFeed`
+ * catches it and reports it as the result's `error`, so callers never see it thrown.
  */
 export class FeedError extends PermanentError {
   readonly code: FeedErrorCode;

@@ -58,204 +58,238 @@ function patchFields(vehicle: Vehicle, fields: readonly VehicleField[]): { [K in
 }
 
 function entryOf(
-  plate: string,
+  vehicle: Vehicle,
   adId: string,
   print: VehicleFingerprint,
   media: Record<string, string>,
-  status: AdStatus,
   at: Date,
 ): SnapshotEntry {
   return {
-    registrationNumber: plate,
+    registrationNumber: vehicle.registrationNumber,
     adId,
     hash: print.hash,
     groups: print.groups,
     fields: print.fields,
     media,
-    status,
+    status: 'Published',
     lastSeen: at.toISOString(),
+    ...(vehicle.externalId ? { externalId: vehicle.externalId } : {}),
   };
 }
 
+/** Source image URL → Wayke media URL, and the Wayke URLs in the feed's order. */
+interface UploadedMedia {
+  readonly media: Record<string, string>;
+  readonly ordered: string[];
+}
+
+/** Uploads the images not uploaded before (in parallel; the client bounds concurrency). */
+async function uploadImages(
+  ctx: ApplyContext,
+  plate: string,
+  images: readonly string[],
+  known: Readonly<Record<string, string>>,
+): Promise<UploadedMedia> {
+  const media: Record<string, string> = {};
+  await Promise.all(
+    images.map(async (url, index) => {
+      const have = known[url];
+      if (have) {
+        media[url] = have;
+        return;
+      }
+      if (media[url]) return; // the same source twice in one list
+      const uploaded = await ctx.wayke.uploadImageByUrl({
+        branchId: ctx.branchId,
+        url,
+        sortOrder: index,
+        registrationNumber: plate,
+      });
+      media[url] = uploaded.url;
+    }),
+  );
+  return { media, ordered: images.map((url) => media[url] as string) };
+}
+
+/** Sends changed fields (with the media, when they changed too) or only the media. */
+async function sendChanges(
+  ctx: ApplyContext,
+  ad: { readonly adId: string; readonly vehicle: Vehicle },
+  fields: readonly VehicleField[],
+  mediaUrls: readonly string[] | undefined,
+): Promise<void> {
+  const plate = ad.vehicle.registrationNumber;
+  if (fields.length > 0) {
+    await ctx.wayke.patchAd({
+      adId: ad.adId,
+      branchId: ctx.branchId,
+      registrationNumber: plate,
+      fields: patchFields(ad.vehicle, fields),
+      ...(mediaUrls ? { mediaUrls } : {}),
+    });
+  } else if (mediaUrls) {
+    await ctx.wayke.setMedia(ad.adId, mediaUrls, plate);
+  }
+}
+
+/** Makes an ad found in Wayke match the vehicle: patch what differs, media, status. */
+async function adopt(
+  ctx: ApplyContext,
+  existing: WaykeAd,
+  vehicle: Vehicle,
+  print: VehicleFingerprint,
+): Promise<SnapshotEntry> {
+  const plate = vehicle.registrationNumber;
+  const held = fingerprint(existing.vehicle, existing.status);
+  const images = vehicle.images ?? [];
+  // Which Wayke media came from which source URL is unknown here: upload the list again unless
+  // both sides are empty. Only recovery runs (lost snapshot, crash, commit-then-fail) come here.
+  const { media, ordered } =
+    images.length > 0 ? await uploadImages(ctx, plate, images, {}) : { media: {}, ordered: [] };
+  const mediaChanged = ordered.length > 0 || existing.mediaUrls.length > 0;
+  await sendChanges(
+    ctx,
+    { adId: existing.id, vehicle },
+    changedFields(held.fields, print.fields),
+    mediaChanged ? ordered : undefined,
+  );
+  if (existing.status !== 'Published') await ctx.wayke.setStatus(existing.id, 'Published', plate);
+  return entryOf(vehicle, existing.id, print, media, ctx.now());
+}
+
+type Creatable = Pick<CreateStep, 'registrationNumber' | 'vehicle' | 'fingerprint'>;
+
+async function create(ctx: ApplyContext, step: Creatable): Promise<{ entry: SnapshotEntry; adopted: boolean }> {
+  const plate = step.registrationNumber;
+  const existing = await ctx.wayke.findAdByRegistrationNumber(ctx.branchId, plate);
+  if (existing) return { entry: await adopt(ctx, existing, step.vehicle, step.fingerprint), adopted: true };
+  const { media, ordered } = await uploadImages(ctx, plate, step.vehicle.images ?? [], {});
+  try {
+    const { id } = await ctx.wayke.createAd({
+      branchId: ctx.branchId,
+      vehicle: step.vehicle,
+      status: 'Published',
+      ...(ordered.length ? { mediaUrls: ordered } : {}),
+    });
+    return { entry: entryOf(step.vehicle, id, step.fingerprint, media, ctx.now()), adopted: false };
+  } catch (error) {
+    return { entry: await adoptCommitted(ctx, step, error), adopted: true };
+  }
+}
+
+/**
+ * "Commit then fail": Wayke may have stored the ad and still answered with an error. Look once
+ * more before giving up, so the snapshot learns the ad id now rather than next run.
+ */
+async function adoptCommitted(ctx: ApplyContext, step: Creatable, error: unknown): Promise<SnapshotEntry> {
+  if (isAuth(error)) throw error;
+  const plate = step.registrationNumber;
+  const committed = await ctx.wayke.findAdByRegistrationNumber(ctx.branchId, plate).catch(() => null);
+  if (!committed) throw error;
+  ctx.log.info('Create answered with an error but the ad exists; adopting it', {
+    registrationNumber: plate,
+    adId: committed.id,
+  });
+  return adopt(ctx, committed, step.vehicle, step.fingerprint);
+}
+
+async function update(ctx: ApplyContext, step: UpdateStep): Promise<SnapshotEntry> {
+  const { entry, vehicle } = step;
+  const plate = step.registrationNumber;
+  try {
+    const uploaded = step.images ? await uploadImages(ctx, plate, vehicle.images ?? [], entry.media) : null;
+    await sendChanges(ctx, { adId: entry.adId, vehicle }, step.fields, uploaded?.ordered);
+    if (step.action === 'republish') await ctx.wayke.setStatus(entry.adId, 'Published', plate);
+    return entryOf(vehicle, entry.adId, step.fingerprint, uploaded?.media ?? { ...entry.media }, ctx.now());
+  } catch (error) {
+    // The ad is gone from Wayke (deleted by hand, expired): list the vehicle again.
+    if (!isNotFound(error)) throw error;
+    ctx.log.warn('Ad in the snapshot no longer exists in Wayke; creating it again', {
+      registrationNumber: plate,
+      adId: entry.adId,
+    });
+    return (await create(ctx, step)).entry;
+  }
+}
+
+async function remove(ctx: ApplyContext, step: RemoveStep): Promise<SnapshotEntry> {
+  try {
+    await ctx.wayke.setStatus(step.entry.adId, ctx.removalStatus, step.registrationNumber);
+  } catch (error) {
+    if (!isNotFound(error)) throw error; // already gone: removed is what we wanted
+  }
+  return { ...step.entry, status: ctx.removalStatus, lastSeen: ctx.now().toISOString() };
+}
+
+/** One step against Wayke: the entry it leaves, and whether a create adopted an existing ad. */
+async function applyStep(ctx: ApplyContext, step: PlanStep): Promise<{ entry: SnapshotEntry; adopted: boolean }> {
+  if (step.action === 'create') return create(ctx, step);
+  if (step.action === 'remove') return { entry: await remove(ctx, step), adopted: false };
+  return { entry: await update(ctx, step), adopted: false };
+}
+
+/** What the steps of one apply add up to, as they finish. */
+class ApplyTally {
+  readonly counts = { created: 0, updated: 0, removed: 0, republished: 0, adopted: 0 };
+  readonly failed: FailedVehicle[] = [];
+  /** Set once Wayke refused the credentials: no later step can succeed. */
+  abort: string | null = null;
+
+  succeeded(step: PlanStep, adopted: boolean): void {
+    if (adopted) this.counts.adopted += 1;
+    const key = ({ create: 'created', update: 'updated', republish: 'republished', remove: 'removed' } as const)[
+      step.action
+    ];
+    this.counts[key] += 1;
+  }
+
+  fail(step: PlanStep, error: string): void {
+    this.failed.push({ registrationNumber: step.registrationNumber, action: step.action, error });
+  }
+
+  result(): ApplyResult {
+    const byPlate = (a: FailedVehicle, b: FailedVehicle) =>
+      a.registrationNumber < b.registrationNumber ? -1 : a.registrationNumber > b.registrationNumber ? 1 : 0;
+    return { ...this.counts, failed: [...this.failed].sort(byPlate) };
+  }
+}
+
+/** Runs one step; a failure is recorded, never thrown, so the other vehicles go on. */
+async function runStep(ctx: ApplyContext, tally: ApplyTally, step: PlanStep): Promise<void> {
+  const stop = tally.abort ?? ctx.shouldStop?.() ?? null;
+  if (stop) {
+    tally.fail(step, `not attempted: ${stop}`);
+    return;
+  }
+  try {
+    const { entry, adopted } = await applyStep(ctx, step);
+    await ctx.onApplied(entry, step);
+    tally.succeeded(step, adopted);
+  } catch (error) {
+    if (isAuth(error)) tally.abort = `Wayke refused the credentials (${describe(error)})`;
+    ctx.onFailed?.(step, error);
+    ctx.log.warn('Vehicle failed', {
+      registrationNumber: step.registrationNumber,
+      action: step.action,
+      error: describe(error),
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+    tally.fail(step, describe(error));
+  }
+}
+
 export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<ApplyResult> {
-  const { wayke, branchId } = ctx;
   const steps = orderedSteps(plan);
-  const counts = { created: 0, updated: 0, removed: 0, republished: 0, adopted: 0 };
-  const failed: FailedVehicle[] = [];
+  const tally = new ApplyTally();
+  let next = 0;
   let done = 0;
-  let abort: string | null = null;
-
-  /** Uploads the images not uploaded before (in parallel; the client bounds concurrency). */
-  async function uploadImages(
-    plate: string,
-    images: readonly string[],
-    known: Readonly<Record<string, string>>,
-  ): Promise<{ media: Record<string, string>; ordered: string[] }> {
-    const media: Record<string, string> = {};
-    await Promise.all(
-      images.map(async (url, index) => {
-        const have = known[url];
-        if (have) {
-          media[url] = have;
-          return;
-        }
-        if (media[url]) return; // the same source twice in one list
-        const uploaded = await wayke.uploadImageByUrl({ branchId, url, sortOrder: index, registrationNumber: plate });
-        media[url] = uploaded.url;
-      }),
-    );
-    return { media, ordered: images.map((url) => media[url] as string) };
-  }
-
-  /** Makes an ad found in Wayke match the vehicle: patch what differs, media, status. */
-  async function adopt(existing: WaykeAd, vehicle: Vehicle, print: VehicleFingerprint): Promise<SnapshotEntry> {
-    const plate = vehicle.registrationNumber;
-    const held = fingerprint(existing.vehicle, existing.status);
-    const fields = changedFields(held.fields, print.fields);
-    const images = vehicle.images ?? [];
-    // Which Wayke media came from which source URL is unknown here: upload the list again unless
-    // both sides are empty. Only recovery runs (lost snapshot, crash, commit-then-fail) come here.
-    const { media, ordered } = images.length > 0 ? await uploadImages(plate, images, {}) : { media: {}, ordered: [] };
-    const mediaChanged = ordered.length > 0 || existing.mediaUrls.length > 0;
-    if (fields.length > 0) {
-      await wayke.patchAd({
-        adId: existing.id,
-        branchId,
-        registrationNumber: plate,
-        fields: patchFields(vehicle, fields),
-        ...(mediaChanged ? { mediaUrls: ordered } : {}),
-      });
-    } else if (mediaChanged) {
-      await wayke.setMedia(existing.id, ordered, plate);
-    }
-    if (existing.status !== 'Published') await wayke.setStatus(existing.id, 'Published', plate);
-    return entryOf(plate, existing.id, print, media, 'Published', ctx.now());
-  }
-
-  async function create(
-    step: Pick<CreateStep, 'registrationNumber' | 'vehicle' | 'fingerprint'>,
-  ): Promise<{ entry: SnapshotEntry; adopted: boolean }> {
-    const plate = step.registrationNumber;
-    const existing = await wayke.findAdByRegistrationNumber(branchId, plate);
-    if (existing) return { entry: await adopt(existing, step.vehicle, step.fingerprint), adopted: true };
-    const { media, ordered } = await uploadImages(plate, step.vehicle.images ?? [], {});
-    let id: string;
-    try {
-      ({ id } = await wayke.createAd({
-        branchId,
-        vehicle: step.vehicle,
-        status: 'Published',
-        ...(ordered.length ? { mediaUrls: ordered } : {}),
-      }));
-    } catch (error) {
-      // "Commit then fail": Wayke may have stored the ad and still answered with an error. Look
-      // once more before giving up, so the snapshot learns the ad id now rather than next run.
-      if (isAuth(error)) throw error;
-      const committed = await wayke.findAdByRegistrationNumber(branchId, plate).catch(() => null);
-      if (!committed) throw error;
-      ctx.log.info('Create answered with an error but the ad exists; adopting it', {
-        registrationNumber: plate,
-        adId: committed.id,
-      });
-      return { entry: await adopt(committed, step.vehicle, step.fingerprint), adopted: true };
-    }
-    return { entry: entryOf(plate, id, step.fingerprint, media, 'Published', ctx.now()), adopted: false };
-  }
-
-  async function update(step: UpdateStep): Promise<SnapshotEntry> {
-    const { entry, vehicle } = step;
-    const plate = step.registrationNumber;
-    try {
-      let media: Record<string, string> = { ...entry.media };
-      let ordered: string[] | undefined;
-      if (step.images) {
-        ({ media, ordered } = await uploadImages(plate, vehicle.images ?? [], entry.media));
-      }
-      if (step.fields.length > 0) {
-        await wayke.patchAd({
-          adId: entry.adId,
-          branchId,
-          registrationNumber: plate,
-          fields: patchFields(vehicle, step.fields),
-          ...(ordered ? { mediaUrls: ordered } : {}),
-        });
-      } else if (ordered) {
-        await wayke.setMedia(entry.adId, ordered, plate);
-      }
-      if (step.action === 'republish') await wayke.setStatus(entry.adId, 'Published', plate);
-      return entryOf(plate, entry.adId, step.fingerprint, media, 'Published', ctx.now());
-    } catch (error) {
-      // The ad is gone from Wayke (deleted by hand, expired): list the vehicle again.
-      if (!isNotFound(error)) throw error;
-      ctx.log.warn('Ad in the snapshot no longer exists in Wayke; creating it again', {
-        registrationNumber: plate,
-        adId: entry.adId,
-      });
-      return (await create(step)).entry;
-    }
-  }
-
-  async function remove(step: RemoveStep): Promise<SnapshotEntry> {
-    try {
-      await wayke.setStatus(step.entry.adId, ctx.removalStatus, step.registrationNumber);
-    } catch (error) {
-      if (!isNotFound(error)) throw error; // already gone: removed is what we wanted
-    }
-    return { ...step.entry, status: ctx.removalStatus, lastSeen: ctx.now().toISOString() };
-  }
-
-  async function run(step: PlanStep): Promise<void> {
-    const stop = abort ?? ctx.shouldStop?.() ?? null;
-    if (stop) {
-      failed.push({
-        registrationNumber: step.registrationNumber,
-        action: step.action,
-        error: `not attempted: ${stop}`,
-      });
-      return;
-    }
-    try {
-      let entry: SnapshotEntry;
-      if (step.action === 'create') {
-        const result = await create(step);
-        entry = result.entry;
-        if (result.adopted) counts.adopted += 1;
-      } else if (step.action === 'remove') {
-        entry = await remove(step);
-      } else {
-        entry = await update(step);
-      }
-      await ctx.onApplied(entry, step);
-      if (step.action === 'create') counts.created += 1;
-      else if (step.action === 'update') counts.updated += 1;
-      else if (step.action === 'republish') counts.republished += 1;
-      else counts.removed += 1;
-    } catch (error) {
-      if (isAuth(error)) abort = `Wayke refused the credentials (${describe(error)})`;
-      ctx.onFailed?.(step, error);
-      ctx.log.warn('Vehicle failed', {
-        registrationNumber: step.registrationNumber,
-        action: step.action,
-        error: describe(error),
-        errorName: error instanceof Error ? error.name : typeof error,
-      });
-      failed.push({ registrationNumber: step.registrationNumber, action: step.action, error: describe(error) });
-    } finally {
+  const worker = async (): Promise<void> => {
+    while (next < steps.length) {
+      await runStep(ctx, tally, steps[next++] as PlanStep);
       done += 1;
       ctx.onProgress?.(done, steps.length);
     }
-  }
-
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(ctx.concurrency, steps.length)) }, async () => {
-    while (next < steps.length) {
-      const step = steps[next++] as PlanStep;
-      await run(step);
-    }
-  });
-  await Promise.all(workers);
-  failed.sort((a, b) =>
-    a.registrationNumber < b.registrationNumber ? -1 : a.registrationNumber > b.registrationNumber ? 1 : 0,
-  );
-  return { ...counts, failed };
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.concurrency, steps.length)) }, worker));
+  return tally.result();
 }

@@ -1,56 +1,42 @@
 import { randomUUID } from 'node:crypto';
-import { RetryableError } from '../errors.js';
 import type { Dealer } from '../dealer-config.js';
 import type { MappingProfile } from '../mapping-profile.js';
-import type { Vehicle } from '../vehicle.js';
 import type {
   Clock,
+  DealerLease,
   FeedSource,
-  ImportRunState,
   LeaseHolder,
   Log,
   PendingFeed,
+  RemovalApprovals,
   ReportSink,
-  SnapshotEntry,
-  SnapshotStore,
+  RunStateStore,
+  Snapshots,
   WaykeApi,
 } from '../../ports.js';
-import { feedSizeError, readFeed as defaultReadFeed, DEFAULT_MAX_FEED_BYTES } from '../feed/index.js';
-import { applyPlan, type ApplyResult } from './apply.js';
-import { FeedTooLargeError } from './errors.js';
-import { planImport, type ImportPlan } from './plan.js';
-import { reportText, type FeedSummary, type ImportReport, type ImportSummary, type RejectedRow } from './report.js';
+import { readFeed as defaultReadFeed, DEFAULT_MAX_FEED_BYTES } from '../feed/index.js';
+import { acquireDealerLease, NO_LEASE, type HeldLease, type LeaseSettings } from './lease.js';
+import type { ImportPlan } from './plan.js';
+import { chooseFeed, readChosenFeed, type ChosenFeed, type FeedReader, type FeedReading } from './read.js';
+import type { ImportReport, ImportSummary } from './report.js';
+import {
+  appliedTally,
+  applyRun,
+  makeReport,
+  NOTHING_DONE,
+  planRun,
+  plannedTally,
+  recordRunState,
+  settleFeed,
+  summarize,
+  writeReport,
+} from './run-steps.js';
 
 /**
- * The import use case: for one dealer, read the newest feed → validate → load the snapshot →
- * plan → apply → record → report. One code path for the Lambda worker and the CLI; it knows only
- * ports (and the pure feed reader, injected so tests and wirings choose).
+ * The import use case: for one dealer, lease → read (choose the feed, validate it) → plan against
+ * the snapshot → apply to Wayke → record → report. One code path for the Lambda worker and the
+ * CLI; it knows only ports (and the pure feed reader, injected so tests and wirings choose).
  */
-
-/** The feed reader's contract (issue 3, `functions/core/feed`). */
-export interface FeedReadResult {
-  readonly format: 'csv' | 'xml' | 'json' | null;
-  readonly encoding: string | null;
-  readonly vehicles: ReadonlyArray<{ readonly row: number; readonly vehicle: Vehicle }>;
-  readonly rejected: ReadonlyArray<{
-    readonly row: number;
-    readonly registrationNumber?: string;
-    readonly errors: ReadonlyArray<{
-      readonly field: string;
-      readonly message: string;
-      readonly code?: string;
-      readonly messageSv?: string;
-    }>;
-  }>;
-  readonly warnings: ReadonlyArray<{ readonly row: number; readonly field: string; readonly message: string }>;
-  /** Plates unreadable rows may hold: never removed by the run (absent: none). */
-  readonly inDoubt?: readonly string[];
-  readonly error: { readonly code: string; readonly message: string } | null;
-}
-export type FeedReader = (
-  bytes: Uint8Array,
-  options: { name?: string; mapping?: MappingProfile; now: Date; maxBytes?: number },
-) => FeedReadResult;
 
 /** What the use case needs of a dealer (a resolved dealer config entry fits). */
 export type ImportDealerConfig = Pick<Dealer, 'id' | 'branchId' | 'feed'> & {
@@ -64,7 +50,8 @@ export interface ImportDealerDeps {
    * for callers that always pass the feed (the CLI).
    */
   readonly feeds?: FeedSource | ((dealer: ImportDealerConfig) => FeedSource);
-  readonly snapshots: SnapshotStore;
+  /** The snapshot table's roles the import uses (one store may play them all). */
+  readonly snapshots: Snapshots & RunStateStore & DealerLease & RemovalApprovals;
   /** The Wayke client, or a function building one from the dealer's own credentials. */
   readonly wayke: WaykeApi | ((dealer: ImportDealerConfig) => WaykeApi | Promise<WaykeApi>);
   readonly reports?: ReportSink;
@@ -72,23 +59,18 @@ export interface ImportDealerDeps {
   readonly log: Log;
   /** The feed reader (default: `readFeed` of `core/feed`). */
   readonly readFeed?: FeedReader;
-  /** Vehicles applied at once (default 4, Wayke's per-branch limit). */
+  /** Vehicles applied at once (default {@link DEFAULT_CONCURRENCY}). */
   readonly concurrency?: number;
   readonly maxFeedBytes?: number;
-  readonly lease?: {
-    /** Lease lifetime; renewed every third of it while the run lasts. Default 60 s. */
-    readonly ttlMs?: number;
-    /** Identifies this process for a later takeover (the CLI passes host and pid). */
-    readonly host?: string;
-    readonly pid?: number;
-    /** The process's start time as the platform reports it (guards a takeover against a reused pid). */
-    readonly processStart?: string;
-    /** Decides whether a holder may be taken over (the CLI: same host, process gone). */
-    readonly canTakeOver?: (holder: LeaseHolder) => boolean;
-  };
-  /** Entries buffered before a BatchWrite (default 25, DynamoDB's batch size). */
+  readonly lease?: LeaseSettings;
+  /** Entries buffered before they are written together (default {@link DEFAULT_SNAPSHOT_BATCH_SIZE}). */
   readonly snapshotBatchSize?: number;
 }
+
+/** Wayke's limit of requests at once per branch. */
+export const DEFAULT_CONCURRENCY = 4;
+/** DynamoDB's batch write size: fewer writes than that per batch wastes round trips. */
+export const DEFAULT_SNAPSHOT_BATCH_SIZE = 25;
 
 export interface ImportRequest {
   readonly dealer: ImportDealerConfig;
@@ -143,423 +125,295 @@ const MAX_FOLLOW_UPS = 5;
 
 const newRunId = (now: Date): string => `${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
 
+/** One run under the lease: the request, where its feed comes from, its id and the lease. */
+interface LockedRun {
+  readonly request: ImportRequest;
+  readonly source: FeedSource;
+  readonly runId: string;
+  readonly lease: HeldLease;
+}
+
+/** The use case's settings with their defaults applied. */
+interface Settings {
+  readonly concurrency: number;
+  readonly maxBytes: number;
+  readonly batchSize: number;
+  readonly readFeed: FeedReader;
+}
+
+function settingsOf(deps: ImportDealerDeps): Settings {
+  return {
+    concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY,
+    maxBytes: deps.maxFeedBytes ?? DEFAULT_MAX_FEED_BYTES,
+    batchSize: deps.snapshotBatchSize ?? DEFAULT_SNAPSHOT_BATCH_SIZE,
+    readFeed: deps.readFeed ?? defaultReadFeed,
+  };
+}
+
 /** Builds the use case. */
 export function makeImportDealer(deps: ImportDealerDeps) {
-  const concurrency = deps.concurrency ?? 4;
-  const maxBytes = deps.maxFeedBytes ?? DEFAULT_MAX_FEED_BYTES;
-  const ttlMs = deps.lease?.ttlMs ?? 60_000;
-  const batchSize = deps.snapshotBatchSize ?? 25;
-  const readFeedWith: FeedReader = deps.readFeed ?? defaultReadFeed;
+  const settings = settingsOf(deps);
+  const run = (locked: LockedRun) => runLocked(deps, settings, locked);
 
   return async function importDealer(request: ImportRequest): Promise<ImportOutcome> {
     const { dealer } = request;
     // A dealer on the Vehicle API alone: files are left where they are, unread (and unmoved).
-    if (dealer.source === 'api' && request.trigger !== 'cli') {
-      return {
-        status: 'skipped',
-        dealer: dealer.id,
-        reason: 'api-source',
-        message: `${dealer.id} takes its stock through the Vehicle API (source: api); files are not imported`,
-      };
-    }
+    if (dealer.source === 'api' && request.trigger !== 'cli') return apiSourceSkip(dealer.id);
     const runId = newRunId(deps.clock.now());
-    const log = deps.log;
-    const source = typeof deps.feeds === 'function' ? deps.feeds(dealer) : (deps.feeds ?? NO_SOURCE);
-
-    let leaseLost = false;
-    let renewTimer: NodeJS.Timeout | undefined;
-    if (!request.dryRun) {
-      const holder = {
-        owner: runId,
-        ...(deps.lease?.host ? { host: deps.lease.host } : {}),
-        ...(deps.lease?.pid !== undefined ? { pid: deps.lease.pid } : {}),
-        ...(deps.lease?.processStart ? { processStart: deps.lease.processStart } : {}),
-      };
-      let lease = await deps.snapshots.acquireLease(dealer.id, holder, ttlMs);
-      if (!lease.acquired && lease.holder && deps.lease?.canTakeOver?.(lease.holder)) {
-        log.warn('Taking over the lease of a run that is gone', {
-          dealerId: dealer.id,
-          previousOwner: lease.holder.owner,
-          previousPid: lease.holder.pid,
-        });
-        lease = await deps.snapshots.acquireLease(dealer.id, holder, ttlMs, lease.holder.owner);
-      }
-      if (!lease.acquired) {
-        const until = lease.holder?.expiresAt.toISOString() ?? 'unknown';
-        log.info('Another import of this dealer is running; skipping', {
-          dealerId: dealer.id,
-          holder: lease.holder?.owner,
-          until,
-        });
-        return {
-          status: 'skipped',
-          dealer: dealer.id,
-          reason: 'lease-held',
-          holder: lease.holder,
-          message: `another import of ${dealer.id} holds the lease until ${until}`,
-        };
-      }
-      renewTimer = setInterval(
-        () => {
-          deps.snapshots.renewLease(dealer.id, runId, ttlMs).then(
-            (kept) => {
-              if (!kept) {
-                leaseLost = true;
-                log.error('Lost the dealer lease; stopping', { dealerId: dealer.id, runId });
-              }
-            },
-            (error: unknown) =>
-              log.warn('Lease renewal failed; will try again', {
-                dealerId: dealer.id,
-                error: (error as Error).message,
-              }),
-          );
-        },
-        Math.max(1000, Math.floor(ttlMs / 3)),
-      );
-      renewTimer.unref();
-    }
-
+    const source = sourceFor(deps, request);
+    const lease = await leaseFor(deps, request, runId);
+    if (!lease.held) return leaseHeldSkip(deps.log, dealer.id, lease.holder);
     try {
-      const outcome = await runLocked(request, source, runId, () => leaseLost);
+      const outcome = await run({ request, source, runId, lease: lease.lease });
       if (request.dryRun || request.feed) return outcome;
-      const followUps = await followUp(request, source, () => leaseLost);
-      if (followUps.length === 0) return outcome;
-      return outcome.status === 'skipped' ? followUps[followUps.length - 1]! : { ...outcome, followUps };
+      return withFollowUps(outcome, await followUp(deps, run, { request, source, lease: lease.lease }));
     } finally {
-      if (renewTimer) clearInterval(renewTimer);
-      if (!request.dryRun) {
-        await deps.snapshots.releaseLease(dealer.id, runId).catch((error: unknown) =>
-          log.warn('Could not release the lease; it expires by itself', {
-            dealerId: dealer.id,
-            error: (error as Error).message,
-          }),
-        );
-      }
+      await lease.lease.release();
     }
   };
-
-  /**
-   * Before the lease is released: imports the feeds uploaded while the run went on. Their own
-   * triggers found the lease held; without this the newest file would wait for the hourly run.
-   */
-  async function followUp(
-    request: ImportRequest,
-    source: FeedSource,
-    leaseLost: () => boolean,
-  ): Promise<ImportOutcome[]> {
-    const runs: ImportOutcome[] = [];
-    while (runs.length < MAX_FOLLOW_UPS && source.waiting && !leaseLost() && !request.signal?.aborted) {
-      if (!(await source.waiting(request.dealer.id))) break;
-      deps.log.info('A feed arrived during the run; importing it before releasing the lease', {
-        dealerId: request.dealer.id,
-      });
-      const outcome = await runLocked(
-        { ...request, trigger: 'upload', allowMassRemoval: false },
-        source,
-        newRunId(deps.clock.now()),
-        leaseLost,
-      );
-      runs.push(outcome);
-      if (outcome.status === 'skipped') break;
-    }
-    return runs;
-  }
-
-  async function runLocked(
-    request: ImportRequest,
-    source: FeedSource,
-    runId: string,
-    leaseLost: () => boolean,
-  ): Promise<ImportOutcome> {
-    const { dealer, dryRun } = request;
-    const log = deps.log;
-    const now = deps.clock.now();
-
-    // 1. The feed: given, newest waiting, or (nothing new) the last archived one to retry.
-    let feed: PendingFeed | null = request.feed ?? null;
-    const fromSource = !feed;
-    if (!feed) feed = await source.next(dealer.id);
-    let retry = false;
-    let previous: ImportRunState | null = null;
-    // Hourly (or an operator's manual run, e.g. to approve blocked removals): no new feed, so the
-    // last run's failures and held-back removals are retried from the feed it archived.
-    if (!feed && (request.trigger === 'schedule' || request.trigger === 'manual')) {
-      previous = await deps.snapshots.getRunState(dealer.id);
-      if (previous?.archiveKey && (previous.failed.length > 0 || previous.blocked)) {
-        feed = await source.archived(dealer.id, previous.archiveKey);
-        retry = feed !== null;
-        if (retry)
-          log.info('No new feed; retrying the last run from its archived feed', {
-            dealerId: dealer.id,
-            failed: previous.failed.length,
-            blocked: Boolean(previous.blocked),
-          });
-      }
-    }
-    if (!feed) {
-      return { status: 'skipped', dealer: dealer.id, reason: 'no-feed', message: `no new feed for ${dealer.id}` };
-    }
-
-    // 2. Read and validate. A whole-file error, or a file with no usable vehicle, changes nothing.
-    let read: FeedReadResult;
-    const tooLarge = feedSizeError(feed.size, maxBytes);
-    try {
-      if (tooLarge) throw new FeedTooLargeError(tooLarge.message);
-      const bytes = await feed.load(maxBytes);
-      read = readFeedWith(bytes, {
-        name: feed.name,
-        ...(dealer.mappingProfile ? { mapping: dealer.mappingProfile } : {}),
-        now,
-        maxBytes,
-      });
-    } catch (error) {
-      // The size on the listing can lie (a file replaced mid-read): the source checks while streaming too.
-      if (!(error instanceof FeedTooLargeError)) throw error;
-      read = {
-        format: null,
-        encoding: null,
-        vehicles: [],
-        rejected: [],
-        warnings: [],
-        error: { code: 'FEED_TOO_LARGE', message: tooLarge?.message ?? (error as Error).message },
-      };
-    }
-    const feedError =
-      read.error ??
-      (read.vehicles.length === 0
-        ? {
-            code: 'NO_VALID_VEHICLES',
-            message: `Every one of the ${read.rejected.length} rows was rejected; nothing from the file was used`,
-          }
-        : null);
-    const feedSummary: FeedSummary = {
-      format: read.format,
-      encoding: read.encoding,
-      vehicles: feedError ? 0 : read.vehicles.length,
-      rejected: read.rejected.length,
-      ...(feedError ? { error: feedError } : {}),
-    };
-    const rejected = read.rejected.map((row) => ({
-      row: row.row,
-      ...(row.registrationNumber ? { registrationNumber: row.registrationNumber } : {}),
-      errors: row.errors.map((e) => ({
-        field: e.field,
-        message: e.message,
-        ...(e.code ? { code: e.code } : {}),
-        ...(e.messageSv ? { messageSv: e.messageSv } : {}),
-      })),
-    }));
-
-    if (feedError) {
-      log.warn('Feed rejected as a whole; nothing changed', {
-        dealerId: dealer.id,
-        file: feed.name,
-        code: feedError.code,
-      });
-      const summary: ImportSummary = {
-        dealer: dealer.id,
-        feed: feedSummary,
-        created: 0,
-        updated: 0,
-        removed: 0,
-        republished: 0,
-        unchanged: 0,
-        failed: [],
-        rejected,
-        blocked: null,
-        ...doubtOf(read),
-      };
-      let movedTo: string | null = null;
-      if (!dryRun && fromSource && !retry) movedTo = await source.settle(dealer.id, feed, 'rejected', deps.clock.now());
-      const report = makeReport(summary, runId, request, feed, movedTo, retry);
-      if (!dryRun) await writeReport(report);
-      return { status: 'rejected', dealer: dealer.id, runId, summary, report, retry };
-    }
-
-    // 3. Plan against the snapshot.
-    const snapshot = await deps.snapshots.load(dealer.id);
-    // A car the run cannot rule out of the feed stays listed: rejected rows' plates and the
-    // plates unreadable rows may hold.
-    const keep = new Set(
-      read.rejected.map((row) => row.registrationNumber).filter((plate): plate is string => Boolean(plate)),
-    );
-    for (const plate of read.inDoubt ?? []) keep.add(plate);
-    // `both`: a vehicle the DMS last pushed through the Vehicle API leaves only by its `DELETE`.
-    if (dealer.source === 'both')
-      for (const entry of snapshot.values()) if (entry.setBy === 'api') keep.add(entry.registrationNumber);
-    let plan = planImport({
-      vehicles: read.vehicles.map((item) => item.vehicle),
-      snapshot,
-      keep,
-      policy: dealer.feed,
-      allowMassRemoval: request.allowMassRemoval === true,
-    });
-    if (plan.blocked && !dryRun && (await deps.snapshots.consumeMassRemovalApproval(dealer.id))) {
-      log.info('Mass removal approved once for this dealer; the approval is used up', {
-        dealerId: dealer.id,
-        wouldRemove: plan.blocked.wouldRemove,
-      });
-      plan = { ...plan, blocked: null };
-    }
-
-    if (dryRun) {
-      const summary: ImportSummary = {
-        dealer: dealer.id,
-        feed: feedSummary,
-        created: plan.create.length,
-        updated: plan.update.length,
-        removed: plan.blocked ? 0 : plan.remove.length,
-        republished: plan.republish.length,
-        unchanged: plan.unchanged,
-        failed: [],
-        rejected,
-        blocked: plan.blocked,
-        ...doubtOf(read),
-      };
-      return {
-        status: 'planned',
-        dealer: dealer.id,
-        runId,
-        summary,
-        report: makeReport(summary, runId, request, feed, null, retry),
-        plan,
-        retry,
-      };
-    }
-    if (plan.blocked)
-      log.warn('Removals blocked by the safety valve', {
-        dealerId: dealer.id,
-        wouldRemove: plan.blocked.wouldRemove,
-        limit: plan.blocked.limit,
-        liveAds: plan.liveAds,
-      });
-
-    // 4. Apply, writing each vehicle's entry after it succeeds (buffered into batch writes).
-    const wayke = typeof deps.wayke === 'function' ? await deps.wayke(dealer) : deps.wayke;
-    const pending: SnapshotEntry[] = [];
-    let writeError: unknown = null;
-    let flushing: Promise<void> = Promise.resolve();
-    const flush = (): Promise<void> => {
-      const batch = pending.splice(0, pending.length);
-      if (batch.length === 0) return flushing;
-      flushing = flushing
-        .then(() => deps.snapshots.put(dealer.id, batch))
-        .catch((error: unknown) => {
-          writeError ??= error;
-        });
-      return flushing;
-    };
-    const result: ApplyResult = await applyPlan(plan, {
-      wayke,
-      branchId: dealer.branchId,
-      removalStatus: dealer.feed.removalStatus,
-      concurrency,
-      now: () => deps.clock.now(),
-      log,
-      onApplied: async (entry) => {
-        pending.push(entry);
-        if (pending.length >= batchSize) await flush();
-      },
-      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-      shouldStop: () =>
-        writeError
-          ? 'the snapshot store failed'
-          : leaseLost()
-            ? 'the dealer lease was lost'
-            : request.signal?.aborted
-              ? 'the run was interrupted'
-              : null,
-    });
-    await flush();
-    if (writeError) {
-      throw new RetryableError(
-        'Writing the snapshot failed; the next run adopts what was applied',
-        { dealerId: dealer.id, operation: 'snapshot.put' },
-        { cause: writeError },
-      );
-    }
-
-    // 5. Record: move the file, remember failures for the hourly retry, report.
-    let movedTo: string | null = null;
-    if (fromSource && !retry) movedTo = await source.settle(dealer.id, feed, 'archived', deps.clock.now());
-    const summary: ImportSummary = {
-      dealer: dealer.id,
-      feed: feedSummary,
-      created: result.created,
-      updated: result.updated,
-      removed: result.removed,
-      republished: result.republished,
-      unchanged: plan.unchanged,
-      failed: result.failed,
-      rejected,
-      blocked: plan.blocked,
-      ...doubtOf(read),
-    };
-    const archiveKey = movedTo ?? (retry ? previous?.archiveKey : undefined);
-    await deps.snapshots.putRunState(dealer.id, {
-      runId,
-      at: deps.clock.now().toISOString(),
-      ...(archiveKey ? { archiveKey } : {}),
-      failed: result.failed.map((f) => f.registrationNumber),
-      blocked: plan.blocked ? { wouldRemove: plan.blocked.wouldRemove, limit: plan.blocked.limit } : null,
-    });
-    const report = makeReport(summary, runId, request, feed, movedTo, retry);
-    await writeReport(report);
-    log.info('Import done', {
-      dealerId: dealer.id,
-      runId,
-      created: result.created,
-      updated: result.updated,
-      removed: result.removed,
-      republished: result.republished,
-      unchanged: plan.unchanged,
-      failed: result.failed.length,
-      adopted: result.adopted,
-      blocked: Boolean(plan.blocked),
-    });
-    return { status: 'applied', dealer: dealer.id, runId, summary, report, plan, adopted: result.adopted, retry };
-  }
-
-  function makeReport(
-    summary: ImportSummary,
-    runId: string,
-    request: ImportRequest,
-    feed: PendingFeed,
-    movedTo: string | null,
-    retry: boolean,
-  ): ImportReport {
-    const superseded = !retry && feed.superseded && feed.superseded.length > 0 ? { superseded: feed.superseded } : {};
-    return {
-      ...summary,
-      runId,
-      at: deps.clock.now().toISOString(),
-      trigger: request.trigger,
-      source: feed.name,
-      movedTo,
-      retry,
-      ...superseded,
-    };
-  }
-
-  async function writeReport(report: ImportReport): Promise<void> {
-    if (!deps.reports) return;
-    try {
-      await deps.reports.write(report.dealer, { at: new Date(report.at), json: report, text: reportText(report) });
-    } catch (error) {
-      // The import itself is done and recorded; a missing report must not make it count as failed.
-      deps.log.error('Writing the run report failed', {
-        dealerId: report.dealer,
-        runId: report.runId,
-        error: (error as Error).message,
-      });
-    }
-  }
 }
 
 export type ImportDealer = ReturnType<typeof makeImportDealer>;
 
-/** The plates kept because unreadable rows may hold them, for the summary (absent when none). */
-function doubtOf(read: FeedReadResult): { inDoubt?: readonly string[] } {
-  return read.inDoubt && read.inDoubt.length > 0 ? { inDoubt: read.inDoubt } : {};
+function sourceFor(deps: ImportDealerDeps, request: ImportRequest): FeedSource {
+  return typeof deps.feeds === 'function' ? deps.feeds(request.dealer) : (deps.feeds ?? NO_SOURCE);
+}
+
+async function leaseFor(deps: ImportDealerDeps, request: ImportRequest, runId: string) {
+  if (request.dryRun) return { held: true as const, lease: NO_LEASE };
+  return acquireDealerLease(
+    { lease: deps.snapshots, log: deps.log, ...(deps.lease ? { settings: deps.lease } : {}) },
+    request.dealer.id,
+    runId,
+  );
+}
+
+function apiSourceSkip(dealerId: string): ImportOutcome {
+  return {
+    status: 'skipped',
+    dealer: dealerId,
+    reason: 'api-source',
+    message: `${dealerId} takes its stock through the Vehicle API (source: api); files are not imported`,
+  };
+}
+
+function leaseHeldSkip(log: Log, dealerId: string, holder: LeaseHolder | null): ImportOutcome {
+  const until = holder?.expiresAt.toISOString() ?? 'unknown';
+  log.info('Another import of this dealer is running; skipping', { dealerId, holder: holder?.owner, until });
+  return {
+    status: 'skipped',
+    dealer: dealerId,
+    reason: 'lease-held',
+    holder,
+    message: `another import of ${dealerId} holds the lease until ${until}`,
+  };
+}
+
+function withFollowUps(outcome: ImportOutcome, followUps: ImportOutcome[]): ImportOutcome {
+  if (followUps.length === 0) return outcome;
+  return outcome.status === 'skipped' ? followUps[followUps.length - 1]! : { ...outcome, followUps };
+}
+
+/**
+ * Before the lease is released: imports the feeds uploaded while the run went on. Their own
+ * triggers found the lease held; without this the newest file would wait for the hourly run.
+ */
+async function followUp(
+  deps: ImportDealerDeps,
+  run: (locked: LockedRun) => Promise<ImportOutcome>,
+  held: Omit<LockedRun, 'runId'>,
+): Promise<ImportOutcome[]> {
+  const { request, source, lease } = held;
+  const runs: ImportOutcome[] = [];
+  while (runs.length < MAX_FOLLOW_UPS && source.waiting && !lease.lost() && !request.signal?.aborted) {
+    if (!(await source.waiting(request.dealer.id))) break;
+    deps.log.info('A feed arrived during the run; importing it before releasing the lease', {
+      dealerId: request.dealer.id,
+    });
+    const outcome = await run({
+      request: { ...request, trigger: 'upload', allowMassRemoval: false },
+      source,
+      runId: newRunId(deps.clock.now()),
+      lease,
+    });
+    runs.push(outcome);
+    if (outcome.status === 'skipped') break;
+  }
+  return runs;
+}
+
+/** Why the run must stop starting vehicles, or null. */
+function stopReason(locked: LockedRun): string | null {
+  if (locked.lease.lost()) return 'the dealer lease was lost';
+  if (locked.request.signal?.aborted) return 'the run was interrupted';
+  return null;
+}
+
+/** Read → plan → apply → record → report, under the lease. */
+async function runLocked(deps: ImportDealerDeps, settings: Settings, locked: LockedRun): Promise<ImportOutcome> {
+  const { request } = locked;
+  const { dealer } = request;
+  const chosen = await chooseFeed({
+    dealerId: dealer.id,
+    trigger: request.trigger,
+    ...(request.feed ? { given: request.feed } : {}),
+    source: locked.source,
+    runState: deps.snapshots,
+    log: deps.log,
+  });
+  if (!chosen) {
+    return { status: 'skipped', dealer: dealer.id, reason: 'no-feed', message: `no new feed for ${dealer.id}` };
+  }
+  const reading = await readChosenFeed(chosen.feed, {
+    readFeed: settings.readFeed,
+    maxBytes: settings.maxBytes,
+    now: deps.clock.now(),
+    ...(dealer.mappingProfile ? { mappingProfile: dealer.mappingProfile } : {}),
+  });
+  if (reading.error) return rejectFeed(deps, locked, chosen, reading);
+  const plan = await planRun({
+    dealer,
+    reading,
+    snapshots: deps.snapshots,
+    ...(request.dryRun ? {} : { approvals: deps.snapshots }),
+    allowMassRemoval: request.allowMassRemoval === true,
+    log: deps.log,
+  });
+  if (request.dryRun) return planned(deps, locked, chosen, reading, plan);
+  return applyAndRecord(deps, settings, locked, chosen, reading, plan);
+}
+
+/** A feed refused as a whole: it goes to `rejected/`, the run changes nothing else. */
+async function rejectFeed(
+  deps: ImportDealerDeps,
+  locked: LockedRun,
+  chosen: ChosenFeed,
+  reading: FeedReading,
+): Promise<ImportOutcome> {
+  const { request, runId } = locked;
+  const dealerId = request.dealer.id;
+  deps.log.warn('Feed rejected as a whole; nothing changed', {
+    dealerId,
+    file: chosen.feed.name,
+    code: reading.error?.code,
+  });
+  const summary = summarize(dealerId, reading, NOTHING_DONE);
+  const movedTo = request.dryRun
+    ? null
+    : await settleFeed({
+        dealerId,
+        runId,
+        chosen,
+        outcome: 'rejected',
+        source: locked.source,
+        now: () => deps.clock.now(),
+      });
+  const report = reportOf(deps, locked, chosen, summary, movedTo);
+  if (!request.dryRun) await writeReport(deps.reports, report, deps.log);
+  return { status: 'rejected', dealer: dealerId, runId, summary, report, retry: chosen.retry };
+}
+
+/** A dry run's answer: what the plan would do; nothing written. */
+function planned(
+  deps: ImportDealerDeps,
+  locked: LockedRun,
+  chosen: ChosenFeed,
+  reading: FeedReading,
+  plan: ImportPlan,
+): ImportOutcome {
+  const dealerId = locked.request.dealer.id;
+  const summary = summarize(dealerId, reading, plannedTally(plan));
+  const report = reportOf(deps, locked, chosen, summary, null);
+  return { status: 'planned', dealer: dealerId, runId: locked.runId, summary, report, plan, retry: chosen.retry };
+}
+
+async function applyAndRecord(
+  deps: ImportDealerDeps,
+  settings: Settings,
+  locked: LockedRun,
+  chosen: ChosenFeed,
+  reading: FeedReading,
+  plan: ImportPlan,
+): Promise<ImportOutcome> {
+  const { request, runId } = locked;
+  const { dealer } = request;
+  if (plan.blocked) logBlocked(deps.log, dealer.id, plan);
+  const result = await applyRun({
+    dealer,
+    plan,
+    wayke: typeof deps.wayke === 'function' ? await deps.wayke(dealer) : deps.wayke,
+    snapshots: deps.snapshots,
+    concurrency: settings.concurrency,
+    batchSize: settings.batchSize,
+    now: () => deps.clock.now(),
+    log: deps.log,
+    stopReason: () => stopReason(locked),
+    ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+  });
+  const movedTo = await settleFeed({
+    dealerId: dealer.id,
+    runId,
+    chosen,
+    outcome: 'archived',
+    source: locked.source,
+    now: () => deps.clock.now(),
+  });
+  const archiveKey = movedTo ?? (chosen.retry ? chosen.previous?.archiveKey : undefined);
+  await recordRunState(deps.snapshots, { dealerId: dealer.id, runId, at: deps.clock.now(), archiveKey, result, plan });
+  const summary = summarize(dealer.id, reading, appliedTally(plan, result));
+  const report = reportOf(deps, locked, chosen, summary, movedTo);
+  await writeReport(deps.reports, report, deps.log);
+  logDone(deps.log, dealer.id, runId, summary, result.adopted);
+  return {
+    status: 'applied',
+    dealer: dealer.id,
+    runId,
+    summary,
+    report,
+    plan,
+    adopted: result.adopted,
+    retry: chosen.retry,
+  };
+}
+
+function reportOf(
+  deps: ImportDealerDeps,
+  locked: LockedRun,
+  chosen: ChosenFeed,
+  summary: ImportSummary,
+  movedTo: string | null,
+): ImportReport {
+  return makeReport({
+    summary,
+    runId: locked.runId,
+    at: deps.clock.now(),
+    trigger: locked.request.trigger,
+    feed: chosen.feed,
+    movedTo,
+    retry: chosen.retry,
+  });
+}
+
+function logBlocked(log: Log, dealerId: string, plan: ImportPlan): void {
+  log.warn('Removals blocked by the safety valve', {
+    dealerId,
+    wouldRemove: plan.blocked?.wouldRemove,
+    limit: plan.blocked?.limit,
+    liveAds: plan.liveAds,
+  });
+}
+
+function logDone(log: Log, dealerId: string, runId: string, summary: ImportSummary, adopted: number): void {
+  log.info('Import done', {
+    dealerId,
+    runId,
+    created: summary.created,
+    updated: summary.updated,
+    removed: summary.removed,
+    republished: summary.republished,
+    unchanged: summary.unchanged,
+    failed: summary.failed.length,
+    adopted,
+    blocked: Boolean(summary.blocked),
+  });
 }

@@ -95,55 +95,60 @@ export interface PlanInput {
   readonly allowMassRemoval?: boolean;
 }
 
+/** What one feed vehicle needs: nothing, a create, an update or a republish. */
+function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep | UpdateStep | null {
+  // The fast path: an unchanged vehicle costs one hash, nothing more.
+  if (entry && entry.status === 'Published' && entry.hash === vehicleHash(vehicle, 'Published')) return null;
+  const plate = vehicle.registrationNumber;
+  const print = fingerprint(vehicle, 'Published');
+  if (!entry) return { action: 'create', registrationNumber: plate, vehicle, fingerprint: print };
+  const step: UpdateStep = {
+    action: entry.status === 'Published' ? 'update' : 'republish',
+    registrationNumber: plate,
+    vehicle,
+    fingerprint: print,
+    entry,
+    fields: entry.groups.data === print.groups.data ? [] : changedFields(entry.fields, print.fields),
+    images: entry.groups.images !== print.groups.images,
+  };
+  // Only the whole hash's encoding differed: nothing to send.
+  if (step.action === 'update' && step.fields.length === 0 && !step.images) return null;
+  return step;
+}
+
+const byPlate = (a: { registrationNumber: string }, b: { registrationNumber: string }) =>
+  a.registrationNumber < b.registrationNumber ? -1 : a.registrationNumber > b.registrationNumber ? 1 : 0;
+
+/** The live ads the feed no longer lists (in plate order), and how many ads are live. */
+function removalsOf(input: PlanInput, inFeed: ReadonlySet<string>): { remove: RemoveStep[]; liveAds: number } {
+  const remove: RemoveStep[] = [];
+  let liveAds = 0;
+  for (const entry of input.snapshot.values()) {
+    if (entry.status !== 'Published') continue;
+    liveAds += 1;
+    const plate = entry.registrationNumber;
+    if (!inFeed.has(plate) && !input.keep?.has(plate))
+      remove.push({ action: 'remove', registrationNumber: plate, entry });
+  }
+  return { remove: remove.sort(byPlate), liveAds };
+}
+
 /** Compares the feed with the snapshot. Vehicles must have distinct plates (the feed reader ensures it). */
 export function planImport(input: PlanInput): ImportPlan {
   const create: CreateStep[] = [];
   const update: UpdateStep[] = [];
   const republish: UpdateStep[] = [];
-  const remove: RemoveStep[] = [];
   let unchanged = 0;
   const inFeed = new Set<string>();
-
   for (const vehicle of input.vehicles) {
-    const plate = vehicle.registrationNumber;
-    inFeed.add(plate);
-    const entry = input.snapshot.get(plate);
-    // The fast path: an unchanged vehicle costs one hash, nothing more.
-    if (entry && entry.status === 'Published' && entry.hash === vehicleHash(vehicle, 'Published')) {
-      unchanged += 1;
-      continue;
-    }
-    const print = fingerprint(vehicle, 'Published');
-    if (!entry) {
-      create.push({ action: 'create', registrationNumber: plate, vehicle, fingerprint: print });
-      continue;
-    }
-    const step: UpdateStep = {
-      action: entry.status === 'Published' ? 'update' : 'republish',
-      registrationNumber: plate,
-      vehicle,
-      fingerprint: print,
-      entry,
-      fields: entry.groups.data === print.groups.data ? [] : changedFields(entry.fields, print.fields),
-      images: entry.groups.images !== print.groups.images,
-    };
-    if (step.action === 'republish') republish.push(step);
-    else if (step.fields.length > 0 || step.images) update.push(step);
-    else unchanged += 1; // only the whole hash's encoding differed: nothing to send
+    inFeed.add(vehicle.registrationNumber);
+    const step = stepFor(vehicle, input.snapshot.get(vehicle.registrationNumber));
+    if (!step) unchanged += 1;
+    else if (step.action === 'create') create.push(step);
+    else if (step.action === 'republish') republish.push(step);
+    else update.push(step);
   }
-
-  let liveAds = 0;
-  for (const entry of input.snapshot.values()) {
-    if (entry.status !== 'Published') continue;
-    liveAds += 1;
-    if (!inFeed.has(entry.registrationNumber) && !input.keep?.has(entry.registrationNumber)) {
-      remove.push({ action: 'remove', registrationNumber: entry.registrationNumber, entry });
-    }
-  }
-  const byPlate = (a: { registrationNumber: string }, b: { registrationNumber: string }) =>
-    a.registrationNumber < b.registrationNumber ? -1 : a.registrationNumber > b.registrationNumber ? 1 : 0;
-  remove.sort(byPlate);
-
+  const { remove, liveAds } = removalsOf(input, inFeed);
   const blocked = input.allowMassRemoval ? null : safetyValve(remove.length, liveAds, input.policy);
   return {
     create,

@@ -1,3 +1,4 @@
+import type { RejectedRow } from '../feed/index.js';
 import type { Blocked } from './plan.js';
 import { feedErrorSv, fieldSv, reasonSv } from './reasons-sv.js';
 
@@ -12,17 +13,8 @@ export interface FailedVehicle {
   readonly error: string;
 }
 
-export interface RejectedRow {
-  readonly row: number;
-  readonly registrationNumber?: string;
-  /** `code` names a problem with the row's structure (`RAGGED_ROW`, `UNBALANCED_QUOTE` …); `messageSv` is the Swedish text where written. */
-  readonly errors: ReadonlyArray<{
-    readonly field: string;
-    readonly message: string;
-    readonly code?: string;
-    readonly messageSv?: string;
-  }>;
-}
+/** A row the feed reader refused, as the report lists it (declared by the reader). */
+export type { RejectedRow } from '../feed/index.js';
 
 export interface FeedSummary {
   readonly format: 'csv' | 'xml' | 'json' | null;

@@ -15,10 +15,10 @@ export const WorkMessageSchema = z
   })
   .strict();
 
-export type WorkMessageBody = z.infer<typeof WorkMessageSchema>;
+export type WorkMessage = z.infer<typeof WorkMessageSchema>;
 
 /** Whether this message lets removals through the safety valve: only an operator's manual one. */
-export function allowsMassRemoval(message: WorkMessageBody): boolean {
+export function allowsMassRemoval(message: WorkMessage): boolean {
   return message.trigger === 'manual' && message.allowMassRemoval === true;
 }
 
@@ -37,13 +37,11 @@ export const MAX_LEASE_RETRIES = 40;
  * {@link MAX_LEASE_RETRIES} (the lease holder's own follow-up still imports the file).
  */
 export function leaseHeldRetry(
-  message: WorkMessageBody,
+  message: WorkMessage,
   delaySeconds: number = LEASE_RETRY_DELAY_SECONDS,
-): { message: WorkMessageBody; delaySeconds: number } | null {
+): { message: WorkMessage; delaySeconds: number } | null {
   if (message.trigger === 'schedule') return null;
   const attempt = (message.attempt ?? 0) + 1;
   if (attempt > MAX_LEASE_RETRIES) return null;
   return { message: { ...message, attempt }, delaySeconds };
 }
-
-export { dealerOfInboundKey } from '../feed-bucket.js';

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  allowsMassRemoval,
-  dealerOfInboundKey,
-  WorkMessageSchema,
-} from '../../../functions/core/import/work-message.js';
+import { allowsMassRemoval, WorkMessageSchema } from '../../../functions/core/import/work-message.js';
 
 describe('work messages', () => {
   it('let removals through only on a manual message that asks for it', () => {
@@ -24,12 +20,5 @@ describe('work messages', () => {
       ),
     ).toBe(false);
     expect(WorkMessageSchema.safeParse({ dealerId: 'bilhallen', trigger: 'manual', extra: 1 }).success).toBe(false);
-  });
-
-  it('read the dealer of an inbound key only', () => {
-    expect(dealerOfInboundKey('feeds/bilhallen/inbound/lager.csv')).toBe('bilhallen');
-    expect(dealerOfInboundKey('feeds/bilhallen/archive/lager.csv')).toBeNull();
-    expect(dealerOfInboundKey('feeds/bilhallen/inbound/sub/lager.csv')).toBeNull();
-    expect(dealerOfInboundKey('feeds/Bil Hallen/inbound/lager.csv')).toBeNull();
   });
 });
