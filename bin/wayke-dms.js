@@ -35,8 +35,18 @@ if (process.env.WAYKE_DMS_FROM_SOURCE === '1' || problem) {
     process.stderr.write(
       `wayke-dms: ${problem}; running from the TypeScript sources (slower start). \`npm run build\` rebuilds it.\n`,
     );
-  const { register } = await import('tsx/esm/api');
-  register();
+  let tsx;
+  try {
+    tsx = await import('tsx/esm/api');
+  } catch {
+    // An install without devDependencies has no tsx: only the bundle can run there.
+    process.stderr.write(
+      'wayke-dms: tsx is not installed either, so the sources cannot run. Run `npm run build` ' +
+        '(needs esbuild, installed with the package) or `npm install` in the project directory.\n',
+    );
+    process.exit(1);
+  }
+  tsx.register();
   ({ main } = await import('../functions/local/cli.ts'));
 } else {
   ({ main } = await import('../dist/cli/local/cli.js'));

@@ -1,5 +1,6 @@
 import { Console } from 'node:console';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import type { Log } from '../ports.js';
 
 /**
@@ -58,12 +59,70 @@ export interface LoggerOptions {
   readonly toStderr?: boolean;
 }
 
+/** An ERROR line as one of this process's loggers builds it, before it is printed. */
+export interface ErrorLogEntry {
+  readonly service: string;
+  readonly message: string;
+  /** The line's own attributes (`error` still the thrown value, not yet serialised). */
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+const errorLogListeners = new Set<(entry: ErrorLogEntry) => void>();
+
+/**
+ * Calls `listener` with every ERROR (and CRITICAL) line any logger from {@link createLogger}
+ * prints in this process — what a subscription filter on a function's log group sees in AWS. The
+ * local run shows failure reasons this way; in Lambda nobody subscribes. Returns the unsubscribe.
+ */
+export function onErrorLog(listener: (entry: ErrorLogEntry) => void): () => void {
+  errorLogListeners.add(listener);
+  return () => {
+    errorLogListeners.delete(listener);
+  };
+}
+
+/**
+ * Powertools' default record (the same keys, in the same order), built through the documented
+ * custom-formatter hook so that ERROR lines can be observed without touching the logger itself.
+ */
+class ObservedLogFormatter extends LogFormatter {
+  formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    const context = attributes.lambdaContext;
+    const item = new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        service: attributes.serviceName,
+        cold_start: context?.coldStart,
+        function_arn: context?.invokedFunctionArn,
+        function_memory_size: context?.memoryLimitInMB,
+        function_name: context?.functionName,
+        function_request_id: context?.awsRequestId,
+        sampling_rate: attributes.sampleRateValue,
+        xray_trace_id: attributes.xRayTraceId,
+        tenant_id: context?.tenantId,
+      },
+    }).addAttributes(additional);
+    if (errorLogListeners.size > 0 && (attributes.logLevel === 'ERROR' || attributes.logLevel === 'CRITICAL')) {
+      const entry: ErrorLogEntry = {
+        service: attributes.serviceName,
+        message: attributes.message,
+        attributes: { ...(additional as Record<string, unknown>) },
+      };
+      for (const listener of errorLogListeners) listener(entry);
+    }
+    return item;
+  }
+}
+
 /** A Powertools Logger with the house defaults (JSON, redaction net). */
 export function createLogger(options: LoggerOptions): Logger & Log {
   const logger = new Logger({
     serviceName: options.serviceName,
     ...(options.level ? { logLevel: options.level } : {}),
     jsonReplacerFn: redactingReplacer,
+    logFormatter: new ObservedLogFormatter(),
   });
   if (options.toStderr) {
     // Powertools prints through its own Console; point both streams at stderr.
@@ -91,7 +150,11 @@ export class MemoryLog implements Log {
     this.push('ERROR', message, attributes);
   }
   private push(level: string, message: string, attributes: Record<string, unknown>[]): void {
-    this.lines.push({ level, message, ...(attributes.length ? { attributes: Object.assign({}, ...attributes) } : {}) });
+    this.lines.push({
+      level,
+      message,
+      ...(attributes.length ? { attributes: Object.assign({}, ...attributes) as Record<string, unknown> } : {}),
+    });
   }
   /** Everything logged, as one string, for "never appears in a log" assertions. */
   text(): string {

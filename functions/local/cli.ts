@@ -65,6 +65,25 @@ export function setCliSdkEnvironment(env: NodeJS.ProcessEnv = process.env): void
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
+/**
+ * A command's module, or null (after saying why) when a package it needs is missing: `dev` needs
+ * the local engines, which an install without devDependencies (`npm install --omit=dev`) leaves out.
+ */
+async function loadCommand(name: string, entry: CommandEntry): Promise<Command | null> {
+  try {
+    return await entry.load();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    const missing = /['"]([^'"]+)['"]/.exec((error as Error).message)?.[1] ?? 'a package';
+    process.stderr.write(
+      `wayke-dms ${name}: needs ${missing}, which is not installed (an install without dev dependencies?). ` +
+        'Run `npm install` in the project directory, then try again.\n',
+    );
+    return null;
+  }
+}
+
 /** Runs the CLI with the given arguments and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
   setCliSdkEnvironment();
@@ -78,7 +97,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`wayke-dms: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  const command = await entry.load();
+  const command = await loadCommand(name, entry);
+  if (!command) return 1;
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${command.help}\n`);
     return 0;

@@ -3,12 +3,9 @@
  * table on a dynalite that drops a deleted table only after it answered DeleteTable (as it does,
  * later still, on a busy disk), and the tap that gives the dev console an import's error.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DeleteTableCommand,
@@ -28,7 +25,7 @@ import {
   type LocalS3,
   type RunningServer,
 } from '../../functions/local/dev/engines.js';
-import { errorSummaryOf, watchErrorLogs, type LogEntry } from '../../functions/local/dev/lambda.js';
+import { errorSummaryOf, lambdaFunction } from '../../functions/local/dev/lambda.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,39 +118,36 @@ describe("the import worker's error lines for the console", () => {
     expect(errorSummaryOf({})).toBeNull();
   });
 
-  it('watchErrorLogs sees each ERROR line in the async context of the invocation that printed it, and still prints it', async () => {
-    const modulePath = pathToFileURL(resolve(import.meta.dirname, 'fixtures/logging-handler.ts')).href;
-    const module = (await import(modulePath)) as typeof import('./fixtures/logging-handler.js');
+  it("an invocation's outcome holds the ERROR lines it logged (not those of invocations beside it), and they are still printed", async () => {
+    const module = await import('./fixtures/logging-handler.js');
     const printed = vi
       .spyOn(module.logger['console' as keyof typeof module.logger] as unknown as { error: () => void }, 'error')
       .mockImplementation(() => undefined);
-    const context = new AsyncLocalStorage<{ id: string; lines: LogEntry[] }>();
-    const seen: LogEntry[] = [];
-    expect(
-      await watchErrorLogs(modulePath, (entry) => {
-        seen.push(entry);
-        context.getStore()?.lines.push(entry);
-      }),
-    ).toBe(true);
-    const invocations = [
-      { id: 'a', lines: [] as LogEntry[], event: { dealerId: 'a', fail: 'table gone' } },
-      { id: 'b', lines: [] as LogEntry[], event: { dealerId: 'b' } },
-      { id: 'c', lines: [] as LogEntry[], event: { dealerId: 'c', fail: 'throttled' } },
-    ];
-    await Promise.all(invocations.map((invocation) => context.run(invocation, () => module.handler(invocation.event))));
-    expect(invocations.map((invocation) => invocation.lines.map((line) => errorSummaryOf(line)))).toEqual([
+    const fn = lambdaFunction(
+      'logging-handler',
+      (event: { dealerId: string; fail?: string }) => module.handler(event),
+      1000,
+    );
+    const outcomes = await Promise.all([
+      fn.run({ dealerId: 'a', fail: 'table gone' }),
+      fn.run({ dealerId: 'b' }),
+      fn.run({ dealerId: 'c', fail: 'throttled' }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.errorLogs.map((line) => errorSummaryOf(line)))).toEqual([
       ['FixtureError: table gone second line'],
       [],
       ['FixtureError: throttled second line'],
     ]);
-    expect(seen).toHaveLength(2);
+    expect(outcomes.map((outcome) => outcome.ok && outcome.result)).toEqual(['failed', 'ok', 'failed']);
     expect(printed).toHaveBeenCalledTimes(2);
     printed.mockRestore();
-    expect(
-      await watchErrorLogs(
-        pathToFileURL(resolve(import.meta.dirname, '../../functions/local/dev/events.ts')).href,
-        () => undefined,
-      ),
-    ).toBe(false);
+  });
+
+  it('an invocation that throws is an outcome with its error, not a rejection', async () => {
+    const fn = lambdaFunction('throwing-handler', () => Promise.reject(new RangeError('out of range')), 1000);
+    const outcome = await fn.run({});
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && outcome.error).toBeInstanceOf(RangeError);
+    await expect(fn.invoke({})).rejects.toThrow('out of range');
   });
 });

@@ -245,4 +245,27 @@ describe('queued messages across a restart', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('with retryFailedAfterSeconds, a failed record comes back soon although the queue keeps it an hour', async () => {
+    const { queueUrl } = await queuePair(false, 3600, 5);
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'retry-me' }));
+    const receives: string[] = [];
+    const poller = startSqsPoller({
+      sqs,
+      queueUrl,
+      waitSeconds: 0,
+      retryFailedAfterSeconds: 1,
+      handler: async (event: SQSEvent) => {
+        receives.push(event.Records[0]!.attributes.ApproximateReceiveCount);
+        return receives.length === 1
+          ? { batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] }
+          : { batchItemFailures: [] };
+      },
+    });
+    await waitFor(() => receives.length === 2);
+    await poller.stop();
+    // local-aws-sqs counts the visibility change as a receive too, so the count jumps by two.
+    expect(receives[0]).toBe('1');
+    expect(Number(receives[1])).toBeGreaterThan(1);
+  });
 });

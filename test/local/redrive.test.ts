@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../functions/local/commands/redrive.js';
-import { createFifoPair, drainQueue, sqsClient, startLocalSqs, LOCAL_CREDENTIALS, LOCAL_REGION } from '../support/webhooks.js';
+import {
+  createFifoPair,
+  drainQueue,
+  sqsClient,
+  startLocalSqs,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../support/webhooks.js';
 
 let server: { url: string; stop(): Promise<void> };
 let sqs: SQSClient;

@@ -10,6 +10,7 @@ import { ConfigError } from '../../core/errors.js';
 import {
   consoleListener,
   createStdoutWriter,
+  plateText,
   reportLines,
   startupLines,
   useColor,
@@ -94,7 +95,7 @@ async function demoPurchase(stack: DevStack, write: (text: string) => void): Pro
   const ad =
     ads.find((entry) => entry.branch === dealer.branchId && entry.status === 'Published') ??
     ads.find((entry) => entry.branch === dealer.branchId)!;
-  const plate = String(ad.vehicle.registrationNumber ?? '');
+  const plate = plateText(ad.vehicle.registrationNumber);
   write('');
   write(`Simulating a purchase in Wayke: ${dealer.id} signs the purchase contract (Inköpsavtal) for ${plate}`);
   write('  webhook → SQS FIFO → DMS writer (ad fetched from Wayke) → signed delivery to the DMS');

@@ -23,7 +23,8 @@ Options:
   --max-mb <n>       size limit in MB (default ${DEFAULT_MAX_FEED_BYTES / 1024 / 1024})
   -h, --help         show this help
 
-Exit status: 0 every row valid, 1 some rows rejected, 2 the file rejected as a whole.`;
+Exit status: 0 every row valid, 1 some rows rejected, 2 nothing checked: bad arguments, a file
+that cannot be read, or the file rejected as a whole.`;
 
 /** Reads the file unless its size alone refuses it (checked before reading it all). */
 function readFile(

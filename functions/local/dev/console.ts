@@ -147,13 +147,18 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
 
 /** One line per dealer report (plus the rows it rejected). */
 /** A published ad of the branch in the simulator (else any of its ads), to name in a curl line. */
+/** A simulated ad's plate as text (the simulator keeps what the client sent, which may be no string). */
+export function plateText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
 export function adOf(
   stack: Pick<DevStack, 'simulator'>,
   branchId: string,
 ): { id: string; registrationNumber: string } | undefined {
   const ads = Object.values(stack.simulator?.state().ads ?? {}).filter((ad) => ad.branch === branchId);
   const ad = ads.find((entry) => entry.status === 'Published') ?? ads[0];
-  return ad ? { id: ad.id, registrationNumber: String(ad.vehicle.registrationNumber ?? '') } : undefined;
+  return ad ? { id: ad.id, registrationNumber: plateText(ad.vehicle.registrationNumber) } : undefined;
 }
 
 /** The curl line that fires a vehicle-updated webhook for an ad that exists, so the DMS gets the car. */

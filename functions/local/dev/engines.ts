@@ -20,6 +20,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  QUEUES,
+  visibilityTimeoutSeconds,
+  type QueueName,
+} from '../../core/deployment/runtime.js';
+import { createTableInput, TABLES, type TableKind } from '../../core/deployment/tables.js';
 
 import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames } from './local-aws.js';
 
@@ -197,22 +204,6 @@ export async function startLocalSqs(options: { port?: number } = {}): Promise<Ru
   return { url: urlOf(server), stop: () => closeServer(server) };
 }
 
-/**
- * Queue settings as in the CDK stack (`lib/constructs/import-pipeline.ts`, `webhook-ingest.ts`):
- * visibility 6× the consumer's timeout (worker 10 min, DMS writer 30 s), redrive after 3 and (events, a backstop) 1000.
- */
-export const QUEUE_SETTINGS = {
-  workVisibilitySeconds: 3600,
-  workMaxReceiveCount: 3,
-  eventsVisibilitySeconds: 180,
-  // SQS's maximum: the DMS writer dead-letters an event itself once its retry schedule (any
-  // `--dms-retry-schedule`) is used up; this is only the backstop.
-  eventsMaxReceiveCount: 1000,
-  /** Vehicle worker: 60 s timeout (`lib/constructs/vehicle-api.ts`). */
-  vehicleVisibilitySeconds: 360,
-  vehicleMaxReceiveCount: 5,
-} as const;
-
 export interface LocalResources {
   readonly bucket: string;
   readonly snapshotTable: string;
@@ -285,40 +276,45 @@ export async function deleteTableAndWait(client: DynamoDBClient, name: string): 
   return true;
 }
 
-async function ensureTable(client: DynamoDBClient, input: { name: string; sortKey: boolean }): Promise<void> {
-  const status = await tableStatus(client, input.name);
-  if (status === 'DELETING') await waitForTable(client, input.name, 'GONE');
+async function ensureTable(client: DynamoDBClient, kind: TableKind, name: string): Promise<void> {
+  const status = await tableStatus(client, name);
+  if (status === 'DELETING') await waitForTable(client, name, 'GONE');
   if (status === null || status === 'DELETING') {
     try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: input.name,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            ...(input.sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : []),
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            ...(input.sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : []),
-          ],
-        }),
-      );
+      await client.send(new CreateTableCommand(createTableInput(kind, name)));
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
   }
   // Items can be written only once the table is ACTIVE (a CREATING table answers ResourceNotFound).
-  await waitForTable(client, input.name, 'ACTIVE');
-  // dynalite accepts the call (TTL is not enforced locally; readers check `expiresAt` themselves).
+  await waitForTable(client, name, 'ACTIVE');
+  // dynalite accepts the call (TTL is not enforced locally; readers check the expiry themselves).
   await client
     .send(
       new UpdateTimeToLiveCommand({
-        TableName: input.name,
-        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: TABLES[kind].ttlAttribute, Enabled: true },
       }),
     )
     .catch(() => undefined);
+}
+
+/** A queue's attributes from its settings in `core/deployment/runtime.ts`, as the CDK stack sets them. */
+function queueAttributes(queue: QueueName, redrivePolicy: string): Record<string, string> {
+  const settings = QUEUES[queue];
+  return {
+    ...(settings.fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {}),
+    VisibilityTimeout: String(visibilityTimeoutSeconds(queue)),
+    MessageRetentionPeriod: String(settings.retentionSeconds),
+    RedrivePolicy: redrivePolicy,
+  };
+}
+
+function deadLetterAttributes(queue: QueueName): Record<string, string> {
+  return {
+    ...(QUEUES[queue].fifo ? { FifoQueue: 'true' } : {}),
+    MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS),
+  };
 }
 
 /** Creates the bucket, the two tables and the four queues if they do not exist yet. */
@@ -339,35 +335,23 @@ export async function ensureLocalResources(
       () => s3.send(new CreateBucketCommand({ Bucket: names.bucket })).then(() => undefined),
     );
     const tablesReady = Promise.all([
-      ensureTable(dynamo, { name: names.snapshotTable, sortKey: true }),
-      ensureTable(dynamo, { name: names.dedupeTable, sortKey: false }),
+      ensureTable(dynamo, 'snapshots', names.snapshotTable),
+      ensureTable(dynamo, 'dedupe', names.dedupeTable),
     ]);
     const queueArn = async (url: string) =>
       (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes
         ?.QueueArn ?? '';
     const createQueue = async (name: string, attributes: Record<string, string>) =>
       (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
-    const workDlqUrl = await createQueue(names.workDlq, { MessageRetentionPeriod: '1209600' });
-    const eventsDlqUrl = await createQueue(names.eventsDlq, { FifoQueue: 'true', MessageRetentionPeriod: '1209600' });
-    const redrive = async (dlqUrl: string, maxReceiveCount: number) =>
-      JSON.stringify({ deadLetterTargetArn: await queueArn(dlqUrl), maxReceiveCount });
-    const workQueueUrl = await createQueue(names.workQueue, {
-      VisibilityTimeout: String(QUEUE_SETTINGS.workVisibilitySeconds),
-      RedrivePolicy: await redrive(workDlqUrl, QUEUE_SETTINGS.workMaxReceiveCount),
-    });
-    const eventsQueueUrl = await createQueue(names.eventsQueue, {
-      FifoQueue: 'true',
-      ContentBasedDeduplication: 'false',
-      VisibilityTimeout: String(QUEUE_SETTINGS.eventsVisibilitySeconds),
-      RedrivePolicy: await redrive(eventsDlqUrl, QUEUE_SETTINGS.eventsMaxReceiveCount),
-    });
-    const vehicleDlqUrl = await createQueue(names.vehicleDlq, { FifoQueue: 'true', MessageRetentionPeriod: '1209600' });
-    const vehicleQueueUrl = await createQueue(names.vehicleQueue, {
-      FifoQueue: 'true',
-      ContentBasedDeduplication: 'false',
-      VisibilityTimeout: String(QUEUE_SETTINGS.vehicleVisibilitySeconds),
-      RedrivePolicy: await redrive(vehicleDlqUrl, QUEUE_SETTINGS.vehicleMaxReceiveCount),
-    });
+    const redrive = async (dlqUrl: string, queue: QueueName) =>
+      JSON.stringify({ deadLetterTargetArn: await queueArn(dlqUrl), maxReceiveCount: QUEUES[queue].maxReceiveCount });
+    const withDlq = async (queue: QueueName, name: string, dlqName: string) => {
+      const dlqUrl = await createQueue(dlqName, deadLetterAttributes(queue));
+      return [await createQueue(name, queueAttributes(queue, await redrive(dlqUrl, queue))), dlqUrl] as const;
+    };
+    const [workQueueUrl, workDlqUrl] = await withDlq('work', names.workQueue, names.workDlq);
+    const [eventsQueueUrl, eventsDlqUrl] = await withDlq('events', names.eventsQueue, names.eventsDlq);
+    const [vehicleQueueUrl, vehicleDlqUrl] = await withDlq('vehicle', names.vehicleQueue, names.vehicleDlq);
     await Promise.all([bucketReady, tablesReady]);
     return {
       vehicleQueueUrl,

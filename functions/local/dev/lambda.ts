@@ -3,8 +3,10 @@
  * shapes, a Lambda-like context with a deadline, and the handler's module loaded once (its
  * module-scope clients built from the environment the local stack set before the import).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { onErrorLog } from '../../adapters/logger.js';
 import { LOCAL_REGION } from './engines.js';
 
 export const LOCAL_ACCOUNT_ID = '123456789012';
@@ -12,11 +14,22 @@ export const LOCAL_ACCOUNT_ID = '123456789012';
 /** A Lambda handler in its async form (middy handlers are). */
 export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
 
+/** One ERROR line a handler's logger printed during an invocation (Powertools' attributes). */
+export type LogEntry = Readonly<Record<string, unknown>>;
+
+/** What one invocation did: its result or the error it threw, and the ERROR lines it logged. */
+export type InvocationOutcome<R> =
+  | { readonly ok: true; readonly result: R; readonly errorLogs: readonly LogEntry[] }
+  | { readonly ok: false; readonly error: Error; readonly errorLogs: readonly LogEntry[] };
+
 export interface LambdaFunction<E = unknown, R = unknown> {
   readonly name: string;
   /** Timeout the context reports, as configured in the stack. */
   readonly timeoutMs: number;
+  /** Invokes as Lambda does: resolves with the result, rejects with what the handler threw. */
   invoke(event: E): Promise<R>;
+  /** Invokes and never rejects: the outcome says how it ended and which ERROR lines it logged. */
+  run(event: E): Promise<InvocationOutcome<R>>;
 }
 
 /** A context as the Node.js runtime passes it; `getRemainingTimeInMillis` counts down from `timeoutMs`. */
@@ -42,16 +55,45 @@ export function lambdaContext(functionName: string, timeoutMs: number, memoryMb 
   };
 }
 
+/**
+ * The ERROR lines of the invocation running in this async context. Invocations run side by side
+ * in this one process and share each handler module's logger (Lambda gives each its own
+ * instance), so a line is tied to its invocation by async context, not by its log keys.
+ */
+const invocationLogs = new AsyncLocalStorage<LogEntry[]>();
+let tapped = false;
+
+function tapErrorLogs(): void {
+  if (tapped) return;
+  tapped = true;
+  onErrorLog((entry) => invocationLogs.getStore()?.push({ ...entry.attributes, message: entry.message }));
+}
+
 /** Wraps a handler so each call gets a fresh context, as each Lambda invocation does. */
 export function lambdaFunction<E, R>(
   name: string,
   handler: LambdaHandler<E, R>,
   timeoutMs: number,
 ): LambdaFunction<E, R> {
+  tapErrorLogs();
+  const invoke = (event: E) => handler(event, lambdaContext(name, timeoutMs));
   return {
     name,
     timeoutMs,
-    invoke: (event) => handler(event, lambdaContext(name, timeoutMs)),
+    invoke,
+    run(event) {
+      const errorLogs: LogEntry[] = [];
+      return invocationLogs.run(errorLogs, () =>
+        invoke(event).then(
+          (result): InvocationOutcome<R> => ({ ok: true, result, errorLogs }),
+          (error: unknown): InvocationOutcome<R> => ({
+            ok: false,
+            error: error instanceof Error ? error : new Error(String(error)),
+            errorLogs,
+          }),
+        ),
+      );
+    },
   };
 }
 
@@ -60,32 +102,6 @@ export async function loadHandler<E, R>(modulePath: string): Promise<LambdaHandl
   const module = (await import(modulePath)) as { handler?: unknown };
   if (typeof module.handler !== 'function') throw new Error(`${modulePath} does not export a handler function`);
   return module.handler as LambdaHandler<E, R>;
-}
-
-/** One JSON line a handler's logger printed (Powertools' structured log attributes). */
-export type LogEntry = Readonly<Record<string, unknown>>;
-
-/**
- * Calls `onError` with every ERROR line that the handler module's exported Powertools `logger`
- * prints — what a subscription filter on the function's CloudWatch log group would see. The line
- * is still printed as before. Resolves false when the module exports no such logger.
- */
-export async function watchErrorLogs(modulePath: string, onError: (entry: LogEntry) => void): Promise<boolean> {
-  const module = (await import(modulePath)) as { logger?: { console?: { error?: (...args: unknown[]) => void } } };
-  const target = module.logger?.console;
-  if (!target || typeof target.error !== 'function') return false;
-  const print = target.error.bind(target);
-  target.error = (...args: unknown[]) => {
-    print(...args);
-    if (typeof args[0] !== 'string') return;
-    try {
-      const entry = JSON.parse(args[0]) as unknown;
-      if (entry && typeof entry === 'object') onError(entry as LogEntry);
-    } catch {
-      // not a structured line
-    }
-  };
-  return true;
 }
 
 /**

@@ -2,8 +2,8 @@
  * The local SQS engine keeps messages in memory. So that Ctrl-C loses nothing, the messages still
  * waiting in the queues when the stack stops are written to `<data>/queues.json` and sent again
  * on the next start (FIFO group and deduplication ids kept, in order). Messages in flight after a
- * failed attempt are not visible at stop and are not kept; the hourly run and Wayke's own webhook
- * retries cover those, as they would after a lost Lambda invocation.
+ * failed attempt are made visible again by their pollers as they stop (`SqsPoller.stop`), before
+ * the save, so they are kept too.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {

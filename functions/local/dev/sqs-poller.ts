@@ -33,6 +33,11 @@ export interface SqsPollerOptions {
   readonly log?: Log;
   /** Called after each batch with what happened to it. */
   readonly onBatch?: (outcome: BatchOutcome) => void;
+  /**
+   * Seconds until a failed record is received again; without it, the queue's visibility
+   * timeout (as Lambda leaves it). The receive still counts towards the redrive policy.
+   */
+  readonly retryFailedAfterSeconds?: number;
 }
 
 export interface BatchOutcome {
@@ -44,6 +49,10 @@ export interface BatchOutcome {
 export interface SqsPoller {
   /** Resolves once the queue holds no visible or in-flight message and no batch is running. */
   drained(options?: { timeoutMs?: number; pollMs?: number }): Promise<boolean>;
+  /**
+   * Stops polling, then makes the records that failed and still wait out their visibility
+   * visible again, so that whoever saves the queue next (the local run at Ctrl-C) sees them.
+   */
   stop(): Promise<void>;
 }
 
@@ -91,6 +100,98 @@ export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const setVisibility = (options: SqsPollerOptions, receiptHandle: string, seconds: number) =>
+  options.sqs
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: options.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    )
+    .then(
+      () => true,
+      // The message came back (and has a new receipt handle) or is gone: nothing to change.
+      () => false,
+    );
+
+/** The failed records still in flight, by message id (shortened retry, release at stop). */
+function failedRecords(options: SqsPollerOptions) {
+  const handles = new Map<string, string>();
+  return {
+    /** Records received again: their old receipt handles are spent. */
+    received(records: readonly SQSRecord[]): void {
+      for (const record of records) handles.delete(record.messageId);
+    },
+    async add(records: readonly SQSRecord[]): Promise<void> {
+      for (const record of records) {
+        handles.set(record.messageId, record.receiptHandle);
+        if (options.retryFailedAfterSeconds !== undefined)
+          await setVisibility(options, record.receiptHandle, options.retryFailedAfterSeconds);
+      }
+    },
+    async release(): Promise<void> {
+      for (const handle of handles.values()) await setVisibility(options, handle, 0);
+      handles.clear();
+    },
+  };
+}
+
+/** Invokes the handler; which records failed (all when it threw or named unknown ones), and the error. */
+async function invokeBatch(
+  options: SqsPollerOptions,
+  records: SQSRecord[],
+  queueArn: string,
+): Promise<{ failed: string[]; error?: Error }> {
+  const known = new Set(records.map((record) => record.messageId));
+  try {
+    const response = await options.handler({ Records: records });
+    const failed = (response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier);
+    // Lambda treats an unknown or empty identifier as a failure of the whole batch.
+    return { failed: failed.some((id) => !id || !known.has(id)) ? [...known] : failed };
+  } catch (caught) {
+    const error = caught as Error;
+    options.log?.error('Handler failed the whole batch', {
+      queue: queueArn,
+      error: error.message,
+      records: records.length,
+    });
+    return { failed: [...known], error };
+  }
+}
+
+async function deleteDone(options: SqsPollerOptions, done: readonly SQSRecord[]): Promise<void> {
+  for (let i = 0; i < done.length; i += 10) {
+    const slice = done.slice(i, i + 10);
+    await options.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: slice.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+      }),
+    );
+  }
+}
+
+/** Visible, in-flight and delayed messages of the queue. */
+async function pendingCount(options: SqsPollerOptions): Promise<number> {
+  const out = await options.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: options.queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  const attributes = out.Attributes ?? {};
+  return (
+    Number(attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
+
 /** Starts polling; call `stop()` to finish the running batches and end. */
 export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const queueArn = arnOfQueueUrl(options.queueUrl);
@@ -101,6 +202,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const abort = new AbortController();
 
   const gate = new FifoGroupGate();
+  const waitingRetry = failedRecords(options);
   // Parked messages stay in flight while they wait (the handler never saw them).
   const keepParked = setInterval(() => {
     for (const message of gate.waiting()) {
@@ -121,41 +223,21 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     const messages = gate.admit(received);
     if (messages.length === 0) return;
     const records = messages.map((message) => toSqsRecord(message, queueArn));
-    let failed: string[] = [];
-    let error: Error | undefined;
-    try {
-      const response = await options.handler({ Records: records });
-      const known = new Set(records.map((record) => record.messageId));
-      failed = (response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier);
-      // Lambda treats an unknown or empty identifier as a failure of the whole batch.
-      if (failed.some((id) => !id || !known.has(id))) failed = [...known];
-    } catch (caught) {
-      error = caught as Error;
-      failed = records.map((record) => record.messageId);
-      options.log?.error('Handler failed the whole batch', {
-        queue: queueArn,
-        error: error.message,
-        records: records.length,
-      });
-    }
-    const done = records.filter((record) => !failed.includes(record.messageId));
-    for (let i = 0; i < done.length; i += 10) {
-      const slice = done.slice(i, i + 10);
-      await options.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: options.queueUrl,
-          Entries: slice.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
-        }),
-      );
-    }
+    const { failed, error } = await invokeBatch(options, records, queueArn);
+    waitingRetry.received(records);
+    await deleteDone(
+      options,
+      records.filter((record) => !failed.includes(record.messageId)),
+    );
     options.onBatch?.({ records, failed, ...(error ? { error } : {}) });
+    await waitingRetry.add(records.filter((record) => failed.includes(record.messageId)));
     const released = gate.settle(messages, new Set(failed));
     if (released.length > 0) await processBatch(released);
   };
 
   const loop = async (): Promise<void> => {
     while (running) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const out = await options.sqs.send(
           new ReceiveMessageCommand({
@@ -193,21 +275,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     async drained({ timeoutMs = 60_000, pollMs = 100 } = {}) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const out = await options.sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: options.queueUrl,
-            AttributeNames: [
-              'ApproximateNumberOfMessages',
-              'ApproximateNumberOfMessagesNotVisible',
-              'ApproximateNumberOfMessagesDelayed',
-            ],
-          }),
-        );
-        const attributes = out.Attributes ?? {};
-        const pending =
-          Number(attributes.ApproximateNumberOfMessages ?? 0) +
-          Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-          Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+        const pending = await pendingCount(options);
         if (pending === 0 && busy === 0 && gate.size === 0) return true;
         if (Date.now() + pollMs > deadline) return false;
         await sleep(pollMs);
@@ -218,6 +286,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
       clearInterval(keepParked);
       abort.abort();
       await Promise.allSettled(loops);
+      await waitingRetry.release();
     },
   };
 }

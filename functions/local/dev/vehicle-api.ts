@@ -6,30 +6,23 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { VEHICLE_API_ROUTES } from '../../adapters/vehicle-api-http.js';
+import type { FunctionName } from '../../core/deployment/runtime.js';
 import type { Log } from '../../ports.js';
 import type { HttpRoute } from './api-gateway.js';
 import type { LambdaFunction } from './lambda.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
 
-type Loader = <E, R>(name: string, file: string, timeoutMs: number) => Promise<LambdaFunction<E, R>>;
+/** Loads a handler module as the function `name` of the stack (its timeout). */
+type Loader = <E, R>(name: FunctionName, file: string) => Promise<LambdaFunction<E, R>>;
 
 /** Loads the two handlers and adds the API's routes. */
 export async function startVehicleApi(input: {
   readonly routes: HttpRoute[];
   readonly load: Loader;
-  readonly timeouts: { readonly vehicleApi: number; readonly vehicleWorker: number };
 }): Promise<{ vehicleWorker: LambdaFunction<SQSEvent, SQSBatchResponse | void> }> {
   const [api, vehicleWorker] = await Promise.all([
-    input.load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(
-      'wayke-dms-vehicle-api',
-      'vehicle-api',
-      input.timeouts.vehicleApi,
-    ),
-    input.load<SQSEvent, SQSBatchResponse | void>(
-      'wayke-dms-vehicle-worker',
-      'vehicle-worker',
-      input.timeouts.vehicleWorker,
-    ),
+    input.load<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('vehicleApi', 'vehicle-api'),
+    input.load<SQSEvent, SQSBatchResponse | void>('vehicleWorker', 'vehicle-worker'),
   ]);
   for (const routeKey of Object.values(VEHICLE_API_ROUTES)) {
     const [method, path] = routeKey.split(' ') as [string, string];
