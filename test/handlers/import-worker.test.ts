@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSqsServer } from 'local-aws-sqs';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import { BRANCH, csv, vehicle } from '../support/import-harness.js';
 import { CREDENTIALS, REGION, startDynamo, startS3, type Dynamo, type S3 } from '../support/engines.js';
 

@@ -22,7 +22,7 @@ import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
 import { DEFAULT_SECRET_PREFIX, type ResolvedDealer, type ResolvedDealerConfig } from '../../core/dealer-config.js';
 import type { ImportReport } from '../../core/import/report.js';
 import type { Log } from '../../ports.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../wayke-simulator/index.js';
 import { startLocalHttpApi, type LocalHttpApi } from './api-gateway.js';
 import { startDemoDms, type DemoDms, type DemoDmsDelivery } from './demo-dms.js';
 import {
