@@ -9,7 +9,7 @@
  */
 import { MemoryLog } from '../functions/adapters/logger.js';
 import { createWaykeClient } from '../functions/adapters/wayke-http-client.js';
-import { startWaykeSimulator } from '../functions/local/wayke-simulator.js';
+import { startWaykeSimulator } from '../functions/local/wayke-simulator/index.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const CALLS = 2000;

@@ -24,7 +24,7 @@ import { WebhookDmsSink } from '../functions/adapters/webhook-dms-sink.js';
 import { DealerSchema } from '../functions/core/dealer-config.js';
 import { makeDeliverEvents } from '../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../functions/core/events/ingest-webhook.js';
-import { startWaykeSimulator } from '../functions/local/wayke-simulator.js';
+import { startWaykeSimulator } from '../functions/local/wayke-simulator/index.js';
 import type { DealerSecrets, InboundAuth, EventQueue, EventQueueMessage, Log } from '../functions/ports.js';
 import {
   FIXTURES,

@@ -18,7 +18,7 @@ import {
   WaykeRetryableError,
   WaykeValidationError,
 } from '../../functions/adapters/wayke-errors.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import type { Vehicle } from '../../functions/core/vehicle.js';
 import type { WaykeApi } from '../../functions/ports.js';
 

@@ -24,7 +24,7 @@ import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
 import { DealerSchema } from '../../functions/core/dealer-config.js';
 import { makeDeliverEvents } from '../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import {
   FIXTURES,
   TEST_SIGNING_SECRET,

@@ -18,7 +18,7 @@ import { classifyWaykeEvent } from '../../functions/core/events/classify.js';
 import { eventMessageBody } from '../../functions/core/events/message.js';
 import { lambdaContext } from '../../functions/local/dev/lambda.js';
 import { toSqsRecord } from '../../functions/local/dev/sqs-poller.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import {
   FIXTURES,
   LOCAL_CREDENTIALS,

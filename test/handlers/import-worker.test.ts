@@ -17,7 +17,7 @@ import { createDealerWaykeClients, createWaykeClientFactory } from '../../functi
 import { ResolvedDealerSchema } from '../../functions/core/dealer-config.js';
 import { workMessagesFor } from '../../functions/core/import/scheduler.js';
 import { makeImportWorker } from '../../functions/core/import/worker.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import { objectCreatedEvent } from '../../functions/local/dev/events.js';
 import { BRANCH, csv, vehicle } from '../support/import-harness.js';
 import { CREDENTIALS, REGION, startDynamo, startS3, type Dynamo, type S3 } from '../support/engines.js';

@@ -18,7 +18,7 @@ import { DealerSchema, type ResolvedDealer } from '../../functions/core/dealer-c
 import { makeApplyVehicleChanges } from '../../functions/core/vehicle-api/apply-changes.js';
 import { DealerBusyError } from '../../functions/core/vehicle-api/errors.js';
 import type { VehicleChangeMessage } from '../../functions/core/vehicle-api/schemas.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import type { Log } from '../../functions/ports.js';
 import { CREDENTIALS, REGION, startDynamo, type Dynamo } from '../support/engines.js';
 import { lambdaContext, sqsRecord } from '../support/lambda.js';

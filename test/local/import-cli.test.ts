@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
 import { runImportCommand, SNAPSHOT_TABLE, startEmbeddedDynamo } from '../../functions/local/commands/import.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import { processIsGone, processStartOf } from '../../functions/local/process-liveness.js';
 import { stateLayout } from '../../functions/local/state-dir.js';
 import { BRANCH, csv, vehicle } from '../support/import-harness.js';

@@ -22,7 +22,7 @@ import { dealerIndex } from '../../functions/core/events/ingest-webhook.js';
 import { eventMessageBody } from '../../functions/core/events/message.js';
 import { run } from '../../functions/local/commands/replay.js';
 import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import {
   TEST_SIGNING_SECRET,
   createDedupeTable,

@@ -13,7 +13,7 @@ import {
   startWaykeSimulator,
   type WaykeSimulator,
   type WaykeSimulatorFaults,
-} from '../../functions/local/wayke-simulator.js';
+} from '../../functions/local/wayke-simulator/index.js';
 import { TestClock, type Dynamo } from './engines.js';
 
 export const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';

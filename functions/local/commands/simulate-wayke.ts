@@ -4,19 +4,30 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../adapters/logger.js';
-import { startWaykeSimulator, type WaykeSimulatorClient, type WaykeSimulatorFaults } from '../wayke-simulator.js';
+import {
+  DEFAULT_SIMULATOR_CLIENT,
+  SIMULATOR_DEFAULTS,
+  startWaykeSimulator,
+  type WaykeSimulator,
+  type WaykeSimulatorClient,
+  type WaykeSimulatorFaults,
+  type WaykeSimulatorOptions,
+} from '../wayke-simulator/index.js';
+
+/** Fixed, so the URLs printed stay valid across runs (and media URLs kept in a state file too). */
+const DEFAULT_PORT = 4010;
 
 export const help = `Usage: wayke-dms simulate-wayke [options]
 
 Runs a simulator of Wayke's token, dealer and media APIs on 127.0.0.1 until Ctrl-C.
 
 Options:
-  --port <n>              Port to listen on (default 4010; 0 picks a free one)
+  --port <n>              Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --faults <json>         Faults, e.g. '{"serverErrorRate":0.2,"throttleRate":0.1,"retryAfterSeconds":2,
                           "latencyMs":50,"commitThenFailRate":0.05,"seed":42}'
-  --client-id <id>        Accepted client id (default sim-client)
-  --client-secret <s>     Accepted client secret (default sim-secret)
-  --token-lifetime <s>    expires_in of issued tokens, seconds (default 3600)
+  --client-id <id>        Accepted client id (default ${DEFAULT_SIMULATOR_CLIENT.clientId})
+  --client-secret <s>     Accepted client secret (default ${DEFAULT_SIMULATOR_CLIENT.clientSecret})
+  --token-lifetime <s>    expires_in of issued tokens, seconds (default ${SIMULATOR_DEFAULTS.tokenLifetimeSeconds})
   --webhook-url <url>     Where ad changes and process events are POSTed
   --webhook-secret <s>    Sent as "Authorization: Bearer <s>" with every webhook
   --json                  Print the URLs as one JSON object
@@ -52,91 +63,102 @@ function parseFaults(raw: string | undefined): Partial<WaykeSimulatorFaults> {
   return value;
 }
 
-export async function run(args: string[]): Promise<number> {
-  let values;
-  let faults: Partial<WaykeSimulatorFaults>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        port: { type: 'string', default: '4010' },
-        faults: { type: 'string' },
-        'client-id': { type: 'string' },
-        'client-secret': { type: 'string' },
-        'token-lifetime': { type: 'string' },
-        'webhook-url': { type: 'string' },
-        'webhook-secret': { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }));
-    faults = parseFaults(values.faults);
-  } catch (error) {
-    process.stderr.write(`simulate-wayke: ${(error as Error).message}\n\n${help}\n`);
-    return 2;
-  }
-  const port = Number(values.port);
-  const tokenLifetimeSeconds = values['token-lifetime'] === undefined ? undefined : Number(values['token-lifetime']);
-  if (
-    !Number.isInteger(port) ||
-    port < 0 ||
-    port > 65535 ||
-    (tokenLifetimeSeconds !== undefined && !(tokenLifetimeSeconds > 0))
-  ) {
-    process.stderr.write('simulate-wayke: --port must be 0–65535 and --token-lifetime a positive number\n');
-    return 2;
-  }
-  const client: WaykeSimulatorClient = {
-    clientId: values['client-id'] ?? 'sim-client',
-    clientSecret: values['client-secret'] ?? 'sim-secret',
+interface Settings {
+  readonly port: number;
+  readonly faults: Partial<WaykeSimulatorFaults>;
+  readonly client: WaykeSimulatorClient;
+  /** A secret given on the command line is not echoed; the default one is. */
+  readonly defaultSecret: boolean;
+  readonly tokenLifetimeSeconds?: number;
+  readonly webhookUrl?: string;
+  readonly webhookSecret?: string;
+  readonly json: boolean;
+}
+
+function parseSettings(args: string[]): Settings {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: String(DEFAULT_PORT) },
+      faults: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'token-lifetime': { type: 'string' },
+      'webhook-url': { type: 'string' },
+      'webhook-secret': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const lifetime = values['token-lifetime'];
+  return {
+    port: Number(values.port),
+    faults: parseFaults(values.faults),
+    client: {
+      clientId: values['client-id'] ?? DEFAULT_SIMULATOR_CLIENT.clientId,
+      clientSecret: values['client-secret'] ?? DEFAULT_SIMULATOR_CLIENT.clientSecret,
+    },
+    defaultSecret: values['client-secret'] === undefined,
+    ...(lifetime !== undefined ? { tokenLifetimeSeconds: Number(lifetime) } : {}),
+    ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
+    ...(values['webhook-secret'] ? { webhookSecret: values['webhook-secret'] } : {}),
+    json: values.json,
   };
-  const log = createLogger({ serviceName: 'wayke-simulator', toStderr: true });
-  let simulator;
-  try {
-    simulator = await startWaykeSimulator({
-      port,
-      clients: [client],
-      faults,
-      log,
-      ...(tokenLifetimeSeconds !== undefined ? { tokenLifetimeSeconds } : {}),
-      ...(values['webhook-url']
-        ? {
-            webhook: {
-              url: values['webhook-url'],
-              ...(values['webhook-secret'] ? { headers: { authorization: `Bearer ${values['webhook-secret']}` } } : {}),
-            },
-          }
-        : {}),
-    });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    process.stderr.write(
-      `simulate-wayke: cannot listen on 127.0.0.1:${port}${code === 'EADDRINUSE' ? ' (in use; try --port 0)' : ''}: ${(error as Error).message}\n`,
-    );
-    return 1;
-  }
-  const urls = {
-    url: simulator.url,
-    authUrl: simulator.authUrl,
-    dealerApiUrl: simulator.dealerApiUrl,
-    mediaApiUrl: simulator.mediaApiUrl,
-    clientId: client.clientId,
+}
+
+const validNumbers = ({ port, tokenLifetimeSeconds }: Settings): boolean =>
+  Number.isInteger(port) &&
+  port >= 0 &&
+  port <= 65535 &&
+  (tokenLifetimeSeconds === undefined || tokenLifetimeSeconds > 0);
+
+function simulatorOptions(settings: Settings): WaykeSimulatorOptions {
+  const { port, client, faults, tokenLifetimeSeconds, webhookUrl, webhookSecret } = settings;
+  return {
+    port,
+    clients: [client],
+    faults,
+    log: createLogger({ serviceName: 'wayke-simulator', toStderr: true }),
+    ...(tokenLifetimeSeconds !== undefined ? { tokenLifetimeSeconds } : {}),
+    ...(webhookUrl
+      ? {
+          webhook: {
+            url: webhookUrl,
+            ...(webhookSecret ? { headers: { authorization: `Bearer ${webhookSecret}` } } : {}),
+          },
+        }
+      : {}),
   };
-  if (values.json) process.stdout.write(`${JSON.stringify(urls)}\n`);
-  else {
-    process.stdout.write(
-      [
-        `Wayke simulator listening on ${simulator.url} (Ctrl-C to stop)`,
-        `  WAYKE_AUTH_URL=${simulator.authUrl}`,
-        `  WAYKE_DEALER_API_URL=${simulator.dealerApiUrl}`,
-        `  WAYKE_MEDIA_API_URL=${simulator.mediaApiUrl}`,
-        `  client id: ${client.clientId}${values['client-secret'] ? '' : ' (secret: sim-secret)'}`,
-        `  state: ${simulator.url}/_admin/state`,
-        '',
-      ].join('\n'),
-    );
+}
+
+function printUrls(simulator: WaykeSimulator, settings: Settings): void {
+  const { client } = settings;
+  if (settings.json) {
+    const urls = {
+      url: simulator.url,
+      authUrl: simulator.authUrl,
+      dealerApiUrl: simulator.dealerApiUrl,
+      mediaApiUrl: simulator.mediaApiUrl,
+      clientId: client.clientId,
+    };
+    process.stdout.write(`${JSON.stringify(urls)}\n`);
+    return;
   }
-  await new Promise<void>((resolve) => {
+  process.stdout.write(
+    [
+      `Wayke simulator listening on ${simulator.url} (Ctrl-C to stop)`,
+      `  WAYKE_AUTH_URL=${simulator.authUrl}`,
+      `  WAYKE_DEALER_API_URL=${simulator.dealerApiUrl}`,
+      `  WAYKE_MEDIA_API_URL=${simulator.mediaApiUrl}`,
+      `  client id: ${client.clientId}${settings.defaultSecret ? ` (secret: ${client.clientSecret})` : ''}`,
+      `  state: ${simulator.url}/_admin/state`,
+      '',
+    ].join('\n'),
+  );
+}
+
+const untilSignal = (): Promise<void> =>
+  new Promise<void>((resolve) => {
     const done = (): void => {
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
@@ -145,6 +167,31 @@ export async function run(args: string[]): Promise<number> {
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
+
+export async function run(args: string[]): Promise<number> {
+  let settings: Settings;
+  try {
+    settings = parseSettings(args);
+  } catch (error) {
+    process.stderr.write(`simulate-wayke: ${(error as Error).message}\n\n${help}\n`);
+    return 2;
+  }
+  if (!validNumbers(settings)) {
+    process.stderr.write('simulate-wayke: --port must be 0–65535 and --token-lifetime a positive number\n');
+    return 2;
+  }
+  let simulator: WaykeSimulator;
+  try {
+    simulator = await startWaykeSimulator(simulatorOptions(settings));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    process.stderr.write(
+      `simulate-wayke: cannot listen on 127.0.0.1:${settings.port}${code === 'EADDRINUSE' ? ' (in use; try --port 0)' : ''}: ${(error as Error).message}\n`,
+    );
+    return 1;
+  }
+  printUrls(simulator, settings);
+  await untilSignal();
   await simulator.stop();
   return 0;
 }

@@ -13,7 +13,7 @@ import type { ResolvedDealer, ResolvedDealerConfig } from '../../core/dealer-con
 import type { ImportReport } from '../../core/import/report.js';
 import type { Log } from '../../ports.js';
 import { stateLayout, type StateLayout } from '../state-dir.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../wayke-simulator/index.js';
 import { startLocalHttpApi, type HttpRoute, type LocalHttpApi } from './api-gateway.js';
 import type { DemoDms } from './demo-dms.js';
 import type { LocalResources } from './engines.js';

@@ -116,33 +116,42 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return out || '(body)';
 }
 
+const valueAt = (body: object, path: string): unknown => {
+  let value: unknown = body;
+  for (const key of path.split('.'))
+    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
+};
+
+/** The mandatory paths absent (or null) in the body. */
+const missing = (body: object, mandatory: readonly string[]): FieldProblem[] =>
+  mandatory
+    .filter((path) => {
+      const value = valueAt(body, path);
+      return value === undefined || value === null;
+    })
+    .map((path) => ({ field: path, message: 'is required' }));
+
+/** Zod's issues as field problems; an unknown key is named by its own path. */
+const problemsOf = (issues: readonly z.core.$ZodIssue[]): FieldProblem[] =>
+  issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: fieldPath([...issue.path, key]), message: 'is not a known field' }))
+      : [{ field: fieldPath(issue.path), message: issue.message }],
+  );
+
 /** Validates a body: mandatory presence first (so the message says "is required"), then types. */
 export function check<S extends z.ZodType>(
   schema: S,
   body: unknown,
   mandatory: readonly string[] = [],
 ): { ok: true; value: z.output<S> } | { ok: false; problems: FieldProblem[] } {
-  const problems: FieldProblem[] = [];
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     return { ok: false, problems: [{ field: '(body)', message: 'must be a JSON object' }] };
-  for (const path of mandatory) {
-    let value: unknown = body;
-    for (const key of path.split('.'))
-      value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-    if (value === undefined || value === null) problems.push({ field: path, message: 'is required' });
-  }
-  if (problems.length > 0) return { ok: false, problems };
+  const absent = missing(body, mandatory);
+  if (absent.length > 0) return { ok: false, problems: absent };
   const parsed = schema.safeParse(body);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        problems.push({ field: fieldPath([...issue.path, key]), message: 'is not a known field' });
-    } else {
-      problems.push({ field: fieldPath(issue.path), message: issue.message });
-    }
-  }
-  return { ok: false, problems };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: problemsOf(parsed.error.issues) };
 }
 
 /** `ABC 123`, `abc-123` → `ABC123`: how the simulator indexes plates. */

@@ -26,7 +26,7 @@ import {
   type EventRecord,
 } from '../../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
 import type { DealerSecrets, InboundAuth, WaykeApi } from '../../../functions/ports.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import {

@@ -21,7 +21,7 @@ import { DealerSchema } from '../../../functions/core/dealer-config.js';
 import { makeDeliverEvents, type DeliveryReport } from '../../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
 import { startSqsPoller, type SqsPoller } from '../../../functions/local/dev/sqs-poller.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
 import type { DealerSecrets, WaykeApi } from '../../../functions/ports.js';
 import { expectValidDeliveries } from '../../support/event-schemas.js';
 import {

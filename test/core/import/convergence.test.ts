@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotStore, WaykeApi } from '../../../functions/ports.js';
 import type { Vehicle } from '../../../functions/core/vehicle.js';
-import { prng } from '../../../functions/local/wayke-simulator.js';
+import { prng } from '../../../functions/local/wayke-simulator/index.js';
 import { startHarness, vehicle, type Harness } from '../../support/import-harness.js';
 import { startDynamo, type Dynamo } from '../../support/engines.js';
 

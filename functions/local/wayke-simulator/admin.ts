@@ -1,0 +1,109 @@
+/**
+ * The admin routes under `/_admin/` (no token; for tests, the local run and curl): the state view,
+ * faults, webhook targets, process events, token revocation and clients. Never faulted or logged.
+ */
+import type { IncomingMessage } from 'node:http';
+import { revokeTokens } from './auth.js';
+import { badRequest, HttpAnswer, notFound, readBody } from './http.js';
+import type { StateFile } from './persistence.js';
+import type { SimulatorState } from './state.js';
+import type {
+  ProcessEventInput,
+  WaykeSimulatorClient,
+  WaykeSimulatorFaults,
+  WaykeSimulatorWebhookTarget,
+} from './types.js';
+import type { WebhookSender } from './webhooks.js';
+
+const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+
+export interface AdminContext {
+  readonly state: SimulatorState;
+  readonly webhooks: WebhookSender;
+  readonly stateFile: StateFile;
+}
+
+/** The request body as JSON (an empty body is `{}`); throws on invalid JSON, which the caller answers 400. */
+type JsonBody = () => unknown;
+
+interface AdminRoute {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly handle: (ctx: AdminContext, json: JsonBody, params: readonly string[]) => HttpAnswer | Promise<HttpAnswer>;
+}
+
+function setWebhook({ state }: AdminContext, json: JsonBody): HttpAnswer {
+  const target = json() as WaykeSimulatorWebhookTarget | null;
+  if (target !== null && (typeof target !== 'object' || typeof target.url !== 'string'))
+    return badRequest([{ field: 'url', message: 'is required' }]);
+  state.setWebhook(target);
+  return new HttpAnswer(204);
+}
+
+function addClient({ state, stateFile }: AdminContext, json: JsonBody): HttpAnswer {
+  const client = json() as WaykeSimulatorClient | null;
+  if (typeof client?.clientId !== 'string' || typeof client.clientSecret !== 'string')
+    return badRequest([{ field: 'clientId', message: 'clientId and clientSecret are required' }]);
+  state.addClient(client);
+  stateFile.schedule();
+  return new HttpAnswer(201);
+}
+
+const isProcessEvent = (event: ProcessEventInput | null): boolean =>
+  typeof event?.processName === 'string' && typeof event.stepName === 'string' && typeof event.state === 'string';
+
+async function processEvent(
+  { state, webhooks }: AdminContext,
+  json: JsonBody,
+  [escapedId]: readonly string[],
+): Promise<HttpAnswer> {
+  const adId = decodeURIComponent(escapedId ?? '');
+  if (!state.ads.has(adId)) return notFound(`Vehicle ${adId}`);
+  const event = json() as ProcessEventInput | null;
+  if (!isProcessEvent(event))
+    return badRequest([{ field: 'processName', message: 'processName, stepName and state are required strings' }]);
+  return new HttpAnswer(200, { deliveries: await webhooks.processEvent(adId, event as ProcessEventInput) });
+}
+
+const ADMIN_ROUTES: readonly AdminRoute[] = [
+  { method: 'GET', pattern: /^\/_admin\/state$/, handle: ({ state }) => new HttpAnswer(200, state.view()) },
+  {
+    method: 'POST',
+    pattern: /^\/_admin\/faults$/,
+    handle: ({ state }, json) => new HttpAnswer(200, state.faults.set(json() as Partial<WaykeSimulatorFaults>)),
+  },
+  { method: 'POST', pattern: /^\/_admin\/webhook$/, handle: setWebhook },
+  {
+    method: 'POST',
+    pattern: /^\/_admin\/tokens\/revoke$/,
+    handle: ({ state }) => new HttpAnswer(200, { revoked: revokeTokens(state) }),
+  },
+  { method: 'POST', pattern: /^\/_admin\/clients$/, handle: addClient },
+  { method: 'POST', pattern: /^\/_admin\/ads\/([^/]+)\/process$/, handle: processEvent },
+];
+
+/** Answers an admin call whose body is `raw`. */
+export async function handleAdmin(ctx: AdminContext, method: string, path: string, raw: Buffer): Promise<HttpAnswer> {
+  const json: JsonBody = () => (raw.length === 0 ? {} : JSON.parse(raw.toString('utf8')));
+  for (const route of ADMIN_ROUTES) {
+    const match = route.method === method ? route.pattern.exec(path) : null;
+    if (match) return route.handle(ctx, json, match.slice(1));
+  }
+  return notFound(`Admin route ${method} ${path}`);
+}
+
+/** Reads the body and answers; a body too large is a 413, anything thrown (bad JSON, a bad value) a 400. */
+export async function answerAdmin(
+  ctx: AdminContext,
+  req: IncomingMessage,
+  method: string,
+  path: string,
+): Promise<HttpAnswer> {
+  const raw = await readBody(req, MAX_ADMIN_BODY_BYTES);
+  if (raw === null) return new HttpAnswer(413, { message: 'body too large' });
+  try {
+    return await handleAdmin(ctx, method, path, raw);
+  } catch {
+    return badRequest([{ field: '(body)', message: 'must be valid JSON' }]);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Fault injection: which calls get a 429, a 500 or a commit-then-fail, from seeded rates and
+ * deterministic counters, limited to the routes asked for.
+ */
+import { sleep } from './http.js';
+import type { WaykeSimulatorFaults } from './types.js';
+
+export const DEFAULT_FAULTS: WaykeSimulatorFaults = {
+  serverErrorRate: 0,
+  throttleRate: 0,
+  retryAfterSeconds: 1,
+  retryAfterAsDate: false,
+  latencyMs: 0,
+  commitThenFailRate: 0,
+  seed: 1,
+  throttleNext: 0,
+  serverErrorNext: 0,
+  commitThenFailNext: 0,
+  routes: [],
+};
+
+/** mulberry32: small, fast, good enough to make fault sequences (and test choices) repeatable. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a route needs to be judged: its key (as in `state().calls`) and what the fault kinds apply to. */
+export interface FaultTarget {
+  readonly key: string;
+  /** Subject to fault injection at all. */
+  readonly faultable: boolean;
+  /** Changes state (commit-then-fail applies). */
+  readonly mutates: boolean;
+}
+
+/** The fault for one call: answer 429 or 500 before anything is applied, or apply and maybe fail after. */
+export type FaultDecision =
+  | { readonly kind: 'throttle'; readonly retryAfter: string }
+  | { readonly kind: 'serverError' }
+  | { readonly kind: 'none'; readonly commitThenFail: boolean };
+
+const NO_FAULT: FaultDecision = { kind: 'none', commitThenFail: false };
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+export class FaultInjector {
+  private faults: WaykeSimulatorFaults;
+  private random: () => number;
+
+  constructor(initial: Partial<WaykeSimulatorFaults> = {}) {
+    this.faults = { ...DEFAULT_FAULTS, ...initial };
+    this.random = prng(this.faults.seed);
+  }
+
+  /** The faults in force (a copy). */
+  get current(): WaykeSimulatorFaults {
+    return clone(this.faults);
+  }
+
+  /** Merges into the faults in force; a new `seed` restarts the PRNG. Returns the result. */
+  set(partial: Partial<WaykeSimulatorFaults>): WaykeSimulatorFaults {
+    this.faults = { ...this.faults, ...partial };
+    if (partial.seed !== undefined) this.random = prng(partial.seed);
+    return clone(this.faults);
+  }
+
+  appliesTo(route: FaultTarget): boolean {
+    return route.faultable && (this.faults.routes.length === 0 || this.faults.routes.includes(route.key));
+  }
+
+  /** Draws the call's fault, after the configured latency. */
+  async inject(route: FaultTarget): Promise<FaultDecision> {
+    if (!this.appliesTo(route)) return NO_FAULT;
+    // Always the same number of randoms per faultable call, so a seed repeats whatever the outcome.
+    const draws = [this.random(), this.random(), this.random()] as const;
+    if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
+    return this.decide(route, draws);
+  }
+
+  /** Counters first, then the rates; a counter that fires is used up. */
+  decide(route: FaultTarget, [rThrottle, rError, rCommit]: readonly [number, number, number]): FaultDecision {
+    const f = this.faults;
+    if (f.throttleNext > 0 || rThrottle < f.throttleRate) {
+      if (f.throttleNext > 0) this.faults = { ...f, throttleNext: f.throttleNext - 1 };
+      return { kind: 'throttle', retryAfter: this.retryAfter() };
+    }
+    if (f.serverErrorNext > 0 || rError < f.serverErrorRate) {
+      if (f.serverErrorNext > 0) this.faults = { ...f, serverErrorNext: f.serverErrorNext - 1 };
+      return { kind: 'serverError' };
+    }
+    return {
+      kind: 'none',
+      commitThenFail: route.mutates && (f.commitThenFailNext > 0 || rCommit < f.commitThenFailRate),
+    };
+  }
+
+  /** A commit-then-fail was answered: uses up one of `commitThenFailNext` (one that never fired is kept). */
+  commitThenFailSpent(): void {
+    if (this.faults.commitThenFailNext > 0)
+      this.faults = { ...this.faults, commitThenFailNext: this.faults.commitThenFailNext - 1 };
+  }
+
+  private retryAfter(): string {
+    return this.faults.retryAfterAsDate
+      ? new Date(Date.now() + this.faults.retryAfterSeconds * 1000).toUTCString()
+      : String(this.faults.retryAfterSeconds);
+  }
+}
