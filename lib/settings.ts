@@ -166,8 +166,9 @@ export const CONTEXT_KEYS = Object.keys(AppContextSchema.shape) as Array<keyof A
  * Throws {@link ConfigError} naming the key, so `cdk synth` stops with a readable message.
  */
 export function readAppContext(lookup: (key: string) => unknown): AppContext {
-  const raw = Object.fromEntries(
-    CONTEXT_KEYS.map((key) => [key, lookup(key)]).filter(([, value]) => value !== undefined && value !== ''),
+  const given = CONTEXT_KEYS.map((key): [string, unknown] => [key, lookup(key)]);
+  const raw: Record<string, unknown> = Object.fromEntries(
+    given.filter(([, value]) => value !== undefined && value !== ''),
   );
   const parsed = SeparatePrefixesSchema.safeParse(raw);
   if (!parsed.success) {

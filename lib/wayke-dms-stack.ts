@@ -6,7 +6,7 @@ import { OperationalAlarms } from './constructs/alarms.js';
 import { DealerSecrets } from './constructs/dealer-secrets.js';
 import { DealerShard, shardDealers } from './constructs/dealer-shard.js';
 import type { DealerSftpUser } from './constructs/dealer-sftp-user.js';
-import { DMS_WRITER_TIMEOUT, DmsDelivery } from './constructs/dms-delivery.js';
+import { DmsDelivery } from './constructs/dms-delivery.js';
 import { FeedStorage } from './constructs/feed-storage.js';
 import { ImportPipeline } from './constructs/import-pipeline.js';
 import { writeDealersFile, type ServiceFunctionDefaults } from './constructs/service-function.js';
@@ -84,7 +84,6 @@ export class WaykeDmsStack extends Stack {
     this.webhooks = new WebhookIngest(this, 'WebhookIngest', {
       defaults,
       secrets: this.secrets,
-      consumerTimeout: DMS_WRITER_TIMEOUT,
       logRetention,
       domain:
         settings.apiDomain && settings.apiCertificateArn
@@ -131,6 +130,11 @@ export class WaykeDmsStack extends Stack {
     });
     this.vehicleApi.addAlarms(this.webhooks.api, new SnsAction(this.alarms.topic));
 
+    this.addOutputs(settings);
+  }
+
+  /** The stack's outputs: what the operator registers in Wayke, hands dealers, or subscribes to. */
+  private addOutputs(settings: AppContext): void {
     const outputs: Record<string, { value: string; description: string }> = {
       WebhookUrl: {
         value: `${this.webhooks.webhookBaseUrl}{dealerId}`,

@@ -10,11 +10,9 @@ import type { DealerSecrets } from './dealer-secrets.js';
 import type { FeedStorage } from './feed-storage.js';
 import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { functionTimeout, tableKeys } from './deployment-facts.js';
 import { EVENT_ARCHIVE_DAYS } from '../../functions/adapters/s3-event-archive.js';
 import { DEFAULT_DMS_RETRY_SCHEDULE, formatRetrySchedule } from '../../functions/core/events/retry-schedule.js';
-
-/** Timeout of the DMS writer; the events queue's visibility timeout is six times this. */
-export const DMS_WRITER_TIMEOUT = Duration.seconds(30);
 
 /** What DynamoDedupeStore calls; no Scan, no streams, no deletes (entries expire by TTL). */
 export const DEDUPE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
@@ -56,11 +54,10 @@ export class DmsDelivery extends Construct {
     super(scope, id);
 
     this.dedupeTable = new dynamodb.Table(this, 'Dedupe', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      ...tableKeys('dedupe'),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expiresAt',
       // Without it a redelivered event would reach the DMS twice.
       deletionProtection: true,
     });
@@ -81,7 +78,7 @@ export class DmsDelivery extends Construct {
       description: "Delivers queued Wayke events to each dealer's DMS",
       defaults: props.defaults,
       memorySize: 512,
-      timeout: DMS_WRITER_TIMEOUT,
+      timeout: functionTimeout('dmsWriter'),
       invocation: { type: 'sqs' },
       environment: {
         DEDUPE_TABLE: this.dedupeTable.tableName,

@@ -16,9 +16,9 @@ import type { DealerSecrets } from './dealer-secrets.js';
 import { SNAPSHOT_TABLE_ACTIONS } from './import-pipeline.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { functionTimeout, queueTiming } from './deployment-facts.js';
+import { QUEUES } from '../../functions/core/deployment/runtime.js';
 
-/** The vehicle worker's timeout; the vehicle queue's visibility timeout is six times this. */
-export const VEHICLE_WORKER_TIMEOUT = Duration.seconds(60);
 /** A change waiting longer than this on the vehicle queue raises an alarm (pushes apply within seconds). */
 export const VEHICLE_QUEUE_AGE_ALARM_SECONDS = 15 * 60;
 /**
@@ -70,9 +70,8 @@ export class VehicleApi extends Construct {
       contentBasedDeduplication: false,
       deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-      visibilityTimeout: Duration.seconds(VEHICLE_WORKER_TIMEOUT.toSeconds() * 6),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      ...queueTiming('vehicle'),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: QUEUES.vehicle.maxReceiveCount },
     });
 
     this.handler = this.apiFunction(props);
@@ -87,7 +86,7 @@ export class VehicleApi extends Construct {
       description: 'Vehicle API: DMS pushes of vehicles, their status, validation and the OpenAPI document',
       defaults: props.defaults,
       memorySize: 512,
-      timeout: Duration.seconds(10),
+      timeout: functionTimeout('vehicleApi'),
       invocation: { type: 'api' },
       environment: {
         VEHICLE_QUEUE_URL: this.queue.queueUrl,
@@ -122,7 +121,7 @@ export class VehicleApi extends Construct {
       description: 'Applies Vehicle API changes to Wayke with the import planner, per dealer under its lease',
       defaults: props.defaults,
       memorySize: 512,
-      timeout: VEHICLE_WORKER_TIMEOUT,
+      timeout: functionTimeout('vehicleWorker'),
       invocation: { type: 'sqs' },
       environment: { SNAPSHOT_TABLE: props.snapshotTable.tableName },
     }).function;

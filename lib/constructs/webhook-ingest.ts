@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { DealerSecrets } from './dealer-secrets.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { functionTimeout, queueTiming } from './deployment-facts.js';
 
 /** The route Wayke calls; `{dealerId}` is the dealer's config id. */
 export const WEBHOOK_ROUTE_PATH = '/webhooks/wayke/{dealerId}';
@@ -22,19 +23,16 @@ export interface WebhookIngestProps {
   readonly defaults: ServiceFunctionDefaults;
   /** Dealer secrets (the webhook verifies each dealer's shared secret). */
   readonly secrets: DealerSecrets;
-  /**
-   * Timeout of the events queue's consumer: the queue's visibility timeout is six times this.
-   */
-  readonly consumerTimeout: Duration;
   /** Retention of the API access log group. */
   readonly logRetention: logs.RetentionDays;
   /** Custom domain and its ACM certificate: the webhook URL then no longer depends on the API id. */
   readonly domain?: { readonly name: string; readonly certificateArn: string };
   /**
-   * Receives before SQS moves an event to the DLQ (default 5). A backstop: the DMS writer
-   * dead-letters an event itself once its retry schedule is used up (`eventsMaxReceiveCount`).
+   * Receives before SQS moves an event to the DLQ. A backstop: the DMS writer dead-letters an
+   * event itself once its retry schedule is used up, so the stack derives this from the schedule
+   * (`eventsMaxReceiveCount`).
    */
-  readonly eventsMaxReceiveCount?: number;
+  readonly eventsMaxReceiveCount: number;
 }
 
 /**
@@ -67,9 +65,8 @@ export class WebhookIngest extends Construct {
       contentBasedDeduplication: false,
       deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: props.eventsMaxReceiveCount ?? 5 },
+      ...queueTiming('events'),
+      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: props.eventsMaxReceiveCount },
     });
 
     const handler = new ServiceFunction(this, 'Handler', {
@@ -77,7 +74,7 @@ export class WebhookIngest extends Construct {
       description: 'Receives Wayke webhooks and queues them for the dealer DMS',
       defaults: props.defaults,
       memorySize: 256,
-      timeout: Duration.seconds(10),
+      timeout: functionTimeout('webhook'),
       invocation: { type: 'api' },
       environment: { EVENTS_QUEUE_URL: this.eventsQueue.queueUrl },
     }).function;

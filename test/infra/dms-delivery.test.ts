@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DMS_WRITER_TIMEOUT } from '../../lib/constructs/dms-delivery.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../functions/core/deployment/runtime.js';
 import {
   DEFAULT_DMS_RETRY_SCHEDULE,
   eventsMaxReceiveCount,
@@ -29,7 +29,7 @@ describe('DMS writer', () => {
   });
 
   it('has its timeout and the environment of the conventions', () => {
-    expect(resources[writerId]!.Properties.Timeout).toBe(DMS_WRITER_TIMEOUT.toSeconds());
+    expect(resources[writerId]!.Properties.Timeout).toBe(FUNCTION_TIMEOUT_SECONDS.dmsWriter);
     expect(resources[writerId]!.Properties.Environment.Variables).toMatchObject({
       DEDUPE_TABLE: { Ref: dedupeId },
       FEED_BUCKET: { Ref: logicalId(stack, stack.storage.bucket) },
