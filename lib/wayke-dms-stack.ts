@@ -97,6 +97,7 @@ export class WaykeDmsStack extends Stack {
       eventsDeadLetterQueue: this.webhooks.eventsDeadLetterQueue,
       storage: this.storage,
       secrets: this.secrets,
+      snapshotTable: this.imports.snapshotTable,
       retrySchedule: settings.dmsRetrySchedule,
     });
     this.vehicleApi = new VehicleApi(this, 'VehicleApi', {

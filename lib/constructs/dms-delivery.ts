@@ -28,6 +28,8 @@ export interface DmsDeliveryProps {
   readonly storage: FeedStorage;
   /** Dealer secrets (the DMS signing secret). */
   readonly secrets: DealerSecrets;
+  /** The import's snapshot table: the writer reads a vehicle's entry (the dealer's stock number), nothing else. */
+  readonly snapshotTable: dynamodb.ITable;
   /**
    * Delays after each failed delivery attempt, seconds; default
    * {@link DEFAULT_DMS_RETRY_SCHEDULE} (5 s … 10 h, 28.6 h in all). The events queue's
@@ -87,6 +89,7 @@ export class DmsDelivery extends Construct {
         EVENTS_QUEUE_URL: props.eventsQueue.queueUrl,
         DMS_RETRY_SCHEDULE: formatRetrySchedule(props.retrySchedule ?? DEFAULT_DMS_RETRY_SCHEDULE),
         EVENT_ARCHIVE_BUCKET: this.archiveBucket.bucketName,
+        SNAPSHOT_TABLE: props.snapshotTable.tableName,
       },
     }).function;
     // Only PutObject, only under events/ (the archive's layout): grantPut would add s3:Abort*.
@@ -102,6 +105,8 @@ export class DmsDelivery extends Construct {
     );
     props.eventsDeadLetterQueue.grantSendMessages(writer);
     this.dedupeTable.grant(writer, ...DEDUPE_TABLE_ACTIONS);
+    // One GetItem per delivered vehicle event (SnapshotReader.entry): no Query, no writes.
+    props.snapshotTable.grant(writer, 'dynamodb:GetItem');
     props.storage.grantOutboxWrite(writer);
     props.secrets.grantReadCredentials(writer);
     writer.addEventSource(
