@@ -9,6 +9,7 @@ import type { DealerSftpUser } from './constructs/dealer-sftp-user.js';
 import { DmsDelivery } from './constructs/dms-delivery.js';
 import { FeedStorage } from './constructs/feed-storage.js';
 import { ImportPipeline } from './constructs/import-pipeline.js';
+import { InboundAuthTable } from './constructs/inbound-auth.js';
 import { writeDealersFile, type ServiceFunctionDefaults } from './constructs/service-function.js';
 import { VehicleApi } from './constructs/vehicle-api.js';
 import { WebhookIngest } from './constructs/webhook-ingest.js';
@@ -30,6 +31,8 @@ export interface WaykeDmsStackProps extends StackProps {
 export class WaykeDmsStack extends Stack {
   readonly storage: FeedStorage;
   readonly secrets: DealerSecrets;
+  /** Verifiers of the keys Wayke and the DMS present (webhook secret, Vehicle API key). */
+  readonly inboundAuth: InboundAuthTable;
   /** Nested stacks with the per-dealer secrets and SFTP users (dealers hashed by id into 32 shards). */
   readonly dealerShards: readonly DealerShard[];
   readonly imports: ImportPipeline;
@@ -48,7 +51,6 @@ export class WaykeDmsStack extends Stack {
     const defaults: ServiceFunctionDefaults = {
       dealersFile: writeDealersFile(dealers),
       secretPrefix: settings.secretPrefix,
-      inboundSecretPrefix: settings.inboundSecretPrefix,
       wayke: WAYKE_ENDPOINTS[settings.waykeEnvironment],
       logLevel: settings.logLevel,
       logRetention,
@@ -69,8 +71,8 @@ export class WaykeDmsStack extends Stack {
     });
     this.secrets = new DealerSecrets(this, 'DealerSecrets', {
       prefix: settings.secretPrefix,
-      inboundPrefix: settings.inboundSecretPrefix,
     });
+    this.inboundAuth = new InboundAuthTable(this, 'InboundAuth');
     this.dealerShards = [...shardDealers(dealers.dealers)].map(
       ([index, slice]) =>
         new DealerShard(this, `Dealers${index}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
@@ -83,7 +85,7 @@ export class WaykeDmsStack extends Stack {
     });
     this.webhooks = new WebhookIngest(this, 'WebhookIngest', {
       defaults,
-      secrets: this.secrets,
+      inboundAuth: this.inboundAuth,
       logRetention,
       domain:
         settings.apiDomain && settings.apiCertificateArn
@@ -105,6 +107,7 @@ export class WaykeDmsStack extends Stack {
       httpApi: this.webhooks.api,
       stage: this.webhooks.stage,
       secrets: this.secrets,
+      inboundAuth: this.inboundAuth,
       snapshotTable: this.imports.snapshotTable,
       dedupeTable: this.delivery.dedupeTable,
       bucket: this.storage.bucket,
@@ -183,9 +186,9 @@ export class WaykeDmsStack extends Stack {
         value: settings.secretPrefix,
         description: 'Dealer credential secrets (Wayke, DMS): <prefix><dealerId>',
       },
-      InboundSecretPrefix: {
-        value: settings.inboundSecretPrefix,
-        description: 'Dealer webhook secrets: <prefix><dealerId>',
+      InboundAuthTableName: {
+        value: this.inboundAuth.table.tableName,
+        description: 'Inbound-key verifiers per dealer (wayke-dms inbound-auth set --table <this>)',
       },
     };
     if (this.storage.vpcEndpoint) {

@@ -9,7 +9,6 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -22,7 +21,7 @@ import { createLogger } from '../adapters/logger.js';
 import { PowertoolsIdempotencyGuard } from '../adapters/powertools-idempotency-guard.js';
 import { S3ReportSink } from '../adapters/s3-feed-source.js';
 import { S3ReportReader } from '../adapters/s3-report-reader.js';
-import { SecretsManagerInboundAuthStore } from '../adapters/secrets-manager-secret-store.js';
+import { inboundAuthStore } from '../adapters/dynamo-inbound-auth-store.js';
 import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
 import { makeVehicleApiHttp } from '../adapters/vehicle-api-http.js';
 import { vehicleApiDocument } from '../core/vehicle-api/openapi.js';
@@ -53,12 +52,7 @@ const idempotency = new PowertoolsIdempotencyGuard({
 
 const api = makeVehicleApiHttp({
   dealers: new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => [dealer.id, dealer])),
-  secrets: new SecretsManagerInboundAuthStore({
-    client: new SecretsManagerClient({}),
-    prefix: env.INBOUND_SECRET_PREFIX,
-    maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
-    clock,
-  }),
+  secrets: inboundAuthStore(env, clock),
   statuses: new DynamoVehicleStatusStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
   snapshots: new DynamoSnapshotStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
   queue: new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.VEHICLE_QUEUE_URL }),

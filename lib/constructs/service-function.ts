@@ -33,8 +33,6 @@ export interface ServiceFunctionDefaults {
   readonly dealersFile: string;
   /** Secrets Manager name prefix of the per-dealer credential secrets (`SECRET_PREFIX`). */
   readonly secretPrefix: string;
-  /** Secrets Manager name prefix of the per-dealer inbound-auth secrets (`INBOUND_SECRET_PREFIX`). */
-  readonly inboundSecretPrefix: string;
   /** Wayke hosts (`WAYKE_*_URL`). */
   readonly wayke: WaykeEndpoints;
   /** Powertools log level. */
@@ -113,7 +111,6 @@ export class ServiceFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         DEALERS_FILE: LAMBDA_DEALERS_FILE,
         SECRET_PREFIX: defaults.secretPrefix,
-        INBOUND_SECRET_PREFIX: defaults.inboundSecretPrefix,
         POWERTOOLS_SERVICE_NAME: props.handler,
         POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
         LOG_LEVEL: defaults.logLevel,

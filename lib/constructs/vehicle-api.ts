@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { VEHICLE_API_ROUTES } from '../../functions/adapters/vehicle-api-http.js';
 import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
 import type { DealerSecrets } from './dealer-secrets.js';
+import type { InboundAuthTable } from './inbound-auth.js';
 import { SNAPSHOT_TABLE_ACTIONS } from './import-pipeline.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
@@ -32,8 +33,10 @@ export interface VehicleApiProps {
   readonly defaults: ServiceFunctionDefaults;
   /** The HTTP API of the webhook ingest: the Vehicle API's routes are added to it. */
   readonly httpApi: apigw.HttpApi;
-  /** Dealer secrets (the API reads inbound auth to verify each dealer's `dmsApiKey`; the worker reads Wayke credentials). */
+  /** Dealer secrets (the worker reads Wayke credentials). */
   readonly secrets: DealerSecrets;
+  /** Inbound-key verifiers (the API verifies each dealer's `dmsApiKey` against them). */
+  readonly inboundAuth: InboundAuthTable;
   /** The import's snapshot table: shared snapshot, lease and the API's per-plate status. */
   readonly snapshotTable: dynamodb.ITable;
   /** Table with `pk` + TTL `expiresAt`: idempotency records and rate-limit buckets. */
@@ -94,13 +97,14 @@ export class VehicleApi extends Construct {
         DEDUPE_TABLE: props.dedupeTable.tableName,
         FEED_BUCKET: props.bucket.bucketName,
         VEHICLE_API_URL: props.httpApi.apiEndpoint,
+        INBOUND_AUTH_TABLE: props.inboundAuth.table.tableName,
       },
     }).function;
     this.queue.grantSendMessages(fn);
     props.snapshotTable.grant(fn, ...SNAPSHOT_TABLE_ACTIONS);
     // The rate limiter's token buckets and Powertools idempotency records; no Scan, no streams.
     props.dedupeTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    props.secrets.grantReadInboundAuth(fn);
+    props.inboundAuth.grantVerify(fn);
     // Reports only: the latest one is read back, a held removal writes one. Never the feeds themselves.
     iam.Grant.addToPrincipal({
       grantee: fn,

@@ -7,7 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { DealerSecrets } from './dealer-secrets.js';
+import type { InboundAuthTable } from './inbound-auth.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
 import { functionTimeout, queueTiming } from './deployment-facts.js';
@@ -21,8 +21,8 @@ export const WEBHOOK_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 export interface WebhookIngestProps {
   /** Stack-wide Lambda defaults. */
   readonly defaults: ServiceFunctionDefaults;
-  /** Dealer secrets (the webhook verifies each dealer's shared secret). */
-  readonly secrets: DealerSecrets;
+  /** Inbound-key verifiers (the webhook verifies each dealer's shared secret against them). */
+  readonly inboundAuth: InboundAuthTable;
   /** Retention of the API access log group. */
   readonly logRetention: logs.RetentionDays;
   /** Custom domain and its ACM certificate: the webhook URL then no longer depends on the API id. */
@@ -76,10 +76,13 @@ export class WebhookIngest extends Construct {
       memorySize: 256,
       timeout: functionTimeout('webhook'),
       invocation: { type: 'api' },
-      environment: { EVENTS_QUEUE_URL: this.eventsQueue.queueUrl },
+      environment: {
+        EVENTS_QUEUE_URL: this.eventsQueue.queueUrl,
+        INBOUND_AUTH_TABLE: props.inboundAuth.table.tableName,
+      },
     }).function;
     this.eventsQueue.grantSendMessages(handler);
-    props.secrets.grantReadInboundAuth(handler);
+    props.inboundAuth.grantVerify(handler);
     this.handler = handler;
 
     this.api = new apigw.HttpApi(this, 'Api', {
