@@ -26,15 +26,26 @@ export interface DealerSecrets {
   readonly dmsApiToken?: string;
 }
 
+/**
+ * An inbound key as stored in AWS: its SHA-256 digest (hex) and nothing else. The keys are only
+ * ever compared (digest against digest, `core/events/credentials.ts`), so the plaintext is never needed.
+ */
+export interface KeyVerifier {
+  readonly sha256: string;
+}
+
+/** An accepted inbound key: the key itself (the local run's `secrets.json`, test fakes) or its verifier (AWS). */
+export type AcceptedKey = string | KeyVerifier;
+
 /** What callers into this system present for a dealer (Wayke's webhook calls, the DMS's Vehicle API calls). */
 export interface InboundAuth {
-  readonly webhookSecret: string;
+  readonly webhookSecret: AcceptedKey;
   /** Accepted beside `webhookSecret` while a rotation is under way. */
-  readonly previousWebhookSecret?: string;
+  readonly previousWebhookSecret?: AcceptedKey;
   /** The DMS's bearer key for the Vehicle API; absent → the Vehicle API is off for the dealer. */
-  readonly dmsApiKey?: string;
+  readonly dmsApiKey?: AcceptedKey;
   /** Accepted beside `dmsApiKey` while a rotation is under way. */
-  readonly previousDmsApiKey?: string;
+  readonly previousDmsApiKey?: AcceptedKey;
 }
 
 /** The dealers' outbound credentials (import worker, DMS writer). */

@@ -81,8 +81,6 @@ export const AppContextSchema = z.object({
   outboxRetentionDays: intFromContext(1, 3650).default(14),
   /** Name prefix of the per-dealer credential secrets (Wayke, DMS signing, DMS pull), read by the import worker and DMS writer. */
   secretPrefix: secretPrefix.default(DEFAULT_SECRET_PREFIX),
-  /** Name prefix of the per-dealer inbound-auth secrets (webhook secret), read only by the functions that verify callers. */
-  inboundSecretPrefix: secretPrefix.default('wayke-dms/inbound/'),
   /**
    * Name or ARN of a Secrets Manager secret holding the SFTP host's private key (OpenSSH), imported
    * as the server's host key, so a recreated server keeps the key dealers have pinned.
@@ -130,11 +128,8 @@ export const AppContextSchema = z.object({
 
 export type AppContext = z.output<typeof AppContextSchema>;
 
-/**
- * The two secret prefixes are the boundary between the webhook's and the workers' IAM grants
- * (`<prefix>*`): one inside the other would let the internet-facing function read credentials.
- */
-const SeparatePrefixesSchema = AppContextSchema.superRefine((context, ctx) => {
+/** Context keys that only make sense together. */
+const ConsistentContextSchema = AppContextSchema.superRefine((context, ctx) => {
   if (Boolean(context.apiDomain) !== Boolean(context.apiCertificateArn)) {
     ctx.addIssue({
       code: 'custom',
@@ -149,14 +144,6 @@ const SeparatePrefixesSchema = AppContextSchema.superRefine((context, ctx) => {
       message: 'sftpHostedZoneId needs sftpHostname (the record to create)',
     });
   }
-  const [a, b] = [context.secretPrefix, context.inboundSecretPrefix];
-  if (a.startsWith(b) || b.startsWith(a)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['inboundSecretPrefix'],
-      message: `must not start with secretPrefix "${a}" or be its start (their IAM grants would overlap)`,
-    });
-  }
 });
 
 export const CONTEXT_KEYS = Object.keys(AppContextSchema.shape) as Array<keyof AppContext>;
@@ -166,10 +153,11 @@ export const CONTEXT_KEYS = Object.keys(AppContextSchema.shape) as Array<keyof A
  * Throws {@link ConfigError} naming the key, so `cdk synth` stops with a readable message.
  */
 export function readAppContext(lookup: (key: string) => unknown): AppContext {
-  const raw = Object.fromEntries(
-    CONTEXT_KEYS.map((key) => [key, lookup(key)]).filter(([, value]) => value !== undefined && value !== ''),
+  const given = CONTEXT_KEYS.map((key): [string, unknown] => [key, lookup(key)]);
+  const raw: Record<string, unknown> = Object.fromEntries(
+    given.filter(([, value]) => value !== undefined && value !== ''),
   );
-  const parsed = SeparatePrefixesSchema.safeParse(raw);
+  const parsed = ConsistentContextSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `context "${issue.path.map(String).join('.')}": ${issue.message}`);
     throw new ConfigError(`Invalid CDK context:\n  ${lines.join('\n  ')}`);

@@ -6,9 +6,10 @@ import { OperationalAlarms } from './constructs/alarms.js';
 import { DealerSecrets } from './constructs/dealer-secrets.js';
 import { DealerShard, shardDealers } from './constructs/dealer-shard.js';
 import type { DealerSftpUser } from './constructs/dealer-sftp-user.js';
-import { DMS_WRITER_TIMEOUT, DmsDelivery } from './constructs/dms-delivery.js';
+import { DmsDelivery } from './constructs/dms-delivery.js';
 import { FeedStorage } from './constructs/feed-storage.js';
 import { ImportPipeline } from './constructs/import-pipeline.js';
+import { InboundAuthTable } from './constructs/inbound-auth.js';
 import { writeDealersFile, type ServiceFunctionDefaults } from './constructs/service-function.js';
 import { VehicleApi } from './constructs/vehicle-api.js';
 import { WebhookIngest } from './constructs/webhook-ingest.js';
@@ -30,6 +31,8 @@ export interface WaykeDmsStackProps extends StackProps {
 export class WaykeDmsStack extends Stack {
   readonly storage: FeedStorage;
   readonly secrets: DealerSecrets;
+  /** Verifiers of the keys Wayke and the DMS present (webhook secret, Vehicle API key). */
+  readonly inboundAuth: InboundAuthTable;
   /** Nested stacks with the per-dealer secrets and SFTP users (dealers hashed by id into 32 shards). */
   readonly dealerShards: readonly DealerShard[];
   readonly imports: ImportPipeline;
@@ -48,7 +51,6 @@ export class WaykeDmsStack extends Stack {
     const defaults: ServiceFunctionDefaults = {
       dealersFile: writeDealersFile(dealers),
       secretPrefix: settings.secretPrefix,
-      inboundSecretPrefix: settings.inboundSecretPrefix,
       wayke: WAYKE_ENDPOINTS[settings.waykeEnvironment],
       logLevel: settings.logLevel,
       logRetention,
@@ -69,8 +71,8 @@ export class WaykeDmsStack extends Stack {
     });
     this.secrets = new DealerSecrets(this, 'DealerSecrets', {
       prefix: settings.secretPrefix,
-      inboundPrefix: settings.inboundSecretPrefix,
     });
+    this.inboundAuth = new InboundAuthTable(this, 'InboundAuth');
     this.dealerShards = [...shardDealers(dealers.dealers)].map(
       ([index, slice]) =>
         new DealerShard(this, `Dealers${index}`, { dealers: slice, storage: this.storage, secrets: this.secrets }),
@@ -83,8 +85,7 @@ export class WaykeDmsStack extends Stack {
     });
     this.webhooks = new WebhookIngest(this, 'WebhookIngest', {
       defaults,
-      secrets: this.secrets,
-      consumerTimeout: DMS_WRITER_TIMEOUT,
+      inboundAuth: this.inboundAuth,
       logRetention,
       domain:
         settings.apiDomain && settings.apiCertificateArn
@@ -98,6 +99,7 @@ export class WaykeDmsStack extends Stack {
       eventsDeadLetterQueue: this.webhooks.eventsDeadLetterQueue,
       storage: this.storage,
       secrets: this.secrets,
+      snapshotTable: this.imports.snapshotTable,
       retrySchedule: settings.dmsRetrySchedule,
     });
     this.vehicleApi = new VehicleApi(this, 'VehicleApi', {
@@ -105,6 +107,7 @@ export class WaykeDmsStack extends Stack {
       httpApi: this.webhooks.api,
       stage: this.webhooks.stage,
       secrets: this.secrets,
+      inboundAuth: this.inboundAuth,
       snapshotTable: this.imports.snapshotTable,
       dedupeTable: this.delivery.dedupeTable,
       bucket: this.storage.bucket,
@@ -131,6 +134,11 @@ export class WaykeDmsStack extends Stack {
     });
     this.vehicleApi.addAlarms(this.webhooks.api, new SnsAction(this.alarms.topic));
 
+    this.addOutputs(settings);
+  }
+
+  /** The stack's outputs: what the operator registers in Wayke, hands dealers, or subscribes to. */
+  private addOutputs(settings: AppContext): void {
     const outputs: Record<string, { value: string; description: string }> = {
       WebhookUrl: {
         value: `${this.webhooks.webhookBaseUrl}{dealerId}`,
@@ -178,9 +186,9 @@ export class WaykeDmsStack extends Stack {
         value: settings.secretPrefix,
         description: 'Dealer credential secrets (Wayke, DMS): <prefix><dealerId>',
       },
-      InboundSecretPrefix: {
-        value: settings.inboundSecretPrefix,
-        description: 'Dealer webhook secrets: <prefix><dealerId>',
+      InboundAuthTableName: {
+        value: this.inboundAuth.table.tableName,
+        description: 'Inbound-key verifiers per dealer (wayke-dms inbound-auth set --table <this>)',
       },
     };
     if (this.storage.vpcEndpoint) {

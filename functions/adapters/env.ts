@@ -35,8 +35,10 @@ export const DealerConfigEnvSchema = z.object({
 /** Where the dealers' secrets are and how long they are cached. */
 export const DealerSecretsEnvSchema = z.object({
   SECRET_PREFIX: z.string().default(''),
-  /** Name prefix of the inbound-auth secrets (webhook secrets, Vehicle API keys). */
+  /** Name prefix of the inbound-auth secrets (webhook secrets, Vehicle API keys): the local run's, over secrets.json. */
   INBOUND_SECRET_PREFIX: z.string().default(''),
+  /** The inbound-key verifier table (AWS); when set, inbound auth is read from it instead of secrets. */
+  INBOUND_AUTH_TABLE: z.string().min(1).optional(),
   /** Seconds a dealer's secrets are cached; short so a rotation takes effect quickly. */
   SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
 });

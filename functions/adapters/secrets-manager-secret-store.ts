@@ -1,7 +1,8 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.js';
-import type { Clock, DealerSecrets, InboundAuth, InboundAuthStore, SecretStore } from '../ports.js';
+import type { DealerSecrets, InboundAuth, InboundAuthStore, SecretStore } from '../ports.js';
+import { DealerCache, type DealerCacheOptions } from './dealer-cache.js';
 
 /** The value the stack's generated secrets start with, until the operator sets the real one. */
 export const SECRET_PLACEHOLDER = 'REPLACE_ME';
@@ -38,19 +39,10 @@ export const InboundAuthSchema = z.object({
 /** The dealer's secret is missing or malformed: fixing it needs a person. */
 export class DealerSecretsError extends PermanentError {}
 
-export interface SecretsManagerSecretStoreOptions {
+export interface SecretsManagerSecretStoreOptions extends DealerCacheOptions {
   readonly client: SecretsManagerClient;
   /** Prefix of the secret names: a dealer's secret is `${prefix}${dealerId}` (no sibling prefix may start with it). */
   readonly prefix: string;
-  /** How long a read secret is used before it is read again; default 60 s, so rotations take effect. */
-  readonly maxAgeMs?: number;
-  /**
-   * When a re-read fails for a passing reason (throttling, a network error), the last good value
-   * is used for up to this long after it was read (default 15 min), so a Secrets Manager hiccup
-   * does not turn every webhook away. Permanent failures (secret deleted, access denied) never do.
-   */
-  readonly staleIfErrorMs?: number;
-  readonly clock: Clock;
 }
 
 /** The {@link SecretStore} over Secrets Manager: each dealer's outbound credentials. */
@@ -80,46 +72,21 @@ export class SecretsManagerInboundAuthStore implements InboundAuthStore {
 }
 
 /**
- * One JSON secret per dealer, `${prefix}${dealerId}`, cached for `maxAgeMs` (concurrent callers
- * share one read), validated with `schema`, and never quoted in an error: messages name the
- * dealer and the fields, not the values.
+ * One JSON secret per dealer, `${prefix}${dealerId}`, cached by {@link DealerCache}, validated
+ * with `schema`, and never quoted in an error: messages name the dealer and the fields, not the values.
  */
 class CachedDealerSecret<T> {
-  private readonly cache = new Map<string, { readonly at: number; readonly value: Promise<T> }>();
-  private readonly lastGood = new Map<string, { readonly at: number; readonly value: T }>();
-  private readonly maxAgeMs: number;
-  private readonly staleIfErrorMs: number;
+  private readonly cache: DealerCache<T>;
 
   constructor(
     private readonly options: SecretsManagerSecretStoreOptions,
     private readonly schema: z.ZodType<T>,
   ) {
-    this.maxAgeMs = options.maxAgeMs ?? 60_000;
-    this.staleIfErrorMs = options.staleIfErrorMs ?? 15 * 60_000;
+    this.cache = new DealerCache((dealerId) => this.read(dealerId), options);
   }
 
   get(dealerId: string): Promise<T> {
-    const now = this.options.clock.now().getTime();
-    const cached = this.cache.get(dealerId);
-    if (cached && now - cached.at < this.maxAgeMs) return cached.value;
-    const value = this.read(dealerId).then(
-      (secrets) => {
-        this.lastGood.set(dealerId, { at: now, value: secrets });
-        return secrets;
-      },
-      (error: unknown) => {
-        const good = this.lastGood.get(dealerId);
-        if (error instanceof RetryableError && good && now - good.at < this.staleIfErrorMs) return good.value;
-        if (!(error instanceof RetryableError)) this.lastGood.delete(dealerId);
-        throw error;
-      },
-    );
-    this.cache.set(dealerId, { at: now, value });
-    // A failed read is not remembered: the next call tries again.
-    value.catch(() => {
-      if (this.cache.get(dealerId)?.value === value) this.cache.delete(dealerId);
-    });
-    return value;
+    return this.cache.get(dealerId);
   }
 
   private async read(dealerId: string): Promise<T> {

@@ -9,19 +9,18 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import { DealerRuntimeEnvSchema, readEnv } from '../adapters/env.js';
 import { createLogger } from '../adapters/logger.js';
-import { SecretsManagerInboundAuthStore } from '../adapters/secrets-manager-secret-store.js';
+import { inboundAuthStore } from '../adapters/dynamo-inbound-auth-store.js';
 import { SqsEventQueue } from '../adapters/sqs-event-queue.js';
 import { isRetryable } from '../core/errors.js';
 import { dealerIndex, makeIngestWebhook, type IngestOutcome } from '../core/events/ingest-webhook.js';
 
 const env = readEnv(
-  // This function reads only the inbound-auth secrets (INBOUND_SECRET_PREFIX); IAM grants no other.
+  // This function reads only inbound-key verifiers (INBOUND_AUTH_TABLE; IAM grants GetItem there and no secret).
   z.object({ EVENTS_QUEUE_URL: z.url(), ...DealerRuntimeEnvSchema.shape }),
 );
 
@@ -31,12 +30,7 @@ const clock = { now: () => new Date() };
 
 const ingest = makeIngestWebhook({
   dealers: dealerIndex(readResolvedDealerConfig(env.DEALERS_FILE).dealers),
-  secrets: new SecretsManagerInboundAuthStore({
-    client: new SecretsManagerClient({}),
-    prefix: env.INBOUND_SECRET_PREFIX,
-    maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
-    clock,
-  }),
+  secrets: inboundAuthStore(env, clock),
   queue: new SqsEventQueue({ client: new SQSClient({}), queueUrl: env.EVENTS_QUEUE_URL }),
   clock,
   log: logger,

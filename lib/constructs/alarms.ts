@@ -37,34 +37,49 @@ export class OperationalAlarms extends Construct {
   /** Every alarm, by id. */
   readonly alarms: ReadonlyMap<string, cloudwatch.Alarm>;
 
+  private readonly byId = new Map<string, cloudwatch.Alarm>();
+  private readonly action: SnsAction;
+
   constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
     super(scope, id);
-    this.topic = new sns.Topic(this, 'Topic', { displayName: 'wayke-dms alarms', enforceSSL: true });
-    allowAlarmsToPublish(this.topic);
-    Validations.of(this.topic).acknowledge({
+    this.topic = this.createTopic(props.email);
+    this.action = new SnsAction(this.topic);
+    this.alarms = this.byId;
+    this.addDeadLetterAlarms(props.deadLetterQueues);
+    this.addFunctionAlarms(props.functions);
+    this.addBacklogAlarms(props);
+    this.addMetricAlarms();
+  }
+
+  private createTopic(email: string | undefined): sns.Topic {
+    const topic = new sns.Topic(this, 'Topic', { displayName: 'wayke-dms alarms', enforceSSL: true });
+    allowAlarmsToPublish(topic);
+    Validations.of(topic).acknowledge({
       id: 'AwsSolutions-SNS2',
       reason:
         'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and the notifications carry only alarm names and metric values, no feed or personal data.',
     });
-    if (props.email) {
-      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    if (email) {
+      const subscription = topic.addSubscription(new subscriptions.EmailSubscription(email));
       Validations.of(subscription).acknowledge({
         id: 'Serverless-SNSRedrivePolicy',
         reason:
           'An e-mail that cannot be delivered has nothing worth redriving: the alarm itself stays in ALARM state in CloudWatch, and its state change history keeps the notification.',
       });
     }
+    return topic;
+  }
 
-    const alarms = new Map<string, cloudwatch.Alarm>();
-    const action = new SnsAction(this.topic);
-    const add = (alarmId: string, alarm: cloudwatch.Alarm) => {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-      alarms.set(alarmId, alarm);
-    };
+  /** Registers an alarm under `alarmId` and sends its ALARM and OK transitions to the topic. */
+  private add(alarmId: string, alarm: cloudwatch.Alarm): void {
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    this.byId.set(alarmId, alarm);
+  }
 
-    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
-      add(
+  private addDeadLetterAlarms(queues: Record<string, sqs.IQueue>): void {
+    for (const [name, queue] of Object.entries(queues)) {
+      this.add(
         `${name}Dlq`,
         queue
           .metricApproximateNumberOfMessagesVisible({
@@ -80,8 +95,10 @@ export class OperationalAlarms extends Construct {
           }),
       );
     }
+  }
 
-    for (const [name, fn] of Object.entries(props.functions)) {
+  private addFunctionAlarms(functions: Record<string, lambda.IFunction>): void {
+    for (const [name, fn] of Object.entries(functions)) {
       const watched = [
         ['Errors', fn.metricErrors.bind(fn), `The ${name} Lambda failed (errors or timeouts); see its log group`],
         [
@@ -91,7 +108,7 @@ export class OperationalAlarms extends Construct {
         ],
       ] as const;
       for (const [kind, metric, description] of watched) {
-        add(
+        this.add(
           `${name}${kind}`,
           metric({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${name}${kind}`, {
             alarmDescription: description,
@@ -103,8 +120,10 @@ export class OperationalAlarms extends Construct {
         );
       }
     }
+  }
 
-    add(
+  private addBacklogAlarms(props: OperationalAlarmsProps): void {
+    this.add(
       'ImportBacklog',
       props.workQueue
         .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
@@ -118,7 +137,7 @@ export class OperationalAlarms extends Construct {
         }),
     );
 
-    add(
+    this.add(
       'EventsBacklog',
       props.eventsQueue
         .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
@@ -130,7 +149,7 @@ export class OperationalAlarms extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
     );
-    add(
+    this.add(
       'Webhook5xx',
       apiServerErrorRate(props.webhookApi).createAlarm(this, 'Webhook5xxRate', {
         alarmDescription: `Over ${WEBHOOK_5XX_PERCENT} % of Wayke's webhook calls got a 5xx (queue or Secrets Manager outage): Wayke retries, but events wait`,
@@ -141,7 +160,9 @@ export class OperationalAlarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );
+  }
 
+  private addMetricAlarms(): void {
     // Summed over every dimension set, so the alarm holds whatever dimensions the emitter adds
     // (service, dealer…): a Metrics Insights query, not a single metric.
     const customMetric = (metricName: string, description: string) =>
@@ -156,18 +177,18 @@ export class OperationalAlarms extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    add(
+    this.add(
       'ImportFailed',
       customMetric('ImportFailed', "A dealer's import failed; its report is in feeds/<dealerId>/reports/latest.txt"),
     );
-    add(
+    this.add(
       'RemovalBlocked',
       customMetric(
         'RemovalBlocked',
         'An import would remove more ads than the dealer allows; check the feed, then import with allowMassRemoval',
       ),
     );
-    add(
+    this.add(
       'WebhookFailed',
       customMetric(
         'WebhookFailed',
@@ -176,14 +197,13 @@ export class OperationalAlarms extends Construct {
     );
     // Summed over every dealer: one alarm whatever the number of dealers; the metric's `dealer`
     // dimension (CloudWatch console, or `SELECT SUM(DmsEndpointFailing) FROM "WaykeDms" GROUP BY dealer`) names them.
-    add(
+    this.add(
       'DmsEndpointFailing',
       customMetric(
         'DmsEndpointFailing',
         "A dealer's DMS endpoint keeps refusing or timing out; its events wait in order. Find the dealer by the metric's dealer dimension",
       ),
     );
-    this.alarms = alarms;
   }
 }
 

@@ -11,41 +11,35 @@ export const SECRET_PLACEHOLDER = 'REPLACE_ME';
 export interface DealerSecretsProps {
   /** Name prefix of the credential secrets, `${prefix}${dealerId}` (the Lambdas' `SECRET_PREFIX`). */
   readonly prefix: string;
-  /** Name prefix of the inbound-auth secrets, `${inboundPrefix}${dealerId}` (`INBOUND_SECRET_PREFIX`). */
-  readonly inboundPrefix: string;
 }
 
 /** Keys of the credential secret the operator must set after deploy. */
 const CREDENTIAL_KEYS = ['waykeClientId', 'waykeClientSecret', 'dmsSigningSecret'] as const;
 
-/** The two secrets of one dealer. */
+/** The secret of one dealer. */
 export interface DealerSecretPair {
   /** Wayke client credentials, DMS signing secret, DMS pull token: what this system presents. */
   readonly credentials: secretsmanager.Secret;
-  /** Webhook secret (and its previous value during a rotation): what Wayke presents to us. */
-  readonly inboundAuth: secretsmanager.Secret;
 }
 
 const ROTATION_REASON =
-  "The values are credentials issued by Wayke, by the dealer's DMS or given to Wayke; no rotation Lambda can mint new ones at the issuer. The operator rotates them with put-secret-value (webhookSecret without downtime via previousWebhookSecret).";
+  "The values are credentials issued by Wayke, by the dealer's DMS or given to Wayke; no rotation Lambda can mint new ones at the issuer. The operator rotates them with put-secret-value.";
 
 /**
- * Two Secrets Manager secrets per dealer, split by who may read them: the credential secret
- * (`waykeClientId`, `waykeClientSecret`, `dmsSigningSecret`, optional `dmsApiToken`) for the
- * import worker and DMS writer, and the inbound-auth secret (`webhookSecret`, optional
- * `previousWebhookSecret`) for the internet-facing webhook. The template never holds a real value:
- * credentials start as `REPLACE_ME`, the webhook secret is generated. The secrets are created in
- * the dealer shards ({@link DealerSecrets.addDealer}); access is granted on each name prefix.
+ * One Secrets Manager secret per dealer: its credentials (`waykeClientId`, `waykeClientSecret`,
+ * `dmsSigningSecret`, optional `dmsApiToken`) for the import worker, DMS writer and vehicle worker.
+ * What callers present to us (webhook secret, Vehicle API key) is no secret here: only its
+ * verifier is stored, in the inbound-auth table (`InboundAuthTable`). The template never holds a
+ * real value: credentials start as `REPLACE_ME`. The secrets are created in the dealer shards
+ * ({@link DealerSecrets.addDealer}); access is granted on the name prefix.
  */
 export class DealerSecrets extends Construct {
   readonly prefix: string;
-  readonly inboundPrefix: string;
   private readonly byDealer = new Map<string, DealerSecretPair>();
 
   constructor(scope: Construct, id: string, props: DealerSecretsProps) {
     super(scope, id);
     this.prefix = props.prefix;
-    this.inboundPrefix = props.inboundPrefix;
   }
 
   /** Secrets by dealer id. */
@@ -53,7 +47,7 @@ export class DealerSecrets extends Construct {
     return this.byDealer;
   }
 
-  /** Creates `dealer`'s two secrets in `scope` (its dealer shard). */
+  /** Creates `dealer`'s secret in `scope` (its dealer shard). */
   addDealer(scope: Construct, dealer: Dealer): DealerSecretPair {
     const credentials = new secretsmanager.Secret(scope, `Secret-${dealer.id}`, {
       secretName: `${this.prefix}${dealer.id}`,
@@ -65,20 +59,8 @@ export class DealerSecrets extends Construct {
         CREDENTIAL_KEYS.map((key) => [key, SecretValue.unsafePlainText(SECRET_PLACEHOLDER)]),
       ),
     });
-    const inboundAuth = new secretsmanager.Secret(scope, `Inbound-${dealer.id}`, {
-      secretName: `${this.inboundPrefix}${dealer.id}`,
-      description: `Webhook secret Wayke presents for dealer ${dealer.id} (generated; register it in Wayke)`,
-      removalPolicy: RemovalPolicy.RETAIN,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({}),
-        generateStringKey: 'webhookSecret',
-        excludePunctuation: true,
-        passwordLength: 48,
-      },
-    });
-    for (const secret of [credentials, inboundAuth])
-      Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: ROTATION_REASON });
-    const pair = { credentials, inboundAuth };
+    Validations.of(credentials).acknowledge({ id: 'AwsSolutions-SMG4', reason: ROTATION_REASON });
+    const pair = { credentials };
     this.byDealer.set(dealer.id, pair);
     return pair;
   }
@@ -86,11 +68,6 @@ export class DealerSecrets extends Construct {
   /** Lets `grantee` read every dealer's credential secret (import worker, DMS writer). */
   grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
     return this.grantPrefix(grantee, this.prefix, 'credential');
-  }
-
-  /** Lets `grantee` read every dealer's inbound-auth secret, and nothing else (webhook). */
-  grantReadInboundAuth(grantee: iam.IGrantable): iam.Grant {
-    return this.grantPrefix(grantee, this.inboundPrefix, 'inbound-auth');
   }
 
   /**

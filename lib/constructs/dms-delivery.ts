@@ -10,11 +10,9 @@ import type { DealerSecrets } from './dealer-secrets.js';
 import type { FeedStorage } from './feed-storage.js';
 import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { functionTimeout, tableKeys } from './deployment-facts.js';
 import { EVENT_ARCHIVE_DAYS } from '../../functions/adapters/s3-event-archive.js';
 import { DEFAULT_DMS_RETRY_SCHEDULE, formatRetrySchedule } from '../../functions/core/events/retry-schedule.js';
-
-/** Timeout of the DMS writer; the events queue's visibility timeout is six times this. */
-export const DMS_WRITER_TIMEOUT = Duration.seconds(30);
 
 /** What DynamoDedupeStore calls; no Scan, no streams, no deletes (entries expire by TTL). */
 export const DEDUPE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
@@ -30,6 +28,8 @@ export interface DmsDeliveryProps {
   readonly storage: FeedStorage;
   /** Dealer secrets (the DMS signing secret). */
   readonly secrets: DealerSecrets;
+  /** The import's snapshot table: the writer reads a vehicle's entry (the dealer's stock number), nothing else. */
+  readonly snapshotTable: dynamodb.ITable;
   /**
    * Delays after each failed delivery attempt, seconds; default
    * {@link DEFAULT_DMS_RETRY_SCHEDULE} (5 s … 10 h, 28.6 h in all). The events queue's
@@ -56,11 +56,10 @@ export class DmsDelivery extends Construct {
     super(scope, id);
 
     this.dedupeTable = new dynamodb.Table(this, 'Dedupe', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      ...tableKeys('dedupe'),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expiresAt',
       // Without it a redelivered event would reach the DMS twice.
       deletionProtection: true,
     });
@@ -81,7 +80,7 @@ export class DmsDelivery extends Construct {
       description: "Delivers queued Wayke events to each dealer's DMS",
       defaults: props.defaults,
       memorySize: 512,
-      timeout: DMS_WRITER_TIMEOUT,
+      timeout: functionTimeout('dmsWriter'),
       invocation: { type: 'sqs' },
       environment: {
         DEDUPE_TABLE: this.dedupeTable.tableName,
@@ -90,6 +89,7 @@ export class DmsDelivery extends Construct {
         EVENTS_QUEUE_URL: props.eventsQueue.queueUrl,
         DMS_RETRY_SCHEDULE: formatRetrySchedule(props.retrySchedule ?? DEFAULT_DMS_RETRY_SCHEDULE),
         EVENT_ARCHIVE_BUCKET: this.archiveBucket.bucketName,
+        SNAPSHOT_TABLE: props.snapshotTable.tableName,
       },
     }).function;
     // Only PutObject, only under events/ (the archive's layout): grantPut would add s3:Abort*.
@@ -105,6 +105,8 @@ export class DmsDelivery extends Construct {
     );
     props.eventsDeadLetterQueue.grantSendMessages(writer);
     this.dedupeTable.grant(writer, ...DEDUPE_TABLE_ACTIONS);
+    // One GetItem per delivered vehicle event (SnapshotReader.entry): no Query, no writes.
+    props.snapshotTable.grant(writer, 'dynamodb:GetItem');
     props.storage.grantOutboxWrite(writer);
     props.secrets.grantReadCredentials(writer);
     writer.addEventSource(

@@ -10,10 +10,9 @@ import type { DealerSecrets } from './dealer-secrets.js';
 import type { FeedStorage } from './feed-storage.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { functionTimeout, queueTiming, tableKeys } from './deployment-facts.js';
+import { QUEUES } from '../../functions/core/deployment/runtime.js';
 import { INBOUND_KEY_PATTERN } from '../../functions/core/feed-bucket.js';
-
-/** Timeout of one dealer's import; the work queue's visibility is six times this. */
-export const IMPORT_WORKER_TIMEOUT = Duration.minutes(10);
 
 /**
  * What DynamoSnapshotStore calls (snapshots, leases, approvals); no Scan, no streams, which
@@ -27,9 +26,6 @@ export const SNAPSHOT_TABLE_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:BatchWriteItem',
 ] as const;
-
-/** Key pattern of SFTP uploads that trigger an immediate import (`feeds/<dealerId>/inbound/<file>`). */
-export { INBOUND_KEY_PATTERN } from '../../functions/core/feed-bucket.js';
 
 export interface ImportPipelineProps {
   /** Stack-wide Lambda defaults. */
@@ -69,21 +65,18 @@ export class ImportPipeline extends Construct {
     super(scope, id);
 
     this.snapshotTable = new dynamodb.Table(this, 'Snapshots', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      ...tableKeys('snapshots'),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expiresAt',
       // What Wayke holds per dealer: lost, the next run would create every ad again.
       deletionProtection: true,
     });
 
     this.workDeadLetterQueue = deadLetterQueue(this, 'WorkDlq');
     this.workQueue = secureQueue(this, 'WorkQueue', {
-      visibilityTimeout: Duration.seconds(IMPORT_WORKER_TIMEOUT.toSeconds() * 6),
-      retentionPeriod: Duration.days(1),
-      deadLetterQueue: { queue: this.workDeadLetterQueue, maxReceiveCount: 3 },
+      ...queueTiming('work'),
+      deadLetterQueue: { queue: this.workDeadLetterQueue, maxReceiveCount: QUEUES.work.maxReceiveCount },
     });
     this.triggerDeadLetterQueue = deadLetterQueue(this, 'TriggerDlq');
 
@@ -92,7 +85,7 @@ export class ImportPipeline extends Construct {
       description: 'Hourly and on upload: one work message per dealer to import',
       defaults: props.defaults,
       memorySize: 256,
-      timeout: Duration.seconds(60),
+      timeout: functionTimeout('importScheduler'),
       invocation: { type: 'async', deadLetterQueue: this.triggerDeadLetterQueue },
       environment: { WORK_QUEUE_URL: this.workQueue.queueUrl },
     }).function;
@@ -104,7 +97,7 @@ export class ImportPipeline extends Construct {
       description: "Imports one dealer's feed into Wayke per work message",
       defaults: props.defaults,
       memorySize: 1024,
-      timeout: IMPORT_WORKER_TIMEOUT,
+      timeout: functionTimeout('importWorker'),
       invocation: { type: 'sqs' },
       // The work queue too: a trigger that finds the dealer's lease held goes back, delayed.
       environment: {

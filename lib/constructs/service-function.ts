@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -24,14 +24,15 @@ export const LAMBDA_DEALERS_FILE = '/var/task/dealers.json';
 export const BUNDLE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
+/** Memory of a function that names none: enough for the small handlers (API, scheduler). */
+export const DEFAULT_MEMORY_MB = 256;
+
 /** Settings every function of the stack shares. */
 export interface ServiceFunctionDefaults {
   /** Host path of the resolved dealer config (mapping profiles inlined); copied into each bundle as `dealers.json`. */
   readonly dealersFile: string;
   /** Secrets Manager name prefix of the per-dealer credential secrets (`SECRET_PREFIX`). */
   readonly secretPrefix: string;
-  /** Secrets Manager name prefix of the per-dealer inbound-auth secrets (`INBOUND_SECRET_PREFIX`). */
-  readonly inboundSecretPrefix: string;
   /** Wayke hosts (`WAYKE_*_URL`). */
   readonly wayke: WaykeEndpoints;
   /** Powertools log level. */
@@ -49,10 +50,10 @@ export interface ServiceFunctionProps {
   readonly description: string;
   /** Stack-wide defaults. */
   readonly defaults: ServiceFunctionDefaults;
-  /** @default 256 */
+  /** Memory, MB; {@link DEFAULT_MEMORY_MB} if not given. */
   readonly memorySize?: number;
-  /** @default 30 seconds */
-  readonly timeout?: Duration;
+  /** Each function's own, from `FUNCTION_TIMEOUT_SECONDS` (`functionTimeout`). */
+  readonly timeout: Duration;
   /** Function-specific environment, added to the common one. */
   readonly environment?: Record<string, string>;
   /**
@@ -99,8 +100,8 @@ export class ServiceFunction extends Construct {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
+      timeout: props.timeout,
       logGroup: this.logGroup,
       role,
       deadLetterQueue: props.invocation.type === 'async' ? props.invocation.deadLetterQueue : undefined,
@@ -110,7 +111,6 @@ export class ServiceFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         DEALERS_FILE: LAMBDA_DEALERS_FILE,
         SECRET_PREFIX: defaults.secretPrefix,
-        INBOUND_SECRET_PREFIX: defaults.inboundSecretPrefix,
         POWERTOOLS_SERVICE_NAME: props.handler,
         POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
         LOG_LEVEL: defaults.logLevel,

@@ -13,12 +13,13 @@ import { Construct } from 'constructs';
 import { VEHICLE_API_ROUTES } from '../../functions/adapters/vehicle-api-http.js';
 import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
 import type { DealerSecrets } from './dealer-secrets.js';
+import type { InboundAuthTable } from './inbound-auth.js';
 import { SNAPSHOT_TABLE_ACTIONS } from './import-pipeline.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { functionTimeout, queueTiming } from './deployment-facts.js';
+import { QUEUES } from '../../functions/core/deployment/runtime.js';
 
-/** The vehicle worker's timeout; the vehicle queue's visibility timeout is six times this. */
-export const VEHICLE_WORKER_TIMEOUT = Duration.seconds(60);
 /** A change waiting longer than this on the vehicle queue raises an alarm (pushes apply within seconds). */
 export const VEHICLE_QUEUE_AGE_ALARM_SECONDS = 15 * 60;
 /**
@@ -32,8 +33,10 @@ export interface VehicleApiProps {
   readonly defaults: ServiceFunctionDefaults;
   /** The HTTP API of the webhook ingest: the Vehicle API's routes are added to it. */
   readonly httpApi: apigw.HttpApi;
-  /** Dealer secrets (the API reads inbound auth to verify each dealer's `dmsApiKey`; the worker reads Wayke credentials). */
+  /** Dealer secrets (the worker reads Wayke credentials). */
   readonly secrets: DealerSecrets;
+  /** Inbound-key verifiers (the API verifies each dealer's `dmsApiKey` against them). */
+  readonly inboundAuth: InboundAuthTable;
   /** The import's snapshot table: shared snapshot, lease and the API's per-plate status. */
   readonly snapshotTable: dynamodb.ITable;
   /** Table with `pk` + TTL `expiresAt`: idempotency records and rate-limit buckets. */
@@ -70,9 +73,8 @@ export class VehicleApi extends Construct {
       contentBasedDeduplication: false,
       deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-      visibilityTimeout: Duration.seconds(VEHICLE_WORKER_TIMEOUT.toSeconds() * 6),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      ...queueTiming('vehicle'),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: QUEUES.vehicle.maxReceiveCount },
     });
 
     this.handler = this.apiFunction(props);
@@ -87,7 +89,7 @@ export class VehicleApi extends Construct {
       description: 'Vehicle API: DMS pushes of vehicles, their status, validation and the OpenAPI document',
       defaults: props.defaults,
       memorySize: 512,
-      timeout: Duration.seconds(10),
+      timeout: functionTimeout('vehicleApi'),
       invocation: { type: 'api' },
       environment: {
         VEHICLE_QUEUE_URL: this.queue.queueUrl,
@@ -95,13 +97,14 @@ export class VehicleApi extends Construct {
         DEDUPE_TABLE: props.dedupeTable.tableName,
         FEED_BUCKET: props.bucket.bucketName,
         VEHICLE_API_URL: props.httpApi.apiEndpoint,
+        INBOUND_AUTH_TABLE: props.inboundAuth.table.tableName,
       },
     }).function;
     this.queue.grantSendMessages(fn);
     props.snapshotTable.grant(fn, ...SNAPSHOT_TABLE_ACTIONS);
     // The rate limiter's token buckets and Powertools idempotency records; no Scan, no streams.
     props.dedupeTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    props.secrets.grantReadInboundAuth(fn);
+    props.inboundAuth.grantVerify(fn);
     // Reports only: the latest one is read back, a held removal writes one. Never the feeds themselves.
     iam.Grant.addToPrincipal({
       grantee: fn,
@@ -122,7 +125,7 @@ export class VehicleApi extends Construct {
       description: 'Applies Vehicle API changes to Wayke with the import planner, per dealer under its lease',
       defaults: props.defaults,
       memorySize: 512,
-      timeout: VEHICLE_WORKER_TIMEOUT,
+      timeout: functionTimeout('vehicleWorker'),
       invocation: { type: 'sqs' },
       environment: { SNAPSHOT_TABLE: props.snapshotTable.tableName },
     }).function;

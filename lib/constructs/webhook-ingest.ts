@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -7,9 +7,10 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { DealerSecrets } from './dealer-secrets.js';
+import type { InboundAuthTable } from './inbound-auth.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
+import { functionTimeout, queueTiming } from './deployment-facts.js';
 
 /** The route Wayke calls; `{dealerId}` is the dealer's config id. */
 export const WEBHOOK_ROUTE_PATH = '/webhooks/wayke/{dealerId}';
@@ -20,21 +21,18 @@ export const WEBHOOK_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 export interface WebhookIngestProps {
   /** Stack-wide Lambda defaults. */
   readonly defaults: ServiceFunctionDefaults;
-  /** Dealer secrets (the webhook verifies each dealer's shared secret). */
-  readonly secrets: DealerSecrets;
-  /**
-   * Timeout of the events queue's consumer: the queue's visibility timeout is six times this.
-   */
-  readonly consumerTimeout: Duration;
+  /** Inbound-key verifiers (the webhook verifies each dealer's shared secret against them). */
+  readonly inboundAuth: InboundAuthTable;
   /** Retention of the API access log group. */
   readonly logRetention: logs.RetentionDays;
   /** Custom domain and its ACM certificate: the webhook URL then no longer depends on the API id. */
   readonly domain?: { readonly name: string; readonly certificateArn: string };
   /**
-   * Receives before SQS moves an event to the DLQ (default 5). A backstop: the DMS writer
-   * dead-letters an event itself once its retry schedule is used up (`eventsMaxReceiveCount`).
+   * Receives before SQS moves an event to the DLQ. A backstop: the DMS writer dead-letters an
+   * event itself once its retry schedule is used up, so the stack derives this from the schedule
+   * (`eventsMaxReceiveCount`).
    */
-  readonly eventsMaxReceiveCount?: number;
+  readonly eventsMaxReceiveCount: number;
 }
 
 /**
@@ -67,9 +65,8 @@ export class WebhookIngest extends Construct {
       contentBasedDeduplication: false,
       deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: props.eventsMaxReceiveCount ?? 5 },
+      ...queueTiming('events'),
+      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: props.eventsMaxReceiveCount },
     });
 
     const handler = new ServiceFunction(this, 'Handler', {
@@ -77,12 +74,15 @@ export class WebhookIngest extends Construct {
       description: 'Receives Wayke webhooks and queues them for the dealer DMS',
       defaults: props.defaults,
       memorySize: 256,
-      timeout: Duration.seconds(10),
+      timeout: functionTimeout('webhook'),
       invocation: { type: 'api' },
-      environment: { EVENTS_QUEUE_URL: this.eventsQueue.queueUrl },
+      environment: {
+        EVENTS_QUEUE_URL: this.eventsQueue.queueUrl,
+        INBOUND_AUTH_TABLE: props.inboundAuth.table.tableName,
+      },
     }).function;
     this.eventsQueue.grantSendMessages(handler);
-    props.secrets.grantReadInboundAuth(handler);
+    props.inboundAuth.grantVerify(handler);
     this.handler = handler;
 
     this.api = new apigw.HttpApi(this, 'Api', {

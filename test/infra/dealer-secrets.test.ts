@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SECRET_PLACEHOLDER } from '../../lib/constructs/dealer-secrets.js';
-import { readAppContext } from '../../lib/settings.js';
 import { ACCOUNT, REGION, allows, roleStatements } from './iam-eval.js';
 import { logicalId, shardsTemplate, synth } from './synth.js';
 
-const { template, stack } = synth({ context: { secretPrefix: 'acme/wayke/', inboundSecretPrefix: 'acme/hooks/' } });
+const { template, stack } = synth({ context: { secretPrefix: 'acme/wayke/' } });
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
 const resources = template.toJSON().Resources as Resources;
 // The secrets live in the dealer shards (nested stacks); the grants in the main stack.
@@ -25,22 +24,17 @@ const canRead = (functionId: string, name: string) =>
   });
 
 describe('dealer secrets', () => {
-  it('has two secrets per dealer, <secretPrefix><id> and <inboundSecretPrefix><id>, retained on stack deletion', () => {
-    expect(
-      named('acme/wayke/')
-        .map((s) => s.Properties.Name)
-        .sort(),
-    ).toEqual(['acme/wayke/alpha-bil', 'acme/wayke/beta', 'acme/wayke/gamma']);
-    expect(
-      named('acme/hooks/')
-        .map((s) => s.Properties.Name)
-        .sort(),
-    ).toEqual(['acme/hooks/alpha-bil', 'acme/hooks/beta', 'acme/hooks/gamma']);
+  it('has one secret per dealer, <secretPrefix><id>, retained on stack deletion, and no other secret', () => {
+    expect(secrets.map((s) => s.Properties.Name).sort()).toEqual([
+      'acme/wayke/alpha-bil',
+      'acme/wayke/beta',
+      'acme/wayke/gamma',
+    ]);
     for (const secret of secrets) expect(secret.DeletionPolicy).toBe('Retain');
     expect(Object.values(resources).some((r) => r.Type === 'AWS::SecretsManager::Secret')).toBe(false);
   });
 
-  it('holds no value in the template: credential placeholders, and a generated webhook secret', () => {
+  it('holds no value in the template: credential placeholders', () => {
     for (const secret of named('acme/wayke/')) {
       expect(secret.Properties.GenerateSecretString).toBeUndefined();
       expect(JSON.parse(secret.Properties.SecretString)).toEqual({
@@ -49,61 +43,39 @@ describe('dealer secrets', () => {
         dmsSigningSecret: SECRET_PLACEHOLDER,
       });
     }
-    for (const secret of named('acme/hooks/')) {
-      expect(secret.Properties.SecretString).toBeUndefined();
-      expect(secret.Properties.GenerateSecretString).toMatchObject({
-        GenerateStringKey: 'webhookSecret',
-        SecretStringTemplate: '{}',
-        PasswordLength: 48,
-      });
-    }
   });
 
-  it('tells the Lambdas both prefixes (SECRET_PREFIX, INBOUND_SECRET_PREFIX)', () => {
+  it('tells the Lambdas the credential prefix (SECRET_PREFIX), and no inbound secret prefix', () => {
     for (const fn of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
-      expect(fn.Properties.Environment.Variables).toMatchObject({
-        SECRET_PREFIX: 'acme/wayke/',
-        INBOUND_SECRET_PREFIX: 'acme/hooks/',
-      });
+      expect(fn.Properties.Environment.Variables).toMatchObject({ SECRET_PREFIX: 'acme/wayke/' });
+      expect(fn.Properties.Environment.Variables.INBOUND_SECRET_PREFIX).toBeUndefined();
     }
   });
 
-  it('the internet-facing webhook reads webhook secrets and cannot read any Wayke or DMS credential', () => {
-    const webhook = logicalId(stack, stack.webhooks.handler);
-    expect(canRead(webhook, 'acme/hooks/alpha-bil')).toBe(true);
-    for (const dealer of ['alpha-bil', 'beta', 'gamma'])
-      expect(canRead(webhook, `acme/wayke/${dealer}`), dealer).toBe(false);
+  it('the internet-facing webhook and Vehicle API cannot read any secret, of any prefix', () => {
+    for (const fn of [stack.webhooks.handler, stack.vehicleApi.handler]) {
+      for (const name of ['acme/wayke/alpha-bil', 'wayke-dms/inbound/alpha-bil', 'anything'])
+        expect(canRead(logicalId(stack, fn), name), name).toBe(false);
+      const grants = JSON.stringify(statementsOfFunction(logicalId(stack, fn)));
+      expect(grants).not.toContain('secretsmanager');
+    }
   });
 
-  it('import worker and DMS writer read credentials and not the webhook secrets; the scheduler reads nothing', () => {
-    for (const fn of [stack.imports.worker, stack.delivery.writer]) {
+  it('import worker, DMS writer and vehicle worker read credentials; the scheduler reads nothing', () => {
+    for (const fn of [stack.imports.worker, stack.delivery.writer, stack.vehicleApi.worker])
       expect(canRead(logicalId(stack, fn), 'acme/wayke/beta')).toBe(true);
-      expect(canRead(logicalId(stack, fn), 'acme/hooks/beta')).toBe(false);
-    }
-    const scheduler = logicalId(stack, stack.imports.scheduler);
-    expect(canRead(scheduler, 'acme/wayke/beta') || canRead(scheduler, 'acme/hooks/beta')).toBe(false);
+    expect(canRead(logicalId(stack, stack.imports.scheduler), 'acme/wayke/beta')).toBe(false);
   });
 
   it('grants read-only access, nothing more (no put, no delete, no list)', () => {
-    const webhook = statementsOfFunction(logicalId(stack, stack.webhooks.handler));
-    const resource = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:acme/hooks/beta-AbCdEf`;
+    const worker = statementsOfFunction(logicalId(stack, stack.imports.worker));
+    const resource = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:acme/wayke/beta-AbCdEf`;
     for (const action of [
       'secretsmanager:PutSecretValue',
       'secretsmanager:DeleteSecret',
       'secretsmanager:UpdateSecret',
     ]) {
-      expect(allows(webhook, { action, resource }), action).toBe(false);
+      expect(allows(worker, { action, resource }), action).toBe(false);
     }
-  });
-
-  it('refuses prefixes whose grants would overlap (one inside the other)', () => {
-    const context = (values: Record<string, string>) => () => readAppContext((key) => values[key]);
-    expect(context({ secretPrefix: 'wayke-dms/', inboundSecretPrefix: 'wayke-dms/inbound/' })).toThrow(
-      /inboundSecretPrefix.*IAM grants would overlap/,
-    );
-    expect(context({ secretPrefix: 'wayke-dms/dealer/', inboundSecretPrefix: 'wayke-dms/' })).toThrow(
-      /IAM grants would overlap/,
-    );
-    expect(context({ secretPrefix: 'wayke-dms/dealer/', inboundSecretPrefix: 'wayke-dms/inbound/' })).not.toThrow();
   });
 });

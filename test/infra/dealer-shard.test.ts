@@ -67,7 +67,7 @@ describe('dealer shards', () => {
       expect(count(shardTemplate)).toBeLessThanOrEqual(STACK_RESOURCE_LIMIT - 100);
   });
 
-  it('give every dealer exactly its two secrets (credentials, inbound auth) and one SFTP user', () => {
+  it('give every dealer exactly one secret (credentials; inbound keys are verifier items) and one SFTP user', () => {
     const users = shardTemplates.flatMap((t) =>
       Object.values(t.findResources('AWS::Transfer::User')).map((r) => r.Properties.UserName as string),
     );
@@ -76,8 +76,8 @@ describe('dealer shards', () => {
     );
     expect(users).toHaveLength(DEALERS);
     expect(new Set(users).size).toBe(DEALERS);
-    expect(secrets).toHaveLength(2 * DEALERS);
-    expect(new Set(secrets).size).toBe(2 * DEALERS);
+    expect(secrets).toHaveLength(DEALERS);
+    expect(new Set(secrets).size).toBe(DEALERS);
     expect(stack.sftpUser('dealer-0149')).toBeDefined();
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DMS_WRITER_TIMEOUT } from '../../lib/constructs/dms-delivery.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../functions/core/deployment/runtime.js';
 import {
   DEFAULT_DMS_RETRY_SCHEDULE,
   eventsMaxReceiveCount,
@@ -7,6 +7,7 @@ import {
   nextRetryDelay,
   parseRetrySchedule,
 } from '../../functions/core/events/retry-schedule.js';
+import { ACCOUNT, REGION, allows, roleStatements } from './iam-eval.js';
 import { logicalId, synth } from './synth.js';
 
 const { template, stack } = synth();
@@ -29,7 +30,7 @@ describe('DMS writer', () => {
   });
 
   it('has its timeout and the environment of the conventions', () => {
-    expect(resources[writerId]!.Properties.Timeout).toBe(DMS_WRITER_TIMEOUT.toSeconds());
+    expect(resources[writerId]!.Properties.Timeout).toBe(FUNCTION_TIMEOUT_SECONDS.dmsWriter);
     expect(resources[writerId]!.Properties.Environment.Variables).toMatchObject({
       DEDUPE_TABLE: { Ref: dedupeId },
       FEED_BUCKET: { Ref: logicalId(stack, stack.storage.bucket) },
@@ -140,5 +141,36 @@ describe('dedupe table', () => {
     expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
     expect(table.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe("DMS writer's read of the snapshot table (the dealer's stock number)", () => {
+  const snapshotId = logicalId(stack, stack.imports.snapshotTable);
+  const tableArn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/wayke-dms-snapshots`;
+  const writerRole = (resources[writerId]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const statements = roleStatements(resources, writerRole, { [`${snapshotId}.Arn`]: tableArn });
+  const can = (action: string, resource = tableArn) => allows(statements, { action, resource });
+
+  it('gets SNAPSHOT_TABLE in its environment', () => {
+    expect(resources[writerId]!.Properties.Environment.Variables.SNAPSHOT_TABLE).toEqual({ Ref: snapshotId });
+  });
+
+  it('may GetItem on the snapshot table', () => {
+    expect(can('dynamodb:GetItem')).toBe(true);
+  });
+
+  it('cannot write, Query, Scan or batch-read the snapshot table, nor touch its indexes', () => {
+    for (const action of [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ]) {
+      expect(can(action), action).toBe(false);
+    }
+    expect(can('dynamodb:Query', `${tableArn}/index/any`)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { IMPORT_WORKER_TIMEOUT, INBOUND_KEY_PATTERN } from '../../lib/constructs/import-pipeline.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../functions/core/deployment/runtime.js';
+import { INBOUND_KEY_PATTERN } from '../../functions/core/feed-bucket.js';
 import { logicalId, synth } from './synth.js';
 
 const { template, stack } = synth({ context: { importConcurrency: '25' } });
@@ -86,7 +87,7 @@ describe('work queue and worker', () => {
 
   it("keeps a message invisible for at least six times the worker's timeout", () => {
     const workerTimeout = resources[workerId]!.Properties.Timeout as number;
-    expect(workerTimeout).toBe(IMPORT_WORKER_TIMEOUT.toSeconds());
+    expect(workerTimeout).toBe(FUNCTION_TIMEOUT_SECONDS.importWorker);
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * workerTimeout);
   });
 

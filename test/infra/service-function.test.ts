@@ -59,7 +59,6 @@ describe('every stack function gets the house defaults', () => {
       NODE_OPTIONS: '--enable-source-maps',
       DEALERS_FILE: LAMBDA_DEALERS_FILE,
       SECRET_PREFIX: 'wayke-dms/dealer/',
-      INBOUND_SECRET_PREFIX: 'wayke-dms/inbound/',
       POWERTOOLS_METRICS_NAMESPACE: 'WaykeDms',
       LOG_LEVEL: 'DEBUG',
       WAYKE_AUTH_URL: WAYKE_ENDPOINTS.production.authUrl,
@@ -100,7 +99,6 @@ describe('bundling (real esbuild, no Docker)', () => {
     defaults: {
       dealersFile: writeDealersFile(dealers),
       secretPrefix: 'p/',
-      inboundSecretPrefix: 'q/',
       wayke: WAYKE_ENDPOINTS.test,
       logLevel: 'INFO',
       logRetention: logs.RetentionDays.ONE_WEEK,

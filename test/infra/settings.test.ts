@@ -17,7 +17,6 @@ describe('CDK context', () => {
       reportRetentionDays: 30,
       outboxRetentionDays: 14,
       secretPrefix: 'wayke-dms/dealer/',
-      inboundSecretPrefix: 'wayke-dms/inbound/',
       sftpEndpoint: 'public',
       sftpAllowedCidrs: ['0.0.0.0/0'],
       logLevel: 'INFO',

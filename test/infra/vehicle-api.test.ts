@@ -1,10 +1,7 @@
+import { FUNCTION_TIMEOUT_SECONDS } from '../../functions/core/deployment/runtime.js';
 import { describe, expect, it } from 'vitest';
 import { VEHICLE_API_ROUTES } from '../../functions/adapters/vehicle-api-http.js';
-import {
-  VEHICLE_API_THROTTLE,
-  VEHICLE_QUEUE_AGE_ALARM_SECONDS,
-  VEHICLE_WORKER_TIMEOUT,
-} from '../../lib/constructs/vehicle-api.js';
+import { VEHICLE_API_THROTTLE, VEHICLE_QUEUE_AGE_ALARM_SECONDS } from '../../lib/constructs/vehicle-api.js';
 import { logicalId, synth } from './synth.js';
 
 const { template, stack } = synth();
@@ -67,7 +64,7 @@ describe('the vehicle queue', () => {
       ContentBasedDeduplication: false,
       DeduplicationScope: 'messageGroup',
       FifoThroughputLimit: 'perMessageGroupId',
-      VisibilityTimeout: VEHICLE_WORKER_TIMEOUT.toSeconds() * 6,
+      VisibilityTimeout: FUNCTION_TIMEOUT_SECONDS.vehicleWorker * 6,
     });
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 });
     expect(resources[dlqId]!.Properties.FifoQueue).toBe(true);

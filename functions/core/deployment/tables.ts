@@ -8,8 +8,8 @@ export interface TableDefinition {
   readonly partitionKey: string;
   /** Sort key attribute (string), if the table has one. */
   readonly sortKey?: string;
-  /** Attribute holding the expiry time (epoch seconds) DynamoDB's TTL deletes by. */
-  readonly ttlAttribute: string;
+  /** Attribute holding the expiry time (epoch seconds) DynamoDB's TTL deletes by, if items expire. */
+  readonly ttlAttribute?: string;
 }
 
 export const TABLES = {
@@ -17,6 +17,8 @@ export const TABLES = {
   snapshots: { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' },
   /** Delivered event ids, delivery attempts, idempotency records and rate-limit windows (`pk`). */
   dedupe: { partitionKey: 'pk', ttlAttribute: 'expiresAt' },
+  /** Per dealer (`dealerId`): the SHA-256 verifiers of its inbound keys (webhook secret, Vehicle API key); never expire. */
+  inboundAuth: { partitionKey: 'dealerId' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableKind = keyof typeof TABLES;

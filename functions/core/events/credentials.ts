@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AcceptedKey, KeyVerifier } from '../../ports.js';
 
 /** Request headers with lower-case names (API Gateway v2 lower-cases them). */
 export type Headers = Readonly<Record<string, string | undefined>>;
@@ -28,15 +29,28 @@ export function presentedCredentials(headers: Headers): string[] {
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
+/** The verifier stored in place of an inbound key (its SHA-256, hex). */
+export const keyVerifier = (key: string): KeyVerifier => ({ sha256: digest(key).toString('hex') });
+
+/** The digest to compare with; a verifier that is no SHA-256 (64 hex digits) matches nothing. */
+const acceptedDigest = (key: AcceptedKey): Buffer | undefined =>
+  typeof key === 'string'
+    ? key.length > 0
+      ? digest(key)
+      : undefined
+    : /^[0-9a-f]{64}$/i.test(key.sha256)
+      ? Buffer.from(key.sha256, 'hex')
+      : undefined;
+
 /**
  * True when any presented credential equals any accepted secret (the current one and, during a
- * rotation, the previous one). Compares fixed-length digests in constant time and checks every
+ * rotation, the previous one), given as the key or as its verifier. Compares fixed-length digests in constant time and checks every
  * pair, so neither the length nor the position of a match leaks through timing.
  */
-export function credentialsMatch(headers: Headers, acceptedSecrets: readonly (string | undefined)[]): boolean {
+export function credentialsMatch(headers: Headers, acceptedSecrets: readonly (AcceptedKey | undefined)[]): boolean {
   const accepted = acceptedSecrets
-    .filter((secret): secret is string => typeof secret === 'string' && secret.length > 0)
-    .map(digest);
+    .map((secret) => (secret === undefined ? undefined : acceptedDigest(secret)))
+    .filter((secret): secret is Buffer => secret !== undefined);
   let match = false;
   for (const presented of presentedCredentials(headers).map(digest)) {
     for (const secret of accepted) {

@@ -20,7 +20,7 @@ import { createLogger } from '../../adapters/logger.js';
 import { PowertoolsIdempotencyGuard } from '../../adapters/powertools-idempotency-guard.js';
 import { S3ReportSink } from '../../adapters/s3-feed-source.js';
 import { S3ReportReader } from '../../adapters/s3-report-reader.js';
-import { SecretsManagerInboundAuthStore } from '../../adapters/secrets-manager-secret-store.js';
+import { inboundAuthStore } from '../../adapters/dynamo-inbound-auth-store.js';
 import { SqsEventQueue } from '../../adapters/sqs-event-queue.js';
 import { makeVehicleApiHttp } from '../../adapters/vehicle-api-http.js';
 import { vehicleApiDocument } from '../../core/vehicle-api/openapi.js';
@@ -69,12 +69,7 @@ export function build(env: VehicleApiEnv, runtime: VehicleApiRuntime = awsDefaul
   });
   const api = makeVehicleApiHttp({
     dealers: new Map(readResolvedDealerConfig(env.DEALERS_FILE).dealers.map((dealer) => [dealer.id, dealer])),
-    secrets: new SecretsManagerInboundAuthStore({
-      client: runtime.secretsManager,
-      prefix: env.INBOUND_SECRET_PREFIX,
-      maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
-      clock,
-    }),
+    secrets: inboundAuthStore(env, clock, { dynamo, secretsManager: runtime.secretsManager }),
     statuses: new DynamoVehicleStatusStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
     snapshots: new DynamoSnapshotStore({ client: dynamo, tableName: env.SNAPSHOT_TABLE }),
     queue: new SqsEventQueue({ client: runtime.sqs, queueUrl: env.VEHICLE_QUEUE_URL }),

@@ -26,7 +26,7 @@ import {
   visibilityTimeoutSeconds,
   type QueueName,
 } from '../../core/deployment/runtime.js';
-import { createTableInput, TABLES, type TableKind } from '../../core/deployment/tables.js';
+import { createTableInput, TABLES, type TableDefinition, type TableKind } from '../../core/deployment/tables.js';
 
 import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames } from './local-aws.js';
 
@@ -288,12 +288,14 @@ async function ensureTable(client: DynamoDBClient, kind: TableKind, name: string
   }
   // Items can be written only once the table is ACTIVE (a CREATING table answers ResourceNotFound).
   await waitForTable(client, name, 'ACTIVE');
+  const table: TableDefinition = TABLES[kind];
+  if (!table.ttlAttribute) return;
   // dynalite accepts the call (TTL is not enforced locally; readers check the expiry themselves).
   await client
     .send(
       new UpdateTimeToLiveCommand({
         TableName: name,
-        TimeToLiveSpecification: { AttributeName: TABLES[kind].ttlAttribute, Enabled: true },
+        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
       }),
     )
     .catch(() => undefined);
