@@ -195,6 +195,8 @@ export interface SnapshotEntry {
   /** Source image URL → the Wayke media URL it was uploaded as. */
   readonly media: Readonly<Record<string, string>>;
   readonly status: AdStatus;
+  /** The dealer's own stock number from the feed, when it gave one (delivered to the DMS). */
+  readonly externalId?: string;
   /** ISO time of the run that last saw the plate in the feed (or removed it). */
   readonly lastSeen: string;
   /**
