@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { DmsEventKind } from '../functions/core/dealer-config.js';
 import { classifyWaykeEvent, occurredAt, vehicleRef } from '../functions/core/events/classify.js';
-import { toDmsVehicle } from '../functions/core/events/dms-vehicle.js';
+import { toDmsVehicle, withExternalId } from '../functions/core/events/dms-vehicle.js';
 import { buildDmsEnvelope, type DmsEnvelope } from '../functions/core/events/envelope.js';
 import { deliveryId, eventId } from '../functions/core/events/identity.js';
 import { routeEvent } from '../functions/core/events/routing.js';
@@ -14,6 +14,9 @@ import type { WaykeAd } from '../functions/ports.js';
 
 const DEALER = 'bilhallen';
 const RECEIVED_AT = '2026-10-03T14:02:40.000Z';
+
+/** The dealer's stock number the example car had in its feed (`lagernummer`). */
+const EXAMPLE_STOCK_NUMBER = 'B-1042';
 
 /** The ad of the fixtures (KLM482), as the Wayke mapping returns it. */
 const EXAMPLE_AD: WaykeAd = {
@@ -82,7 +85,7 @@ function exampleOf(kind: DmsEventKind): DmsEnvelope {
     occurredAt: occurredAt(event, RECEIVED_AT),
     waykeId: vehicleRef(event).adId,
     registrationNumber: vehicleRef(event).registrationNumber,
-    vehicle: withVehicle ? toDmsVehicle(EXAMPLE_AD) : undefined,
+    vehicle: withVehicle ? withExternalId(toDmsVehicle(EXAMPLE_AD), EXAMPLE_STOCK_NUMBER) : undefined,
     wayke: JSON.parse(raw),
   });
 }

@@ -4,6 +4,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   type AttributeValue,
+  type BatchGetItemCommandOutput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { RetryableError } from '../core/errors.js';
@@ -13,13 +14,36 @@ export interface DynamoDedupeStoreOptions {
   readonly client: DynamoDBClient;
   /** Table with string partition key `pk` and TTL attribute `expiresAt` (epoch seconds). */
   readonly tableName: string;
-  /** How long an accepted event is remembered; default 14 days. */
+  /** How long an accepted event is remembered, in days (default {@link DEFAULT_DEDUPE_TTL_DAYS}). */
   readonly ttlDays?: number;
   readonly clock: Clock;
 }
 
+/** Days an accepted event is remembered beyond the FIFO queue's 5-minute window. */
+export const DEFAULT_DEDUPE_TTL_DAYS = 14;
+/** BatchGetItem's most keys per call. */
+const BATCH_GET_LIMIT = 100;
+/** Calls per page before keys DynamoDB keeps leaving unprocessed count as an outage. */
+const BATCH_GET_ATTEMPTS = 5;
+
 const key = (eventId: string) => ({ pk: { S: `event#${eventId}` } });
 const lastKey = (subject: string) => ({ pk: { S: `last#${subject}` } });
+
+/** The `pk`s of event items not past `expiresAt` (DynamoDB's TTL deletes lazily). */
+function unexpiredEventPks(items: ReadonlyArray<Record<string, AttributeValue>>, now: number): string[] {
+  return items.flatMap((item) => {
+    const pk = item.pk?.S;
+    const expiresAt = Number(item.expiresAt?.N ?? Number.NaN);
+    return pk?.startsWith('event#') && !(expiresAt <= now) ? [pk] : [];
+  });
+}
+
+/*
+ * Why not Powertools idempotency: it caches one response per identical request, so a second
+ * identical webhook body would always be answered from the cache. A re-send here is the same body
+ * AND the same content (as read from Wayke) as the last delivery about that vehicle, with nothing
+ * between — a key per vehicle compared on delivery, which its record-per-payload model cannot say.
+ */
 
 /**
  * The {@link DedupeStore} over DynamoDB: one item per accepted event, `pk = event#<id>`, and one
@@ -31,7 +55,7 @@ export class DynamoDedupeStore implements DedupeStore {
   private readonly ttlSeconds: number;
 
   constructor(private readonly options: DynamoDedupeStoreOptions) {
-    this.ttlSeconds = Math.round((options.ttlDays ?? 14) * 86_400);
+    this.ttlSeconds = Math.round((options.ttlDays ?? DEFAULT_DEDUPE_TTL_DAYS) * 86_400);
   }
 
   private nowSeconds(): number {
@@ -63,38 +87,45 @@ export class DynamoDedupeStore implements DedupeStore {
     const unique = [...new Set(eventIds)];
     const delivered = new Set<string>();
     const now = this.nowSeconds();
-    for (let start = 0; start < unique.length; start += 100) {
-      let keys: Array<Record<string, AttributeValue>> = unique.slice(start, start + 100).map(key);
-      // DynamoDB may leave keys unprocessed under load: ask again for those, a few times.
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt === 5)
-          throw new RetryableError('dedupe batch read left keys unprocessed', { operation: 'BatchGetItem' });
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-        let result;
-        try {
-          result = await this.options.client.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, expiresAt' },
-              },
-            }),
-          );
-        } catch (error) {
-          throw new RetryableError(
-            `dedupe batch read failed: ${(error as Error).name}`,
-            { operation: 'BatchGetItem' },
-            { cause: error },
-          );
-        }
-        for (const item of result.Responses?.[this.options.tableName] ?? []) {
-          const expiresAt = Number(item.expiresAt?.N ?? Number.NaN);
-          const pk = item.pk?.S;
-          if (pk?.startsWith('event#') && !(expiresAt <= now)) delivered.add(pk.slice('event#'.length));
-        }
-        keys = result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? [];
-      }
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      for (const pk of await this.readPage(unique.slice(start, start + BATCH_GET_LIMIT).map(key), now))
+        delivered.add(pk.slice('event#'.length));
     }
     return delivered;
+  }
+
+  /** One BatchGetItem page: the `pk`s of the unexpired event items among `keys`. */
+  private async readPage(keys: Array<Record<string, AttributeValue>>, now: number): Promise<string[]> {
+    const found: string[] = [];
+    let pending = keys;
+    // DynamoDB may leave keys unprocessed under load: ask again for those, a few times.
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt === BATCH_GET_ATTEMPTS)
+        throw new RetryableError('dedupe batch read left keys unprocessed', { operation: 'BatchGetItem' });
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      const result = await this.batchGet(pending);
+      found.push(...unexpiredEventPks(result.Responses?.[this.options.tableName] ?? [], now));
+      pending = result.UnprocessedKeys?.[this.options.tableName]?.Keys ?? [];
+    }
+    return found;
+  }
+
+  private async batchGet(keys: Array<Record<string, AttributeValue>>): Promise<BatchGetItemCommandOutput> {
+    try {
+      return await this.options.client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [this.options.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, expiresAt' },
+          },
+        }),
+      );
+    } catch (error) {
+      throw new RetryableError(
+        `dedupe batch read failed: ${(error as Error).name}`,
+        { operation: 'BatchGetItem' },
+        { cause: error },
+      );
+    }
   }
 
   async markDelivered(

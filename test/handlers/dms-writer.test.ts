@@ -1,17 +1,20 @@
 /**
- * The DMS writer handler as Lambda runs it: built from env at import, SDK clients reaching
- * local-aws-sqs, dynalite and s3rver through `AWS_ENDPOINT_URL_*`, the Wayke simulator through
- * `WAYKE_*`, Secrets Manager through aws-sdk-client-mock. Its Powertools log output is captured.
+ * The DMS writer's Lambda function as `build(env, ports)` makes it: its env validated by the
+ * handler's schema, SDK clients reaching local-aws-sqs, dynalite and s3rver, the Wayke simulator
+ * through `WAYKE_*`, the dealer secrets from an in-memory store; its log kept in memory.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readEnv } from '../../functions/adapters/env.js';
+import { MemoryLog } from '../../functions/adapters/logger.js';
+import { build, DmsWriterEnvSchema } from '../../functions/handlers/wiring/dms-writer.js';
 import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
 import { eventId, messageGroupId } from '../../functions/core/events/identity.js';
 import { classifyWaykeEvent } from '../../functions/core/events/classify.js';
@@ -21,8 +24,6 @@ import { toSqsRecord } from '../../functions/local/dev/sqs-poller.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import {
   FIXTURES,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
   TEST_SIGNING_SECRET,
   createDedupeTable,
   createFifoPair,
@@ -41,7 +42,6 @@ import {
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const BUCKET = 'feeds-test';
-const secretsMock = mockClient(SecretsManagerClient);
 
 let servers: Array<{ stop(): Promise<void> }> = [];
 let sqs: SQSClient;
@@ -53,7 +53,8 @@ let receiver: DmsReceiver;
 let adId: string;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 const context = lambdaContext('dms-writer', 30_000);
-const output: string[] = [];
+const log = new MemoryLog();
+let writerDynamo: DynamoDBClient;
 
 beforeAll(async () => {
   const [sqsServer, dynamoServer, s3Server] = await Promise.all([
@@ -85,14 +86,13 @@ beforeAll(async () => {
     })
   ).id;
 
-  secretsMock.on(GetSecretValueCommand).resolves({
-    SecretString: JSON.stringify({
+  const secrets = {
+    getDealerSecrets: async () => ({
       waykeClientId: 'sim-client',
       waykeClientSecret: 'sim-secret',
-      webhookSecret: 'w',
       dmsSigningSecret: TEST_SIGNING_SECRET,
     }),
-  });
+  };
   const dir = mkdtempSync(join(tmpdir(), 'dms-writer-'));
   const dealers = join(dir, 'dealers.json');
   writeFileSync(
@@ -109,41 +109,29 @@ beforeAll(async () => {
       ],
     }),
   );
-  Object.assign(process.env, {
+  const env = readEnv(DmsWriterEnvSchema, {
     DEDUPE_TABLE: 'writer-dedupe',
     EVENTS_QUEUE_URL: queueUrl,
     FEED_BUCKET: BUCKET,
     EVENTS_DLQ_URL: dlqUrl,
     DEALERS_FILE: dealers,
-    SECRET_PREFIX: 'wayke-dms/',
     WAYKE_AUTH_URL: simulator.authUrl,
     WAYKE_DEALER_API_URL: simulator.dealerApiUrl,
     WAYKE_MEDIA_API_URL: simulator.mediaApiUrl,
-    AWS_ENDPOINT_URL_SQS: sqsServer.url,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.url,
-    AWS_ENDPOINT_URL_S3: s3Server.url,
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    LOG_LEVEL: 'DEBUG',
   });
-  ({ handler } = (await import('../../functions/handlers/dms-writer.js')) as unknown as { handler: typeof handler });
-  // Capture everything the handler prints (Powertools writes JSON lines to stdout/stderr).
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream);
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      output.push(text);
-      // Powertools JSON lines are kept for the assertion, not echoed into the test report.
-      return text.startsWith('{"level"') ? true : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    });
-  }
+  writerDynamo = dynamoClient(dynamoServer.url);
+  handler = build(env, {
+    log,
+    metrics: new Metrics({ namespace: 'WaykeDmsTest' }),
+    sqs,
+    dynamo: writerDynamo,
+    s3,
+    secrets,
+  });
 });
 
 afterAll(async () => {
-  vi.restoreAllMocks();
-  secretsMock.restore();
+  writerDynamo?.destroy();
   sqs?.destroy();
   s3?.destroy();
   await Promise.all(servers.map((server) => server.stop()));
@@ -231,7 +219,7 @@ describe('dms-writer handler', () => {
   });
 
   it('no personal data in anything the handler printed', () => {
-    const printed = output.join('');
+    const printed = JSON.stringify(log.lines);
     expect(printed).toContain('event delivered');
     expect(findPersonalData(printed, personalDataInFixtures())).toEqual([]);
   });

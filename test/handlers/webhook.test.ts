@@ -3,12 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readEnv } from '../../functions/adapters/env.js';
+import { MemoryLog } from '../../functions/adapters/logger.js';
+import { SecretsManagerInboundAuthStore } from '../../functions/adapters/secrets-manager-secret-store.js';
+import { build, WebhookEnvSchema } from '../../functions/handlers/wiring/webhook.js';
 import { eventId } from '../../functions/core/events/identity.js';
 import { EventMessageSchema } from '../../functions/core/events/message.js';
-import { lambdaContext } from '../../functions/local/dev/lambda.js';
 import { startLocalHttpApi } from '../../functions/local/dev/api-gateway.js';
 import {
   FIXTURES,
@@ -43,8 +47,10 @@ const setSecrets = (extra: Record<string, string> = {}) =>
 let sqsServer: { url: string; stop(): Promise<void> };
 let sqs: SQSClient;
 let queueUrl: string;
-let handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-const printed: string[] = [];
+let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+const log = new MemoryLog();
+/** Everything the handler logged from line `from` on, as text. */
+const printedSince = (from = 0): string => JSON.stringify(log.lines.slice(from));
 
 beforeAll(async () => {
   sqsServer = await startLocalSqs();
@@ -62,33 +68,24 @@ beforeAll(async () => {
       ],
     }),
   );
-  Object.assign(process.env, {
+  const env = readEnv(WebhookEnvSchema, {
     EVENTS_QUEUE_URL: queueUrl,
     DEALERS_FILE: dealers,
     SECRET_PREFIX: 'wayke-dms/',
     INBOUND_SECRET_PREFIX: 'wayke-dms/inbound/',
     SECRET_MAX_AGE_SECONDS: '0',
-    AWS_ENDPOINT_URL_SQS: sqsServer.url,
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    LOG_LEVEL: 'DEBUG',
   });
-  ({ handler } = (await import('../../functions/handlers/webhook.js')) as unknown as { handler: typeof handler });
-  // Capture what the handler prints (Powertools JSON lines) for the personal-data check.
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream);
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      printed.push(text);
-      return text.startsWith('{"level"') ? true : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    });
-  }
+  // The real Secrets Manager store over a mocked client: the test checks which secrets it reads.
+  const secrets = new SecretsManagerInboundAuthStore({
+    client: new SecretsManagerClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    prefix: env.INBOUND_SECRET_PREFIX,
+    maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
+    clock: { now: () => new Date() },
+  });
+  handler = build(env, { log, metrics: new Metrics({ namespace: 'WaykeDmsTest' }), sqs, secrets });
 });
 
 afterAll(async () => {
-  vi.restoreAllMocks();
   secretsMock.restore();
   sqs.destroy();
   await sqsServer.stop();
@@ -135,8 +132,7 @@ function request(
     },
   };
 }
-// A fresh context per call: one made at load counts down and, on a busy machine, times out later tests.
-const call = (event: APIGatewayProxyEventV2) => handler(event, lambdaContext('webhook', 10_000));
+const call = (event: APIGatewayProxyEventV2) => handler(event);
 
 describe('every documented payload is queued with its group and dedupe ids', () => {
   const groups: Record<string, string> = {
@@ -341,7 +337,7 @@ describe('edge cases Wayke (or anyone) can send', () => {
         {
           method: 'POST',
           path: '/webhooks/wayke/{dealerId}',
-          handler: (event) => handler(event, lambdaContext('webhook', 10_000)),
+          handler: (event) => handler(event),
         },
       ],
     });
@@ -376,13 +372,13 @@ describe('edge cases Wayke (or anyone) can send', () => {
 
   it('a "plate" that is no plate (a name and a personal identity number) is never logged', async () => {
     // Prepare
-    const before = printed.length;
+    const before = log.lines.length;
     const body = JSON.stringify({ id: AD, registrationNumber: 'Erik Svensson 198112189876', status: 'Published' });
     // Act
     const response = await call(request(body));
     // Assess
     expect(response.statusCode).toBe(200);
-    const text = printed.slice(before).join('');
+    const text = printedSince(before);
     expect(text).toContain('webhook queued');
     expect(text).not.toMatch(/svensson/i);
     expect(text).not.toContain('198112189876');
@@ -390,18 +386,18 @@ describe('edge cases Wayke (or anyone) can send', () => {
   });
 
   it('a real plate is logged, normalised', async () => {
-    const before = printed.length;
+    const before = log.lines.length;
     expect(
       (await call(request(JSON.stringify({ id: AD, registrationNumber: 'abc 123', status: 'Sold' })))).statusCode,
     ).toBe(200);
-    expect(printed.slice(before).join('')).toContain('"plate":"ABC123"');
+    expect(printedSince(before)).toContain('"plate":"ABC123"');
     await drainQueue(sqs, queueUrl);
   });
 });
 
 describe('logs', () => {
   it('no personal data from the fixtures in anything the handler printed', () => {
-    const text = printed.join('');
+    const text = printedSince();
     expect(text).toContain('webhook queued');
     expect(text).toContain('webhook rejected');
     expect(findPersonalData(text, personalDataInFixtures())).toEqual([]);

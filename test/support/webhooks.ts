@@ -3,7 +3,7 @@
  * dynalite, s3rver via the local runtime's starters), a DMS receiver that verifies Standard
  * Webhooks signatures like any DMS would, and small SQS helpers.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -155,7 +155,8 @@ export async function startDmsReceiver(secret: string = TEST_SIGNING_SECRET): Pr
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  const server: Server = createServer(async (request, response) => {
+  const server: Server = createServer((request, response) => void answer(request, response));
+  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const id = String(request.headers['webhook-id'] ?? '');
     const timestamp = String(request.headers['webhook-timestamp'] ?? '');
@@ -167,7 +168,7 @@ export async function startDmsReceiver(secret: string = TEST_SIGNING_SECRET): Pr
       secret,
       nowSeconds: Number(timestamp),
     });
-    let envelope: DmsEnvelope | null = null;
+    let envelope: DmsEnvelope | null;
     try {
       const parsed = DmsEnvelopeSchema.safeParse(JSON.parse(body));
       envelope = parsed.success ? parsed.data : null;
@@ -183,7 +184,7 @@ export async function startDmsReceiver(secret: string = TEST_SIGNING_SECRET): Pr
     }
     receiver.deliveries.push({ id, timestamp, body, verified, status, envelope, schemaErrors: problems });
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: status < 300 }));
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   (receiver as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wayke-events`;
   return receiver;

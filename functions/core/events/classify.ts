@@ -56,6 +56,25 @@ function parseAs<S extends z.ZodType, K extends WaykeEventSource>(
   return { ok: true, event: { source, payload: parsed.data } as WaykeEvent };
 }
 
+/** A documented kind recognised by its shape (null: the body has none of their marks). */
+function byShape(body: Record<string, unknown>, hasEventType: boolean): ClassifyResult | null {
+  if ('message' in body) return parseAs('message', 'message', MessageEventSchema, body);
+  if ('lead' in body) return parseAs('lead', 'lead', LeadEventSchema, body);
+  if ('orderNumber' in body) return parseAs('order', 'order', OrderEventSchema, body);
+  if ('status' in body && !hasEventType)
+    return parseAs('vehicleUpdated', 'vehicle updated', VehicleUpdatedEventSchema, body);
+  return null;
+}
+
+/** A body with an `eventType` no documented shape took: an incoming vehicle, else generic. */
+function byEventType(body: Record<string, unknown>, eventType: string): ClassifyResult {
+  if (INCOMING_VEHICLE_EVENT_TYPE.test(eventType)) {
+    const incoming = parseAs('incomingVehicle', 'incoming vehicle', IncomingVehicleEventSchema, body);
+    if (incoming.ok) return incoming;
+  }
+  return parseAs('generic', 'generic', GenericEventSchema, body);
+}
+
 /**
  * Recognises the kind of a parsed webhook body by the marks `docs/wayke-api.md` documents and
  * validates it with that kind's schema. A body with an `eventType` nobody knows yet is accepted
@@ -72,25 +91,9 @@ export function classifyWaykeEvent(body: unknown): ClassifyResult {
 
   // The documented kinds are recognised by their shape, also should Wayke one day add an
   // `eventType` to them; with an `eventType`, a shape that breaks its schema is still forwarded.
-  const structural: ClassifyResult | null =
-    'message' in body
-      ? parseAs('message', 'message', MessageEventSchema, body)
-      : 'lead' in body
-        ? parseAs('lead', 'lead', LeadEventSchema, body)
-        : 'orderNumber' in body
-          ? parseAs('order', 'order', OrderEventSchema, body)
-          : 'status' in body && !hasEventType
-            ? parseAs('vehicleUpdated', 'vehicle updated', VehicleUpdatedEventSchema, body)
-            : null;
+  const structural = byShape(body, hasEventType);
   if (structural?.ok || (structural && !hasEventType)) return structural;
-
-  if (typeof eventType === 'string') {
-    if (INCOMING_VEHICLE_EVENT_TYPE.test(eventType)) {
-      const incoming = parseAs('incomingVehicle', 'incoming vehicle', IncomingVehicleEventSchema, body);
-      if (incoming.ok) return incoming;
-    }
-    return parseAs('generic', 'generic', GenericEventSchema, body);
-  }
+  if (typeof eventType === 'string') return byEventType(body, eventType);
   const incoming = IncomingVehicleEventSchema.safeParse(body);
   if (incoming.success) return { ok: true, event: { source: 'incomingVehicle', payload: incoming.data } };
   return { ok: false, reason: 'body matches no known Wayke event kind' };
@@ -113,46 +116,39 @@ const compact = (ref: { adId?: string | undefined; registrationNumber?: string |
   ...(ref.registrationNumber ? { registrationNumber: ref.registrationNumber } : {}),
 });
 
+type RefOf<S extends WaykeEventSource> = (payload: Extract<WaykeEvent, { source: S }>['payload']) => VehicleRef;
+
+/** Where each kind names its ad and plate. */
+const REF_BY_SOURCE: { readonly [S in WaykeEventSource]: RefOf<S> } = {
+  vehicleUpdated: (p) => compact({ adId: str(p.id), registrationNumber: plate(p.registrationNumber) }),
+  process: (p) => compact({ adId: str(p.itemId), registrationNumber: plate(p.registrationNumber) }),
+  message: (p) => compact({ adId: str(p.subject?.id), registrationNumber: plate(p.subject?.registrationNumber) }),
+  order: (p) => compact({ adId: str(p.waykeId), registrationNumber: plate(p.vehicle?.registrationNumber) }),
+  lead: (p) =>
+    compact({
+      adId: str(p.subject?.id),
+      registrationNumber: plate(p.subject?.registrationNumber ?? p.vehicle?.registrationNumber),
+    }),
+  incomingVehicle: (p) =>
+    compact({
+      adId: str(p.itemId) ?? str(p.vehicle?.id) ?? str(p.id),
+      registrationNumber: plate(p.registrationNumber ?? p.vehicle?.registrationNumber),
+    }),
+  generic: (p) => {
+    const payload = p as Record<string, unknown>;
+    return compact({
+      adId: str(payload.itemId) ?? str(payload.adId),
+      registrationNumber: plate(payload.registrationNumber),
+    });
+  },
+};
+
 /**
  * The dealer's vehicle an event is about. Plates come only from the ad fields (`subject`,
  * `vehicle`, top level) — never from a valuation lead's metadata, which names the customer's car.
  */
 export function vehicleRef(event: WaykeEvent): VehicleRef {
-  switch (event.source) {
-    case 'vehicleUpdated':
-      return compact({ adId: str(event.payload.id), registrationNumber: plate(event.payload.registrationNumber) });
-    case 'process':
-      return compact({ adId: str(event.payload.itemId), registrationNumber: plate(event.payload.registrationNumber) });
-    case 'message':
-      return compact({
-        adId: str(event.payload.subject?.id),
-        registrationNumber: plate(event.payload.subject?.registrationNumber),
-      });
-    case 'order':
-      return compact({
-        adId: str(event.payload.waykeId),
-        registrationNumber: plate(event.payload.vehicle?.registrationNumber),
-      });
-    case 'lead':
-      return compact({
-        adId: str(event.payload.subject?.id),
-        registrationNumber: plate(
-          event.payload.subject?.registrationNumber ?? event.payload.vehicle?.registrationNumber,
-        ),
-      });
-    case 'incomingVehicle':
-      return compact({
-        adId: str(event.payload.itemId) ?? str(event.payload.vehicle?.id) ?? str(event.payload.id),
-        registrationNumber: plate(event.payload.registrationNumber ?? event.payload.vehicle?.registrationNumber),
-      });
-    case 'generic': {
-      const payload = event.payload as Record<string, unknown>;
-      return compact({
-        adId: str(payload.itemId) ?? str(payload.adId),
-        registrationNumber: plate(payload.registrationNumber),
-      });
-    }
-  }
+  return (REF_BY_SOURCE[event.source] as (payload: WaykeEvent['payload']) => VehicleRef)(event.payload);
 }
 
 /** What a Swedish plate looks like once normalised (as the feed's `registrationNumber` schema). */

@@ -18,6 +18,13 @@ export const DmsVehicleSchema = z
       .enum(['Published', 'Unpublished', 'Sold', 'Deleted'])
       .describe("The ad's status in Wayke when the event was delivered."),
     registrationNumber: z.string().regex(/^[A-Z0-9ÅÄÖ]{2,7}$/),
+    externalId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "The dealer's own stock number from the feed (the DMS's key for the car), when an import of the feed gave one.",
+      ),
     vin: z
       .string()
       .regex(/^[A-HJ-NPR-Z0-9]{17}$/)
@@ -61,7 +68,8 @@ export type DmsVehicle = z.output<typeof DmsVehicleSchema>;
 
 /**
  * The DMS vehicle of an ad read from Wayke. The feed's own fields that Wayke does not hold (`images`
- * as source URLs, the stock number `externalId`) are not part of it: Wayke's media URLs are.
+ * as source URLs, the stock number `externalId`) are not taken from the ad: Wayke's media URLs are,
+ * and the stock number comes from the import's snapshot ({@link withExternalId}).
  */
 export function toDmsVehicle(ad: WaykeAd): DmsVehicle {
   const { mileage, images: _feedImages, externalId: _notInWayke, ...rest } = ad.vehicle;
@@ -84,4 +92,9 @@ function orderKeys(vehicle: Record<string, unknown>): Record<string, unknown> {
   for (const name of Object.keys(DmsVehicleSchema.shape))
     if (vehicle[name] !== undefined) ordered[name] = vehicle[name];
   return ordered;
+}
+
+/** The vehicle with the dealer's stock number, in the schema's key order (none given: unchanged). */
+export function withExternalId(vehicle: DmsVehicle, externalId: string | undefined): DmsVehicle {
+  return externalId ? (orderKeys({ ...vehicle, externalId }) as DmsVehicle) : vehicle;
 }

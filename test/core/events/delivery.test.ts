@@ -553,3 +553,62 @@ describe('a DMS endpoint that keeps failing', () => {
     while (await pump());
   });
 });
+
+describe('the FIFO batch (Powertools SqsFifoPartialProcessorAsync, skipGroupOnError)', () => {
+  const updateOf = (adId: string, plate: string, seq: number) =>
+    JSON.stringify({ id: adId, registrationNumber: plate, status: seq % 2 === 0 ? 'Published' : 'Unpublished', seq });
+
+  it('a group whose first record fails: none of its three is delivered now, all three later, in order', async () => {
+    const group = [1, 2, 3].map((seq) => updateOf(adB, 'NRT55C', seq));
+    for (const body of group) await post(body);
+    let calls = 0;
+    receiver.respond = () => (calls++ === 0 ? 503 : 200);
+    const first = await pump();
+    expect(first?.outcomes.map((o) => o.outcome)).toEqual(['failed', 'notAttempted', 'notAttempted']);
+    expect(first?.batchItemFailures).toHaveLength(3);
+    expect(receiver.accepted()).toEqual([]);
+    await pump();
+    expect(receiver.accepted().map((d) => d.id)).toEqual(group.map(idOf));
+  });
+
+  it('two groups, one failing: the other vehicle is delivered in the same batch', async () => {
+    const failing = updateOf(adA, 'KLM482', 11);
+    const flowing = updateOf(adB, 'NRT55C', 12);
+    await post(failing);
+    await post(flowing);
+    receiver.respond = (envelope) => (envelope?.registrationNumber === 'KLM482' ? 503 : 200);
+    const report = await pump();
+    expect(report?.batchItemFailures).toHaveLength(1);
+    expect(receiver.accepted().map((d) => d.id)).toEqual([idOf(flowing)]);
+  });
+
+  it('a crash after the first delivery (no batch response): the batch returns whole, the delivered record is not sent again, the rest follow in order', async () => {
+    const group = [21, 22, 23].map((seq) => updateOf(adB, 'NRT55C', seq));
+    for (const body of group) await post(body);
+    const messages = await drainQueue(sqs, queueUrl, { keep: true });
+    // The invocation died after its first record: nothing was deleted, every message comes back.
+    await deliver(messages.slice(0, 1).map(toRecord));
+    for (const message of messages)
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: message.ReceiptHandle!,
+          VisibilityTimeout: 0,
+        }),
+      );
+    const report = await pump();
+    expect(report?.outcomes.map((o) => o.outcome)).toEqual(['duplicate', 'delivered', 'delivered']);
+    expect(receiver.deliveries.map((d) => d.id)).toEqual(group.map(idOf));
+  });
+
+  it('time running out: no group is started, every record comes back unattempted and none is lost', async () => {
+    const bodies = [updateOf(adA, 'KLM482', 31), updateOf(adB, 'NRT55C', 32)];
+    for (const body of bodies) await post(body);
+    const messages = await drainQueue(sqs, queueUrl, { keep: true });
+    const report = await deliver(messages.map(toRecord), { remainingMs: () => 5_000, reserveMs: 10_000 });
+    expect(report.outcomes.map((o) => o.outcome)).toEqual(['notAttempted', 'notAttempted']);
+    expect(report.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(messages.map((m) => m.MessageId));
+    expect(receiver.deliveries).toEqual([]);
+    expect(await drainQueue(sqs, dlqUrl)).toEqual([]);
+  });
+});

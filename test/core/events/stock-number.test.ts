@@ -1,0 +1,115 @@
+/**
+ * End to end on the local engines: a feed import (the real use case against the Wayke simulator,
+ * its snapshot on dynalite), then Wayke's purchase webhook through the ingest and the DMS writer's
+ * use case to a real HTTP receiver — the delivered car carries the feed's stock number.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDedupeStore } from '../../../functions/adapters/dynamo-dedupe-store.js';
+import { DynamoDeliveryAttempts } from '../../../functions/adapters/dynamo-delivery-attempts.js';
+import { MemoryLog } from '../../../functions/adapters/logger.js';
+import { S3OutboxDmsSink } from '../../../functions/adapters/s3-outbox-dms-sink.js';
+import { WebhookDmsSink } from '../../../functions/adapters/webhook-dms-sink.js';
+import { DealerSchema } from '../../../functions/core/dealer-config.js';
+import { makeDeliverEvents, type EventRecord } from '../../../functions/core/events/deliver-events.js';
+import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
+import type { EventQueue, EventQueueMessage } from '../../../functions/ports.js';
+import { startDynamo, type Dynamo } from '../../support/engines.js';
+import { BRANCH, dealer, startHarness, type Harness } from '../../support/import-harness.js';
+import {
+  FIXTURES,
+  TEST_SIGNING_SECRET,
+  createDedupeTable,
+  startDmsReceiver,
+  type DmsReceiver,
+} from '../../support/webhooks.js';
+
+const DEALER = 'bilhallen';
+const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
+const FIXTURE_AD = '5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01';
+
+let dynamo: Dynamo;
+let harness: Harness;
+let receiver: DmsReceiver;
+
+/** A queue that keeps what it is sent, in order (the events queue and its DLQ). */
+function memoryQueue(): EventQueue & { readonly sent: EventQueueMessage[] } {
+  const sent: EventQueueMessage[] = [];
+  return {
+    sent,
+    send: async (message) => {
+      sent.push(message);
+    },
+  };
+}
+
+beforeAll(async () => {
+  dynamo = await startDynamo();
+  [harness, receiver] = await Promise.all([startHarness(dynamo), startDmsReceiver()]);
+  await createDedupeTable(dynamo.client, 'stock-number-dedupe');
+});
+
+afterAll(async () => {
+  await Promise.all([harness?.stop(), receiver?.stop()]);
+  await dynamo?.stop();
+});
+
+describe("the dealer's stock number", () => {
+  it('a feed import then a purchase webhook → the delivered car has the stock number the feed gave', async () => {
+    const feed = Buffer.from('registrationNumber,price,mileage,lagernummer\nKLM482,389900,4310,B-1042\n');
+    await harness.run(feed, { dealer: dealer(DEALER) });
+    const adId = harness.sim.state().adsByPlate.KLM482?.[0];
+    expect(adId).toBeDefined();
+
+    const secrets = {
+      getDealerSecrets: async () => ({
+        waykeClientId: 'sim-client',
+        waykeClientSecret: 'sim-secret',
+        dmsSigningSecret: TEST_SIGNING_SECRET,
+      }),
+      getInboundAuth: async () => ({ webhookSecret: WEBHOOK_SECRET }),
+    };
+    const dealers = dealerIndex([
+      DealerSchema.parse({
+        id: DEALER,
+        name: 'Bilhallen',
+        branchId: BRANCH,
+        dms: { type: 'webhook', url: receiver.url },
+      }),
+    ]);
+    const clock = { now: () => new Date() };
+    const log = new MemoryLog();
+    const events = memoryQueue();
+    const ingest = makeIngestWebhook({ dealers, secrets, queue: events, clock, log });
+    await ingest({
+      dealerId: DEALER,
+      headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+      body: Buffer.from(FIXTURES['purchase-contract-completed']!.replace(FIXTURE_AD, adId!)),
+    });
+    const deliver = makeDeliverEvents({
+      dealers,
+      dedupe: new DynamoDedupeStore({ client: dynamo.client, tableName: 'stock-number-dedupe', clock }),
+      attempts: new DynamoDeliveryAttempts({ client: dynamo.client, tableName: 'stock-number-dedupe', clock }),
+      sinks: {
+        webhook: new WebhookDmsSink({ secrets, clock, timeoutMs: 5_000 }),
+        outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
+      },
+      wayke: async () => harness.wayke,
+      snapshots: harness.store,
+      deadLetters: memoryQueue(),
+      clock,
+      log,
+    });
+    const records: EventRecord[] = events.sent.map((message, i) => ({
+      messageId: `m-${i}`,
+      body: message.body,
+      groupId: message.groupId,
+      deduplicationId: message.deduplicationId,
+    }));
+    expect((await deliver(records)).outcomes.map((o) => o.outcome)).toEqual(['delivered']);
+    expect(receiver.accepted()[0]?.envelope).toMatchObject({
+      type: 'vehicle.purchased',
+      vehicle: { registrationNumber: 'KLM482', externalId: 'B-1042' },
+    });
+  });
+});
