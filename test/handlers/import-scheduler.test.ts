@@ -3,9 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readEnv } from '../../functions/adapters/env.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
-import { SqsWorkQueue } from '../../functions/adapters/sqs-work-queue.js';
-import { makeImportScheduler, type ImportTriggerEvent } from '../../functions/core/import/scheduler.js';
+import type { ImportTriggerEvent } from '../../functions/core/import/scheduler.js';
+import { build, ImportSchedulerEnvSchema } from '../../functions/handlers/wiring/import-scheduler.js';
 import { CREDENTIALS, REGION } from '../support/engines.js';
 
 let server: Server;
@@ -23,9 +27,12 @@ beforeAll(async () => {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   sqs = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
-  schedule = makeImportScheduler({
-    dealers: Array.from({ length: 25 }, (_, i) => `dealer-${i}`),
-    queue: new SqsWorkQueue({ client: sqs, queueUrl }),
+  const dealersFile = join(mkdtempSync(join(tmpdir(), 'scheduler-')), 'dealers.json');
+  const branchId = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
+  const dealers = Array.from({ length: 25 }, (_, i) => ({ id: `dealer-${i}`, name: `Dealer ${i}`, branchId }));
+  writeFileSync(dealersFile, JSON.stringify({ dealers }));
+  schedule = build(readEnv(ImportSchedulerEnvSchema, { WORK_QUEUE_URL: queueUrl, DEALERS_FILE: dealersFile }), {
+    sqs,
     log: new MemoryLog(),
   });
 });

@@ -7,16 +7,15 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSqsServer } from 'local-aws-sqs';
-import { DmsApiFeedSource } from '../../functions/adapters/dms-api-feed-source.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
-import { DealerSecretsEnvSchema, readEnv, secretStoresFromEnv } from '../../functions/adapters/env.js';
+import { readEnv } from '../../functions/adapters/env.js';
+import { build, ImportWorkerEnvSchema } from '../../functions/handlers/wiring/import-worker.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
-import { S3FeedSource, S3ReportSink } from '../../functions/adapters/s3-feed-source.js';
-import { SqsWorkQueue } from '../../functions/adapters/sqs-work-queue.js';
-import { createDealerWaykeClients, createWaykeClientFactory } from '../../functions/adapters/wayke-http-client.js';
 import { ResolvedDealerSchema } from '../../functions/core/dealer-config.js';
 import { workMessagesFor } from '../../functions/core/import/scheduler.js';
-import { makeImportWorker } from '../../functions/core/import/worker.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import { objectCreatedEvent } from '../../functions/local/dev/events.js';
 import { BRANCH, csv, vehicle } from '../support/import-harness.js';
@@ -69,37 +68,28 @@ beforeAll(async () => {
       dmsSigningSecret: 'whsec_AAAA',
     }),
   });
-  const clock = { now: () => new Date() };
-  const log = new MemoryLog();
-  const { secrets } = secretStoresFromEnv(
-    readEnv(DealerSecretsEnvSchema, { SECRET_PREFIX: 'wayke-dms/', SECRET_MAX_AGE_SECONDS: '0' }),
-    { clock, client: new SecretsManagerClient({ region: REGION, credentials: CREDENTIALS }) },
-  );
-  const wayke = createWaykeClientFactory({
-    authUrl: sim.authUrl,
-    dealerApiUrl: sim.dealerApiUrl,
-    mediaApiUrl: sim.mediaApiUrl,
-    log,
+  const dealersFile = join(mkdtempSync(join(tmpdir(), 'import-worker-')), 'dealers.json');
+  writeFileSync(dealersFile, JSON.stringify({ dealers }));
+  const env = readEnv(ImportWorkerEnvSchema, {
+    DEALERS_FILE: dealersFile,
+    SECRET_PREFIX: 'wayke-dms/',
+    SECRET_MAX_AGE_SECONDS: '0',
+    FEED_BUCKET: bucket,
+    SNAPSHOT_TABLE: table,
+    WORK_QUEUE_URL: workQueueUrl,
+    LEASE_RETRY_DELAY_SECONDS: '2',
+    IMPORT_STOP_MARGIN_SECONDS: '60',
+    WAYKE_AUTH_URL: sim.authUrl,
+    WAYKE_DEALER_API_URL: sim.dealerApiUrl,
+    WAYKE_MEDIA_API_URL: sim.mediaApiUrl,
   });
-  handler = makeImportWorker({
-    dealers,
-    feedSources: {
-      bucket: new S3FeedSource({ client: s3.client, bucket, log }),
-      dmsApi: (dealer) =>
-        new DmsApiFeedSource({ settings: dealer.dmsApi, token: async () => undefined, log, now: clock.now }),
-    },
-    importDeps: {
-      snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: table }),
-      wayke: createDealerWaykeClients(wayke, secrets),
-      reports: new S3ReportSink({ client: s3.client, bucket }),
-      clock,
-      log,
-    },
-    workQueue: new SqsWorkQueue({ client: sqs, queueUrl: workQueueUrl }),
+  handler = build(env, {
+    dynamo: dynamo.client,
+    s3: s3.client,
+    sqs,
+    secretsManager: new SecretsManagerClient({ region: REGION, credentials: CREDENTIALS }),
+    log: new MemoryLog(),
     metrics: { count: (name, value) => emitted.push({ name, value }) },
-    log,
-    leaseRetryDelaySeconds: 2,
-    stopMarginSeconds: 60,
   });
 });
 afterAll(async () => {
