@@ -144,88 +144,85 @@ function startOnceWatchdog(timeoutSeconds: number): number {
   return deadline;
 }
 
-export async function run(args: string[]): Promise<number> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  muteEmptyMetricsWarning();
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      allowNegative: true,
-      options: {
-        config: { type: 'string', default: 'config/dealers.example.json' },
-        port: { type: 'string', default: '3000' },
-        'sftp-port': { type: 'string', default: '2222' },
-        sftp: { type: 'boolean', default: true },
-        'wayke-port': { type: 'string', default: '4010' },
-        'dms-port': { type: 'string', default: '4020' },
-        data: { type: 'string', default: '.wayke-dms' },
-        once: { type: 'boolean', default: false },
-        timeout: { type: 'string', default: '120' },
-        demo: { type: 'boolean', default: true },
-        verbose: { type: 'boolean', default: false },
-        'dms-retry-schedule': { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    process.stderr.write(`wayke-dms dev: ${(error as Error).message}\n\n${help}\n`);
-    return 2;
-  }
+const DEV_OPTIONS = {
+  config: { type: 'string', default: 'config/dealers.example.json' },
+  port: { type: 'string', default: '3000' },
+  'sftp-port': { type: 'string', default: '2222' },
+  sftp: { type: 'boolean', default: true },
+  'wayke-port': { type: 'string', default: '4010' },
+  'dms-port': { type: 'string', default: '4020' },
+  data: { type: 'string', default: '.wayke-dms' },
+  once: { type: 'boolean', default: false },
+  timeout: { type: 'string', default: '120' },
+  demo: { type: 'boolean', default: true },
+  verbose: { type: 'boolean', default: false },
+  'dms-retry-schedule': { type: 'string' },
+} as const;
 
-  const writer = createStdoutWriter();
-  const color = useColor(process.stdout);
-  const log = createLogger({ serviceName: 'wayke-dms-dev', toStderr: true, level: values.verbose ? 'INFO' : 'WARN' });
-  const consoleEvents = consoleListener(writer, color);
-  const failedImports = new Set<string>();
-  const listener: typeof consoleEvents = {
+const parseDevArgs = (args: string[]) => parseArgs({ args, allowNegative: true, options: DEV_OPTIONS }).values;
+type DevValues = ReturnType<typeof parseDevArgs>;
+type Writer = ReturnType<typeof createStdoutWriter>;
+type Log = ReturnType<typeof createLogger>;
+type Listener = ReturnType<typeof consoleListener>;
+
+/** The console's listener, also noting which dealers' imports failed (for `--once`'s summary). */
+function failureTrackingListener(consoleEvents: Listener, failedImports: Set<string>): Listener {
+  return {
     ...consoleEvents,
     importFailed(input) {
       failedImports.add(input.dealerId);
       consoleEvents.importFailed?.(input);
     },
   };
-  let stack: DevStack;
-  let onceDeadline = Infinity;
-  try {
-    const timeoutSeconds = Number(values.timeout);
-    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
-      throw new ConfigError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
-    if (values.once) onceDeadline = startOnceWatchdog(timeoutSeconds);
-    writer.line(`Starting wayke-dms dev (state in ${values.data}/) …`);
-    stack = await startDevStack({
-      configPath: values.config,
-      dataDir: values.data,
-      cwd: process.cwd(),
-      port: parsePort(values.port, '--port'),
-      sftpPort: values.sftp ? parsePort(values['sftp-port'], '--sftp-port') : null,
-      simulatorPort: parsePort(values['wayke-port'], '--wayke-port'),
-      dmsPort: parsePort(values['dms-port'], '--dms-port'),
-      wayke: realWayke(),
-      seedExamples: true,
-      schedule: !values.once,
-      handlerLogLevel: values.verbose ? 'INFO' : undefined,
-      ...(values['dms-retry-schedule'] !== undefined
-        ? { dmsRetrySchedule: retryScheduleOption(values['dms-retry-schedule']) }
-        : {}),
-      log,
-      // --once prints the reports together at the end.
-      events: values.once
-        ? { ...listener, report: () => undefined, importStarted: () => undefined, importSkipped: () => undefined }
-        : listener,
-    });
-  } catch (error) {
-    if (error instanceof DevStartError) {
-      process.stderr.write(`wayke-dms dev: could not start ${error.message}\nNothing was left running.\n`);
-      return 1;
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`wayke-dms dev: ${error.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`wayke-dms dev: could not start: ${(error as Error).stack ?? String(error)}\n`);
+}
+
+function timeoutOption(value: string): number {
+  const timeoutSeconds = Number(value);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+    throw new ConfigError(`--timeout must be a positive number of seconds, got "${value}"`);
+  return timeoutSeconds;
+}
+
+/** The stack's settings from the command line and the environment. */
+function stackOptions(values: DevValues, log: Log, listener: Listener): Parameters<typeof startDevStack>[0] {
+  return {
+    configPath: values.config,
+    dataDir: values.data,
+    cwd: process.cwd(),
+    port: parsePort(values.port, '--port'),
+    sftpPort: values.sftp ? parsePort(values['sftp-port'], '--sftp-port') : null,
+    simulatorPort: parsePort(values['wayke-port'], '--wayke-port'),
+    dmsPort: parsePort(values['dms-port'], '--dms-port'),
+    wayke: realWayke(),
+    seedExamples: true,
+    schedule: !values.once,
+    handlerLogLevel: values.verbose ? 'INFO' : undefined,
+    ...(values['dms-retry-schedule'] !== undefined
+      ? { dmsRetrySchedule: retryScheduleOption(values['dms-retry-schedule']) }
+      : {}),
+    log,
+    // --once prints the reports together at the end.
+    events: values.once
+      ? { ...listener, report: () => undefined, importStarted: () => undefined, importSkipped: () => undefined }
+      : listener,
+  };
+}
+
+/** The exit status for a stack that did not start, after saying why. */
+function startFailureStatus(error: unknown): number {
+  if (error instanceof DevStartError) {
+    process.stderr.write(`wayke-dms dev: could not start ${error.message}\nNothing was left running.\n`);
     return 1;
   }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`wayke-dms dev: ${error.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`wayke-dms dev: could not start: ${(error as Error).stack ?? String(error)}\n`);
+  return 1;
+}
 
+function printStartup(stack: DevStack, writer: Writer, color: boolean): void {
   for (const line of startupLines(stack, {
     cwd: process.cwd(),
     elapsedMs:
@@ -236,43 +233,57 @@ export async function run(args: string[]): Promise<number> {
   writer.line('');
   if (stack.seeded.length) writer.line(`Importing the sample feeds of ${stack.seeded.join(', ')} …`);
   else writer.line('Running the start-up import …');
+}
 
-  const since = new Date();
-  const firstRun = stack
-    .runSchedule()
-    .catch((error: Error) => log.error('start-up import could not be scheduled', { error: error.message }));
+interface OnceRun {
+  readonly stack: DevStack;
+  readonly firstRun: Promise<unknown>;
+  readonly since: Date;
+  readonly deadline: number;
+  readonly listener: Listener;
+  readonly failedImports: ReadonlySet<string>;
+  readonly writer: Writer;
+  readonly color: boolean;
+}
 
-  if (values.once) {
-    await firstRun;
-    const remaining = () => Math.max(0, onceDeadline - Date.now());
-    // Keep a few seconds of the --timeout for draining and stopping.
-    const reports = await stack.waitForReports(since, Math.max(1000, remaining() - ONCE_STOP_RESERVE_MS));
-    // Let the webhook deliveries the import caused finish too: SQS lives in memory here.
-    const settled = await stack.drained(Math.min(30_000, Math.max(0, remaining() - ONCE_STOP_RESERVE_MS / 2)));
-    await stack.stop();
-    listener.flush();
-    writer.line('');
-    let failed = 0;
-    for (const dealer of stack.dealers) {
-      const report = reports.get(dealer.id);
-      if (report) {
-        for (const line of reportLines(report, color)) writer.line(line);
-      } else if (failedImports.has(dealer.id) || !settled) {
-        failed += 1;
-        writer.line(
-          `✗ ${dealer.id}: the import ${failedImports.has(dealer.id) ? 'failed' : 'did not finish in time'}; see the log above`,
-        );
-      } else {
-        writer.line(`– ${dealer.id}: no new feed, nothing to import (upload one into inbound/ over SFTP)`);
-      }
+/** `--once`: waits for the start-up import's reports and deliveries, stops, prints every dealer's outcome. */
+async function finishOnce(run: OnceRun): Promise<number> {
+  const { stack, writer } = run;
+  await run.firstRun;
+  const remaining = () => Math.max(0, run.deadline - Date.now());
+  // Keep a few seconds of the --timeout for draining and stopping.
+  const reports = await stack.waitForReports(run.since, Math.max(1000, remaining() - ONCE_STOP_RESERVE_MS));
+  // Let the webhook deliveries the import caused finish too: SQS lives in memory here.
+  const settled = await stack.drained(Math.min(30_000, Math.max(0, remaining() - ONCE_STOP_RESERVE_MS / 2)));
+  await stack.stop();
+  run.listener.flush();
+  writer.line('');
+  let failed = 0;
+  for (const dealer of stack.dealers) {
+    const report = reports.get(dealer.id);
+    if (report) {
+      for (const line of reportLines(report, run.color)) writer.line(line);
+    } else if (run.failedImports.has(dealer.id) || !settled) {
+      failed += 1;
+      writer.line(
+        `✗ ${dealer.id}: the import ${run.failedImports.has(dealer.id) ? 'failed' : 'did not finish in time'}; see the log above`,
+      );
+    } else {
+      writer.line(`– ${dealer.id}: no new feed, nothing to import (upload one into inbound/ over SFTP)`);
     }
-    writer.line('');
-    writer.line(
-      `Done in ${(performance.now() / 1000).toFixed(1)} s${failed ? ` — ${failed} dealer import(s) failed` : ''}.`,
-    );
-    return failed ? 1 : 0;
   }
+  writer.line('');
+  writer.line(
+    `Done in ${(performance.now() / 1000).toFixed(1)} s${failed ? ` — ${failed} dealer import(s) failed` : ''}.`,
+  );
+  return failed ? 1 : 0;
+}
 
+/**
+ * Stops the stack on SIGINT/SIGTERM (a second one forces); resolves with the exit status.
+ * `isStopping` tells the start-up follow-up to keep quiet once a stop began.
+ */
+function stopOnSignal(stack: DevStack, listener: Listener, writer: Writer) {
   let stopping: Promise<number> | null = null;
   const done = new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
@@ -300,23 +311,70 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
+  return { done, isStopping: () => stopping !== null };
+}
 
+/** After the start-up import: the demo purchase (unless --no-demo), then "Ready". */
+async function followStartUp(
+  stack: DevStack,
+  start: { firstRun: Promise<unknown>; since: Date; demo: boolean },
+  writer: Writer,
+  log: Log,
+  isStopping: () => boolean,
+): Promise<void> {
+  await start.firstRun;
+  await stack.waitForReports(start.since, 120_000);
+  if (isStopping()) return;
+  if (start.demo)
+    await demoPurchase(stack, (text) => writer.line(text)).catch((error: Error) =>
+      log.warn('demo purchase failed', { error: error.message }),
+    );
+  if (isStopping()) return;
+  writer.line('');
+  writer.line(`Ready. Upload a feed, fire a webhook, or watch the hourly import. Ctrl-C stops.`);
+}
+
+export async function run(args: string[]): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  muteEmptyMetricsWarning();
+  let values: DevValues;
+  try {
+    values = parseDevArgs(args);
+  } catch (error) {
+    process.stderr.write(`wayke-dms dev: ${(error as Error).message}\n\n${help}\n`);
+    return 2;
+  }
+
+  const writer = createStdoutWriter();
+  const color = useColor(process.stdout);
+  const log = createLogger({ serviceName: 'wayke-dms-dev', toStderr: true, level: values.verbose ? 'INFO' : 'WARN' });
+  const failedImports = new Set<string>();
+  const listener = failureTrackingListener(consoleListener(writer, color), failedImports);
+  let stack: DevStack;
+  let onceDeadline = Infinity;
+  try {
+    const timeoutSeconds = timeoutOption(values.timeout);
+    if (values.once) onceDeadline = startOnceWatchdog(timeoutSeconds);
+    writer.line(`Starting wayke-dms dev (state in ${values.data}/) …`);
+    stack = await startDevStack(stackOptions(values, log, listener));
+  } catch (error) {
+    return startFailureStatus(error);
+  }
+
+  printStartup(stack, writer, color);
+  const since = new Date();
+  const firstRun = stack
+    .runSchedule()
+    .catch((error: Error) => log.error('start-up import could not be scheduled', { error: error.message }));
+
+  if (values.once)
+    return finishOnce({ stack, firstRun, since, deadline: onceDeadline, listener, failedImports, writer, color });
+
+  const { done, isStopping } = stopOnSignal(stack, listener, writer);
   // Runs beside the signal handlers: whatever it meets (Ctrl-C included) is logged, never an
   // unhandled rejection that would end the process with 1 after a clean stop.
-  void (async () => {
-    await firstRun;
-    await stack.waitForReports(since, 120_000);
-    if (stopping) return;
-    if (values.demo)
-      await demoPurchase(stack, (text) => writer.line(text)).catch((error: Error) =>
-        log.warn('demo purchase failed', { error: error.message }),
-      );
-    if (stopping) return;
-    writer.line('');
-    writer.line(`Ready. Upload a feed, fire a webhook, or watch the hourly import. Ctrl-C stops.`);
-  })().catch((error: Error) => {
-    if (!stopping) log.error('start-up import could not be followed', { error: error.message });
+  void followStartUp(stack, { firstRun, since, demo: values.demo }, writer, log, isStopping).catch((error: Error) => {
+    if (!isStopping()) log.error('start-up import could not be followed', { error: error.message });
   });
-
   return done;
 }

@@ -187,10 +187,9 @@ interface Options {
   readonly concurrency: number;
 }
 
-function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv): Options {
-  let parsed;
+function parseCommandLine(args: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args,
       allowPositionals: true,
       options: {
@@ -206,36 +205,55 @@ function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.Proce
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(`expected exactly one feed file, got ${positionals.length}`);
-  const dealerId = values.dealer;
-  if (!dealerId || !DEALER_ID_PATTERN.test(dealerId))
-    throw new UsageError(`--dealer <id> is required (${DEALER_ID_RULE})`);
-  const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
+}
+
+function concurrencyOption(value: string | undefined): number {
+  const concurrency = value === undefined ? 4 : Number(value);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new UsageError('--concurrency must be a whole number from 1 to 64');
+  return concurrency;
+}
 
-  let fromConfig: ImportDealerConfig | undefined;
-  if (values.config) {
-    const config = loadDealerConfig(values.config);
-    fromConfig = config.dealers.find((d) => d.id === dealerId);
-    if (!fromConfig) throw new UsageError(`dealer "${dealerId}" is not in ${values.config}`);
-  }
+/** The dealer's entry in the `--config` file, when one is given. */
+function dealerFromConfig(configPath: string | undefined, dealerId: string): ImportDealerConfig | undefined {
+  if (!configPath) return undefined;
+  const fromConfig = loadDealerConfig(configPath).dealers.find((d) => d.id === dealerId);
+  if (!fromConfig) throw new UsageError(`dealer "${dealerId}" is not in ${configPath}`);
+  return fromConfig;
+}
+
+/** The dealer as the command line, the `--config` file and WAYKE_BRANCH_ID describe it, in that order. */
+function dealerOf(
+  mode: 'plan' | 'import',
+  dealerId: string,
+  values: { config?: string; mapping?: string },
+  env: NodeJS.ProcessEnv,
+): ImportDealerConfig {
+  const fromConfig = dealerFromConfig(values.config, dealerId);
   const mapping = values.mapping ? loadMappingOption(values.mapping) : fromConfig?.mappingProfile;
   const branchId =
     fromConfig?.branchId ??
     env.WAYKE_BRANCH_ID ??
     (mode === 'plan' ? '00000000-0000-0000-0000-000000000000' : undefined);
   if (!branchId) throw new UsageError("WAYKE_BRANCH_ID is not set (or pass --config with the dealer's branchId)");
-  const dealer: ImportDealerConfig = {
+  return {
     id: dealerId,
     branchId,
     feed: fromConfig?.feed ?? { removalStatus: REMOVAL_STATUSES[0], maxRemovalShare: 0.25, minRemovalLimit: 3 },
     ...(mapping ? { mappingProfile: mapping } : {}),
   };
+}
+
+function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv): Options {
+  const { values, positionals } = parseCommandLine(args);
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one feed file, got ${positionals.length}`);
+  const dealerId = values.dealer;
+  if (!dealerId || !DEALER_ID_PATTERN.test(dealerId))
+    throw new UsageError(`--dealer <id> is required (${DEALER_ID_RULE})`);
+  const concurrency = concurrencyOption(values.concurrency);
   return {
     file: positionals[0] as string,
-    dealer,
+    dealer: dealerOf(mode, dealerId, values, env),
     state: resolve(values.state ?? DEFAULT_STATE_DIR),
     json: values.json === true,
     allowMassRemoval: values['allow-mass-removal'] === true,
@@ -343,6 +361,103 @@ function importText(s: ImportSummary): string {
   return [...lines, ...tail(s)].join('\n');
 }
 
+type WaykeEnv = z.infer<typeof WaykeEnvSchema>;
+
+/** What a run needs before it touches state: the options, the Wayke settings (import only) and the feed. */
+async function prepare(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv) {
+  const options = parseOptions(mode, args, env);
+  const waykeEnv = mode === 'import' ? waykeEnvOf(env) : undefined;
+  const feed = await fileFeed(options.file).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`${options.file} cannot be read: ${error.code ?? error.message}`);
+  });
+  return { options, waykeEnv, feed };
+}
+
+function waykeEnvOf(env: NodeJS.ProcessEnv): WaykeEnv {
+  const parsed = WaykeEnvSchema.safeParse(env);
+  if (!parsed.success)
+    throw new UsageError(
+      `environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data;
+}
+
+/** The importer wired to the local snapshot table, the state directory's reports and (for import) Wayke. */
+function makeCliImportDealer(
+  options: Options,
+  waykeEnv: WaykeEnv | undefined,
+  dynamo: EmbeddedDynamo,
+  log: ReturnType<typeof createLogger>,
+) {
+  const processStart = processStartOf(process.pid);
+  return makeImportDealer({
+    snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE }),
+    wayke: waykeEnv
+      ? createWaykeClient({
+          ...waykeUrlsFromEnv(waykeEnv),
+          clientId: waykeEnv.WAYKE_CLIENT_ID,
+          clientSecret: waykeEnv.WAYKE_CLIENT_SECRET,
+          log,
+          maxConcurrency: options.concurrency,
+        })
+      : () => {
+          throw new Error('plan never calls Wayke');
+        },
+    reports: new FileReportSink(stateLayout(options.state).reports),
+    clock: { now: () => new Date() },
+    log,
+    concurrency: options.concurrency,
+    lease: {
+      host: hostname(),
+      pid: process.pid,
+      ...(processStart ? { processStart } : {}),
+      canTakeOver: (holder: LeaseHolder) =>
+        holder.host === hostname() &&
+        typeof holder.pid === 'number' &&
+        holder.pid !== process.pid &&
+        processIsGone(holder.pid, holder.processStart),
+    },
+  });
+}
+
+/** Prints the outcome (stdout, or stderr for a skipped run) and returns the exit status. */
+function printOutcome(mode: 'plan' | 'import', options: Options, outcome: ImportOutcome, aborted: boolean): number {
+  if (outcome.status === 'skipped') {
+    process.stderr.write(`wayke-dms ${mode}: ${outcome.message}\n`);
+    if (options.json)
+      process.stdout.write(
+        `${JSON.stringify({ dealer: outcome.dealer, skipped: { reason: outcome.reason, message: outcome.message } })}\n`,
+      );
+    return 1;
+  }
+  process.stdout.write(`${outcomeText(mode, options, outcome)}\n`);
+  if (aborted) return 130;
+  return exitStatus(outcome.summary);
+}
+
+function outcomeText(
+  mode: 'plan' | 'import',
+  options: Options,
+  outcome: Exclude<ImportOutcome, { status: 'skipped' }>,
+): string {
+  if (mode === 'plan')
+    return options.json
+      ? JSON.stringify(planJson(options.dealer.id, outcome.summary, outcome.plan))
+      : planText(options.dealer.id, outcome.summary, outcome.plan);
+  return options.json ? JSON.stringify(importJson(outcome.summary)) : importText(outcome.summary);
+}
+
+/** Ctrl-C once stops after the vehicles in flight; twice quits at once. */
+function stopOnSigint(controller: AbortController): () => void {
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nStopping after the vehicles in flight (Ctrl-C again to quit at once)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  return () => process.off('SIGINT', onSignal);
+}
+
 /** Shared by `plan` and `import`: returns the exit status. */
 export async function runImportCommand(
   mode: 'plan' | 'import',
@@ -354,22 +469,9 @@ export async function runImportCommand(
     toStderr: true,
     level: (env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN',
   });
-  let options: Options;
-  let waykeEnv: z.infer<typeof WaykeEnvSchema> | undefined;
-  let feed;
+  let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
-    options = parseOptions(mode, args, env);
-    if (mode === 'import') {
-      const parsed = WaykeEnvSchema.safeParse(env);
-      if (!parsed.success)
-        throw new UsageError(
-          `environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        );
-      waykeEnv = parsed.data;
-    }
-    feed = await fileFeed(options.file).catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(`${options.file} cannot be read: ${error.code ?? error.message}`);
-    });
+    prepared = await prepare(mode, args, env);
   } catch (error) {
     if (!(error instanceof UsageError) && (error as Error).name !== 'ConfigError') throw error;
     process.stderr.write(
@@ -377,6 +479,7 @@ export async function runImportCommand(
     );
     return 2;
   }
+  const { options, waykeEnv, feed } = prepared;
 
   let dynamo: EmbeddedDynamo;
   try {
@@ -388,43 +491,10 @@ export async function runImportCommand(
   }
 
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nStopping after the vehicles in flight (Ctrl-C again to quit at once)…\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
+  const stopListening = stopOnSigint(controller);
   const progress = mode === 'import' && process.stderr.isTTY ? makeProgress() : undefined;
-  const processStart = processStartOf(process.pid);
   try {
-    const importDealer = makeImportDealer({
-      snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE }),
-      wayke: waykeEnv
-        ? createWaykeClient({
-            ...waykeUrlsFromEnv(waykeEnv),
-            clientId: waykeEnv.WAYKE_CLIENT_ID,
-            clientSecret: waykeEnv.WAYKE_CLIENT_SECRET,
-            log,
-            maxConcurrency: options.concurrency,
-          })
-        : () => {
-            throw new Error('plan never calls Wayke');
-          },
-      reports: new FileReportSink(stateLayout(options.state).reports),
-      clock: { now: () => new Date() },
-      log,
-      concurrency: options.concurrency,
-      lease: {
-        host: hostname(),
-        pid: process.pid,
-        ...(processStart ? { processStart } : {}),
-        canTakeOver: (holder: LeaseHolder) =>
-          holder.host === hostname() &&
-          typeof holder.pid === 'number' &&
-          holder.pid !== process.pid &&
-          processIsGone(holder.pid, holder.processStart),
-      },
-    });
+    const importDealer = makeCliImportDealer(options, waykeEnv, dynamo, log);
     const outcome: ImportOutcome = await importDealer({
       dealer: options.dealer,
       trigger: 'cli',
@@ -435,28 +505,10 @@ export async function runImportCommand(
       ...(progress ? { onProgress: progress.update } : {}),
     });
     progress?.done();
-    if (outcome.status === 'skipped') {
-      process.stderr.write(`wayke-dms ${mode}: ${outcome.message}\n`);
-      if (options.json)
-        process.stdout.write(
-          `${JSON.stringify({ dealer: outcome.dealer, skipped: { reason: outcome.reason, message: outcome.message } })}\n`,
-        );
-      return 1;
-    }
-    const out =
-      mode === 'plan'
-        ? options.json
-          ? JSON.stringify(planJson(options.dealer.id, outcome.summary, outcome.plan))
-          : planText(options.dealer.id, outcome.summary, outcome.plan)
-        : options.json
-          ? JSON.stringify(importJson(outcome.summary))
-          : importText(outcome.summary);
-    process.stdout.write(`${out}\n`);
-    if (controller.signal.aborted) return 130;
-    return exitStatus(outcome.summary);
+    return printOutcome(mode, options, outcome, controller.signal.aborted);
   } finally {
     progress?.done();
-    process.off('SIGINT', onSignal);
+    stopListening();
     await dynamo.stop();
   }
 }

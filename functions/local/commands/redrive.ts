@@ -153,56 +153,77 @@ export async function run(args: string[]): Promise<number> {
   }
   const sqs = new SQSClient(connection.client);
   const queue = connection.queue;
-  let moved = 0;
+  const progress = { moved: 0 };
   let target = options.to ?? connection.to;
   try {
-    if (!target) {
-      const sources = (await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue }))).queueUrls ?? [];
-      if (sources.length !== 1) {
-        process.stderr.write(
-          `wayke-dms redrive: ${sources.length === 0 ? 'no queue names' : `${sources.length} queues name`} ${queue} as their DLQ; pass --to <queue-url>\n`,
-        );
-        return 2;
-      }
-      target = sources[0]!;
-    }
-    const fifo = target.endsWith('.fifo');
-    while (moved < options.max) {
-      const wanted = Math.min(10, options.max - moved);
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queue,
-          MaxNumberOfMessages: wanted,
-          WaitTimeSeconds: 0,
-          VisibilityTimeout: 60,
-          AttributeNames: ['All'],
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      if (Messages.length === 0) break;
-      for (const [index, message] of Messages.entries()) {
-        try {
-          await move(sqs, message, { target, fifo, from: queue, freshDedupeIds: options.freshDedupeIds });
-        } catch (error) {
-          // Release what was received but not moved, so nothing waits out the visibility timeout.
-          await release(sqs, queue, Messages.slice(index));
-          throw error;
-        }
-        moved += 1;
-        log.info('event redriven', { messageId: message.MessageId, groupId: message.Attributes?.MessageGroupId });
-      }
-    }
+    target ||= await dlqSource(sqs, queue);
+    if (!target) return 2;
+    await moveAll(
+      sqs,
+      { from: queue, target, max: options.max, freshDedupeIds: options.freshDedupeIds },
+      progress,
+      log,
+    );
   } catch (error) {
-    log.error('redrive stopped', { moved, error: error as Error });
-    process.stderr.write(`wayke-dms redrive: stopped after ${moved} message(s): ${describeSqsError(error, queue)}\n`);
+    log.error('redrive stopped', { moved: progress.moved, error: error as Error });
+    process.stderr.write(
+      `wayke-dms redrive: stopped after ${progress.moved} message(s): ${describeSqsError(error, queue)}\n`,
+    );
     return 1;
   } finally {
     sqs.destroy();
   }
+  const { moved } = progress;
   if (options.json) process.stdout.write(`${JSON.stringify({ moved, from: queue, to: target })}\n`);
   else process.stdout.write(`Moved ${moved} message(s) from ${queue} to ${target}\n`);
   return 0;
+}
+
+/** The one queue that names `queue` as its dead-letter queue, or undefined (after saying why) when not exactly one does. */
+async function dlqSource(sqs: SQSClient, queue: string): Promise<string | undefined> {
+  const sources = (await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: queue }))).queueUrls ?? [];
+  if (sources.length === 1) return sources[0]!;
+  process.stderr.write(
+    `wayke-dms redrive: ${sources.length === 0 ? 'no queue names' : `${sources.length} queues name`} ${queue} as their DLQ; pass --to <queue-url>\n`,
+  );
+  return undefined;
+}
+
+/** Moves up to `max` messages, ten at a time; `progress.moved` counts them as they go, for the error message. */
+async function moveAll(
+  sqs: SQSClient,
+  options: { from: string; target: string; max: number; freshDedupeIds: boolean },
+  progress: { moved: number },
+  log: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const { from: queue, target } = options;
+  const fifo = target.endsWith('.fifo');
+  while (progress.moved < options.max) {
+    const wanted = Math.min(10, options.max - progress.moved);
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue,
+        MaxNumberOfMessages: wanted,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) return;
+    for (const [index, message] of Messages.entries()) {
+      try {
+        await move(sqs, message, { target, fifo, from: queue, freshDedupeIds: options.freshDedupeIds });
+      } catch (error) {
+        // Release what was received but not moved, so nothing waits out the visibility timeout.
+        await release(sqs, queue, Messages.slice(index));
+        throw error;
+      }
+      progress.moved += 1;
+      log.info('event redriven', { messageId: message.MessageId, groupId: message.Attributes?.MessageGroupId });
+    }
+  }
 }
 
 async function move(

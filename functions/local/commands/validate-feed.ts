@@ -62,11 +62,49 @@ const ROW_NUMBERS =
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
+/** The lines for one rejected row: its number and plate, then each reason in English and Swedish. */
+function rejectedRowLines(row: FeedReadResult['rejected'][number]): string[] {
+  const lines = [`  row ${row.row}${row.registrationNumber ? ` (${row.registrationNumber})` : ''}:`];
+  for (const error of row.errors) {
+    lines.push(`    ${error.field}${error.code ? ` [${error.code}]` : ''}: ${error.message}`);
+    const sv = error.messageSv ?? reasonSv(error.message);
+    if (sv !== error.message)
+      lines.push(`    ${' '.repeat(error.field.length + (error.code ? error.code.length + 3 : 0))}  sv: ${sv}`);
+  }
+  return lines;
+}
+
+function rejectedSection(result: FeedReadResult): string[] {
+  if (result.rejected.length === 0) return [];
+  const lines = ['', 'Rejected rows (not imported) / Avvisade rader (importeras inte):'];
+  if (result.format === 'csv') lines.push(`  ${ROW_NUMBERS}`);
+  for (const row of result.rejected) lines.push(...rejectedRowLines(row));
+  return lines;
+}
+
+function inDoubtSection(result: FeedReadResult): string[] {
+  if (result.inDoubt.length === 0) return [];
+  return [
+    '',
+    'Kept listed in Wayke as they are, since rows that could not be read may hold them:',
+    'Ligger kvar hos Wayke som de är, eftersom rader som inte kunde läsas kan innehålla dem:',
+    `  ${result.inDoubt.join(', ')}`,
+  ];
+}
+
+function warningsSection(result: FeedReadResult): string[] {
+  if (result.warnings.length === 0) return [];
+  const lines = ['', 'Warnings (rows imported without the field):'];
+  for (const warning of result.warnings) {
+    lines.push(`  ${warning.row === 0 ? 'file' : `row ${warning.row}`} ${warning.field}: ${warning.message}`);
+  }
+  return lines;
+}
+
 /** The human-readable report: counts, then each rejected row with its reasons, then warnings. */
 export function formatReport(file: string, result: FeedReadResult): string {
-  const lines: string[] = [];
   const what = [result.format?.toUpperCase(), result.encoding].filter(Boolean).join(', ');
-  lines.push(`${file}${what ? ` (${what})` : ''}`);
+  const lines = [`${file}${what ? ` (${what})` : ''}`];
   if (result.error) {
     lines.push(
       '',
@@ -79,34 +117,10 @@ export function formatReport(file: string, result: FeedReadResult): string {
   const total = result.vehicles.length + result.rejected.length;
   lines.push(
     `  ${plural(total, 'vehicle row')}: ${result.vehicles.length} valid, ${result.rejected.length} rejected, ${plural(result.warnings.length, 'warning')}`,
+    ...rejectedSection(result),
+    ...inDoubtSection(result),
+    ...warningsSection(result),
   );
-  if (result.rejected.length > 0) {
-    lines.push('', 'Rejected rows (not imported) / Avvisade rader (importeras inte):');
-    if (result.format === 'csv') lines.push(`  ${ROW_NUMBERS}`);
-    for (const row of result.rejected) {
-      lines.push(`  row ${row.row}${row.registrationNumber ? ` (${row.registrationNumber})` : ''}:`);
-      for (const error of row.errors) {
-        lines.push(`    ${error.field}${error.code ? ` [${error.code}]` : ''}: ${error.message}`);
-        const sv = error.messageSv ?? reasonSv(error.message);
-        if (sv !== error.message)
-          lines.push(`    ${' '.repeat(error.field.length + (error.code ? error.code.length + 3 : 0))}  sv: ${sv}`);
-      }
-    }
-  }
-  if (result.inDoubt.length > 0) {
-    lines.push(
-      '',
-      'Kept listed in Wayke as they are, since rows that could not be read may hold them:',
-      'Ligger kvar hos Wayke som de är, eftersom rader som inte kunde läsas kan innehålla dem:',
-      `  ${result.inDoubt.join(', ')}`,
-    );
-  }
-  if (result.warnings.length > 0) {
-    lines.push('', 'Warnings (rows imported without the field):');
-    for (const warning of result.warnings) {
-      lines.push(`  ${warning.row === 0 ? 'file' : `row ${warning.row}`} ${warning.field}: ${warning.message}`);
-    }
-  }
   if (result.rejected.length === 0 && result.warnings.length === 0) lines.push('', 'Every row is valid.');
   return lines.join('\n');
 }
@@ -116,49 +130,82 @@ export function exitStatusOf(result: Pick<FeedReadResult, 'error' | 'rejected'>)
   return result.error ? 2 : result.rejected.length > 0 ? 1 : 0;
 }
 
+interface Options {
+  readonly file: string;
+  readonly json: boolean;
+  readonly maxBytes: number;
+  readonly mappingPath: string | undefined;
+}
+
+/** The `--max-mb` option in bytes. */
+function maxBytesOption(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_FEED_BYTES;
+  const mb = Number(value);
+  if (!Number.isFinite(mb) || mb <= 0) throw new UsageError(`--max-mb must be a positive number (got "${value}")`);
+  return Math.floor(mb * 1024 * 1024);
+}
+
+/** The options; `onJson` learns of `--json` before any later option can fail, so the error is printed its way. */
+function parseOptions(args: string[], onJson: (json: boolean) => void): Options {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { mapping: { type: 'string' }, json: { type: 'boolean', default: false }, 'max-mb': { type: 'string' } },
+  });
+  const json = values.json === true;
+  onJson(json);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length === 0 ? 'missing <file>' : `one file at a time (got ${positionals.length})`,
+    );
+  return { file: positionals[0]!, json, maxBytes: maxBytesOption(values['max-mb']), mappingPath: values.mapping };
+}
+
+/** Reads and checks the file as the importer would. */
+function check(options: Options): FeedReadResult {
+  const { file, maxBytes } = options;
+  const mapping = options.mappingPath ? loadMappingOption(options.mappingPath) : undefined;
+  const read = readFile(file, maxBytes);
+  if ('tooLarge' in read)
+    return {
+      format: null,
+      encoding: null,
+      vehicles: [],
+      rejected: [],
+      warnings: [],
+      inDoubt: [],
+      error: read.tooLarge,
+    };
+  return readFeed(read.bytes, { name: basename(file), now: new Date(), maxBytes, ...(mapping ? { mapping } : {}) });
+}
+
+function print(options: Options, result: FeedReadResult): void {
+  if (options.json) {
+    const { vehicles, ...rest } = result;
+    process.stdout.write(
+      `${JSON.stringify({ format: rest.format, encoding: rest.encoding, vehicles: vehicles.length, rejected: rest.rejected, warnings: rest.warnings, inDoubt: rest.inDoubt, error: rest.error })}\n`,
+    );
+  } else {
+    process.stdout.write(`${formatReport(options.file, result)}\n`);
+  }
+}
+
+/** A command line (or file, or profile) the user can correct, as opposed to a bug. */
+const isUsageProblem = (error: unknown): error is Error =>
+  error instanceof UsageError ||
+  (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true);
+
 export async function run(args: string[]): Promise<number> {
   let json = false;
   try {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { mapping: { type: 'string' }, json: { type: 'boolean', default: false }, 'max-mb': { type: 'string' } },
+    const options = parseOptions(args, (value) => {
+      json = value;
     });
-    json = values.json === true;
-    if (positionals.length !== 1)
-      throw new UsageError(
-        positionals.length === 0 ? 'missing <file>' : `one file at a time (got ${positionals.length})`,
-      );
-    const file = positionals[0]!;
-    let maxBytes = DEFAULT_MAX_FEED_BYTES;
-    if (values['max-mb'] !== undefined) {
-      const mb = Number(values['max-mb']);
-      if (!Number.isFinite(mb) || mb <= 0)
-        throw new UsageError(`--max-mb must be a positive number (got "${values['max-mb']}")`);
-      maxBytes = Math.floor(mb * 1024 * 1024);
-    }
-    const mapping = values.mapping ? loadMappingOption(values.mapping) : undefined;
-    const read = readFile(file, maxBytes);
-    const result: FeedReadResult =
-      'tooLarge' in read
-        ? { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], inDoubt: [], error: read.tooLarge }
-        : readFeed(read.bytes, { name: basename(file), now: new Date(), maxBytes, ...(mapping ? { mapping } : {}) });
-
-    if (json) {
-      const { vehicles, ...rest } = result;
-      process.stdout.write(
-        `${JSON.stringify({ format: rest.format, encoding: rest.encoding, vehicles: vehicles.length, rejected: rest.rejected, warnings: rest.warnings, inDoubt: rest.inDoubt, error: rest.error })}\n`,
-      );
-    } else {
-      process.stdout.write(`${formatReport(file, result)}\n`);
-    }
+    const result = check(options);
+    print(options, result);
     return exitStatusOf(result);
   } catch (error) {
-    if (
-      !(error instanceof UsageError) &&
-      !(error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-    )
-      throw error;
+    if (!isUsageProblem(error)) throw error;
     // The file was not checked, so there is no report for stdout, with or without --json.
     process.stderr.write(`wayke-dms validate-feed: ${error.message}\n${json ? '' : `\n${help}\n`}`);
     return 2;
