@@ -380,7 +380,7 @@ interface Session {
   readonly dealerId: string;
   readonly options: LocalSftpServerOptions;
   /** Runs an async request; an SftpFailure is answered as such, anything else as a storage error. */
-  run(reqId: number, work: () => Promise<void>): void;
+  readonly run: (reqId: number, work: () => Promise<void>) => void;
 }
 
 function createSession(
