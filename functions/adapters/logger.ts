@@ -1,6 +1,5 @@
-import { Console } from 'node:console';
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
-import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import type { ConstructorOptions, LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import type { Log } from '../ports.js';
 
 /**
@@ -116,22 +115,31 @@ class ObservedLogFormatter extends LogFormatter {
   }
 }
 
+/**
+ * A Logger whose every line goes to stderr (the CLI keeps stdout for its own output), through
+ * Powertools' protected `printLog` hook; `createLogger` is the documented factory `createChild`
+ * uses, so children print to stderr too.
+ */
+class StderrLogger extends Logger {
+  protected override printLog(_logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    process.stderr.write(`${JSON.stringify(log.getAttributes(), this.getJsonReplacer())}\n`);
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new StderrLogger(options);
+  }
+}
+
 /** A Powertools Logger with the house defaults (JSON, redaction net). */
 export function createLogger(options: LoggerOptions): Logger & Log {
-  const logger = new Logger({
+  const LoggerClass = options.toStderr ? StderrLogger : Logger;
+  return new LoggerClass({
     serviceName: options.serviceName,
     ...(options.level ? { logLevel: options.level } : {}),
     jsonReplacerFn: redactingReplacer,
     logFormatter: new ObservedLogFormatter(),
   });
-  if (options.toStderr) {
-    // Powertools prints through its own Console; point both streams at stderr.
-    (logger as unknown as { console: Console }).console = new Console({
-      stdout: process.stderr,
-      stderr: process.stderr,
-    });
-  }
-  return logger;
 }
 
 /** A Log that keeps every line in memory, for tests and for summaries. */

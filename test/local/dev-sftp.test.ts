@@ -18,11 +18,14 @@ import {
 } from '../../functions/local/dev/engines.js';
 import { SFTP_BANNER, startLocalSftpServer, type LocalSftpServer } from '../../functions/local/dev/sftp-server.js';
 import {
+  LOGIN_FAILURES_BEFORE_PAUSE,
+  LOGIN_PAUSE_MS,
   MAX_FILE_NAME_BYTES,
   MAX_OPEN_HANDLES,
   MAX_UPLOAD_BYTES,
   UploadBuffer,
 } from '../../functions/local/dev/sftp-limits.js';
+import { ConfigError } from '../../functions/core/errors.js';
 
 const { Client, utils } = ssh2;
 const clientKey = utils.generateKeyPairSync('ed25519');
@@ -409,5 +412,50 @@ describe('UploadBuffer', () => {
     expect(buffer.write(13, Buffer.from('xy'))).toMatch(/Overlapping/);
     expect(buffer.contents().toString()).toBe('ABCDEFGHIJKLMN');
     expect(buffer.write(MAX_UPLOAD_BYTES, Buffer.from('x'))).toMatch(/larger than/);
+  });
+});
+
+describe('SFTP banner', () => {
+  it('names each limit the server enforces, with its value', () => {
+    expect(SFTP_BANNER).toContain(`file names up to ${MAX_FILE_NAME_BYTES} bytes`);
+    expect(SFTP_BANNER).toContain(`files up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
+    expect(SFTP_BANNER).toContain(`${MAX_OPEN_HANDLES} open files per session`);
+    expect(SFTP_BANNER).toContain(
+      `after ${LOGIN_FAILURES_BEFORE_PAUSE} failed logins from one address, its logins are refused for ${LOGIN_PAUSE_MS / 1000} s`,
+    );
+  });
+
+  it("matches the README's SFTP section, limit by limit", () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('### The local SFTP server'),
+      readme.indexOf('### The state directory'),
+    );
+    expect(section).toContain(`file names up to ${MAX_FILE_NAME_BYTES} bytes`);
+    expect(section).toContain(`files up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
+    expect(section).toContain(`${MAX_OPEN_HANDLES} open files per session`);
+    expect(section).toContain(
+      `after ${LOGIN_FAILURES_BEFORE_PAUSE} failed logins from one address, its logins are refused for ${LOGIN_PAUSE_MS / 1000} s`,
+    );
+  });
+});
+
+describe('SFTP host key', () => {
+  it('refuses to start with a host key file it cannot parse, naming the file', async () => {
+    const keyDir = mkdtempSync(join(tmpdir(), 'sftp-bad-key-'));
+    try {
+      const hostKeyPath = join(keyDir, 'host_key');
+      writeFileSync(hostKeyPath, 'not a key\n');
+      const start = startLocalSftpServer({
+        s3: localS3Client('http://127.0.0.1:1'),
+        bucket: 'b',
+        users: () => [],
+        hostKeyPath,
+      });
+      await expect(start).rejects.toBeInstanceOf(ConfigError);
+      await expect(start).rejects.toThrow(hostKeyPath);
+    } finally {
+      rmSync(keyDir, { recursive: true, force: true });
+    }
   });
 });

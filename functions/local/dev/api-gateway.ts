@@ -59,21 +59,13 @@ const isUtf8 = (body: Buffer): boolean => {
 
 const TEXT_TYPES = /^(text\/|application\/(json|.*\+json|xml|.*\+xml|x-www-form-urlencoded|javascript))/i;
 
-/** Builds the event API Gateway HTTP API sends for one request. */
-export function toApiGatewayEvent(input: {
-  req: IncomingMessage;
-  body: Buffer;
-  routeKey: string;
-  pathParameters: Record<string, string>;
-  port: number;
-}): APIGatewayProxyEventV2 {
-  const { req, body } = input;
-  const url = new URL(req.url ?? '/', 'http://localhost');
+/** Repeated headers joined with commas, as API Gateway does; cookies apart, one per entry. */
+function collectHeaders(rawHeaders: readonly string[]): { headers: Record<string, string>; cookies: string[] } {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!.toLowerCase();
-    const value = req.rawHeaders[i + 1]!;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    const value = rawHeaders[i + 1]!;
     if (name === 'cookie') {
       cookies.push(
         ...value
@@ -85,14 +77,60 @@ export function toApiGatewayEvent(input: {
     }
     headers[name] = headers[name] !== undefined ? `${headers[name]},${value}` : value;
   }
+  return { headers, cookies };
+}
+
+/** Repeated query parameters joined with commas, as API Gateway does. */
+function collectQuery(url: URL): Record<string, string> {
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams)
     query[name] = query[name] !== undefined ? `${query[name]},${value}` : value;
+  return query;
+}
+
+function requestContextOf(
+  req: IncomingMessage,
+  url: URL,
+  headers: Record<string, string>,
+  input: { routeKey: string; port: number },
+): APIGatewayProxyEventV2['requestContext'] {
+  const now = new Date();
+  return {
+    accountId: LOCAL_ACCOUNT_ID,
+    apiId: 'local',
+    domainName: headers.host ?? `127.0.0.1:${input.port}`,
+    domainPrefix: (headers.host ?? '127').split('.')[0]!,
+    http: {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      protocol: `HTTP/${req.httpVersion}`,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      userAgent: headers['user-agent'] ?? '',
+    },
+    requestId: randomUUID(),
+    routeKey: input.routeKey,
+    stage: '$default',
+    time: now.toUTCString(),
+    timeEpoch: now.getTime(),
+  };
+}
+
+/** Builds the event API Gateway HTTP API sends for one request. */
+export function toApiGatewayEvent(input: {
+  req: IncomingMessage;
+  body: Buffer;
+  routeKey: string;
+  pathParameters: Record<string, string>;
+  port: number;
+}): APIGatewayProxyEventV2 {
+  const { req, body } = input;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const { headers, cookies } = collectHeaders(req.rawHeaders);
+  const query = collectQuery(url);
   const contentType = headers['content-type'] ?? '';
   // A text body that is not UTF-8 goes as base64 (the raw bytes), so the handler can refuse it
   // instead of seeing U+FFFD where the bytes were.
   const isText = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
-  const now = new Date();
   return {
     version: '2.0',
     routeKey: input.routeKey,
@@ -101,24 +139,7 @@ export function toApiGatewayEvent(input: {
     ...(cookies.length ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: LOCAL_ACCOUNT_ID,
-      apiId: 'local',
-      domainName: headers.host ?? `127.0.0.1:${input.port}`,
-      domainPrefix: (headers.host ?? '127').split('.')[0]!,
-      http: {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: randomUUID(),
-      routeKey: input.routeKey,
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
+    requestContext: requestContextOf(req, url, headers, input),
     pathParameters: input.pathParameters,
     ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: !isText,

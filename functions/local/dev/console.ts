@@ -36,16 +36,27 @@ const shortPath = (cwd: string, path: string) => {
   return rel && !rel.startsWith('..') ? rel : path;
 };
 
+type Styles = ReturnType<typeof styles>;
+type StartupInput = { cwd: string; elapsedMs: number; color?: boolean };
+
 /** The start-up banner and table. */
-export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: number; color?: boolean }): string[] {
+export function startupLines(stack: DevStack, input: StartupInput): string[] {
   const s = styles(input.color ?? false);
-  const { urls } = stack;
-  const lines: string[] = [];
-  lines.push(
+  return [
     s.bold(`wayke-dms dev — the whole system on this machine, ready in ${(input.elapsedMs / 1000).toFixed(1)} s`),
-  );
-  lines.push('');
-  const services: string[][] = [
+    '',
+    ...table(serviceRows(stack, input.cwd, s)),
+    '',
+    ...table(dealerRows(stack, input.cwd, s)),
+    '',
+    ...sampleCommandLines(stack, input.cwd, s),
+    ...stateLines(stack, input.cwd, s),
+  ];
+}
+
+function serviceRows(stack: DevStack, cwd: string, s: Styles): string[][] {
+  const { urls } = stack;
+  return [
     [s.dim('Service'), s.dim('Address'), s.dim('Stands in for')],
     ['Webhook endpoint', `${urls.api}/webhooks/wayke/{dealerId}`, 'API Gateway HTTP API + webhook Lambda'],
     ['Health', urls.health, ''],
@@ -53,7 +64,7 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
     ['S3 feed bucket', `${urls.s3}/${stack.resources.bucket}`, 'S3 (+ EventBridge notifications)'],
     ['DynamoDB', urls.dynamodb, 'DynamoDB (snapshots, dedupe)'],
     ['SQS', urls.sqs, 'SQS work queue, events FIFO queue, DLQs'],
-    ['Secrets Manager', urls.secretsManager, `Secrets Manager (from ${shortPath(input.cwd, stack.secrets.path)})`],
+    ['Secrets Manager', urls.secretsManager, `Secrets Manager (from ${shortPath(cwd, stack.secrets.path)})`],
     [
       'Wayke',
       urls.waykeSimulated ? `${urls.wayke} (simulator)` : `${urls.wayke} (WAYKE_* set)`,
@@ -61,97 +72,103 @@ export function startupLines(stack: DevStack, input: { cwd: string; elapsedMs: n
     ],
     ['Demo DMS', urls.demoDms, "the dealers' DMS"],
   ];
-  lines.push(...table(services));
-  lines.push('');
-  const dealers: string[][] = [[s.dim('Dealer'), s.dim('Name'), s.dim('Sample feed'), s.dim('Events go to')]];
-  for (const dealer of stack.dealers) {
-    const delivery =
-      dealer.delivery.kind === 'demo'
-        ? `demo DMS ${dealer.delivery.url}`
-        : dealer.delivery.kind === 'webhook'
-          ? `DMS webhook ${dealer.delivery.url}`
-          : dealer.delivery.kind === 'outbox'
-            ? 'outbox/ in its SFTP folder'
-            : '—';
-    dealers.push([
+}
+
+/** Where a dealer's events go, in words. */
+function deliveryText(delivery: DevStack['dealers'][number]['delivery']): string {
+  if (delivery.kind === 'demo') return `demo DMS ${delivery.url}`;
+  if (delivery.kind === 'webhook') return `DMS webhook ${delivery.url}`;
+  if (delivery.kind === 'outbox') return 'outbox/ in its SFTP folder';
+  return '—';
+}
+
+function dealerRows(stack: DevStack, cwd: string, s: Styles): string[][] {
+  return [
+    [s.dim('Dealer'), s.dim('Name'), s.dim('Sample feed'), s.dim('Events go to')],
+    ...stack.dealers.map((dealer) => [
       dealer.id,
       dealer.name,
-      dealer.exampleFeed ? shortPath(input.cwd, dealer.exampleFeed) : '—',
-      delivery,
-    ]);
-  }
-  lines.push(...table(dealers));
-  lines.push('');
+      dealer.exampleFeed ? shortPath(cwd, dealer.exampleFeed) : '—',
+      deliveryText(dealer.delivery),
+    ]),
+  ];
+}
+
+/** How to upload a feed and fire a webhook as the first dealer (nothing without dealers). */
+function sampleCommandLines(stack: DevStack, cwd: string, s: Styles): string[] {
   const first = stack.dealers[0];
-  if (first) {
-    const secret = stack.secrets.secrets[first.id]!;
-    if (stack.sftpPort !== null) {
-      lines.push(s.bold('Upload a feed') + s.dim(' (imported within seconds; the report lands in reports/)'));
-      lines.push(
-        `  sftp -P ${stack.sftpPort} ${first.id}@127.0.0.1        password: ${secret.sftpPassword ?? '(key only)'}`,
-      );
-      lines.push(`  sftp> put ${first.exampleFeed ? shortPath(input.cwd, first.exampleFeed) : 'my-feed.csv'} inbound/`);
-      lines.push(
-        s.dim(
-          `  host key ${stack.sftpFingerprint}; every dealer's password is in ${shortPath(input.cwd, stack.secrets.path)}`,
-        ),
-      );
-      lines.push('');
-    }
-    lines.push(s.bold('Fire a webhook') + s.dim(' (as Wayke does; answered 200 once queued)'));
-    const ad = adOf(stack, first.branchId);
+  if (!first) return [];
+  const secret = stack.secrets.secrets[first.id]!;
+  const lines: string[] = [];
+  if (stack.sftpPort !== null) {
+    lines.push(s.bold('Upload a feed') + s.dim(' (imported within seconds; the report lands in reports/)'));
     lines.push(
-      ad
-        ? webhookCurlLine(urls.api, first.id, secret.webhookSecret, ad)
-        : s.dim(`  (a curl line naming one of ${first.id}'s ads is printed once the first import has created them)`),
+      `  sftp -P ${stack.sftpPort} ${first.id}@127.0.0.1        password: ${secret.sftpPassword ?? '(key only)'}`,
+    );
+    lines.push(`  sftp> put ${first.exampleFeed ? shortPath(cwd, first.exampleFeed) : 'my-feed.csv'} inbound/`);
+    lines.push(
+      s.dim(`  host key ${stack.sftpFingerprint}; every dealer's password is in ${shortPath(cwd, stack.secrets.path)}`),
     );
     lines.push('');
   }
+  lines.push(s.bold('Fire a webhook') + s.dim(' (as Wayke does; answered 200 once queued)'));
+  const ad = adOf(stack, first.branchId);
   lines.push(
-    s.dim(
-      `State: ${shortPath(input.cwd, stack.dataDir)}/ (kept across restarts) · secrets: ${shortPath(input.cwd, stack.secrets.path)}${stack.secrets.created ? ' (created now)' : ''} · Ctrl-C stops`,
-    ),
+    ad
+      ? webhookCurlLine(stack.urls.api, first.id, secret.webhookSecret, ad)
+      : s.dim(`  (a curl line naming one of ${first.id}'s ads is printed once the first import has created them)`),
   );
-  if (!urls.waykeSimulated) {
+  lines.push('');
+  return lines;
+}
+
+/** Where the state is kept, and what this start found or changed there. */
+function stateLines(stack: DevStack, cwd: string, s: Styles): string[] {
+  const secretsPath = shortPath(cwd, stack.secrets.path);
+  const lines = [
+    s.dim(
+      `State: ${shortPath(cwd, stack.dataDir)}/ (kept across restarts) · secrets: ${secretsPath}${stack.secrets.created ? ' (created now)' : ''} · Ctrl-C stops`,
+    ),
+  ];
+  if (!stack.urls.waykeSimulated) {
     lines.push(
       s.yellow(
-        `Using the Wayke at ${urls.wayke} (WAYKE_* set): sample feeds are not imported automatically, and each dealer's waykeClientId/waykeClientSecret in ${shortPath(input.cwd, stack.secrets.path)} must be real.`,
+        `Using the Wayke at ${stack.urls.wayke} (WAYKE_* set): sample feeds are not imported automatically, and each dealer's waykeClientId/waykeClientSecret in ${secretsPath} must be real.`,
       ),
     );
   }
   if (stack.secrets.added.length)
-    lines.push(
-      s.dim(
-        `New random secrets were added to ${shortPath(input.cwd, stack.secrets.path)} for ${stack.secrets.added.join(', ')}.`,
-      ),
-    );
+    lines.push(s.dim(`New random secrets were added to ${secretsPath} for ${stack.secrets.added.join(', ')}.`));
   if (stack.restoredMessages > 0)
     lines.push(
       s.dim(`${stack.restoredMessages} queued message(s) kept at the last stop were put back in their queues.`),
     );
-  if (stack.snapshotReset) {
-    lines.push(
-      s.dim(
-        "The Wayke simulator had no saved state: the local Wayke snapshot was reset and each dealer's last feed is imported again.",
-      ),
-    );
-  } else if (stack.simulatorState?.restored) {
-    lines.push(
-      s.dim(
-        `The Wayke simulator continues from ${shortPath(input.cwd, stack.simulatorState.file)} (${stack.simulatorState.ads} ads); only new feeds are imported.`,
-      ),
-    );
-  }
+  lines.push(...simulatorStateLines(stack, cwd, s));
   return lines;
 }
 
-/** One line per dealer report (plus the rows it rejected). */
-/** A published ad of the branch in the simulator (else any of its ads), to name in a curl line. */
+function simulatorStateLines(stack: DevStack, cwd: string, s: Styles): string[] {
+  if (stack.snapshotReset)
+    return [
+      s.dim(
+        "The Wayke simulator had no saved state: the local Wayke snapshot was reset and each dealer's last feed is imported again.",
+      ),
+    ];
+  if (stack.simulatorState?.restored)
+    return [
+      s.dim(
+        `The Wayke simulator continues from ${shortPath(cwd, stack.simulatorState.file)} (${stack.simulatorState.ads} ads); only new feeds are imported.`,
+      ),
+    ];
+  return [];
+}
+
 /** A simulated ad's plate as text (the simulator keeps what the client sent, which may be no string). */
 export function plateText(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }
 
+/** A published ad of the branch in the simulator (else any of its ads), to name in a curl line. */
 export function adOf(
   stack: Pick<DevStack, 'simulator'>,
   branchId: string,
@@ -172,17 +189,26 @@ export function webhookCurlLine(
   return `  curl -i -X POST ${apiUrl}/webhooks/wayke/${dealerId} -H 'authorization: Bearer ${webhookSecret}' -H 'content-type: application/json' --data '${body}'`;
 }
 
+/** One line per dealer report (plus the rows it rejected and the ads that failed). */
 export function reportLines(report: ImportReport, color = false): string[] {
   const s = styles(color);
-  const feed = report.feed;
-  const lines: string[] = [];
   const source = report.source ? report.source.replace(/^feeds\/[^/]+\//, '') : 'no new file';
-  if (feed.error) {
+  const { error } = report.feed;
+  if (error)
+    return [
+      `${s.red('✗')} ${report.dealer}: ${source} rejected as a whole (${error.code}): ${error.message} — nothing changed in Wayke`,
+    ];
+  const lines = [reportSummaryLine(report, source, s)];
+  if (report.blocked)
     lines.push(
-      `${s.red('✗')} ${report.dealer}: ${source} rejected as a whole (${feed.error.code}): ${feed.error.message} — nothing changed in Wayke`,
+      `    removals blocked: the feed would remove ${report.blocked.wouldRemove} ads, the limit is ${report.blocked.limit}`,
     );
-    return lines;
-  }
+  lines.push(...reportDetailLines(report, s));
+  return lines;
+}
+
+function reportSummaryLine(report: ImportReport, source: string, s: Styles): string {
+  const feed = report.feed;
   const format = feed.format ? `${feed.format}${feed.encoding ? `/${feed.encoding}` : ''}` : '';
   const counts = `${report.created} created, ${report.updated} updated, ${report.removed} removed, ${report.republished} republished, ${report.unchanged} unchanged`;
   const problems = [
@@ -190,13 +216,12 @@ export function reportLines(report: ImportReport, color = false): string[] {
     report.rejected.length ? `${report.rejected.length} rows rejected` : '',
   ].filter(Boolean);
   const mark = report.blocked ? s.yellow('!') : problems.length ? s.yellow('✓') : s.green('✓');
-  lines.push(
-    `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`,
-  );
-  if (report.blocked)
-    lines.push(
-      `    removals blocked: the feed would remove ${report.blocked.wouldRemove} ads, the limit is ${report.blocked.limit}`,
-    );
+  return `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`;
+}
+
+/** The first five rejected rows and failed ads. */
+function reportDetailLines(report: ImportReport, s: Styles): string[] {
+  const lines: string[] = [];
   for (const row of report.rejected.slice(0, 5)) {
     lines.push(
       s.dim(

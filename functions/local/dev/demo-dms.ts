@@ -90,6 +90,59 @@ function readBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The body as JSON, or as the text it is when it is not JSON. */
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+/** What one POST delivered: its signature checked, its event type and plate picked out. */
+function deliveryOf(input: {
+  dealerId: string;
+  req: IncomingMessage;
+  body: string;
+  secret: string | undefined;
+  accepted: ReadonlySet<string>;
+}): DemoDmsDelivery {
+  const { dealerId, req, body, secret } = input;
+  const webhookId = headerOf(req, 'webhook-id') ?? '';
+  const problem = secret
+    ? verifyStandardWebhook({
+        secret,
+        id: headerOf(req, 'webhook-id'),
+        timestamp: headerOf(req, 'webhook-timestamp'),
+        signature: headerOf(req, 'webhook-signature'),
+        body,
+      })
+    : 'unknown dealer';
+  const parsed = parseBody(body);
+  const event = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+    type?: unknown;
+    vehicle?: { registrationNumber?: unknown };
+  };
+  return {
+    dealerId,
+    webhookId,
+    receivedAt: new Date().toISOString(),
+    verified: problem === null,
+    ...(problem ? { problem } : {}),
+    duplicate: problem === null && input.accepted.has(webhookId),
+    ...(typeof event.type === 'string' ? { type: event.type } : {}),
+    ...(typeof event.vehicle?.registrationNumber === 'string'
+      ? { registrationNumber: event.vehicle.registrationNumber }
+      : {}),
+    body: parsed,
+  };
+}
+
 /** Starts the demo DMS on 127.0.0.1 (port 4020 in `npm start`). */
 export async function startDemoDms(options: {
   /** The dealer's `dmsSigningSecret` (looked up per request). */
@@ -103,66 +156,36 @@ export async function startDemoDms(options: {
   const listeners: Array<(delivery: DemoDmsDelivery) => void> = [];
   if (options.directory) mkdirSync(options.directory, { recursive: true });
 
+  /** Keeps a delivery in memory, in the dealer's JSON lines file, and tells the listeners. */
+  const record = (delivery: DemoDmsDelivery) => {
+    if (delivery.verified) accepted.add(delivery.webhookId);
+    received.push(delivery);
+    if (options.directory)
+      appendFileSync(join(options.directory, `${delivery.dealerId}.jsonl`), `${JSON.stringify(delivery)}\n`);
+    for (const listener of listeners) listener(delivery);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = /^\/dealers\/([a-z0-9-]{2,40})\/events$/.exec(url.pathname);
+    if (!match) return send(res, 404, { error: 'POST /dealers/<dealerId>/events' });
+    const dealerId = match[1]!;
+    if (req.method === 'GET')
+      return send(
+        res,
+        200,
+        received.filter((delivery) => delivery.dealerId === dealerId),
+      );
+    if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
+    const body = await readBody(req);
+    if (body === null) return send(res, 413, { error: 'too large' });
+    const delivery = deliveryOf({ dealerId, req, body, secret: options.signingSecret(dealerId), accepted });
+    record(delivery);
+    send(res, delivery.verified ? 204 : 401, delivery.verified ? undefined : { error: delivery.problem });
+  };
+
   const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const match = /^\/dealers\/([a-z0-9-]{2,40})\/events$/.exec(url.pathname);
-      if (!match) return send(res, 404, { error: 'POST /dealers/<dealerId>/events' });
-      const dealerId = match[1]!;
-      if (req.method === 'GET')
-        return send(
-          res,
-          200,
-          received.filter((delivery) => delivery.dealerId === dealerId),
-        );
-      if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
-      const body = await readBody(req);
-      if (body === null) return send(res, 413, { error: 'too large' });
-      const secret = options.signingSecret(dealerId);
-      const header = (name: string) => {
-        const value = req.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      };
-      const webhookId = header('webhook-id') ?? '';
-      const problem = secret
-        ? verifyStandardWebhook({
-            secret,
-            id: header('webhook-id'),
-            timestamp: header('webhook-timestamp'),
-            signature: header('webhook-signature'),
-            body,
-          })
-        : 'unknown dealer';
-      let parsed: unknown = body;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        // kept as text
-      }
-      const event = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
-        type?: unknown;
-        vehicle?: { registrationNumber?: unknown };
-      };
-      const delivery: DemoDmsDelivery = {
-        dealerId,
-        webhookId,
-        receivedAt: new Date().toISOString(),
-        verified: problem === null,
-        ...(problem ? { problem } : {}),
-        duplicate: problem === null && accepted.has(webhookId),
-        ...(typeof event.type === 'string' ? { type: event.type } : {}),
-        ...(typeof event.vehicle?.registrationNumber === 'string'
-          ? { registrationNumber: event.vehicle.registrationNumber }
-          : {}),
-        body: parsed,
-      };
-      if (problem === null) accepted.add(webhookId);
-      received.push(delivery);
-      if (options.directory)
-        appendFileSync(join(options.directory, `${dealerId}.jsonl`), `${JSON.stringify(delivery)}\n`);
-      for (const listener of listeners) listener(delivery);
-      send(res, problem === null ? 204 : 401, problem === null ? undefined : { error: problem });
-    })().catch(() => {
+    handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, { error: 'demo DMS failed' });
     });
   });

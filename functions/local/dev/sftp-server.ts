@@ -28,6 +28,8 @@ import type { Log } from '../../ports.js';
 import type { RunningServer } from './engines.js';
 import {
   fileNameProblem,
+  LOGIN_FAILURES_BEFORE_PAUSE,
+  LOGIN_PAUSE_MS,
   LoginThrottle,
   MAX_FILE_NAME_BYTES,
   MAX_OPEN_HANDLES,
@@ -35,6 +37,7 @@ import {
   UploadBuffer,
 } from './sftp-limits.js';
 import { copySource, DEALER_FOLDERS } from '../../core/feed-bucket.js';
+import { ConfigError } from '../../core/errors.js';
 
 const { Server, utils } = ssh2;
 const STATUS = utils.sftp.STATUS_CODE;
@@ -89,11 +92,18 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right) && a.length === b.length;
 }
 
+const bytesAsMegabytes = (bytes: number) => bytes / 1024 / 1024;
+
 /**
  * Shown by OpenSSH's sftp before the login. Its client prints only "Permission denied" or
- * "Failure" for a refused command (graphical clients show the reason), so the rules go here too.
+ * "Failure" for a refused command (graphical clients show the reason), so the rules and the
+ * limits of `sftp-limits.ts` go here too.
  */
-export const SFTP_BANNER = `wayke-dms local SFTP: upload feeds directly into inbound/ (no subfolders; names up to ${MAX_FILE_NAME_BYTES} bytes, files up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB).\n`;
+export const SFTP_BANNER =
+  'wayke-dms local SFTP: upload feeds directly into inbound/ (no subfolders). ' +
+  `Limits: file names up to ${MAX_FILE_NAME_BYTES} bytes, files up to ${bytesAsMegabytes(MAX_UPLOAD_BYTES)} MB ` +
+  `(each byte written once), ${MAX_OPEN_HANDLES} open files per session; ` +
+  `after ${LOGIN_FAILURES_BEFORE_PAUSE} failed logins from one address, its logins are refused for ${LOGIN_PAUSE_MS / 1000} s.\n`;
 
 const SUBFOLDER_REFUSAL = 'Subfolders of inbound/ are not imported: put the feed directly into inbound/';
 
@@ -122,10 +132,33 @@ function longname(name: string, a: Attributes): string {
   return `${perms} 1 dealer dealer ${String(a.size).padStart(10, ' ')} ${when} ${name}`;
 }
 
+interface DirectoryEntry {
+  filename: string;
+  longname: string;
+  attrs: Attributes;
+}
+
+/** A folder's sub-folders and files, as gathered page by page. */
+interface Listing {
+  readonly dirs: Set<string>;
+  readonly files: Map<string, Attributes>;
+}
+
+/** `.` and `..`, then the folders, then the files, each sorted by name. */
+function directoryEntries({ dirs, files }: Listing): DirectoryEntry[] {
+  const entries = [
+    { filename: '.', attrs: attrs('dir') },
+    { filename: '..', attrs: attrs('dir') },
+    ...[...dirs].sort().map((filename) => ({ filename, attrs: attrs('dir') })),
+    ...[...files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([filename, a]) => ({ filename, attrs: a })),
+  ];
+  return entries.map((entry) => ({ ...entry, longname: longname(entry.filename, entry.attrs) }));
+}
+
 type Handle =
   | { kind: 'read'; key: string; data: Buffer; mtime: Date }
   | { kind: 'write'; key: string; relative: string; buffer: UploadBuffer; failed?: string }
-  | { kind: 'dir'; entries: Array<{ filename: string; longname: string; attrs: Attributes }>; sent: boolean };
+  | { kind: 'dir'; entries: DirectoryEntry[]; sent: boolean };
 
 /** One dealer's view of the bucket: paths are `/`-rooted inside `feeds/<dealerId>/`. */
 class DealerFileSystem {
@@ -182,7 +215,7 @@ class DealerFileSystem {
     return (out.KeyCount ?? out.Contents?.length ?? 0) > 0;
   }
 
-  async list(path: string): Promise<Array<{ filename: string; longname: string; attrs: Attributes }>> {
+  async list(path: string): Promise<DirectoryEntry[]> {
     const relative = this.relative(path);
     if (!(await this.isDirectory(relative))) {
       const head = await this.head(this.keyOf(relative));
@@ -192,31 +225,29 @@ class DealerFileSystem {
       );
     }
     const prefix = relative === '' ? this.root : `${this.keyOf(relative)}/`;
-    const dirs = new Set<string>(relative === '' ? DEALER_FOLDERS : []);
-    const files = new Map<string, Attributes>();
+    const listing: Listing = { dirs: new Set<string>(relative === '' ? DEALER_FOLDERS : []), files: new Map() };
     let token: string | undefined;
     do {
-      const out = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
-      );
-      for (const common of out.CommonPrefixes ?? []) {
-        const name = (common.Prefix ?? '').slice(prefix.length).replace(/\/$/, '');
-        if (name) dirs.add(name);
-      }
-      for (const object of out.Contents ?? []) {
-        const name = (object.Key ?? '').slice(prefix.length);
-        if (!name || name.endsWith('/')) continue; // the folder marker itself
-        files.set(name, attrs('file', object.Size ?? 0, object.LastModified ?? new Date()));
-      }
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      token = await this.listPage(prefix, token, listing);
     } while (token);
-    const entries = [
-      { filename: '.', attrs: attrs('dir') },
-      { filename: '..', attrs: attrs('dir') },
-      ...[...dirs].sort().map((filename) => ({ filename, attrs: attrs('dir') })),
-      ...[...files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([filename, a]) => ({ filename, attrs: a })),
-    ];
-    return entries.map((entry) => ({ ...entry, longname: longname(entry.filename, entry.attrs) }));
+    return directoryEntries(listing);
+  }
+
+  /** Adds one page of the folder's listing; returns the next page's token, if any. */
+  private async listPage(prefix: string, token: string | undefined, listing: Listing): Promise<string | undefined> {
+    const out = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+    );
+    for (const common of out.CommonPrefixes ?? []) {
+      const name = (common.Prefix ?? '').slice(prefix.length).replace(/\/$/, '');
+      if (name) listing.dirs.add(name);
+    }
+    for (const object of out.Contents ?? []) {
+      const name = (object.Key ?? '').slice(prefix.length);
+      if (!name || name.endsWith('/')) continue; // the folder marker itself
+      listing.files.set(name, attrs('file', object.Size ?? 0, object.LastModified ?? new Date()));
+    }
+    return out.IsTruncated ? out.NextContinuationToken : undefined;
   }
 
   async read(path: string): Promise<{ key: string; data: Buffer; mtime: Date }> {
@@ -314,24 +345,50 @@ class DealerFileSystem {
   }
 }
 
-function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, options: LocalSftpServerOptions): void {
-  const handles = new Map<number, Handle>();
-  let nextHandle = 1;
-  const open = (handle: Handle): Buffer => {
-    if (handles.size >= MAX_OPEN_HANDLES)
+/** One session's open files and folders, by the 4-byte handle the client holds. */
+class HandleTable {
+  private readonly handles = new Map<number, Handle>();
+  private nextHandle = 1;
+
+  open(handle: Handle): Buffer {
+    if (this.handles.size >= MAX_OPEN_HANDLES)
       throw new SftpFailure(STATUS.FAILURE, `At most ${MAX_OPEN_HANDLES} files may be open at once; close some first`);
-    const id = nextHandle++;
-    handles.set(id, handle);
+    const id = this.nextHandle++;
+    this.handles.set(id, handle);
     const buffer = Buffer.alloc(4);
     buffer.writeUInt32BE(id);
     return buffer;
-  };
-  const lookup = (buffer: Buffer): [number, Handle] | null => {
+  }
+
+  lookup(buffer: Buffer): [number, Handle] | null {
     if (buffer.length !== 4) return null;
     const id = buffer.readUInt32BE(0);
-    const handle = handles.get(id);
+    const handle = this.handles.get(id);
     return handle ? [id, handle] : null;
-  };
+  }
+
+  close(id: number): void {
+    this.handles.delete(id);
+  }
+}
+
+/** What the request handlers of one SFTP session share. */
+interface Session {
+  readonly sftp: SFTPWrapper;
+  readonly fs: DealerFileSystem;
+  readonly handles: HandleTable;
+  readonly dealerId: string;
+  readonly options: LocalSftpServerOptions;
+  /** Runs an async request; an SftpFailure is answered as such, anything else as a storage error. */
+  readonly run: (reqId: number, work: () => Promise<void>) => void;
+}
+
+function createSession(
+  sftp: SFTPWrapper,
+  fs: DealerFileSystem,
+  dealerId: string,
+  options: LocalSftpServerOptions,
+): Session {
   const fail = (reqId: number, error: unknown) => {
     if (error instanceof SftpFailure) {
       sftp.status(reqId, error.code, error.message);
@@ -340,14 +397,25 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
     options.log?.warn('SFTP operation failed', { dealerId, error: (error as Error).message });
     sftp.status(reqId, STATUS.FAILURE, 'Storage error');
   };
-  const run = (reqId: number, work: () => Promise<void>) => {
-    work().catch((error: unknown) => fail(reqId, error));
+  return {
+    sftp,
+    fs,
+    handles: new HandleTable(),
+    dealerId,
+    options,
+    run: (reqId, work) => {
+      work().catch((error: unknown) => fail(reqId, error));
+    },
   };
+}
 
-  // The client sent EOF (`bye`, or a batch that stopped at an error): report exit status 0 as
-  // sshd does when its sftp-server ends (scp in SFTP mode exits 1 without it), then close our
-  // side, or OpenSSH's sftp waits forever for the channel to close. ssh2 1.17 exposes no public
-  // call for a subsystem's exit status, hence the internal one.
+/**
+ * The client sent EOF (`bye`, or a batch that stopped at an error): report exit status 0 as
+ * sshd does when its sftp-server ends (scp in SFTP mode exits 1 without it), then close our
+ * side, or OpenSSH's sftp waits forever for the channel to close. ssh2 1.17 exposes no public
+ * call for a subsystem's exit status, hence the internal one.
+ */
+function endOnClientEof(sftp: SFTPWrapper): void {
   sftp.on('end', () => {
     const channel = sftp as unknown as {
       outgoing?: { id: number; state: string };
@@ -356,7 +424,10 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
     if (channel.outgoing?.state === 'open') channel._protocol?.exitStatus(channel.outgoing.id, 0);
     sftp.end();
   });
+}
 
+/** Paths and attributes: REALPATH, (L/F)STAT, and the SETSTATs that S3 has no use for. */
+function serveAttributes({ sftp, fs, handles, run }: Session): void {
   sftp.on('REALPATH', (reqId, path) => {
     const normalized = DealerFileSystem.normalize(path);
     sftp.name(reqId, [{ filename: normalized, longname: normalized, attrs: attrs('dir') }]);
@@ -365,7 +436,7 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
   sftp.on('STAT', statHandler);
   sftp.on('LSTAT', statHandler);
   sftp.on('FSTAT', (reqId, buffer) => {
-    const found = lookup(buffer);
+    const found = handles.lookup(buffer);
     if (!found) return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
     const [, handle] = found;
     if (handle.kind === 'read') return sftp.attrs(reqId, attrs('file', handle.data.length, handle.mtime));
@@ -375,51 +446,60 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
   // Timestamps and modes have no meaning in S3; accepting them keeps `put -p` and WinSCP happy.
   sftp.on('SETSTAT', (reqId) => sftp.status(reqId, STATUS.OK));
   sftp.on('FSETSTAT', (reqId) => sftp.status(reqId, STATUS.OK));
+}
+
+/** Listing a folder: OPENDIR reads it whole, READDIR sends it once, then EOF. */
+function serveListing({ sftp, fs, handles, run }: Session): void {
   sftp.on('OPENDIR', (reqId, path) =>
     run(reqId, async () => {
       const entries = await fs.list(path);
-      sftp.handle(reqId, open({ kind: 'dir', entries, sent: false }));
+      sftp.handle(reqId, handles.open({ kind: 'dir', entries, sent: false }));
     }),
   );
   sftp.on('READDIR', (reqId, buffer) => {
-    const found = lookup(buffer);
+    const found = handles.lookup(buffer);
     if (!found || found[1].kind !== 'dir') return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
     const handle = found[1];
     if (handle.sent || handle.entries.length === 0) return sftp.status(reqId, STATUS.EOF);
     handle.sent = true;
     sftp.name(reqId, handle.entries);
   });
+}
+
+/** Opens `filename` for writing (into inbound/ only), starting from its content unless truncated. */
+async function openForWrite({ fs, handles }: Session, filename: string, flags: number): Promise<Buffer> {
+  const relative = fs.relative(filename);
+  fs.assertWritable(relative);
+  if (flags & OPEN_MODE.EXCL && (await fs.head(fs.keyOf(relative))))
+    throw new SftpFailure(STATUS.FAILURE, 'File exists');
+  // Append or resume: start from the current content.
+  const current =
+    !(flags & OPEN_MODE.TRUNC) && (await fs.head(fs.keyOf(relative))) ? (await fs.read(filename)).data : undefined;
+  return handles.open({ kind: 'write', key: fs.keyOf(relative), relative, buffer: new UploadBuffer(current) });
+}
+
+/** Reading and writing files: OPEN, READ, WRITE, and CLOSE, which stores an upload. */
+function serveFiles(session: Session): void {
+  const { sftp, fs, handles, run } = session;
   sftp.on('OPEN', (reqId, filename, flags) =>
     run(reqId, async () => {
       if (flags & OPEN_MODE.WRITE || flags & OPEN_MODE.CREAT) {
-        const relative = fs.relative(filename);
-        fs.assertWritable(relative);
-        if (flags & OPEN_MODE.EXCL && (await fs.head(fs.keyOf(relative))))
-          throw new SftpFailure(STATUS.FAILURE, 'File exists');
-        // Append or resume: start from the current content.
-        const current =
-          !(flags & OPEN_MODE.TRUNC) && (await fs.head(fs.keyOf(relative)))
-            ? (await fs.read(filename)).data
-            : undefined;
-        sftp.handle(
-          reqId,
-          open({ kind: 'write', key: fs.keyOf(relative), relative, buffer: new UploadBuffer(current) }),
-        );
+        sftp.handle(reqId, await openForWrite(session, filename, flags));
         return;
       }
       const file = await fs.read(filename);
-      sftp.handle(reqId, open({ kind: 'read', ...file }));
+      sftp.handle(reqId, handles.open({ kind: 'read', ...file }));
     }),
   );
   sftp.on('READ', (reqId, buffer, offset, length) => {
-    const found = lookup(buffer);
+    const found = handles.lookup(buffer);
     if (!found || found[1].kind !== 'read') return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
     const { data } = found[1];
     if (offset >= data.length) return sftp.status(reqId, STATUS.EOF);
     sftp.data(reqId, data.subarray(offset, Math.min(data.length, offset + length)));
   });
   sftp.on('WRITE', (reqId, buffer, offset, data) => {
-    const found = lookup(buffer);
+    const found = handles.lookup(buffer);
     if (!found || found[1].kind !== 'write') return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
     const handle = found[1];
     // The buffer keeps a copy (ssh2 reuses its buffers). A refused part fails the whole upload.
@@ -430,55 +510,60 @@ function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, op
     }
     sftp.status(reqId, STATUS.OK);
   });
-  sftp.on('CLOSE', (reqId, buffer) => {
-    const found = lookup(buffer);
-    if (!found) return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
-    const [id, handle] = found;
-    handles.delete(id);
-    if (handle.kind !== 'write') return sftp.status(reqId, STATUS.OK);
-    if (handle.failed) return sftp.status(reqId, STATUS.FAILURE, handle.failed);
+  sftp.on('CLOSE', (reqId, buffer) => closeHandle(session, reqId, buffer));
+}
+
+function closeHandle({ sftp, fs, handles, dealerId, options, run }: Session, reqId: number, buffer: Buffer): void {
+  const found = handles.lookup(buffer);
+  if (!found) return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
+  const [id, handle] = found;
+  handles.close(id);
+  if (handle.kind !== 'write') return sftp.status(reqId, STATUS.OK);
+  if (handle.failed) return sftp.status(reqId, STATUS.FAILURE, handle.failed);
+  run(reqId, async () => {
+    const size = handle.buffer.size;
+    await fs.write(handle.relative, handle.buffer.contents());
+    options.log?.info('SFTP upload stored', { dealerId, key: handle.key, size });
+    options.onUpload?.({ dealerId, key: handle.key, size });
+    sftp.status(reqId, STATUS.OK);
+  });
+}
+
+/** Changes to the tree (REMOVE, MKDIR, RMDIR, RENAME), and the link requests S3 cannot serve. */
+function serveChanges({ sftp, fs, run }: Session): void {
+  const answerOk = (reqId: number, change: () => Promise<void>) =>
     run(reqId, async () => {
-      const size = handle.buffer.size;
-      await fs.write(handle.relative, handle.buffer.contents());
-      options.log?.info('SFTP upload stored', { dealerId, key: handle.key, size });
-      options.onUpload?.({ dealerId, key: handle.key, size });
+      await change();
       sftp.status(reqId, STATUS.OK);
     });
-  });
-  sftp.on('REMOVE', (reqId, path) =>
-    run(reqId, async () => {
-      await fs.remove(path);
-      sftp.status(reqId, STATUS.OK);
-    }),
-  );
-  sftp.on('MKDIR', (reqId, path) =>
-    run(reqId, async () => {
-      await fs.mkdir(path);
-      sftp.status(reqId, STATUS.OK);
-    }),
-  );
-  sftp.on('RMDIR', (reqId, path) =>
-    run(reqId, async () => {
-      await fs.rmdir(path);
-      sftp.status(reqId, STATUS.OK);
-    }),
-  );
-  sftp.on('RENAME', (reqId, from, to) =>
-    run(reqId, async () => {
-      await fs.rename(from, to);
-      sftp.status(reqId, STATUS.OK);
-    }),
-  );
+  sftp.on('REMOVE', (reqId, path) => answerOk(reqId, () => fs.remove(path)));
+  sftp.on('MKDIR', (reqId, path) => answerOk(reqId, () => fs.mkdir(path)));
+  sftp.on('RMDIR', (reqId, path) => answerOk(reqId, () => fs.rmdir(path)));
+  sftp.on('RENAME', (reqId, from, to) => answerOk(reqId, () => fs.rename(from, to)));
   sftp.on('READLINK', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED, 'No links here'));
   sftp.on('SYMLINK', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED, 'No links here'));
   sftp.on('EXTENDED', (reqId) => sftp.status(reqId, STATUS.OP_UNSUPPORTED));
 }
 
+function serveSftp(sftp: SFTPWrapper, fs: DealerFileSystem, dealerId: string, options: LocalSftpServerOptions): void {
+  const session = createSession(sftp, fs, dealerId, options);
+  endOnClientEof(sftp);
+  serveAttributes(session);
+  serveListing(session);
+  serveFiles(session);
+  serveChanges(session);
+}
+
+/** `utils.parseKey` returns the key, or an Error for a line it cannot parse. */
+function parsedKey(data: string): ParsedKey | null {
+  const parsed = utils.parseKey(data);
+  return parsed instanceof Error ? null : parsed;
+}
+
 function keyMatches(allowed: readonly string[], algo: string, data: Buffer): ParsedKey | null {
   for (const line of allowed) {
-    const parsed = utils.parseKey(line);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key instanceof Error) continue;
+    const key = parsedKey(line);
+    if (!key) continue;
     const publicSsh = key.getPublicSSH();
     if (key.type === algo && publicSsh.length === data.length && timingSafeEqual(publicSsh, data)) return key;
   }
@@ -488,8 +573,11 @@ function keyMatches(allowed: readonly string[], algo: string, data: Buffer): Par
 /** Starts the SFTP server on 127.0.0.1 (port 2222 in `npm start`, 0 in tests). */
 export async function startLocalSftpServer(options: LocalSftpServerOptions): Promise<LocalSftpServer> {
   const hostKey = loadOrCreateHostKey(options.hostKeyPath);
-  const parsedHostKey = utils.parseKey(hostKey);
-  const hostPublic = (Array.isArray(parsedHostKey) ? parsedHostKey[0] : parsedHostKey) as ParsedKey;
+  const hostPublic = parsedKey(hostKey);
+  if (!hostPublic)
+    throw new ConfigError(
+      `The SFTP host key in ${options.hostKeyPath} cannot be read; delete it to have a new one made`,
+    );
   const fingerprint = `SHA256:${createHash('sha256').update(hostPublic.getPublicSSH()).digest('base64').replace(/=+$/, '')}`;
   const connections = new Set<Connection>();
   const throttle = new LoginThrottle(options.now);
