@@ -174,8 +174,8 @@ describe('local SFTP server', () => {
       await expect(call((cb) => sftp.open('/inbound/2026/lager.csv', 'w', cb))).rejects.toThrow(
         /Subfolders of inbound\/ are not imported/,
       );
-      await expect(call((cb) => sftp.open(`/inbound/${'ä'.repeat(125)}.csv`, 'w', cb))).rejects.toThrow(
-        /File name is 254 bytes; at most \d+ bytes are accepted here/,
+      await expect(call((cb) => sftp.open(`/inbound/${'ä'.repeat(126)}.csv`, 'w', cb))).rejects.toThrow(
+        /File name is 256 bytes; at most \d+ bytes are accepted here/,
       );
 
       // WinSCP style: upload as .filepart, set times, rename to the final name
@@ -280,7 +280,7 @@ describe('local SFTP server', () => {
       writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
       writeFileSync(join(dir, 'small.csv'), 'Regnr;Pris\nABC123;100 000\n');
       const longest = 'å'.repeat(Math.floor(MAX_FILE_NAME_BYTES / 2) - 2) + '.csv';
-      const tooLong = 'ä'.repeat(125) + '.csv';
+      const tooLong = 'ä'.repeat(126) + '.csv';
       // `-` before a command: the batch goes on after it fails, as a dealer's script would check the output
       writeFileSync(
         join(dir, 'batch-limits'),
@@ -331,12 +331,12 @@ describe('local SFTP server', () => {
     },
   );
 
-  it('refuses an S3 key segment too long for the local store instead of crashing, and serves on', async () => {
+  it('refuses an S3 key longer than 1,024 bytes instead of crashing, and serves on', async () => {
     // Prepare
     const client = localS3Client(s3.url);
     // Act
     const refused = client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: `feeds/bilhallen/inbound/${'x'.repeat(300)}.csv`, Body: 'x' }),
+      new PutObjectCommand({ Bucket: bucket, Key: `feeds/bilhallen/inbound/${'x'.repeat(1_100)}.csv`, Body: 'x' }),
     );
     // Assess
     await expect(refused).rejects.toMatchObject({ name: 'KeyTooLongError' });

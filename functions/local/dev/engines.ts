@@ -29,6 +29,7 @@ import {
 import { createTableInput, TABLES, type TableDefinition, type TableKind } from '../../core/deployment/tables.js';
 
 import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames } from './local-aws.js';
+import { keyTooLong, LongNameStore, MAX_KEY_BYTES } from './long-name-store.js';
 
 export { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames };
 
@@ -74,25 +75,6 @@ export interface LocalS3 extends RunningServer {
 }
 
 /**
- * s3rver keeps each object as a file named `<last key segment>._S3rver_metadata.json` (and
- * siblings), so a key segment longer than this cannot be stored: the file system refuses names
- * over 255 bytes, and s3rver lets that ENAMETOOLONG crash the process. AWS allows 1,024-byte keys;
- * locally such a write is refused with S3's own KeyTooLongError instead.
- */
-export const MAX_LOCAL_KEY_SEGMENT_BYTES = 255 - '._S3rver_metadata.json'.length;
-
-/** The path segment of an S3 request (`/bucket/a/b`) too long for s3rver's files, if any. */
-export function tooLongKeySegment(path: string): string | null {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    return null;
-  }
-  return decoded.split('/').find((segment) => Buffer.byteLength(segment, 'utf8') > MAX_LOCAL_KEY_SEGMENT_BYTES) ?? null;
-}
-
-/**
  * Makes s3rver read `x-amz-copy-source` as S3 does. S3 takes the header URL-encoded (a `+` in a
  * key as `%2B`); s3rver decodes it with `decodeURI`, which leaves `%2B`, `%23`, `%3F` … encoded,
  * so copying `lager 100%+ny.csv` fails there with NoSuchKey. The header is rewritten, before
@@ -120,6 +102,9 @@ export async function startLocalS3(options: { directory: string; port?: number }
     close(): Promise<void>;
     on(event: string, listener: (payload: unknown) => void): void;
     httpServer?: Server;
+    /** The object store; replaced before the server starts, as s3rver reads it per request. */
+    store: unknown;
+    context: { store: unknown };
     /** Koa's middleware list (s3rver is a Koa app); composed when the server starts. */
     middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>>;
   };
@@ -132,12 +117,14 @@ export async function startLocalS3(options: { directory: string; port?: number }
     // Local credentials are dummies; the SDK signs with them and s3rver must not care.
     allowMismatchedSignatures: true,
   });
-  // First in the chain: refused before s3rver touches the file system.
+  // Keys with segments too long for a file name are kept under hashed names (see long-name-store.ts).
+  server.store = server.context.store = new LongNameStore(options.directory);
+  // First in the chain: S3 refuses keys over 1,024 bytes, and so does the local run.
   server.middleware.unshift(async (ctx, next) => {
-    if (tooLongKeySegment(ctx.path) === null) return next();
+    if (!keyTooLong(ctx.path)) return next();
     ctx.status = 400;
     ctx.type = 'application/xml';
-    ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>KeyTooLongError</Code><Message>A part of this key is longer than the local S3 stand-in can store (${MAX_LOCAL_KEY_SEGMENT_BYTES} bytes between slashes).</Message></Error>`;
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>KeyTooLongError</Code><Message>Your key is too long (at most ${MAX_KEY_BYTES} bytes).</Message></Error>`;
   });
   const events = new EventEmitter();
   server.on('event', (payload) => {

@@ -1,21 +1,15 @@
 /**
  * What one dealer's SFTP session may cost the local run, so one client (a buggy DMS script, a
- * password guesser) cannot knock over everyone's: file names as long as S3 here can store them,
+ * password guesser) cannot knock over everyone's: file names as long as Transfer Family takes,
  * an upload's memory bounded by the feed size limit (each byte of a file written once), a few
  * open handles per session, and a pause after repeated failed logins from one address — as AWS
  * Transfer Family throttles them.
  */
-import { MAX_LOCAL_KEY_SEGMENT_BYTES } from './engines.js';
-
 /** Largest file accepted over SFTP (the feed reader's limit). */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
-/**
- * Longest file name in bytes (UTF-8). After a run the file is kept as
- * `archive/<20-character timestamp>-<name>`, and the local S3 stand-in stores each key segment
- * as a file name, so a name must leave room for both.
- */
-export const MAX_FILE_NAME_BYTES = MAX_LOCAL_KEY_SEGMENT_BYTES - '20260101T000000000Z-'.length;
+/** Longest file name in bytes (UTF-8), as AWS Transfer Family accepts (the local S3 stores longer key segments). */
+export const MAX_FILE_NAME_BYTES = 255;
 
 /** Files and directories open at once in one session (OpenSSH's sftp needs 2, parallel clients a few). */
 export const MAX_OPEN_HANDLES = 16;
