@@ -99,6 +99,8 @@ export interface VerifierUpdate {
   readonly dmsApiKey?: KeyVerifier;
   readonly previousDmsApiKey?: KeyVerifier;
   readonly keepPrevious: boolean;
+  /** Stop accepting the previous value of each key this update does not change (the end of a rotation). */
+  readonly dropPrevious?: boolean;
   /** When the change is made: recorded per verifier it sets. */
   readonly at: Date;
 }
@@ -191,7 +193,7 @@ function rotate(
   update: VerifierUpdate,
 ): { now?: Entry; before?: Entry } {
   const at = update.at.toISOString();
-  if (!given.now) return stored;
+  if (!given.now) return update.dropPrevious ? { now: stored.now } : stored;
   const now = { verifier: given.now, setAt: at };
   if (given.before) return { now, before: { verifier: given.before, setAt: at } };
   return { now, before: update.keepPrevious ? stored.now : undefined };

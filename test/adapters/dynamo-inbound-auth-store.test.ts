@@ -136,6 +136,23 @@ describe('writeVerifiers: rotation', () => {
     expect([KEY_1, KEY_2, KEY_3].map((key) => webhookAccepts(after, key))).toEqual([false, false, true]);
   });
 
+  it('dropPrevious ends a rotation of both keys without changing either current key', async () => {
+    const { options, store } = await setup();
+    await writeVerifiers(
+      options,
+      'bilhallen',
+      update({ webhookSecret: keyVerifier(KEY_1), dmsApiKey: keyVerifier(API_1) }),
+    );
+    await writeVerifiers(
+      options,
+      'bilhallen',
+      update({ webhookSecret: keyVerifier(KEY_2), dmsApiKey: keyVerifier(KEY_3), keepPrevious: true }),
+    );
+    await writeVerifiers(options, 'bilhallen', update({ dropPrevious: true }));
+    const auth = await store().getInboundAuth('bilhallen');
+    expect(auth).toEqual({ webhookSecret: keyVerifier(KEY_2), dmsApiKey: keyVerifier(KEY_3) });
+  });
+
   it('replacing without keepPrevious refuses the old key at once', async () => {
     const { options, store } = await setup();
     await writeVerifiers(options, 'bilhallen', update({ webhookSecret: keyVerifier(KEY_1) }));

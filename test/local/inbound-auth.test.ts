@@ -106,6 +106,16 @@ describe('inbound-auth set', () => {
     expect(await webhookAccepts(third)).toBe(true);
   });
 
+  it('--drop-previous ends the rotation: the old secret is refused, the new one still accepted', async () => {
+    const first = printed((await set('--generate-webhook-secret')).stdout, 'webhookSecret')!;
+    await set('--webhook-secret', GIVEN, '--keep-previous');
+    const result = await set('--drop-previous');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/previous webhook secret\s+not set/);
+    expect(await webhookAccepts(first)).toBe(false);
+    expect(await webhookAccepts(GIVEN)).toBe(true);
+  });
+
   it('refuses a given key under 24 characters with exit 1, never echoing it, and writes nothing', async () => {
     const result = await set('--webhook-secret', SHORT);
     expect(result.status).toBe(1);
@@ -223,6 +233,19 @@ describe('inbound-auth usage', () => {
     [
       '--from-secret with a key',
       ['set', '--table', 't', '--dealer', 'bilhallen', '--from-secret', 's', '--dms-api-key', GIVEN],
+    ],
+    [
+      '--keep-previous with --drop-previous',
+      [
+        'set',
+        '--table',
+        't',
+        '--dealer',
+        'bilhallen',
+        '--generate-webhook-secret',
+        '--keep-previous',
+        '--drop-previous',
+      ],
     ],
     ['show with a key', ['show', '--table', 't', '--dealer', 'bilhallen', '--webhook-secret', GIVEN]],
     ['a mistyped option before a key', ['set', '--table', 't', '--dealer', 'bilhallen', '--webhook-secet', GIVEN]],

@@ -23,7 +23,7 @@ import { UsageError } from '../cli-support.js';
 
 export const help = `Usage: wayke-dms inbound-auth set --table <name> --dealer <id>
          [--webhook-secret <key> | --generate-webhook-secret]
-         [--dms-api-key <key> | --generate-dms-api-key] [--keep-previous]
+         [--dms-api-key <key> | --generate-dms-api-key] [--keep-previous | --drop-previous]
        wayke-dms inbound-auth set --table <name> --dealer <id> --from-secret <secret-name>
        wayke-dms inbound-auth show --table <name> --dealer <id>
 
@@ -41,6 +41,8 @@ set options:
   --generate-dms-api-key       generate one, printed once on stdout: give it to the DMS team
   --keep-previous              keep accepting the key each option replaces, until the next set
                                of that key (a rotation without refused calls)
+  --drop-previous              stop accepting the previous value of every key not set by this
+                               command (the end of a rotation); alone, it changes nothing else
   --from-secret <name>         import the keys of an existing inbound secret (e.g.
                                wayke-dms/inbound/<id>: webhookSecret, dmsApiKey and their previous
                                values); excludes the four key options
@@ -68,6 +70,7 @@ interface Parsed {
   readonly dmsApiKey?: string;
   readonly generateDmsApiKey: boolean;
   readonly keepPrevious: boolean;
+  readonly dropPrevious: boolean;
   readonly fromSecret?: string;
 }
 
@@ -84,6 +87,7 @@ function parseValues(args: string[]) {
         'dms-api-key': { type: 'string' },
         'generate-dms-api-key': { type: 'boolean', default: false },
         'keep-previous': { type: 'boolean', default: false },
+        'drop-previous': { type: 'boolean', default: false },
         'from-secret': { type: 'string' },
       },
       strict: true,
@@ -110,14 +114,15 @@ function parse(args: string[]): Parsed {
     dealer: values.dealer,
     endpoint: values.endpoint,
     webhookSecret: values['webhook-secret'],
-    generateWebhookSecret: values['generate-webhook-secret'] ?? false,
+    generateWebhookSecret: values['generate-webhook-secret'],
     dmsApiKey: values['dms-api-key'],
-    generateDmsApiKey: values['generate-dms-api-key'] ?? false,
-    keepPrevious: values['keep-previous'] ?? false,
+    generateDmsApiKey: values['generate-dms-api-key'],
+    keepPrevious: values['keep-previous'],
+    dropPrevious: values['drop-previous'],
     fromSecret: values['from-secret'],
   };
   if (action === 'set') checkSetOptions(parsed);
-  else if (hasKeyOptions(parsed) || parsed.fromSecret || parsed.keepPrevious)
+  else if (hasKeyOptions(parsed) || parsed.fromSecret || parsed.keepPrevious || parsed.dropPrevious)
     throw new UsageError('show takes only --table, --dealer and --endpoint');
   return parsed;
 }
@@ -133,10 +138,16 @@ function checkSetOptions(options: Parsed): void {
     throw new UsageError('--webhook-secret and --generate-webhook-secret exclude each other');
   if (options.dmsApiKey !== undefined && options.generateDmsApiKey)
     throw new UsageError('--dms-api-key and --generate-dms-api-key exclude each other');
-  if (options.fromSecret !== undefined && (hasKeyOptions(options) || options.keepPrevious))
-    throw new UsageError('--from-secret takes the keys from the secret: give no key options and no --keep-previous');
-  if (options.fromSecret === undefined && !hasKeyOptions(options))
-    throw new UsageError('nothing to set: give a webhook secret or Vehicle API key option, or --from-secret');
+  if (options.keepPrevious && options.dropPrevious)
+    throw new UsageError('--keep-previous and --drop-previous exclude each other');
+  if (options.fromSecret !== undefined && (hasKeyOptions(options) || options.keepPrevious || options.dropPrevious))
+    throw new UsageError(
+      '--from-secret takes the keys from the secret: give no key options and no --keep/--drop-previous',
+    );
+  if (options.fromSecret === undefined && !hasKeyOptions(options) && !options.dropPrevious)
+    throw new UsageError(
+      'nothing to set: give a webhook secret or Vehicle API key option, --drop-previous, or --from-secret',
+    );
 }
 
 /** The update the options ask for, and the keys generated for it (to print once). */
@@ -154,6 +165,7 @@ function updateFromOptions(options: Parsed, at: Date): { update: VerifierUpdate;
     webhookSecret: key(options.webhookSecret, options.generateWebhookSecret, 'webhookSecret'),
     dmsApiKey: key(options.dmsApiKey, options.generateDmsApiKey, 'dmsApiKey'),
     keepPrevious: options.keepPrevious,
+    dropPrevious: options.dropPrevious,
     at,
   };
   return { update, generated };
