@@ -55,7 +55,7 @@ const env: Record<string, string> = {
   SNAPSHOT_TABLE: 'snapshots',
   DEDUPE_TABLE: 'dedupe',
   SECRET_PREFIX: 'wayke-dms/dealer/',
-  INBOUND_SECRET_PREFIX: 'wayke-dms/inbound/',
+  INBOUND_AUTH_TABLE: 'inbound-auth',
   WAYKE_AUTH_URL: 'https://auth.wayketech.se',
   WAYKE_DEALER_API_URL: 'https://dealer-api.wayketech.se',
   WAYKE_MEDIA_API_URL: 'https://api.wayketech.se',

@@ -30,10 +30,26 @@ const ATTRIBUTES = {
   previousDmsApiKey: 'previousDmsApiKeySha256',
 } as const satisfies Record<keyof InboundAuth, string>;
 
+/** When each verifier was set (ISO 8601), for `inbound-auth show`; never read by the functions. */
+const SET_AT_ATTRIBUTES = {
+  webhookSecret: 'webhookSecretSetAt',
+  previousWebhookSecret: 'previousWebhookSecretSetAt',
+  dmsApiKey: 'dmsApiKeySetAt',
+  previousDmsApiKey: 'previousDmsApiKeySetAt',
+} as const satisfies Record<keyof InboundAuth, string>;
+
+type Field = keyof InboundAuth;
+const FIELDS = Object.keys(ATTRIBUTES) as Field[];
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+type Attribute = { S?: string; N?: string };
+type Options = { readonly client: DynamoDBClient; readonly tableName: string };
 
 /** A dealer has no verifier item, or an unreadable one: fixing it needs an operator. */
 export class InboundAuthNotConfiguredError extends PermanentError {}
+
+/** Someone else wrote the dealer's verifiers between this write's read and its put: nothing was written. */
+export class InboundAuthWriteConflictError extends RetryableError {}
 
 /** A fresh inbound key (base64url, 256 bits of entropy). */
 export function generateInboundKey(): string {
@@ -43,7 +59,7 @@ export function generateInboundKey(): string {
 /** The verifier of a key the operator gives; throws {@link ConfigError} for one too short to hash fast. */
 export function verifierOfGivenKey(key: string, what: string): KeyVerifier {
   if (key.length < MIN_GIVEN_KEY_LENGTH)
-    throw new ConfigError(`${what} must be at least ${MIN_GIVEN_KEY_LENGTH} characters (use --generate)`);
+    throw new ConfigError(`${what} must be at least ${MIN_GIVEN_KEY_LENGTH} characters; generate one instead`);
   return keyVerifier(key);
 }
 
@@ -73,61 +89,126 @@ export class DynamoInboundAuthStore implements InboundAuthStore {
   }
 }
 
-/** What an operator sets: a new verifier per key it changes; `keepPrevious` keeps the replaced one accepted. */
+/**
+ * What an operator sets: a new verifier per key it changes; `keepPrevious` keeps the replaced one
+ * accepted. An explicit previous verifier (importing a secret that is mid-rotation) wins over it.
+ */
 export interface VerifierUpdate {
   readonly webhookSecret?: KeyVerifier;
+  readonly previousWebhookSecret?: KeyVerifier;
   readonly dmsApiKey?: KeyVerifier;
+  readonly previousDmsApiKey?: KeyVerifier;
   readonly keepPrevious: boolean;
+  /** Stop accepting the previous value of each key this update does not change (the end of a rotation). */
+  readonly dropPrevious?: boolean;
+  /** When the change is made: recorded per verifier it sets. */
+  readonly at: Date;
+}
+
+/** A stored verifier and when it was set. */
+interface Entry {
+  readonly verifier: KeyVerifier;
+  readonly setAt?: string;
+}
+type Entries = Partial<Record<Field, Entry>>;
+
+/** Which keys a dealer has and when each was set, without the verifiers (`inbound-auth show`). */
+export interface InboundAuthStatus {
+  readonly revision: number;
+  readonly keys: Partial<Record<Field, { readonly setAt?: string }>>;
 }
 
 /**
  * Writes a dealer's verifiers (the operator path, `wayke-dms inbound-auth set`; no Lambda may).
  * A changed key's old verifier becomes the previous one with `keepPrevious`, else is dropped; a
- * key not changed keeps its verifiers. Reads consistently and writes only if nobody wrote between.
+ * key not changed keeps its verifiers. Reads consistently and writes only if nobody wrote between
+ * ({@link InboundAuthWriteConflictError} otherwise). Returns which keys are set now.
  */
 export async function writeVerifiers(
-  options: { readonly client: DynamoDBClient; readonly tableName: string },
+  options: Options,
   dealerId: string,
   update: VerifierUpdate,
-): Promise<Partial<InboundAuth>> {
+): Promise<InboundAuthStatus> {
   const stored = await readItem(options, dealerId, true);
-  const current = stored?.auth;
-  const next = nextVerifiers(current, update);
+  const next = nextEntries(stored?.entries ?? {}, update);
   if (!next.webhookSecret) throw new ConfigError(`dealer ${dealerId} has no webhook secret yet: give one`);
   const revision = stored?.revision ?? 0;
-  const item: Record<string, { S: string } | { N: string }> = {
-    [TABLES.inboundAuth.partitionKey]: { S: dealerId },
-    revision: { N: String(revision + 1) },
-  };
-  for (const [field, attribute] of Object.entries(ATTRIBUTES)) {
-    const verifier = next[field as keyof InboundAuth] as KeyVerifier | undefined;
-    if (verifier) item[attribute] = { S: verifier.sha256 };
+  try {
+    await options.client.send(
+      new PutItemCommand({
+        TableName: options.tableName,
+        Item: itemOf(dealerId, revision + 1, next),
+        ConditionExpression: stored ? '#revision = :revision' : 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: stored ? { '#revision': 'revision' } : { '#pk': TABLES.inboundAuth.partitionKey },
+        ...(stored ? { ExpressionAttributeValues: { ':revision': { N: String(revision) } } } : {}),
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    throw new InboundAuthWriteConflictError(
+      `inbound auth of dealer ${dealerId} changed while it was written; nothing was written, run it again`,
+      { dealerId, operation: 'PutItem', table: options.tableName },
+      { cause: error },
+    );
   }
-  await options.client.send(
-    new PutItemCommand({
-      TableName: options.tableName,
-      Item: item,
-      ConditionExpression: current ? 'revision = :revision' : 'attribute_not_exists(#pk)',
-      ...(current
-        ? { ExpressionAttributeValues: { ':revision': { N: String(revision) } } }
-        : { ExpressionAttributeNames: { '#pk': TABLES.inboundAuth.partitionKey } }),
-    }),
-  );
-  return next;
+  return statusOf(revision + 1, next);
 }
 
-function nextVerifiers(current: InboundAuth | undefined, update: VerifierUpdate): Partial<InboundAuth> {
-  const rotate = (now?: KeyVerifier, before?: KeyVerifier, given?: KeyVerifier) =>
-    given ? { now: given, before: update.keepPrevious ? now : undefined } : { now, before };
+/** Which keys a dealer has and when they were set, or undefined when it has none. */
+export async function readInboundAuthStatus(
+  options: Options,
+  dealerId: string,
+): Promise<InboundAuthStatus | undefined> {
+  const stored = await readItem(options, dealerId, true);
+  return stored && statusOf(stored.revision, stored.entries);
+}
+
+function statusOf(revision: number, entries: Entries): InboundAuthStatus {
+  const keys: InboundAuthStatus['keys'] = {};
+  for (const field of FIELDS) {
+    const entry = entries[field];
+    if (entry) keys[field] = entry.setAt === undefined ? {} : { setAt: entry.setAt };
+  }
+  return { revision, keys };
+}
+
+function itemOf(dealerId: string, revision: number, entries: Entries): Record<string, { S: string } | { N: string }> {
+  const item: Record<string, { S: string } | { N: string }> = {
+    [TABLES.inboundAuth.partitionKey]: { S: dealerId },
+    revision: { N: String(revision) },
+  };
+  for (const field of FIELDS) {
+    const entry = entries[field];
+    if (!entry) continue;
+    item[ATTRIBUTES[field]] = { S: entry.verifier.sha256 };
+    if (entry.setAt) item[SET_AT_ATTRIBUTES[field]] = { S: entry.setAt };
+  }
+  return item;
+}
+
+/** One key's pair (current, previous) after an update that gives `current` and maybe `previous`. */
+function rotate(
+  stored: { now?: Entry; before?: Entry },
+  given: { now?: KeyVerifier; before?: KeyVerifier },
+  update: VerifierUpdate,
+): { now?: Entry; before?: Entry } {
+  const at = update.at.toISOString();
+  if (!given.now) return update.dropPrevious ? { now: stored.now } : stored;
+  const now = { verifier: given.now, setAt: at };
+  if (given.before) return { now, before: { verifier: given.before, setAt: at } };
+  return { now, before: update.keepPrevious ? stored.now : undefined };
+}
+
+function nextEntries(current: Entries, update: VerifierUpdate): Entries {
   const hook = rotate(
-    current?.webhookSecret as KeyVerifier | undefined,
-    current?.previousWebhookSecret as KeyVerifier | undefined,
-    update.webhookSecret,
+    { now: current.webhookSecret, before: current.previousWebhookSecret },
+    { now: update.webhookSecret, before: update.previousWebhookSecret },
+    update,
   );
   const api = rotate(
-    current?.dmsApiKey as KeyVerifier | undefined,
-    current?.previousDmsApiKey as KeyVerifier | undefined,
-    update.dmsApiKey,
+    { now: current.dmsApiKey, before: current.previousDmsApiKey },
+    { now: update.dmsApiKey, before: update.previousDmsApiKey },
+    update,
   );
   return {
     webhookSecret: hook.now,
@@ -137,14 +218,13 @@ function nextVerifiers(current: InboundAuth | undefined, update: VerifierUpdate)
   };
 }
 
-/** The dealer's verifiers and the item's revision, or undefined when the dealer has no item. */
-async function readItem(
-  options: { readonly client: DynamoDBClient; readonly tableName: string },
+/** The raw item, or undefined when the dealer has none; a failed read as a typed error. */
+async function getItem(
+  options: Options,
   dealerId: string,
   consistent: boolean,
-): Promise<{ auth: InboundAuth; revision: number } | undefined> {
+): Promise<Record<string, Attribute> | undefined> {
   const context = { dealerId, operation: 'GetItem', table: options.tableName };
-  let item: Record<string, { S?: string; N?: string }> | undefined;
   try {
     const result = await options.client.send(
       new GetItemCommand({
@@ -153,31 +233,46 @@ async function readItem(
         ConsistentRead: consistent,
       }),
     );
-    item = result.Item;
+    return result.Item;
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'AccessDeniedException' || name === 'ResourceNotFoundException')
       throw new InboundAuthNotConfiguredError(`inbound-auth table cannot be read: ${name}`, context, { cause: error });
     throw new RetryableError(`reading inbound auth of dealer ${dealerId} failed: ${name}`, context, { cause: error });
   }
+}
+
+/**
+ * The dealer's verifiers and the item's revision, or undefined when the dealer has no item. An
+ * item with a verifier that is no SHA-256, or without a webhook secret, is refused whole: a
+ * half-readable item must not let anyone in on the part that still parses.
+ */
+async function readItem(
+  options: Options,
+  dealerId: string,
+  consistent: boolean,
+): Promise<{ auth: InboundAuth; entries: Entries; revision: number } | undefined> {
+  const item = await getItem(options, dealerId, consistent);
   if (!item) return undefined;
-  const verifiers: Record<string, KeyVerifier> = {};
-  for (const [field, attribute] of Object.entries(ATTRIBUTES)) {
-    const value = item[attribute]?.S;
+  const invalid = (attribute: string) =>
+    new InboundAuthNotConfiguredError(`inbound auth of dealer ${dealerId} is invalid at: ${attribute}`, {
+      dealerId,
+      table: options.tableName,
+    });
+  const entries: Entries = {};
+  for (const field of FIELDS) {
+    const value = item[ATTRIBUTES[field]]?.S;
     if (value === undefined) continue;
-    if (!SHA256_HEX.test(value))
-      throw new InboundAuthNotConfiguredError(
-        `inbound auth of dealer ${dealerId} is invalid at: ${attribute}`,
-        context,
-      );
-    verifiers[field] = { sha256: value };
+    if (!SHA256_HEX.test(value)) throw invalid(ATTRIBUTES[field]);
+    entries[field] = { verifier: { sha256: value }, setAt: item[SET_AT_ATTRIBUTES[field]]?.S };
   }
-  if (!verifiers.webhookSecret)
-    throw new InboundAuthNotConfiguredError(
-      `inbound auth of dealer ${dealerId} is invalid at: webhookSecretSha256`,
-      context,
-    );
-  return { auth: verifiers as unknown as InboundAuth, revision: Number(item.revision?.N ?? 0) };
+  const revision = Number(item.revision?.N ?? 0);
+  if (!entries.webhookSecret) throw invalid(ATTRIBUTES.webhookSecret);
+  if (!Number.isSafeInteger(revision)) throw invalid('revision');
+  const auth = Object.fromEntries(
+    FIELDS.flatMap((field) => (entries[field] ? [[field, entries[field].verifier]] : [])),
+  );
+  return { auth: auth as unknown as InboundAuth, entries, revision };
 }
 
 /**

@@ -40,6 +40,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'Re-deliver delivered webhook events of a time window to the DMS, with their original webhook-id',
     load: () => import('./commands/replay.ts'),
   },
+  'inbound-auth': {
+    summary: "Set or show a dealer's inbound keys (stored as SHA-256 verifiers)",
+    load: () => import('./commands/inbound-auth.ts'),
+  },
   dev: {
     summary: 'Run the whole system locally (npm start): SFTP, imports, webhooks, a Wayke simulator, a demo DMS',
     load: () => import('./commands/dev.ts'),
