@@ -25,6 +25,7 @@ export { parseSwedishNumber } from './values.js';
 export { FEED_LIMITS } from './limits.js';
 export type { FieldProblem, RowProblemCode } from './record.js';
 export type { FeedFormat, FeedReadResult, FeedWarning, RejectedRow } from './result.js';
+export { refusedFeed } from './result.js';
 
 /** Files above this size are refused before they are read (`FEED_TOO_LARGE`). */
 export const DEFAULT_MAX_FEED_BYTES = 50 * 1024 * 1024;

@@ -43,3 +43,8 @@ export interface FeedReadResult {
   /** Set when the file is refused as a whole; then `vehicles`, `rejected` and `warnings` are empty. */
   readonly error: { code: FeedErrorCode; message: string } | null;
 }
+
+/** The result of a feed refused as a whole before any row was read (too large, unreadable). */
+export function refusedFeed(error: { code: FeedErrorCode; message: string }): FeedReadResult {
+  return { format: null, encoding: null, vehicles: [], rejected: [], warnings: [], inDoubt: [], error };
+}

@@ -1,5 +1,5 @@
 import type { FeedSource, ImportRunState, Log, PendingFeed, RunStateStore } from '../../ports.js';
-import { feedSizeError, type FeedReadResult, type readFeed } from '../feed/index.js';
+import { feedSizeError, refusedFeed, type FeedReadResult, type readFeed } from '../feed/index.js';
 import type { MappingProfile } from '../mapping-profile.js';
 import { FeedTooLargeError } from './errors.js';
 import type { FeedSummary, RejectedRow } from './report.js';
@@ -109,15 +109,7 @@ async function loadAndRead(feed: PendingFeed, settings: ReadSettings): Promise<F
 }
 
 function refused(message: string): FeedReadResult {
-  return {
-    format: null,
-    encoding: null,
-    vehicles: [],
-    rejected: [],
-    warnings: [],
-    inDoubt: [],
-    error: { code: 'FEED_TOO_LARGE', message },
-  };
+  return refusedFeed({ code: 'FEED_TOO_LARGE', message });
 }
 
 function noValidVehicles(read: FeedReadResult): FeedReading['error'] {

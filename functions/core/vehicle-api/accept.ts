@@ -4,6 +4,7 @@ import { vehicleHash } from '../import/fingerprint.js';
 import { safetyValve } from '../import/plan.js';
 import type { ImportReport } from '../import/report.js';
 import { reportText } from '../import/report.js';
+import { NOTHING_DONE } from '../import/run-steps.js';
 import type { Vehicle } from '../vehicle.js';
 import type {
   Clock,
@@ -132,12 +133,7 @@ export function makeAcceptChange(deps: AcceptDeps) {
     const report: ImportReport = {
       dealer: dealer.id,
       feed: { format: 'json', encoding: 'utf-8', vehicles: 0, rejected: 0 },
-      created: 0,
-      updated: 0,
-      removed: 0,
-      republished: 0,
-      unchanged: 0,
-      failed: [],
+      ...NOTHING_DONE,
       rejected: [],
       blocked: { ...blocked, reason: `${blocked.reason} (Vehicle API DELETE of ${plate} within the last hour)` },
       runId: `api-${now.toISOString().replace(/[-:.]/g, '')}`,

@@ -8,7 +8,13 @@ import { reasonSv } from '../../core/import/reasons-sv.js';
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_FEED_BYTES, feedSizeError, readFeed, type FeedReadResult } from '../../core/feed/index.js';
+import {
+  DEFAULT_MAX_FEED_BYTES,
+  feedSizeError,
+  readFeed,
+  refusedFeed,
+  type FeedReadResult,
+} from '../../core/feed/index.js';
 import { loadMappingOption, UsageError } from '../cli-support.js';
 
 export const help = `Usage: wayke-dms validate-feed <file> [--mapping <profile.json>] [--json]
@@ -166,16 +172,7 @@ function check(options: Options): FeedReadResult {
   const { file, maxBytes } = options;
   const mapping = options.mappingPath ? loadMappingOption(options.mappingPath) : undefined;
   const read = readFile(file, maxBytes);
-  if ('tooLarge' in read)
-    return {
-      format: null,
-      encoding: null,
-      vehicles: [],
-      rejected: [],
-      warnings: [],
-      inDoubt: [],
-      error: read.tooLarge,
-    };
+  if ('tooLarge' in read) return refusedFeed(read.tooLarge);
   return readFeed(read.bytes, { name: basename(file), now: new Date(), maxBytes, ...(mapping ? { mapping } : {}) });
 }
 
