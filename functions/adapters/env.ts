@@ -11,6 +11,9 @@ import { SecretsManagerInboundAuthStore, SecretsManagerSecretStore } from './sec
  * validated once with {@link readEnv}.
  */
 
+// Powertools parser is not a dependency: every input (env, SQS bodies, webhook and API bodies) is
+// parsed with the project's own zod schemas at the edge, which also need to name each field's
+// problem without echoing its value — the parser's envelopes would wrap the same zod call.
 /**
  * Reads and validates environment variables once (at cold start or CLI start). A missing or bad
  * value fails loudly with every problem named, never on the first request.
