@@ -15,7 +15,10 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../functions/local/dev/engines.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamo, startLocalSqs } from '../../functions/local/dev/engines.js';
+import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
+import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
+import type { WaykeApi } from '../../functions/ports.js';
 import { verifyWebhook } from '../../functions/core/events/signature.js';
 import { DmsEnvelopeSchema, type DmsEnvelope } from '../../functions/core/events/envelope.js';
 import { schemaErrors } from './event-schemas.js';
@@ -236,4 +239,45 @@ export function findPersonalData(text: string, known: readonly string[]): string
   });
   const pins = (text.match(/(?<![\w.])(19|20)?\d{6}[-+]?\d{4}(?![\w.])/g) ?? []).filter(isLuhnValidPersonalNumber);
   return [...new Set([...found, ...pins])];
+}
+
+/** The engines a delivery test runs on: SQS (a FIFO queue and its DLQ), DynamoDB (the dedupe table), Wayke, a DMS. */
+export interface DeliveryEngines {
+  readonly sqsServer: { url: string; stop(): Promise<void> };
+  readonly dynamoServer: { url: string; stop(): Promise<void> };
+  readonly simulator: WaykeSimulator;
+  readonly receiver: DmsReceiver;
+  readonly sqs: SQSClient;
+  readonly dynamo: DynamoDBClient;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  /** A Wayke client on the simulator's default credentials, with short back-offs. */
+  readonly wayke: WaykeApi;
+}
+
+/** Starts the engines of a delivery test, the FIFO pair `<name>`/`<name>-dlq` and the dedupe table `dedupeTable`. */
+export async function startDeliveryEngines(
+  name: string,
+  dedupeTable: string,
+  queue: { visibilitySeconds: number; maxReceiveCount: number },
+): Promise<DeliveryEngines> {
+  const [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([
+    startLocalSqs(),
+    startLocalDynamo(),
+    startWaykeSimulator(),
+    startDmsReceiver(),
+  ]);
+  const sqs = sqsClient(sqsServer.url);
+  const dynamo = dynamoClient(dynamoServer.url);
+  const { queueUrl, dlqUrl } = await createFifoPair(sqs, name, queue);
+  await createDedupeTable(dynamo, dedupeTable);
+  const wayke = createWaykeClient({
+    authUrl: simulator.authUrl,
+    dealerApiUrl: simulator.dealerApiUrl,
+    mediaApiUrl: simulator.mediaApiUrl,
+    clientId: 'sim-client',
+    clientSecret: 'sim-secret',
+    backoffBaseMs: 5,
+  });
+  return { sqsServer, dynamoServer, simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke };
 }

@@ -16,7 +16,6 @@ import { DynamoDedupeStore } from '../../../functions/adapters/dynamo-dedupe-sto
 import { DynamoDeliveryAttempts } from '../../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../../functions/adapters/logger.js';
 import { SqsEventQueue } from '../../../functions/adapters/sqs-event-queue.js';
-import { createWaykeClient } from '../../../functions/adapters/wayke-http-client.js';
 import { WebhookDmsSink } from '../../../functions/adapters/webhook-dms-sink.js';
 import { S3OutboxDmsSink } from '../../../functions/adapters/s3-outbox-dms-sink.js';
 import { DealerSchema } from '../../../functions/core/dealer-config.js';
@@ -26,23 +25,17 @@ import {
   type EventRecord,
 } from '../../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
+import type { WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
 import type { DealerSecrets, InboundAuth, WaykeApi } from '../../../functions/ports.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   FIXTURES,
   TEST_SIGNING_SECRET,
-  createDedupeTable,
-  createFifoPair,
   drainQueue,
-  dynamoClient,
   findPersonalData,
   personalDataInFixtures,
-  sqsClient,
-  startDmsReceiver,
-  startLocalDynamo,
-  startLocalSqs,
   type DmsReceiver,
+  startDeliveryEngines,
 } from '../../support/webhooks.js';
 import { expectValidDeliveries } from '../../support/event-schemas.js';
 
@@ -75,24 +68,11 @@ const secrets: DealerSecrets = {
 const inboundAuth: InboundAuth = { webhookSecret: WEBHOOK_SECRET };
 
 beforeAll(async () => {
-  [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([
-    startLocalSqs(),
-    startLocalDynamo(),
-    startWaykeSimulator(),
-    startDmsReceiver(),
-  ]);
-  sqs = sqsClient(sqsServer.url);
-  dynamo = dynamoClient(dynamoServer.url);
-  ({ queueUrl, dlqUrl } = await createFifoPair(sqs, 'delivery-events', { visibilitySeconds: 30, maxReceiveCount: 5 }));
-  await createDedupeTable(dynamo, 'dedupe');
-  wayke = createWaykeClient({
-    authUrl: simulator.authUrl,
-    dealerApiUrl: simulator.dealerApiUrl,
-    mediaApiUrl: simulator.mediaApiUrl,
-    clientId: 'sim-client',
-    clientSecret: 'sim-secret',
-    backoffBaseMs: 5,
-  });
+  ({ sqsServer, dynamoServer, simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke } = await startDeliveryEngines(
+    'delivery-events',
+    'dedupe',
+    { visibilitySeconds: 30, maxReceiveCount: 5 },
+  ));
   adA = (
     await wayke.createAd({
       branchId: BRANCH,

@@ -15,27 +15,15 @@ import { MemoryLog } from '../../../functions/adapters/logger.js';
 import { S3OutboxDmsSink } from '../../../functions/adapters/s3-outbox-dms-sink.js';
 import { SqsEventQueue } from '../../../functions/adapters/sqs-event-queue.js';
 import { SqsRetryScheduler } from '../../../functions/adapters/sqs-retry-scheduler.js';
-import { createWaykeClient } from '../../../functions/adapters/wayke-http-client.js';
 import { WebhookDmsSink } from '../../../functions/adapters/webhook-dms-sink.js';
 import { DealerSchema } from '../../../functions/core/dealer-config.js';
 import { makeDeliverEvents, type DeliveryReport } from '../../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
 import { startSqsPoller, type SqsPoller } from '../../../functions/local/dev/sqs-poller.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
+import type { WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
 import type { DealerSecrets, WaykeApi } from '../../../functions/ports.js';
 import { expectValidDeliveries } from '../../support/event-schemas.js';
-import {
-  TEST_SIGNING_SECRET,
-  createDedupeTable,
-  createFifoPair,
-  drainQueue,
-  dynamoClient,
-  sqsClient,
-  startDmsReceiver,
-  startLocalDynamo,
-  startLocalSqs,
-  type DmsReceiver,
-} from '../../support/webhooks.js';
+import { TEST_SIGNING_SECRET, drainQueue, type DmsReceiver, startDeliveryEngines } from '../../support/webhooks.js';
 
 const DEALER = 'bilhallen';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
@@ -65,25 +53,12 @@ const secrets: DealerSecrets = {
 };
 
 beforeAll(async () => {
-  [sqsServer, dynamoServer, simulator, receiver] = await Promise.all([
-    startLocalSqs(),
-    startLocalDynamo(),
-    startWaykeSimulator(),
-    startDmsReceiver(),
-  ]);
-  sqs = sqsClient(sqsServer.url);
-  dynamo = dynamoClient(dynamoServer.url);
   // A visibility timeout far beyond the test: only the retry schedule can bring a message back.
-  ({ queueUrl, dlqUrl } = await createFifoPair(sqs, 'retry-events', { visibilitySeconds: 600, maxReceiveCount: 1000 }));
-  await createDedupeTable(dynamo, 'retry-dedupe');
-  wayke = createWaykeClient({
-    authUrl: simulator.authUrl,
-    dealerApiUrl: simulator.dealerApiUrl,
-    mediaApiUrl: simulator.mediaApiUrl,
-    clientId: 'sim-client',
-    clientSecret: 'sim-secret',
-    backoffBaseMs: 5,
-  });
+  ({ sqsServer, dynamoServer, simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke } = await startDeliveryEngines(
+    'retry-events',
+    'retry-dedupe',
+    { visibilitySeconds: 600, maxReceiveCount: 1000 },
+  ));
   adA = (
     await wayke.createAd({
       branchId: BRANCH,
