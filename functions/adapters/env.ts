@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { LEASE_RETRY_DELAY_SECONDS } from '../core/import/work-message.js';
 import type { Clock } from '../ports.js';
-import { SecretsManagerInboundAuthStore, SecretsManagerSecretStore } from './secrets-manager-secret-store.js';
+import { SecretsManagerSecretStore } from './secrets-manager-secret-store.js';
 
 /**
  * The handlers' environment: one schema per concern, composed by each handler
@@ -80,18 +80,17 @@ export const ImportRunEnvSchema = z.object({
 });
 
 /**
- * The dealers' secret stores from their env: outbound credentials (Wayke, DMS) and inbound auth
- * (webhook secrets, Vehicle API keys). Building one reads nothing: a function whose role may read
- * only one prefix simply never calls the other.
+ * The dealers' outbound-credential store (Wayke, DMS) from its env. Inbound auth (webhook secrets,
+ * Vehicle API keys) has its own factory, `inboundAuthStore` in `dynamo-inbound-auth-store.ts`.
  */
-export function secretStoresFromEnv(
+export function dealerSecretStore(
   env: DealerSecretsEnv,
   options: { readonly clock: Clock; readonly client?: SecretsManagerClient },
-): { readonly secrets: SecretsManagerSecretStore; readonly inboundAuth: SecretsManagerInboundAuthStore } {
-  const client = options.client ?? new SecretsManagerClient({});
-  const settings = { client, maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000, clock: options.clock };
-  return {
-    secrets: new SecretsManagerSecretStore({ ...settings, prefix: env.SECRET_PREFIX }),
-    inboundAuth: new SecretsManagerInboundAuthStore({ ...settings, prefix: env.INBOUND_SECRET_PREFIX }),
-  };
+): SecretsManagerSecretStore {
+  return new SecretsManagerSecretStore({
+    client: options.client ?? new SecretsManagerClient({}),
+    maxAgeMs: env.SECRET_MAX_AGE_SECONDS * 1000,
+    clock: options.clock,
+    prefix: env.SECRET_PREFIX,
+  });
 }

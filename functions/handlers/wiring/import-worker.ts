@@ -18,7 +18,7 @@ import {
   DealerRuntimeEnvSchema,
   ImportRunEnvSchema,
   ImportStorageEnvSchema,
-  secretStoresFromEnv,
+  dealerSecretStore,
   WorkQueueEnvSchema,
 } from '../../adapters/env.js';
 import { createLogger } from '../../adapters/logger.js';
@@ -68,7 +68,7 @@ const awsDefaults = (): ImportWorkerRuntime => ({
 export function build(env: ImportWorkerEnv, runtime: ImportWorkerRuntime = awsDefaults()) {
   const { log, s3 } = runtime;
   const clock = { now: () => new Date() };
-  const { secrets } = secretStoresFromEnv(env, { clock, client: runtime.secretsManager });
+  const secrets = dealerSecretStore(env, { clock, client: runtime.secretsManager });
   const waykeFor = createDealerWaykeClients(createWaykeClientFactory({ ...waykeUrlsFromEnv(env), log }), secrets);
   return makeImportWorker({
     dealers: readResolvedDealerConfig(env.DEALERS_FILE).dealers,
