@@ -29,6 +29,7 @@ import {
   startLocalS3,
   startLocalSqs,
 } from '../functions/local/dev/engines.js';
+import { DEFAULT_FEED_SETTINGS } from '../functions/core/dealer-config.js';
 import { lambdaContext } from '../functions/local/dev/lambda.js';
 import { startLocalSecretsManager } from '../functions/local/dev/secrets.js';
 import { startSqsPoller } from '../functions/local/dev/sqs-poller.js';
@@ -238,7 +239,7 @@ async function bigDealer(sim: SimUrls, dynamoUrl: string, counts: Map<string, nu
   const dealer = {
     id: 'big-dealer',
     branchId: '11111111-2222-4333-8444-555555555555',
-    feed: { removalStatus: 'Unpublished' as const, maxRemovalShare: 0.25, minRemovalLimit: 3 },
+    feed: DEFAULT_FEED_SETTINGS,
   };
   const vehicles = Array.from({ length: BIG }, (_, i) => makeVehicle(i + 1));
 

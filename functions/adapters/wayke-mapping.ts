@@ -18,11 +18,16 @@ export const AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as co
 export const WAYKE_MARKET_CODE = 'SE';
 
 /**
- * Canonical fields that are not part of the ad body: `images` are source URLs that become Wayke
- * media through the media API (`mediaUrls`), `externalId` is the dealer's own stock id, kept by
+ * Canonical fields that are not part of the ad body: `images`, `videos` and `panorama` are source
+ * URLs that become Wayke media through the media API (`mediaUrls`), `externalId` is the dealer's own stock id, kept by
  * the project. {@link fromWaykeAd} never returns them.
  */
-export const FIELDS_NOT_SENT_TO_WAYKE = ['images', 'externalId'] as const satisfies readonly VehicleField[];
+export const FIELDS_NOT_SENT_TO_WAYKE = [
+  'images',
+  'videos',
+  'panorama',
+  'externalId',
+] as const satisfies readonly VehicleField[];
 type SentField = Exclude<VehicleField, (typeof FIELDS_NOT_SENT_TO_WAYKE)[number]>;
 
 type Section = 'vehicle' | 'ad';

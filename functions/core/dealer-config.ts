@@ -36,6 +36,21 @@ export type DmsEventKind = (typeof DMS_EVENT_KINDS)[number];
 
 export const REMOVAL_STATUSES = ['Unpublished', 'Sold', 'Deleted'] as const;
 
+/**
+ * The Wayke market a dealer sells in. It decides the `marketCode` an ad is created with and the
+ * odometer unit Wayke is sent (see the Wayke mapping); inside the project mileage is always km.
+ */
+export const MARKETS = ['SE', 'NO', 'FI'] as const;
+export type Market = (typeof MARKETS)[number];
+
+/**
+ * Who wins when a field was changed by hand in Wayke's own interface since the import last sent
+ * it: `feed-wins` sends the feed's value again, `wayke-wins` keeps Wayke's value until the feed's
+ * value changes again.
+ */
+export const HAND_EDIT_POLICIES = ['feed-wins', 'wayke-wins'] as const;
+export type HandEditPolicy = (typeof HAND_EDIT_POLICIES)[number];
+
 const FeedSettingsSchema = z
   .object({
     /** Path to a mapping profile JSON, relative to the working directory or the config file. */
@@ -46,8 +61,13 @@ const FeedSettingsSchema = z
     maxRemovalShare: z.number().min(0).max(1).default(0.25),
     /** Removals always allowed per run, whatever the share. */
     minRemovalLimit: z.number().int().min(0).default(3),
+    /** What a field changed by hand in Wayke becomes at the next run (see {@link HAND_EDIT_POLICIES}). */
+    handEdits: z.enum(HAND_EDIT_POLICIES).default('feed-wins'),
   })
   .strict();
+
+/** The feed settings of a dealer whose config gives none. */
+export const DEFAULT_FEED_SETTINGS: Readonly<z.output<typeof FeedSettingsSchema>> = FeedSettingsSchema.parse({});
 
 const SftpSettingsSchema = z
   .object({
@@ -119,7 +139,9 @@ export const DealerSchema = z
     id: z.string().regex(DEALER_ID_PATTERN, `must be ${DEALER_ID_RULE}`),
     name: z.string().min(1),
     branchId: z.uuid(),
-    feed: FeedSettingsSchema.default({ removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3 }),
+    /** The Wayke market the dealer sells in (see {@link MARKETS}). */
+    market: z.enum(MARKETS).default('SE'),
+    feed: FeedSettingsSchema.default(DEFAULT_FEED_SETTINGS),
     sftp: SftpSettingsSchema.optional(),
     dmsApi: DmsApiSettingsSchema.optional(),
     dms: DmsTargetSchema.optional(),

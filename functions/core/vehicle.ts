@@ -59,6 +59,27 @@ const httpUrl = z
     if (problem) context.addIssue({ code: 'custom', message: problem });
   });
 
+/**
+ * A video Wayke can embed: YouTube, Vimeo or a direct `.mp4` file (Wayke's embedded-media guide,
+ * `Media/EmbeddedMedia.md` in `wayke-se/Documentation`). Wayke hosts no video; it keeps the link.
+ */
+export function videoUrlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be a URL';
+  }
+  const host = parsed.hostname.toLowerCase().replace(/^(www\.|m\.)/, '');
+  if (host === 'youtube.com' || host === 'youtu.be' || host === 'vimeo.com' || host === 'player.vimeo.com') return null;
+  if (/\.mp4$/i.test(parsed.pathname)) return null;
+  return 'must be a YouTube or Vimeo link or an .mp4 file';
+}
+const videoUrl = httpUrl.superRefine((value, context) => {
+  const problem = videoUrlProblem(value);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
 export const CONTACT_OPTIONS = ['email', 'callMe', 'phone'] as const;
 
 /** Highest model year accepted: next year, as new models are sold the year before. */
@@ -85,6 +106,10 @@ export const VehicleFieldSchemas = {
   shortDescription: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
   description: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
   images: z.array(httpUrl),
+  /** Video links, in the dealer's order; each becomes one embedded-video media item. */
+  videos: z.array(videoUrl),
+  /** The frames of one 360° (panorama) set, in order; together they become one panorama media item. */
+  panorama: z.array(httpUrl),
   documents: z.array(z.object({ url: httpUrl, name: z.string().transform(cleanText).optional() }).strict()),
   equipment: z.array(z.string().transform(cleanText).pipe(z.string().min(1))),
   manufacturerPackages: z.array(z.string().transform(cleanText).pipe(z.string().min(1))),
@@ -116,6 +141,8 @@ export const VehicleSchema = z
     shortDescription: VehicleFieldSchemas.shortDescription.optional(),
     description: VehicleFieldSchemas.description.optional(),
     images: VehicleFieldSchemas.images.optional(),
+    videos: VehicleFieldSchemas.videos.optional(),
+    panorama: VehicleFieldSchemas.panorama.optional(),
     documents: VehicleFieldSchemas.documents.optional(),
     equipment: VehicleFieldSchemas.equipment.optional(),
     manufacturerPackages: VehicleFieldSchemas.manufacturerPackages.optional(),

@@ -7,6 +7,7 @@ import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-st
 import { bytesFeed } from '../../functions/adapters/file-feed-source.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
 import { makeImportDealer, type ImportDealerConfig, type ImportDealerDeps } from '../../functions/core/import/index.js';
+import { DEFAULT_FEED_SETTINGS } from '../../functions/core/dealer-config.js';
 import type { Vehicle } from '../../functions/core/vehicle.js';
 import type { WaykeApi } from '../../functions/ports.js';
 import {
@@ -22,7 +23,7 @@ export function dealer(id = 'bilhallen', feed: Partial<ImportDealerConfig['feed'
   return {
     id,
     branchId: BRANCH,
-    feed: { removalStatus: 'Unpublished', maxRemovalShare: 0.25, minRemovalLimit: 3, ...feed },
+    feed: { ...DEFAULT_FEED_SETTINGS, ...feed },
   };
 }
 

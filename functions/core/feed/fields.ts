@@ -49,6 +49,8 @@ export const FIELD_ALIASES: Readonly<Record<VehicleField, readonly string[]>> = 
   shortDescription: ['rubrik', 'kortbeskrivning', 'title'],
   description: ['beskrivning', 'annonstext'],
   images: ['bilder', 'bild', 'bildurl', 'bildurls', 'images', 'image', 'imageurls'],
+  videos: ['video', 'film', 'filmer', 'videolank', 'videourl', 'youtube'],
+  panorama: ['360', '360bilder', 'threesixty', 'panoramabilder', 'snurr'],
   documents: ['dokument'],
   equipment: ['utrustning'],
   manufacturerPackages: ['tillverkarpaket', 'manufacturerpackaging'],

@@ -18,7 +18,7 @@ import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-
 import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
 import { createLogger } from '../../adapters/logger.js';
 import { createWaykeClient, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../../adapters/wayke-http-client.js';
-import { DEALER_ID_PATTERN, DEALER_ID_RULE, REMOVAL_STATUSES } from '../../core/dealer-config.js';
+import { DEALER_ID_PATTERN, DEALER_ID_RULE, DEFAULT_FEED_SETTINGS } from '../../core/dealer-config.js';
 import {
   exitStatus,
   makeImportDealer,
@@ -239,7 +239,7 @@ function dealerOf(
   return {
     id: dealerId,
     branchId,
-    feed: fromConfig?.feed ?? { removalStatus: REMOVAL_STATUSES[0], maxRemovalShare: 0.25, minRemovalLimit: 3 },
+    feed: fromConfig?.feed ?? DEFAULT_FEED_SETTINGS,
     ...(mapping ? { mappingProfile: mapping } : {}),
   };
 }

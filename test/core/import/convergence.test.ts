@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotStore, WaykeApi } from '../../../functions/ports.js';
+import { DEFAULT_FEED_SETTINGS } from '../../../functions/core/dealer-config.js';
 import type { Vehicle } from '../../../functions/core/vehicle.js';
 import { prng } from '../../../functions/local/wayke-simulator/index.js';
 import { startHarness, vehicle, type Harness } from '../../support/import-harness.js';
@@ -140,7 +141,7 @@ describe('crash safety', () => {
         const dealerConfig = {
           id: dealerId,
           branchId: `00000000-0000-4000-8000-${String(seed).padStart(12, '0')}`,
-          feed: { removalStatus: 'Unpublished' as const, maxRemovalShare: 0.25, minRemovalLimit: 3 },
+          feed: DEFAULT_FEED_SETTINGS,
         };
         const phases = [
           [a, [] as string[]],
