@@ -4,11 +4,12 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
-import { runImportCommand, SNAPSHOT_TABLE, startEmbeddedDynamo } from '../../functions/local/commands/import.js';
+import { SNAPSHOT_TABLE, startEmbeddedDynamo } from '../../functions/local/commands/import.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import { processIsGone, processStartOf } from '../../functions/local/process-liveness.js';
 import { stateLayout } from '../../functions/local/state-dir.js';
-import { BRANCH, csv, vehicle } from '../support/import-harness.js';
+import { runImportInProcess, simulatorCliEnv, spawnCli as spawnCliIn } from '../support/cli-run.js';
+import { csv, vehicle } from '../support/import-harness.js';
 
 let sim: WaykeSimulator;
 let dir: string;
@@ -20,46 +21,9 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const env = () => ({
-  ...process.env,
-  WAYKE_AUTH_URL: sim.authUrl,
-  WAYKE_DEALER_API_URL: sim.dealerApiUrl,
-  WAYKE_MEDIA_API_URL: sim.mediaApiUrl,
-  WAYKE_CLIENT_ID: 'sim-client',
-  WAYKE_CLIENT_SECRET: 'sim-secret',
-  WAYKE_BRANCH_ID: BRANCH,
-  NODE_NO_WARNINGS: '1',
-});
-
-/** The real command line, in its own process (slow to start: used for the end-to-end cases). */
-function spawnCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/wayke-dms.js', ...args], { env: env() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/** The same command in this process, stdout and stderr captured. */
-async function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const [mode, ...rest] = args as ['plan' | 'import', ...string[]];
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = (chunk: string) => ((stdout += String(chunk)), true);
-  process.stderr.write = (chunk: string) => ((stderr += String(chunk)), true);
-  try {
-    const status = await runImportCommand(mode, rest, env());
-    return { status, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const env = () => simulatorCliEnv(sim);
+const spawnCli = (args: string[]) => spawnCliIn(args, env());
+const cli = (args: string[]) => runImportInProcess(args, env());
 
 const cars = Array.from({ length: 8 }, (_, i) => vehicle(i + 1, {}, 2));
 const feedFile = (name: string, content: Uint8Array | string) => {
@@ -67,6 +31,9 @@ const feedFile = (name: string, content: Uint8Array | string) => {
   writeFileSync(path, content);
   return path;
 };
+/** `import <one car's feed> --dealer <dealer> --state <state> --json`, in this process. */
+const importOneCar = (file: string, dealer: string, state: string) =>
+  cli(['import', feedFile(file, csv(cars.slice(0, 1))), '--dealer', dealer, '--state', state, '--json']);
 
 describe('wayke-dms plan / import', () => {
   it('plan on a fresh state lists every create and writes nothing', async () => {
@@ -184,40 +151,16 @@ describe('wayke-dms plan / import', () => {
     await store.acquireLease('dl3', { owner: 'crashed-run', host: hostname(), pid: dead }, 3_600_000);
     await store.acquireLease('dl4', { owner: 'elsewhere', host: 'another-host', pid: dead }, 3_600_000);
     await dynamo.stop();
-    const taken = await cli([
-      'import',
-      feedFile('e.csv', csv(cars.slice(0, 1))),
-      '--dealer',
-      'dl3',
-      '--state',
-      state,
-      '--json',
-    ]);
+    const taken = await importOneCar('e.csv', 'dl3', state);
     expect(taken.status).toBe(0);
-    const held = await cli([
-      'import',
-      feedFile('e.csv', csv(cars.slice(0, 1))),
-      '--dealer',
-      'dl4',
-      '--state',
-      state,
-      '--json',
-    ]);
+    const held = await importOneCar('e.csv', 'dl4', state);
     expect(held.status).toBe(1);
     expect(JSON.parse(held.stdout)).toMatchObject({ dealer: 'dl4', skipped: { reason: 'lease-held' } });
 
     // A state directory another run has open is refused in words, not with a crash.
     const open = await startEmbeddedDynamo(stateLayout(state).dynamodb);
     try {
-      const busy = await cli([
-        'import',
-        feedFile('e.csv', csv(cars.slice(0, 1))),
-        '--dealer',
-        'dl3',
-        '--state',
-        state,
-        '--json',
-      ]);
+      const busy = await importOneCar('e.csv', 'dl3', state);
       expect(busy.status).toBe(1);
       expect(busy.stderr).toContain('is in use by another wayke-dms process');
     } finally {
@@ -253,33 +196,9 @@ describe('wayke-dms plan / import', () => {
       );
       await dynamo.stop();
       // Act
-      const zombieRun = await cli([
-        'import',
-        feedFile('z.csv', csv(cars.slice(0, 1))),
-        '--dealer',
-        'zz1',
-        '--state',
-        state,
-        '--json',
-      ]);
-      const reusedRun = await cli([
-        'import',
-        feedFile('z.csv', csv(cars.slice(0, 1))),
-        '--dealer',
-        'zz2',
-        '--state',
-        state,
-        '--json',
-      ]);
-      const aliveRun = await cli([
-        'import',
-        feedFile('z.csv', csv(cars.slice(0, 1))),
-        '--dealer',
-        'zz3',
-        '--state',
-        state,
-        '--json',
-      ]);
+      const zombieRun = await importOneCar('z.csv', 'zz1', state);
+      const reusedRun = await importOneCar('z.csv', 'zz2', state);
+      const aliveRun = await importOneCar('z.csv', 'zz3', state);
       // Assess
       expect(zombieRun.status, zombieRun.stderr).toBe(0);
       expect(reusedRun.status, reusedRun.stderr).toBe(0);
