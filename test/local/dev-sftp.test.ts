@@ -1,5 +1,4 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   type RunningServer,
   type S3ObjectEvent,
 } from '../../functions/local/dev/engines.js';
+import { hasOpenSshClient, runSftpBatch } from '../support/openssh.js';
 import { SFTP_BANNER, startLocalSftpServer, type LocalSftpServer } from '../../functions/local/dev/sftp-server.js';
 import {
   LOGIN_FAILURES_BEFORE_PAUSE,
@@ -210,46 +210,26 @@ describe('local SFTP server', () => {
   });
 
   // OpenSSH's own client, when the machine has one: the commands a dealer's script runs.
-  it.skipIf(!existsSync('/usr/bin/sftp'))(
+  it.skipIf(!hasOpenSshClient())(
     'works with the OpenSSH sftp client in batch mode (key auth), which exits 0',
     async () => {
       const keyFile = join(dir, 'id_ed25519');
       writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
       writeFileSync(join(dir, 'feed.csv'), 'Regnr;Pris\nABC123;100 000\n');
-      writeFileSync(
-        join(dir, 'batch'),
-        [
+      const { stdout: output } = await runSftpBatch({
+        port: sftpServer.port,
+        keyFile,
+        user: 'motorcentrum',
+        knownHosts: join(dir, 'known_hosts'),
+        batchFile: join(dir, 'batch'),
+        lines: [
           'pwd',
           'ls -l',
           'cd inbound',
           `put ${join(dir, 'feed.csv')} openssh.csv`,
           'ls',
           `get openssh.csv ${join(dir, 'back.csv')}`,
-          'bye',
-        ].join('\n'),
-      );
-      const output = await new Promise<string>((resolve, reject) => {
-        execFile(
-          '/usr/bin/sftp',
-          [
-            '-b',
-            join(dir, 'batch'),
-            '-P',
-            String(sftpServer.port),
-            '-i',
-            keyFile,
-            '-o',
-            'IdentitiesOnly=yes',
-            '-o',
-            'StrictHostKeyChecking=no',
-            '-o',
-            `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-            'motorcentrum@127.0.0.1',
-          ],
-          { timeout: 20_000 },
-          (error, stdout, stderr) =>
-            error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
-        );
+        ],
       });
       expect(output).toContain('Remote working directory: /');
       expect(output).toMatch(/drwxr-xr-x .* inbound/);
@@ -272,7 +252,7 @@ describe('local SFTP server', () => {
     }
   });
 
-  it.skipIf(!existsSync('/usr/bin/sftp'))(
+  it.skipIf(!hasOpenSshClient())(
     'tells the OpenSSH client why a subfolder or an overlong name is refused, and keeps serving',
     async () => {
       // Prepare
@@ -282,41 +262,21 @@ describe('local SFTP server', () => {
       const longest = 'å'.repeat(Math.floor(MAX_FILE_NAME_BYTES / 2) - 2) + '.csv';
       const tooLong = 'ä'.repeat(126) + '.csv';
       // `-` before a command: the batch goes on after it fails, as a dealer's script would check the output
-      writeFileSync(
-        join(dir, 'batch-limits'),
-        [
+      // Act
+      const result = await runSftpBatch({
+        port: sftpServer.port,
+        keyFile,
+        user: 'motorcentrum',
+        knownHosts: join(dir, 'known_hosts'),
+        batchFile: join(dir, 'batch-limits'),
+        lines: [
           'cd inbound',
           '-mkdir sub',
           `-put ${join(dir, 'small.csv')} sub/lager.csv`,
           `-put ${join(dir, 'small.csv')} ${tooLong}`,
           `put ${join(dir, 'small.csv')} ${longest}`,
           'ls',
-          'bye',
-        ].join('\n'),
-      );
-      // Act
-      const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-        execFile(
-          '/usr/bin/sftp',
-          [
-            '-b',
-            join(dir, 'batch-limits'),
-            '-P',
-            String(sftpServer.port),
-            '-i',
-            keyFile,
-            '-o',
-            'IdentitiesOnly=yes',
-            '-o',
-            'StrictHostKeyChecking=no',
-            '-o',
-            `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-            'motorcentrum@127.0.0.1',
-          ],
-          { timeout: 20_000 },
-          (error, stdout, stderr) =>
-            error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve({ stdout, stderr }),
-        );
+        ],
       });
       // Assess
       // OpenSSH prints only the status for a refused command; the rules are in the banner it shows

@@ -4,8 +4,7 @@
  * S3 event bridge into an import, and the OpenSSH `sftp` client. s3rver stores a key's last
  * segment as a file name plus a suffix, so these names exercise the hashed-name store.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +27,7 @@ import { MAX_KEY_BYTES } from '../../functions/local/dev/long-name-store.js';
 import { startLocalSftpServer, type LocalSftpServer } from '../../functions/local/dev/sftp-server.js';
 import { MAX_FILE_NAME_BYTES } from '../../functions/local/dev/sftp-limits.js';
 import { startDevStack, type DevStack } from '../../functions/local/dev/stack.js';
+import { hasOpenSshClient, runSftpBatch } from '../support/openssh.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUCKET = 'feeds-bucket';
@@ -247,7 +247,7 @@ describe('the local run imports a feed with a 255-byte name', { timeout: 120_000
   );
 });
 
-describe.skipIf(!existsSync('/usr/bin/sftp'))('OpenSSH sftp with 255-byte names', () => {
+describe.skipIf(!hasOpenSshClient())('OpenSSH sftp with 255-byte names', () => {
   const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
   let dir: string;
   let engine: LocalS3;
@@ -273,23 +273,17 @@ describe.skipIf(!existsSync('/usr/bin/sftp'))('OpenSSH sftp with 255-byte names'
     await engine.stop();
   });
 
-  /** Runs an `sftp -b` batch (`-` before a command: the batch goes on after it fails). */
-  function sftpBatch(lines: string[]): Promise<{ stdout: string; stderr: string }> {
-    const batch = join(dir, 'batch');
-    writeFileSync(batch, [...lines, 'bye'].join('\n'));
-    const args = ['-b', batch, '-P', String(sftpServer.port), '-i', join(dir, 'id_ed25519')];
-    const options = ['IdentitiesOnly=yes', 'StrictHostKeyChecking=no', `UserKnownHostsFile=${join(dir, 'known')}`];
-    return new Promise((resolveRun, reject) => {
-      execFile(
-        '/usr/bin/sftp',
-        [...args, ...options.flatMap((option) => ['-o', option]), 'motorcentrum@127.0.0.1'],
-        // A UTF-8 locale, so that `ls` prints the names as they are instead of escaping them
-        { timeout: 20_000, env: { ...process.env, LC_ALL: 'C.UTF-8' } },
-        (error, stdout, stderr) =>
-          error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolveRun({ stdout, stderr }),
-      );
+  /** Runs an `sftp -b` batch as the dealer, in a UTF-8 locale so `ls` prints the names as they are. */
+  const sftpBatch = (lines: string[]) =>
+    runSftpBatch({
+      port: sftpServer.port,
+      keyFile: join(dir, 'id_ed25519'),
+      user: 'motorcentrum',
+      knownHosts: join(dir, 'known'),
+      batchFile: join(dir, 'batch'),
+      lines,
+      utf8: true,
     });
-  }
 
   it.each(LONG_NAMES)(
     'a 255-byte %s name: put, ls shows the real name, get returns the bytes, rm removes it',
