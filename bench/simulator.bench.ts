@@ -5,27 +5,13 @@
  * Run: `npm run bench -- simulator`.
  */
 import { startWaykeSimulator } from '../functions/local/wayke-simulator/index.js';
+import { median, pool } from './stats.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const REQUESTS = 1000;
 const CONCURRENCY = 4;
 const RUNS = 5;
 const STARTS = 20;
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-async function pool(n: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) await task(next++);
-    }),
-  );
-}
 
 async function tokenFor(authUrl: string): Promise<string> {
   const answer = await fetch(`${authUrl}/connect/token`, {

@@ -20,6 +20,7 @@ import { readAppContext } from '../lib/settings.js';
 import { WaykeDmsStack } from '../lib/wayke-dms-stack.js';
 import { cdkJsonContext } from '../test/infra/synth.js';
 import { generateDealerConfig } from '../test/infra/fixtures/generate-dealers.js';
+import { median } from './stats.js';
 
 const RUNS = 5;
 const RESOURCE_CEILING = 450;
@@ -31,12 +32,6 @@ const HANDLERS = [
   'vehicle-api',
   'vehicle-worker',
 ] as const;
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const work = mkdtempSync(join(tmpdir(), 'wayke-dms-bench-stack-'));
 
