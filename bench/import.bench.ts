@@ -16,7 +16,6 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoSnapshotStore, ensureSnapshotTable } from '../functions/adapters/dynamo-snapshot-store.js';
 import { bytesFeed } from '../functions/adapters/file-feed-source.js';
-import { createWaykeClient } from '../functions/adapters/wayke-http-client.js';
 import { readFeed } from '../functions/core/feed/index.js';
 import { makeImportDealer, planImport } from '../functions/core/import/index.js';
 import type { Log } from '../functions/ports.js';
@@ -33,6 +32,7 @@ import { DEFAULT_FEED_SETTINGS } from '../functions/core/dealer-config.js';
 import { lambdaContext } from '../functions/local/dev/lambda.js';
 import { startLocalSecretsManager } from '../functions/local/dev/secrets.js';
 import { startSqsPoller } from '../functions/local/dev/sqs-poller.js';
+import { simulatorWaykeClient } from '../test/support/simulator-client.js';
 
 const BIG = Number(process.env.BENCH_VEHICLES ?? 10_000);
 const DEALERS = Number(process.env.BENCH_DEALERS ?? 200);
@@ -221,14 +221,7 @@ async function bigDealer(sim: SimUrls, dynamoUrl: string, counts: Map<string, nu
   const client = new DynamoDBClient({ endpoint: dynamoUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   await ensureSnapshotTable(client, 'bench-snapshots');
   const store = new DynamoSnapshotStore({ client, tableName: 'bench-snapshots' });
-  const wayke = createWaykeClient({
-    authUrl: sim.authUrl,
-    dealerApiUrl: sim.dealerApiUrl,
-    mediaApiUrl: sim.mediaApiUrl,
-    clientId: 'sim-client',
-    clientSecret: 'sim-secret',
-    maxConcurrency: CONCURRENCY,
-  });
+  const wayke = simulatorWaykeClient(sim, { maxConcurrency: CONCURRENCY });
   const importDealer = makeImportDealer({
     snapshots: store,
     wayke,

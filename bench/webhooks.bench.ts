@@ -19,7 +19,6 @@ import { DynamoDeliveryAttempts } from '../functions/adapters/dynamo-delivery-at
 import { MemoryLog } from '../functions/adapters/logger.js';
 import { SqsEventQueue } from '../functions/adapters/sqs-event-queue.js';
 import { S3OutboxDmsSink } from '../functions/adapters/s3-outbox-dms-sink.js';
-import { createWaykeClient } from '../functions/adapters/wayke-http-client.js';
 import { WebhookDmsSink } from '../functions/adapters/webhook-dms-sink.js';
 import { DealerSchema } from '../functions/core/dealer-config.js';
 import { makeDeliverEvents } from '../functions/core/events/deliver-events.js';
@@ -37,6 +36,7 @@ import {
   startLocalDynamo,
   startLocalSqs,
 } from '../test/support/webhooks.js';
+import { simulatorWaykeClient } from '../test/support/simulator-client.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const SECRET = 'bench-webhook-secret';
@@ -131,14 +131,7 @@ async function main(): Promise<void> {
       visibilitySeconds: 60,
     });
     await createDedupeTable(dynamo, 'bench-dedupe');
-    const wayke = createWaykeClient({
-      authUrl: simulator.authUrl,
-      dealerApiUrl: simulator.dealerApiUrl,
-      mediaApiUrl: simulator.mediaApiUrl,
-      clientId: 'sim-client',
-      clientSecret: 'sim-secret',
-      maxConcurrency: 16,
-    });
+    const wayke = simulatorWaykeClient(simulator, { maxConcurrency: 16 });
     const adIds: string[] = [];
     for (let i = 0; i < 50; i++) {
       adIds.push(

@@ -19,7 +19,6 @@ import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery
 import { MemoryLog } from '../../functions/adapters/logger.js';
 import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js';
 import { SqsEventQueue } from '../../functions/adapters/sqs-event-queue.js';
-import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
 import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
 import { DealerSchema } from '../../functions/core/dealer-config.js';
 import { makeDeliverEvents } from '../../functions/core/events/deliver-events.js';
@@ -36,6 +35,7 @@ import {
   startLocalDynamo,
   startLocalSqs,
 } from '../support/webhooks.js';
+import { simulatorWaykeClient } from '../support/simulator-client.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 
@@ -117,14 +117,7 @@ describe('a receiver built from the README', () => {
     // Prepare
     const { queueUrl, dlqUrl } = await createFifoPair(sqs, 'readme-events');
     await createDedupeTable(dynamo, 'readme-dedupe');
-    const wayke = createWaykeClient({
-      authUrl: simulator.authUrl,
-      dealerApiUrl: simulator.dealerApiUrl,
-      mediaApiUrl: simulator.mediaApiUrl,
-      clientId: 'sim-client',
-      clientSecret: 'sim-secret',
-      backoffBaseMs: 5,
-    });
+    const wayke = simulatorWaykeClient(simulator, { backoffBaseMs: 5 });
     const image = await wayke.uploadImageBytes({
       branchId: BRANCH,
       bytes: Buffer.from('89504e470d0a1a0a', 'hex'),

@@ -15,7 +15,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { readEnv } from '../../functions/adapters/env.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
 import { build, DmsWriterEnvSchema } from '../../functions/handlers/wiring/dms-writer.js';
-import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
 import { eventId, messageGroupId } from '../../functions/core/events/identity.js';
 import { classifyWaykeEvent } from '../../functions/core/events/classify.js';
 import { eventMessageBody } from '../../functions/core/events/message.js';
@@ -39,6 +38,7 @@ import {
   startLocalSqs,
   type DmsReceiver,
 } from '../support/webhooks.js';
+import { simulatorWaykeClient } from '../support/simulator-client.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const BUCKET = 'feeds-test';
@@ -71,13 +71,7 @@ beforeAll(async () => {
   await createDedupeTable(dynamo, 'writer-dedupe');
   dynamo.destroy();
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const wayke = createWaykeClient({
-    authUrl: simulator.authUrl,
-    dealerApiUrl: simulator.dealerApiUrl,
-    mediaApiUrl: simulator.mediaApiUrl,
-    clientId: 'sim-client',
-    clientSecret: 'sim-secret',
-  });
+  const wayke = simulatorWaykeClient(simulator);
   adId = (
     await wayke.createAd({
       branchId: BRANCH,

@@ -21,7 +21,6 @@ import { deliveryId, eventId } from '../../functions/core/events/identity.js';
 import { dealerIndex } from '../../functions/core/events/ingest-webhook.js';
 import { eventMessageBody } from '../../functions/core/events/message.js';
 import { run } from '../../functions/local/commands/replay.js';
-import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import {
   TEST_SIGNING_SECRET,
@@ -33,6 +32,7 @@ import {
   startLocalS3,
   type DmsReceiver,
 } from '../support/webhooks.js';
+import { simulatorWaykeClient } from '../support/simulator-client.js';
 
 const DEALER = 'bilhallen';
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
@@ -57,14 +57,7 @@ beforeAll(async () => {
     startDmsReceiver(),
     startWaykeSimulator(),
   ]);
-  const wayke = createWaykeClient({
-    authUrl: simulator.authUrl,
-    dealerApiUrl: simulator.dealerApiUrl,
-    mediaApiUrl: simulator.mediaApiUrl,
-    clientId: 'sim-client',
-    clientSecret: 'sim-secret',
-    backoffBaseMs: 5,
-  });
+  const wayke = simulatorWaykeClient(simulator, { backoffBaseMs: 5 });
   const adAbc = (
     await wayke.createAd({
       branchId: BRANCH,

@@ -2,7 +2,6 @@
  * The import wired for tests exactly as in production, minus AWS: the real use case, the real
  * Wayke client against the Wayke simulator over HTTP, the DynamoDB snapshot store on dynalite.
  */
-import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
 import { DynamoSnapshotStore } from '../../functions/adapters/dynamo-snapshot-store.js';
 import { bytesFeed } from '../../functions/adapters/file-feed-source.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
@@ -16,6 +15,7 @@ import {
   type WaykeSimulatorFaults,
 } from '../../functions/local/wayke-simulator/index.js';
 import { TestClock, type Dynamo } from './engines.js';
+import { simulatorWaykeClient } from './simulator-client.js';
 
 export const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 
@@ -86,16 +86,7 @@ export interface Harness {
 
 export async function startHarness(dynamo: Dynamo, faults: Partial<WaykeSimulatorFaults> = {}): Promise<Harness> {
   const sim = await startWaykeSimulator({ faults });
-  const wayke = createWaykeClient({
-    authUrl: sim.authUrl,
-    dealerApiUrl: sim.dealerApiUrl,
-    mediaApiUrl: sim.mediaApiUrl,
-    clientId: 'sim-client',
-    clientSecret: 'sim-secret',
-    backoffBaseMs: 1,
-    backoffMaxMs: 5,
-    timeoutMs: 5000,
-  });
+  const wayke = simulatorWaykeClient(sim, { backoffBaseMs: 1, backoffMaxMs: 5, timeoutMs: 5000 });
   const clock = new TestClock();
   const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: await dynamo.table() });
   const log = new MemoryLog();

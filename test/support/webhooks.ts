@@ -16,7 +16,6 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamo, startLocalSqs } from '../../functions/local/dev/engines.js';
-import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import type { WaykeApi } from '../../functions/ports.js';
 import { verifyWebhook } from '../../functions/core/events/signature.js';
@@ -31,6 +30,7 @@ export {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
 } from '../../functions/local/dev/engines.js';
+import { simulatorWaykeClient } from './simulator-client.js';
 
 export const FIXTURE_DIR = 'test/fixtures/wayke-events';
 /** Every documented payload, raw text by name (file name without `.json`). */
@@ -271,13 +271,6 @@ export async function startDeliveryEngines(
   const dynamo = dynamoClient(dynamoServer.url);
   const { queueUrl, dlqUrl } = await createFifoPair(sqs, name, queue);
   await createDedupeTable(dynamo, dedupeTable);
-  const wayke = createWaykeClient({
-    authUrl: simulator.authUrl,
-    dealerApiUrl: simulator.dealerApiUrl,
-    mediaApiUrl: simulator.mediaApiUrl,
-    clientId: 'sim-client',
-    clientSecret: 'sim-secret',
-    backoffBaseMs: 5,
-  });
+  const wayke = simulatorWaykeClient(simulator, { backoffBaseMs: 5 });
   return { sqsServer, dynamoServer, simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke };
 }

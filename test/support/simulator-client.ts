@@ -1,0 +1,20 @@
+import { createWaykeClient, type WaykeClientOptions } from '../../functions/adapters/wayke-http-client.js';
+import { DEFAULT_SIMULATOR_CLIENT, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
+import type { WaykeApi } from '../../functions/ports.js';
+
+/**
+ * The real Wayke client pointed at a simulator, as its default API client. `options` tune the
+ * transport (retry backoff, concurrency, timeouts) the way each test or bench needs.
+ */
+export function simulatorWaykeClient(
+  sim: Pick<WaykeSimulator, 'authUrl' | 'dealerApiUrl' | 'mediaApiUrl'>,
+  options: Partial<WaykeClientOptions> = {},
+): WaykeApi {
+  return createWaykeClient({
+    authUrl: sim.authUrl,
+    dealerApiUrl: sim.dealerApiUrl,
+    mediaApiUrl: sim.mediaApiUrl,
+    ...DEFAULT_SIMULATOR_CLIENT,
+    ...options,
+  });
+}
