@@ -35,9 +35,8 @@ import {
   startLocalDynamo,
   startLocalSqs,
 } from '../support/webhooks.js';
-import { simulatorWaykeClient } from '../support/simulator-client.js';
-
-const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
+import { publishAd, simulatorWaykeClient } from '../support/simulator-client.js';
+import { BRANCH } from '../support/import-harness.js';
 
 /** The vendor's side: verify, validate, create the car; 401 on a bad signature, 400 on a bad body. */
 function startVendorDms(secret: string) {
@@ -125,14 +124,11 @@ describe('a receiver built from the README', () => {
       contentType: 'image/png',
       sortOrder: 0,
     });
-    const adId = (
-      await wayke.createAd({
-        branchId: BRANCH,
-        status: 'Published',
-        vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022 },
-        mediaUrls: [image.url],
-      })
-    ).id;
+    const adId = await publishAd(
+      wayke,
+      { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022 },
+      { mediaUrls: [image.url] },
+    );
     const dealers = dealerIndex([
       DealerSchema.parse({ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url } }),
     ]);

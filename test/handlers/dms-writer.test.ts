@@ -38,9 +38,9 @@ import {
   startLocalSqs,
   type DmsReceiver,
 } from '../support/webhooks.js';
-import { simulatorWaykeClient } from '../support/simulator-client.js';
+import { publishAd, simulatorWaykeClient } from '../support/simulator-client.js';
+import { BRANCH } from '../support/import-harness.js';
 
-const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const BUCKET = 'feeds-test';
 
 let servers: Array<{ stop(): Promise<void> }> = [];
@@ -72,13 +72,7 @@ beforeAll(async () => {
   dynamo.destroy();
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const wayke = simulatorWaykeClient(simulator);
-  adId = (
-    await wayke.createAd({
-      branchId: BRANCH,
-      status: 'Published',
-      vehicle: { registrationNumber: 'KLM482', price: 389900, mileage: 43100 },
-    })
-  ).id;
+  adId = await publishAd(wayke, { registrationNumber: 'KLM482', price: 389900, mileage: 43100 });
 
   const secrets = {
     getDealerSecrets: async () => ({

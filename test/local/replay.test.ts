@@ -32,10 +32,10 @@ import {
   startLocalS3,
   type DmsReceiver,
 } from '../support/webhooks.js';
-import { simulatorWaykeClient } from '../support/simulator-client.js';
+import { publishAd, simulatorWaykeClient } from '../support/simulator-client.js';
+import { BRANCH } from '../support/import-harness.js';
 
 const DEALER = 'bilhallen';
-const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const BUCKET = 'wayke-dms-local';
 
 let s3Server: { url: string; stop(): Promise<void> };
@@ -58,20 +58,8 @@ beforeAll(async () => {
     startWaykeSimulator(),
   ]);
   const wayke = simulatorWaykeClient(simulator, { backoffBaseMs: 5 });
-  const adAbc = (
-    await wayke.createAd({
-      branchId: BRANCH,
-      status: 'Published',
-      vehicle: { registrationNumber: 'ABC123', price: 99000, mileage: 12000 },
-    })
-  ).id;
-  const adXyz = (
-    await wayke.createAd({
-      branchId: BRANCH,
-      status: 'Published',
-      vehicle: { registrationNumber: 'XYZ789', price: 149000, mileage: 8000 },
-    })
-  ).id;
+  const adAbc = await publishAd(wayke, { registrationNumber: 'ABC123', price: 99000, mileage: 12000 });
+  const adXyz = await publishAd(wayke, { registrationNumber: 'XYZ789', price: 149000, mileage: 8000 });
   s3 = localS3Client(s3Server.url);
   dynamo = dynamoClient(dynamoServer.url);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));

@@ -1,6 +1,8 @@
 import { createWaykeClient, type WaykeClientOptions } from '../../functions/adapters/wayke-http-client.js';
 import { DEFAULT_SIMULATOR_CLIENT, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
+import type { Vehicle } from '../../functions/core/vehicle.js';
 import type { WaykeApi } from '../../functions/ports.js';
+import { BRANCH } from './import-harness.js';
 
 /**
  * The real Wayke client pointed at a simulator, as its default API client. `options` tune the
@@ -17,4 +19,15 @@ export function simulatorWaykeClient(
     ...DEFAULT_SIMULATOR_CLIENT,
     ...options,
   });
+}
+
+/** Publishes an ad for `vehicle` on the test branch (or `options.branchId`); resolves with its Wayke id. */
+export async function publishAd(
+  wayke: WaykeApi,
+  vehicle: Vehicle,
+  options: { readonly branchId?: string; readonly mediaUrls?: readonly string[] } = {},
+): Promise<string> {
+  const { branchId = BRANCH, mediaUrls } = options;
+  const { id } = await wayke.createAd({ branchId, status: 'Published', vehicle, ...(mediaUrls ? { mediaUrls } : {}) });
+  return id;
 }

@@ -38,9 +38,10 @@ import {
   startDeliveryEngines,
 } from '../../support/webhooks.js';
 import { expectValidDeliveries } from '../../support/event-schemas.js';
+import { publishAd } from '../../support/simulator-client.js';
+import { BRANCH } from '../../support/import-harness.js';
 
 const DEALER = 'bilhallen';
-const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
 
 let sqsServer: { url: string; stop(): Promise<void> };
@@ -73,27 +74,15 @@ beforeAll(async () => {
     'dedupe',
     { visibilitySeconds: 30, maxReceiveCount: 5 },
   ));
-  adA = (
-    await wayke.createAd({
-      branchId: BRANCH,
-      status: 'Published',
-      vehicle: {
-        registrationNumber: 'KLM482',
-        price: 389900,
-        mileage: 43100,
-        modelYear: 2022,
-        vin: 'YV1ZWA8UDL2123456',
-        shortDescription: 'Volvo V90 CC B5 AWD Pro',
-      },
-    })
-  ).id;
-  adB = (
-    await wayke.createAd({
-      branchId: BRANCH,
-      status: 'Published',
-      vehicle: { registrationNumber: 'NRT55C', price: 519000, mileage: 15200 },
-    })
-  ).id;
+  adA = await publishAd(wayke, {
+    registrationNumber: 'KLM482',
+    price: 389900,
+    mileage: 43100,
+    modelYear: 2022,
+    vin: 'YV1ZWA8UDL2123456',
+    shortDescription: 'Volvo V90 CC B5 AWD Pro',
+  });
+  adB = await publishAd(wayke, { registrationNumber: 'NRT55C', price: 519000, mileage: 15200 });
 
   const dealer = DealerSchema.parse({
     id: DEALER,

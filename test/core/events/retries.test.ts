@@ -24,9 +24,10 @@ import type { WaykeSimulator } from '../../../functions/local/wayke-simulator/in
 import type { DealerSecrets, WaykeApi } from '../../../functions/ports.js';
 import { expectValidDeliveries } from '../../support/event-schemas.js';
 import { TEST_SIGNING_SECRET, drainQueue, type DmsReceiver, startDeliveryEngines } from '../../support/webhooks.js';
+import { publishAd } from '../../support/simulator-client.js';
+import { BRANCH } from '../../support/import-harness.js';
 
 const DEALER = 'bilhallen';
-const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
 const SCHEDULE = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
 
@@ -59,20 +60,8 @@ beforeAll(async () => {
     'retry-dedupe',
     { visibilitySeconds: 600, maxReceiveCount: 1000 },
   ));
-  adA = (
-    await wayke.createAd({
-      branchId: BRANCH,
-      status: 'Published',
-      vehicle: { registrationNumber: 'RTY101', price: 189900, mileage: 52000, modelYear: 2019 },
-    })
-  ).id;
-  adB = (
-    await wayke.createAd({
-      branchId: BRANCH,
-      status: 'Published',
-      vehicle: { registrationNumber: 'RTY202', price: 259900, mileage: 31000, modelYear: 2021 },
-    })
-  ).id;
+  adA = await publishAd(wayke, { registrationNumber: 'RTY101', price: 189900, mileage: 52000, modelYear: 2019 });
+  adB = await publishAd(wayke, { registrationNumber: 'RTY202', price: 259900, mileage: 31000, modelYear: 2021 });
 
   const dealers = dealerIndex([
     DealerSchema.parse({
