@@ -33,6 +33,7 @@ import { lambdaContext } from '../functions/local/dev/lambda.js';
 import { startLocalSecretsManager } from '../functions/local/dev/secrets.js';
 import { startSqsPoller } from '../functions/local/dev/sqs-poller.js';
 import { simulatorWaykeClient } from '../test/support/simulator-client.js';
+import { scheduledEvent } from '../functions/local/dev/events.js';
 
 const BIG = Number(process.env.BENCH_VEHICLES ?? 10_000);
 const DEALERS = Number(process.env.BENCH_DEALERS ?? 200);
@@ -369,20 +370,7 @@ async function fanOut(sim: SimUrls, dynamoUrl: string, counts: Map<string, numbe
   const callsBefore = await simCalls(sim);
   const dynBefore = snapshotCounts(counts);
   const started = performance.now();
-  const scheduled = await scheduler(
-    {
-      version: '0',
-      id: 'bench',
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: LOCAL_REGION,
-      resources: [],
-      detail: {},
-    },
-    lambdaContext('import-scheduler', 60_000),
-  );
+  const scheduled = await scheduler(scheduledEvent(), lambdaContext('import-scheduler', 60_000));
   let failures = 0;
   const sqsClient = new SQSClient({ endpoint: sqs.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   // Ten workers at a time (the pipeline's maxConcurrency), one message per invocation as in the stack.
@@ -413,20 +401,7 @@ async function fanOut(sim: SimUrls, dynamoUrl: string, counts: Map<string, numbe
   // The hourly run again: no new files, nothing failed → nothing to do for any dealer.
   const again = performance.now();
   const before2 = await simCalls(sim);
-  await scheduler(
-    {
-      version: '0',
-      id: 'bench2',
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: LOCAL_REGION,
-      resources: [],
-      detail: {},
-    },
-    lambdaContext('import-scheduler', 60_000),
-  );
+  await scheduler(scheduledEvent(), lambdaContext('import-scheduler', 60_000));
   const poller2 = startSqsPoller({
     sqs: sqsClient,
     queueUrl: resources.workQueueUrl,

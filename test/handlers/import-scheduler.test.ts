@@ -11,6 +11,7 @@ import { MemoryLog } from '../../functions/adapters/logger.js';
 import type { ImportTriggerEvent } from '../../functions/core/import/scheduler.js';
 import { build, ImportSchedulerEnvSchema } from '../../functions/handlers/wiring/import-scheduler.js';
 import { CREDENTIALS, REGION } from '../support/engines.js';
+import { scheduledEvent } from '../../functions/local/dev/events.js';
 
 let server: Server;
 let sqs: SQSClient;
@@ -70,17 +71,7 @@ const uploadEvent = (key: string) => ({
 
 describe('import scheduler (local-aws-sqs)', () => {
   it('the hourly event queues one schedule message per dealer', async () => {
-    const hourly = {
-      version: '0',
-      id: 'e',
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: '1',
-      time: '2026-11-29T01:00:00Z',
-      region: REGION,
-      resources: [],
-      detail: {},
-    };
+    const hourly = scheduledEvent(new Date('2026-11-29T01:00:00Z'));
     const result = await schedule(hourly);
     expect(result.sent).toBe(25);
     const bodies = await drain();
