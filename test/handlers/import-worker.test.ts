@@ -115,19 +115,21 @@ const keys = async (prefix: string) =>
 const text = async (key: string) =>
   (await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
 
+/** A dealer's upload lands in their inbound folder, as SFTP or `aws s3 cp` would put it. */
+const putFeed = (dealer: string, name: string, body: string | Uint8Array) =>
+  s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/${dealer}/inbound/${name}`, Body: body }));
+/** The work message the scheduler queues for that upload, handled by the worker. */
+const importUpload = (dealer: string, name: string) =>
+  handler(sqsEvent({ dealerId: dealer, trigger: 'upload', key: `feeds/${dealer}/inbound/${name}` }), context);
+
 describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
   const cars = Array.from({ length: 6 }, (_, i) => vehicle(i + 1, {}, 2));
 
   it('imports an upload, archives the file, writes the reports; failed vehicles are retried hourly from the archive', async () => {
     // Every create fails this time: Wayke throttles creates for longer than the client waits.
     sim.setFaults({ throttleRate: 1, retryAfterSeconds: 3600, routes: ['POST /vehicle'] });
-    await s3.client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/lager.csv', Body: csv(cars) }),
-    );
-    const first = await handler(
-      sqsEvent({ dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/lager.csv' }),
-      context,
-    );
+    await putFeed('bilhallen', 'lager.csv', csv(cars));
+    const first = await importUpload('bilhallen', 'lager.csv');
     expect(first.batchItemFailures).toEqual([]);
     expect(metric('VehiclesFailed')).toBe(6);
     const archive = await keys('feeds/bilhallen/archive/');
@@ -163,13 +165,8 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
 
   it('blocks a mass removal with a metric; a manual message with allowMassRemoval lets it through', async () => {
     const before = metric('RemovalBlocked');
-    await s3.client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/cut.csv', Body: csv(cars.slice(0, 1)) }),
-    );
-    await handler(
-      sqsEvent({ dealerId: 'bilhallen', trigger: 'upload', key: 'feeds/bilhallen/inbound/cut.csv' }),
-      context,
-    );
+    await putFeed('bilhallen', 'cut.csv', csv(cars.slice(0, 1)));
+    await importUpload('bilhallen', 'cut.csv');
     expect(metric('RemovalBlocked')).toBe(before + 1);
     expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({
       removed: 0,
@@ -196,16 +193,12 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
   });
 
   it('an approval item in the snapshot table lets the next blocked run remove, once', async () => {
-    await s3.client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/all.csv', Body: csv(cars) }),
-    );
+    await putFeed('bilhallen', 'all.csv', csv(cars));
     await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
     expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ republished: 5 });
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: table });
     await store.approveMassRemoval('bilhallen', 'support ticket 123', 24 * 3600_000);
-    await s3.client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/one.csv', Body: csv(cars.slice(0, 1)) }),
-    );
+    await putFeed('bilhallen', 'one.csv', csv(cars.slice(0, 1)));
     await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
     expect(JSON.parse(await text('feeds/bilhallen/reports/latest.json'))).toMatchObject({ removed: 5, blocked: null });
     expect(await store.consumeMassRemovalApproval('bilhallen')).toBe(false);
@@ -213,7 +206,7 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
 
   it('a rejected file goes to rejected/ and changes nothing', async () => {
     const calls = JSON.stringify(sim.state().calls);
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'feeds/bilhallen/inbound/empty.csv', Body: '' }));
+    await putFeed('bilhallen', 'empty.csv', '');
     const result = await handler(sqsEvent({ dealerId: 'bilhallen', trigger: 'upload' }), context);
     expect(result.batchItemFailures).toEqual([]);
     expect((await keys('feeds/bilhallen/rejected/')).some((k) => k.endsWith('-empty.csv'))).toBe(true);
@@ -264,9 +257,7 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
       }),
     });
     const stock = Array.from({ length: 4 }, (_, i) => vehicle(40 + i, {}, 1));
-    await s3.client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/lager.csv', Body: csv(stock) }),
-    );
+    await putFeed('storlager', 'lager.csv', csv(stock));
     // Less time left than the stop margin (60 s): nothing may be started.
     const nearlyOut = lambdaContext('import-worker', 30_000);
     const cut = await handler(
@@ -298,14 +289,9 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
     const store = new DynamoSnapshotStore({ client: dynamo.client, tableName: table });
     await store.acquireLease('storlager', { owner: 'running-import' }, 30_000);
     const stock = [vehicle(70, {}, 1)];
-    await s3.client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: 'feeds/storlager/inbound/ny.csv', Body: csv(stock) }),
-    );
+    await putFeed('storlager', 'ny.csv', csv(stock));
     // Act
-    const held = await handler(
-      sqsEvent({ dealerId: 'storlager', trigger: 'upload', key: 'feeds/storlager/inbound/ny.csv' }),
-      context,
-    );
+    const held = await importUpload('storlager', 'ny.csv');
     // Assess: acknowledged, but a copy waits on the queue, delayed (not receivable at once).
     expect(held.batchItemFailures).toEqual([]);
     expect(
