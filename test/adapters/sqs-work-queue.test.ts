@@ -1,31 +1,23 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
 import { SqsWorkQueue } from '../../functions/adapters/sqs-work-queue.js';
 import { WorkMessageSchema } from '../../functions/core/import/index.js';
+import { startLocalSqs, type RunningServer } from '../../functions/local/dev/engines.js';
 import { CREDENTIALS, REGION } from '../support/engines.js';
 
-let server: Server;
+let server: RunningServer;
 let client: SQSClient;
 beforeAll(async () => {
-  server = await createSqsServer({
-    port: 0,
-    hostname: '127.0.0.1',
-    region: REGION,
-    emulateQueueCreationLifecycle: false,
-  });
+  server = await startLocalSqs();
   client = new SQSClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: server.url,
     region: REGION,
     credentials: CREDENTIALS,
   });
 });
 afterAll(async () => {
   client?.destroy();
-  server?.closeAllConnections?.();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server?.stop();
 });
 
 describe('SqsWorkQueue (local-aws-sqs)', () => {

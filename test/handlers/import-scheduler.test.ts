@@ -1,8 +1,5 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsServer } from 'local-aws-sqs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,23 +7,18 @@ import { readEnv } from '../../functions/adapters/env.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
 import type { ImportTriggerEvent } from '../../functions/core/import/scheduler.js';
 import { build, ImportSchedulerEnvSchema } from '../../functions/handlers/wiring/import-scheduler.js';
+import { startLocalSqs, type RunningServer } from '../../functions/local/dev/engines.js';
 import { CREDENTIALS, REGION } from '../support/engines.js';
 import { scheduledEvent } from '../../functions/local/dev/events.js';
 
-let server: Server;
+let server: RunningServer;
 let sqs: SQSClient;
 let queueUrl: string;
 let schedule: (event: ImportTriggerEvent) => Promise<{ sent: number }>;
 
 beforeAll(async () => {
-  server = await createSqsServer({
-    port: 0,
-    hostname: '127.0.0.1',
-    region: REGION,
-    emulateQueueCreationLifecycle: false,
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  sqs = new SQSClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+  server = await startLocalSqs();
+  sqs = new SQSClient({ endpoint: server.url, region: REGION, credentials: CREDENTIALS });
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
   const dealersFile = join(mkdtempSync(join(tmpdir(), 'scheduler-')), 'dealers.json');
   const branchId = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
@@ -39,8 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   sqs?.destroy();
-  server?.closeAllConnections?.();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server?.stop();
 });
 
 async function drain(): Promise<unknown[]> {
