@@ -37,6 +37,7 @@ import {
   startLocalSqs,
 } from '../test/support/webhooks.js';
 import { simulatorWaykeClient } from '../test/support/simulator-client.js';
+import { powertoolsFifoRunner } from '../functions/adapters/powertools-fifo-runner.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const SECRET = 'bench-webhook-secret';
@@ -180,6 +181,7 @@ async function main(): Promise<void> {
     summarise('per event', withSqs);
 
     const deliver = makeDeliverEvents({
+      runInOrder: powertoolsFifoRunner,
       dealers,
       dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'bench-dedupe', clock }),
       attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'bench-dedupe', clock }),

@@ -322,6 +322,16 @@ export interface WorkQueue {
 
 // ───────────────────────────── Webhooks → DMS ─────────────────────────────
 
+/**
+ * Runs the records of one FIFO batch in order. Once a record of a message group throws, the
+ * group's later records are not run (they would overtake it); other groups go on. Resolves with
+ * the ids of the records that threw or were not run, in batch order — never rejects for a record.
+ */
+export type FifoBatchRunner = <R extends { readonly messageId: string; readonly groupId?: string }>(
+  records: readonly R[],
+  handle: (record: R) => Promise<void>,
+) => Promise<readonly string[]>;
+
 /** A message for a FIFO queue: ordered per `groupId`, deduplicated by `deduplicationId` for 5 minutes. */
 export interface EventQueueMessage {
   readonly body: string;

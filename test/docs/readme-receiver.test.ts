@@ -37,6 +37,7 @@ import {
 } from '../support/webhooks.js';
 import { publishAd, simulatorWaykeClient } from '../support/simulator-client.js';
 import { BRANCH } from '../support/import-harness.js';
+import { powertoolsFifoRunner } from '../../functions/adapters/powertools-fifo-runner.js';
 
 /** The vendor's side: verify, validate, create the car; 401 on a bad signature, 400 on a bad body. */
 function startVendorDms(secret: string) {
@@ -150,6 +151,7 @@ describe('a receiver built from the README', () => {
       log,
     });
     const deliver = makeDeliverEvents({
+      runInOrder: powertoolsFifoRunner,
       dealers,
       dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'readme-dedupe', clock }),
       attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'readme-dedupe', clock }),

@@ -34,6 +34,7 @@ import {
 } from '../support/webhooks.js';
 import { publishAd, simulatorWaykeClient } from '../support/simulator-client.js';
 import { BRANCH } from '../support/import-harness.js';
+import { powertoolsFifoRunner } from '../../functions/adapters/powertools-fifo-runner.js';
 
 const DEALER = 'bilhallen';
 const BUCKET = 'wayke-dms-local';
@@ -98,6 +99,7 @@ beforeAll(async () => {
     }),
   };
   const deliver = makeDeliverEvents({
+    runInOrder: powertoolsFifoRunner,
     dealers: dealerIndex([dealer]),
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'replay-dedupe', clock }),
     attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'replay-dedupe', clock }),

@@ -1,4 +1,3 @@
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { ResolvedDealer } from '../dealer-config.js';
 import type {
   Clock,
@@ -7,6 +6,7 @@ import type {
   DeliveryAttempts,
   DmsSink,
   EventQueue,
+  FifoBatchRunner,
   Log,
   RetryScheduler,
   SnapshotReader,
@@ -50,6 +50,8 @@ export interface DeliverEventsDeps {
   readonly snapshots?: Pick<SnapshotReader, 'entry'>;
   /** Where permanently refused events go at once (the events queue's DLQ). */
   readonly deadLetters: EventQueue;
+  /** Runs the batch in order per vehicle group, skipping a group's records behind a failure. */
+  readonly runInOrder: FifoBatchRunner;
   readonly clock: Clock;
   readonly log: Log;
 }
@@ -64,22 +66,9 @@ export interface DeliverBatchOptions {
   readonly reserveMs?: number;
 }
 
-/** What Powertools' FIFO processor reads of a record (its id and group), carrying the record. */
-type FifoItem = {
-  readonly messageId: string;
-  readonly attributes: { readonly MessageGroupId?: string };
-  readonly record: EventRecord;
-};
-
-const asFifoItem = (record: EventRecord): FifoItem => ({
-  messageId: record.messageId,
-  attributes: record.groupId !== undefined ? { MessageGroupId: record.groupId } : {},
-  record,
-});
-
-/** A record the processor counts as failed without an attempt: too little time was left. */
+/** A record the runner counts as failed without an attempt: too little time was left. */
 class NotStarted extends Error {}
-/** A record the processor counts as failed after its attempt: it returns by the retry schedule. */
+/** A record the runner counts as failed after its attempt: it returns by the retry schedule. */
 class LeftOnQueue extends Error {}
 
 /** Without the dedupe table nothing is delivered: the whole batch waits for the next attempt. */
@@ -94,9 +83,9 @@ function wholeBatchWaits(records: readonly EventRecord[]): DeliveryReport {
 
 /**
  * The DMS writer's use case: reads the dedupe records of the whole batch in one call, then hands
- * the records to Powertools' FIFO processor with `skipGroupOnError`, which runs them in order and,
- * once a record of a group fails, fails the rest of that group unprocessed while other groups go
- * on. Each record runs {@link makeDeliverRecord}'s steps; a retryable failure goes to the retry
+ * the records to the FIFO runner (`deps.runInOrder`: Powertools' FIFO processor with
+ * `skipGroupOnError` in the Lambda), which runs them in order and, once a record of a group fails,
+ * fails the rest of that group unprocessed while other groups go on. Each record runs {@link makeDeliverRecord}'s steps; a retryable failure goes to the retry
  * step ({@link makeRetryOrDeadLetter}). After the batch, the records skipped behind a failure are
  * hidden as long as it, and dealers whose DMS accepted an event are marked no longer failing.
  */
@@ -139,7 +128,7 @@ export function makeDeliverEvents(
     // Per group: how long its failed record is hidden, so the records behind it come back with it.
     const holds = new Map<string, number>();
 
-    async function handleRecord({ record }: FifoItem): Promise<void> {
+    async function handleRecord(record: EventRecord): Promise<void> {
       if (outOfTime()) throw new NotStarted();
       const known: Known = {};
       try {
@@ -154,15 +143,8 @@ export function makeDeliverEvents(
       }
     }
 
-    const response = await processPartialResponse(
-      { Records: records.map(asFifoItem) },
-      handleRecord,
-      // One processor per batch: it keeps the batch's failed groups as state.
-      new SqsFifoPartialProcessorAsync(),
-      // A batch failing whole is answered like any other (every record listed), not thrown.
-      { skipGroupOnError: true, throwOnFullBatchFailure: false },
-    );
-    // The processor skips a failed group's later records without a hook per record, so holding
+    const failedIds = await deps.runInOrder(records, handleRecord);
+    // The runner skips a failed group's later records without a hook per record, so holding
     // them (ChangeMessageVisibility) is done here, once it is done.
     for (const record of records) {
       if (outcomes.has(record.messageId)) continue;
@@ -173,7 +155,7 @@ export function makeDeliverEvents(
     }
     await settleEndpoints(batch);
     return {
-      batchItemFailures: response.batchItemFailures,
+      batchItemFailures: failedIds.map((itemIdentifier) => ({ itemIdentifier })),
       outcomes: records.map((record) => ({ messageId: record.messageId, outcome: outcomes.get(record.messageId)! })),
       endpointsFailing: [...batch.endpointsFailing].map(([dealerId, since]) => ({ dealerId, since })),
     };

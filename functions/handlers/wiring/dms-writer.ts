@@ -38,6 +38,7 @@ import {
   RetryScheduleTextSchema,
 } from '../../core/events/retry-schedule.js';
 import type { Clock, EventQueue, Log, SecretStore } from '../../ports.js';
+import { powertoolsFifoRunner } from '../../adapters/powertools-fifo-runner.js';
 
 export const DmsWriterEnvSchema = z.object({
   ...DealerRuntimeEnvSchema.shape,
@@ -125,6 +126,7 @@ function deliverFor(env: DmsWriterEnv, ports: DmsWriterPorts): ReturnType<typeof
   if (!env.EVENTS_DLQ_URL)
     ports.log.warn('EVENTS_DLQ_URL not set: permanently refused events reach the DLQ only after maxReceiveCount');
   return makeDeliverEvents({
+    runInOrder: powertoolsFifoRunner,
     dealers: dealerIndex(readResolvedDealerConfig(env.DEALERS_FILE).dealers),
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: env.DEDUPE_TABLE, ttlDays: env.DEDUPE_TTL_DAYS, clock }),
     attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: env.DEDUPE_TABLE, clock }),

@@ -40,6 +40,7 @@ import {
 import { expectValidDeliveries } from '../../support/event-schemas.js';
 import { publishAd } from '../../support/simulator-client.js';
 import { BRANCH } from '../../support/import-harness.js';
+import { powertoolsFifoRunner } from '../../../functions/adapters/powertools-fifo-runner.js';
 
 const DEALER = 'bilhallen';
 const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
@@ -100,6 +101,7 @@ beforeAll(async () => {
     log,
   });
   deliver = makeDeliverEvents({
+    runInOrder: powertoolsFifoRunner,
     dealers,
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'dedupe', ttlDays: 7, clock }),
     attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'dedupe', clock }),
@@ -380,6 +382,7 @@ describe('delivery to a DMS that verifies the signature', () => {
 
   it('when the dedupe table cannot be read, nothing is delivered and the whole batch waits', async () => {
     const broken = makeDeliverEvents({
+      runInOrder: powertoolsFifoRunner,
       dealers: dealerIndex([
         DealerSchema.parse({ id: DEALER, name: 'B', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } }),
       ]),

@@ -26,6 +26,7 @@ import { expectValidDeliveries } from '../../support/event-schemas.js';
 import { TEST_SIGNING_SECRET, drainQueue, type DmsReceiver, startDeliveryEngines } from '../../support/webhooks.js';
 import { publishAd } from '../../support/simulator-client.js';
 import { BRANCH } from '../../support/import-harness.js';
+import { powertoolsFifoRunner } from '../../../functions/adapters/powertools-fifo-runner.js';
 
 const DEALER = 'bilhallen';
 const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
@@ -84,6 +85,7 @@ beforeAll(async () => {
     log,
   });
   const deliver = makeDeliverEvents({
+    runInOrder: powertoolsFifoRunner,
     dealers,
     dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'retry-dedupe', clock }),
     attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'retry-dedupe', clock }),

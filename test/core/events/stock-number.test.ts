@@ -23,6 +23,7 @@ import {
   startDmsReceiver,
   type DmsReceiver,
 } from '../../support/webhooks.js';
+import { powertoolsFifoRunner } from '../../../functions/adapters/powertools-fifo-runner.js';
 
 const DEALER = 'bilhallen';
 const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
@@ -87,6 +88,7 @@ describe("the dealer's stock number", () => {
       body: Buffer.from(FIXTURES['purchase-contract-completed']!.replace(FIXTURE_AD, adId!)),
     });
     const deliver = makeDeliverEvents({
+      runInOrder: powertoolsFifoRunner,
       dealers,
       dedupe: new DynamoDedupeStore({ client: dynamo.client, tableName: 'stock-number-dedupe', clock }),
       attempts: new DynamoDeliveryAttempts({ client: dynamo.client, tableName: 'stock-number-dedupe', clock }),
