@@ -30,6 +30,7 @@ import { createTableInput, TABLES, type TableDefinition, type TableKind } from '
 
 import { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames } from './local-aws.js';
 import { keyTooLong, LongNameStore, MAX_KEY_BYTES } from './long-name-store.js';
+import { listPagingMiddleware } from './s3-list-paging.js';
 
 export { LOCAL_CREDENTIALS, LOCAL_REGION, DEFAULT_RESOURCE_NAMES, type LocalResourceNames };
 
@@ -126,6 +127,8 @@ export async function startLocalS3(options: { directory: string; port?: number }
     ctx.type = 'application/xml';
     ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>KeyTooLongError</Code><Message>Your key is too long (at most ${MAX_KEY_BYTES} bytes).</Message></Error>`;
   });
+  // Just before the router, inside s3rver's XML encoder: V2 listings page with our own tokens.
+  server.middleware.splice(server.middleware.length - 1, 0, listPagingMiddleware() as never);
   const events = new EventEmitter();
   server.on('event', (payload) => {
     const records =

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { reportTruncation } from './s3-list-paging.js';
 
 const requireCjs = createRequire(import.meta.url);
 
@@ -227,6 +228,12 @@ export class LongNameStore extends FilesystemStore {
         break;
       }
     }
+    // A V2 page is continued by our own token (s3-list-paging.ts): s3rver must not make its DES one.
+    const last = [keys.at(-1), [...commonPrefixes].sort(compareKeys).at(-1)]
+      .filter((k) => k !== undefined)
+      .sort(compareKeys)
+      .at(-1);
+    if (isTruncated && last !== undefined && reportTruncation(last)) isTruncated = false;
     const objects = await Promise.all(
       keys.map(async (key) => {
         try {
