@@ -35,7 +35,9 @@ describe('dealer config file', () => {
       removalStatus: 'Unpublished',
       maxRemovalShare: 0.25,
       minRemovalLimit: 3,
+      handEdits: 'feed-wins',
     });
+    expect(config.dealers[0]?.market).toBe('SE');
     expect(config.dealers[2]?.mappingProfile).toMatchObject({ format: 'csv', delimiter: ';', mileageUnit: 'km' });
     // What the CDK bundles and the Lambdas read back validates again.
     expect(parseResolvedDealerConfig(JSON.parse(JSON.stringify(config)), 'dealers.json')).toEqual(config);
