@@ -92,6 +92,7 @@ describe('wayke-dms plan / import', () => {
       unchanged: 0,
       rejected: [],
       blocked: null,
+      mileageUnit: 'mil',
     });
     expect(existsSync(state)).toBe(false);
     expect(sim.state().calls['POST /vehicle'] ?? 0).toBe(0);
@@ -122,6 +123,7 @@ describe('wayke-dms plan / import', () => {
       failed: [],
       rejected: [],
       blocked: null,
+      mileageUnit: 'mil',
     });
 
     const calls = JSON.stringify(sim.state().calls);

@@ -1,3 +1,4 @@
+import type { MileageUnit } from '../feed/fields.js';
 import type { RejectedRow } from '../feed/index.js';
 import type { Blocked } from './plan.js';
 import { feedErrorSv, fieldSv, reasonSv } from './reasons-sv.js';
@@ -39,6 +40,11 @@ export interface ImportSummary {
   readonly blocked: Blocked | null;
   /** Plates unreadable rows may hold (a ragged row, rows swallowed by a stray quote): kept listed. */
   readonly inDoubt?: readonly string[];
+  /**
+   * The unit the dealer reads mileage in (its market's), in which the report states every mileage
+   * (`rejected` reasons included). Absent in reports written before units were per dealer.
+   */
+  readonly mileageUnit?: MileageUnit;
 }
 
 /** What the report files hold: the summary plus where and when. */
@@ -95,6 +101,10 @@ export function reportText(report: ImportReport): string {
     const fmt = `${feed.format ?? '?'}${feed.encoding ? `, ${feed.encoding}` : ''}`;
     sv.push(`Läst: ${feed.vehicles} fordon (${fmt}), ${feed.rejected} rader avvisade`);
     en.push(`Read: ${feed.vehicles} vehicles (${fmt}), ${feed.rejected} rows rejected`);
+    if (report.mileageUnit) {
+      sv.push(`Mätarställning anges i ${report.mileageUnit}`);
+      en.push(`Mileage is given in ${report.mileageUnit}`);
+    }
     sv.push(
       `Nya ${report.created} · uppdaterade ${report.updated} · borttagna ${report.removed} · återpublicerade ${report.republished} · oförändrade ${report.unchanged} · misslyckade ${report.failed.length}`,
     );
