@@ -92,6 +92,7 @@ describe('wayke-dms plan / import', () => {
       unchanged: 0,
       rejected: [],
       blocked: null,
+      market: 'SE',
       mileageUnit: 'mil',
     });
     expect(existsSync(state)).toBe(false);
@@ -123,6 +124,7 @@ describe('wayke-dms plan / import', () => {
       failed: [],
       rejected: [],
       blocked: null,
+      market: 'SE',
       mileageUnit: 'mil',
     });
 

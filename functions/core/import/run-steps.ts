@@ -11,7 +11,7 @@ import type {
   WaykeApi,
 } from '../../ports.js';
 import type { Dealer, Market } from '../dealer-config.js';
-import { mileageReasonIn, mileageUnitOf } from '../market.js';
+import { DEFAULT_MARKET, mileageReasonIn, mileageUnitOf } from '../market.js';
 import { applyPlan, type ApplyResult } from './apply.js';
 import { planImport, type ImportPlan } from './plan.js';
 import type { ChosenFeed, FeedReading } from './read.js';
@@ -230,7 +230,8 @@ export function summarize(
   tally: RunTally,
 ): ImportSummary {
   const inDoubt = reading.read.inDoubt;
-  const mileageUnit = mileageUnitOf(dealer.market);
+  const market = dealer.market ?? DEFAULT_MARKET;
+  const mileageUnit = mileageUnitOf(market);
   return {
     dealer: dealer.id,
     feed: reading.summary,
@@ -238,6 +239,7 @@ export function summarize(
     rejected: inDealerUnit(reading.rejected, mileageUnit),
     ...(inDoubt.length > 0 ? { inDoubt } : {}),
     mileageUnit,
+    market,
   };
 }
 

@@ -302,6 +302,7 @@ export function planJson(dealer: string, summaryOf: ImportSummary, plan: ImportP
     unchanged: plan?.unchanged ?? 0,
     rejected: summaryOf.rejected,
     blocked: summaryOf.blocked,
+    ...(summaryOf.market ? { market: summaryOf.market } : {}),
     ...(summaryOf.mileageUnit ? { mileageUnit: summaryOf.mileageUnit } : {}),
   };
 }
@@ -319,6 +320,7 @@ export function importJson(s: ImportSummary) {
     failed: s.failed,
     rejected: s.rejected,
     blocked: s.blocked,
+    ...(s.market ? { market: s.market } : {}),
     ...(s.mileageUnit ? { mileageUnit: s.mileageUnit } : {}),
   };
 }
@@ -327,7 +329,7 @@ function feedLine(s: ImportSummary): string {
   if (s.feed.error)
     return `The feed was rejected as a whole (${s.feed.error.code}): ${s.feed.error.message}\nNothing was changed.`;
   const read = `Feed: ${s.feed.vehicles} vehicles (${s.feed.format ?? '?'}${s.feed.encoding ? `, ${s.feed.encoding}` : ''}), ${s.feed.rejected} rows rejected`;
-  return s.mileageUnit ? `${read}; mileage in ${s.mileageUnit}` : read;
+  return s.mileageUnit && s.market ? `${read}; market ${s.market}, mileage in ${s.mileageUnit}` : read;
 }
 
 function tail(s: ImportSummary): string[] {
