@@ -1,6 +1,7 @@
 /**
  * The admin routes under `/_admin/` (no token; for tests, the local run and curl): the state view,
- * faults, webhook targets, process events, token revocation and clients. Never faulted or logged.
+ * faults, webhook targets, process events, token revocation, clients and branch markets. Never
+ * faulted or logged.
  */
 import type { IncomingMessage } from 'node:http';
 import { revokeTokens } from './auth.js';
