@@ -145,8 +145,18 @@ export interface WaykeApi {
   }): Promise<UploadedImage>;
 }
 
-/** Builds a client for one dealer's Wayke credentials (clients cache tokens per client id). */
-export type WaykeApiFactory = (credentials: { clientId: string; clientSecret: string }) => WaykeApi;
+/**
+ * Builds a client for one dealer's Wayke credentials (clients cache tokens per client id) and
+ * market. The market is bound to the client, not passed per call: a Wayke branch sells in one
+ * market, as a client acts with one branch's credentials, so no call can pair a branch with the
+ * wrong market, and the use cases (import, enrichment, Vehicle API) keep speaking canonical km
+ * whatever the market. Absent: the dealer config's default market.
+ */
+export type WaykeApiFactory = (client: {
+  clientId: string;
+  clientSecret: string;
+  market?: import('./core/dealer-config.js').Market;
+}) => WaykeApi;
 
 // ───────────────────────────── Import: feeds, snapshots, reports ─────────────────────────────
 

@@ -4,6 +4,7 @@
  * endpoint is one more function here and one line in `createWaykeClient`. Field names are
  * `wayke-mapping.ts`'s.
  */
+import type { Market } from '../core/dealer-config.js';
 import type { AdStatus, UploadedImage, WaykeAd, WaykeApi } from '../ports.js';
 import { describeCall, type CallContext } from './wayke-answer.js';
 import { WaykeNotFoundError, WaykeValidationError } from './wayke-errors.js';
@@ -39,10 +40,14 @@ export class AdBranches {
   }
 }
 
-/** What every endpoint is built from: the transport and the client's memory of ad branches. */
+/**
+ * What every endpoint is built from: the transport, the client's memory of ad branches and the
+ * market of the client's branch (absent: the config's default), which the mapping needs both ways.
+ */
 export interface EndpointDeps {
   readonly transport: WaykeTransport;
   readonly branches: AdBranches;
+  readonly market?: Market;
 }
 
 const seg = (value: string): string => encodeURIComponent(value);
@@ -59,7 +64,7 @@ function unexpectedAnswer(operation: string, context: CallContext, status: numbe
 
 function readAd(deps: EndpointDeps, operation: string, body: unknown, context: CallContext): WaykeAd {
   try {
-    const ad = fromWaykeAd(body);
+    const ad = fromWaykeAd(body, deps.market);
     deps.branches.remember(ad.id, ad.branchId);
     return ad;
   } catch (error) {
@@ -125,6 +130,7 @@ export const createAd =
         status,
         ...(mediaUrls !== undefined ? { mediaUrls } : {}),
         create: true,
+        ...(deps.market ? { market: deps.market } : {}),
       }),
       branchKey: branchId,
       context,
@@ -150,7 +156,12 @@ export const patchAd =
   (deps: EndpointDeps): WaykeApi['patchAd'] =>
   async ({ adId, branchId, registrationNumber, fields, mediaUrls }) => {
     deps.branches.remember(adId, branchId);
-    const body = toWaykeBody({ branchId, fields, ...(mediaUrls !== undefined ? { mediaUrls } : {}) });
+    const body = toWaykeBody({
+      branchId,
+      fields,
+      ...(mediaUrls !== undefined ? { mediaUrls } : {}),
+      ...(deps.market ? { market: deps.market } : {}),
+    });
     // Nothing to change: no call at all.
     if (body.vehicle === undefined && body.ad === undefined && body.status === undefined) return;
     await deps.transport.call({

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import type { Market } from '../core/dealer-config.js';
 import type { SecretStore, WaykeApi, WaykeApiFactory } from '../ports.js';
 import * as endpoints from './wayke-endpoints.js';
 import {
@@ -35,9 +36,16 @@ export function waykeUrlsFromEnv(
   return { authUrl: env.WAYKE_AUTH_URL, dealerApiUrl: env.WAYKE_DEALER_API_URL, mediaApiUrl: env.WAYKE_MEDIA_API_URL };
 }
 
-/** Builds a client for one set of Wayke credentials. */
-export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
-  const deps: endpoints.EndpointDeps = { transport: new WaykeTransport(options), branches: new endpoints.AdBranches() };
+/**
+ * Builds a client for one set of Wayke credentials and the market of the branch it acts for (the
+ * market code of its creates and the odometer unit, both ways; absent: the config's default).
+ */
+export function createWaykeClient(options: WaykeClientOptions & { readonly market?: Market }): WaykeApi {
+  const deps: endpoints.EndpointDeps = {
+    transport: new WaykeTransport(options),
+    branches: new endpoints.AdBranches(),
+    ...(options.market ? { market: options.market } : {}),
+  };
   const findAdByRegistrationNumber = endpoints.findAdByRegistrationNumber(deps);
   return {
     findAdByRegistrationNumber,
@@ -57,25 +65,32 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
  */
 export function createWaykeClientFactory(settings: WaykeClientSettings): WaykeApiFactory {
   const shared: WaykeClientSettings = { ...settings, ...sharedTransportParts(settings) };
-  return ({ clientId, clientSecret }) => createWaykeClient({ ...shared, clientId, clientSecret });
+  return ({ clientId, clientSecret, market }) =>
+    createWaykeClient({ ...shared, clientId, clientSecret, ...(market ? { market } : {}) });
 }
 
 /**
- * Wayke clients per dealer, from each dealer's credentials in the {@link SecretStore}: one client
- * per credentials (a rotated secret gets a new one), all from one factory so they share its token
- * cache, limits and gates. Build it once per process.
+ * Wayke clients per dealer, from each dealer's credentials in the {@link SecretStore} and its
+ * market: one client per credentials and market (a rotated secret gets a new one; two dealers on
+ * one set of credentials in two markets get one each), all from one factory so they share its
+ * token cache, limits and gates. Build it once per process.
  */
 export function createDealerWaykeClients(
   factory: WaykeApiFactory,
   secrets: SecretStore,
-): (dealer: { readonly id: string }) => Promise<WaykeApi> {
+): (dealer: { readonly id: string; readonly market?: Market }) => Promise<WaykeApi> {
   const clients = new Map<string, WaykeApi>();
   return async (dealer) => {
     const { waykeClientId, waykeClientSecret } = await secrets.getDealerSecrets(dealer.id);
-    const key = `${waykeClientId}\n${createHash('sha256').update(waykeClientSecret).digest('hex')}`;
+    const secretDigest = createHash('sha256').update(waykeClientSecret).digest('hex');
+    const key = `${waykeClientId}\n${secretDigest}\n${dealer.market ?? ''}`;
     let client = clients.get(key);
     if (!client) {
-      client = factory({ clientId: waykeClientId, clientSecret: waykeClientSecret });
+      client = factory({
+        clientId: waykeClientId,
+        clientSecret: waykeClientSecret,
+        ...(dealer.market ? { market: dealer.market } : {}),
+      });
       clients.set(key, client);
     }
     return client;

@@ -4,18 +4,44 @@
  * every Wayke field name the contract (`docs/wayke-api.md`) marks *assumed* lives in the tables
  * below and nowhere else, so it can be corrected in one place once Wayke's OpenAPI is at hand.
  *
- * Units: mileage is km inside the project and Scandinavian mil (10 km) at Wayke — rounded to the
- * nearest whole mil on the way out, ×10 on the way back. Prices are whole SEK incl. VAT both sides.
+ * Units: mileage is km inside the project. Wayke is sent the odometer in the unit of the dealer's
+ * market (`core/market.ts`: Scandinavian mil for SE, km for NO and FI), converted here and only
+ * here, both ways: rounded to the nearest whole mil on the way out, ×10 on the way back; a read ad
+ * that states its unit (`odometerReading`) is read in that unit. Prices are whole amounts incl. VAT.
  */
 import * as z from 'zod';
+import type { Market } from '../core/dealer-config.js';
+import type { MileageUnit } from '../core/feed/fields.js';
+import { DEFAULT_MARKET, kmFrom, kmIn, mileageUnitOf } from '../core/market.js';
 import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../core/vehicle.js';
 import type { AdStatus, WaykeAd, WaykeVehicleDetails } from '../ports.js';
 
 /** Statuses Wayke accepts for an ad. */
 export const AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const satisfies readonly AdStatus[];
 
-/** Market code sent on create **(assumed: every dealer of this project sells in Sweden)**. */
-export const WAYKE_MARKET_CODE = 'SE';
+/**
+ * Market code sent on create, per dealer market **(assumed: ISO 3166 alpha-2, as Wayke's public
+ * React components type it — `MarketCode = 'NO' | 'SE'`, `src/@types/market.ts` in
+ * `wayke-se/components-react`; `FI` by the same rule)**.
+ */
+export const WAYKE_MARKET_CODE: { readonly [M in Market]: string } = { SE: 'SE', NO: 'NO', FI: 'FI' };
+
+/**
+ * Wayke's names of the odometer units, as its read side carries them in `odometerReading.unit`
+ * (`wayke-se/components-react`: the search item and related-items layouts show
+ * `odometerReading.value` in `odometerReading.unit`, defaulting to `ScandinavianMile`, and its lead
+ * hook `src/hooks/useSubmitLead.ts` sends `readingUnit` `Kilometer` for NO, `ScandinavianMile` else).
+ */
+export const WAYKE_ODOMETER_UNITS: { readonly [U in MileageUnit]: string } = {
+  km: 'Kilometer',
+  mil: 'ScandinavianMile',
+};
+
+/**
+ * The read side's odometer under an ad's `vehicle` section, `{ value, unit }` **(assumed: the
+ * dealer API's read ad carries it as the public read side does, beside the write-side `mileage`)**.
+ */
+const ODOMETER_READING_KEY = 'odometerReading';
 
 /**
  * Canonical fields that are not part of the ad body: `images`, `videos` and `panorama` are source
@@ -65,9 +91,21 @@ const MEDIA_KEY = 'media';
 const FILE_URLS_KEY = 'fileUrls';
 
 /** Canonical km → Wayke mil (whole mil, rounded half up). */
-export const kmToMil = (km: number): number => Math.round(km / 10);
+export const kmToMil = (km: number): number => kmIn('mil', km);
 /** Wayke mil → canonical km. */
-export const milToKm = (mil: number): number => mil * 10;
+export const milToKm = (mil: number): number => kmFrom('mil', mil);
+
+/** The odometer value Wayke is sent for a dealer of `market`: whole mil for SE, km for NO and FI. */
+export const toWaykeMileage = (km: number, market: Market | undefined): number => kmIn(mileageUnitOf(market), km);
+
+/**
+ * The km a dealer's mileage reads back as from Wayke: 12 345 km → 1 235 mil → 12 350 km for SE.
+ * What Wayke holds for a vehicle is the same as what was sent when these agree, so a comparison
+ * of a read ad with the feed (drift, adoption) must compare `mileageAsWaykeKeepsIt` of the feed's
+ * value, or every odd km would be a change on every run.
+ */
+export const mileageAsWaykeKeepsIt = (km: number, market: Market | undefined): number =>
+  kmFrom(mileageUnitOf(market), toWaykeMileage(km, market));
 
 /** The body of `POST /vehicle` and `PATCH /vehicle/{id}`. */
 export interface WaykeAdBody {
@@ -95,7 +133,8 @@ export const toWaykeStatusBody = (status: AdStatus): { status: AdStatus } => ({ 
 /**
  * Builds a create or patch body. For create pass the whole vehicle and `create: true` (adds the
  * market code); for patch pass only what changes — absent fields are left alone, `null` clears.
- * `images` and `externalId` are ignored (see {@link FIELDS_NOT_SENT_TO_WAYKE}).
+ * `market` is the dealer's (absent: the config's default): it decides the market code and the
+ * unit of `vehicle.mileage`. `images` and `externalId` are ignored (see {@link FIELDS_NOT_SENT_TO_WAYKE}).
  */
 export function toWaykeBody(input: {
   branchId: string;
@@ -103,18 +142,20 @@ export function toWaykeBody(input: {
   status?: AdStatus;
   mediaUrls?: readonly string[];
   create?: boolean;
+  market?: Market;
 }): WaykeAdBody {
   const sections: Record<Section, Record<string, unknown>> = { vehicle: {}, ad: {} };
   for (const field of SENT_FIELDS) {
     const value = input.fields[field];
     if (value === undefined) continue;
     const [section, name] = WAYKE_FIELD_PATHS[field];
-    sections[section][name] = field === 'mileage' && typeof value === 'number' ? kmToMil(value) : cloneValue(value);
+    sections[section][name] =
+      field === 'mileage' && typeof value === 'number' ? toWaykeMileage(value, input.market) : cloneValue(value);
   }
   if (input.mediaUrls !== undefined) sections.ad[MEDIA_KEY] = toWaykeMedia(input.mediaUrls);
 
   const body: WaykeAdBody = { branch: input.branchId };
-  if (input.create) body.marketCode = WAYKE_MARKET_CODE;
+  if (input.create) body.marketCode = WAYKE_MARKET_CODE[input.market ?? DEFAULT_MARKET];
   if (input.status !== undefined) body.status = input.status;
   if (Object.keys(sections.vehicle).length > 0) body.vehicle = sections.vehicle;
   if (Object.keys(sections.ad).length > 0) body.ad = sections.ad;
@@ -199,13 +240,15 @@ const MANDATORY_FIELDS = ['registrationNumber', 'price', 'mileage'] as const sat
 const isMandatory = (field: SentField): boolean => (MANDATORY_FIELDS as readonly SentField[]).includes(field);
 
 /**
- * Maps a read ad back to the canonical vehicle (mil → km). A mandatory field that is missing or
- * malformed throws {@link WaykeResponseShapeError}; a malformed optional field is dropped, so one
- * odd value in Wayke never blocks an import.
+ * Maps a read ad back to the canonical vehicle (odometer → km). The odometer is read in the unit
+ * the ad states (`odometerReading.unit`) and, when it states none, in the unit of `market` (the
+ * dealer's; absent: the config's default). A mandatory field that is missing or malformed throws
+ * {@link WaykeResponseShapeError}; a malformed optional field is dropped, so one odd value in Wayke
+ * never blocks an import.
  */
-export function fromWaykeAd(raw: unknown): WaykeAd {
+export function fromWaykeAd(raw: unknown, market?: Market): WaykeAd {
   const ad = parseAd(raw);
-  const { vehicle, problems } = readVehicle({ vehicle: ad.vehicle, ad: ad.ad });
+  const { vehicle, problems } = readVehicle({ vehicle: ad.vehicle, ad: ad.ad }, market);
   if (problems.length > 0)
     throw new WaykeResponseShapeError(`Unexpected ad ${ad.id} from Wayke: ${problems.join('; ')}`);
 
@@ -229,28 +272,59 @@ function parseAd(raw: unknown): z.output<typeof WaykeAdResponseSchema> {
 }
 
 /** The canonical fields of a read ad's sections, and what is wrong with its mandatory ones. */
-function readVehicle(sections: Record<Section, Record<string, unknown>>): { vehicle: Vehicle; problems: string[] } {
+function readVehicle(
+  sections: Record<Section, Record<string, unknown>>,
+  market: Market | undefined,
+): { vehicle: Vehicle; problems: string[] } {
   const vehicle: Record<string, unknown> = {};
   const problems: string[] = [];
+  const odometer = odometerReadingOf(sections.vehicle[ODOMETER_READING_KEY]);
   for (const field of SENT_FIELDS) {
     const [section, name] = WAYKE_FIELD_PATHS[field];
-    const value = sections[section][name];
+    const value = field === 'mileage' && odometer ? odometer : sections[section][name];
     if (value === undefined || value === null) {
       if (isMandatory(field)) problems.push(`${section}.${name} is missing`);
       continue;
     }
-    const checked = VehicleFieldSchemas[field].safeParse(canonicalValue(field, value));
+    const checked = VehicleFieldSchemas[field].safeParse(canonicalValue(field, value, market));
     if (checked.success) vehicle[field] = checked.data;
     else if (isMandatory(field)) problems.push(`${section}.${name} is malformed`);
   }
   return { vehicle: vehicle as Vehicle, problems };
 }
 
+/** An odometer reading in a unit Wayke names, as the project's unit. */
+interface OdometerReading {
+  readonly value: number;
+  readonly unit: MileageUnit;
+}
+
+/**
+ * The ad's `odometerReading` when it is one (a number and a unit Wayke names); anything else is
+ * ignored, and the write-side `mileage` is read in the market's unit instead.
+ */
+function odometerReadingOf(raw: unknown): OdometerReading | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const { value, unit } = raw as Record<string, unknown>;
+  if (typeof value !== 'number') return undefined;
+  const known = (Object.keys(WAYKE_ODOMETER_UNITS) as MileageUnit[]).find((u) => WAYKE_ODOMETER_UNITS[u] === unit);
+  return known ? { value, unit: known } : undefined;
+}
+
 /** A read value in the project's unit and shape, before its schema checks it. */
-function canonicalValue(field: SentField, value: unknown): unknown {
-  if (field === 'mileage' && typeof value === 'number') return milToKm(value);
+function canonicalValue(field: SentField, value: unknown, market: Market | undefined): unknown {
+  if (field === 'mileage') return mileageInKm(value, market);
   // Wayke may add keys of its own to a document (an id, a type): keep the two we know.
   if (field === 'documents' && Array.isArray(value)) return (value as unknown[]).map(knownDocumentKeys);
+  return value;
+}
+
+/** The read odometer in km: in the unit it states, else a bare number in the market's unit. */
+function mileageInKm(value: unknown, market: Market | undefined): unknown {
+  if (typeof value === 'number') return kmFrom(mileageUnitOf(market), value);
+  const reading = value as OdometerReading | undefined;
+  if (reading && typeof reading === 'object' && typeof reading.value === 'number')
+    return kmFrom(reading.unit, reading.value);
   return value;
 }
 

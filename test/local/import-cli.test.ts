@@ -59,6 +59,8 @@ describe('wayke-dms plan / import', () => {
       unchanged: 0,
       rejected: [],
       blocked: null,
+      market: 'SE',
+      mileageUnit: 'mil',
     });
     expect(existsSync(state)).toBe(false);
     expect(sim.state().calls['POST /vehicle'] ?? 0).toBe(0);
@@ -89,6 +91,8 @@ describe('wayke-dms plan / import', () => {
       failed: [],
       rejected: [],
       blocked: null,
+      market: 'SE',
+      mileageUnit: 'mil',
     });
 
     const calls = JSON.stringify(sim.state().calls);

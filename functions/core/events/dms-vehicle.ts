@@ -42,7 +42,9 @@ export const DmsVehicleSchema = z
       .number()
       .int()
       .nonnegative()
-      .describe('Odometer reading in kilometres (Wayke stores Swedish mil; converted ×10).'),
+      .describe(
+        "Odometer reading in kilometres, whatever the dealer's market (Wayke's reading converted from its unit).",
+      ),
     price: z.number().int().positive().describe('Price in whole SEK including VAT.'),
     campaignPrice: z.number().int().positive().optional(),
     oldPrice: z.number().int().positive().optional(),

@@ -38,10 +38,14 @@ import {
  * CLI; it knows only ports (and the pure feed reader, injected so tests and wirings choose).
  */
 
-/** What the use case needs of a dealer (a resolved dealer config entry fits). */
+/**
+ * What the use case needs of a dealer (a resolved dealer config entry fits). `market` (absent:
+ * the config's default) reaches the Wayke client through `deps.wayke(dealer)` and the report's unit.
+ */
 export type ImportDealerConfig = Pick<Dealer, 'id' | 'branchId' | 'feed'> & {
   readonly mappingProfile?: MappingProfile;
   readonly source?: Dealer['source'];
+  readonly market?: Dealer['market'];
 };
 
 export interface ImportDealerDeps {
@@ -297,7 +301,7 @@ async function rejectFeed(
     file: chosen.feed.name,
     code: reading.error?.code,
   });
-  const summary = summarize(dealerId, reading, NOTHING_DONE);
+  const summary = summarize(request.dealer, reading, NOTHING_DONE);
   const movedTo = request.dryRun
     ? null
     : await settleFeed({
@@ -322,7 +326,7 @@ function planned(
   plan: ImportPlan,
 ): ImportOutcome {
   const dealerId = locked.request.dealer.id;
-  const summary = summarize(dealerId, reading, plannedTally(plan));
+  const summary = summarize(locked.request.dealer, reading, plannedTally(plan));
   const report = reportOf(deps, locked, chosen, summary, null);
   return { status: 'planned', dealer: dealerId, runId: locked.runId, summary, report, plan, retry: chosen.retry };
 }
@@ -360,7 +364,7 @@ async function applyAndRecord(
   });
   const archiveKey = movedTo ?? (chosen.retry ? chosen.previous?.archiveKey : undefined);
   await recordRunState(deps.snapshots, { dealerId: dealer.id, runId, at: deps.clock.now(), archiveKey, result, plan });
-  const summary = summarize(dealer.id, reading, appliedTally(plan, result));
+  const summary = summarize(dealer, reading, appliedTally(plan, result));
   const report = reportOf(deps, locked, chosen, summary, movedTo);
   await writeReport(deps.reports, report, deps.log);
   logDone(deps.log, dealer.id, runId, summary, result.adopted);

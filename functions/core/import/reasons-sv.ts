@@ -82,6 +82,10 @@ function csvHintSv(hint: string): string {
 const RULES: readonly Rule[] = [
   ...AFTER_VALUE.map(([en, sv]): Rule => [withValue(escape(en)), (value) => prefixed(value, sv)]),
   [withValue('must be (\\d+) or earlier'), (value, year) => prefixed(value, `får vara högst ${year}`)],
+  [
+    withValue('must be at most ([\\d ,]+ (?:km|mil)) \\(check the unit: mil or km\\)'),
+    (value, bound) => prefixed(value, `får vara högst ${bound} (kontrollera enheten: mil eller km)`),
+  ],
   [/^is missing$/, () => 'saknas'],
   [/^left out an item: (.*)$/s, (items) => `ett värde utelämnat: ${items}`],
   [/^left out (\d+) items: (.*)$/s, (count, items) => `${count} värden utelämnade: ${items}`],

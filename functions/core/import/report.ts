@@ -1,3 +1,5 @@
+import type { Market } from '../dealer-config.js';
+import type { MileageUnit } from '../feed/fields.js';
 import type { RejectedRow } from '../feed/index.js';
 import type { Blocked } from './plan.js';
 import { feedErrorSv, fieldSv, reasonSv } from './reasons-sv.js';
@@ -39,6 +41,13 @@ export interface ImportSummary {
   readonly blocked: Blocked | null;
   /** Plates unreadable rows may hold (a ragged row, rows swallowed by a stray quote): kept listed. */
   readonly inDoubt?: readonly string[];
+  /**
+   * The unit the dealer reads mileage in (its market's), in which the report states every mileage
+   * (`rejected` reasons included). Absent in reports written before units were per dealer.
+   */
+  readonly mileageUnit?: MileageUnit;
+  /** The dealer's Wayke market, which decides {@link mileageUnit} (absent in older reports, as it). */
+  readonly market?: Market;
 }
 
 /** What the report files hold: the summary plus where and when. */
@@ -72,6 +81,15 @@ function list<T>(items: readonly T[], line: (item: T) => string, more: (n: numbe
   return lines;
 }
 
+/** The dealer's market and the unit every mileage in the report is in (none in an older report). */
+function unitLines(report: ImportReport): { sv: string[]; en: string[] } {
+  if (!report.mileageUnit || !report.market) return { sv: [], en: [] };
+  return {
+    sv: [`Marknad ${report.market}: mätarställning anges i ${report.mileageUnit}`],
+    en: [`Market ${report.market}: mileage is given in ${report.mileageUnit}`],
+  };
+}
+
 /** The short human report (`latest.txt`): Swedish first, then English. Plates and fields only. */
 export function reportText(report: ImportReport): string {
   const when = report.at
@@ -95,6 +113,9 @@ export function reportText(report: ImportReport): string {
     const fmt = `${feed.format ?? '?'}${feed.encoding ? `, ${feed.encoding}` : ''}`;
     sv.push(`Läst: ${feed.vehicles} fordon (${fmt}), ${feed.rejected} rader avvisade`);
     en.push(`Read: ${feed.vehicles} vehicles (${fmt}), ${feed.rejected} rows rejected`);
+    const units = unitLines(report);
+    sv.push(...units.sv);
+    en.push(...units.en);
     sv.push(
       `Nya ${report.created} · uppdaterade ${report.updated} · borttagna ${report.removed} · återpublicerade ${report.republished} · oförändrade ${report.unchanged} · misslyckade ${report.failed.length}`,
     );

@@ -10,11 +10,13 @@ import type {
   Snapshots,
   WaykeApi,
 } from '../../ports.js';
-import type { Dealer } from '../dealer-config.js';
+import type { Dealer, Market } from '../dealer-config.js';
+import { DEFAULT_MARKET, mileageReasonIn, mileageUnitOf } from '../market.js';
 import { applyPlan, type ApplyResult } from './apply.js';
 import { planImport, type ImportPlan } from './plan.js';
 import type { ChosenFeed, FeedReading } from './read.js';
-import { reportText, type ImportReport, type ImportSummary } from './report.js';
+import { reportText, type ImportReport, type ImportSummary, type RejectedRow } from './report.js';
+import type { MileageUnit } from '../feed/fields.js';
 
 /**
  * The run's steps after the read: plan against the snapshot, apply to Wayke (writing each
@@ -222,15 +224,37 @@ export function appliedTally(plan: ImportPlan, result: ApplyResult): RunTally {
   return { created, updated, removed, republished, unchanged: plan.unchanged, failed, blocked: plan.blocked };
 }
 
-export function summarize(dealerId: string, reading: FeedReading, tally: RunTally): ImportSummary {
+export function summarize(
+  dealer: { readonly id: string; readonly market?: Market },
+  reading: FeedReading,
+  tally: RunTally,
+): ImportSummary {
   const inDoubt = reading.read.inDoubt;
+  const market = dealer.market ?? DEFAULT_MARKET;
+  const mileageUnit = mileageUnitOf(market);
   return {
-    dealer: dealerId,
+    dealer: dealer.id,
     feed: reading.summary,
     ...tally,
-    rejected: reading.rejected,
+    rejected: inDealerUnit(reading.rejected, mileageUnit),
     ...(inDoubt.length > 0 ? { inDoubt } : {}),
+    mileageUnit,
+    market,
   };
+}
+
+/** The rejected rows with their mileage reasons in the dealer's unit (the feed reader speaks km). */
+function inDealerUnit(rejected: readonly RejectedRow[], unit: MileageUnit): RejectedRow[] {
+  return rejected.map((row) =>
+    row.errors.some((error) => error.field === 'mileage')
+      ? {
+          ...row,
+          errors: row.errors.map((error) =>
+            error.field === 'mileage' ? { ...error, message: mileageReasonIn(unit, error.message) } : error,
+          ),
+        }
+      : row,
+  );
 }
 
 export interface ReportInput {

@@ -18,7 +18,14 @@ import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-
 import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
 import { createLogger } from '../../adapters/logger.js';
 import { createWaykeClient, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../../adapters/wayke-http-client.js';
-import { DEALER_ID_PATTERN, DEALER_ID_RULE, DEFAULT_FEED_SETTINGS } from '../../core/dealer-config.js';
+import {
+  DEALER_ID_PATTERN,
+  DEALER_ID_RULE,
+  DEFAULT_FEED_SETTINGS,
+  MARKETS,
+  type Market,
+} from '../../core/dealer-config.js';
+import { DEFAULT_MARKET } from '../../core/market.js';
 import {
   exitStatus,
   makeImportDealer,
@@ -43,8 +50,11 @@ Options:
   --dealer <id>           the dealer (required)
   --state <dir>           where the snapshot lives (embedded store; default ./.wayke-dms)
   --mapping <file>        the dealer's mapping profile (JSON)
-  --config <file>         dealer config (dealers.json): branch, removal status and limits,
-                          mapping profile of --dealer
+  --config <file>         dealer config (dealers.json): branch, market, removal status and
+                          limits, mapping profile of --dealer
+  --market SE|NO|FI       the dealer's Wayke market, without --config (default ${DEFAULT_MARKET}):
+                          the market code of new ads and the odometer unit (mil for SE, km
+                          for NO and FI)
   --json                  print exactly one JSON object (the run summary)
   --allow-mass-removal    let removals through the safety valve this once
   --concurrency <n>       vehicles applied at once (default 4)
@@ -197,6 +207,7 @@ function parseCommandLine(args: string[]) {
         state: { type: 'string' },
         mapping: { type: 'string' },
         config: { type: 'string' },
+        market: { type: 'string' },
         json: { type: 'boolean', default: false },
         'allow-mass-removal': { type: 'boolean', default: false },
         concurrency: { type: 'string' },
@@ -222,13 +233,26 @@ function dealerFromConfig(configPath: string | undefined, dealerId: string): Imp
   return fromConfig;
 }
 
+/**
+ * The market of `--market`, which only stands in for a config: with `--config` the dealer's entry
+ * says it (two sources could disagree, and the config is what the deployed system uses).
+ */
+function marketOption(value: string | undefined, configPath: string | undefined): Market | undefined {
+  if (value === undefined) return undefined;
+  if (configPath) throw new UsageError('--market is for runs without --config; the dealer config names the market');
+  if (!(MARKETS as readonly string[]).includes(value))
+    throw new UsageError(`--market must be one of ${MARKETS.join(', ')}`);
+  return value as Market;
+}
+
 /** The dealer as the command line, the `--config` file and WAYKE_BRANCH_ID describe it, in that order. */
 function dealerOf(
   mode: 'plan' | 'import',
   dealerId: string,
-  values: { config?: string; mapping?: string },
+  values: { config?: string; mapping?: string; market?: string },
   env: NodeJS.ProcessEnv,
 ): ImportDealerConfig {
+  const market = marketOption(values.market, values.config);
   const fromConfig = dealerFromConfig(values.config, dealerId);
   const mapping = values.mapping ? loadMappingOption(values.mapping) : fromConfig?.mappingProfile;
   const branchId =
@@ -239,6 +263,7 @@ function dealerOf(
   return {
     id: dealerId,
     branchId,
+    market: fromConfig?.market ?? market ?? DEFAULT_MARKET,
     feed: fromConfig?.feed ?? DEFAULT_FEED_SETTINGS,
     ...(mapping ? { mappingProfile: mapping } : {}),
   };
@@ -277,6 +302,8 @@ export function planJson(dealer: string, summaryOf: ImportSummary, plan: ImportP
     unchanged: plan?.unchanged ?? 0,
     rejected: summaryOf.rejected,
     blocked: summaryOf.blocked,
+    ...(summaryOf.market ? { market: summaryOf.market } : {}),
+    ...(summaryOf.mileageUnit ? { mileageUnit: summaryOf.mileageUnit } : {}),
   };
 }
 
@@ -293,13 +320,16 @@ export function importJson(s: ImportSummary) {
     failed: s.failed,
     rejected: s.rejected,
     blocked: s.blocked,
+    ...(s.market ? { market: s.market } : {}),
+    ...(s.mileageUnit ? { mileageUnit: s.mileageUnit } : {}),
   };
 }
 
 function feedLine(s: ImportSummary): string {
   if (s.feed.error)
     return `The feed was rejected as a whole (${s.feed.error.code}): ${s.feed.error.message}\nNothing was changed.`;
-  return `Feed: ${s.feed.vehicles} vehicles (${s.feed.format ?? '?'}${s.feed.encoding ? `, ${s.feed.encoding}` : ''}), ${s.feed.rejected} rows rejected`;
+  const read = `Feed: ${s.feed.vehicles} vehicles (${s.feed.format ?? '?'}${s.feed.encoding ? `, ${s.feed.encoding}` : ''}), ${s.feed.rejected} rows rejected`;
+  return s.mileageUnit && s.market ? `${read}; market ${s.market}, mileage in ${s.mileageUnit}` : read;
 }
 
 function tail(s: ImportSummary): string[] {
@@ -399,6 +429,7 @@ function makeCliImportDealer(
           clientSecret: waykeEnv.WAYKE_CLIENT_SECRET,
           log,
           maxConcurrency: options.concurrency,
+          market: options.dealer.market ?? DEFAULT_MARKET,
         })
       : () => {
           throw new Error('plan never calls Wayke');

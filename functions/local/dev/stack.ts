@@ -176,6 +176,7 @@ function startSimulator(context: StartContext, apiUrl: string): Promise<WaykeSim
         clientSecret: secretOf(dealer.id).waykeClientSecret,
         branchIds: [dealer.branchId],
       })),
+      branchMarkets: Object.fromEntries(config.dealers.map((dealer) => [dealer.branchId, dealer.market])),
       webhook: config.dealers.map((dealer) => ({
         branchId: dealer.branchId,
         url: `${apiUrl}/webhooks/wayke/${dealer.id}`,

@@ -1,9 +1,11 @@
 /**
  * The admin routes under `/_admin/` (no token; for tests, the local run and curl): the state view,
- * faults, webhook targets, process events, token revocation and clients. Never faulted or logged.
+ * faults, webhook targets, process events, token revocation, clients and branch markets. Never
+ * faulted or logged.
  */
 import type { IncomingMessage } from 'node:http';
 import { revokeTokens } from './auth.js';
+import { SIM_MARKETS, type SimMarket } from './contract.js';
 import { badRequest, HttpAnswer, notFound, readBody } from './http.js';
 import type { StateFile } from './persistence.js';
 import type { SimulatorState } from './state.js';
@@ -49,6 +51,14 @@ function addClient({ state, stateFile }: AdminContext, json: JsonBody): HttpAnsw
   return new HttpAnswer(201);
 }
 
+function setBranchMarket({ state }: AdminContext, json: JsonBody, [escapedId]: readonly string[]): HttpAnswer {
+  const market = (json() as { market?: unknown } | null)?.market;
+  if (!(SIM_MARKETS as readonly unknown[]).includes(market))
+    return badRequest([{ field: 'market', message: `must be one of ${SIM_MARKETS.join(', ')}` }]);
+  state.branchMarkets.set(decodeURIComponent(escapedId ?? ''), market as SimMarket);
+  return new HttpAnswer(204);
+}
+
 const isProcessEvent = (event: ProcessEventInput | null): boolean =>
   typeof event?.processName === 'string' && typeof event.stepName === 'string' && typeof event.state === 'string';
 
@@ -80,6 +90,7 @@ const ADMIN_ROUTES: readonly AdminRoute[] = [
   },
   { method: 'POST', pattern: /^\/_admin\/clients$/, handle: addClient },
   { method: 'POST', pattern: /^\/_admin\/ads\/([^/]+)\/process$/, handle: processEvent },
+  { method: 'POST', pattern: /^\/_admin\/branches\/([^/]+)\/market$/, handle: setBranchMarket },
 ];
 
 /** Answers an admin call whose body is `raw`. */

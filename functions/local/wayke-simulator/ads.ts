@@ -2,6 +2,10 @@
  * The dealer API's ads: create, read, find by plate, patch and status. An ad belongs to a branch;
  * a branch-scoped client gets 403 when it creates for another branch and 404 on that branch's ads.
  * A change that leaves the ad as it was does not bump `version` (and sends no webhook).
+ *
+ * Markets: an ad is in its branch's market (a create with another `marketCode` is refused, and
+ * a patch cannot move it); its `vehicle.mileage` is in that market's unit, and the ad keeps the
+ * reading with its unit as Wayke's read side shows it (`vehicle.odometerReading`).
  */
 import { randomUUID } from 'node:crypto';
 import { mayActFor } from './auth.js';
@@ -11,8 +15,11 @@ import {
   type FieldProblem,
   MANDATORY_PATHS,
   normalisePlate,
+  ODOMETER_READING,
   type PatchBody,
   PatchBodySchema,
+  SIM_ODOMETER_UNIT,
+  type SimMarket,
   StatusBodySchema,
 } from './contract.js';
 import { badRequest, forbiddenBranch, HttpAnswer, notFound, type Outcome } from './http.js';
@@ -23,6 +30,17 @@ import type { MutableAd, Token } from './types.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
+/** A `marketCode` that is not the branch's, as the 400 names it. */
+function wrongMarket(sent: string, branch: string, market: SimMarket): FieldProblem[] {
+  return [{ field: 'marketCode', message: `is ${sent}, but branch ${branch} sells in market ${market}` }];
+}
+
+/** The odometer as the read side shows it: the write-side value with the unit of the ad's market. */
+function withOdometerReading(vehicle: Record<string, unknown>, market: string): void {
+  const unit = SIM_ODOMETER_UNIT[market as SimMarket];
+  if (typeof vehicle.mileage === 'number' && unit) vehicle[ODOMETER_READING] = { value: vehicle.mileage, unit };
+}
+
 /** `POST /vehicle` */
 export function createAd(state: SimulatorState, token: Token, body: unknown): Outcome {
   const checked = check(CreateBodySchema, body, MANDATORY_PATHS);
@@ -31,15 +49,19 @@ export function createAd(state: SimulatorState, token: Token, body: unknown): Ou
   const mediaProblems = checkMedia(state, input.ad.media as MediaList | undefined, 'ad.media');
   if (mediaProblems.length > 0) return { answer: badRequest(mediaProblems) };
   if (!mayActFor(token, input.branch)) return { answer: forbiddenBranch() };
+  const market = state.marketOf(input.branch);
+  if (input.marketCode !== undefined && input.marketCode !== market)
+    return { answer: badRequest(wrongMarket(input.marketCode, input.branch, market)) };
   const now = new Date().toISOString();
   const registrationNumber = normalisePlate(input.vehicle.registrationNumber as string);
   // What the dealer sent wins; the registry fills in what Wayke knows of the plate.
   const modelYear = typeof input.vehicle.modelYear === 'number' ? input.vehicle.modelYear : undefined;
   const vehicle = { ...registryFacts(registrationNumber, modelYear), ...input.vehicle, registrationNumber };
+  withOdometerReading(vehicle, market);
   const ad: MutableAd = {
     id: randomUUID(),
     branch: input.branch,
-    marketCode: input.marketCode ?? 'SE',
+    marketCode: market,
     status: input.status ?? 'Published',
     vehicle,
     ad: { ...input.ad },
@@ -109,7 +131,7 @@ function applyPatch(state: SimulatorState, ad: MutableAd, input: PatchBody): voi
     }
   }
   if (input.status !== undefined) ad.status = input.status;
-  if (input.marketCode !== undefined) ad.marketCode = input.marketCode;
+  withOdometerReading(ad.vehicle, ad.marketCode);
   const newPlate = ad.vehicle.registrationNumber as string;
   if (newPlate !== oldPlate) {
     state.unindexPlate(oldPlate, ad.id);
@@ -128,6 +150,10 @@ export function patchAd(state: SimulatorState, token: Token, id: string, body: u
   const input = checked.value;
   if (input.branch !== undefined && input.branch !== found.branch)
     return { answer: badRequest([{ field: 'branch', message: 'cannot be changed' }]) };
+  if (input.marketCode !== undefined && input.marketCode !== found.marketCode)
+    return {
+      answer: badRequest([{ field: 'marketCode', message: `cannot be changed (the ad is in ${found.marketCode})` }]),
+    };
   const mediaProblems = checkMedia(state, input.ad?.media as MediaList | null | undefined, 'ad.media');
   if (mediaProblems.length > 0) return { answer: badRequest(mediaProblems) };
   const before = fingerprint(found);

@@ -9,6 +9,24 @@ import * as z from 'zod';
 export const SIM_AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const;
 export type SimAdStatus = (typeof SIM_AD_STATUSES)[number];
 
+/** The markets Wayke serves; an ad's `marketCode` must be its branch's. */
+export const SIM_MARKETS = ['SE', 'NO', 'FI'] as const;
+export type SimMarket = (typeof SIM_MARKETS)[number];
+
+/**
+ * The unit the write-side `vehicle.mileage` is in, per market, and the name Wayke's read side gives
+ * it in `vehicle.odometerReading.unit` (`Kilometer | ScandinavianMile`, as `wayke-se/components-react`
+ * reads it): Sweden counts Scandinavian mil, Norway and Finland km.
+ */
+export const SIM_ODOMETER_UNIT: { readonly [M in SimMarket]: 'ScandinavianMile' | 'Kilometer' } = {
+  SE: 'ScandinavianMile',
+  NO: 'Kilometer',
+  FI: 'Kilometer',
+};
+
+/** Where a read ad carries the odometer with its unit, beside the write-side `mileage`. */
+export const ODOMETER_READING = 'odometerReading';
+
 const int = z.number().int('must be an integer');
 const positiveInt = int.positive('must be greater than 0');
 const text = z.string().min(1, 'must not be empty');
@@ -53,13 +71,12 @@ const nullableAll = (shape: Shape, keep: readonly string[]): Shape =>
     Object.entries(shape).map(([k, s]) => [k, keep.includes(k) ? s.optional() : s.nullable().optional()]),
   );
 
+const marketCode = z.enum(SIM_MARKETS, `must be one of ${SIM_MARKETS.join(', ')}`);
+
 export const CreateBodySchema = z
   .object({
     branch: text,
-    marketCode: z
-      .string()
-      .regex(/^[A-Z]{2}$/, 'must be a two-letter market code')
-      .optional(),
+    marketCode: marketCode.optional(),
     status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted').optional(),
     vehicle: z.object(optionalAll(vehicleSection)).strict(),
     ad: z.object(optionalAll(adSection)).strict(),
@@ -69,10 +86,7 @@ export const CreateBodySchema = z
 export const PatchBodySchema = z
   .object({
     branch: text.optional(),
-    marketCode: z
-      .string()
-      .regex(/^[A-Z]{2}$/, 'must be a two-letter market code')
-      .optional(),
+    marketCode: marketCode.optional(),
     status: z.enum(SIM_AD_STATUSES, 'must be one of Published, Unpublished, Sold, Deleted').optional(),
     vehicle: z
       .object(nullableAll(vehicleSection, ['registrationNumber', 'mileage']))

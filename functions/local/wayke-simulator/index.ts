@@ -20,12 +20,16 @@
  *   POST /_admin/ads/{id}/process      `{ processName, stepName, state }` → process event webhook
  *   POST /_admin/tokens/revoke         every issued token becomes invalid (next calls get 401)
  *   POST /_admin/clients               `{ clientId, clientSecret, branchIds? }`
+ *   POST /_admin/branches/{id}/market  `{ market: "SE" | "NO" | "FI" }`: the market the branch sells in
  *
  * Semantics where the contract is silent (assumed): duplicates are allowed (two creates for one
  * plate make two ads, as a naive client would cause); find-by-plate answers the newest non-Deleted
  * ad of that branch, else the newest; a Deleted ad can still be read and re-published; a read ad is
  * the create body's shape plus `id`, `createdAt`, `updatedAt`, `version`; a branch-scoped client
- * gets 403 on another branch's create/upload and 404 on its ads.
+ * gets 403 on another branch's create/upload and 404 on its ads. Each branch sells in one market
+ * (`branchMarkets`, default SE): a create with another `marketCode` is a 400 naming it; an absent
+ * `marketCode` is the branch's. `vehicle.mileage` is in the ad's market's unit (mil for SE, km for
+ * NO and FI) and a read ad carries it again as `vehicle.odometerReading { value, unit }`.
  *
  * The parts: `state.ts` (what it knows) and `persistence.ts` (the state file), `auth.ts`, `ads.ts`,
  * `media.ts`, `webhooks.ts` (out), `faults.ts`, `admin.ts`, `routes.ts` and `server.ts` (HTTP), on the
@@ -66,6 +70,7 @@ function compose(options: WaykeSimulatorOptions): ServerContext & { restored: bo
     clients: options.clients ?? [DEFAULT_SIMULATOR_CLIENT],
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.webhook ? { webhook: options.webhook } : {}),
+    ...(options.branchMarkets ? { branchMarkets: options.branchMarkets } : {}),
   });
   const restored = options.stateFile ? loadStateFile(state, options.stateFile, options.log) : false;
   const stateFile = new StateFile(
@@ -114,6 +119,7 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
     },
     revokeTokens: () => revokeTokens(state),
     setWebhook: (target) => state.setWebhook(target),
+    setBranchMarket: (branchId, market) => void state.branchMarkets.set(branchId, market),
     triggerProcessEvent: (adId, event) => webhooks.processEvent(adId, event),
     webhooksIdle: () => webhooks.idle(),
     state: () => state.view(),

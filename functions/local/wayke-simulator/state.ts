@@ -4,17 +4,19 @@
  * The parts change it through the methods here or directly on its maps; `view()` is the read-only
  * deep copy tests and `/_admin/state` see.
  */
+import type { SimMarket } from './contract.js';
 import { FaultInjector } from './faults.js';
-import type {
-  MutableAd,
-  SimulatedRequest,
-  StoredMedia,
-  Token,
-  WaykeSimulatorClient,
-  WaykeSimulatorFaults,
-  WaykeSimulatorState,
-  WaykeSimulatorWebhookTarget,
-  WebhookDelivery,
+import {
+  SIMULATOR_DEFAULTS,
+  type MutableAd,
+  type SimulatedRequest,
+  type StoredMedia,
+  type Token,
+  type WaykeSimulatorClient,
+  type WaykeSimulatorFaults,
+  type WaykeSimulatorState,
+  type WaykeSimulatorWebhookTarget,
+  type WebhookDelivery,
 } from './types.js';
 
 const MAX_REQUEST_LOG = 10_000;
@@ -31,6 +33,7 @@ export interface SimulatorStateInit {
   readonly clients: readonly WaykeSimulatorClient[];
   readonly faults?: Partial<WaykeSimulatorFaults>;
   readonly webhook?: WaykeSimulatorWebhookTarget | readonly WaykeSimulatorWebhookTarget[];
+  readonly branchMarkets?: Readonly<Record<string, SimMarket>>;
 }
 
 export class SimulatorState {
@@ -49,6 +52,8 @@ export class SimulatorState {
   /** Branch id → target; `''` is the default. */
   readonly webhookTargets = new Map<string, WaykeSimulatorWebhookTarget>();
   readonly faults: FaultInjector;
+  /** Branch id → its market; others sell in `SIMULATOR_DEFAULTS.market`. */
+  readonly branchMarkets: Map<string, SimMarket>;
   /** `http://127.0.0.1:<port>` once listening; media URLs and `location` headers are built on it. */
   baseUrl = '';
   /** Set by `stop()`: no more webhooks or saves. */
@@ -57,6 +62,7 @@ export class SimulatorState {
   constructor(init: SimulatorStateInit) {
     this.clients = [...init.clients];
     this.faults = new FaultInjector(init.faults);
+    this.branchMarkets = new Map(Object.entries(init.branchMarkets ?? {}));
     for (const target of ([] as WaykeSimulatorWebhookTarget[]).concat(
       (init.webhook ?? []) as WaykeSimulatorWebhookTarget[],
     )) {
@@ -76,6 +82,10 @@ export class SimulatorState {
         ...target,
         ...(target.headers ? { headers: { ...target.headers } } : {}),
       });
+  }
+
+  marketOf(branchId: string): SimMarket {
+    return this.branchMarkets.get(branchId) ?? SIMULATOR_DEFAULTS.market;
   }
 
   webhookTargetFor(branchId: string): WaykeSimulatorWebhookTarget | undefined {

@@ -3,7 +3,7 @@
  * share internally (`MutableAd`, `StoredMedia`, `Token`).
  */
 import type { Log } from '../../ports.js';
-import type { SimAdStatus } from './contract.js';
+import type { SimAdStatus, SimMarket } from './contract.js';
 
 /** Faults the simulator injects into API calls (never into `/_admin/` routes or media file GETs). */
 export interface WaykeSimulatorFaults {
@@ -53,6 +53,8 @@ export const SIMULATOR_DEFAULTS = {
   webhookAttempts: 3,
   webhookRetryDelayMs: 200,
   saveDelayMs: 200,
+  /** The market of a branch no option or admin call gave one. */
+  market: 'SE' as SimMarket,
 } as const;
 
 export interface WaykeSimulatorOptions {
@@ -81,6 +83,13 @@ export interface WaykeSimulatorOptions {
   readonly stateFile?: string;
   /** Debounce of the state file save after a change. */
   readonly saveDelayMs?: number;
+  /**
+   * Branch id → the market it sells in (absent: `SIMULATOR_DEFAULTS.market`). A create for the
+   * branch with another `marketCode` is refused; the ad's odometer unit is its market's. Set
+   * again with `setBranchMarket` or `POST /_admin/branches/{branchId}/market`; not kept in the
+   * state file (the options give it at each start, as the local run does from the dealer config).
+   */
+  readonly branchMarkets?: Readonly<Record<string, SimMarket>>;
 }
 
 /** An ad as the simulator keeps it: Wayke's own JSON shape. */
@@ -179,6 +188,8 @@ export interface WaykeSimulator {
   revokeTokens(): number;
   /** Sets the default target (no `branchId`) or a branch's; `null` removes the default. */
   setWebhook(target: WaykeSimulatorWebhookTarget | null): void;
+  /** Sets the market a branch sells in, for the creates that follow (existing ads keep theirs). */
+  setBranchMarket(branchId: string, market: SimMarket): void;
   /** Sends a process event (like `purchase-contract-completed.json`) for the ad; resolves after delivery. */
   triggerProcessEvent(adId: string, event: ProcessEventInput): Promise<WebhookDelivery[]>;
   /** Resolves when every webhook queued so far has been delivered or given up. */
