@@ -20,6 +20,8 @@
  *   POST /_admin/ads/{id}/process      `{ processName, stepName, state }` → process event webhook
  *   POST /_admin/tokens/revoke         every issued token becomes invalid (next calls get 401)
  *   POST /_admin/clients               `{ clientId, clientSecret, branchIds? }`
+ *   GET|POST /_admin/contract-drift    `{ renamed?: { "ad.campaignPrice": "ad.discountPrice" }, ignored?: [...] }`
+ *                                      (`null` clears): a Wayke that renames or drops fields
  *
  * Semantics where the contract is silent (assumed): duplicates are allowed (two creates for one
  * plate make two ads, as a naive client would cause); find-by-plate answers the newest non-Deleted
@@ -32,6 +34,7 @@
  * contract in `contract.ts` and the plate registry in `registry.ts`.
  */
 import { revokeTokens } from './auth.js';
+import { setContractDrift } from './contract-drift.js';
 import { loadStateFile, StateFile } from './persistence.js';
 import { close, listen, type ServerContext } from './server.js';
 import { SimulatorState } from './state.js';
@@ -43,6 +46,7 @@ import {
 } from './types.js';
 import { WebhookSender } from './webhooks.js';
 
+export { CONTRACT_DRIFT_PATH, type WaykeContractDrift } from './contract-drift.js';
 export { prng } from './faults.js';
 export {
   DEFAULT_SIMULATOR_CLIENT,
@@ -67,6 +71,7 @@ function compose(options: WaykeSimulatorOptions): ServerContext & { restored: bo
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.webhook ? { webhook: options.webhook } : {}),
   });
+  if (options.contractDrift) setContractDrift(state, options.contractDrift);
   const restored = options.stateFile ? loadStateFile(state, options.stateFile, options.log) : false;
   const stateFile = new StateFile(
     state,
@@ -112,6 +117,7 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
       state.addClient(client);
       stateFile.schedule();
     },
+    setContractDrift: (drift) => setContractDrift(state, drift),
     revokeTokens: () => revokeTokens(state),
     setWebhook: (target) => state.setWebhook(target),
     triggerProcessEvent: (adId, event) => webhooks.processEvent(adId, event),
