@@ -123,6 +123,7 @@ describe('wayke-dms contract-check when it cannot check', () => {
     expect(run.status).toBe(2);
     expect(run.stdout).toMatch(/The check stopped at "find by plate": .*credentials/i);
     expect(run.stdout).not.toContain('wrong-secret-value');
+    expect(run.stdout).toContain('Check WAYKE_CLIENT_ID and WAYKE_CLIENT_SECRET');
     expect(Object.keys(sim.state().ads)).toHaveLength(before);
   });
 

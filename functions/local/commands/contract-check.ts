@@ -38,7 +38,7 @@ has a live ad.`;
 const ContractCheckEnvSchema = WaykeUrlsEnvSchema.extend({
   WAYKE_CLIENT_ID: z.string().min(1),
   WAYKE_CLIENT_SECRET: z.string().min(1),
-  WAYKE_BRANCH_ID: z.string().min(1),
+  WAYKE_BRANCH_ID: z.uuid(),
 });
 
 /** Where the command writes; the process streams unless a test gives its own. */

@@ -48,6 +48,8 @@ function verdict(result: ContractCheckResult): string[] {
   const failed = failedRows(result);
   const lines: string[] = [];
   if (result.failure) lines.push(`The check stopped at "${result.failure.step}": ${result.failure.message}`);
+  if (result.failure?.kind === 'auth')
+    lines.push('Check WAYKE_CLIENT_ID and WAYKE_CLIENT_SECRET, and that the client may act for WAYKE_BRANCH_ID.');
   if (failed.length > 0) {
     lines.push(`FAILED: ${failed.length} name${failed.length === 1 ? '' : 's'} did not round-trip:`);
     lines.push(...failed.map((row) => `  ${label(row)}: ${row.note ?? 'read back differs'}`));

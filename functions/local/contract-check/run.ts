@@ -184,10 +184,12 @@ async function clearMedia(ctx: Context, adId: string): Promise<void> {
   });
 }
 
-/** Where the mapping puts the media list in a body: the leaf of a body built with media only. */
+/** Where the mapping puts the media list: the one leaf of a body built with media only (besides the branch). */
 function mediaName(ctx: Context): string {
   const body = toWaykeBody({ branchId: ctx.input.branchId, fields: {}, mediaUrls: [] });
-  return Object.keys(body.ad ?? {}).map((key) => `ad.${key}`)[0] ?? 'ad.media';
+  const [leaf] = leaves(body).filter(([name]) => name !== 'branch');
+  if (!leaf) throw new Error('the mapping put no media list in a body built with media');
+  return leaf[0];
 }
 
 const OPTIONAL_FIELDS = (Object.keys(SAMPLE_FIELDS) as SentField[]).filter(
