@@ -67,6 +67,12 @@ describe('wayke-dms contract-check against the simulator', () => {
     expect(adsOf('CCA001').map((ad) => ad.status)).toEqual(['Deleted']);
   });
 
+  it('runs again on the same plate once its earlier throwaway ad is Deleted', async () => {
+    expect((await check(['--registration-number', 'CCA005'])).status).toBe(0);
+    expect((await check(['--registration-number', 'CCA005'])).status).toBe(0);
+    expect(adsOf('CCA005').map((ad) => ad.status)).toEqual(['Deleted', 'Deleted']);
+  });
+
   it('checks every field path of the mapping, by its Wayke name', async () => {
     const report = json(await check(['--json', '--registration-number', 'CCA002']));
     const names = report.rows.filter((row) => row.step === 'create').map((row) => row.name);

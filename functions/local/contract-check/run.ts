@@ -101,8 +101,10 @@ async function uploadImage(ctx: Context): Promise<string> {
 }
 
 /**
- * Registers the video link (`POST /media/v2/embedded-video`, Wayke's embedded-media guide). A
- * Wayke without that route (404) gets a skipped row, not a failure: the link is then not sent.
+ * Registers the video link (`POST /media/v2/embedded-video`, route and body as Wayke's
+ * embedded-media guide spells them). Called through the transport here because the client has no
+ * embedded-video call of its own in this version. A Wayke without that route (404) gets a skipped
+ * row, not a failure: the link is then not sent.
  */
 async function registerVideo(ctx: Context): Promise<string | undefined> {
   ctx.step = 'register video';
