@@ -28,6 +28,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'Import a feed file for one dealer into Wayke (only what changed)',
     load: () => import('./commands/import.ts'),
   },
+  'contract-check': {
+    summary: 'Check the Wayke names the project assumed against a Wayke (its test environment): one throwaway ad',
+    load: () => import('./commands/contract-check.ts'),
+  },
   'simulate-wayke': {
     summary: 'Run a local Wayke simulator (token, dealer and media API, webhooks, faults)',
     load: () => import('./commands/simulate-wayke.ts'),

@@ -8,11 +8,13 @@ import {
   DEFAULT_SIMULATOR_CLIENT,
   SIMULATOR_DEFAULTS,
   startWaykeSimulator,
+  type WaykeContractDrift,
   type WaykeSimulator,
   type WaykeSimulatorClient,
   type WaykeSimulatorFaults,
   type WaykeSimulatorOptions,
 } from '../wayke-simulator/index.js';
+import { ContractDriftSchema } from '../wayke-simulator/contract-drift.js';
 
 /** Fixed, so the URLs printed stay valid across runs (and media URLs kept in a state file too). */
 const DEFAULT_PORT = 4010;
@@ -30,13 +32,17 @@ Options:
   --token-lifetime <s>    expires_in of issued tokens, seconds (default ${SIMULATOR_DEFAULTS.tokenLifetimeSeconds})
   --webhook-url <url>     Where ad changes and process events are POSTed
   --webhook-secret <s>    Sent as "Authorization: Bearer <s>" with every webhook
+  --rename-field <a>=<b>  Behave like a Wayke that accepts field a of an ad body (e.g. ad.campaignPrice)
+                          but stores and returns it as b (repeatable; what contract-check must catch)
+  --ignore-field <a>      Behave like a Wayke that accepts field a and drops it (repeatable)
   --json                  Print the URLs as one JSON object
   -h, --help              This text
 
 Point a client at it with:
   WAYKE_AUTH_URL=<authUrl> WAYKE_DEALER_API_URL=<dealerApiUrl> WAYKE_MEDIA_API_URL=<mediaApiUrl>
 Admin routes (no token): GET /_admin/state, POST /_admin/faults, POST /_admin/webhook,
-POST /_admin/ads/{id}/process, POST /_admin/tokens/revoke, POST /_admin/clients.`;
+POST /_admin/ads/{id}/process, POST /_admin/tokens/revoke, POST /_admin/clients,
+GET|POST /_admin/contract-drift.`;
 
 const FAULT_KEYS = new Set<keyof WaykeSimulatorFaults>([
   'serverErrorRate',
@@ -63,6 +69,20 @@ function parseFaults(raw: string | undefined): Partial<WaykeSimulatorFaults> {
   return value;
 }
 
+/** The drift of `--rename-field a=b` and `--ignore-field a`, or undefined when neither is given. */
+function parseDrift(renames: readonly string[], ignored: readonly string[]): WaykeContractDrift | undefined {
+  if (renames.length === 0 && ignored.length === 0) return undefined;
+  const renamed: Record<string, string> = {};
+  for (const rename of renames) {
+    const [from, to, ...rest] = rename.split('=');
+    if (!from || !to || rest.length > 0) throw new Error(`--rename-field must be <assumed>=<stored>, got "${rename}"`);
+    renamed[from] = to;
+  }
+  const drift = ContractDriftSchema.safeParse({ renamed, ignored });
+  if (!drift.success) throw new Error(`--rename-field/--ignore-field: ${drift.error.issues[0]?.message}`);
+  return drift.data;
+}
+
 interface Settings {
   readonly port: number;
   readonly faults: Partial<WaykeSimulatorFaults>;
@@ -72,6 +92,7 @@ interface Settings {
   readonly tokenLifetimeSeconds?: number;
   readonly webhookUrl?: string;
   readonly webhookSecret?: string;
+  readonly contractDrift?: WaykeContractDrift;
   readonly json: boolean;
 }
 
@@ -86,11 +107,14 @@ function parseSettings(args: string[]): Settings {
       'token-lifetime': { type: 'string' },
       'webhook-url': { type: 'string' },
       'webhook-secret': { type: 'string' },
+      'rename-field': { type: 'string', multiple: true, default: [] },
+      'ignore-field': { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
     },
     strict: true,
   });
   const lifetime = values['token-lifetime'];
+  const contractDrift = parseDrift(values['rename-field'], values['ignore-field']);
   return {
     port: Number(values.port),
     faults: parseFaults(values.faults),
@@ -102,6 +126,7 @@ function parseSettings(args: string[]): Settings {
     ...(lifetime !== undefined ? { tokenLifetimeSeconds: Number(lifetime) } : {}),
     ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
     ...(values['webhook-secret'] ? { webhookSecret: values['webhook-secret'] } : {}),
+    ...(contractDrift ? { contractDrift } : {}),
     json: values.json,
   };
 }
@@ -113,9 +138,10 @@ const validNumbers = ({ port, tokenLifetimeSeconds }: Settings): boolean =>
   (tokenLifetimeSeconds === undefined || tokenLifetimeSeconds > 0);
 
 function simulatorOptions(settings: Settings): WaykeSimulatorOptions {
-  const { port, client, faults, tokenLifetimeSeconds, webhookUrl, webhookSecret } = settings;
+  const { port, client, faults, tokenLifetimeSeconds, webhookUrl, webhookSecret, contractDrift } = settings;
   return {
     port,
+    ...(contractDrift ? { contractDrift } : {}),
     clients: [client],
     faults,
     log: createLogger({ serviceName: 'wayke-simulator', toStderr: true }),

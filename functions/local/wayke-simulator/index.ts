@@ -21,6 +21,8 @@
  *   POST /_admin/tokens/revoke         every issued token becomes invalid (next calls get 401)
  *   POST /_admin/clients               `{ clientId, clientSecret, branchIds? }`
  *   POST /_admin/branches/{id}/market  `{ market: "SE" | "NO" | "FI" }`: the market the branch sells in
+ *   GET|POST /_admin/contract-drift    `{ renamed?: { "ad.campaignPrice": "ad.discountPrice" }, ignored?: [...] }`
+ *                                      (`null` clears): a Wayke that renames or drops fields
  *
  * Semantics where the contract is silent (assumed): duplicates are allowed (two creates for one
  * plate make two ads, as a naive client would cause); find-by-plate answers the newest non-Deleted
@@ -36,6 +38,7 @@
  * contract in `contract.ts` and the plate registry in `registry.ts`.
  */
 import { revokeTokens } from './auth.js';
+import { setContractDrift } from './contract-drift.js';
 import { loadStateFile, StateFile } from './persistence.js';
 import { close, listen, type ServerContext } from './server.js';
 import { SimulatorState } from './state.js';
@@ -47,6 +50,7 @@ import {
 } from './types.js';
 import { WebhookSender } from './webhooks.js';
 
+export { CONTRACT_DRIFT_PATH, type WaykeContractDrift } from './contract-drift.js';
 export { prng } from './faults.js';
 export {
   DEFAULT_SIMULATOR_CLIENT,
@@ -72,6 +76,7 @@ function compose(options: WaykeSimulatorOptions): ServerContext & { restored: bo
     ...(options.webhook ? { webhook: options.webhook } : {}),
     ...(options.branchMarkets ? { branchMarkets: options.branchMarkets } : {}),
   });
+  if (options.contractDrift) setContractDrift(state, options.contractDrift);
   const restored = options.stateFile ? loadStateFile(state, options.stateFile, options.log) : false;
   const stateFile = new StateFile(
     state,
@@ -117,6 +122,7 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
       state.addClient(client);
       stateFile.schedule();
     },
+    setContractDrift: (drift) => setContractDrift(state, drift),
     revokeTokens: () => revokeTokens(state),
     setWebhook: (target) => state.setWebhook(target),
     setBranchMarket: (branchId, market) => void state.branchMarkets.set(branchId, market),

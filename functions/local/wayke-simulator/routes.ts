@@ -5,6 +5,7 @@
  */
 import { createAd, findByPlate, ownAd, patchAd, readAd, setStatus } from './ads.js';
 import { issueToken } from './auth.js';
+import { withContractDrift } from './contract-drift.js';
 import type { FaultTarget } from './faults.js';
 import { HttpAnswer, type Outcome } from './http.js';
 import { replaceMediaList, serveFile, uploadBytes, uploadByUrl } from './media.js';
@@ -79,7 +80,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     pattern: /^\/dealer\/vehicle$/,
     mutates: true,
-    handle: ({ state }, call) => createAd(state, tokenOf(call), call.body),
+    handle: withContractDrift(({ state }, call) => createAd(state, tokenOf(call), call.body)),
   },
   {
     ...api,
@@ -87,7 +88,7 @@ export const ROUTES: readonly Route[] = [
     method: 'PATCH',
     pattern: new RegExp(`^/dealer/vehicle/${SEG}$`),
     mutates: true,
-    handle: ({ state }, call) => patchAd(state, tokenOf(call), param(call, 0), call.body),
+    handle: withContractDrift(({ state }, call) => patchAd(state, tokenOf(call), param(call, 0), call.body)),
   },
   {
     ...api,

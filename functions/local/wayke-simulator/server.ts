@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Log } from '../../ports.js';
 import { type AdminContext, answerAdmin } from './admin.js';
 import { authenticate } from './auth.js';
+import { answerContractDrift, CONTRACT_DRIFT_PATH } from './contract-drift.js';
 import { badRequest, drain, HttpAnswer, notFound, readBody, send } from './http.js';
 import { type ApiContext, matchRoute, type Route } from './routes.js';
 import type { SimulatedRequest } from './types.js';
@@ -103,7 +104,8 @@ async function handleApi(ctx: ServerContext, req: IncomingMessage, res: ServerRe
 async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const path = new URL(req.url ?? '/', 'http://simulator').pathname;
-  if (path.startsWith('/_admin/')) send(res, await answerAdmin(ctx, req, method, path));
+  if (path === CONTRACT_DRIFT_PATH) send(res, await answerContractDrift(ctx.state, req, method));
+  else if (path.startsWith('/_admin/')) send(res, await answerAdmin(ctx, req, method, path));
   else await handleApi(ctx, req, res, method, path);
 }
 

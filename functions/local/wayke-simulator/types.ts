@@ -4,6 +4,7 @@
  */
 import type { Log } from '../../ports.js';
 import type { SimAdStatus, SimMarket } from './contract.js';
+import type { WaykeContractDrift } from './contract-drift.js';
 
 /** Faults the simulator injects into API calls (never into `/_admin/` routes or media file GETs). */
 export interface WaykeSimulatorFaults {
@@ -90,6 +91,8 @@ export interface WaykeSimulatorOptions {
    * state file (the options give it at each start, as the local run does from the dealer config).
    */
   readonly branchMarkets?: Readonly<Record<string, SimMarket>>;
+  /** Behave like a Wayke that renames or ignores fields of an ad body (see `contract-drift.ts`); absent: none. */
+  readonly contractDrift?: WaykeContractDrift;
 }
 
 /** An ad as the simulator keeps it: Wayke's own JSON shape. */
@@ -184,6 +187,8 @@ export interface WaykeSimulator {
   /** Merges into the faults in force; a new `seed` restarts the PRNG. Returns the result. */
   setFaults(faults: Partial<WaykeSimulatorFaults>): WaykeSimulatorFaults;
   addClient(client: WaykeSimulatorClient): void;
+  /** Sets the contract drift in force (`null`: none); throws on a malformed one. */
+  setContractDrift(drift: WaykeContractDrift | null): void;
   /** Makes every issued token invalid: the next call of each client gets a 401. */
   revokeTokens(): number;
   /** Sets the default target (no `branchId`) or a branch's; `null` removes the default. */
