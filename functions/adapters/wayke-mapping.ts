@@ -201,6 +201,16 @@ export const WAYKE_DETAIL_NAMES: { readonly [K in keyof WaykeVehicleDetails]-?: 
   vin: 'vehicleIdentificationNumber',
 };
 
+/**
+ * Names Wayke's read ad carries that the project reads but never sends (`section.name`): the
+ * registry facts and the odometer reading with its unit. A contract check does not take them for
+ * a sent field that went elsewhere.
+ */
+export const WAYKE_READ_ONLY_NAMES: readonly string[] = [
+  ...Object.values(WAYKE_DETAIL_NAMES).map((name) => `vehicle.${name}`),
+  `vehicle.${ODOMETER_READING_KEY}`,
+];
+
 /** The registry facts of a read ad's `vehicle` section: non-empty strings only; a date as `YYYY-MM-DD`. */
 export function detailsOf(vehicle: Record<string, unknown>): WaykeVehicleDetails {
   const details: Record<string, string> = {};

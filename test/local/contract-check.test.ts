@@ -9,6 +9,7 @@ import { WAYKE_FIELD_PATHS } from '../../functions/adapters/wayke-mapping.js';
 import { runContractCheckCommand } from '../../functions/local/commands/contract-check.js';
 import { exitStatusOf, textReport } from '../../functions/local/contract-check/report.js';
 import { runContractCheck } from '../../functions/local/contract-check/run.js';
+import { sampleVehicle } from '../../functions/local/contract-check/sample.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import { BRANCH } from '../support/import-harness.js';
 
@@ -148,7 +149,12 @@ describe('wayke-dms contract-check when it cannot check', () => {
 
   it('a step that fails after the ad exists: exit 1 naming the step, and the ad is still removed', async () => {
     sim.setFaults({ serverErrorRate: 1, routes: ['PATCH /vehicle/{id}'] });
-    const result = await runContractCheck({ client: client(), branchId: BRANCH, registrationNumber: 'CCC004' });
+    const result = await runContractCheck({
+      client: client(),
+      branchId: BRANCH,
+      registrationNumber: 'CCC004',
+      market: 'SE',
+    });
     expect(result.failure).toMatchObject({ kind: 'wayke', step: 'PATCH null' });
     expect(exitStatusOf(result)).toBe(1);
     expect(result.removal).toEqual({ removed: true });
@@ -157,7 +163,12 @@ describe('wayke-dms contract-check when it cannot check', () => {
 
   it('a removal that fails: exit 1, and the message names the ad to remove by hand', async () => {
     sim.setFaults({ serverErrorRate: 1, routes: ['PUT /vehicle/{id}/ad/status'] });
-    const result = await runContractCheck({ client: client(), branchId: BRANCH, registrationNumber: 'CCC005' });
+    const result = await runContractCheck({
+      client: client(),
+      branchId: BRANCH,
+      registrationNumber: 'CCC005',
+      market: 'SE',
+    });
     const [ad] = adsOf('CCC005');
     expect(result.removal?.removed).toBe(false);
     expect(result.removal?.message).toContain(`the throwaway ad ${ad?.id} (CCC005) could not be removed`);
@@ -172,6 +183,39 @@ describe('wayke-dms contract-check when it cannot check', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('WAYKE_BRANCH_ID');
     expect(sim.state().requests).toHaveLength(calls);
+  });
+
+  it('a NO branch checked with --market NO round-trips its market code and odometer in km', async () => {
+    // Prepare
+    const branch = '0b7e3c2a-1d4f-4e5a-9b6c-7d8e9f0a1b2c';
+    sim.addClient({ clientId: 'cc-no', clientSecret: SECRET, branchIds: [branch] });
+    sim.setBranchMarket(branch, 'NO');
+    const norway = env({ WAYKE_CLIENT_ID: 'cc-no', WAYKE_BRANCH_ID: branch });
+    // Act
+    const run = await check(['--json', '--market', 'NO', '--registration-number', 'CCN001'], norway);
+    // Assess
+    expect(run.status, run.stdout).toBe(0);
+    const rows = json(run).rows;
+    expect(rows).toContainEqual(expect.objectContaining({ name: 'marketCode', sent: 'NO', readBack: 'NO', ok: true }));
+    const mileage = rows.find((row) => row.name === 'vehicle.mileage' && row.step === 'create');
+    expect(mileage).toMatchObject({ ok: true });
+    // km for a NO branch: the sample's km as they are, not tenths (mil)
+    expect(mileage?.sent).toBe(sampleVehicle('CCN001').mileage);
+    const [ad] = adsOf('CCN001');
+    expect(ad?.status).toBe('Deleted');
+  });
+
+  it('a NO branch checked with the SE default: exit 1, and the refusal names the market code', async () => {
+    const branch = '1c8f4d3b-2e5a-4f6b-8c7d-8e9f0a1b2c3d';
+    sim.addClient({ clientId: 'cc-no2', clientSecret: SECRET, branchIds: [branch] });
+    sim.setBranchMarket(branch, 'NO');
+    const run = await check(
+      ['--registration-number', 'CCN002'],
+      env({ WAYKE_CLIENT_ID: 'cc-no2', WAYKE_BRANCH_ID: branch }),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('marketCode');
+    expect(adsOf('CCN002')).toEqual([]);
   });
 
   it('a bad plate or an unknown option: exit 2', async () => {

@@ -7,13 +7,15 @@ import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { createLogger } from '../../adapters/logger.js';
 import { WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../../adapters/wayke-http-client.js';
+import { MARKETS, type Market } from '../../core/dealer-config.js';
+import { DEFAULT_MARKET } from '../../core/market.js';
 import { VehicleFieldSchemas } from '../../core/vehicle.js';
 import { UsageError } from '../cli-support.js';
 import { EXIT, exitStatusOf, jsonReport, textReport } from '../contract-check/report.js';
 import { type ContractCheckInput, runContractCheck } from '../contract-check/run.js';
 import { randomPlate } from '../contract-check/sample.js';
 
-export const help = `Usage: wayke-dms contract-check [--json] [--registration-number <plate>]
+export const help = `Usage: wayke-dms contract-check [--json] [--market SE|NO|FI] [--registration-number <plate>]
 
 Checks every Wayke name the project assumed against the Wayke in WAYKE_* (run it against
 Wayke's test environment with a test branch): creates ONE throwaway ad with every field the
@@ -24,6 +26,8 @@ Prints a table  field · sent · read back · ok.
 Options:
   --registration-number <plate>  the throwaway ad's plate (default: WDC and 3 random digits);
                                  refused when the branch has a live ad with it
+  --market SE|NO|FI              the market of WAYKE_BRANCH_ID (default \${DEFAULT_MARKET}): checks its market code
+                                 and its odometer unit (mil for SE, km for NO and FI)
   --json                         print exactly one JSON document (rows, failed, removal)
   -h, --help                     show this help
 
@@ -55,6 +59,7 @@ const processOutput: CommandOutput = {
 interface Options {
   readonly json: boolean;
   readonly registrationNumber: string;
+  readonly market: Market;
 }
 
 function parseOptions(args: string[]): Options {
@@ -68,14 +73,21 @@ function parseOptions(args: string[]): Options {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const plate = VehicleFieldSchemas.registrationNumber.safeParse(values['registration-number'] ?? randomPlate());
   if (!plate.success) throw new UsageError('--registration-number must be 2–7 letters or digits');
-  return { json: values.json === true, registrationNumber: plate.data };
+  const market = values.market ?? DEFAULT_MARKET;
+  if (!(MARKETS as readonly string[]).includes(market))
+    throw new UsageError(`--market must be one of ${MARKETS.join(', ')}`);
+  return { json: values.json === true, registrationNumber: plate.data, market: market as Market };
 }
 
 const parseCommandLine = (args: string[]) =>
   parseArgs({
     args,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, 'registration-number': { type: 'string' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      market: { type: 'string' },
+      'registration-number': { type: 'string' },
+    },
   });
 
 /** The connection settings; the error names the variables, never their values. */
@@ -99,6 +111,7 @@ function inputOf(env: NodeJS.ProcessEnv, options: Options): ContractCheckInput {
     },
     branchId: parsed.data.WAYKE_BRANCH_ID,
     registrationNumber: options.registrationNumber,
+    market: options.market,
   };
 }
 

@@ -18,12 +18,15 @@ import { MANDATORY_FIELDS, type Vehicle } from '../../core/vehicle.js';
 import type { AdStatus } from '../../ports.js';
 import { type CheckRow, compareBody, leaves, unsentNames, valueAt } from './compare.js';
 import { SAMPLE_FIELDS, SAMPLE_IMAGE, SAMPLE_VIDEO_URL, sampleVehicle, type SentField } from './sample.js';
+import type { Market } from '../../core/dealer-config.js';
 
 export interface ContractCheckInput {
   /** The Wayke to check and the credentials, as `import` builds its client. */
   readonly client: WaykeClientOptions;
   readonly branchId: string;
   readonly registrationNumber: string;
+  /** The market of the branch: its market code and odometer unit are what is checked. */
+  readonly market: Market;
 }
 
 /** Why the check could not complete: refused credentials, a plate in use, or a Wayke call that failed. */
@@ -150,7 +153,14 @@ async function registerVideo(ctx: Context): Promise<string | undefined> {
 async function createAndCompare(ctx: Context, mediaUrls: readonly string[]): Promise<void> {
   ctx.step = 'create';
   const { branchId } = ctx.input;
-  const sent = toWaykeBody({ branchId, fields: ctx.vehicle, status: CREATED_STATUS, mediaUrls, create: true });
+  const sent = toWaykeBody({
+    branchId,
+    fields: ctx.vehicle,
+    status: CREATED_STATUS,
+    mediaUrls,
+    create: true,
+    market: ctx.input.market,
+  });
   const find = endpoints.findAdByRegistrationNumber(ctx.deps);
   const { id } = await endpoints.createAd(
     ctx.deps,
@@ -188,7 +198,7 @@ async function clearMedia(ctx: Context, adId: string): Promise<void> {
 
 /** Where the mapping puts the media list: the one leaf of a body built with media only (besides the branch). */
 function mediaName(ctx: Context): string {
-  const body = toWaykeBody({ branchId: ctx.input.branchId, fields: {}, mediaUrls: [] });
+  const body = toWaykeBody({ branchId: ctx.input.branchId, fields: {}, mediaUrls: [], market: ctx.input.market });
   const [leaf] = leaves(body).filter(([name]) => name !== 'branch');
   if (!leaf) throw new Error('the mapping put no media list in a body built with media');
   return leaf[0];
@@ -205,7 +215,7 @@ async function clearOptionalFields(ctx: Context, adId: string): Promise<void> {
   await endpoints.patchAd(ctx.deps)({ adId, branchId: ctx.input.branchId, registrationNumber: plateOf(ctx), fields });
   const read = await readRawAd(ctx, adId);
   // The names as the mapping's patch body spells them: its leaves below the sections.
-  const sent = toWaykeBody({ branchId: ctx.input.branchId, fields });
+  const sent = toWaykeBody({ branchId: ctx.input.branchId, fields, market: ctx.input.market });
   const names = [...leaves(sent.vehicle ?? {}, 'vehicle'), ...leaves(sent.ad ?? {}, 'ad')].map(([name]) => name);
   const left = names.filter((name) => valueAt(read, name).present);
   ctx.result.rows.push({
@@ -280,7 +290,7 @@ export async function runContractCheck(input: ContractCheckInput): Promise<Contr
   const transport = new WaykeTransport(input.client);
   const ctx: Context = {
     transport,
-    deps: { transport, branches: new endpoints.AdBranches() },
+    deps: { transport, branches: new endpoints.AdBranches(), market: input.market },
     input,
     vehicle: sampleVehicle(input.registrationNumber),
     result: { registrationNumber: input.registrationNumber, branchId: input.branchId, rows: [], unsentNames: [] },
