@@ -206,10 +206,11 @@ export const WAYKE_DETAIL_NAMES: { readonly [K in keyof WaykeVehicleDetails]-?: 
  * registry facts and the odometer reading with its unit. A contract check does not take them for
  * a sent field that went elsewhere.
  */
-export const WAYKE_READ_ONLY_NAMES: readonly string[] = [
-  ...Object.values(WAYKE_DETAIL_NAMES).map((name) => `vehicle.${name}`),
-  `vehicle.${ODOMETER_READING_KEY}`,
-];
+export function isWaykeReadOnlyName(sectionAndName: string): boolean {
+  const [section, name, ...rest] = sectionAndName.split('.');
+  if (section !== 'vehicle' || name === undefined || rest.length > 0) return false;
+  return name === ODOMETER_READING_KEY || Object.values<string>(WAYKE_DETAIL_NAMES).includes(name);
+}
 
 /** The registry facts of a read ad's `vehicle` section: non-empty strings only; a date as `YYYY-MM-DD`. */
 export function detailsOf(vehicle: Record<string, unknown>): WaykeVehicleDetails {

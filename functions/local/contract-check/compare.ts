@@ -3,7 +3,7 @@
  * name. The names come from the body the mapping built (`toWaykeBody`), not from a list here, so
  * a name the mapping adds or renames is checked without touching this file.
  */
-import { WAYKE_READ_ONLY_NAMES, WAYKE_FIELD_PATHS } from '../../adapters/wayke-mapping.js';
+import { isWaykeReadOnlyName, WAYKE_FIELD_PATHS } from '../../adapters/wayke-mapping.js';
 
 /** One row of the check: one Wayke name in one step. */
 export interface CheckRow {
@@ -87,7 +87,6 @@ export function compareBody(step: string, sent: unknown, read: unknown): CheckRo
 }
 
 const SECTIONS = ['vehicle', 'ad'] as const;
-const READ_ONLY_NAMES: ReadonlySet<string> = new Set(WAYKE_READ_ONLY_NAMES);
 
 /**
  * Names in the read ad's sections that were not sent and are not read-only names Wayke adds: where
@@ -101,7 +100,7 @@ export function unsentNames(sent: unknown, read: unknown): string[] {
     const sentSection = valueAt(sent, section).value;
     for (const key of Object.keys(readSection)) {
       const name = `${section}.${key}`;
-      if (!READ_ONLY_NAMES.has(name) && !(isObject(sentSection) && Object.hasOwn(sentSection, key))) names.push(name);
+      if (!isWaykeReadOnlyName(name) && !(isObject(sentSection) && Object.hasOwn(sentSection, key))) names.push(name);
     }
   }
   return names;
