@@ -4,17 +4,26 @@
  * endpoint is one more function here and one line in `createWaykeClient`. Field names are
  * `wayke-mapping.ts`'s.
  */
+import type * as z from 'zod';
 import type { AdStatus, UploadedImage, WaykeAd, WaykeApi } from '../ports.js';
+import type { DownloadedImage } from './media-download.js';
 import { describeCall, type CallContext } from './wayke-answer.js';
 import { WaykeNotFoundError, WaykeValidationError } from './wayke-errors.js';
 import {
   fromWaykeAd,
+  MEDIA_PURPOSE,
+  PANORAMA_FRAME_FIELDS,
+  toEmbeddedVideoBody,
+  toPanoramaContainerForm,
   toWaykeBody,
-  toWaykeMedia,
+  toWaykeMediaBody,
   toWaykeStatusBody,
   WaykeCreateResponseSchema,
   WaykeImageResponseSchema,
+  WaykePanoramaContainerResponseSchema,
+  WaykePanoramaFrameResponseSchema,
   WaykeResponseShapeError,
+  withWaykeMedia,
 } from './wayke-mapping.js';
 import type { WaykeTransport } from './wayke-transport.js';
 
@@ -43,6 +52,8 @@ export class AdBranches {
 export interface EndpointDeps {
   readonly transport: WaykeTransport;
   readonly branches: AdBranches;
+  /** Fetches an image a feed names, for uploads Wayke takes only as bytes (360 frames). */
+  readonly download: (url: string) => Promise<DownloadedImage>;
 }
 
 const seg = (value: string): string => encodeURIComponent(value);
@@ -69,9 +80,19 @@ function readAd(deps: EndpointDeps, operation: string, body: unknown, context: C
 }
 
 function readImage(operation: string, body: unknown, context: CallContext): UploadedImage {
-  const parsed = WaykeImageResponseSchema.safeParse(body);
+  const { mediaId, url } = readAnswer(WaykeImageResponseSchema, operation, body, context);
+  return { mediaId, url };
+}
+
+function readAnswer<S extends z.ZodType>(
+  schema: S,
+  operation: string,
+  body: unknown,
+  context: CallContext,
+): z.output<S> {
+  const parsed = schema.safeParse(body);
   if (!parsed.success) throw unexpectedAnswer(operation, context, 200);
-  return { mediaId: parsed.data.mediaId, url: parsed.data.url };
+  return parsed.data;
 }
 
 export const findAdByRegistrationNumber =
@@ -111,21 +132,16 @@ export const getAd =
 
 export const createAd =
   (deps: EndpointDeps, find: WaykeApi['findAdByRegistrationNumber']): WaykeApi['createAd'] =>
-  async ({ branchId, vehicle, status, mediaUrls }) => {
+  async ({ branchId, vehicle, status, mediaUrls, extraMedia }) => {
     const { registrationNumber } = vehicle;
     const context = { branchId, registrationNumber };
+    const body = toWaykeBody({ branchId, fields: vehicle, status, create: true });
     const result = await deps.transport.call({
       operation: 'createAd',
       method: 'POST',
       host: 'dealer',
       path: '/vehicle',
-      json: toWaykeBody({
-        branchId,
-        fields: vehicle,
-        status,
-        ...(mediaUrls !== undefined ? { mediaUrls } : {}),
-        create: true,
-      }),
+      json: mediaUrls !== undefined ? withWaykeMedia(body, mediaUrls, extraMedia) : body,
       branchKey: branchId,
       context,
       // The lost answer may hide a created ad: look before creating it again.
@@ -148,9 +164,10 @@ export const createAd =
 
 export const patchAd =
   (deps: EndpointDeps): WaykeApi['patchAd'] =>
-  async ({ adId, branchId, registrationNumber, fields, mediaUrls }) => {
+  async ({ adId, branchId, registrationNumber, fields, mediaUrls, extraMedia }) => {
     deps.branches.remember(adId, branchId);
-    const body = toWaykeBody({ branchId, fields, ...(mediaUrls !== undefined ? { mediaUrls } : {}) });
+    const fieldsBody = toWaykeBody({ branchId, fields });
+    const body = mediaUrls !== undefined ? withWaykeMedia(fieldsBody, mediaUrls, extraMedia) : fieldsBody;
     // Nothing to change: no call at all.
     if (body.vehicle === undefined && body.ad === undefined && body.status === undefined) return;
     await deps.transport.call({
@@ -180,13 +197,13 @@ export const setStatus =
 
 export const setMedia =
   (deps: EndpointDeps): WaykeApi['setMedia'] =>
-  async (adId, mediaUrls, registrationNumber) => {
+  async (adId, mediaUrls, registrationNumber, extra) => {
     await deps.transport.call({
       operation: 'setMedia',
       method: 'PUT',
       host: 'dealer',
       path: `/vehicle/${seg(adId)}/media`,
-      json: { media: toWaykeMedia(mediaUrls) },
+      json: toWaykeMediaBody(mediaUrls, extra),
       branchKey: deps.branches.of(adId),
       context: { adId, ...withPlate(registrationNumber) },
     });
@@ -201,7 +218,7 @@ export const uploadImageByUrl =
       method: 'POST',
       host: 'media',
       path: '/media/v2/image-url',
-      json: { url, branchId, purpose: 'Vehicle', sortOrder },
+      json: { url, branchId, purpose: MEDIA_PURPOSE, sortOrder },
       branchKey: branchId,
       context,
     });
@@ -214,7 +231,7 @@ export const uploadImageBytes =
     const context = { branchId, ...withPlate(registrationNumber) };
     const form = new FormData();
     form.set('File', new Blob([bytes], { type: contentType }), fileName);
-    form.set('Metadata.Purpose', 'Vehicle');
+    form.set('Metadata.Purpose', MEDIA_PURPOSE);
     form.set('Metadata.BranchId', branchId);
     form.set('Metadata.SortOrder', String(sortOrder));
     const result = await deps.transport.call({
@@ -227,4 +244,58 @@ export const uploadImageBytes =
       context,
     });
     return readImage('uploadImageBytes', result.body, context);
+  };
+
+export const registerVideo =
+  (deps: EndpointDeps): WaykeApi['registerVideo'] =>
+  async ({ branchId, url, sortOrder, registrationNumber }) => {
+    const context = { branchId, ...withPlate(registrationNumber) };
+    const result = await deps.transport.call({
+      operation: 'registerVideo',
+      method: 'POST',
+      host: 'media',
+      path: '/media/v2/embedded-video',
+      json: toEmbeddedVideoBody({ branchId, url, sortOrder }),
+      branchKey: branchId,
+      context,
+    });
+    return readImage('registerVideo', result.body, context);
+  };
+
+export const createPanorama =
+  (deps: EndpointDeps): WaykeApi['createPanorama'] =>
+  async ({ branchId, sortOrder, registrationNumber }) => {
+    const context = { branchId, ...withPlate(registrationNumber) };
+    const result = await deps.transport.call({
+      operation: 'createPanorama',
+      method: 'POST',
+      host: 'media',
+      path: '/media/v2/panorama-image',
+      form: toPanoramaContainerForm({ branchId, sortOrder }),
+      branchKey: branchId,
+      context,
+    });
+    return readAnswer(WaykePanoramaContainerResponseSchema, 'createPanorama', result.body, context);
+  };
+
+/** Downloads the frame (see `media-download.ts`), then uploads its bytes into the container. */
+export const uploadPanoramaFrame =
+  (deps: EndpointDeps): WaykeApi['uploadPanoramaFrame'] =>
+  async ({ branchId, containerId, sourceUrl, sortOrder, registrationNumber }) => {
+    const context = { branchId, ...withPlate(registrationNumber) };
+    const frame = await deps.download(sourceUrl);
+    const form = new FormData();
+    form.set(PANORAMA_FRAME_FIELDS.file, new Blob([frame.bytes], { type: frame.contentType }), frame.fileName);
+    form.set(PANORAMA_FRAME_FIELDS.sortOrder, String(sortOrder));
+    const result = await deps.transport.call({
+      operation: 'uploadPanoramaFrame',
+      method: 'POST',
+      host: 'media',
+      path: `/media/v2/panorama-image/${seg(containerId)}`,
+      form,
+      branchKey: branchId,
+      context,
+    });
+    const { imageId, url } = readAnswer(WaykePanoramaFrameResponseSchema, 'uploadPanoramaFrame', result.body, context);
+    return { imageId, url };
   };

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { SecretStore, WaykeApi, WaykeApiFactory } from '../ports.js';
+import { createMediaDownloader, type MediaDownloadOptions } from './media-download.js';
 import * as endpoints from './wayke-endpoints.js';
 import {
   sharedTransportParts,
@@ -35,9 +36,30 @@ export function waykeUrlsFromEnv(
   return { authUrl: env.WAYKE_AUTH_URL, dealerApiUrl: env.WAYKE_DEALER_API_URL, mediaApiUrl: env.WAYKE_MEDIA_API_URL };
 }
 
+/** Where media a feed names may be downloaded from (360 frames): see `media-download.ts`. */
+export interface MediaDownloadSettings {
+  /** Default: public hosts only, except that a client whose media API is on loopback (the simulator) outside Lambda also takes loopback hosts. */
+  readonly mediaDownload?: MediaDownloadOptions;
+}
+
+const isLoopbackUrl = (value: string): boolean => {
+  const host = new URL(value).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+};
+
+/** The download policy of a client: as given, else loopback only when Wayke itself is local (and not in Lambda). */
+function downloadOptions(options: WaykeClientSettings & MediaDownloadSettings): MediaDownloadOptions {
+  if (options.mediaDownload) return options.mediaDownload;
+  return { allowLoopback: isLoopbackUrl(options.mediaApiUrl) && !process.env.AWS_LAMBDA_FUNCTION_NAME };
+}
+
 /** Builds a client for one set of Wayke credentials. */
-export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
-  const deps: endpoints.EndpointDeps = { transport: new WaykeTransport(options), branches: new endpoints.AdBranches() };
+export function createWaykeClient(options: WaykeClientOptions & MediaDownloadSettings): WaykeApi {
+  const deps: endpoints.EndpointDeps = {
+    transport: new WaykeTransport(options),
+    branches: new endpoints.AdBranches(),
+    download: createMediaDownloader(downloadOptions(options)),
+  };
   const findAdByRegistrationNumber = endpoints.findAdByRegistrationNumber(deps);
   return {
     findAdByRegistrationNumber,
@@ -48,6 +70,9 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     setMedia: endpoints.setMedia(deps),
     uploadImageByUrl: endpoints.uploadImageByUrl(deps),
     uploadImageBytes: endpoints.uploadImageBytes(deps),
+    registerVideo: endpoints.registerVideo(deps),
+    createPanorama: endpoints.createPanorama(deps),
+    uploadPanoramaFrame: endpoints.uploadPanoramaFrame(deps),
   };
 }
 
@@ -55,8 +80,8 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
  * A factory for clients of many dealers that share one token cache (tokens per client id), one
  * per-branch concurrency limiter and the hosts' `Retry-After` gates. Build it once per process.
  */
-export function createWaykeClientFactory(settings: WaykeClientSettings): WaykeApiFactory {
-  const shared: WaykeClientSettings = { ...settings, ...sharedTransportParts(settings) };
+export function createWaykeClientFactory(settings: WaykeClientSettings & MediaDownloadSettings): WaykeApiFactory {
+  const shared: WaykeClientSettings & MediaDownloadSettings = { ...settings, ...sharedTransportParts(settings) };
   return ({ clientId, clientSecret }) => createWaykeClient({ ...shared, clientId, clientSecret });
 }
 
