@@ -22,8 +22,8 @@ export interface UpdateStep {
   readonly entry: SnapshotEntry;
   /** Data fields whose value changed (including ones the feed no longer has: cleared in Wayke). */
   readonly fields: readonly VehicleField[];
-  /** The ordered image list changed. */
-  readonly images: boolean;
+  /** The media changed: the ordered images, the 360 set or the videos. */
+  readonly media: boolean;
 }
 
 export interface RemoveStep {
@@ -109,10 +109,10 @@ function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep
     fingerprint: print,
     entry,
     fields: entry.groups.data === print.groups.data ? [] : changedFields(entry.fields, print.fields),
-    images: entry.groups.images !== print.groups.images,
+    media: entry.groups.images !== print.groups.images,
   };
   // Only the whole hash's encoding differed: nothing to send.
-  if (step.action === 'update' && step.fields.length === 0 && !step.images) return null;
+  if (step.action === 'update' && step.fields.length === 0 && !step.media) return null;
   return step;
 }
 

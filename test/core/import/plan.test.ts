@@ -98,7 +98,7 @@ describe('planImport', () => {
       allowMassRemoval: false,
     });
     expect(plan.create.map((s) => s.registrationNumber)).toEqual(['NEW001']);
-    expect(plan.update.map((s) => [s.registrationNumber, s.fields, s.images])).toEqual([
+    expect(plan.update.map((s) => [s.registrationNumber, s.fields, s.media])).toEqual([
       ['PRICE1', ['price'], false],
       ['PICS01', [], true],
     ]);
