@@ -15,6 +15,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { ConfigError, RejectedError, UnavailableError } from '../core/errors.js';
 import { publicUrlProblem } from '../core/public-url.js';
 
@@ -57,6 +58,25 @@ const systemResolve: ResolveAll = (hostname) =>
   new Promise((resolve, reject) =>
     dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
   );
+
+/**
+ * A resolver that answers the names of `spec` (`name=address[,name=address…]`, like curl's
+ * `--resolve`) itself and asks `fallback` for the rest: how the local run and tests point a
+ * public-looking frame host at their own server. The addresses face the same checks as any.
+ */
+export function hostsResolver(spec: string, fallback: ResolveAll = systemResolve): ResolveAll {
+  const hosts = new Map<string, string>();
+  for (const pair of spec.split(',')) {
+    const [name, address] = pair.split('=').map((part) => part.trim());
+    if (!name || !address || isIP(address) === 0)
+      throw new ConfigError(`Media host mapping "${pair.trim()}" is not name=address`);
+    hosts.set(name.toLowerCase(), address);
+  }
+  return async (hostname) => {
+    const address = hosts.get(hostname.toLowerCase());
+    return address ? [{ address, family: isIP(address) }] : fallback(hostname);
+  };
+}
 
 const isLoopbackAddress = (address: string): boolean => /^127\./.test(address) || address === '::1';
 const isLoopbackHost = (host: string): boolean => host === 'localhost' || isLoopbackAddress(host) || host === '[::1]';
@@ -178,22 +198,27 @@ async function readImage(
   if (!contentType.startsWith('image/')) throw refuse(`not an image (${contentType || 'no content type'})`);
   if (Number(response.headers['content-length'] ?? 0) > policy.maxBytes)
     throw refuse(`larger than ${policy.maxBytes} bytes`);
-  const bytes = await readBounded(response, policy.maxBytes, () =>
-    refuse(`larger than ${policy.maxBytes} bytes`),
-  ).catch((error: unknown) => {
+  const tooLarge = new MediaDownloadRefusedError(`Media from ${hostOf(url)}: larger than ${policy.maxBytes} bytes`);
+  const bytes = await readBounded(response, policy.maxBytes, tooLarge).catch((error: unknown) => {
     throw downloadError(url, error, signal);
   });
   return { bytes, contentType, fileName: fileNameOf(url, contentType) };
 }
 
-function readBounded(response: IncomingMessage, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
+/** The body, up to `maxBytes`; beyond it the download is cut off and fails with `tooLarge`. */
+function readBounded(response: IncomingMessage, maxBytes: number, tooLarge: Error): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     response.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) reject(tooLarge());
-      else chunks.push(chunk);
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      // Reject before destroying: the destroy's own events must not name another reason.
+      reject(tooLarge);
+      response.destroy();
     });
     response.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
     response.on('error', reject);
@@ -203,7 +228,7 @@ function readBounded(response: IncomingMessage, maxBytes: number, tooLarge: () =
 
 /** The last path segment when it looks like a file name, else one from the content type. */
 function fileNameOf(url: URL, contentType: string): string {
-  const last = decodeURIComponent(url.pathname.split('/').pop() ?? '');
+  const last = url.pathname.split('/').pop() ?? '';
   if (/^[\w.-]{1,100}\.[a-z0-9]{2,5}$/i.test(last)) return last;
   return `frame.${contentType.slice('image/'.length).replace(/[^a-z0-9]/g, '') || 'jpg'}`;
 }

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { SecretStore, WaykeApi, WaykeApiFactory } from '../ports.js';
-import { createMediaDownloader, type MediaDownloadOptions } from './media-download.js';
+import { createMediaDownloader, hostsResolver, type MediaDownloadOptions } from './media-download.js';
 import * as endpoints from './wayke-endpoints.js';
 import {
   sharedTransportParts,
@@ -38,19 +38,30 @@ export function waykeUrlsFromEnv(
 
 /** Where media a feed names may be downloaded from (360 frames): see `media-download.ts`. */
 export interface MediaDownloadSettings {
-  /** Default: public hosts only, except that a client whose media API is on loopback (the simulator) outside Lambda also takes loopback hosts. */
+  /** Default: {@link defaultMediaDownload}. */
   readonly mediaDownload?: MediaDownloadOptions;
 }
+
+/**
+ * Names the local run resolves itself for media downloads (`name=address,…`), so a feed's
+ * public-looking frame host can be a server on this machine. Read only by a local client.
+ */
+export const MEDIA_RESOLVE_ENV = 'WAYKE_DMS_MEDIA_RESOLVE';
 
 const isLoopbackUrl = (value: string): boolean => {
   const host = new URL(value).hostname;
   return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 };
 
-/** The download policy of a client: as given, else loopback only when Wayke itself is local (and not in Lambda). */
-function downloadOptions(options: WaykeClientSettings & MediaDownloadSettings): MediaDownloadOptions {
-  if (options.mediaDownload) return options.mediaDownload;
-  return { allowLoopback: isLoopbackUrl(options.mediaApiUrl) && !process.env.AWS_LAMBDA_FUNCTION_NAME };
+/**
+ * The download policy of a client without `mediaDownload`: public hosts only — unless the client
+ * is local (its Wayke is on loopback: the simulator) and not in Lambda; then loopback hosts are
+ * accepted too and {@link MEDIA_RESOLVE_ENV} names hosts it resolves itself.
+ */
+export function defaultMediaDownload(mediaApiUrl: string, env: NodeJS.ProcessEnv = process.env): MediaDownloadOptions {
+  if (!isLoopbackUrl(mediaApiUrl) || env.AWS_LAMBDA_FUNCTION_NAME) return {};
+  const hosts = env[MEDIA_RESOLVE_ENV];
+  return { allowLoopback: true, ...(hosts ? { resolve: hostsResolver(hosts) } : {}) };
 }
 
 /** Builds a client for one set of Wayke credentials. */
@@ -58,7 +69,7 @@ export function createWaykeClient(options: WaykeClientOptions & MediaDownloadSet
   const deps: endpoints.EndpointDeps = {
     transport: new WaykeTransport(options),
     branches: new endpoints.AdBranches(),
-    download: createMediaDownloader(downloadOptions(options)),
+    download: createMediaDownloader(options.mediaDownload ?? defaultMediaDownload(options.mediaApiUrl)),
   };
   const findAdByRegistrationNumber = endpoints.findAdByRegistrationNumber(deps);
   return {
