@@ -166,7 +166,9 @@ function guardedLookup(policy: Policy) {
 function request(url: URL, policy: Policy, signal: AbortSignal): Promise<IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(url, { lookup: guardedLookup(policy), signal, headers: { accept: 'image/*' } }, resolve);
+    // No agent: a pooled connection would skip the lookup, and with it the address check.
+    const options = { agent: false, lookup: guardedLookup(policy), signal, headers: { accept: 'image/*' } } as const;
+    const req = client.get(url, options, resolve);
     req.on('error', (error) => reject(downloadError(url, error, signal)));
   });
 }

@@ -10,12 +10,31 @@ import { strongHash } from './fingerprint.js';
  *
  * The memory's keys: a source image URL (always `http(s)://…`, so no prefix below can collide),
  * `video:<link>`, and `panorama:<hash of the frame list>` whose value is the container's frame URLs
- * joined by spaces (URLs hold none). Entries from before videos hold image keys only and read as
- * images with no video and no 360 set.
+ * joined by spaces (URLs hold none), and `layout:`. Entries from before videos hold image keys only
+ * and read as images with no video and no 360 set.
  */
 
 const VIDEO_PREFIX = 'video:';
 const PANORAMA_PREFIX = 'panorama:';
+/**
+ * Set in every memory written since media go out one item per entry. Ads imported before hold
+ * their whole gallery in one entry (Wayke shows one picture of it), so an entry with media but
+ * without this key has its media list sent once more — the same Wayke URLs, nothing uploaded.
+ */
+const LAYOUT_KEY = 'layout:';
+const LAYOUT = 'item-per-entry';
+
+/** A memory of media sent in the current layout, marked as such (an empty one needs no mark). */
+export function withLayout(memory: Readonly<Record<string, string>>): Record<string, string> {
+  return mediaLayoutOutdated(memory) ? { ...memory, [LAYOUT_KEY]: LAYOUT } : { ...memory };
+}
+
+/** True when the entry's media were sent in the old one-entry layout (see {@link LAYOUT_KEY}); O(1) for current entries. */
+export function mediaLayoutOutdated(media: Readonly<Record<string, string>>): boolean {
+  if (media[LAYOUT_KEY] !== undefined) return false;
+  for (const _key in media) return true;
+  return false;
+}
 
 const videoKey = (link: string): string => `${VIDEO_PREFIX}${link}`;
 const panoramaKey = (frames: readonly string[]): string => `${PANORAMA_PREFIX}${strongHash(JSON.stringify(frames))}`;
@@ -55,7 +74,8 @@ export async function sendMedia(
     ...(panoramaUrls.length > 0 ? { panoramaUrls } : {}),
     ...(videoUrls.length > 0 ? { videoUrls } : {}),
   };
-  return { memory, imageUrls, extra, empty: imageUrls.length + panoramaUrls.length + videoUrls.length === 0 };
+  const empty = imageUrls.length + panoramaUrls.length + videoUrls.length === 0;
+  return { memory: withLayout(memory), imageUrls, extra, empty };
 }
 
 /** Uploads the images not uploaded before (in parallel; the client bounds concurrency). */

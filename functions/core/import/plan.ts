@@ -1,6 +1,7 @@
 import type { SnapshotEntry } from '../../ports.js';
 import type { Vehicle, VehicleField } from '../vehicle.js';
 import { changedFields, fingerprint, vehicleHash, type VehicleFingerprint } from './fingerprint.js';
+import { mediaLayoutOutdated } from './media.js';
 
 /**
  * The plan: what one run must change in Wayke so it holds exactly the feed, derived from the feed
@@ -98,7 +99,13 @@ export interface PlanInput {
 /** What one feed vehicle needs: nothing, a create, an update or a republish. */
 function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep | UpdateStep | null {
   // The fast path: an unchanged vehicle costs one hash, nothing more.
-  if (entry && entry.status === 'Published' && entry.hash === vehicleHash(vehicle, 'Published')) return null;
+  if (
+    entry &&
+    entry.status === 'Published' &&
+    entry.hash === vehicleHash(vehicle, 'Published') &&
+    !mediaLayoutOutdated(entry.media)
+  )
+    return null;
   const plate = vehicle.registrationNumber;
   const print = fingerprint(vehicle, 'Published');
   if (!entry) return { action: 'create', registrationNumber: plate, vehicle, fingerprint: print };
@@ -109,7 +116,7 @@ function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep
     fingerprint: print,
     entry,
     fields: entry.groups.data === print.groups.data ? [] : changedFields(entry.fields, print.fields),
-    media: entry.groups.images !== print.groups.images,
+    media: entry.groups.images !== print.groups.images || mediaLayoutOutdated(entry.media),
   };
   // Only the whole hash's encoding differed: nothing to send.
   if (step.action === 'update' && step.fields.length === 0 && !step.media) return null;

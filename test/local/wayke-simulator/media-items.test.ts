@@ -42,7 +42,11 @@ interface Answer {
   body: any;
 }
 
-async function send(method: string, url: string, init: { json?: unknown; body?: BodyInit; bearer?: string } = {}) {
+async function send(
+  method: string,
+  url: string,
+  init: { json?: unknown; body?: URLSearchParams | FormData; bearer?: string } = {},
+) {
   const response = await fetch(url, {
     method,
     headers: {
