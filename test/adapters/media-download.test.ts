@@ -22,7 +22,11 @@ const NAME = 'frames.example.com';
 const named = (path: string) => `http://${NAME}:${host.port}${path}`;
 const toLocal = () => hostsResolver(`${NAME}=127.0.0.1`, async () => []);
 const local = () => createMediaDownloader({ allowLoopback: true, resolve: toLocal() }, {});
-const refusal = (promise: Promise<unknown>) => promise.then(() => null, (error: unknown) => error);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: unknown) => error,
+  );
 
 describe('media download', () => {
   it('downloads an image with its content type and a file name from the path', async () => {

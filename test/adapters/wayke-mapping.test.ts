@@ -326,9 +326,9 @@ describe('media answers', () => {
   });
 
   it('reads a frame upload as imageId and url, and builds the documented container form and video body', () => {
-    expect(
-      WaykePanoramaFrameResponseSchema.safeParse({ imageId: 'x', url: 'https://cdn.example/m/c/x' }).success,
-    ).toBe(true);
+    expect(WaykePanoramaFrameResponseSchema.safeParse({ imageId: 'x', url: 'https://cdn.example/m/c/x' }).success).toBe(
+      true,
+    );
     expect(WaykePanoramaFrameResponseSchema.safeParse({ url: 'https://cdn.example/m/c/x' }).success).toBe(false);
     expect(Object.fromEntries(toPanoramaContainerForm({ branchId: BRANCH, sortOrder: 3 }))).toEqual({
       'Metadata.Purpose': 'Vehicle',

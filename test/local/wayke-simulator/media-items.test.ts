@@ -56,7 +56,7 @@ async function send(
     ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : init.body ? { body: init.body } : {}),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined } as Answer;
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
 const image = async (): Promise<string> =>
