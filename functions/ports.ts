@@ -252,7 +252,8 @@ export interface SnapshotEntry {
   /**
    * What was uploaded, source → Wayke: a source image URL → its Wayke URL; `video:<link>` → the
    * registered link; `panorama:<hash of the frame list>` → the container's frame URLs, space-separated
-   * (`core/import/media.ts` reads and writes these keys; entries from before videos hold images only).
+   * (`core/import/media.ts` reads and writes these keys, and `layout:` marking the one-item-per-entry
+   * layout; entries from before videos hold images only).
    */
   readonly media: Readonly<Record<string, string>>;
   readonly status: AdStatus;

@@ -226,7 +226,7 @@ export const WaykeImageResponseSchema = z
   .object({ mediaId: z.string().min(1), fileId: z.string().optional(), url: z.string().url() })
   .loose();
 
-/** Wayke's name of the video registration's purpose, sent with every media upload. */
+/** The `purpose` every media upload and registration names (documented in each media guide). */
 export const MEDIA_PURPOSE = 'Vehicle';
 
 /** The JSON body of `POST /media/v2/embedded-video` (documented in `Media/EmbeddedMedia.md`). */
