@@ -93,10 +93,27 @@ export interface WaykeVehicleDetails {
   readonly vin?: string;
 }
 
-/** An image stored on Wayke's media storage. */
+/** An image stored on Wayke's media storage, or a video link registered with it. */
 export interface UploadedImage {
   readonly mediaId: string;
   readonly url: string;
+}
+
+/** One frame of a 360° set, uploaded into its container. */
+export interface UploadedFrame {
+  readonly imageId: string;
+  readonly url: string;
+}
+
+/**
+ * An ad's media beyond its gallery images, as Wayke URLs: each goes into the ad's media list with
+ * the images whenever the images are sent (`mediaUrls`), as its own media item.
+ */
+export interface ExtraMedia {
+  /** The frames of one 360° container, in order: one media item. */
+  readonly panoramaUrls?: readonly string[];
+  /** Registered video links, one media item each. */
+  readonly videoUrls?: readonly string[];
 }
 
 /**
@@ -109,16 +126,17 @@ export interface UploadedImage {
 export interface WaykeApi {
   findAdByRegistrationNumber(branchId: string, registrationNumber: string): Promise<WaykeAd | null>;
   getAd(adId: string): Promise<WaykeAd>;
-  /** Creates an ad; `mediaUrls` are Wayke media URLs already uploaded. */
+  /** Creates an ad; `mediaUrls` are the gallery's Wayke image URLs already uploaded (with `extra` media). */
   createAd(input: {
     branchId: string;
     vehicle: Vehicle;
     status: AdStatus;
     mediaUrls?: readonly string[];
+    extraMedia?: ExtraMedia;
   }): Promise<{ id: string }>;
   /**
-   * Changes only the given fields (`null` clears an optional field). `mediaUrls`, when given,
-   * replaces the media in the same call.
+   * Changes only the given fields (`null` clears an optional field). `mediaUrls` (gallery images),
+   * when given, replaces the whole media list (with `extraMedia`) in the same call.
    */
   patchAd(input: {
     adId: string;
@@ -126,9 +144,11 @@ export interface WaykeApi {
     registrationNumber: string;
     fields: { readonly [K in keyof Vehicle]?: Vehicle[K] | null };
     mediaUrls?: readonly string[];
+    extraMedia?: ExtraMedia;
   }): Promise<void>;
   setStatus(adId: string, status: AdStatus, registrationNumber?: string): Promise<void>;
-  setMedia(adId: string, mediaUrls: readonly string[], registrationNumber?: string): Promise<void>;
+  /** Replaces the ad's whole media list: the gallery images `mediaUrls`, then `extra`. */
+  setMedia(adId: string, mediaUrls: readonly string[], registrationNumber?: string, extra?: ExtraMedia): Promise<void>;
   uploadImageByUrl(input: {
     branchId: string;
     url: string;
@@ -143,6 +163,29 @@ export interface WaykeApi {
     sortOrder: number;
     registrationNumber?: string;
   }): Promise<UploadedImage>;
+  /** Registers a video link (YouTube, Vimeo, direct .mp4); the answer's `url` goes in the media list. */
+  registerVideo(input: {
+    branchId: string;
+    url: string;
+    sortOrder: number;
+    registrationNumber?: string;
+  }): Promise<UploadedImage>;
+  /** Creates the container of one 360° set; its frames are uploaded into it. */
+  createPanorama(input: { branchId: string; sortOrder: number; registrationNumber?: string }): Promise<{
+    containerId: string;
+  }>;
+  /**
+   * Downloads one frame from the feed's URL (the adapter refuses non-public hosts, non-images and
+   * oversized files: `RejectedError`; a host that does not answer: `UnavailableError`) and uploads
+   * its bytes into the container.
+   */
+  uploadPanoramaFrame(input: {
+    branchId: string;
+    containerId: string;
+    sourceUrl: string;
+    sortOrder: number;
+    registrationNumber?: string;
+  }): Promise<UploadedFrame>;
 }
 
 /**
@@ -212,11 +255,16 @@ export interface SnapshotEntry {
   readonly adId: string;
   /** Hash of the whole canonical vehicle. */
   readonly hash: string;
-  /** Hash per field group: everything but images; the ordered image list; the status. */
+  /** Hash per field group: everything but media; the media (images, 360 set, videos, in order); the status. */
   readonly groups: { readonly data: string; readonly images: string; readonly status: string };
   /** Short hash per present vehicle field (images excluded), so an update names what changed. */
   readonly fields: Readonly<Record<string, string>>;
-  /** Source image URL → the Wayke media URL it was uploaded as. */
+  /**
+   * What was uploaded, source → Wayke: a source image URL → its Wayke URL; `video:<link>` → the
+   * registered link; `panorama:<hash of the frame list>` → the container's frame URLs, space-separated
+   * (`core/import/media.ts` reads and writes these keys, and `layout:` marking the one-item-per-entry
+   * layout; entries from before videos hold images only).
+   */
   readonly media: Readonly<Record<string, string>>;
   readonly status: AdStatus;
   /** ISO time of the run that last saw the plate in the feed (or removed it). */

@@ -5,17 +5,26 @@
  * `wayke-mapping.ts`'s.
  */
 import type { Market } from '../core/dealer-config.js';
+import type * as z from 'zod';
 import type { AdStatus, UploadedImage, WaykeAd, WaykeApi } from '../ports.js';
+import type { DownloadedImage } from './media-download.js';
 import { describeCall, type CallContext } from './wayke-answer.js';
 import { WaykeNotFoundError, WaykeValidationError } from './wayke-errors.js';
 import {
   fromWaykeAd,
+  MEDIA_PURPOSE,
+  PANORAMA_FRAME_FIELDS,
+  toEmbeddedVideoBody,
+  toPanoramaContainerForm,
   toWaykeBody,
-  toWaykeMedia,
+  toWaykeMediaBody,
   toWaykeStatusBody,
   WaykeCreateResponseSchema,
   WaykeImageResponseSchema,
+  WaykePanoramaContainerResponseSchema,
+  WaykePanoramaFrameResponseSchema,
   WaykeResponseShapeError,
+  withWaykeMedia,
 } from './wayke-mapping.js';
 import type { WaykeTransport } from './wayke-transport.js';
 
@@ -48,6 +57,8 @@ export interface EndpointDeps {
   readonly transport: WaykeTransport;
   readonly branches: AdBranches;
   readonly market?: Market;
+  /** Fetches an image a feed names, for uploads Wayke takes only as bytes (360 frames). */
+  readonly download: (url: string) => Promise<DownloadedImage>;
 }
 
 const seg = (value: string): string => encodeURIComponent(value);
@@ -74,9 +85,19 @@ function readAd(deps: EndpointDeps, operation: string, body: unknown, context: C
 }
 
 function readImage(operation: string, body: unknown, context: CallContext): UploadedImage {
-  const parsed = WaykeImageResponseSchema.safeParse(body);
+  const { mediaId, url } = readAnswer(WaykeImageResponseSchema, operation, body, context);
+  return { mediaId, url };
+}
+
+function readAnswer<S extends z.ZodType>(
+  schema: S,
+  operation: string,
+  body: unknown,
+  context: CallContext,
+): z.output<S> {
+  const parsed = schema.safeParse(body);
   if (!parsed.success) throw unexpectedAnswer(operation, context, 200);
-  return { mediaId: parsed.data.mediaId, url: parsed.data.url };
+  return parsed.data;
 }
 
 export const findAdByRegistrationNumber =
@@ -116,22 +137,22 @@ export const getAd =
 
 export const createAd =
   (deps: EndpointDeps, find: WaykeApi['findAdByRegistrationNumber']): WaykeApi['createAd'] =>
-  async ({ branchId, vehicle, status, mediaUrls }) => {
+  async ({ branchId, vehicle, status, mediaUrls, extraMedia }) => {
     const { registrationNumber } = vehicle;
     const context = { branchId, registrationNumber };
+    const body = toWaykeBody({
+      branchId,
+      fields: vehicle,
+      status,
+      create: true,
+      ...(deps.market ? { market: deps.market } : {}),
+    });
     const result = await deps.transport.call({
       operation: 'createAd',
       method: 'POST',
       host: 'dealer',
       path: '/vehicle',
-      json: toWaykeBody({
-        branchId,
-        fields: vehicle,
-        status,
-        ...(mediaUrls !== undefined ? { mediaUrls } : {}),
-        create: true,
-        ...(deps.market ? { market: deps.market } : {}),
-      }),
+      json: mediaUrls !== undefined ? withWaykeMedia(body, mediaUrls, extraMedia) : body,
       branchKey: branchId,
       context,
       // The lost answer may hide a created ad: look before creating it again.
@@ -154,14 +175,10 @@ export const createAd =
 
 export const patchAd =
   (deps: EndpointDeps): WaykeApi['patchAd'] =>
-  async ({ adId, branchId, registrationNumber, fields, mediaUrls }) => {
+  async ({ adId, branchId, registrationNumber, fields, mediaUrls, extraMedia }) => {
     deps.branches.remember(adId, branchId);
-    const body = toWaykeBody({
-      branchId,
-      fields,
-      ...(mediaUrls !== undefined ? { mediaUrls } : {}),
-      ...(deps.market ? { market: deps.market } : {}),
-    });
+    const fieldsBody = toWaykeBody({ branchId, fields, ...(deps.market ? { market: deps.market } : {}) });
+    const body = mediaUrls !== undefined ? withWaykeMedia(fieldsBody, mediaUrls, extraMedia) : fieldsBody;
     // Nothing to change: no call at all.
     if (body.vehicle === undefined && body.ad === undefined && body.status === undefined) return;
     await deps.transport.call({
@@ -191,13 +208,13 @@ export const setStatus =
 
 export const setMedia =
   (deps: EndpointDeps): WaykeApi['setMedia'] =>
-  async (adId, mediaUrls, registrationNumber) => {
+  async (adId, mediaUrls, registrationNumber, extra) => {
     await deps.transport.call({
       operation: 'setMedia',
       method: 'PUT',
       host: 'dealer',
       path: `/vehicle/${seg(adId)}/media`,
-      json: { media: toWaykeMedia(mediaUrls) },
+      json: toWaykeMediaBody(mediaUrls, extra),
       branchKey: deps.branches.of(adId),
       context: { adId, ...withPlate(registrationNumber) },
     });
@@ -212,7 +229,7 @@ export const uploadImageByUrl =
       method: 'POST',
       host: 'media',
       path: '/media/v2/image-url',
-      json: { url, branchId, purpose: 'Vehicle', sortOrder },
+      json: { url, branchId, purpose: MEDIA_PURPOSE, sortOrder },
       branchKey: branchId,
       context,
     });
@@ -225,7 +242,7 @@ export const uploadImageBytes =
     const context = { branchId, ...withPlate(registrationNumber) };
     const form = new FormData();
     form.set('File', new Blob([bytes], { type: contentType }), fileName);
-    form.set('Metadata.Purpose', 'Vehicle');
+    form.set('Metadata.Purpose', MEDIA_PURPOSE);
     form.set('Metadata.BranchId', branchId);
     form.set('Metadata.SortOrder', String(sortOrder));
     const result = await deps.transport.call({
@@ -238,4 +255,58 @@ export const uploadImageBytes =
       context,
     });
     return readImage('uploadImageBytes', result.body, context);
+  };
+
+export const registerVideo =
+  (deps: EndpointDeps): WaykeApi['registerVideo'] =>
+  async ({ branchId, url, sortOrder, registrationNumber }) => {
+    const context = { branchId, ...withPlate(registrationNumber) };
+    const result = await deps.transport.call({
+      operation: 'registerVideo',
+      method: 'POST',
+      host: 'media',
+      path: '/media/v2/embedded-video',
+      json: toEmbeddedVideoBody({ branchId, url, sortOrder }),
+      branchKey: branchId,
+      context,
+    });
+    return readImage('registerVideo', result.body, context);
+  };
+
+export const createPanorama =
+  (deps: EndpointDeps): WaykeApi['createPanorama'] =>
+  async ({ branchId, sortOrder, registrationNumber }) => {
+    const context = { branchId, ...withPlate(registrationNumber) };
+    const result = await deps.transport.call({
+      operation: 'createPanorama',
+      method: 'POST',
+      host: 'media',
+      path: '/media/v2/panorama-image',
+      form: toPanoramaContainerForm({ branchId, sortOrder }),
+      branchKey: branchId,
+      context,
+    });
+    return readAnswer(WaykePanoramaContainerResponseSchema, 'createPanorama', result.body, context);
+  };
+
+/** Downloads the frame (see `media-download.ts`), then uploads its bytes into the container. */
+export const uploadPanoramaFrame =
+  (deps: EndpointDeps): WaykeApi['uploadPanoramaFrame'] =>
+  async ({ branchId, containerId, sourceUrl, sortOrder, registrationNumber }) => {
+    const context = { branchId, ...withPlate(registrationNumber) };
+    const frame = await deps.download(sourceUrl);
+    const form = new FormData();
+    form.set(PANORAMA_FRAME_FIELDS.file, new Blob([frame.bytes], { type: frame.contentType }), frame.fileName);
+    form.set(PANORAMA_FRAME_FIELDS.sortOrder, String(sortOrder));
+    const result = await deps.transport.call({
+      operation: 'uploadPanoramaFrame',
+      method: 'POST',
+      host: 'media',
+      path: `/media/v2/panorama-image/${seg(containerId)}`,
+      form,
+      branchKey: branchId,
+      context,
+    });
+    const { imageId, url } = readAnswer(WaykePanoramaFrameResponseSchema, 'uploadPanoramaFrame', result.body, context);
+    return { imageId, url };
   };

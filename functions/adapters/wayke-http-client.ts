@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { Market } from '../core/dealer-config.js';
 import type { SecretStore, WaykeApi, WaykeApiFactory } from '../ports.js';
+import { createMediaDownloader, hostsResolver, type MediaDownloadOptions } from './media-download.js';
 import * as endpoints from './wayke-endpoints.js';
 import {
   sharedTransportParts,
@@ -36,15 +37,46 @@ export function waykeUrlsFromEnv(
   return { authUrl: env.WAYKE_AUTH_URL, dealerApiUrl: env.WAYKE_DEALER_API_URL, mediaApiUrl: env.WAYKE_MEDIA_API_URL };
 }
 
+/** Where media a feed names may be downloaded from (360 frames): see `media-download.ts`. */
+export interface MediaDownloadSettings {
+  /** Default: {@link defaultMediaDownload}. */
+  readonly mediaDownload?: MediaDownloadOptions;
+}
+
+/**
+ * Names the local run resolves itself for media downloads (`name=address,…`), so a feed's
+ * public-looking frame host can be a server on this machine. Read only by a local client.
+ */
+export const MEDIA_RESOLVE_ENV = 'WAYKE_DMS_MEDIA_RESOLVE';
+
+const isLoopbackUrl = (value: string): boolean => {
+  const host = new URL(value).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+};
+
+/**
+ * The download policy of a client without `mediaDownload`: public hosts only — unless the client
+ * is local (its Wayke is on loopback: the simulator) and not in Lambda; then loopback hosts are
+ * accepted too and {@link MEDIA_RESOLVE_ENV} names hosts it resolves itself.
+ */
+export function defaultMediaDownload(mediaApiUrl: string, env: NodeJS.ProcessEnv = process.env): MediaDownloadOptions {
+  if (!isLoopbackUrl(mediaApiUrl) || env.AWS_LAMBDA_FUNCTION_NAME) return {};
+  const hosts = env[MEDIA_RESOLVE_ENV];
+  return { allowLoopback: true, ...(hosts ? { resolve: hostsResolver(hosts) } : {}) };
+}
+
 /**
  * Builds a client for one set of Wayke credentials and the market of the branch it acts for (the
  * market code of its creates and the odometer unit, both ways; absent: the config's default).
  */
-export function createWaykeClient(options: WaykeClientOptions & { readonly market?: Market }): WaykeApi {
+export function createWaykeClient(
+  options: WaykeClientOptions & MediaDownloadSettings & { readonly market?: Market },
+): WaykeApi {
   const deps: endpoints.EndpointDeps = {
     transport: new WaykeTransport(options),
     branches: new endpoints.AdBranches(),
     ...(options.market ? { market: options.market } : {}),
+    download: createMediaDownloader(options.mediaDownload ?? defaultMediaDownload(options.mediaApiUrl)),
   };
   const findAdByRegistrationNumber = endpoints.findAdByRegistrationNumber(deps);
   return {
@@ -56,6 +88,9 @@ export function createWaykeClient(options: WaykeClientOptions & { readonly marke
     setMedia: endpoints.setMedia(deps),
     uploadImageByUrl: endpoints.uploadImageByUrl(deps),
     uploadImageBytes: endpoints.uploadImageBytes(deps),
+    registerVideo: endpoints.registerVideo(deps),
+    createPanorama: endpoints.createPanorama(deps),
+    uploadPanoramaFrame: endpoints.uploadPanoramaFrame(deps),
   };
 }
 
@@ -63,8 +98,8 @@ export function createWaykeClient(options: WaykeClientOptions & { readonly marke
  * A factory for clients of many dealers that share one token cache (tokens per client id), one
  * per-branch concurrency limiter and the hosts' `Retry-After` gates. Build it once per process.
  */
-export function createWaykeClientFactory(settings: WaykeClientSettings): WaykeApiFactory {
-  const shared: WaykeClientSettings = { ...settings, ...sharedTransportParts(settings) };
+export function createWaykeClientFactory(settings: WaykeClientSettings & MediaDownloadSettings): WaykeApiFactory {
+  const shared: WaykeClientSettings & MediaDownloadSettings = { ...settings, ...sharedTransportParts(settings) };
   return ({ clientId, clientSecret, market }) =>
     createWaykeClient({ ...shared, clientId, clientSecret, ...(market ? { market } : {}) });
 }

@@ -14,7 +14,7 @@ import type { Market } from '../core/dealer-config.js';
 import type { MileageUnit } from '../core/feed/fields.js';
 import { DEFAULT_MARKET, kmFrom, kmIn, mileageUnitOf } from '../core/market.js';
 import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../core/vehicle.js';
-import type { AdStatus, WaykeAd, WaykeVehicleDetails } from '../ports.js';
+import type { AdStatus, ExtraMedia, WaykeAd, WaykeVehicleDetails } from '../ports.js';
 
 /** Statuses Wayke accepts for an ad. */
 export const AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const satisfies readonly AdStatus[];
@@ -90,6 +90,17 @@ const SENT_FIELDS = Object.keys(WAYKE_FIELD_PATHS) as SentField[];
 const MEDIA_KEY = 'media';
 const FILE_URLS_KEY = 'fileUrls';
 
+/**
+ * How a gallery goes into `media[]`: `entry-per-image` (one item per image) or `one-gallery-entry`
+ * (every image in one entry, the project's first reading). Each entry is one media item: Wayke's
+ * read side renders an `image` item from its first file only and a `threesixty` item from all of
+ * them (`src/components/Gallery/index.tsx` in `wayke-se/components-react`), and the panorama guide
+ * puts the frames of one 360 item in one entry (`Media/Panorama (360) Upload.md` in
+ * `wayke-se/Documentation`). Switch here if Wayke's test environment shows otherwise.
+ */
+export type MediaGrouping = 'entry-per-image' | 'one-gallery-entry';
+export const MEDIA_GROUPING = 'entry-per-image' as MediaGrouping;
+
 /** Canonical km → Wayke mil (whole mil, rounded half up). */
 export const kmToMil = (km: number): number => kmIn('mil', km);
 /** Wayke mil → canonical km. */
@@ -116,15 +127,38 @@ export interface WaykeAdBody {
   ad?: Record<string, unknown>;
 }
 
-/** The body of `PUT /vehicle/{id}/media` (and the value of `ad.media`). */
+/** The body of `PUT /vehicle/{id}/media` (and the value of `ad.media`): one entry per media item. */
 export type WaykeMediaList = Array<{ fileUrls: string[] }>;
 
 /** Canonical fields to send; `null` clears an optional field (patch). */
 export type VehicleFields = { readonly [K in keyof Vehicle]?: Vehicle[K] | null };
 
-/** Wayke's media list for the given urls, in order (an empty list clears the ad's media). */
-export function toWaykeMedia(mediaUrls: readonly string[]): WaykeMediaList {
-  return mediaUrls.length === 0 ? [] : [{ [FILE_URLS_KEY]: [...mediaUrls] }];
+/**
+ * Wayke's media list: the gallery images (grouped by {@link MEDIA_GROUPING}), then the 360 set as
+ * one entry, then one entry per video — images first because the first item is the listing's cover
+ * picture, which a video or a 360 frame strip is not. An empty result clears the ad's media.
+ */
+export function toWaykeMedia(
+  imageUrls: readonly string[],
+  extra: ExtraMedia = {},
+  grouping: MediaGrouping = MEDIA_GROUPING,
+): WaykeMediaList {
+  const entry = (urls: readonly string[]) => ({ [FILE_URLS_KEY]: [...urls] });
+  const images =
+    grouping === 'entry-per-image' ? imageUrls.map((url) => entry([url])) : imageUrls.length ? [entry(imageUrls)] : [];
+  const panorama = extra.panoramaUrls?.length ? [entry(extra.panoramaUrls)] : [];
+  const videos = (extra.videoUrls ?? []).map((url) => entry([url]));
+  return [...images, ...panorama, ...videos];
+}
+
+/** The body of `PUT /vehicle/{id}/media`. */
+export const toWaykeMediaBody = (imageUrls: readonly string[], extra?: ExtraMedia): { media: WaykeMediaList } => ({
+  [MEDIA_KEY]: toWaykeMedia(imageUrls, extra),
+});
+
+/** A create or patch body with the ad's whole media list set (`ad.media`), the rest as built. */
+export function withWaykeMedia(body: WaykeAdBody, imageUrls: readonly string[], extra?: ExtraMedia): WaykeAdBody {
+  return { ...body, ad: { ...(body.ad ?? {}), [MEDIA_KEY]: toWaykeMedia(imageUrls, extra) } };
 }
 
 /** The status body of `PUT /vehicle/{id}/ad/status`. */
@@ -236,10 +270,58 @@ export function detailsOf(vehicle: Record<string, unknown>): WaykeVehicleDetails
 /** The answer of `POST /vehicle`. */
 export const WaykeCreateResponseSchema = z.object({ id: z.string().min(1) }).loose();
 
-/** The answer of both image uploads. */
+/**
+ * The answer of both image uploads and of `POST /media/v2/embedded-video` (documented: `{ mediaId,
+ * fileId, url }`; for a video `url` is the video's own link and `fileId` all zeros).
+ */
 export const WaykeImageResponseSchema = z
   .object({ mediaId: z.string().min(1), fileId: z.string().optional(), url: z.string().url() })
   .loose();
+
+/** The `purpose` every media upload and registration names (documented in each media guide). */
+export const MEDIA_PURPOSE = 'Vehicle';
+
+/** The JSON body of `POST /media/v2/embedded-video` (documented in `Media/EmbeddedMedia.md`). */
+export const toEmbeddedVideoBody = (input: { branchId: string; url: string; sortOrder: number }) => ({
+  purpose: MEDIA_PURPOSE,
+  branchId: input.branchId,
+  sortOrder: input.sortOrder,
+  url: input.url,
+});
+
+/** The form of `POST /media/v2/panorama-image` that creates a 360 container (form-urlencoded, documented). */
+export const toPanoramaContainerForm = (input: { branchId: string; sortOrder: number }): URLSearchParams =>
+  new URLSearchParams({
+    'Metadata.Purpose': MEDIA_PURPOSE,
+    'Metadata.BranchId': input.branchId,
+    'Metadata.SortOrder': String(input.sortOrder),
+  });
+
+/** Form field names of a frame upload `POST /media/v2/panorama-image/{containerId}` (documented). */
+export const PANORAMA_FRAME_FIELDS = { file: 'File', sortOrder: 'SortOrder' } as const;
+
+/**
+ * The answer of a container creation: documented as "a container id (UUID)", shown bare. Read as a
+ * bare or JSON-quoted UUID, or **(assumed)** an object carrying it as `id` or `containerId`.
+ */
+export const WaykePanoramaContainerResponseSchema = z.union([
+  z
+    .string()
+    .trim()
+    .pipe(z.uuid())
+    .transform((containerId) => ({ containerId })),
+  z
+    .object({ containerId: z.uuid() })
+    .loose()
+    .transform(({ containerId }) => ({ containerId })),
+  z
+    .object({ id: z.uuid() })
+    .loose()
+    .transform(({ id }) => ({ containerId: id })),
+]);
+
+/** The answer of a frame upload (documented: `{ imageId, url }`). */
+export const WaykePanoramaFrameResponseSchema = z.object({ imageId: z.string().min(1), url: z.string().url() }).loose();
 
 /** An answer that does not look like the contract says. */
 export class WaykeResponseShapeError extends Error {
@@ -345,7 +427,7 @@ function knownDocumentKeys(doc: unknown): unknown {
   return name === undefined || name === null ? { url } : { url, name };
 }
 
-/** Flattens Wayke's media list (`[{ fileUrls: [...] }, …]`) to urls in order; tolerant of junk. */
+/** Flattens Wayke's media list (`[{ fileUrls: [...] }, …]`, any `type` ignored) to urls in order; tolerant of junk. */
 export function mediaUrlsOf(media: unknown): string[] {
   if (!Array.isArray(media)) return [];
   const urls: string[] = [];

@@ -10,6 +10,7 @@ import { MemoryLog } from '../../functions/adapters/logger.js';
 import {
   createWaykeClient,
   createWaykeClientFactory,
+  type MediaDownloadSettings,
   type WaykeClientOptions,
 } from '../../functions/adapters/wayke-http-client.js';
 import {
@@ -21,6 +22,8 @@ import {
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import type { Vehicle } from '../../functions/core/vehicle.js';
 import type { WaykeApi } from '../../functions/ports.js';
+import { RejectedError } from '../../functions/core/errors.js';
+import { startMediaHost } from '../support/media-host.js';
 
 const CLIENT_ID = 'dealer-client-7f3a9c';
 const CLIENT_SECRET = 'S3cr&t=with+special/chars%xyz';
@@ -72,7 +75,7 @@ const vehicle = (overrides: Partial<Vehicle> = {}): Vehicle => ({
 
 const calls = (route: string): number => sim.state().calls[route] ?? 0;
 
-function client(overrides: Partial<WaykeClientOptions> = {}): WaykeApi {
+function client(overrides: Partial<WaykeClientOptions & MediaDownloadSettings> = {}): WaykeApi {
   return createWaykeClient({
     authUrl: sim.authUrl,
     dealerApiUrl: sim.dealerApiUrl,
@@ -621,3 +624,86 @@ function maxOverlap(requests: ReadonlyArray<{ at: number; respondedAt?: number }
   for (const [, delta] of events) max = Math.max(max, (current += delta));
   return max;
 }
+
+describe('videos and 360 sets', () => {
+  const VIDEO = 'POST /media/v2/embedded-video';
+  const CONTAINER = 'POST /media/v2/panorama-image';
+  const FRAME = 'POST /media/v2/panorama-image/{containerId}';
+
+  it('registers a video, uploads a 360 set frame by frame, and sends both as their own media items', async () => {
+    const host = await startMediaHost();
+    try {
+      const wayke = client({ mediaDownload: { allowLoopback: true } });
+      const video = await wayke.registerVideo({ branchId: BRANCH, url: 'https://vimeo.com/449787858', sortOrder: 2 });
+      expect(video.url).toBe('https://vimeo.com/449787858');
+      const { containerId } = await wayke.createPanorama({ branchId: BRANCH, sortOrder: 1 });
+      const frames = [];
+      for (const [sortOrder, name] of ['front', 'side'].entries())
+        frames.push(
+          await wayke.uploadPanoramaFrame({
+            branchId: BRANCH,
+            containerId,
+            sourceUrl: `${host.url}/frames/${name}.jpg`,
+            sortOrder,
+          }),
+        );
+      const media = sim.state().media;
+      expect(frames.map((f) => media[f.imageId])).toMatchObject([
+        { type: 'threesixty', containerId, fileName: 'front.jpg', contentType: 'image/jpeg', sortOrder: 0 },
+        { type: 'threesixty', containerId, fileName: 'side.jpg', sortOrder: 1 },
+      ]);
+      const image = await wayke.uploadImageByUrl({
+        branchId: BRANCH,
+        url: 'https://dealer.example/1.jpg',
+        sortOrder: 0,
+      });
+      const car = vehicle();
+      const { id } = await wayke.createAd({
+        branchId: BRANCH,
+        vehicle: car,
+        status: 'Published',
+        mediaUrls: [image.url],
+        extraMedia: { panoramaUrls: frames.map((f) => f.url), videoUrls: [video.url] },
+      });
+      expect(sim.state().ads[id]!.ad.media).toEqual([
+        { fileUrls: [image.url] },
+        { fileUrls: frames.map((f) => f.url) },
+        { fileUrls: [video.url] },
+      ]);
+      await wayke.setMedia(id, [], car.registrationNumber, { videoUrls: [video.url] });
+      expect((await wayke.getAd(id)).mediaUrls).toEqual([video.url]);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('retries the media calls like every call, and refuses a link Wayke does not embed', async () => {
+    const wayke = client();
+    sim.setFaults({ serverErrorNext: 1, routes: [VIDEO, CONTAINER] });
+    const before = calls(VIDEO);
+    await wayke.registerVideo({ branchId: BRANCH, url: 'https://youtu.be/x', sortOrder: 0 });
+    expect(calls(VIDEO)).toBe(before + 2);
+    sim.setFaults({ serverErrorNext: 1, routes: [CONTAINER] });
+    const { containerId } = await wayke.createPanorama({ branchId: BRANCH, sortOrder: 0 });
+    expect(containerId).toMatch(/^[0-9a-f-]{36}$/);
+    const refused = await wayke
+      .registerVideo({ branchId: BRANCH, url: 'https://dealer.example/film.mov', sortOrder: 0 })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WaykeValidationError);
+  });
+
+  it('never downloads a frame from a private address, and then never calls Wayke for it', async () => {
+    const wayke = client();
+    const before = calls(FRAME);
+    const refused = await wayke
+      .uploadPanoramaFrame({
+        branchId: BRANCH,
+        containerId: '0316f21d-51cf-441d-bfef-cf90d73178a5',
+        sourceUrl: 'http://169.254.169.254/latest/meta-data/iam/',
+        sortOrder: 0,
+      })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RejectedError);
+    expect(calls(FRAME)).toBe(before);
+  });
+});

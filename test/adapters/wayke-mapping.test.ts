@@ -4,12 +4,19 @@ import {
   FIELDS_NOT_SENT_TO_WAYKE,
   fromWaykeAd,
   kmToMil,
+  MEDIA_GROUPING,
   mediaUrlsOf,
   milToKm,
+  toEmbeddedVideoBody,
+  toPanoramaContainerForm,
   toWaykeBody,
   toWaykeMedia,
+  toWaykeMediaBody,
   WAYKE_FIELD_PATHS,
+  WaykePanoramaContainerResponseSchema,
+  WaykePanoramaFrameResponseSchema,
   WaykeResponseShapeError,
+  withWaykeMedia,
 } from '../../functions/adapters/wayke-mapping.js';
 import { VehicleFieldSchemas, VehicleSchema, type Vehicle } from '../../functions/core/vehicle.js';
 
@@ -257,5 +264,82 @@ describe('fromWaykeAd: what Wayke adds from the vehicle registry', () => {
       }).details,
     ).toBeUndefined();
     expect(fromWaykeAd(base).details).toBeUndefined();
+  });
+});
+
+describe('toWaykeMedia: one media[] entry per media item', () => {
+  const images = Array.from({ length: 12 }, (_, i) => `https://media.example/${i}.jpg`);
+  const frames = ['https://media.example/360/a', 'https://media.example/360/b', 'https://media.example/360/c'];
+  const videos = ['https://www.youtube.com/watch?v=abc', 'https://vimeo.com/1'];
+
+  it('gives a gallery of 12 images 12 entries, in order', () => {
+    const list = toWaykeMedia(images);
+    expect(list).toHaveLength(12);
+    expect(list.map((entry) => entry.fileUrls)).toEqual(images.map((url) => [url]));
+  });
+
+  it('puts the images first, then the whole 360 set as one entry, then one entry per video', () => {
+    expect(toWaykeMedia(images.slice(0, 2), { panoramaUrls: frames, videoUrls: videos })).toEqual([
+      { fileUrls: [images[0]] },
+      { fileUrls: [images[1]] },
+      { fileUrls: frames },
+      { fileUrls: [videos[0]] },
+      { fileUrls: [videos[1]] },
+    ]);
+    expect(MEDIA_GROUPING).toBe('entry-per-image');
+  });
+
+  it('the other grouping puts the gallery in one entry and leaves the 360 set and videos as they are', () => {
+    expect(toWaykeMedia(images.slice(0, 2), { videoUrls: videos.slice(0, 1) }, 'one-gallery-entry')).toEqual([
+      { fileUrls: images.slice(0, 2) },
+      { fileUrls: [videos[0]] },
+    ]);
+    expect(toWaykeMedia([], {}, 'one-gallery-entry')).toEqual([]);
+  });
+
+  it('sends the whole list in a body, and clears with an empty one', () => {
+    expect(toWaykeMediaBody([], { videoUrls: videos.slice(0, 1) })).toEqual({ media: [{ fileUrls: [videos[0]] }] });
+    expect(toWaykeMediaBody([])).toEqual({ media: [] });
+    const body = withWaykeMedia(toWaykeBody({ branchId: BRANCH, fields: { price: 1 } }), ['https://media.example/1'], {
+      panoramaUrls: frames,
+    });
+    expect(body.ad).toEqual({ price: 1, media: [{ fileUrls: ['https://media.example/1'] }, { fileUrls: frames }] });
+  });
+
+  it('reads a typed media list back as its urls in order', () => {
+    const read = [
+      { type: 'image', fileUrls: ['i1'] },
+      { type: 'threesixty', fileUrls: ['f1', 'f2'] },
+      { type: 'embedded', fileUrls: ['v1'] },
+    ];
+    expect(mediaUrlsOf(read)).toEqual(['i1', 'f1', 'f2', 'v1']);
+  });
+});
+
+describe('media answers', () => {
+  it('reads a panorama container id bare, JSON-quoted or in an object, and nothing else', () => {
+    const id = '0316f21d-51cf-441d-bfef-cf90d73178a5';
+    for (const body of [id, ` ${id}\n`, { containerId: id }, { id }])
+      expect(WaykePanoramaContainerResponseSchema.parse(body)).toEqual({ containerId: id });
+    for (const body of ['not-a-uuid', {}, null, 42])
+      expect(WaykePanoramaContainerResponseSchema.safeParse(body).success).toBe(false);
+  });
+
+  it('reads a frame upload as imageId and url, and builds the documented container form and video body', () => {
+    expect(WaykePanoramaFrameResponseSchema.safeParse({ imageId: 'x', url: 'https://cdn.example/m/c/x' }).success).toBe(
+      true,
+    );
+    expect(WaykePanoramaFrameResponseSchema.safeParse({ url: 'https://cdn.example/m/c/x' }).success).toBe(false);
+    expect(Object.fromEntries(toPanoramaContainerForm({ branchId: BRANCH, sortOrder: 3 }))).toEqual({
+      'Metadata.Purpose': 'Vehicle',
+      'Metadata.BranchId': BRANCH,
+      'Metadata.SortOrder': '3',
+    });
+    expect(toEmbeddedVideoBody({ branchId: BRANCH, url: 'https://vimeo.com/1', sortOrder: 1 })).toEqual({
+      purpose: 'Vehicle',
+      branchId: BRANCH,
+      sortOrder: 1,
+      url: 'https://vimeo.com/1',
+    });
   });
 });

@@ -17,6 +17,7 @@ import type {
   SnapshotEntry,
   SnapshotReader,
   Snapshots,
+  UploadedFrame,
   UploadedImage,
   WaykeAd,
   WaykeApi,
@@ -206,5 +207,20 @@ export class FakeWayke implements WaykeApi {
     this.enter('uploadImageBytes');
     const mediaId = `media-${++this.ids}`;
     return { mediaId, url: `https://media.example.test/${mediaId}/${input.fileName}` };
+  }
+
+  async registerVideo(input: { url: string }): Promise<UploadedImage> {
+    this.enter('registerVideo');
+    return { mediaId: `media-${++this.ids}`, url: input.url };
+  }
+
+  async createPanorama(): Promise<{ containerId: string }> {
+    this.enter('createPanorama');
+    return { containerId: `container-${++this.ids}` };
+  }
+
+  async uploadPanoramaFrame(input: { containerId: string; sourceUrl: string }): Promise<UploadedFrame> {
+    this.enter('uploadPanoramaFrame');
+    return { imageId: `frame-${++this.ids}`, url: `https://media.example.test/${input.containerId}/${this.ids}` };
   }
 }

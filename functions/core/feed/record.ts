@@ -57,9 +57,18 @@ export type RecordOutcome =
 
 const OPTIONAL_PRICES = new Set<VehicleField>(['campaignPrice', 'oldPrice', 'leasingPrice']);
 const MANDATORY = new Set<VehicleField>(MANDATORY_FIELDS);
-export type ListField = 'images' | 'equipment' | 'manufacturerPackages' | 'contactOptions' | 'documents';
+export type ListField =
+  | 'images'
+  | 'videos'
+  | 'panorama'
+  | 'equipment'
+  | 'manufacturerPackages'
+  | 'contactOptions'
+  | 'documents';
 const LIST_FIELDS = new Set<VehicleField>([
   'images',
+  'videos',
+  'panorama',
   'equipment',
   'manufacturerPackages',
   'contactOptions',
@@ -107,6 +116,8 @@ function scalarField(field: VehicleField, slot: RawSlot, now: Date): Coerced<unk
 /** The raw items of each list field, before validation. */
 const LIST_ITEMS: Record<ListField, (value: unknown) => unknown[]> = {
   images: imageUrlsOf,
+  videos: imageUrlsOf,
+  panorama: imageUrlsOf,
   documents: documentsOf,
   contactOptions: contactItemsOf,
   equipment: textItemsOf,
@@ -148,6 +159,8 @@ const ITEM_READERS: Record<ListField, ItemReader> = {
   contactOptions: contactItem,
   documents: documentItem,
   images: textItem,
+  videos: textItem,
+  panorama: textItem,
   equipment: textItem,
   manufacturerPackages: textItem,
 };

@@ -2,6 +2,7 @@ import type { AdStatus, Log, SnapshotEntry, WaykeAd, WaykeApi } from '../../port
 import { AuthError, NotFoundError } from '../errors.js';
 import type { Vehicle, VehicleField } from '../vehicle.js';
 import { changedFields, fingerprint, type VehicleFingerprint } from './fingerprint.js';
+import { sendMedia, type SentMedia } from './media.js';
 import type { CreateStep, ImportPlan, PlanStep, RemoveStep, UpdateStep } from './plan.js';
 import type { FailedVehicle } from './report.js';
 
@@ -77,46 +78,12 @@ function entryOf(
   };
 }
 
-/** Source image URL → Wayke media URL, and the Wayke URLs in the feed's order. */
-interface UploadedMedia {
-  readonly media: Record<string, string>;
-  readonly ordered: string[];
-}
-
-/** Uploads the images not uploaded before (in parallel; the client bounds concurrency). */
-async function uploadImages(
-  ctx: ApplyContext,
-  plate: string,
-  images: readonly string[],
-  known: Readonly<Record<string, string>>,
-): Promise<UploadedMedia> {
-  const media: Record<string, string> = {};
-  await Promise.all(
-    images.map(async (url, index) => {
-      const have = known[url];
-      if (have) {
-        media[url] = have;
-        return;
-      }
-      if (media[url]) return; // the same source twice in one list
-      const uploaded = await ctx.wayke.uploadImageByUrl({
-        branchId: ctx.branchId,
-        url,
-        sortOrder: index,
-        registrationNumber: plate,
-      });
-      media[url] = uploaded.url;
-    }),
-  );
-  return { media, ordered: images.map((url) => media[url] as string) };
-}
-
 /** Sends changed fields (with the media, when they changed too) or only the media. */
 async function sendChanges(
   ctx: ApplyContext,
   ad: { readonly adId: string; readonly vehicle: Vehicle },
   fields: readonly VehicleField[],
-  mediaUrls: readonly string[] | undefined,
+  media: SentMedia | undefined,
 ): Promise<void> {
   const plate = ad.vehicle.registrationNumber;
   if (fields.length > 0) {
@@ -125,10 +92,10 @@ async function sendChanges(
       branchId: ctx.branchId,
       registrationNumber: plate,
       fields: patchFields(ad.vehicle, fields),
-      ...(mediaUrls ? { mediaUrls } : {}),
+      ...(media ? { mediaUrls: media.imageUrls, extraMedia: media.extra } : {}),
     });
-  } else if (mediaUrls) {
-    await ctx.wayke.setMedia(ad.adId, mediaUrls, plate);
+  } else if (media) {
+    await ctx.wayke.setMedia(ad.adId, media.imageUrls, plate, media.extra);
   }
 }
 
@@ -141,20 +108,18 @@ async function adopt(
 ): Promise<SnapshotEntry> {
   const plate = vehicle.registrationNumber;
   const held = fingerprint(existing.vehicle, existing.status);
-  const images = vehicle.images ?? [];
-  // Which Wayke media came from which source URL is unknown here: upload the list again unless
+  // Which Wayke media came from which source URL is unknown here: upload it all again unless
   // both sides are empty. Only recovery runs (lost snapshot, crash, commit-then-fail) come here.
-  const { media, ordered } =
-    images.length > 0 ? await uploadImages(ctx, plate, images, {}) : { media: {}, ordered: [] };
-  const mediaChanged = ordered.length > 0 || existing.mediaUrls.length > 0;
+  const media = await sendMedia(ctx, vehicle, {});
+  const mediaChanged = !media.empty || existing.mediaUrls.length > 0;
   await sendChanges(
     ctx,
     { adId: existing.id, vehicle },
     changedFields(held.fields, print.fields),
-    mediaChanged ? ordered : undefined,
+    mediaChanged ? media : undefined,
   );
   if (existing.status !== 'Published') await ctx.wayke.setStatus(existing.id, 'Published', plate);
-  return entryOf(vehicle, existing.id, print, media, ctx.now());
+  return entryOf(vehicle, existing.id, print, media.memory, ctx.now());
 }
 
 type Creatable = Pick<CreateStep, 'registrationNumber' | 'vehicle' | 'fingerprint'>;
@@ -163,15 +128,15 @@ async function create(ctx: ApplyContext, step: Creatable): Promise<{ entry: Snap
   const plate = step.registrationNumber;
   const existing = await ctx.wayke.findAdByRegistrationNumber(ctx.branchId, plate);
   if (existing) return { entry: await adopt(ctx, existing, step.vehicle, step.fingerprint), adopted: true };
-  const { media, ordered } = await uploadImages(ctx, plate, step.vehicle.images ?? [], {});
+  const media = await sendMedia(ctx, step.vehicle, {});
   try {
     const { id } = await ctx.wayke.createAd({
       branchId: ctx.branchId,
       vehicle: step.vehicle,
       status: 'Published',
-      ...(ordered.length ? { mediaUrls: ordered } : {}),
+      ...(media.empty ? {} : { mediaUrls: media.imageUrls, extraMedia: media.extra }),
     });
-    return { entry: entryOf(step.vehicle, id, step.fingerprint, media, ctx.now()), adopted: false };
+    return { entry: entryOf(step.vehicle, id, step.fingerprint, media.memory, ctx.now()), adopted: false };
   } catch (error) {
     return { entry: await adoptCommitted(ctx, step, error), adopted: true };
   }
@@ -197,10 +162,10 @@ async function update(ctx: ApplyContext, step: UpdateStep): Promise<SnapshotEntr
   const { entry, vehicle } = step;
   const plate = step.registrationNumber;
   try {
-    const uploaded = step.images ? await uploadImages(ctx, plate, vehicle.images ?? [], entry.media) : null;
-    await sendChanges(ctx, { adId: entry.adId, vehicle }, step.fields, uploaded?.ordered);
+    const media = step.media ? await sendMedia(ctx, vehicle, entry.media) : undefined;
+    await sendChanges(ctx, { adId: entry.adId, vehicle }, step.fields, media);
     if (step.action === 'republish') await ctx.wayke.setStatus(entry.adId, 'Published', plate);
-    return entryOf(vehicle, entry.adId, step.fingerprint, uploaded?.media ?? { ...entry.media }, ctx.now());
+    return entryOf(vehicle, entry.adId, step.fingerprint, media?.memory ?? { ...entry.media }, ctx.now());
   } catch (error) {
     // The ad is gone from Wayke (deleted by hand, expired): list the vehicle again.
     if (!isNotFound(error)) throw error;

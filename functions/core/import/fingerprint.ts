@@ -4,7 +4,7 @@ import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../vehicle
 
 /**
  * Hashes of a canonical vehicle, the unit of change detection. One hash for the whole vehicle is
- * the fast path (equal → unchanged); one per field group (data, images, status) decides which
+ * the fast path (equal → unchanged); one per field group (data, media, status) decides which
  * calls an update needs; one short hash per field names the fields a PATCH must carry.
  *
  * Hashes are over a canonical JSON form (sorted keys), so key order in the feed never matters;
@@ -12,9 +12,13 @@ import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../vehicle
  */
 export interface VehicleFingerprint {
   readonly hash: string;
+  /** `images` is the media group (images, 360 set and videos); the name is the one snapshots store. */
   readonly groups: { readonly data: string; readonly images: string; readonly status: string };
   readonly fields: Readonly<Record<string, string>>;
 }
+
+/** Fields that travel as Wayke media, not in the ad body: hashed together as the media group. */
+const MEDIA_FIELDS: readonly VehicleField[] = ['images', 'videos', 'panorama'];
 
 /** JSON with object keys sorted at every level. */
 export function canonicalJson(value: unknown): string {
@@ -63,16 +67,27 @@ export function strongHash(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
-/** Fields that travel in the data group: everything but the key and the images. */
+/** Fields that travel in the data group: everything but the key and the media. */
 export function dataFields(vehicle: Vehicle): VehicleField[] {
   return (Object.keys(vehicle) as VehicleField[]).filter(
-    (field) => field !== 'registrationNumber' && field !== 'images' && vehicle[field] !== undefined,
+    (field) => field !== 'registrationNumber' && !MEDIA_FIELDS.includes(field) && vehicle[field] !== undefined,
   );
 }
 
 /** Hash of an ordered image list (empty list and absent list are the same: no images). */
 export function imagesHash(images: readonly string[] | undefined): string {
   return strongHash(JSON.stringify(images ?? []));
+}
+
+/**
+ * Hash of the media group. Without videos or a 360 set it is {@link imagesHash} of the images, the
+ * hash snapshots stored before videos existed, so those entries stay unchanged.
+ */
+export function mediaHash(vehicle: Pick<Vehicle, 'images' | 'videos' | 'panorama'>): string {
+  const videos = vehicle.videos ?? [];
+  const panorama = vehicle.panorama ?? [];
+  if (videos.length === 0 && panorama.length === 0) return imagesHash(vehicle.images);
+  return strongHash(JSON.stringify({ images: vehicle.images ?? [], panorama, videos }));
 }
 
 export function statusHash(status: AdStatus): string {
@@ -105,7 +120,7 @@ export function fingerprint(vehicle: Vehicle, status: AdStatus = 'Published'): V
     lines.push(`${field}=${hash}`);
   }
   const data = strongHash(`${vehicle.registrationNumber}\n${lines.join('\n')}`);
-  const images = imagesHash(vehicle.images);
+  const images = mediaHash(vehicle);
   return { hash: vehicleHash(vehicle, status), groups: { data, images, status: statusHash(status) }, fields };
 }
 

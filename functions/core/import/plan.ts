@@ -1,6 +1,7 @@
 import type { SnapshotEntry } from '../../ports.js';
 import type { Vehicle, VehicleField } from '../vehicle.js';
 import { changedFields, fingerprint, vehicleHash, type VehicleFingerprint } from './fingerprint.js';
+import { mediaLayoutOutdated } from './media.js';
 
 /**
  * The plan: what one run must change in Wayke so it holds exactly the feed, derived from the feed
@@ -22,8 +23,8 @@ export interface UpdateStep {
   readonly entry: SnapshotEntry;
   /** Data fields whose value changed (including ones the feed no longer has: cleared in Wayke). */
   readonly fields: readonly VehicleField[];
-  /** The ordered image list changed. */
-  readonly images: boolean;
+  /** The media changed: the ordered images, the 360 set or the videos. */
+  readonly media: boolean;
 }
 
 export interface RemoveStep {
@@ -98,7 +99,13 @@ export interface PlanInput {
 /** What one feed vehicle needs: nothing, a create, an update or a republish. */
 function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep | UpdateStep | null {
   // The fast path: an unchanged vehicle costs one hash, nothing more.
-  if (entry && entry.status === 'Published' && entry.hash === vehicleHash(vehicle, 'Published')) return null;
+  if (
+    entry &&
+    entry.status === 'Published' &&
+    entry.hash === vehicleHash(vehicle, 'Published') &&
+    !mediaLayoutOutdated(entry.media)
+  )
+    return null;
   const plate = vehicle.registrationNumber;
   const print = fingerprint(vehicle, 'Published');
   if (!entry) return { action: 'create', registrationNumber: plate, vehicle, fingerprint: print };
@@ -109,10 +116,10 @@ function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep
     fingerprint: print,
     entry,
     fields: entry.groups.data === print.groups.data ? [] : changedFields(entry.fields, print.fields),
-    images: entry.groups.images !== print.groups.images,
+    media: entry.groups.images !== print.groups.images || mediaLayoutOutdated(entry.media),
   };
   // Only the whole hash's encoding differed: nothing to send.
-  if (step.action === 'update' && step.fields.length === 0 && !step.images) return null;
+  if (step.action === 'update' && step.fields.length === 0 && !step.media) return null;
   return step;
 }
 

@@ -295,7 +295,7 @@ export function planJson(dealer: string, summaryOf: ImportSummary, plan: ImportP
     update:
       plan?.update.map((s) => ({
         registrationNumber: s.registrationNumber,
-        fields: [...s.fields, ...(s.images ? ['images'] : [])],
+        fields: [...s.fields, ...(s.media ? ['media'] : [])],
       })) ?? [],
     remove: plan?.remove.map((s) => s.registrationNumber) ?? [],
     republish: plan?.republish.map((s) => s.registrationNumber) ?? [],
@@ -368,7 +368,7 @@ function planText(dealer: string, s: ImportSummary, plan: ImportPlan | undefined
     );
     list(
       'update',
-      plan.update.map((x) => `${x.registrationNumber} (${[...x.fields, ...(x.images ? ['images'] : [])].join(', ')})`),
+      plan.update.map((x) => `${x.registrationNumber} (${[...x.fields, ...(x.media ? ['media'] : [])].join(', ')})`),
     );
     list(
       'remove',

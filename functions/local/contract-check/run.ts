@@ -10,7 +10,6 @@ import { WaykeAuthError, WaykeNotFoundError, WaykeValidationError } from '../../
 import {
   AD_STATUSES,
   toWaykeBody,
-  WaykeImageResponseSchema,
   type VehicleFields,
 } from '../../adapters/wayke-mapping.js';
 import { WaykeTransport, type WaykeClientOptions } from '../../adapters/wayke-transport.js';
@@ -19,6 +18,8 @@ import type { AdStatus } from '../../ports.js';
 import { type CheckRow, compareBody, leaves, unsentNames, valueAt } from './compare.js';
 import { SAMPLE_FIELDS, SAMPLE_IMAGE, SAMPLE_VIDEO_URL, sampleVehicle, type SentField } from './sample.js';
 import type { Market } from '../../core/dealer-config.js';
+import { createMediaDownloader } from '../../adapters/media-download.js';
+import { defaultMediaDownload } from '../../adapters/wayke-http-client.js';
 
 export interface ContractCheckInput {
   /** The Wayke to check and the credentials, as `import` builds its client. */
@@ -104,47 +105,26 @@ async function uploadImage(ctx: Context): Promise<string> {
 }
 
 /**
- * Registers the video link (`POST /media/v2/embedded-video`, route and body as Wayke's
- * embedded-media guide spells them). Called through the transport here because the client has no
- * embedded-video call of its own in this version. A Wayke without that route (404) gets a skipped
- * row, not a failure: the link is then not sent.
+ * Registers the video link through the client's own embedded-video call (route and body as
+ * Wayke's embedded-media guide spells them). A Wayke without that route (404) fails the row: the
+ * import registers every video link a feed gives, so those would all fail.
  */
 async function registerVideo(ctx: Context): Promise<string | undefined> {
   ctx.step = 'register video';
-  const name = 'POST /media/v2/embedded-video';
+  const row = { step: 'video', name: 'POST /media/v2/embedded-video', sent: SAMPLE_VIDEO_URL } as const;
   try {
-    const result = await ctx.transport.call({
-      operation: 'contractCheck.registerVideo',
-      method: 'POST',
-      host: 'media',
-      path: '/media/v2/embedded-video',
-      json: { url: SAMPLE_VIDEO_URL, branchId: ctx.input.branchId, purpose: 'Vehicle', sortOrder: 1 },
-      branchKey: ctx.input.branchId,
-      context: { branchId: ctx.input.branchId, registrationNumber: plateOf(ctx) },
+    const { url } = await endpoints.registerVideo(ctx.deps)({
+      branchId: ctx.input.branchId,
+      url: SAMPLE_VIDEO_URL,
+      sortOrder: 1,
+      registrationNumber: plateOf(ctx),
     });
-    const parsed = WaykeImageResponseSchema.safeParse(result.body);
-    const url = parsed.success ? parsed.data.url : undefined;
-    ctx.result.rows.push({
-      step: 'video',
-      name,
-      sent: SAMPLE_VIDEO_URL,
-      present: url !== undefined,
-      ...(url !== undefined ? { readBack: url } : {}),
-      ok: url !== undefined,
-      ...(url === undefined ? { note: 'the answer has no media url' } : {}),
-    });
+    ctx.result.rows.push({ ...row, present: true, readBack: url, ok: true });
     return url;
   } catch (error) {
     if (!(error instanceof WaykeNotFoundError)) throw error;
-    ctx.result.rows.push({
-      step: 'video',
-      name,
-      sent: SAMPLE_VIDEO_URL,
-      present: false,
-      ok: false,
-      skipped: true,
-      note: 'this Wayke has no embedded-video route (404); no video link was sent',
-    });
+    const note = 'this Wayke has no embedded-video route (404): video links from feeds would fail';
+    ctx.result.rows.push({ ...row, present: false, ok: false, note });
     return undefined;
   }
 }
@@ -290,7 +270,12 @@ export async function runContractCheck(input: ContractCheckInput): Promise<Contr
   const transport = new WaykeTransport(input.client);
   const ctx: Context = {
     transport,
-    deps: { transport, branches: new endpoints.AdBranches(), market: input.market },
+    deps: {
+      transport,
+      branches: new endpoints.AdBranches(),
+      market: input.market,
+      download: createMediaDownloader(defaultMediaDownload(input.client.mediaApiUrl)),
+    },
     input,
     vehicle: sampleVehicle(input.registrationNumber),
     result: { registrationNumber: input.registrationNumber, branchId: input.branchId, rows: [], unsentNames: [] },

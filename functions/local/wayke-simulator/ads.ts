@@ -23,7 +23,7 @@ import {
   StatusBodySchema,
 } from './contract.js';
 import { badRequest, forbiddenBranch, HttpAnswer, notFound, type Outcome } from './http.js';
-import { checkMedia, type MediaList } from './media.js';
+import { checkMedia, type MediaList, readableAd } from './media.js';
 import { registryFacts } from './registry.js';
 import type { SimulatorState } from './state.js';
 import type { MutableAd, Token } from './types.js';
@@ -87,7 +87,7 @@ export function ownAd(state: SimulatorState, token: Token, id: string): MutableA
 /** `GET /vehicle/{id}/ad` */
 export function readAd(state: SimulatorState, token: Token, id: string): HttpAnswer {
   const found = ownAd(state, token, id);
-  return found instanceof HttpAnswer ? found : new HttpAnswer(200, clone(found));
+  return found instanceof HttpAnswer ? found : new HttpAnswer(200, readableAd(state, found));
 }
 
 /** `GET /vehicle/{branchId}/vehicle/by-registration-number/{registrationNumber}` (both still escaped). */
@@ -101,7 +101,7 @@ export function findByPlate(state: SimulatorState, token: Token, branchId: strin
   const live = candidates.filter((ad) => ad.status !== 'Deleted');
   const ad = (live.length > 0 ? live : candidates).at(-1);
   return ad
-    ? new HttpAnswer(200, clone(ad))
+    ? new HttpAnswer(200, readableAd(state, ad))
     : notFound(`Vehicle with registration number ${plate} in branch ${branchId}`);
 }
 

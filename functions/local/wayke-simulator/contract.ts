@@ -115,6 +115,31 @@ export const ImageUrlBodySchema = z
   })
   .strict();
 
+export const EmbeddedVideoBodySchema = z
+  .object({
+    url: httpUrl,
+    branchId: text,
+    purpose: z.literal('Vehicle', 'must be "Vehicle"').optional(),
+    sortOrder: int.nonnegative('must be 0 or more').optional(),
+  })
+  .strict();
+
+/**
+ * The simulator's reading of "YouTube, Vimeo and direct .mp4 URLs" (`Media/EmbeddedMedia.md`):
+ * a youtube.com / youtu.be / vimeo.com host (or a subdomain), or a path ending in `.mp4`.
+ */
+export function isEmbeddableVideo(link: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    return false;
+  }
+  const host = url.hostname.toLowerCase();
+  const on = (domain: string) => host === domain || host.endsWith(`.${domain}`);
+  return on('youtube.com') || on('youtu.be') || on('vimeo.com') || /\.mp4$/i.test(url.pathname);
+}
+
 /** One problem with a request body: a dotted field path (`ad.media[0].fileUrls[1]`) and why. */
 export interface FieldProblem {
   readonly field: string;

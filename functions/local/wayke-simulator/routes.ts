@@ -8,7 +8,15 @@ import { issueToken } from './auth.js';
 import { withContractDrift } from './contract-drift.js';
 import type { FaultTarget } from './faults.js';
 import { HttpAnswer, type Outcome } from './http.js';
-import { replaceMediaList, serveFile, uploadBytes, uploadByUrl } from './media.js';
+import {
+  createPanoramaContainer,
+  registerEmbeddedVideo,
+  replaceMediaList,
+  serveFile,
+  uploadBytes,
+  uploadByUrl,
+  uploadPanoramaFrame,
+} from './media.js';
 import type { SimulatorState } from './state.js';
 import type { MutableAd, Token } from './types.js';
 
@@ -141,6 +149,33 @@ export const ROUTES: readonly Route[] = [
     maxBodyBytes: MAX_IMAGE_BYTES,
     mutates: true,
     handle: async ({ state }, call) => answered(await uploadBytes(state, tokenOf(call), call.contentType, call.raw)),
+  },
+  {
+    ...api,
+    key: 'POST /media/v2/embedded-video',
+    method: 'POST',
+    pattern: /^\/media\/media\/v2\/embedded-video$/,
+    mutates: true,
+    handle: ({ state }, call) => answered(registerEmbeddedVideo(state, tokenOf(call), call.body)),
+  },
+  {
+    ...api,
+    key: 'POST /media/v2/panorama-image',
+    method: 'POST',
+    pattern: /^\/media\/media\/v2\/panorama-image$/,
+    body: 'raw',
+    mutates: true,
+    handle: ({ state }, call) => answered(createPanoramaContainer(state, tokenOf(call), call.contentType, call.raw)),
+  },
+  {
+    ...api,
+    key: 'POST /media/v2/panorama-image/{containerId}',
+    method: 'POST',
+    pattern: new RegExp(`^/media/media/v2/panorama-image/${SEG}$`),
+    body: 'raw',
+    maxBodyBytes: MAX_IMAGE_BYTES,
+    mutates: true,
+    handle: async ({ state }, call) => answered(await uploadPanoramaFrame(state, tokenOf(call), param(call, 0), call)),
   },
   {
     ...api,

@@ -109,13 +109,22 @@ export interface SimulatedAd {
   readonly version: number;
 }
 
+/** What a media item is, as Wayke's read side names it (`image`, `threesixty`, `embedded`; `sphere` is not simulated). */
+export type SimMediaType = 'image' | 'embedded' | 'threesixty';
+
 export interface SimulatedMedia {
   readonly mediaId: string;
   readonly fileId: string;
   readonly url: string;
   readonly branchId: string;
   readonly sortOrder: number;
-  /** The source URL of an upload by URL (never fetched). */
+  /** Absent in state files written before media had types: an image. */
+  readonly type?: SimMediaType;
+  /** A 360 frame: the container (media id) it was uploaded into; frames of one container are one item. */
+  readonly containerId?: string;
+  /** A 360 container itself: holds frames, is no file and never goes into an ad's media list. */
+  readonly container?: true;
+  /** The source URL of an upload by URL (never fetched), or the link of an embedded video. */
   readonly sourceUrl?: string;
   readonly fileName?: string;
   readonly contentType: string;

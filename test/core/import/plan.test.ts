@@ -13,6 +13,7 @@ import {
   safetyValve,
   type ImportReport,
 } from '../../../functions/core/import/index.js';
+import { withLayout } from '../../../functions/core/import/media.js';
 
 const car = (plate: string, extra: Partial<Vehicle> = {}): Vehicle => ({
   registrationNumber: plate,
@@ -32,8 +33,10 @@ const entryFor = (vehicle: Vehicle, status: SnapshotEntry['status'] = 'Published
     hash: print.hash,
     groups: print.groups,
     fields: print.fields,
-    media: Object.fromEntries(
-      (vehicle.images ?? []).map((url, i) => [url, `https://media.test/${vehicle.registrationNumber}/${i}`]),
+    media: withLayout(
+      Object.fromEntries(
+        (vehicle.images ?? []).map((url, i) => [url, `https://media.test/${vehicle.registrationNumber}/${i}`]),
+      ),
     ),
     status,
     lastSeen: '2026-01-01T00:00:00.000Z',
@@ -98,7 +101,7 @@ describe('planImport', () => {
       allowMassRemoval: false,
     });
     expect(plan.create.map((s) => s.registrationNumber)).toEqual(['NEW001']);
-    expect(plan.update.map((s) => [s.registrationNumber, s.fields, s.images])).toEqual([
+    expect(plan.update.map((s) => [s.registrationNumber, s.fields, s.media])).toEqual([
       ['PRICE1', ['price'], false],
       ['PICS01', [], true],
     ]);

@@ -326,9 +326,10 @@ describe('media', () => {
     expect(refused.body.field).toBe('ad.media[0].fileUrls[1]');
     const { id } = await create({ ad: { price: 1, media: [{ fileUrls: [a] }] } });
     expect(
-      (await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/media`, { media: [{ fileUrls: [b, a] }] })).status,
+      (await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/media`, { media: [{ fileUrls: [b] }, { fileUrls: [a] }] }))
+        .status,
     ).toBe(204);
-    expect(sim.state().ads[id]!.ad.media).toEqual([{ fileUrls: [b, a] }]);
+    expect(sim.state().ads[id]!.ad.media).toEqual([{ fileUrls: [b] }, { fileUrls: [a] }]);
     expect(
       (
         await http('PUT', `${sim.dealerApiUrl}/vehicle/${id}/media`, {

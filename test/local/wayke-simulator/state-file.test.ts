@@ -129,7 +129,7 @@ describe('Wayke simulator state file', () => {
       'POST',
       `${first.dealerApiUrl}/vehicle`,
       token,
-      createBody('ABC123', [{ fileUrls: [byUrl.body.url, bytesMedia.url] }]),
+      createBody('ABC123', [{ fileUrls: [byUrl.body.url] }, { fileUrls: [bytesMedia.url] }]),
     );
     expect(created.status).toBe(201);
     const other = await call('POST', `${first.dealerApiUrl}/vehicle`, token, createBody('XYZ789'));
@@ -163,7 +163,7 @@ describe('Wayke simulator state file', () => {
     expect(found.status).toBe(200);
     expect(found.body).toMatchObject({
       id: created.body.id,
-      ad: { media: [{ fileUrls: [byUrl.body.url, bytesMedia.url] }] },
+      ad: { media: [{ fileUrls: [byUrl.body.url] }, { fileUrls: [bytesMedia.url] }] },
     });
 
     // A patch of the ad created before the restart, with the media URLs uploaded before it.
