@@ -42,8 +42,6 @@ function hostNameProblem(host: string): string | null {
 
 /** `http(s)://` and a host of letters, digits, hyphens and dots, up to the end or a `/`, `?` or `#`. */
 const PLAIN_URL_START = /^https?:\/\/([a-z0-9.-]+)(?=[/?#]|$)/i;
-const LABEL = /^[a-z0-9-]+$/;
-
 /**
  * The host of a URL written the plain way (`https://bilder.example.se/1.jpg`, what nearly every
  * image link is), lower-cased, read without the URL parser, or null for anything else (which the
@@ -55,11 +53,11 @@ const LABEL = /^[a-z0-9-]+$/;
 function plainHostOf(value: string): string | null {
   const match = PLAIN_URL_START.exec(value);
   if (!match) return null;
+  // The pattern allowed only letters, digits, hyphens and dots; the labels are checked without a split.
   const host = match[1]!.toLowerCase();
-  const labels = host.split('.');
-  for (const label of labels) if (!LABEL.test(label) || label.startsWith('xn--')) return null;
-  const last = labels[labels.length - 1]!;
-  return last.charCodeAt(0) >= 0x61 && last.charCodeAt(0) <= 0x7a ? host : null;
+  if (host.startsWith('.') || host.includes('..') || host.startsWith('xn--') || host.includes('.xn--')) return null;
+  const lastStart = host.charCodeAt(host.lastIndexOf('.') + 1);
+  return lastStart >= 0x61 && lastStart <= 0x7a ? host : null;
 }
 
 /** Names that never resolve to the public internet (RFC 6761, RFC 6762, common internal zones). */
