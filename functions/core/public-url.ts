@@ -7,6 +7,15 @@
 
 /** Why a URL is not a public http(s) URL, or null when it is one. */
 export function publicUrlProblem(value: string): string | null {
+  const plain = plainHostOf(value);
+  return plain === null ? parsedUrlProblem(value) : hostNameProblem(plain);
+}
+
+/**
+ * {@link publicUrlProblem} through the URL parser for every URL, the plain ones included (the
+ * tests hold the shortcut for plain URLs to it).
+ */
+export function parsedUrlProblem(value: string): string | null {
   let url: URL;
   try {
     url = new URL(value);
@@ -21,18 +30,45 @@ export function publicUrlProblem(value: string): string | null {
     return isPublicIpv6(host.slice(1, -1)) ? null : 'must point to a public host, not a private or local address';
   const ipv4 = parseIpv4(host);
   if (ipv4) return isPublicIpv4(ipv4) ? null : 'must point to a public host, not a private or local address';
+  return hostNameProblem(host);
+}
+
+/** Why a host name (not an address) is not a public one, or null. */
+function hostNameProblem(host: string): string | null {
   if (!host.includes('.') || LOCAL_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`)))
     return 'must point to a public host name';
   return null;
 }
 
+/** `http(s)://` and a host of letters, digits, hyphens and dots, up to the end or a `/`, `?` or `#`. */
+const PLAIN_URL_START = /^https?:\/\/([a-z0-9.-]+)(?=[/?#]|$)/i;
+/**
+ * The host of a URL written the plain way (`https://bilder.example.se/1.jpg`, what nearly every
+ * image link is), lower-cased, read without the URL parser, or null for anything else (which the
+ * parser reads): the feed checks every image, and parsing each cost ~0.1 s per 10,000 cars.
+ * Only hosts the parser takes as they are qualify: no credentials or port (nothing else may
+ * stand before the path), no empty label, no `xn--` label (the parser checks its punycode), and
+ * a last label that starts with a letter (else the parser may read the host as an IPv4 address).
+ */
+function plainHostOf(value: string): string | null {
+  const match = PLAIN_URL_START.exec(value);
+  if (!match) return null;
+  // The pattern allowed only letters, digits, hyphens and dots; the labels are checked without a split.
+  const host = match[1]!.toLowerCase();
+  if (host.startsWith('.') || host.includes('..') || host.startsWith('xn--') || host.includes('.xn--')) return null;
+  const lastStart = host.charCodeAt(host.lastIndexOf('.') + 1);
+  return lastStart >= 0x61 && lastStart <= 0x7a ? host : null;
+}
+
 /** Names that never resolve to the public internet (RFC 6761, RFC 6762, common internal zones). */
 const LOCAL_SUFFIXES = ['localhost', 'local', 'internal', 'intranet', 'lan', 'home.arpa', 'localdomain', 'corp'];
 
+const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
 function parseIpv4(host: string): number[] | null {
-  const parts = host.split('.');
-  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part))) return null;
-  const octets = parts.map(Number);
+  // One test before any split: it runs for every image URL of a feed, and few hosts are addresses.
+  if (!DOTTED_QUAD.test(host)) return null;
+  const octets = host.split('.').map(Number);
   return octets.every((octet) => octet <= 255) ? octets : null;
 }
 

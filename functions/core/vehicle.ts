@@ -85,11 +85,21 @@ export const CONTACT_OPTIONS = ['email', 'callMe', 'phone'] as const;
 /** Highest model year accepted: next year, as new models are sold the year before. */
 export const maxModelYear = (now: Date): number => now.getUTCFullYear() + 1;
 
+/** A registration number once normalised: 2–7 letters or digits. */
+export const REGISTRATION_NUMBER = /^[A-Z0-9]{2,7}$/;
+/** A VIN once normalised: 17 characters, never I, O or Q. */
+export const VIN = /^[A-HJ-NPR-Z0-9]{17}$/;
+/** The oldest model year accepted. */
+export const MIN_MODEL_YEAR = 1900;
+
+/** Whitespace removed, upper-cased: `yv1 zwa8u…` → `YV1ZWA8U…`. */
+export const normaliseVin = (raw: string): string => raw.replace(/\s+/g, '').toUpperCase();
+
 export const VehicleFieldSchemas = {
   registrationNumber: z
     .string()
     .transform(normaliseRegistrationNumber)
-    .pipe(z.string().regex(/^[A-Z0-9]{2,7}$/, 'must be 2–7 letters or digits')),
+    .pipe(z.string().regex(REGISTRATION_NUMBER, 'must be 2–7 letters or digits')),
   price: positiveSek,
   mileage: z
     .number()
@@ -102,7 +112,7 @@ export const VehicleFieldSchemas = {
   campaignPrice: positiveSek,
   oldPrice: positiveSek,
   leasingPrice: sek(VALUE_BOUNDS.leasingPriceSek),
-  modelYear: z.number().int().min(1900, 'must be 1900 or later'),
+  modelYear: z.number().int().min(MIN_MODEL_YEAR, `must be ${MIN_MODEL_YEAR} or later`),
   shortDescription: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
   description: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
   images: z.array(httpUrl),
@@ -118,10 +128,7 @@ export const VehicleFieldSchemas = {
   servicePlanFollowed: z.boolean(),
   carWarranty: z.string().transform(cleanText).pipe(z.string().min(1, 'must not be empty')),
   contactOptions: z.array(z.enum(CONTACT_OPTIONS)),
-  vin: z
-    .string()
-    .transform((v) => v.replace(/\s+/g, '').toUpperCase())
-    .pipe(z.string().regex(/^[A-HJ-NPR-Z0-9]{17}$/, 'must be 17 characters without I, O or Q')),
+  vin: z.string().transform(normaliseVin).pipe(z.string().regex(VIN, 'must be 17 characters without I, O or Q')),
   externalId: z.string().transform(cleanText).pipe(z.string().min(1)),
 } as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { publicUrlProblem, redactUrl } from '../../functions/core/public-url.js';
+import { parsedUrlProblem, publicUrlProblem, redactUrl } from '../../functions/core/public-url.js';
 
 describe('publicUrlProblem', () => {
   it.each([
@@ -56,5 +56,43 @@ describe('publicUrlProblem', () => {
 describe('redactUrl', () => {
   it('replaces user and password', () => {
     expect(redactUrl('https://user:secret@example.se/x')).toBe('https://***@example.se/x');
+  });
+});
+
+describe('publicUrlProblem on plainly written URLs (read without the URL parser)', () => {
+  it.each([
+    'https://bilder.example.se/1.jpg',
+    'HTTPS://Bilder.Example.SE/1.jpg',
+    'http://example.com?x=1',
+    'https://a.b#frag',
+    'https://cdn.example.com',
+    'https://-a-.example.com/x',
+    'https://a--b.example.com/x',
+    'https://example.com./x',
+    'https://a..example.com/x',
+    'https://.example.com/x',
+    'https://xn--bcher-kva.example/x',
+    'https://xn--abc.com/x',
+    'https://XN--abc.com/x',
+    'https://example.0x1f/x',
+    'https://example.1b/x',
+    'https://1.2.3.4/x',
+    'https://10.0.0.1/x',
+    'https://localhost/x',
+    'https://bilder.localhost/x',
+    'https://printer/x',
+    'https://db.internal/x',
+    'https://a_b.example.com/x',
+    'https://example.com:8443/x',
+    'https://user@example.com/x',
+    'https://example.com\\x',
+    'https://example.com/\tx',
+    'https://ex\tample.com/x',
+    'https://exa%6dple.com/x',
+    'ftp://example.com/x',
+    'https:/example.com/x',
+    'https://',
+  ])('judges %s exactly as the URL parser does', (url) => {
+    expect(publicUrlProblem(url)).toBe(parsedUrlProblem(url));
   });
 });

@@ -24,12 +24,27 @@ const SWEDISH_PLATE = /^[A-Z]{3}[0-9]{2}[A-Z0-9]$/;
 const normalised = (cell: string): string =>
   cell.replace(/[\s-]+/g, '').replace(/[a-z]+/g, (letters) => letters.toUpperCase());
 
+const NOT_BLANK_OR_HYPHEN = /[^\s-]/g;
+
+/**
+ * Whether a cell keeps more than 7 characters once spaces and hyphens are out, so it can hold no
+ * plate: counted up to 8 and no further, as this runs for every line of every multi-line text
+ * (a description line is no plate, and normalising all of it cost more than the rest of the check).
+ */
+function moreThanPlateCharacters(cell: string): boolean {
+  if (cell.length <= 7) return false;
+  NOT_BLANK_OR_HYPHEN.lastIndex = 0;
+  let count = 0;
+  while (NOT_BLANK_OR_HYPHEN.test(cell)) if (++count > 7) return true;
+  return false;
+}
+
 /**
  * The plate a cell in the plate column holds: 2–7 letters and digits with at least one letter
  * (a lone `000` from a split `2,000` is no plate), else null.
  */
 export function plateInColumn(cell: string | undefined): string | null {
-  if (cell === undefined) return null;
+  if (cell === undefined || moreThanPlateCharacters(cell)) return null;
   const plate = normalised(cell);
   return /^[A-Z0-9]{2,7}$/.test(plate) && /[A-Z]/.test(plate) ? plate : null;
 }

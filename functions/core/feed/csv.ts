@@ -59,24 +59,6 @@ function unclosedQuoteLine(text: string, delimiter: string): number {
   return openedAt;
 }
 
-/** The bytes with CRLF and lone CR turned into LF (the same buffer if there is no CR). */
-export function normaliseLineEndings(bytes: Uint8Array): Buffer {
-  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let cr = input.indexOf(13);
-  if (cr === -1) return input;
-  const output = Buffer.allocUnsafe(input.length);
-  let length = 0;
-  let from = 0;
-  while (cr !== -1) {
-    length += input.copy(output, length, from, cr);
-    output[length++] = 10;
-    from = input[cr + 1] === 10 ? cr + 2 : cr + 1;
-    cr = input.indexOf(13, from);
-  }
-  length += input.copy(output, length, from);
-  return output.subarray(0, length);
-}
-
 /**
  * Reads delimited text: the first non-empty line is the header. Every record is kept as an array,
  * whatever its length, so a ragged row is rejected on its own instead of failing the file.
@@ -95,7 +77,8 @@ export function readCsv(
   if (hint) {
     delimiter ??= hint[1]!;
     head = head.slice(hint[0].length);
-    skip = Buffer.byteLength(hint[0]);
+    // Counted in the body below, whose line endings are all LF already.
+    skip = Buffer.byteLength(hint[0].replace(/\r\n?/g, '\n'));
   }
   delimiter ??= detectDelimiter(head) ?? undefined;
   if (!delimiter) {
@@ -108,7 +91,7 @@ export function readCsv(
   // through a string. One line ending for the parser: files mix CRLF and LF (and old Macs wrote
   // CR), and several record delimiters make csv-parse markedly slower per character. Line
   // breaks inside quoted fields become LF, which is what `cleanText` keeps anyway.
-  const body = normaliseLineEndings(feed.utf8().subarray(skip));
+  const body = feed.utf8Lines().subarray(skip);
 
   // Rows are numbered as a spreadsheet shows them: the header is row 1 and every line counts,
   // blank ones too (a `sep=` hint line is not shown by spreadsheets, so it is not counted).

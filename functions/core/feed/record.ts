@@ -1,23 +1,11 @@
-import type * as z from 'zod';
 import { MANDATORY_FIELDS, VehicleFieldSchemas, maxModelYear, type Vehicle, type VehicleField } from '../vehicle.js';
-import { redactUrl } from '../public-url.js';
 import type { FieldTarget, MileageUnit } from './fields.js';
-import { FEED_LIMITS } from './limits.js';
-import {
-  contactItemsOf,
-  contactOptionOf,
-  documentsOf,
-  imageUrlsOf,
-  itemsOf,
-  scalarOf,
-  show,
-  toBoolean,
-  toInteger,
-  toKilometres,
-  toKronor,
-  toText,
-  type Coerced,
-} from './values.js';
+import { firstIssue, isListField, listField } from './list-field.js';
+import { moveVideoLinks } from './media.js';
+import { PLAIN_SCALAR } from './plain-items.js';
+import { show, toBoolean, toInteger, toKilometres, toKronor, toText, type Coerced } from './values.js';
+
+export { listField, type ListField } from './list-field.js';
 
 /** A problem with one field of one record. */
 export interface FieldProblem {
@@ -57,28 +45,6 @@ export type RecordOutcome =
 
 const OPTIONAL_PRICES = new Set<VehicleField>(['campaignPrice', 'oldPrice', 'leasingPrice']);
 const MANDATORY = new Set<VehicleField>(MANDATORY_FIELDS);
-export type ListField =
-  | 'images'
-  | 'videos'
-  | 'panorama'
-  | 'equipment'
-  | 'manufacturerPackages'
-  | 'contactOptions'
-  | 'documents';
-const LIST_FIELDS = new Set<VehicleField>([
-  'images',
-  'videos',
-  'panorama',
-  'equipment',
-  'manufacturerPackages',
-  'contactOptions',
-  'documents',
-]);
-
-/** zod's message for the first issue, without its path noise. */
-function firstIssue(error: z.ZodError): string {
-  return error.issues[0]?.message ?? 'is not valid';
-}
 
 /** Coerces a scalar field's raw value to the type its schema expects. */
 function coerceScalar(field: VehicleField, slot: RawSlot): Coerced<unknown> {
@@ -101,145 +67,36 @@ function coerceScalar(field: VehicleField, slot: RawSlot): Coerced<unknown> {
   }
 }
 
+/** The value as its schema outputs it: checked by hand when plainly valid (see `PLAIN_SCALAR`), else by zod. */
+function validScalar(field: VehicleField, value: unknown): Coerced<unknown> {
+  const plain = PLAIN_SCALAR[field]?.(value);
+  if (plain !== undefined) return { ok: true, value: plain };
+  const parsed = VehicleFieldSchemas[field].safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: firstIssue(parsed.error) };
+}
+
 /** Validates one scalar field; returns the value or the message for the dealer. */
 function scalarField(field: VehicleField, slot: RawSlot, now: Date): Coerced<unknown> {
   const coerced = coerceScalar(field, slot);
   if (!coerced.ok) return coerced;
-  const parsed = VehicleFieldSchemas[field].safeParse(coerced.value);
-  if (!parsed.success) return { ok: false, message: `"${show(slot.value)}" ${firstIssue(parsed.error)}` };
-  if (field === 'modelYear' && (parsed.data as number) > maxModelYear(now)) {
+  const validated = validScalar(field, coerced.value);
+  if (!validated.ok) return { ok: false, message: `"${show(slot.value)}" ${validated.message}` };
+  if (field === 'modelYear' && (validated.value as number) > maxModelYear(now)) {
     return { ok: false, message: `"${show(slot.value)}" must be ${maxModelYear(now)} or earlier` };
   }
-  return { ok: true, value: parsed.data };
+  return validated;
 }
 
-/** The raw items of each list field, before validation. */
-const LIST_ITEMS: Record<ListField, (value: unknown) => unknown[]> = {
-  images: imageUrlsOf,
-  videos: imageUrlsOf,
-  panorama: imageUrlsOf,
-  documents: documentsOf,
-  contactOptions: contactItemsOf,
-  equipment: textItemsOf,
-  manufacturerPackages: textItemsOf,
-};
-
-function textItemsOf(value: unknown): unknown[] {
-  return itemsOf(value).map((item) => scalarOf(item));
+/** What one record is turned into, field by field. */
+interface Building {
+  readonly vehicle: Record<string, unknown>;
+  readonly errors: FieldProblem[];
+  readonly warnings: FieldProblem[];
 }
 
-/** Items a list field keeps for validation, and the ones already left out (with why). */
-interface ListItems {
-  readonly values: unknown[];
-  readonly dropped: string[];
-}
-
-/** Turns one raw item into what the field's schema validates, or names it as left out. */
-type ItemReader = (candidate: unknown, items: ListItems) => void;
-
-const contactItem: ItemReader = (candidate, { values, dropped }) => {
-  const option = contactOptionOf(candidate);
-  if (option === undefined) dropped.push(`"${show(candidate)}" (use email, callMe or phone)`);
-  else if (!values.includes(option)) values.push(option);
-};
-
-const documentItem: ItemReader = (candidate, { values, dropped }) => {
-  if (typeof candidate === 'object' && candidate !== null && 'invalid' in candidate)
-    dropped.push(`"${(candidate as { invalid: string }).invalid}" (no URL)`);
-  else values.push(candidate);
-};
-
-/** Images, equipment and packages are texts: their raw items are scalars already (see `LIST_ITEMS`). */
-const textItem: ItemReader = (candidate, { values }) => {
-  if (typeof candidate === 'string' || typeof candidate === 'number' || typeof candidate === 'boolean')
-    values.push(String(candidate));
-};
-
-const ITEM_READERS: Record<ListField, ItemReader> = {
-  contactOptions: contactItem,
-  documents: documentItem,
-  images: textItem,
-  videos: textItem,
-  panorama: textItem,
-  equipment: textItem,
-  manufacturerPackages: textItem,
-};
-
-/** How a dropped item is named: a document by its URL; URLs without their credentials. */
-function shownItem(field: ListField, value: unknown): string {
-  return redactUrl(show(field === 'documents' ? (value as { url: string }).url : value));
-}
-
-/**
- * The items the schema accepts. The whole list in one call first (the common case: every item
- * is fine); item by item only when something is wrong, to keep the good items and name the bad.
- */
-function validItems(field: ListField, { values, dropped }: ListItems): unknown[] {
-  const schema = VehicleFieldSchemas[field] as unknown as z.ZodArray<z.ZodType>;
-  const whole = schema.safeParse(values);
-  if (whole.success) return whole.data;
-  const kept: unknown[] = [];
-  for (const value of values) {
-    const parsed = schema.element.safeParse(value);
-    if (parsed.success) kept.push(parsed.data);
-    else dropped.push(`"${shownItem(field, value)}" (${firstIssue(parsed.error)})`);
-  }
-  return kept;
-}
-
-/** The warning naming the items left out (the first five, and how many more). */
-function droppedWarning(field: ListField, dropped: readonly string[]): FieldProblem {
-  const shown = dropped.slice(0, 5).join(', ');
-  const more = dropped.length > 5 ? ` and ${dropped.length - 5} more` : '';
-  return {
-    field,
-    message: `left out ${dropped.length === 1 ? 'an item' : `${dropped.length} items`}: ${shown}${more}`,
-  };
-}
-
-/** The `TOO_MANY_ITEMS` problem: one vehicle's list, not the file (the other vehicles are read as usual). */
-function tooManyItems(field: ListField, count: number): FieldProblem {
-  return {
-    field,
-    code: 'TOO_MANY_ITEMS',
-    message: `has ${count} items; a vehicle may have at most ${FEED_LIMITS.listItems}`,
-    messageSv: `har ${count} poster; ett fordon får ha högst ${FEED_LIMITS.listItems}`,
-  };
-}
-
-/**
- * Validates a list field item by item: bad items are dropped (and named in a warning), good ones
- * kept in order — one broken image URL must not cost the ad its other nine pictures.
- */
-export function listField(
-  field: ListField,
-  slot: RawSlot,
-  warnings: FieldProblem[],
-  errors: FieldProblem[],
-): unknown[] | undefined {
-  const candidates = LIST_ITEMS[field](slot.value);
-  if (candidates.length > FEED_LIMITS.listItems) {
-    errors.push(tooManyItems(field, candidates.length));
-    return undefined;
-  }
-  const items: ListItems = { values: [], dropped: [] };
-  const readItem = ITEM_READERS[field];
-  for (const candidate of candidates) if (candidate !== undefined) readItem(candidate, items);
-  const kept = validItems(field, items);
-  if (items.dropped.length > 0) warnings.push(droppedWarning(field, items.dropped));
-  return kept.length > 0 ? kept : undefined;
-}
-
-/**
- * Turns one record's raw fields into a vehicle. A missing or invalid mandatory field rejects the
- * record (every mandatory problem is listed); an invalid optional field is dropped with a warning.
- */
-export function buildVehicle(record: RawRecord, now: Date): RecordOutcome {
-  const errors: FieldProblem[] = [];
-  const warnings: FieldProblem[] = [];
-  const vehicle: Record<string, unknown> = {};
+/** The mandatory fields: each missing or invalid one is an error; returns the plate when it is valid. */
+function mandatoryFields(record: RawRecord, now: Date, { vehicle, errors }: Building): string | undefined {
   let registrationNumber: string | undefined;
-
   for (const field of MANDATORY_FIELDS) {
     const slot = record[field];
     if (!slot) {
@@ -252,28 +109,38 @@ export function buildVehicle(record: RawRecord, now: Date): RecordOutcome {
       if (field === 'registrationNumber') registrationNumber = result.value as string;
     } else errors.push({ field, message: result.message });
   }
+  return registrationNumber;
+}
 
+/** One optional field: kept when valid, else dropped with a warning (a list drops only its bad items). */
+function optionalField(field: VehicleField, slot: RawSlot, now: Date, { vehicle, errors, warnings }: Building): void {
+  if (isListField(field)) {
+    const items = listField(field, slot, warnings, errors);
+    if (items) vehicle[field] = items;
+    return;
+  }
+  const result = scalarField(field, slot, now);
+  if (result.ok) vehicle[field] = result.value;
+  // DMSs write 0 in an optional price column to mean "none": absent, not worth a warning.
+  else if (!(OPTIONAL_PRICES.has(field) && isZero(coerceScalar(field, slot))))
+    warnings.push({ field, message: `${result.message}; left out` });
+}
+
+const isZero = (coerced: Coerced<unknown>): boolean => coerced.ok && coerced.value === 0;
+
+/**
+ * Turns one record's raw fields into a vehicle. A missing or invalid mandatory field rejects the
+ * record (every mandatory problem is listed); an invalid optional field is dropped with a warning.
+ */
+export function buildVehicle(record: RawRecord, now: Date): RecordOutcome {
+  const building: Building = { vehicle: {}, errors: [], warnings: [] };
+  const registrationNumber = mandatoryFields(record, now, building);
   for (const field in record) {
     const key = field as VehicleField;
-    if (MANDATORY.has(key)) continue;
-    const slot = record[key]!;
-    if (LIST_FIELDS.has(key)) {
-      const items = listField(key as ListField, slot, warnings, errors);
-      if (items) vehicle[key] = items;
-      continue;
-    }
-    const result = scalarField(key, slot, now);
-    if (result.ok) vehicle[key] = result.value;
-    // DMSs write 0 in an optional price column to mean "none": absent, not worth a warning.
-    else if (
-      OPTIONAL_PRICES.has(key) &&
-      coerceScalar(key, slot).ok &&
-      (coerceScalar(key, slot) as { value: number }).value === 0
-    )
-      continue;
-    else warnings.push({ field: key, message: `${result.message}; left out` });
+    if (!MANDATORY.has(key)) optionalField(key, record[key]!, now, building);
   }
-
+  moveVideoLinks(building.vehicle, building.warnings, building.errors);
+  const { vehicle, errors, warnings } = building;
   if (errors.length > 0) return registrationNumber ? { ok: false, registrationNumber, errors } : { ok: false, errors };
   return { ok: true, vehicle: vehicle as Vehicle, warnings };
 }

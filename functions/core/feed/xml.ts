@@ -32,7 +32,7 @@ const PARSER_OPTIONS = {
 const parser = new XMLParser(PARSER_OPTIONS);
 
 /**
- * A parser that hands the big list elements (images, equipment, packages: two thirds of a
+ * A parser that hands the big list elements (images, 360 frames, equipment, packages: two thirds of a
  * typical feed's tags) over as raw text, read by {@link listContent}: fast-xml-parser spends
  * most of its time per tag, and this more than halves it.
  */
@@ -42,7 +42,7 @@ function parserWithRawLists(names: readonly string[]): XMLParser {
 }
 
 /** Fields whose elements are read raw (see {@link parserWithRawLists}). */
-const RAW_LIST_FIELDS = new Set<VehicleField>(['images', 'equipment', 'manufacturerPackages']);
+const RAW_LIST_FIELDS = new Set<VehicleField>(['images', 'videos', 'panorama', 'equipment', 'manufacturerPackages']);
 
 const XML_ENTITY = /&(?:#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7})|(lt|gt|amp|apos|quot));/g;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };

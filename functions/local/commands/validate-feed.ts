@@ -100,7 +100,7 @@ function inDoubtSection(result: FeedReadResult): string[] {
 
 function warningsSection(result: FeedReadResult): string[] {
   if (result.warnings.length === 0) return [];
-  const lines = ['', 'Warnings (rows imported without the field):'];
+  const lines = ['', 'Warnings (the rows are imported; what a warning names is left out, or moved where it says):'];
   for (const warning of result.warnings) {
     lines.push(`  ${warning.row === 0 ? 'file' : `row ${warning.row}`} ${warning.field}: ${warning.message}`);
   }

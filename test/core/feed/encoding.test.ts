@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFeed, decodeWindows1252 } from '../../../functions/core/feed/encoding.js';
+import {
+  decodeFeed,
+  decodeWindows1252,
+  normaliseLineEndings,
+  windows1252ToUtf8Lines,
+} from '../../../functions/core/feed/encoding.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 /** What a decoded feed reads as: its text and the encoding it was read with. */
@@ -82,5 +87,43 @@ describe('decodeFeed', () => {
 
   it('refuses an XML encoding it cannot decode', () => {
     expect(() => decodeFeed(Buffer.from('<?xml version="1.0" encoding="EBCDIC-cp-us"?><a/>'))).toThrow(/EBCDIC-cp-us/);
+  });
+});
+
+describe('the UTF-8 lines the CSV parser reads', () => {
+  /** What the bytes are as text, encoded as UTF-8, with LF line endings: the long way round. */
+  const viaString = (input: Uint8Array): Buffer => normaliseLineEndings(Buffer.from(decodeWindows1252(input), 'utf8'));
+
+  it('transcodes every Windows-1252 byte as decoding and encoding would', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(windows1252ToUtf8Lines(all)).toEqual(viaString(all));
+  });
+
+  it('turns CRLF, lone CR and CR at the very end into one LF each, and leaves LF alone', () => {
+    const input = Buffer.from('a\r\nb\rc\n\r\r\nd\u0096\r', 'latin1');
+    expect(windows1252ToUtf8Lines(input).toString('utf8')).toBe('a\nb\nc\n\n\nd–\n');
+    expect(windows1252ToUtf8Lines(input)).toEqual(viaString(input));
+    expect(windows1252ToUtf8Lines(new Uint8Array(0))).toEqual(Buffer.alloc(0));
+  });
+
+  it('gives the text of every encoding with LF line endings', () => {
+    const text = 'Årsmodell;Pris\r\n2019;€ 1\rx\n';
+    const lines = 'Årsmodell;Pris\n2019;€ 1\nx\n';
+    expect(decodeFeed(Buffer.from(text, 'utf8')).utf8Lines().toString('utf8')).toBe(lines);
+    expect(
+      decodeFeed(Buffer.concat([bytes(0xff, 0xfe), Buffer.from(text, 'utf16le')]))
+        .utf8Lines()
+        .toString('utf8'),
+    ).toBe(lines);
+    const cp1252 = Buffer.from(text.replace('€', '\u0080'), 'latin1');
+    expect(decodeFeed(cp1252).encoding).toBe('windows-1252');
+    expect(decodeFeed(cp1252).utf8Lines().toString('utf8')).toBe(lines);
+  });
+
+  it('reads the head of a Windows-1252 feed from its first bytes', () => {
+    const input = Buffer.concat([Buffer.from('År;Pris\n', 'latin1'), Buffer.alloc(100_000, 0x80)]);
+    const decoded = decodeFeed(input);
+    expect(decoded.head(7)).toBe('År;Pris');
+    expect(decoded.head(10)).toBe('År;Pris\n€€');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FEED_LIMITS } from '../../../functions/core/feed/limits.js';
-import { listField } from '../../../functions/core/feed/record.js';
+import { listField } from '../../../functions/core/feed/list-field.js';
 import type { FieldProblem } from '../../../functions/core/feed/record.js';
 
 const slot = (value: unknown) => ({ value, rank: 1, unit: undefined });
