@@ -5,9 +5,13 @@
  * in English rather than being lost; `test/core/import/reasons-sv.test.ts` feeds every sentence
  * the reader writes through this, so a new one without a translation fails there.
  */
+import type { VehicleField } from '../vehicle.js';
 
-/** Swedish names of the vehicle fields, as a Swedish DMS labels its columns. */
-const FIELD_SV: Readonly<Record<string, string>> = {
+/**
+ * Swedish names of the vehicle fields, as a Swedish DMS labels its columns: every field has one (a
+ * new field fails to compile until it has its name here).
+ */
+const FIELD_SV: { readonly [K in VehicleField | 'row' | 'encoding']: string } & Readonly<Record<string, string>> = {
   registrationNumber: 'regnr',
   price: 'pris',
   mileage: 'miltal',
@@ -18,6 +22,8 @@ const FIELD_SV: Readonly<Record<string, string>> = {
   shortDescription: 'rubrik',
   description: 'beskrivning',
   images: 'bilder',
+  videos: 'filmer',
+  panorama: '360-bilder',
   documents: 'dokument',
   equipment: 'utrustning',
   manufacturerPackages: 'tillverkarpaket',
