@@ -15,6 +15,7 @@ import {
   WaykeCreateResponseSchema,
   WaykeImageResponseSchema,
   WaykeResponseShapeError,
+  withOnlineSale,
 } from './wayke-mapping.js';
 import type { WaykeTransport } from './wayke-transport.js';
 
@@ -59,7 +60,7 @@ function unexpectedAnswer(operation: string, context: CallContext, status: numbe
 
 function readAd(deps: EndpointDeps, operation: string, body: unknown, context: CallContext): WaykeAd {
   try {
-    const ad = fromWaykeAd(body);
+    const ad = withOnlineSale(fromWaykeAd(body), body);
     deps.branches.remember(ad.id, ad.branchId);
     return ad;
   } catch (error) {
