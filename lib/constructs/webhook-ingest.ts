@@ -3,6 +3,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -33,6 +34,8 @@ export interface WebhookIngestProps {
    * (`eventsMaxReceiveCount`).
    */
   readonly eventsMaxReceiveCount: number;
+  /** The import's snapshot table: a `vehicle-updated` marks the vehicle's entry for the next import's check. */
+  readonly snapshotTable?: dynamodb.ITable;
 }
 
 /**
@@ -79,8 +82,11 @@ export class WebhookIngest extends Construct {
       environment: {
         EVENTS_QUEUE_URL: this.eventsQueue.queueUrl,
         INBOUND_AUTH_TABLE: props.inboundAuth.table.tableName,
+        ...(props.snapshotTable ? { SNAPSHOT_TABLE: props.snapshotTable.tableName } : {}),
       },
     }).function;
+    // The mark is one conditional UpdateItem; the webhook role reads nothing of the snapshot.
+    props.snapshotTable?.grant(handler, 'dynamodb:UpdateItem');
     this.eventsQueue.grantSendMessages(handler);
     props.inboundAuth.grantVerify(handler);
     this.handler = handler;
