@@ -156,11 +156,16 @@ export interface WaykeApi {
     registrationNumber?: string;
   }): Promise<UploadedImage>;
   /**
-   * The sent fields of `vehicle` as Wayke holds them for a dealer in `market` (mileage in the
-   * market's unit, rounded as Wayke stores it), so what was sent and what is read back compare in
-   * one representation. Pure, no call. Absent: Wayke holds the canonical values as they are.
+   * How Wayke holds values (a description, not a call: wrappers that count or fault calls leave
+   * it alone). Absent: Wayke holds the canonical values as they are.
    */
-  waykeForm?(vehicle: Vehicle, market: Market): WaykeForm;
+  readonly representation?: WaykeRepresentation;
+}
+
+/** How Wayke holds the sent fields, so what was sent and what is read back compare in one form. */
+export interface WaykeRepresentation {
+  /** The sent fields of `vehicle` for a dealer in `market` (mileage in its unit, rounded as Wayke stores it). */
+  form(vehicle: Vehicle, market: Market): WaykeForm;
 }
 
 /** Builds a client for one dealer's Wayke credentials (clients cache tokens per client id). */
@@ -238,7 +243,7 @@ export interface SnapshotEntry {
   readonly externalId?: string;
   /**
    * Short hash per sent field of the value as Wayke holds it after the last write (see
-   * {@link WaykeApi.waykeForm}): a read ad whose value hashes differently was edited in Wayke.
+   * {@link WaykeRepresentation}): a read ad whose value hashes differently was edited in Wayke.
    * Absent on entries written before hand edits were tracked (their first check records it).
    */
   readonly sent?: Readonly<Record<string, string>>;

@@ -55,6 +55,12 @@ const RUN = 'run#last';
 const LEASE = 'lease';
 const APPROVAL = 'approval#mass-removal';
 
+/**
+ * Every attribute {@link DynamoSnapshotStore.markForCheck} touches (key, condition, the mark): the
+ * webhook role's UpdateItem is limited to these, so it can set the mark and nothing else.
+ */
+export const CHECK_MARK_ATTRIBUTES = ['pk', 'sk', 'lastSeen', 'check'] as const;
+
 /** The dealer's partition; shared with the Vehicle API's status items. */
 export const snapshotPartitionKey = (dealerId: string) => `dealer#${dealerId}`;
 const pk = snapshotPartitionKey;

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { SecretStore, WaykeApi, WaykeApiFactory } from '../ports.js';
 import * as endpoints from './wayke-endpoints.js';
-import { waykeSideForm } from './wayke-mapping.js';
+import { WAYKE_REPRESENTATION } from './wayke-mapping.js';
 import {
   sharedTransportParts,
   WaykeTransport,
@@ -49,7 +49,7 @@ export function createWaykeClient(options: WaykeClientOptions): WaykeApi {
     setMedia: endpoints.setMedia(deps),
     uploadImageByUrl: endpoints.uploadImageByUrl(deps),
     uploadImageBytes: endpoints.uploadImageBytes(deps),
-    waykeForm: waykeSideForm,
+    representation: WAYKE_REPRESENTATION,
   };
 }
 

@@ -10,7 +10,14 @@
 import * as z from 'zod';
 import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../core/vehicle.js';
 import type { Market } from '../core/dealer-config.js';
-import type { AdStatus, OnlineSaleState, WaykeAd, WaykeForm, WaykeVehicleDetails } from '../ports.js';
+import type {
+  AdStatus,
+  OnlineSaleState,
+  WaykeAd,
+  WaykeForm,
+  WaykeRepresentation,
+  WaykeVehicleDetails,
+} from '../ports.js';
 
 /** Statuses Wayke accepts for an ad. */
 export const AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const satisfies readonly AdStatus[];
@@ -326,3 +333,6 @@ export function waykeSideForm(vehicle: Vehicle, market: Market): WaykeForm {
   }
   return form;
 }
+
+/** The client's {@link WaykeRepresentation}: {@link waykeSideForm}. */
+export const WAYKE_REPRESENTATION: WaykeRepresentation = { form: waykeSideForm };

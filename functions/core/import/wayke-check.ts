@@ -56,7 +56,7 @@ export function heldReasonOf(error: unknown): HeldVehicle['reason'] | null {
 
 /** Each sent field as Wayke holds it; without the port's own form, the canonical values. */
 export function formOf(wayke: WaykeApi, vehicle: Vehicle, market: Market): WaykeForm {
-  if (wayke.waykeForm) return wayke.waykeForm(vehicle, market);
+  if (wayke.representation) return wayke.representation.form(vehicle, market);
   const form: Record<string, string> = {};
   for (const field of dataFields(vehicle)) form[field] = JSON.stringify(vehicle[field]);
   return form;
