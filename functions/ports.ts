@@ -4,6 +4,7 @@
  * `npm start`. Owners of a section may refine it in place; keep one section per capability.
  */
 import type { WorkMessage } from './core/import/work-message.js';
+import type { Market } from './core/dealer-config.js';
 import type { Vehicle } from './core/vehicle.js';
 
 // ───────────────────────────── Clock ─────────────────────────────
@@ -77,7 +78,18 @@ export interface WaykeAd {
   readonly mediaUrls: readonly string[];
   /** What Wayke knows of the car beyond the feed (from the vehicle registry); only the fields Wayke returned. */
   readonly details?: WaykeVehicleDetails;
+  /**
+   * Where the ad stands in Wayke's online sale, as Wayke itself marks it: `reserved` while a buyer
+   * holds it, `sold` once bought through it. Absent: no online sale holds the ad (a status `Sold`
+   * the import set itself is not an online sale).
+   */
+  readonly onlineSale?: OnlineSaleState;
 }
+
+export type OnlineSaleState = 'reserved' | 'sold';
+
+/** Canonical field → the JSON text of the value as Wayke holds it (its units and shapes). */
+export type WaykeForm = Readonly<Record<string, string>>;
 
 /** Facts Wayke adds to an ad from the vehicle registry, in the project's own names. */
 export interface WaykeVehicleDetails {
@@ -186,6 +198,17 @@ export interface WaykeApi {
     sortOrder: number;
     registrationNumber?: string;
   }): Promise<UploadedFrame>;
+  /**
+   * How Wayke holds values (a description, not a call: wrappers that count or fault calls leave
+   * it alone). Absent: Wayke holds the canonical values as they are.
+   */
+  readonly representation?: WaykeRepresentation;
+}
+
+/** How Wayke holds the sent fields, so what was sent and what is read back compare in one form. */
+export interface WaykeRepresentation {
+  /** The sent fields of `vehicle` for a dealer in `market` (mileage in its unit, rounded as Wayke stores it). */
+  form(vehicle: Vehicle, market: Market): WaykeForm;
 }
 
 /**
@@ -276,6 +299,22 @@ export interface SnapshotEntry {
   readonly setBy?: 'feed' | 'api';
   /** The dealer's own stock number for the car, as the feed gave it (absent: the feed gave none). */
   readonly externalId?: string;
+  /**
+   * Short hash per sent field of the value as Wayke holds it after the last write (see
+   * {@link WaykeRepresentation}): a read ad whose value hashes differently was edited in Wayke.
+   * Absent on entries written before hand edits were tracked (their first check records it).
+   */
+  readonly sent?: Readonly<Record<string, string>>;
+  /**
+   * `wayke-wins` only: fields whose hand-edited Wayke value is kept, each with the hash of the
+   * feed's value when the edit was found ({@link SnapshotEntry.fields}' form). The feed's value is
+   * sent again once it differs from this.
+   */
+  readonly kept?: Readonly<Record<string, string>>;
+  /** Set when Wayke reported a change the import did not make: the next run reads the ad. */
+  readonly check?: boolean;
+  /** Wayke's online sale holds the ad: the import leaves it alone (see {@link OnlineSaleState}). */
+  readonly held?: OnlineSaleState;
 }
 
 /** The outcome of a dealer's last run, kept beside the snapshot for the hourly retry. */
@@ -350,6 +389,16 @@ export interface RemovalApprovals {
  * cases; a use case names only the roles it uses.
  */
 export type SnapshotStore = Snapshots & RunStateStore & DealerLease & RemovalApprovals;
+
+/** The webhook path's one write to the snapshot: a mark that sends a vehicle to the next run's check. */
+export interface CheckMarks {
+  /**
+   * Marks the plate's entry for a check, unless the import wrote it after `unlessWrittenAfter`
+   * (the webhook then most likely reports the import's own change). False when not marked (no
+   * such entry, or written since).
+   */
+  markForCheck(dealerId: string, registrationNumber: string, unlessWrittenAfter: Date): Promise<boolean>;
+}
 
 /** Reads of single entries and pages of them, in plate order (the Vehicle API's status reads). */
 export interface SnapshotReader {

@@ -92,6 +92,7 @@ export class WaykeDmsStack extends Stack {
           ? { name: settings.apiDomain, certificateArn: settings.apiCertificateArn }
           : undefined,
       eventsMaxReceiveCount: eventsMaxReceiveCount(settings.dmsRetrySchedule),
+      snapshotTable: this.imports.snapshotTable,
     });
     this.delivery = new DmsDelivery(this, 'DmsDelivery', {
       defaults,

@@ -56,6 +56,9 @@ const EXAMPLE_AD: WaykeAd = {
 const FIXTURE_OF: { readonly [K in DmsEventKind]: string } = {
   'vehicle.purchased': 'purchase-contract-completed',
   'vehicle.updated': 'vehicle-updated',
+  // Not documented by Wayke: the assumed online-sale payloads (see `adapters/wayke-mapping.ts`).
+  'vehicle.reserved': '../wayke-online-sale/vehicle-reserved',
+  'vehicle.sold': '../wayke-online-sale/vehicle-sold',
   'process.step': 'process-step',
   'order.created': 'new-order',
   'lead.created': 'lead-cta',
@@ -77,7 +80,7 @@ function exampleOf(kind: DmsEventKind): DmsEnvelope {
   if (!classified.ok) throw new Error(`${fixture}: ${classified.reason}`);
   const event = classified.event;
   if (routeEvent(event) !== kind) throw new Error(`${fixture} routes to ${routeEvent(event)}, not ${kind}`);
-  const withVehicle = kind === 'vehicle.purchased' || kind === 'vehicle.updated';
+  const withVehicle = kind.startsWith('vehicle.');
   return buildDmsEnvelope({
     id: deliveryId(eventId(DEALER, raw), RECEIVED_AT, 'example'),
     type: kind,

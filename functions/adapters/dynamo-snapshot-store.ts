@@ -19,10 +19,12 @@ import { createTableInput } from '../core/deployment/tables.js';
 import { RetryableError } from '../core/errors.js';
 import type {
   AdStatus,
+  CheckMarks,
   DealerLease,
   ImportRunState,
   LeaseHolder,
   LeaseResult,
+  OnlineSaleState,
   RemovalApprovals,
   RunStateStore,
   SnapshotEntry,
@@ -36,7 +38,7 @@ import type {
  *
  * | sk                       | what                                                          |
  * | ------------------------ | ------------------------------------------------------------- |
- * | `vehicle#<plate>`        | a {@link SnapshotEntry}: adId, hash, dataHash, imagesHash, statusHash, fields (JSON), media (JSON), status, lastSeen, setBy?, externalId? |
+ * | `vehicle#<plate>`        | a {@link SnapshotEntry}: adId, hash, dataHash, imagesHash, statusHash, fields (JSON), media (JSON), status, lastSeen, setBy?, externalId?, sent? (JSON), kept? (JSON), check?, held? |
  * | `run#last`               | the last run's state: runId, at, archiveKey?, failed[], blocked |
  * | `lease`                  | owner, host?, pid?, processStart?, leaseUntil (epoch ms), expiresAt (TTL, s)  |
  * | `approval#mass-removal`  | a one-shot approval: approvedBy, approvedAt, expiresAt (TTL, s) |
@@ -52,6 +54,12 @@ const VEHICLE = 'vehicle#';
 const RUN = 'run#last';
 const LEASE = 'lease';
 const APPROVAL = 'approval#mass-removal';
+
+/**
+ * Every attribute {@link DynamoSnapshotStore.markForCheck} touches (key, condition, the mark): the
+ * webhook role's UpdateItem is limited to these, so it can set the mark and nothing else.
+ */
+export const CHECK_MARK_ATTRIBUTES = ['pk', 'sk', 'lastSeen', 'check'] as const;
 
 /** The dealer's partition; shared with the Vehicle API's status items. */
 export const snapshotPartitionKey = (dealerId: string) => `dealer#${dealerId}`;
@@ -74,7 +82,18 @@ interface EntryItem {
   /** Only `api` is stored; absent means a file set the vehicle. */
   setBy?: 'api';
   externalId?: string;
+  /** JSON of {@link SnapshotEntry.sent}. */
+  sent?: string;
+  /** JSON of {@link SnapshotEntry.kept}. */
+  kept?: string;
+  /** Set by the webhook path ({@link DynamoSnapshotStore.markForCheck}). */
+  check?: boolean;
+  held?: OnlineSaleState;
 }
+
+const HELD_STATES: readonly OnlineSaleState[] = ['reserved', 'sold'];
+const jsonRecord = (text: unknown): Record<string, string> | undefined =>
+  typeof text === 'string' ? (JSON.parse(text) as Record<string, string>) : undefined;
 
 function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
   return {
@@ -91,6 +110,22 @@ function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
     lastSeen: entry.lastSeen,
     ...(entry.setBy === 'api' ? { setBy: 'api' as const } : {}),
     ...(entry.externalId ? { externalId: entry.externalId } : {}),
+    ...(entry.sent ? { sent: JSON.stringify(entry.sent) } : {}),
+    ...(entry.kept ? { kept: JSON.stringify(entry.kept) } : {}),
+    ...(entry.check ? { check: true } : {}),
+    ...(entry.held ? { held: entry.held } : {}),
+  };
+}
+
+/** The hand-edit and online-sale attributes of an item, as far as it has them. */
+function trackedOf(i: EntryItem): Pick<SnapshotEntry, 'sent' | 'kept' | 'check' | 'held'> {
+  const sent = jsonRecord(i.sent);
+  const kept = jsonRecord(i.kept);
+  return {
+    ...(sent ? { sent } : {}),
+    ...(kept ? { kept } : {}),
+    ...(i.check === true ? { check: true } : {}),
+    ...(i.held && HELD_STATES.includes(i.held) ? { held: i.held } : {}),
   };
 }
 
@@ -107,6 +142,7 @@ function fromItem(item: Record<string, unknown>): SnapshotEntry {
     lastSeen: i.lastSeen,
     ...(i.setBy === 'api' ? { setBy: 'api' as const } : {}),
     ...(typeof i.externalId === 'string' ? { externalId: i.externalId } : {}),
+    ...trackedOf(i),
   };
 }
 
@@ -132,7 +168,9 @@ export interface DynamoSnapshotStoreOptions {
  * Every role of the snapshot table ({@link Snapshots}, {@link SnapshotReader}, {@link RunStateStore},
  * {@link DealerLease}, {@link RemovalApprovals}) on one DynamoDB table (`TABLES.snapshots`).
  */
-export class DynamoSnapshotStore implements Snapshots, SnapshotReader, RunStateStore, DealerLease, RemovalApprovals {
+export class DynamoSnapshotStore
+  implements Snapshots, SnapshotReader, RunStateStore, DealerLease, RemovalApprovals, CheckMarks
+{
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly now: () => Date;
@@ -188,6 +226,26 @@ export class DynamoSnapshotStore implements Snapshots, SnapshotReader, RunStateS
       ...page,
     });
     return items.map(fromItem);
+  }
+
+  /** One conditional UpdateItem: sets `check` only on an entry that exists and was written before the cutoff. */
+  async markForCheck(dealerId: string, registrationNumber: string, unlessWrittenAfter: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: pk(dealerId), sk: `${VEHICLE}${registrationNumber}` },
+          UpdateExpression: 'SET #check = :true',
+          ConditionExpression: 'attribute_exists(sk) AND lastSeen < :cutoff',
+          ExpressionAttributeNames: { '#check': 'check' },
+          ExpressionAttributeValues: { ':true': true, ':cutoff': unlessWrittenAfter.toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void> {

@@ -25,6 +25,7 @@ import {
   WaykePanoramaFrameResponseSchema,
   WaykeResponseShapeError,
   withWaykeMedia,
+  withOnlineSale,
 } from './wayke-mapping.js';
 import type { WaykeTransport } from './wayke-transport.js';
 
@@ -75,7 +76,7 @@ function unexpectedAnswer(operation: string, context: CallContext, status: numbe
 
 function readAd(deps: EndpointDeps, operation: string, body: unknown, context: CallContext): WaykeAd {
   try {
-    const ad = fromWaykeAd(body, deps.market);
+    const ad = withOnlineSale(fromWaykeAd(body, deps.market), body);
     deps.branches.remember(ad.id, ad.branchId);
     return ad;
   } catch (error) {

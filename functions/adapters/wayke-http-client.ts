@@ -14,6 +14,7 @@ import type { Market } from '../core/dealer-config.js';
 import type { SecretStore, WaykeApi, WaykeApiFactory } from '../ports.js';
 import { createMediaDownloader, hostsResolver, type MediaDownloadOptions } from './media-download.js';
 import * as endpoints from './wayke-endpoints.js';
+import { WAYKE_REPRESENTATION } from './wayke-mapping.js';
 import {
   sharedTransportParts,
   WaykeTransport,
@@ -91,6 +92,7 @@ export function createWaykeClient(
     registerVideo: endpoints.registerVideo(deps),
     createPanorama: endpoints.createPanorama(deps),
     uploadPanoramaFrame: endpoints.uploadPanoramaFrame(deps),
+    representation: WAYKE_REPRESENTATION,
   };
 }
 

@@ -14,7 +14,15 @@ import type { Market } from '../core/dealer-config.js';
 import type { MileageUnit } from '../core/feed/fields.js';
 import { DEFAULT_MARKET, kmFrom, kmIn, mileageUnitOf } from '../core/market.js';
 import { VehicleFieldSchemas, type Vehicle, type VehicleField } from '../core/vehicle.js';
-import type { AdStatus, ExtraMedia, WaykeAd, WaykeVehicleDetails } from '../ports.js';
+import type {
+  AdStatus,
+  ExtraMedia,
+  OnlineSaleState,
+  WaykeAd,
+  WaykeForm,
+  WaykeRepresentation,
+  WaykeVehicleDetails,
+} from '../ports.js';
 
 /** Statuses Wayke accepts for an ad. */
 export const AD_STATUSES = ['Published', 'Unpublished', 'Sold', 'Deleted'] as const satisfies readonly AdStatus[];
@@ -437,3 +445,61 @@ export function mediaUrlsOf(media: unknown): string[] {
   }
   return urls;
 }
+
+// ═════════════════════════ Online sale and hand edits (read side) ═════════════════════════
+//
+// What the import reads of an ad before it changes it: whether Wayke's online sale holds the
+// ad, and each sent field as Wayke holds it, so a hand edit in Wayke is told from a unit round
+// trip. Kept apart from the body mapping above on purpose: that one maps what is sent, this one
+// how Wayke's side reads.
+
+/**
+ * The online sale's object on a read ad (and on a `vehicle-updated` webhook about it) and its
+ * reservation flag. `ecommerce.reserved` is Wayke's read-side name (`SearchItem_vehicle_ecommerce`
+ * in `src/@types/gql/SearchItem.ts` of `wayke-se/components-react`); that the dealer API's ad and
+ * the webhook carry the same object is **assumed**.
+ */
+export const ONLINE_SALE_NAMES = { section: 'ecommerce', reserved: 'reserved' } as const;
+
+/**
+ * Where an ad stands in the online sale: reserved while the flag is set, sold once its status is
+ * `Sold` with the flag still set (the buyer's reservation became the sale) — **assumed**: Wayke's
+ * public code names the reservation, not how a completed online sale reads.
+ */
+export function onlineSaleOf(raw: unknown): OnlineSaleState | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const body = raw as Record<string, unknown>;
+  const sale = body[ONLINE_SALE_NAMES.section];
+  if (!sale || typeof sale !== 'object') return undefined;
+  if ((sale as Record<string, unknown>)[ONLINE_SALE_NAMES.reserved] !== true) return undefined;
+  return body.status === 'Sold' ? 'sold' : 'reserved';
+}
+
+/** A read ad with its online-sale state (from the raw body {@link fromWaykeAd} read). */
+export function withOnlineSale(ad: WaykeAd, raw: unknown): WaykeAd {
+  const onlineSale = onlineSaleOf(raw);
+  return onlineSale ? { ...ad, onlineSale } : ad;
+}
+
+/** Mileage as Wayke holds it per market: Scandinavian mil in Sweden, km in Norway and Finland. */
+const mileageAsHeld = (km: number, market: Market): number => (market === 'SE' ? kmToMil(km) : km);
+
+/**
+ * Each sent field of `vehicle` as Wayke holds it for a dealer in `market`, as JSON text: what the
+ * import sends and what it reads back (mapped to km by {@link fromWaykeAd}) compare equal unless
+ * someone changed the value in Wayke. 12 345 km goes out as 1 235 mil and reads back as 12 350 km:
+ * both hold 1 235 here.
+ */
+export function waykeSideForm(vehicle: Vehicle, market: Market): WaykeForm {
+  const form: Record<string, string> = {};
+  for (const field of SENT_FIELDS) {
+    const value = vehicle[field];
+    if (value === undefined) continue;
+    const held = field === 'mileage' && typeof value === 'number' ? mileageAsHeld(value, market) : value;
+    form[field] = JSON.stringify(held);
+  }
+  return form;
+}
+
+/** The client's {@link WaykeRepresentation}: {@link waykeSideForm}. */
+export const WAYKE_REPRESENTATION: WaykeRepresentation = { form: waykeSideForm };

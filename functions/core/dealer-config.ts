@@ -26,6 +26,8 @@ export const DEALER_ID_RULE = '3–40 of a-z, 0-9 and -, starting and ending wit
 export const DMS_EVENT_KINDS = [
   'vehicle.purchased',
   'vehicle.updated',
+  'vehicle.reserved',
+  'vehicle.sold',
   'process.step',
   'order.created',
   'lead.created',

@@ -3,10 +3,13 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CHECK_MARK_ATTRIBUTES } from '../../functions/adapters/dynamo-snapshot-store.js';
 import type { InboundAuthTable } from './inbound-auth.js';
 import { deadLetterQueue, secureQueue } from './queues.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
@@ -14,6 +17,22 @@ import { functionTimeout, queueTiming } from './deployment-facts.js';
 
 /** The route Wayke calls; `{dealerId}` is the dealer's config id. */
 export const WEBHOOK_ROUTE_PATH = '/webhooks/wayke/{dealerId}';
+
+/**
+ * The one snapshot right of the internet-facing webhook: an UpdateItem that touches only the
+ * check mark's attributes and returns nothing, so it can neither read an entry nor change what the
+ * import relies on (hashes, ad ids, statuses).
+ */
+function checkMarkStatement(table: dynamodb.ITable): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['dynamodb:UpdateItem'],
+    resources: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...CHECK_MARK_ATTRIBUTES] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+    },
+  });
+}
 
 /** Stage throttling: Wayke's webhook traffic is far below this; it caps abuse and runaway retries. */
 export const WEBHOOK_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
@@ -33,6 +52,8 @@ export interface WebhookIngestProps {
    * (`eventsMaxReceiveCount`).
    */
   readonly eventsMaxReceiveCount: number;
+  /** The import's snapshot table: a `vehicle-updated` marks the vehicle's entry for the next import's check. */
+  readonly snapshotTable?: dynamodb.ITable;
 }
 
 /**
@@ -79,8 +100,10 @@ export class WebhookIngest extends Construct {
       environment: {
         EVENTS_QUEUE_URL: this.eventsQueue.queueUrl,
         INBOUND_AUTH_TABLE: props.inboundAuth.table.tableName,
+        ...(props.snapshotTable ? { SNAPSHOT_TABLE: props.snapshotTable.tableName } : {}),
       },
     }).function;
+    if (props.snapshotTable) handler.addToRolePolicy(checkMarkStatement(props.snapshotTable));
     this.eventsQueue.grantSendMessages(handler);
     props.inboundAuth.grantVerify(handler);
     this.handler = handler;

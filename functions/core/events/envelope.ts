@@ -48,6 +48,8 @@ export const DmsEnvelopeSchema = z
 const WAYKE_PAYLOADS = {
   'vehicle.purchased': ProcessEventSchema,
   'vehicle.updated': VehicleUpdatedEventSchema,
+  'vehicle.reserved': VehicleUpdatedEventSchema,
+  'vehicle.sold': VehicleUpdatedEventSchema,
   'process.step': ProcessEventSchema,
   'order.created': OrderEventSchema,
   'lead.created': LeadEventSchema,
@@ -56,7 +58,12 @@ const WAYKE_PAYLOADS = {
 } as const satisfies Record<DmsEventKind, z.ZodType>;
 
 /** Types whose event carries `vehicle` (absent only when Wayke no longer has the ad). */
-const WITH_VEHICLE: ReadonlySet<DmsEventKind> = new Set(['vehicle.purchased', 'vehicle.updated']);
+const WITH_VEHICLE: ReadonlySet<DmsEventKind> = new Set([
+  'vehicle.purchased',
+  'vehicle.updated',
+  'vehicle.reserved',
+  'vehicle.sold',
+]);
 
 /** One schema per delivered type: the catalog behind `docs/events/<type>.schema.json`. */
 export const DmsEventSchemas: { readonly [K in DmsEventKind]: z.ZodObject } = Object.fromEntries(

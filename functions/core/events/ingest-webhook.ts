@@ -1,12 +1,12 @@
 import type { ResolvedDealer } from '../dealer-config.js';
-import type { Clock, EventQueue, Log, InboundAuthStore } from '../../ports.js';
+import type { CheckMarks, Clock, EventQueue, Log, InboundAuthStore } from '../../ports.js';
 import { randomUUID } from 'node:crypto';
-import { classifyWaykeEvent, loggablePlate, type WaykeEventSource } from './classify.js';
+import { classifyWaykeEvent, loggablePlate, vehicleRef, type WaykeEvent, type WaykeEventSource } from './classify.js';
 import { credentialsMatch, type Headers } from './credentials.js';
 import { deliveryId, eventId, messageGroupId } from './identity.js';
 import { jsonNestedDeeperThan } from './json-depth.js';
 import { eventMessageBody } from './message.js';
-import { routeForDealer } from './routing.js';
+import { onlineSaleKind, routeForDealer } from './routing.js';
 import type { DmsEventKind } from '../dealer-config.js';
 
 /**
@@ -45,6 +45,30 @@ export interface IngestWebhookDeps {
   readonly maxBodyBytes?: number;
   /** Makes each accepted call's delivery id unique; default a random UUID. */
   readonly nonce?: () => string;
+  /**
+   * Marks a vehicle whose ad Wayke reports changed for the next import's check, so a hand edit on
+   * a car the feed did not change is found too. Absent: nothing is marked (the ingest then only queues).
+   */
+  readonly checkMarks?: CheckMarks;
+  /** How long after the import wrote an entry a `vehicle-updated` is taken for its own change (default {@link OWN_CHANGE_WINDOW_MS}). */
+  readonly ownChangeWindowMs?: number;
+}
+
+/**
+ * Wayke sends `vehicle-updated` for the import's own writes too, within seconds. An update this
+ * soon after the import wrote the entry is taken for that echo and marks nothing: the import read
+ * the ad just before it wrote it. A hand edit inside the window is found at the car's next change.
+ */
+export const OWN_CHANGE_WINDOW_MS = 30_000;
+
+/** Marks the plate of a plain vehicle update for the next run's check (an online sale is held anyway). */
+async function markChanged(deps: IngestWebhookDeps, dealerId: string, event: WaykeEvent, log: Log): Promise<void> {
+  if (!deps.checkMarks || event.source !== 'vehicleUpdated' || onlineSaleKind(event.payload)) return;
+  const plate = vehicleRef(event).registrationNumber;
+  if (!plate) return;
+  const cutoff = new Date(deps.clock.now().getTime() - (deps.ownChangeWindowMs ?? OWN_CHANGE_WINDOW_MS));
+  const marked = await deps.checkMarks.markForCheck(dealerId, plate, cutoff);
+  if (marked) log.info('vehicle marked for the next import check', { dealerId, plate: loggablePlate(event) });
 }
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
@@ -116,6 +140,8 @@ export function makeIngestWebhook(deps: IngestWebhookDeps): (request: WebhookReq
     const bodyHash = eventId(dealer.id, request.body);
     const receivedAt = deps.clock.now().toISOString();
     const id = deliveryId(bodyHash, receivedAt, (deps.nonce ?? randomUUID)());
+    // Before the queue: a failed mark answers 5xx and Wayke's retry marks it (and queues it once).
+    await markChanged(deps, dealer.id, event, deps.log);
     const route = routeForDealer(event, dealer);
     const plate = loggablePlate(event);
     if (!route.delivered) {

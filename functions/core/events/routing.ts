@@ -1,6 +1,6 @@
 import { deliveredKinds, type Dealer, type DmsEventKind } from '../dealer-config.js';
 import type { WaykeEvent } from './classify.js';
-import type { ProcessEvent } from './schemas.js';
+import type { ProcessEvent, VehicleUpdatedEvent } from './schemas.js';
 
 /** The process and step name of Wayke's purchase contract. */
 export const PURCHASE_CONTRACT = 'Inköpsavtal';
@@ -16,8 +16,19 @@ export function isPurchaseContractCompleted(event: ProcessEvent): boolean {
 }
 
 /**
+ * What a vehicle update says of the online sale: a buyer holds the ad (`vehicle.reserved`), bought
+ * it (`vehicle.sold`: status `Sold` while the reservation is still set), or neither. A status
+ * `Sold` without the online sale's reservation is the dealer's own (or the import's removal).
+ */
+export function onlineSaleKind(event: VehicleUpdatedEvent): 'vehicle.reserved' | 'vehicle.sold' | null {
+  if (event.ecommerce?.reserved !== true) return null;
+  return event.status === 'Sold' ? 'vehicle.sold' : 'vehicle.reserved';
+}
+
+/**
  * The default routing rules: which kind of DMS event a Wayke event becomes.
- * Purchase contract completed → `vehicle.purchased`; vehicle updated → `vehicle.updated`;
+ * Purchase contract completed → `vehicle.purchased`; reserved or sold through Wayke's online sale →
+ * `vehicle.reserved` / `vehicle.sold`; any other vehicle update → `vehicle.updated`;
  * other process steps → `process.step`; order → `order.created`; lead → `lead.created`;
  * message → `message.created`; anything else (incoming vehicle, kinds Wayke adds) → `wayke.event`.
  */
@@ -26,7 +37,7 @@ export function routeEvent(event: WaykeEvent): DmsEventKind {
     case 'process':
       return isPurchaseContractCompleted(event.payload) ? 'vehicle.purchased' : 'process.step';
     case 'vehicleUpdated':
-      return 'vehicle.updated';
+      return onlineSaleKind(event.payload) ?? 'vehicle.updated';
     case 'order':
       return 'order.created';
     case 'lead':
@@ -40,7 +51,12 @@ export function routeEvent(event: WaykeEvent): DmsEventKind {
 }
 
 /** Kinds whose DMS event carries the full vehicle, fetched from Wayke at delivery time. */
-export const ENRICHED_KINDS: ReadonlySet<DmsEventKind> = new Set(['vehicle.purchased', 'vehicle.updated']);
+export const ENRICHED_KINDS: ReadonlySet<DmsEventKind> = new Set([
+  'vehicle.purchased',
+  'vehicle.updated',
+  'vehicle.reserved',
+  'vehicle.sold',
+]);
 
 export interface Route {
   readonly kind: DmsEventKind;

@@ -20,12 +20,19 @@ const SubjectSchema = z.looseObject({
 
 const BranchSchema = z.looseObject({ id: nonEmpty });
 
+/**
+ * Wayke's online sale on an ad (**assumed** to travel with the update as it reads on the ad:
+ * `ecommerce.reserved`, see `adapters/wayke-mapping.ts`). Optional: the documented example has none.
+ */
+const OnlineSaleSchema = z.looseObject({ reserved: z.boolean().optional() });
+
 /** A vehicle ad changed: top-level `id`, `registrationNumber`, `status`, no `eventType`. */
 export const VehicleUpdatedEventSchema = z.looseObject({
   id: nonEmpty,
   registrationNumber: nonEmpty,
   vehicleIdentificationNumber: text.optional(),
   status: nonEmpty,
+  ecommerce: OnlineSaleSchema.optional(),
 });
 
 /** A step of a process flow changed state (`started`, `pending`, `completed`, …). */

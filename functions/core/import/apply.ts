@@ -4,7 +4,8 @@ import type { Vehicle, VehicleField } from '../vehicle.js';
 import { changedFields, fingerprint, type VehicleFingerprint } from './fingerprint.js';
 import { sendMedia, type SentMedia } from './media.js';
 import type { CreateStep, ImportPlan, PlanStep, RemoveStep, UpdateStep } from './plan.js';
-import type { FailedVehicle } from './report.js';
+import type { FailedVehicle, HeldVehicle } from './report.js';
+import { heldReasonOf, HeldInWaykeError } from './wayke-check.js';
 
 /**
  * Applies a plan to Wayke, vehicle by vehicle, with bounded concurrency. Each vehicle that
@@ -27,6 +28,8 @@ export interface ApplyContext {
   readonly shouldStop?: () => string | null;
   /** Told of each failed step with its error, so a caller can tell retryable from permanent. */
   readonly onFailed?: (step: PlanStep, error: unknown) => void;
+  /** Told of each step Wayke's online sale held (written before the step counts as held). */
+  readonly onHeld?: (step: PlanStep, held: HeldVehicle) => Promise<void>;
 }
 
 export interface ApplyResult {
@@ -37,6 +40,8 @@ export interface ApplyResult {
   /** Creates that found an ad for the plate already in Wayke and adopted it. */
   readonly adopted: number;
   readonly failed: FailedVehicle[];
+  /** Steps Wayke refused because its online sale holds the ad: left alone, not failed. */
+  readonly held: HeldVehicle[];
 }
 
 /** Steps in the order they are applied: republish and update first (cheap), then create, then remove. */
@@ -107,6 +112,7 @@ async function adopt(
   print: VehicleFingerprint,
 ): Promise<SnapshotEntry> {
   const plate = vehicle.registrationNumber;
+  if (existing.onlineSale) throw new HeldInWaykeError(existing.onlineSale, plate);
   const held = fingerprint(existing.vehicle, existing.status);
   // Which Wayke media came from which source URL is unknown here: upload it all again unless
   // both sides are empty. Only recovery runs (lost snapshot, crash, commit-then-fail) come here.
@@ -197,6 +203,7 @@ async function applyStep(ctx: ApplyContext, step: PlanStep): Promise<{ entry: Sn
 class ApplyTally {
   readonly counts = { created: 0, updated: 0, removed: 0, republished: 0, adopted: 0 };
   readonly failed: FailedVehicle[] = [];
+  readonly held: HeldVehicle[] = [];
   /** Set once Wayke refused the credentials: no later step can succeed. */
   abort: string | null = null;
 
@@ -213,10 +220,21 @@ class ApplyTally {
   }
 
   result(): ApplyResult {
-    const byPlate = (a: FailedVehicle, b: FailedVehicle) =>
+    const byPlate = (a: { registrationNumber: string }, b: { registrationNumber: string }) =>
       a.registrationNumber < b.registrationNumber ? -1 : a.registrationNumber > b.registrationNumber ? 1 : 0;
-    return { ...this.counts, failed: [...this.failed].sort(byPlate) };
+    return { ...this.counts, failed: [...this.failed].sort(byPlate), held: [...this.held].sort(byPlate) };
   }
+}
+
+/** A step Wayke's online sale holds (a 409 after the check, an ad found reserved) is held, not failed. */
+async function heldInstead(ctx: ApplyContext, tally: ApplyTally, step: PlanStep, error: unknown): Promise<boolean> {
+  const reason = heldReasonOf(error);
+  if (!reason) return false;
+  const held = { registrationNumber: step.registrationNumber, reason };
+  ctx.log.info('Vehicle held by Wayke', { ...held, action: step.action });
+  await ctx.onHeld?.(step, held);
+  tally.held.push(held);
+  return true;
 }
 
 /** Runs one step; a failure is recorded, never thrown, so the other vehicles go on. */
@@ -231,6 +249,7 @@ async function runStep(ctx: ApplyContext, tally: ApplyTally, step: PlanStep): Pr
     await ctx.onApplied(entry, step);
     tally.succeeded(step, adopted);
   } catch (error) {
+    if (await heldInstead(ctx, tally, step, error)) return;
     if (isAuth(error)) tally.abort = `Wayke refused the credentials (${describe(error)})`;
     ctx.onFailed?.(step, error);
     ctx.log.warn('Vehicle failed', {

@@ -22,6 +22,7 @@ import type { ImportReport, ImportSummary } from './report.js';
 import {
   appliedTally,
   applyRun,
+  checkRun,
   makeReport,
   NOTHING_DONE,
   planRun,
@@ -29,6 +30,7 @@ import {
   recordRunState,
   settleFeed,
   summarize,
+  withCheckFailures,
   writeReport,
 } from './run-steps.js';
 
@@ -43,9 +45,10 @@ import {
  * the config's default) reaches the Wayke client through `deps.wayke(dealer)` and the report's unit.
  */
 export type ImportDealerConfig = Pick<Dealer, 'id' | 'branchId' | 'feed'> & {
+  /** Decides how Wayke holds mileage, which the hand-edit check compares in. */
+  readonly market?: Dealer['market'];
   readonly mappingProfile?: MappingProfile;
   readonly source?: Dealer['source'];
-  readonly market?: Dealer['market'];
 };
 
 export interface ImportDealerDeps {
@@ -342,10 +345,13 @@ async function applyAndRecord(
   const { request, runId } = locked;
   const { dealer } = request;
   if (plan.blocked) logBlocked(deps.log, dealer.id, plan);
-  const result = await applyRun({
+  const wayke = typeof deps.wayke === 'function' ? await deps.wayke(dealer) : deps.wayke;
+  const checked = await checkRun({ dealer, plan, wayke, concurrency: settings.concurrency, log: deps.log });
+  const applied = await applyRun({
     dealer,
-    plan,
-    wayke: typeof deps.wayke === 'function' ? await deps.wayke(dealer) : deps.wayke,
+    plan: checked.plan,
+    checkedEntries: checked.entries,
+    wayke,
     snapshots: deps.snapshots,
     concurrency: settings.concurrency,
     batchSize: settings.batchSize,
@@ -354,6 +360,7 @@ async function applyAndRecord(
     stopReason: () => stopReason(locked),
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),
   });
+  const result = withCheckFailures(applied, checked);
   const movedTo = await settleFeed({
     dealerId: dealer.id,
     runId,
@@ -364,7 +371,7 @@ async function applyAndRecord(
   });
   const archiveKey = movedTo ?? (chosen.retry ? chosen.previous?.archiveKey : undefined);
   await recordRunState(deps.snapshots, { dealerId: dealer.id, runId, at: deps.clock.now(), archiveKey, result, plan });
-  const summary = summarize(dealer, reading, appliedTally(plan, result));
+  const summary = summarize(dealer, reading, appliedTally(plan, result, checked));
   const report = reportOf(deps, locked, chosen, summary, movedTo);
   await writeReport(deps.reports, report, deps.log);
   logDone(deps.log, dealer.id, runId, summary, result.adopted);

@@ -25,11 +25,28 @@ export interface UpdateStep {
   readonly fields: readonly VehicleField[];
   /** The media changed: the ordered images, the 360 set or the videos. */
   readonly media: boolean;
+  /**
+   * Set by the check under `wayke-wins`: fields whose hand-edited Wayke value stays, each with the
+   * feed's hash it was kept against and the hash of Wayke's value (the entry's new baseline).
+   */
+  readonly kept?: Readonly<Record<string, { readonly feed: string; readonly wayke: string }>>;
 }
 
 export interface RemoveStep {
   readonly action: 'remove';
   readonly registrationNumber: string;
+  readonly entry: SnapshotEntry;
+}
+
+/**
+ * A vehicle the feed did not change whose entry is marked for a check (Wayke reported a change the
+ * import did not make): the ad is read, and only a hand edit the policy undoes is sent.
+ */
+export interface CheckStep {
+  readonly action: 'check';
+  readonly registrationNumber: string;
+  readonly vehicle: Vehicle;
+  readonly fingerprint: VehicleFingerprint;
   readonly entry: SnapshotEntry;
 }
 
@@ -48,6 +65,10 @@ export interface ImportPlan {
   readonly republish: readonly UpdateStep[];
   /** Removals planned; when `blocked` is set none of them are applied. */
   readonly remove: readonly RemoveStep[];
+  /** Unchanged vehicles Wayke reported changed: read before the run decides (counted in `unchanged`). */
+  readonly check: readonly CheckStep[];
+  /** Plates Wayke's online sale sold: left alone whatever the feed says (counted in `unchanged`). */
+  readonly soldInWayke: readonly string[];
   readonly unchanged: number;
   /** Ads live (Published) in the snapshot before the run: the base of the removal limit. */
   readonly liveAds: number;
@@ -96,8 +117,17 @@ export interface PlanInput {
   readonly allowMassRemoval?: boolean;
 }
 
-/** What one feed vehicle needs: nothing, a create, an update or a republish. */
-function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep | UpdateStep | null {
+/** An entry Wayke's online sale sold: no step may touch its ad again. */
+const soldInWayke = (entry: SnapshotEntry | undefined): boolean => entry?.held === 'sold';
+
+/** An unchanged vehicle marked for a check. */
+function checkFor(vehicle: Vehicle, entry: SnapshotEntry): CheckStep {
+  const plate = vehicle.registrationNumber;
+  return { action: 'check', registrationNumber: plate, vehicle, fingerprint: fingerprint(vehicle), entry };
+}
+
+/** What one feed vehicle needs: nothing, a check, a create, an update or a republish. */
+function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep | UpdateStep | CheckStep | null {
   // The fast path: an unchanged vehicle costs one hash, nothing more.
   if (
     entry &&
@@ -105,7 +135,7 @@ function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep
     entry.hash === vehicleHash(vehicle, 'Published') &&
     !mediaLayoutOutdated(entry.media)
   )
-    return null;
+    return entry.check ? checkFor(vehicle, entry) : null;
   const plate = vehicle.registrationNumber;
   const print = fingerprint(vehicle, 'Published');
   if (!entry) return { action: 'create', registrationNumber: plate, vehicle, fingerprint: print };
@@ -119,7 +149,8 @@ function stepFor(vehicle: Vehicle, entry: SnapshotEntry | undefined): CreateStep
     media: entry.groups.images !== print.groups.images || mediaLayoutOutdated(entry.media),
   };
   // Only the whole hash's encoding differed: nothing to send.
-  if (step.action === 'update' && step.fields.length === 0 && !step.media) return null;
+  if (step.action === 'update' && step.fields.length === 0 && !step.media)
+    return entry.check ? checkFor(vehicle, entry) : null;
   return step;
 }
 
@@ -131,7 +162,7 @@ function removalsOf(input: PlanInput, inFeed: ReadonlySet<string>): { remove: Re
   const remove: RemoveStep[] = [];
   let liveAds = 0;
   for (const entry of input.snapshot.values()) {
-    if (entry.status !== 'Published') continue;
+    if (entry.status !== 'Published' || soldInWayke(entry)) continue;
     liveAds += 1;
     const plate = entry.registrationNumber;
     if (!inFeed.has(plate) && !input.keep?.has(plate))
@@ -145,12 +176,18 @@ export function planImport(input: PlanInput): ImportPlan {
   const create: CreateStep[] = [];
   const update: UpdateStep[] = [];
   const republish: UpdateStep[] = [];
+  const check: CheckStep[] = [];
+  const sold: string[] = [];
   let unchanged = 0;
   const inFeed = new Set<string>();
   for (const vehicle of input.vehicles) {
     inFeed.add(vehicle.registrationNumber);
-    const step = stepFor(vehicle, input.snapshot.get(vehicle.registrationNumber));
-    if (!step) unchanged += 1;
+    const entry = input.snapshot.get(vehicle.registrationNumber);
+    const step = soldInWayke(entry) ? null : stepFor(vehicle, entry);
+    if (soldInWayke(entry)) sold.push(vehicle.registrationNumber);
+    if (!step || step.action === 'check') unchanged += 1;
+    if (!step) continue;
+    if (step.action === 'check') check.push(step);
     else if (step.action === 'create') create.push(step);
     else if (step.action === 'republish') republish.push(step);
     else update.push(step);
@@ -162,6 +199,8 @@ export function planImport(input: PlanInput): ImportPlan {
     update,
     republish,
     remove,
+    check,
+    soldInWayke: sold,
     unchanged,
     liveAds,
     removalLimit: removalLimit(liveAds, input.policy),

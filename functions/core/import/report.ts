@@ -15,6 +15,21 @@ export interface FailedVehicle {
   readonly error: string;
 }
 
+/**
+ * A vehicle left alone because Wayke's online sale holds it: `reserved` or `sold` as Wayke shows
+ * it, `refused` when Wayke answered a change with a conflict (a reservation won the race).
+ */
+export interface HeldVehicle {
+  readonly registrationNumber: string;
+  readonly reason: 'reserved' | 'sold' | 'refused';
+}
+
+/** Fields whose value in Wayke differs from what the import last sent: edited by hand in Wayke. */
+export interface DriftedVehicle {
+  readonly registrationNumber: string;
+  readonly fields: readonly string[];
+}
+
 /** A row the feed reader refused, as the report lists it (declared by the reader). */
 export type { RejectedRow } from '../feed/index.js';
 
@@ -48,6 +63,10 @@ export interface ImportSummary {
   readonly mileageUnit?: MileageUnit;
   /** The dealer's Wayke market, which decides {@link mileageUnit} (absent in older reports, as it). */
   readonly market?: Market;
+  /** Vehicles Wayke's online sale holds, left alone (absent when none). */
+  readonly heldInWayke?: readonly HeldVehicle[];
+  /** Hand edits found in Wayke, per vehicle (absent when none). */
+  readonly drift?: readonly DriftedVehicle[];
 }
 
 /** What the report files hold: the summary plus where and when. */
@@ -88,6 +107,59 @@ function unitLines(report: ImportReport): { sv: string[]; en: string[] } {
     sv: [`Marknad ${report.market}: mätarställning anges i ${report.mileageUnit}`],
     en: [`Market ${report.market}: mileage is given in ${report.mileageUnit}`],
   };
+}
+
+const HELD_SV: Readonly<Record<HeldVehicle['reason'], string>> = {
+  reserved: 'reserverad i Waykes onlineförsäljning',
+  sold: 'såld i Waykes onlineförsäljning',
+  refused: 'Wayke vägrade ändringen (reserverad eller såld just nu)',
+};
+const HELD_EN: Readonly<Record<HeldVehicle['reason'], string>> = {
+  reserved: "reserved in Wayke's online sale",
+  sold: "sold in Wayke's online sale",
+  refused: 'Wayke refused the change (reserved or sold just now)',
+};
+
+/** The held and hand-edited vehicles, in both languages. */
+function heldAndDriftLines(report: ImportReport, sv: string[], en: string[]): void {
+  const held = report.heldInWayke ?? [];
+  if (held.length > 0) {
+    sv.push(
+      'Lämnade orörda (Wayke håller dem):',
+      ...list(
+        held,
+        (h) => `${h.registrationNumber}: ${HELD_SV[h.reason]}`,
+        (n) => `… och ${n} till`,
+      ),
+    );
+    en.push(
+      'Left alone (Wayke holds them):',
+      ...list(
+        held,
+        (h) => `${h.registrationNumber}: ${HELD_EN[h.reason]}`,
+        (n) => `… and ${n} more`,
+      ),
+    );
+  }
+  const drift = report.drift ?? [];
+  if (drift.length > 0) {
+    sv.push(
+      'Ändrade för hand i Wayke:',
+      ...list(
+        drift,
+        (d) => `${d.registrationNumber}: ${d.fields.map(fieldSv).join(', ')}`,
+        (n) => `… och ${n} till`,
+      ),
+    );
+    en.push(
+      'Changed by hand in Wayke:',
+      ...list(
+        drift,
+        (d) => `${d.registrationNumber}: ${d.fields.join(', ')}`,
+        (n) => `… and ${n} more`,
+      ),
+    );
+  }
 }
 
 /** The short human report (`latest.txt`): Swedish first, then English. Plates and fields only. */
@@ -151,6 +223,7 @@ export function reportText(report: ImportReport): string {
       ),
     );
   }
+  heldAndDriftLines(report, sv, en);
   if (report.superseded && report.superseded.length > 0) {
     const name = (key: string) => key.slice(key.lastIndexOf('/') + 1);
     sv.push(

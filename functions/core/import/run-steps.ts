@@ -13,10 +13,18 @@ import type {
 import type { Dealer, Market } from '../dealer-config.js';
 import { DEFAULT_MARKET, mileageReasonIn, mileageUnitOf } from '../market.js';
 import { applyPlan, type ApplyResult } from './apply.js';
-import { planImport, type ImportPlan } from './plan.js';
+import { planImport, type ImportPlan, type PlanStep } from './plan.js';
 import type { ChosenFeed, FeedReading } from './read.js';
-import { reportText, type ImportReport, type ImportSummary, type RejectedRow } from './report.js';
+import {
+  reportText,
+  type DriftedVehicle,
+  type HeldVehicle,
+  type ImportReport,
+  type ImportSummary,
+  type RejectedRow,
+} from './report.js';
 import type { MileageUnit } from '../feed/fields.js';
+import { checkPlan, formHashes, formOf, type CheckedPlan } from './wayke-check.js';
 
 /**
  * The run's steps after the read: plan against the snapshot, apply to Wayke (writing each
@@ -69,11 +77,46 @@ export async function planRun(input: PlanRunInput): Promise<ImportPlan> {
   return plan;
 }
 
+// ───────────────────────────── check ─────────────────────────────
+
+/** The market of a dealer whose config names none: the config schema's own default. */
+
+/** A dealer as the check and the apply see it. */
+export interface RunDealer {
+  readonly id: string;
+  readonly branchId: string;
+  readonly feed: Dealer['feed'];
+  readonly market?: Market;
+}
+
+export const marketOf = (dealer: RunDealer): Market => dealer.market ?? DEFAULT_MARKET;
+
+export interface CheckRunInput {
+  readonly dealer: RunDealer;
+  readonly plan: ImportPlan;
+  readonly wayke: WaykeApi;
+  readonly concurrency: number;
+  readonly log: Log;
+}
+
+/** Reads the ads the plan would change (see `wayke-check.ts`): the plan the apply may run. */
+export function checkRun(input: CheckRunInput): Promise<CheckedPlan> {
+  return checkPlan(input.plan, {
+    wayke: input.wayke,
+    market: marketOf(input.dealer),
+    handEdits: input.dealer.feed.handEdits,
+    concurrency: input.concurrency,
+    log: input.log,
+  });
+}
+
 // ───────────────────────────── apply ─────────────────────────────
 
 export interface ApplyRunInput {
-  readonly dealer: { readonly id: string; readonly branchId: string; readonly feed: Dealer['feed'] };
+  readonly dealer: RunDealer;
   readonly plan: ImportPlan;
+  /** Entries the check decided without an apply (held marks, checks done): stored with the rest. */
+  readonly checkedEntries?: readonly SnapshotEntry[];
   readonly wayke: WaykeApi;
   readonly snapshots: Pick<Snapshots, 'put'>;
   readonly concurrency: number;
@@ -123,9 +166,32 @@ function snapshotWriter(snapshots: Pick<Snapshots, 'put'>, dealerId: string, bat
   };
 }
 
+/**
+ * The entry an applied step leaves, with what Wayke now holds of each sent field (the baseline of
+ * the next check) and, under `wayke-wins`, the fields kept as Wayke has them. The marks go: the
+ * ad was just read and written.
+ */
+function withBaseline(input: ApplyRunInput, applied: SnapshotEntry, step: PlanStep): SnapshotEntry {
+  const { check: _check, held: _held, sent: _sent, kept: _kept, ...entry } = applied;
+  if (step.action === 'remove') return { ...entry, ...keptOf(applied) };
+  const sent = formHashes(formOf(input.wayke, step.vehicle, marketOf(input.dealer)));
+  const kept: Record<string, string> = {};
+  for (const [field, keep] of Object.entries(step.action === 'create' ? {} : (step.kept ?? {}))) {
+    sent[field] = keep.wayke;
+    kept[field] = keep.feed;
+  }
+  return { ...entry, sent, ...(Object.keys(kept).length > 0 ? { kept } : {}) };
+}
+
+const keptOf = (entry: SnapshotEntry) => ({
+  ...(entry.sent ? { sent: entry.sent } : {}),
+  ...(entry.kept ? { kept: entry.kept } : {}),
+});
+
 /** Applies the plan to Wayke; every vehicle that succeeds is in the snapshot when this resolves. */
 export async function applyRun(input: ApplyRunInput): Promise<ApplyResult> {
   const writer = snapshotWriter(input.snapshots, input.dealer.id, input.batchSize);
+  for (const entry of input.checkedEntries ?? []) await writer.add(entry);
   const result = await applyPlan(input.plan, {
     wayke: input.wayke,
     branchId: input.dealer.branchId,
@@ -133,7 +199,9 @@ export async function applyRun(input: ApplyRunInput): Promise<ApplyResult> {
     concurrency: input.concurrency,
     now: input.now,
     log: input.log,
-    onApplied: (entry) => writer.add(entry),
+    onApplied: (entry, step) => writer.add(withBaseline(input, entry, step)),
+    // A refused change: the next run reads the ad again (and holds it while Wayke does).
+    onHeld: (step) => (step.action === 'create' ? Promise.resolve() : writer.add({ ...step.entry, check: true })),
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
     shouldStop: () => (writer.failed() ? 'the snapshot store failed' : input.stopReason()),
   });
@@ -193,6 +261,8 @@ export interface RunTally {
   readonly unchanged: number;
   readonly failed: ImportSummary['failed'];
   readonly blocked: ImportSummary['blocked'];
+  readonly heldInWayke?: readonly HeldVehicle[];
+  readonly drift?: readonly DriftedVehicle[];
 }
 
 export const NOTHING_DONE: RunTally = {
@@ -218,10 +288,32 @@ export function plannedTally(plan: ImportPlan): RunTally {
   };
 }
 
-/** What the apply did, as a tally. */
-export function appliedTally(plan: ImportPlan, result: ApplyResult): RunTally {
+/** What the apply did, as a tally; with the check's findings when the run made one. */
+export function appliedTally(plan: ImportPlan, result: ApplyResult, checked?: CheckedPlan): RunTally {
   const { created, updated, removed, republished, failed } = result;
-  return { created, updated, removed, republished, unchanged: plan.unchanged, failed, blocked: plan.blocked };
+  const unchanged = checked ? checked.plan.unchanged : plan.unchanged;
+  const held = [...(checked?.held ?? []), ...result.held].sort(byPlate);
+  const drift = checked?.drift ?? [];
+  return {
+    created,
+    updated,
+    removed,
+    republished,
+    unchanged,
+    failed,
+    blocked: plan.blocked,
+    ...(held.length > 0 ? { heldInWayke: held } : {}),
+    ...(drift.length > 0 ? { drift } : {}),
+  };
+}
+
+const byPlate = (a: { registrationNumber: string }, b: { registrationNumber: string }) =>
+  a.registrationNumber < b.registrationNumber ? -1 : a.registrationNumber > b.registrationNumber ? 1 : 0;
+
+/** The apply's result with the vehicles whose check failed among its failures (the hourly run retries both). */
+export function withCheckFailures(result: ApplyResult, checked: CheckedPlan): ApplyResult {
+  if (checked.failed.length === 0) return result;
+  return { ...result, failed: [...checked.failed, ...result.failed].sort(byPlate) };
 }
 
 export function summarize(

@@ -5,19 +5,26 @@
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { readResolvedDealerConfig } from '../../adapters/dealer-config-file.js';
 import { DealerRuntimeEnvSchema } from '../../adapters/env.js';
 import { inboundAuthStore } from '../../adapters/dynamo-inbound-auth-store.js';
+import { DynamoSnapshotStore } from '../../adapters/dynamo-snapshot-store.js';
 import { SqsEventQueue } from '../../adapters/sqs-event-queue.js';
 import { isRetryable } from '../../core/errors.js';
 import { dealerIndex, makeIngestWebhook, type IngestOutcome } from '../../core/events/ingest-webhook.js';
 import type { Clock, InboundAuthStore, Log } from '../../ports.js';
 
 // This function reads only the inbound-auth verifiers (INBOUND_AUTH_TABLE; locally the inbound secrets); IAM grants no other.
-export const WebhookEnvSchema = z.object({ EVENTS_QUEUE_URL: z.url(), ...DealerRuntimeEnvSchema.shape });
+// With SNAPSHOT_TABLE it may also mark a snapshot entry for the next import's check (UpdateItem only).
+export const WebhookEnvSchema = z.object({
+  EVENTS_QUEUE_URL: z.url(),
+  SNAPSHOT_TABLE: z.string().min(1).optional(),
+  ...DealerRuntimeEnvSchema.shape,
+});
 
 export type WebhookEnv = z.output<typeof WebhookEnvSchema>;
 
@@ -28,6 +35,7 @@ export interface WebhookPorts {
   readonly sqs?: SQSClient;
   /** The dealers' inbound-auth verifiers; default the verifier table (`INBOUND_AUTH_TABLE`). */
   readonly secrets?: InboundAuthStore;
+  readonly dynamo?: DynamoDBClient;
 }
 
 type Response = APIGatewayProxyStructuredResultV2;
@@ -94,6 +102,14 @@ export function build(env: WebhookEnv, ports: WebhookPorts): (event: APIGatewayP
     queue: new SqsEventQueue({ client: ports.sqs ?? new SQSClient({}), queueUrl: env.EVENTS_QUEUE_URL }),
     clock,
     log: ports.log,
+    ...(env.SNAPSHOT_TABLE
+      ? {
+          checkMarks: new DynamoSnapshotStore({
+            client: ports.dynamo ?? new DynamoDBClient({}),
+            tableName: env.SNAPSHOT_TABLE,
+          }),
+        }
+      : {}),
   });
   return async (event) => {
     try {

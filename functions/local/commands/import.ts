@@ -322,6 +322,8 @@ export function importJson(s: ImportSummary) {
     blocked: s.blocked,
     ...(s.market ? { market: s.market } : {}),
     ...(s.mileageUnit ? { mileageUnit: s.mileageUnit } : {}),
+    ...(s.heldInWayke ? { heldInWayke: s.heldInWayke } : {}),
+    ...(s.drift ? { drift: s.drift } : {}),
   };
 }
 
@@ -340,6 +342,13 @@ function tail(s: ImportSummary): string[] {
       'Failed (run again to retry):',
       ...s.failed.map((f) => `  ${f.registrationNumber} (${f.action}): ${f.error}`),
     );
+  if (s.heldInWayke?.length)
+    lines.push(
+      "Left alone (Wayke's online sale holds them):",
+      ...s.heldInWayke.map((h) => `  ${h.registrationNumber}: ${h.reason}`),
+    );
+  if (s.drift?.length)
+    lines.push('Changed by hand in Wayke:', ...s.drift.map((d) => `  ${d.registrationNumber}: ${d.fields.join(', ')}`));
   if (s.rejected.length)
     lines.push(
       'Rejected rows:',

@@ -7,11 +7,7 @@
  */
 import * as endpoints from '../../adapters/wayke-endpoints.js';
 import { WaykeAuthError, WaykeNotFoundError, WaykeValidationError } from '../../adapters/wayke-errors.js';
-import {
-  AD_STATUSES,
-  toWaykeBody,
-  type VehicleFields,
-} from '../../adapters/wayke-mapping.js';
+import { AD_STATUSES, toWaykeBody, type VehicleFields } from '../../adapters/wayke-mapping.js';
 import { WaykeTransport, type WaykeClientOptions } from '../../adapters/wayke-transport.js';
 import { MANDATORY_FIELDS, type Vehicle } from '../../core/vehicle.js';
 import type { AdStatus } from '../../ports.js';

@@ -214,6 +214,8 @@ function reportSummaryLine(report: ImportReport, source: string, s: Styles): str
   const problems = [
     report.failed.length ? `${report.failed.length} failed (retried next run)` : '',
     report.rejected.length ? `${report.rejected.length} rows rejected` : '',
+    report.heldInWayke?.length ? `${report.heldInWayke.length} held in Wayke (online sale)` : '',
+    report.drift?.length ? `${report.drift.length} changed by hand in Wayke` : '',
   ].filter(Boolean);
   const mark = report.blocked ? s.yellow('!') : problems.length ? s.yellow('✓') : s.green('✓');
   return `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`;

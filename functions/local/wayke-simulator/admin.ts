@@ -4,13 +4,17 @@
  * faulted or logged.
  */
 import type { IncomingMessage } from 'node:http';
+import * as z from 'zod';
+import { patchAd } from './ads.js';
 import { revokeTokens } from './auth.js';
-import { SIM_MARKETS, type SimMarket } from './contract.js';
+import { check, SIM_MARKETS, type SimMarket } from './contract.js';
 import { badRequest, HttpAnswer, notFound, readBody } from './http.js';
 import type { StateFile } from './persistence.js';
 import type { SimulatorState } from './state.js';
 import type {
+  MutableAd,
   ProcessEventInput,
+  Token,
   WaykeSimulatorClient,
   WaykeSimulatorFaults,
   WaykeSimulatorWebhookTarget,
@@ -75,6 +79,46 @@ async function processEvent(
   return new HttpAnswer(200, { deliveries: await webhooks.processEvent(adId, event as ProcessEventInput) });
 }
 
+/** What an online sale does to an ad: a buyer reserves it, buys it, or the reservation ends. */
+const OnlineSaleBodySchema = z.object({ state: z.enum(['reserved', 'sold', 'released']) }).strict();
+
+/** A change that bumps the ad and fires the `vehicle-updated` webhook Wayke would send. */
+function changed(ctx: AdminContext, ad: MutableAd): void {
+  ad.updatedAt = new Date().toISOString();
+  ad.version += 1;
+  ctx.stateFile.schedule();
+  ctx.webhooks.vehicleUpdated(ad);
+}
+
+/** `POST /_admin/ads/{id}/online-sale` `{ state }`: the buyer's side of Wayke's online sale. */
+function onlineSale(ctx: AdminContext, json: JsonBody, [escapedId]: readonly string[]): HttpAnswer {
+  const ad = ctx.state.ads.get(decodeURIComponent(escapedId ?? ''));
+  if (!ad) return notFound(`Vehicle ${escapedId}`);
+  const checked = check(OnlineSaleBodySchema, json());
+  if (!checked.ok) return badRequest(checked.problems);
+  const { state } = checked.value;
+  // A sale completes the buyer's reservation: the flag stays set and the ad reads as sold.
+  ad.ecommerce = { enabled: true, reserved: state !== 'released' };
+  if (state === 'sold') ad.status = 'Sold';
+  changed(ctx, ad);
+  return new HttpAnswer(200, structuredClone(ad));
+}
+
+/** The dealer's own hands in Wayke's interface: not bound to a client's branch. */
+const DEALER_INTERFACE: Token = { clientId: '(Wayke interface)', expiresAt: Number.POSITIVE_INFINITY };
+
+/**
+ * `POST /_admin/ads/{id}/edit` with a patch body (`{ vehicle?, ad? }`, the dealer API's own
+ * contract): a hand edit in Wayke's interface, refused like the API refuses it.
+ */
+function handEdit(ctx: AdminContext, json: JsonBody, [escapedId]: readonly string[]): HttpAnswer {
+  const { answer, changed: ad } = patchAd(ctx.state, DEALER_INTERFACE, escapedId ?? '', json());
+  if (!ad) return answer; // refused, or nothing changed (204)
+  ctx.stateFile.schedule();
+  ctx.webhooks.vehicleUpdated(ad);
+  return new HttpAnswer(200, structuredClone(ad));
+}
+
 const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', pattern: /^\/_admin\/state$/, handle: ({ state }) => new HttpAnswer(200, state.view()) },
   {
@@ -91,6 +135,8 @@ const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'POST', pattern: /^\/_admin\/clients$/, handle: addClient },
   { method: 'POST', pattern: /^\/_admin\/ads\/([^/]+)\/process$/, handle: processEvent },
   { method: 'POST', pattern: /^\/_admin\/branches\/([^/]+)\/market$/, handle: setBranchMarket },
+  { method: 'POST', pattern: /^\/_admin\/ads\/([^/]+)\/online-sale$/, handle: onlineSale },
+  { method: 'POST', pattern: /^\/_admin\/ads\/([^/]+)\/edit$/, handle: handEdit },
 ];
 
 /** Answers an admin call whose body is `raw`. */

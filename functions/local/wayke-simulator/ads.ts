@@ -139,10 +139,23 @@ function applyPatch(state: SimulatorState, ad: MutableAd, input: PatchBody): voi
   }
 }
 
+/**
+ * An ad a buyer holds through the online sale (reserved, or sold through it) takes no change from
+ * the dealer API: Wayke answers 409, which is what makes a race between the import's read and its
+ * change end as "held" rather than as a lost reservation.
+ */
+function heldByOnlineSale(ad: MutableAd): HttpAnswer | null {
+  if (ad.ecommerce?.reserved !== true) return null;
+  const what = ad.status === 'Sold' ? 'sold' : 'reserved';
+  return new HttpAnswer(409, { message: `Vehicle ${ad.id} is ${what} through the online sale and cannot be changed` });
+}
+
 /** `PATCH /vehicle/{id}` */
 export function patchAd(state: SimulatorState, token: Token, id: string, body: unknown): Outcome {
   const found = ownAd(state, token, id);
   if (found instanceof HttpAnswer) return { answer: found };
+  const held = heldByOnlineSale(found);
+  if (held) return { answer: held };
   const nulls = clearedMandatoryFields(body);
   if (nulls.length > 0) return { answer: badRequest(nulls) };
   const checked = check(PatchBodySchema, body);
@@ -168,6 +181,8 @@ export function patchAd(state: SimulatorState, token: Token, id: string, body: u
 export function setStatus(state: SimulatorState, token: Token, id: string, body: unknown): Outcome {
   const found = ownAd(state, token, id);
   if (found instanceof HttpAnswer) return { answer: found };
+  const held = heldByOnlineSale(found);
+  if (held) return { answer: held };
   const checked = check(StatusBodySchema, body);
   if (!checked.ok) return { answer: badRequest(checked.problems) };
   if (found.status === checked.value.status) return { answer: new HttpAnswer(204) };

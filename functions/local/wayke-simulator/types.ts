@@ -107,6 +107,14 @@ export interface SimulatedAd {
   readonly updatedAt: string;
   /** Increments on every effective change. */
   readonly version: number;
+  /** Wayke's online sale: absent until an online sale touched the ad (see `admin.ts`). */
+  readonly ecommerce?: OnlineSale;
+}
+
+/** The online sale's state of an ad, as Wayke's read side names it (`ecommerce.reserved`). */
+export interface OnlineSale {
+  readonly enabled: boolean;
+  readonly reserved: boolean;
 }
 
 /** What a media item is, as Wayke's read side names it (`image`, `threesixty`, `embedded`; `sphere` is not simulated). */
@@ -229,6 +237,7 @@ export interface MutableAd {
   createdAt: string;
   updatedAt: string;
   version: number;
+  ecommerce?: OnlineSale;
 }
 
 /** A media record with the uploaded bytes (absent for an upload by URL, which serves `TINY_PNG`). */

@@ -53,6 +53,8 @@ export class WebhookSender {
     const payload: Record<string, unknown> = { id: ad.id, registrationNumber: ad.vehicle.registrationNumber };
     if (typeof ad.vehicle.vin === 'string') payload.vehicleIdentificationNumber = ad.vehicle.vin;
     payload.status = ad.status;
+    // The online sale's state travels with the update once a sale touched the ad (assumed, as the read side).
+    if (ad.ecommerce) payload.ecommerce = { ...ad.ecommerce };
     void this.enqueue('vehicle-updated', ad, payload);
   }
 

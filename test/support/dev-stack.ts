@@ -1,0 +1,107 @@
+/**
+ * `wayke-dms dev` as a child process on free ports and a temporary data directory, for tests of the
+ * whole local stack: its output, its endpoints and secrets, a dealer's SFTP upload.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import ssh2 from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FREE_PORTS = ['--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', '0'];
+
+export interface DevStack {
+  readonly child: ChildProcess;
+  readonly data: string;
+  stdout(): string;
+  /** Service URLs (`/health`): `api`, `wayke`, `demoDms`, … */
+  readonly services: Record<string, string>;
+  readonly ports: { api: number; sftp: number; wayke: number; demoDms: number };
+  readonly secrets: Record<string, { sftpPassword: string; webhookSecret: string }>;
+  /** Waits until `probe` gives a value (polling every 100 ms), else throws with the stack's output. */
+  waitFor<T>(
+    what: string,
+    probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ): Promise<T>;
+  /** Uploads `bytes` as `inbound/<name>` over SFTP, as the dealer. */
+  upload(dealerId: string, name: string, bytes: Buffer): Promise<void>;
+  /** Kills the stack and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+const WAIT_MS = 60_000;
+
+export async function startDevStack(): Promise<DevStack> {
+  const data = mkdtempSync(join(tmpdir(), 'wayke-dms-stack-'));
+  const child = spawn(process.execPath, ['bin/wayke-dms.js', 'dev', '--data', data, ...FREE_PORTS], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', WAYKE_AUTH_URL: '', WAYKE_DEALER_API_URL: '', WAYKE_MEDIA_API_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const waitFor: DevStack['waitFor'] = async (what, probe) => {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`timed out waiting for ${what}\n--- stdout\n${out}\n--- stderr\n${err.slice(-4000)}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  };
+  const endpoints = join(data, 'endpoints.json');
+  const api = await waitFor(
+    'endpoints.json',
+    () => existsSync(endpoints) && (JSON.parse(readFileSync(endpoints, 'utf8')) as DevStack).services.api,
+  );
+  const health = (await (
+    await waitFor('GET /health 200', async () => {
+      const answer = await fetch(`${api}/health`).catch(() => null);
+      return answer?.status === 200 ? answer : null;
+    })
+  ).json()) as Pick<DevStack, 'services' | 'ports'>;
+  const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as DevStack['secrets'];
+  return {
+    child,
+    data,
+    stdout: () => out,
+    services: health.services,
+    ports: health.ports,
+    secrets,
+    waitFor,
+    upload: (dealerId, name, bytes) =>
+      upload(health.ports.sftp, dealerId, secrets[dealerId]!.sftpPassword, name, bytes),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((done) => child.once('exit', done));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+async function upload(port: number, username: string, password: string, name: string, bytes: Buffer): Promise<void> {
+  const client = new ssh2.Client();
+  try {
+    const sftp = await new Promise<SFTPWrapper>((ready, reject) => {
+      client
+        .on('ready', () => client.sftp((error, session) => (error ? reject(error) : ready(session))))
+        .on('error', reject)
+        .connect({ host: '127.0.0.1', port, username, password });
+    });
+    await new Promise<void>((done, reject) => {
+      const stream = sftp.createWriteStream(`inbound/${name}`);
+      stream.on('close', () => done()).on('error', reject);
+      stream.end(bytes);
+    });
+  } finally {
+    client.end();
+  }
+}
