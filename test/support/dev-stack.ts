@@ -33,13 +33,30 @@ export interface DevStack {
 
 const WAIT_MS = 60_000;
 
-export async function startDevStack(): Promise<DevStack> {
+/**
+ * Starts the stack; `args` are more `dev` options (e.g. `--config <file>` for dealers of its own),
+ * `env` more environment for it.
+ */
+export async function startDevStack(
+  options: { readonly args?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<DevStack> {
   const data = mkdtempSync(join(tmpdir(), 'wayke-dms-stack-'));
-  const child = spawn(process.execPath, ['bin/wayke-dms.js', 'dev', '--data', data, ...FREE_PORTS], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1', WAYKE_AUTH_URL: '', WAYKE_DEALER_API_URL: '', WAYKE_MEDIA_API_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/wayke-dms.js', 'dev', '--data', data, ...FREE_PORTS, ...(options.args ?? [])],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        WAYKE_AUTH_URL: '',
+        WAYKE_DEALER_API_URL: '',
+        WAYKE_MEDIA_API_URL: '',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
