@@ -41,8 +41,9 @@ Options:
 Point a client at it with:
   WAYKE_AUTH_URL=<authUrl> WAYKE_DEALER_API_URL=<dealerApiUrl> WAYKE_MEDIA_API_URL=<mediaApiUrl>
 Admin routes (no token): GET /_admin/state, POST /_admin/faults, POST /_admin/webhook,
-POST /_admin/ads/{id}/process, POST /_admin/tokens/revoke, POST /_admin/clients,
-GET|POST /_admin/contract-drift.`;
+POST /_admin/ads/{id}/process, POST /_admin/ads/{id}/online-sale ({"state":"reserved"|"sold"|
+"released"}), POST /_admin/ads/{id}/edit (a hand edit: a patch body), POST /_admin/branches/{id}/market
+({"market":"SE"|"NO"|"FI"}), POST /_admin/tokens/revoke, POST /_admin/clients, GET|POST /_admin/contract-drift.`;
 
 const FAULT_KEYS = new Set<keyof WaykeSimulatorFaults>([
   'serverErrorRate',
