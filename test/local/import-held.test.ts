@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateLayout } from '../../functions/local/state-dir.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
-import { BRANCH, csv, vehicle } from '../support/import-harness.js';
+import { csv, vehicle } from '../support/import-harness.js';
 import { adOf, handEdit, onlineSale } from '../support/wayke-admin.js';
+import { simulatorCliEnv, spawnCli } from '../support/cli-run.js';
 
 /**
  * `wayke-dms import` end to end, in its own process, against the simulator: a car reserved and one
@@ -24,28 +24,9 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const env = () => ({
-  ...process.env,
-  WAYKE_AUTH_URL: sim.authUrl,
-  WAYKE_DEALER_API_URL: sim.dealerApiUrl,
-  WAYKE_MEDIA_API_URL: sim.mediaApiUrl,
-  WAYKE_CLIENT_ID: 'sim-client',
-  WAYKE_CLIENT_SECRET: 'sim-secret',
-  WAYKE_BRANCH_ID: BRANCH,
-  WAYKE_DMS_FROM_SOURCE: '1',
-  NODE_NO_WARNINGS: '1',
-});
-
-function importCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/wayke-dms.js', 'import', ...args], { env: env() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** `wayke-dms import` in its own process, from the sources (the bundle may be older than a test edit). */
+const importCli = (args: string[]) =>
+  spawnCli(['import', ...args], simulatorCliEnv(sim, { WAYKE_DMS_FROM_SOURCE: '1' }));
 
 const [reservedCar, soldCar, editedCar, otherCar] = [1, 2, 3, 4].map((n) => vehicle(900 + n, {}, 1)) as [
   ReturnType<typeof vehicle>,

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWaykeClient } from '../../functions/adapters/wayke-http-client.js';
-import { runImportCommand } from '../../functions/local/commands/import.js';
 import {
   startWaykeSimulator,
   type SimulatedAd,
   type WaykeSimulator,
 } from '../../functions/local/wayke-simulator/index.js';
+import { runImportInProcess, simulatorCliEnv } from '../support/cli-run.js';
 
 const SE_BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const NO_BRANCH = '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c';
@@ -47,35 +47,12 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const env = () => ({
-  ...process.env,
-  WAYKE_AUTH_URL: sim.authUrl,
-  WAYKE_DEALER_API_URL: sim.dealerApiUrl,
-  WAYKE_MEDIA_API_URL: sim.mediaApiUrl,
-  WAYKE_CLIENT_ID: 'sim-client',
-  WAYKE_CLIENT_SECRET: 'sim-secret',
-  NODE_NO_WARNINGS: '1',
-});
+// The branch comes from the config (or is missing on purpose): no WAYKE_BRANCH_ID.
+const env = () => simulatorCliEnv(sim, { WAYKE_BRANCH_ID: undefined });
 
 /** The command in this process, stdout and stderr captured. */
-async function cli(
-  args: string[],
-  extraEnv: Record<string, string> = {},
-): Promise<{ status: number; stdout: string; stderr: string }> {
-  const [mode, ...rest] = args as ['plan' | 'import', ...string[]];
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = (chunk: string) => ((stdout += String(chunk)), true);
-  process.stderr.write = (chunk: string) => ((stderr += String(chunk)), true);
-  try {
-    return { status: await runImportCommand(mode, rest, { ...env(), ...extraEnv }), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+  runImportInProcess(args, { ...env(), ...extraEnv });
 
 let fileNo = 0;
 function feed(header: string, ...rows: string[]): string {

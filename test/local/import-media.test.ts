@@ -4,15 +4,14 @@
  * frames served by a real HTTP host on 127.0.0.1 that the feed names by a public-looking name
  * (the local run resolves it through WAYKE_DMS_MEDIA_RESOLVE).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEDIA_RESOLVE_ENV } from '../../functions/adapters/wayke-http-client.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
-import { BRANCH } from '../support/import-harness.js';
 import { startMediaHost, type MediaHost } from '../support/media-host.js';
+import { simulatorCliEnv, spawnCli } from '../support/cli-run.js';
 
 let sim: WaykeSimulator;
 let host: MediaHost;
@@ -27,29 +26,11 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const env = () => ({
-  ...process.env,
-  WAYKE_AUTH_URL: sim.authUrl,
-  WAYKE_DEALER_API_URL: sim.dealerApiUrl,
-  WAYKE_MEDIA_API_URL: sim.mediaApiUrl,
-  WAYKE_CLIENT_ID: 'sim-client',
-  WAYKE_CLIENT_SECRET: 'sim-secret',
-  WAYKE_BRANCH_ID: BRANCH,
-  WAYKE_DMS_FROM_SOURCE: '1',
-  [MEDIA_RESOLVE_ENV]: 'bilder.dealer.example=127.0.0.1',
-  NODE_NO_WARNINGS: '1',
-});
+const env = () =>
+  simulatorCliEnv(sim, { WAYKE_DMS_FROM_SOURCE: '1', [MEDIA_RESOLVE_ENV]: 'bilder.dealer.example=127.0.0.1' });
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/wayke-dms.js', ...args], { env: env() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** The command line in its own process, from the sources. */
+const cli = (args: string[]) => spawnCli(args, env());
 
 const frame = (name: string) => `http://bilder.dealer.example:${host.port}/frames/${name}.jpg`;
 const images = (plate: string, n: number) =>
