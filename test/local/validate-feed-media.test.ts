@@ -1,27 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../support/cli-run.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'validate-feed-media-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the real CLI (`node bin/wayke-dms.js`) and collects its streams and exit status. */
-function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/wayke-dms.js', ...args],
-      { cwd: root, env: { ...process.env, LOG_LEVEL: 'SILENT' } },
-      (error, stdout, stderr) => {
-        resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (...args: string[]) => spawnCli(args, { ...process.env, LOG_LEVEL: 'SILENT' });
 
 /** A dealer's export as Excel writes it on Windows: Windows-1252, CRLF, semicolons. */
 function windowsCsv(name: string, lines: string[]): string {

@@ -1,23 +1,10 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { spawnCli } from '../support/cli-run.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const feeds = 'test/fixtures/feeds';
 
 /** Runs the real CLI (`node bin/wayke-dms.js`) and collects its streams and exit status. */
-function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/wayke-dms.js', ...args],
-      { cwd: root, env: { ...process.env, LOG_LEVEL: 'SILENT' } },
-      (error, stdout, stderr) => {
-        resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (...args: string[]) => spawnCli(args, { ...process.env, LOG_LEVEL: 'SILENT' });
 
 describe('wayke-dms validate-feed', () => {
   it('exits 0 with a readable report when every row is valid', async () => {

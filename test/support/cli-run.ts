@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { runImportCommand } from '../../functions/local/commands/import.js';
 import type { WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import { BRANCH } from './import-harness.js';
@@ -9,6 +10,9 @@ export interface CliResult {
   readonly stdout: string;
   readonly stderr: string;
 }
+
+/** The launcher, by path, so a test's working directory does not matter. */
+const BIN = fileURLToPath(new URL('../../bin/wayke-dms.js', import.meta.url));
 
 /** The environment `plan`/`import` need to reach a simulator as the test dealer's branch. */
 export function simulatorCliEnv(sim: WaykeSimulator, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -28,7 +32,7 @@ export function simulatorCliEnv(sim: WaykeSimulator, extra: NodeJS.ProcessEnv = 
 /** The real command line, in its own process (slow to start: for the end-to-end cases). */
 export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/wayke-dms.js', ...args], { env });
+    const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
