@@ -115,14 +115,8 @@ export const ImageUrlBodySchema = z
   })
   .strict();
 
-export const EmbeddedVideoBodySchema = z
-  .object({
-    url: httpUrl,
-    branchId: text,
-    purpose: z.literal('Vehicle', 'must be "Vehicle"').optional(),
-    sortOrder: int.nonnegative('must be 0 or more').optional(),
-  })
-  .strict();
+/** An embedded video is registered with the body of an image-URL upload (`Media/EmbeddedMedia.md`). */
+export const EmbeddedVideoBodySchema = ImageUrlBodySchema;
 
 /**
  * The simulator's reading of "YouTube, Vimeo and direct .mp4 URLs" (`Media/EmbeddedMedia.md`):
