@@ -1,0 +1,69 @@
+/**
+ * The launcher `bin/wayke-dms.js` in a scratch copy of the layout it expects: it runs the prebuilt
+ * bundle when the bundle is at least as new as every source it was built from, and says why not
+ * (then falls back to the sources) when one is newer or gone. A scratch copy, so no other test
+ * sees a source with a moved mtime.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const LAUNCHER = fileURLToPath(new URL('../../bin/wayke-dms.js', import.meta.url));
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A layout with one source, built at `builtAt`, whose bundle prints `bundle ran` and exits 0. */
+function layout(builtAt: Date): string {
+  const root = mkdtempSync(join(tmpdir(), 'cli-launcher-'));
+  dirs.push(root);
+  mkdirSync(join(root, 'bin'));
+  mkdirSync(join(root, 'dist/cli/local'), { recursive: true });
+  mkdirSync(join(root, 'src'));
+  copyFileSync(LAUNCHER, join(root, 'bin/wayke-dms.js'));
+  writeFileSync(join(root, 'package.json'), '{"type":"module"}');
+  writeFileSync(join(root, 'src/a.ts'), 'export {};\n');
+  utimesSync(join(root, 'src/a.ts'), new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
+  writeFileSync(
+    join(root, 'dist/cli/build.json'),
+    JSON.stringify({ builtAt: builtAt.toISOString(), inputs: ['src/a.ts'] }),
+  );
+  writeFileSync(
+    join(root, 'dist/cli/local/cli.js'),
+    "export async function main() { process.stdout.write('bundle ran\\n'); return 0; }\n",
+  );
+  return root;
+}
+
+const run = (root: string) =>
+  spawnSync(process.execPath, [join(root, 'bin/wayke-dms.js'), '--help'], {
+    encoding: 'utf8',
+    env: { ...process.env, WAYKE_DMS_FROM_SOURCE: '' },
+  });
+
+describe('the CLI launcher', () => {
+  it('runs the bundle, silently, when it is newer than every source', () => {
+    const result = run(layout(new Date('2026-06-01T00:00:00Z')));
+    expect(result.stdout).toBe('bundle ran\n');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('says which source is newer than the bundle, and does not run the stale bundle', () => {
+    const result = run(layout(new Date('2025-06-01T00:00:00Z')));
+    expect(result.stderr).toContain('the prebuilt CLI (dist/cli) is older than src/a.ts');
+    expect(result.stdout).not.toContain('bundle ran');
+  });
+
+  it('says which source is gone', () => {
+    const root = layout(new Date('2026-06-01T00:00:00Z'));
+    rmSync(join(root, 'src/a.ts'));
+    const result = run(root);
+    expect(result.stderr).toContain('was built from src/a.ts, which is gone');
+    expect(result.stdout).not.toContain('bundle ran');
+  });
+});
