@@ -1,40 +1,22 @@
 /** `wayke-dms simulate-wayke` as a user runs it: a child process, its printed URLs, Ctrl-C. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { startSimulatorCli } from '../../support/simulator-cli.js';
 
 describe('wayke-dms simulate-wayke', () => {
   it('prints its URLs, serves the API with the given client and faults, and stops on SIGINT', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/wayke-dms.js',
-        'simulate-wayke',
-        '--port',
-        '0',
-        '--json',
-        '--client-id',
-        'cli-client',
-        '--client-secret',
-        'cli-secret',
-        '--faults',
-        '{"latencyMs":1,"seed":9}',
-        '--webhook-url',
-        'http://127.0.0.1:9/hook',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { child, urls } = await startSimulatorCli([
+      '--client-id',
+      'cli-client',
+      '--client-secret',
+      'cli-secret',
+      '--faults',
+      '{"latencyMs":1,"seed":9}',
+      '--webhook-url',
+      'http://127.0.0.1:9/hook',
+    ]);
     try {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      while (!out.includes('\n')) await once(child.stdout, 'data');
-      const urls = JSON.parse(out.trim()) as {
-        url: string;
-        authUrl: string;
-        dealerApiUrl: string;
-        mediaApiUrl: string;
-        clientId: string;
-      };
       expect(urls.authUrl).toBe(`${urls.url}/auth`);
       expect(urls.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 

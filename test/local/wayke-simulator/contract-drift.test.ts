@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
+import { startSimulatorCli } from '../../support/simulator-cli.js';
 
 const BRANCH = 'b7c1d2e3-0000-4000-8000-000000000001';
 let sim: WaykeSimulator;
@@ -138,32 +139,14 @@ describe('Wayke simulator contract drift: setting it', () => {
   });
 
   it('simulate-wayke --rename-field and --ignore-field start it drifted', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/wayke-dms.js',
-        'simulate-wayke',
-        '--port',
-        '0',
-        '--json',
-        '--rename-field',
-        'ad.campaignPrice=ad.discountPrice',
-        '--ignore-field',
-        'vehicle.vin',
-      ],
-      { env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-    );
+    const { child, urls } = await startSimulatorCli([
+      '--rename-field',
+      'ad.campaignPrice=ad.discountPrice',
+      '--ignore-field',
+      'vehicle.vin',
+    ]);
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('\n')) resolve(out.split('\n')[0] as string);
-        });
-        child.once('exit', (code) => reject(new Error(`simulate-wayke exited with ${code}`)));
-      });
-      const { url } = JSON.parse(line) as { url: string };
-      const answer = await fetch(`${url}/_admin/contract-drift`);
+      const answer = await fetch(`${urls.url}/_admin/contract-drift`);
       expect(await answer.json()).toEqual({
         renamed: { 'ad.campaignPrice': 'ad.discountPrice' },
         ignored: ['vehicle.vin'],
