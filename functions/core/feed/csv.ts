@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import type { DecodedFeed } from './encoding.js';
+import { windows1252FromLatin1, type DecodedFeed } from './encoding.js';
 import { FeedError } from './errors.js';
 import { normaliseFieldName, type FieldResolver, type FieldTarget } from './fields.js';
 import type { ParsedFeed, RecordSink } from './parsed.js';
@@ -87,11 +87,12 @@ export function readCsv(
       'The file is not XML or JSON, and its first line has no semicolon, comma or tab, so it is not a CSV header either. Export the feed as CSV with a header row, XML or JSON.',
     );
   }
-  // csv-parse reads bytes; a UTF-8 feed goes in as it was uploaded, without a round trip
-  // through a string. One line ending for the parser: files mix CRLF and LF (and old Macs wrote
-  // CR), and several record delimiters make csv-parse markedly slower per character. Line
-  // breaks inside quoted fields become LF, which is what `cleanText` keeps anyway.
-  const body = feed.utf8Lines().subarray(skip);
+  // csv-parse reads bytes; a UTF-8 or Windows-1252 feed goes in as it was uploaded, without a
+  // round trip through a string. One line ending for the parser: files mix CRLF and LF (and old
+  // Macs wrote CR), and several record delimiters make csv-parse markedly slower per character.
+  // Line breaks inside quoted fields become LF, which is what `cleanText` keeps anyway.
+  const csv = feed.csvBytes();
+  const body = csv.bytes.subarray(skip);
 
   // Rows are numbered as a spreadsheet shows them: the header is row 1 and every line counts,
   // blank ones too (a `sep=` hint line is not shown by spreadsheets, so it is not counted).
@@ -109,11 +110,12 @@ export function readCsv(
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: false,
+      encoding: csv.encoding,
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'CSV_QUOTE_NOT_CLOSED') {
-      const line = unclosedQuoteLine(body.toString('utf8'), delimiter);
+      const line = unclosedQuoteLine(body.toString(csv.encoding), delimiter);
       throw new FeedError(
         'MALFORMED_FEED',
         `A quote (") opened on line ${line} is never closed, so the rest of the file cannot be read. Close the quote, or double quotes inside a quoted field ("").`,
@@ -134,6 +136,7 @@ export function readCsv(
   const reader = new CsvRecords(resolver, sink, delimiter);
   let row = 1;
   for (const cells of rows) {
+    if (csv.windows1252Cells) asWindows1252(cells);
     reader.record(cells, row);
     row += 1 + extraLines(cells);
   }
@@ -144,6 +147,11 @@ export function readCsv(
   const unusedNames = names.filter((name, i) => targets[i] === null && name.trim() !== '');
   const presentNames = new Set(names.map(normaliseFieldName));
   return { seenFields, unusedNames, presentNames, delimiter };
+}
+
+/** A row's Latin-1 cells as Windows-1252 reads them, in place. */
+function asWindows1252(cells: string[]): void {
+  for (let c = 0; c < cells.length; c++) cells[c] = windows1252FromLatin1(cells[c]!);
 }
 
 const isBlankRow = (cells: readonly string[]): boolean => {

@@ -3,7 +3,8 @@ import {
   decodeFeed,
   decodeWindows1252,
   normaliseLineEndings,
-  windows1252ToUtf8Lines,
+  windows1252FromLatin1,
+  type CsvBytes,
 } from '../../../functions/core/feed/encoding.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
@@ -90,34 +91,48 @@ describe('decodeFeed', () => {
   });
 });
 
-describe('the UTF-8 lines the CSV parser reads', () => {
-  /** What the bytes are as text, encoded as UTF-8, with LF line endings: the long way round. */
-  const viaString = (input: Uint8Array): Buffer => normaliseLineEndings(Buffer.from(decodeWindows1252(input), 'utf8'));
+describe('the bytes the CSV parser reads', () => {
+  /** The text the parser's cells carry: the bytes decoded as it decodes them, then as the reader maps them. */
+  const cellText = ({ bytes, encoding, windows1252Cells }: CsvBytes): string => {
+    const text = bytes.toString(encoding);
+    return windows1252Cells ? windows1252FromLatin1(text) : text;
+  };
 
-  it('transcodes every Windows-1252 byte as decoding and encoding would', () => {
+  it('reads every Windows-1252 byte as decoding the whole file would', () => {
     const all = Uint8Array.from({ length: 256 }, (_, i) => i);
-    expect(windows1252ToUtf8Lines(all)).toEqual(viaString(all));
+    const csv = decodeFeed(Buffer.concat([Buffer.from('a;b\n'), all])).csvBytes();
+    expect(csv.encoding).toBe('latin1');
+    expect(csv.windows1252Cells).toBe(true);
+    expect(cellText(csv)).toBe(
+      normaliseLineEndings(Buffer.from(decodeWindows1252(Buffer.concat([Buffer.from('a;b\n'), all])), 'utf8')).toString(
+        'utf8',
+      ),
+    );
+  });
+
+  it('maps only 0x80–0x9F: Latin-1 text without them is Windows-1252 already', () => {
+    expect(windows1252FromLatin1('Årsmodell – “ny” €')).toBe('Årsmodell – “ny” €');
+    expect(windows1252FromLatin1('Škoda \u0096 \u0093ny\u0094 \u0080 \u0081')).toBe('Škoda – “ny” € \u0081');
+    const plain = decodeFeed(Buffer.from('År;Pris\nÖrebro;1\n', 'latin1')).csvBytes();
+    expect(plain.windows1252Cells).toBe(false);
+    expect(cellText(plain)).toBe('År;Pris\nÖrebro;1\n');
   });
 
   it('turns CRLF, lone CR and CR at the very end into one LF each, and leaves LF alone', () => {
-    const input = Buffer.from('a\r\nb\rc\n\r\r\nd\u0096\r', 'latin1');
-    expect(windows1252ToUtf8Lines(input).toString('utf8')).toBe('a\nb\nc\n\n\nd–\n');
-    expect(windows1252ToUtf8Lines(input)).toEqual(viaString(input));
-    expect(windows1252ToUtf8Lines(new Uint8Array(0))).toEqual(Buffer.alloc(0));
+    const csv = decodeFeed(Buffer.from('a;b\r\nb\rc\n\r\r\nd\u0096\r', 'latin1')).csvBytes();
+    expect(cellText(csv)).toBe('a;b\nb\nc\n\n\nd–\n');
   });
 
   it('gives the text of every encoding with LF line endings', () => {
     const text = 'Årsmodell;Pris\r\n2019;€ 1\rx\n';
     const lines = 'Årsmodell;Pris\n2019;€ 1\nx\n';
-    expect(decodeFeed(Buffer.from(text, 'utf8')).utf8Lines().toString('utf8')).toBe(lines);
-    expect(
-      decodeFeed(Buffer.concat([bytes(0xff, 0xfe), Buffer.from(text, 'utf16le')]))
-        .utf8Lines()
-        .toString('utf8'),
-    ).toBe(lines);
+    expect(cellText(decodeFeed(Buffer.from(text, 'utf8')).csvBytes())).toBe(lines);
+    expect(cellText(decodeFeed(Buffer.concat([bytes(0xff, 0xfe), Buffer.from(text, 'utf16le')])).csvBytes())).toBe(
+      lines,
+    );
     const cp1252 = Buffer.from(text.replace('€', '\u0080'), 'latin1');
     expect(decodeFeed(cp1252).encoding).toBe('windows-1252');
-    expect(decodeFeed(cp1252).utf8Lines().toString('utf8')).toBe(lines);
+    expect(cellText(decodeFeed(cp1252).csvBytes())).toBe(lines);
   });
 
   it('reads the head of a Windows-1252 feed from its first bytes', () => {
