@@ -35,7 +35,7 @@ export function parsedUrlProblem(value: string): string | null {
 
 /** Why a host name (not an address) is not a public one, or null. */
 function hostNameProblem(host: string): string | null {
-  if (!host.includes('.') || LOCAL_SUFFIXES.some((suffix) => host === suffix || host.endsWith(`.${suffix}`)))
+  if (!host.includes('.') || LOCAL_SUFFIXES.some((suffix, i) => host === suffix || host.endsWith(DOTTED_SUFFIXES[i]!)))
     return 'must point to a public host name';
   return null;
 }
@@ -62,6 +62,8 @@ function plainHostOf(value: string): string | null {
 
 /** Names that never resolve to the public internet (RFC 6761, RFC 6762, common internal zones). */
 const LOCAL_SUFFIXES = ['localhost', 'local', 'internal', 'intranet', 'lan', 'home.arpa', 'localdomain', 'corp'];
+/** `.localhost`, `.local` …: built once, as every image URL of a feed is checked against them. */
+const DOTTED_SUFFIXES = LOCAL_SUFFIXES.map((suffix) => `.${suffix}`);
 
 const DOTTED_QUAD = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
