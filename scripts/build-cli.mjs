@@ -2,11 +2,11 @@
 // Builds the `wayke-dms` CLI once (npm install and npm ci run this as `prepare`), so no command
 // compiles TypeScript at run time: esbuild bundles functions/local/cli.ts, each command as its
 // own lazily loaded chunk, and the Lambda handlers the local run invokes, into dist/cli/.
-// build.json lists
-// the project sources that went in, so bin/wayke-dms.js can tell a stale build from a fresh one.
+// build.json lists the project sources that went in, so bin/wayke-dms.js can tell a stale build
+// from a fresh one, and holds the command list it prints for `--help`.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'cli');
@@ -56,8 +56,10 @@ const inputs = Object.keys(result.metafile.inputs)
   .filter((input) => !input.includes('node_modules'))
   .map((input) => relative(root, join(root, input)))
   .sort();
+// The command list too, so `wayke-dms --help` is printed by the launcher without loading the CLI.
+const { usage, HELP_WORDS } = await import(pathToFileURL(join(outdir, 'local', 'cli.js')).href);
 mkdirSync(outdir, { recursive: true });
 writeFileSync(
   join(outdir, 'build.json'),
-  `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 2)}\n`,
+  `${JSON.stringify({ builtAt: new Date().toISOString(), usage: usage(), helpWords: HELP_WORDS, inputs }, null, 2)}\n`,
 );

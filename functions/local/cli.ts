@@ -54,7 +54,11 @@ const COMMANDS: Record<string, CommandEntry> = {
   },
 };
 
-function usage(): string {
+/** The words that ask for the command list (as the first argument). */
+export const HELP_WORDS: readonly string[] = ['--help', '-h', 'help'];
+
+/** The command list. The build writes it into dist/cli/build.json, so the launcher can print it without loading the CLI. */
+export function usage(): string {
   const lines = ['Usage: wayke-dms <command> [options]', '', 'Commands:'];
   for (const [name, entry] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(16)}${entry.summary}`);
   lines.push('', "Run `wayke-dms <command> --help` for a command's options.");
@@ -96,7 +100,7 @@ async function loadCommand(name: string, entry: CommandEntry): Promise<Command |
 export async function main(argv: string[]): Promise<number> {
   setCliSdkEnvironment();
   const [name, ...args] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name || HELP_WORDS.includes(name)) {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;
   }

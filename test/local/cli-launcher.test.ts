@@ -5,7 +5,7 @@
  * sees a source with a moved mtime.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,11 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A layout with one source, built at `builtAt`, whose bundle prints `bundle ran` and exits 0. */
-function layout(builtAt: Date): string {
+/**
+ * A layout with one source, built at `builtAt`, whose bundle prints `bundle ran` and the
+ * arguments it got, and exits 0; `manifest` adds to its build.json.
+ */
+function layout(builtAt: Date, manifest: Record<string, unknown> = {}): string {
   const root = mkdtempSync(join(tmpdir(), 'cli-launcher-'));
   dirs.push(root);
   mkdirSync(join(root, 'bin'));
@@ -30,17 +33,17 @@ function layout(builtAt: Date): string {
   utimesSync(join(root, 'src/a.ts'), new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
   writeFileSync(
     join(root, 'dist/cli/build.json'),
-    JSON.stringify({ builtAt: builtAt.toISOString(), inputs: ['src/a.ts'] }),
+    JSON.stringify({ builtAt: builtAt.toISOString(), inputs: ['src/a.ts'], ...manifest }),
   );
   writeFileSync(
     join(root, 'dist/cli/local/cli.js'),
-    "export async function main() { process.stdout.write('bundle ran\\n'); return 0; }\n",
+    "export async function main(args) { process.stdout.write(`bundle ran ${args.join(' ')}\\n`); return 0; }\n",
   );
   return root;
 }
 
-const run = (root: string) =>
-  spawnSync(process.execPath, [join(root, 'bin/wayke-dms.js'), '--help'], {
+const run = (root: string, args: string[] = ['--help']) =>
+  spawnSync(process.execPath, [join(root, 'bin/wayke-dms.js'), ...args], {
     encoding: 'utf8',
     env: { ...process.env, WAYKE_DMS_FROM_SOURCE: '' },
   });
@@ -48,7 +51,7 @@ const run = (root: string) =>
 describe('the CLI launcher', () => {
   it('runs the bundle, silently, when it is newer than every source', () => {
     const result = run(layout(new Date('2026-06-01T00:00:00Z')));
-    expect(result.stdout).toBe('bundle ran\n');
+    expect(result.stdout).toBe('bundle ran --help\n');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
@@ -65,5 +68,44 @@ describe('the CLI launcher', () => {
     const result = run(root);
     expect(result.stderr).toContain('was built from src/a.ts, which is gone');
     expect(result.stdout).not.toContain('bundle ran');
+  });
+
+  describe('with the command list in the manifest', () => {
+    const listed = { usage: 'Usage: wayke-dms <command>', helpWords: ['--help', '-h', 'help'] };
+
+    it('prints it for a help word without loading the bundle, exit 0', () => {
+      for (const word of ['--help', '-h', 'help']) {
+        const result = run(layout(new Date('2026-06-01T00:00:00Z'), listed), [word]);
+        expect(result.stdout).toBe('Usage: wayke-dms <command>\n');
+        expect(result.stderr).toBe('');
+        expect(result.status).toBe(0);
+      }
+    });
+
+    it('prints it with exit 2 when no command is given, as the CLI does', () => {
+      const result = run(layout(new Date('2026-06-01T00:00:00Z'), listed), []);
+      expect(result.stdout).toBe('Usage: wayke-dms <command>\n');
+      expect(result.status).toBe(2);
+    });
+
+    it("hands a command's own --help to the bundle", () => {
+      const result = run(layout(new Date('2026-06-01T00:00:00Z'), listed), ['plan', '--help']);
+      expect(result.stdout).toBe('bundle ran plan --help\n');
+    });
+
+    it("is the CLI's own list in the real build (the test run builds dist/cli first)", async () => {
+      const { usage, HELP_WORDS } = await import('../../functions/local/cli.js');
+      const built = JSON.parse(
+        readFileSync(fileURLToPath(new URL('../../dist/cli/build.json', import.meta.url)), 'utf8'),
+      );
+      expect(built.usage).toBe(usage());
+      expect(built.helpWords).toEqual(HELP_WORDS);
+    });
+
+    it('does not print the list of a stale build', () => {
+      const result = run(layout(new Date('2025-06-01T00:00:00Z'), listed));
+      expect(result.stderr).toContain('the prebuilt CLI (dist/cli) is older than src/a.ts');
+      expect(result.stdout).not.toContain('Usage: wayke-dms <command>');
+    });
   });
 });
