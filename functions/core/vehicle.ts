@@ -1,3 +1,4 @@
+import { thousands } from './format-number.js';
 import * as z from 'zod';
 import { publicUrlProblem } from './public-url.js';
 
@@ -49,7 +50,7 @@ const sek = (max: number) =>
     .number()
     .int('must be whole kronor')
     .positive('must be greater than 0')
-    .max(max, `must be at most ${max.toLocaleString('sv-SE').replace(/\u00a0/g, ' ')} kr`);
+    .max(max, `must be at most ${thousands(max, ' ')} kr`);
 const positiveSek = sek(VALUE_BOUNDS.priceSek);
 const httpUrl = z
   .string()
@@ -107,7 +108,7 @@ export const VehicleFieldSchemas = {
     .nonnegative('must be 0 or more')
     .max(
       VALUE_BOUNDS.mileageKm,
-      `must be at most ${VALUE_BOUNDS.mileageKm.toLocaleString('en-US')} km (check the unit: mil or km)`,
+      `must be at most ${thousands(VALUE_BOUNDS.mileageKm, ',')} km (check the unit: mil or km)`,
     ),
   campaignPrice: positiveSek,
   oldPrice: positiveSek,

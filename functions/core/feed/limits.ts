@@ -1,3 +1,4 @@
+import { thousands } from '../format-number.js';
 import { FeedError } from './errors.js';
 
 /**
@@ -39,7 +40,7 @@ const WHAT: Record<Exclude<FeedLimit, 'listItems'>, string> = {
 export function tooComplex(limit: Exclude<FeedLimit, 'listItems'>, where: string, line?: number): FeedError {
   return new FeedError(
     'FEED_TOO_COMPLEX',
-    `The feed has more than ${FEED_LIMITS[limit].toLocaleString('en-US')} ${WHAT[limit]} (${where}); no vehicle list needs that many. Check the export in the DMS.`,
+    `The feed has more than ${thousands(FEED_LIMITS[limit], ',')} ${WHAT[limit]} (${where}); no vehicle list needs that many. Check the export in the DMS.`,
     { limit, ...(line !== undefined ? { line } : {}) },
   );
 }
