@@ -107,12 +107,14 @@ function rowShaped(line: string, shape: RowShape): string | null | false {
 }
 
 /**
- * The `UNBALANCED_QUOTE` problem when a cell of the row at `row` spans lines that look like rows
- * of this feed, else null. A description genuinely quoted over several lines has no such lines.
+ * The `UNBALANCED_QUOTE` problem when a cell of the row that starts on file line `line` spans
+ * lines that look like rows of this feed, else null. A description genuinely quoted over several
+ * lines has no such lines. The lines it swallowed are named by their line in the file: a
+ * spreadsheet shows them inside that one cell, not as rows of their own.
  */
 export function swallowedRows(
   cells: readonly string[],
-  row: number,
+  line: number,
   shape: RowShape,
 ): { problem: FieldProblem; inDoubt: string[] } | null {
   let offset = 0;
@@ -131,20 +133,21 @@ export function swallowedRows(
       if (found && !inDoubt.includes(found)) inDoubt.push(found);
     }
     if (shaped > 0) {
-      const closedOn = row + offset + lines.length - 1;
+      const closedOn = line + offset + lines.length - 1;
       const own = shape.plateColumn >= 0 && shape.plateColumn !== c ? plateInColumn(cells[shape.plateColumn]) : null;
       if (own && !inDoubt.includes(own)) inDoubt.unshift(own);
-      const rows = closedOn - row > 1 ? `rows ${row + 1}–${closedOn}` : `row ${closedOn}`;
-      const rader = closedOn - row > 1 ? `raderna ${row + 1}–${closedOn}` : `rad ${closedOn}`;
+      const several = closedOn - line > 1;
+      const swallowed = several ? `lines ${line + 1}–${closedOn}` : `line ${closedOn}`;
+      const svalda = several ? `raderna ${line + 1}–${closedOn}` : `rad ${closedOn}`;
       return {
         problem: {
           field: 'row',
           code: 'UNBALANCED_QUOTE',
           message:
-            `a quote (") opened in column ${c + 1} of this row is closed on row ${closedOn}, so ${rows} ${closedOn - row > 1 ? 'were' : 'was'} read into that one cell, ` +
+            `a quote (") opened in column ${c + 1} of this row (line ${line} of the file) is closed on line ${closedOn}, so ${swallowed} ${several ? 'were' : 'was'} read into that one cell, ` +
             `not as vehicles${listPlates(inDoubt, true)}. Remove the stray quote, or write a quote inside a text as two ("")`,
           messageSv:
-            `ett citattecken (") som öppnas i kolumn ${c + 1} på den här raden stängs först på rad ${closedOn}, så ${rader} lästes in i den cellen, ` +
+            `ett citattecken (") som öppnas i kolumn ${c + 1} på den här raden (rad ${line} i filen) stängs först på rad ${closedOn} i filen, så ${svalda} lästes in i den cellen, ` +
             `inte som fordon${listPlates(inDoubt, false)}. Ta bort det felaktiga citattecknet, eller skriv citattecken i en text som två ("")`,
         },
         inDoubt,

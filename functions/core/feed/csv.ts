@@ -94,8 +94,8 @@ export function readCsv(
   const csv = feed.csvBytes();
   const body = csv.bytes.subarray(skip);
 
-  // Rows are numbered as a spreadsheet shows them: the header is row 1 and every line counts,
-  // blank ones too (a `sep=` hint line is not shown by spreadsheets, so it is not counted).
+  // Rows are numbered as a spreadsheet shows them: the header is row 1 and every record counts,
+  // blank lines too (a `sep=` hint line is not shown by spreadsheets, so it is not counted).
   assertCsvShape(body, delimiter);
 
   let rows: string[][];
@@ -134,11 +134,15 @@ export function readCsv(
   }
 
   const reader = new CsvRecords(resolver, sink, delimiter);
+  // A row is a record, as a spreadsheet shows it: a quoted cell over several lines is one row.
+  // The file line is kept beside it for the messages that speak of the lines a stray quote took.
   let row = 1;
+  let line = 1;
   for (const cells of rows) {
     if (csv.windows1252Cells) asWindows1252(cells);
-    reader.record(cells, row);
-    row += 1 + extraLines(cells);
+    reader.record(cells, row, line);
+    row += 1;
+    line += 1 + extraLines(cells);
   }
   const { header, targets } = reader;
 
@@ -175,7 +179,7 @@ class CsvRecords {
     private readonly delimiter: string,
   ) {}
 
-  record(cells: string[], row: number): void {
+  record(cells: string[], row: number, line: number): void {
     if (isBlankRow(cells)) return;
     if (this.shape === null) {
       this.onHeader(cells);
@@ -183,7 +187,7 @@ class CsvRecords {
     }
     const shape = this.shape;
     // A stray quote first: the rows it swallowed usually leave the cell count off too.
-    const doubt = swallowedRows(cells, row, shape) ?? (cells.length !== shape.width ? raggedRow(cells, shape) : null);
+    const doubt = swallowedRows(cells, line, shape) ?? (cells.length !== shape.width ? raggedRow(cells, shape) : null);
     if (doubt) {
       this.sink({ unreadable: [doubt.problem], ...single(doubt.inDoubt), inDoubt: doubt.inDoubt }, row);
       return;

@@ -34,13 +34,15 @@ describe('the hostile feed corpus (test/fixtures/feeds/hostile/expected.json)', 
     },
   );
 
-  it('names the rows a stray quote swallowed, in English and Swedish, with spreadsheet row numbers', () => {
+  it('names the lines a stray quote swallowed by their line in the file, in English and Swedish, on the spreadsheet row it opened in', () => {
     const report = formatReport('stray-quote.csv', read('stray-quote.csv'));
     expect(report).toContain('Rows as a spreadsheet shows them: the header is row 1.');
     expect(report).toContain('row 4:');
-    expect(report).toContain('is closed on row 7, so rows 5–7 were read into that one cell, not as vehicles');
     expect(report).toContain(
-      'sv: ett citattecken (") som öppnas i kolumn 4 på den här raden stängs först på rad 7, så raderna 5–7 lästes in i den cellen',
+      'opened in column 4 of this row (line 4 of the file) is closed on line 7, so lines 5–7 were read into that one cell, not as vehicles',
+    );
+    expect(report).toContain(
+      'sv: ett citattecken (") som öppnas i kolumn 4 på den här raden (rad 4 i filen) stängs först på rad 7 i filen, så raderna 5–7 lästes in i den cellen',
     );
     expect(report).toContain('CCC333, DDD444, EEE555, FFF666');
   });
