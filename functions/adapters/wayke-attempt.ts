@@ -6,15 +6,19 @@
 import type { Log } from '../ports.js';
 import { AttemptFailure, type Answer, type CallContext, type Scrub } from './wayke-answer.js';
 
-/** One exchange: what goes on the wire and how it is named in the debug line. */
-export interface Exchange {
+/** A request to Wayke as an endpoint names it: the operation, the path on its host, the body. */
+export interface WaykeRequest {
   readonly operation: string;
   readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT';
-  readonly url: string;
   readonly path: string;
   readonly json?: unknown;
   readonly form?: FormData | URLSearchParams;
   readonly context: CallContext;
+}
+
+/** One exchange: the request with what one attempt adds (the full URL, the token, the attempt number). */
+export interface Exchange extends WaykeRequest {
+  readonly url: string;
   readonly token: string | undefined;
   readonly attempt: number;
 }

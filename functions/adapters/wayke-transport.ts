@@ -22,10 +22,9 @@ import {
   makeScrub,
   retryableError,
   type Answer,
-  type CallContext,
   type Scrub,
 } from './wayke-answer.js';
-import { exchange } from './wayke-attempt.js';
+import { exchange, type WaykeRequest } from './wayke-attempt.js';
 import { KeyedConcurrencyLimiter } from './wayke-concurrency.js';
 import { WaykeAuthError, WaykeRetryableError, type WaykeErrorContext } from './wayke-errors.js';
 import { fullJitterDelayMs, type BackoffOptions } from './wayke-retry.js';
@@ -81,17 +80,11 @@ export interface WaykeClientOptions extends WaykeClientSettings {
 
 export type Host = 'auth' | 'dealer' | 'media';
 
-/** One Wayke operation as an endpoint describes it. */
-export interface CallSpec {
-  readonly operation: string;
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT';
+/** One Wayke operation as an endpoint describes it: the request, its host and how the call is run. */
+export interface CallSpec extends WaykeRequest {
   readonly host: Host;
-  readonly path: string;
-  readonly json?: unknown;
-  readonly form?: FormData | URLSearchParams;
   /** Limiter key; absent for the token call. */
   readonly branchKey?: string;
-  readonly context: CallContext;
   /**
    * For non-idempotent calls: after an ambiguous failure (the change may have been applied),
    * looks for the result before the next attempt; a value ends the call with it.

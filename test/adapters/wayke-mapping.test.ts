@@ -19,31 +19,24 @@ import {
   withWaykeMedia,
 } from '../../functions/adapters/wayke-mapping.js';
 import { VehicleFieldSchemas, VehicleSchema, type Vehicle } from '../../functions/core/vehicle.js';
+import { sampleVehicle } from '../../functions/local/contract-check/sample.js';
 
 const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 
+/**
+ * Every field the mapping sends (the contract-check sample, typed to hold them all), plus the two
+ * that never go out. The mileage is spelled out for the 4115 mil the tests expect of it; the
+ * description has a line break and non-ASCII letters, which must pass unchanged.
+ */
 const full: Vehicle = VehicleSchema.parse({
-  registrationNumber: 'ABC123',
-  vin: 'YV1UZBFVDN1906224',
-  mileage: 41150,
-  modelYear: 2021,
-  equipment: ['Dragkrok', 'Navigation'],
-  price: 249900,
-  campaignPrice: 239900,
-  oldPrice: 259900,
-  leasingPrice: 3495,
-  shortDescription: 'Volvo V60 T6 AWD Recharge',
+  ...sampleVehicle('ABC123'),
+  mileage: 41_150,
   description: 'Välvårdad bil.\nEn ägare.',
-  manufacturerPackages: ['Plus', 'Vinterpaket'],
-  deductibleVat: true,
-  contactOptions: ['email', 'callMe', 'phone'],
-  exchangeRight: true,
-  carWarranty: '12 månader eller 2000 mil',
-  servicePlanFollowed: true,
-  documents: [{ url: 'https://dealer.example/servicebok.pdf', name: 'Servicebok' }],
   images: ['https://dealer.example/1.jpg'],
   externalId: 'STOCK-77',
 });
+/** What Wayke carries of `full`: all but the two fields kept out. */
+const { images: _images, externalId: _externalId, ...sent } = full;
 
 describe('toWaykeBody', () => {
   it('builds the documented create body (mileage in mil, market code, media)', () => {
@@ -54,33 +47,14 @@ describe('toWaykeBody', () => {
       mediaUrls: ['https://media.example/a.jpg'],
       create: true,
     });
+    // The vehicle section by name; every other sent field goes to the ad section as it is.
+    const { registrationNumber, vin, mileage: _km, modelYear, equipment, ...adFields } = sent;
     expect(body).toEqual({
       branch: BRANCH,
       marketCode: 'SE',
       status: 'Published',
-      vehicle: {
-        registrationNumber: 'ABC123',
-        vin: 'YV1UZBFVDN1906224',
-        mileage: 4115,
-        modelYear: 2021,
-        equipment: ['Dragkrok', 'Navigation'],
-      },
-      ad: {
-        price: 249900,
-        campaignPrice: 239900,
-        oldPrice: 259900,
-        leasingPrice: 3495,
-        shortDescription: 'Volvo V60 T6 AWD Recharge',
-        description: 'Välvårdad bil.\nEn ägare.',
-        manufacturerPackages: ['Plus', 'Vinterpaket'],
-        deductibleVat: true,
-        contactOptions: ['email', 'callMe', 'phone'],
-        exchangeRight: true,
-        carWarranty: '12 månader eller 2000 mil',
-        servicePlanFollowed: true,
-        documents: [{ url: 'https://dealer.example/servicebok.pdf', name: 'Servicebok' }],
-        media: [{ fileUrls: ['https://media.example/a.jpg'] }],
-      },
+      vehicle: { registrationNumber, vin, mileage: 4115, modelYear, equipment },
+      ad: { ...adFields, media: [{ fileUrls: ['https://media.example/a.jpg'] }] },
     });
   });
 
@@ -125,12 +99,11 @@ describe('fromWaykeAd', () => {
       create: true,
     });
     const ad = fromWaykeAd({ id: 'ad-1', ...body });
-    const { images: _images, externalId: _externalId, ...carried } = full;
     expect(ad).toEqual({
       id: 'ad-1',
       branchId: BRANCH,
       status: 'Sold',
-      vehicle: carried,
+      vehicle: sent,
       mediaUrls: ['https://m.example/1.jpg', 'https://m.example/2.jpg'],
     });
     // And back again: the same body.

@@ -392,6 +392,8 @@ describe('values', () => {
     ];
     const result = read(`${header}\n${rows.join('\n')}\n`);
     expect(result.rejected).toEqual([]);
+    // Each row spells momsbil yes and bytesrätt no another way; all four read the same.
+    const yesNo = { deductibleVat: true, exchangeRight: false };
     expect(result.vehicles.map(({ vehicle }) => vehicle)).toEqual([
       {
         registrationNumber: 'AAA111',
@@ -400,8 +402,7 @@ describe('values', () => {
         oldPrice: 189900,
         leasingPrice: 2995,
         mileage: 10000,
-        deductibleVat: true,
-        exchangeRight: false,
+        ...yesNo,
         servicePlanFollowed: true,
         images: ['https://i.test/1.jpg', 'https://i.test/2.jpg'],
         equipment: ['Dragkrok', 'Navi'],
@@ -410,27 +411,12 @@ describe('values', () => {
         registrationNumber: 'BBB222',
         price: 249900,
         mileage: 20000,
-        deductibleVat: true,
-        exchangeRight: false,
+        ...yesNo,
         images: ['https://i.test/3.jpg', 'https://i.test/4.jpg'],
         equipment: ['Dragkrok', 'Navi'],
       },
-      {
-        registrationNumber: 'CCC333',
-        price: 189900,
-        mileage: 30000,
-        deductibleVat: true,
-        exchangeRight: false,
-        servicePlanFollowed: false,
-      },
-      {
-        registrationNumber: 'DDD444',
-        price: 1,
-        mileage: 0,
-        deductibleVat: true,
-        exchangeRight: false,
-        servicePlanFollowed: true,
-      },
+      { registrationNumber: 'CCC333', price: 189900, mileage: 30000, ...yesNo, servicePlanFollowed: false },
+      { registrationNumber: 'DDD444', price: 1, mileage: 0, ...yesNo, servicePlanFollowed: true },
     ]);
   });
 

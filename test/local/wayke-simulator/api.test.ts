@@ -7,21 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
+import { BRANCH } from '../../support/import-harness.js';
+import { NO_FAULTS, OTHER_BRANCH, requestToken } from '../../support/simulator-client.js';
 
-const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
-const OTHER_BRANCH = '7c1e9b2a-3d4f-4e5a-8b6c-0d1e2f3a4b5c';
-const NO_FAULTS = {
-  serverErrorRate: 0,
-  throttleRate: 0,
-  latencyMs: 0,
-  commitThenFailRate: 0,
-  throttleNext: 0,
-  serverErrorNext: 0,
-  commitThenFailNext: 0,
-  routes: [],
-  retryAfterAsDate: false,
-  retryAfterSeconds: 1,
-};
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(`test/fixtures/wayke-events/${name}`, 'utf8')) as Record<string, unknown>;
 
@@ -49,21 +37,8 @@ async function http(method: string, url: string, body?: unknown, bearer: string 
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-async function getToken(
-  s: WaykeSimulator = sim,
-  clientId = 'sim-client',
-  clientSecret = 'sim-secret',
-): Promise<Answer> {
-  const response = await fetch(`${s.authUrl}/connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: clientSecret,
-      scope: 'api-resource',
-    }),
-  });
+async function getToken(s: WaykeSimulator = sim, clientId?: string, clientSecret?: string): Promise<Answer> {
+  const response = await requestToken(s, clientId, clientSecret);
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 

@@ -41,6 +41,10 @@ const ad = (id: string, plate: string): MutableAd => ({
   version: 1,
 });
 
+/** The text of an empty version 1 state with `part` put in (an undefined part left out). */
+const emptyStateWith = (part: Record<string, unknown>): string =>
+  JSON.stringify({ version: 1, ads: [], adsByPlate: {}, media: [], clients: [], ...part });
+
 /** A state with one ad, one media with bytes and an extra client. */
 function filledState(): SimulatorState {
   const state = newState();
@@ -121,27 +125,15 @@ describe('Wayke simulator state file', () => {
     ['not JSON', '{"version":1', /^not valid JSON/],
     ['an array', '[]', /^not a version 1 simulator state$/],
     ['another version', '{"version":2}', /^not a version 1 simulator state$/],
-    ['ads missing', '{"version":1,"adsByPlate":{},"media":[],"clients":[]}', /^ads are malformed$/],
+    ['ads missing', emptyStateWith({ ads: undefined }), /^ads are malformed$/],
     [
       'an ad without vehicle',
-      '{"version":1,"ads":[{"id":"a","branch":"b","ad":{},"version":1}],"adsByPlate":{},"media":[],"clients":[]}',
+      emptyStateWith({ ads: [{ id: 'a', branch: 'b', ad: {}, version: 1 }] }),
       /^ads are malformed$/,
     ],
-    [
-      'a plate naming a number',
-      '{"version":1,"ads":[],"adsByPlate":{"A":[1]},"media":[],"clients":[]}',
-      /^adsByPlate is malformed$/,
-    ],
-    [
-      'media without url',
-      '{"version":1,"ads":[],"adsByPlate":{},"media":[{"mediaId":"m","fileId":"f"}],"clients":[]}',
-      /^media are malformed$/,
-    ],
-    [
-      'a client without secret',
-      '{"version":1,"ads":[],"adsByPlate":{},"media":[],"clients":[{"clientId":"c"}]}',
-      /^clients are malformed$/,
-    ],
+    ['a plate naming a number', emptyStateWith({ adsByPlate: { A: [1] } }), /^adsByPlate is malformed$/],
+    ['media without url', emptyStateWith({ media: [{ mediaId: 'm', fileId: 'f' }] }), /^media are malformed$/],
+    ['a client without secret', emptyStateWith({ clients: [{ clientId: 'c' }] }), /^clients are malformed$/],
   ])('parsing %s gives the reason, not a state', (_case, text, reason) => {
     const parsed = parsePersistedState(text);
     expect(typeof parsed).toBe('string');

@@ -7,10 +7,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startWaykeSimulator, type WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
+import {
+  DEFAULT_SIMULATOR_CLIENT,
+  startWaykeSimulator,
+  type WaykeSimulator,
+} from '../../../functions/local/wayke-simulator/index.js';
 import type { Log } from '../../../functions/ports.js';
+import { BRANCH } from '../../support/import-harness.js';
+import { requestToken } from '../../support/simulator-client.js';
 
-const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const dirs: string[] = [];
 const sims: WaykeSimulator[] = [];
 const tempDir = (): string => {
@@ -24,31 +29,14 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(
-  stateFile: string,
-  log?: Log,
-  clients = [{ clientId: 'sim-client', clientSecret: 'sim-secret' }],
-): Promise<WaykeSimulator> {
+async function start(stateFile: string, log?: Log, clients = [DEFAULT_SIMULATOR_CLIENT]): Promise<WaykeSimulator> {
   const sim = await startWaykeSimulator({ stateFile, clients, ...(log ? { log } : {}) });
   sims.push(sim);
   return sim;
 }
 
-async function tokenOf(
-  sim: WaykeSimulator,
-  clientId = 'sim-client',
-  clientSecret = 'sim-secret',
-): Promise<string | null> {
-  const response = await fetch(`${sim.authUrl}/connect/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: clientSecret,
-      scope: 'api-resource',
-    }),
-  });
+async function tokenOf(sim: WaykeSimulator, clientId?: string, clientSecret?: string): Promise<string | null> {
+  const response = await requestToken(sim, clientId, clientSecret);
   return response.ok ? ((await response.json()) as { access_token: string }).access_token : null;
 }
 
