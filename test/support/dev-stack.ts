@@ -27,7 +27,7 @@ export interface DevStack {
   ): Promise<T>;
   /** Uploads `bytes` as `inbound/<name>` over SFTP, as the dealer. */
   upload(dealerId: string, name: string, bytes: Buffer): Promise<void>;
-  /** Kills the stack and removes its data directory. */
+  /** Kills the stack (SIGKILL, as a crash would) and removes its data directory unless it was given. */
   stop(): Promise<void>;
 }
 
@@ -35,12 +35,14 @@ const WAIT_MS = 60_000;
 
 /**
  * Starts the stack; `args` are more `dev` options (e.g. `--config <file>` for dealers of its own),
- * `env` more environment for it.
+ * `env` more environment for it, `data` a data directory to start on (a restart; kept at stop).
  */
 export async function startDevStack(
-  options: { readonly args?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {},
+  options: { readonly args?: readonly string[]; readonly env?: NodeJS.ProcessEnv; readonly data?: string } = {},
 ): Promise<DevStack> {
-  const data = mkdtempSync(join(tmpdir(), 'wayke-dms-stack-'));
+  const data = options.data ?? mkdtempSync(join(tmpdir(), 'wayke-dms-stack-'));
+  // A killed earlier run on the same directory left its endpoints: wait for this run's own.
+  rmSync(join(data, 'endpoints.json'), { force: true });
   const child = spawn(
     process.execPath,
     ['bin/wayke-dms.js', 'dev', '--data', data, ...FREE_PORTS, ...(options.args ?? [])],
@@ -94,12 +96,13 @@ export async function startDevStack(
     upload: (dealerId, name, bytes) =>
       upload(health.ports.sftp, dealerId, secrets[dealerId]!.sftpPassword, name, bytes),
     async stop() {
-      if (child.exitCode === null) {
+      // A killed child has a signalCode and no exitCode; it will not exit again.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((done) => child.once('exit', done));
         child.kill('SIGKILL');
         await exited;
       }
-      rmSync(data, { recursive: true, force: true });
+      if (!options.data) rmSync(data, { recursive: true, force: true });
     },
   };
 }

@@ -25,6 +25,7 @@ import { lambdaEnvironment, loadHandlers, type WaykeUrls } from './parts/handler
 import type { DevStackListener } from './parts/listener.js';
 import { startPollers, type Pollers } from './parts/pollers.js';
 import { exampleFeedFor, seedFeeds } from './parts/seeding.js';
+import { freeGoneLeasesOfLocalRun } from './parts/gone-leases.js';
 import { PARTS } from './parts/services.js';
 import { restoreQueues, saveQueues } from './queue-store.js';
 import { loadOrCreateSecrets, type LoadedSecrets } from './secrets.js';
@@ -411,6 +412,13 @@ async function composeStack(options: DevStackOptions, started: Stoppable[]): Pro
   // The simulator keeps its ads in <data>/wayke-simulator.json, so a restart continues where the
   // last run stopped; without that file an earlier snapshot would point at ads that do not exist.
   const snapshotReset = await resetOrphanedSnapshot(simulator, hadState, () => resetSnapshotTable(engines, resources));
+  // An import killed with an earlier run would hold its dealer away from the start-up import.
+  await freeGoneLeasesOfLocalRun(
+    engines.dynamoEngine.url,
+    resources.snapshotTable,
+    config.dealers.map((dealer) => dealer.id),
+    options.log,
+  );
 
   const resolved = resolveForLocalRun(config, (dealerId) => engines.demoDms.urlFor(dealerId));
   writeFileSync(layout.dealers, `${JSON.stringify(resolved, null, 2)}\n`);
