@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { csvFeed } from './generated-feed.js';
+import { devPorts } from '../test/support/dev-stack.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
@@ -146,21 +147,7 @@ for (let run = 0; run < Math.min(RUNS, 3); run++) {
   const start = performance.now();
   const child = spawnSync(
     process.execPath,
-    [
-      'bin/wayke-dms.js',
-      'dev',
-      '--once',
-      '--data',
-      data,
-      '--port',
-      '0',
-      '--sftp-port',
-      '0',
-      '--wayke-port',
-      '0',
-      '--dms-port',
-      String(port),
-    ],
+    ['bin/wayke-dms.js', 'dev', '--once', '--data', data, ...devPorts({ '--dms-port': port })],
     { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
   );
   busyPortSeconds.push((performance.now() - start) / 1000);

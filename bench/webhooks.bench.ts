@@ -12,22 +12,14 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDedupeStore } from '../functions/adapters/dynamo-dedupe-store.js';
-import { DynamoDeliveryAttempts } from '../functions/adapters/dynamo-delivery-attempts.js';
+import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { MemoryLog } from '../functions/adapters/logger.js';
 import { SqsEventQueue } from '../functions/adapters/sqs-event-queue.js';
-import { S3OutboxDmsSink } from '../functions/adapters/s3-outbox-dms-sink.js';
-import { WebhookDmsSink } from '../functions/adapters/webhook-dms-sink.js';
-import { DealerSchema } from '../functions/core/dealer-config.js';
-import { makeDeliverEvents } from '../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../functions/core/events/ingest-webhook.js';
 import { startWaykeSimulator } from '../functions/local/wayke-simulator/index.js';
-import type { DealerSecrets, InboundAuth, EventQueue, EventQueueMessage, Log } from '../functions/ports.js';
+import type { EventQueue, EventQueueMessage, Log } from '../functions/ports.js';
 import {
   FIXTURES,
-  TEST_SIGNING_SECRET,
   createDedupeTable,
   createFifoPair,
   dynamoClient,
@@ -35,24 +27,19 @@ import {
   startDmsReceiver,
   startLocalDynamo,
   startLocalSqs,
+  receiveBatch,
 } from '../test/support/webhooks.js';
+import { eventRecordOf, fixedSecrets, testDelivery, webhookDealer, webhookHeaders } from '../test/support/delivery.js';
+import { BRANCH } from '../test/support/import-harness.js';
 import { simulatorWaykeClient } from '../test/support/simulator-client.js';
-import { powertoolsFifoRunner } from '../functions/adapters/powertools-fifo-runner.js';
 
-const BRANCH = '4a6b2c1d-8e9f-4a0b-9c1d-2e3f4a5b6c7d';
 const SECRET = 'bench-webhook-secret';
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000);
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
-const secrets: DealerSecrets = {
-  waykeClientId: 'sim-client',
-  waykeClientSecret: 'sim-secret',
-  dmsSigningSecret: TEST_SIGNING_SECRET,
-};
-const inboundAuth: InboundAuth = { webhookSecret: SECRET };
-const secretStore = { getDealerSecrets: async () => secrets, getInboundAuth: async () => inboundAuth };
+const secretStore = fixedSecrets(SECRET);
 const clock = { now: () => new Date() };
-const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' };
+const headers = webhookHeaders(SECRET);
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 const ms = (value: number) => `${value.toFixed(3)} ms`;
@@ -75,12 +62,7 @@ function payload(i: number, adIds: readonly string[]): string {
 }
 
 async function main(): Promise<void> {
-  const dealer = DealerSchema.parse({
-    id: 'bilhallen',
-    name: 'Bilhallen',
-    branchId: BRANCH,
-    dms: { type: 'webhook', url: 'http://127.0.0.1:9/unused' },
-  });
+  const dealer = webhookDealer('http://127.0.0.1:9/unused');
 
   // 1. In-process, in-memory queue.
   const memory: EventQueueMessage[] = [];
@@ -145,13 +127,7 @@ async function main(): Promise<void> {
         ).id,
       );
     }
-    const dealerLive = DealerSchema.parse({
-      id: 'bilhallen',
-      name: 'Bilhallen',
-      branchId: BRANCH,
-      dms: { type: 'webhook', url: receiver.url },
-    });
-    const dealers = dealerIndex([dealerLive]);
+    const dealers = dealerIndex([webhookDealer(receiver.url)]);
     const ingest = makeIngestWebhook({
       dealers,
       secrets: secretStore,
@@ -180,16 +156,12 @@ async function main(): Promise<void> {
     console.log('\n2. webhook ingest with the SQS call (local-aws-sqs on 127.0.0.1, 8 concurrent)');
     summarise('per event', withSqs);
 
-    const deliver = makeDeliverEvents({
-      runInOrder: powertoolsFifoRunner,
+    const deliver = testDelivery({
       dealers,
-      dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'bench-dedupe', clock }),
-      attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'bench-dedupe', clock }),
-      sinks: {
-        webhook: new WebhookDmsSink({ secrets: secretStore, clock }),
-        outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
-      },
-      wayke: async () => wayke,
+      dynamo,
+      table: 'bench-dedupe',
+      secrets: secretStore,
+      wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
       clock,
       log: new MemoryLog(),
@@ -200,32 +172,17 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: 4 }, async () => {
         while (done < EVENTS && idle < 50) {
-          const { Messages = [] } = await sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl: queueUrl,
-              MaxNumberOfMessages: 10,
-              WaitTimeSeconds: 0,
-              AttributeNames: ['All'],
-              MessageSystemAttributeNames: ['All'],
-            }),
-          );
-          if (Messages.length === 0) {
+          const messages = await receiveBatch(sqs, queueUrl);
+          if (messages.length === 0) {
             idle += 1;
             await new Promise((resolve) => setTimeout(resolve, 20));
             continue;
           }
           idle = 0;
           const start = performance.now();
-          const report = await deliver(
-            Messages.map((m) => ({
-              messageId: m.MessageId!,
-              body: m.Body!,
-              groupId: m.Attributes?.MessageGroupId,
-              deduplicationId: m.Attributes?.MessageDeduplicationId,
-            })),
-          );
+          const report = await deliver(messages.map(eventRecordOf));
           const failed = new Set(report.batchItemFailures.map((f) => f.itemIdentifier));
-          const ok = Messages.filter((m) => !failed.has(m.MessageId!));
+          const ok = messages.filter((m) => !failed.has(m.MessageId!));
           if (ok.length)
             await sqs.send(
               new DeleteMessageBatchCommand({

@@ -22,24 +22,23 @@ export const MIN_GIVEN_KEY_LENGTH = 24;
 /** Random bytes of a generated key: 256 bits, well above the 128 bits the fast hash needs. */
 const GENERATED_KEY_BYTES = 32;
 
-/** The item attributes, one per {@link InboundAuth} field. */
-const ATTRIBUTES = {
-  webhookSecret: 'webhookSecretSha256',
-  previousWebhookSecret: 'previousWebhookSecretSha256',
-  dmsApiKey: 'dmsApiKeySha256',
-  previousDmsApiKey: 'previousDmsApiKeySha256',
-} as const satisfies Record<keyof InboundAuth, string>;
-
-/** When each verifier was set (ISO 8601), for `inbound-auth show`; never read by the functions. */
-const SET_AT_ATTRIBUTES = {
-  webhookSecret: 'webhookSecretSetAt',
-  previousWebhookSecret: 'previousWebhookSecretSetAt',
-  dmsApiKey: 'dmsApiKeySetAt',
-  previousDmsApiKey: 'previousDmsApiKeySetAt',
-} as const satisfies Record<keyof InboundAuth, string>;
-
 type Field = keyof InboundAuth;
-const FIELDS = Object.keys(ATTRIBUTES) as Field[];
+/** Every {@link InboundAuth} field; `satisfies` makes a field added to the port a compile error here. */
+const FIELD_SET = {
+  webhookSecret: true,
+  previousWebhookSecret: true,
+  dmsApiKey: true,
+  previousDmsApiKey: true,
+} as const satisfies Record<Field, true>;
+const FIELDS = Object.keys(FIELD_SET) as Field[];
+
+/** One item attribute per field: `<field><suffix>`. */
+const attributesOf = <S extends string>(suffix: S) =>
+  Object.fromEntries(FIELDS.map((field) => [field, `${field}${suffix}`])) as Record<Field, `${Field}${S}`>;
+/** The verifier attributes (`webhookSecretSha256`, …). */
+const ATTRIBUTES = attributesOf('Sha256');
+/** When each verifier was set (ISO 8601), for `inbound-auth show`; never read by the functions. */
+const SET_AT_ATTRIBUTES = attributesOf('SetAt');
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 type Attribute = { S?: string; N?: string };

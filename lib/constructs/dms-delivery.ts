@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,7 +7,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DealerSecrets } from './dealer-secrets.js';
 import type { FeedStorage } from './feed-storage.js';
-import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
+import { grantObjectsUnder } from './bucket-grants.js';
 import { ServiceFunction, type ServiceFunctionDefaults } from './service-function.js';
 import { functionTimeout, tableKeys } from './deployment-facts.js';
 import { EVENT_ARCHIVE_DAYS } from '../../functions/adapters/s3-event-archive.js';
@@ -93,16 +92,13 @@ export class DmsDelivery extends Construct {
       },
     }).function;
     // Only PutObject, only under events/ (the archive's layout): grantPut would add s3:Abort*.
-    iam.Grant.addToPrincipal({
-      grantee: writer,
+    grantObjectsUnder(writer, {
+      bucket: this.archiveBucket,
       actions: ['s3:PutObject'],
-      resourceArns: [this.archiveBucket.arnForObjects('events/*')],
+      pattern: 'events/*',
+      reason:
+        'The DMS writer archives every delivered event for replay; it may only put objects, and only under events/.',
     });
-    acknowledgeOnPrincipal(
-      writer,
-      [arnFinding(this.archiveBucket.node.defaultChild as s3.CfnBucket, '/events/*')],
-      'The DMS writer archives every delivered event for replay; it may only put objects, and only under events/.',
-    );
     props.eventsDeadLetterQueue.grantSendMessages(writer);
     this.dedupeTable.grant(writer, ...DEDUPE_TABLE_ACTIONS);
     // One GetItem per delivered vehicle event (SnapshotReader.entry): no Query, no writes.

@@ -7,6 +7,7 @@ import * as transfer from 'aws-cdk-lib/aws-transfer';
 import { Construct } from 'constructs';
 import { ARCHIVED_TAG, OUTBOX_TAG, REPORT_TAG, type ObjectTag } from '../../functions/core/storage-tags.js';
 import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
+import { grantObjectsUnder } from './bucket-grants.js';
 import { SftpVpcEndpoint } from './sftp-network.js';
 import { SftpUserRole } from './sftp-user-role.js';
 
@@ -191,16 +192,13 @@ export class FeedStorage extends Construct {
    * tagged to expire (PutObject with `Tagging` needs PutObjectTagging too).
    */
   grantOutboxWrite(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({
-      grantee,
+    grantObjectsUnder(grantee, {
+      bucket: this.bucket,
       actions: ['s3:PutObject', 's3:PutObjectTagging'],
-      resourceArns: [this.bucket.arnForObjects('feeds/*/outbox/*')],
+      pattern: 'feeds/*/outbox/*',
+      reason:
+        "The DMS writer delivers for every outbox dealer; it may only put objects, and only under a dealer's outbox/.",
     });
-    acknowledgeOnPrincipal(
-      grantee,
-      [arnFinding(this.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/outbox/*')],
-      "The DMS writer delivers for every outbox dealer; it may only put objects, and only under a dealer's outbox/.",
-    );
   }
 }
 

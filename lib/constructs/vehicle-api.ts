@@ -4,14 +4,13 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { VEHICLE_API_ROUTES } from '../../functions/adapters/vehicle-api-http.js';
-import { acknowledgeOnPrincipal, arnFinding } from '../nag.js';
+import { grantObjectsUnder } from './bucket-grants.js';
 import type { DealerSecrets } from './dealer-secrets.js';
 import type { InboundAuthTable } from './inbound-auth.js';
 import { SNAPSHOT_TABLE_ACTIONS } from './import-pipeline.js';
@@ -106,16 +105,13 @@ export class VehicleApi extends Construct {
     props.dedupeTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     props.inboundAuth.grantVerify(fn);
     // Reports only: the latest one is read back, a held removal writes one. Never the feeds themselves.
-    iam.Grant.addToPrincipal({
-      grantee: fn,
+    grantObjectsUnder(fn, {
+      bucket: props.bucket,
       actions: ['s3:GetObject', 's3:PutObject'],
-      resourceArns: [props.bucket.arnForObjects('feeds/*/reports/*')],
+      pattern: 'feeds/*/reports/*',
+      reason:
+        "The Vehicle API serves every dealer: it reads and writes run reports under any dealer's reports/, and nothing else in the bucket.",
     });
-    acknowledgeOnPrincipal(
-      fn,
-      [arnFinding(props.bucket.node.defaultChild as s3.CfnBucket, '/feeds/*/reports/*')],
-      "The Vehicle API serves every dealer: it reads and writes run reports under any dealer's reports/, and nothing else in the bucket.",
-    );
     return fn;
   }
 

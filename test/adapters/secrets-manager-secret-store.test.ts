@@ -21,6 +21,12 @@ const value = (webhookSecret: string, extra: Record<string, string> = {}) => ({
     ...extra,
   }),
 });
+/** The error a read fails with, or null when it succeeds. */
+const failureOf = (read: Promise<unknown>) =>
+  read.then(
+    () => null,
+    (e: unknown) => e as PermanentError,
+  );
 const store = () => new SecretsManagerSecretStore({ client, prefix: 'wayke-dms/', maxAgeMs: 60_000, clock });
 // Both stores share one cache and error path; the caching cases watch the webhook secret change.
 const inbound = () => new SecretsManagerInboundAuthStore({ client, prefix: 'wayke-dms/', maxAgeMs: 60_000, clock });
@@ -109,12 +115,7 @@ describe('SecretsManagerSecretStore', () => {
     for (const answer of cases) {
       mock.reset();
       mock.on(GetSecretValueCommand).resolves(answer);
-      const error = await store()
-        .getDealerSecrets('d1')
-        .then(
-          () => null,
-          (e: unknown) => e as PermanentError,
-        );
+      const error = await failureOf(store().getDealerSecrets('d1'));
       expect(error).toBeInstanceOf(DealerSecretsError);
       expect(error!.message).not.toContain('hunter2');
       expect(JSON.stringify(error!.context)).not.toContain('hunter2');
@@ -127,20 +128,14 @@ describe('SecretsManagerSecretStore', () => {
   });
 
   it('a secret still holding the deploy-time placeholder is reported as not configured', async () => {
-    mock.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({
+    mock.on(GetSecretValueCommand).resolves(
+      value('generated-value', {
         waykeClientId: 'REPLACE_ME',
         waykeClientSecret: 'REPLACE_ME',
-        webhookSecret: 'generated-value',
         dmsSigningSecret: 'REPLACE_ME',
       }),
-    });
-    const error = await store()
-      .getDealerSecrets('d1')
-      .then(
-        () => null,
-        (e: unknown) => e as PermanentError,
-      );
+    );
+    const error = await failureOf(store().getDealerSecrets('d1'));
     expect(error).toBeInstanceOf(DealerSecretsError);
     expect(error!.message).toMatch(/waykeClientId, waykeClientSecret, dmsSigningSecret \(not configured yet/);
     expect(error!.message).not.toContain('generated-value');

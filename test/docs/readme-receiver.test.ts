@@ -10,34 +10,20 @@ import { readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
-import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
-import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js';
 import { SqsEventQueue } from '../../functions/adapters/sqs-event-queue.js';
-import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
-import { DealerSchema } from '../../functions/core/dealer-config.js';
-import { makeDeliverEvents } from '../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../functions/core/events/ingest-webhook.js';
-import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
 import {
   FIXTURES,
   TEST_SIGNING_SECRET,
-  createDedupeTable,
-  createFifoPair,
+  type DeliveryEngines,
   drainQueue,
-  dynamoClient,
-  sqsClient,
-  startLocalDynamo,
-  startLocalSqs,
+  startDeliveryEngines,
 } from '../support/webhooks.js';
-import { publishAd, simulatorWaykeClient } from '../support/simulator-client.js';
+import { publishAd } from '../support/simulator-client.js';
 import { BRANCH } from '../support/import-harness.js';
-import { powertoolsFifoRunner } from '../../functions/adapters/powertools-fifo-runner.js';
+import { DEALER_ID, fixedSecrets, testDelivery, webhookDealer, webhookHeaders } from '../support/delivery.js';
 
 /** The vendor's side: verify, validate, create the car; 401 on a bad signature, 400 on a bad body. */
 function startVendorDms(secret: string) {
@@ -83,22 +69,13 @@ function startVendorDms(secret: string) {
   return { server, cars };
 }
 
-let sqsServer: { url: string; stop(): Promise<void> };
-let dynamoServer: { url: string; stop(): Promise<void> };
-let sqs: SQSClient;
-let dynamo: DynamoDBClient;
-let simulator: WaykeSimulator;
+// The engines' own signature-checking DMS stays idle: the vendor's receiver is what is under test.
+let engines: DeliveryEngines;
 let vendor: ReturnType<typeof startVendorDms>;
 let url: string;
 
 beforeAll(async () => {
-  [sqsServer, dynamoServer, simulator] = await Promise.all([
-    startLocalSqs(),
-    startLocalDynamo(),
-    startWaykeSimulator(),
-  ]);
-  sqs = sqsClient(sqsServer.url);
-  dynamo = dynamoClient(dynamoServer.url);
+  engines = await startDeliveryEngines('readme-events', 'readme-dedupe', { visibilitySeconds: 30, maxReceiveCount: 3 });
   vendor = startVendorDms(TEST_SIGNING_SECRET);
   await new Promise<void>((resolve) => vendor.server.listen(0, '127.0.0.1', () => resolve()));
   url = `http://127.0.0.1:${(vendor.server.address() as AddressInfo).port}/wayke`;
@@ -107,17 +84,13 @@ beforeAll(async () => {
 afterAll(async () => {
   vendor?.server.closeAllConnections();
   await new Promise<void>((resolve) => (vendor ? vendor.server.close(() => resolve()) : resolve()));
-  sqs?.destroy();
-  dynamo?.destroy();
-  await Promise.all([sqsServer?.stop(), dynamoServer?.stop(), simulator?.stop()]);
+  await engines?.stop();
 });
 
 describe('a receiver built from the README', () => {
   it('creates the purchased car with make, model, VIN and images', async () => {
     // Prepare
-    const { queueUrl, dlqUrl } = await createFifoPair(sqs, 'readme-events');
-    await createDedupeTable(dynamo, 'readme-dedupe');
-    const wayke = simulatorWaykeClient(simulator, { backoffBaseMs: 5 });
+    const { sqs, dynamo, queueUrl, dlqUrl, wayke } = engines;
     const image = await wayke.uploadImageBytes({
       branchId: BRANCH,
       bytes: Buffer.from('89504e470d0a1a0a', 'hex'),
@@ -130,17 +103,8 @@ describe('a receiver built from the README', () => {
       { registrationNumber: 'KLM482', price: 389900, mileage: 43100, modelYear: 2022 },
       { mediaUrls: [image.url] },
     );
-    const dealers = dealerIndex([
-      DealerSchema.parse({ id: 'bilhallen', name: 'Bilhallen', branchId: BRANCH, dms: { type: 'webhook', url } }),
-    ]);
-    const secrets = {
-      getDealerSecrets: async () => ({
-        waykeClientId: 'c',
-        waykeClientSecret: 's',
-        dmsSigningSecret: TEST_SIGNING_SECRET,
-      }),
-      getInboundAuth: async () => ({ webhookSecret: 'w' }),
-    };
+    const dealers = dealerIndex([webhookDealer(url)]);
+    const secrets = fixedSecrets('w');
     const clock = { now: () => new Date() };
     const log = new MemoryLog();
     const ingest = makeIngestWebhook({
@@ -150,16 +114,12 @@ describe('a receiver built from the README', () => {
       clock,
       log,
     });
-    const deliver = makeDeliverEvents({
-      runInOrder: powertoolsFifoRunner,
+    const deliver = testDelivery({
       dealers,
-      dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'readme-dedupe', clock }),
-      attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'readme-dedupe', clock }),
-      sinks: {
-        webhook: new WebhookDmsSink({ secrets, clock }),
-        outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
-      },
-      wayke: async () => wayke,
+      dynamo,
+      table: 'readme-dedupe',
+      secrets,
+      wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
       clock,
       log,
@@ -169,8 +129,8 @@ describe('a receiver built from the README', () => {
     expect(
       (
         await ingest({
-          dealerId: 'bilhallen',
-          headers: { authorization: 'Bearer w', 'content-type': 'application/json' },
+          dealerId: DEALER_ID,
+          headers: webhookHeaders('w'),
           body: Buffer.from(purchase),
         })
       ).outcome,

@@ -24,6 +24,15 @@ import { lambdaContext, sqsRecord } from '../support/lambda.js';
 
 // Secrets Manager has no local engine here: the one AWS client mocked.
 const secretsMock = mockClient(SecretsManagerClient);
+/** The dealer secret as Secrets Manager holds it, with the simulator's default credentials. */
+const SIMULATOR_SECRET = {
+  SecretString: JSON.stringify({
+    waykeClientId: 'sim-client',
+    waykeClientSecret: 'sim-secret',
+    webhookSecret: 'w',
+    dmsSigningSecret: 'whsec_AAAA',
+  }),
+};
 
 let dynamo: Dynamo;
 let s3: S3;
@@ -60,14 +69,7 @@ beforeAll(async () => {
   const sqsUrl = `http://127.0.0.1:${(sqsServer.address() as AddressInfo).port}`;
   sqs = new SQSClient({ endpoint: sqsUrl, region: REGION, credentials: CREDENTIALS });
   workQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'work' }))).QueueUrl!;
-  secretsMock.on(GetSecretValueCommand).resolves({
-    SecretString: JSON.stringify({
-      waykeClientId: 'sim-client',
-      waykeClientSecret: 'sim-secret',
-      webhookSecret: 'w',
-      dmsSigningSecret: 'whsec_AAAA',
-    }),
-  });
+  secretsMock.on(GetSecretValueCommand).resolves(SIMULATOR_SECRET);
   const dealersFile = join(mkdtempSync(join(tmpdir(), 'import-worker-')), 'dealers.json');
   writeFileSync(dealersFile, JSON.stringify({ dealers }));
   const env = readEnv(ImportWorkerEnvSchema, {
@@ -248,14 +250,7 @@ describe('import-worker handler (s3rver, dynalite, Wayke simulator)', () => {
   });
 
   it('stops starting vehicles before the Lambda timeout, records what it has, and the hourly run carries on', async () => {
-    secretsMock.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({
-        waykeClientId: 'sim-client',
-        waykeClientSecret: 'sim-secret',
-        webhookSecret: 'w',
-        dmsSigningSecret: 'whsec_AAAA',
-      }),
-    });
+    secretsMock.on(GetSecretValueCommand).resolves(SIMULATOR_SECRET);
     const stock = Array.from({ length: 4 }, (_, i) => vehicle(40 + i, {}, 1));
     await putFeed('storlager', 'lager.csv', csv(stock));
     // Less time left than the stop margin (60 s): nothing may be started.

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SFTP_SECURITY_POLICY } from '../../lib/constructs/feed-storage.js';
-import { ARCHIVED_TAG, OUTBOX_TAG, REPORT_TAG } from '../../functions/core/storage-tags.js';
+import { ARCHIVED_TAG, OUTBOX_TAG, REPORT_TAG, type ObjectTag } from '../../functions/core/storage-tags.js';
 import { ACCOUNT, REGION, allows, resolveCfn, roleStatements, type Statement } from './iam-eval.js';
 import { logicalId, shardsTemplate, synth } from './synth.js';
 
@@ -57,35 +57,26 @@ describe('feed bucket', () => {
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
 
+  const lifecycleRules = () => bucket.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+  /** An enabled rule expiring objects that carry `tag` after `days`. */
+  const tagExpiry = (tag: ObjectTag, days: number) =>
+    expect.objectContaining({
+      Status: 'Enabled',
+      ExpirationInDays: days,
+      TagFilters: [{ Key: tag.Key, Value: tag.Value }],
+    });
+
   it('expires timestamped reports and outbox files by the tags their writers set, after the configured days', () => {
-    const rules = bucket.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
-    expect(rules).toContainEqual(
-      expect.objectContaining({
-        Status: 'Enabled',
-        ExpirationInDays: 10,
-        TagFilters: [{ Key: REPORT_TAG.Key, Value: REPORT_TAG.Value }],
-      }),
-    );
-    expect(rules).toContainEqual(
-      expect.objectContaining({
-        Status: 'Enabled',
-        ExpirationInDays: 7,
-        TagFilters: [{ Key: OUTBOX_TAG.Key, Value: OUTBOX_TAG.Value }],
-      }),
-    );
+    const rules = lifecycleRules();
+    expect(rules).toContainEqual(tagExpiry(REPORT_TAG, 10));
+    expect(rules).toContainEqual(tagExpiry(OUTBOX_TAG, 7));
     // No rule without a tag filter expires current objects: reports/latest.* and inbound/ stay.
     for (const rule of rules.filter((r) => r.ExpirationInDays !== undefined)) expect(rule.TagFilters).toBeDefined();
   });
 
   it('expires archived feeds by tag after the configured days, and old versions', () => {
-    const rules = bucket.Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
-    expect(rules).toContainEqual(
-      expect.objectContaining({
-        Status: 'Enabled',
-        ExpirationInDays: 45,
-        TagFilters: [{ Key: ARCHIVED_TAG.Key, Value: ARCHIVED_TAG.Value }],
-      }),
-    );
+    const rules = lifecycleRules();
+    expect(rules).toContainEqual(tagExpiry(ARCHIVED_TAG, 45));
     expect(rules).toContainEqual(
       expect.objectContaining({
         Status: 'Enabled',

@@ -1,21 +1,13 @@
 /** One local run per state directory: a second is refused in words, a gone holder's lock is taken over. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DATA_LOCK_FILE, lockDataDir } from '../../functions/local/dev/parts/data-lock.js';
 import { DevStartError } from '../../functions/local/dev/start-failure.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wayke-dms-lock-'));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('wayke-dms-lock-');
 
 describe('the state directory lock of wayke-dms dev', () => {
   it('refuses a second run while the first holds the directory, naming --data', async () => {

@@ -13,9 +13,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
+import { devChildEnv, devPorts } from '../support/dev-stack.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const FREE_PORTS = ['--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', '0'];
+const FREE_PORTS = devPorts();
 
 interface Run {
   child: ChildProcess;
@@ -48,7 +49,7 @@ const listDir = (sftp: SFTPWrapper, path: string) =>
 function startCli(args: string[]): Run {
   const child = spawn(process.execPath, ['bin/wayke-dms.js', 'dev', ...args], {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1', WAYKE_AUTH_URL: '', WAYKE_DEALER_API_URL: '', WAYKE_MEDIA_API_URL: '' },
+    env: devChildEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

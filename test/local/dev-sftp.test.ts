@@ -376,13 +376,16 @@ describe('UploadBuffer', () => {
 });
 
 describe('SFTP banner', () => {
+  /** Each limit the server enforces, in the words the banner and the README give it. */
+  const limits = [
+    `file names up to ${MAX_FILE_NAME_BYTES} bytes`,
+    `files up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`,
+    `${MAX_OPEN_HANDLES} open files per session`,
+    `after ${LOGIN_FAILURES_BEFORE_PAUSE} failed logins from one address, its logins are refused for ${LOGIN_PAUSE_MS / 1000} s`,
+  ];
+
   it('names each limit the server enforces, with its value', () => {
-    expect(SFTP_BANNER).toContain(`file names up to ${MAX_FILE_NAME_BYTES} bytes`);
-    expect(SFTP_BANNER).toContain(`files up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
-    expect(SFTP_BANNER).toContain(`${MAX_OPEN_HANDLES} open files per session`);
-    expect(SFTP_BANNER).toContain(
-      `after ${LOGIN_FAILURES_BEFORE_PAUSE} failed logins from one address, its logins are refused for ${LOGIN_PAUSE_MS / 1000} s`,
-    );
+    for (const limit of limits) expect(SFTP_BANNER).toContain(limit);
   });
 
   it("matches the README's SFTP section, limit by limit", () => {
@@ -391,12 +394,7 @@ describe('SFTP banner', () => {
       readme.indexOf('### The local SFTP server'),
       readme.indexOf('### The state directory'),
     );
-    expect(section).toContain(`file names up to ${MAX_FILE_NAME_BYTES} bytes`);
-    expect(section).toContain(`files up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
-    expect(section).toContain(`${MAX_OPEN_HANDLES} open files per session`);
-    expect(section).toContain(
-      `after ${LOGIN_FAILURES_BEFORE_PAUSE} failed logins from one address, its logins are refused for ${LOGIN_PAUSE_MS / 1000} s`,
-    );
+    for (const limit of limits) expect(section).toContain(limit);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   startLocalSqs,
   type RunningServer,
 } from '../../functions/local/dev/engines.js';
-import { startSqsPoller } from '../../functions/local/dev/sqs-poller.js';
+import { startSqsPoller, type SqsPollerOptions } from '../../functions/local/dev/sqs-poller.js';
 import { restoreQueues, saveQueues } from '../../functions/local/dev/queue-store.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,10 @@ async function queuePair(fifo: boolean, visibility = 1, maxReceiveCount = 2) {
   return { queueUrl, dlqUrl };
 }
 
+/** A poller on `queueUrl` that never long-polls, so each test moves at the queue's pace. */
+const pollQueue = (queueUrl: string, options: Omit<SqsPollerOptions, 'sqs' | 'queueUrl' | 'waitSeconds'>) =>
+  startSqsPoller({ sqs, queueUrl, waitSeconds: 0, ...options });
+
 const waitFor = async (predicate: () => boolean, timeoutMs = 15_000) => {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -69,10 +73,7 @@ describe('SQS poller (local event source mapping)', () => {
     const { queueUrl } = await queuePair(false, 1, 5);
     const seen: Array<{ body: string; receiveCount: string }> = [];
     const failedOnce = new Set<string>();
-    const poller = startSqsPoller({
-      sqs,
-      queueUrl,
-      waitSeconds: 0,
+    const poller = pollQueue(queueUrl, {
       handler: async (event: SQSEvent) => {
         for (const record of event.Records) {
           expect(record.eventSource).toBe('aws:sqs');
@@ -105,10 +106,7 @@ describe('SQS poller (local event source mapping)', () => {
   it('moves a message that keeps failing (or throws) to the DLQ after maxReceiveCount', async () => {
     const { queueUrl, dlqUrl } = await queuePair(false, 1, 2);
     let calls = 0;
-    const poller = startSqsPoller({
-      sqs,
-      queueUrl,
-      waitSeconds: 0,
+    const poller = pollQueue(queueUrl, {
       handler: async () => {
         calls += 1;
         throw new Error('DMS down');
@@ -143,10 +141,7 @@ describe('SQS poller (local event source mapping)', () => {
     const { queueUrl } = await queuePair(true, 1, 5);
     const processed: string[] = [];
     let failedOnce = false;
-    const poller = startSqsPoller({
-      sqs,
-      queueUrl,
-      waitSeconds: 0,
+    const poller = pollQueue(queueUrl, {
       concurrency: 2,
       handler: async (event: SQSEvent) => {
         // A FIFO consumer as the DMS writer is: stop a group at its first failure.
@@ -250,10 +245,7 @@ describe('queued messages across a restart', () => {
     const { queueUrl } = await queuePair(false, 3600, 5);
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'retry-me' }));
     const receives: string[] = [];
-    const poller = startSqsPoller({
-      sqs,
-      queueUrl,
-      waitSeconds: 0,
+    const poller = pollQueue(queueUrl, {
       retryFailedAfterSeconds: 1,
       handler: async (event: SQSEvent) => {
         receives.push(event.Records[0]!.attributes.ApproximateReceiveCount);

@@ -5,25 +5,18 @@
  * within seconds, even with --once.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/logger.js';
 import { startDevStack, type DevStackOptions } from '../../functions/local/dev/stack.js';
 import { DevStartError, PortInUseError } from '../../functions/local/dev/start-failure.js';
+import { devChildEnv, devPorts, inProcessStackOptions } from '../support/dev-stack.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wayke-dms-start-'));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('wayke-dms-start-');
 
 /** A port taken by someone else, as another program would hold it. */
 async function occupyPort(): Promise<{ port: number; server: Server }> {
@@ -38,19 +31,14 @@ const listening = () => process.getActiveResourcesInfo().filter((type) => type =
 const settle = () => new Promise((done) => setTimeout(done, 200));
 
 function options(override: Partial<DevStackOptions>): DevStackOptions {
-  return {
+  return inProcessStackOptions({
     configPath: 'config/dealers.example.json',
     dataDir: tempDir(),
     cwd: ROOT,
-    port: 0,
     sftpPort: 0,
-    simulatorPort: 0,
-    dmsPort: 0,
-    seedExamples: false,
-    schedule: false,
     log: createLogger({ serviceName: 'dev-start-failure-test', toStderr: true, level: 'ERROR' }),
     ...override,
-  };
+  });
 }
 
 describe('startDevStack with a busy port', () => {
@@ -113,26 +101,8 @@ describe('wayke-dms dev with a busy port', () => {
       // Act
       const child = spawn(
         process.execPath,
-        [
-          'bin/wayke-dms.js',
-          'dev',
-          '--once',
-          '--data',
-          tempDir(),
-          '--port',
-          '0',
-          '--sftp-port',
-          '0',
-          '--wayke-port',
-          '0',
-          '--dms-port',
-          String(busy.port),
-        ],
-        {
-          cwd: ROOT,
-          env: { ...process.env, NO_COLOR: '1', WAYKE_AUTH_URL: '', WAYKE_DEALER_API_URL: '', WAYKE_MEDIA_API_URL: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
+        ['bin/wayke-dms.js', 'dev', '--once', '--data', tempDir(), ...devPorts({ '--dms-port': busy.port })],
+        { cwd: ROOT, env: devChildEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let err = '';
       child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));

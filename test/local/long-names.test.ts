@@ -4,10 +4,9 @@
  * S3 event bridge into an import, and the OpenSSH `sftp` client. s3rver stores a key's last
  * segment as a file name plus a suffix, so these names exercise the hashed-name store.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
@@ -28,6 +27,8 @@ import { startLocalSftpServer, type LocalSftpServer } from '../../functions/loca
 import { MAX_FILE_NAME_BYTES } from '../../functions/local/dev/sftp-limits.js';
 import { startDevStack, type DevStack } from '../../functions/local/dev/stack.js';
 import { hasOpenSshClient, runSftpBatch } from '../support/openssh.js';
+import { inProcessStackOptions } from '../support/dev-stack.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUCKET = 'feeds-bucket';
@@ -40,15 +41,7 @@ const LONG_NAMES = [
   ['UTF-8', UTF8_255],
 ] as const;
 
-const dirs: string[] = [];
-const tempDir = (label: string) => {
-  const dir = mkdtempSync(join(tmpdir(), `wayke-dms-long-${label}-`));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('wayke-dms-long-');
 
 const text = async (s3: S3Client, key: string) =>
   (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString();
@@ -200,18 +193,14 @@ describe('the local run imports a feed with a 255-byte name', { timeout: 120_000
   let s3: S3Client;
 
   beforeAll(async () => {
-    stack = await startDevStack({
-      configPath: 'config/dealers.example.json',
-      dataDir: tempDir('stack'),
-      cwd: ROOT,
-      port: 0,
-      sftpPort: null,
-      simulatorPort: 0,
-      dmsPort: 0,
-      seedExamples: false,
-      schedule: false,
-      log: createLogger({ serviceName: 'long-names-test', toStderr: true, level: 'ERROR' }),
-    });
+    stack = await startDevStack(
+      inProcessStackOptions({
+        configPath: 'config/dealers.example.json',
+        dataDir: tempDir('stack'),
+        cwd: ROOT,
+        log: createLogger({ serviceName: 'long-names-test', toStderr: true, level: 'ERROR' }),
+      }),
+    );
     s3 = localS3Client(stack.urls.s3);
   }, 120_000);
 

@@ -9,14 +9,9 @@ import { join } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DynamoDedupeStore } from '../../functions/adapters/dynamo-dedupe-store.js';
-import { DynamoDeliveryAttempts } from '../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../functions/adapters/logger.js';
 import { S3EventArchive } from '../../functions/adapters/s3-event-archive.js';
 import { S3OutboxDmsSink } from '../../functions/adapters/s3-outbox-dms-sink.js';
-import { WebhookDmsSink } from '../../functions/adapters/webhook-dms-sink.js';
-import { DealerSchema } from '../../functions/core/dealer-config.js';
-import { makeDeliverEvents } from '../../functions/core/events/deliver-events.js';
 import { deliveryId, eventId } from '../../functions/core/events/identity.js';
 import { dealerIndex } from '../../functions/core/events/ingest-webhook.js';
 import { eventMessageBody } from '../../functions/core/events/message.js';
@@ -33,10 +28,9 @@ import {
   type DmsReceiver,
 } from '../support/webhooks.js';
 import { publishAd, simulatorWaykeClient } from '../support/simulator-client.js';
-import { BRANCH } from '../support/import-harness.js';
-import { powertoolsFifoRunner } from '../../functions/adapters/powertools-fifo-runner.js';
+import { DEALER_ID, fixedSecrets, testDelivery, webhookDealer } from '../support/delivery.js';
 
-const DEALER = 'bilhallen';
+const DEALER = DEALER_ID;
 const BUCKET = 'wayke-dms-local';
 
 let s3Server: { url: string; stop(): Promise<void> };
@@ -65,12 +59,7 @@ beforeAll(async () => {
   dynamo = dynamoClient(dynamoServer.url);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await createDedupeTable(dynamo, 'replay-dedupe');
-  const dealer = DealerSchema.parse({
-    id: DEALER,
-    name: 'Bilhallen',
-    branchId: BRANCH,
-    dms: { type: 'webhook', url: receiver.url },
-  });
+  const dealer = webhookDealer(receiver.url);
 
   // The data directory `wayke-dms dev` leaves: endpoints, the resolved dealers, the secrets.
   dataDir = mkdtempSync(join(tmpdir(), 'replay-data-'));
@@ -90,25 +79,14 @@ beforeAll(async () => {
   );
 
   const clock = { now: () => now };
-  const secrets = {
-    getDealerSecrets: async () => ({
-      waykeClientId: 'c',
-      waykeClientSecret: 's',
-      webhookSecret: 'w',
-      dmsSigningSecret: TEST_SIGNING_SECRET,
-    }),
-  };
-  const deliver = makeDeliverEvents({
-    runInOrder: powertoolsFifoRunner,
+  const deliver = testDelivery({
     dealers: dealerIndex([dealer]),
-    dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'replay-dedupe', clock }),
-    attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'replay-dedupe', clock }),
+    dynamo,
+    table: 'replay-dedupe',
+    secrets: fixedSecrets('w'),
     archive: new S3EventArchive({ client: s3, bucket: BUCKET }),
-    sinks: {
-      webhook: new WebhookDmsSink({ secrets, clock }),
-      outbox: new S3OutboxDmsSink({ client: s3, bucket: BUCKET }),
-    },
-    wayke: async () => wayke,
+    outbox: new S3OutboxDmsSink({ client: s3, bucket: BUCKET }),
+    wayke,
     deadLetters: { send: async () => undefined },
     clock,
     log: new MemoryLog(),

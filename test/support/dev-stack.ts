@@ -8,9 +8,40 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ssh2 from 'ssh2';
 import type { SFTPWrapper } from 'ssh2';
+import type { DevStackOptions } from '../../functions/local/dev/stack.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const FREE_PORTS = ['--port', '0', '--sftp-port', '0', '--wayke-port', '0', '--dms-port', '0'];
+
+/**
+ * Options of the stack run in the test's own process: every port free, no SFTP, no seeded
+ * examples, no hourly schedule; `given` names the config, the state, the log and any change.
+ */
+export function inProcessStackOptions(
+  given: Pick<DevStackOptions, 'configPath' | 'dataDir' | 'cwd' | 'log'> & Partial<DevStackOptions>,
+): DevStackOptions {
+  return { port: 0, sftpPort: null, simulatorPort: 0, dmsPort: 0, seedExamples: false, schedule: false, ...given };
+}
+
+/** The four ports `dev` listens on, by option. */
+export type DevPortOption = '--port' | '--sftp-port' | '--wayke-port' | '--dms-port';
+
+/** `dev`'s port options, each 0 (a free port) unless `ports` gives it one (a busy one, say). */
+export function devPorts(ports: Partial<Record<DevPortOption, number>> = {}): string[] {
+  const chosen = { '--port': 0, '--sftp-port': 0, '--wayke-port': 0, '--dms-port': 0, ...ports };
+  return Object.entries(chosen).flatMap(([option, port]) => [option, String(port)]);
+}
+
+/** The environment of a `dev` child: no colours, and no Wayke URLs from the shell, so it uses its own simulator. */
+export function devChildEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NO_COLOR: '1',
+    WAYKE_AUTH_URL: '',
+    WAYKE_DEALER_API_URL: '',
+    WAYKE_MEDIA_API_URL: '',
+    ...extra,
+  };
+}
 
 export interface DevStack {
   readonly child: ChildProcess;
@@ -45,19 +76,8 @@ export async function startDevStack(
   rmSync(join(data, 'endpoints.json'), { force: true });
   const child = spawn(
     process.execPath,
-    ['bin/wayke-dms.js', 'dev', '--data', data, ...FREE_PORTS, ...(options.args ?? [])],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NO_COLOR: '1',
-        WAYKE_AUTH_URL: '',
-        WAYKE_DEALER_API_URL: '',
-        WAYKE_MEDIA_API_URL: '',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    ['bin/wayke-dms.js', 'dev', '--data', data, ...devPorts(), ...(options.args ?? [])],
+    { cwd: ROOT, env: devChildEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   let err = '';

@@ -11,7 +11,6 @@ import type {
   DealerLease,
   ImportRunState,
   LeaseHolder,
-  LeaseResult,
   RemovalApprovals,
   RunStateStore,
   SnapshotEntry,
@@ -68,12 +67,8 @@ export class MemorySnapshotStore implements Snapshots, SnapshotReader, RunStateS
     this.runStates.set(dealerId, state);
   }
 
-  async acquireLease(
-    dealerId: string,
-    holder: Omit<LeaseHolder, 'expiresAt'>,
-    ttlMs: number,
-    takeOverFrom?: string,
-  ): Promise<LeaseResult> {
+  // A property typed by the port, so the lease's signature has one home (`DealerLease`).
+  acquireLease: DealerLease['acquireLease'] = async (dealerId, holder, ttlMs, takeOverFrom) => {
     const current = this.leases.get(dealerId);
     const free =
       !current ||
@@ -83,7 +78,7 @@ export class MemorySnapshotStore implements Snapshots, SnapshotReader, RunStateS
     if (!free) return { acquired: false, holder: current };
     this.leases.set(dealerId, { ...holder, expiresAt: new Date(this.now().getTime() + ttlMs) });
     return { acquired: true };
-  }
+  };
 
   async renewLease(dealerId: string, owner: string, ttlMs: number): Promise<boolean> {
     const current = this.leases.get(dealerId);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevStack, type DevStack } from '../../functions/local/dev/stack.js';
 import type { Log } from '../../functions/ports.js';
+import { inProcessStackOptions } from './dev-stack.js';
 
 /** Dealers of the Vehicle API tests: `api-one` pushes (source both), `api-two` too, `feed-only` does not. */
 export const TEST_DEALERS = {
@@ -42,18 +43,9 @@ export async function startVehicleApiStack(config: unknown = TEST_DEALERS): Prom
   const dir = mkdtempSync(join(tmpdir(), 'vehicle-api-'));
   const configPath = join(dir, 'dealers.json');
   writeFileSync(configPath, JSON.stringify(config));
-  const stack = await startDevStack({
-    configPath,
-    dataDir: join(dir, 'data'),
-    port: 0,
-    sftpPort: null,
-    simulatorPort: 0,
-    dmsPort: 0,
-    seedExamples: false,
-    schedule: false,
-    cwd: dir,
-    log: quiet,
-  });
+  const stack = await startDevStack(
+    inProcessStackOptions({ configPath, dataDir: join(dir, 'data'), cwd: dir, log: quiet }),
+  );
   return {
     stack,
     url: stack.urls.api,

@@ -70,6 +70,26 @@ export async function createFifoPair(
   return { queueUrl, dlqUrl };
 }
 
+/** One receive of up to ten visible messages, without waiting, with all system and message attributes. */
+export async function receiveBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: { visibilityTimeout?: number } = {},
+): Promise<Message[]> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      AttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+      ...(options.visibilityTimeout !== undefined ? { VisibilityTimeout: options.visibilityTimeout } : {}),
+    }),
+  );
+  return Messages;
+}
+
 /** Receives (and by default deletes) every visible message, with all system and message attributes. */
 export async function drainQueue(
   sqs: SQSClient,
@@ -78,22 +98,12 @@ export async function drainQueue(
 ): Promise<Message[]> {
   const all: Message[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        AttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-        ...(options.visibilityTimeout !== undefined ? { VisibilityTimeout: options.visibilityTimeout } : {}),
-      }),
-    );
-    if (Messages.length === 0) return all;
-    all.push(...Messages);
+    const messages = await receiveBatch(sqs, queueUrl, options);
+    if (messages.length === 0) return all;
+    all.push(...messages);
     if (!options.keep)
       await Promise.all(
-        Messages.map((m) =>
+        messages.map((m) =>
           sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! })),
         ),
       );
@@ -253,6 +263,8 @@ export interface DeliveryEngines {
   readonly dlqUrl: string;
   /** A Wayke client on the simulator's default credentials, with short back-offs. */
   readonly wayke: WaykeApi;
+  /** Closes the clients and stops every engine. */
+  stop(): Promise<void>;
 }
 
 /** Starts the engines of a delivery test, the FIFO pair `<name>`/`<name>-dlq` and the dedupe table `dedupeTable`. */
@@ -272,5 +284,10 @@ export async function startDeliveryEngines(
   const { queueUrl, dlqUrl } = await createFifoPair(sqs, name, queue);
   await createDedupeTable(dynamo, dedupeTable);
   const wayke = simulatorWaykeClient(simulator, { backoffBaseMs: 5 });
-  return { sqsServer, dynamoServer, simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke };
+  const stop = async () => {
+    sqs.destroy();
+    dynamo.destroy();
+    await Promise.all([sqsServer.stop(), dynamoServer.stop(), simulator.stop(), receiver.stop()]);
+  };
+  return { sqsServer, dynamoServer, simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke, stop };
 }

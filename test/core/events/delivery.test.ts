@@ -4,49 +4,40 @@
  * simulator, the signed webhook sink against a DMS on 127.0.0.1 that verifies signatures, and the
  * FIFO DLQ. The clock is injected so "minutes apart" is real for the dedupe table.
  */
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDedupeStore } from '../../../functions/adapters/dynamo-dedupe-store.js';
-import { DynamoDeliveryAttempts } from '../../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../../functions/adapters/logger.js';
 import { SqsEventQueue } from '../../../functions/adapters/sqs-event-queue.js';
-import { WebhookDmsSink } from '../../../functions/adapters/webhook-dms-sink.js';
-import { S3OutboxDmsSink } from '../../../functions/adapters/s3-outbox-dms-sink.js';
-import { DealerSchema } from '../../../functions/core/dealer-config.js';
-import {
-  makeDeliverEvents,
-  type DeliveryReport,
-  type EventRecord,
-} from '../../../functions/core/events/deliver-events.js';
+import type { DeliveryReport } from '../../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
 import type { WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
-import type { DealerSecrets, InboundAuth, WaykeApi } from '../../../functions/ports.js';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { WaykeApi } from '../../../functions/ports.js';
 import {
   FIXTURES,
-  TEST_SIGNING_SECRET,
   drainQueue,
   findPersonalData,
   personalDataInFixtures,
+  type DeliveryEngines,
   type DmsReceiver,
   startDeliveryEngines,
 } from '../../support/webhooks.js';
 import { expectValidDeliveries } from '../../support/event-schemas.js';
 import { publishAd } from '../../support/simulator-client.js';
 import { BRANCH } from '../../support/import-harness.js';
-import { powertoolsFifoRunner } from '../../../functions/adapters/powertools-fifo-runner.js';
+import {
+  DEALER_ID,
+  eventRecordOf,
+  fixedSecrets,
+  testDelivery,
+  webhookDealer,
+  webhookHeaders,
+} from '../../support/delivery.js';
 
-const DEALER = 'bilhallen';
+const DEALER = DEALER_ID;
 const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
 
-let sqsServer: { url: string; stop(): Promise<void> };
-let dynamoServer: { url: string; stop(): Promise<void> };
+let engines: DeliveryEngines;
 let sqs: SQSClient;
 let dynamo: DynamoDBClient;
 let queueUrl: string;
@@ -58,23 +49,15 @@ let now = new Date('2026-10-03T14:05:00.000Z');
 const clock = { now: () => now };
 const log = new MemoryLog();
 let ingest: ReturnType<typeof makeIngestWebhook>;
-let deliver: ReturnType<typeof makeDeliverEvents>;
+let deliver: ReturnType<typeof testDelivery>;
 let adA: string;
 let adB: string;
 
-const secrets: DealerSecrets = {
-  waykeClientId: 'sim-client',
-  waykeClientSecret: 'sim-secret',
-  dmsSigningSecret: TEST_SIGNING_SECRET,
-};
-const inboundAuth: InboundAuth = { webhookSecret: WEBHOOK_SECRET };
+const secrets = fixedSecrets(WEBHOOK_SECRET);
 
 beforeAll(async () => {
-  ({ sqsServer, dynamoServer, simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke } = await startDeliveryEngines(
-    'delivery-events',
-    'dedupe',
-    { visibilitySeconds: 30, maxReceiveCount: 5 },
-  ));
+  engines = await startDeliveryEngines('delivery-events', 'dedupe', { visibilitySeconds: 30, maxReceiveCount: 5 });
+  ({ simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke } = engines);
   adA = await publishAd(wayke, {
     registrationNumber: 'KLM482',
     price: 389900,
@@ -85,31 +68,16 @@ beforeAll(async () => {
   });
   adB = await publishAd(wayke, { registrationNumber: 'NRT55C', price: 519000, mileage: 15200 });
 
-  const dealer = DealerSchema.parse({
-    id: DEALER,
-    name: 'Bilhallen',
-    branchId: BRANCH,
-    dms: { type: 'webhook', url: receiver.url },
-  });
-  const dealers = dealerIndex([dealer]);
-  const secretStore = { getDealerSecrets: async () => secrets, getInboundAuth: async () => inboundAuth };
-  ingest = makeIngestWebhook({
+  const dealers = dealerIndex([webhookDealer(receiver.url)]);
+  ingest = makeIngestWebhook({ dealers, secrets, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log });
+  deliver = testDelivery({
     dealers,
-    secrets: secretStore,
-    queue: new SqsEventQueue({ client: sqs, queueUrl }),
-    clock,
-    log,
-  });
-  deliver = makeDeliverEvents({
-    runInOrder: powertoolsFifoRunner,
-    dealers,
-    dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'dedupe', ttlDays: 7, clock }),
-    attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'dedupe', clock }),
-    sinks: {
-      webhook: new WebhookDmsSink({ secrets: secretStore, clock, timeoutMs: 5_000 }),
-      outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
-    },
-    wayke: async () => wayke,
+    dynamo,
+    table: 'dedupe',
+    ttlDays: 7,
+    secrets,
+    webhookTimeoutMs: 5_000,
+    wayke,
     deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
     clock,
     log,
@@ -117,9 +85,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  sqs?.destroy();
-  dynamo?.destroy();
-  await Promise.all([sqsServer?.stop(), dynamoServer?.stop(), simulator?.stop(), receiver?.stop()]);
+  await engines?.stop();
 });
 
 // Every body a DMS received in this file matches the published schema of its type.
@@ -142,19 +108,12 @@ const idOf = (body: string): string => accepted.get(body) ?? 'never accepted';
 const post = async (body: string) => {
   const outcome = await ingest({
     dealerId: DEALER,
-    headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+    headers: webhookHeaders(WEBHOOK_SECRET),
     body: Buffer.from(body),
   });
   if (outcome.outcome === 'queued') accepted.set(body, outcome.id);
   return outcome;
 };
-
-const toRecord = (message: Message): EventRecord => ({
-  messageId: message.MessageId!,
-  body: message.Body!,
-  groupId: message.Attributes!.MessageGroupId!,
-  deduplicationId: message.Attributes!.MessageDeduplicationId!,
-});
 
 /**
  * One Lambda invocation, as the event source mapping does it: a batch from the queue, delete what
@@ -163,7 +122,7 @@ const toRecord = (message: Message): EventRecord => ({
 async function pump(): Promise<DeliveryReport | null> {
   const messages = await drainQueue(sqs, queueUrl, { keep: true });
   if (messages.length === 0) return null;
-  const report = await deliver(messages.map(toRecord));
+  const report = await deliver(messages.map(eventRecordOf));
   const failed = new Set(report.batchItemFailures.map((f) => f.itemIdentifier));
   for (const message of messages) {
     if (failed.has(message.MessageId!))
@@ -364,7 +323,10 @@ describe('delivery to a DMS that verifies the signature', () => {
     await post(b);
     const messages = await drainQueue(sqs, queueUrl, { keep: true });
     let left = 20_000;
-    const report = await deliver(messages.map(toRecord), { remainingMs: () => (left -= 6_000), reserveMs: 10_000 });
+    const report = await deliver(messages.map(eventRecordOf), {
+      remainingMs: () => (left -= 6_000),
+      reserveMs: 10_000,
+    });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'notAttempted']);
     expect(report.batchItemFailures).toEqual([{ itemIdentifier: messages[1]!.MessageId }]);
     expect(receiver.accepted().map((d) => d.id)).toEqual([idOf(a)]);
@@ -374,32 +336,26 @@ describe('delivery to a DMS that verifies the signature', () => {
     const raw = JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Sold', seq: 'twice' });
     await post(raw);
     const [message] = await drainQueue(sqs, queueUrl);
-    const record = toRecord(message!);
+    const record = eventRecordOf(message!);
     const report = await deliver([record, { ...record, messageId: 'again' }]);
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['delivered', 'duplicate']);
     expect(receiver.deliveries).toHaveLength(1);
   });
 
   it('when the dedupe table cannot be read, nothing is delivered and the whole batch waits', async () => {
-    const broken = makeDeliverEvents({
-      runInOrder: powertoolsFifoRunner,
-      dealers: dealerIndex([
-        DealerSchema.parse({ id: DEALER, name: 'B', branchId: BRANCH, dms: { type: 'webhook', url: receiver.url } }),
-      ]),
-      dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'no-such-table', clock }),
-      attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'no-such-table', clock }),
-      sinks: {
-        webhook: new WebhookDmsSink({ secrets: { getDealerSecrets: async () => secrets }, clock }),
-        outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
-      },
-      wayke: async () => wayke,
+    const broken = testDelivery({
+      dealers: dealerIndex([webhookDealer(receiver.url)]),
+      dynamo,
+      table: 'no-such-table',
+      secrets,
+      wayke,
       deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
       clock,
       log,
     });
     await post(JSON.stringify({ id: adB, registrationNumber: 'NRT55C', status: 'Sold', seq: 'broken' }));
     const messages = await drainQueue(sqs, queueUrl);
-    const report = await broken(messages.map(toRecord));
+    const report = await broken(messages.map(eventRecordOf));
     expect(report.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(messages.map((m) => m.MessageId));
     expect(receiver.deliveries).toHaveLength(0);
   });
@@ -559,7 +515,7 @@ describe('the FIFO batch (Powertools SqsFifoPartialProcessorAsync, skipGroupOnEr
     for (const body of group) await post(body);
     const messages = await drainQueue(sqs, queueUrl, { keep: true });
     // The invocation died after its first record: nothing was deleted, every message comes back.
-    await deliver(messages.slice(0, 1).map(toRecord));
+    await deliver(messages.slice(0, 1).map(eventRecordOf));
     for (const message of messages)
       await sqs.send(
         new ChangeMessageVisibilityCommand({
@@ -577,7 +533,7 @@ describe('the FIFO batch (Powertools SqsFifoPartialProcessorAsync, skipGroupOnEr
     const bodies = [updateOf(adA, 'KLM482', 31), updateOf(adB, 'NRT55C', 32)];
     for (const body of bodies) await post(body);
     const messages = await drainQueue(sqs, queueUrl, { keep: true });
-    const report = await deliver(messages.map(toRecord), { remainingMs: () => 5_000, reserveMs: 10_000 });
+    const report = await deliver(messages.map(eventRecordOf), { remainingMs: () => 5_000, reserveMs: 10_000 });
     expect(report.outcomes.map((o) => o.outcome)).toEqual(['notAttempted', 'notAttempted']);
     expect(report.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(messages.map((m) => m.MessageId));
     expect(receiver.deliveries).toEqual([]);

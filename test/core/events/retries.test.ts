@@ -6,40 +6,25 @@
  * schedule stands in for the deployed one (5 s … 10 h).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDedupeStore } from '../../../functions/adapters/dynamo-dedupe-store.js';
-import { DynamoDeliveryAttempts } from '../../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../../functions/adapters/logger.js';
-import { S3OutboxDmsSink } from '../../../functions/adapters/s3-outbox-dms-sink.js';
 import { SqsEventQueue } from '../../../functions/adapters/sqs-event-queue.js';
 import { SqsRetryScheduler } from '../../../functions/adapters/sqs-retry-scheduler.js';
-import { WebhookDmsSink } from '../../../functions/adapters/webhook-dms-sink.js';
-import { DealerSchema } from '../../../functions/core/dealer-config.js';
-import { makeDeliverEvents, type DeliveryReport } from '../../../functions/core/events/deliver-events.js';
+import type { DeliveryReport } from '../../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
 import { startSqsPoller, type SqsPoller } from '../../../functions/local/dev/sqs-poller.js';
-import type { WaykeSimulator } from '../../../functions/local/wayke-simulator/index.js';
-import type { DealerSecrets, WaykeApi } from '../../../functions/ports.js';
 import { expectValidDeliveries } from '../../support/event-schemas.js';
-import { TEST_SIGNING_SECRET, drainQueue, type DmsReceiver, startDeliveryEngines } from '../../support/webhooks.js';
+import { drainQueue, type DeliveryEngines, type DmsReceiver, startDeliveryEngines } from '../../support/webhooks.js';
+import { DEALER_ID, fixedSecrets, testDelivery, webhookDealer, webhookHeaders } from '../../support/delivery.js';
 import { publishAd } from '../../support/simulator-client.js';
-import { BRANCH } from '../../support/import-harness.js';
-import { powertoolsFifoRunner } from '../../../functions/adapters/powertools-fifo-runner.js';
 
-const DEALER = 'bilhallen';
+const DEALER = DEALER_ID;
 const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
 const SCHEDULE = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
 
-let sqsServer: { url: string; stop(): Promise<void> };
-let dynamoServer: { url: string; stop(): Promise<void> };
+let engines: DeliveryEngines;
 let sqs: SQSClient;
-let dynamo: DynamoDBClient;
-let queueUrl: string;
 let dlqUrl: string;
-let simulator: WaykeSimulator;
-let wayke: WaykeApi;
 let receiver: DmsReceiver;
 let poller: SqsPoller;
 let adA: string;
@@ -48,54 +33,30 @@ const log = new MemoryLog();
 const reports: DeliveryReport[] = [];
 let ingest: ReturnType<typeof makeIngestWebhook>;
 
-const secrets: DealerSecrets = {
-  waykeClientId: 'sim-client',
-  waykeClientSecret: 'sim-secret',
-  dmsSigningSecret: TEST_SIGNING_SECRET,
-};
-
 beforeAll(async () => {
   // A visibility timeout far beyond the test: only the retry schedule can bring a message back.
-  ({ sqsServer, dynamoServer, simulator, receiver, sqs, dynamo, queueUrl, dlqUrl, wayke } = await startDeliveryEngines(
-    'retry-events',
-    'retry-dedupe',
-    { visibilitySeconds: 600, maxReceiveCount: 1000 },
-  ));
+  engines = await startDeliveryEngines('retry-events', 'retry-dedupe', {
+    visibilitySeconds: 600,
+    maxReceiveCount: 1000,
+  });
+  const { wayke, queueUrl } = engines;
+  ({ sqs, dlqUrl, receiver } = engines);
   adA = await publishAd(wayke, { registrationNumber: 'RTY101', price: 189900, mileage: 52000, modelYear: 2019 });
   adB = await publishAd(wayke, { registrationNumber: 'RTY202', price: 259900, mileage: 31000, modelYear: 2021 });
 
-  const dealers = dealerIndex([
-    DealerSchema.parse({
-      id: DEALER,
-      name: 'Bilhallen',
-      branchId: BRANCH,
-      dms: { type: 'webhook', url: receiver.url },
-    }),
-  ]);
-  const secretStore = {
-    getDealerSecrets: async () => secrets,
-    getInboundAuth: async () => ({ webhookSecret: WEBHOOK_SECRET }),
-  };
+  const dealers = dealerIndex([webhookDealer(receiver.url)]);
+  const secrets = fixedSecrets(WEBHOOK_SECRET);
   const clock = { now: () => new Date() };
-  ingest = makeIngestWebhook({
+  ingest = makeIngestWebhook({ dealers, secrets, queue: new SqsEventQueue({ client: sqs, queueUrl }), clock, log });
+  const deliver = testDelivery({
     dealers,
-    secrets: secretStore,
-    queue: new SqsEventQueue({ client: sqs, queueUrl }),
-    clock,
-    log,
-  });
-  const deliver = makeDeliverEvents({
-    runInOrder: powertoolsFifoRunner,
-    dealers,
-    dedupe: new DynamoDedupeStore({ client: dynamo, tableName: 'retry-dedupe', clock }),
-    attempts: new DynamoDeliveryAttempts({ client: dynamo, tableName: 'retry-dedupe', clock }),
+    dynamo: engines.dynamo,
+    table: 'retry-dedupe',
+    secrets,
+    webhookTimeoutMs: 5_000,
     retry: new SqsRetryScheduler({ client: sqs, queueUrl }),
     retrySchedule: SCHEDULE,
-    sinks: {
-      webhook: new WebhookDmsSink({ secrets: secretStore, clock, timeoutMs: 5_000 }),
-      outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
-    },
-    wayke: async () => wayke,
+    wayke,
     deadLetters: new SqsEventQueue({ client: sqs, queueUrl: dlqUrl }),
     clock,
     log,
@@ -125,9 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await poller?.stop();
-  sqs?.destroy();
-  dynamo?.destroy();
-  await Promise.all([sqsServer?.stop(), dynamoServer?.stop(), simulator?.stop(), receiver?.stop()]);
+  await engines?.stop();
 });
 
 // Every body a DMS received in this file matches the published schema of its type.
@@ -143,7 +102,7 @@ beforeEach(() => {
 const post = async (body: unknown): Promise<string> => {
   const outcome = await ingest({
     dealerId: DEALER,
-    headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+    headers: webhookHeaders(WEBHOOK_SECRET),
     body: Buffer.from(JSON.stringify(body)),
   });
   if (outcome.outcome !== 'queued') throw new Error(`not queued: ${outcome.outcome}`);

@@ -3,29 +3,17 @@
  * its snapshot on dynalite), then Wayke's purchase webhook through the ingest and the DMS writer's
  * use case to a real HTTP receiver — the delivered car carries the feed's stock number.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDedupeStore } from '../../../functions/adapters/dynamo-dedupe-store.js';
-import { DynamoDeliveryAttempts } from '../../../functions/adapters/dynamo-delivery-attempts.js';
 import { MemoryLog } from '../../../functions/adapters/logger.js';
-import { S3OutboxDmsSink } from '../../../functions/adapters/s3-outbox-dms-sink.js';
-import { WebhookDmsSink } from '../../../functions/adapters/webhook-dms-sink.js';
-import { DealerSchema } from '../../../functions/core/dealer-config.js';
-import { makeDeliverEvents, type EventRecord } from '../../../functions/core/events/deliver-events.js';
+import type { EventRecord } from '../../../functions/core/events/deliver-events.js';
 import { dealerIndex, makeIngestWebhook } from '../../../functions/core/events/ingest-webhook.js';
 import type { EventQueue, EventQueueMessage } from '../../../functions/ports.js';
 import { startDynamo, type Dynamo } from '../../support/engines.js';
-import { BRANCH, dealer, startHarness, type Harness } from '../../support/import-harness.js';
-import {
-  FIXTURES,
-  TEST_SIGNING_SECRET,
-  createDedupeTable,
-  startDmsReceiver,
-  type DmsReceiver,
-} from '../../support/webhooks.js';
-import { powertoolsFifoRunner } from '../../../functions/adapters/powertools-fifo-runner.js';
+import { dealer, startHarness, type Harness } from '../../support/import-harness.js';
+import { FIXTURES, createDedupeTable, startDmsReceiver, type DmsReceiver } from '../../support/webhooks.js';
+import { DEALER_ID, fixedSecrets, testDelivery, webhookDealer, webhookHeaders } from '../../support/delivery.js';
 
-const DEALER = 'bilhallen';
+const DEALER = DEALER_ID;
 const WEBHOOK_SECRET = 'wayke-calls-us-with-this';
 const FIXTURE_AD = '5f1c2b7e-0a4d-4c1e-9a57-3e2f1d9b8c01';
 
@@ -62,41 +50,24 @@ describe("the dealer's stock number", () => {
     const adId = harness.sim.state().adsByPlate.KLM482?.[0];
     expect(adId).toBeDefined();
 
-    const secrets = {
-      getDealerSecrets: async () => ({
-        waykeClientId: 'sim-client',
-        waykeClientSecret: 'sim-secret',
-        dmsSigningSecret: TEST_SIGNING_SECRET,
-      }),
-      getInboundAuth: async () => ({ webhookSecret: WEBHOOK_SECRET }),
-    };
-    const dealers = dealerIndex([
-      DealerSchema.parse({
-        id: DEALER,
-        name: 'Bilhallen',
-        branchId: BRANCH,
-        dms: { type: 'webhook', url: receiver.url },
-      }),
-    ]);
+    const secrets = fixedSecrets(WEBHOOK_SECRET);
+    const dealers = dealerIndex([webhookDealer(receiver.url)]);
     const clock = { now: () => new Date() };
     const log = new MemoryLog();
     const events = memoryQueue();
     const ingest = makeIngestWebhook({ dealers, secrets, queue: events, clock, log });
     await ingest({
       dealerId: DEALER,
-      headers: { authorization: `Bearer ${WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+      headers: webhookHeaders(WEBHOOK_SECRET),
       body: Buffer.from(FIXTURES['purchase-contract-completed']!.replace(FIXTURE_AD, adId!)),
     });
-    const deliver = makeDeliverEvents({
-      runInOrder: powertoolsFifoRunner,
+    const deliver = testDelivery({
       dealers,
-      dedupe: new DynamoDedupeStore({ client: dynamo.client, tableName: 'stock-number-dedupe', clock }),
-      attempts: new DynamoDeliveryAttempts({ client: dynamo.client, tableName: 'stock-number-dedupe', clock }),
-      sinks: {
-        webhook: new WebhookDmsSink({ secrets, clock, timeoutMs: 5_000 }),
-        outbox: new S3OutboxDmsSink({ client: new S3Client({ region: 'eu-north-1' }), bucket: 'unused' }),
-      },
-      wayke: async () => harness.wayke,
+      dynamo: dynamo.client,
+      table: 'stock-number-dedupe',
+      secrets,
+      webhookTimeoutMs: 5_000,
+      wayke: harness.wayke,
       snapshots: harness.store,
       deadLetters: memoryQueue(),
       clock,
