@@ -174,12 +174,23 @@ function snapshotWriter(snapshots: Pick<Snapshots, 'put'>, dealerId: string, bat
 }
 
 /**
+ * What a written entry says of its check mark. The run read the entry unmarked: `check: false`,
+ * so the write keeps a mark the webhook set since (the run's read of the ad may predate the edit
+ * it reports; see `put` of the DynamoDB store). The run read the mark, or there was no entry to
+ * mark (a create): nothing, the write replaces the item and the mark the run acted on goes.
+ */
+function markAfterRun(step: PlanStep): Pick<SnapshotEntry, 'check'> {
+  return step.action === 'create' || step.entry.check === true ? {} : { check: false };
+}
+
+/**
  * The entry an applied step leaves, with what Wayke now holds of each sent field (the baseline of
- * the next check) and, under `wayke-wins`, the fields kept as Wayke has them. The marks go: the
- * ad was just read and written.
+ * the next check) and, under `wayke-wins`, the fields kept as Wayke has them. The marks the run
+ * read go: the ad was just read and written.
  */
 function withBaseline(input: ApplyRunInput, applied: SnapshotEntry, step: PlanStep): SnapshotEntry {
-  const { check: _check, held: _held, sent: _sent, kept: _kept, ...entry } = applied;
+  const { check: _check, held: _held, sent: _sent, kept: _kept, ...unmarked } = applied;
+  const entry = { ...unmarked, ...markAfterRun(step) };
   if (step.action === 'remove') return { ...entry, ...keptOf(applied) };
   const sent = formHashes(formOf(input.wayke, step.vehicle, marketOf(input.dealer)));
   const kept: Record<string, string> = {};

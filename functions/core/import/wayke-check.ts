@@ -103,7 +103,12 @@ type Verdict =
   | { readonly kind: 'held'; readonly reason: OnlineSaleState; readonly entry: SnapshotEntry }
   | { readonly kind: 'failed'; readonly error: string };
 
-const withoutMark = ({ check: _check, held: _held, ...entry }: SnapshotEntry): SnapshotEntry => entry;
+/**
+ * The entry without its marks. One the run read unmarked is written with `check: false`, which
+ * keeps a mark set since (see `markAfterRun` in `run-steps.ts`); a mark the run read goes.
+ */
+const withoutMark = ({ check, held: _held, ...entry }: SnapshotEntry): SnapshotEntry =>
+  check === true ? entry : { ...entry, check: false };
 
 /**
  * `wayke-wins`: the fields kept as Wayke has them. Earlier keeps last while the feed's value is
