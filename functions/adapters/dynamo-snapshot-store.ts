@@ -117,6 +117,36 @@ function toItem(dealerId: string, entry: SnapshotEntry): EntryItem {
   };
 }
 
+/** Attributes an entry may lack: a write that keeps the item's mark removes the ones the entry lacks. */
+const OPTIONAL_ENTRY_ATTRIBUTES = ['setBy', 'externalId', 'sent', 'kept', 'held'] as const;
+
+/**
+ * An entry written without replacing the item: every attribute set (or removed when the entry lacks
+ * it) but the mark, so a mark the webhook set after the run read the entry survives the write.
+ */
+function keepingMark(table: string, dealerId: string, entry: SnapshotEntry): UpdateCommand {
+  const { pk: key, sk, ...attributes } = toItem(dealerId, entry);
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  for (const [name, value] of Object.entries(attributes)) {
+    names[`#${name}`] = name;
+    values[`:${name}`] = value;
+    sets.push(`#${name} = :${name}`);
+  }
+  const removes = OPTIONAL_ENTRY_ATTRIBUTES.filter((name) => !(name in attributes)).map((name) => {
+    names[`#${name}`] = name;
+    return `#${name}`;
+  });
+  return new UpdateCommand({
+    TableName: table,
+    Key: { pk: key, sk },
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  });
+}
+
 /** The hand-edit and online-sale attributes of an item, as far as it has them. */
 function trackedOf(i: EntryItem): Pick<SnapshotEntry, 'sent' | 'kept' | 'check' | 'held'> {
   const sent = jsonRecord(i.sent);
@@ -248,9 +278,23 @@ export class DynamoSnapshotStore
     }
   }
 
+  /**
+   * Entries replace their items in batches — but one with `check: false` (the import read it
+   * unmarked) is written by one UpdateItem that leaves the item's mark alone, so a
+   * `vehicle-updated` that marked the car after the run read it (and before this write) still sends
+   * it to the next run's check.
+   */
   async put(dealerId: string, entries: readonly SnapshotEntry[]): Promise<void> {
-    for (let offset = 0; offset < entries.length; offset += BATCH_SIZE) {
-      let requests = entries
+    const keepMark = entries.filter((entry) => entry.check === false);
+    for (let offset = 0; offset < keepMark.length; offset += BATCH_SIZE)
+      await Promise.all(
+        keepMark
+          .slice(offset, offset + BATCH_SIZE)
+          .map((entry) => this.doc.send(keepingMark(this.table, dealerId, entry))),
+      );
+    const replacing = entries.filter((entry) => entry.check !== false);
+    for (let offset = 0; offset < replacing.length; offset += BATCH_SIZE) {
+      let requests = replacing
         .slice(offset, offset + BATCH_SIZE)
         .map((entry) => ({ PutRequest: { Item: toItem(dealerId, entry) } }));
       for (let attempt = 1; requests.length > 0; attempt++) {

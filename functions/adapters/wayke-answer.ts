@@ -17,15 +17,19 @@ export type CallContext = Omit<WaykeErrorContext, 'operation'>;
 
 /** A failure of one attempt, with what the retry loop needs to know. */
 export class AttemptFailure extends Error {
+  /** The system error code of a failed connection (`ECONNREFUSED` …), when there was one. */
+  readonly code: string | undefined;
+
   constructor(
     message: string,
     readonly kind: 'throttled' | 'server' | 'timeout' | 'network',
     readonly status?: number,
     readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string },
   ) {
     super(message, options);
     this.name = 'AttemptFailure';
+    this.code = options?.code;
   }
   /** The request may have reached Wayke and been applied. */
   get ambiguous(): boolean {

@@ -77,6 +77,7 @@ function attemptFailureOf(error: unknown, status: number | undefined, options: E
   // The original error may quote the URL or a header: only its scrubbed message goes on as the cause.
   return new AttemptFailure(`connection failed (${code || 'network error'})`, 'network', status, undefined, {
     cause: new Error(options.scrub(message)),
+    ...(code ? { code } : {}),
   });
 }
 

@@ -3,7 +3,8 @@
  * a flaky partner needs and no endpoint should know about:
  *
  * - Auth: OAuth2 client credentials from the shared {@link WaykeTokenCache}; a 401 triggers one
- *   refresh and one retry, never a loop.
+ *   refresh and one retry, never a loop. A token endpoint that is not there is a wrong setting,
+ *   raised at once; one that refuses every connection names the setting too (`wayke-auth.ts`).
  * - Retries: 429, 5xx, 408, timeouts and connection failures, with full-jitter backoff, at most
  *   `maxAttempts` attempts. A `Retry-After` holds back every call to that host until the instant it
  *   names; one beyond `retryAfterCapMs` fails the call as retryable at once. Other 4xx never retry.
@@ -13,7 +14,6 @@
  *
  * The defaults of all of these are {@link WAYKE_TRANSPORT_DEFAULTS}.
  */
-import * as z from 'zod';
 import type { Clock, Log } from '../ports.js';
 import {
   AttemptFailure,
@@ -25,6 +25,7 @@ import {
   type Scrub,
 } from './wayke-answer.js';
 import { exchange, type WaykeRequest } from './wayke-attempt.js';
+import { classifyTokenAnswer, TOKEN_PATH, tokenForm, tokenOfAnswer, unreachableTokenEndpoint } from './wayke-auth.js';
 import { KeyedConcurrencyLimiter } from './wayke-concurrency.js';
 import { WaykeAuthError, WaykeRetryableError, type WaykeErrorContext } from './wayke-errors.js';
 import { fullJitterDelayMs, type BackoffOptions } from './wayke-retry.js';
@@ -117,14 +118,6 @@ export function sharedTransportParts(
   };
 }
 
-const TokenResponseSchema = z.object({
-  access_token: z.string().min(1),
-  expires_in: z.number().positive().optional(),
-  token_type: z.string().optional(),
-});
-/** Lifetime assumed when the token answer names none. */
-const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
-
 const sleep = (ms: number): Promise<void> =>
   ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, '')}${path}`;
@@ -214,11 +207,19 @@ export class WaykeTransport {
       this.refreshAfter401(run, token);
       return undefined;
     }
-    const failure = classifyAnswer(this.answeredCall(run.spec), answer, run.attempts, this.scrub);
+    const failure = this.classify(run, answer);
     if (!(failure instanceof AttemptFailure)) throw failure;
     this.holdHost(run, failure);
     await this.failed(run, failure);
     return undefined;
+  }
+
+  /** A non-2xx answer as a family error or a retryable failure; the token call has its own reading. */
+  private classify(run: CallRun, answer: Answer): Error {
+    const call = this.answeredCall(run.spec);
+    if (call.isTokenCall)
+      return classifyTokenAnswer(call, answer, { attempts: run.attempts, scrub: this.scrub, url: run.url });
+    return classifyAnswer(call, answer, run.attempts, this.scrub);
   }
 
   /** Waits for the host gate (inside the branch's slot, when the call has a branch) and sends. */
@@ -285,11 +286,11 @@ export class WaykeTransport {
       const recovered = await this.recover(run.spec).catch(() => undefined);
       if (recovered) return recovered;
     }
-    throw retryableError(
-      `${describeCall(run.spec.operation, run.spec.context)} failed after ${run.attempts} attempts: ${failure.message}`,
-      this.errorContext(run),
-      failure,
-    );
+    const message = `${describeCall(run.spec.operation, run.spec.context)} failed after ${run.attempts} attempts: ${failure.message}`;
+    const context = this.errorContext(run);
+    const unreachable =
+      run.spec.host === 'auth' ? unreachableTokenEndpoint({ message, context }, failure, run.url) : undefined;
+    throw unreachable ?? retryableError(message, context, failure);
   }
 
   private async recover(spec: CallSpec): Promise<CallResult | undefined> {
@@ -316,27 +317,15 @@ export class WaykeTransport {
   }
 
   private async fetchToken(): Promise<FetchedToken> {
-    const form = new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: this.credentials.clientId,
-      client_secret: this.credentials.clientSecret,
-      scope: 'api-resource',
-    });
     const result = await this.call({
       operation: 'token',
       method: 'POST',
       host: 'auth',
-      path: '/connect/token',
-      form,
+      path: TOKEN_PATH,
+      form: tokenForm(this.credentials),
       context: {},
     });
-    const parsed = TokenResponseSchema.safeParse(result.body);
-    if (!parsed.success)
-      throw new WaykeAuthError('Wayke token answer has no access_token', { operation: 'token', status: result.status });
-    return {
-      accessToken: parsed.data.access_token,
-      expiresInSeconds: parsed.data.expires_in ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
-    };
+    return tokenOfAnswer(result, joinUrl(this.bases.auth, TOKEN_PATH));
   }
 
   /** A token failure seen by a call: the same kind of error, with the call's operation and plate. */

@@ -1,10 +1,11 @@
 import type { AdStatus, Log, SnapshotEntry, WaykeAd, WaykeApi } from '../../ports.js';
-import { AuthError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { Vehicle, VehicleField } from '../vehicle.js';
 import { changedFields, fingerprint, type VehicleFingerprint } from './fingerprint.js';
 import { sendMedia, type SentMedia } from './media.js';
 import type { CreateStep, ImportPlan, PlanStep, RemoveStep, UpdateStep } from './plan.js';
 import type { FailedVehicle, HeldVehicle } from './report.js';
+import { RunStop, stopsTheRun } from './run-stop.js';
 import { heldReasonOf, HeldInWaykeError } from './wayke-check.js';
 
 /**
@@ -30,6 +31,8 @@ export interface ApplyContext {
   readonly onFailed?: (step: PlanStep, error: unknown) => void;
   /** Told of each step Wayke's online sale held (written before the step counts as held). */
   readonly onHeld?: (step: PlanStep, held: HeldVehicle) => Promise<void>;
+  /** The run's stop, when the caller shares it with the check (default: the apply's own). */
+  readonly stop?: RunStop;
 }
 
 export interface ApplyResult {
@@ -50,7 +53,6 @@ export function orderedSteps(plan: ImportPlan): PlanStep[] {
 }
 
 const isNotFound = (error: unknown): boolean => error instanceof NotFoundError;
-const isAuth = (error: unknown): boolean => error instanceof AuthError;
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
@@ -153,7 +155,7 @@ async function create(ctx: ApplyContext, step: Creatable): Promise<{ entry: Snap
  * more before giving up, so the snapshot learns the ad id now rather than next run.
  */
 async function adoptCommitted(ctx: ApplyContext, step: Creatable, error: unknown): Promise<SnapshotEntry> {
-  if (isAuth(error)) throw error;
+  if (stopsTheRun(error)) throw error;
   const plate = step.registrationNumber;
   const committed = await ctx.wayke.findAdByRegistrationNumber(ctx.branchId, plate).catch(() => null);
   if (!committed) throw error;
@@ -204,8 +206,9 @@ class ApplyTally {
   readonly counts = { created: 0, updated: 0, removed: 0, republished: 0, adopted: 0 };
   readonly failed: FailedVehicle[] = [];
   readonly held: HeldVehicle[] = [];
-  /** Set once Wayke refused the credentials: no later step can succeed. */
-  abort: string | null = null;
+
+  /** The run's stop: once Wayke refused the credentials or a setting is wrong, no later step is started. */
+  constructor(readonly stop: RunStop) {}
 
   succeeded(step: PlanStep, adopted: boolean): void {
     if (adopted) this.counts.adopted += 1;
@@ -239,7 +242,7 @@ async function heldInstead(ctx: ApplyContext, tally: ApplyTally, step: PlanStep,
 
 /** Runs one step; a failure is recorded, never thrown, so the other vehicles go on. */
 async function runStep(ctx: ApplyContext, tally: ApplyTally, step: PlanStep): Promise<void> {
-  const stop = tally.abort ?? ctx.shouldStop?.() ?? null;
+  const stop = tally.stop.notAttempted(step.registrationNumber) ?? ctx.shouldStop?.() ?? null;
   if (stop) {
     tally.fail(step, `not attempted: ${stop}`);
     return;
@@ -250,21 +253,22 @@ async function runStep(ctx: ApplyContext, tally: ApplyTally, step: PlanStep): Pr
     tally.succeeded(step, adopted);
   } catch (error) {
     if (await heldInstead(ctx, tally, step, error)) return;
-    if (isAuth(error)) tally.abort = `Wayke refused the credentials (${describe(error)})`;
     ctx.onFailed?.(step, error);
-    ctx.log.warn('Vehicle failed', {
-      registrationNumber: step.registrationNumber,
-      action: step.action,
-      error: describe(error),
-      errorName: error instanceof Error ? error.name : typeof error,
-    });
+    // A stop is logged once by the run, not once per vehicle in flight.
+    if (!tally.stop.stopsAt(error, step.registrationNumber))
+      ctx.log.warn('Vehicle failed', {
+        registrationNumber: step.registrationNumber,
+        action: step.action,
+        error: describe(error),
+        errorName: error instanceof Error ? error.name : typeof error,
+      });
     tally.fail(step, describe(error));
   }
 }
 
 export async function applyPlan(plan: ImportPlan, ctx: ApplyContext): Promise<ApplyResult> {
   const steps = orderedSteps(plan);
-  const tally = new ApplyTally();
+  const tally = new ApplyTally(ctx.stop ?? new RunStop());
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {

@@ -19,6 +19,7 @@ import { acquireDealerLease, NO_LEASE, type HeldLease, type LeaseSettings } from
 import type { ImportPlan } from './plan.js';
 import { chooseFeed, readChosenFeed, type ChosenFeed, type FeedReader, type FeedReading } from './read.js';
 import type { ImportReport, ImportSummary } from './report.js';
+import { RunStop } from './run-stop.js';
 import {
   appliedTally,
   applyRun,
@@ -346,7 +347,8 @@ async function applyAndRecord(
   const { dealer } = request;
   if (plan.blocked) logBlocked(deps.log, dealer.id, plan);
   const wayke = typeof deps.wayke === 'function' ? await deps.wayke(dealer) : deps.wayke;
-  const checked = await checkRun({ dealer, plan, wayke, concurrency: settings.concurrency, log: deps.log });
+  const stop = new RunStop();
+  const checked = await checkRun({ dealer, plan, wayke, concurrency: settings.concurrency, log: deps.log, stop });
   const applied = await applyRun({
     dealer,
     plan: checked.plan,
@@ -358,6 +360,7 @@ async function applyAndRecord(
     now: () => deps.clock.now(),
     log: deps.log,
     stopReason: () => stopReason(locked),
+    stop,
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),
   });
   const result = withCheckFailures(applied, checked);
@@ -371,9 +374,10 @@ async function applyAndRecord(
   });
   const archiveKey = movedTo ?? (chosen.retry ? chosen.previous?.archiveKey : undefined);
   await recordRunState(deps.snapshots, { dealerId: dealer.id, runId, at: deps.clock.now(), archiveKey, result, plan });
-  const summary = summarize(dealer, reading, appliedTally(plan, result, checked));
+  const summary = summarize(dealer, reading, appliedTally(plan, result, checked, stop));
   const report = reportOf(deps, locked, chosen, summary, movedTo);
   await writeReport(deps.reports, report, deps.log);
+  if (summary.stopped) logStopped(deps.log, dealer.id, summary.stopped);
   logDone(deps.log, dealer.id, runId, summary, result.adopted);
   return {
     status: 'applied',
@@ -411,6 +415,14 @@ function logBlocked(log: Log, dealerId: string, plan: ImportPlan): void {
     wouldRemove: plan.blocked?.wouldRemove,
     limit: plan.blocked?.limit,
     liveAds: plan.liveAds,
+  });
+}
+
+function logStopped(log: Log, dealerId: string, stopped: NonNullable<ImportSummary['stopped']>): void {
+  log.error('Import stopped: no vehicle can get past this until it is fixed', {
+    dealerId,
+    reason: stopped.reason,
+    vehicles: stopped.vehicles,
   });
 }
 

@@ -3,6 +3,7 @@ import type { MileageUnit } from '../feed/fields.js';
 import type { RejectedRow } from '../feed/index.js';
 import type { Blocked } from './plan.js';
 import { feedErrorSv, fieldSv, reasonSv } from './reasons-sv.js';
+import type { StoppedRun } from './run-stop.js';
 
 /**
  * The run report: what the CLI prints with `--json`, what lands in the dealer's `reports/` folder
@@ -67,6 +68,11 @@ export interface ImportSummary {
   readonly heldInWayke?: readonly HeldVehicle[];
   /** Hand edits found in Wayke, per vehicle (absent when none). */
   readonly drift?: readonly DriftedVehicle[];
+  /**
+   * Set when the run stopped at a failure no vehicle gets past (refused credentials, a wrong
+   * setting): the reason, once, and how many vehicles it left undone (retried by the next run).
+   */
+  readonly stopped?: StoppedRun;
 }
 
 /** What the report files hold: the summary plus where and when. */
@@ -84,9 +90,14 @@ export interface ImportReport extends ImportSummary {
   readonly superseded?: readonly string[];
 }
 
-/** Exit status of `import`/`plan`: 2 feed rejected, 3 removals blocked, 1 rows rejected or vehicles failed, else 0. */
-export function exitStatus(summary: Pick<ImportSummary, 'feed' | 'failed' | 'rejected' | 'blocked'>): 0 | 1 | 2 | 3 {
-  if (summary.feed.error) return 2;
+/**
+ * Exit status of `import`/`plan`: 2 feed rejected or the run stopped (credentials, a setting), 3
+ * removals blocked, 1 rows rejected or vehicles failed, else 0.
+ */
+export function exitStatus(
+  summary: Pick<ImportSummary, 'feed' | 'failed' | 'rejected' | 'blocked' | 'stopped'>,
+): 0 | 1 | 2 | 3 {
+  if (summary.feed.error || summary.stopped) return 2;
   if (summary.blocked) return 3;
   if (summary.failed.length > 0 || summary.rejected.length > 0) return 1;
   return 0;
@@ -162,6 +173,18 @@ function heldAndDriftLines(report: ImportReport, sv: string[], en: string[]): vo
   }
 }
 
+/** A stopped run, in both languages: the reason is the adapter's words (identifiers and settings only). */
+function stoppedLines(stopped: StoppedRun, sv: string[], en: string[]): void {
+  sv.push(
+    `STOPPAT: körningen avbröts, inget fordon kommer förbi detta tills det är åtgärdat: ${stopped.reason}`,
+    `${stopped.vehicles} fordon ändrades inte; nästa körning försöker igen.`,
+  );
+  en.push(
+    `STOPPED: the run was stopped, no vehicle gets past this until it is fixed: ${stopped.reason}`,
+    `${stopped.vehicles} vehicles were not changed; the next run tries again.`,
+  );
+}
+
 /** The short human report (`latest.txt`): Swedish first, then English. Plates and fields only. */
 export function reportText(report: ImportReport): string {
   const when = report.at
@@ -195,6 +218,7 @@ export function reportText(report: ImportReport): string {
       `Created ${report.created} · updated ${report.updated} · removed ${report.removed} · republished ${report.republished} · unchanged ${report.unchanged} · failed ${report.failed.length}`,
     );
   }
+  if (report.stopped) stoppedLines(report.stopped, sv, en);
   if (report.blocked) {
     sv.push(
       `STOPPAT: filen skulle ta bort ${report.blocked.wouldRemove} annonser, gränsen är ${report.blocked.limit}. Inga annonser togs bort.`,

@@ -23,7 +23,9 @@ import {
   type ImportSummary,
   type RejectedRow,
 } from './report.js';
+import type { StoppedRun } from './run-stop.js';
 import type { MileageUnit } from '../feed/fields.js';
+import type { RunStop } from './run-stop.js';
 import { checkPlan, formHashes, formOf, type CheckedPlan } from './wayke-check.js';
 
 /**
@@ -97,6 +99,8 @@ export interface CheckRunInput {
   readonly wayke: WaykeApi;
   readonly concurrency: number;
   readonly log: Log;
+  /** The run's stop, shared with the apply (see `run-stop.ts`). */
+  readonly stop?: RunStop;
 }
 
 /** Reads the ads the plan would change (see `wayke-check.ts`): the plan the apply may run. */
@@ -107,6 +111,7 @@ export function checkRun(input: CheckRunInput): Promise<CheckedPlan> {
     handEdits: input.dealer.feed.handEdits,
     concurrency: input.concurrency,
     log: input.log,
+    ...(input.stop ? { stop: input.stop } : {}),
   });
 }
 
@@ -127,6 +132,8 @@ export interface ApplyRunInput {
   /** Why the run must stop starting vehicles (lease lost, interrupted), or null. */
   readonly stopReason: () => string | null;
   readonly onProgress?: (done: number, total: number) => void;
+  /** The run's stop, shared with the check: a stop there leaves every step here unstarted. */
+  readonly stop?: RunStop;
 }
 
 /**
@@ -167,12 +174,23 @@ function snapshotWriter(snapshots: Pick<Snapshots, 'put'>, dealerId: string, bat
 }
 
 /**
+ * What a written entry says of its check mark. The run read the entry unmarked: `check: false`,
+ * so the write keeps a mark the webhook set since (the run's read of the ad may predate the edit
+ * it reports; see `put` of the DynamoDB store). The run read the mark, or there was no entry to
+ * mark (a create): nothing, the write replaces the item and the mark the run acted on goes.
+ */
+function markAfterRun(step: PlanStep): Pick<SnapshotEntry, 'check'> {
+  return step.action === 'create' || step.entry.check === true ? {} : { check: false };
+}
+
+/**
  * The entry an applied step leaves, with what Wayke now holds of each sent field (the baseline of
- * the next check) and, under `wayke-wins`, the fields kept as Wayke has them. The marks go: the
- * ad was just read and written.
+ * the next check) and, under `wayke-wins`, the fields kept as Wayke has them. The marks the run
+ * read go: the ad was just read and written.
  */
 function withBaseline(input: ApplyRunInput, applied: SnapshotEntry, step: PlanStep): SnapshotEntry {
-  const { check: _check, held: _held, sent: _sent, kept: _kept, ...entry } = applied;
+  const { check: _check, held: _held, sent: _sent, kept: _kept, ...unmarked } = applied;
+  const entry = { ...unmarked, ...markAfterRun(step) };
   if (step.action === 'remove') return { ...entry, ...keptOf(applied) };
   const sent = formHashes(formOf(input.wayke, step.vehicle, marketOf(input.dealer)));
   const kept: Record<string, string> = {};
@@ -203,6 +221,7 @@ export async function applyRun(input: ApplyRunInput): Promise<ApplyResult> {
     // A refused change: the next run reads the ad again (and holds it while Wayke does).
     onHeld: (step) => (step.action === 'create' ? Promise.resolve() : writer.add({ ...step.entry, check: true })),
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+    ...(input.stop ? { stop: input.stop } : {}),
     shouldStop: () => (writer.failed() ? 'the snapshot store failed' : input.stopReason()),
   });
   await writer.finish();
@@ -263,6 +282,7 @@ export interface RunTally {
   readonly blocked: ImportSummary['blocked'];
   readonly heldInWayke?: readonly HeldVehicle[];
   readonly drift?: readonly DriftedVehicle[];
+  readonly stopped?: StoppedRun;
 }
 
 export const NOTHING_DONE: RunTally = {
@@ -288,12 +308,17 @@ export function plannedTally(plan: ImportPlan): RunTally {
   };
 }
 
-/** What the apply did, as a tally; with the check's findings when the run made one. */
-export function appliedTally(plan: ImportPlan, result: ApplyResult, checked?: CheckedPlan): RunTally {
-  const { created, updated, removed, republished, failed } = result;
+/**
+ * What the apply did, as a tally; with the check's findings when the run made one. A stopped run
+ * says why once: the vehicles it left undone are not listed as failed one by one.
+ */
+export function appliedTally(plan: ImportPlan, result: ApplyResult, checked?: CheckedPlan, stop?: RunStop): RunTally {
+  const { created, updated, removed, republished } = result;
   const unchanged = checked ? checked.plan.unchanged : plan.unchanged;
   const held = [...(checked?.held ?? []), ...result.held].sort(byPlate);
   const drift = checked?.drift ?? [];
+  const stopped = stop?.summary();
+  const failed = stopped ? result.failed.filter((f) => !stop?.leftUndone(f.registrationNumber)) : result.failed;
   return {
     created,
     updated,
@@ -304,6 +329,7 @@ export function appliedTally(plan: ImportPlan, result: ApplyResult, checked?: Ch
     blocked: plan.blocked,
     ...(held.length > 0 ? { heldInWayke: held } : {}),
     ...(drift.length > 0 ? { drift } : {}),
+    ...(stopped ? { stopped } : {}),
   };
 }
 

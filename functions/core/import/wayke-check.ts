@@ -5,6 +5,7 @@ import type { Vehicle, VehicleField } from '../vehicle.js';
 import { dataFields, shortHash } from './fingerprint.js';
 import type { CheckStep, ImportPlan, RemoveStep, UpdateStep } from './plan.js';
 import type { DriftedVehicle, FailedVehicle, HeldVehicle } from './report.js';
+import type { RunStop } from './run-stop.js';
 
 /**
  * The check between plan and apply: every vehicle the run is about to change (update, republish,
@@ -21,6 +22,8 @@ export interface CheckContext {
   readonly handEdits: HandEditPolicy;
   readonly concurrency: number;
   readonly log: Log;
+  /** The run's stop: a read refused for the credentials or a setting stops the other reads. */
+  readonly stop?: RunStop;
 }
 
 /** The plan as the apply gets it, and what the check found on the way. */
@@ -100,7 +103,12 @@ type Verdict =
   | { readonly kind: 'held'; readonly reason: OnlineSaleState; readonly entry: SnapshotEntry }
   | { readonly kind: 'failed'; readonly error: string };
 
-const withoutMark = ({ check: _check, held: _held, ...entry }: SnapshotEntry): SnapshotEntry => entry;
+/**
+ * The entry without its marks. One the run read unmarked is written with `check: false`, which
+ * keeps a mark set since (see `markAfterRun` in `run-steps.ts`); a mark the run read goes.
+ */
+const withoutMark = ({ check, held: _held, ...entry }: SnapshotEntry): SnapshotEntry =>
+  check === true ? entry : { ...entry, check: false };
 
 /**
  * `wayke-wins`: the fields kept as Wayke has them. Earlier keeps last while the feed's value is
@@ -177,6 +185,7 @@ async function checkOne(ctx: CheckContext, step: Checked): Promise<Verdict> {
   } catch (error) {
     // Gone from Wayke: the apply's own recovery (create again, or removed already) handles it.
     if (error instanceof NotFoundError) return { kind: 'apply', step: step.action === 'check' ? resend(step) : step };
+    ctx.stop?.stopsAt(error, step.registrationNumber);
     return { kind: 'failed', error: `reading the ad before changing it failed: ${(error as Error).message}` };
   }
   const reason = heldBy(ad, step.entry);
@@ -184,6 +193,13 @@ async function checkOne(ctx: CheckContext, step: Checked): Promise<Verdict> {
   if (step.action === 'remove') return { kind: 'apply', step };
   const { fields, read } = driftedFields(ctx, ad, step.entry, step.action === 'check' ? step.vehicle : undefined);
   return decideUpdate(ctx, step, fields, read);
+}
+
+/** A step's read, unless the run stopped: then it is left undone, with the stop's reason. */
+function checkUnlessStopped(ctx: CheckContext, step: Checked): Promise<Verdict> {
+  const stopped = ctx.stop?.notAttempted(step.registrationNumber);
+  if (stopped) return Promise.resolve({ kind: 'failed', error: `not attempted: ${stopped}` });
+  return checkOne(ctx, step);
 }
 
 /** The steps the check reads, in the apply's order. */
@@ -241,7 +257,7 @@ const byPlate = (a: { registrationNumber: string }, b: { registrationNumber: str
 /** Reads every ad the plan would change and returns the plan the apply may run. */
 export async function checkPlan(plan: ImportPlan, ctx: CheckContext): Promise<CheckedPlan> {
   const steps = checkedSteps(plan);
-  const verdicts = await bounded(steps, ctx.concurrency, (step) => checkOne(ctx, step));
+  const verdicts = await bounded(steps, ctx.concurrency, (step) => checkUnlessStopped(ctx, step));
   const tally = new CheckTally();
   steps.forEach((step, index) => tally.add(step, verdicts[index] as Verdict));
   for (const plate of plan.soldInWayke) tally.held.push({ registrationNumber: plate, reason: 'sold' });

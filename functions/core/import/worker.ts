@@ -8,7 +8,8 @@ import { allowsMassRemoval, leaseHeldRetry, WorkMessageSchema, type WorkMessage 
  * The import worker: imports one dealer per work message with the same use case as the CLI. A
  * run that throws is a failed message (retried by the queue, then dead-lettered) and an
  * `ImportFailed` metric; blocked removals count `RemovalBlocked`, failed vehicles `VehiclesFailed`
- * (the next hourly run retries them). A trigger that finds the dealer's lease held comes back later.
+ * (the next hourly run retries them). A run that stopped (refused credentials, a wrong setting)
+ * counts `ImportFailed` too, but its message is done: the queue's retries would stop the same way. A trigger that finds the dealer's lease held comes back later.
  */
 
 /** Where a dealer's feeds come from. */
@@ -177,5 +178,6 @@ function countRun(metrics: MetricsSink, summary: ImportSummary): void {
   // empty-metrics warning on quiet hours.
   metrics.count('VehiclesChanged', summary.created + summary.updated + summary.removed + summary.republished);
   if (summary.blocked) metrics.count('RemovalBlocked', 1);
+  if (summary.stopped) metrics.count('ImportFailed', 1);
   if (summary.failed.length > 0) metrics.count('VehiclesFailed', summary.failed.length);
 }

@@ -68,7 +68,8 @@ dealer's own limits from --config) is held back until --allow-mass-removal.
 
 Exit status: 0 all applied and no row rejected; 1 done, but rows rejected or vehicles failed
 (run again to retry them); 2 the feed rejected as a whole, nothing applied (also: bad
-arguments or environment); 3 removals blocked by the safety valve.`;
+arguments or environment, and a run stopped because Wayke refused the credentials or its
+token endpoint is not at WAYKE_AUTH_URL); 3 removals blocked by the safety valve.`;
 
 /** The local run's snapshot table: one name, so `plan`/`import` see what `dev` imported. */
 export const SNAPSHOT_TABLE = DEFAULT_RESOURCE_NAMES.snapshotTable;
@@ -324,6 +325,7 @@ export function importJson(s: ImportSummary) {
     ...(s.mileageUnit ? { mileageUnit: s.mileageUnit } : {}),
     ...(s.heldInWayke ? { heldInWayke: s.heldInWayke } : {}),
     ...(s.drift ? { drift: s.drift } : {}),
+    ...(s.stopped ? { stopped: s.stopped } : {}),
   };
 }
 
@@ -336,6 +338,11 @@ function feedLine(s: ImportSummary): string {
 
 function tail(s: ImportSummary): string[] {
   const lines: string[] = [];
+  if (s.stopped)
+    lines.push(
+      `STOPPED: ${s.stopped.reason}`,
+      `${s.stopped.vehicles} vehicles were not changed; fix it and run again.`,
+    );
   if (s.blocked) lines.push(`BLOCKED: ${s.blocked.reason}. Run again with --allow-mass-removal if that is intended.`);
   if (s.failed.length)
     lines.push(

@@ -199,6 +199,10 @@ export function reportLines(report: ImportReport, color = false): string[] {
       `${s.red('✗')} ${report.dealer}: ${source} rejected as a whole (${error.code}): ${error.message} — nothing changed in Wayke`,
     ];
   const lines = [reportSummaryLine(report, source, s)];
+  if (report.stopped)
+    lines.push(
+      `    stopped: ${report.stopped.reason} (${report.stopped.vehicles} vehicles not changed; retried next run)`,
+    );
   if (report.blocked)
     lines.push(
       `    removals blocked: the feed would remove ${report.blocked.wouldRemove} ads, the limit is ${report.blocked.limit}`,
@@ -212,12 +216,19 @@ function reportSummaryLine(report: ImportReport, source: string, s: Styles): str
   const format = feed.format ? `${feed.format}${feed.encoding ? `/${feed.encoding}` : ''}` : '';
   const counts = `${report.created} created, ${report.updated} updated, ${report.removed} removed, ${report.republished} republished, ${report.unchanged} unchanged`;
   const problems = [
+    report.stopped ? 'stopped' : '',
     report.failed.length ? `${report.failed.length} failed (retried next run)` : '',
     report.rejected.length ? `${report.rejected.length} rows rejected` : '',
     report.heldInWayke?.length ? `${report.heldInWayke.length} held in Wayke (online sale)` : '',
     report.drift?.length ? `${report.drift.length} changed by hand in Wayke` : '',
   ].filter(Boolean);
-  const mark = report.blocked ? s.yellow('!') : problems.length ? s.yellow('✓') : s.green('✓');
+  const mark = report.stopped
+    ? s.red('✗')
+    : report.blocked
+      ? s.yellow('!')
+      : problems.length
+        ? s.yellow('✓')
+        : s.green('✓');
   return `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`;
 }
 

@@ -14,6 +14,7 @@ import {
   type ImportReport,
 } from '../../../functions/core/import/index.js';
 import { withLayout } from '../../../functions/core/import/media.js';
+import { snapshotEntryOf } from '../../support/snapshot-entries.js';
 
 const car = (plate: string, extra: Partial<Vehicle> = {}): Vehicle => ({
   registrationNumber: plate,
@@ -25,14 +26,8 @@ const car = (plate: string, extra: Partial<Vehicle> = {}): Vehicle => ({
   ...extra,
 });
 
-const entryFor = (vehicle: Vehicle, status: SnapshotEntry['status'] = 'Published'): SnapshotEntry => {
-  const print = fingerprint(vehicle);
-  return {
-    registrationNumber: vehicle.registrationNumber,
-    adId: `ad-${vehicle.registrationNumber}`,
-    hash: print.hash,
-    groups: print.groups,
-    fields: print.fields,
+const entryFor = (vehicle: Vehicle, status: SnapshotEntry['status'] = 'Published'): SnapshotEntry =>
+  snapshotEntryOf(vehicle, {
     media: withLayout(
       Object.fromEntries(
         (vehicle.images ?? []).map((url, i) => [url, `https://media.test/${vehicle.registrationNumber}/${i}`]),
@@ -40,8 +35,7 @@ const entryFor = (vehicle: Vehicle, status: SnapshotEntry['status'] = 'Published
     ),
     status,
     lastSeen: '2026-01-01T00:00:00.000Z',
-  };
-};
+  });
 
 const snapshotOf = (...entries: SnapshotEntry[]) => new Map(entries.map((e) => [e.registrationNumber, e]));
 
