@@ -136,6 +136,13 @@ describe('wayke-dms contract-check when it cannot check', () => {
     expect(Object.keys(sim.state().ads)).toHaveLength(before);
   });
 
+  it('an auth URL without its path (no token endpoint there): exit 2 naming WAYKE_AUTH_URL, no ad created', async () => {
+    const run = await check(['--registration-number', 'CCA009'], env({ WAYKE_AUTH_URL: new URL(sim.authUrl).origin }));
+    expect(run.status).toBe(2);
+    expect(run.stdout + run.stderr).toContain('WAYKE_AUTH_URL');
+    expect(adsOf('CCA009')).toEqual([]);
+  });
+
   it('a plate with a live ad in the branch: exit 2, and that ad is left as it was', async () => {
     const dealerCar = { registrationNumber: 'CCC002', price: 100_000, mileage: 12_000 };
     const { id } = await createWaykeClient(client()).createAd({

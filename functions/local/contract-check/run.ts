@@ -6,6 +6,7 @@
  * checked is what an import sends.
  */
 import * as endpoints from '../../adapters/wayke-endpoints.js';
+import { WaykeSettingError } from '../../adapters/wayke-auth.js';
 import { WaykeAuthError, WaykeNotFoundError, WaykeValidationError } from '../../adapters/wayke-errors.js';
 import { AD_STATUSES, toWaykeBody, type VehicleFields } from '../../adapters/wayke-mapping.js';
 import { WaykeTransport, type WaykeClientOptions } from '../../adapters/wayke-transport.js';
@@ -243,8 +244,14 @@ async function removeAd(ctx: Context, adId: string): Promise<void> {
   }
 }
 
+/** Refused credentials and a token endpoint that is no token endpoint (even behind a retry) are settings. */
+const isSettingError = (error: unknown): boolean =>
+  error instanceof WaykeAuthError ||
+  error instanceof WaykeSettingError ||
+  (error instanceof Error && error.cause instanceof WaykeSettingError);
+
 function failureOf(step: string, error: unknown): CheckFailure {
-  if (error instanceof WaykeAuthError) return { kind: 'auth', step, message: error.message };
+  if (isSettingError(error)) return { kind: 'auth', step, message: (error as Error).message };
   const detail = error instanceof WaykeValidationError && error.waykeMessage ? ` (Wayke: ${error.waykeMessage})` : '';
   return { kind: 'wayke', step, message: `${(error as Error).message}${detail}` };
 }
