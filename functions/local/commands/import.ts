@@ -15,7 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { loadDealerConfig } from '../../adapters/dealer-config-file.js';
 import { DynamoSnapshotStore, ensureSnapshotTable } from '../../adapters/dynamo-snapshot-store.js';
-import { fileFeed, FileReportSink } from '../../adapters/file-feed-source.js';
+import { FileReportSink } from '../../adapters/file-feed-source.js';
 import { createLogger } from '../../adapters/logger.js';
 import { createWaykeClient, WaykeUrlsEnvSchema, waykeUrlsFromEnv } from '../../adapters/wayke-http-client.js';
 import {
@@ -36,6 +36,7 @@ import {
 } from '../../core/import/index.js';
 import type { LeaseHolder } from '../../ports.js';
 import { loadMappingOption, UsageError } from '../cli-support.js';
+import { feedFile } from '../feed-file.js';
 import { DEFAULT_RESOURCE_NAMES, LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/local-aws.js';
 import { processIsGone, processStartOf } from '../process-liveness.js';
 import { DEFAULT_STATE_DIR, localRunIsUp, readLocalRunEndpoints, stateLayout, type StateLayout } from '../state-dir.js';
@@ -410,12 +411,10 @@ function importText(s: ImportSummary): string {
 type WaykeEnv = z.infer<typeof WaykeEnvSchema>;
 
 /** What a run needs before it touches state: the options, the Wayke settings (import only) and the feed. */
-async function prepare(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv) {
+function prepare(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv) {
   const options = parseOptions(mode, args, env);
   const waykeEnv = mode === 'import' ? waykeEnvOf(env) : undefined;
-  const feed = await fileFeed(options.file).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`${options.file} cannot be read: ${error.code ?? error.message}`);
-  });
+  const feed = feedFile(options.file);
   return { options, waykeEnv, feed };
 }
 
@@ -516,9 +515,9 @@ export async function runImportCommand(
     toStderr: true,
     level: (env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN',
   });
-  let prepared: Awaited<ReturnType<typeof prepare>>;
+  let prepared: ReturnType<typeof prepare>;
   try {
-    prepared = await prepare(mode, args, env);
+    prepared = prepare(mode, args, env);
   } catch (error) {
     if (!(error instanceof UsageError) && (error as Error).name !== 'ConfigError') throw error;
     process.stderr.write(

@@ -5,17 +5,11 @@
  * command could not run: bad arguments, unreadable file or mapping profile).
  */
 import { reasonSv } from '../../core/import/reasons-sv.js';
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  DEFAULT_MAX_FEED_BYTES,
-  feedSizeError,
-  readFeed,
-  refusedFeed,
-  type FeedReadResult,
-} from '../../core/feed/index.js';
+import { DEFAULT_MAX_FEED_BYTES, readFeed, refusedFeed, type FeedReadResult } from '../../core/feed/index.js';
 import { loadMappingOption, UsageError } from '../cli-support.js';
+import { readFeedFile } from '../feed-file.js';
 
 export const help = `Usage: wayke-dms validate-feed <file> [--mapping <profile.json>] [--json]
 
@@ -31,36 +25,6 @@ Options:
 
 Exit status: 0 every row valid, 1 some rows rejected, 2 nothing checked: bad arguments, a file
 that cannot be read, or the file rejected as a whole.`;
-
-/** Reads the file unless its size alone refuses it (checked before reading it all). */
-function readFile(
-  path: string,
-  maxBytes: number,
-): { bytes: Uint8Array } | { tooLarge: NonNullable<ReturnType<typeof feedSizeError>> } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw new UsageError(
-      `${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  try {
-    const { size } = fstatSync(fd);
-    const tooLarge = feedSizeError(size, maxBytes);
-    if (tooLarge) return { tooLarge };
-    const bytes = Buffer.allocUnsafe(size);
-    let offset = 0;
-    while (offset < size) {
-      const read = readSync(fd, bytes, offset, size - offset, offset);
-      if (read === 0) break;
-      offset += read;
-    }
-    return { bytes: bytes.subarray(0, offset) };
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** How CSV rows are numbered, said where the numbers are shown. */
 const ROW_NUMBERS =
@@ -171,7 +135,7 @@ function parseOptions(args: string[], onJson: (json: boolean) => void): Options 
 function check(options: Options): FeedReadResult {
   const { file, maxBytes } = options;
   const mapping = options.mappingPath ? loadMappingOption(options.mappingPath) : undefined;
-  const read = readFile(file, maxBytes);
+  const read = readFeedFile(file, maxBytes);
   if ('tooLarge' in read) return refusedFeed(read.tooLarge);
   return readFeed(read.bytes, { name: basename(file), now: new Date(), maxBytes, ...(mapping ? { mapping } : {}) });
 }

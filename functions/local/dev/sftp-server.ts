@@ -37,7 +37,7 @@ import {
   UploadBuffer,
 } from './sftp-limits.js';
 import { copySource, DEALER_FOLDERS } from '../../core/feed-bucket.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, PermanentError } from '../../core/errors.js';
 
 const { Server, utils } = ssh2;
 const STATUS = utils.sftp.STATUS_CODE;
@@ -76,11 +76,40 @@ export interface LocalSftpServer extends RunningServer {
   readonly hostKeyFingerprint: string;
 }
 
-/** Reads the host key at `path`, generating an ed25519 key there the first time. */
-export function loadOrCreateHostKey(path: string): string {
+/** An SSH key pair in OpenSSH text form, as `utils.generateKeyPairSync` returns it. */
+export interface HostKeyPair {
+  readonly private: string;
+  readonly public: string;
+}
+
+const generateEd25519 = (): HostKeyPair => utils.generateKeyPairSync('ed25519', { comment: 'wayke-dms local sftp' });
+
+/**
+ * Keys made before giving up. ssh2 1.17's ed25519 generator makes about 1 key in 200 that its own
+ * parser refuses (a 31-byte public key; mscdex/ssh2 #1390, #1513, open), so a fresh key is made
+ * again rather than written; ten bad ones in a row would be a different fault, said in words.
+ */
+const HOST_KEY_ATTEMPTS = 10;
+
+/** A key pair whose private key ssh2 can read back, from `generate`. */
+function readableKeyPair(generate: () => HostKeyPair): HostKeyPair {
+  for (let attempt = 1; attempt <= HOST_KEY_ATTEMPTS; attempt++) {
+    const pair = generate();
+    if (parsedKey(pair.private)) return pair;
+  }
+  throw new PermanentError(
+    `ssh2 made ${HOST_KEY_ATTEMPTS} SFTP host keys in a row that it cannot read back; check the installed ssh2 version`,
+  );
+}
+
+/**
+ * Reads the host key at `path`, generating an ed25519 key there the first time; only a key that
+ * parses is written (`generate` is for tests).
+ */
+export function loadOrCreateHostKey(path: string, generate: () => HostKeyPair = generateEd25519): string {
   if (existsSync(path)) return readFileSync(path, 'utf8');
+  const pair = readableKeyPair(generate);
   mkdirSync(dirname(path), { recursive: true });
-  const pair = utils.generateKeyPairSync('ed25519', { comment: 'wayke-dms local sftp' });
   writeFileSync(path, pair.private, { mode: 0o600 });
   writeFileSync(`${path}.pub`, `${pair.public}\n`);
   return pair.private;
