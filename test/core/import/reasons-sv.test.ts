@@ -3,6 +3,7 @@
  * reader writes for the test feeds (and for a feed built to hit each kind of bad value) has a
  * Swedish rendering, with the dealer's value kept exactly.
  */
+import { NOTHING_DONE } from '../../../functions/core/import/run-steps.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,13 +85,8 @@ describe('Swedish rejection reasons', () => {
       movedTo: null,
       retry: false,
       feed: { format: 'csv', encoding: 'windows-1252', vehicles: 1, rejected: 1 },
+      ...NOTHING_DONE,
       created: 1,
-      updated: 0,
-      removed: 0,
-      republished: 0,
-      unchanged: 0,
-      failed: [],
-      blocked: null,
       rejected: [
         {
           row: 3,
