@@ -346,7 +346,7 @@ describe('end to end through the worker: no car taken down by accident, no uploa
     expect(run).toMatchObject({ removed: 0, rejected: [{ row: 4, errors: [{ code: 'UNBALANCED_QUOTE' }] }] });
     expect(run.inDoubt).toEqual(expect.arrayContaining(stock.slice(2, 6).map((car) => car.registrationNumber)));
     expect(await text('feeds/storlager/reports/latest.txt')).toContain(
-      'is closed on row 7, so rows 5–7 were read into that one cell',
+      'is closed on line 7, so lines 5–7 were read into that one cell',
     );
   });
 
