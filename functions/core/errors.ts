@@ -58,3 +58,9 @@ export class AuthError extends PermanentError {}
 export class UnavailableError extends RetryableError {}
 
 export const isRetryable = (error: unknown): boolean => error instanceof WaykeDmsError && error.retryable;
+
+/** An error's message as a report or log line shows it (its name when it has no message). */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

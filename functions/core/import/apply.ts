@@ -1,5 +1,5 @@
 import type { AdStatus, Log, SnapshotEntry, WaykeAd, WaykeApi } from '../../ports.js';
-import { NotFoundError } from '../errors.js';
+import { errorText, NotFoundError } from '../errors.js';
 import type { Vehicle, VehicleField } from '../vehicle.js';
 import { changedFields, fingerprint, type VehicleFingerprint } from './fingerprint.js';
 import { sendMedia, type SentMedia } from './media.js';
@@ -53,10 +53,6 @@ export function orderedSteps(plan: ImportPlan): PlanStep[] {
 }
 
 const isNotFound = (error: unknown): boolean => error instanceof NotFoundError;
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
-}
 
 /** The patch body for `fields`: the vehicle's value, or `null` to clear a field the feed dropped. */
 function patchFields(vehicle: Vehicle, fields: readonly VehicleField[]): { [K in keyof Vehicle]?: Vehicle[K] | null } {
@@ -259,10 +255,10 @@ async function runStep(ctx: ApplyContext, tally: ApplyTally, step: PlanStep): Pr
       ctx.log.warn('Vehicle failed', {
         registrationNumber: step.registrationNumber,
         action: step.action,
-        error: describe(error),
+        error: errorText(error),
         errorName: error instanceof Error ? error.name : typeof error,
       });
-    tally.fail(step, describe(error));
+    tally.fail(step, errorText(error));
   }
 }
 

@@ -23,9 +23,8 @@ import {
   type ImportSummary,
   type RejectedRow,
 } from './report.js';
-import type { StoppedRun } from './run-stop.js';
 import type { MileageUnit } from '../feed/fields.js';
-import type { RunStop } from './run-stop.js';
+import type { RunStop, StoppedRun } from './run-stop.js';
 import { checkPlan, formHashes, formOf, type CheckedPlan } from './wayke-check.js';
 
 /**

@@ -1,4 +1,4 @@
-import { AuthError, ConfigError } from '../errors.js';
+import { AuthError, ConfigError, errorText } from '../errors.js';
 
 /** How deep a cause chain is followed (chains are a few links; a cycle must not loop). */
 const MAX_CAUSES = 8;
@@ -29,11 +29,6 @@ export interface StoppedRun {
   readonly vehicles: number;
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
-}
-
 /** The run's stop, shared by the check and the apply: the first stopping error and the plates it left undone. */
 export class RunStop {
   private first: { readonly reason: string; readonly auth: boolean } | null = null;
@@ -42,7 +37,7 @@ export class RunStop {
   /** Whether `error` stops the run; if so it is noted (the first one gives the reason) for `plate`. */
   stopsAt(error: unknown, plate: string): boolean {
     if (!stopsTheRun(error)) return false;
-    this.first ??= { reason: describe(error), auth: error instanceof AuthError };
+    this.first ??= { reason: errorText(error), auth: error instanceof AuthError };
     this.plates.add(plate);
     return true;
   }

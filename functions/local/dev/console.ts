@@ -211,6 +211,13 @@ export function reportLines(report: ImportReport, color = false): string[] {
   return lines;
 }
 
+/** ✗ a stopped run, ! removals blocked, a yellow ✓ done with problems, a green ✓ clean. */
+function markOf(report: ImportReport, problems: boolean, s: Styles): string {
+  if (report.stopped) return s.red('✗');
+  if (report.blocked) return s.yellow('!');
+  return problems ? s.yellow('✓') : s.green('✓');
+}
+
 function reportSummaryLine(report: ImportReport, source: string, s: Styles): string {
   const feed = report.feed;
   const format = feed.format ? `${feed.format}${feed.encoding ? `/${feed.encoding}` : ''}` : '';
@@ -222,13 +229,7 @@ function reportSummaryLine(report: ImportReport, source: string, s: Styles): str
     report.heldInWayke?.length ? `${report.heldInWayke.length} held in Wayke (online sale)` : '',
     report.drift?.length ? `${report.drift.length} changed by hand in Wayke` : '',
   ].filter(Boolean);
-  const mark = report.stopped
-    ? s.red('✗')
-    : report.blocked
-      ? s.yellow('!')
-      : problems.length
-        ? s.yellow('✓')
-        : s.green('✓');
+  const mark = markOf(report, problems.length > 0, s);
   return `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`;
 }
 

@@ -1,26 +1,16 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { HandEditPolicy } from '../../../functions/core/dealer-config.js';
 import type { ImportOutcome } from '../../../functions/core/import/index.js';
 import type { Vehicle } from '../../../functions/core/vehicle.js';
 import type { WaykeApi } from '../../../functions/ports.js';
-import { startDynamo, type Dynamo } from '../../support/engines.js';
-import { dealer, startHarness, vehicle, type Harness } from '../../support/import-harness.js';
+import { harnessPerTest } from '../../support/harness-per-test.js';
+import { dealer, vehicle, type Harness } from '../../support/import-harness.js';
 import { adOf, handEdit, onlineSale } from '../../support/wayke-admin.js';
 
-let dynamo: Dynamo;
-beforeAll(async () => {
-  dynamo = await startDynamo();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
-
+const harness = harnessPerTest();
 let h: Harness;
-beforeEach(async () => {
-  h = await startHarness(dynamo);
-});
-afterEach(async () => {
-  await h.stop();
+beforeEach(() => {
+  h = harness.current;
 });
 
 const cars = [vehicle(1, {}, 1), vehicle(2, {}, 1), vehicle(3, {}, 1)];
