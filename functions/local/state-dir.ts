@@ -93,3 +93,47 @@ export async function localRunIsUp(endpoints: LocalRunEndpoints): Promise<boolea
     return false;
   }
 }
+
+/** The part of `dealers.json` the CLI checks a `--dealer` against (the dev stack writes the whole config). */
+const LocalRunDealersSchema = z.object({ dealers: z.array(z.object({ id: z.string() })) });
+
+/** The dealer ids of the local run that used the directory, or null when none did (or the file is unreadable). */
+export function localRunDealerIds(layout: StateLayout): string[] | null {
+  if (!existsSync(layout.dealers)) return null;
+  try {
+    const parsed = LocalRunDealersSchema.safeParse(JSON.parse(readFileSync(layout.dealers, 'utf8')));
+    return parsed.success ? parsed.data.dealers.map((dealer) => dealer.id) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What `plan`/`import` are asked to use: the directory, whether `--state` named it, the dealer. */
+export interface StateUse {
+  readonly mode: 'plan' | 'import';
+  readonly layout: StateLayout;
+  readonly named: boolean;
+  readonly dealerId: string;
+  /** A `--config` names the dealers; then it, not the local run's list, says who exists. */
+  readonly config: boolean;
+}
+
+/**
+ * Why the command cannot run against the state directory, in words, or null. `plan` on a
+ * directory named by `--state` that does not exist is most likely a mistyped path: planning
+ * against nothing would show every vehicle as new. A dealer the local run does not know is most
+ * likely a mistyped id: its plan would create everything, its import would list every car twice.
+ */
+export function stateUseProblem(use: StateUse): string | null {
+  const { layout } = use;
+  if (use.mode === 'plan' && use.named && !existsSync(layout.root))
+    return `the state directory ${layout.root} does not exist; check --state (or create the directory to plan against an empty snapshot)`;
+  const dealers = use.config ? null : localRunDealerIds(layout);
+  if (dealers && !dealers.includes(use.dealerId))
+    return `dealer "${use.dealerId}" is not one of the local run's dealers in ${layout.dealers} (${dealers.join(', ')}); check --dealer, or pass --config with the dealer`;
+  return null;
+}
+
+/** The line `plan` prints when it finds no snapshot in the directory. */
+export const noSnapshotNote = (layout: StateLayout): string =>
+  `no snapshot yet in ${layout.root}: every vehicle would be created`;

@@ -39,7 +39,15 @@ import { loadMappingOption, UsageError } from '../cli-support.js';
 import { feedFile } from '../feed-file.js';
 import { DEFAULT_RESOURCE_NAMES, LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/local-aws.js';
 import { processIsGone, processStartOf } from '../process-liveness.js';
-import { DEFAULT_STATE_DIR, localRunIsUp, readLocalRunEndpoints, stateLayout, type StateLayout } from '../state-dir.js';
+import {
+  DEFAULT_STATE_DIR,
+  localRunIsUp,
+  noSnapshotNote,
+  readLocalRunEndpoints,
+  stateLayout,
+  stateUseProblem,
+  type StateLayout,
+} from '../state-dir.js';
 
 export const help = `Usage: wayke-dms import <file> --dealer <id> [options]
 
@@ -187,13 +195,30 @@ export async function openSnapshotTable(mode: 'plan' | 'import', layout: StateLa
     }
   }
   const persist = mode === 'import' || existsSync(layout.dynamodb);
+  if (!persist) process.stderr.write(`wayke-dms plan: ${noSnapshotNote(layout)}\n`);
   return startEmbeddedDynamo(persist ? layout.dynamodb : null);
+}
+
+/** The snapshot table, once the state directory is known to be the one meant (else a usage error, exit 1). */
+function openCheckedSnapshotTable(mode: 'plan' | 'import', options: Options): Promise<EmbeddedDynamo> {
+  const layout = stateLayout(options.state);
+  const problem = stateUseProblem({
+    mode,
+    layout,
+    named: options.named.state,
+    dealerId: options.dealer.id,
+    config: options.named.config,
+  });
+  if (problem) throw new UsageError(problem);
+  return openSnapshotTable(mode, layout);
 }
 
 interface Options {
   readonly file: string;
   readonly dealer: ImportDealerConfig;
   readonly state: string;
+  /** Whether `--state` and `--config` were given (see {@link stateUseProblem}). */
+  readonly named: { readonly state: boolean; readonly config: boolean };
   readonly json: boolean;
   readonly allowMassRemoval: boolean;
   readonly concurrency: number;
@@ -282,6 +307,7 @@ function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.Proce
     file: positionals[0] as string,
     dealer: dealerOf(mode, dealerId, values, env),
     state: resolve(values.state ?? DEFAULT_STATE_DIR),
+    named: { state: values.state !== undefined, config: values.config !== undefined },
     json: values.json === true,
     allowMassRemoval: values['allow-mass-removal'] === true,
     concurrency,
@@ -529,7 +555,7 @@ export async function runImportCommand(
 
   let dynamo: EmbeddedDynamo;
   try {
-    dynamo = await openSnapshotTable(mode, stateLayout(options.state));
+    dynamo = await openCheckedSnapshotTable(mode, options);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`wayke-dms ${mode}: ${error.message}\n`);
