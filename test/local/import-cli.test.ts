@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,7 @@ const importOneCar = (file: string, dealer: string, state: string) =>
 describe('wayke-dms plan / import', () => {
   it('plan on a fresh state lists every create and writes nothing', async () => {
     const state = join(dir, 'fresh');
+    mkdirSync(state);
     const result = await spawnCli([
       'plan',
       feedFile('a.csv', csv(cars)),
@@ -62,7 +63,7 @@ describe('wayke-dms plan / import', () => {
       market: 'SE',
       mileageUnit: 'mil',
     });
-    expect(existsSync(state)).toBe(false);
+    expect(readdirSync(state)).toEqual([]);
     expect(sim.state().calls['POST /vehicle'] ?? 0).toBe(0);
   });
 

@@ -3,7 +3,7 @@
  * in this process) against the Wayke simulator: the feed's unit is converted to km once by the
  * reader, km is sent in the market's unit once by the mapping, and a read ad comes back in km.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,8 +62,12 @@ function feed(header: string, ...rows: string[]): string {
 }
 
 /** The command for a dealer of the config, with its own state directory (`state` names it). */
-const runIn = (state: string, mode: 'plan' | 'import', dealer: string, file: string, ...more: string[]) =>
-  cli([mode, file, '--dealer', dealer, '--config', config, '--state', join(dir, `state-${state}`), ...more]);
+/** A run against its own state directory, made first: `plan` refuses a `--state` that does not exist. */
+const runIn = (state: string, mode: 'plan' | 'import', dealer: string, file: string, ...more: string[]) => {
+  const stateDir = join(dir, `state-${state}`);
+  mkdirSync(stateDir, { recursive: true });
+  return cli([mode, file, '--dealer', dealer, '--config', config, '--state', stateDir, ...more]);
+};
 const run = (mode: 'plan' | 'import', dealer: string, file: string, ...more: string[]) =>
   runIn(dealer, mode, dealer, file, ...more);
 
