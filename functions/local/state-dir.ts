@@ -62,6 +62,9 @@ export const LocalRunEndpointsSchema = z.object({
     health: z.string().url(),
     dynamodb: z.string().url(),
     sqs: z.string().url(),
+    /** The Wayke the run talks to (the simulator's base URL when `waykeSimulated`); older runs wrote neither. */
+    wayke: z.string().url().optional(),
+    waykeSimulated: z.boolean().optional(),
   }),
   queues: z.object({
     work: z.string().url(),

@@ -48,6 +48,7 @@ import {
   stateUseProblem,
   type StateLayout,
 } from '../state-dir.js';
+import { localRunDealer, localRunWayke, type WaykeConnection } from '../local-run-target.js';
 
 export const help = `Usage: wayke-dms import <file> --dealer <id> [options]
 
@@ -60,7 +61,8 @@ Options:
   --state <dir>           where the snapshot lives (embedded store; default ./.wayke-dms)
   --mapping <file>        the dealer's mapping profile (JSON)
   --config <file>         dealer config (dealers.json): branch, market, removal status and
-                          limits, mapping profile of --dealer
+                          limits, mapping profile of --dealer (default: the dealer as the
+                          local run in --state configured it, if one did)
   --market SE|NO|FI       the dealer's Wayke market, without --config (default ${DEFAULT_MARKET}):
                           the market code of new ads and the odometer unit (mil for SE, km
                           for NO and FI)
@@ -70,7 +72,9 @@ Options:
   -h, --help              show this help
 
 Environment: WAYKE_AUTH_URL, WAYKE_DEALER_API_URL, WAYKE_MEDIA_API_URL, WAYKE_CLIENT_ID,
-WAYKE_CLIENT_SECRET, WAYKE_BRANCH_ID (the branch, unless --config names it).
+WAYKE_CLIENT_SECRET, WAYKE_BRANCH_ID (the branch, unless --config names it). With none of the
+URLs set and the local run (npm start) up in --state, import goes to its Wayke simulator as the
+dealer's client there: no settings needed.
 
 The safety valve: removing more than max(3, 25% of the dealer's live ads) in one run (or the
 dealer's own limits from --config) is held back until --allow-mass-removal.
@@ -78,7 +82,8 @@ dealer's own limits from --config) is held back until --allow-mass-removal.
 Exit status: 0 all applied and no row rejected; 1 done, but rows rejected or vehicles failed
 (run again to retry them); 2 the feed rejected as a whole, nothing applied (also: bad
 arguments or environment, and a run stopped because Wayke refused the credentials or its
-token endpoint is not at WAYKE_AUTH_URL); 3 removals blocked by the safety valve.`;
+token endpoint is not at WAYKE_AUTH_URL); 3 removals blocked by the safety valve. Also 1: --state holds the local run's
+snapshot of its simulator and WAYKE_* names another Wayke (give it its own --state).`;
 
 /** The local run's snapshot table: one name, so `plan`/`import` see what `dev` imported. */
 export const SNAPSHOT_TABLE = DEFAULT_RESOURCE_NAMES.snapshotTable;
@@ -272,25 +277,41 @@ function marketOption(value: string | undefined, configPath: string | undefined)
   return value as Market;
 }
 
+/** The dealer's branch: its config's, else WAYKE_BRANCH_ID; `plan` calls no one and needs none. */
+function branchOf(
+  mode: 'plan' | 'import',
+  fromConfig: ImportDealerConfig | undefined,
+  env: NodeJS.ProcessEnv,
+  layout: StateLayout,
+): string {
+  const branchId =
+    fromConfig?.branchId ??
+    env.WAYKE_BRANCH_ID ??
+    (mode === 'plan' ? '00000000-0000-0000-0000-000000000000' : undefined);
+  if (branchId) return branchId;
+  throw new UsageError(
+    noWaykeUrls(env)
+      ? noWaykeMessage(layout)
+      : "WAYKE_BRANCH_ID is not set (or pass --config with the dealer's branchId)",
+  );
+}
+
 /** The dealer as the command line, the `--config` file and WAYKE_BRANCH_ID describe it, in that order. */
 function dealerOf(
   mode: 'plan' | 'import',
   dealerId: string,
   values: { config?: string; mapping?: string; market?: string },
   env: NodeJS.ProcessEnv,
+  layout: StateLayout,
 ): ImportDealerConfig {
   const market = marketOption(values.market, values.config);
-  const fromConfig = dealerFromConfig(values.config, dealerId);
+  // Without --config, the dealer as the local run of the state directory configured it (if it did).
+  const fromConfig = values.config ? dealerFromConfig(values.config, dealerId) : localRunDealer(layout, dealerId);
   const mapping = values.mapping ? loadMappingOption(values.mapping) : fromConfig?.mappingProfile;
-  const branchId =
-    fromConfig?.branchId ??
-    env.WAYKE_BRANCH_ID ??
-    (mode === 'plan' ? '00000000-0000-0000-0000-000000000000' : undefined);
-  if (!branchId) throw new UsageError("WAYKE_BRANCH_ID is not set (or pass --config with the dealer's branchId)");
   return {
     id: dealerId,
-    branchId,
-    market: fromConfig?.market ?? market ?? DEFAULT_MARKET,
+    branchId: branchOf(mode, fromConfig, env, layout),
+    market: market ?? fromConfig?.market ?? DEFAULT_MARKET,
     feed: fromConfig?.feed ?? DEFAULT_FEED_SETTINGS,
     ...(mapping ? { mappingProfile: mapping } : {}),
   };
@@ -303,10 +324,11 @@ function parseOptions(mode: 'plan' | 'import', args: string[], env: NodeJS.Proce
   if (!dealerId || !DEALER_ID_PATTERN.test(dealerId))
     throw new UsageError(`--dealer <id> is required (${DEALER_ID_RULE})`);
   const concurrency = concurrencyOption(values.concurrency);
+  const state = resolve(values.state ?? DEFAULT_STATE_DIR);
   return {
     file: positionals[0] as string,
-    dealer: dealerOf(mode, dealerId, values, env),
-    state: resolve(values.state ?? DEFAULT_STATE_DIR),
+    dealer: dealerOf(mode, dealerId, values, env, stateLayout(state)),
+    state,
     named: { state: values.state !== undefined, config: values.config !== undefined },
     json: values.json === true,
     allowMassRemoval: values['allow-mass-removal'] === true,
@@ -439,15 +461,53 @@ type WaykeEnv = z.infer<typeof WaykeEnvSchema>;
 /** What a run needs before it touches state: the options, the Wayke settings (import only) and the feed. */
 function prepare(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv) {
   const options = parseOptions(mode, args, env);
-  const waykeEnv = mode === 'import' ? waykeEnvOf(env) : undefined;
   const feed = feedFile(options.file);
-  return { options, waykeEnv, feed };
+  return { options, feed };
+}
+
+/** Whether the environment names no Wayke at all (then the local run's simulator is the one meant). */
+const noWaykeUrls = (env: NodeJS.ProcessEnv): boolean =>
+  !env.WAYKE_AUTH_URL && !env.WAYKE_DEALER_API_URL && !env.WAYKE_MEDIA_API_URL;
+
+const noWaykeMessage = (layout: StateLayout): string =>
+  `no Wayke to import into: set WAYKE_AUTH_URL, WAYKE_DEALER_API_URL, WAYKE_MEDIA_API_URL, WAYKE_CLIENT_ID, WAYKE_CLIENT_SECRET and WAYKE_BRANCH_ID, or start the local run (\`npm start\`) to import into its Wayke simulator (no local run is up in ${layout.root})`;
+
+/** No usable Wayke settings (exit 2, like other bad settings; a state directory's problems exit 1). */
+class WaykeSettingsError extends UsageError {}
+
+/**
+ * The Wayke `import` calls: the one in `WAYKE_*`, or — when no URL is set — the Wayke simulator of
+ * the local run that is up in the state directory, as the dealer's client there. A state directory
+ * holding a simulator's snapshot is refused for another Wayke: its ad ids mean nothing there, so the
+ * run would patch ads that do not exist and miss the ones that do.
+ */
+async function waykeFor(options: Options, env: NodeJS.ProcessEnv): Promise<WaykeConnection> {
+  const layout = stateLayout(options.state);
+  const endpoints = readLocalRunEndpoints(layout);
+  if (noWaykeUrls(env)) {
+    if (!endpoints || !(await localRunIsUp(endpoints))) throw new WaykeSettingsError(noWaykeMessage(layout));
+    const local = localRunWayke(layout, endpoints, options.dealer.id);
+    if ('problem' in local) throw new UsageError(local.problem);
+    process.stderr.write(`wayke-dms import: into the Wayke simulator of the local run in ${layout.root}\n`);
+    return local;
+  }
+  const parsed = waykeEnvOf(env);
+  const simulated = endpoints?.services.waykeSimulated === true ? endpoints.services.wayke : undefined;
+  if (simulated && `${simulated}/dealer` !== parsed.WAYKE_DEALER_API_URL.replace(/\/+$/, ''))
+    throw new UsageError(
+      `the state directory ${layout.root} holds the local run's snapshot of its Wayke simulator, not of ${parsed.WAYKE_DEALER_API_URL}; give this Wayke its own --state <dir>`,
+    );
+  return {
+    ...waykeUrlsFromEnv(parsed),
+    clientId: parsed.WAYKE_CLIENT_ID,
+    clientSecret: parsed.WAYKE_CLIENT_SECRET,
+  };
 }
 
 function waykeEnvOf(env: NodeJS.ProcessEnv): WaykeEnv {
   const parsed = WaykeEnvSchema.safeParse(env);
   if (!parsed.success)
-    throw new UsageError(
+    throw new WaykeSettingsError(
       `environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   return parsed.data;
@@ -456,18 +516,16 @@ function waykeEnvOf(env: NodeJS.ProcessEnv): WaykeEnv {
 /** The importer wired to the local snapshot table, the state directory's reports and (for import) Wayke. */
 function makeCliImportDealer(
   options: Options,
-  waykeEnv: WaykeEnv | undefined,
+  wayke: WaykeConnection | undefined,
   dynamo: EmbeddedDynamo,
   log: ReturnType<typeof createLogger>,
 ) {
   const processStart = processStartOf(process.pid);
   return makeImportDealer({
     snapshots: new DynamoSnapshotStore({ client: dynamo.client, tableName: SNAPSHOT_TABLE }),
-    wayke: waykeEnv
+    wayke: wayke
       ? createWaykeClient({
-          ...waykeUrlsFromEnv(waykeEnv),
-          clientId: waykeEnv.WAYKE_CLIENT_ID,
-          clientSecret: waykeEnv.WAYKE_CLIENT_SECRET,
+          ...wayke,
           log,
           maxConcurrency: options.concurrency,
           market: options.dealer.market ?? DEFAULT_MARKET,
@@ -530,6 +588,25 @@ function stopOnSigint(controller: AbortController): () => void {
   return () => process.off('SIGINT', onSignal);
 }
 
+/**
+ * The Wayke (for `import`) and the snapshot table, or the exit status after saying why not: 2 for
+ * missing settings, 1 for a state directory that is not the one meant.
+ */
+async function connect(
+  mode: 'plan' | 'import',
+  options: Options,
+  env: NodeJS.ProcessEnv,
+): Promise<{ wayke: WaykeConnection | undefined; dynamo: EmbeddedDynamo } | number> {
+  try {
+    const wayke = mode === 'import' ? await waykeFor(options, env) : undefined;
+    return { wayke, dynamo: await openCheckedSnapshotTable(mode, options) };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`wayke-dms ${mode}: ${error.message}\n`);
+    return error instanceof WaykeSettingsError ? 2 : 1;
+  }
+}
+
 /** Shared by `plan` and `import`: returns the exit status. */
 export async function runImportCommand(
   mode: 'plan' | 'import',
@@ -551,22 +628,16 @@ export async function runImportCommand(
     );
     return 2;
   }
-  const { options, waykeEnv, feed } = prepared;
-
-  let dynamo: EmbeddedDynamo;
-  try {
-    dynamo = await openCheckedSnapshotTable(mode, options);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`wayke-dms ${mode}: ${error.message}\n`);
-    return 1;
-  }
+  const { options, feed } = prepared;
+  const connected = await connect(mode, options, env);
+  if (typeof connected === 'number') return connected;
+  const { wayke, dynamo } = connected;
 
   const controller = new AbortController();
   const stopListening = stopOnSigint(controller);
   const progress = mode === 'import' && process.stderr.isTTY ? makeProgress() : undefined;
   try {
-    const importDealer = makeCliImportDealer(options, waykeEnv, dynamo, log);
+    const importDealer = makeCliImportDealer(options, wayke, dynamo, log);
     const outcome: ImportOutcome = await importDealer({
       dealer: options.dealer,
       trigger: 'cli',
