@@ -1,6 +1,6 @@
 /**
- * `plan` and `import` against the local run of their state directory, as a new user types them
- * after `npm start`: no `WAYKE_*` settings, no `--config`. The dealer is the one the run configured
+ * `plan`, `import` and `contract-check` against the local run of their state directory, as a new
+ * user types them after `npm start`: no `WAYKE_*` settings, no `--config`. The dealer is the one the run configured
  * (its mapping profile included), `import` goes to the run's Wayke simulator as that dealer's
  * client, and a state directory holding the simulator's snapshot is refused for another Wayke.
  */
@@ -37,9 +37,9 @@ afterAll(async () => {
 });
 
 /** The simulator's ad for a plate, through its admin view. */
-async function simulatedAd(plate: string): Promise<{ ad: { price: number } } | undefined> {
+async function simulatedAd(plate: string): Promise<{ status: string; ad: { price: number } } | undefined> {
   const state = (await (await fetch(`${stack.services.wayke}/_admin/state`)).json()) as {
-    ads: Record<string, { ad: { price: number } }>;
+    ads: Record<string, { status: string; ad: { price: number } }>;
     adsByPlate: Record<string, string[]>;
   };
   const id = state.adsByPlate[plate]?.at(-1);
@@ -110,5 +110,34 @@ describe('plan and import against the local run, with no settings', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('no Wayke to import into: set WAYKE_AUTH_URL');
     expect(result.stderr).toContain('start the local run (`npm start`)');
+  });
+});
+
+describe('contract-check against the local run, with no settings', () => {
+  it("checks the run's Wayke simulator as its first dealer, every name round-trips, and the ad is gone", async () => {
+    const result = await spawnCli(
+      ['contract-check', '--data', stack.data, '--json', '--registration-number', 'WDC917'],
+      env,
+    );
+    expect(result.stderr).toContain(`the Wayke simulator of the local run in ${stack.data}, as bilhallen`);
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as { failed: unknown[]; rows: unknown[]; removal: unknown };
+    expect(report.failed).toEqual([]);
+    expect(report.rows.length).toBeGreaterThan(20);
+    expect(report.removal).toMatchObject({ removed: true });
+    expect((await simulatedAd('WDC917'))?.status).toBe('Deleted');
+  });
+
+  it('names both ways to give it a Wayke when none is set and no local run is up (exit 2)', async () => {
+    const result = await spawnCli(['contract-check', '--data', join(dir, 'none')], env);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('no Wayke to check: set WAYKE_AUTH_URL');
+    expect(result.stderr).toContain('start the local run (`npm start`)');
+  });
+
+  it('refuses a --dealer the local run does not have, listing its dealers (exit 2)', async () => {
+    const result = await spawnCli(['contract-check', '--data', stack.data, '--dealer', 'bilhalen'], env);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`dealer "bilhalen" is not one of the local run's dealers (${DEALERS.join(', ')})`);
   });
 });
