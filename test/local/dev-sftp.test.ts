@@ -238,6 +238,31 @@ describe('local SFTP server', () => {
     },
   );
 
+  it.skipIf(!hasOpenSshClient())(
+    'shows in `ls -l` what the dealer may do: inbound/ and outbox/ writable, archive/, rejected/, reports/ and their files read-only',
+    async () => {
+      const keyFile = join(dir, 'id_ed25519_modes');
+      writeFileSync(keyFile, clientKey.private, { mode: 0o600 });
+      const s3Client = localS3Client(s3.url);
+      for (const key of ['archive/old.csv', 'inbound/waiting.csv', 'outbox/event.json'])
+        await s3Client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/motorcentrum/${key}`, Body: 'x' }));
+      const { stdout: output } = await runSftpBatch({
+        port: sftpServer.port,
+        keyFile,
+        user: 'motorcentrum',
+        knownHosts: join(dir, 'known_hosts'),
+        batchFile: join(dir, 'batch-modes'),
+        lines: ['ls -l', 'ls -l archive', 'ls -l inbound', 'ls -l outbox', '-put /dev/null archive/x.csv'],
+      });
+      for (const folder of ['inbound', 'outbox']) expect(output).toMatch(new RegExp(`drwxr-xr-x .* ${folder}\\n`));
+      for (const folder of ['archive', 'rejected', 'reports'])
+        expect(output).toMatch(new RegExp(`dr-xr-xr-x .* ${folder}\\n`));
+      expect(output).toMatch(/-r--r--r-- .* old\.csv/);
+      expect(output).toMatch(/-rw-r--r-- .* waiting\.csv/);
+      expect(output).toMatch(/-r--r--r-- .* event\.json/);
+    },
+  );
+
   it('keeps the same host key across restarts', async () => {
     const again = await startLocalSftpServer({
       s3: localS3Client(s3.url),

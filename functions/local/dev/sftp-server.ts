@@ -145,18 +145,34 @@ class SftpFailure extends Error {
   }
 }
 
-const DIR_MODE = 0o040755;
-const FILE_MODE = 0o100644;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
 
-function attrs(kind: 'dir' | 'file', size = 0, mtime = new Date()): Attributes {
+/**
+ * The mode a client shows for a path in the home (`''`, `inbound`, `archive/x.csv`): what the
+ * dealer may do there. `inbound/` takes uploads and removals and `outbox/` removals (write on a
+ * folder); a file in `inbound/` may be overwritten; everything else is read-only, as refused.
+ */
+function modeOf(kind: 'dir' | 'file', relative: string): number {
+  if (kind === 'dir') return S_IFDIR | (relative === 'inbound' || relative === 'outbox' ? 0o755 : 0o555);
+  return S_IFREG | (relative.startsWith('inbound/') ? 0o644 : 0o444);
+}
+
+function attrs(kind: 'dir' | 'file', relative: string, size = 0, mtime = new Date()): Attributes {
   const seconds = Math.floor(mtime.getTime() / 1000);
-  return { mode: kind === 'dir' ? DIR_MODE : FILE_MODE, uid: 1000, gid: 1000, size, atime: seconds, mtime: seconds };
+  return { mode: modeOf(kind, relative), uid: 1000, gid: 1000, size, atime: seconds, mtime: seconds };
+}
+
+/** `drwxr-xr-x` and the like, from the mode bits. */
+function permissionText(mode: number): string {
+  const bits = [...'rwxrwxrwx'].map((letter, index) => (mode & (0o400 >> index) ? letter : '-')).join('');
+  return `${(mode & S_IFDIR) === S_IFDIR ? 'd' : '-'}${bits}`;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 function longname(name: string, a: Attributes): string {
   const date = new Date(a.mtime * 1000);
-  const perms = a.mode === DIR_MODE ? 'drwxr-xr-x' : '-rw-r--r--';
+  const perms = permissionText(a.mode);
   const when = `${MONTHS[date.getUTCMonth()]} ${String(date.getUTCDate()).padStart(2, ' ')} ${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')}`;
   return `${perms} 1 dealer dealer ${String(a.size).padStart(10, ' ')} ${when} ${name}`;
 }
@@ -169,16 +185,19 @@ interface DirectoryEntry {
 
 /** A folder's sub-folders and files, as gathered page by page. */
 interface Listing {
+  /** The folder listed, relative to the home ('' for the home). */
+  readonly relative: string;
   readonly dirs: Set<string>;
   readonly files: Map<string, Attributes>;
 }
 
 /** `.` and `..`, then the folders, then the files, each sorted by name. */
-function directoryEntries({ dirs, files }: Listing): DirectoryEntry[] {
+function directoryEntries({ relative, dirs, files }: Listing): DirectoryEntry[] {
+  const inside = (name: string) => (relative === '' ? name : `${relative}/${name}`);
   const entries = [
-    { filename: '.', attrs: attrs('dir') },
-    { filename: '..', attrs: attrs('dir') },
-    ...[...dirs].sort().map((filename) => ({ filename, attrs: attrs('dir') })),
+    { filename: '.', attrs: attrs('dir', relative) },
+    { filename: '..', attrs: attrs('dir', posix.dirname(`/${relative}`).slice(1)) },
+    ...[...dirs].sort().map((filename) => ({ filename, attrs: attrs('dir', inside(filename)) })),
     ...[...files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([filename, a]) => ({ filename, attrs: a })),
   ];
   return entries.map((entry) => ({ ...entry, longname: longname(entry.filename, entry.attrs) }));
@@ -216,12 +235,16 @@ class DealerFileSystem {
     return `${this.root}${relative}`;
   }
 
+  relativeOfKey(key: string): string {
+    return key.slice(this.root.length);
+  }
+
   async stat(path: string): Promise<Attributes> {
     const relative = this.relative(path);
-    if (relative === '' || (DEALER_FOLDERS as readonly string[]).includes(relative)) return attrs('dir');
+    if (relative === '' || (DEALER_FOLDERS as readonly string[]).includes(relative)) return attrs('dir', relative);
     const head = await this.head(this.keyOf(relative));
-    if (head) return attrs('file', head.size, head.mtime);
-    if (await this.isDirectory(relative)) return attrs('dir');
+    if (head) return attrs('file', relative, head.size, head.mtime);
+    if (await this.isDirectory(relative)) return attrs('dir', relative);
     throw new SftpFailure(STATUS.NO_SUCH_FILE, 'No such file');
   }
 
@@ -254,7 +277,11 @@ class DealerFileSystem {
       );
     }
     const prefix = relative === '' ? this.root : `${this.keyOf(relative)}/`;
-    const listing: Listing = { dirs: new Set<string>(relative === '' ? DEALER_FOLDERS : []), files: new Map() };
+    const listing: Listing = {
+      relative,
+      dirs: new Set<string>(relative === '' ? DEALER_FOLDERS : []),
+      files: new Map(),
+    };
     let token: string | undefined;
     do {
       token = await this.listPage(prefix, token, listing);
@@ -274,7 +301,8 @@ class DealerFileSystem {
     for (const object of out.Contents ?? []) {
       const name = (object.Key ?? '').slice(prefix.length);
       if (!name || name.endsWith('/')) continue; // the folder marker itself
-      listing.files.set(name, attrs('file', object.Size ?? 0, object.LastModified ?? new Date()));
+      const path = listing.relative === '' ? name : `${listing.relative}/${name}`;
+      listing.files.set(name, attrs('file', path, object.Size ?? 0, object.LastModified ?? new Date()));
     }
     return out.IsTruncated ? out.NextContinuationToken : undefined;
   }
@@ -459,7 +487,7 @@ function endOnClientEof(sftp: SFTPWrapper): void {
 function serveAttributes({ sftp, fs, handles, run }: Session): void {
   sftp.on('REALPATH', (reqId, path) => {
     const normalized = DealerFileSystem.normalize(path);
-    sftp.name(reqId, [{ filename: normalized, longname: normalized, attrs: attrs('dir') }]);
+    sftp.name(reqId, [{ filename: normalized, longname: normalized, attrs: attrs('dir', fs.relative(normalized)) }]);
   });
   const statHandler = (reqId: number, path: string) => run(reqId, async () => sftp.attrs(reqId, await fs.stat(path)));
   sftp.on('STAT', statHandler);
@@ -468,9 +496,10 @@ function serveAttributes({ sftp, fs, handles, run }: Session): void {
     const found = handles.lookup(buffer);
     if (!found) return sftp.status(reqId, STATUS.FAILURE, 'Bad handle');
     const [, handle] = found;
-    if (handle.kind === 'read') return sftp.attrs(reqId, attrs('file', handle.data.length, handle.mtime));
-    if (handle.kind === 'write') return sftp.attrs(reqId, attrs('file', handle.buffer.size));
-    return sftp.attrs(reqId, attrs('dir'));
+    if (handle.kind === 'read')
+      return sftp.attrs(reqId, attrs('file', fs.relativeOfKey(handle.key), handle.data.length, handle.mtime));
+    if (handle.kind === 'write') return sftp.attrs(reqId, attrs('file', handle.relative, handle.buffer.size));
+    return sftp.attrs(reqId, (handle.entries[0] as DirectoryEntry).attrs);
   });
   // Timestamps and modes have no meaning in S3; accepting them keeps `put -p` and WinSCP happy.
   sftp.on('SETSTAT', (reqId) => sftp.status(reqId, STATUS.OK));
