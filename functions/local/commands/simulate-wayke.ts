@@ -15,6 +15,7 @@ import {
   type WaykeSimulatorOptions,
 } from '../wayke-simulator/index.js';
 import { ContractDriftSchema } from '../wayke-simulator/contract-drift.js';
+import { FaultsChangeSchema, faultsChangeProblems } from '../wayke-simulator/faults.js';
 
 /** Fixed, so the URLs printed stay valid across runs (and media URLs kept in a state file too). */
 const DEFAULT_PORT = 4010;
@@ -45,29 +46,22 @@ POST /_admin/ads/{id}/process, POST /_admin/ads/{id}/online-sale ({"state":"rese
 "released"}), POST /_admin/ads/{id}/edit (a hand edit: a patch body), POST /_admin/branches/{id}/market
 ({"market":"SE"|"NO"|"FI"}), POST /_admin/tokens/revoke, POST /_admin/clients, GET|POST /_admin/contract-drift.`;
 
-const FAULT_KEYS = new Set<keyof WaykeSimulatorFaults>([
-  'serverErrorRate',
-  'throttleRate',
-  'retryAfterSeconds',
-  'retryAfterAsDate',
-  'latencyMs',
-  'commitThenFailRate',
-  'seed',
-  'throttleNext',
-  'serverErrorNext',
-  'commitThenFailNext',
-  'routes',
-]);
-
 function parseFaults(raw: string | undefined): Partial<WaykeSimulatorFaults> {
   if (raw === undefined) return {};
-  const value = JSON.parse(raw) as unknown;
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('--faults must be a JSON object');
-  for (const key of Object.keys(value)) {
-    if (!FAULT_KEYS.has(key as keyof WaykeSimulatorFaults))
-      throw new Error(`--faults: unknown fault "${key}" (known: ${[...FAULT_KEYS].join(', ')})`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error('--faults must be a JSON object');
   }
-  return value;
+  const change = FaultsChangeSchema.safeParse(value);
+  if (!change.success)
+    throw new Error(
+      `--faults: ${faultsChangeProblems(change.error)
+        .map((p) => p.text)
+        .join('; ')}`,
+    );
+  return change.data;
 }
 
 /** The drift of `--rename-field a=b` and `--ignore-field a`, or undefined when neither is given. */

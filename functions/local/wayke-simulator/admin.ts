@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { patchAd } from './ads.js';
 import { revokeTokens } from './auth.js';
 import { check, SIM_MARKETS, type SimMarket } from './contract.js';
+import { FaultsChangeSchema, faultsChangeProblems } from './faults.js';
 import { badRequest, HttpAnswer, notFound, readBody } from './http.js';
 import type { StateFile } from './persistence.js';
 import type { SimulatorState } from './state.js';
@@ -16,7 +17,6 @@ import type {
   ProcessEventInput,
   Token,
   WaykeSimulatorClient,
-  WaykeSimulatorFaults,
   WaykeSimulatorWebhookTarget,
 } from './types.js';
 import type { WebhookSender } from './webhooks.js';
@@ -124,7 +124,11 @@ const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'POST',
     pattern: /^\/_admin\/faults$/,
-    handle: ({ state }, json) => new HttpAnswer(200, state.faults.set(json() as Partial<WaykeSimulatorFaults>)),
+    handle: ({ state }, json) => {
+      const change = FaultsChangeSchema.safeParse(json());
+      if (!change.success) return badRequest(faultsChangeProblems(change.error));
+      return new HttpAnswer(200, state.faults.set(change.data));
+    },
   },
   { method: 'POST', pattern: /^\/_admin\/webhook$/, handle: setWebhook },
   {

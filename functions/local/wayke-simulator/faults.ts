@@ -2,6 +2,7 @@
  * Fault injection: which calls get a 429, a 500 or a commit-then-fail, from seeded rates and
  * deterministic counters, limited to the routes asked for.
  */
+import * as z from 'zod';
 import { sleep } from './http.js';
 import type { WaykeSimulatorFaults } from './types.js';
 
@@ -18,6 +19,53 @@ export const DEFAULT_FAULTS: WaykeSimulatorFaults = {
   commitThenFailNext: 0,
   routes: [],
 };
+
+const share = z.number().min(0).max(1);
+const count = z.number().int().min(0);
+
+/**
+ * A change to the faults in force (`POST /_admin/faults`, `simulate-wayke --faults`): only known
+ * names with values in range, so a misspelt fault is refused instead of silently doing nothing.
+ */
+export const FaultsChangeSchema = z
+  .object({
+    serverErrorRate: share,
+    throttleRate: share,
+    retryAfterSeconds: count,
+    retryAfterAsDate: z.boolean(),
+    latencyMs: count,
+    commitThenFailRate: share,
+    seed: z.number().int(),
+    throttleNext: count,
+    serverErrorNext: count,
+    commitThenFailNext: count,
+    routes: z.array(
+      z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \//, 'a route as in state().calls, e.g. "POST /vehicle"'),
+    ),
+  } satisfies Record<keyof WaykeSimulatorFaults, z.ZodType>)
+  .partial()
+  .strict();
+
+/** A refused part of a faults change: its field, the reason, and both as one line for a terminal. */
+export interface FaultsProblem {
+  readonly field: string;
+  readonly message: string;
+  readonly text: string;
+}
+
+/** The problems of a faults change, one per field (`unknown fault "serverErrorRte" (known: …)`). */
+export function faultsChangeProblems(error: z.ZodError): FaultsProblem[] {
+  const known = Object.keys(DEFAULT_FAULTS).join(', ');
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => {
+        const message = `unknown fault "${key}" (known: ${known})`;
+        return { field: key, message, text: message };
+      });
+    const field = issue.path.join('.') || 'body';
+    return [{ field, message: issue.message, text: `${field}: ${issue.message}` }];
+  });
+}
 
 /** mulberry32: small, fast, good enough to make fault sequences (and test choices) repeatable. */
 export function prng(seed: number): () => number {

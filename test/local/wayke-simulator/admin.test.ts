@@ -111,4 +111,29 @@ describe('Wayke simulator admin routes', () => {
     const view = await answerAdmin(ctx, request(''), 'GET', '/_admin/state');
     expect(view).toMatchObject({ status: 200, body: { faults: { throttleRate: 0.5 }, ads: { a1: { id: 'a1' } } } });
   });
+
+  it.each([
+    [
+      'a misspelt fault',
+      '{"serverErrorRte":0.5}',
+      'serverErrorRte',
+      'unknown fault "serverErrorRte" (known: serverErrorRate,',
+    ],
+    ['a share above 1', '{"serverErrorRate":20}', 'serverErrorRate', '<=1'],
+    ['a negative latency', '{"latencyMs":-5}', 'latencyMs', '>=0'],
+    ['a route that is not one', '{"routes":["vehicle"]}', 'routes.0', 'POST /vehicle'],
+    ['an array for the body', '[1]', 'body', 'object'],
+  ])('refuses %s with 400 naming the field, and the faults in force stay', async (_, body, field, message) => {
+    const ctx = context();
+    await answerAdmin(ctx, request('{"throttleRate":0.25}'), 'POST', '/_admin/faults');
+    const answer = await answerAdmin(ctx, request(body), 'POST', '/_admin/faults');
+    expect(answer).toMatchObject({ status: 400, body: { field } });
+    expect((answer.body as { message: string }).message).toContain(message);
+    expect(ctx.state.faults.current).toMatchObject({
+      throttleRate: 0.25,
+      serverErrorRate: 0,
+      latencyMs: 0,
+      routes: [],
+    });
+  });
 });

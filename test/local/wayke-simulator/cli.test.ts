@@ -52,4 +52,14 @@ describe('wayke-dms simulate-wayke', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('unknown fault "explode"');
   });
+
+  it('refuses a fault out of range with exit status 2, naming it', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['bin/wayke-dms.js', 'simulate-wayke', '--faults', '{"serverErrorRate":1.5}'],
+      { encoding: 'utf8' },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--faults: serverErrorRate:');
+  });
 });
