@@ -19,7 +19,7 @@ import { makeApplyVehicleChanges } from '../../functions/core/vehicle-api/apply-
 import { DealerBusyError } from '../../functions/core/vehicle-api/errors.js';
 import type { VehicleChangeMessage } from '../../functions/core/vehicle-api/schemas.js';
 import { startWaykeSimulator, type WaykeSimulator } from '../../functions/local/wayke-simulator/index.js';
-import type { Log } from '../../functions/ports.js';
+import type { Log, WaykeApi } from '../../functions/ports.js';
 import { CREDENTIALS, REGION, startDynamo, type Dynamo } from '../support/engines.js';
 import { lambdaContext, sqsRecord } from '../support/lambda.js';
 
@@ -63,7 +63,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function setup() {
+async function setup(wrap: (wayke: WaykeApi, snapshots: DynamoSnapshotStore) => WaykeApi = (wayke) => wayke) {
   const table = await dynamo.table();
   const snapshots = new DynamoSnapshotStore({ client: dynamo.client, tableName: table });
   const statuses = new DynamoVehicleStatusStore({ client: dynamo.client, tableName: table });
@@ -80,7 +80,7 @@ async function setup() {
   const apply = makeApplyVehicleChanges({
     snapshots,
     statuses,
-    wayke: () => wayke,
+    wayke: () => wrap(wayke, snapshots),
     clock: { now: () => new Date() },
     log: quiet,
     lease: { owner: () => `test-${Math.random()}`, waitMs: 300 },
@@ -102,6 +102,33 @@ function put(plate: string, price: number): VehicleChangeMessage {
 }
 
 describe('applying Vehicle API changes', () => {
+  it('keeps a check mark a vehicle-updated webhook set while the change was applied (after the read)', async () => {
+    // Prepare: the car exists, unmarked; on the next change the webhook marks it while the worker patches.
+    const plate = 'MRK100';
+    let markWhilePatching = false;
+    // The client is a class: the wrapper keeps its prototype and replaces one method.
+    const { snapshots, apply } = await setup((wayke, store) =>
+      Object.assign(Object.create(wayke) as WaykeApi, {
+        patchAd: async (input: Parameters<WaykeApi['patchAd']>[0]) => {
+          if (markWhilePatching)
+            expect(await store.markForCheck(dealer.id, plate, new Date('2999-01-01T00:00:00Z'))).toBe(true);
+          return wayke.patchAd(input);
+        },
+      }),
+    );
+    expect((await apply(dealer, [put(plate, 100_000)]))[0]).toMatchObject({ result: 'applied' });
+    const before = await snapshots.entry(dealer.id, plate);
+    expect(before?.check).toBeUndefined();
+    markWhilePatching = true;
+    // Act
+    const [result] = await apply(dealer, [put(plate, 105_000)]);
+    // Assess: the change landed, and the next import still checks the car in Wayke.
+    expect(result).toMatchObject({ result: 'applied' });
+    const after = await snapshots.entry(dealer.id, plate);
+    expect(after?.fields.price).not.toBe(before?.fields.price); // the worker's own write landed too
+    expect(after?.check).toBe(true);
+  });
+
   it('retries a plate whose Wayke call failed for a passing reason with all its changes, and applies the others', async () => {
     // Prepare
     const { statuses, apply } = await setup();

@@ -118,7 +118,11 @@ export function makeApplyVehicleChanges(deps: ApplyChangesDeps) {
       now: () => deps.clock.now(),
       log: deps.log,
       onApplied: async (entry) => {
-        const mine: SnapshotEntry = { ...entry, setBy: 'api' };
+        // Read unmarked: `check: false`, so the write keeps a mark a `vehicle-updated` webhook set
+        // since (see `put` of the DynamoDB store); the worker's read of the ad may predate that edit.
+        const read = snapshot.get(entry.registrationNumber);
+        const mark = read && read.check !== true ? { check: false as const } : {};
+        const mine: SnapshotEntry = { ...entry, setBy: 'api', ...mark };
         await deps.snapshots.put(dealer.id, [mine]);
         applied.set(entry.registrationNumber, mine);
       },
