@@ -10,24 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnCli } from '../support/cli-run.js';
+import { spawnCli, unreachableWaykeEnv } from '../support/cli-run.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wayke-dms.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'feed-path-errors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Wayke settings `import` checks before the feed; nothing is reached, as the feed is refused first. */
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  LOG_LEVEL: 'SILENT',
-  NODE_NO_WARNINGS: '1',
-  WAYKE_AUTH_URL: 'http://127.0.0.1:9/auth',
-  WAYKE_DEALER_API_URL: 'http://127.0.0.1:9/dealer',
-  WAYKE_MEDIA_API_URL: 'http://127.0.0.1:9/media',
-  WAYKE_CLIENT_ID: 'client',
-  WAYKE_CLIENT_SECRET: 'secret',
-  WAYKE_BRANCH_ID: '11111111-1111-4111-8111-111111111111',
-};
+const env = unreachableWaykeEnv({ NODE_NO_WARNINGS: '1' });
 
 const state = join(dir, 'state');
 const argsOf = (command: string, path: string) =>

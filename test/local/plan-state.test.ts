@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDealerConfig } from '../../functions/adapters/dealer-config-file.js';
 import { stateLayout } from '../../functions/local/state-dir.js';
-import { runImportInProcess } from '../support/cli-run.js';
+import { runImportInProcess, unreachableWaykeEnv } from '../support/cli-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FEED = join(ROOT, 'examples/feeds/bilhallen.csv');
@@ -21,16 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'plan-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Wayke settings `import` checks first; nothing is reached, as the state check refuses before. */
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  LOG_LEVEL: 'SILENT',
-  WAYKE_AUTH_URL: 'http://127.0.0.1:9/auth',
-  WAYKE_DEALER_API_URL: 'http://127.0.0.1:9/dealer',
-  WAYKE_MEDIA_API_URL: 'http://127.0.0.1:9/media',
-  WAYKE_CLIENT_ID: 'client',
-  WAYKE_CLIENT_SECRET: 'secret',
-  WAYKE_BRANCH_ID: '11111111-1111-4111-8111-111111111111',
-};
+const env = unreachableWaykeEnv();
 const cli = (...args: string[]) => runImportInProcess(args, env);
 
 /** A state directory a local run of the example config used: its dealers.json lists the dealers. */

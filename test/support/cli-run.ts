@@ -29,6 +29,24 @@ export function simulatorCliEnv(sim: WaykeSimulator, extra: NodeJS.ProcessEnv = 
   };
 }
 
+/**
+ * Complete Wayke settings that reach no one (port 9, discard), for cases `import` refuses before
+ * it calls Wayke: a feed it cannot read, a state directory that is not the one meant.
+ */
+export function unreachableWaykeEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LOG_LEVEL: 'SILENT',
+    WAYKE_AUTH_URL: 'http://127.0.0.1:9/auth',
+    WAYKE_DEALER_API_URL: 'http://127.0.0.1:9/dealer',
+    WAYKE_MEDIA_API_URL: 'http://127.0.0.1:9/media',
+    WAYKE_CLIENT_ID: 'client',
+    WAYKE_CLIENT_SECRET: 'secret',
+    WAYKE_BRANCH_ID: '11111111-1111-4111-8111-111111111111',
+    ...extra,
+  };
+}
+
 /** The real command line, in its own process (slow to start: for the end-to-end cases). */
 export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve) => {
