@@ -35,9 +35,15 @@ export { FeedTooLargeError };
 
 interface S3PendingFeed extends PendingFeed {
   readonly key: string;
-  /** Older complete files in `inbound/` when this one was chosen. */
+  /** Older complete files in `inbound/` when this one was chosen, with the ETag listed. */
   readonly superseded: readonly string[];
+  readonly supersededEtags: ReadonlyMap<string, string | undefined>;
+  /** The ETag of the bytes the run read (of the HEAD until it read them). */
+  etag(): string | undefined;
 }
+
+/** A file whose key now holds another upload than the one the run read: it is not settled. */
+class ReplacedDuringRun extends Error {}
 
 export interface S3FeedSourceOptions {
   readonly client: S3Client;
@@ -55,10 +61,7 @@ export class S3FeedSource implements FeedSource {
       (a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0),
     );
     const [newest, ...older] = objects as [(typeof objects)[number], ...typeof objects];
-    const feed = await this.pending(
-      newest.key,
-      older.map((o) => o.key),
-    );
+    const feed = await this.pending(newest.key, new Map(older.map((o) => [o.key, o.etag])));
     if (!feed) return null; // deleted between list and head: nothing to do now
     return feed;
   }
@@ -71,9 +74,9 @@ export class S3FeedSource implements FeedSource {
   private async waitingObjects(
     dealerId: string,
     enough = Infinity,
-  ): Promise<Array<{ key: string; lastModified: Date }>> {
+  ): Promise<Array<{ key: string; lastModified: Date; etag?: string }>> {
     const { client, bucket } = this.options;
-    const objects: Array<{ key: string; lastModified: Date }> = [];
+    const objects: Array<{ key: string; lastModified: Date; etag?: string }> = [];
     let token: string | undefined;
     do {
       const page = await client.send(
@@ -85,7 +88,7 @@ export class S3FeedSource implements FeedSource {
       );
       for (const object of page.Contents ?? []) {
         if (object.Key && isInboundFeedKey(object.Key, dealerId))
-          objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0) });
+          objects.push({ key: object.Key, lastModified: object.LastModified ?? new Date(0), etag: object.ETag });
       }
       token = page.IsTruncated && objects.length < enough ? page.NextContinuationToken : undefined;
     } while (token);
@@ -93,7 +96,7 @@ export class S3FeedSource implements FeedSource {
   }
 
   async archived(_dealerId: string, archiveKey: string): Promise<PendingFeed | null> {
-    return this.pending(archiveKey, []);
+    return this.pending(archiveKey, new Map());
   }
 
   async settle(
@@ -104,16 +107,33 @@ export class S3FeedSource implements FeedSource {
   ): Promise<string | null> {
     const s3Feed = feed as S3PendingFeed;
     if (!s3Feed.key) return null;
-    const target = await this.move(s3Feed.key, settledKey(dealerId, outcome, at, s3Feed.key));
-    for (const older of s3Feed.superseded) {
-      await this.move(older, settledKey(dealerId, 'superseded', at, older)).catch((error: unknown) => {
-        if (!isMissing(error)) throw error;
+    let target: string | null;
+    try {
+      target = await this.move(s3Feed.key, settledKey(dealerId, outcome, at, s3Feed.key), s3Feed.etag());
+    } catch (error) {
+      if (!(error instanceof ReplacedDuringRun)) throw error;
+      // The dealer uploaded the same name again during the run: that upload stays in inbound/
+      // for the follow-up run; archiving it would file a feed that was never imported.
+      this.options.log?.info('The feed was replaced during the run; the new upload stays waiting', {
+        dealerId,
+        key: s3Feed.key,
       });
+      target = null;
+    }
+    for (const older of s3Feed.superseded) {
+      await this.move(older, settledKey(dealerId, 'superseded', at, older), s3Feed.supersededEtags.get(older)).catch(
+        (error: unknown) => {
+          if (!isMissing(error) && !(error instanceof ReplacedDuringRun)) throw error;
+        },
+      );
     }
     return target;
   }
 
-  private async pending(key: string, superseded: readonly string[]): Promise<S3PendingFeed | null> {
+  private async pending(
+    key: string,
+    superseded: ReadonlyMap<string, string | undefined>,
+  ): Promise<S3PendingFeed | null> {
     const { client, bucket } = this.options;
     let head;
     try {
@@ -123,16 +143,20 @@ export class S3FeedSource implements FeedSource {
       throw error;
     }
     const size = head.ContentLength ?? 0;
+    let etag = head.ETag;
     return {
       name: key,
       key,
       size,
-      superseded,
+      superseded: [...superseded.keys()],
+      supersededEtags: superseded,
+      etag: () => etag,
       lastModified: head.LastModified ?? new Date(0),
       load: async (maxBytes: number) => {
         if (size > maxBytes)
           throw new FeedTooLargeError(`The file is ${size} bytes; the limit is ${maxBytes} bytes`, { file: key });
         const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        etag = answer.ETag ?? etag;
         const chunks: Uint8Array[] = [];
         let total = 0;
         for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) {
@@ -148,15 +172,49 @@ export class S3FeedSource implements FeedSource {
     };
   }
 
-  /** Copy, tag, delete: S3 has no rename. A crash in between leaves the file in both places; the rerun converges. */
-  private async move(from: string, to: string): Promise<string> {
+  /**
+   * Copy, tag, delete: S3 has no rename. A crash in between leaves the file in both places; the
+   * rerun converges. With the ETag the run read, each step holds to that upload: a key that holds
+   * another one now (HEAD first, then `If-Match` on the copy and the delete, which S3 enforces and
+   * the local engine ignores) throws {@link ReplacedDuringRun} before anything of it is moved, and
+   * a replacement between copy and delete is left in place.
+   */
+  private async move(from: string, to: string, etag?: string): Promise<string> {
     const { client, bucket } = this.options;
-    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: copySource(bucket, from) }));
+    if (etag) {
+      const current = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: from }));
+      if (current.ETag !== etag) throw new ReplacedDuringRun(from);
+    }
+    const ifMatch = etag ? { IfMatch: etag } : {};
+    try {
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: to,
+          CopySource: copySource(bucket, from),
+          ...(etag ? { CopySourceIfMatch: etag } : {}),
+        }),
+      );
+    } catch (error) {
+      if (isPreconditionFailed(error)) throw new ReplacedDuringRun(from);
+      throw error;
+    }
     await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: to, Tagging: { TagSet: [ARCHIVED_TAG] } }));
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: from }));
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: from, ...ifMatch }));
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+    }
     this.options.log?.debug('Feed moved', { from, to });
     return to;
   }
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  return (
+    (error as { name?: string }).name === 'PreconditionFailed' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412
+  );
 }
 
 function isMissing(error: unknown): boolean {

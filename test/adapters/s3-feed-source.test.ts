@@ -65,6 +65,29 @@ describe('S3FeedSource (s3rver)', () => {
     expect(await source.archived('bilhallen', 'feeds/bilhallen/archive/gone.csv')).toBeNull();
   });
 
+  it('leaves a file uploaded again under the same name during the run waiting, and archives nothing of it', async () => {
+    const bucket = await s3.bucket();
+    const source = new S3FeedSource({ client: s3.client, bucket });
+    await put(bucket, 'feeds/bilhallen/inbound/old.csv', 'old', true);
+    await put(bucket, 'feeds/bilhallen/inbound/lager.csv', 'regnr;pris\nABC123;2');
+    const feed = await source.next('bilhallen');
+    expect(Buffer.from(await feed!.load(1000)).toString()).toBe('regnr;pris\nABC123;2');
+    // While the run imports v2, the old file is uploaded again, then v3 of lager.csv (the newest).
+    await put(bucket, 'feeds/bilhallen/inbound/old.csv', 'old, again', true);
+    await put(bucket, 'feeds/bilhallen/inbound/lager.csv', 'regnr;pris\nABC123;3');
+
+    const moved = await source.settle('bilhallen', feed!, 'archived', new Date('2026-11-29T01:02:03.456Z'));
+
+    expect(moved).toBeNull();
+    expect(await keys(bucket, 'feeds/bilhallen/')).toEqual([
+      'feeds/bilhallen/inbound/lager.csv',
+      'feeds/bilhallen/inbound/old.csv',
+    ]);
+    const next = await source.next('bilhallen');
+    expect(next?.name).toBe('feeds/bilhallen/inbound/lager.csv');
+    expect(Buffer.from(await next!.load(1000)).toString()).toBe('regnr;pris\nABC123;3');
+  });
+
   it('checks the size on HEAD and never downloads a file over the limit', async () => {
     const bucket = await s3.bucket();
     const source = new S3FeedSource({ client: s3.client, bucket });

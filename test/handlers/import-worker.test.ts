@@ -380,6 +380,31 @@ describe('end to end through the worker: no car taken down by accident, no uploa
     );
   });
 
+  it('the same file name uploaded again during a running import: the new upload is imported, not archived unread', async () => {
+    // Prepare: Wayke answers slowly, so the first run is still going when the DMS uploads again.
+    sim.setFaults({ latencyMs: 150 });
+    const changed = (price: number) => stock.map((car) => ({ ...car, price: car.price + price }));
+    const archivedBefore = new Set(await keys('feeds/storlager/archive/'));
+    await upload('lager.csv', csv(changed(4000)));
+    const callCount = () => Object.values(sim.state().calls).reduce((sum, n) => sum + n, 0);
+    const calls = callCount();
+    // Act
+    const running = handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
+    while (callCount() === calls) await new Promise((resolve) => setTimeout(resolve, 20));
+    await upload('lager.csv', csv(changed(5000)));
+    const result = await running;
+    sim.setFaults({ latencyMs: 0 });
+    // Assess: Wayke holds the second upload's prices, and each archived copy is what a run imported.
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await keys('feeds/storlager/inbound/')).toEqual([]);
+    const [first] = stock as [(typeof stock)[number]];
+    const adId = sim.state().adsByPlate[first.registrationNumber]!.at(-1)!;
+    expect(sim.state().ads[adId]?.ad.price).toBe(first.price + 5000);
+    const archived = (await keys('feeds/storlager/archive/')).filter((key) => !archivedBefore.has(key));
+    expect(archived).toHaveLength(1);
+    expect(await text(archived[0]!)).toContain(String(first.price + 5000));
+  });
+
   it('a file named "lager 100%+ny.csv" (or with a line break) is triggered, imported and archived', async () => {
     for (const [i, name] of ['lager 100%+ny.csv', 'lager\nny %zz.csv'].entries()) {
       // Prepare
