@@ -87,6 +87,14 @@ describe('plan and import against the local run, with no settings', () => {
     expect(JSON.parse(planned.stdout)).toMatchObject({ create: [], update: [], remove: [] });
   });
 
+  it("names the run's dealers for a mistyped --dealer (exit 1), and does not claim the run is down", async () => {
+    const result = await spawnCli(['import', repricedFeed(), '--dealer', 'bilhalen', '--state', stack.data], env);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`dealer "bilhalen" is not one of the local run's dealers`);
+    expect(result.stderr).toContain(DEALERS.join(', '));
+    expect(result.stderr).not.toContain('no local run is up');
+  });
+
   it("refuses another Wayke with the run's state directory: its ad ids mean nothing there", async () => {
     const result = await spawnCli(['import', repricedFeed(), '--dealer', 'bilhallen', '--state', stack.data], {
       ...env,

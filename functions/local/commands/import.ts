@@ -204,18 +204,15 @@ export async function openSnapshotTable(mode: 'plan' | 'import', layout: StateLa
   return startEmbeddedDynamo(persist ? layout.dynamodb : null);
 }
 
-/** The snapshot table, once the state directory is known to be the one meant (else a usage error, exit 1). */
-function openCheckedSnapshotTable(mode: 'plan' | 'import', options: Options): Promise<EmbeddedDynamo> {
-  const layout = stateLayout(options.state);
-  const problem = stateUseProblem({
+/** Why the state directory is not the one meant (a missing --state, a mistyped --dealer), or null. */
+function stateUseProblemOf(mode: 'plan' | 'import', options: Options): string | null {
+  return stateUseProblem({
     mode,
-    layout,
+    layout: stateLayout(options.state),
     named: options.named.state,
     dealerId: options.dealer.id,
     config: options.named.config,
   });
-  if (problem) throw new UsageError(problem);
-  return openSnapshotTable(mode, layout);
 }
 
 interface Options {
@@ -278,22 +275,16 @@ function marketOption(value: string | undefined, configPath: string | undefined)
 }
 
 /** The dealer's branch: its config's, else WAYKE_BRANCH_ID; `plan` calls no one and needs none. */
-function branchOf(
-  mode: 'plan' | 'import',
-  fromConfig: ImportDealerConfig | undefined,
-  env: NodeJS.ProcessEnv,
-  layout: StateLayout,
-): string {
+function branchOf(mode: 'plan' | 'import', fromConfig: ImportDealerConfig | undefined, env: NodeJS.ProcessEnv): string {
   const branchId =
     fromConfig?.branchId ??
     env.WAYKE_BRANCH_ID ??
     (mode === 'plan' ? '00000000-0000-0000-0000-000000000000' : undefined);
   if (branchId) return branchId;
-  throw new UsageError(
-    noWaykeUrls(env)
-      ? noWaykeMessage(layout)
-      : "WAYKE_BRANCH_ID is not set (or pass --config with the dealer's branchId)",
-  );
+  // No Wayke named at all: `connect` decides, after the state check (a mistyped --dealer), and
+  // the local run's dealer brings its branch.
+  if (noWaykeUrls(env)) return '';
+  throw new UsageError("WAYKE_BRANCH_ID is not set (or pass --config with the dealer's branchId)");
 }
 
 /** The dealer as the command line, the `--config` file and WAYKE_BRANCH_ID describe it, in that order. */
@@ -310,7 +301,7 @@ function dealerOf(
   const mapping = values.mapping ? loadMappingOption(values.mapping) : fromConfig?.mappingProfile;
   return {
     id: dealerId,
-    branchId: branchOf(mode, fromConfig, env, layout),
+    branchId: branchOf(mode, fromConfig, env),
     market: market ?? fromConfig?.market ?? DEFAULT_MARKET,
     feed: fromConfig?.feed ?? DEFAULT_FEED_SETTINGS,
     ...(mapping ? { mappingProfile: mapping } : {}),
@@ -486,6 +477,7 @@ async function waykeFor(options: Options, env: NodeJS.ProcessEnv): Promise<Wayke
   const endpoints = readLocalRunEndpoints(layout);
   if (noWaykeUrls(env)) {
     if (!endpoints || !(await localRunIsUp(endpoints))) throw new WaykeSettingsError(noWaykeMessage(layout));
+    if (!options.dealer.branchId) throw new WaykeSettingsError(noWaykeMessage(layout));
     const local = localRunWayke(layout, endpoints, options.dealer.id);
     if ('problem' in local) throw new UsageError(local.problem);
     process.stderr.write(`wayke-dms import: into the Wayke simulator of the local run in ${layout.root}\n`);
@@ -598,8 +590,10 @@ async function connect(
   env: NodeJS.ProcessEnv,
 ): Promise<{ wayke: WaykeConnection | undefined; dynamo: EmbeddedDynamo } | number> {
   try {
+    const problem = stateUseProblemOf(mode, options);
+    if (problem) throw new UsageError(problem);
     const wayke = mode === 'import' ? await waykeFor(options, env) : undefined;
-    return { wayke, dynamo: await openCheckedSnapshotTable(mode, options) };
+    return { wayke, dynamo: await openSnapshotTable(mode, stateLayout(options.state)) };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`wayke-dms ${mode}: ${error.message}\n`);
