@@ -29,6 +29,19 @@ export function windows1252FromLatin1(text: string): string {
   return C1.test(text) ? text.replace(C1_ALL, cp1252High) : text;
 }
 
+/** The Windows-1252 bytes of a text it decoded (a header name), or null for a character 1252 has not. */
+export function windows1252Bytes(text: string): number[] | null {
+  const bytes: number[] = [];
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    const high = CP1252_HIGH_CHARS.indexOf(char);
+    if (high >= 0) bytes.push(0x80 + high);
+    else if (code <= 0xff) bytes.push(code);
+    else return null;
+  }
+  return bytes;
+}
+
 /**
  * Decodes Windows-1252 bytes (also used for ISO-8859-1, as browsers do: real Latin-1 files never
  * use 0x80–0x9F, and files labelled Latin-1 that do mean Windows-1252).

@@ -7,6 +7,8 @@ import { PermanentError, type ErrorContext } from '../errors.js';
  * - `MALFORMED_FEED`: XML or JSON that does not parse, an unclosed CSV quote (with its line);
  * - `UNKNOWN_FORMAT`: not CSV, XML or JSON (a spreadsheet, a PDF, a ZIP …);
  * - `MISSING_COLUMNS`: no column/element for a mandatory field;
+ * - `WRONG_ENCODING`: read as Windows-1252 (no BOM, not UTF-8), but its header is in an older code
+ *   page (CP850, Mac Roman): every å, ä, ö would reach Wayke garbled;
  * - `FEED_TOO_LARGE`: over the size limit;
  * - `FEED_TOO_COMPLEX`: more structure than any vehicle list has (see `FEED_LIMITS`): refused
  *   before it can exhaust memory, with the limit and where it was hit.
@@ -17,6 +19,7 @@ export type FeedErrorCode =
   | 'MALFORMED_FEED'
   | 'UNKNOWN_FORMAT'
   | 'MISSING_COLUMNS'
+  | 'WRONG_ENCODING'
   | 'FEED_TOO_LARGE'
   | 'FEED_TOO_COMPLEX';
 
@@ -26,6 +29,7 @@ export const FEED_ERROR_CODES: readonly FeedErrorCode[] = [
   'MALFORMED_FEED',
   'UNKNOWN_FORMAT',
   'MISSING_COLUMNS',
+  'WRONG_ENCODING',
   'FEED_TOO_LARGE',
   'FEED_TOO_COMPLEX',
 ];

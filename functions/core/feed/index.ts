@@ -10,6 +10,7 @@ import { MANDATORY_FIELDS, VehicleFieldSchemas, type Vehicle, type VehicleField 
 import { readCsv } from './csv.js';
 import { decodeFeed, type DecodedFeed, type FeedEncoding } from './encoding.js';
 import { FeedError, type FeedErrorCode } from './errors.js';
+import { misreadCodePage } from './misread-code-page.js';
 import { FieldResolver, describeField, normaliseFieldName } from './fields.js';
 import { readJson } from './json.js';
 import { isUnreadable, type ParsedFeed, type RecordSink, type UnreadableRecord } from './parsed.js';
@@ -166,6 +167,20 @@ function assertUsable(
   );
 }
 
+/**
+ * Refuses a file guessed to be Windows-1252 whose header is in an older code page (see
+ * `misread-code-page.ts`): imported, its letters would be garbled in every ad, and its columns
+ * with å, ä, ö silently dropped. The mapping profile's own `encoding` is taken at its word.
+ */
+function assertNotMisread(parsed: ParsedFeed, resolver: FieldResolver): void {
+  const misread = misreadCodePage(parsed.unusedNames, (name) => resolver.resolve(name) !== null);
+  if (!misread) return;
+  fail(
+    'WRONG_ENCODING',
+    `The file reads as ${misread.codePage}, not Windows-1252: its column "${misread.read}" is "${misread.meant}" there, and every å, ä and ö would reach Wayke garbled. Export the feed as UTF-8 (or Windows-1252).`,
+  );
+}
+
 /** Warnings about the file as a whole (`row: 0`): encoding doubts, profile names not found, unused names. */
 function fileWarnings(decoded: DecodedFeed, resolver: FieldResolver, parsed: ParsedFeed): FeedWarning[] {
   const warnings: FeedWarning[] = [];
@@ -231,6 +246,7 @@ export function readFeed(bytes: Uint8Array, options: ReadFeedOptions): FeedReadR
     const rows = new RowCollector(options.now);
     const sink = (record: RawRecord | UnreadableRecord, row?: number): void => rows.add(record, row);
     const parsed = parseRecords(format, decoded, resolver, sink, mapping);
+    if (decoded.encoding === 'windows-1252' && !mapping?.encoding) assertNotMisread(parsed, resolver);
     assertUsable(format, rows.count, parsed, mapping);
     return { format, encoding: decoded.encoding, ...rows.finish(fileWarnings(decoded, resolver, parsed)), error: null };
   } catch (error) {

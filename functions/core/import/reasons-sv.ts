@@ -133,6 +133,8 @@ const FEED_ERROR_SV: Readonly<Record<string, string>> = {
   MALFORMED_FEED: 'Filen gick inte att läsa som CSV, XML eller JSON (trasig eller avkortad fil).',
   UNKNOWN_FORMAT: 'Filen är ingen CSV-, XML- eller JSON-fil. Exportera lagerlistan som text.',
   MISSING_COLUMNS: 'Filen saknar obligatoriska kolumner (regnr, pris och miltal krävs).',
+  WRONG_ENCODING:
+    'Filen är sparad i en äldre teckenkodning (DOS eller Mac), så å, ä och ö skulle bli fel i Wayke. Exportera den som UTF-8 eller Windows-1252.',
   FEED_TOO_LARGE: 'Filen är för stor. Dela upp lagret i flera filer eller ta bort inbäddade bilder.',
   FEED_TOO_COMPLEX:
     'Filen har fler rader, kolumner, attribut, nycklar eller nivåer än en lagerlista kan ha och lästes inte, så att inget tas bort av misstag.',
