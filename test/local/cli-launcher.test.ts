@@ -102,6 +102,21 @@ describe('the CLI launcher', () => {
       expect(built.helpWords).toEqual(HELP_WORDS);
     });
 
+    it('prints the version for --version and -v without loading the bundle, exit 0', () => {
+      for (const word of ['--version', '-v']) {
+        const manifest = { ...listed, version: '9.8.7', versionWords: ['--version', '-v'] };
+        const result = run(layout(new Date('2026-06-01T00:00:00Z'), manifest), [word]);
+        expect(result.stdout).toBe('9.8.7\n');
+        expect(result.stderr).toBe('');
+        expect(result.status).toBe(0);
+      }
+    });
+
+    it('hands --version to the bundle when the manifest has no version (an older build)', () => {
+      const result = run(layout(new Date('2026-06-01T00:00:00Z'), listed), ['--version']);
+      expect(result.stdout).toBe('bundle ran --version\n');
+    });
+
     it('does not print the list of a stale build', () => {
       const result = run(layout(new Date('2025-06-01T00:00:00Z'), listed));
       expect(result.stderr).toContain('the prebuilt CLI (dist/cli) is older than src/a.ts');
