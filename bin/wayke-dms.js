@@ -54,7 +54,11 @@ const { manifest, problem } = process.env.WAYKE_DMS_FROM_SOURCE === '1' ? {} : r
 if (manifest?.version !== undefined && manifest.versionWords.includes(args[0])) {
   // What main() prints for these arguments.
   process.stdout.write(`${manifest.version}\n`);
-} else if (manifest?.usage !== undefined && (args.length === 0 || manifest.helpWords.includes(args[0]))) {
+} else if (
+  manifest?.usage !== undefined &&
+  (args.length === 0 || (args.length === 1 && manifest.helpWords.includes(args[0])))
+) {
+  // Only a help word alone: `help <command>` is that command's help, which only the CLI has.
   // What main() prints for these arguments, with its exit status: 2 when no command was given.
   process.stdout.write(`${manifest.usage}\n`);
   process.exitCode = args.length === 0 ? 2 : 0;

@@ -72,7 +72,7 @@ export function usage(): string {
   for (const [name, entry] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(16)}${entry.summary}`);
   lines.push(
     '',
-    "Run `wayke-dms <command> --help` for a command's options.",
+    "Run `wayke-dms <command> --help` (or `wayke-dms help <command>`) for a command's options.",
     '`wayke-dms --version` (-v) prints the version.',
   );
   return lines.join('\n');
@@ -117,10 +117,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (!name || HELP_WORDS.includes(name)) {
-    process.stdout.write(`${usage()}\n`);
-    return name ? 0 : 2;
-  }
+  if (!name) return printUsage(2);
+  if (!HELP_WORDS.includes(name)) return runCommand(name, args);
+  const [topic] = args;
+  return topic === undefined || HELP_WORDS.includes(topic) ? printUsage(0) : runCommand(topic, ['--help']);
+}
+
+/** The command list on stdout; exit 2 when it stands in for a missing command. */
+function printUsage(status: number): number {
+  process.stdout.write(`${usage()}\n`);
+  return status;
+}
+
+/** Runs one command; `help <command>` comes here as `<command> --help`, so both print the same. */
+async function runCommand(name: string, args: string[]): Promise<number> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     process.stderr.write(`wayke-dms: unknown command "${name}"\n\n${usage()}\n`);

@@ -93,6 +93,11 @@ describe('the CLI launcher', () => {
       expect(result.stdout).toBe('bundle ran plan --help\n');
     });
 
+    it("hands help <command> to the bundle: only the CLI has a command's help", () => {
+      const result = run(layout(new Date('2026-06-01T00:00:00Z'), listed), ['help', 'plan']);
+      expect(result.stdout).toBe('bundle ran help plan\n');
+    });
+
     it("is the CLI's own list in the real build (the test run builds dist/cli first)", async () => {
       const { usage, HELP_WORDS } = await import('../../functions/local/cli.js');
       const built = JSON.parse(
