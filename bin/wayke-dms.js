@@ -6,8 +6,8 @@
 //
 // It runs on every start, so it stays small: `node:fs` and `node:url` are taken as the built-in module where Node
 // has `process.getBuiltinModule` (20.16+), as importing it as an ES module builds a facade that
-// loads the stream modules too; and `wayke-dms --help` is printed from the build manifest,
-// without loading the CLI at all.
+// loads the stream modules too; and `wayke-dms --help` and `--version` are printed from the build
+// manifest, without loading the CLI at all.
 const builtin = async (name) => process.getBuiltinModule?.(name) ?? (await import(name));
 const { readFileSync, statSync } = await builtin('node:fs');
 const { fileURLToPath } = await builtin('node:url');
@@ -51,7 +51,14 @@ async function sourceMain() {
 
 const args = process.argv.slice(2);
 const { manifest, problem } = process.env.WAYKE_DMS_FROM_SOURCE === '1' ? {} : readBuild();
-if (manifest?.usage !== undefined && (args.length === 0 || manifest.helpWords.includes(args[0]))) {
+if (manifest?.version !== undefined && manifest.versionWords.includes(args[0])) {
+  // What main() prints for these arguments.
+  process.stdout.write(`${manifest.version}\n`);
+} else if (
+  manifest?.usage !== undefined &&
+  (args.length === 0 || (args.length === 1 && manifest.helpWords.includes(args[0])))
+) {
+  // Only a help word alone: `help <command>` is that command's help, which only the CLI has.
   // What main() prints for these arguments, with its exit status: 2 when no command was given.
   process.stdout.write(`${manifest.usage}\n`);
   process.exitCode = args.length === 0 ? 2 : 0;

@@ -3,7 +3,7 @@
 // compiles TypeScript at run time: esbuild bundles functions/local/cli.ts, each command as its
 // own lazily loaded chunk, and the Lambda handlers the local run invokes, into dist/cli/.
 // build.json lists the project sources that went in, so bin/wayke-dms.js can tell a stale build
-// from a fresh one, and holds the command list it prints for `--help`.
+// from a fresh one, and holds the command list it prints for `--help` and the version for `--version`.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -56,10 +56,16 @@ const inputs = Object.keys(result.metafile.inputs)
   .filter((input) => !input.includes('node_modules'))
   .map((input) => relative(root, join(root, input)))
   .sort();
-// The command list too, so `wayke-dms --help` is printed by the launcher without loading the CLI.
-const { usage, HELP_WORDS } = await import(pathToFileURL(join(outdir, 'local', 'cli.js')).href);
+// The command list and the version too, so `wayke-dms --help` and `--version` are answered by the
+// launcher without loading the CLI; taken from the bundle, so they are what the CLI would print.
+const { usage, HELP_WORDS, VERSION, VERSION_WORDS } = await import(pathToFileURL(join(outdir, 'local', 'cli.js')).href);
+const manifest = {
+  builtAt: new Date().toISOString(),
+  usage: usage(),
+  helpWords: HELP_WORDS,
+  version: VERSION,
+  versionWords: VERSION_WORDS,
+  inputs,
+};
 mkdirSync(outdir, { recursive: true });
-writeFileSync(
-  join(outdir, 'build.json'),
-  `${JSON.stringify({ builtAt: new Date().toISOString(), usage: usage(), helpWords: HELP_WORDS, inputs }, null, 2)}\n`,
-);
+writeFileSync(join(outdir, 'build.json'), `${JSON.stringify(manifest, null, 2)}\n`);

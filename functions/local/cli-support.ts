@@ -14,3 +14,17 @@ export function loadMappingOption(path: string): MappingProfile {
     throw error;
   }
 }
+
+/**
+ * What to set when an AWS SDK call failed because the user's AWS settings are incomplete, or
+ * undefined for any other failure. A command prints this one line instead of the SDK's error (and
+ * its stack): these are settings to fix, not faults to debug. The SDK tells them apart only by
+ * the error's name or its bare message.
+ */
+export function awsSettingsProblem(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === 'CredentialsProviderError')
+    return 'no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`)';
+  if (error.message === 'Region is missing') return 'no AWS region (set AWS_REGION, or AWS_PROFILE with a region)';
+  return undefined;
+}

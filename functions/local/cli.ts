@@ -4,6 +4,9 @@
  * here, so `wayke-dms --help` lists every command without loading any of them, and a command
  * loads only the modules it uses.
  */
+// Bundled into dist/cli by the build (esbuild inlines JSON), read from the checkout under tsx.
+import packageJson from '../../package.json' with { type: 'json' };
+
 export interface Command {
   readonly help: string;
   run(args: string[]): Promise<number>;
@@ -57,11 +60,21 @@ const COMMANDS: Record<string, CommandEntry> = {
 /** The words that ask for the command list (as the first argument). */
 export const HELP_WORDS: readonly string[] = ['--help', '-h', 'help'];
 
+/** The words that ask for the version (as the first argument). */
+export const VERSION_WORDS: readonly string[] = ['--version', '-v'];
+
+/** The package's version, printed bare on one line as npm and git print theirs. The build writes it into build.json too. */
+export const VERSION: string = packageJson.version;
+
 /** The command list. The build writes it into dist/cli/build.json, so the launcher can print it without loading the CLI. */
 export function usage(): string {
   const lines = ['Usage: wayke-dms <command> [options]', '', 'Commands:'];
   for (const [name, entry] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(16)}${entry.summary}`);
-  lines.push('', "Run `wayke-dms <command> --help` for a command's options.");
+  lines.push(
+    '',
+    "Run `wayke-dms <command> --help` (or `wayke-dms help <command>`) for a command's options.",
+    '`wayke-dms --version` (-v) prints the version.',
+  );
   return lines.join('\n');
 }
 
@@ -100,10 +113,24 @@ async function loadCommand(name: string, entry: CommandEntry): Promise<Command |
 export async function main(argv: string[]): Promise<number> {
   setCliSdkEnvironment();
   const [name, ...args] = argv;
-  if (!name || HELP_WORDS.includes(name)) {
-    process.stdout.write(`${usage()}\n`);
-    return name ? 0 : 2;
+  if (name !== undefined && VERSION_WORDS.includes(name)) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
   }
+  if (!name) return printUsage(2);
+  if (!HELP_WORDS.includes(name)) return runCommand(name, args);
+  const [topic] = args;
+  return topic === undefined || HELP_WORDS.includes(topic) ? printUsage(0) : runCommand(topic, ['--help']);
+}
+
+/** The command list on stdout; exit 2 when it stands in for a missing command. */
+function printUsage(status: number): number {
+  process.stdout.write(`${usage()}\n`);
+  return status;
+}
+
+/** Runs one command; `help <command>` comes here as `<command> --help`, so both print the same. */
+async function runCommand(name: string, args: string[]): Promise<number> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     process.stderr.write(`wayke-dms: unknown command "${name}"\n\n${usage()}\n`);

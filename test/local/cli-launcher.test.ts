@@ -93,6 +93,11 @@ describe('the CLI launcher', () => {
       expect(result.stdout).toBe('bundle ran plan --help\n');
     });
 
+    it("hands help <command> to the bundle: only the CLI has a command's help", () => {
+      const result = run(layout(new Date('2026-06-01T00:00:00Z'), listed), ['help', 'plan']);
+      expect(result.stdout).toBe('bundle ran help plan\n');
+    });
+
     it("is the CLI's own list in the real build (the test run builds dist/cli first)", async () => {
       const { usage, HELP_WORDS } = await import('../../functions/local/cli.js');
       const built = JSON.parse(
@@ -100,6 +105,21 @@ describe('the CLI launcher', () => {
       );
       expect(built.usage).toBe(usage());
       expect(built.helpWords).toEqual(HELP_WORDS);
+    });
+
+    it('prints the version for --version and -v without loading the bundle, exit 0', () => {
+      for (const word of ['--version', '-v']) {
+        const manifest = { ...listed, version: '9.8.7', versionWords: ['--version', '-v'] };
+        const result = run(layout(new Date('2026-06-01T00:00:00Z'), manifest), [word]);
+        expect(result.stdout).toBe('9.8.7\n');
+        expect(result.stderr).toBe('');
+        expect(result.status).toBe(0);
+      }
+    });
+
+    it('hands --version to the bundle when the manifest has no version (an older build)', () => {
+      const result = run(layout(new Date('2026-06-01T00:00:00Z'), listed), ['--version']);
+      expect(result.stdout).toBe('bundle ran --version\n');
     });
 
     it('does not print the list of a stale build', () => {

@@ -178,6 +178,22 @@ describe('wayke-dms redrive', () => {
     }
   });
 
+  it('without credentials prints only the line saying what to set: no logged error, no stack (exit 1)', () => {
+    const child = spawnSync(
+      process.execPath,
+      ['bin/wayke-dms.js', 'redrive', '--queue', 'http://127.0.0.1:9/000000000000/x-dlq'],
+      {
+        env: { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'redrive-home-')) },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(child.stderr).toBe(
+      'wayke-dms redrive: stopped after 0 message(s): no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`)\n',
+    );
+    expect(child.status).toBe(1);
+  });
+
   it('never asks the instance metadata service for credentials, and logs no warning about its own keys', async () => {
     // Prepare: no credentials anywhere a CLI user keeps them; a metadata service that counts calls
     let metadataCalls = 0;

@@ -6,6 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -29,6 +30,7 @@ import {
 } from '../support/webhooks.js';
 import { publishAd, simulatorWaykeClient } from '../support/simulator-client.js';
 import { DEALER_ID, fixedSecrets, testDelivery, webhookDealer } from '../support/delivery.js';
+import { spawnCli } from '../support/cli-run.js';
 
 const DEALER = DEALER_ID;
 const BUCKET = 'wayke-dms-local';
@@ -217,5 +219,30 @@ describe('wayke-dms replay (local run, no AWS settings)', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('wayke-dms replay against AWS, with AWS settings missing', () => {
+  // The real command line with only PATH and an empty HOME: no profile, no AWS_* variables.
+  const awsArgs = ['replay', '--dealer', 'motorcentrum', '--since', '2026-10-03T00:00:00Z', '--archive-bucket', 'b'];
+  const config = fileURLToPath(new URL('../../config/dealers.example.json', import.meta.url));
+  const bareEnv = (extra: NodeJS.ProcessEnv = {}) => ({
+    PATH: process.env.PATH,
+    HOME: mkdtempSync(join(tmpdir(), 'replay-home-')),
+    ...extra,
+  });
+
+  it('no credentials: only the line saying what to set (no logged stack), exit 2', async () => {
+    const result = await spawnCli([...awsArgs, '--config', config], bareEnv({ AWS_REGION: 'eu-north-1' }));
+    expect(result.stderr).toBe(
+      'wayke-dms replay: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`)\n',
+    );
+    expect(result.status).toBe(2);
+  });
+
+  it('no region: the line saying what to set, not "is wayke-dms dev running?", exit 2', async () => {
+    const result = await spawnCli([...awsArgs, '--config', config], bareEnv());
+    expect(result.stderr).toBe('wayke-dms replay: no AWS region (set AWS_REGION, or AWS_PROFILE with a region)\n');
+    expect(result.status).toBe(2);
   });
 });

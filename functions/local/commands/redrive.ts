@@ -18,7 +18,7 @@ import {
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../adapters/logger.js';
-import { UsageError } from '../cli-support.js';
+import { UsageError, awsSettingsProblem } from '../cli-support.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/local-aws.js';
 import { DEFAULT_STATE_DIR, localRunIsUp, readLocalRunEndpoints, stateLayout } from '../state-dir.js';
 
@@ -88,14 +88,12 @@ async function connectionFor(options: ReturnType<typeof parse>): Promise<Connect
   };
 }
 
-/** One line for a failed SQS call: the error's name, and what it means where that is known. */
-function describeSqsError(error: unknown, queue: string): string {
-  const name = (error as Error).name ?? 'Error';
-  if (name === 'CredentialsProviderError')
-    return `${name}: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run \`aws sso login\`)`;
+/** What a failed SQS call means when that is known (settings to fix, a wrong queue), else undefined. */
+function knownSqsProblem(error: unknown, queue: string): string | undefined {
+  const name = (error as Error).name;
   if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue')
     return `${name}: ${queue} does not exist`;
-  return name;
+  return awsSettingsProblem(error);
 }
 
 function parse(args: string[]) {
@@ -165,9 +163,11 @@ export async function run(args: string[]): Promise<number> {
       log,
     );
   } catch (error) {
-    log.error('redrive stopped', { moved: progress.moved, error: error as Error });
+    const known = knownSqsProblem(error, queue);
+    // A known problem is said in words; only an unexplained one is worth the logged stack.
+    if (known === undefined) log.error('redrive stopped', { moved: progress.moved, error: error as Error });
     process.stderr.write(
-      `wayke-dms redrive: stopped after ${progress.moved} message(s): ${describeSqsError(error, queue)}\n`,
+      `wayke-dms redrive: stopped after ${progress.moved} message(s): ${known ?? `${(error as Error).name}: ${(error as Error).message}`}\n`,
     );
     return 1;
   } finally {

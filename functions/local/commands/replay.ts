@@ -20,7 +20,7 @@ import { ConfigError, WaykeDmsError } from '../../core/errors.js';
 import { dealerIndex } from '../../core/events/ingest-webhook.js';
 import { makeReplayEvents, type ReplayReport } from '../../core/events/replay-events.js';
 import type { DealerSecrets, SecretStore } from '../../ports.js';
-import { UsageError } from '../cli-support.js';
+import { UsageError, awsSettingsProblem } from '../cli-support.js';
 import { localS3Client } from '../dev/engines.js';
 import { loadOrCreateSecrets, lambdaSecretOf } from '../dev/secrets.js';
 
@@ -181,7 +181,7 @@ function print(report: ReplayReport, options: ReplayOptions): void {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let options: ReplayOptions;
+  let options: ReplayOptions | undefined;
   try {
     options = parse(args);
     const runtime = options.aws ? awsRuntime(options.aws) : localRuntime(resolve(options.data));
@@ -212,9 +212,15 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(`wayke-dms replay: ${error.message}\n`);
       return 2;
     }
-    process.stderr.write(
-      `wayke-dms replay: could not read the archive (${(error as Error).name}: ${(error as Error).message}) — is \`wayke-dms dev\` running?\n`,
-    );
+    process.stderr.write(`wayke-dms replay: ${archiveFailure(error, options)}\n`);
     return 2;
   }
+}
+
+/** Why the archive could not be read, and what to do: AWS settings to fix, or which archive failed. */
+function archiveFailure(error: unknown, options: ReplayOptions | undefined): string {
+  const reason = `${(error as Error).name}: ${(error as Error).message}`;
+  if (options?.aws)
+    return awsSettingsProblem(error) ?? `could not read the archive s3://${options.aws.archiveBucket} (${reason})`;
+  return `could not read the archive (${reason}) — is \`wayke-dms dev\` running?`;
 }
