@@ -215,9 +215,32 @@ export function reportLines(report: ImportReport, color = false): string[] {
   return lines;
 }
 
-/** ✗ a stopped run, ! removals blocked, a yellow ✓ done with problems, a green ✓ clean. */
+const appliedCount = (report: ImportReport) => report.created + report.updated + report.removed + report.republished;
+
+/**
+ * A run that applied nothing it tried: every change it sent failed, or no vehicle was read because
+ * every row was rejected. Such a run did not do its job, whatever else it counted.
+ */
+export function appliedNothing(report: ImportReport): boolean {
+  if (report.failed.length > 0) return appliedCount(report) === 0;
+  return report.feed.vehicles === 0 && report.rejected.length > 0;
+}
+
+/** What {@link appliedNothing} found, with the count. */
+function nothingAppliedText(report: ImportReport): string {
+  return report.failed.length > 0
+    ? `nothing applied: all ${plural(report.failed.length, 'change')} failed`
+    : `nothing read: all ${plural(report.rejected.length, 'row')} rejected`;
+}
+
+/** `1 row`, `2 rows`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** ✗ a stopped run or one that applied nothing, ! removals blocked, a yellow ✓ done with problems, a green ✓ clean. */
 function markOf(report: ImportReport, problems: boolean, s: Styles): string {
-  if (report.stopped) return s.red('✗');
+  if (report.stopped || appliedNothing(report)) return s.red('✗');
   if (report.blocked) return s.yellow('!');
   return problems ? s.yellow('✓') : s.green('✓');
 }
@@ -228,6 +251,7 @@ function reportSummaryLine(report: ImportReport, source: string, s: Styles): str
   const counts = `${report.created} created, ${report.updated} updated, ${report.removed} removed, ${report.republished} republished, ${report.unchanged} unchanged`;
   const problems = [
     report.stopped ? 'stopped' : '',
+    !report.stopped && appliedNothing(report) ? nothingAppliedText(report) : '',
     report.failed.length ? `${report.failed.length} failed (retried next run)` : '',
     report.rejected.length ? `${report.rejected.length} rows rejected` : '',
     report.heldInWayke?.length ? `${report.heldInWayke.length} held in Wayke (online sale)` : '',

@@ -1,0 +1,70 @@
+/**
+ * The console's line per import report: its mark says whether the run did its job (✗ when it
+ * applied nothing it tried, a yellow ✓ when some of it failed), and counts read in good English.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ImportReport } from '../../functions/core/import/report.js';
+import { reportLines } from '../../functions/local/dev/console.js';
+
+function report(given: Partial<ImportReport> = {}): ImportReport {
+  return {
+    dealer: 'bilhallen',
+    runId: 'run-1',
+    at: '2026-12-02T14:00:00.000Z',
+    trigger: 'upload',
+    source: 'feeds/bilhallen/inbound/lager.csv',
+    movedTo: 'archive/20261202T140000000Z-lager.csv',
+    retry: false,
+    feed: { format: 'csv', encoding: 'utf-8', vehicles: 3, rejected: 0 },
+    created: 0,
+    updated: 0,
+    removed: 0,
+    republished: 0,
+    unchanged: 0,
+    failed: [],
+    rejected: [],
+    blocked: null,
+    ...given,
+  };
+}
+
+const failure = (registrationNumber: string) => ({
+  registrationNumber,
+  action: 'create' as const,
+  error: 'Wayke answered 503',
+});
+const rejectedRow = (row: number) => ({
+  row,
+  errors: [{ field: 'price', message: 'is not an amount' }],
+});
+
+describe('the console line of an import report', () => {
+  it('a run whose every vehicle failed is ✗, with the count', () => {
+    const [line] = reportLines(report({ failed: [failure('ABC123'), failure('DEF456'), failure('GHI789')] }));
+    expect(line).toMatch(/^✗ bilhallen: /);
+    expect(line).toContain('nothing applied: all 3 changes failed');
+  });
+
+  it('a run that read nothing because every row was rejected is ✗, with the count', () => {
+    const [line] = reportLines(
+      report({
+        feed: { format: 'csv', encoding: 'utf-8', vehicles: 0, rejected: 2 },
+        rejected: [rejectedRow(2), rejectedRow(3)],
+      }),
+    );
+    expect(line).toMatch(/^✗ bilhallen: /);
+    expect(line).toContain('nothing read: all 2 rows rejected');
+  });
+
+  it('a run with some failures stays a ✓ with the failures named', () => {
+    const [line] = reportLines(report({ created: 2, failed: [failure('ABC123')] }));
+    expect(line).toMatch(/^✓ bilhallen: /);
+    expect(line).toContain('1 failed (retried next run)');
+    expect(line).not.toContain('nothing applied');
+  });
+
+  it('a clean run with nothing to change is a ✓, not a run that applied nothing', () => {
+    const [line] = reportLines(report({ unchanged: 3 }));
+    expect(line).toMatch(/^✓ bilhallen: /);
+  });
+});
