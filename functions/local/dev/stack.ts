@@ -467,7 +467,16 @@ async function composeStack(options: DevStackOptions, started: Stoppable[]): Pro
   engines.demoDms.onDelivery((delivery) => context.listener.delivery?.(delivery));
   const sftp =
     options.sftpPort === null ? null : await startSftp(context, { s3, bucket: resources.bucket }, options.sftpPort);
-  started.push(startDlqWatch({ sqs, sqsUrl: engines.sqsEngine.url, resources, listener: context.listener }));
+  started.push(
+    startDlqWatch({
+      sqs,
+      sqsUrl: engines.sqsEngine.url,
+      resources,
+      listener: context.listener,
+      dataDir: layout.root,
+      cwd: options.cwd,
+    }),
+  );
 
   const dealers = dealerList(config, engines.demoDms);
   const running: Running = { api, engines, resources, simulator, wayke, sftp };
