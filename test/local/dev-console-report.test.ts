@@ -68,3 +68,33 @@ describe('the console line of an import report', () => {
     expect(line).toMatch(/^✓ bilhallen: /);
   });
 });
+
+describe('counts and superseded uploads on the console', () => {
+  it('says 1 vehicle and 1 row rejected in the singular, 2 vehicles and 2 rows in the plural', () => {
+    const one = reportLines(
+      report({
+        created: 1,
+        feed: { format: 'csv', encoding: 'utf-8', vehicles: 1, rejected: 1 },
+        rejected: [rejectedRow(3)],
+      }),
+    )[0]!;
+    expect(one).toContain('— 1 vehicle: 1 created');
+    expect(one).toContain('1 row rejected');
+    expect(one).not.toMatch(/1 rows|1 vehicles/);
+    const two = reportLines(
+      report({
+        created: 2,
+        feed: { format: 'csv', encoding: 'utf-8', vehicles: 2, rejected: 2 },
+        rejected: [rejectedRow(3), rejectedRow(4)],
+      }),
+    )[0]!;
+    expect(two).toContain('— 2 vehicles: 2 created');
+    expect(two).toContain('2 rows rejected');
+  });
+
+  it('an older upload superseded by the newer one gets its own line, once', () => {
+    const lines = reportLines(report({ created: 3, superseded: ['feeds/bilhallen/inbound/lager-old.csv'] }));
+    const superseded = lines.filter((line) => line.includes('superseded'));
+    expect(superseded).toEqual(['– bilhallen: lager-old.csv superseded by lager.csv, archived without import']);
+  });
+});

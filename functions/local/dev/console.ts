@@ -5,7 +5,8 @@
  * the webhook secret of the sample commands); never in logs.
  */
 import { join, relative } from 'node:path';
-import type { ImportReport } from '../../core/import/report.js';
+import { baseName } from '../../core/feed-bucket.js';
+import { countOf, type ImportReport } from '../../core/import/report.js';
 import type { DemoDmsDelivery } from './demo-dms.js';
 import { HANDLER_LOG_FILE } from './parts/services.js';
 import type { DevStack, DevStackListener } from './stack.js';
@@ -200,12 +201,13 @@ export function reportLines(report: ImportReport, color = false): string[] {
   const { error } = report.feed;
   if (error)
     return [
+      ...supersededLines(report, s),
       `${s.red('✗')} ${report.dealer}: ${source} rejected as a whole (${error.code}): ${error.message} — nothing changed in Wayke`,
     ];
-  const lines = [reportSummaryLine(report, source, s)];
+  const lines = [...supersededLines(report, s), reportSummaryLine(report, source, s)];
   if (report.stopped)
     lines.push(
-      `    stopped: ${report.stopped.reason} (${report.stopped.vehicles} vehicles not changed; retried next run)`,
+      `    stopped: ${report.stopped.reason} (${countOf(report.stopped.vehicles, 'vehicle')} not changed; retried next run)`,
     );
   if (report.blocked)
     lines.push(
@@ -229,13 +231,16 @@ export function appliedNothing(report: ImportReport): boolean {
 /** What {@link appliedNothing} found, with the count. */
 function nothingAppliedText(report: ImportReport): string {
   return report.failed.length > 0
-    ? `nothing applied: all ${plural(report.failed.length, 'change')} failed`
-    : `nothing read: all ${plural(report.rejected.length, 'row')} rejected`;
+    ? `nothing applied: all ${countOf(report.failed.length, 'change')} failed`
+    : `nothing read: all ${countOf(report.rejected.length, 'row')} rejected`;
 }
 
-/** `1 row`, `2 rows`. */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+/** One line per older upload this run archived unread because a newer one was waiting. */
+function supersededLines(report: ImportReport, s: Styles): string[] {
+  const newer = report.source ? baseName(report.source) : 'a newer file';
+  return (report.superseded ?? []).map((key) =>
+    s.dim(`– ${report.dealer}: ${baseName(key)} superseded by ${newer}, archived without import`),
+  );
 }
 
 /** ✗ a stopped run or one that applied nothing, ! removals blocked, a yellow ✓ done with problems, a green ✓ clean. */
@@ -253,12 +258,12 @@ function reportSummaryLine(report: ImportReport, source: string, s: Styles): str
     report.stopped ? 'stopped' : '',
     !report.stopped && appliedNothing(report) ? nothingAppliedText(report) : '',
     report.failed.length ? `${report.failed.length} failed (retried next run)` : '',
-    report.rejected.length ? `${report.rejected.length} rows rejected` : '',
+    report.rejected.length ? `${countOf(report.rejected.length, 'row')} rejected` : '',
     report.heldInWayke?.length ? `${report.heldInWayke.length} held in Wayke (online sale)` : '',
     report.drift?.length ? `${report.drift.length} changed by hand in Wayke` : '',
   ].filter(Boolean);
   const mark = markOf(report, problems.length > 0, s);
-  return `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`;
+  return `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${countOf(feed.vehicles, 'vehicle')}: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`;
 }
 
 /** The first five rejected rows and failed ads. */
