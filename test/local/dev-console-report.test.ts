@@ -3,51 +3,21 @@
  * applied nothing it tried, a yellow ✓ when some of it failed), and counts read in good English.
  */
 import { describe, expect, it } from 'vitest';
-import type { ImportReport } from '../../functions/core/import/report.js';
 import { reportLines } from '../../functions/local/dev/console.js';
-
-function report(given: Partial<ImportReport> = {}): ImportReport {
-  return {
-    dealer: 'bilhallen',
-    runId: 'run-1',
-    at: '2026-12-02T14:00:00.000Z',
-    trigger: 'upload',
-    source: 'feeds/bilhallen/inbound/lager.csv',
-    movedTo: 'archive/20261202T140000000Z-lager.csv',
-    retry: false,
-    feed: { format: 'csv', encoding: 'utf-8', vehicles: 3, rejected: 0 },
-    created: 0,
-    updated: 0,
-    removed: 0,
-    republished: 0,
-    unchanged: 0,
-    failed: [],
-    rejected: [],
-    blocked: null,
-    ...given,
-  };
-}
-
-const failure = (registrationNumber: string) => ({
-  registrationNumber,
-  action: 'create' as const,
-  error: 'Wayke answered 503',
-});
-const rejectedRow = (row: number) => ({
-  row,
-  errors: [{ field: 'price', message: 'is not an amount' }],
-});
+import { failedChange, importReport, rejectedRow } from '../support/import-report.js';
 
 describe('the console line of an import report', () => {
   it('a run whose every vehicle failed is ✗, with the count', () => {
-    const [line] = reportLines(report({ failed: [failure('ABC123'), failure('DEF456'), failure('GHI789')] }));
+    const [line] = reportLines(
+      importReport({ failed: [failedChange('ABC123'), failedChange('DEF456'), failedChange('GHI789')] }),
+    );
     expect(line).toMatch(/^✗ bilhallen: /);
     expect(line).toContain('nothing applied: all 3 changes failed');
   });
 
   it('a run that read nothing because every row was rejected is ✗, with the count', () => {
     const [line] = reportLines(
-      report({
+      importReport({
         feed: { format: 'csv', encoding: 'utf-8', vehicles: 0, rejected: 2 },
         rejected: [rejectedRow(2), rejectedRow(3)],
       }),
@@ -57,14 +27,14 @@ describe('the console line of an import report', () => {
   });
 
   it('a run with some failures stays a ✓ with the failures named', () => {
-    const [line] = reportLines(report({ created: 2, failed: [failure('ABC123')] }));
+    const [line] = reportLines(importReport({ created: 2, failed: [failedChange('ABC123')] }));
     expect(line).toMatch(/^✓ bilhallen: /);
     expect(line).toContain('1 failed (retried next run)');
     expect(line).not.toContain('nothing applied');
   });
 
   it('a clean run with nothing to change is a ✓, not a run that applied nothing', () => {
-    const [line] = reportLines(report({ unchanged: 3 }));
+    const [line] = reportLines(importReport({ unchanged: 3 }));
     expect(line).toMatch(/^✓ bilhallen: /);
   });
 });
@@ -72,7 +42,7 @@ describe('the console line of an import report', () => {
 describe('counts and superseded uploads on the console', () => {
   it('says 1 vehicle and 1 row rejected in the singular, 2 vehicles and 2 rows in the plural', () => {
     const one = reportLines(
-      report({
+      importReport({
         created: 1,
         feed: { format: 'csv', encoding: 'utf-8', vehicles: 1, rejected: 1 },
         rejected: [rejectedRow(3)],
@@ -82,7 +52,7 @@ describe('counts and superseded uploads on the console', () => {
     expect(one).toContain('1 row rejected');
     expect(one).not.toMatch(/1 rows|1 vehicles/);
     const two = reportLines(
-      report({
+      importReport({
         created: 2,
         feed: { format: 'csv', encoding: 'utf-8', vehicles: 2, rejected: 2 },
         rejected: [rejectedRow(3), rejectedRow(4)],
@@ -93,7 +63,7 @@ describe('counts and superseded uploads on the console', () => {
   });
 
   it('an older upload superseded by the newer one gets its own line, once', () => {
-    const lines = reportLines(report({ created: 3, superseded: ['feeds/bilhallen/inbound/lager-old.csv'] }));
+    const lines = reportLines(importReport({ created: 3, superseded: ['feeds/bilhallen/inbound/lager-old.csv'] }));
     const superseded = lines.filter((line) => line.includes('superseded'));
     expect(superseded).toEqual(['– bilhallen: lager-old.csv superseded by lager.csv, archived without import']);
   });

@@ -3,59 +3,18 @@
  * printed — `redrive --data <dir>` (no AWS settings; `--data` only when not the default) — run here
  * against a local SQS laid out as `npm start` leaves it, it moves the dead letter back.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as redrive } from '../../functions/local/commands/redrive.js';
-import type { LocalResources } from '../../functions/local/dev/engines.js';
 import { eventsRedriveCommand, startDlqWatch } from '../../functions/local/dev/parts/dlq-watch.js';
-import { createFifoPair, drainQueue, sqsClient, startLocalSqs } from '../support/webhooks.js';
+import { startLocalRunQueues, type LocalRunQueues } from '../support/local-run-queues.js';
+import { drainQueue } from '../support/webhooks.js';
 
-let server: { url: string; stop(): Promise<void> };
-let sqs: SQSClient;
-let health: Server;
-let data: string;
-let resources: LocalResources;
-
+let local: LocalRunQueues;
 beforeAll(async () => {
-  server = await startLocalSqs();
-  sqs = sqsClient(server.url);
-  const events = await createFifoPair(sqs, 'hint-events');
-  const work = await createFifoPair(sqs, 'hint-work');
-  resources = {
-    bucket: 'wayke-dms-feeds',
-    snapshotTable: 'wayke-dms-snapshots',
-    dedupeTable: 'wayke-dms-dedupe',
-    workQueueUrl: work.queueUrl,
-    workDlqUrl: work.dlqUrl,
-    eventsQueueUrl: events.queueUrl,
-    eventsDlqUrl: events.dlqUrl,
-    vehicleQueueUrl: work.queueUrl,
-    vehicleDlqUrl: work.dlqUrl,
-  };
-  // A state directory as `npm start` leaves it, with a /health that answers 200.
-  data = mkdtempSync(join(tmpdir(), 'dlq-hint-'));
-  health = createServer((_req, res) => res.writeHead(200).end('{}'));
-  await new Promise<void>((done) => health.listen(0, '127.0.0.1', () => done()));
-  const api = `http://127.0.0.1:${(health.address() as AddressInfo).port}`;
-  writeFileSync(
-    join(data, 'endpoints.json'),
-    JSON.stringify({
-      services: { api, health: `${api}/health`, dynamodb: api, sqs: server.url },
-      queues: { work: work.queueUrl, workDlq: work.dlqUrl, events: events.queueUrl, eventsDlq: events.dlqUrl },
-    }),
-  );
+  local = await startLocalRunQueues();
 });
-afterAll(async () => {
-  health.close();
-  sqs.destroy();
-  await server.stop();
-  rmSync(data, { recursive: true, force: true });
-});
+afterAll(() => local.stop());
 
 /** The words of a printed command line (the test paths hold no quotes or spaces). */
 const words = (line: string) => line.trim().split(/\s+/);
@@ -72,10 +31,10 @@ describe('the DLQ hint of the local run', () => {
     // Arrange: a dead-lettered event, and the watch of a run whose state is in `data`
     const printed = new Promise<string>((done) => {
       const watch = startDlqWatch({
-        sqs,
-        sqsUrl: server.url,
-        resources,
-        dataDir: data,
+        sqs: local.sqs,
+        sqsUrl: local.sqsUrl,
+        resources: local.resources,
+        dataDir: local.data,
         cwd: process.cwd(),
         listener: {
           deadLetters: ({ queue, redrive: line }) => {
@@ -86,16 +45,16 @@ describe('the DLQ hint of the local run', () => {
         },
       });
     });
-    await sqs.send(
+    await local.sqs.send(
       new SendMessageCommand({
-        QueueUrl: resources.eventsDlqUrl,
+        QueueUrl: local.resources.eventsDlqUrl,
         MessageBody: '{"n":1}',
         MessageGroupId: 'bilhallen:ad-1',
         MessageDeduplicationId: 'e1',
       }),
     );
     const line = await printed;
-    expect(line).toBe(`npx wayke-dms redrive --data ${data}`);
+    expect(line).toBe(`npx wayke-dms redrive --data ${local.data}`);
     expect(line).not.toMatch(/AWS_/);
 
     // Act: the printed command, with no AWS settings in the environment
@@ -114,6 +73,8 @@ describe('the DLQ hint of the local run', () => {
 
     // Assert
     expect(status).toBe(0);
-    expect((await drainQueue(sqs, resources.eventsQueueUrl)).map((message) => message.Body)).toEqual(['{"n":1}']);
+    expect((await drainQueue(local.sqs, local.resources.eventsQueueUrl)).map((message) => message.Body)).toEqual([
+      '{"n":1}',
+    ]);
   }, 30_000);
 });

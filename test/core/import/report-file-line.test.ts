@@ -5,33 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { reportText, type ImportReport } from '../../../functions/core/import/report.js';
 import { settledKey } from '../../../functions/core/feed-bucket.js';
+import { importReport, rejectedRow, REPORT_SOURCE } from '../../support/import-report.js';
 
 const AT = new Date('2026-12-02T14:00:00.000Z');
-const INBOUND = 'feeds/bilhallen/inbound/lager.csv';
+const INBOUND = REPORT_SOURCE;
 
-function report(given: Partial<ImportReport> = {}): ImportReport {
-  return {
-    dealer: 'bilhallen',
-    runId: 'run-1',
+const report = (given: Partial<ImportReport> = {}) =>
+  importReport({
     at: AT.toISOString(),
-    trigger: 'upload',
-    source: INBOUND,
-    movedTo: null,
-    retry: false,
     feed: { format: 'csv', encoding: 'utf-8', vehicles: 2, rejected: 0 },
     created: 2,
-    updated: 0,
-    removed: 0,
-    republished: 0,
-    unchanged: 0,
-    failed: [],
-    rejected: [],
-    blocked: null,
     ...given,
-  };
-}
-
-const rejectedRow = (row: number) => ({ row, errors: [{ field: 'price', message: 'is not an amount' }] });
+  });
 
 describe('the report text names the file where it is now', () => {
   it('an archived feed is named in archive/, with the name it was uploaded as', () => {
