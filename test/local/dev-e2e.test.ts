@@ -120,7 +120,7 @@ describe('wayke-dms dev --once', { timeout: 120_000 }, () => {
     expect(out).toMatch(/✓ motorcentrum: inbound\/motorcentrum\.xml \(xml\/utf-8\) — 32 vehicles: 32 created/);
     // autohuset's feed has one row without a price: imported, and the row named
     expect(out).toMatch(
-      /autohuset: inbound\/autohuset\.csv \(csv\/windows-1252\) — 25 vehicles: 25 created.*1 rows rejected/,
+      /autohuset: inbound\/autohuset\.csv \(csv\/windows-1252\) — 25 vehicles: 25 created.*1 row rejected/,
     );
     expect(out).toMatch(/row 19 \(UZB18P\): price:/);
     const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as Record<

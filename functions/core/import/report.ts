@@ -1,4 +1,5 @@
 import type { Market } from '../dealer-config.js';
+import { parseFeedKey } from '../feed-bucket.js';
 import type { MileageUnit } from '../feed/fields.js';
 import type { RejectedRow } from '../feed/index.js';
 import type { Blocked } from './plan.js';
@@ -181,8 +182,34 @@ function stoppedLines(stopped: StoppedRun, sv: string[], en: string[]): void {
   );
   en.push(
     `STOPPED: the run was stopped, no vehicle gets past this until it is fixed: ${stopped.reason}`,
-    `${stopped.vehicles} vehicles were not changed; the next run tries again.`,
+    `${countOf(stopped.vehicles, 'vehicle')} ${stopped.vehicles === 1 ? 'was' : 'were'} not changed; the next run tries again.`,
   );
+}
+
+/** `1 row`, `2 rows`: an English count with its noun. */
+export function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `1 rad avvisad`, `2 rader avvisade`. */
+const rowsRejectedSv = (count: number) => (count === 1 ? '1 rad avvisad' : `${count} rader avvisade`);
+
+/** A bucket key as the dealer's SFTP folder shows it (`archive/…`); any other name as it is. */
+const dealerPath = (key: string) => {
+  const parsed = parseFeedKey(key);
+  return parsed ? `${parsed.folder}/${parsed.name}` : key;
+};
+
+/**
+ * The file line: where the feed is now (`archive/…` or `rejected/…` once the run moved it, so the
+ * dealer finds it there), and the name it was uploaded as.
+ */
+function fileLines(report: ImportReport): { sv: string; en: string } {
+  if (!report.source) return { sv: 'Fil: —', en: 'File: —' };
+  const source = dealerPath(report.source);
+  if (!report.movedTo) return { sv: `Fil: ${source}`, en: `File: ${source}` };
+  const now = dealerPath(report.movedTo);
+  return { sv: `Fil: ${now} (inskickad som ${source})`, en: `File: ${now} (uploaded as ${source})` };
 }
 
 /** The short human report (`latest.txt`): Swedish first, then English. Plates and fields only. */
@@ -191,10 +218,10 @@ export function reportText(report: ImportReport): string {
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC')
     .replace(/Z$/, ' UTC');
-  const source = report.source ?? '—';
   const feed = report.feed;
-  const sv: string[] = [`Wayke-import för ${report.dealer}, ${when}`, `Fil: ${source}`];
-  const en: string[] = [`Wayke import for ${report.dealer}, ${when}`, `File: ${source}`];
+  const file = fileLines(report);
+  const sv: string[] = [`Wayke-import för ${report.dealer}, ${when}`, file.sv];
+  const en: string[] = [`Wayke import for ${report.dealer}, ${when}`, file.en];
   if (feed.error) {
     sv.push(
       `Filen avvisades i sin helhet (${feed.error.code}): ${feedErrorSv(feed.error.code, feed.error.message)}`,
@@ -206,8 +233,8 @@ export function reportText(report: ImportReport): string {
     );
   } else {
     const fmt = `${feed.format ?? '?'}${feed.encoding ? `, ${feed.encoding}` : ''}`;
-    sv.push(`Läst: ${feed.vehicles} fordon (${fmt}), ${feed.rejected} rader avvisade`);
-    en.push(`Read: ${feed.vehicles} vehicles (${fmt}), ${feed.rejected} rows rejected`);
+    sv.push(`Läst: ${feed.vehicles} fordon (${fmt}), ${rowsRejectedSv(feed.rejected)}`);
+    en.push(`Read: ${countOf(feed.vehicles, 'vehicle')} (${fmt}), ${countOf(feed.rejected, 'row')} rejected`);
     const units = unitLines(report);
     sv.push(...units.sv);
     en.push(...units.en);

@@ -27,6 +27,7 @@ import {
 } from '../../core/dealer-config.js';
 import { DEFAULT_MARKET } from '../../core/market.js';
 import {
+  countOf,
   exitStatus,
   makeImportDealer,
   type ImportDealerConfig,
@@ -372,7 +373,7 @@ export function importJson(s: ImportSummary) {
 function feedLine(s: ImportSummary): string {
   if (s.feed.error)
     return `The feed was rejected as a whole (${s.feed.error.code}): ${s.feed.error.message}\nNothing was changed.`;
-  const read = `Feed: ${s.feed.vehicles} vehicles (${s.feed.format ?? '?'}${s.feed.encoding ? `, ${s.feed.encoding}` : ''}), ${s.feed.rejected} rows rejected`;
+  const read = `Feed: ${countOf(s.feed.vehicles, 'vehicle')} (${s.feed.format ?? '?'}${s.feed.encoding ? `, ${s.feed.encoding}` : ''}), ${countOf(s.feed.rejected, 'row')} rejected`;
   return s.mileageUnit && s.market ? `${read}; market ${s.market}, mileage in ${s.mileageUnit}` : read;
 }
 
@@ -381,7 +382,7 @@ function tail(s: ImportSummary): string[] {
   if (s.stopped)
     lines.push(
       `STOPPED: ${s.stopped.reason}`,
-      `${s.stopped.vehicles} vehicles were not changed; fix it and run again.`,
+      `${countOf(s.stopped.vehicles, 'vehicle')} ${s.stopped.vehicles === 1 ? 'was' : 'were'} not changed; fix it and run again.`,
     );
   if (s.blocked) lines.push(`BLOCKED: ${s.blocked.reason}. Run again with --allow-mass-removal if that is intended.`);
   if (s.failed.length)

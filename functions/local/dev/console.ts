@@ -4,9 +4,11 @@
  * DMS received. Secrets are printed only where the user needs them to act (the SFTP password and
  * the webhook secret of the sample commands); never in logs.
  */
-import { relative } from 'node:path';
-import type { ImportReport } from '../../core/import/report.js';
+import { join, relative } from 'node:path';
+import { baseName } from '../../core/feed-bucket.js';
+import { countOf, type ImportReport } from '../../core/import/report.js';
 import type { DemoDmsDelivery } from './demo-dms.js';
+import { HANDLER_LOG_FILE } from './parts/services.js';
 import type { DevStack, DevStackListener } from './stack.js';
 
 export interface ConsoleWriter {
@@ -129,6 +131,9 @@ function stateLines(stack: DevStack, cwd: string, s: Styles): string[] {
     s.dim(
       `State: ${shortPath(cwd, stack.dataDir)}/ (kept across restarts) · secrets: ${secretsPath}${stack.secrets.created ? ' (created now)' : ''} · Ctrl-C stops`,
     ),
+    s.dim(
+      `Lambda logs (JSON, as CloudWatch would hold them): ${shortPath(cwd, join(stack.dataDir, HANDLER_LOG_FILE))} · --verbose shows them here too`,
+    ),
   ];
   if (!stack.urls.waykeSimulated) {
     lines.push(
@@ -196,12 +201,13 @@ export function reportLines(report: ImportReport, color = false): string[] {
   const { error } = report.feed;
   if (error)
     return [
+      ...supersededLines(report, s),
       `${s.red('✗')} ${report.dealer}: ${source} rejected as a whole (${error.code}): ${error.message} — nothing changed in Wayke`,
     ];
-  const lines = [reportSummaryLine(report, source, s)];
+  const lines = [...supersededLines(report, s), reportSummaryLine(report, source, s)];
   if (report.stopped)
     lines.push(
-      `    stopped: ${report.stopped.reason} (${report.stopped.vehicles} vehicles not changed; retried next run)`,
+      `    stopped: ${report.stopped.reason} (${countOf(report.stopped.vehicles, 'vehicle')} not changed; retried next run)`,
     );
   if (report.blocked)
     lines.push(
@@ -211,9 +217,35 @@ export function reportLines(report: ImportReport, color = false): string[] {
   return lines;
 }
 
-/** ✗ a stopped run, ! removals blocked, a yellow ✓ done with problems, a green ✓ clean. */
+const appliedCount = (report: ImportReport) => report.created + report.updated + report.removed + report.republished;
+
+/**
+ * A run that applied nothing it tried: every change it sent failed, or no vehicle was read because
+ * every row was rejected. Such a run did not do its job, whatever else it counted.
+ */
+export function appliedNothing(report: ImportReport): boolean {
+  if (report.failed.length > 0) return appliedCount(report) === 0;
+  return report.feed.vehicles === 0 && report.rejected.length > 0;
+}
+
+/** What {@link appliedNothing} found, with the count. */
+function nothingAppliedText(report: ImportReport): string {
+  return report.failed.length > 0
+    ? `nothing applied: all ${countOf(report.failed.length, 'change')} failed`
+    : `nothing read: all ${countOf(report.rejected.length, 'row')} rejected`;
+}
+
+/** One line per older upload this run archived unread because a newer one was waiting. */
+function supersededLines(report: ImportReport, s: Styles): string[] {
+  const newer = report.source ? baseName(report.source) : 'a newer file';
+  return (report.superseded ?? []).map((key) =>
+    s.dim(`– ${report.dealer}: ${baseName(key)} superseded by ${newer}, archived without import`),
+  );
+}
+
+/** ✗ a stopped run or one that applied nothing, ! removals blocked, a yellow ✓ done with problems, a green ✓ clean. */
 function markOf(report: ImportReport, problems: boolean, s: Styles): string {
-  if (report.stopped) return s.red('✗');
+  if (report.stopped || appliedNothing(report)) return s.red('✗');
   if (report.blocked) return s.yellow('!');
   return problems ? s.yellow('✓') : s.green('✓');
 }
@@ -224,13 +256,14 @@ function reportSummaryLine(report: ImportReport, source: string, s: Styles): str
   const counts = `${report.created} created, ${report.updated} updated, ${report.removed} removed, ${report.republished} republished, ${report.unchanged} unchanged`;
   const problems = [
     report.stopped ? 'stopped' : '',
+    !report.stopped && appliedNothing(report) ? nothingAppliedText(report) : '',
     report.failed.length ? `${report.failed.length} failed (retried next run)` : '',
-    report.rejected.length ? `${report.rejected.length} rows rejected` : '',
+    report.rejected.length ? `${countOf(report.rejected.length, 'row')} rejected` : '',
     report.heldInWayke?.length ? `${report.heldInWayke.length} held in Wayke (online sale)` : '',
     report.drift?.length ? `${report.drift.length} changed by hand in Wayke` : '',
   ].filter(Boolean);
   const mark = markOf(report, problems.length > 0, s);
-  return `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${feed.vehicles} vehicles: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`;
+  return `${mark} ${report.dealer}: ${source}${format ? ` (${format})` : ''} — ${countOf(feed.vehicles, 'vehicle')}: ${counts}${problems.length ? ` · ${problems.join(', ')}` : ''}`;
 }
 
 /** The first five rejected rows and failed ads. */

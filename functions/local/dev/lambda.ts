@@ -5,6 +5,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { onErrorLog } from '../../adapters/logger.js';
 import { LOCAL_REGION } from './engines.js';
@@ -69,6 +71,54 @@ function tapErrorLogs(): void {
   onErrorLog((entry) => invocationLogs.getStore()?.push({ ...entry.attributes, message: entry.message }));
 }
 
+/**
+ * Marks what a handler writes: its Powertools logger prints JSON lines to stdout/stderr, which in
+ * AWS go to CloudWatch. Locally they are told from the console's own lines by async context.
+ */
+const insideHandler = new AsyncLocalStorage<true>();
+
+export interface HandlerOutputOptions {
+  /** Every line a handler writes is appended here (the folder is created). */
+  readonly logFile: string;
+  /** Also let the lines through to the terminal (`dev --verbose`). */
+  readonly echo: boolean;
+}
+
+type Write = NodeJS.WriteStream['write'];
+
+function divertStream(stream: NodeJS.WriteStream, logFile: string, echo: boolean): () => void {
+  // The stream's own `write`, if something set one (else the prototype's), to put back as it was.
+  const own = Object.getOwnPropertyDescriptor(stream, 'write');
+  const original = stream.write.bind(stream);
+  const diverted = ((...args: Parameters<Write>): boolean => {
+    if (!insideHandler.getStore()) return original(...args);
+    const [chunk] = args;
+    appendFileSync(logFile, typeof chunk === 'string' ? chunk : Buffer.from(chunk));
+    if (echo) return original(...args);
+    const callback = args.find((arg): arg is (error?: Error | null) => void => typeof arg === 'function');
+    callback?.(null);
+    return true;
+  }) as Write;
+  stream.write = diverted;
+  return () => {
+    if (stream.write !== diverted) return;
+    if (own) Object.defineProperty(stream, 'write', own);
+    else delete (stream as { write?: Write }).write;
+  };
+}
+
+/**
+ * Sends what handlers write on stdout/stderr to `logFile` instead of the terminal (and to both
+ * with `echo`); the console's own lines are untouched. Returns the undo.
+ */
+export function routeHandlerOutput(options: HandlerOutputOptions): () => void {
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  const undo = [process.stdout, process.stderr].map((stream) => divertStream(stream, options.logFile, options.echo));
+  return () => {
+    for (const restore of undo) restore();
+  };
+}
+
 /** Wraps a handler so each call gets a fresh context, as each Lambda invocation does. */
 export function lambdaFunction<E, R>(
   name: string,
@@ -76,7 +126,7 @@ export function lambdaFunction<E, R>(
   timeoutMs: number,
 ): LambdaFunction<E, R> {
   tapErrorLogs();
-  const invoke = (event: E) => handler(event, lambdaContext(name, timeoutMs));
+  const invoke = (event: E) => insideHandler.run(true, () => handler(event, lambdaContext(name, timeoutMs)));
   return {
     name,
     timeoutMs,
@@ -120,5 +170,11 @@ export function errorSummaryOf(entry: LogEntry, maxLength = 300): string | null 
         : '';
   const line = (text || (typeof entry.message === 'string' ? entry.message : '')).replace(/\s+/g, ' ').trim();
   if (!line) return null;
-  return line.length > maxLength ? `${line.slice(0, maxLength - 1)}…` : line;
+  return cutAt(line, maxLength);
+}
+
+/** `text` in at most `maxLength` code points, with `…` as the last when cut: never half an emoji. */
+export function cutAt(text: string, maxLength: number): string {
+  const points = Array.from(text);
+  return points.length > maxLength ? `${points.slice(0, maxLength - 1).join('')}…` : text;
 }

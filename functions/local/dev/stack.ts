@@ -21,7 +21,7 @@ import { connectEngines, resetSnapshotTable, startEngines, type Engines } from '
 import { lockDataDir } from './parts/data-lock.js';
 import { startDlqWatch } from './parts/dlq-watch.js';
 import { startEventBridge, type EventBridge } from './parts/event-bridge.js';
-import { lambdaEnvironment, loadHandlers, type WaykeUrls } from './parts/handlers.js';
+import { divertHandlerLogs, lambdaEnvironment, loadHandlers, type WaykeUrls } from './parts/handlers.js';
 import type { DevStackListener } from './parts/listener.js';
 import { startPollers, type Pollers } from './parts/pollers.js';
 import { exampleFeedFor, seedFeeds } from './parts/seeding.js';
@@ -422,6 +422,7 @@ async function composeStack(options: DevStackOptions, started: Stoppable[]): Pro
 
   const resolved = resolveForLocalRun(config, (dealerId) => engines.demoDms.urlFor(dealerId));
   writeFileSync(layout.dealers, `${JSON.stringify(resolved, null, 2)}\n`);
+  started.push(divertHandlerLogs(layout.root, options.handlerLogLevel !== undefined));
   const handlers = await loadHandlers(
     lambdaEnvironment({
       engines,
@@ -466,7 +467,16 @@ async function composeStack(options: DevStackOptions, started: Stoppable[]): Pro
   engines.demoDms.onDelivery((delivery) => context.listener.delivery?.(delivery));
   const sftp =
     options.sftpPort === null ? null : await startSftp(context, { s3, bucket: resources.bucket }, options.sftpPort);
-  started.push(startDlqWatch({ sqs, sqsUrl: engines.sqsEngine.url, resources, listener: context.listener }));
+  started.push(
+    startDlqWatch({
+      sqs,
+      sqsUrl: engines.sqsEngine.url,
+      resources,
+      listener: context.listener,
+      dataDir: layout.root,
+      cwd: options.cwd,
+    }),
+  );
 
   const dealers = dealerList(config, engines.demoDms);
   const running: Running = { api, engines, resources, simulator, wayke, sftp };

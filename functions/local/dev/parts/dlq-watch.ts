@@ -2,7 +2,9 @@
  * The DLQ watch part of the local run: the stack's dead-letter alarms, as console lines with the
  * command that moves the messages back.
  */
+import { relative, resolve } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_STATE_DIR } from '../../state-dir.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalResources } from '../engines.js';
 import type { DevStackListener } from './listener.js';
 
@@ -14,6 +16,31 @@ export interface DlqWatchInput {
   readonly sqsUrl: string;
   readonly resources: LocalResources;
   readonly listener: DevStackListener;
+  /** The local run's state directory, and the directory the user started it from. */
+  readonly dataDir: string;
+  readonly cwd: string;
+}
+
+/** A path as a shell word: quoted when it holds anything but plain characters. */
+const shellWord = (text: string) => (/^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The command that moves the events DLQ back: `redrive --data` finds the local queues itself, and
+ * the `--data` is left out when it is redrive's default.
+ */
+export function eventsRedriveCommand(dataDir: string, cwd: string): string {
+  const dir = resolve(cwd, dataDir);
+  if (dir === resolve(cwd, DEFAULT_STATE_DIR)) return 'npx wayke-dms redrive';
+  const rel = relative(cwd, dir);
+  return `npx wayke-dms redrive --data ${shellWord(rel && !rel.startsWith('..') ? rel : dir)}`;
+}
+
+/**
+ * The work DLQ has no `--data` form (`redrive --data` takes the events DLQ), so its line names the
+ * queue and the local SQS settings.
+ */
+function workRedriveCommand(sqsUrl: string, queueUrl: string): string {
+  return `AWS_ENDPOINT_URL_SQS=${sqsUrl} AWS_REGION=${LOCAL_REGION} AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} npx wayke-dms redrive --queue ${queueUrl}`;
 }
 
 async function messageCount(sqs: SQSClient, queueUrl: string): Promise<number> {
@@ -26,7 +53,6 @@ async function messageCount(sqs: SQSClient, queueUrl: string): Promise<number> {
 /** Starts checking; `stop()` ends it. A check that fails (the engine stopping) is skipped. */
 export function startDlqWatch(input: DlqWatchInput): { stop(): Promise<void> } {
   const counts = new Map<string, number>();
-  const redriveEnv = `AWS_ENDPOINT_URL_SQS=${input.sqsUrl} AWS_REGION=${LOCAL_REGION} AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey}`;
   const queues = [
     ['work', input.resources.workDlqUrl],
     ['events', input.resources.eventsDlqUrl],
@@ -39,7 +65,10 @@ export function startDlqWatch(input: DlqWatchInput): { stop(): Promise<void> } {
           queue,
           queueUrl,
           count,
-          redrive: `${redriveEnv} node bin/wayke-dms.js redrive --queue ${queueUrl}`,
+          redrive:
+            queue === 'events'
+              ? eventsRedriveCommand(input.dataDir, input.cwd)
+              : workRedriveCommand(input.sqsUrl, queueUrl),
         });
       }
       counts.set(queueUrl, count);

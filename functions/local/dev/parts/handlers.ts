@@ -10,10 +10,12 @@ import { formatRetrySchedule } from '../../../core/events/retry-schedule.js';
 import { handlerModuleUrl } from '../../runtime-paths.js';
 import type { HttpRoute } from '../api-gateway.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalResources } from '../engines.js';
-import { lambdaFunction, loadHandler, type LambdaFunction } from '../lambda.js';
+import { join } from 'node:path';
+import { lambdaFunction, loadHandler, routeHandlerOutput, type LambdaFunction } from '../lambda.js';
+import type { Stoppable } from '../start-failure.js';
 import { startVehicleApi } from '../vehicle-api.js';
 import type { Engines } from './engines.js';
-import { SECRET_PREFIX } from './services.js';
+import { HANDLER_LOG_FILE, SECRET_PREFIX } from './services.js';
 
 export interface WaykeUrls {
   readonly authUrl: string;
@@ -79,6 +81,15 @@ export function lambdaEnvironment(input: LambdaEnvironmentInput): Record<string,
     POWERTOOLS_METRICS_DISABLED: 'true',
     LOG_LEVEL: input.logLevel,
   };
+}
+
+/**
+ * Keeps the handlers' JSON log lines (what CloudWatch would hold) out of the terminal, in
+ * `<data>/logs/lambda.log`; with `verbose` they show on the terminal too.
+ */
+export function divertHandlerLogs(dataDir: string, verbose: boolean): Stoppable {
+  const undo = routeHandlerOutput({ logFile: join(dataDir, HANDLER_LOG_FILE), echo: verbose });
+  return { stop: async () => undo() };
 }
 
 const timeoutMs = (name: FunctionName) => FUNCTION_TIMEOUT_SECONDS[name] * 1000;
