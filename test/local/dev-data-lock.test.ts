@@ -23,6 +23,10 @@ describe('the state directory lock of wayke-dms dev', () => {
     })();
     expect(second).toBeInstanceOf(DevStartError);
     expect((second as DevStartError).message).toContain(`pid ${process.pid}`);
+    // One sentence, as `dev` prints it after "wayke-dms dev: " (it added "could not start " before).
+    expect((second as DevStartError).message).toBe(
+      `the state directory ${dir} is in use by another \`wayke-dms dev\` (pid ${process.pid}): stop that one first, or give this one its own directory with --data <dir>.`,
+    );
     expect((second as DevStartError).option).toBe('--data');
     await first.stop();
   });

@@ -42,7 +42,8 @@ Options:
   --dms-retry-schedule <delays>
                       Delays after each failed DMS delivery, e.g. 1s,1s,1s,5s (units s, m, h;
                       default 5s,30s,2m,5m,30m,1h,2h,5h,10h,10h as deployed)
-  --verbose           Handler and runtime logs at INFO (default WARN), on stderr/stdout as JSON
+  --verbose           Handler and runtime logs at INFO (default WARN); the handlers' JSON log
+                      lines always go to <data>/logs/lambda.log, with --verbose also here
   -h, --help          This text
 
 Environment:
@@ -211,7 +212,7 @@ function stackOptions(values: DevValues, log: Log, listener: Listener): Paramete
 /** The exit status for a stack that did not start, after saying why. */
 function startFailureStatus(error: unknown): number {
   if (error instanceof DevStartError) {
-    process.stderr.write(`wayke-dms dev: could not start ${error.message}\nNothing was left running.\n`);
+    process.stderr.write(`wayke-dms dev: ${error.message}\nNothing was left running.\n`);
     return 1;
   }
   if (error instanceof ConfigError) {

@@ -33,7 +33,7 @@ export class PortInUseError extends DevStartError {
     options?: { cause?: unknown },
   ) {
     super(
-      `${part.service}: port ${port} on 127.0.0.1 is already in use — is another \`npm start\` running? ` +
+      `could not start ${part.service}: port ${port} on 127.0.0.1 is already in use — is another \`npm start\` running? ` +
         (part.option ? `Choose another port with ${part.option} <n> (0 = any free port).` : 'Try again.'),
       part.service,
       part.option,
@@ -49,14 +49,14 @@ export function startFailureOf(part: PortedService, error: unknown): DevStartErr
   if (errno?.code === 'EADDRINUSE') return new PortInUseError(errno.port ?? 0, part, { cause: error });
   if (errno?.code === 'EACCES' && errno.port !== undefined) {
     return new DevStartError(
-      `${part.service}: not allowed to listen on port ${errno.port}${part.option ? `; choose a port above 1023 with ${part.option} <n>` : ''}.`,
+      `could not start ${part.service}: not allowed to listen on port ${errno.port}${part.option ? `; choose a port above 1023 with ${part.option} <n>` : ''}.`,
       part.service,
       part.option,
       { cause: error },
     );
   }
   const reason = error instanceof Error ? error.message : String(error);
-  return new DevStartError(`${part.service}: ${reason}`, part.service, part.option, { cause: error });
+  return new DevStartError(`could not start ${part.service}: ${reason}`, part.service, part.option, { cause: error });
 }
 
 /** Something that has started and can be stopped. */

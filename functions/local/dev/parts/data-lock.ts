@@ -50,8 +50,8 @@ export function lockDataDir(root: string): Stoppable {
   const holder = readHolder(path);
   if (holder && !processIsGone(holder.pid, holder.processStart)) {
     throw new DevStartError(
-      `the state directory ${root} is in use by another \`wayke-dms dev\` (pid ${holder.pid}). ` +
-        'Stop that one first, or give this one its own directory with --data <dir>.',
+      `the state directory ${root} is in use by another \`wayke-dms dev\` (pid ${holder.pid}): ` +
+        'stop that one first, or give this one its own directory with --data <dir>.',
       'the state directory',
       '--data',
     );
