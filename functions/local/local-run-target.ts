@@ -5,11 +5,15 @@
  * the dealer's credentials from `secrets.json`. A new user's `import examples/feeds/bilhallen.csv
  * --dealer bilhallen` then goes where `npm start` imports, as the same dealer, with no settings.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readResolvedDealerConfig } from '../adapters/dealer-config-file.js';
 import type { ImportDealerConfig } from '../core/import/import-dealer.js';
 import { LocalSecretsFileSchema } from './dev/secrets.js';
-import type { LocalRunEndpoints, StateLayout } from './state-dir.js';
+import { readStateFile, type LocalRunEndpoints, type StateLayout } from './state-dir.js';
+
+/** Whether the environment names no Wayke at all: then the local run's simulator is the one meant. */
+export const noWaykeUrls = (env: NodeJS.ProcessEnv): boolean =>
+  !env.WAYKE_AUTH_URL && !env.WAYKE_DEALER_API_URL && !env.WAYKE_MEDIA_API_URL;
 
 /** The dealer's entry in the local run's `dealers.json`, or undefined when there is none. */
 export function localRunDealer(layout: StateLayout, dealerId: string): ImportDealerConfig | undefined {
@@ -39,7 +43,7 @@ export function localRunWayke(
   const { wayke, waykeSimulated } = endpoints.services;
   if (!wayke || waykeSimulated !== true)
     return { problem: `the local run in ${layout.root} talks to a real Wayke; set WAYKE_* as for it` };
-  const secrets = readSecrets(layout);
+  const secrets = readStateFile(layout.secrets, LocalSecretsFileSchema);
   const dealer = secrets?.[dealerId];
   if (!dealer) return { problem: `the local run in ${layout.root} has no credentials for dealer "${dealerId}"` };
   return {
@@ -49,14 +53,4 @@ export function localRunWayke(
     clientId: dealer.waykeClientId,
     clientSecret: dealer.waykeClientSecret,
   };
-}
-
-function readSecrets(layout: StateLayout) {
-  if (!existsSync(layout.secrets)) return undefined;
-  try {
-    const parsed = LocalSecretsFileSchema.safeParse(JSON.parse(readFileSync(layout.secrets, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

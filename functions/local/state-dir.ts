@@ -33,6 +33,8 @@ export interface StateLayout {
   readonly endpoints: string;
   /** Reports of `import` runs from the terminal. */
   readonly reports: string;
+  /** The handlers' JSON log lines (CloudWatch's part in AWS); on the terminal only with `dev --verbose`. */
+  readonly handlerLog: string;
   /** Where `plan`/`import` kept their snapshot before one layout was shared (moved on first use). */
   readonly legacyCliSnapshots: string;
 }
@@ -51,6 +53,7 @@ export function stateLayout(dir: string, cwd = process.cwd()): StateLayout {
     demoDms: join(root, 'demo-dms'),
     endpoints: join(root, 'endpoints.json'),
     reports: join(root, 'reports'),
+    handlerLog: join(root, 'logs', 'lambda.log'),
     legacyCliSnapshots: join(root, 'cli-snapshots'),
   };
 }
@@ -75,15 +78,26 @@ export const LocalRunEndpointsSchema = z.object({
 });
 export type LocalRunEndpoints = z.output<typeof LocalRunEndpointsSchema>;
 
-/** `endpoints.json` of the directory, or null when no local run has used it (or the file is unreadable). */
-export function readLocalRunEndpoints(layout: StateLayout): LocalRunEndpoints | null {
-  if (!existsSync(layout.endpoints)) return null;
+/** A JSON file the local run wrote, as `schema` reads it; null when it is missing, unreadable or not that shape. */
+export function readStateFile<S extends z.ZodType>(path: string, schema: S): z.output<S> | null {
+  if (!existsSync(path)) return null;
   try {
-    const parsed = LocalRunEndpointsSchema.safeParse(JSON.parse(readFileSync(layout.endpoints, 'utf8')));
+    const parsed = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
+}
+
+/** `endpoints.json` of the directory, or null when no local run has used it (or the file is unreadable). */
+export function readLocalRunEndpoints(layout: StateLayout): LocalRunEndpoints | null {
+  return readStateFile(layout.endpoints, LocalRunEndpointsSchema);
+}
+
+/** The endpoints of the local run that is up in the directory now, or null when none is. */
+export async function runningLocalRun(layout: StateLayout): Promise<LocalRunEndpoints | null> {
+  const endpoints = readLocalRunEndpoints(layout);
+  return endpoints && (await localRunIsUp(endpoints)) ? endpoints : null;
 }
 
 /** Whether the local run that wrote `endpoints` is up now (its /health answers 200 within a second). */
@@ -102,13 +116,7 @@ const LocalRunDealersSchema = z.object({ dealers: z.array(z.object({ id: z.strin
 
 /** The dealer ids of the local run that used the directory, or null when none did (or the file is unreadable). */
 export function localRunDealerIds(layout: StateLayout): string[] | null {
-  if (!existsSync(layout.dealers)) return null;
-  try {
-    const parsed = LocalRunDealersSchema.safeParse(JSON.parse(readFileSync(layout.dealers, 'utf8')));
-    return parsed.success ? parsed.data.dealers.map((dealer) => dealer.id) : null;
-  } catch {
-    return null;
-  }
+  return readStateFile(layout.dealers, LocalRunDealersSchema)?.dealers.map((dealer) => dealer.id) ?? null;
 }
 
 /** What `plan`/`import` are asked to use: the directory, whether `--state` named it, the dealer. */

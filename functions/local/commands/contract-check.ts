@@ -14,14 +14,8 @@ import { UsageError } from '../cli-support.js';
 import { EXIT, exitStatusOf, jsonReport, textReport } from '../contract-check/report.js';
 import { type ContractCheckInput, runContractCheck } from '../contract-check/run.js';
 import { randomPlate } from '../contract-check/sample.js';
-import { localRunDealer, localRunWayke, type WaykeConnection } from '../local-run-target.js';
-import {
-  DEFAULT_STATE_DIR,
-  localRunDealerIds,
-  localRunIsUp,
-  readLocalRunEndpoints,
-  stateLayout,
-} from '../state-dir.js';
+import { localRunDealer, localRunWayke, noWaykeUrls, type WaykeConnection } from '../local-run-target.js';
+import { DEFAULT_STATE_DIR, localRunDealerIds, runningLocalRun, stateLayout } from '../state-dir.js';
 
 export const help = `Usage: wayke-dms contract-check [--json] [--market SE|NO|FI] [--registration-number <plate>] [--data <dir>] [--dealer <id>]
 
@@ -121,7 +115,7 @@ interface Target {
 
 /** The connection settings; the error names the variables, never their values. */
 async function targetOf(env: NodeJS.ProcessEnv, options: Options, out: CommandOutput): Promise<Target> {
-  if (!env.WAYKE_AUTH_URL && !env.WAYKE_DEALER_API_URL && !env.WAYKE_MEDIA_API_URL) {
+  if (noWaykeUrls(env)) {
     const local = await localRunTarget(options);
     out.stderr(`wayke-dms contract-check: the Wayke simulator of the local run in ${local.root}, as ${local.dealer}\n`);
     return local;
@@ -145,8 +139,8 @@ async function targetOf(env: NodeJS.ProcessEnv, options: Options, out: CommandOu
 /** The running local run's simulator as one of its dealers (--dealer, else the first), or why not. */
 async function localRunTarget(options: Options): Promise<Target & { root: string; dealer: string }> {
   const layout = stateLayout(options.data);
-  const endpoints = readLocalRunEndpoints(layout);
-  if (!endpoints || !(await localRunIsUp(endpoints)))
+  const endpoints = await runningLocalRun(layout);
+  if (!endpoints)
     throw new UsageError(
       `no Wayke to check: set WAYKE_AUTH_URL, WAYKE_DEALER_API_URL, WAYKE_MEDIA_API_URL, WAYKE_CLIENT_ID, WAYKE_CLIENT_SECRET and WAYKE_BRANCH_ID (Wayke's test environment), or start the local run (\`npm start\`) to check its Wayke simulator (no local run is up in ${layout.root})`,
     );

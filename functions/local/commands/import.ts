@@ -42,14 +42,14 @@ import { DEFAULT_RESOURCE_NAMES, LOCAL_CREDENTIALS, LOCAL_REGION } from '../dev/
 import { processIsGone, processStartOf } from '../process-liveness.js';
 import {
   DEFAULT_STATE_DIR,
-  localRunIsUp,
   noSnapshotNote,
   readLocalRunEndpoints,
+  runningLocalRun,
   stateLayout,
   stateUseProblem,
   type StateLayout,
 } from '../state-dir.js';
-import { localRunDealer, localRunWayke, type WaykeConnection } from '../local-run-target.js';
+import { localRunDealer, localRunWayke, noWaykeUrls, type WaykeConnection } from '../local-run-target.js';
 
 export const help = `Usage: wayke-dms import <file> --dealer <id> [options]
 
@@ -180,8 +180,8 @@ export { processIsGone };
  * opened here. `plan` writes nothing: without a state yet it plans against an empty in-memory store.
  */
 export async function openSnapshotTable(mode: 'plan' | 'import', layout: StateLayout): Promise<EmbeddedDynamo> {
-  const endpoints = readLocalRunEndpoints(layout);
-  if (endpoints && (await localRunIsUp(endpoints))) {
+  const endpoints = await runningLocalRun(layout);
+  if (endpoints) {
     const client = new DynamoDBClient({
       endpoint: endpoints.services.dynamodb,
       region: LOCAL_REGION,
@@ -457,10 +457,6 @@ function prepare(mode: 'plan' | 'import', args: string[], env: NodeJS.ProcessEnv
   return { options, feed };
 }
 
-/** Whether the environment names no Wayke at all (then the local run's simulator is the one meant). */
-const noWaykeUrls = (env: NodeJS.ProcessEnv): boolean =>
-  !env.WAYKE_AUTH_URL && !env.WAYKE_DEALER_API_URL && !env.WAYKE_MEDIA_API_URL;
-
 const noWaykeMessage = (layout: StateLayout): string =>
   `no Wayke to import into: set WAYKE_AUTH_URL, WAYKE_DEALER_API_URL, WAYKE_MEDIA_API_URL, WAYKE_CLIENT_ID, WAYKE_CLIENT_SECRET and WAYKE_BRANCH_ID, or start the local run (\`npm start\`) to import into its Wayke simulator (no local run is up in ${layout.root})`;
 
@@ -477,9 +473,9 @@ async function waykeFor(options: Options, env: NodeJS.ProcessEnv): Promise<Wayke
   const layout = stateLayout(options.state);
   const endpoints = readLocalRunEndpoints(layout);
   if (noWaykeUrls(env)) {
-    if (!endpoints || !(await localRunIsUp(endpoints))) throw new WaykeSettingsError(noWaykeMessage(layout));
-    if (!options.dealer.branchId) throw new WaykeSettingsError(noWaykeMessage(layout));
-    const local = localRunWayke(layout, endpoints, options.dealer.id);
+    const running = await runningLocalRun(layout);
+    if (!running || !options.dealer.branchId) throw new WaykeSettingsError(noWaykeMessage(layout));
+    const local = localRunWayke(layout, running, options.dealer.id);
     if ('problem' in local) throw new UsageError(local.problem);
     process.stderr.write(`wayke-dms import: into the Wayke simulator of the local run in ${layout.root}\n`);
     return local;

@@ -4,11 +4,11 @@
  * DMS received. Secrets are printed only where the user needs them to act (the SFTP password and
  * the webhook secret of the sample commands); never in logs.
  */
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { baseName } from '../../core/feed-bucket.js';
 import { countOf, type ImportReport } from '../../core/import/report.js';
 import type { DemoDmsDelivery } from './demo-dms.js';
-import { HANDLER_LOG_FILE } from './parts/services.js';
+import { stateLayout } from '../state-dir.js';
 import type { DevStack, DevStackListener } from './stack.js';
 
 export interface ConsoleWriter {
@@ -132,7 +132,7 @@ function stateLines(stack: DevStack, cwd: string, s: Styles): string[] {
       `State: ${shortPath(cwd, stack.dataDir)}/ (kept across restarts) · secrets: ${secretsPath}${stack.secrets.created ? ' (created now)' : ''} · Ctrl-C stops`,
     ),
     s.dim(
-      `Lambda logs (JSON, as CloudWatch would hold them): ${shortPath(cwd, join(stack.dataDir, HANDLER_LOG_FILE))} · --verbose shows them here too`,
+      `Lambda logs (JSON, as CloudWatch would hold them): ${shortPath(cwd, stateLayout(stack.dataDir).handlerLog)} · --verbose shows them here too`,
     ),
   ];
   if (!stack.urls.waykeSimulated) {

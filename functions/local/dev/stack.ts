@@ -422,7 +422,7 @@ async function composeStack(options: DevStackOptions, started: Stoppable[]): Pro
 
   const resolved = resolveForLocalRun(config, (dealerId) => engines.demoDms.urlFor(dealerId));
   writeFileSync(layout.dealers, `${JSON.stringify(resolved, null, 2)}\n`);
-  started.push(divertHandlerLogs(layout.root, options.handlerLogLevel !== undefined));
+  started.push(divertHandlerLogs(layout.handlerLog, options.handlerLogLevel !== undefined));
   const handlers = await loadHandlers(
     lambdaEnvironment({
       engines,

@@ -10,12 +10,11 @@ import { formatRetrySchedule } from '../../../core/events/retry-schedule.js';
 import { handlerModuleUrl } from '../../runtime-paths.js';
 import type { HttpRoute } from '../api-gateway.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalResources } from '../engines.js';
-import { join } from 'node:path';
 import { lambdaFunction, loadHandler, routeHandlerOutput, type LambdaFunction } from '../lambda.js';
 import type { Stoppable } from '../start-failure.js';
 import { startVehicleApi } from '../vehicle-api.js';
 import type { Engines } from './engines.js';
-import { HANDLER_LOG_FILE, SECRET_PREFIX } from './services.js';
+import { SECRET_PREFIX } from './services.js';
 
 export interface WaykeUrls {
   readonly authUrl: string;
@@ -87,8 +86,8 @@ export function lambdaEnvironment(input: LambdaEnvironmentInput): Record<string,
  * Keeps the handlers' JSON log lines (what CloudWatch would hold) out of the terminal, in
  * `<data>/logs/lambda.log`; with `verbose` they show on the terminal too.
  */
-export function divertHandlerLogs(dataDir: string, verbose: boolean): Stoppable {
-  const undo = routeHandlerOutput({ logFile: join(dataDir, HANDLER_LOG_FILE), echo: verbose });
+export function divertHandlerLogs(logFile: string, verbose: boolean): Stoppable {
+  const undo = routeHandlerOutput({ logFile, echo: verbose });
   return { stop: async () => undo() };
 }
 

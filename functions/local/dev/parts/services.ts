@@ -1,13 +1,9 @@
 /** The services of the local run that listen on a port, and the names the local run shares with AWS. */
-import { join } from 'node:path';
 import { DEFAULT_SECRET_PREFIX } from '../../../core/dealer-config.js';
 import type { PortedService } from '../start-failure.js';
 
 /** As in AWS, so the README's `aws secretsmanager` lines work on both. */
 export const SECRET_PREFIX = DEFAULT_SECRET_PREFIX;
-
-/** Where the handlers' JSON log lines go, inside the state directory (CloudWatch's part in AWS). */
-export const HANDLER_LOG_FILE = join('logs', 'lambda.log');
 
 /** Every part that listens, with the `wayke-dms dev` option that moves it (null: a random free port). */
 export const PARTS = {
