@@ -123,13 +123,17 @@ export class FaultInjector {
     return route.faultable && (this.faults.routes.length === 0 || this.faults.routes.includes(route.key));
   }
 
-  /** Draws the call's fault, after the configured latency. */
+  /** Draws the call's fault as it arrives, and answers it after the configured latency. */
   async inject(route: FaultTarget): Promise<FaultDecision> {
     if (!this.appliesTo(route)) return NO_FAULT;
     // Always the same number of randoms per faultable call, so a seed repeats whatever the outcome.
     const draws = [this.random(), this.random(), this.random()] as const;
-    if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
-    return this.decide(route, draws);
+    // Decided as the call arrives, then slept: a call still sleeping when the faults change
+    // never uses up a counter set for the calls after it.
+    const latencyMs = this.faults.latencyMs;
+    const decision = this.decide(route, draws);
+    if (latencyMs > 0) await sleep(latencyMs);
+    return decision;
   }
 
   /** Counters first, then the rates; a counter that fires is used up. */

@@ -42,6 +42,16 @@ describe('Wayke simulator faults', () => {
     expect(new Set(expected)).toEqual(new Set(['throttle', 'none']));
   });
 
+  it('a call still sleeping when the faults change never uses up a counter set for the calls after it', async () => {
+    for (const routes of [['POST /vehicle'], []]) {
+      const faults = new FaultInjector({ latencyMs: 30, routes: ['GET /vehicle/{id}/ad'] });
+      const slept = faults.inject(READ);
+      faults.set({ latencyMs: 0, serverErrorNext: 1, routes });
+      expect(await slept).toEqual({ kind: 'none', commitThenFail: false });
+      expect((await faults.inject(CREATE)).kind).toBe('serverError');
+    }
+  });
+
   it('counters fire before rates and are used up one per call: throttle, then server error', () => {
     const faults = new FaultInjector({ throttleNext: 1, serverErrorNext: 1, retryAfterSeconds: 7 });
     expect(faults.decide(READ, NO_DRAW)).toEqual({ kind: 'throttle', retryAfter: '7' });
