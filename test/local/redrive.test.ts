@@ -15,6 +15,7 @@ import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
 } from '../support/webhooks.js';
+import { spawnCli } from '../support/cli-run.js';
 
 let server: { url: string; stop(): Promise<void> };
 let sqs: SQSClient;
@@ -192,6 +193,23 @@ describe('wayke-dms redrive', () => {
       'wayke-dms redrive: stopped after 0 message(s): no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`)\n',
     );
     expect(child.status).toBe(1);
+  });
+
+  it('takes a local queue URL as its endpoint: no SDK warning that the QueueUrl differs from the endpoint', async () => {
+    await deadLetter('{"n":"local"}', 'd9:ad-9', 'e-local');
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: mkdtempSync(join(tmpdir(), 'redrive-home-')),
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    };
+    // Spawned, not spawnSync: the local SQS answers from this process
+    const child = await spawnCli(['redrive', '--queue', dlqUrl, '--to', queueUrl], env);
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(child.stdout).toContain('1');
+    expect((await drainQueue(sqs, queueUrl)).map((m) => m.Body)).toEqual(['{"n":"local"}']);
   });
 
   it('never asks the instance metadata service for credentials, and logs no warning about its own keys', async () => {

@@ -53,6 +53,17 @@ function regionOf(queueUrl: string): string | undefined {
   return /sqs[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(queueUrl)?.[1];
 }
 
+/**
+ * A queue URL outside AWS (a local engine) is its own endpoint, unless AWS_ENDPOINT_URL_SQS names
+ * one: left to the SDK, it would use the URL's host anyway and print a two-line warning saying so.
+ */
+function endpointOf(queueUrl: string): string | undefined {
+  if (process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL) return undefined;
+  const url = URL.parse(queueUrl);
+  if (!url || !/^https?:$/.test(url.protocol) || /(^|\.)amazonaws\.com(\.cn)?$/.test(url.hostname)) return undefined;
+  return url.origin;
+}
+
 interface Connection {
   readonly client: SQSClientConfig;
   readonly queue: string;
@@ -67,7 +78,7 @@ interface Connection {
 async function connectionFor(options: ReturnType<typeof parse>): Promise<Connection> {
   if (options.queue) {
     const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? regionOf(options.queue) ?? LOCAL_REGION;
-    return { client: { region }, queue: options.queue };
+    return { client: { region, endpoint: endpointOf(options.queue) }, queue: options.queue };
   }
   const layout = stateLayout(options.data);
   const endpoints = readLocalRunEndpoints(layout);
