@@ -162,7 +162,7 @@ function simulatorStateLines(stack: DevStack, cwd: string, s: Styles): string[] 
   if (stack.simulatorState?.restored)
     return [
       s.dim(
-        `The Wayke simulator continues from ${shortPath(cwd, stack.simulatorState.file)} (${stack.simulatorState.ads} ads); only new feeds are imported.`,
+        `The Wayke simulator continues from ${shortPath(cwd, stack.simulatorState.file)} (${stack.simulatorState.ads} ads); feeds it has imported are not imported again.`,
       ),
     ];
   return [];
@@ -282,6 +282,15 @@ function reportDetailLines(report: ImportReport, s: Styles): string[] {
   return lines;
 }
 
+/** Why an announced import of a dealer ended without a report, in words. */
+function skippedBecause(trigger: string, behindRunningImport: boolean): string {
+  if (!behindRunningImport)
+    return 'nothing to import (no new feed since the last run, or another import of it is running)';
+  return trigger === 'upload'
+    ? 'the upload waits for the import of it that is running, which takes the newest upload before it ends'
+    : 'an import of it is already running';
+}
+
 /** Wires the stack's events to console lines; vehicle.updated deliveries are summed per dealer. */
 export function consoleListener(writer: ConsoleWriter, color = false): DevStackListener & { flush(): void } {
   const s = styles(color);
@@ -316,10 +325,8 @@ export function consoleListener(writer: ConsoleWriter, color = false): DevStackL
     report(report: ImportReport) {
       for (const line of reportLines(report, color)) writer.line(line);
     },
-    importSkipped({ dealerId }) {
-      writer.line(
-        s.dim(`– ${dealerId}: nothing to import (no new feed since the last run, or another import of it is running)`),
-      );
+    importSkipped({ dealerId, trigger, behindRunningImport }) {
+      writer.line(s.dim(`– ${dealerId}: ${skippedBecause(trigger, behindRunningImport)}`));
     },
     importFailed({ dealerId, error }) {
       writer.line(`${s.red('✗')} ${dealerId}: import failed, it will be retried: ${error}`);

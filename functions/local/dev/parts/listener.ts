@@ -6,8 +6,13 @@ export interface DevStackListener {
   importStarted?(input: { dealerId: string; trigger: string; key?: string }): void;
   report?(report: ImportReport): void;
   importFailed?(input: { dealerId: string; error: string }): void;
-  /** An announced import ended without a report: nothing new to import, or another run of the dealer holds the lease. */
-  importSkipped?(input: { dealerId: string }): void;
+  /**
+   * An announced import ended without a report: nothing new to import, or another run of the
+   * dealer holds the lease. `behindRunningImport`: an import of the dealer was running in this
+   * local run at the time (it takes an upload that landed before it ends, and the trigger comes
+   * back after it).
+   */
+  importSkipped?(input: { dealerId: string; trigger: string; behindRunningImport: boolean }): void;
   upload?(input: { dealerId: string; key: string; size: number }): void;
   delivery?(delivery: DemoDmsDelivery): void;
   outbox?(input: { dealerId: string; key: string }): void;

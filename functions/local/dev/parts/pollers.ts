@@ -62,33 +62,65 @@ interface WorkPollerInput {
   readonly reports: ReportTracker;
   readonly listener: DevStackListener;
   readonly log: Log;
+  /** The dealers whose imports are running in this local run, with how many batches each. */
+  readonly running: Map<string, number>;
 }
 
-function announce(event: SQSEvent, input: WorkPollerInput): Array<{ dealerId: string; reports: number }> {
-  const announced: Array<{ dealerId: string; reports: number }> = [];
+interface Announced {
+  readonly dealerId: string;
+  readonly trigger: string;
+  /** Reports written for the dealer before this batch. */
+  readonly reports: number;
+  /** Whether another batch of the dealer was running when this one started. */
+  readonly behind: boolean;
+}
+
+function announce(event: SQSEvent, input: WorkPollerInput): Announced[] {
+  const announced: Announced[] = [];
   for (const head of event.Records.map(headOf)) {
     if (!head?.dealerId) continue;
-    input.listener.importStarted?.({
+    const trigger = head.trigger ?? 'schedule';
+    input.listener.importStarted?.({ dealerId: head.dealerId, trigger, ...(head.key ? { key: head.key } : {}) });
+    const running = input.running.get(head.dealerId) ?? 0;
+    input.running.set(head.dealerId, running + 1);
+    announced.push({
       dealerId: head.dealerId,
-      trigger: head.trigger ?? 'schedule',
-      ...(head.key ? { key: head.key } : {}),
+      trigger,
+      reports: input.reports.written(head.dealerId),
+      behind: running > 0,
     });
-    announced.push({ dealerId: head.dealerId, reports: input.reports.written(head.dealerId) });
   }
   return announced;
+}
+
+function ended(announced: readonly Announced[], running: Map<string, number>): void {
+  for (const { dealerId } of announced) {
+    const left = (running.get(dealerId) ?? 1) - 1;
+    if (left > 0) running.set(dealerId, left);
+    else running.delete(dealerId);
+  }
 }
 
 /** Every announced import gets its result line: a failure, a report (its own line) or "skipped". */
 async function workBatch(event: SQSEvent, input: WorkPollerInput): Promise<BatchResult> {
   const announced = announce(event, input);
-  const outcome = await input.handlers.worker.run(event);
+  let outcome: InvocationOutcome<SQSBatchResponse | void>;
+  try {
+    outcome = await input.handlers.worker.run(event);
+  } finally {
+    ended(announced, input.running);
+  }
   const failed = failedRecords(event, outcome);
   for (const record of failed)
     input.listener.importFailed?.({ dealerId: headOf(record)?.dealerId ?? '?', error: failureReason(outcome) });
   if (failed.length === 0) {
     for (const entry of announced)
       if (input.reports.written(entry.dealerId) === entry.reports)
-        input.listener.importSkipped?.({ dealerId: entry.dealerId });
+        input.listener.importSkipped?.({
+          dealerId: entry.dealerId,
+          trigger: entry.trigger,
+          behindRunningImport: entry.behind || input.running.has(entry.dealerId),
+        });
   }
   if (!outcome.ok) throw outcome.error;
   return outcome.result ?? undefined;
@@ -121,6 +153,7 @@ export interface Pollers {
 /** Starts the three event source mappings. */
 export function startPollers(input: PollersInput): Pollers {
   const { sqs, resources, handlers, log, listener } = input;
+  const work: WorkPollerInput = { ...input, running: new Map() };
   const pollers: SqsPoller[] = [
     startSqsPoller({
       sqs,
@@ -130,7 +163,7 @@ export function startPollers(input: PollersInput): Pollers {
       concurrency: 4,
       log,
       retryFailedAfterSeconds: LOCAL_IMPORT_RETRY_SECONDS,
-      handler: (event) => workBatch(event, input),
+      handler: (event) => workBatch(event, work),
     }),
     startSqsPoller({
       sqs,
