@@ -203,7 +203,8 @@ describe('wayke-dms replay (local run, no AWS settings)', () => {
       ['--dealer', DEALER, '--since', '2026-10-03T00:00:00Z', '--until', '2026-10-02T00:00:00Z'],
       '--until must be later',
     ],
-    [['--dealer', 'nobody', '--since', '2026-10-03T00:00:00Z'], 'dealer is not configured'],
+    [['--dealer', 'nobody', '--since', '2026-10-03T00:00:00Z'], `no dealer "nobody" in the local run of `],
+    [['--dealer', `${DEALER}x`, '--since', '2026-10-03T00:00:00Z'], `(its dealers: ${DEALER})\n`],
     [['--dealer', DEALER, '--since', '2026-10-03T00:00:00Z', '--data', '/nonexistent/dir'], 'endpoints.json not found'],
   ])('%j → exit 2 with a clear message, nothing delivered', async (args, message) => {
     const errors: string[] = [];
@@ -236,6 +237,27 @@ describe('wayke-dms replay against AWS, with AWS settings missing', () => {
     const result = await spawnCli([...awsArgs, '--config', config], bareEnv({ AWS_REGION: 'eu-north-1' }));
     expect(result.stderr).toBe(
       'wayke-dms replay: no AWS credentials (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`)\n',
+    );
+    expect(result.status).toBe(2);
+  });
+
+  it('a --dealer the config does not name: exit 2, naming the config and its dealers, before any AWS call', async () => {
+    const result = await spawnCli(
+      [
+        'replay',
+        '--dealer',
+        'bilhalen',
+        '--since',
+        '2026-10-03T00:00:00Z',
+        '--archive-bucket',
+        'b',
+        '--config',
+        config,
+      ],
+      bareEnv(),
+    );
+    expect(result.stderr).toBe(
+      `wayke-dms replay: no dealer "bilhalen" in ${config} (its dealers: bilhallen, motorcentrum, autohuset)\n`,
     );
     expect(result.status).toBe(2);
   });

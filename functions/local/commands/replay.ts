@@ -185,6 +185,11 @@ export async function run(args: string[]): Promise<number> {
   try {
     options = parse(args);
     const runtime = options.aws ? awsRuntime(options.aws) : localRuntime(resolve(options.data));
+    const unknown = unknownDealer(options, runtime.dealers);
+    if (unknown) {
+      process.stderr.write(`wayke-dms replay: ${unknown}\n`);
+      return 2;
+    }
     const clock = { now: () => new Date() };
     const replay = makeReplayEvents({
       dealers: dealerIndex(runtime.dealers),
@@ -215,6 +220,14 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`wayke-dms replay: ${archiveFailure(error, options)}\n`);
     return 2;
   }
+}
+
+/** Why `--dealer` names no dealer of the config replayed from, naming the ones it has; else undefined. */
+function unknownDealer(options: ReplayOptions, dealers: readonly { readonly id: string }[]): string | undefined {
+  if (dealers.some((dealer) => dealer.id === options.dealer)) return undefined;
+  const source = options.aws ? options.aws.config : `the local run of ${options.data}`;
+  const known = dealers.map((dealer) => dealer.id).join(', ') || 'none';
+  return `no dealer "${options.dealer}" in ${source} (its dealers: ${known})`;
 }
 
 /** Why the archive could not be read, and what to do: AWS settings to fix, or which archive failed. */
