@@ -88,6 +88,7 @@ function compose(options: WaykeSimulatorOptions): ServerContext & { restored: bo
     attempts: Math.max(1, options.webhookAttempts ?? SIMULATOR_DEFAULTS.webhookAttempts),
     retryDelayMs: options.webhookRetryDelayMs ?? SIMULATOR_DEFAULTS.webhookRetryDelayMs,
     ...(options.log ? { log: options.log } : {}),
+    changed: () => stateFile.schedule(),
   });
   return {
     state,
@@ -105,6 +106,7 @@ export async function startWaykeSimulator(options: WaykeSimulatorOptions = {}): 
   const { state, stateFile, webhooks } = ctx;
   const { server, port } = await listen(ctx, options.port ?? 0);
   state.baseUrl = `http://127.0.0.1:${port}`;
+  webhooks.resume();
   return {
     url: state.baseUrl,
     port,

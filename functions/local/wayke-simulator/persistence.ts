@@ -1,5 +1,5 @@
 /**
- * The state file (`stateFile`): loading it at start (a file that cannot be used is moved aside and
+ * The state file (`stateFile`): the ads, media, clients and the webhooks not yet delivered; loading it at start (a file that cannot be used is moved aside and
  * the simulator starts empty), and saving it debounced after changes and once more at stop, as a
  * temp file renamed over the old one so a crash never leaves half a file.
  */
@@ -8,7 +8,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Log } from '../../ports.js';
 import type { SimulatorState } from './state.js';
-import type { MutableAd, SimulatedMedia, WaykeSimulatorClient } from './types.js';
+import type { MutableAd, PendingWebhook, SimulatedMedia, WaykeSimulatorClient } from './types.js';
 
 /** The `stateFile` content (version 1). */
 export interface PersistedState {
@@ -18,6 +18,8 @@ export interface PersistedState {
   readonly adsByPlate: Readonly<Record<string, readonly string[]>>;
   readonly media: ReadonlyArray<SimulatedMedia & { bytesBase64?: string }>;
   readonly clients: readonly WaykeSimulatorClient[];
+  /** Webhooks not yet delivered at the save, oldest first (absent in files of older versions). */
+  readonly pendingWebhooks?: readonly PendingWebhook[];
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -39,6 +41,9 @@ const isMedia = (m: unknown): boolean =>
 const isClient = (c: unknown): boolean =>
   isRecord(c) && typeof c.clientId === 'string' && typeof c.clientSecret === 'string';
 
+const isPendingWebhook = (w: unknown): boolean =>
+  isRecord(w) && (w.kind === 'vehicle-updated' || w.kind === 'process') && isAd(w.ad) && isRecord(w.payload);
+
 const isListOf = (value: unknown, item: (entry: unknown) => boolean): boolean =>
   Array.isArray(value) && value.every(item);
 
@@ -48,6 +53,8 @@ function malformedPart(value: Record<string, unknown>): string | undefined {
   if (!isRecord(value.adsByPlate) || !Object.values(value.adsByPlate).every(isIdList)) return 'adsByPlate is malformed';
   if (!isListOf(value.media, isMedia)) return 'media are malformed';
   if (!isListOf(value.clients, isClient)) return 'clients are malformed';
+  if (value.pendingWebhooks !== undefined && !isListOf(value.pendingWebhooks, isPendingWebhook))
+    return 'pendingWebhooks are malformed';
   return undefined;
 }
 
@@ -95,6 +102,7 @@ export function restoreState(state: SimulatorState, loaded: PersistedState): voi
   for (const { bytesBase64, ...record } of loaded.media) {
     state.addMedia({ ...record, ...(bytesBase64 !== undefined ? { bytes: Buffer.from(bytesBase64, 'base64') } : {}) });
   }
+  for (const pending of loaded.pendingWebhooks ?? []) state.pendingWebhooks.add(structuredClone(pending));
   // The clients given now win over kept ones with the same id (e.g. a changed secret).
   for (const client of loaded.clients)
     if (!state.clients.some((c) => c.clientId === client.clientId)) state.addClient(client);
@@ -123,6 +131,7 @@ export function persistedState(state: SimulatorState): PersistedState {
       ...(bytes ? { bytesBase64: bytes.toString('base64') } : {}),
     })),
     clients: state.clients,
+    pendingWebhooks: [...state.pendingWebhooks],
   };
 }
 

@@ -9,6 +9,7 @@ import { FaultInjector } from './faults.js';
 import {
   SIMULATOR_DEFAULTS,
   type MutableAd,
+  type PendingWebhook,
   type SimulatedRequest,
   type StoredMedia,
   type Token,
@@ -49,6 +50,8 @@ export class SimulatorState {
   readonly calls: Record<string, number> = {};
   readonly requests: SimulatedRequest[] = [];
   readonly deliveries: WebhookDelivery[] = [];
+  /** Webhooks queued and not yet delivered or given up, oldest first (saved with the state). */
+  readonly pendingWebhooks = new Set<PendingWebhook>();
   /** Branch id → target; `''` is the default. */
   readonly webhookTargets = new Map<string, WaykeSimulatorWebhookTarget>();
   readonly faults: FaultInjector;

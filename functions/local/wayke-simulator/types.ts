@@ -155,6 +155,14 @@ export interface SimulatedRequest {
   retryAfter?: string;
 }
 
+/** A webhook queued and not yet delivered or given up: kept in the state file across a restart. */
+export interface PendingWebhook {
+  readonly kind: 'vehicle-updated' | 'process';
+  /** The ad as it was at the change. */
+  readonly ad: MutableAd;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
 export interface WebhookDelivery {
   readonly kind: 'vehicle-updated' | 'process';
   readonly adId: string;

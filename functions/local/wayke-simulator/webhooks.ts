@@ -1,13 +1,21 @@
 /**
  * Webhooks out: a `vehicle-updated` POST when an ad changes and a `Process` event on request, to the
  * ad's branch target (else the default). Deliveries run one at a time behind each other, so an ad's
- * events arrive in order, and never hold up the API answer that caused them.
+ * events arrive in order, and never hold up the API answer that caused them. A webhook queued and
+ * not yet delivered when the simulator stops stays in `state.pendingWebhooks`, which the state file
+ * keeps, and is sent first at the next start (`resume`): at least once, as Wayke's own.
  */
 import { randomBytes } from 'node:crypto';
 import type { Log } from '../../ports.js';
 import { sleep } from './http.js';
 import type { SimulatorState } from './state.js';
-import type { MutableAd, ProcessEventInput, WaykeSimulatorWebhookTarget, WebhookDelivery } from './types.js';
+import type {
+  MutableAd,
+  PendingWebhook,
+  ProcessEventInput,
+  WaykeSimulatorWebhookTarget,
+  WebhookDelivery,
+} from './types.js';
 
 export interface WebhookSettings {
   /** Attempts per delivery, at least 1. */
@@ -15,6 +23,8 @@ export interface WebhookSettings {
   /** The pause before the second attempt; doubles after each. */
   readonly retryDelayMs: number;
   readonly log?: Log;
+  /** Called when the queue of pending webhooks changed (the state file saves it). */
+  readonly changed?: () => void;
 }
 
 /** One POST: its HTTP status, or undefined when the target could not be reached. */
@@ -89,27 +99,42 @@ export class WebhookSender {
     } while (tail !== this.tail);
   }
 
+  /** Queues again, oldest first, the webhooks a stopped simulator left pending (loaded with the state). */
+  resume(): void {
+    for (const pending of this.state.pendingWebhooks) void this.queue(pending);
+  }
+
   /** Queues a delivery behind the earlier ones; the ad is copied now, as it is at the change. */
   private enqueue(
     kind: WebhookDelivery['kind'],
     ad: MutableAd,
     payload: Record<string, unknown>,
   ): Promise<WebhookDelivery | undefined> {
-    const snapshot = structuredClone(ad);
-    const run = this.tail.then(() => this.deliver(kind, snapshot, payload));
+    const pending: PendingWebhook = { kind, ad: structuredClone(ad), payload };
+    this.state.pendingWebhooks.add(pending);
+    this.settings.changed?.();
+    return this.queue(pending);
+  }
+
+  private queue(pending: PendingWebhook): Promise<WebhookDelivery | undefined> {
+    const run = this.tail.then(() => this.deliver(pending));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async deliver(
-    kind: WebhookDelivery['kind'],
-    ad: MutableAd,
-    payload: Record<string, unknown>,
-  ): Promise<WebhookDelivery | undefined> {
+  /** Delivers one; it stays pending only when the simulator stopped before it was delivered. */
+  private async deliver(pending: PendingWebhook): Promise<WebhookDelivery | undefined> {
+    if (this.state.stopped) return undefined;
+    const { kind, ad, payload } = pending;
     const target = this.state.webhookTargetFor(ad.branch);
-    if (!target || this.state.stopped) return undefined;
+    if (!target) {
+      this.done(pending);
+      return undefined;
+    }
     const { status, attempts } = await this.postWithRetries(target, payload);
     const ok = isOk(status);
+    if (!ok && this.state.stopped) return undefined;
+    this.done(pending);
     const record: WebhookDelivery = {
       kind,
       adId: ad.id,
@@ -124,6 +149,11 @@ export class WebhookSender {
     this.state.recordDelivery(record);
     this.settings.log?.debug('Wayke simulator webhook', { kind, adId: ad.id, ok, status, attempts });
     return record;
+  }
+
+  private done(pending: PendingWebhook): void {
+    this.state.pendingWebhooks.delete(pending);
+    this.settings.changed?.();
   }
 
   /** Posts until a 2xx, the attempts run out or the simulator stops; backs off between attempts. */
