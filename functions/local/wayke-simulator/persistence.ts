@@ -1,7 +1,8 @@
 /**
- * The state file (`stateFile`): the ads, media, clients and the webhooks not yet delivered; loading it at start (a file that cannot be used is moved aside and
- * the simulator starts empty), and saving it debounced after changes and once more at stop, as a
- * temp file renamed over the old one so a crash never leaves half a file.
+ * The state file (`stateFile`: the ads, media, clients and the webhooks not yet delivered): loading
+ * it at start (a file that cannot be used is moved aside and the simulator starts empty), and saving
+ * it debounced after changes and once more at stop, as a temp file renamed over the old one so a
+ * crash never leaves half a file.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';

@@ -3,7 +3,8 @@
  * ad's branch target (else the default). Deliveries run one at a time behind each other, so an ad's
  * events arrive in order, and never hold up the API answer that caused them. A webhook queued and
  * not yet delivered when the simulator stops stays in `state.pendingWebhooks`, which the state file
- * keeps, and is sent first at the next start (`resume`): at least once, as Wayke's own.
+ * keeps, and is sent first at the next start (`resume`): at least once, so one whose answer was
+ * lost in the stop may come twice (the webhook endpoint dedupes).
  */
 import { randomBytes } from 'node:crypto';
 import type { Log } from '../../ports.js';
