@@ -208,7 +208,7 @@ describe('wayke-dms redrive', () => {
     const child = await spawnCli(['redrive', '--queue', dlqUrl, '--to', queueUrl], env);
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
-    expect(child.stdout).toContain('1');
+    expect(child.stdout).toBe(`Moved 1 message(s) from ${dlqUrl} to ${queueUrl}\n`);
     expect((await drainQueue(sqs, queueUrl)).map((m) => m.Body)).toEqual(['{"n":"local"}']);
   });
 
