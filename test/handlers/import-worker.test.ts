@@ -325,6 +325,22 @@ describe('end to end through the worker: no car taken down by accident, no uploa
   const upload = (name: string, body: Uint8Array | string) =>
     s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `feeds/storlager/inbound/${name}`, Body: body }));
   const report = async () => JSON.parse(await text('feeds/storlager/reports/latest.json')) as Record<string, unknown>;
+  /** The stock with every price `price` kronor higher. */
+  const repriced = (price: number) => stock.map((car) => ({ ...car, price: car.price + price }));
+  /**
+   * Starts an upload run with Wayke answering slowly (150 ms a call); resolves once the run has
+   * called Wayke, so what the test uploads next lands while it is going. `finished` is its result.
+   */
+  async function slowRunUnderway(): Promise<{ finished: Promise<SQSBatchResponse> }> {
+    sim.setFaults({ latencyMs: 150 });
+    const callCount = () => Object.values(sim.state().calls).reduce((sum, n) => sum + n, 0);
+    const calls = callCount();
+    const finished = handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context).finally(() =>
+      sim.setFaults({ latencyMs: 0 }),
+    );
+    while (callCount() === calls) await new Promise((resolve) => setTimeout(resolve, 20));
+    return { finished };
+  }
 
   it('a stray quote that swallows three rows removes nothing and names the rows', async () => {
     // Prepare: the eight cars are live.
@@ -352,18 +368,12 @@ describe('end to end through the worker: no car taken down by accident, no uploa
 
   it('two uploads during a running import: the newest is imported before the lease is released, nothing waits', async () => {
     // Prepare: Wayke answers slowly, so the first run is still going when the uploads land.
-    sim.setFaults({ latencyMs: 150 });
-    const changed = (price: number) => stock.map((car) => ({ ...car, price: car.price + price }));
-    await upload('a.csv', csv(changed(1000)));
-    const callCount = () => Object.values(sim.state().calls).reduce((sum, n) => sum + n, 0);
-    const calls = callCount();
+    await upload('a.csv', csv(repriced(1000)));
     // Act
-    const running = handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
-    while (callCount() === calls) await new Promise((resolve) => setTimeout(resolve, 20));
-    await upload('b.csv', csv(changed(2000)));
-    await upload('c.csv', csv(changed(3000)));
-    const result = await running;
-    sim.setFaults({ latencyMs: 0 });
+    const slow = await slowRunUnderway();
+    await upload('b.csv', csv(repriced(2000)));
+    await upload('c.csv', csv(repriced(3000)));
+    const result = await slow.finished;
     // Assess: c.csv (the newest) is in Wayke, b.csv archived as superseded, inbound empty.
     expect(result.batchItemFailures).toEqual([]);
     expect(await keys('feeds/storlager/inbound/')).toEqual([]);
@@ -382,18 +392,12 @@ describe('end to end through the worker: no car taken down by accident, no uploa
 
   it('the same file name uploaded again during a running import: the new upload is imported, not archived unread', async () => {
     // Prepare: Wayke answers slowly, so the first run is still going when the DMS uploads again.
-    sim.setFaults({ latencyMs: 150 });
-    const changed = (price: number) => stock.map((car) => ({ ...car, price: car.price + price }));
     const archivedBefore = new Set(await keys('feeds/storlager/archive/'));
-    await upload('lager.csv', csv(changed(4000)));
-    const callCount = () => Object.values(sim.state().calls).reduce((sum, n) => sum + n, 0);
-    const calls = callCount();
+    await upload('lager.csv', csv(repriced(4000)));
     // Act
-    const running = handler(sqsEvent({ dealerId: 'storlager', trigger: 'upload' }), context);
-    while (callCount() === calls) await new Promise((resolve) => setTimeout(resolve, 20));
-    await upload('lager.csv', csv(changed(5000)));
-    const result = await running;
-    sim.setFaults({ latencyMs: 0 });
+    const slow = await slowRunUnderway();
+    await upload('lager.csv', csv(repriced(5000)));
+    const result = await slow.finished;
     // Assess: Wayke holds the second upload's prices, and each archived copy is what a run imported.
     expect(result.batchItemFailures).toEqual([]);
     expect(await keys('feeds/storlager/inbound/')).toEqual([]);

@@ -58,11 +58,25 @@ export interface DevStack {
   ): Promise<T>;
   /** Uploads `bytes` as `inbound/<name>` over SFTP, as the dealer. */
   upload(dealerId: string, name: string, bytes: Buffer): Promise<void>;
+  /** Merges `faults` into the Wayke simulator's (`POST /_admin/faults`); throws unless it takes them. */
+  setWaykeFaults(faults: Record<string, unknown>): Promise<void>;
   /** Kills the stack (SIGKILL, as a crash would) and removes its data directory unless it was given. */
   stop(): Promise<void>;
 }
 
 const WAIT_MS = 60_000;
+
+/** bilhallen's sample feed with every price `extra` kronor higher (`123 000` → `123 <extra>`). */
+export function repricedBilhallen(extra = 500): Buffer {
+  const feed = readFileSync(join(ROOT, 'examples/feeds/bilhallen.csv')).toString('latin1');
+  return Buffer.from(
+    feed.replace(
+      /^([A-Z0-9]{2,7};\d+;)(\d+) 000/gm,
+      (_all, head: string, thousands: string) => `${head}${thousands} ${extra}`,
+    ),
+    'latin1',
+  );
+}
 
 /**
  * Starts the stack; `args` are more `dev` options (e.g. `--config <file>` for dealers of its own),
@@ -115,6 +129,14 @@ export async function startDevStack(
     waitFor,
     upload: (dealerId, name, bytes) =>
       upload(health.ports.sftp, dealerId, secrets[dealerId]!.sftpPassword, name, bytes),
+    async setWaykeFaults(faults) {
+      const answer = await fetch(`${health.services.wayke}/_admin/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+      if (answer.status !== 200) throw new Error(`faults ${JSON.stringify(faults)}: HTTP ${answer.status}`);
+    },
     async stop() {
       // A killed child has a signalCode and no exitCode; it will not exit again.
       if (child.exitCode === null && child.signalCode === null) {

@@ -59,8 +59,10 @@ function regionOf(queueUrl: string): string | undefined {
  */
 function endpointOf(queueUrl: string): string | undefined {
   if (process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL) return undefined;
-  const url = URL.parse(queueUrl);
-  if (!url || !/^https?:$/.test(url.protocol) || /(^|\.)amazonaws\.com(\.cn)?$/.test(url.hostname)) return undefined;
+  // `URL.canParse`, not `URL.parse`: the engines field promises Node 20, and `parse` came in 20.18.
+  if (!URL.canParse(queueUrl)) return undefined;
+  const url = new URL(queueUrl);
+  if (!/^https?:$/.test(url.protocol) || /(^|\.)amazonaws\.com(\.cn)?$/.test(url.hostname)) return undefined;
   return url.origin;
 }
 
